@@ -1,0 +1,71 @@
+"""Online dispute resolution for small cross-border IP disputes: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from odr import config as odr_config
+
+
+def instance_path() -> str:
+    return os.environ.get("ODR_INSTANCE_PATH") or str(odr_config.REPO_ROOT / "instance")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    path = (overrides or {}).get("INSTANCE_PATH") or instance_path()
+    app = Flask(__name__, instance_path=path, instance_relative_config=False)
+    Path(path).mkdir(parents=True, exist_ok=True)
+    cfg = odr_config.load(path, {k: v for k, v in (overrides or {}).items() if k != "FLASK"})
+    app.config["ODR"] = cfg
+    app.config.update(odr_config.flask_settings(cfg))
+    app.config.update((overrides or {}).get("FLASK", {}))
+
+    from odr import errors, i18n
+    from odr.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(odr_config.REPO_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    i18n.init_app(app)
+    errors.init_app(app)
+    _import_models()
+
+    from odr.accounts.views import bp as accounts_bp
+    from odr.api import bp as api_bp
+    from odr.cases.views import bp as cases_bp
+    from odr.export.views import bp as export_bp
+    from odr.mediation.views import bp as mediation_bp
+
+    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
+
+    from odr import cli
+    cli.init_app(app)
+    return app
+
+
+def _import_models() -> None:
+    # Every model module, so metadata (and Alembic autogenerate) sees every table.
+    from odr.accounts import models as _accounts  # noqa: F401
+    from odr.cases import models as _cases  # noqa: F401
+    from odr.export import models as _export  # noqa: F401
+    from odr.notifications import models as _notifications  # noqa: F401
+    from odr.procedure import models as _procedure  # noqa: F401
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers go on while one writer commits; foreign keys are off by default in SQLite."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,124 @@
+"""Accounts (people and systems that sign in) and parties (the organisations they act for)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.extensions import db
+from odr.models_base import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    RIGHT_HOLDER = "right_holder"
+    SELLER = "seller"
+    REPRESENTATIVE = "representative"
+    MEDIATOR = "mediator"
+    COURT = "court"
+    PLATFORM_CLIENT = "platform_client"
+    ADMIN = "admin"
+
+    @property
+    def title(self) -> str:
+        return str(ROLE_TITLES[self])
+
+
+ROLE_TITLES = {
+    Role.RIGHT_HOLDER: _l("Right holder"),
+    Role.SELLER: _l("Seller"),
+    Role.REPRESENTATIVE: _l("Representative"),
+    Role.MEDIATOR: _l("Mediator"),
+    Role.COURT: _l("Court"),
+    Role.PLATFORM_CLIENT: _l("Platform client"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+# Roles that act for a party to a dispute. A platform client files notices in bulk for right holders.
+PARTY_ROLES = {Role.RIGHT_HOLDER, Role.SELLER, Role.REPRESENTATIVE, Role.PLATFORM_CLIENT}
+# Roles a person may choose at sign-up; the others are granted by an administrator.
+SELF_SERVICE_ROLES = {Role.RIGHT_HOLDER, Role.SELLER, Role.REPRESENTATIVE}
+
+
+def role_enum():
+    return Enum(Role, name="role", native_enum=False, length=32,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Party(db.Model):
+    """An organisation or person that is a party to disputes, or a court."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    preferred_language: Mapped[str] = mapped_column(String(8))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # A party named in a notice before it has an account: where its invitation went, and the
+    # digest of the invitation code that lets the first account claim it.
+    contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    invitation_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Jurisdiction codes (comma separated) whose escalated cases this court party receives.
+    receives_escalations_for: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    accounts: Mapped[list["Account"]] = relationship(back_populates="party")
+
+    def __repr__(self) -> str:
+        return f"<Party {self.id} {self.name!r}>"
+
+
+class Account(UserMixin, db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(role_enum())
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Languages a mediator reads, comma separated ISO 639-1 codes; used for assignment.
+    languages: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    party: Mapped[Party | None] = relationship(back_populates="accounts")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def reading_languages(self) -> list[str]:
+        langs = [code for code in self.languages.split(",") if code]
+        if self.party and self.party.preferred_language not in langs:
+            langs.insert(0, self.party.preferred_language)
+        return langs
+
+    @property
+    def effective_time_zone(self) -> str:
+        return self.time_zone or (self.party.time_zone if self.party else "UTC")
+
+    def __repr__(self) -> str:
+        return f"<Account {self.id} {self.email} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()

@@ -1,0 +1,65 @@
+"""The JSON API under /api/v1: bearer-token authentication, JSON errors, the OpenAPI document.
+
+Each domain adds its routes to ``bp`` in its own ``api.py``; they are listed at the bottom.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+
+from odr.errors import ValidationFailed, api_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def authenticated(view):
+    """Require ``Authorization: Bearer <token>``; cookies never authenticate the API."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        from odr.accounts.services import account_for_token
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        account = account_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if account is None:
+            return api_error(401, "unauthorized", _("A valid bearer token is required."))
+        g.api_account = account
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a clear 400 for anything else."""
+    data = request.get_json(silent=True, force=False)
+    if data is None:
+        if request.mimetype != "application/json":
+            raise ValidationFailed(_("Send a JSON body with Content-Type: application/json."), code="malformed_json")
+        raise ValidationFailed(_("The body is not valid JSON."), code="malformed_json")
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
+    return data
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key.strip()) <= 128):
+        raise ValidationFailed(_("The Idempotency-Key header must be 1 to 128 characters."),
+                               {"Idempotency-Key": _("Invalid key.")})
+    return key.strip() if key else None
+
+
+def created(body: dict, is_new: bool):
+    return jsonify(body), 201 if is_new else 200
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from odr.api.openapi import document
+    return jsonify(document())
+
+
+from odr.accounts import api as _accounts_api  # noqa: E402,F401
+from odr.cases import api as _cases_api  # noqa: E402,F401
+from odr.export import api as _export_api  # noqa: E402,F401
+from odr.mediation import api as _mediation_api  # noqa: E402,F401

@@ -1,0 +1,61 @@
+"""Who may see a case, and in which role they act in it.
+
+A party sees only its own cases, a mediator only assigned ones, a court only those
+exported to it; an administrator sees all. Anything else answers "not found", so
+case IDs reveal nothing.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, or_, select
+
+from odr.accounts.models import PARTY_ROLES, Account, Role
+from odr.cases.models import Case
+from odr.errors import NotFound
+from odr.export.models import CaseExport
+from odr.extensions import db
+
+
+def case_roles(account: Account, case: Case) -> set[str]:
+    roles: set[str] = set()
+    if account.role == Role.ADMIN:
+        roles.add("admin")
+    if account.role in PARTY_ROLES and account.party_id is not None:
+        if account.party_id == case.claimant_party_id:
+            roles.add("claimant")
+        if account.party_id == case.respondent_party_id:
+            roles.add("respondent")
+    if account.role == Role.MEDIATOR and case.mediator_id == account.id:
+        roles.add("mediator")
+    if account.role == Role.COURT and account.party_id is not None and db.session.scalar(
+            select(exists().where(CaseExport.case_id == case.id,
+                                  CaseExport.court_party_id == account.party_id))):
+        roles.add("court")
+    return roles
+
+
+def visible_cases(account: Account) -> Select:
+    query = select(Case)
+    if account.role == Role.ADMIN:
+        return query
+    if account.role in PARTY_ROLES and account.party_id is not None:
+        return query.where(or_(Case.claimant_party_id == account.party_id,
+                               Case.respondent_party_id == account.party_id))
+    if account.role == Role.MEDIATOR:
+        return query.where(Case.mediator_id == account.id)
+    if account.role == Role.COURT and account.party_id is not None:
+        return query.where(exists().where(CaseExport.case_id == Case.id,
+                                          CaseExport.court_party_id == account.party_id))
+    return query.where(False)
+
+
+def get_case(account: Account, case_id: int, *, for_update: bool = False) -> Case:
+    """The case if the account may see it; NotFound otherwise (same answer as a missing case)."""
+    query = visible_cases(account).where(Case.id == case_id)
+    if for_update:
+        # Serialises writers on one case (PostgreSQL row lock; SQLite serialises all writers).
+        query = query.with_for_update()
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound(_("This case does not exist, or you may not see it."))
+    return case

@@ -1,0 +1,141 @@
+"""Cases over the API: notices, filings, settlement acceptance, actions, the timeline."""
+from __future__ import annotations
+
+import json
+
+from flask import g, jsonify, request, send_file
+from flask_babel import gettext as _
+
+from odr.api import authenticated, bp, created, idempotency_key, json_body
+from odr.cases import services
+from odr.cases.access import case_roles, get_case, visible_cases
+from odr.cases.models import Case, EvidenceFile, Filing
+from odr.errors import ValidationFailed
+from odr.extensions import db
+from odr.procedure.services import allowed_transitions, pending_deadlines
+
+
+def _payload() -> tuple[dict, list[services.Upload]]:
+    """JSON body, or multipart with a ``data`` JSON part and ``evidence`` files."""
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("data", "")
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            raise ValidationFailed(_("The data part is not valid JSON."), code="malformed_json") from None
+        if not isinstance(data, dict):
+            raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
+        uploads = [services.Upload(f.stream, f.filename) for f in request.files.getlist("evidence")]
+        return data, uploads
+    return json_body(), []
+
+
+def filing_json(filing: Filing) -> dict:
+    return {"id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
+            "language": filing.language, "text": filing.text, "terms": filing.terms,
+            "filed_at": filing.created_at.isoformat(),
+            "acceptances": [{"party_id": a.party_id, "text_sha256": a.text_sha256,
+                             "accepted_at": a.accepted_at.isoformat()} for a in filing.acceptances]}
+
+
+def evidence_json(item: EvidenceFile) -> dict:
+    return {"id": item.id, "filing_id": item.filing_id, "name": item.original_name, "sha256": item.sha256,
+            "size": item.size, "media_type": item.media_type, "uploaded_at": item.uploaded_at.isoformat()}
+
+
+def case_summary(case: Case) -> dict:
+    return {"id": case.id, "reference": case.reference, "title": case.title, "state": case.state,
+            "jurisdiction": case.jurisdiction, "right_type": case.right_type.value,
+            "procedure": {"code": case.procedure_code, "version": case.procedure_version},
+            "filed_at": case.created_at.isoformat()}
+
+
+def case_json(case: Case, account) -> dict:
+    roles = case_roles(account, case)
+    proposal = services.current_settlement(case)
+    return case_summary(case) | {
+        "your_roles": sorted(roles),
+        "remedy_sought": case.remedy_sought,
+        "listings": [l.locator for l in case.listings],
+        "claimant": {"id": case.claimant.id, "name": case.claimant.name, "country": case.claimant.country},
+        "respondent": {"id": case.respondent.id, "name": case.respondent.name,
+                       "country": case.respondent.country},
+        "mediator": None if case.mediator is None else {"id": case.mediator.id,
+                                                        "name": case.mediator.display_name},
+        "filings": [filing_json(f) for f in case.filings],
+        "evidence": [evidence_json(e) for e in case.evidence],
+        "deadlines": [{"timer": d.timer, "due_at": d.due_at.isoformat(), "consequence": d.consequence,
+                       "citation": d.citation, "computation": d.computation} for d in pending_deadlines(case)],
+        "actions": [t.name for t in allowed_transitions(case, roles, _now())],
+        "settlement": None if proposal is None else {"filing_id": proposal.id,
+                                                     "text_sha256": services.text_sha256(proposal)},
+    }
+
+
+def _now():
+    from odr.models_base import utcnow
+    return utcnow()
+
+
+@bp.get("/cases")
+@authenticated
+def api_cases():
+    cases = db.session.scalars(visible_cases(g.api_account).order_by(Case.id.desc()).limit(500)).all()
+    return jsonify({"cases": [case_summary(c) for c in cases]})
+
+
+@bp.post("/cases")
+@authenticated
+def api_file_notice():
+    data, uploads = _payload()
+    outcome = services.file_notice(g.api_account, data, uploads, key=idempotency_key(),
+                                   remote_addr=request.remote_addr or "")
+    return created(case_json(outcome.obj, g.api_account), outcome.created)
+
+
+@bp.get("/cases/<int:case_id>")
+@authenticated
+def api_case(case_id):
+    return jsonify(case_json(get_case(g.api_account, case_id), g.api_account))
+
+
+@bp.post("/cases/<int:case_id>/filings")
+@authenticated
+def api_add_filing(case_id):
+    data, uploads = _payload()
+    outcome = services.add_filing(g.api_account, case_id, data, uploads, key=idempotency_key(),
+                                  remote_addr=request.remote_addr or "")
+    return created(filing_json(outcome.obj), outcome.created)
+
+
+@bp.post("/cases/<int:case_id>/settlements/<int:filing_id>/accept")
+@authenticated
+def api_accept_settlement(case_id, filing_id):
+    data = json_body()
+    services.accept_settlement(g.api_account, case_id, filing_id, data.get("text_sha256"))
+    case = get_case(g.api_account, case_id)
+    return jsonify(case_json(case, g.api_account))
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+@authenticated
+def api_take_action(case_id, action):
+    case = services.take_action(g.api_account, case_id, action)
+    return jsonify(case_json(case, g.api_account))
+
+
+@bp.get("/cases/<int:case_id>/events")
+@authenticated
+def api_events(case_id):
+    case = get_case(g.api_account, case_id)
+    return jsonify({"events": [{"seq": e.seq, "kind": e.kind, "actor_role": e.actor_case_role,
+                                "at": e.created_at.isoformat(), "payload": e.payload, "hash": e.hash,
+                                "prev_hash": e.prev_hash} for e in case.events]})
+
+
+@bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
+@authenticated
+def api_evidence(case_id, evidence_id):
+    path, item = services.evidence_file(g.api_account, case_id, evidence_id)
+    return send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                     download_name=item.original_name, max_age=0)

@@ -1,0 +1,59 @@
+"""The append-only, hash-chained event timeline of a case."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from odr.accounts.models import Account
+from odr.cases.models import Case, Event
+from odr.extensions import db
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_body(event: Event) -> dict:
+    return {"case_id": event.case_id, "seq": event.seq, "kind": event.kind,
+            "actor_id": event.actor_id, "actor_case_role": event.actor_case_role,
+            "created_at": event.created_at.isoformat(), "payload": event.payload}
+
+
+def chain_hash(prev_hash: str, body: dict) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+
+
+def record(case: Case, kind: str, at: datetime, *, actor: Account | None = None,
+           role: str = "system", payload: dict | None = None) -> Event:
+    """Append an event; the caller commits it together with the change it describes."""
+    db.session.flush()
+    last = db.session.execute(
+        select(Event.seq, Event.hash).where(Event.case_id == case.id).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    at = at.astimezone(timezone.utc)
+    event = Event(case_id=case.id, seq=seq, kind=kind, actor_id=actor.id if actor else None,
+                  actor_case_role=role, payload=payload or {}, created_at=at, prev_hash=prev, hash="")
+    event.hash = chain_hash(prev, event_body(event))
+    db.session.add(event)
+    return event
+
+
+def verify_chain(events: list[Event]) -> list[str]:
+    """Problems in a case's chain, empty when intact."""
+    problems = []
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            problems.append(f"event {event.seq}: expected sequence number {expected_seq}")
+        if event.prev_hash != prev:
+            problems.append(f"event {event.seq}: does not follow the event before it")
+        if chain_hash(event.prev_hash, event_body(event)) != event.hash:
+            problems.append(f"event {event.seq}: its content does not match its hash")
+        prev = event.hash
+    return problems

@@ -1,0 +1,208 @@
+"""Cases and what belongs to them: listings, filings, evidence, the event timeline."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.accounts.models import Account, Party
+from odr.extensions import db
+from odr.models_base import UTCDateTime, utcnow
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class RightType(str, enum.Enum):
+    TRADEMARK = "trademark"
+    COPYRIGHT = "copyright"
+    PATENT = "patent"
+    DESIGN = "design"
+
+    @property
+    def title(self) -> str:
+        return str(RIGHT_TYPE_TITLES[self])
+
+
+RIGHT_TYPE_TITLES = {
+    RightType.TRADEMARK: _l("Trademark"),
+    RightType.COPYRIGHT: _l("Copyright"),
+    RightType.PATENT: _l("Patent"),
+    RightType.DESIGN: _l("Design"),
+}
+
+
+class FilingKind(str, enum.Enum):
+    NOTICE = "notice"
+    COUNTER_NOTICE = "counter_notice"
+    RESPONSE = "response"
+    MESSAGE = "message"
+    OFFER = "offer"
+    SETTLEMENT = "settlement"
+    DECISION = "decision"
+
+    @property
+    def title(self) -> str:
+        return str(FILING_KIND_TITLES[self])
+
+
+FILING_KIND_TITLES = {
+    FilingKind.NOTICE: _l("Notice"),
+    FilingKind.COUNTER_NOTICE: _l("Counter-notice"),
+    FilingKind.RESPONSE: _l("Response"),
+    FilingKind.MESSAGE: _l("Message"),
+    FilingKind.OFFER: _l("Offer"),
+    FilingKind.SETTLEMENT: _l("Settlement proposal"),
+    FilingKind.DECISION: _l("Decision"),
+}
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    right_type: Mapped[RightType] = mapped_column(_enum(RightType, "right_type"))
+    title: Mapped[str] = mapped_column(String(300))
+    remedy_sought: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    procedure_version: Mapped[str] = mapped_column(String(32))
+    claimant_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    respondent_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    court_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    claimant: Mapped[Party] = relationship(foreign_keys=[claimant_party_id])
+    respondent: Mapped[Party] = relationship(foreign_keys=[respondent_party_id])
+    mediator: Mapped[Account | None] = relationship(foreign_keys=[mediator_id])
+    court: Mapped[Party | None] = relationship(foreign_keys=[court_party_id])
+    listings: Mapped[list["Listing"]] = relationship(back_populates="case", order_by="Listing.id",
+                                                     cascade="all, delete-orphan")
+    filings: Mapped[list["Filing"]] = relationship(back_populates="case", order_by="Filing.id")
+    evidence: Mapped[list["EvidenceFile"]] = relationship(back_populates="case", order_by="EvidenceFile.id")
+    events: Mapped[list["Event"]] = relationship(back_populates="case", order_by="Event.seq")
+
+    @property
+    def reference(self) -> str:
+        return f"ODR-{self.created_at:%Y}-{self.id:06d}"
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.state}>"
+
+
+class Listing(db.Model):
+    """A marketplace listing the notice concerns (URL or platform ID)."""
+
+    __tablename__ = "listings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    locator: Mapped[str] = mapped_column(String(2000))
+    case: Mapped[Case] = relationship(back_populates="listings")
+
+
+class Filing(db.Model):
+    """Anything a participant files: always kept in its original language and text."""
+
+    __tablename__ = "filings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[FilingKind] = mapped_column(_enum(FilingKind, "filing_kind"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    author_case_role: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    # Structured terms of an offer or settlement (amount, currency, listing measure, licence).
+    terms: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="filings")
+    author: Mapped[Account] = relationship()
+    acceptances: Mapped[list["SettlementAcceptance"]] = relationship(back_populates="filing")
+
+
+class SettlementAcceptance(db.Model):
+    """A party's recorded acceptance of one exact settlement text."""
+
+    __tablename__ = "settlement_acceptances"
+    __table_args__ = (UniqueConstraint("filing_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    filing: Mapped[Filing] = relationship(back_populates="acceptances")
+
+
+class EvidenceFile(db.Model):
+    """An uploaded file, stored under a generated name; the uploaded name is kept only as data."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(127))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    uploaded_from: Mapped[str] = mapped_column(String(64), default="")
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[Account] = relationship()
+
+
+class Event(db.Model):
+    """The append-only timeline of a case; each event is chained to the one before by hash."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_case_role: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[Account | None] = relationship()
+
+
+class IdempotentRequest(db.Model):
+    """A submission already acknowledged: a retry with the same key gets the same answer.
+
+    Written in the same transaction as the submission's effect, so a key is recorded
+    exactly when its effect is committed.
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key: Mapped[str] = mapped_column(String(128))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    result_kind: Mapped[str] = mapped_column(String(32))
+    result_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,430 @@
+"""Every change to a case happens here: notices, answers, messages, offers, settlements, actions.
+
+Each function validates everything first (raising a ServiceError that changes nothing),
+then writes the change, its events and its idempotency record in one transaction, and
+commits before anything is acknowledged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from odr.accounts.models import Account, Party, Role
+from odr.accounts.services import find_account_by_email
+from odr.cases import events
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import (Case, EvidenceFile, Filing, FilingKind, IdempotentRequest, Listing, RightType,
+                              SettlementAcceptance)
+from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
+from odr.evidence import storage
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.procedure import jurisdictions
+from odr.notifications.services import notify
+from odr.procedure.services import enter_state, procedure_of, procedures, take_transition
+from odr.procedure.titles import state_label
+from odr.validation import EMAIL_RE, check_country, check_language, clean_text
+
+NOTICE_ROLES = {Role.RIGHT_HOLDER, Role.REPRESENTATIVE, Role.PLATFORM_CLIENT}
+MAX_LISTINGS = 500
+MAX_UPLOADS = 20
+LISTING_MEASURES = {"keep", "remove", "modify", "geo_restrict"}
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass
+class Upload:
+    """A file as received: a readable stream and the name the sender gave it."""
+
+    stream: object
+    filename: str | None
+
+
+@dataclass
+class Outcome:
+    """What a submission produced; ``created`` is False when an identical retry was answered."""
+
+    obj: object
+    created: bool
+
+
+# -- idempotency --------------------------------------------------------------------------------
+
+def _request_digest(data: dict, uploads: list[Upload]) -> str:
+    names = [u.filename or "" for u in uploads]
+    body = json.dumps({"data": data, "uploads": names}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _replayed(account: Account, key: str | None, digest: str, model):
+    if not key:
+        return None
+    previous = db.session.scalar(select(IdempotentRequest).where(
+        IdempotentRequest.account_id == account.id, IdempotentRequest.key == key))
+    if previous is None:
+        return None
+    if previous.request_sha256 != digest or previous.result_kind != model.__tablename__:
+        raise ValidationFailed(_("This idempotency key was already used for a different submission."),
+                               {"idempotency_key": _("Use a new key for a new submission.")},
+                               code="idempotency_key_reused")
+    return db.session.get(model, previous.result_id)
+
+
+def _commit_with_key(account: Account, key: str | None, digest: str, obj, stored: list[Path]):
+    """Commit the submission and its idempotency record together; on a lost race, answer the winner."""
+    if key:
+        db.session.flush()
+        db.session.add(IdempotentRequest(account_id=account.id, key=key[:128], request_sha256=digest,
+                                         result_kind=obj.__tablename__, result_id=obj.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _discard(stored)
+        existing = _replayed(account, key, digest, type(obj)) if key else None
+        if existing is None:
+            raise
+        return Outcome(existing, False)
+    return Outcome(obj, True)
+
+
+def _discard(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+# -- evidence -----------------------------------------------------------------------------------
+
+def _store_uploads(case: Case, filing: Filing | None, account: Account, uploads: list[Upload],
+                   remote_addr: str, stored: list[Path]) -> None:
+    cfg = current_app.config["ODR"]
+    limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
+    for upload in uploads:
+        kept = storage.store(upload.stream, upload.filename, cfg["EVIDENCE_DIR"], limit)
+        stored.append(kept.path)
+        db.session.add(EvidenceFile(case_id=case.id, filing_id=filing.id if filing else None,
+                                    stored_name=kept.stored_name, original_name=kept.original_name,
+                                    sha256=kept.sha256, size=kept.size, media_type=kept.media_type,
+                                    uploaded_by_id=account.id, uploaded_from=(remote_addr or "")[:64]))
+        events.record(case, "evidence_added", utcnow(), actor=account, role=_role_label(account, case),
+                      payload={"sha256": kept.sha256, "size": kept.size, "media_type": kept.media_type,
+                               "name": kept.original_name})
+
+
+def _check_upload_count(uploads: list[Upload], fields: dict) -> None:
+    if len(uploads) > MAX_UPLOADS:
+        fields["evidence"] = _("At most %(n)s files per submission.", n=MAX_UPLOADS)
+
+
+def _role_label(account: Account, case: Case) -> str:
+    roles = case_roles(account, case)
+    for role in ("claimant", "respondent", "mediator", "court", "admin"):
+        if role in roles:
+            return role
+    return "system"
+
+
+# -- notice -------------------------------------------------------------------------------------
+
+def _parse_listings(raw, fields: dict) -> list[str]:
+    if isinstance(raw, str):
+        items = raw.splitlines()
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        items = []
+    listings = []
+    for item in items:
+        if not isinstance(item, str):
+            fields["listings"] = _("Each listing must be a URL or a platform ID as text.")
+            return []
+        item = item.strip()
+        if item:
+            if len(item) > 2000:
+                fields["listings"] = _("A listing URL or ID is longer than 2000 characters.")
+                return []
+            listings.append(item)
+    if not listings:
+        fields["listings"] = _("Name at least one listing (a URL or a platform ID).")
+    elif len(listings) > MAX_LISTINGS:
+        fields["listings"] = _("At most %(n)s listings per notice.", n=MAX_LISTINGS)
+    return listings
+
+
+def _respondent_party(raw, fields: dict) -> Party | None:
+    """The seller named in the notice: its existing party, or a new one for it to claim."""
+    if not isinstance(raw, dict):
+        fields["respondent"] = _("Name the seller: e-mail, name, country and language.")
+        return None
+    email = clean_text(raw.get("email"), fields, "respondent.email", max_length=254).lower()
+    if email and not EMAIL_RE.match(email):
+        fields["respondent.email"] = _("Enter a valid e-mail address.")
+    if "respondent.email" in fields:
+        return None
+    existing = find_account_by_email(email)
+    if existing is not None:
+        if existing.role not in {Role.SELLER, Role.REPRESENTATIVE} or existing.party is None:
+            fields["respondent.email"] = _("This e-mail address does not belong to a seller.")
+            return None
+        return existing.party
+    party = db.session.scalar(select(Party).where(Party.contact_email == email))
+    if party is not None:
+        return party
+    name = clean_text(raw.get("name"), fields, "respondent.name", max_length=200)
+    country = check_country(raw.get("country"), fields, "respondent.country")
+    language = check_language(raw.get("language"), fields, "respondent.language")
+    if any(k.startswith("respondent.") for k in fields):
+        return None
+    return Party(name=name, country=country, preferred_language=language, time_zone="UTC",
+                 contact_email=email, invitation_sha256="")
+
+
+def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key: str | None = None,
+                remote_addr: str = "", at: datetime | None = None) -> Outcome:
+    """A right holder's notice opens a case under the procedure of its jurisdiction."""
+    uploads = list(uploads)
+    if account.role not in NOTICE_ROLES or account.party is None:
+        raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
+    digest = _request_digest(data, uploads)
+    replay = _replayed(account, key, digest, Case)
+    if replay is not None:
+        return Outcome(replay, False)
+
+    fields: dict[str, str] = {}
+    jurisdiction = jurisdictions.get(data.get("jurisdiction") if isinstance(data.get("jurisdiction"), str) else "")
+    if jurisdiction is None:
+        fields["jurisdiction"] = _("Unknown jurisdiction. Choose one of: %(codes)s.",
+                                   codes=", ".join(sorted(jurisdictions.all_jurisdictions())))
+    try:
+        right_type = RightType(data.get("right_type"))
+    except ValueError:
+        right_type = None
+        fields["right_type"] = _("Choose trademark, copyright, patent or design.")
+    title = clean_text(data.get("title"), fields, "title", max_length=300)
+    statement = clean_text(data.get("text"), fields, "text")
+    remedy = clean_text(data.get("remedy_sought"), fields, "remedy_sought", required=False, max_length=5000)
+    language = check_language(data.get("language"), fields)
+    listings = _parse_listings(data.get("listings"), fields)
+    respondent = _respondent_party(data.get("respondent"), fields)
+    if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
+        fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
+    _check_upload_count(uploads, fields)
+    if fields:
+        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
+
+    at = at or utcnow()
+    procedure = procedures().current(jurisdiction.procedure, at.date())
+    case = Case(jurisdiction=jurisdiction.code, right_type=right_type, title=title, remedy_sought=remedy,
+                state=procedure.initial, state_entered_at=at, procedure_code=procedure.code,
+                procedure_version=procedure.version, claimant=account.party, respondent=respondent,
+                filed_by_id=account.id, created_at=at,
+                listings=[Listing(locator=item) for item in listings])
+    db.session.add(case)
+    db.session.flush()
+    notice = Filing(case_id=case.id, kind=FilingKind.NOTICE, author_id=account.id,
+                    author_case_role="claimant", language=language, text=statement, created_at=at)
+    db.session.add(notice)
+    db.session.flush()
+    events.record(case, "notice_filed", at, actor=account, role="claimant",
+                  payload={"filing_id": notice.id, "jurisdiction": case.jurisdiction,
+                           "procedure": f"{procedure.code} {procedure.version}", "listings": len(listings)})
+    if respondent.invitation_sha256 == "":
+        code = secrets.token_urlsafe(16)
+        respondent.invitation_sha256 = hashlib.sha256(code.encode()).hexdigest()
+        notify(respondent.contact_email, respondent.preferred_language, "invitation",
+               {"case_id": case.id, "invitation_code": code, "claimant": account.party.name})
+    stored: list[Path] = []
+    try:
+        _store_uploads(case, notice, account, uploads, remote_addr, stored)
+        # The initial state's timers start now.
+        enter_state(case, procedure.initial, at, actor=account, role="claimant", cause="notice")
+        return _commit_with_key(account, key, digest, case, stored)
+    except BaseException:
+        db.session.rollback()
+        _discard(stored)
+        raise
+
+
+# -- filings in a running case ------------------------------------------------------------------
+
+FILER_ROLES = {"claimant", "respondent", "mediator", "court"}
+
+
+def _parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
+    if kind not in {FilingKind.OFFER, FilingKind.SETTLEMENT}:
+        return None
+    raw = raw if isinstance(raw, dict) else {}
+    terms: dict = {}
+    if raw.get("amount") not in (None, ""):
+        try:
+            amount = Decimal(str(raw["amount"]))
+            if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
+                raise InvalidOperation
+            terms["amount"] = str(amount.quantize(Decimal("0.01")))
+        except InvalidOperation:
+            fields["terms.amount"] = _("Enter an amount such as 1500 or 1500.50.")
+        currency = str(raw.get("currency") or "").upper()
+        if not CURRENCY_RE.match(currency):
+            fields["terms.currency"] = _("Enter a three-letter currency code such as EUR.")
+        terms["currency"] = currency
+    measure = raw.get("listing_measure")
+    if measure not in (None, ""):
+        if measure not in LISTING_MEASURES:
+            fields["terms.listing_measure"] = _("Choose keep, remove, modify or geo_restrict.")
+        terms["listing_measure"] = measure
+    licence = clean_text(raw.get("licence"), fields, "terms.licence", required=False, max_length=5000)
+    if licence:
+        terms["licence"] = licence
+    return terms
+
+
+def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload] = (), *,
+               key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> Outcome:
+    """File a response, counter-notice, message, offer, settlement proposal or decision in a case."""
+    uploads = list(uploads)
+    case = get_case(account, case_id, for_update=True)
+    digest = _request_digest({"case": case_id, **data}, uploads)
+    replay = _replayed(account, key, digest, Filing)
+    if replay is not None:
+        return Outcome(replay, False)
+
+    roles = case_roles(account, case) & FILER_ROLES
+    at = at or utcnow()
+    fields: dict[str, str] = {}
+    try:
+        kind = FilingKind(data.get("kind"))
+        if kind == FilingKind.NOTICE:
+            raise ValueError
+    except ValueError:
+        raise ValidationFailed(_("Unknown kind of filing."), {"kind": _("Choose a kind of filing.")}) from None
+    procedure = procedure_of(case)
+    transition = procedure.transition_for_filing(case.state, kind.value, at.date())
+    if transition is not None:
+        acting = transition.roles & roles
+    elif kind.value in procedure.filings_allowed(case.state):
+        acting = roles
+    else:
+        raise NotAllowed(_("A %(kind)s cannot be filed while the case is in the state “%(state)s”.",
+                           kind=kind.title, state=_state_label(case)), code="wrong_state")
+    if not acting:
+        raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
+    role = sorted(acting)[0]
+    text = clean_text(data.get("text"), fields, "text")
+    language = check_language(data.get("language"), fields)
+    terms = _parse_terms(kind, data.get("terms"), fields)
+    _check_upload_count(uploads, fields)
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+
+    filing = Filing(case_id=case.id, kind=kind, author_id=account.id, author_case_role=role,
+                    language=language, text=text, terms=terms, created_at=at)
+    db.session.add(filing)
+    db.session.flush()
+    events.record(case, f"{kind.value}_filed", at, actor=account, role=role,
+                  payload={"filing_id": filing.id, "language": language,
+                           "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    stored: list[Path] = []
+    try:
+        _store_uploads(case, filing, account, uploads, remote_addr, stored)
+        if transition is not None:
+            take_transition(case, transition.name, account, {role}, at, by_filing=True)
+        return _commit_with_key(account, key, digest, filing, stored)
+    except BaseException:
+        db.session.rollback()
+        _discard(stored)
+        raise
+
+
+def _state_label(case: Case) -> str:
+    return state_label(case.state)
+
+
+# -- settlement ---------------------------------------------------------------------------------
+
+def text_sha256(filing: Filing) -> str:
+    """The digest a party accepts: the exact text and terms of the proposal."""
+    body = json.dumps({"text": filing.text, "terms": filing.terms or {}}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def current_settlement(case: Case) -> Filing | None:
+    proposals = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT]
+    return proposals[-1] if proposals else None
+
+
+def accept_settlement(account: Account, case_id: int, filing_id: int, digest: str | None = None,
+                      at: datetime | None = None) -> SettlementAcceptance:
+    """A party accepts the latest settlement proposal; once both have, the case settles."""
+    case = get_case(account, case_id, for_update=True)
+    roles = case_roles(account, case) & {"claimant", "respondent"}
+    if not roles:
+        raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
+    proposal = current_settlement(case)
+    if proposal is None or proposal.id != filing_id:
+        raise NotAllowed(_("This is not the current settlement proposal; a newer one replaces it."),
+                         code="superseded")
+    procedure = procedure_of(case)
+    at = at or utcnow()
+    settle = next((t for t in procedure.transitions_from(case.state, at.date())
+                   if t.when == "settlement_accepted_by_both"), None)
+    if settle is None:
+        raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
+                           state=_state_label(case)), code="wrong_state")
+    expected = text_sha256(proposal)
+    if digest and digest != expected:
+        raise NotAllowed(_("The settlement text changed since you read it. Please read it again."),
+                         code="text_changed")
+    party_id = account.party_id
+    if any(a.party_id == party_id for a in proposal.acceptances):
+        raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
+    acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id,
+                                      text_sha256=expected, accepted_at=at)
+    proposal.acceptances.append(acceptance)
+    role = sorted(roles)[0]
+    events.record(case, "settlement_accepted", at, actor=account, role=role,
+                  payload={"filing_id": proposal.id, "text_sha256": expected})
+    db.session.flush()
+    accepted_by = {a.party_id for a in proposal.acceptances}
+    if {case.claimant_party_id, case.respondent_party_id} <= accepted_by:
+        take_transition(case, settle.name, None, {"system"}, at)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted") from None
+    return acceptance
+
+
+# -- actions that are not filings ---------------------------------------------------------------
+
+def take_action(account: Account, case_id: int, action: str, at: datetime | None = None) -> Case:
+    """Request a transition such as asking for a mediator, withdrawing or escalating."""
+    case = get_case(account, case_id, for_update=True)
+    try:
+        take_transition(case, action, account, case_roles(account, case), at or utcnow())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return case
+
+
+def evidence_file(account: Account, case_id: int, evidence_id: int) -> tuple[Path, EvidenceFile]:
+    """An evidence file of a case the account may see, and where it lies on disk."""
+    case = get_case(account, case_id)
+    item = db.session.scalar(select(EvidenceFile).where(EvidenceFile.id == evidence_id,
+                                                        EvidenceFile.case_id == case.id))
+    if item is None:
+        raise NotFound(_("This file does not exist, or you may not see it."))
+    return storage.path_of(current_app.config["ODR"]["EVIDENCE_DIR"], item.stored_name), item

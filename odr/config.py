@@ -1,0 +1,93 @@
+"""Configuration: typed defaults, overridden by ODR_* environment variables.
+
+Every setting is read from the environment with the ``ODR_`` prefix
+(``ODR_DATABASE_URL``, ``ODR_SECRET_KEY``, ``ODR_REDIS_URL`` ...).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The UI locales; issue-level catalogs live in translations/.
+UI_LOCALES = ["en", "zh_Hans", "es", "fr", "de", "ja", "ko", "pt", "ru", "ar"]
+
+# Languages a filing may be written in (ISO 639-1). Broader than the UI: a seller may
+# file in Italian even if the UI is shown in English.
+FILING_LANGUAGES = [
+    "en", "zh", "es", "fr", "de", "ja", "ko", "pt", "ru", "ar", "it", "nl", "pl",
+    "tr", "vi", "th", "id", "hi",
+]
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the platform safely."""
+
+
+def defaults(instance_path: str) -> dict:
+    return {
+        "ENV_NAME": "development",
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'odr.sqlite3'}",
+        "REDIS_URL": None,
+        "QUEUE_PATH": str(Path(instance_path) / "queue.sqlite3"),
+        "EVIDENCE_DIR": str(Path(instance_path) / "evidence"),
+        "EXPORT_DIR": str(Path(instance_path) / "exports"),
+        "MAX_UPLOAD_MB": 25,
+        "RULES_DIR": str(REPO_ROOT / "rules"),
+        "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
+        "SWEEP_INTERVAL_MINUTES": 1,
+        "DEFAULT_LOCALE": "en",
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+
+
+def _coerce(value: str, like):
+    if isinstance(like, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        return int(value)
+    return value
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict:
+    """Defaults, then ODR_* environment variables, then explicit overrides."""
+    cfg = defaults(instance_path)
+    for key, default in list(cfg.items()):
+        env = os.environ.get(f"ODR_{key}")
+        if env is not None and env != "":
+            cfg[key] = _coerce(env, default) if default is not None else env
+    if overrides:
+        cfg.update(overrides)
+    production = cfg["ENV_NAME"] == "production"
+    if not cfg["SECRET_KEY"]:
+        if production:
+            raise ConfigError("ODR_SECRET_KEY must be set in production (at least 32 characters).")
+        # Development only: a random key per process, so no known default ever ships.
+        cfg["SECRET_KEY"] = secrets.token_hex(32)
+    elif production and len(cfg["SECRET_KEY"]) < 32:
+        raise ConfigError("ODR_SECRET_KEY is too short for production (at least 32 characters).")
+    return cfg
+
+
+def flask_settings(cfg: dict) -> dict:
+    """Translate our settings into the names Flask and its extensions read."""
+    url = cfg["DATABASE_URL"]
+    engine_options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        engine_options = {"connect_args": {"timeout": 30}}
+    return {
+        "SECRET_KEY": cfg["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "MAX_CONTENT_LENGTH": cfg["MAX_UPLOAD_MB"] * 1024 * 1024 + 256 * 1024,
+        "BABEL_DEFAULT_LOCALE": cfg["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "translations"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": cfg["ENV_NAME"] == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

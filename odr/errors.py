@@ -1,0 +1,101 @@
+"""Errors raised by services and how the UI and the API present them.
+
+Services raise ``ServiceError`` subclasses carrying a stable code, a message
+already translated into the current reader's language, and per-field messages.
+The API turns them into ``{"error": {"code", "message", "fields"}}``; views show
+them as form errors. Nothing is written when one is raised: services validate
+before they change anything.
+"""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+    def to_dict(self) -> dict:
+        return {"error": {"code": self.code, "message": str(self.message),
+                          "fields": {k: str(v) for k, v in self.fields.items()}}}
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotAllowed(ServiceError):
+    """The action exists but is not allowed now (wrong state, wrong role, done already)."""
+
+    status = 409
+    code = "not_allowed"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+    return jsonify(body), status
+
+
+def _http_message(exc: HTTPException) -> tuple[str, str]:
+    messages = {
+        400: ("bad_request", _("The request could not be understood.")),
+        401: ("unauthorized", _("Please sign in to continue.")),
+        403: ("forbidden", _("You are not allowed to do this.")),
+        404: ("not_found", _("This page or record does not exist, or you may not see it.")),
+        405: ("method_not_allowed", _("This method is not allowed here.")),
+        413: ("too_large", _("The upload is too large.")),
+        429: ("rate_limited", _("Too many requests. Please wait a moment and try again.")),
+    }
+    return messages.get(exc.code, ("http_error", _("The request failed.")))
+
+
+def init_app(app):
+    @app.errorhandler(ServiceError)
+    def handle_service_error(exc: ServiceError):
+        if is_api_request():
+            return jsonify(exc.to_dict()), exc.status
+        return render_template("errors/error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        code, message = _http_message(exc)
+        if exc.code == 400 and getattr(exc, "description", "") and "CSRF" in str(exc.description):
+            code, message = "csrf_failed", _("The form expired or was sent from another site. Please reload the page and try again.")
+        if exc.code == 413:
+            limit = app.config["ODR"]["MAX_UPLOAD_MB"]
+            message = _("The upload is too large: the limit is %(limit)s MB.", limit=limit)
+        if is_api_request():
+            return api_error(exc.code or 500, code, message)
+        return render_template("errors/error.html", message=message, status=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s", request.path)
+        message = _("Something went wrong on our side. Nothing was saved; please try again.")
+        if is_api_request():
+            return api_error(500, "internal_error", message)
+        return render_template("errors/error.html", message=message, status=500), 500

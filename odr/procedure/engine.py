@@ -1,0 +1,330 @@
+"""Procedures as data: a state graph loaded from a YAML file in ``rules/`` and checked with networkx.
+
+A procedure names its states, the transitions between them (with the case roles
+allowed to take each one and the filing that triggers it, if any) and its timers
+(a period that starts when a state is entered and, when it runs out, moves the
+case on). Every state, transition and timer carries a citation; transitions and
+timers carry the dates they are in force, so a rule change applies by date.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+import yaml
+
+# Roles a person or the system can hold within one case.
+CASE_ROLES = {"claimant", "respondent", "mediator", "court", "admin", "system"}
+# Conditions under which the platform itself takes a transition (never on a user's request).
+CONDITIONS = {"settlement_accepted_by_both"}
+# What the platform does when a case enters a state.
+ENTRY_ACTIONS = {"export_to_court"}
+FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
+UNITS = {"calendar_days", "hours"}
+
+
+class ProcedureError(ValueError):
+    """A procedure file is malformed or its graph is unsound; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    instrument: str
+    article: str
+    link: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.instrument}, {self.article}"
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    title: str
+    citation: Citation
+    final: bool = False
+    outcome: str | None = None
+    filings: tuple[str, ...] = ()
+    on_enter: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    title: str
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset[str]
+    citation: Citation
+    filing: str | None = None
+    when: str | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return _in_force(self.effective_from, self.effective_to, on)
+
+    @property
+    def on_request(self) -> bool:
+        """Taken by a participant's request, not by a filing nor automatically."""
+        return self.filing is None and self.when is None
+
+
+@dataclass(frozen=True)
+class Period:
+    count: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    title: str
+    state: str
+    period: Period
+    target: str
+    citation: Citation
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return _in_force(self.effective_from, self.effective_to, on)
+
+
+def _in_force(start: date | None, end: date | None, on: date) -> bool:
+    return (start is None or start <= on) and (end is None or on <= end)
+
+
+@dataclass
+class Procedure:
+    code: str
+    version: str
+    title: str
+    initial: str
+    time_zone: str
+    citation: Citation
+    states: dict[str, State]
+    transitions: list[Transition]
+    timers: list[Timer]
+    effective_from: date | None = None
+    effective_to: date | None = None
+    source: str = ""
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+
+    # -- queries used by the services ---------------------------------------------------------
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+    def transitions_from(self, state: str, on: date) -> list[Transition]:
+        return [t for t in self.transitions if state in t.sources and t.in_force(on)]
+
+    def transition_for_filing(self, state: str, kind: str, on: date) -> Transition | None:
+        return next((t for t in self.transitions_from(state, on) if t.filing == kind), None)
+
+    def timers_for(self, state: str, on: date) -> list[Timer]:
+        return [t for t in self.timers if t.state == state and t.in_force(on)]
+
+    def timer(self, name: str) -> Timer | None:
+        return next((t for t in self.timers if t.name == name), None)
+
+    def filings_allowed(self, state: str) -> tuple[str, ...]:
+        return self.states[state].filings
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+def _date(value, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ProcedureError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from exc
+
+
+def _citation(raw, where: str) -> Citation:
+    if not isinstance(raw, dict) or not raw.get("instrument") or not raw.get("article"):
+        raise ProcedureError(f"{where} has no citation (instrument and article are required)")
+    return Citation(instrument=str(raw["instrument"]), article=str(raw["article"]),
+                    link=str(raw.get("link", "")), note=str(raw.get("note", "")))
+
+
+def _require(raw: dict, key: str, where: str):
+    if key not in raw or raw[key] in (None, ""):
+        raise ProcedureError(f"{where} lacks '{key}'")
+    return raw[key]
+
+
+def parse(raw: dict, source: str = "<data>") -> Procedure:
+    """Build a procedure from parsed data and check it; raise ProcedureError naming any problem."""
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{source}: a procedure file must be a mapping")
+    code = str(_require(raw, "code", source))
+    where = f"procedure {code}"
+    default_citation = _citation(raw.get("citation"), where)
+
+    states: dict[str, State] = {}
+    for name, spec in (_require(raw, "states", where) or {}).items():
+        spec = spec or {}
+        filings = tuple(spec.get("filings", ()))
+        for kind in filings:
+            if kind not in FILING_KINDS:
+                raise ProcedureError(f"state '{name}' allows unknown filing kind '{kind}'")
+        on_enter = tuple(spec.get("on_enter", ()))
+        for action in on_enter:
+            if action not in ENTRY_ACTIONS:
+                raise ProcedureError(f"state '{name}' has unknown entry action '{action}'")
+        states[name] = State(name=name, title=str(spec.get("title", name)), on_enter=on_enter,
+                             citation=_citation(spec.get("citation", raw.get("citation")), f"state '{name}'"),
+                             final=bool(spec.get("final", False)), outcome=spec.get("outcome"),
+                             filings=filings)
+
+    transitions = []
+    for spec in raw.get("transitions") or []:
+        name = str(_require(spec, "name", f"{where}: a transition"))
+        tw = f"transition '{name}'"
+        sources = spec.get("from")
+        sources = tuple(sources if isinstance(sources, list) else [sources])
+        roles = frozenset(spec.get("roles") or [])
+        if not roles:
+            raise ProcedureError(f"{tw} names no role allowed to take it")
+        unknown = roles - CASE_ROLES
+        if unknown:
+            raise ProcedureError(f"{tw} names unknown role(s) {', '.join(sorted(unknown))}")
+        filing = spec.get("filing")
+        if filing is not None and filing not in FILING_KINDS:
+            raise ProcedureError(f"{tw} is triggered by unknown filing kind '{filing}'")
+        when = spec.get("when")
+        if when is not None and when not in CONDITIONS:
+            raise ProcedureError(f"{tw} is taken on unknown condition '{when}'")
+        transitions.append(Transition(
+            name=name, title=str(spec.get("title", name)), sources=sources,
+            target=str(_require(spec, "to", tw)), roles=roles, filing=filing, when=when,
+            citation=_citation(spec.get("citation"), tw),
+            effective_from=_date(spec.get("effective_from"), tw),
+            effective_to=_date(spec.get("effective_to"), tw)))
+
+    timers = []
+    for spec in raw.get("timers") or []:
+        name = str(_require(spec, "name", f"{where}: a timer"))
+        tw = f"timer '{name}'"
+        period = _require(spec, "period", tw)
+        unit = period.get("unit") if isinstance(period, dict) else None
+        count = period.get("count") if isinstance(period, dict) else None
+        if unit not in UNITS or not isinstance(count, int) or count <= 0:
+            raise ProcedureError(f"{tw} needs a period with a positive count and a unit in {sorted(UNITS)}")
+        timers.append(Timer(
+            name=name, title=str(spec.get("title", name)), state=str(_require(spec, "state", tw)),
+            period=Period(count=count, unit=unit), target=str(spec.get("to") or ""),
+            citation=_citation(spec.get("citation"), tw),
+            effective_from=_date(spec.get("effective_from"), tw),
+            effective_to=_date(spec.get("effective_to"), tw)))
+
+    procedure = Procedure(
+        code=code, version=str(_require(raw, "version", where)), title=str(raw.get("title", code)),
+        initial=str(_require(raw, "initial", where)), time_zone=str(raw.get("time_zone", "UTC")),
+        citation=default_citation, states=states, transitions=transitions, timers=timers,
+        effective_from=_date(raw.get("effective_from"), where),
+        effective_to=_date(raw.get("effective_to"), where), source=source)
+    check(procedure)
+    return procedure
+
+
+def check(procedure: Procedure) -> None:
+    """Check the graph: known states, reachability from the start, a way to an end from every state."""
+    states = procedure.states
+    if procedure.initial not in states:
+        raise ProcedureError(f"the initial state '{procedure.initial}' is not defined")
+    if not any(s.final for s in states.values()):
+        raise ProcedureError("the procedure has no final state")
+    names = [t.name for t in procedure.transitions] + [t.name for t in procedure.timers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ProcedureError(f"duplicate transition or timer name(s): {', '.join(duplicates)}")
+
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(states)
+    for t in procedure.transitions:
+        for source in t.sources:
+            if source not in states:
+                raise ProcedureError(f"transition '{t.name}' starts from undefined state '{source}'")
+            if states[source].final:
+                raise ProcedureError(f"transition '{t.name}' leaves final state '{source}'")
+        if t.target not in states:
+            raise ProcedureError(f"transition '{t.name}' leads to undefined state '{t.target}'")
+        for source in t.sources:
+            graph.add_edge(source, t.target, key=t.name)
+    for t in procedure.timers:
+        if t.state not in states:
+            raise ProcedureError(f"timer '{t.name}' runs in undefined state '{t.state}'")
+        if not t.target:
+            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads nowhere (no 'to')")
+        if t.target not in states:
+            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads to undefined state '{t.target}'")
+        if states[t.state].final:
+            raise ProcedureError(f"timer '{t.name}' runs in final state '{t.state}'")
+        if t.target == t.state:
+            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads back to the same state")
+        graph.add_edge(t.state, t.target, key=t.name)
+
+    reachable = nx.descendants(graph, procedure.initial) | {procedure.initial}
+    unreachable = sorted(set(states) - reachable)
+    if unreachable:
+        raise ProcedureError(f"state(s) unreachable from '{procedure.initial}': {', '.join(unreachable)}")
+    finals = {name for name, s in states.items() if s.final}
+    for name, s in states.items():
+        if s.final:
+            continue
+        if not (nx.descendants(graph, name) & finals):
+            raise ProcedureError(f"state '{name}' is a dead end: no final state can be reached from it")
+    procedure.graph = graph
+
+
+def load_file(path: Path) -> Procedure:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProcedureError(f"{path.name}: not valid YAML ({exc})") from exc
+    return parse(raw, source=path.name)
+
+
+class Registry:
+    """Every procedure file in a folder, by (code, version)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.procedures: dict[tuple[str, str], Procedure] = {}
+        for path in sorted(self.folder.glob("*.yaml")):
+            procedure = load_file(path)
+            key = (procedure.code, procedure.version)
+            if key in self.procedures:
+                raise ProcedureError(f"{path.name}: procedure {key[0]} version {key[1]} is defined twice")
+            self.procedures[key] = procedure
+
+    def get(self, code: str, version: str) -> Procedure:
+        try:
+            return self.procedures[(code, version)]
+        except KeyError:
+            raise ProcedureError(f"no procedure {code} version {version} in {self.folder}") from None
+
+    def current(self, code: str, on: date) -> Procedure:
+        """The version of a procedure in force on a date (the latest one that started by then)."""
+        candidates = [p for (c, _), p in self.procedures.items()
+                      if c == code and _in_force(p.effective_from, p.effective_to, on)]
+        if not candidates:
+            raise ProcedureError(f"no version of procedure {code} is in force on {on.isoformat()}")
+        return max(candidates, key=lambda p: p.effective_from or date.min)
+
+
+@lru_cache(maxsize=8)
+def registry(folder: str) -> Registry:
+    return Registry(folder)

@@ -1,0 +1,40 @@
+"""Deadlines: one row per running timer, swept by the periodic job."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from odr.extensions import db
+from odr.models_base import UTCDateTime, utcnow
+
+
+class DeadlineStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPLIED = "applied"      # the period ran out and its consequence was carried out
+    CANCELLED = "cancelled"  # the case left the state before the period ran out
+
+
+class Deadline(db.Model):
+    __tablename__ = "deadlines"
+    # The sweep reads only what is due: (status, due_at) keeps its cost proportional to that.
+    __table_args__ = (Index("ix_deadlines_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    procedure_version: Mapped[str] = mapped_column(String(32))
+    timer: Mapped[str] = mapped_column(String(64))          # the rule that set it
+    state: Mapped[str] = mapped_column(String(64))          # the state it runs in
+    consequence: Mapped[str] = mapped_column(String(64))    # the state the case moves to
+    citation: Mapped[str] = mapped_column(String(500))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    computation: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[DeadlineStatus] = mapped_column(
+        Enum(DeadlineStatus, name="deadline_status", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=DeadlineStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,62 @@
+"""Checks on codes that come from users: countries, languages, time zones."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from babel import Locale
+from flask_babel import gettext as _
+
+from odr.config import FILING_LANGUAGES
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_country(value: str | None, fields: dict, name: str = "country") -> str:
+    code = (value or "").strip().upper()
+    if code not in countries():
+        fields[name] = _("Unknown country code; use two letters such as ES or CN.")
+    return code
+
+
+def check_language(value: str | None, fields: dict, name: str = "language") -> str:
+    code = (value or "").strip().lower().replace("_", "-").split("-")[0]
+    if code not in FILING_LANGUAGES:
+        fields[name] = _("Unsupported language %(code)s. Supported: %(supported)s.",
+                         code=value or "", supported=", ".join(FILING_LANGUAGES))
+    return code
+
+
+def check_time_zone(value: str | None, fields: dict, name: str = "time_zone") -> str:
+    tz = (value or "").strip()
+    if tz not in time_zones():
+        fields[name] = _("Unknown time zone; use a name such as Europe/Madrid or Asia/Shanghai.")
+    return tz
+
+
+def clean_text(value, fields: dict, name: str, *, required: bool = True, max_length: int = 20000) -> str:
+    """Normalise user text (NFC, no NUL or other control characters but line breaks and tabs)."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        fields[name] = _("Must be text.")
+        return ""
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    if required and not text:
+        fields[name] = _("This field is required.")
+    elif len(text) > max_length:
+        fields[name] = _("Too long: at most %(max)s characters.", max=max_length)
+    return text

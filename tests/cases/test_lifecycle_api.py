@@ -1,0 +1,128 @@
+"""The whole lifecycle through the JSON API, acting as each role."""
+import hashlib
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+
+from odr.models_base import utcnow
+from odr.procedure.services import sweep_deadlines
+from tests.conftest import notice_data
+
+pytestmark = pytest.mark.e2e
+
+EVIDENCE = b"%PDF-1.4\nregistration certificate No. 123\n"
+
+
+def test_notice_to_settlement(world, api):
+    holder, seller = api(world.holder), api(world.seller)
+
+    filed = holder.upload("/cases", notice_data(), [("registro.pdf", EVIDENCE)])
+    assert filed.status_code == 201, filed.get_json()
+    case = filed.get_json()
+    assert case["state"] == "awaiting_response"
+    assert case["evidence"][0]["sha256"] == hashlib.sha256(EVIDENCE).hexdigest()
+    assert case["evidence"][0]["media_type"] == "application/pdf"
+    assert [d["timer"] for d in case["deadlines"]] == ["response_period"]
+    case_id = case["id"]
+
+    answered = seller.post(f"/cases/{case_id}/filings",
+                           {"kind": "response", "language": "zh", "text": "我们从授权经销商处购买。"})
+    assert answered.status_code == 201
+    assert seller.get(f"/cases/{case_id}").get_json()["state"] == "negotiation"
+
+    offer = holder.post(f"/cases/{case_id}/filings", {
+        "kind": "offer", "language": "es", "text": "Paguen 500 EUR.",
+        "terms": {"amount": "500", "currency": "eur", "listing_measure": "remove"}})
+    assert offer.status_code == 201
+    assert offer.get_json()["terms"] == {"amount": "500.00", "currency": "EUR", "listing_measure": "remove"}
+
+    proposal = seller.post(f"/cases/{case_id}/filings", {
+        "kind": "settlement", "language": "zh", "text": "支付300欧元并删除商品。",
+        "terms": {"amount": "300", "currency": "EUR", "listing_measure": "remove"}}).get_json()
+    digest = seller.get(f"/cases/{case_id}").get_json()["settlement"]["text_sha256"]
+
+    first = seller.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})
+    assert first.status_code == 200 and first.get_json()["state"] == "negotiation"
+    second = holder.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})
+    assert second.status_code == 200
+    assert second.get_json()["state"] == "settled"
+    assert second.get_json()["deadlines"] == []
+
+    events = [e["kind"] for e in holder.get(f"/cases/{case_id}/events").get_json()["events"]]
+    assert events[0] == "notice_filed" and "settlement_accepted" in events and events[-1] == "state_changed"
+
+    # A settled case takes no more settlements or answers.
+    again = holder.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})
+    assert again.status_code == 409
+
+
+def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, api):
+    holder, mediator, court, admin = api(world.holder), api(world.mediator), api(world.court), api(world.admin)
+    case_id = holder.upload("/cases", notice_data(), [("foto.png", b"\x89PNG\r\n\x1a\nfake")]).get_json()["id"]
+
+    # The seller stays silent past the 7-day response period.
+    assert sweep_deadlines(utcnow() + timedelta(days=8, hours=1)) == 1
+    case = holder.get(f"/cases/{case_id}").get_json()
+    assert case["state"] == "facilitated_settlement"
+
+    # The mediator cannot see the case until assigned.
+    assert mediator.get(f"/cases/{case_id}").status_code == 404
+    assigned = admin.post(f"/cases/{case_id}/mediator", {"mediator_id": world.mediator.id})
+    assert assigned.status_code == 200, assigned.get_json()
+    assert mediator.get(f"/cases/{case_id}").status_code == 200
+    assert mediator.post(f"/cases/{case_id}/filings",
+                         {"kind": "message", "language": "de", "text": "Bitte um Vorschläge."}).status_code == 201
+
+    # The court sees nothing before escalation.
+    assert court.get(f"/cases/{case_id}/export").status_code == 404
+    escalated = mediator.post(f"/cases/{case_id}/actions/escalate")
+    assert escalated.status_code == 200 and escalated.get_json()["state"] == "escalated"
+
+    download = court.get(f"/cases/{case_id}/export")
+    body = download.get_data()
+    download.close()
+    assert download.status_code == 200
+    assert download.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest()
+    bundle = zipfile.ZipFile(io.BytesIO(body))
+    manifest = json.loads(bundle.read("manifest.json"))
+    assert manifest["case"]["id"] == case_id and manifest["case"]["state"] == "escalated"
+    assert [f["kind"] for f in manifest["filings"]] == ["notice", "message"]
+    for item in manifest["evidence"]:
+        assert hashlib.sha256(bundle.read(item["path"])).hexdigest() == item["sha256"]
+    assert manifest["event_chain_head"] == manifest["events"][-1]["hash"]
+    assert bundle.read("events.jsonl").decode().count("\n") == len(manifest["events"])
+
+    # The court records its decision, which closes the case.
+    decided = court.post(f"/cases/{case_id}/filings",
+                         {"kind": "decision", "language": "zh", "text": "驳回。", "terms": None})
+    assert decided.status_code == 201
+    assert court.get(f"/cases/{case_id}").get_json()["state"] == "decided"
+    # Another court never sees it.
+    assert api(world.other_court).get(f"/cases/{case_id}").status_code == 404
+
+
+def test_seller_invited_by_a_notice_claims_its_party(world, api, client):
+    from odr.extensions import db
+    from odr.notifications.models import Notification
+    holder = api(world.holder)
+    data = notice_data(seller_email="new-shop@example.vn",
+                       respondent={"email": "new-shop@example.vn", "name": "Cửa hàng", "country": "VN",
+                                   "language": "vi"})
+    case_id = holder.post("/cases", data).get_json()["id"]
+    invitation = db.session.scalar(db.select(Notification).where(Notification.recipient == "new-shop@example.vn"))
+    assert invitation.locale == "vi" and invitation.data["case_id"] == case_id
+
+    signup = {"email": "new-shop@example.vn", "password": "long-enough-pass", "display_name": "Nguyễn",
+              "organisation": "ignored", "role": "seller", "country": "VN", "language": "vi",
+              "time_zone": "Asia/Ho_Chi_Minh"}
+    wrong = client.post("/api/v1/accounts", json=signup | {"invitation_code": "guess"})
+    assert wrong.status_code == 422 and "invitation_code" in wrong.get_json()["error"]["fields"]
+    right = client.post("/api/v1/accounts", json=signup | {"invitation_code": invitation.data["invitation_code"]})
+    assert right.status_code == 201
+    token = client.post("/api/v1/tokens", json={"email": "new-shop@example.vn", "password": "long-enough-pass"})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    case = client.get(f"/api/v1/cases/{case_id}", headers=headers).get_json()
+    assert case["your_roles"] == ["respondent"]

@@ -1,0 +1,183 @@
+"""Shared fixtures: an app per test on its own database, accounts for every role, HTTP helpers.
+
+Tests run on SQLite by default; with ODR_TEST_POSTGRES_URL set, tests marked ``e2e`` or
+``postgres`` run against PostgreSQL as well, each xdist worker in its own schema.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from odr import create_app
+from odr.accounts.models import Account, Party, Role
+from odr.extensions import db
+
+PASSWORD = "correct-horse-battery"
+POSTGRES_URL = os.environ.get("ODR_TEST_POSTGRES_URL")
+
+
+def pytest_generate_tests(metafunc):
+    # End-to-end and PostgreSQL tests run once per engine when PostgreSQL is available.
+    if "database_url" in metafunc.fixturenames:
+        engines = ["sqlite"]
+        marked = metafunc.definition.get_closest_marker("e2e") or metafunc.definition.get_closest_marker("postgres")
+        if POSTGRES_URL and marked:
+            engines.append("postgresql")
+        metafunc.parametrize("database_url", engines, indirect=True)
+
+
+@pytest.fixture
+def database_url(request, tmp_path, worker_id):
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'odr.sqlite3'}"
+        return
+    schema = f"odr_test_{worker_id}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "EXPORT_DIR": str(tmp_path / "exports"),
+        "FLASK": {"TESTING": True},  # CSRF stays on: tests send the token like a browser
+    })
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_account(role: Role, email: str, *, country="ES", language="es", tz="Europe/Madrid",
+                 party: Party | None = None, receives_escalations_for: str = "") -> Account:
+    from werkzeug.security import generate_password_hash
+    if party is None:
+        party = Party(name=f"Org of {email}", country=country, preferred_language=language, time_zone=tz,
+                      receives_escalations_for=receives_escalations_for)
+    account = Account(email=email, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+                      display_name=email.split("@")[0], role=role, party=party, time_zone=tz, languages=language)
+    db.session.add_all([party, account])
+    db.session.commit()
+    return account
+
+
+@dataclass
+class World:
+    holder: Account
+    seller: Account
+    mediator: Account
+    court: Account
+    admin: Account
+    stranger_holder: Account
+    stranger_seller: Account
+    other_mediator: Account
+    other_court: Account
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World(
+        holder=make_account(Role.RIGHT_HOLDER, "holder@example.es"),
+        seller=make_account(Role.SELLER, "seller@example.cn", country="CN", language="zh", tz="Asia/Shanghai"),
+        mediator=make_account(Role.MEDIATOR, "mediator@example.de", country="DE", language="de", tz="Europe/Berlin"),
+        court=make_account(Role.COURT, "clerk@court.example.cn", country="CN", language="zh", tz="Asia/Shanghai",
+                           receives_escalations_for="CN,US,EU,JP,GB"),
+        admin=make_account(Role.ADMIN, "admin@example.org", country="GB", language="en", tz="Europe/London"),
+        stranger_holder=make_account(Role.RIGHT_HOLDER, "other-holder@example.fr", country="FR", language="fr"),
+        stranger_seller=make_account(Role.SELLER, "other-seller@example.jp", country="JP", language="ja"),
+        other_mediator=make_account(Role.MEDIATOR, "other-mediator@example.it", country="IT", language="it"),
+        other_court=make_account(Role.COURT, "clerk@other-court.example", country="US", language="en"),
+    )
+
+
+def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
+    data = {"jurisdiction": "CN", "right_type": "trademark", "title": "Counterfeit FLAMENCO bags",
+            "text": "El vendedor ofrece bolsos falsificados con nuestra marca.", "language": "es",
+            "listings": ["https://shop.example/item/1", "item-2"], "remedy_sought": "Retirada",
+            "respondent": {"email": seller_email}}
+    data.update(overrides)
+    return data
+
+
+class Api:
+    """A bearer-token client for one account."""
+
+    def __init__(self, client, account: Account):
+        self.client = client
+        response = client.post("/api/v1/tokens", json={"email": account.email, "password": PASSWORD})
+        assert response.status_code == 201, response.get_json()
+        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    def get(self, path, **kw):
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path, json_body=None, headers=None, **kw):
+        return self.client.post(f"/api/v1{path}", json=json_body, headers={**self.headers, **(headers or {})}, **kw)
+
+    def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None):
+        form = {"data": json.dumps(data), "evidence": [(io.BytesIO(content), name) for name, content in files]}
+        return self.client.post(f"/api/v1{path}", data=form, headers={**self.headers, **(headers or {})},
+                                content_type="multipart/form-data")
+
+
+@pytest.fixture
+def api(client):
+    return lambda account: Api(client, account)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A cookie session that signs in through the login form and posts forms with their CSRF token."""
+
+    def __init__(self, app, account: Account | None = None):
+        self.client = app.test_client()
+        if account is not None:
+            self.login(account.email, PASSWORD)
+
+    def csrf(self, path="/login") -> str:
+        page = self.client.get(path)
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, email, password):
+        response = self.client.post("/login", data={"email": email, "password": password,
+                                                    "csrf_token": self.csrf("/login")})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    def get(self, path, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path, data=None, form_page="/", **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf(form_page))
+        return self.client.post(path, data=data, **kw)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda account=None: Browser(app, account)

@@ -25,6 +25,7 @@ run: install
 	$(BIN)/odr serve --host $(HOST) --port $(PORT)
 
 test: install-test
+	$(BIN)/ruff check odr tests
 	url="$$($(BIN)/python -m odr.testing.postgres '$(ODR_TEST_POSTGRES_URL)')" || exit 1; \
 	ODR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 

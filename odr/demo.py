@@ -20,11 +20,13 @@ PASSWORD = "demo-password"
 
 PEOPLE = [
     # role, e-mail, name, organisation, country, language, time zone
-    (Role.RIGHT_HOLDER, "lucia@flamenco-disenos.es", "Lucía García", "Flamenco Diseños S.L.", "ES", "es", "Europe/Madrid"),
+    (Role.RIGHT_HOLDER, "lucia@flamenco-disenos.es", "Lucía García", "Flamenco Diseños S.L.", "ES", "es",
+     "Europe/Madrid"),
     (Role.SELLER, "wei@shenzhen-gadgets.cn", "王伟", "深圳小工具贸易有限公司", "CN", "zh", "Asia/Shanghai"),
     (Role.SELLER, "amal@souk-crafts.example", "أمل حداد", "Souk Crafts", "MA", "ar", "Africa/Casablanca"),
     (Role.MEDIATOR, "jonas@mediation.example.de", "Jonas Becker", "Becker Mediation", "DE", "de", "Europe/Berlin"),
-    (Role.COURT, "clerk@internet-court.example.cn", "Court clerk", "Hangzhou Internet Court (demo)", "CN", "zh", "Asia/Shanghai"),
+    (Role.COURT, "clerk@internet-court.example.cn", "Court clerk", "Hangzhou Internet Court (demo)", "CN", "zh",
+     "Asia/Shanghai"),
     (Role.ADMIN, "admin@odr.example", "Platform admin", "ODR platform", "GB", "en", "Europe/London"),
 ]
 

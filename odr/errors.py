@@ -84,7 +84,8 @@ def init_app(app):
     def handle_http(exc: HTTPException):
         code, message = _http_message(exc)
         if exc.code == 400 and getattr(exc, "description", "") and "CSRF" in str(exc.description):
-            code, message = "csrf_failed", _("The form expired or was sent from another site. Please reload the page and try again.")
+            code = "csrf_failed"
+            message = _("The form expired or was sent from another site. Please reload the page and try again.")
         if exc.code == 413:
             limit = app.config["ODR"]["MAX_UPLOAD_MB"]
             message = _("The upload is too large: the limit is %(limit)s MB.", limit=limit)
@@ -94,6 +95,8 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
+        from odr.extensions import db
+        db.session.rollback()
         app.logger.exception("unhandled error on %s", request.path)
         message = _("Something went wrong on our side. Nothing was saved; please try again.")
         if is_api_request():

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import EnvironBuilder, FlaskClient
 from sqlalchemy import create_engine, text
 
 from odr import create_app
@@ -47,6 +49,18 @@ def database_url(request, tmp_path, worker_id):
     yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (fresh ``g`` and database session), as in production,
+    even though the test itself holds an app context to use services and the database directly."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def app(tmp_path, database_url):
     app = create_app({
@@ -57,6 +71,7 @@ def app(tmp_path, database_url):
         "EXPORT_DIR": str(tmp_path / "exports"),
         "FLASK": {"TESTING": True},  # CSRF stays on: tests send the token like a browser
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
         yield app
@@ -138,8 +153,15 @@ class Api:
 
     def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None):
         form = {"data": json.dumps(data), "evidence": [(io.BytesIO(content), name) for name, content in files]}
-        return self.client.post(f"/api/v1{path}", data=form, headers={**self.headers, **(headers or {})},
-                                content_type="multipart/form-data")
+        # Built by hand so the builder's spooled body is closed (the test client leaves it open).
+        builder = EnvironBuilder(self.client.application, f"/api/v1{path}", method="POST", data=form,
+                                 headers={**self.headers, **(headers or {})})
+        environ = builder.get_environ()
+        try:
+            return self.client.open(environ)
+        finally:
+            environ["wsgi.input"].close()
+            builder.close()
 
 
 @pytest.fixture

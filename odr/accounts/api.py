@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 
 from odr.accounts.models import Account
 from odr.accounts.services import authenticate, issue_token, revoke_token, sign_up
 from odr.api import authenticated, bp, json_body
-from odr.errors import ServiceError, ValidationFailed, api_error
-from flask_babel import gettext as _
+from odr.errors import api_error
 
 
 def account_json(account: Account) -> dict:

@@ -56,7 +56,7 @@ def case_json(case: Case, account) -> dict:
     return case_summary(case) | {
         "your_roles": sorted(roles),
         "remedy_sought": case.remedy_sought,
-        "listings": [l.locator for l in case.listings],
+        "listings": [item.locator for item in case.listings],
         "claimant": {"id": case.claimant.id, "name": case.claimant.name, "country": case.claimant.country},
         "respondent": {"id": case.respondent.id, "name": case.respondent.name,
                        "country": case.respondent.country},

@@ -24,14 +24,23 @@ from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import (Case, EvidenceFile, Filing, FilingKind, IdempotentRequest, Listing, RightType,
-                              SettlementAcceptance)
+from odr.cases.models import (
+    Case,
+    EvidenceFile,
+    Filing,
+    FilingKind,
+    IdempotentRequest,
+    Listing,
+    RightType,
+    SettlementAcceptance,
+)
+from odr.cases.signals import filing_committed
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
 from odr.models_base import utcnow
-from odr.procedure import jurisdictions
 from odr.notifications.services import notify
+from odr.procedure import jurisdictions
 from odr.procedure.services import enter_state, procedure_of, procedures, take_transition
 from odr.procedure.titles import state_label
 from odr.validation import EMAIL_RE, check_country, check_language, clean_text
@@ -249,11 +258,14 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
         _store_uploads(case, notice, account, uploads, remote_addr, stored)
         # The initial state's timers start now.
         enter_state(case, procedure.initial, at, actor=account, role="claimant", cause="notice")
-        return _commit_with_key(account, key, digest, case, stored)
+        outcome = _commit_with_key(account, key, digest, case, stored)
     except BaseException:
         db.session.rollback()
         _discard(stored)
         raise
+    if outcome.created:
+        filing_committed.send(notice)
+    return outcome
 
 
 # -- filings in a running case ------------------------------------------------------------------
@@ -339,11 +351,14 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         _store_uploads(case, filing, account, uploads, remote_addr, stored)
         if transition is not None:
             take_transition(case, transition.name, account, {role}, at, by_filing=True)
-        return _commit_with_key(account, key, digest, filing, stored)
+        outcome = _commit_with_key(account, key, digest, filing, stored)
     except BaseException:
         db.session.rollback()
         _discard(stored)
         raise
+    if outcome.created:
+        filing_committed.send(filing)
+    return outcome
 
 
 def _state_label(case: Case) -> str:

@@ -51,7 +51,7 @@ def manifest(case: Case, court: Party, at: datetime) -> dict:
         "case": {"id": case.id, "reference": case.reference, "jurisdiction": case.jurisdiction,
                  "right_type": case.right_type.value, "title": case.title, "state": case.state,
                  "procedure": {"code": case.procedure_code, "version": case.procedure_version},
-                 "remedy_sought": case.remedy_sought, "listings": [l.locator for l in case.listings],
+                 "remedy_sought": case.remedy_sought, "listings": [item.locator for item in case.listings],
                  "filed_at": case.created_at.isoformat()},
         "parties": {"claimant": _party(case.claimant), "respondent": _party(case.respondent)},
         "filings": [{"id": f.id, "kind": f.kind.value, "author_role": f.author_case_role,
@@ -88,7 +88,7 @@ def export_to_court(case: Case, at: datetime) -> CaseExport | None:
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr("manifest.json", json.dumps(body, ensure_ascii=False, indent=2))
         bundle.writestr("events.jsonl", "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in body["events"]))
-        for item, evidence in zip(body["evidence"], case.evidence):
+        for item, evidence in zip(body["evidence"], case.evidence, strict=True):
             # zipfile streams from disk in chunks, so large evidence stays out of memory.
             bundle.write(storage.path_of(cfg["EVIDENCE_DIR"], evidence.stored_name), item["path"])
     digest = hashlib.sha256()

@@ -29,9 +29,9 @@ def open_case_load() -> dict[int, int]:
 
 
 def assign_mediator(admin: Account, case_id: int, mediator_id, at: datetime | None = None) -> Case:
+    case = get_case(admin, case_id, for_update=True)
     if admin.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator can assign mediators."))
-    case = get_case(admin, case_id, for_update=True)
     if procedure_of(case).state(case.state).final:
         raise NotAllowed(_("This case is closed; no mediator can be assigned."), code="case_closed")
     try:

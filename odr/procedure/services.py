@@ -88,12 +88,12 @@ def take_transition(case: Case, name: str, actor: Account | None, roles: set[str
     if case.state not in transition.sources or not transition.in_force(at.date()):
         raise NotAllowed(_("This action is not possible while the case is in the state “%(state)s”.",
                            state=state_title(case)), code="wrong_state")
-    acting = transition.roles & roles
-    if not acting:
-        raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.when is not None and "system" not in roles:
         raise NotAllowed(_("The platform takes this step by itself when its conditions are met."),
                          code="automatic_step")
+    acting = transition.roles & roles
+    if not acting:
+        raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.filing and not by_filing:
         raise NotAllowed(_("This action is taken by filing a document."), code="needs_filing")
     enter_state(case, transition.target, at, actor=actor, role=sorted(acting)[0], cause=transition.name)

@@ -1,0 +1,11 @@
+"""Signals other domains listen to, sent only after the change is committed.
+
+Translation, notifications and platform measures react to these instead of being
+called from the case services, so each domain stays in its own folder.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the committed Filing (notice, response, message, offer, settlement, decision ...)
+filing_committed = _signals.signal("filing-committed")

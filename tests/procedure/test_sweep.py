@@ -1,0 +1,111 @@
+"""Deadlines are rows; the sweep applies each consequence once, however often it runs."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from odr.cases import services
+from odr.cases.models import Case, Event
+from odr.extensions import db
+from odr.procedure.models import Deadline, DeadlineStatus
+from odr.procedure.services import _apply_one, sweep_deadlines
+from tests.conftest import notice_data
+
+pytestmark = pytest.mark.postgres
+
+FILED = datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc)  # a Monday, 10:30 UTC
+
+
+@pytest.fixture
+def case(world):
+    return services.file_notice(world.holder, notice_data(), at=FILED).obj
+
+
+def deadline_of(case):
+    return db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
+                                                       Deadline.timer == "response_period"))
+
+
+def test_the_response_period_ends_at_the_end_of_the_seventh_day(case):
+    due = deadline_of(case).due_at
+    assert due == datetime(2026, 3, 9, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    assert deadline_of(case).computation["count"] == 7
+
+
+def test_the_day_before_the_day_of_and_the_day_after(case):
+    day_before = datetime(2026, 3, 8, 23, 59, 59, tzinfo=timezone.utc)
+    last_moment = datetime(2026, 3, 9, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    day_after = datetime(2026, 3, 10, 0, 0, 1, tzinfo=timezone.utc)
+    assert sweep_deadlines(day_before) == 0
+    assert sweep_deadlines(last_moment) == 0
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "awaiting_response"
+    assert sweep_deadlines(day_after) == 1
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "facilitated_settlement"
+
+
+def test_running_the_sweep_twice_applies_the_consequence_once(case):
+    later = FILED + timedelta(days=9)
+    assert sweep_deadlines(later) == 1
+    assert sweep_deadlines(later) == 0
+    db.session.expire_all()
+    changes = db.session.scalars(db.select(Event).where(Event.case_id == case.id,
+                                                        Event.kind == "deadline_expired")).all()
+    assert len(changes) == 1
+    assert deadline_of(case).status == DeadlineStatus.APPLIED
+
+
+def test_a_deadline_claimed_by_another_worker_is_skipped(case):
+    deadline = deadline_of(case)
+    later = FILED + timedelta(days=9)
+    assert _apply_one(deadline.id, later) == 1
+    # A second worker that read the same due row before the first one committed gets nothing.
+    assert _apply_one(deadline.id, later) == 0
+
+
+def test_the_next_period_starts_when_the_last_one_ran_out_not_when_the_sweep_noticed(case):
+    sweep_deadlines(FILED + timedelta(days=20))
+    facilitation = db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
+                                                               Deadline.timer == "facilitation_period"))
+    # The response period ran out at the end of 9 March: that is the day of the event that starts
+    # the next period, so it is not counted; 30 days run 10 March to 8 April, whatever day the sweep ran.
+    assert facilitation.due_at == datetime(2026, 4, 8, 23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+def test_answering_in_time_cancels_the_timer(world, case):
+    services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "答复"},
+                        at=FILED + timedelta(days=6))
+    assert deadline_of(case).status == DeadlineStatus.CANCELLED
+    assert sweep_deadlines(FILED + timedelta(days=9)) == 0
+
+
+def test_a_sweep_reads_only_what_is_due(world, app):
+    from sqlalchemy import event
+    for n in range(30):
+        services.file_notice(world.holder, notice_data(title=f"case {n}"), at=FILED)
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert sweep_deadlines(FILED + timedelta(days=1)) == 0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    # Nothing is due: one indexed query, whatever the number of open deadlines.
+    assert len(statements) == 1 and "due_at" in statements[0]
+
+
+def test_the_periodic_task_runs_the_sweep(app, case):
+    from odr import tasks
+    tasks._app = app
+    tasks.huey.immediate = True
+    try:
+        with app.app_context():
+            db.session.execute(db.update(Deadline).values(due_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+            db.session.commit()
+        assert tasks.sweep_deadlines_task.call_local() == 1
+        # Registered as periodic with the consumer, every minute.
+        due = tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))
+        assert [t.name for t in due] == ["sweep_deadlines_task"]
+    finally:
+        tasks.huey.immediate = False
+        tasks._app = None

@@ -25,11 +25,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update((overrides or {}).get("FLASK", {}))
 
     from odr import errors, i18n
-    from odr.extensions import csrf, db, login_manager, migrate
+    from odr.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(odr_config.REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     i18n.init_app(app)

@@ -1,5 +1,7 @@
 """Extensions are created unbound here and bound to the app in the factory."""
+from flask import request
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -12,3 +14,14 @@ migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def _sign_in_key() -> str:
+    """Failed sign-ins are counted per address and per account name, so guessing one password is slow
+    without letting one attacker lock everybody out."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = str((data or {}).get("email", "")).strip().lower()[:254]
+    return f"{request.remote_addr}|{email}"
+
+
+limiter = Limiter(key_func=_sign_in_key)

@@ -6,8 +6,10 @@ from flask_babel import gettext as _
 
 from odr.accounts.models import Account
 from odr.accounts.services import authenticate, issue_token, revoke_token, sign_up
+from odr.accounts.views import FAILED_SIGN_IN_LIMIT, failed_sign_in
 from odr.api import authenticated, bp, json_body
 from odr.errors import api_error
+from odr.extensions import limiter
 
 
 def account_json(account: Account) -> dict:
@@ -25,6 +27,7 @@ def api_sign_up():
 
 
 @bp.post("/tokens")
+@limiter.limit(FAILED_SIGN_IN_LIMIT, deduct_when=failed_sign_in)
 def api_issue_token():
     data = json_body()
     account = authenticate(str(data.get("email") or ""), str(data.get("password") or ""))

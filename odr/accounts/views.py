@@ -9,7 +9,7 @@ from odr.accounts.models import SELF_SERVICE_ROLES, Account
 from odr.accounts.services import authenticate, sign_up
 from odr.config import FILING_LANGUAGES, UI_LOCALES
 from odr.errors import ValidationFailed
-from odr.extensions import db, login_manager
+from odr.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -45,7 +45,15 @@ def signup():
         422 if errors else 200
 
 
+FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"
+
+
+def failed_sign_in(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(FAILED_SIGN_IN_LIMIT, methods=["POST"], deduct_when=failed_sign_in)
 def login():
     if request.method == "POST":
         account = authenticate(request.form.get("email", ""), request.form.get("password", ""))

@@ -7,17 +7,24 @@ PORT ?= 5000
 # PostgreSQL pass of the end-to-end tests; CI always runs it, elsewhere it runs when the server answers.
 ODR_TEST_POSTGRES_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 
-.PHONY: run test install install-test i18n-compile clean
+.PHONY: run test install install-test i18n i18n-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# torch first (the CPU wheel): argostranslate's dependencies would otherwise pull a multi-GB CUDA build.
+TORCH = torch==2.13.0
+
 install: $(BIN)/python
+	$(BIN)/pip install --quiet "$(TORCH)"
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python tools/i18n.py compile
 
 install-test: $(BIN)/python
+	$(BIN)/pip install --quiet "$(TORCH)"
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python tools/i18n.py compile
 
 run: install
 	$(BIN)/odr db upgrade
@@ -28,6 +35,13 @@ test: install-test
 	$(BIN)/ruff check odr tests
 	url="$$($(BIN)/python -m odr.testing.postgres '$(ODR_TEST_POSTGRES_URL)')" || exit 1; \
 	ODR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+# Translations: extract every marked string, update the ten catalogs, compile, then list what is missing.
+i18n: install
+	$(BIN)/python tools/i18n.py refresh
+
+i18n-compile: install
+	$(BIN)/python tools/i18n.py compile
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -42,15 +42,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     from odr.accounts.views import bp as accounts_bp
     from odr.api import bp as api_bp
     from odr.cases.views import bp as cases_bp
+    from odr.deposits.views import bp as deposits_bp
     from odr.export.views import bp as export_bp
     from odr.mediation.views import bp as mediation_bp
+    from odr.translation.views import bp as translation_bp
 
-    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, api_bp):
+    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
 
     from odr import cli
     cli.init_app(app)
+    # Every committed filing gets its translations requested (connecting again is a no-op).
+    from odr.cases.signals import filing_committed
+    from odr.translation.services import on_filing_committed
+    filing_committed.connect(on_filing_committed)
     app.after_request(_security_headers)
     return app
 
@@ -70,9 +76,12 @@ def _import_models() -> None:
     # Every model module, so metadata (and Alembic autogenerate) sees every table.
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
+    from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
+    from odr.translation import models as _translation  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")

@@ -79,25 +79,114 @@ def rules_group():
 @rules_group.command("validate")
 @with_appcontext
 def rules_validate():
-    """Load every procedure file and check its graph; exit non-zero on any problem."""
-    from pathlib import Path
-
+    """Load every procedure and jurisdiction file, check graphs and citations; exit non-zero on any problem."""
     from flask import current_app
 
-    from odr.procedure.engine import ProcedureError, load_file
+    from odr.procedure.describe import validate
+    cfg = current_app.config["ODR"]
     failed = False
-    for path in sorted(Path(current_app.config["ODR"]["RULES_DIR"]).glob("*.yaml")):
-        try:
-            procedure = load_file(path)
-            click.echo(f"ok    {path.name}: {procedure.code} {procedure.version}")
-        except ProcedureError as exc:
-            failed = True
-            click.echo(f"error {path.name}: {exc}", err=True)
+    for ok, line in validate(cfg["RULES_DIR"], cfg["JURISDICTIONS_DIR"]):
+        failed = failed or not ok
+        click.echo(f"{'ok   ' if ok else 'error'} {line}", err=not ok)
     sys.exit(1 if failed else 0)
 
 
+def _procedure(code: str, version: str | None):
+    from datetime import date
+
+    from odr.procedure.engine import ProcedureError
+    from odr.procedure.services import procedures
+    try:
+        return procedures().get(code, version) if version else procedures().current(code, date.today())
+    except ProcedureError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@rules_group.command("show")
+@click.argument("code")
+@click.option("--version", help="A version other than the one in force today.")
+@with_appcontext
+def rules_show(code, version):
+    """Describe a procedure: states, transitions, timers, each with its citation and dates."""
+    from odr.procedure.describe import show
+    click.echo(show(_procedure(code, version)), nl=False)
+
+
+@rules_group.command("graph")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg"]), default="svg", show_default=True)
+@click.option("--version", help="A version other than the one in force today.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@with_appcontext
+def rules_graph(code, fmt, version, output):
+    """Draw a procedure's state graph (SVG needs Graphviz's dot; DOT does not)."""
+    from odr.procedure.describe import GraphvizMissing, to_dot, to_svg
+    procedure = _procedure(code, version)
+    try:
+        text = to_svg(procedure) if fmt == "svg" else to_dot(procedure)
+    except GraphvizMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group("bundle")
+def bundle_group():
+    """Court export bundles."""
+
+
+@bundle_group.command("verify")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--key-id", help="Platform key id to trust (default: this platform's own key).")
+@click.option("--tsa-ca", type=click.File("rb"), help="PEM certificate(s) of the TSA or its CA.")
+@with_appcontext
+def bundle_verify(path, key_id, tsa_ca):
+    """Verify a bundle (zip or bag folder) as a court would; exit non-zero on any failure."""
+    from odr.export.verifier import verify_bundle
+    from odr.integrity.keys import key_path, platform_key
+    if key_id is None and key_path().exists():
+        key_id = platform_key().key_id
+    sys.exit(verify_bundle(path, key_id, tsa_ca.read() if tsa_ca else None))
+
+
+@bundle_group.command("key-id")
+@with_appcontext
+def bundle_key_id():
+    """Print the platform's signing key id, for courts to pin out of band."""
+    from odr.integrity.keys import platform_key
+    click.echo(platform_key().key_id)
+
+
+@click.group("deposit")
+def deposit_group():
+    """Deposit certificates."""
+
+
+@deposit_group.command("verify")
+@click.argument("certificate", type=click.Path(exists=True, dir_okay=False))
+@click.option("--work", type=click.Path(exists=True, dir_okay=False), help="The deposited file.")
+@click.option("--key-id", help="Platform key id to trust (default: this platform's own key).")
+@click.option("--tsa-ca", type=click.File("rb"), help="PEM certificate(s) of the TSA or its CA.")
+@with_appcontext
+def deposit_verify(certificate, work, key_id, tsa_ca):
+    """Verify a deposit certificate (and the work it certifies); exit non-zero on any failure."""
+    from odr.export.verifier import verify_certificate
+    from odr.integrity.keys import key_path, platform_key
+    if key_id is None and key_path().exists():
+        key_id = platform_key().key_id
+    sys.exit(verify_certificate(certificate, work, key_id, tsa_ca.read() if tsa_ca else None))
+
+
 def init_app(app) -> None:
-    for command in (demo_command, sweep_command, worker_command, serve_command, rules_group):
+    from odr.accounts.cli import accounts_group
+    app.cli.add_command(accounts_group)
+    from odr.translation.cli import languages_group
+    app.cli.add_command(languages_group)
+    for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,
+                    deposit_group):
         app.cli.add_command(command)
 
 

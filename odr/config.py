@@ -35,8 +35,15 @@ def defaults(instance_path: str) -> dict:
         "QUEUE_PATH": str(Path(instance_path) / "queue.sqlite3"),
         "EVIDENCE_DIR": str(Path(instance_path) / "evidence"),
         "EXPORT_DIR": str(Path(instance_path) / "exports"),
+        # The platform's Ed25519 signing key (PEM); created on first use, never committed.
+        "SIGNING_KEY_PATH": str(Path(instance_path) / "keys" / "platform-ed25519.pem"),
+        "TSA_URL": None,  # an RFC 3161 Time Stamping Authority; without one, bundles are not timestamped
+        "PUBLIC_URL": None,  # how courts reach this platform; named in bundles and certificates
         "MAX_UPLOAD_MB": 25,
         "RULES_DIR": str(REPO_ROOT / "rules"),
+        # Installed argos-translate models (one directory per language pair) and the legal glossary.
+        "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
+        "GLOSSARY_DIR": str(REPO_ROOT / "glossary"),
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
         "SWEEP_INTERVAL_MINUTES": 1,
         "DEFAULT_LOCALE": "en",

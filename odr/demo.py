@@ -12,7 +12,8 @@ from odr.accounts.models import Account, Party, Role
 from odr.cases import services
 from odr.cases.models import Case
 from odr.extensions import db
-from odr.mediation.services import assign_mediator
+from odr.mediation import agreement, bidding
+from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
 from odr.procedure.services import sweep_deadlines
 
@@ -43,11 +44,22 @@ def _account(role, email, name, organisation, country, language, tz) -> Account:
     return account
 
 
+# What the jurisdictions ask of a notice (jurisdictions/*.yaml): the demo right holder's answers.
+DEMO_NOTICE_ELEMENTS = {
+    "prima_facie_evidence": "Certificado de registro y compra de prueba del 2026-01-15.",
+    "identity": "Flamenco Diseño S.L., Calle Mayor 1, 28013 Madrid, CIF B12345678",
+    "signature": "Lucía Fernández", "work": "Catálogo fotográfico 2025", "right": "EUTM 018123456",
+    "contact": "Lucía Fernández, Calle Mayor 1, 28013 Madrid, +34 910 000 000",
+    "good_faith_statement": True, "accuracy_statement": True, "bona_fide_statement": True,
+    "permitted_communication": True,
+}
+
+
 def _notice(holder, seller, title, text, jurisdiction, right_type, at, evidence: bytes | None = None) -> Case:
     data = {"jurisdiction": jurisdiction, "right_type": right_type, "title": title, "text": text, "language": "es",
             "listings": [f"https://marketplace.example/item/{zlib.crc32(title.encode())}"],
             "remedy_sought": "Retirada del anuncio y compensación.",
-            "respondent": {"email": seller.email}}
+            "respondent": {"email": seller.email}, "elements": DEMO_NOTICE_ELEMENTS}
     uploads = [services.Upload(io.BytesIO(evidence), "registro-marca.pdf")] if evidence else []
     return services.file_notice(holder, data, uploads, at=at).obj
 
@@ -79,8 +91,22 @@ def load_demo() -> list[tuple[str, str, str]]:
                    "GB", "copyright", now - timedelta(days=10))
     sweep_deadlines(now)
     assign_mediator(admin, case.id, mediator.id)
+    accept_appointment(mediator, pending_appointments(mediator)[0].id, declared=True)
     services.add_filing(mediator, case.id, {"kind": "message", "language": "de",
                                             "text": "Ich schlage eine Lizenz für die Fotos vor."})
+    # The ladder: a private caucus with the seller, a blind-bidding round that did not settle,
+    # and an agreement in Spanish and Arabic with a proportionate measure, awaiting signatures.
+    services.add_filing(seller_ar, case.id, {"kind": "message", "language": "ar", "caucus": True,
+                                             "text": "يمكننا دفع مبلغ صغير إذا بقي المنتج معروضاً."})
+    bidding.open_bidding(mediator, case.id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30})
+    bidding.submit_bid(holder, case.id, "1200", accept_rules=True)
+    bidding.submit_bid(seller_ar, case.id, "300", accept_rules=True)
+    agreement.draft_agreement(mediator, case.id, {
+        "authoritative_language": "es",
+        "texts": {"es": "La vendedora obtiene una licencia para las fotografías y paga 400 EUR.",
+                  "ar": "تحصل البائعة على ترخيص للصور وتدفع 400 يورو."},
+        "terms": {"amount": "400", "currency": "EUR", "licence": "Licencia no exclusiva, 2 años"},
+        "measures": [{"kind": "not_purchasable_in", "listing": case.listings[0].locator, "regions": ["ES"]}]})
     # 4. Settled: both parties accepted the same text.
     case = _notice(holder, seller, "Logotipo en fundas de móvil", "Nuestro logotipo aparece en fundas.",
                    "US", "trademark", now - timedelta(days=6))

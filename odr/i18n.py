@@ -1,53 +1,242 @@
-"""Locale and time zone of the reader."""
+"""The reader's language, time zone and formats; messages rendered in each recipient's language.
+
+Locale choice, strongest first: the switcher on every page (kept in the session), the account's
+profile, the browser's Accept-Language, the default language of the case's jurisdiction, the
+platform default.
+"""
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
 from babel import Locale, UnknownLocaleError
-from flask import request, session
-from flask_babel import get_locale
+from babel.dates import format_date, format_time, format_timedelta, get_timezone_location
+from babel.lists import format_list
+from flask import current_app, has_request_context, render_template, request, session
+from flask_babel import force_locale, get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from odr.config import UI_LOCALES
 from odr.extensions import babel
 
+RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
+
+# The roles a participant holds in one case (events and filings record them), as readers call them.
+CASE_ROLE_LABELS = {
+    "claimant": _l("Right holder"),
+    "respondent": _l("Seller"),
+    "mediator": _l("Mediator"),
+    "neutral": _l("Neutral"),
+    "court": _l("Court"),
+    "admin": _l("Administrator"),
+    "platform": _l("Platform"),
+    "system": _l("Platform"),
+}
+
+
+def ui_locale_for(code: str | None) -> str | None:
+    """The UI locale for a language tag (``zh``, ``zh-CN``, ``pt_BR``, ``ar``), or None if we have none."""
+    if not code:
+        return None
+    if code in UI_LOCALES:
+        return code
+    try:
+        parsed = Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return None
+    if parsed.language == "zh":
+        # Only Simplified Chinese is offered; a reader of Traditional characters still reads it better than English.
+        return "zh_Hans"
+    return parsed.language if parsed.language in UI_LOCALES else None
+
+
+def _jurisdiction_locale() -> str | None:
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is None or not (current_user and current_user.is_authenticated):
+        return None
+    from odr.cases.models import Case
+    from odr.extensions import db
+    from odr.procedure import jurisdictions
+    case = db.session.get(Case, case_id)
+    jurisdiction = jurisdictions.get(case.jurisdiction) if case else None
+    for language in (jurisdiction.official_languages if jurisdiction else ()):
+        if ui_locale_for(language):
+            return ui_locale_for(language)
+    return None
+
 
 def select_locale() -> str:
-    asked = request.args.get("lang")
-    if asked in UI_LOCALES:
+    if not has_request_context():  # the worker, the CLI: no reader, the platform default
+        return current_app.config["ODR"]["DEFAULT_LOCALE"]
+    asked = ui_locale_for(request.args.get("lang"))
+    if asked:
         session["locale"] = asked
+        session.permanent = True  # remembered across visits, not only until the browser closes
         return asked
     if session.get("locale") in UI_LOCALES:
         return session["locale"]
     if current_user and current_user.is_authenticated and current_user.locale in UI_LOCALES:
         return current_user.locale
-    return request.accept_languages.best_match(UI_LOCALES) or "en"
+    for tag, _quality in request.accept_languages:
+        if ui_locale_for(tag):
+            return ui_locale_for(tag)
+    return _jurisdiction_locale() or current_app.config["ODR"]["DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.effective_time_zone
     return "UTC"
 
 
 def text_direction(locale: str) -> str:
-    return "rtl" if locale.split("_")[0] in {"ar", "he", "fa", "ur"} else "ltr"
-
-
-def init_app(app) -> None:
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-
-    from odr.procedure.titles import action_label, state_label, timer_label
-    app.jinja_env.globals.update(locale_name=locale_name, state_label=state_label,
-                                 action_label=action_label, timer_label=timer_label)
-
-    @app.context_processor
-    def locale_context():
-        locale = str(get_locale() or "en")
-        return {"current_locale": locale, "text_direction": text_direction(locale), "ui_locales": UI_LOCALES}
+    return "rtl" if str(locale).split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
 def locale_name(code: str) -> str:
     """A language's name in that language, so each reader finds their own in the switcher."""
     try:
-        return Locale.parse(code).display_name or code
+        name = Locale.parse(code).display_name or code
     except (ValueError, UnknownLocaleError):
         return code
+    return name[:1].upper() + name[1:]
+
+
+def switch_locale_url(code: str) -> str:
+    """This page again, in another language."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") -> str:
+    """An instant in the reader's locale, in ``zone`` (default: the reader's time zone), with the zone named.
+
+    Minutes are precise enough for a reader: the date in ``fmt`` joined to a short time by the locale's own pattern.
+    """
+    tz = _zone(zone) or get_timezone()
+    locale = get_locale()
+    local = instant.astimezone(tz)
+    when = locale.datetime_formats[fmt].format(format_time(local, "short", locale=locale),
+                                                format_date(local, fmt, locale=locale))
+    return "%s (%s)" % (when, get_timezone_location(tz, locale=locale, return_city=True))
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> list[str]:
+    """IANA zone names to suggest in time-zone fields (typing stays free; validation checks the name)."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def zone_name(zone: str | None = None) -> str:
+    """A time zone as the reader names it ("Madrid", "马德里")."""
+    tz = _zone(zone) or get_timezone()
+    return get_timezone_location(tz, locale=get_locale(), return_city=True)
+
+
+def list_format(items) -> str:
+    """Items joined the way the reader's language joins a list ("a, b and c", "a、b和c", "a وb")."""
+    return format_list([str(item) for item in items], locale=get_locale())
+
+
+def dual_time(instant: datetime | None, governing_tz: str | None = None, fmt: str = "medium") -> Markup:
+    """A deadline in the reader's time zone and, when it differs, in the time zone of the governing rules."""
+    if instant is None:
+        return Markup("—")
+    reader = get_timezone()
+    governing = _zone(governing_tz)
+    # data-l10n="babel": formatted by Babel in the reader's locale (city names may equal the English ones).
+    stamp = Markup('<time datetime="%s" data-l10n="babel">%s</time>')
+    html = stamp % (instant.isoformat(), local_time(instant, str(reader), fmt))
+    if governing is not None and governing.key != str(reader) and \
+            instant.astimezone(governing).utcoffset() != instant.astimezone(reader).utcoffset():
+        html += Markup(' <span class="governing-time">%s</span>') % Markup(_(
+            "governing time: %(time)s", time=stamp % (instant.isoformat(), local_time(instant, governing.key, fmt))))
+    return Markup('<span class="dual-time">%s</span>') % html
+
+
+def due_in(instant: datetime | None) -> str:
+    """How long until (or since) an instant, in words: "in 3 days", "2 hours ago"."""
+    if instant is None:
+        return ""
+    from odr.models_base import utcnow
+    return format_timedelta(instant - utcnow(), add_direction=True, threshold=1.0, locale=get_locale())
+
+
+def jurisdiction_time_zone(code: str | None) -> str | None:
+    from odr.procedure import jurisdictions
+    jurisdiction = jurisdictions.get(code or "")
+    return jurisdiction.time_zone if jurisdiction else None
+
+
+def jurisdiction_name(code: str | None) -> str:
+    """A jurisdiction's name in the reader's language (CLDR territory names), else the name in its data file."""
+    from odr.procedure import jurisdictions
+    jurisdiction = jurisdictions.get(code or "")
+    localized = get_locale().territories.get((code or "").upper())
+    return localized or (jurisdiction.name if jurisdiction else (code or ""))
+
+
+def babel_formatted(text) -> Markup:
+    """Mark a value Babel formatted in the reader's locale (a zone's city, a date), for the browser tests' check."""
+    return Markup('<span data-l10n="babel">%s</span>') % text
+
+
+def bidi(text) -> Markup:
+    """User-supplied text isolated from the page's direction, so no control character inside can reorder it."""
+    return Markup('<bdi dir="auto">%s</bdi>') % escape("" if text is None else text)
+
+
+def case_role_label(role: str | None) -> str:
+    return str(CASE_ROLE_LABELS.get(role or "", (role or "").replace("_", " ")))
+
+
+def event_label(kind: str) -> str:
+    # The labels live with the mediator's desk, which lists events too; one vocabulary for both views.
+    from odr.mediation.desk import event_label as label
+    return label(kind)
+
+
+def render_in_locale(locale: str | None, template: str, **context) -> str:
+    """Render a template in someone else's language (a recipient's, not the current reader's)."""
+    with force_locale(ui_locale_for(locale) or current_app.config["ODR"]["DEFAULT_LOCALE"]):
+        return render_template(template, **context)
+
+
+def render_notification(note) -> tuple[str, str]:
+    """Subject and plain-text body of an outbox row, in the recipient's language."""
+    body = render_in_locale(note.locale, f"notifications/{note.kind}.txt", note=note, data=note.data or {})
+    subject, _blank, text = body.strip().partition("\n")
+    return subject.strip(), text.strip() + "\n"
+
+
+def init_app(app) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
+    app.jinja_env.globals.update(locale_name=locale_name, state_label=state_label, action_label=action_label,
+                                 timer_label=timer_label, switch_locale_url=switch_locale_url, dual_time=dual_time,
+                                 due_in=due_in, local_time=local_time, jurisdiction_time_zone=jurisdiction_time_zone,
+                                 jurisdiction_name=jurisdiction_name, zone_name=zone_name,
+                                 case_role_label=case_role_label, event_label=event_label,
+                                 procedure_label=procedure_label, time_zones=time_zones)
+    app.jinja_env.filters.update(dual_time=dual_time, due_in=due_in, bidi=bidi, action_label=action_label,
+                               list_format=list_format, babel_formatted=babel_formatted)
+
+    @app.context_processor
+    def locale_context():
+        locale = str(get_locale() or "en")
+        return {"current_locale": locale, "text_direction": text_direction(locale), "ui_locales": UI_LOCALES,
+                "html_lang": locale.replace("_", "-")}

@@ -39,3 +39,8 @@ def sweep_deadlines_task():
     from odr.procedure.services import sweep_deadlines
     with app().app_context():
         return sweep_deadlines()
+
+
+# Each domain's jobs, so the consumer knows them by name.
+from odr.mediation import tasks as _mediation_tasks  # noqa: E402,F401
+from odr.translation import tasks as _translation_tasks  # noqa: E402,F401

@@ -53,6 +53,11 @@ class IsolatedClient(FlaskClient):
     """Each request gets its own app context (fresh ``g`` and database session), as in production,
     even though the test itself holds an app context to use services and the database directly."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Like a browser, the client names its language (English) unless a test sends its own Accept-Language.
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
     def open(self, *args, **kwargs):
         token = _cv_app.set(None)
         try:
@@ -86,13 +91,15 @@ def client(app):
 
 
 def make_account(role: Role, email: str, *, country="ES", language="es", tz="Europe/Madrid",
-                 party: Party | None = None, receives_escalations_for: str = "") -> Account:
+                 party: Party | None = None, receives_escalations_for: str = "",
+                 languages: str | None = None) -> Account:
     from werkzeug.security import generate_password_hash
     if party is None:
         party = Party(name=f"Org of {email}", country=country, preferred_language=language, time_zone=tz,
                       receives_escalations_for=receives_escalations_for)
     account = Account(email=email, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                      display_name=email.split("@")[0], role=role, party=party, time_zone=tz, languages=language)
+                      display_name=email.split("@")[0], role=role, party=party, time_zone=tz,
+                      languages=languages or language)
     db.session.add_all([party, account])
     db.session.commit()
     return account
@@ -116,7 +123,8 @@ def world(app) -> World:
     return World(
         holder=make_account(Role.RIGHT_HOLDER, "holder@example.es"),
         seller=make_account(Role.SELLER, "seller@example.cn", country="CN", language="zh", tz="Asia/Shanghai"),
-        mediator=make_account(Role.MEDIATOR, "mediator@example.de", country="DE", language="de", tz="Europe/Berlin"),
+        mediator=make_account(Role.MEDIATOR, "mediator@example.de", country="DE", language="de", tz="Europe/Berlin",
+                              languages="de,en,es"),
         court=make_account(Role.COURT, "clerk@court.example.cn", country="CN", language="zh", tz="Asia/Shanghai",
                            receives_escalations_for="CN,US,EU,JP,GB"),
         admin=make_account(Role.ADMIN, "admin@example.org", country="GB", language="en", tz="Europe/London"),
@@ -131,9 +139,36 @@ def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
     data = {"jurisdiction": "CN", "right_type": "trademark", "title": "Counterfeit FLAMENCO bags",
             "text": "El vendedor ofrece bolsos falsificados con nuestra marca.", "language": "es",
             "listings": ["https://shop.example/item/1", "item-2"], "remedy_sought": "Retirada",
-            "respondent": {"email": seller_email}}
+            "respondent": {"email": seller_email}, "elements": NOTICE_ELEMENTS}
     data.update(overrides)
     return data
+
+
+# Every element any jurisdiction asks of a notice (jurisdictions/*.yaml), so notice_data() is
+# complete wherever it is filed; tests of defective notices leave some out.
+NOTICE_ELEMENTS = {
+    "prima_facie_evidence": "Trademark registration 12345678 and test purchase of 2026-02-20.",
+    "identity": "Flamenco S.L., Calle Mayor 1, Madrid, CIF B12345678",
+    "signature": "Ana García", "work": "Catalogue photographs 2025", "right": "EUTM 018123456",
+    "contact": "Ana García, Calle Mayor 1, 28013 Madrid, +34 600 000 000, ana@flamenco.example",
+    "good_faith_statement": True, "accuracy_statement": True, "bona_fide_statement": True,
+    "permitted_communication": True,
+}
+
+
+def notice_form_elements() -> dict:
+    """NOTICE_ELEMENTS as the notice web form posts them (ticked boxes send "on")."""
+    return {f"elements.{k}": "on" if v is True else v for k, v in NOTICE_ELEMENTS.items()}
+
+
+# Every element any jurisdiction asks of a counter-notice (jurisdictions/*.yaml).
+COUNTER_NOTICE_ELEMENTS = {
+    "non_infringement_evidence": "Invoice from the authorised distributor, 2026-01-10.",
+    "identity": "Shenzhen Example Trading Co., Ltd., USCC 91440300MA5EXAMPLE",
+    "signature": "Wei Zhang", "removed_material": "Listing item-2, https://shop.example/item/2",
+    "contact": "Wei Zhang, 1 Example Road, Shenzhen, +86 755 0000 0000, wei@example.cn",
+    "mistake_statement": True, "consent_to_jurisdiction": True,
+}
 
 
 class Api:

@@ -33,6 +33,7 @@ def _op(summary: str, *, body: str | None = None, ok: str = "200", idempotent: b
 
 
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def document() -> dict:
@@ -55,7 +56,7 @@ def document() -> dict:
                                    idempotent=True, multipart=True)},
             "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
             "/cases/{case_id}/filings": {"parameters": [CASE_ID], "post": _op(
-                "File a response, counter-notice, message, offer, settlement proposal or decision",
+                "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
                 body="Filing", ok="201", idempotent=True, multipart=True)},
             "/cases/{case_id}/settlements/{filing_id}/accept": {
                 "parameters": [CASE_ID, {"name": "filing_id", "in": "path", "required": True,
@@ -66,19 +67,56 @@ def document() -> dict:
                                          "schema": {"type": "string",
                                                     "examples": ["request_mediation", "escalate", "withdraw"]}}],
                 "post": _op("Take a procedural step that is not a filing")},
+            "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
+                "parameters": [CASE_ID, {"name": "deadline_id", "in": "path", "required": True,
+                                         "schema": {"type": "integer"}}],
+                "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension")},
             "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
             "/cases/{case_id}/evidence/{evidence_id}": {
                 "parameters": [CASE_ID, {"name": "evidence_id", "in": "path", "required": True,
                                          "schema": {"type": "integer"}}],
                 "get": _op("Download an evidence file", produces="application/octet-stream")},
             "/cases/{case_id}/mediator": {"parameters": [CASE_ID], "post": _op(
-                "Assign a mediator (administrators)", body="Assignment")},
+                "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
+                body="Assignment")},
+            **_ladder_paths(),
+            "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
+                "A filing's original (authoritative) and its translations with provenance: status "
+                "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
+            "/cases/{case_id}/translations/{translation_id}/flags": {
+                "parameters": [CASE_ID, {"name": "translation_id", "in": "path", "required": True,
+                                         "schema": {"type": "integer"}}],
+                "post": _op("Flag a wrong machine translation (parties), with a reason", body="TranslationFlag",
+                            ok="201")},
+            "/cases/{case_id}/filings/{filing_id}/translations/human": {"parameters": [CASE_ID, FILING_ID], "post": _op(
+                "Replace a translation with a human translation (the case's mediator)", body="HumanTranslation",
+                ok="201")},
             "/cases/{case_id}/export": {"parameters": [CASE_ID], "get": _op(
-                "Download the court export (the court it was exported to)", produces="application/zip")},
+                "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
+                "X-Content-SHA256 names its hash", produces="application/zip")},
+            "/court/exports": {"get": _op("The court's inbox: bundles exported to your court, with hashes, "
+                                          "Merkle roots, receipt and decision status")},
+            "/cases/{case_id}/export/acknowledge": {"parameters": [CASE_ID], "post": _op(
+                "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
+                body="Acknowledgement")},
+            "/cases/{case_id}/decision": {"parameters": [CASE_ID], "post": _op(
+                "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
+                "document = file); the platform carries it out and closes the case", body="Decision", ok="201",
+                idempotent=True)},
+            "/deposits": {"get": _op("Your deposited works"), "post": _op(
+                "Deposit an original work (multipart: data = {\"title\"} as JSON, work = file) and receive a "
+                "signed certificate", body="Deposit", ok="201", idempotent=True)},
+            "/deposits/{deposit_id}/certificate": {
+                "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)")},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "TranslationFlag": {"type": "object", "required": ["reason"],
+                                    "properties": {"reason": {"type": "string", "maxLength": 2000}}},
+                "HumanTranslation": {"type": "object", "required": ["language", "text"], "properties": {
+                    "language": {"type": "string", "description": "ISO 639-1"}, "text": {"type": "string"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message", "fields"], "properties": {
                         "code": {"type": "string"}, "message": {"type": "string"},
@@ -106,17 +144,128 @@ def document() -> dict:
                                "listings": {"type": "array", "items": {"type": "string"}},
                                "respondent": {"type": "object", "required": ["email"], "properties": {
                                    "email": {"type": "string"}, "name": {"type": "string"},
-                                   "country": {"type": "string"}, "language": {"type": "string"}}}}},
+                                   "country": {"type": "string"}, "language": {"type": "string"}}},
+                               "target_market": {"type": "string", "description": (
+                                   "ISO 3166-1 alpha-2 country the listing targets; an EU member state brings "
+                                   "the DSA procedure and that state's calendar")},
+                               "elements": {"type": "object", "description": (
+                                   "What the governing law asks of the notice (jurisdictions/*.yaml), e.g. "
+                                   "identity, prima_facie_evidence, signature, work, contact, right (text) and "
+                                   "good_faith_statement, accuracy_statement, bona_fide_statement, "
+                                   "permitted_communication (true); each missing one is named in the 422")}}},
                 "Filing": {"type": "object", "required": ["kind", "text", "language"], "properties": {
-                    "kind": {"enum": ["response", "counter_notice", "message", "offer", "settlement", "decision"]},
+                    "kind": {"enum": ["response", "counter_notice", "message", "offer", "settlement"]},
                     "text": {"type": "string"}, "language": {"type": "string"},
                     "terms": {"type": "object", "properties": {
                         "amount": {"type": "string"}, "currency": {"type": "string"},
                         "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
                         "licence": {"type": "string"}}}}},
                 "Acceptance": {"type": "object", "properties": {"text_sha256": {"type": "string"}}},
-                "Assignment": {"type": "object", "required": ["mediator_id"],
-                               "properties": {"mediator_id": {"type": "integer"}}},
+                "Acknowledgement": {"type": "object", "properties": {
+                    "sha256": {"type": "string", "description": "the SHA-256 the court computed (optional)"}}},
+                "Decision": {"type": "object", "required": ["outcome", "text", "language"], "properties": {
+                    "outcome": {"enum": ["upheld", "partly_upheld", "dismissed"]},
+                    "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                    "amounts": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
+                        "payer": {"enum": ["claimant", "respondent"]}, "amount": {"type": "string"},
+                        "currency": {"type": "string"}, "reason": {"type": "string"}}}},
+                    "text": {"type": "string"}, "language": {"type": "string"},
+                    "court_reference": {"type": "string"}}},
+                "Deposit": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+                "Extension": {"type": "object", "required": ["count", "reason"],
+                              "properties": {"count": {"type": "integer", "minimum": 1},
+                                             "reason": {"type": "string"}}},
+                "Assignment": {"type": "object", "properties": {
+                    "mediator_id": {"type": "integer"},
+                    "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"}}},
+                **LADDER_SCHEMAS,
             },
         },
     }
+
+
+def _ladder_paths() -> dict:
+    """The settlement ladder: desk, appointments, timeline, blind bidding, agreement, evaluation, measures."""
+    appointment = {"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    evaluation = {"name": "evaluation_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/mediation/desk": {"get": _op("The mediator's cases by next deadline, with overdue and due-this-week "
+                                       "marks and workload counts; filters jurisdiction, stage, language")},
+        "/mediation/appointments": {"get": _op("Cases offered to the mediator (a minimal summary) and the "
+                                               "independence declaration to affirm")},
+        "/mediation/appointments/{appointment_id}/accept": {"parameters": [appointment], "post": _op(
+            "Declare independence and accept the case", body="AppointmentAcceptance")},
+        "/mediation/appointments/{appointment_id}/decline": {"parameters": [appointment], "post": _op(
+            "Decline the case", body="AppointmentDecline")},
+        "/mediation/affiliations": {"post": _op("Declare an affiliation (a conflict source)", body="Affiliation",
+                                                ok="201")},
+        "/cases/{case_id}/timeline": {"parameters": [CASE_ID], "get": _op(
+            "Past events and future deadlines on one axis, with what happens if nobody acts")},
+        "/cases/{case_id}/bidding": {"parameters": [CASE_ID],
+                                     "get": _op("The blind bidding as you may see it: rules, progress, outcome, "
+                                                "your own bids only"),
+                                     "post": _op("Open double-blind bidding", body="BiddingRules", ok="201")},
+        "/cases/{case_id}/bids": {"parameters": [CASE_ID], "post": _op(
+            "Submit your next secret bid (demand or offer)", body="Bid", ok="201")},
+        "/cases/{case_id}/agreement": {"parameters": [CASE_ID],
+                                       "get": _op("The settlement agreement in both languages with its signature "
+                                                  "acts"),
+                                       "post": _op("Propose an agreement (replaces the last; voids acceptances)",
+                                                   body="Agreement", ok="201")},
+        "/cases/{case_id}/agreement.pdf": {"parameters": [CASE_ID], "get": _op(
+            "The agreement as PDF", produces="application/pdf")},
+        "/cases/{case_id}/evaluation": {"parameters": [CASE_ID],
+                                        "get": _op("The neutral evaluation of the case"),
+                                        "post": _op("Refer one claim to a neutral (mediator or administrator)",
+                                                    body="EvaluationRequest", ok="201")},
+        "/cases/{case_id}/evaluation/deposits": {"parameters": [CASE_ID], "post": _op(
+            "Record a side's deposit (administrators)", body="Deposit", ok="201")},
+        "/cases/{case_id}/evaluation/submissions": {"parameters": [CASE_ID], "post": _op(
+            "A party's written submission (word limit, deadline)", body="Submission", ok="201")},
+        "/evaluations/{evaluation_id}": {"parameters": [evaluation], "get": _op("An evaluation (its neutral)")},
+        "/evaluations/{evaluation_id}/decision": {"parameters": [evaluation], "post": _op(
+            "The neutral's reasoned decision; deposits follow it (loser pays)", body="EvaluationDecision")},
+        "/measures": {"get": {**_op("Measures for the platform to apply (platform clients)"), "parameters": [
+            {"name": "status", "in": "query", "schema": {"enum": ["pending", "confirmed", "all"]}}]}},
+        "/measures/{measure_id}/confirm": {"parameters": [measure], "post": _op(
+            "Confirm that a measure was applied (idempotent)", body="MeasureConfirmation")},
+    }
+
+
+_STR = {"type": "string"}
+MEASURE = {"type": "object", "required": ["kind", "listing"], "properties": {
+    "kind": {"enum": ["restore", "take_down", "remove_element", "modify", "not_purchasable_in",
+                      "restore_against_security"]},
+    "listing": {"type": "string", "description": "one of the case's listings"},
+    "element": _STR, "instructions": _STR, "regions": {"type": "array", "items": _STR},
+    "security_amount": _STR, "currency": _STR}}
+LADDER_SCHEMAS = {
+    "AppointmentAcceptance": {"type": "object", "required": ["declaration"], "properties": {
+        "declaration": {"const": True}, "disclosures": _STR}},
+    "AppointmentDecline": {"type": "object", "properties": {"reason": _STR}},
+    "Affiliation": {"type": "object", "required": ["organisation"], "properties": {"organisation": _STR}},
+    "BiddingRules": {"type": "object", "required": ["currency"], "properties": {
+        "currency": _STR, "max_rounds": {"type": "integer", "minimum": 1, "maximum": 10},
+        "gap_percent": {"type": "integer", "minimum": 0, "maximum": 50}}},
+    "Bid": {"type": "object", "required": ["amount"], "properties": {
+        "amount": _STR, "accept_rules": {"type": "boolean", "description": "required with your first bid"}}},
+    "Agreement": {"type": "object", "required": ["authoritative_language", "texts"], "properties": {
+        "authoritative_language": _STR,
+        "texts": {"type": "object", "additionalProperties": _STR, "description": "one text per party language"},
+        "terms": {"type": "object", "properties": {"amount": _STR, "currency": _STR, "licence": _STR}},
+        "measures": {"type": "array", "items": MEASURE}}},
+    "EvaluationRequest": {"type": "object", "required": ["claim", "listings", "neutral_id", "deposit_amount",
+                                                         "deposit_currency"], "properties": {
+        "claim": _STR, "listings": {"type": "array", "items": _STR, "maxItems": 20},
+        "neutral_id": {"type": "integer"}, "word_limit": {"type": "integer"},
+        "submission_days": {"type": "integer"}, "decision_days": {"type": "integer"},
+        "deposit_amount": _STR, "deposit_currency": _STR}},
+    "Deposit": {"type": "object", "required": ["side"], "properties": {
+        "side": {"enum": ["claimant", "respondent"]}, "reference": _STR}},
+    "Submission": {"type": "object", "required": ["text", "language"], "properties": {
+        "text": _STR, "language": _STR}},
+    "EvaluationDecision": {"type": "object", "required": ["prevailing_side", "reasons", "language"], "properties": {
+        "prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR}},
+    "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+}

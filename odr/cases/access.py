@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
-from odr.cases.models import Case
+from odr.cases.models import Case, Filing
 from odr.errors import NotFound
 from odr.export.models import CaseExport
 from odr.extensions import db
@@ -47,6 +47,24 @@ def visible_cases(account: Account) -> Select:
         return query.where(exists().where(CaseExport.case_id == Case.id,
                                           CaseExport.court_party_id == account.party_id))
     return query.where(False)
+
+
+def visible_filings(account_or_role: Account | str, case: Case) -> list[Filing]:
+    """The filings of a case that an account (or anyone acting in a case role) may read.
+
+    The one place that decides it, for every route: pages, the API, events, exports.
+    A caucus message is read only by the case's mediator and the one party it was
+    exchanged with; not by the other party, the court or an administrator.
+    """
+    if isinstance(account_or_role, str):
+        roles, party_id = {account_or_role}, None
+    else:
+        roles, party_id = case_roles(account_or_role, case), account_or_role.party_id
+    if "mediator" in roles:
+        return list(case.filings)
+    own_caucus = party_id if roles & {"claimant", "respondent"} else None
+    return [f for f in case.filings if f.caucus_party_id is None
+            or (own_caucus is not None and f.caucus_party_id == own_caucus)]
 
 
 def get_case(account: Account, case_id: int, *, for_update: bool = False) -> Case:

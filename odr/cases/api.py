@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body
 from odr.cases import services
-from odr.cases.access import case_roles, get_case, visible_cases
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, EvidenceFile, Filing
 from odr.errors import ValidationFailed
 from odr.extensions import db
-from odr.procedure.services import allowed_transitions, pending_deadlines
+from odr.procedure.explain import case_procedure_view, deadlines_view
+from odr.procedure.services import allowed_transitions, order_extension
+from odr.translation.api import filing_translations
 
 
 def _payload() -> tuple[dict, list[services.Upload]]:
@@ -33,9 +35,12 @@ def _payload() -> tuple[dict, list[services.Upload]]:
 def filing_json(filing: Filing) -> dict:
     return {"id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
             "language": filing.language, "text": filing.text, "terms": filing.terms,
+            "caucus": filing.is_caucus,
             "filed_at": filing.created_at.isoformat(),
             "acceptances": [{"party_id": a.party_id, "text_sha256": a.text_sha256,
-                             "accepted_at": a.accepted_at.isoformat()} for a in filing.acceptances]}
+                             "accepted_at": a.accepted_at.isoformat()} for a in filing.acceptances],
+            # The original (authoritative) and every translation with its provenance.
+            **filing_translations(filing)}
 
 
 def evidence_json(item: EvidenceFile) -> dict:
@@ -62,10 +67,10 @@ def case_json(case: Case, account) -> dict:
                        "country": case.respondent.country},
         "mediator": None if case.mediator is None else {"id": case.mediator.id,
                                                         "name": case.mediator.display_name},
-        "filings": [filing_json(f) for f in case.filings],
+        "filings": [filing_json(f) for f in visible_filings(account, case)],
         "evidence": [evidence_json(e) for e in case.evidence],
-        "deadlines": [{"timer": d.timer, "due_at": d.due_at.isoformat(), "consequence": d.consequence,
-                       "citation": d.citation, "computation": d.computation} for d in pending_deadlines(case)],
+        "procedure_choice": case_procedure_view(case),
+        "deadlines": deadlines_view(case),
         "actions": [t.name for t in allowed_transitions(case, roles, _now())],
         "settlement": None if proposal is None else {"filing_id": proposal.id,
                                                      "text_sha256": services.text_sha256(proposal)},
@@ -115,6 +120,13 @@ def api_accept_settlement(case_id, filing_id):
     services.accept_settlement(g.api_account, case_id, filing_id, data.get("text_sha256"))
     case = get_case(g.api_account, case_id)
     return jsonify(case_json(case, g.api_account))
+
+
+@bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/extensions")
+@authenticated
+def api_extend_deadline(case_id, deadline_id):
+    order_extension(g.api_account, case_id, deadline_id, json_body())
+    return jsonify(case_json(get_case(g.api_account, case_id), g.api_account))
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -10,12 +9,14 @@ from sqlalchemy import select
 from odr.accounts.models import Account
 from odr.cases.models import Case, Event
 from odr.extensions import db
+from odr.integrity.canonical import canonical_json as _jcs
 
 GENESIS = "0" * 64
 
 
 def canonical_json(value) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # RFC 8785, so a court's verifier recomputes each hash from the exported line alone.
+    return _jcs(value)
 
 
 def event_body(event: Event) -> dict:

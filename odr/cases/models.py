@@ -124,11 +124,17 @@ class Filing(db.Model):
     text: Mapped[str] = mapped_column(Text)
     # Structured terms of an offer or settlement (amount, currency, listing measure, licence).
     terms: Mapped[dict | None] = mapped_column(JSON)
+    # A caucus message: private between the mediator and this one party; nobody else sees it by any route.
+    caucus_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="filings")
     author: Mapped[Account] = relationship()
     acceptances: Mapped[list["SettlementAcceptance"]] = relationship(back_populates="filing")
+
+    @property
+    def is_caucus(self) -> bool:
+        return self.caucus_party_id is not None
 
 
 class SettlementAcceptance(db.Model):

@@ -41,8 +41,11 @@ from odr.extensions import db
 from odr.models_base import utcnow
 from odr.notifications.services import notify
 from odr.procedure import jurisdictions
-from odr.procedure.services import enter_state, procedure_of, procedures, take_transition
+from odr.procedure.choice import check_market, choose_procedure
+from odr.procedure.notices import check_counter_notice, check_elements
+from odr.procedure.services import case_day, enter_state, procedure_of, record_choice, take_transition
 from odr.procedure.titles import state_label
+from odr.translation.detect import filing_language
 from odr.validation import EMAIL_RE, check_country, check_language, clean_text
 
 NOTICE_ROLES = {Role.RIGHT_HOLDER, Role.REPRESENTATIVE, Role.PLATFORM_CLIENT}
@@ -223,17 +226,23 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     title = clean_text(data.get("title"), fields, "title", max_length=300)
     statement = clean_text(data.get("text"), fields, "text")
     remedy = clean_text(data.get("remedy_sought"), fields, "remedy_sought", required=False, max_length=5000)
-    language = check_language(data.get("language"), fields)
+    language = filing_language(data.get("language"), statement, fields)  # detected when not given
     listings = _parse_listings(data.get("listings"), fields)
     respondent = _respondent_party(data.get("respondent"), fields)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
     _check_upload_count(uploads, fields)
+    market = check_market(data.get("target_market"), fields)
+    at = at or utcnow()
+    choice, elements = None, {}
+    if jurisdiction is not None and right_type is not None and "target_market" not in fields:
+        # The law that governs the notice decides what it must contain; a defective one opens no case.
+        choice = choose_procedure(jurisdiction, right_type.value, market, at)
+        elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
         raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
 
-    at = at or utcnow()
-    procedure = procedures().current(jurisdiction.procedure, at.date())
+    procedure = choice.procedure
     case = Case(jurisdiction=jurisdiction.code, right_type=right_type, title=title, remedy_sought=remedy,
                 state=procedure.initial, state_entered_at=at, procedure_code=procedure.code,
                 procedure_version=procedure.version, claimant=account.party, respondent=respondent,
@@ -242,9 +251,11 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     db.session.add(case)
     db.session.flush()
     notice = Filing(case_id=case.id, kind=FilingKind.NOTICE, author_id=account.id,
-                    author_case_role="claimant", language=language, text=statement, created_at=at)
+                    author_case_role="claimant", language=language, text=statement, created_at=at,
+                    terms={"elements": elements} if elements else None)
     db.session.add(notice)
     db.session.flush()
+    record_choice(case, choice)
     events.record(case, "notice_filed", at, actor=account, role="claimant",
                   payload={"filing_id": notice.id, "jurisdiction": case.jurisdiction,
                            "procedure": f"{procedure.code} {procedure.version}", "listings": len(listings)})
@@ -320,8 +331,12 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
             raise ValueError
     except ValueError:
         raise ValidationFailed(_("Unknown kind of filing."), {"kind": _("Choose a kind of filing.")}) from None
+    if kind == FilingKind.DECISION:
+        # Only odr.export.court.decide records decisions: with the signed document, carried out at once.
+        raise NotAllowed(_("The court enters its decision with the decision form and the signed document."),
+                         code="use_decision_form")
     procedure = procedure_of(case)
-    transition = procedure.transition_for_filing(case.state, kind.value, at.date())
+    transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, at))
     if transition is not None:
         acting = transition.roles & roles
     elif kind.value in procedure.filings_allowed(case.state):
@@ -333,19 +348,30 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
     role = sorted(acting)[0]
     text = clean_text(data.get("text"), fields, "text")
-    language = check_language(data.get("language"), fields)
+    language = filing_language(data.get("language"), text, fields)  # detected when not given
     terms = _parse_terms(kind, data.get("terms"), fields)
+    if kind == FilingKind.COUNTER_NOTICE:
+        # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
+        elements = check_counter_notice(case, data.get("elements"), fields)
+        terms = {"elements": elements} if elements else None
+    caucus_party_id = _caucus_party(case, data.get("caucus"), kind, role, uploads, fields)
     _check_upload_count(uploads, fields)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
 
     filing = Filing(case_id=case.id, kind=kind, author_id=account.id, author_case_role=role,
-                    language=language, text=text, terms=terms, created_at=at)
+                    language=language, text=text, terms=terms, caucus_party_id=caucus_party_id, created_at=at)
     db.session.add(filing)
     db.session.flush()
-    events.record(case, f"{kind.value}_filed", at, actor=account, role=role,
-                  payload={"filing_id": filing.id, "language": language,
-                           "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    if caucus_party_id is not None:
+        # The shared timeline (and the court export built from it) carries no trace of a caucus's content.
+        events.record(case, "caucus_message_filed", at, actor=account, role=role)
+    else:
+        events.record(case, f"{kind.value}_filed", at, actor=account, role=role,
+                      payload={"filing_id": filing.id, "language": language,
+                               "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+        if kind == FilingKind.SETTLEMENT:
+            void_superseded_acceptances(case, filing, account, role, at)
     stored: list[Path] = []
     try:
         _store_uploads(case, filing, account, uploads, remote_addr, stored)
@@ -361,6 +387,33 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     return outcome
 
 
+def _caucus_party(case: Case, raw, kind: FilingKind, role: str, uploads: list[Upload], fields: dict) -> int | None:
+    """The one party a private caucus message is exchanged with, or None for an ordinary filing.
+
+    A party's caucus message goes to the mediator only; the mediator names the party (claimant or respondent).
+    """
+    if raw in (None, "", False, "0", "false"):
+        return None
+    if kind != FilingKind.MESSAGE:
+        fields["caucus"] = _("Only messages can be private caucus messages.")
+        return None
+    if case.mediator_id is None:
+        fields["caucus"] = _("A private caucus needs a mediator who has accepted the case.")
+        return None
+    if uploads:
+        fields["evidence"] = _("A caucus message cannot carry files; send files as ordinary evidence.")
+    parties = {"claimant": case.claimant_party_id, "respondent": case.respondent_party_id}
+    if role == "mediator":
+        if raw not in parties:
+            fields["caucus"] = _("Choose the party this caucus message is for: claimant or respondent.")
+            return None
+        return parties[raw]
+    if role in parties:
+        return parties[role]
+    fields["caucus"] = _("Only the mediator and the parties hold caucuses.")
+    return None
+
+
 def _state_label(case: Case) -> str:
     return state_label(case.state)
 
@@ -371,6 +424,15 @@ def text_sha256(filing: Filing) -> str:
     """The digest a party accepts: the exact text and terms of the proposal."""
     body = json.dumps({"text": filing.text, "terms": filing.terms or {}}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def void_superseded_acceptances(case: Case, proposal: Filing, account: Account, role: str, at: datetime) -> None:
+    """A new settlement text replaces the last one: acceptances of the old text no longer count."""
+    previous = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != proposal.id]
+    if previous and previous[-1].acceptances:
+        events.record(case, "settlement_acceptances_voided", at, actor=account, role=role,
+                      payload={"filing_id": previous[-1].id, "replaced_by": proposal.id,
+                               "acceptances": len(previous[-1].acceptances)})
 
 
 def current_settlement(case: Case) -> Filing | None:
@@ -391,7 +453,7 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
                          code="superseded")
     procedure = procedure_of(case)
     at = at or utcnow()
-    settle = next((t for t in procedure.transitions_from(case.state, at.date())
+    settle = next((t for t in procedure.transitions_from(case.state, case_day(case, at))
                    if t.when == "settlement_accepted_by_both"), None)
     if settle is None:
         raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
@@ -413,6 +475,8 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
     accepted_by = {a.party_id for a in proposal.acceptances}
     if {case.claimant_party_id, case.respondent_party_id} <= accepted_by:
         take_transition(case, settle.name, None, {"system"}, at)
+        from odr.mediation.measures import order_measures  # the agreed measures go to the platform
+        order_measures(case, proposal, at)
     try:
         db.session.commit()
     except IntegrityError:

@@ -9,15 +9,17 @@ from flask_login import current_user, login_required
 
 from odr.accounts.models import Role
 from odr.cases import services
-from odr.cases.access import case_roles, get_case, visible_cases
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, FilingKind, RightType
 from odr.config import FILING_LANGUAGES
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
+from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.services import allowed_transitions, pending_deadlines, procedure_of
+from odr.procedure.notices import counter_notice_elements, element_catalogue
+from odr.procedure.services import allowed_transitions, order_extension, procedure_of
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -39,7 +41,11 @@ def dashboard():
         next_due = {case_id: Deadline.due_at.type.process_result_value(due, None) if due.tzinfo is None else due
                     for case_id, due in rows}
     can_file = current_user.role in services.NOTICE_ROLES
-    return render_template("cases/dashboard.html", cases=cases, next_due=next_due, can_file=can_file)
+    # What the reader may do next on each case, so the dashboard can lead with it.
+    now = utcnow()
+    next_steps = {c.id: [t.name for t in allowed_transitions(c, case_roles(current_user, c), now)] for c in cases}
+    return render_template("cases/dashboard.html", cases=cases, next_due=next_due, can_file=can_file,
+                           next_steps=next_steps)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -53,6 +59,8 @@ def new_notice():
         data = {k: form.get(k) for k in ("jurisdiction", "right_type", "title", "text", "language", "remedy_sought",
                                           "listings")}
         data["respondent"] = {k: form.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
+        data["target_market"] = form.get("target_market")
+        data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
         try:
             outcome = services.file_notice(current_user, data, _uploads(), key=form.get("submission_key"),
                                            remote_addr=request.remote_addr or "")
@@ -64,6 +72,7 @@ def new_notice():
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     return render_template("cases/new_notice.html", errors=errors, form=request.form,
                            jurisdictions=jurisdictions.all_jurisdictions(), right_types=list(RightType),
+                           notice_elements=element_catalogue(jurisdictions.all_jurisdictions()),
                            languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex), 422 if errors else 200
 
 
@@ -82,14 +91,19 @@ def _render_case(case: Case, errors: dict | None = None, status: int = 200):
     from odr.mediation.services import mediators
     return render_template(
         "cases/show.html", case=case, roles=roles, procedure=procedure, errors=errors or {},
-        deadlines=pending_deadlines(case), actions=allowed_transitions(case, roles, now),
+        deadlines=deadlines_view(case, instants=True), procedure_view=case_procedure_view(case),
+        actions=allowed_transitions(case, roles, now),
         filing_kinds=filing_kinds, proposal=services.current_settlement(case),
+        counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
+        filings=visible_filings(current_user, case),
         text_sha256=services.text_sha256, languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex,
         mediators=mediators() if current_user.role == Role.ADMIN else [],
         is_final=procedure.state(case.state).final), status
 
 
 def _may_file(procedure, case, kind, roles, now) -> bool:
+    if kind == FilingKind.DECISION:
+        return False  # the court's decision has its own form (odr/export/templates/export/_court_actions.html)
     transition = procedure.transition_for_filing(case.state, kind.value, now.date())
     if transition is not None:
         return bool(transition.roles & roles)
@@ -112,9 +126,12 @@ def _with_case_errors(case_id: int, action):
 @login_required
 def add_filing(case_id):
     form = request.form
-    data = {"kind": form.get("kind"), "text": form.get("text"), "language": form.get("language")}
+    data = {"kind": form.get("kind"), "text": form.get("text"), "language": form.get("language"),
+            "caucus": form.get("caucus")}
     if form.get("kind") in {"offer", "settlement"}:
         data["terms"] = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence")}
+    if form.get("kind") == "counter_notice":
+        data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
 
     def act():
         services.add_filing(current_user, case_id, data, _uploads(), key=form.get("submission_key"),
@@ -129,6 +146,16 @@ def accept_settlement(case_id, filing_id):
     def act():
         services.accept_settlement(current_user, case_id, filing_id, request.form.get("text_sha256"))
         flash(_("Your acceptance is recorded."), "success")
+    return _with_case_errors(case_id, act)
+
+
+@bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/extensions")
+@login_required
+def extend_deadline(case_id, deadline_id):
+    def act():
+        order_extension(current_user, case_id, deadline_id,
+                        {"count": request.form.get("count"), "reason": request.form.get("reason")})
+        flash(_("The deadline was extended."), "success")
     return _with_case_errors(case_id, act)
 
 

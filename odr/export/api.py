@@ -1,10 +1,32 @@
-"""The court's download of an export over the API."""
+"""The court portal and deposits over the API: inbox, bundle download, receipt, decision; deposits."""
 from __future__ import annotations
 
-from flask import g, send_file
+import json
 
-from odr.api import authenticated, bp
-from odr.export.services import latest_export
+from flask import g, jsonify, request, send_file
+from flask_babel import gettext as _
+
+from odr.api import authenticated, bp, created, idempotency_key
+from odr.cases.access import get_case
+from odr.cases.services import Upload
+from odr.errors import ValidationFailed
+from odr.export import court
+from odr.export.services import acknowledge, exports_for_court, latest_export
+
+
+def export_json(export, case, decision) -> dict:
+    return {"export_id": export.id, "case_id": case.id, "reference": case.reference, "state": case.state,
+            "bundle_name": export.bundle_name, "export_seq": export.export_seq, "sha256": export.sha256,
+            "size": export.size, "merkle_root": export.merkle_root, "key_id": export.key_id,
+            "timestamped": export.timestamped, "created_at": export.created_at.isoformat(),
+            "acknowledged_at": export.acknowledged_at.isoformat() if export.acknowledged_at else None,
+            "decided": decision is not None}
+
+
+@bp.get("/court/exports")
+@authenticated
+def api_court_exports():
+    return jsonify({"exports": [export_json(*row) for row in exports_for_court(g.api_account)]})
 
 
 @bp.get("/cases/<int:case_id>/export")
@@ -12,6 +34,47 @@ from odr.export.services import latest_export
 def api_download_export(case_id):
     export, path = latest_export(g.api_account, case_id)
     response = send_file(path, mimetype="application/zip", as_attachment=True,
-                         download_name=f"case-{case_id}-export-{export.id}.zip", max_age=0)
+                         download_name=f"{export.bundle_name}.zip", max_age=0)
     response.headers["X-Content-SHA256"] = export.sha256
     return response
+
+
+@bp.post("/cases/<int:case_id>/export/acknowledge")
+@authenticated
+def api_acknowledge_export(case_id):
+    body = request.get_json(silent=True) or {}
+    sha256 = body.get("sha256") if isinstance(body, dict) and isinstance(body.get("sha256"), str) else None
+    export = acknowledge(g.api_account, case_id, sha256)
+    return jsonify({"export_id": export.id, "sha256": export.sha256,
+                    "acknowledged_at": export.acknowledged_at.isoformat()})
+
+
+def _multipart_data() -> dict:
+    if request.mimetype != "multipart/form-data":
+        raise ValidationFailed(_("Send multipart/form-data with a data part (JSON) and the signed document."),
+                               code="malformed_request")
+    try:
+        data = json.loads(request.form.get("data") or "{}")
+    except ValueError:
+        raise ValidationFailed(_("The data part is not valid JSON."), code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
+    return data
+
+
+@bp.post("/cases/<int:case_id>/decision")
+@authenticated
+def api_decide(case_id):
+    get_case(g.api_account, case_id)  # unknown and foreign cases answer 404 before anything else
+    data = _multipart_data()
+    upload = request.files.get("document")
+    document = Upload(upload.stream, upload.filename) if upload and upload.filename else None
+    result = court.decide(g.api_account, case_id, data, document, key=idempotency_key(),
+                          remote_addr=request.remote_addr or "")
+    filing = result.obj
+    return created({"filing_id": filing.id, "case_id": case_id, "state": filing.case.state,
+                    "terms": filing.terms}, result.created)
+
+
+
+from odr.deposits import api as _deposits_api  # noqa: E402,F401  (deposit routes on the same API)

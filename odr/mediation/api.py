@@ -1,15 +1,193 @@
-"""Mediator assignment over the API (administrators)."""
+"""The settlement ladder over the API: assignment, the mediator's desk, timeline, blind bidding,
+agreements, neutral evaluation, and measures for the platform."""
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import Response, g, jsonify, request
+from flask_babel import gettext as _
 
+from odr.accounts.models import Role
 from odr.api import authenticated, bp, json_body
+from odr.cases.access import get_case
 from odr.cases.api import case_json
-from odr.mediation.services import assign_mediator
+from odr.errors import Forbidden
+from odr.mediation import agreement, bidding, desk, evaluation, measures
+from odr.mediation.services import (
+    accept_appointment,
+    affiliations,
+    appointment_summary,
+    assign_mediator,
+    declare_affiliation,
+    decline_appointment,
+    independence_declaration,
+    pending_appointments,
+)
+
+
+def _mediator():
+    if g.api_account.role != Role.MEDIATOR:
+        raise Forbidden(_("Only mediators have a desk."))
 
 
 @bp.post("/cases/<int:case_id>/mediator")
 @authenticated
 def api_assign_mediator(case_id):
-    case = assign_mediator(g.api_account, case_id, json_body().get("mediator_id"))
+    data = json_body()
+    case = assign_mediator(g.api_account, case_id, data.get("mediator_id"), automatic=data.get("automatic") is True)
     return jsonify(case_json(case, g.api_account))
+
+
+@bp.get("/mediation/desk")
+@authenticated
+def api_desk():
+    _mediator()
+    view = desk.mediator_desk(g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")})
+    return jsonify({
+        "counts": view.counts, "filters": view.options,
+        "appointments": [appointment_summary(a) for a in view.appointments],
+        "cases": [{"id": r.case.id, "reference": r.case.reference, "jurisdiction": r.case.jurisdiction,
+                   "stage": r.case.state, "languages": r.languages, "overdue": r.overdue,
+                   "due_this_week": r.due_this_week, "unconfirmed_measures_overdue": r.overdue_measures,
+                   "next_due": None if r.next_due is None else {
+                       "at": r.next_due.at.isoformat(), "what": r.next_due.label,
+                       "if_nobody_acts": r.next_due.consequence}} for r in view.rows]})
+
+
+@bp.get("/mediation/appointments")
+@authenticated
+def api_appointments():
+    _mediator()
+    return jsonify({"declaration": independence_declaration(),
+                    "appointments": [appointment_summary(a) for a in pending_appointments(g.api_account)]})
+
+
+@bp.post("/mediation/appointments/<int:appointment_id>/accept")
+@authenticated
+def api_accept_appointment(appointment_id):
+    data = json_body()
+    appointment = accept_appointment(g.api_account, appointment_id, data.get("declaration"), data.get("disclosures"))
+    return jsonify(case_json(appointment.case, g.api_account))
+
+
+@bp.post("/mediation/appointments/<int:appointment_id>/decline")
+@authenticated
+def api_decline_appointment(appointment_id):
+    appointment = decline_appointment(g.api_account, appointment_id, json_body().get("reason"))
+    return jsonify({"appointment_id": appointment.id, "status": appointment.status.value})
+
+
+@bp.post("/mediation/affiliations")
+@authenticated
+def api_declare_affiliation():
+    declare_affiliation(g.api_account, json_body().get("organisation"))
+    return jsonify({"affiliations": [{"organisation": a.organisation, "declared_at": a.declared_at.isoformat()}
+                                     for a in affiliations(g.api_account)]}), 201
+
+
+@bp.get("/cases/<int:case_id>/timeline")
+@authenticated
+def api_timeline(case_id):
+    case = get_case(g.api_account, case_id)
+    return jsonify({"entries": [{"at": e.at.isoformat(), "future": e.future, "what": e.label, "detail": e.detail,
+                                 "role": e.role} for e in desk.timeline(case)]})
+
+
+@bp.get("/cases/<int:case_id>/bidding")
+@authenticated
+def api_bidding(case_id):
+    case = get_case(g.api_account, case_id)
+    return jsonify({"bidding": bidding.bidding_view(g.api_account, case)})
+
+
+@bp.post("/cases/<int:case_id>/bidding")
+@authenticated
+def api_open_bidding(case_id):
+    bidding.open_bidding(g.api_account, case_id, json_body())
+    return jsonify({"bidding": bidding.bidding_view(g.api_account, get_case(g.api_account, case_id))}), 201
+
+
+@bp.post("/cases/<int:case_id>/bids")
+@authenticated
+def api_submit_bid(case_id):
+    data = json_body()
+    bidding.submit_bid(g.api_account, case_id, data.get("amount"), data.get("accept_rules"))
+    return jsonify({"bidding": bidding.bidding_view(g.api_account, get_case(g.api_account, case_id))}), 201
+
+
+@bp.get("/cases/<int:case_id>/agreement")
+@authenticated
+def api_agreement(case_id):
+    return jsonify(agreement.agreement_json(agreement.agreement_for(g.api_account, case_id)))
+
+
+@bp.get("/cases/<int:case_id>/agreement.pdf")
+@authenticated
+def api_agreement_pdf(case_id):
+    context = agreement.agreement_for(g.api_account, case_id)
+    return Response(agreement.agreement_pdf(context), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'})
+
+
+@bp.post("/cases/<int:case_id>/agreement")
+@authenticated
+def api_draft_agreement(case_id):
+    agreement.draft_agreement(g.api_account, case_id, json_body())
+    return jsonify(agreement.agreement_json(agreement.agreement_for(g.api_account, case_id))), 201
+
+
+@bp.get("/cases/<int:case_id>/evaluation")
+@authenticated
+def api_evaluation(case_id):
+    found = evaluation.evaluation_of(get_case(g.api_account, case_id))
+    return jsonify({"evaluation": None if found is None else evaluation.evaluation_json(found)})
+
+
+@bp.post("/cases/<int:case_id>/evaluation")
+@authenticated
+def api_open_evaluation(case_id):
+    return jsonify({"evaluation": evaluation.evaluation_json(
+        evaluation.open_evaluation(g.api_account, case_id, json_body()))}), 201
+
+
+@bp.post("/cases/<int:case_id>/evaluation/deposits")
+@authenticated
+def api_record_deposit(case_id):
+    data = json_body()
+    evaluation.record_deposit(g.api_account, case_id, data.get("side"), data.get("reference"))
+    return jsonify({"evaluation": evaluation.evaluation_json(
+        evaluation.evaluation_of(get_case(g.api_account, case_id)))}), 201
+
+
+@bp.post("/cases/<int:case_id>/evaluation/submissions")
+@authenticated
+def api_evaluation_submission(case_id):
+    evaluation.submit(g.api_account, case_id, json_body())
+    return jsonify({"evaluation": evaluation.evaluation_json(
+        evaluation.evaluation_of(get_case(g.api_account, case_id)))}), 201
+
+
+@bp.get("/evaluations/<int:evaluation_id>")
+@authenticated
+def api_neutral_evaluation(evaluation_id):
+    return jsonify({"evaluation": evaluation.evaluation_json(
+        evaluation.neutral_evaluation(g.api_account, evaluation_id))})
+
+
+@bp.post("/evaluations/<int:evaluation_id>/decision")
+@authenticated
+def api_decide_evaluation(evaluation_id):
+    return jsonify({"evaluation": evaluation.evaluation_json(
+        evaluation.decide(g.api_account, evaluation_id, json_body()))})
+
+
+@bp.get("/measures")
+@authenticated
+def api_measures():
+    found = measures.platform_measures(g.api_account, request.args.get("status", "pending"))
+    return jsonify({"measures": [measures.measure_json(m) for m in found]})
+
+
+@bp.post("/measures/<int:measure_id>/confirm")
+@authenticated
+def api_confirm_measure(measure_id):
+    measure = measures.confirm_measure(g.api_account, measure_id, json_body().get("reference"))
+    return jsonify(measures.measure_json(measure))

@@ -21,9 +21,13 @@ CASE_ROLES = {"claimant", "respondent", "mediator", "court", "admin", "system"}
 # Conditions under which the platform itself takes a transition (never on a user's request).
 CONDITIONS = {"settlement_accepted_by_both"}
 # What the platform does when a case enters a state.
-ENTRY_ACTIONS = {"export_to_court"}
+# take_measures / lift_measures: the measure on the listings (removal, blocking) starts or ends.
+ENTRY_ACTIONS = {"export_to_court", "take_measures", "lift_measures"}
 FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
-UNITS = {"calendar_days", "hours"}
+UNITS = {"calendar_days", "business_days", "months", "hours"}
+# How sure we are of a cited rule (the reference's tags): seen in the primary text, from a
+# secondary source, or uncertain. Uncertain rules are encoded, flagged and shown as such.
+CONFIDENCE = {"verified", "secondary", "unverified"}
 
 
 class ProcedureError(ValueError):
@@ -36,6 +40,11 @@ class Citation:
     article: str
     link: str = ""
     note: str = ""
+    confidence: str = "verified"
+
+    def as_dict(self) -> dict:
+        return {"instrument": self.instrument, "article": self.article, "link": self.link,
+                "note": self.note, "confidence": self.confidence}
 
     def __str__(self) -> str:
         return f"{self.instrument}, {self.article}"
@@ -64,6 +73,7 @@ class Transition:
     when: str | None = None
     effective_from: date | None = None
     effective_to: date | None = None
+    actions: tuple[str, ...] = ()      # done when the transition is taken, before the case moves
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -78,6 +88,17 @@ class Transition:
 class Period:
     count: int
     unit: str
+    latest: int | None = None   # a window: the consequence applies after ``count``, never after ``latest``
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Time a participant may add to a running period: a pause (CN: notarization delays not
+    counted) or an extension (EU DSA Art. 21: highly complex disputes), up to a maximum."""
+    max_count: int
+    unit: str
+    roles: frozenset[str]
+    citation: Citation
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,12 @@ class Timer:
     citation: Citation
     effective_from: date | None = None
     effective_to: date | None = None
+    extension: Extension | None = None
+    actions: tuple[str, ...] = ()      # done when the period runs out, before the case moves
+    # A statutory period to which the jurisdiction's holiday rule applies (a period ending on a
+    # non-working day ends on the next working day, where the jurisdiction says so). The
+    # platform's own periods end on their last day.
+    roll_forward: bool = False
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -154,8 +181,21 @@ def _date(value, where: str) -> date | None:
 def _citation(raw, where: str) -> Citation:
     if not isinstance(raw, dict) or not raw.get("instrument") or not raw.get("article"):
         raise ProcedureError(f"{where} has no citation (instrument and article are required)")
+    confidence = str(raw.get("confidence", "verified"))
+    if confidence not in CONFIDENCE:
+        raise ProcedureError(f"{where}: confidence must be one of {sorted(CONFIDENCE)}")
+    if confidence != "verified" and not raw.get("note"):
+        raise ProcedureError(f"{where}: a {confidence} citation needs a note saying what is uncertain")
     return Citation(instrument=str(raw["instrument"]), article=str(raw["article"]),
-                    link=str(raw.get("link", "")), note=str(raw.get("note", "")))
+                    link=str(raw.get("link", "")), note=str(raw.get("note", "")).strip(), confidence=confidence)
+
+
+def _actions(raw, where: str) -> tuple[str, ...]:
+    actions = tuple(raw or ())
+    for action in actions:
+        if action not in ENTRY_ACTIONS:
+            raise ProcedureError(f"{where} has unknown action '{action}'")
+    return actions
 
 
 def _require(raw: dict, key: str, where: str):
@@ -209,7 +249,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         transitions.append(Transition(
             name=name, title=str(spec.get("title", name)), sources=sources,
             target=str(_require(spec, "to", tw)), roles=roles, filing=filing, when=when,
-            citation=_citation(spec.get("citation"), tw),
+            citation=_citation(spec.get("citation"), tw), actions=_actions(spec.get("actions"), tw),
             effective_from=_date(spec.get("effective_from"), tw),
             effective_to=_date(spec.get("effective_to"), tw)))
 
@@ -222,10 +262,26 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         count = period.get("count") if isinstance(period, dict) else None
         if unit not in UNITS or not isinstance(count, int) or count <= 0:
             raise ProcedureError(f"{tw} needs a period with a positive count and a unit in {sorted(UNITS)}")
+        latest = period.get("latest")
+        if latest is not None and (not isinstance(latest, int) or latest < count or unit == "hours"):
+            raise ProcedureError(f"{tw}: a window's latest count must be a whole number of days, at least its count")
+        extension = None
+        if spec.get("extension") is not None:
+            raw_ext = spec["extension"]
+            ext_unit, ext_max = raw_ext.get("unit"), raw_ext.get("max")
+            if ext_unit not in UNITS - {"hours", "months"} or not isinstance(ext_max, int) or ext_max <= 0:
+                raise ProcedureError(f"{tw}: an extension needs a positive 'max' and a unit in days")
+            ext_roles = frozenset(raw_ext.get("roles") or ["mediator"])
+            if ext_roles - CASE_ROLES:
+                raise ProcedureError(f"{tw}: an extension names unknown role(s)")
+            extension = Extension(max_count=ext_max, unit=ext_unit, roles=ext_roles,
+                                  citation=_citation(raw_ext.get("citation"), f"{tw} extension"))
         timers.append(Timer(
             name=name, title=str(spec.get("title", name)), state=str(_require(spec, "state", tw)),
-            period=Period(count=count, unit=unit), target=str(spec.get("to") or ""),
-            citation=_citation(spec.get("citation"), tw),
+            period=Period(count=count, unit=unit, latest=latest), target=str(spec.get("to") or ""),
+            citation=_citation(spec.get("citation"), tw), extension=extension,
+            roll_forward=bool(spec.get("roll_forward", False)),
+            actions=_actions(spec.get("actions"), tw),
             effective_from=_date(spec.get("effective_from"), tw),
             effective_to=_date(spec.get("effective_to"), tw)))
 
@@ -289,12 +345,51 @@ def check(procedure: Procedure) -> None:
     procedure.graph = graph
 
 
-def load_file(path: Path) -> Procedure:
+def _read(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ProcedureError(f"{path.name}: not valid YAML ({exc})") from exc
-    return parse(raw, source=path.name)
+    except OSError as exc:
+        raise ProcedureError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{path.name}: a procedure file must be a mapping")
+    return raw
+
+
+def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
+    """The file's data on top of the procedure it ``extends`` (same folder).
+
+    States merge by name (a state set to null is removed); transitions and timers replace the
+    base's ones of the same name, and ``remove`` drops base transitions or timers by name.
+    Everything else in the file replaces the base's value.
+    """
+    raw = _read(path)
+    base_name = raw.pop("extends", None)
+    if not base_name:
+        return raw
+    if base_name in seen:
+        raise ProcedureError(f"{path.name}: circular 'extends' through {base_name}")
+    base = _merged(path.parent / f"{base_name}.yaml", seen + (path.stem,))
+    removed = set(raw.pop("remove", None) or ())
+    merged = {k: v for k, v in base.items() if k not in {"code", "version", "effective_from", "effective_to"}}
+    states = dict(base.get("states") or {})
+    for name, spec in (raw.pop("states", None) or {}).items():
+        if spec is None:
+            states.pop(name, None)
+        else:
+            states[name] = spec
+    merged["states"] = states
+    for key in ("transitions", "timers"):
+        own = raw.pop(key, None) or []
+        names = {item.get("name") for item in own} | removed
+        merged[key] = [item for item in base.get(key) or [] if item.get("name") not in names] + own
+    merged.update(raw)
+    return merged
+
+
+def load_file(path: Path) -> Procedure:
+    return parse(_merged(path), source=path.name)
 
 
 class Registry:

@@ -1,12 +1,43 @@
-"""Per-jurisdiction data from ``jurisdictions/``: languages, time zone, currency, procedure."""
+"""Per-jurisdiction data from ``jurisdictions/``: languages, time zone, calendar, notice elements, procedures."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from flask import current_app
+
+from odr.procedure.calendars import Calendar, from_data
+from odr.procedure.engine import Citation, ProcedureError, _citation
+
+ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account"}
+
+
+@dataclass(frozen=True)
+class Element:
+    """One thing a notice must contain under a jurisdiction's law."""
+    name: str
+    kind: str
+    citation: Citation
+    right_types: frozenset[str] = frozenset()   # empty: every right type
+
+    def applies_to(self, right_type: str) -> bool:
+        return not self.right_types or right_type in self.right_types
+
+
+@dataclass(frozen=True)
+class NoticeRules:
+    citation: Citation
+    elements: tuple[Element, ...]
+
+
+@dataclass(frozen=True)
+class MemberState:
+    code: str
+    name: str
+    time_zone: str
+    calendar: Calendar
 
 
 @dataclass(frozen=True)
@@ -16,22 +47,81 @@ class Jurisdiction:
     official_languages: tuple[str, ...]
     time_zone: str
     currency: str
-    procedure: str
+    escalation_body: str
+    default_procedure: str
+    procedures_by_right_type: dict[str, str]
+    calendar: Calendar | None
+    roll_forward: bool
+    periods_citation: Citation | None
+    notice: dict[str, NoticeRules]          # by right type; "default" for the rest
+    counter_notice: dict[str, NoticeRules]
+    member_states: dict[str, MemberState] = field(default_factory=dict)
+    default_member_state: str | None = None
+
+    @property
+    def procedure(self) -> str:
+        return self.default_procedure
+
+    def procedure_for(self, right_type: str) -> str:
+        return self.procedures_by_right_type.get(right_type, self.default_procedure)
+
+    def notice_rules(self, right_type: str, *, counter: bool = False) -> NoticeRules | None:
+        rules = self.counter_notice if counter else self.notice
+        return rules.get(right_type) or rules.get("default")
+
+
+def _notice_rules(raw: dict, where: str) -> NoticeRules:
+    elements = []
+    for spec in raw.get("elements") or []:
+        kind = spec.get("kind")
+        if kind not in ELEMENT_KINDS:
+            raise ProcedureError(f"{where}: element '{spec.get('name')}' has unknown kind '{kind}'")
+        elements.append(Element(name=str(spec["name"]), kind=kind,
+                                citation=_citation(spec.get("citation"), f"{where}: element '{spec['name']}'"),
+                                right_types=frozenset(spec.get("right_types") or ())))
+    return NoticeRules(citation=_citation(raw.get("citation"), f"{where} notice"), elements=tuple(elements))
+
+
+def _by_right_type(raw: dict, source: str) -> dict[str, NoticeRules]:
+    if "by_right_type" in raw:
+        found = {rt: _notice_rules(spec, f"{source} ({rt})") for rt, spec in raw["by_right_type"].items()}
+        if raw.get("default"):
+            found["default"] = _notice_rules(raw["default"], source)
+        return found
+    return {"default": _notice_rules(raw, source)} if raw else {}
+
+
+def parse(raw: dict, source: str) -> Jurisdiction:
+    code = raw["code"]
+    periods = raw.get("periods") or {}
+    members = {mc: MemberState(code=mc, name=m["name"], time_zone=m["time_zone"],
+                               calendar=from_data(mc, m["calendar"]))
+               for mc, m in (raw.get("member_states") or {}).items()}
+    procedures = raw.get("procedures") or {}
+    return Jurisdiction(
+        code=code, name=raw["name"], official_languages=tuple(raw["official_languages"]),
+        time_zone=raw["time_zone"], currency=raw["currency"], escalation_body=raw.get("escalation_body", ""),
+        default_procedure=procedures.get("default", raw.get("procedure", "generic-odr")),
+        procedures_by_right_type=dict(procedures.get("by_right_type") or {}),
+        calendar=from_data(code, raw["calendar"]) if raw.get("calendar") else None,
+        roll_forward=bool(periods.get("roll_forward", False)),
+        periods_citation=_citation(periods["citation"], f"{source} periods") if periods.get("citation") else None,
+        notice=_by_right_type(raw.get("notice") or {}, source),
+        counter_notice=_by_right_type(raw.get("counter_notice") or {}, f"{source} counter-notice"),
+        member_states=members, default_member_state=raw.get("default_member_state"))
 
 
 @lru_cache(maxsize=4)
-def _load(folder: str) -> dict[str, Jurisdiction]:
+def load(folder: str) -> dict[str, Jurisdiction]:
     found = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found[raw["code"]] = Jurisdiction(
-            code=raw["code"], name=raw["name"], official_languages=tuple(raw["official_languages"]),
-            time_zone=raw["time_zone"], currency=raw["currency"], procedure=raw["procedure"])
+        found[raw["code"]] = parse(raw, path.name)
     return found
 
 
 def all_jurisdictions() -> dict[str, Jurisdiction]:
-    return _load(current_app.config["ODR"]["JURISDICTIONS_DIR"])
+    return load(current_app.config["ODR"]["JURISDICTIONS_DIR"])
 
 
 def get(code: str) -> Jurisdiction | None:

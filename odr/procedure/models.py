@@ -38,3 +38,20 @@ class Deadline(db.Model):
         default=DeadlineStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseProcedure(db.Model):
+    """Which procedure a case follows, where its deadlines are counted, and why (shown to both parties)."""
+
+    __tablename__ = "case_procedures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))        # the platform's jurisdiction, as filed
+    market: Mapped[str | None] = mapped_column(String(8))       # where the listing is targeted
+    calendar: Mapped[str] = mapped_column(String(8))            # whose working days count
+    time_zone: Mapped[str] = mapped_column(String(64))          # where days end
+    roll_forward: Mapped[bool] = mapped_column(default=False)   # a period ending on a holiday moves on
+    # Reasons as message keys with parameters, rendered in the reader's language.
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -10,14 +11,16 @@ from sqlalchemy import select, update
 from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.models import Case
-from odr.errors import NotAllowed
+from odr.errors import NotAllowed, ValidationFailed
 from odr.export.services import export_to_court
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.procedure import jurisdictions
+from odr.procedure.calendars import Calendar
 from odr.procedure.deadlines import compute_due
-from odr.procedure.engine import Procedure, Registry, Transition, registry
-from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.titles import state_label
+from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
+from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
+from odr.procedure.titles import state_label, timer_label
 
 
 def procedures() -> Registry:
@@ -52,9 +55,11 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
                   payload={"from": previous, "to": state, "cause": cause})
     for action in procedure.state(state).on_enter:
         ENTRY_ACTIONS[action](case, at)
-    zone = case_time_zone(case, procedure)
-    for timer in procedure.timers_for(state, clock_start.date()):
-        due = compute_due(timer.period, clock_start, zone)
+    place = where_counted(case, procedure)
+    # The rule in force on the day the clock starts, where it runs, governs the period.
+    local_day = clock_start.astimezone(ZoneInfo(place.time_zone)).date()
+    for timer in procedure.timers_for(state, local_day):
+        due = _due(timer, clock_start, place)
         deadline = Deadline(case_id=case.id, procedure_code=procedure.code,
                             procedure_version=procedure.version, timer=timer.name, state=state,
                             consequence=timer.target, citation=str(timer.citation)[:500],
@@ -64,17 +69,70 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
             "timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target})
 
 
-ENTRY_ACTIONS = {"export_to_court": export_to_court}
+def _due(timer: Timer, start: datetime, place: "Place", extensions=()):
+    return compute_due(timer.period, start, place.time_zone, place.calendar,
+                       roll_forward=place.roll_forward and timer.roll_forward, pauses=list(extensions))
+
+
+class Place:
+    """Where a case's periods are counted: time zone, working-day calendar, holiday roll-forward."""
+
+    def __init__(self, time_zone: str, calendar: Calendar | None, roll_forward: bool):
+        self.time_zone, self.calendar, self.roll_forward = time_zone, calendar, roll_forward
+
+
+def where_counted(case: Case, procedure: Procedure) -> Place:
+    choice = choice_of(case)
+    if choice is None:
+        # Cases opened before procedures were chosen per case: the procedure's time zone, weekdays.
+        return Place(procedure.time_zone, None, False)
+    jurisdiction = jurisdictions.get(choice.jurisdiction)
+    calendar = None
+    if jurisdiction is not None:
+        member = jurisdiction.member_states.get(choice.calendar)
+        calendar = member.calendar if member else jurisdiction.calendar
+    return Place(choice.time_zone, calendar, choice.roll_forward)
+
+
+def choice_of(case: Case) -> CaseProcedure | None:
+    return db.session.scalar(select(CaseProcedure).where(CaseProcedure.case_id == case.id))
+
+
+def record_choice(case: Case, choice) -> CaseProcedure:
+    """Keep the procedure choice with the case: its calendar, time zone and reasons."""
+    row = CaseProcedure(case_id=case.id, jurisdiction=choice.jurisdiction.code, market=choice.market,
+                        calendar=choice.calendar.code if choice.calendar else choice.jurisdiction.code,
+                        time_zone=choice.time_zone, roll_forward=choice.roll_forward, reasons=choice.reasons)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _measure(kind: str):
+    def act(case: Case, at: datetime) -> None:
+        # The record the marketplace operator acts on: which listings, under which rule.
+        events.record(case, kind, at, payload={"listings": [item.locator for item in case.listings],
+                                               "state": case.state})
+    return act
+
+
+ENTRY_ACTIONS = {"export_to_court": export_to_court, "take_measures": _measure("measure_taken"),
+                 "lift_measures": _measure("measure_lifted")}
 
 
 def case_time_zone(case: Case, procedure: Procedure) -> str:
-    return procedure.time_zone
+    return where_counted(case, procedure).time_zone
+
+
+def case_day(case: Case, at: datetime):
+    """The date of ``at`` where the case's rules run: the day a rule's effective dates are read on."""
+    return at.astimezone(ZoneInfo(case_time_zone(case, procedure_of(case)))).date()
 
 
 def allowed_transitions(case: Case, roles: set[str], at: datetime) -> list[Transition]:
     """Transitions the holder of ``roles`` may take now that are not triggered by a filing."""
     procedure = procedure_of(case)
-    return [t for t in procedure.transitions_from(case.state, at.date())
+    return [t for t in procedure.transitions_from(case.state, case_day(case, at))
             if t.roles & roles and t.on_request]
 
 
@@ -85,7 +143,7 @@ def take_transition(case: Case, name: str, actor: Account | None, roles: set[str
     transition = procedure.transition(name)
     if transition is None:
         raise NotAllowed(_("Unknown action %(name)s.", name=name), code="unknown_action")
-    if case.state not in transition.sources or not transition.in_force(at.date()):
+    if case.state not in transition.sources or not transition.in_force(case_day(case, at)):
         raise NotAllowed(_("This action is not possible while the case is in the state “%(state)s”.",
                            state=state_title(case)), code="wrong_state")
     if transition.when is not None and "system" not in roles:
@@ -96,6 +154,16 @@ def take_transition(case: Case, name: str, actor: Account | None, roles: set[str
         raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.filing and not by_filing:
         raise NotAllowed(_("This action is taken by filing a document."), code="needs_filing")
+    lapsed = db.session.scalar(select(Deadline).where(
+        Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING, Deadline.state == case.state,
+        Deadline.due_at < at).order_by(Deadline.due_at).limit(1))
+    if lapsed is not None:
+        # The period ran out before this step; its consequence is due (the sweep applies it).
+        raise NotAllowed(_("Too late: the period “%(period)s” for this step ended on %(due)s.",
+                           period=timer_label(lapsed.timer), due=lapsed.due_at.isoformat()),
+                         code="deadline_passed")
+    for action in transition.actions:
+        ENTRY_ACTIONS[action](case, at)
     enter_state(case, transition.target, at, actor=actor, role=sorted(acting)[0], cause=transition.name)
     return transition
 
@@ -139,6 +207,9 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
         return 0
     events.record(case, "deadline_expired", now, payload={
         "timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation})
+    timer = procedure_of(case).timer(deadline.timer)
+    for action in timer.actions if timer else ():
+        ENTRY_ACTIONS[action](case, deadline.due_at)
     enter_state(case, deadline.consequence, now, cause=deadline.timer, clock_start=deadline.due_at)
     # enter_state cancels the pending deadlines of the old state; this one is already applied.
     db.session.commit()
@@ -148,3 +219,65 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
 def pending_deadlines(case: Case) -> list[Deadline]:
     return list(db.session.scalars(select(Deadline).where(
         Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING).order_by(Deadline.due_at)))
+
+
+def extend_deadline(case: Case, deadline_id: int, count: int, reason: str, actor: Account, roles: set[str],
+                    at: datetime) -> Deadline:
+    """Add time to a running period where its rule allows (a pause or an extension), up to its maximum.
+
+    The due instant is computed again from the original start with all extensions, so the
+    explanation stays complete. The caller commits.
+    """
+    deadline = db.session.scalar(select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id)
+                                 .with_for_update())
+    if deadline is None or deadline.status != DeadlineStatus.PENDING:
+        raise NotAllowed(_("This deadline is not running."), code="not_running")
+    procedure = procedure_of(case)
+    timer = procedure.timer(deadline.timer)
+    rule = timer.extension if timer else None
+    if rule is None:
+        raise NotAllowed(_("The rule behind this deadline allows no pause or extension."), code="not_extendable")
+    if not rule.roles & roles:
+        raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
+    if at > deadline.due_at:
+        raise NotAllowed(_("This deadline has already passed."), code="deadline_passed")
+    taken = sum(int(p["count"]) for p in deadline.computation.get("pauses", []))
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0 or taken + count > rule.max_count:
+        raise ValidationFailed(_("Add between 1 and %(left)s days.", left=rule.max_count - taken),
+                               {"count": _("At most %(max)s days in all under %(rule)s.", max=rule.max_count,
+                                           rule=str(rule.citation))})
+    extensions = deadline.computation.get("pauses", []) + [
+        {"count": count, "unit": rule.unit, "reason": reason[:500], "ordered_at": at.isoformat(),
+         "ordered_by": actor.id if actor else None}]
+    start = datetime.fromisoformat(deadline.computation["start"])
+    due = _due(timer, start, where_counted(case, procedure), extensions)
+    deadline.due_at, deadline.computation = due.due_at, due.explanation
+    events.record(case, "deadline_extended", at, actor=actor, role=sorted(rule.roles & roles)[0], payload={
+        "timer": deadline.timer, "count": count, "unit": rule.unit, "due_at": due.due_at.isoformat(),
+        "citation": str(rule.citation)})
+    return deadline
+
+
+def order_extension(account: Account, case_id: int, deadline_id: int, data: dict,
+                    at: datetime | None = None) -> Deadline:
+    """A participant (the mediator, where the rule says so) adds time to a running deadline."""
+    from odr.cases.access import case_roles, get_case
+    from odr.validation import clean_text
+    case = get_case(account, case_id, for_update=True)
+    fields: dict[str, str] = {}
+    reason = clean_text(data.get("reason"), fields, "reason", max_length=500)
+    count = data.get("count")
+    if isinstance(count, str) and count.strip().isdigit():
+        count = int(count.strip())
+    if not isinstance(count, int) or isinstance(count, bool):
+        fields["count"] = _("Enter a whole number of days.")
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    try:
+        deadline = extend_deadline(case, deadline_id, count, reason, account, case_roles(account, case),
+                                   at or utcnow())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return deadline

@@ -3,7 +3,7 @@ import pytest
 
 from odr.cases.models import Case, Filing
 from odr.extensions import db
-from tests.conftest import notice_data
+from tests.conftest import notice_data, notice_form_elements
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ def test_a_double_submitted_form_files_once(world, browser):
     holder = browser(world.holder)
     form = {"jurisdiction": "CN", "right_type": "design", "title": "Bolso", "text": "Copia del bolso",
             "language": "es", "listings": "https://shop.example/1", "respondent_email": world.seller.email,
-            "submission_key": "form-123"}
+            "submission_key": "form-123", **notice_form_elements()}
     first = holder.post("/cases/new", form, form_page="/cases/new")
     second = holder.post("/cases/new", form, form_page="/cases/new")
     assert first.status_code == second.status_code == 302

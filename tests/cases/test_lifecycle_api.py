@@ -72,6 +72,11 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
     assert mediator.get(f"/cases/{case_id}").status_code == 404
     assigned = admin.post(f"/cases/{case_id}/mediator", {"mediator_id": world.mediator.id})
     assert assigned.status_code == 200, assigned.get_json()
+    # Until the mediator declares independence and accepts, the file stays closed to them.
+    assert mediator.get(f"/cases/{case_id}").status_code == 404
+    offered = mediator.get("/mediation/appointments").get_json()["appointments"]
+    accepted = mediator.post(f"/mediation/appointments/{offered[0]['appointment_id']}/accept", {"declaration": True})
+    assert accepted.status_code == 200, accepted.get_json()
     assert mediator.get(f"/cases/{case_id}").status_code == 200
     assert mediator.post(f"/cases/{case_id}/filings",
                          {"kind": "message", "language": "de", "text": "Bitte um Vorschläge."}).status_code == 201
@@ -86,18 +91,23 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
     download.close()
     assert download.status_code == 200
     assert download.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest()
+    # The bundle itself is checked in tests/export; here: it is the case as escalated, with its evidence.
     bundle = zipfile.ZipFile(io.BytesIO(body))
-    manifest = json.loads(bundle.read("manifest.json"))
-    assert manifest["case"]["id"] == case_id and manifest["case"]["state"] == "escalated"
-    assert [f["kind"] for f in manifest["filings"]] == ["notice", "message"]
+    root = bundle.namelist()[0].split("/")[0]
+    manifest = json.loads(bundle.read(f"{root}/data/case.json"))
+    assert manifest["case_id"] == case_id and manifest["state"] == "escalated"
+    assert [f["kind"] for f in manifest["documents"]] == ["notice", "message"]
     for item in manifest["evidence"]:
-        assert hashlib.sha256(bundle.read(item["path"])).hexdigest() == item["sha256"]
-    assert manifest["event_chain_head"] == manifest["events"][-1]["hash"]
-    assert bundle.read("events.jsonl").decode().count("\n") == len(manifest["events"])
+        assert hashlib.sha256(bundle.read(f"{root}/{item['path']}")).hexdigest() == item["sha256"]
+    statement = json.loads(bundle.read(f"{root}/statement.json"))
+    assert bundle.read(f"{root}/data/events.jsonl").decode().count("\n") == statement["events"]["count"]
 
-    # The court records its decision, which closes the case.
-    decided = court.post(f"/cases/{case_id}/filings",
-                         {"kind": "decision", "language": "zh", "text": "驳回。", "terms": None})
+    # The court records its decision (with the signed document), which closes the case.
+    assert court.post(f"/cases/{case_id}/filings",
+                      {"kind": "decision", "language": "zh", "text": "驳回。"}).status_code == 409
+    decided = court.client.post(f"/api/v1/cases/{case_id}/decision", headers=court.headers, data={
+        "data": json.dumps({"outcome": "dismissed", "language": "zh", "text": "驳回。"}),
+        "document": (io.BytesIO(b"%PDF-1.7 signed"), "decision.pdf")}, content_type="multipart/form-data")
     assert decided.status_code == 201
     assert court.get(f"/cases/{case_id}").get_json()["state"] == "decided"
     # Another court never sees it.

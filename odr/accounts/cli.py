@@ -1,0 +1,51 @@
+"""`odr accounts create`: accounts for roles nobody may choose at sign-up (admins, mediators, courts,
+platform clients)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from odr.accounts.models import Role
+from odr.accounts.services import issue_token, sign_up
+from odr.errors import ValidationFailed
+
+
+@click.group("accounts")
+def accounts_group():
+    """Accounts and API tokens."""
+
+
+@accounts_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--organisation", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2, e.g. DE")
+@click.option("--language", required=True, help="ISO 639-1, e.g. de")
+@click.option("--time-zone", default="UTC", show_default=True)
+@click.option("--languages", default="", help="Languages a mediator reads, comma separated")
+@click.option("--receives-escalations-for", default="", help="Court only: jurisdiction codes, comma separated")
+@click.option("--token/--no-token", default=False, help="Also print a bearer token (platform clients)")
+@click.password_option()
+@with_appcontext
+def create_account(email, display_name, organisation, role, country, language, time_zone, languages,
+                   receives_escalations_for, token, password):
+    from odr.extensions import db
+    try:
+        account = sign_up({"email": email, "password": password, "display_name": display_name,
+                           "organisation": organisation, "role": role, "country": country, "language": language,
+                           "time_zone": time_zone}, role_allowed=set(Role), commit=False)
+    except ValidationFailed as exc:
+        for field, message in exc.fields.items():
+            click.echo(f"{field}: {message}", err=True)
+        sys.exit(1)
+    if languages:
+        account.languages = languages
+    if receives_escalations_for:
+        account.party.receives_escalations_for = receives_escalations_for.upper()
+    db.session.commit()
+    click.echo(f"created {account.role.value} account {account.email} (id {account.id})")
+    if token:
+        click.echo(f"token: {issue_token(account, label='cli')}")

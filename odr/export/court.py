@@ -1,0 +1,153 @@
+"""The court's decision coming back: recorded as the case's decision filing, carried out, case closed.
+
+Everything happens in one transaction: the decision filing and its signed document, the
+transition to `decided`, the measures and amounts handed to the parties (outbox), the
+"decision_carried_out" event, and a closing bundle that extends the first one.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from odr.accounts.models import Account
+from odr.cases import events
+from odr.cases import services as case_services
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import EvidenceFile, Filing, FilingKind
+from odr.cases.signals import filing_committed
+from odr.errors import NotAllowed, ValidationFailed
+from odr.export.models import CourtDecision
+from odr.export.services import export_to_court
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.notifications.services import notify
+from odr.procedure.services import procedure_of, take_transition
+from odr.validation import check_language, clean_text
+
+OUTCOMES = ("upheld", "partly_upheld", "dismissed")
+PAYERS = ("claimant", "respondent")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_AMOUNTS = 10
+
+
+def _amounts(raw, fields: dict) -> list[dict]:
+    if raw in (None, "", []):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_AMOUNTS:
+        fields["amounts"] = _("List at most %(n)s amounts, each with payer, amount and currency.", n=MAX_AMOUNTS)
+        return []
+    amounts = []
+    for index, item in enumerate(raw):
+        item = item if isinstance(item, dict) else {}
+        where = f"amounts.{index}"
+        try:
+            amount = Decimal(str(item.get("amount")))
+            if not amount.is_finite() or amount <= 0 or amount > Decimal("1e12"):
+                raise InvalidOperation
+        except InvalidOperation:
+            fields[f"{where}.amount"] = _("Enter an amount such as 1500 or 1500.50.")
+            continue
+        currency = str(item.get("currency") or "").upper()
+        if not CURRENCY_RE.match(currency):
+            fields[f"{where}.currency"] = _("Enter a three-letter currency code such as EUR.")
+        payer = item.get("payer")
+        if payer not in PAYERS:
+            fields[f"{where}.payer"] = _("Choose who pays: claimant or respondent.")
+        reason = clean_text(item.get("reason"), fields, f"{where}.reason", required=False, max_length=200)
+        amounts.append({"payer": payer, "payee": "respondent" if payer == "claimant" else "claimant",
+                        "amount": str(amount.quantize(Decimal("0.01"))), "currency": currency, "reason": reason})
+    return amounts
+
+
+def decide(account: Account, case_id: int, data: dict, document: case_services.Upload | None, *,
+           key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> case_services.Outcome:
+    """Record the court's decision with its signed document, carry it out and close the case."""
+    case = get_case(account, case_id, for_update=True)
+    uploads = [document] if document is not None else []
+    digest = case_services._request_digest({"case": case_id, "decision": data}, uploads)
+    replay = case_services._replayed(account, key, digest, Filing)
+    if replay is not None:
+        return case_services.Outcome(replay, False)
+    if "court" not in case_roles(account, case):
+        raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
+    at = at or utcnow()
+    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value, at.date())
+    if transition is None or "court" not in transition.roles:
+        raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
+                         code="wrong_state")
+
+    fields: dict[str, str] = {}
+    outcome = data.get("outcome")
+    if outcome not in OUTCOMES:
+        fields["outcome"] = _("Choose the outcome: upheld, partly upheld or dismissed.")
+    measure = data.get("listing_measure") or "keep"
+    if measure not in case_services.LISTING_MEASURES:
+        fields["listing_measure"] = _("Choose keep, remove, modify or geo_restrict.")
+    amounts = _amounts(data.get("amounts"), fields)
+    text = clean_text(data.get("text"), fields, "text")
+    language = check_language(data.get("language"), fields)
+    reference = clean_text(data.get("court_reference"), fields, "court_reference", required=False, max_length=100)
+    if document is None:
+        fields["document"] = _("Attach the signed decision document.")
+    if fields:
+        raise ValidationFailed(_("The decision is incomplete. Please correct the marked fields."), fields)
+
+    terms = {"outcome": outcome, "listing_measure": measure, "amounts": amounts, "court_reference": reference}
+    filing = Filing(case_id=case.id, kind=FilingKind.DECISION, author_id=account.id, author_case_role="court",
+                    language=language, text=text, terms=terms, created_at=at)
+    db.session.add(filing)
+    db.session.flush()
+    events.record(case, "decision_filed", at, actor=account, role="court",
+                  payload={"filing_id": filing.id, "language": language, "terms": terms,
+                           "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    stored: list[Path] = []
+    try:
+        case_services._store_uploads(case, filing, account, uploads, remote_addr, stored)
+        db.session.flush()
+        signed_document = filing_document(filing)
+        take_transition(case, transition.name, account, {"court"}, at, by_filing=True)
+        decision = CourtDecision(case_id=case.id, filing_id=filing.id, document_id=signed_document.id,
+                                 court_party_id=case.court_party_id, decided_by_id=account.id, outcome=outcome,
+                                 listing_measure=measure, amounts=amounts, court_reference=reference,
+                                 decided_at=at)
+        db.session.add(decision)
+        _carry_out(case, decision, signed_document.sha256, at)
+        export_to_court(case, at)
+        result = case_services._commit_with_key(account, key, digest, filing, stored)
+    except BaseException:
+        db.session.rollback()
+        case_services._discard(stored)
+        raise
+    if result.created:
+        filing_committed.send(filing)
+    return result
+
+
+def filing_document(filing: Filing) -> EvidenceFile:
+    return db.session.scalars(select(EvidenceFile).where(EvidenceFile.filing_id == filing.id)
+                              .order_by(EvidenceFile.id)).first()
+
+
+def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime) -> None:
+    """Hand each party what the decision requires of it, and record that it was done."""
+    instructions = {"case_id": case.id, "reference": case.reference, "outcome": decision.outcome,
+                    "listing_measure": decision.listing_measure, "listings": [item.locator for item in case.listings],
+                    "amounts": decision.amounts, "document_sha256": document_sha256}
+    notified = []
+    for role, party in (("claimant", case.claimant), ("respondent", case.respondent)):
+        emails = {party.contact_email} | set(db.session.scalars(select(Account.email).where(
+            Account.party_id == party.id)))
+        for email in sorted(e for e in emails if e):
+            notify(email, party.preferred_language, "court_decision", dict(instructions, role=role))
+            notified.append(role)
+    decision.carried_out_at = at
+    events.record(case, "decision_carried_out", at, payload={
+        "outcome": decision.outcome, "listing_measure": decision.listing_measure,
+        "listings": len(case.listings), "amounts": decision.amounts, "notified": notified,
+        "document_sha256": document_sha256})

@@ -1,0 +1,134 @@
+"""ECF 5.0 ``filing:FilingMessage`` XML for each filing: the court's view of the case file.
+
+Profile decisions (docs/bundle-format.md): ``nc:BinaryURI`` is the bag-relative path of the
+rendition instead of a ``cid:`` attachment; ``ecf:DocumentRenditionHash`` is lowercase hex
+SHA-256 of exactly those bytes; every language of a document (the original and each
+translation) is a rendition with its ISO 639-3 ``nc:DocumentLanguageCode``.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lxml import etree
+
+NS = {
+    "filing": "https://docs.oasis-open.org/legalxml-courtfiling/ns/v5.0/filing",
+    "ecf": "https://docs.oasis-open.org/legalxml-courtfiling/ns/v5.0/ecf",
+    "nc": "http://release.niem.gov/niem/niem-core/4.0/",
+    "j": "http://release.niem.gov/niem/domains/jxdm/6.1/",
+    "structures": "http://release.niem.gov/niem/structures/4.0/",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+PROFILE_CODE = "urn:oasis:names:tc:legalxml-courtfiling:schema:xsd:WebServicesMessaging-5.0"
+# The platform's filing languages (ISO 639-1) as the ISO 639-3 codes NIEM's code list holds.
+ISO_639_3 = {"en": "eng", "zh": "zho", "es": "spa", "fr": "fra", "de": "deu", "ja": "jpn", "ko": "kor",
+             "pt": "por", "ru": "rus", "ar": "ara", "it": "ita", "nl": "nld", "pl": "pol", "tr": "tur",
+             "vi": "vie", "th": "tha", "id": "ind", "hi": "hin"}
+# Case roles as ECF CaseParticipantRoleCode values.
+ROLE_CODES = {"claimant": "Claimant", "respondent": "Respondent", "mediator": "Mediator"}
+
+
+def _el(parent, tag: str, text: str | None = None, **attrs):
+    prefix, name = tag.split(":")
+    node = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}")
+    for key, value in attrs.items():
+        p, n = key.split("__")
+        node.set(f"{{{NS[p]}}}{n}", value)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _ident(parent, tag: str, value: str, category: str | None = None):
+    node = _el(parent, tag)
+    _el(node, "nc:IdentificationID", value)
+    if category:
+        _el(node, "nc:IdentificationCategoryDescriptionText", category)
+    return node
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _rendition(parent, rendition: dict):
+    node = _el(parent, "ecf:DocumentRendition")
+    _el(node, "nc:DocumentDescriptionText", rendition["role"])
+    _ident(node, "nc:DocumentIdentification", rendition["path"], "bag path")
+    if rendition.get("language") in ISO_639_3:
+        _el(node, "nc:DocumentLanguageCode", ISO_639_3[rendition["language"]])
+    _el(node, "ecf:DocumentRenditionHash", rendition["sha256"])
+    attachment = _el(node, "nc:Attachment")
+    _el(attachment, "nc:BinaryURI", rendition["path"])
+    _el(attachment, "nc:BinarySizeValue", str(rendition["size"]))
+    return node
+
+
+def _document(parent, tag: str, doc_id: str, description: str, renditions: list[dict], sequence: int,
+              filed_at: datetime, parent_id: str | None = None):
+    node = _el(parent, tag, structures__id=doc_id)
+    _el(node, "nc:DocumentDescriptionText", description)
+    _el(_el(node, "nc:DocumentFiledDate"), "nc:DateTime", _when(filed_at))
+    _ident(node, "nc:DocumentIdentification", doc_id)
+    _el(node, "nc:DocumentSequenceID", str(sequence))
+    augmentation = _el(node, "ecf:DocumentAugmentation")
+    for rendition in renditions:
+        _rendition(augmentation, rendition)
+    if parent_id:
+        association = _el(augmentation, "nc:DocumentAssociation")
+        _el(association, "nc:PrimaryDocument", structures__ref=parent_id, xsi__nil="true")
+        _el(_el(association, "ecf:DocumentAssociationAugmentation"), "ecf:DocumentRelatedCode", "parent")
+    return node
+
+
+def _party(parent, party: dict):
+    holder = _el(parent, "ecf:CaseParty")
+    if party["kind"] == "organization":
+        entity = _el(holder, "nc:EntityOrganization", structures__id=party["xml_id"])
+        _el(entity, "nc:OrganizationName", party["name"])
+        augmentation = _el(entity, "ecf:OrganizationAugmentation")
+    else:
+        entity = _el(holder, "nc:EntityPerson", structures__id=party["xml_id"])
+        _el(_el(entity, "nc:PersonName"), "nc:PersonFullName", party["name"])
+        augmentation = _el(entity, "ecf:PersonAugmentation")
+    _el(augmentation, "ecf:CaseParticipantRoleCode", ROLE_CODES[party["role"]])
+    _ident(augmentation, "ecf:ParticipantID", party["participant_id"])
+
+
+def filing_message(case: dict, filing: dict, evidence: list[dict], court_name: str, platform_url: str) -> bytes:
+    """The FilingMessage of one filing: its text in every language, and the evidence filed with it."""
+    root = etree.Element(f"{{{NS['filing']}}}FilingMessage", nsmap=NS)
+    _ident(root, "nc:DocumentIdentification", f"{case['reference']}/filing/{filing['id']}", "messageID")
+    _ident(root, "ecf:SendingMDELocationID", platform_url)
+    _el(root, "ecf:ServiceInteractionProfileCode", PROFILE_CODE)
+    court = _el(root, "j:CaseCourt")
+    _ident(court, "nc:OrganizationIdentification", court_name)
+    _el(_el(root, "nc:DocumentPostDate"), "nc:DateTime", _when(filing["filed_at"]))
+    for index, item in enumerate(evidence, start=1):
+        _document(root, "filing:FilingConnectedDocument", f"E{item['id']}", f"evidence: {item['original_name']}",
+                  item["renditions"], index, item["uploaded_at"], parent_id=f"F{filing['id']}")
+    _document(root, "filing:FilingLeadDocument", f"F{filing['id']}", f"{filing['kind']} by {filing['author_role']}",
+              filing["renditions"], 0, filing["filed_at"])
+    case_node = _el(root, "nc:Case")
+    _el(case_node, "nc:CaseTitleText", case["title"])
+    augmentation = _el(case_node, "ecf:CaseAugmentation")
+    for party in case["participants"]:
+        _party(augmentation, party)
+    _ident(augmentation, "ecf:CaseTrackingID", case["reference"])
+    _el(augmentation, "ecf:CaseTypeCode", "civil")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def schema(folder: str | Path) -> etree.XMLSchema:
+    """The official ECF 5.0 schemas (through their driver), loaded without network or entities."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(Path(folder) / "_driver.xsd"), parser))
+
+
+def validate(xml: bytes, xml_schema: etree.XMLSchema) -> list[str]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    document = etree.fromstring(xml, parser)
+    if xml_schema.validate(document):
+        return []
+    return [f"line {e.line}: {e.message}" for e in xml_schema.error_log]

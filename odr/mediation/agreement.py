@@ -1,0 +1,171 @@
+"""Settlement agreements in both parties' languages, as HTML and PDF, signed by recorded acceptance.
+
+An agreement is a settlement filing: its ``text`` is the authoritative version and its
+``terms`` carry every language version, the money and licence terms and the measures.
+The SHA-256 a party accepts (``odr.cases.services.text_sha256``) covers all of it, so
+any change to any version is a new filing, and the acceptances of the old one no longer
+count. Each acceptance is a signature act: who, when, and the digest of the exact text.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from odr.accounts.models import Account
+from odr.cases import events
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import Case, Filing, FilingKind, SettlementAcceptance
+from odr.cases.services import _parse_terms, current_settlement, text_sha256, void_superseded_acceptances
+from odr.cases.signals import filing_committed
+from odr.config import UI_LOCALES
+from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
+from odr.extensions import db
+from odr.mediation.measures import measure_title, parse_measures
+from odr.models_base import utcnow
+from odr.procedure.services import procedure_of
+from odr.validation import check_language, clean_text
+
+RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
+
+
+def party_languages(case: Case) -> list[str]:
+    """The languages the agreement must be in: the claimant's, then the respondent's if different."""
+    langs = [case.claimant.preferred_language]
+    if case.respondent.preferred_language not in langs:
+        langs.append(case.respondent.preferred_language)
+    return langs
+
+
+def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | None = None) -> Filing:
+    """Propose the agreement text in every party's language; it replaces any earlier proposal."""
+    case = get_case(account, case_id, for_update=True)
+    roles = case_roles(account, case) & {"claimant", "respondent", "mediator"}
+    if not roles:
+        raise NotAllowed(_("Only the parties and the mediator can propose a settlement agreement."),
+                         code="wrong_role")
+    if FilingKind.SETTLEMENT.value not in procedure_of(case).filings_allowed(case.state):
+        raise NotAllowed(_("A settlement agreement cannot be proposed at this stage of the case."),
+                         code="wrong_state")
+    fields: dict[str, str] = {}
+    needed = party_languages(case)
+    raw_texts = data.get("texts") if isinstance(data.get("texts"), dict) else {}
+    texts = {}
+    for lang in needed:
+        texts[lang] = clean_text(raw_texts.get(lang), fields, f"texts.{lang}", max_length=20000)
+    authoritative = check_language(data.get("authoritative_language"), fields, "authoritative_language")
+    if "authoritative_language" not in fields and authoritative not in needed:
+        fields["authoritative_language"] = _("The authoritative text must be one of the parties' languages: "
+                                             "%(languages)s.", languages=", ".join(needed))
+    terms = _parse_terms(FilingKind.SETTLEMENT, data.get("terms"), fields) or {}
+    measures = parse_measures(data.get("measures"), case, fields)
+    if fields:
+        raise ValidationFailed(_("The agreement is incomplete. Please correct the marked fields."), fields)
+    at = at or utcnow()
+    role = sorted(roles)[0]
+    terms.update({"authoritative_language": authoritative, "versions": texts, "measures": measures})
+    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=account.id, author_case_role=role,
+                    language=authoritative, text=texts[authoritative], terms=terms, created_at=at)
+    db.session.add(filing)
+    db.session.flush()
+    events.record(case, "settlement_filed", at, actor=account, role=role,
+                  payload={"filing_id": filing.id, "language": authoritative, "agreement": True,
+                           "text_sha256": text_sha256(filing)})
+    void_superseded_acceptances(case, filing, account, role, at)
+    db.session.commit()
+    filing_committed.send(filing)
+    return filing
+
+
+def _ui_locale(language: str) -> str:
+    return next((loc for loc in UI_LOCALES if loc.split("_")[0] == language), "en")
+
+
+def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
+    """One language version: its clauses rendered in that language, so each party reads its own."""
+    terms = filing.terms or {}
+    authoritative = terms.get("authoritative_language", filing.language)
+    with force_locale(_ui_locale(language)):
+        clauses = []
+        if terms.get("amount"):
+            clauses.append(_("The seller pays the right holder %(amount)s %(currency)s.",
+                             amount=terms["amount"], currency=terms.get("currency", "")))
+        if terms.get("licence"):
+            clauses.append(_("Licence: %(licence)s", licence=terms["licence"]))
+        for m in terms.get("measures", []):
+            extra = m.get("element") or m.get("instructions") or ", ".join(m.get("regions", [])) or (
+                f"{m['security_amount']} {m['currency']}" if m.get("security_amount") else "")
+            clauses.append(_("Listing %(listing)s: %(measure)s", listing=m["listing"], measure=measure_title(m["kind"]))
+                           + (f" ({extra})" if extra else ""))
+        return {
+            "language": language, "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
+            "authoritative": language == authoritative, "text": text, "clauses": clauses,
+            "heading": _("Settlement agreement"),
+            "between": _("Between %(claimant)s (right holder) and %(respondent)s (seller), case %(reference)s.",
+                         claimant=case.claimant.name, respondent=case.respondent.name, reference=case.reference),
+            "status_line": (_("This is the authoritative text.") if language == authoritative else
+                            _("This is a translation; the %(language)s text is authoritative.",
+                              language=authoritative)),
+        }
+
+
+def agreement_context(case: Case) -> dict:
+    """Everything the agreement pages, the PDF and the API show: versions, digest, signature acts."""
+    filing = current_settlement(case)
+    if filing is None:
+        raise NotFound(_("No settlement agreement has been proposed in this case."))
+    terms = filing.terms or {}
+    versions = terms.get("versions") or {filing.language: filing.text}
+    earlier = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != filing.id]
+    voided = [a for f in earlier for a in f.acceptances]
+    return {"case": case, "filing": filing, "text_sha256": text_sha256(filing),
+            "versions": [_version(case, filing, lang, text) for lang, text in versions.items()],
+            "acceptances": [_signature(a) for a in filing.acceptances],
+            "voided": [_signature(a) for a in voided]}
+
+
+def _signature(acceptance: SettlementAcceptance) -> dict:
+    account = db.session.get(Account, acceptance.account_id)
+    return {"filing_id": acceptance.filing_id, "party_id": acceptance.party_id,
+            "signed_by": account.display_name if account else "", "account_id": acceptance.account_id,
+            "accepted_at": acceptance.accepted_at.isoformat(), "text_sha256": acceptance.text_sha256}
+
+
+def agreement_for(account: Account, case_id: int) -> dict:
+    return agreement_context(get_case(account, case_id))
+
+
+def agreement_json(context: dict) -> dict:
+    filing = context["filing"]
+    return {"filing_id": filing.id, "text_sha256": context["text_sha256"],
+            "authoritative_language": (filing.terms or {}).get("authoritative_language", filing.language),
+            "versions": [{k: v[k] for k in ("language", "authoritative", "text", "clauses")}
+                         for v in context["versions"]],
+            "terms": {k: v for k, v in (filing.terms or {}).items() if k != "versions"},
+            "acceptances": context["acceptances"], "voided_acceptances": context["voided"]}
+
+
+def agreement_html(context: dict) -> str:
+    return render_template("mediation/agreement_document.html", **context)
+
+
+def agreement_pdf(context: dict) -> bytes:
+    """The agreement as PDF (WeasyPrint: Pango shapes Arabic and CJK with the Noto fonts)."""
+    try:
+        from weasyprint import HTML  # heavy import, only when a PDF is asked for
+    except OSError:
+        # WeasyPrint loads Pango when imported; a server without it can still show the HTML agreement.
+        raise PdfUnavailable(_("PDF agreements need the Pango library on the server; the HTML version is "
+                               "available. Ask the operator to install libpango (Debian: libpango-1.0-0)."),
+                             code="pdf_unavailable") from None
+    return HTML(string=agreement_html(context)).write_pdf()
+
+
+class PdfUnavailable(ServiceError):
+    status = 503
+
+
+def pdf_name(context: dict) -> str:
+    return f"{context['case'].reference}-agreement-{context['text_sha256'][:12]}.pdf"

@@ -1,0 +1,217 @@
+"""Double-blind bidding on the money term (after Cybersettle and clickNsettle).
+
+The right holder (claimant) submits secret demands, the seller (respondent) secret
+offers, up to ``max_rounds`` each. Round by round: if the offer meets or exceeds the
+demand, or falls short of it by no more than ``gap_percent`` of the demand, the case
+settles at the midpoint. Bids are stored only in ``blind_bids``: events, the timeline,
+the case JSON and the export record that a round was bid, never how much. Each side
+sees its own bids; the other side and the mediator see only the outcome.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from odr.accounts.models import Account
+from odr.cases import events
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import Case, Filing, FilingKind, SettlementAcceptance
+from odr.cases.services import text_sha256
+from odr.errors import NotAllowed, ValidationFailed
+from odr.extensions import db
+from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
+from odr.models_base import utcnow
+from odr.procedure.services import procedure_of, take_transition
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_ROUNDS = 10
+MAX_GAP_PERCENT = 50
+SIDES = ("claimant", "respondent")
+CENT = Decimal("0.01")
+
+
+def round_outcome(demand: Decimal, offer: Decimal, gap_percent: int) -> Decimal | None:
+    """The settlement amount of one round, or None when the bids are too far apart.
+
+    Settles at the midpoint when the offer meets the demand, or when the demand exceeds
+    the offer by at most ``gap_percent`` of the demand.
+    """
+    if offer >= demand or (demand - offer) * 100 <= demand * gap_percent:
+        return ((demand + offer) / 2).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None
+
+
+def settlement_transition(case: Case, at: datetime):
+    return next((t for t in procedure_of(case).transitions_from(case.state, at.date())
+                 if t.when == "settlement_accepted_by_both"), None)
+
+
+def current_bidding(case: Case) -> BlindBidding | None:
+    return db.session.scalar(select(BlindBidding).where(BlindBidding.case_id == case.id)
+                             .order_by(BlindBidding.id.desc()).limit(1))
+
+
+def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, message: str) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+        if isinstance(raw, bool) or not low <= value <= high:
+            raise ValueError
+    except (TypeError, ValueError):
+        fields[name] = message
+        return default
+    return value
+
+
+def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None = None) -> BlindBidding:
+    """Start blind bidding in a case that can settle (a party or the mediator opens it)."""
+    case = get_case(account, case_id, for_update=True)
+    roles = case_roles(account, case) & {"claimant", "respondent", "mediator"}
+    if not roles:
+        raise NotAllowed(_("Only the parties and the mediator can start blind bidding."), code="wrong_role")
+    at = at or utcnow()
+    if settlement_transition(case, at) is None:
+        raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
+    existing = current_bidding(case)
+    if existing is not None and existing.status == BiddingStatus.OPEN:
+        raise NotAllowed(_("Blind bidding is already under way in this case."), code="bidding_open")
+    fields: dict[str, str] = {}
+    currency = str(data.get("currency") or "").strip().upper()
+    if not CURRENCY_RE.match(currency):
+        fields["currency"] = _("Enter a three-letter currency code such as EUR.")
+    rounds = _int_in(data.get("max_rounds"), 1, MAX_ROUNDS, 3, "max_rounds", fields,
+                     _("Choose between 1 and %(n)s rounds.", n=MAX_ROUNDS))
+    gap = _int_in(data.get("gap_percent"), 0, MAX_GAP_PERCENT, 30, "gap_percent", fields,
+                  _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT))
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    bidding = BlindBidding(case_id=case.id, currency=currency, max_rounds=rounds, gap_percent=gap,
+                           opened_by_id=account.id, opened_at=at)
+    db.session.add(bidding)
+    db.session.flush()
+    events.record(case, "blind_bidding_opened", at, actor=account, role=sorted(roles)[0],
+                  payload={"bidding_id": bidding.id, "currency": currency, "max_rounds": rounds,
+                           "gap_percent": gap})
+    db.session.commit()
+    return bidding
+
+
+def _parse_amount(raw, fields: dict) -> Decimal | None:
+    try:
+        amount = Decimal(str(raw).strip())
+        if not amount.is_finite() or amount <= 0 or amount > Decimal("1e12"):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        fields["amount"] = _("Enter a positive amount such as 1500 or 1500.50.")
+        return None
+    if amount != amount.quantize(CENT):
+        fields["amount"] = _("Use at most two decimal places.")
+        return None
+    return amount
+
+
+def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: datetime | None = None) -> BlindBidding:
+    """A party's next secret bid: a demand from the right holder, an offer from the seller."""
+    case = get_case(account, case_id, for_update=True)
+    sides = case_roles(account, case) & set(SIDES)
+    if not sides:
+        raise NotAllowed(_("Only the parties bid."), code="wrong_role")
+    side = sorted(sides)[0]
+    bidding = current_bidding(case)
+    if bidding is None or bidding.status != BiddingStatus.OPEN:
+        raise NotAllowed(_("No blind bidding is open in this case."), code="no_bidding")
+    at = at or utcnow()
+    settle = settlement_transition(case, at)
+    if settle is None:
+        raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
+    own = [b for b in bidding.bids if b.side == side]
+    if len(own) >= bidding.max_rounds:
+        raise NotAllowed(_("You have used all %(n)s rounds.", n=bidding.max_rounds), code="rounds_used")
+    fields: dict[str, str] = {}
+    value = _parse_amount(amount, fields)
+    if not own and accept_rules not in (True, "on", "true", "1", "yes"):
+        fields["accept_rules"] = _("Confirm that you will be bound by a settlement at the midpoint.")
+    if value is not None and own:
+        previous = Decimal(own[-1].amount)
+        # A demand may only come down and an offer only go up: bidding converges, nobody games the midpoint.
+        if side == "claimant" and value > previous:
+            fields["amount"] = _("A new demand cannot be higher than your previous demand.")
+        if side == "respondent" and value < previous:
+            fields["amount"] = _("A new offer cannot be lower than your previous offer.")
+    if fields:
+        raise ValidationFailed(_("Your bid was not recorded."), fields)
+    bid = BlindBid(bidding=bidding, side=side, round=len(own) + 1, amount=str(value.quantize(CENT)),
+                   account_id=account.id, submitted_at=at)
+    db.session.add(bid)
+    db.session.flush()
+    events.record(case, "blind_bid_submitted", at, actor=account, role=side,
+                  payload={"bidding_id": bidding.id, "round": bid.round})
+    other = next((b for b in bidding.bids if b.side != side and b.round == bid.round), None)
+    if other is not None:
+        demand, offer = (bid.amount, other.amount) if side == "claimant" else (other.amount, bid.amount)
+        outcome = round_outcome(Decimal(demand), Decimal(offer), bidding.gap_percent)
+        if outcome is not None:
+            _settle(case, bidding, bid.round, outcome, account, settle, at)
+        elif bid.round == bidding.max_rounds:
+            bidding.status = BiddingStatus.FAILED
+            bidding.closed_at = at
+            events.record(case, "blind_bidding_failed", at, payload={"bidding_id": bidding.id,
+                                                                     "rounds": bidding.max_rounds})
+        else:
+            events.record(case, "blind_bidding_round_closed", at,
+                          payload={"bidding_id": bidding.id, "round": bid.round, "settled": False})
+    db.session.commit()
+    return bidding
+
+
+def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, settle,
+            at: datetime) -> None:
+    """Record the settlement both sides agreed to in advance, accepted by each side's first bidder."""
+    with force_locale("en"):
+        text = _("Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
+                 "%(amount)s %(currency)s in full settlement of the money claim.",
+                 round=round_no, amount=f"{amount:.2f}", currency=bidding.currency)
+    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=account.id,
+                    author_case_role="system", language="en", text=text,
+                    terms={"amount": f"{amount:.2f}", "currency": bidding.currency,
+                           "blind_bidding_id": bidding.id}, created_at=at)
+    db.session.add(filing)
+    db.session.flush()
+    digest = text_sha256(filing)
+    for side, party_id in (("claimant", case.claimant_party_id), ("respondent", case.respondent_party_id)):
+        first = next(b for b in bidding.bids if b.side == side and b.round == 1)
+        db.session.add(SettlementAcceptance(filing_id=filing.id, party_id=party_id, account_id=first.account_id,
+                                            text_sha256=digest, accepted_at=at))
+    bidding.status = BiddingStatus.SETTLED
+    bidding.closed_at = at
+    bidding.settled_round = round_no
+    bidding.settled_amount = f"{amount:.2f}"
+    bidding.settlement_filing_id = filing.id
+    events.record(case, "blind_bidding_settled", at,
+                  payload={"bidding_id": bidding.id, "round": round_no, "amount": f"{amount:.2f}",
+                           "currency": bidding.currency, "filing_id": filing.id, "text_sha256": digest})
+    take_transition(case, settle.name, None, {"system"}, at)
+
+
+def bidding_view(account: Account, case: Case) -> dict | None:
+    """What one reader may know of the bidding: the rules, progress, the outcome and their own side's bids."""
+    bidding = current_bidding(case)
+    if bidding is None:
+        return None
+    sides = case_roles(account, case) & set(SIDES)
+    own_side = sorted(sides)[0] if sides else None
+    return {
+        "id": bidding.id, "status": bidding.status.value, "currency": bidding.currency,
+        "max_rounds": bidding.max_rounds, "gap_percent": bidding.gap_percent,
+        "rounds_submitted": {side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES},
+        "your_side": own_side,
+        "your_bids": [{"round": b.round, "amount": b.amount, "submitted_at": b.submitted_at.isoformat()}
+                      for b in bidding.bids if b.side == own_side],
+        "settled_round": bidding.settled_round, "settled_amount": bidding.settled_amount,
+    }

@@ -1,0 +1,194 @@
+"""The mediator's desk: cases ordered by their next deadline, and each case's timeline.
+
+Deadlines come from every clock that runs in a case: the procedure's timers, the
+neutral evaluation's submission and decision dates, and the platform's time to confirm
+an agreed measure. A timeline puts past events and these future dates on one axis and
+says what happens if nobody acts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from odr.accounts.models import Account
+from odr.cases.models import Case, Event
+from odr.extensions import db
+from odr.mediation.measures import measure_title
+from odr.mediation.models import EvaluationStatus, Measure, MeasureStatus, NeutralEvaluation
+from odr.mediation.services import open_case_load, pending_appointments
+from odr.models_base import utcnow
+from odr.procedure.services import final_states, pending_deadlines
+from odr.procedure.titles import state_label, timer_label
+
+WEEK = timedelta(days=7)
+
+EVENT_LABELS = {
+    "notice_filed": _l("Notice filed"),
+    "state_changed": _l("Stage changed"),
+    "deadline_set": _l("Deadline set"),
+    "deadline_expired": _l("Deadline ran out"),
+    "response_filed": _l("Response filed"),
+    "counter_notice_filed": _l("Counter-notice filed"),
+    "message_filed": _l("Message"),
+    "caucus_message_filed": _l("Private caucus message (content visible only to its participants)"),
+    "offer_filed": _l("Offer"),
+    "settlement_filed": _l("Settlement proposed"),
+    "settlement_accepted": _l("Settlement accepted"),
+    "settlement_acceptances_voided": _l("Earlier acceptances void: the settlement text changed"),
+    "decision_filed": _l("Decision filed"),
+    "evidence_added": _l("Evidence added"),
+    "mediator_assigned": _l("Mediator assigned"),
+    "mediator_accepted": _l("Mediator accepted and declared independence"),
+    "mediator_declined": _l("Mediator declined"),
+    "blind_bidding_opened": _l("Blind bidding opened"),
+    "blind_bid_submitted": _l("Secret bid submitted"),
+    "blind_bidding_round_closed": _l("Bidding round closed without settlement"),
+    "blind_bidding_settled": _l("Settled by blind bidding"),
+    "blind_bidding_failed": _l("Blind bidding ended without settlement"),
+    "evaluation_opened": _l("Neutral evaluation started"),
+    "evaluation_deposit_recorded": _l("Evaluation deposit recorded"),
+    "evaluation_submission_filed": _l("Evaluation submission filed"),
+    "evaluation_decided": _l("Neutral evaluation decided"),
+    "measures_ordered": _l("Measures sent to the platform"),
+    "measure_confirmed": _l("Platform confirmed a measure"),
+    "exported_to_court": _l("Exported to the court"),
+    "export_waiting_for_court": _l("Export waiting: no court receives this jurisdiction's cases"),
+    "export_downloaded": _l("The court downloaded the export"),
+    "export_acknowledged": _l("The court acknowledged the export"),
+    "decision_carried_out": _l("The court's decision was carried out"),
+    "deadline_extended": _l("Deadline extended"),
+    "measure_taken": _l("Measure taken on the listings"),
+    "measure_lifted": _l("Measure on the listings lifted"),
+    "human_translation_added": _l("Human translation added"),
+    "translation_flagged": _l("Translation reported as wrong"),
+}
+
+
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind.replace("_", " ")))
+
+
+@dataclass
+class Due:
+    at: datetime
+    label: str
+    consequence: str
+    citation: str = ""
+
+
+def upcoming(case: Case) -> list[Due]:
+    """Every future date of a case with what happens if nobody acts by then, soonest first."""
+    dues = [Due(d.due_at, timer_label(d.timer),
+                _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)), d.citation)
+            for d in pending_deadlines(case)]
+    evaluation = db.session.scalar(select(NeutralEvaluation).where(NeutralEvaluation.case_id == case.id,
+                                                                   NeutralEvaluation.status == EvaluationStatus.OPEN))
+    if evaluation is not None:
+        dues.append(Due(evaluation.submissions_due_at, _("Neutral evaluation: submissions close"),
+                        _("A side that has not submitted is evaluated on what the other side filed.")))
+        dues.append(Due(evaluation.decision_due_at, _("Neutral evaluation: decision due"),
+                        _("If the neutral has not decided, the mediator is alerted on the desk.")))
+    for m in db.session.scalars(select(Measure).where(Measure.case_id == case.id,
+                                                      Measure.status == MeasureStatus.PENDING)):
+        dues.append(Due(m.confirm_by, _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),
+                        _("If the platform has not confirmed, the measure is flagged as overdue.")))
+    return sorted(dues, key=lambda d: d.at)
+
+
+@dataclass
+class DeskRow:
+    case: Case
+    next_due: Due | None
+    overdue: bool
+    due_this_week: bool
+    overdue_measures: int
+    languages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Desk:
+    rows: list[DeskRow]
+    counts: dict
+    appointments: list
+    options: dict
+
+
+def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime | None = None) -> Desk:
+    """The mediator's cases, ordered by the next deadline, with overdue and due-this-week marked."""
+    now = now or utcnow()
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    with_pending_measures = select(Measure.case_id).where(Measure.status == MeasureStatus.PENDING)
+    cases = list(db.session.scalars(select(Case).where(
+        Case.mediator_id == mediator.id,
+        or_(Case.state.not_in(final_states()), Case.id.in_(with_pending_measures))).order_by(Case.id)))
+    options = {"jurisdiction": sorted({c.jurisdiction for c in cases}), "stage": sorted({c.state for c in cases}),
+               "language": sorted({lang for c in cases for lang in _languages(c)})}
+    rows = []
+    for case in cases:
+        if filters.get("jurisdiction") and case.jurisdiction != filters["jurisdiction"]:
+            continue
+        if filters.get("stage") and case.state != filters["stage"]:
+            continue
+        if filters.get("language") and filters["language"] not in _languages(case):
+            continue
+        dues = upcoming(case)
+        first = dues[0] if dues else None
+        late_measures = db.session.scalar(select(db.func.count()).select_from(Measure).where(
+            Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING, Measure.confirm_by < now))
+        rows.append(DeskRow(case=case, next_due=first, overdue=bool(first and first.at < now),
+                            due_this_week=bool(first and now <= first.at < now + WEEK),
+                            overdue_measures=late_measures, languages=_languages(case)))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    rows.sort(key=lambda r: (r.next_due.at if r.next_due else far, r.case.id))
+    appointments = pending_appointments(mediator)
+    counts = {"open_cases": sum(1 for c in cases if c.state not in final_states()),
+              "awaiting_acceptance": len(appointments),
+              "overdue": sum(1 for r in rows if r.overdue),
+              "due_this_week": sum(1 for r in rows if r.due_this_week),
+              "unconfirmed_measures_overdue": sum(r.overdue_measures for r in rows),
+              "workload": open_case_load().get(mediator.id, 0)}
+    return Desk(rows=rows, counts=counts, appointments=appointments, options=options)
+
+
+def _languages(case: Case) -> list[str]:
+    return sorted({case.claimant.preferred_language, case.respondent.preferred_language})
+
+
+@dataclass
+class Entry:
+    at: datetime
+    future: bool
+    label: str
+    detail: str = ""
+    role: str = ""
+
+
+def timeline(case: Case, now: datetime | None = None) -> list[Entry]:
+    """Past events and future deadlines of a case on one axis, oldest first.
+
+    Events carry no confidential content (caucus messages and blind bids leave only a
+    content-free trace), so every reader of the case may see all of them.
+    """
+    now = now or utcnow()
+    entries = [Entry(e.created_at, False, event_label(e.kind), _event_detail(e), e.actor_case_role)
+               for e in db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))]
+    entries += [Entry(d.at, True, d.label, d.consequence) for d in upcoming(case)]
+    return sorted(entries, key=lambda e: (e.at, e.future))
+
+
+def _event_detail(event: Event) -> str:
+    p = event.payload or {}
+    if event.kind == "state_changed":
+        return f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}"
+    if event.kind == "deadline_set":
+        return _("%(timer)s: moves to %(state)s", timer=timer_label(p.get("timer", "")),
+                 state=state_label(p.get("consequence", "")))
+    if event.kind == "blind_bidding_settled":
+        return f"{p.get('amount')} {p.get('currency')}"
+    if event.kind == "blind_bid_submitted":
+        return _("Round %(round)s", round=p.get("round"))
+    return ""

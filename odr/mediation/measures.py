@@ -1,0 +1,164 @@
+"""Proportionate measures: what the platform must do to each listing under an agreed settlement.
+
+Beyond all-or-nothing: restore, take down, remove one element (a video's background
+music), modify, keep visible but not purchasable in named regions, restore against a
+counter-security. Agreed measures are ordered when the case settles; the platform
+client reads them through the API and confirms each one. A measure not confirmed by
+its time shows on the mediator's desk.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from odr.accounts.models import Account, Role
+from odr.cases import events
+from odr.cases.models import Case, Filing
+from odr.errors import Forbidden, NotFound, ValidationFailed
+from odr.extensions import db
+from odr.mediation.models import Measure, MeasureKind, MeasureStatus
+from odr.models_base import utcnow
+from odr.validation import check_country, clean_text
+
+# How long the platform has to confirm that it applied an agreed measure.
+CONFIRMATION_PERIOD = timedelta(hours=48)
+
+MEASURE_TITLES = {
+    MeasureKind.RESTORE: _l("Restore the listing"),
+    MeasureKind.TAKE_DOWN: _l("Take the listing down"),
+    MeasureKind.REMOVE_ELEMENT: _l("Remove one element"),
+    MeasureKind.MODIFY: _l("Modify the listing"),
+    MeasureKind.NOT_PURCHASABLE_IN: _l("Visible but not purchasable in these regions"),
+    MeasureKind.RESTORE_AGAINST_SECURITY: _l("Restore against a counter-security"),
+}
+
+
+def measure_title(kind: str) -> str:
+    return str(MEASURE_TITLES[MeasureKind(kind)])
+
+
+def parse_measures(raw, case: Case, fields: dict) -> list[dict]:
+    """Validate the measures of a settlement: each names a listing of the case and what is done to it."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > 100:
+        fields["measures"] = _("Measures must be a list (at most 100).")
+        return []
+    listings = {item.locator for item in case.listings}
+    measures = []
+    for i, item in enumerate(raw):
+        where = f"measures.{i}"
+        if not isinstance(item, dict):
+            fields[where] = _("Each measure must be an object with a kind and a listing.")
+            continue
+        try:
+            kind = MeasureKind(item.get("kind"))
+        except ValueError:
+            fields[f"{where}.kind"] = _("Choose one of: %(kinds)s.", kinds=", ".join(k.value for k in MeasureKind))
+            continue
+        if item.get("listing") not in listings:
+            fields[f"{where}.listing"] = _("Name one of the case's listings.")
+            continue
+        measure = {"kind": kind.value, "listing": item["listing"]}
+        if kind == MeasureKind.REMOVE_ELEMENT:
+            measure["element"] = clean_text(item.get("element"), fields, f"{where}.element", max_length=500)
+        if kind == MeasureKind.MODIFY:
+            measure["instructions"] = clean_text(item.get("instructions"), fields, f"{where}.instructions",
+                                                 max_length=2000)
+        if kind == MeasureKind.NOT_PURCHASABLE_IN:
+            regions = item.get("regions")
+            if not isinstance(regions, list) or not regions:
+                fields[f"{where}.regions"] = _("Name the regions (two-letter country codes).")
+                continue
+            measure["regions"] = sorted({check_country(r if isinstance(r, str) else "", fields, f"{where}.regions")
+                                         for r in regions})
+        if kind == MeasureKind.RESTORE_AGAINST_SECURITY:
+            try:
+                amount = Decimal(str(item.get("security_amount")))
+                if not amount.is_finite() or amount <= 0:
+                    raise InvalidOperation
+                measure["security_amount"] = str(amount.quantize(Decimal("0.01")))
+            except (InvalidOperation, ValueError):
+                fields[f"{where}.security_amount"] = _("Enter the security as a positive amount.")
+            currency = str(item.get("currency") or "").upper()
+            if len(currency) != 3 or not currency.isalpha():
+                fields[f"{where}.currency"] = _("Enter a three-letter currency code such as EUR.")
+            measure["currency"] = currency
+        measures.append(measure)
+    return measures
+
+
+def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
+    """The case settled on ``settlement``: order its measures from the platform (same transaction)."""
+    ordered = []
+    for item in (settlement.terms or {}).get("measures", []):
+        details = {k: v for k, v in item.items() if k not in {"kind", "listing"}}
+        measure = Measure(case_id=case.id, settlement_filing_id=settlement.id, listing=item["listing"],
+                          kind=MeasureKind(item["kind"]), details=details, ordered_at=at,
+                          confirm_by=at + CONFIRMATION_PERIOD)
+        db.session.add(measure)
+        ordered.append(measure)
+    if ordered:
+        db.session.flush()
+        events.record(case, "measures_ordered", at, payload={
+            "filing_id": settlement.id, "measure_ids": [m.id for m in ordered],
+            "confirm_by": (at + CONFIRMATION_PERIOD).isoformat()})
+    return ordered
+
+
+def measure_json(measure: Measure) -> dict:
+    return {"id": measure.id, "case_id": measure.case_id, "case_reference": measure.case.reference,
+            "listing": measure.listing, "kind": measure.kind.value, "details": measure.details,
+            "ordered_at": measure.ordered_at.isoformat(), "confirm_by": measure.confirm_by.isoformat(),
+            "status": measure.status.value,
+            "confirmed_at": measure.confirmed_at.isoformat() if measure.confirmed_at else None,
+            "platform_reference": measure.platform_reference}
+
+
+def _platform(account: Account) -> None:
+    if account.role != Role.PLATFORM_CLIENT:
+        raise Forbidden(_("Only the platform's API client receives measures."))
+
+
+def platform_measures(account: Account, status: str = "pending") -> list[Measure]:
+    """Measures the platform has to apply (status pending), has applied (confirmed), or ``all``."""
+    _platform(account)
+    query = select(Measure).order_by(Measure.confirm_by, Measure.id)
+    if status != "all":
+        try:
+            query = query.where(Measure.status == MeasureStatus(status))
+        except ValueError:
+            raise ValidationFailed(_("Status must be pending, confirmed or all."),
+                                   {"status": _("Use pending, confirmed or all.")}) from None
+    return list(db.session.scalars(query.limit(1000)))
+
+
+def confirm_measure(account: Account, measure_id: int, reference=None, at: datetime | None = None) -> Measure:
+    """The platform reports that it applied a measure; a repeated confirmation changes nothing."""
+    _platform(account)
+    measure = db.session.scalar(select(Measure).where(Measure.id == measure_id).with_for_update())
+    if measure is None:
+        raise NotFound(_("This measure does not exist."))
+    if measure.status == MeasureStatus.CONFIRMED:
+        return measure
+    fields: dict[str, str] = {}
+    ref = clean_text(reference, fields, "reference", required=False, max_length=200)
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    at = at or utcnow()
+    measure.status = MeasureStatus.CONFIRMED
+    measure.confirmed_at = at
+    measure.confirmed_by_id = account.id
+    measure.platform_reference = ref
+    events.record(measure.case, "measure_confirmed", at, actor=account, role="platform",
+                  payload={"measure_id": measure.id, "kind": measure.kind.value, "late": at > measure.confirm_by})
+    db.session.commit()
+    return measure
+
+
+def case_measures(case: Case) -> list[Measure]:
+    return list(db.session.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id)))

@@ -1,0 +1,63 @@
+"""Translations over the API: each filing's translations with provenance, flags, human translations."""
+from __future__ import annotations
+
+from flask import g, jsonify
+from flask_babel import gettext as _
+
+from odr.api import authenticated, bp, json_body
+from odr.cases.access import get_case, visible_filings
+from odr.cases.models import Filing
+from odr.errors import NotFound
+from odr.translation import services
+from odr.translation.models import Translation
+
+
+def translation_json(t: Translation) -> dict:
+    return {"id": t.id, "language": t.target_language, "source_language": t.source_language,
+            "origin": t.origin.value, "status": t.status.value, "text": t.text,
+            "authoritative": False, "source_sha256": t.source_sha256,
+            "provenance": {"engine": t.engine or None, "model": t.model or None,
+                           "model_version": t.model_version or None, "pivot": t.pivot,
+                           "glossary_version": t.glossary_version or None,
+                           "translator": t.translator.display_name if t.translator else None,
+                           "segments": t.segments, "memory_hits": t.memory_hits, "attempts": t.attempts,
+                           "requested_at": t.requested_at.isoformat(),
+                           "completed_at": t.completed_at.isoformat() if t.completed_at else None},
+            "open_flags": len(t.open_flags)}
+
+
+def filing_translations(filing: Filing) -> dict:
+    """The part of a filing's JSON that carries its original and its translations."""
+    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True},
+            "translations": [translation_json(t) for t in services.translations_of(filing)]}
+
+
+def _filing(case_id: int, filing_id: int) -> Filing:
+    case = get_case(g.api_account, case_id)
+    filing = next((f for f in visible_filings(g.api_account, case) if f.id == filing_id), None)
+    if filing is None:
+        raise NotFound(_("This filing does not exist, or you may not see it."))
+    return filing
+
+
+@bp.get("/cases/<int:case_id>/filings/<int:filing_id>/translations")
+@authenticated
+def api_translations(case_id, filing_id):
+    return jsonify(filing_translations(_filing(case_id, filing_id)))
+
+
+@bp.post("/cases/<int:case_id>/translations/<int:translation_id>/flags")
+@authenticated
+def api_flag(case_id, translation_id):
+    item = services.flag(g.api_account, case_id, translation_id, json_body().get("reason"))
+    return jsonify({"id": item.id, "translation_id": item.translation_id, "reason": item.reason,
+                    "flagged_at": item.created_at.isoformat()}), 201
+
+
+@bp.post("/cases/<int:case_id>/filings/<int:filing_id>/translations/human")
+@authenticated
+def api_human(case_id, filing_id):
+    data = json_body()
+    translation = services.add_human_translation(g.api_account, case_id, filing_id, data.get("language"),
+                                                 data.get("text"))
+    return jsonify(translation_json(translation)), 201

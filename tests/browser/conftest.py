@@ -1,0 +1,74 @@
+"""A real browser against a running app: Debian's Chromium driven by Playwright, one browser for the module.
+
+The app runs on demo data in a thread on a free local port. Outside CI the tests skip when
+/usr/bin/chromium is missing; on CI (CI=true) they fail instead, so they can never silently vanish.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"{reason} (CI must run the browser tests; .ci/run installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The app with demo data, served on a free port; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from odr import create_app
+    from odr.demo import load_demo
+    from odr.extensions import db
+
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({"INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": f"sqlite:///{folder / 'odr.db'}",
+                      "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+                      "EVIDENCE_DIR": str(folder / "evidence"), "EXPORT_DIR": str(folder / "exports")})
+    with app.app_context():
+        db.create_all()
+        load_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    require(AXE.exists(), f"axe-core is not installed at {AXE} (npm install --prefix build/npm axe-core)")
+    return AXE.read_text(encoding="utf-8")

@@ -1,0 +1,75 @@
+"""The whole ladder through the pages: bidding that does not settle, a mediator assigned automatically who
+declares independence, a caucus, an agreement in both languages with a measure, signatures, the platform."""
+import re
+
+import pytest
+
+from odr.accounts.models import Role
+from tests.conftest import make_account
+from tests.mediation.conftest import open_case
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_settlement_ladder_through_the_pages(world, browser, api):
+    platform = make_account(Role.PLATFORM_CLIENT, "api@marketplace.example", country="IE", language="en")
+    case_id = open_case(world)
+    page = f"/cases/{case_id}"
+    holder, seller, admin, mediator = (browser(a) for a in (world.holder, world.seller, world.admin, world.mediator))
+    for session in (holder, seller, admin, mediator):
+        session.get("/?lang=en")  # read the pages in English, whatever each account's own language
+
+    # 1. Blind bidding, one round, too far apart: nothing settles and nothing is revealed.
+    assert holder.post(f"{page}/bidding", {"currency": "EUR", "max_rounds": "1", "gap_percent": "10"},
+                       form_page=page).status_code == 302
+    holder.post(f"{page}/bids", {"amount": "9000", "accept_rules": "on"}, form_page=page)
+    seller.post(f"{page}/bids", {"amount": "100", "accept_rules": "on"}, form_page=page)
+    seller_page = seller.get(page).get_data(as_text=True)
+    assert "No settlement in 1 rounds" in seller_page and "9000" not in seller_page
+
+    # 2. The seller asks for a mediator; the administrator assigns one automatically.
+    assert seller.post(f"{page}/actions/request_mediation", form_page=page).status_code == 302
+    admin_page = admin.get(page).get_data(as_text=True)
+    assert "other-mediator" in admin_page and "reads neither party" in admin_page  # the Italian-only mediator
+    assert admin.post(f"{page}/mediator", {"automatic": "1"}, form_page=page).status_code == 302
+    assert mediator.get(page).status_code == 404
+
+    # 3. The mediator accepts on the desk with the declaration, then sees the file.
+    desk = mediator.get("/mediation").get_data(as_text=True)
+    appointment_id = re.search(r"/mediation/appointments/(\d+)/accept", desk).group(1)
+    assert "FLAMENCO" not in desk  # only the summary before accepting
+    refused = mediator.post(f"/mediation/appointments/{appointment_id}/accept", {}, form_page="/mediation")
+    assert refused.status_code == 302 and mediator.get(page).status_code == 404
+    mediator.post(f"/mediation/appointments/{appointment_id}/accept", {"declaration": "on"}, form_page="/mediation")
+    assert mediator.get(page).status_code == 200
+
+    # 4. A caucus with the seller.
+    mediator.post(f"{page}/filings", {"kind": "message", "language": "de", "caucus": "respondent",
+                                      "text": "Nur für die Verkäuferin"}, form_page=page)
+    assert "Nur für die" in seller.get(page).get_data(as_text=True)
+    assert "Nur für die" not in holder.get(page).get_data(as_text=True)
+
+    # 5. The agreement in Spanish and Chinese with a measure; both sign on the agreement page.
+    drafted = mediator.post(f"{page}/agreement", {
+        "text_es": "Se retira el anuncio; pago de 200 EUR.", "text_zh": "删除商品；支付200欧元。",
+        "authoritative_language": "es", "amount": "200", "currency": "EUR",
+        "measure_kind": "remove_element", "measure_listing": "item-2", "measure_detail": "logo FLAMENCO"},
+        form_page=page)
+    assert drafted.status_code == 302
+    for session in (holder, seller):
+        agreement = session.get(f"{page}/agreement").get_data(as_text=True)
+        assert "删除商品" in agreement and "Se retira el anuncio" in agreement
+        digest = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', agreement).group(1)
+        filing_id = re.search(r"/settlements/(\d+)/accept", agreement).group(1)
+        session.post(f"{page}/settlements/{filing_id}/accept", {"text_sha256": digest}, form_page=page)
+    assert api(world.holder).get(page).get_json()["state"] == "settled"
+
+    # 6. The platform applies the measure and confirms it; the timeline shows the whole way.
+    measures = api(platform).get("/measures").get_json()["measures"]
+    assert [(m["kind"], m["details"]) for m in measures] == [("remove_element", {"element": "logo FLAMENCO"})]
+    api(platform).post(f"/measures/{measures[0]['id']}/confirm", {"reference": "done"})
+    timeline = holder.get(f"{page}/timeline").get_data(as_text=True)
+    for step in ("Blind bidding ended without settlement", "Mediator accepted and declared independence",
+                 "Settlement accepted", "Platform confirmed a measure"):
+        assert step in timeline
+    assert "9000" not in timeline and "Nur für die" not in timeline

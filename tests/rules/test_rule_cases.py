@@ -1,0 +1,138 @@
+"""Rule cases as data: every YAML file in this folder lists cases (start instant, jurisdiction,
+events, expected deadline instants) run through the services, as a case would run.
+
+Each expected deadline is also checked at its boundary: the sweep leaves the case alone a day
+before and at the last instant of the period, and applies the consequence just after it.
+"""
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from odr.cases import services
+from odr.cases.models import Case, Event
+from odr.errors import NotAllowed, ValidationFailed
+from odr.extensions import db
+from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
+from odr.procedure.services import order_extension, pending_deadlines, sweep_deadlines
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
+
+HERE = Path(__file__).parent
+CASES = [case for path in sorted(HERE.glob("*.yaml")) for case in yaml.safe_load(path.read_text("utf-8"))]
+
+
+def instant(text) -> datetime:
+    value = datetime.fromisoformat(str(text))
+    assert value.tzinfo is not None, f"{text}: rule cases use instants with their offset"
+    return value
+
+
+def accounts(world) -> dict:
+    return {"claimant": world.holder, "respondent": world.seller, "mediator": world.mediator}
+
+
+def file(world, spec) -> Case | ValidationFailed:
+    elements = {k: v for k, v in NOTICE_ELEMENTS.items() if k not in spec.get("without", [])}
+    data = notice_data(jurisdiction=spec["jurisdiction"], right_type=spec["right_type"], elements=elements)
+    if spec.get("market"):
+        data["target_market"] = spec["market"]
+    try:
+        return services.file_notice(world.holder, data, at=instant(spec["filed_at"])).obj
+    except ValidationFailed as refusal:
+        return refusal
+
+
+def run_event(world, case: Case, event: dict) -> None:
+    account, at = accounts(world)[event["by"]], instant(event["at"])
+    if event["by"] == "mediator" and case.mediator_id is None:
+        case.mediator_id = world.mediator.id        # assigned (the mediation flow is tested elsewhere)
+        db.session.commit()
+    if "filing" in event:
+        filing = {"kind": event["filing"], "language": "en", "text": "As filed.",
+                  "elements": {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])}}
+        act = lambda: services.add_filing(account, case.id, filing, at=at)  # noqa: E731
+    elif "action" in event:
+        act = lambda: services.take_action(account, case.id, event["action"], at=at)  # noqa: E731
+    else:
+        deadline = db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
+                                                               Deadline.timer == event["extend"],
+                                                               Deadline.status == DeadlineStatus.PENDING))
+        act = lambda: order_extension(account, case.id, deadline.id,  # noqa: E731
+                                      {"count": event["count"], "reason": "Notarization of evidence"}, at=at)
+    if "refused" in event:
+        with pytest.raises((ValidationFailed, NotAllowed)) as refusal:
+            act()
+        assert event["refused"] in (refusal.value.fields or {}) or refusal.value.code == event["refused"]
+    else:
+        act()
+
+
+def check_boundaries(case: Case, due: datetime, consequence: str) -> None:
+    state = case.state
+    assert sweep_deadlines(due - timedelta(days=1)) == 0
+    assert sweep_deadlines(due) == 0, "the last instant of the period is still inside it"
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == state
+    assert sweep_deadlines(due + timedelta(microseconds=1)) >= 1
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == consequence
+
+
+@pytest.mark.parametrize("spec", CASES, ids=[c["id"] for c in CASES])
+def test_rule_case(world, spec):
+    outcome = file(world, spec)
+    if "refused" in spec:
+        assert isinstance(outcome, ValidationFailed), "a defective notice must be refused"
+        assert sorted(k for k in outcome.fields if k.startswith("elements.")) == sorted(spec["refused"])
+        for key in spec["refused"]:
+            assert "Required by" in outcome.fields[key]
+        assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(Deadline)) == 0
+        return
+    assert not isinstance(outcome, ValidationFailed), outcome.fields
+    case = outcome
+    choice = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id))
+    if "procedure" in spec:
+        assert case.procedure_code == spec["procedure"]
+    if "time_zone" in spec:
+        assert choice.time_zone == spec["time_zone"]
+    if "reasons" in spec:
+        keys = [r["key"] for r in choice.reasons]
+        assert all(k in keys for k in spec["reasons"]), keys
+    for event in spec.get("events", []):
+        run_event(world, case, event)
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    if "state" in spec:
+        assert case.state == spec["state"]
+    running = {d.timer: d for d in pending_deadlines(case)}
+    if "no_deadline" in spec:
+        assert spec["no_deadline"] not in running
+    if "no_event" in spec:
+        assert spec["no_event"] not in {e.kind for e in db.session.scalars(
+            db.select(Event).where(Event.case_id == case.id))}
+    for timer, expected in (spec.get("deadlines") or {}).items():
+        assert timer in running, f"{timer} is not running; running: {sorted(running)}"
+        deadline, why = running[timer], running[timer].computation
+        due = instant(expected["due"])
+        assert deadline.due_at == due, f"due {deadline.due_at.astimezone(due.tzinfo)}, expected {due}"
+        assert why["due_local"] == due.isoformat()
+        if "latest" in expected:
+            assert why["latest_local"] == instant(expected["latest"]).isoformat()
+        if "skipped" in expected:
+            skipped = [s["date"] for s in why["skipped"]]
+            assert all(day in skipped for day in expected["skipped"]), skipped
+        if "rolled_from" in expected:
+            assert (why["rolled_forward"] or {}).get("from") == expected["rolled_from"]
+        if "adjusted_working_days" in expected:
+            assert why["adjusted_working_days"] == expected["adjusted_working_days"]
+        if "unverified_years" in expected:
+            assert why["unverified_years"] == expected["unverified_years"]
+        if "calendar" in expected:
+            assert why["calendar"] == expected["calendar"]
+        if "citation" in expected:
+            assert expected["citation"] in deadline.citation
+        if "consequence" in expected:
+            assert deadline.consequence == expected["consequence"]
+            check_boundaries(case, deadline.due_at, expected["consequence"])

@@ -1,0 +1,189 @@
+"""Every filing reaches every other participant in their language: jobs, retries, API, pages, flags, CLI."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from odr.accounts.models import Role
+from odr.cases.models import Filing
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.translation import services
+from odr.translation.models import Translation, TranslationStatus
+from tests.conftest import make_account, notice_data
+
+NOTICE = "el gato ve el perro. el titular del derecho tiene prueba prima facie."
+
+
+def _file(api, world, **overrides):
+    response = api(world.holder).post("/cases", notice_data(**({"text": NOTICE} | overrides)))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _assign(case_id, mediator):
+    # Directly, not through the mediation workflow: these tests are about what the mediator reads.
+    from odr.cases.models import Case
+    db.session.get(Case, case_id).mediator_id = mediator.id
+    db.session.commit()
+
+
+def _rows(case_id):
+    return {t.target_language: t for t in db.session.scalars(
+        db.select(Translation).join(Filing, Filing.id == Translation.filing_id).where(Filing.case_id == case_id))}
+
+
+@pytest.mark.e2e
+def test_a_notice_is_translated_for_the_seller_through_english(app, world, api):
+    case = _file(api, world)
+    zh = _rows(case["id"])["zh"]
+    assert zh.status == TranslationStatus.DONE
+    assert zh.text == "这 猫 看见 这 狗.这 权利人 tiene 初步证据."
+    assert (zh.pivot, zh.model) == ("en", "translate-es_en-1_0 → translate-en_zh-1_0")
+    assert zh.model_version.startswith("es-en 1.0+") and "→ en-zh 1.0+" in zh.model_version
+    assert zh.engine.startswith("argostranslate 1.11.0 / ctranslate2 ")
+    assert zh.completed_at is not None and zh.attempts == 1
+
+    seen = api(world.seller).get(f"/cases/{case['id']}").get_json()["filings"][0]
+    assert seen["original"] == {"language": "es", "text": NOTICE, "authoritative": True}
+    [translation] = seen["translations"]
+    assert translation["language"] == "zh" and translation["status"] == "done"
+    assert translation["provenance"]["pivot"] == "en" and translation["authoritative"] is False
+
+
+def test_the_language_is_detected_when_the_filer_gives_none(app, world, api):
+    case = _file(api, world, language=None)
+    assert api(world.holder).get(f"/cases/{case['id']}").get_json()["filings"][0]["language"] == "es"
+
+
+def test_a_text_in_no_clear_language_asks_the_filer(app, world, api):
+    response = api(world.holder).post("/cases", notice_data(text="12345 !!", language=""))
+    assert response.status_code == 422
+    assert "language" in response.get_json()["error"]["fields"]
+
+
+def test_a_pair_without_a_model_is_unavailable_and_says_how_to_install_one(app, world, api, browser):
+    german = make_account(Role.MEDIATOR, "de-mediator@example.de", country="DE", language="de", tz="Europe/Berlin")
+    case = _file(api, world)
+    _assign(case["id"], german)
+    response = browser(german).get(f"/cases/{case['id']}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    de = _rows(case["id"])["de"]
+    assert de.status == TranslationStatus.UNAVAILABLE and de.text is None
+    assert "No machine translation into" in page and "odr languages install" in page
+    assert NOTICE.split(".")[0] in page  # the original is shown instead
+
+
+@pytest.mark.e2e
+def test_a_failing_engine_is_retried_with_back_off_then_marked_failed(app, world, api, monkeypatch):
+    from odr.translation.engine import EngineError, engine_for
+    engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
+
+    def broken(model, segments):
+        raise EngineError("model crashed")
+    monkeypatch.setattr(engine, "translate", broken)
+    case = _file(api, world)
+    zh = _rows(case["id"])["zh"]
+    assert (zh.status, zh.attempts) == (TranslationStatus.PENDING, 1)
+    assert "model crashed" in zh.last_error
+    now = utcnow()
+    for attempt, wait in [(2, 30), (3, 120), (4, 480)]:
+        assert services.process_due(now + timedelta(seconds=wait - 5)) == 0  # not before the back-off
+        now += timedelta(seconds=wait + 1)
+        assert services.process_due(now) == 1
+        db.session.refresh(zh)
+        assert zh.attempts == attempt
+    assert zh.status == TranslationStatus.FAILED and zh.next_attempt_at is None
+    assert services.process_due(now + timedelta(days=1)) == 0
+
+
+def test_a_worker_that_died_mid_job_leaves_the_row_to_be_taken_again(app, world, api):
+    case = _file(api, world, text="el gato.")
+    zh = _rows(case["id"])["zh"]
+    zh.status, zh.text, zh.next_attempt_at = TranslationStatus.PENDING, None, utcnow() + services.LEASE
+    db.session.commit()
+    assert services.process_due() == 0  # still leased
+    assert services.process_due(utcnow() + services.LEASE + timedelta(seconds=1)) == 1
+    db.session.refresh(zh)
+    assert zh.status == TranslationStatus.DONE and zh.text == "这 猫."
+
+
+def test_the_seller_reads_the_translation_with_a_label_and_the_original_one_click_away(app, world, api, browser):
+    case = _file(api, world)
+    page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "Machine translation; the original in" in page
+    assert "这 猫 看见 这 狗." in page
+    assert "<details" in page and NOTICE.split(".")[0] in page
+
+
+@pytest.mark.e2e
+def test_a_party_flags_and_the_mediator_replaces_with_a_human_translation(app, world, api, browser):
+    case = _file(api, world)
+    zh = _rows(case["id"])["zh"]
+    seller = api(world.seller)
+    response = seller.post(f"/cases/{case['id']}/translations/{zh.id}/flags", {"reason": "“权利人” ok, rest wrong"})
+    assert response.status_code == 201
+    assert api(world.stranger_seller).post(f"/cases/{case['id']}/translations/{zh.id}/flags",
+                                           {"reason": "x"}).status_code == 404
+    assert api(world.holder).post(f"/cases/{case['id']}/translations/{zh.id}/flags",
+                                  {"reason": ""}).status_code == 422
+    # Only the mediator of the case may replace it.
+    human = {"language": "zh", "text": "猫看见狗。权利人有初步证据。"}
+    assert seller.post(f"/cases/{case['id']}/filings/{zh.filing_id}/translations/human", human).status_code == 409
+    _assign(case["id"], world.mediator)
+    response = api(world.mediator).post(f"/cases/{case['id']}/filings/{zh.filing_id}/translations/human", human)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["origin"] == "human"
+    assert response.get_json()["provenance"]["translator"] == world.mediator.display_name
+    db.session.expire_all()
+    assert zh.open_flags == []
+    page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "Human translation" in page and "猫看见狗。权利人有初步证据。" in page
+    kinds = [e["kind"] for e in seller.get(f"/cases/{case['id']}/events").get_json()["events"]]
+    assert "translation_flagged" in kinds and "human_translation_added" in kinds
+
+
+def test_the_mediator_reads_original_and_translation_side_by_side(app, world, api, browser):
+    reader = make_account(Role.MEDIATOR, "zh-mediator@example.org", country="SG", language="zh", tz="Asia/Singapore")
+    case = _file(api, world)
+    _assign(case["id"], reader)
+    page = browser(reader).get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert 'class="side-by-side"' in page and NOTICE.split(".")[0] in page and "这 猫 看见 这 狗." in page
+    form = browser(reader).post(f"/cases/{case['id']}/filings/{case['filings'][0]['id']}/translations/human",
+                                {"language": "zh", "text": "人工翻译。"}, form_page=f"/cases/{case['id']}")
+    assert form.status_code == 302
+
+
+def test_operators_list_install_and_remove_models(app, argos_archives, tmp_path):
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["languages", "list"])
+    assert "en -> es" in listed.output and "es -> zh" in listed.output.split("Through en:")[1]
+
+
+def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_path, monkeypatch):
+    import time
+
+    from odr import create_app
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                      "ARGOS_PACKAGES_DIR": str(tmp_path / "packages")})
+    with app.app_context():
+        db.create_all()
+        runner = app.test_cli_runner()
+        assert "No translation models" in runner.invoke(args=["languages", "list"]).output
+        bad = tmp_path / "bad.argosmodel"
+        bad.write_bytes(b"not a zip")
+        result = runner.invoke(args=["languages", "install", str(bad)])
+        assert result.exit_code != 0 and "not an .argosmodel" in result.output
+        result = runner.invoke(args=["languages", "install", str(argos_archives[("en", "es")])])
+        assert result.exit_code == 0 and "Installed en->es 1.0" in result.output
+        assert "en -> es" in runner.invoke(args=["languages", "list"]).output
+        started = time.monotonic()
+        result = runner.invoke(args=["languages", "install", "--from-index", "en", "fr"])
+        assert result.exit_code != 0 and "Cannot reach the argos package index" in result.output
+        assert time.monotonic() - started < 10
+        assert runner.invoke(args=["languages", "remove", "en", "es"]).exit_code == 0
+        assert runner.invoke(args=["languages", "remove", "en", "es"]).exit_code != 0
+        db.session.remove()
+        db.engine.dispose()

@@ -42,8 +42,16 @@ def _pybabel(*args: str) -> None:
     CommandLineInterface().run(["pybabel", "-q", *args])
 
 
+def _keyword_spec(name: str, spec) -> str:
+    """pybabel's -k syntax: ``ngettext:1,2``, ``pgettext:1c,2``; a bare name means the first argument only."""
+    if spec is None:
+        return name
+    parts = [f"{p[0]}{p[1]}" if isinstance(p, tuple) else str(p) for p in spec]
+    return f"{name}:{','.join(parts)}"
+
+
 def _keyword_args() -> list[str]:
-    return [arg for name in KEYWORDS for arg in ("-k", name)]
+    return [arg for name, spec in KEYWORDS.items() for arg in ("-k", _keyword_spec(name, spec))]
 
 
 def extract(output: Path) -> None:

@@ -188,7 +188,8 @@ def upgrade():
     op.create_table('measures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('settlement_filing_id', sa.Integer(), nullable=False),
+    sa.Column('filing_id', sa.Integer(), nullable=True),
+    sa.Column('ground', sa.String(length=300), nullable=False),
     sa.Column('listing', sa.String(length=2000), nullable=False),
     sa.Column('kind', sa.Enum('restore', 'take_down', 'remove_element', 'modify', 'not_purchasable_in', 'restore_against_security', name='measure_kind', native_enum=False, length=32), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
@@ -200,7 +201,7 @@ def upgrade():
     sa.Column('platform_reference', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_measures_case_id_cases')),
     sa.ForeignKeyConstraint(['confirmed_by_id'], ['accounts.id'], name=op.f('fk_measures_confirmed_by_id_accounts')),
-    sa.ForeignKeyConstraint(['settlement_filing_id'], ['filings.id'], name=op.f('fk_measures_settlement_filing_id_filings')),
+    sa.ForeignKeyConstraint(['filing_id'], ['filings.id'], name=op.f('fk_measures_filing_id_filings')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_measures'))
     )
     with op.batch_alter_table('measures', schema=None) as batch_op:

@@ -25,6 +25,7 @@ from odr.errors import NotAllowed, ValidationFailed
 from odr.export.models import CourtDecision
 from odr.export.services import export_to_court
 from odr.extensions import db
+from odr.mediation.measures import MeasureKind, order, order_on_every_listing
 from odr.models_base import utcnow
 from odr.notifications.services import notify
 from odr.procedure.services import procedure_of, take_transition
@@ -134,6 +135,23 @@ def filing_document(filing: Filing) -> EvidenceFile:
                               .order_by(EvidenceFile.id)).first()
 
 
+# What the court's listing measure asks the platform to do to every listing of the case.
+DECIDED_MEASURES = {"keep": "restore", "remove": "take_down", "modify": "modify"}
+
+
+def _order_decided_measures(case, decision: CourtDecision, at: datetime) -> None:
+    ground = f"court_decision {decision.court_reference or decision.filing_id}"
+    filing = db.session.get(Filing, decision.filing_id)
+    if decision.listing_measure == "geo_restrict":
+        # Regions are the decision's to name; the platform receives the instruction with the decision text.
+        order(case, [{"kind": MeasureKind.NOT_PURCHASABLE_IN.value, "listing": item.locator,
+                      "regions": "as stated in the decision"} for item in case.listings], at,
+              ground=ground, filing=filing)
+    else:
+        order_on_every_listing(case, MeasureKind(DECIDED_MEASURES[decision.listing_measure]), at,
+                               ground=ground, filing=filing)
+
+
 def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime) -> None:
     """Hand each party what the decision requires of it, and record that it was done."""
     instructions = {"case_id": case.id, "reference": case.reference, "outcome": decision.outcome,
@@ -146,6 +164,7 @@ def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime
         for email in sorted(e for e in emails if e):
             notify(email, party.preferred_language, "court_decision", dict(instructions, role=role))
             notified.append(role)
+    _order_decided_measures(case, decision, at)
     decision.carried_out_at = at
     events.record(case, "decision_carried_out", at, payload={
         "outcome": decision.outcome, "listing_measure": decision.listing_measure,

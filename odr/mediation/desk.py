@@ -54,6 +54,7 @@ EVENT_LABELS = {
     "evaluation_submission_filed": _l("Evaluation submission filed"),
     "evaluation_decided": _l("Neutral evaluation decided"),
     "measures_ordered": _l("Measures sent to the platform"),
+    "statement_of_reasons": _l("Statement of reasons sent to the seller"),
     "measure_confirmed": _l("Platform confirmed a measure"),
     "exported_to_court": _l("Exported to the court"),
     "export_waiting_for_court": _l("Export waiting: no court receives this jurisdiction's cases"),
@@ -176,7 +177,9 @@ def timeline(case: Case, now: datetime | None = None) -> list[Entry]:
     now = now or utcnow()
     entries = [Entry(e.created_at, False, event_label(e.kind), _event_detail(e), e.actor_case_role)
                for e in db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))]
-    entries += [Entry(d.at, True, d.label, d.consequence) for d in upcoming(case)]
+    # An obligation whose date has passed is still outstanding: it stands at "now", marked overdue.
+    entries += [Entry(d.at, True, d.label, d.consequence) if d.at >= now else
+                Entry(now, True, _("Overdue: %(what)s", what=d.label), d.consequence) for d in upcoming(case)]
     return sorted(entries, key=lambda e: (e.at, e.future))
 
 

@@ -92,27 +92,40 @@ def parse_measures(raw, case: Case, fields: dict) -> list[dict]:
     return measures
 
 
-def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
-    """The case settled on ``settlement``: order its measures from the platform (same transaction)."""
+def order(case: Case, items: list[dict], at: datetime, *, ground: str, filing: Filing | None = None) -> list[Measure]:
+    """Order measures from the platform (in the caller's transaction); each item has kind and listing."""
     ordered = []
-    for item in (settlement.terms or {}).get("measures", []):
+    for item in items:
         details = {k: v for k, v in item.items() if k not in {"kind", "listing"}}
-        measure = Measure(case_id=case.id, settlement_filing_id=settlement.id, listing=item["listing"],
-                          kind=MeasureKind(item["kind"]), details=details, ordered_at=at,
-                          confirm_by=at + CONFIRMATION_PERIOD)
+        measure = Measure(case_id=case.id, filing_id=filing.id if filing else None, ground=ground[:300],
+                          listing=item["listing"], kind=MeasureKind(item["kind"]), details=details,
+                          ordered_at=at, confirm_by=at + CONFIRMATION_PERIOD)
         db.session.add(measure)
         ordered.append(measure)
     if ordered:
         db.session.flush()
         events.record(case, "measures_ordered", at, payload={
-            "filing_id": settlement.id, "measure_ids": [m.id for m in ordered],
-            "confirm_by": (at + CONFIRMATION_PERIOD).isoformat()})
+            "filing_id": filing.id if filing else None, "ground": ground[:300],
+            "measure_ids": [m.id for m in ordered], "confirm_by": (at + CONFIRMATION_PERIOD).isoformat()})
     return ordered
+
+
+def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
+    """The case settled on ``settlement``: order its agreed measures from the platform."""
+    return order(case, (settlement.terms or {}).get("measures", []), at, ground="settlement", filing=settlement)
+
+
+def order_on_every_listing(case: Case, kind: MeasureKind, at: datetime, *, ground: str,
+                           filing: Filing | None = None) -> list[Measure]:
+    """A procedural step or a decision that applies to all the case's listings alike."""
+    return order(case, [{"kind": kind.value, "listing": item.locator} for item in case.listings], at,
+                 ground=ground, filing=filing)
 
 
 def measure_json(measure: Measure) -> dict:
     return {"id": measure.id, "case_id": measure.case_id, "case_reference": measure.case.reference,
             "listing": measure.listing, "kind": measure.kind.value, "details": measure.details,
+            "ground": measure.ground, "filing_id": measure.filing_id,
             "ordered_at": measure.ordered_at.isoformat(), "confirm_by": measure.confirm_by.isoformat(),
             "status": measure.status.value,
             "confirmed_at": measure.confirmed_at.isoformat() if measure.confirmed_at else None,

@@ -185,13 +185,20 @@ class MeasureStatus(str, enum.Enum):
 
 
 class Measure(db.Model):
-    """What the platform must do to one listing under an agreed settlement, and whether it confirmed."""
+    """What the platform must do to one listing, why, and whether it confirmed.
+
+    Measures come from an agreed settlement, from the procedure itself (a takedown on a valid
+    notice, a restore after a counter-notice) or from a court's decision.
+    """
 
     __tablename__ = "measures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    settlement_filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"))
+    # The filing that ordered it (settlement or court decision); none when a procedural step did.
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
+    # Why: "settlement", "court_decision", or the procedure rule that requires it.
+    ground: Mapped[str] = mapped_column(String(300), default="settlement")
     listing: Mapped[str] = mapped_column(String(2000))
     kind: Mapped[MeasureKind] = mapped_column(_enum(MeasureKind, "measure_kind"))
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # element, regions, security, instructions

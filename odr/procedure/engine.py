@@ -22,7 +22,8 @@ CASE_ROLES = {"claimant", "respondent", "mediator", "court", "admin", "system"}
 CONDITIONS = {"settlement_accepted_by_both"}
 # What the platform does when a case enters a state.
 # take_measures / lift_measures: the measure on the listings (removal, blocking) starts or ends.
-ENTRY_ACTIONS = {"export_to_court", "take_measures", "lift_measures"}
+# statement_of_reasons: the seller receives the reasons for a restriction (DSA Art. 17).
+ENTRY_ACTIONS = {"export_to_court", "take_measures", "lift_measures", "statement_of_reasons"}
 FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
 UNITS = {"calendar_days", "business_days", "months", "hours"}
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a

@@ -14,12 +14,14 @@ from odr.cases.models import Case
 from odr.errors import NotAllowed, ValidationFailed
 from odr.export.services import export_to_court
 from odr.extensions import db
+from odr.mediation.measures import MeasureKind, order_on_every_listing
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.calendars import Calendar
 from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
+from odr.procedure.reasons import statement_of_reasons
 from odr.procedure.titles import state_label, timer_label
 
 
@@ -108,16 +110,20 @@ def record_choice(case: Case, choice) -> CaseProcedure:
     return row
 
 
-def _measure(kind: str):
+def _measure(kind: str, platform_measure: str):
     def act(case: Case, at: datetime) -> None:
-        # The record the marketplace operator acts on: which listings, under which rule.
+        # Measures are ordered from the platform (which confirms each one); the event says under which rule.
+        state = procedure_of(case).state(case.state)
         events.record(case, kind, at, payload={"listings": [item.locator for item in case.listings],
                                                "state": case.state})
+        order_on_every_listing(case, MeasureKind(platform_measure), at,
+                               ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
     return act
 
 
-ENTRY_ACTIONS = {"export_to_court": export_to_court, "take_measures": _measure("measure_taken"),
-                 "lift_measures": _measure("measure_lifted")}
+ENTRY_ACTIONS = {"export_to_court": export_to_court, "take_measures": _measure("measure_taken", "take_down"),
+                 "lift_measures": _measure("measure_lifted", "restore"),
+                 "statement_of_reasons": statement_of_reasons}
 
 
 def case_time_zone(case: Case, procedure: Procedure) -> str:

@@ -45,9 +45,7 @@ def defaults(instance_path: str) -> dict:
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
         "GLOSSARY_DIR": str(REPO_ROOT / "glossary"),
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
-        "SWEEP_INTERVAL_MINUTES": 1,
         "DEFAULT_LOCALE": "en",
-        "DEFAULT_TIMEZONE": "UTC",
     }
 
 

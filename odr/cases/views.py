@@ -19,7 +19,7 @@ from odr.procedure import jurisdictions
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import counter_notice_elements, element_catalogue
-from odr.procedure.services import allowed_transitions, order_extension, procedure_of
+from odr.procedure.services import allowed_transitions, case_day, order_extension, procedure_of
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -104,7 +104,7 @@ def _render_case(case: Case, errors: dict | None = None, status: int = 200):
 def _may_file(procedure, case, kind, roles, now) -> bool:
     if kind == FilingKind.DECISION:
         return False  # the court's decision has its own form (odr/export/templates/export/_court_actions.html)
-    transition = procedure.transition_for_filing(case.state, kind.value, now.date())
+    transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, now))
     if transition is not None:
         return bool(transition.roles & roles)
     return kind.value in procedure.filings_allowed(case.state) and bool(roles & services.FILER_ROLES)

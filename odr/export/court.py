@@ -28,7 +28,7 @@ from odr.extensions import db
 from odr.mediation.measures import MeasureKind, order, order_on_every_listing
 from odr.models_base import utcnow
 from odr.notifications.services import notify
-from odr.procedure.services import procedure_of, take_transition
+from odr.procedure.services import case_day, procedure_of, take_transition
 from odr.validation import check_language, clean_text
 
 OUTCOMES = ("upheld", "partly_upheld", "dismissed")
@@ -78,7 +78,8 @@ def decide(account: Account, case_id: int, data: dict, document: case_services.U
     if "court" not in case_roles(account, case):
         raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
     at = at or utcnow()
-    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value, at.date())
+    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value,
+                                                          case_day(case, at))
     if transition is None or "court" not in transition.roles:
         raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
                          code="wrong_state")

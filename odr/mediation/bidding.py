@@ -26,7 +26,7 @@ from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
 from odr.models_base import utcnow
-from odr.procedure.services import procedure_of, take_transition
+from odr.procedure.services import case_day, procedure_of, take_transition
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_ROUNDS = 10
@@ -47,7 +47,7 @@ def round_outcome(demand: Decimal, offer: Decimal, gap_percent: int) -> Decimal 
 
 
 def settlement_transition(case: Case, at: datetime):
-    return next((t for t in procedure_of(case).transitions_from(case.state, at.date())
+    return next((t for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
                  if t.when == "settlement_accepted_by_both"), None)
 
 

@@ -440,6 +440,12 @@ def current_settlement(case: Case) -> Filing | None:
     return proposals[-1] if proposals else None
 
 
+def settlement_transition(case: Case, at: datetime):
+    """The step that settles the case once both parties accept, if the case's stage allows settling now."""
+    return next((t for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
+                 if t.when == "settlement_accepted_by_both"), None)
+
+
 def accept_settlement(account: Account, case_id: int, filing_id: int, digest: str | None = None,
                       at: datetime | None = None) -> SettlementAcceptance:
     """A party accepts the latest settlement proposal; once both have, the case settles."""
@@ -451,10 +457,8 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
     if proposal is None or proposal.id != filing_id:
         raise NotAllowed(_("This is not the current settlement proposal; a newer one replaces it."),
                          code="superseded")
-    procedure = procedure_of(case)
     at = at or utcnow()
-    settle = next((t for t in procedure.transitions_from(case.state, case_day(case, at))
-                   if t.when == "settlement_accepted_by_both"), None)
+    settle = settlement_transition(case, at)
     if settle is None:
         raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
                            state=_state_label(case)), code="wrong_state")

@@ -98,7 +98,8 @@ def _render_case(case: Case, errors: dict | None = None, status: int = 200):
         filings=visible_filings(current_user, case),
         text_sha256=services.text_sha256, languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex,
         mediators=mediators() if current_user.role == Role.ADMIN else [],
-        is_final=procedure.state(case.state).final), status
+        is_final=procedure.state(case.state).final,
+        settling=services.settlement_transition(case, now) is not None), status
 
 
 def _may_file(procedure, case, kind, roles, now) -> bool:

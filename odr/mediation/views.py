@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from odr.accounts.models import Role
 from odr.cases.access import case_roles, get_case
+from odr.cases.services import settlement_transition
 from odr.errors import NotAllowed, ValidationFailed
 from odr.mediation import agreement, bidding, desk, evaluation, measures
 from odr.mediation.models import MeasureKind
@@ -21,6 +22,7 @@ from odr.mediation.services import (
     independence_declaration,
     roster,
 )
+from odr.models_base import utcnow
 
 bp = Blueprint("mediation", __name__, template_folder="templates")
 
@@ -130,7 +132,9 @@ def submit_bid(case_id):
 @login_required
 def agreement_page(case_id):
     context = agreement.agreement_for(current_user, case_id)
-    return render_template("mediation/agreement.html", roles=case_roles(current_user, context["case"]), **context)
+    settling = settlement_transition(context["case"], utcnow()) is not None
+    return render_template("mediation/agreement.html", roles=case_roles(current_user, context["case"]),
+                           settling=settling, **context)
 
 
 @bp.get("/cases/<int:case_id>/agreement.pdf")

@@ -46,6 +46,7 @@ def defaults(instance_path: str) -> dict:
         "GLOSSARY_DIR": str(REPO_ROOT / "glossary"),
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
         "DEFAULT_LOCALE": "en",
+        "BIDDING_DAYS": 7,  # how long blind bidding stays open unless the mediator sets another period
     }
 
 

@@ -79,7 +79,7 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
     return filing
 
 
-def _ui_locale(language: str) -> str:
+def ui_locale(language: str) -> str:
     return next((loc for loc in UI_LOCALES if loc.split("_")[0] == language), "en")
 
 
@@ -87,7 +87,7 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
     """One language version: its clauses rendered in that language, so each party reads its own."""
     terms = filing.terms or {}
     authoritative = terms.get("authoritative_language", filing.language)
-    with force_locale(_ui_locale(language)):
+    with force_locale(ui_locale(language)):
         clauses = []
         if terms.get("amount"):
             clauses.append(_("The seller pays the right holder %(amount)s %(currency)s.",

@@ -6,16 +6,20 @@ demand, or falls short of it by no more than ``gap_percent`` of the demand, the 
 settles at the midpoint. Bids are stored only in ``blind_bids``: events, the timeline,
 the case JSON and the export record that a round was bid, never how much. Each side
 sees its own bids; the other side and the mediator see only the outcome.
+
+Bidding has its own closing instant (``closes_at``, set when it opens): after it no bid
+is accepted, and the periodic sweep ends the bidding without settlement.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask_babel import force_locale
+from flask import current_app
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -31,6 +35,7 @@ from odr.procedure.services import case_day, procedure_of, take_transition
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_ROUNDS = 10
 MAX_GAP_PERCENT = 50
+MAX_DAYS = 30
 SIDES = ("claimant", "respondent")
 CENT = Decimal("0.01")
 
@@ -89,15 +94,22 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
                      _("Choose between 1 and %(n)s rounds.", n=MAX_ROUNDS))
     gap = _int_in(data.get("gap_percent"), 0, MAX_GAP_PERCENT, 30, "gap_percent", fields,
                   _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT))
+    days = current_app.config["ODR"]["BIDDING_DAYS"]
+    if data.get("days") not in (None, ""):
+        if "mediator" not in roles:
+            fields["days"] = _("Only the mediator can set how long bidding stays open.")
+        else:
+            days = _int_in(data.get("days"), 1, MAX_DAYS, days, "days", fields,
+                           _("Choose between 1 and %(n)s days.", n=MAX_DAYS))
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     bidding = BlindBidding(case_id=case.id, currency=currency, max_rounds=rounds, gap_percent=gap,
-                           opened_by_id=account.id, opened_at=at)
+                           opened_by_id=account.id, opened_at=at, closes_at=at + timedelta(days=days))
     db.session.add(bidding)
     db.session.flush()
     events.record(case, "blind_bidding_opened", at, actor=account, role=sorted(roles)[0],
                   payload={"bidding_id": bidding.id, "currency": currency, "max_rounds": rounds,
-                           "gap_percent": gap})
+                           "gap_percent": gap, "closes_at": bidding.closes_at.isoformat()})
     db.session.commit()
     return bidding
 
@@ -127,6 +139,12 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
     if bidding is None or bidding.status != BiddingStatus.OPEN:
         raise NotAllowed(_("No blind bidding is open in this case."), code="no_bidding")
     at = at or utcnow()
+    if at >= bidding.closes_at:
+        # Ends it now rather than waiting for the sweep, so the refusal and the case page agree.
+        _expire(case, bidding, at)
+        db.session.commit()
+        raise NotAllowed(_("Blind bidding closed on %(date)s; no more bids are accepted.",
+                           date=format_datetime(bidding.closes_at, "medium")), code="bidding_closed")
     settle = settlement_transition(case, at)
     if settle is None:
         raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
@@ -173,10 +191,11 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
 def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, settle,
             at: datetime) -> None:
     """Record the settlement both sides agreed to in advance, accepted by each side's first bidder."""
+    settled_amount = str(amount.quantize(Decimal("0.01")))
     with force_locale("en"):
         text = _("Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
                  "%(amount)s %(currency)s in full settlement of the money claim.",
-                 round=round_no, amount=f"{amount:.2f}", currency=bidding.currency)
+                 round=round_no, amount=settled_amount, currency=bidding.currency)
     filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=account.id,
                     author_case_role="system", language="en", text=text,
                     terms={"amount": f"{amount:.2f}", "currency": bidding.currency,
@@ -199,6 +218,34 @@ def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, a
     take_transition(case, settle.name, None, {"system"}, at)
 
 
+def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
+    """End an open bidding at its closing instant; claimed by a conditional UPDATE, so it happens once."""
+    claimed = db.session.execute(update(BlindBidding).where(
+        BlindBidding.id == bidding.id, BlindBidding.status == BiddingStatus.OPEN).values(
+        status=BiddingStatus.FAILED, closed_at=bidding.closes_at)).rowcount
+    if claimed:
+        db.session.refresh(bidding)
+        # Only the rounds bid are recorded: never an amount.
+        events.record(case, "blind_bidding_expired", now, payload={
+            "bidding_id": bidding.id, "closes_at": bidding.closes_at.isoformat(), "rounds_submitted": {
+                side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES}})
+    return bool(claimed)
+
+
+def expire_biddings(now: datetime | None = None) -> int:
+    """The periodic sweep: end every open bidding whose closing instant has passed. Idempotent."""
+    now = now or utcnow()
+    ids = list(db.session.scalars(select(BlindBidding.id).where(
+        BlindBidding.status == BiddingStatus.OPEN, BlindBidding.closes_at <= now).order_by(BlindBidding.id)))
+    ended = 0
+    for bidding_id in ids:
+        bidding = db.session.get(BlindBidding, bidding_id)
+        case = db.session.get(Case, bidding.case_id)
+        ended += _expire(case, bidding, now)
+        db.session.commit()
+    return ended
+
+
 def bidding_view(account: Account, case: Case) -> dict | None:
     """What one reader may know of the bidding: the rules, progress, the outcome and their own side's bids."""
     bidding = current_bidding(case)
@@ -209,6 +256,8 @@ def bidding_view(account: Account, case: Case) -> dict | None:
     return {
         "id": bidding.id, "status": bidding.status.value, "currency": bidding.currency,
         "max_rounds": bidding.max_rounds, "gap_percent": bidding.gap_percent,
+        "closes_at": bidding.closes_at.isoformat(),
+        "expired": bidding.status == BiddingStatus.FAILED and bidding.closed_at == bidding.closes_at,
         "rounds_submitted": {side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES},
         "your_side": own_side,
         "your_bids": [{"round": b.round, "amount": b.amount, "submitted_at": b.submitted_at.isoformat()}

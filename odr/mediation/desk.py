@@ -18,7 +18,14 @@ from odr.accounts.models import Account
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.mediation.measures import measure_title
-from odr.mediation.models import EvaluationStatus, Measure, MeasureStatus, NeutralEvaluation
+from odr.mediation.models import (
+    BiddingStatus,
+    BlindBidding,
+    EvaluationStatus,
+    Measure,
+    MeasureStatus,
+    NeutralEvaluation,
+)
 from odr.mediation.services import open_case_load, pending_appointments
 from odr.models_base import utcnow
 from odr.procedure.services import final_states, pending_deadlines
@@ -49,6 +56,7 @@ EVENT_LABELS = {
     "blind_bidding_round_closed": _l("Bidding round closed without settlement"),
     "blind_bidding_settled": _l("Settled by blind bidding"),
     "blind_bidding_failed": _l("Blind bidding ended without settlement"),
+    "blind_bidding_expired": _l("Blind bidding closed at its deadline without settlement"),
     "evaluation_opened": _l("Neutral evaluation started"),
     "evaluation_deposit_recorded": _l("Evaluation deposit recorded"),
     "evaluation_submission_filed": _l("Evaluation submission filed"),
@@ -93,6 +101,11 @@ def upcoming(case: Case) -> list[Due]:
                         _("A side that has not submitted is evaluated on what the other side filed.")))
         dues.append(Due(evaluation.decision_due_at, _("Neutral evaluation: decision due"),
                         _("If the neutral has not decided, the mediator is alerted on the desk.")))
+    for b in db.session.scalars(select(BlindBidding).where(BlindBidding.case_id == case.id,
+                                                           BlindBidding.status == BiddingStatus.OPEN)):
+        dues.append(Due(b.closes_at, _("Blind bidding closes"),
+                        _("If the bids have not met by then, bidding ends without settlement and no bid is "
+                          "revealed.")))
     for m in db.session.scalars(select(Measure).where(Measure.case_id == case.id,
                                                       Measure.status == MeasureStatus.PENDING)):
         dues.append(Due(m.confirm_by, _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),

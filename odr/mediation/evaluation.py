@@ -4,26 +4,36 @@ word-limited written submissions with a deadline, and a neutral's reasoned decis
 Each side lodges a deposit; the prevailing side's is refunded and the losing side's pays
 the neutral (loser pays). The neutral is a mediator other than the case's own (who may
 have heard caucuses) and sees only the claim, the listings and the two submissions.
+
+As in APEX, the decision settles what the platform does with the evaluated listings: it is
+proposed as the case's settlement (take down if the right holder prevails, restore if the
+seller does), which settles the case once both parties accept it. A party that rejects
+it escalates the case to the court; if nobody acts, the stage's own timer runs on.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case
+from odr.cases.models import Case, Filing, FilingKind
+from odr.cases.services import text_sha256, void_superseded_acceptances
+from odr.cases.signals import filing_committed
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.mediation.agreement import party_languages, ui_locale
 from odr.mediation.models import (
     DepositStatus,
     EvaluationDeposit,
     EvaluationStatus,
     EvaluationSubmission,
+    MeasureKind,
     NeutralEvaluation,
 )
 from odr.mediation.services import fitness
@@ -241,8 +251,40 @@ def decide(neutral: Account, evaluation_id: int, data: dict, at: datetime | None
     events.record(case, "evaluation_decided", at, actor=neutral, role="neutral", payload={
         "evaluation_id": evaluation.id, "prevailing_side": side, "language": language,
         "deposits": {d.side: d.status.value for d in evaluation.deposits}})
+    proposal = _propose_decided_terms(case, evaluation, neutral, at)
     db.session.commit()
+    if proposal is not None:
+        filing_committed.send(proposal)
     return evaluation
+
+
+def _propose_decided_terms(case: Case, evaluation: NeutralEvaluation, neutral: Account, at: datetime):
+    """The decision as the case's settlement proposal, in every party's language; None when the
+    case is at a stage where no settlement can be proposed (the decision then stands on record only)."""
+    if FilingKind.SETTLEMENT.value not in procedure_of(case).filings_allowed(case.state):
+        return None
+    kind = MeasureKind.TAKE_DOWN if evaluation.prevailing_side == "claimant" else MeasureKind.RESTORE
+    versions = {}
+    for language in party_languages(case):
+        with force_locale(ui_locale(language)):
+            versions[language] = (
+                _("Settlement on the neutral evaluator's decision: the right holder prevails, and the platform "
+                  "takes down the evaluated listings.") if evaluation.prevailing_side == "claimant" else
+                _("Settlement on the neutral evaluator's decision: the seller prevails, and the platform "
+                  "restores the evaluated listings."))
+    authoritative = evaluation.reasons_language if evaluation.reasons_language in versions else next(iter(versions))
+    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=neutral.id, author_case_role="neutral",
+                    language=authoritative, text=versions[authoritative], created_at=at, terms={
+                        "authoritative_language": authoritative, "versions": versions,
+                        "neutral_evaluation_id": evaluation.id, "prevailing_side": evaluation.prevailing_side,
+                        "measures": [{"kind": kind.value, "listing": item} for item in evaluation.listing_ids]})
+    db.session.add(filing)
+    db.session.flush()
+    events.record(case, "settlement_filed", at, actor=neutral, role="neutral", payload={
+        "filing_id": filing.id, "language": authoritative, "agreement": True, "neutral_evaluation": evaluation.id,
+        "text_sha256": text_sha256(filing)})
+    void_superseded_acceptances(case, filing, neutral, "neutral", at)
+    return filing
 
 
 def evaluation_json(evaluation: NeutralEvaluation) -> dict:

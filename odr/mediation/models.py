@@ -77,6 +77,8 @@ class BlindBidding(db.Model):
                                                   default=BiddingStatus.OPEN)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # After this instant no bid is accepted and the sweep ends the bidding without settlement.
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settled_round: Mapped[int | None] = mapped_column(Integer)
     settled_amount: Mapped[str | None] = mapped_column(String(32))

@@ -26,11 +26,14 @@ from odr.models_base import utcnow
 
 bp = Blueprint("mediation", __name__, template_folder="templates")
 
+MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
+
 
 @bp.app_context_processor
 def ladder_helpers():
     """Helpers the case page's settlement partial calls for the ladder's panels."""
-    return {"bidding_view": bidding.bidding_view, "evaluation_of": evaluation.evaluation_of,
+    return {"bidding_view": bidding.bidding_view, "current_bidding": bidding.current_bidding,
+            "measure_rows": MEASURE_ROWS, "evaluation_of": evaluation.evaluation_of,
             "case_measures": measures.case_measures, "measure_title": measures.measure_title,
             "mediator_roster": roster, "party_languages": agreement.party_languages,
             "measure_kinds": list(MeasureKind)}
@@ -162,13 +165,12 @@ def draft_agreement(case_id):
 
 
 def _form_measures(form) -> list[dict]:
-    """One measure from the form's measure fields (the API takes any number)."""
-    if not form.get("measure_kind"):
-        return []
-    return [{"kind": form.get("measure_kind"), "listing": form.get("measure_listing"),
-             "element": form.get("measure_detail"), "instructions": form.get("measure_detail"),
-             "regions": [r.strip() for r in (form.get("measure_regions") or "").split(",") if r.strip()],
-             "security_amount": form.get("measure_security"), "currency": form.get("currency")}]
+    """The measures of the form's numbered rows; a row without a kind is left out."""
+    return [{"kind": form.get(f"measure_kind_{n}"), "listing": form.get(f"measure_listing_{n}"),
+             "element": form.get(f"measure_detail_{n}"), "instructions": form.get(f"measure_detail_{n}"),
+             "regions": [r.strip() for r in (form.get(f"measure_regions_{n}") or "").split(",") if r.strip()],
+             "security_amount": form.get(f"measure_security_{n}"), "currency": form.get("currency")}
+            for n in range(1, MEASURE_ROWS + 1) if form.get(f"measure_kind_{n}")]
 
 
 @bp.post("/cases/<int:case_id>/evaluation")

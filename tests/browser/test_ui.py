@@ -175,6 +175,41 @@ def test_the_sign_in_and_sign_up_pages_in_every_language(chromium, live_app, voc
     assert not problems, "\n".join(problems)
 
 
+# What assistive technology reads with each control marked invalid: its error message, found by id.
+INVALID_FIELDS_JS = """() => [...document.querySelectorAll('[aria-invalid=true]')].map(el => {
+  const message = document.getElementById(el.getAttribute('aria-describedby'));
+  return [el.id, message ? message.textContent.trim() : null];
+})"""
+
+
+def test_a_refused_form_ties_each_error_to_its_field(chromium, live_app, axe_source):
+    context = chromium.new_context(base_url=live_app, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        for locale in AXE_LOCALES:
+            _visit(page, "/signup", locale)
+            page.fill("#email", f"refused-{locale}@example.org")
+            page.fill("#password", "short")
+            page.fill("#display_name", "Ana")
+            page.fill("#organisation", "Ana S.L.")
+            page.fill("#country", "ES")
+            page.fill("#time_zone", "Nowhere/City")
+            with page.expect_navigation():
+                page.click("form.card button[type=submit]")
+            invalid = dict(page.evaluate(INVALID_FIELDS_JS))
+            assert set(invalid) == {"password", "time_zone"} and all(invalid.values()), invalid
+            problems += [f"refused signup [{locale}] axe {v}" for v in _axe(page, axe_source)]
+            if locale in SCREENSHOT_LOCALES:
+                _shoot(page, f"anonymous-signup-refused-{locale}")
+            # The summary at the top leads to the first error.
+            page.click(".flash.error a")
+            assert page.evaluate("location.hash") in {"#password-error", "#time_zone-error"}
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
 def _box(page, selector):
     box = page.locator(selector).first.bounding_box()
     assert box, f"{selector} is not visible"

@@ -1,11 +1,15 @@
 """Double-blind bidding: the arithmetic of each round, and secrecy of every bid through every route."""
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from odr.cases.models import Case
 from odr.errors import NotAllowed, ValidationFailed
+from odr.extensions import db
 from odr.mediation import bidding
 from odr.mediation.bidding import round_outcome
+from odr.mediation.desk import upcoming
 from tests.mediation.conftest import every_route_text, export_text, open_case
 
 pytestmark = pytest.mark.e2e
@@ -163,3 +167,72 @@ def test_opening_needs_valid_rules(world, api):
                                                                "gap_percent": -1})
     assert bad.status_code == 422
     assert set(bad.get_json()["error"]["fields"]) == {"currency", "max_rounds", "gap_percent"}
+
+
+# -- bidding's own deadline -----------------------------------------------------------------------
+
+def _closes_at(api, account, case_id):
+    return datetime.fromisoformat(api(account).get(f"/cases/{case_id}/bidding").get_json()["bidding"]["closes_at"])
+
+
+def test_bidding_closes_seven_days_after_it_opens_and_refuses_later_bids(world, api, bidding_case):
+    case_id = bidding_case
+    closes_at = _closes_at(api, world.holder, case_id)
+    opened_at = next(e for e in api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
+                     if e["kind"] == "blind_bidding_opened")["at"]
+    assert closes_at - datetime.fromisoformat(opened_at) == timedelta(days=7)
+    # The instant before the close a bid counts; at the close it does not, and the bidding ends.
+    bidding.submit_bid(world.holder, case_id, "4321", True, at=closes_at - timedelta(seconds=1))
+    with pytest.raises(NotAllowed) as refused:
+        bidding.submit_bid(world.seller, case_id, "1000", True, at=closes_at)
+    assert refused.value.code == "bidding_closed" and "4321" not in refused.value.message
+    view = api(world.seller).get(f"/cases/{case_id}/bidding").get_json()["bidding"]
+    assert view["status"] == "failed" and view["expired"] is True
+    assert api(world.holder).get(f"/cases/{case_id}").get_json()["state"] == "negotiation"
+
+
+def test_the_sweep_ends_an_expired_bidding_once_without_revealing_a_bid(world, api, browser, bidding_case):
+    case_id = bidding_case
+    closes_at = _closes_at(api, world.holder, case_id)
+    assert _bid(api, world.holder, case_id, "7654", first=True).status_code == 201
+    assert bidding.expire_biddings(closes_at - timedelta(seconds=1)) == 0
+    assert bidding.expire_biddings(closes_at) == 1
+    assert bidding.expire_biddings(closes_at + timedelta(days=1)) == 0  # idempotent
+    events = api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
+    expired = [e for e in events if e["kind"] == "blind_bidding_expired"]
+    assert len(expired) == 1 and expired[0]["payload"]["rounds_submitted"] == {"claimant": 1, "respondent": 0}
+    refused = _bid(api, world.seller, case_id, "100", first=True)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_bidding"
+    for account in (world.seller, world.holder):
+        text = every_route_text(world, api, browser, account, case_id)
+        assert "Blind bidding closed at its deadline without settlement" in text  # timeline
+        assert "Bidding closed at its deadline without settlement" in text  # case page
+    assert "7654" not in every_route_text(world, api, browser, world.seller, case_id)
+
+
+def test_the_mediator_sets_the_bidding_period_within_bounds(world, api, case_id):
+    mediator = api(world.mediator)
+    for days in (0, 31, "soon"):
+        refused = mediator.post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": days})
+        assert refused.status_code == 422 and "days" in refused.get_json()["error"]["fields"]
+    party = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 3})
+    assert party.status_code == 422 and "days" in party.get_json()["error"]["fields"]
+    assert mediator.post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 30}).status_code == 201
+    events = mediator.get(f"/cases/{case_id}/events").get_json()["events"]
+    opened = next(e for e in events if e["kind"] == "blind_bidding_opened")
+    assert (_closes_at(api, world.mediator, case_id) - datetime.fromisoformat(opened["at"])
+            == timedelta(days=30))
+
+
+def test_the_close_of_bidding_is_on_the_desk_with_what_happens_if_nobody_acts(world, api, case_id):
+    assert api(world.mediator).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 2}).status_code == 201
+    closes_at = _closes_at(api, world.mediator, case_id)
+    case = db.session.get(Case, case_id)
+    due = next(d for d in upcoming(case) if d.label == "Blind bidding closes")
+    assert due.at == closes_at and "ends without settlement" in due.consequence
+    row = api(world.mediator).get("/mediation/desk").get_json()["cases"][0]
+    assert datetime.fromisoformat(row["next_due"]["at"]) <= closes_at and row["due_this_week"] is True
+    timeline = api(world.mediator).get(f"/cases/{case_id}/timeline").get_json()["entries"]
+    assert any(e["future"] and e["what"] == "Blind bidding closes" for e in timeline)
+    bidding.expire_biddings(closes_at)
+    assert not any(d.label == "Blind bidding closes" for d in upcoming(case))

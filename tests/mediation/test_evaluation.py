@@ -3,9 +3,12 @@ before a deadline, a reasoned decision, and loser-pays deposits."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from odr.accounts.models import Role
+from odr.extensions import db
 from odr.mediation.evaluation import MAX_LISTINGS, word_count
+from odr.mediation.models import Measure
 from odr.models_base import utcnow
 from tests.conftest import make_account
 
@@ -114,3 +117,44 @@ def test_evaluation_through_the_pages(world, browser, case_id, neutral):
     assert early.status_code == 302  # refused with a message: the seller may still submit
     assert "Your reasoned decision" in judge.get(evaluation_path).get_data(as_text=True)
     assert browser(world.seller).get(evaluation_path).status_code == 404
+
+
+# -- the decision moves the case: proposed as the settlement, binding once accepted, else to court --
+
+def _decided(api, world, case_id, neutral, prevailing):
+    evaluation = _open(api, world, case_id, neutral).get_json()["evaluation"]
+    for side in ("claimant", "respondent"):
+        api(world.admin).post(f"/cases/{case_id}/evaluation/deposits", {"side": side})
+    api(world.holder).post(f"/cases/{case_id}/evaluation/submissions", {"language": "es", "text": "Copian la marca."})
+    api(world.seller).post(f"/cases/{case_id}/evaluation/submissions", {"language": "zh", "text": "正品。"})
+    decided = api(neutral).post(f"/evaluations/{evaluation['id']}/decision",
+                                {"prevailing_side": prevailing, "reasons": REASONS, "language": "en"})
+    assert decided.status_code == 200, decided.get_json()
+    return api(world.holder).get(f"/cases/{case_id}/agreement").get_json()
+
+
+def test_the_decision_is_proposed_as_the_settlement_and_both_acceptances_settle_with_its_measure(
+        world, api, case_id, neutral):
+    agreement = _decided(api, world, case_id, neutral, "claimant")
+    assert agreement["terms"]["measures"] == [{"kind": "take_down", "listing": "item-2"}]
+    assert agreement["terms"]["prevailing_side"] == "claimant"
+    assert {v["language"] for v in agreement["versions"]} == {"es", "zh"}  # both parties' languages
+    assert api(world.holder).get(f"/cases/{case_id}").get_json()["state"] == "facilitated_settlement"
+    for party in (world.holder, world.seller):
+        accepted = api(party).post(f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept",
+                                   {"text_sha256": agreement["text_sha256"]})
+        assert accepted.status_code in (200, 201), accepted.get_json()
+    assert api(world.holder).get(f"/cases/{case_id}").get_json()["state"] == "settled"
+    measures = db.session.scalars(select(Measure).where(Measure.case_id == case_id,
+                                                        Measure.ground == "settlement")).all()
+    assert [(m.kind.value, m.listing) for m in measures] == [("take_down", "item-2")]
+
+
+def test_a_party_that_rejects_the_decision_takes_the_case_to_court(world, api, case_id, neutral):
+    agreement = _decided(api, world, case_id, neutral, "respondent")
+    assert agreement["terms"]["measures"] == [{"kind": "restore", "listing": "item-2"}]
+    escalated = api(world.holder).post(f"/cases/{case_id}/actions/escalate")
+    assert escalated.status_code == 200 and escalated.get_json()["state"] == "escalated"
+    refused = api(world.seller).post(f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept",
+                                     {"text_sha256": agreement["text_sha256"]})
+    assert refused.status_code == 409

@@ -49,11 +49,13 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     assert "Nur für die" in seller.get(page).get_data(as_text=True)
     assert "Nur für die" not in holder.get(page).get_data(as_text=True)
 
-    # 5. The agreement in Spanish and Chinese with a measure; both sign on the agreement page.
+    # 5. The agreement in Spanish and Chinese with two measures (an empty row is left out); both sign.
     drafted = mediator.post(f"{page}/agreement", {
         "text_es": "Se retira el anuncio; pago de 200 EUR.", "text_zh": "删除商品；支付200欧元。",
         "authoritative_language": "es", "amount": "200", "currency": "EUR",
-        "measure_kind": "remove_element", "measure_listing": "item-2", "measure_detail": "logo FLAMENCO"},
+        "measure_kind_1": "remove_element", "measure_listing_1": "item-2", "measure_detail_1": "logo FLAMENCO",
+        "measure_kind_2": "", "measure_listing_2": "item-2", "measure_detail_2": "ignored",
+        "measure_kind_3": "not_purchasable_in", "measure_listing_3": "item-2", "measure_regions_3": "DE, FR"},
         form_page=page)
     assert drafted.status_code == 302
     for session in (holder, seller):
@@ -66,8 +68,10 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
 
     # 6. The platform applies the measure and confirms it; the timeline shows the whole way.
     measures = [m for m in api(platform).get("/measures").get_json()["measures"] if m["ground"] == "settlement"]
-    assert [(m["kind"], m["details"]) for m in measures] == [("remove_element", {"element": "logo FLAMENCO"})]
-    api(platform).post(f"/measures/{measures[0]['id']}/confirm", {"reference": "done"})
+    assert [(m["kind"], m["details"]) for m in measures] == [("remove_element", {"element": "logo FLAMENCO"}),
+                                                             ("not_purchasable_in", {"regions": ["DE", "FR"]})]
+    for measure in measures:
+        api(platform).post(f"/measures/{measure['id']}/confirm", {"reference": "done"})
     timeline = holder.get(f"{page}/timeline").get_data(as_text=True)
     for step in ("Blind bidding ended without settlement", "Mediator accepted and declared independence",
                  "Settlement accepted", "Platform confirmed a measure"):

@@ -34,9 +34,11 @@ def demo_command():
 @click.command("sweep")
 @with_appcontext
 def sweep_command():
-    """Apply every deadline that has run out (what the worker does each minute)."""
+    """Apply every deadline that has run out, procedural or a blind bidding's close (the worker does this
+    each minute)."""
+    from odr.mediation.bidding import expire_biddings
     from odr.procedure.services import sweep_deadlines
-    click.echo(f"{sweep_deadlines()} deadline(s) applied")
+    click.echo(f"{sweep_deadlines()} deadline(s) applied, {expire_biddings()} blind bidding(s) closed")
 
 
 @click.command("worker")

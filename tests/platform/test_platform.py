@@ -95,3 +95,19 @@ def test_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_odr_sweep_applies_what_has_run_out(app, world):
+    from datetime import timedelta
+
+    from odr.cases import services
+    from odr.cases.models import Case
+    from odr.models_base import utcnow
+    from tests.conftest import notice_data
+    case = services.file_notice(world.holder, notice_data(), at=utcnow() - timedelta(days=40)).obj
+    state_before = case.state
+    result = app.test_cli_runner().invoke(args=["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "0 deadline(s)" not in result.output and "blind bidding(s) closed" in result.output
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state != state_before

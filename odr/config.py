@@ -40,6 +40,13 @@ def defaults(instance_path: str) -> dict:
         "TSA_URL": None,  # an RFC 3161 Time Stamping Authority; without one, bundles are not timestamped
         "PUBLIC_URL": None,  # how courts reach this platform; named in bundles and certificates
         "MAX_UPLOAD_MB": 25,
+        # E-mail for the notification outbox; without SMTP_HOST notifications stay in the outbox.
+        "SMTP_HOST": None,
+        "SMTP_PORT": 25,
+        "SMTP_STARTTLS": False,
+        "SMTP_USER": None,
+        "SMTP_PASSWORD": None,
+        "MAIL_FROM": "odr@localhost",
         "RULES_DIR": str(REPO_ROOT / "rules"),
         # Installed argos-translate models (one directory per language pair) and the legal glossary.
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),

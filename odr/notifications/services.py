@@ -1,11 +1,75 @@
-"""Queue notifications in the outbox, in the same transaction as the change they announce."""
+"""The outbox: notifications are queued in the same transaction as the change they announce, and a
+periodic job sends them by e-mail, each in its recipient's language."""
 from __future__ import annotations
 
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import select, update
+
 from odr.extensions import db
+from odr.models_base import utcnow
 from odr.notifications.models import Notification
+
+BATCH = 100
 
 
 def notify(recipient: str, locale: str, kind: str, data: dict) -> Notification:
     note = Notification(recipient=recipient, locale=locale, kind=kind, data=data)
     db.session.add(note)
     return note
+
+
+def message_for(note: Notification, sender: str) -> EmailMessage:
+    from odr.i18n import render_notification
+    subject, body = render_notification(note)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = note.recipient
+    message["Subject"] = subject
+    # One Message-ID per outbox row, so a receiving server can drop a duplicate of a resent row.
+    message["Message-ID"] = make_msgid(idstring=f"odr-notification-{note.id}")
+    message.set_content(body)
+    message["Content-Language"] = note.locale  # after set_content, which resets Content-* headers
+    return message
+
+
+def send_due() -> int:
+    """Send unsent notifications when an SMTP server is configured; return how many were sent.
+
+    Each row is claimed (sent_at set) in its own transaction before it is handed to the server, so two
+    workers never send the same row; a row whose sending fails is released for the next run.
+    """
+    cfg = current_app.config["ODR"]
+    if not cfg.get("SMTP_HOST"):
+        return 0
+    ids = db.session.scalars(select(Notification.id).where(Notification.sent_at.is_(None))
+                             .order_by(Notification.id).limit(BATCH)).all()
+    db.session.commit()
+    sent = 0
+    if not ids:
+        return 0
+    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=30) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USER"):
+            smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
+        for note_id in ids:
+            claimed = db.session.execute(update(Notification).where(
+                Notification.id == note_id, Notification.sent_at.is_(None)).values(sent_at=utcnow()))
+            if claimed.rowcount != 1:
+                db.session.rollback()
+                continue
+            db.session.commit()
+            note = db.session.get(Notification, note_id)
+            try:
+                smtp.send_message(message_for(note, cfg["MAIL_FROM"]))
+            except smtplib.SMTPException:
+                current_app.logger.exception("notification %s could not be sent; it will be retried", note_id)
+                note.sent_at = None
+                db.session.commit()
+                continue
+            sent += 1
+    return sent

@@ -1,0 +1,72 @@
+"""Notifications leave the outbox by e-mail, each in its recipient's language, each once."""
+from __future__ import annotations
+
+import email
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from odr.extensions import db
+from odr.notifications.models import Notification
+from odr.notifications.services import send_due
+from tests.conftest import notice_data
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["ODR"].update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, MAIL_FROM="cases@odr.example")
+    yield inbox
+    controller.stop()
+
+
+def subjects(inbox):
+    return {str(email.header.make_header(email.header.decode_header(m["Subject"]))): m for m in inbox.messages}
+
+
+def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
+    holder = api(world.holder)
+    holder.post("/cases", notice_data(jurisdiction="EU"))  # statement of reasons to the seller (zh)
+    holder.post("/cases", notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX",
+                                                  "language": "es"}))  # invitation to a new seller (es)
+    assert send_due() == 2
+    received = subjects(smtp)
+    statement = next(m for s, m in received.items() if s.startswith("理由说明"))
+    assert statement["To"] == world.seller.email and statement["Content-Language"] == "zh"
+    invitation = next(m for s, m in received.items() if "Tienda" not in s and m["To"] == "tienda@example.mx")
+    assert invitation.get_payload(decode=True).decode().count("\n") > 2
+    assert all(n.sent_at is not None for n in db.session.scalars(db.select(Notification)))
+    assert send_due() == 0 and len(smtp.messages) == 2
+
+
+def test_without_a_mail_server_notifications_wait_in_the_outbox(app, world, api):
+    app.config["ODR"]["SMTP_HOST"] = None
+    api(world.holder).post("/cases", notice_data(jurisdiction="EU"))
+    assert send_due() == 0
+    assert db.session.scalar(db.select(Notification).where(Notification.sent_at.is_(None))) is not None
+
+
+def test_the_court_decision_mail_renders_for_each_party(app, world):
+    from odr.i18n import render_notification
+    note = Notification(recipient="x@example.com", locale="de", kind="court_decision", data={
+        "reference": "ODR-2026-000001", "outcome": "partly_upheld", "listing_measure": "remove",
+        "listings": ["item-1"], "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
+        "document_sha256": "ab" * 32, "role": "respondent"})
+    with app.test_request_context():
+        subject, body = render_notification(note)
+    assert "ODR-2026-000001" in subject and "item-1" in body and "100.00 EUR" in body

@@ -27,6 +27,7 @@ from odr.evidence import storage
 from odr.export import ecf, verifier
 from odr.export.documents import deposit_certificate_for, translations_of
 from odr.extensions import db
+from odr.i18n import ui_locale_for
 from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key
 from odr.integrity.merkle import MerkleTree
@@ -103,7 +104,9 @@ class _Writer:
 
 def _gettext_for(language: str | None):
     """gettext in the court's language, whatever the request's (exports also run in the sweeper)."""
-    translations = Translations.load(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], [language or "en"])
+    # A court's language (zh) maps to the catalog that serves it (zh_Hans).
+    translations = Translations.load(current_app.config["BABEL_TRANSLATION_DIRECTORIES"],
+                                     [ui_locale_for(language) or "en"])
 
     def gettext(text: str, **values) -> str:
         text = translations.gettext(text)

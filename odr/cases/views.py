@@ -6,6 +6,7 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Role
 from odr.cases import services
@@ -31,7 +32,9 @@ def _uploads() -> list[services.Upload]:
 @bp.get("/")
 @login_required
 def dashboard():
-    cases = db.session.scalars(visible_cases(current_user).order_by(Case.updated_at.desc()).limit(200)).all()
+    # Each case's procedure choice says where its days are counted; load them with the cases, not one by one.
+    cases = db.session.scalars(visible_cases(current_user).options(selectinload(Case.procedure_choice))
+                               .order_by(Case.updated_at.desc()).limit(200)).all()
     next_due = {}
     if cases:
         rows = db.session.execute(db.select(Deadline.case_id, db.func.min(Deadline.due_at)).where(

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from odr.extensions import db
 from odr.models_base import UTCDateTime, utcnow
@@ -55,3 +55,6 @@ class CaseProcedure(db.Model):
     # Reasons as message keys with parameters, rendered in the reader's language.
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Case.procedure_choice: loaded once per case object (and in one query for a list of cases).
+    case = relationship("Case", backref=backref("procedure_choice", uselist=False))

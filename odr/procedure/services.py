@@ -97,12 +97,12 @@ def where_counted(case: Case, procedure: Procedure) -> Place:
 
 
 def choice_of(case: Case) -> CaseProcedure | None:
-    return db.session.scalar(select(CaseProcedure).where(CaseProcedure.case_id == case.id))
+    return case.procedure_choice
 
 
 def record_choice(case: Case, choice) -> CaseProcedure:
     """Keep the procedure choice with the case: its calendar, time zone and reasons."""
-    row = CaseProcedure(case_id=case.id, jurisdiction=choice.jurisdiction.code, market=choice.market,
+    row = CaseProcedure(case=case, jurisdiction=choice.jurisdiction.code, market=choice.market,
                         calendar=choice.calendar.code if choice.calendar else choice.jurisdiction.code,
                         time_zone=choice.time_zone, roll_forward=choice.roll_forward, reasons=choice.reasons)
     db.session.add(row)

@@ -5,6 +5,7 @@ Tests run on SQLite by default; with ODR_TEST_POSTGRES_URL set, tests marked ``e
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -39,7 +40,9 @@ def database_url(request, tmp_path, worker_id):
     if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite:///{tmp_path / 'odr.sqlite3'}"
         return
-    schema = f"odr_test_{worker_id}"
+    # One schema per checkout and xdist worker: test runs of two checkouts on one server never meet.
+    checkout = hashlib.sha256(str(request.config.rootpath).encode()).hexdigest()[:8]
+    schema = f"odr_test_{checkout}_{worker_id}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -44,10 +44,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from odr.cases.views import bp as cases_bp
     from odr.deposits.views import bp as deposits_bp
     from odr.export.views import bp as export_bp
+    from odr.linkage.views import bp as linkage_bp
     from odr.mediation.views import bp as mediation_bp
     from odr.translation.views import bp as translation_bp
 
-    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, api_bp):
+    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, linkage_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
 
@@ -78,6 +80,7 @@ def _import_models() -> None:
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401

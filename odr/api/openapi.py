@@ -80,6 +80,7 @@ def document() -> dict:
                 "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
                 body="Assignment")},
             **_ladder_paths(),
+            **_linkage_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
                 "A filing's original (authoritative) and its translations with provenance: status "
                 "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
@@ -179,6 +180,7 @@ def document() -> dict:
                     "mediator_id": {"type": "integer"},
                     "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"}}},
                 **LADDER_SCHEMAS,
+                **LINKAGE_SCHEMAS,
             },
         },
     }
@@ -268,4 +270,50 @@ LADDER_SCHEMAS = {
     "EvaluationDecision": {"type": "object", "required": ["prevailing_side", "reasons", "language"], "properties": {
         "prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR}},
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+}
+
+
+def _linkage_paths() -> dict:
+    """Linked accounts: identifiers reported as keyed hashes, links explained, wrong links contested."""
+    contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ref = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/linkage/accounts": {"post": _op(
+            "Report accounts and their identifiers (platform clients; up to 1000 accounts). Values are hashed "
+            "with HMAC-SHA256 and never stored. Answered item by item: each account is accepted whole or "
+            "refused whole with its reasons; 422 when none is accepted. Repeating a report changes nothing",
+            body="AccountReport")},
+        "/linkage/accounts/{ref}": {"parameters": [ref], "get": _op(
+            "One of your accounts: the accounts linked to it, each with the shortest explaining path "
+            "(other platforms' references are withheld)")},
+        "/cases/{case_id}/linkage": {"parameters": [CASE_ID], "get": _op(
+            "Linked accounts on a case: for the mediator and administrators every linked account with its "
+            "explaining path, its other cases and coordinated notices; for a party its own linking identifiers")},
+        "/cases/{case_id}/linkage/contests": {"parameters": [CASE_ID], "post": _op(
+            "Contest one of your identifiers that links you to other accounts (parties)", body="LinkContest",
+            ok="201")},
+        "/linkage/contests": {"get": _op("Contests awaiting a decision (administrators)")},
+        "/linkage/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
+            "Decide a contest (administrators); upheld withdraws the link and splits the component",
+            body="LinkContestDecision")},
+    }
+
+
+LINKAGE_SCHEMAS = {
+    "AccountReport": {"type": "object", "required": ["accounts"], "properties": {"accounts": {
+        "type": "array", "maxItems": 1000, "items": {
+            "type": "object", "required": ["ref", "identifiers"], "properties": {
+            "ref": {"type": "string", "maxLength": 200, "description": "your platform's reference of the account"},
+            "role": {"enum": ["seller", "notifier"]},
+            "identifiers": {"type": "array", "maxItems": 50, "items": {
+                "type": "object", "required": ["kind", "value"], "properties": {
+                    "kind": {"enum": ["business_licence", "bank_account", "payment_account", "address", "phone",
+                                      "email", "shop_name", "image_fingerprint"]},
+                    "value": {"type": "string", "maxLength": 500,
+                              "description": "in the clear over TLS; phone in international form (+...), "
+                                             "image fingerprint as 16-128 hex digits"}}}}}}}}},
+    "LinkContest": {"type": "object", "required": ["identifier_id", "reason"], "properties": {
+        "identifier_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 4000}}},
+    "LinkContestDecision": {"type": "object", "required": ["upheld", "reason"], "properties": {
+        "upheld": {"type": "boolean"}, "reason": _STR}},
 }

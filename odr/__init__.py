@@ -47,9 +47,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from odr.linkage.views import bp as linkage_bp
     from odr.mediation.views import bp as mediation_bp
     from odr.translation.views import bp as translation_bp
+    from odr.transparency.views import bp as transparency_bp
 
     for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, linkage_bp,
-                      api_bp):
+                      transparency_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
 

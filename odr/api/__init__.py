@@ -65,3 +65,4 @@ from odr.export import api as _export_api  # noqa: E402,F401
 from odr.linkage import api as _linkage_api  # noqa: E402,F401
 from odr.mediation import api as _mediation_api  # noqa: E402,F401
 from odr.translation import api as _translation_api  # noqa: E402,F401
+from odr.transparency import api as _transparency_api  # noqa: E402,F401

@@ -81,6 +81,7 @@ def document() -> dict:
                 body="Assignment")},
             **_ladder_paths(),
             **_linkage_paths(),
+            **_transparency_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
                 "A filing's original (authoritative) and its translations with provenance: status "
                 "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
@@ -317,3 +318,25 @@ LINKAGE_SCHEMAS = {
     "LinkContestDecision": {"type": "object", "required": ["upheld", "reason"], "properties": {
         "upheld": {"type": "boolean"}, "reason": _STR}},
 }
+
+
+def _transparency_paths() -> dict:
+    """Publication: the register (CN E-Commerce Law Art. 44), the report (DSA Arts. 15, 24), the Lumen export."""
+    period = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+              {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+    filters = period + [{"name": "jurisdiction", "in": "query", "schema": _STR},
+                        {"name": "right_type", "in": "query",
+                         "schema": {"enum": ["trademark", "copyright", "patent", "design"]}},
+                        {"name": "outcome", "in": "query",
+                         "schema": {"enum": ["open", "settled", "withdrawn", "decided", "escalated"]}}]
+    return {
+        "/transparency/register": {"get": {**_op(
+            "Notices received in a period, with declarations, measures and outcome; parties by country only",
+            auth=False), "parameters": filters}},
+        "/transparency/report": {"get": {**_op(
+            "Transparency report for a period: counts, median and 90th-percentile handling times, automated "
+            "means, complaints, out-of-court outcomes", auth=False), "parameters": period}},
+        "/transparency/lumen": {"get": {**_op(
+            "Notices in the Lumen database's notice layout (works_attributes, entity_notice_roles_attributes)",
+            auth=False), "parameters": filters}},
+    }

@@ -270,7 +270,7 @@ def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str]]
                                    .group_by(LinkedAccount.component_id)).all()
         target = max(sizes, key=lambda row: (row[1], -row[0]))[0]
         db.session.execute(update(LinkedAccount).where(LinkedAccount.component_id.in_(components - {target}))
-                           .values(component_id=target).execution_options(synchronize_session="fetch"))
+                           .values(component_id=target))
     db.session.flush()
     return linked.component_id
 
@@ -531,7 +531,7 @@ def recompute_component(component_id: int) -> int:
         if members:
             parts += 1
             db.session.execute(update(LinkedAccount).where(LinkedAccount.id.in_(members))
-                               .values(component_id=members[0]).execution_options(synchronize_session="fetch"))
+                               .values(component_id=members[0]))
     return parts
 
 

@@ -171,7 +171,7 @@ def database_measurements(args) -> None:
                     linked = db.session.get(LinkedAccount, account_id)
                     if not db.session.scalar(select(AccountIdentifier.id).where(
                             AccountIdentifier.account_id == account_id, AccountIdentifier.digest == digest)):
-                        services.do_link(linked, [(IdentifierKind.PHONE, digest)])
+                        services.do_link(linked, [(IdentifierKind.PHONE, digest, None)])
                     db.session.commit()
                     updates.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()

@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_models()
 
     from odr.accounts.views import bp as accounts_bp
+    from odr.alliance.views import bp as alliance_bp
     from odr.api import bp as api_bp
     from odr.cases.views import bp as cases_bp
     from odr.deposits.views import bp as deposits_bp
@@ -50,7 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from odr.transparency.views import bp as transparency_bp
 
     for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, linkage_bp,
-                      transparency_bp, api_bp):
+                      transparency_bp, alliance_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
 
@@ -78,6 +79,7 @@ def _security_headers(response):
 def _import_models() -> None:
     # Every model module, so metadata (and Alembic autogenerate) sees every table.
     from odr.accounts import models as _accounts  # noqa: F401
+    from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401

@@ -185,6 +185,8 @@ def deposit_verify(certificate, work, key_id, tsa_ca):
 def init_app(app) -> None:
     from odr.accounts.cli import accounts_group
     app.cli.add_command(accounts_group)
+    from odr.alliance.cli import alliance_group
+    app.cli.add_command(alliance_group)
     from odr.translation.cli import languages_group
     app.cli.add_command(languages_group)
     for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,

@@ -60,6 +60,7 @@ def openapi():
 
 
 from odr.accounts import api as _accounts_api  # noqa: E402,F401
+from odr.alliance import api as _alliance_api  # noqa: E402,F401
 from odr.cases import api as _cases_api  # noqa: E402,F401
 from odr.export import api as _export_api  # noqa: E402,F401
 from odr.linkage import api as _linkage_api  # noqa: E402,F401

@@ -82,6 +82,7 @@ def document() -> dict:
             **_ladder_paths(),
             **_linkage_paths(),
             **_transparency_paths(),
+            **_alliance_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
                 "A filing's original (authoritative) and its translations with provenance: status "
                 "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
@@ -182,6 +183,7 @@ def document() -> dict:
                     "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"}}},
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
+                **ALLIANCE_SCHEMAS,
             },
         },
     }
@@ -340,3 +342,40 @@ def _transparency_paths() -> dict:
             "Notices in the Lumen database's notice layout (works_attributes, entity_notice_roles_attributes)",
             auth=False), "parameters": filters}},
     }
+
+
+def _alliance_paths() -> dict:
+    """The alliance record (docs/alliance.md): the signed feed, findings, standing, contests."""
+    record = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/alliance/feed": {"get": {**_op(
+            "This platform's append-only log of signed alliance records after seq `after`, with the Ed25519-signed "
+            "tree head (RFC 6962 Merkle root over the whole log)", auth=False), "parameters": [
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}]}},
+        "/alliance/records": {"post": _op(
+            "Issue a signed finding about a settled or decided case's seller (administrators); the seller is told",
+            body="AllianceFinding", ok="201")},
+        "/alliance/standing/{ref}": {"parameters": [{"name": "ref", "in": "path", "required": True, "schema": _STR}],
+                                     "get": _op("Findings in force across the alliance about one of your accounts "
+                                                "(platform clients), with their sources")},
+        "/cases/{case_id}/alliance": {"parameters": [CASE_ID], "get": _op(
+            "The case's seller's standing across the alliance (the case's mediator, administrators)")},
+        "/alliance/records/about-me": {"get": _op("Records this platform issued about you")},
+        "/alliance/records/{record_id}/contests": {"parameters": [record], "post": _op(
+            "Contest a record about you at this (the issuing) platform", body="LinkContestReason", ok="201")},
+        "/alliance/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
+            "Decide a contest (administrators); upheld appends a revocation that members pull",
+            body="LinkContestDecision")},
+    }
+
+
+ALLIANCE_SCHEMAS = {
+    "AllianceFinding": {"type": "object", "required": ["case_id", "finding", "expires_on"], "properties": {
+        "case_id": {"type": "integer"},
+        "finding": {"enum": ["counterfeit_settlement", "counterfeit_neutral_decision", "counterfeit_court",
+                             "health_safety_counterfeit", "repeat_infringer_termination"]},
+        "expires_on": {"type": "string", "format": "date"}}},
+    "LinkContestReason": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "maxLength": 4000}}},
+}

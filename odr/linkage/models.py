@@ -81,6 +81,8 @@ class AccountIdentifier(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("linkage_accounts.id"))
     kind: Mapped[str] = mapped_column(String(32))
     digest: Mapped[str] = mapped_column(String(64), index=True)
+    # The same identifier keyed with the alliance's shared key, so member platforms can match it.
+    alliance_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when a contest showed the link wrong: the identifier no longer links this account.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -72,6 +72,17 @@ def linkage_key() -> bytes:
     return key
 
 
+def alliance_key() -> bytes | None:
+    """The key the alliance's members share (out of band) for matching identifiers; None outside an alliance."""
+    configured = current_app.config["ODR"].get("ALLIANCE_KEY_PATH")
+    if not configured:
+        return None
+    key = Path(configured).read_bytes()
+    if len(key) < 32:
+        raise RuntimeError(f"{configured} holds fewer than 32 bytes; it is not an alliance key")
+    return key
+
+
 def _collapse(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
@@ -121,7 +132,8 @@ class ItemResult:
     ref: str | None
     errors: dict[str, str] = field(default_factory=dict)
     role: str = ""
-    identifiers: list[tuple[IdentifierKind, str]] = field(default_factory=list)  # (kind, digest)
+    # (kind, digest with this platform's key, digest with the alliance key or None)
+    identifiers: list[tuple[IdentifierKind, str, str | None]] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)  # normalised, only to find this platform's party
     account_id: int | None = None
     added: int = 0
@@ -141,7 +153,7 @@ class ItemResult:
         return body
 
 
-def check_batch(items, key: bytes) -> list[ItemResult]:
+def check_batch(items, key: bytes, shared_key: bytes | None = None) -> list[ItemResult]:
     """Each item checked on its own: an item is accepted whole or refused whole, with its reasons."""
     if not isinstance(items, list) or not items:
         raise ValidationFailed(_("Send a non-empty list of accounts."), {"accounts": _("Required.")})
@@ -151,7 +163,7 @@ def check_batch(items, key: bytes) -> list[ItemResult]:
     seen_refs: dict[str, int] = {}
     results = []
     for index, item in enumerate(items):
-        result = _check_item(index, item, key)
+        result = _check_item(index, item, key, shared_key)
         if result.ref is not None and result.ref in seen_refs:
             result.errors.setdefault("ref", _("Duplicate of item %(n)d in this request.", n=seen_refs[result.ref]))
         elif result.ref is not None:
@@ -160,7 +172,7 @@ def check_batch(items, key: bytes) -> list[ItemResult]:
     return results
 
 
-def _check_item(index: int, item, key: bytes) -> ItemResult:
+def _check_item(index: int, item, key: bytes, shared_key: bytes | None) -> ItemResult:
     if not isinstance(item, dict):
         return ItemResult(index, None, {"item": _("Each item must be an object.")})
     ref = item.get("ref")
@@ -202,7 +214,7 @@ def _check_item(index: int, item, key: bytes) -> ItemResult:
             result.errors[name] = _("Duplicate of identifier %(n)d of this account.", n=seen[digest])
             continue
         seen[digest] = position
-        result.identifiers.append((kind, digest))
+        result.identifiers.append((kind, digest, keyed_digest(shared_key, kind, norm) if shared_key else None))
         if kind == IdentifierKind.EMAIL:
             result.emails.append(norm)
     return result
@@ -217,7 +229,7 @@ def _platform_party(account: Account) -> int:
 def do_report_accounts(account: Account, items) -> list[ItemResult]:
     """Store the accepted items' accounts and identifiers (one transaction) and link their components."""
     platform_party_id = _platform_party(account)
-    results = check_batch(items, linkage_key())
+    results = check_batch(items, linkage_key(), alliance_key())
     for result in results:
         if result.accepted:
             _apply_item(platform_party_id, result)
@@ -236,7 +248,7 @@ def _apply_item(platform_party_id: int, result: ItemResult) -> None:
     if linked.party_id is None and result.emails:
         linked.party_id = _party_named_by(result.emails)
     known = set(db.session.scalars(select(AccountIdentifier.digest).where(AccountIdentifier.account_id == linked.id)))
-    fresh = [(kind, digest) for kind, digest in result.identifiers if digest not in known]
+    fresh = [entry for entry in result.identifiers if entry[1] not in known]
     result.account_id, result.known, result.added = linked.id, len(result.identifiers) - len(fresh), len(fresh)
     if fresh:
         do_link(linked, fresh)
@@ -251,18 +263,18 @@ def _party_named_by(emails: list[str]) -> int | None:
     return party_id
 
 
-def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str]]) -> int:
+def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str, str | None]]) -> int:
     """Add identifiers to an account and merge the components they connect; returns the component.
 
     Union by size: the accounts of the smaller components take the largest one's id, so an
     account changes component O(log n) times over its life.
     """
-    digests = [digest for _kind, digest in identifiers]
+    digests = [digest for _kind, digest, _shared in identifiers]
     holders = set(db.session.scalars(
         select(LinkedAccount.component_id).join(AccountIdentifier, AccountIdentifier.account_id == LinkedAccount.id)
         .where(AccountIdentifier.digest.in_(digests), AccountIdentifier.withdrawn_at.is_(None))))
-    db.session.add_all(AccountIdentifier(account_id=linked.id, kind=kind.value, digest=digest)
-                       for kind, digest in identifiers)
+    db.session.add_all(AccountIdentifier(account_id=linked.id, kind=kind.value, digest=digest, alliance_digest=shared)
+                       for kind, digest, shared in identifiers)
     components = holders | {linked.component_id}
     if len(components) > 1:
         sizes = db.session.execute(select(LinkedAccount.component_id, func.count())

@@ -1,22 +1,10 @@
-"""A platform client that reports accounts, and a case in mediation between the world's holder and seller."""
+"""Reporting accounts for the world's platform client, and a case in mediation between the holder and seller."""
 from __future__ import annotations
 
 import pytest
 
-from odr.accounts.models import Role
 from odr.linkage import services
-from tests.conftest import make_account
 from tests.mediation.conftest import mediated_case
-
-
-@pytest.fixture
-def platform(world):
-    return make_account(Role.PLATFORM_CLIENT, "api@market.example", country="CN", language="zh", tz="Asia/Shanghai")
-
-
-@pytest.fixture
-def other_platform(world):
-    return make_account(Role.PLATFORM_CLIENT, "api@bazaar.example", country="DE", language="de", tz="Europe/Berlin")
 
 
 def report(platform, *accounts):

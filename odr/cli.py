@@ -187,6 +187,8 @@ def init_app(app) -> None:
     app.cli.add_command(accounts_group)
     from odr.alliance.cli import alliance_group
     app.cli.add_command(alliance_group)
+    from odr.linkage.cli import linkage_group
+    app.cli.add_command(linkage_group)
     from odr.translation.cli import languages_group
     app.cli.add_command(languages_group)
     for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,

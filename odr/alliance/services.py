@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Role
@@ -47,6 +48,13 @@ FINDINGS = {
     "counterfeit_court": {"decided"},
     "health_safety_counterfeit": {"settled", "decided"},
     "repeat_infringer_termination": {"settled", "decided"},
+}
+FINDING_TITLES = {
+    "counterfeit_settlement": _l("Counterfeiting established by a settlement"),
+    "counterfeit_neutral_decision": _l("Counterfeiting established by a neutral's decision"),
+    "counterfeit_court": _l("Counterfeiting established by a court"),
+    "health_safety_counterfeit": _l("Confirmed health-and-safety counterfeit"),
+    "repeat_infringer_termination": _l("Terminated as a repeat infringer"),
 }
 
 

@@ -14,12 +14,14 @@ from odr.errors import ValidationFailed
 from odr.extensions import db
 
 bp = Blueprint("alliance", __name__, template_folder="templates")
+# Notifications are rendered outside any view, in the recipient's language: the titles are a template global.
+bp.add_app_template_global(services.FINDING_TITLES, "alliance_finding_titles")
 
 
 def _desk(errors=None, status=200):
     admin = current_user.role == Role.ADMIN
     return render_template(
-        "alliance/index.html", records=services.records_about(current_user), findings=list(services.FINDINGS),
+        "alliance/index.html", records=services.records_about(current_user), findings=services.FINDING_TITLES,
         errors=errors or {}, admin=admin,
         contests=db.session.scalars(select(RecordContest).where(RecordContest.status == "open")).all() if admin else [],
         members=db.session.scalars(select(AllianceMember).order_by(AllianceMember.name)).all() if admin else [],
@@ -73,4 +75,5 @@ def decide(contest_id):
 @bp.get("/cases/<int:case_id>/alliance")
 @login_required
 def case_standing(case_id):
-    return render_template("alliance/case.html", **services.case_standing(current_user, case_id))
+    return render_template("alliance/case.html", titles=services.FINDING_TITLES,
+                           **services.case_standing(current_user, case_id))

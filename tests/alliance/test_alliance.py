@@ -214,8 +214,16 @@ def test_the_feed_and_standing_over_the_api(app, api, client, world, platform, i
 def test_the_seller_contests_on_the_page(app, browser, world, issued):
     seller = browser(world.seller)
     page = seller.get("/alliance").get_data(as_text=True)
-    assert "counterfeit_settlement" in page and "Contest this record" in page
+    assert "Counterfeiting established by a settlement" in page and "Contest this record" in page
     filed = seller.post(f"/alliance/records/{issued.id}/contests", {"reason": "Not us."}, form_page="/alliance")
     assert filed.status_code == 302
     admin = browser(world.admin)
     assert "Not us." in admin.get("/alliance").get_data(as_text=True)
+
+
+def test_the_seller_is_told_in_its_language_what_was_found(app, world, issued):
+    from odr.i18n import render_notification
+    note = db.session.scalar(select(Notification).where(Notification.kind == "alliance_record_issued"))
+    subject, body = render_notification(note)
+    assert note.locale == "zh" and issued.body["case_reference"] in body
+    assert "counterfeit_settlement" not in body

@@ -74,7 +74,7 @@ def test_the_mediator_sees_on_the_case_page_why_two_accounts_are_linked(app, bro
     mediator = browser(world.mediator)
     assert f"/cases/{case_id}/linkage" in mediator.get(f"/cases/{case_id}").get_data(as_text=True)
     page = mediator.get(f"/cases/{case_id}/linkage").get_data(as_text=True)
-    assert "shop-&lt;2&gt;" in page and "shares a Phone number with" in page
+    assert "shop-&lt;2&gt;" in page and "same identifier: Phone number" in page
     assert browser(world.stranger_seller).get(f"/cases/{case_id}/linkage").status_code == 404
 
 

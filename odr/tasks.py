@@ -42,6 +42,7 @@ def sweep_deadlines_task():
 
 
 # Each domain's jobs, so the consumer knows them by name.
+from odr.alliance import tasks as _alliance_tasks  # noqa: E402,F401
 from odr.mediation import tasks as _mediation_tasks  # noqa: E402,F401
 from odr.notifications import tasks as _notification_tasks  # noqa: E402,F401
 from odr.translation import tasks as _translation_tasks  # noqa: E402,F401

@@ -278,6 +278,18 @@ def do_pull(member: AllianceMember, fetch: Callable[[str], bytes] = fetch_url) -
     return len(fresh)
 
 
+def pull_all(fetch: Callable[[str], bytes] = fetch_url) -> dict[str, int | str]:
+    """Pull every member's feed; a refused feed is logged and the others still pulled. Name -> count or reason."""
+    outcome: dict[str, int | str] = {}
+    for member in db.session.scalars(select(AllianceMember).order_by(AllianceMember.id)).all():
+        try:
+            outcome[member.name] = do_pull(member, fetch)
+        except FeedRefused as exc:
+            db.session.rollback()
+            outcome[member.name] = str(exc)
+    return outcome
+
+
 # --- standing and contests -----------------------------------------------------------------------
 
 def _issuer_names() -> dict[str, str]:

@@ -227,3 +227,14 @@ def test_the_seller_is_told_in_its_language_what_was_found(app, world, issued):
     subject, body = render_notification(note)
     assert note.locale == "zh" and issued.body["case_reference"] in body
     assert "counterfeit_settlement" not in body
+
+
+def test_pulling_every_member_reports_each_one(app, issued, member_app):
+    pin_issuer(member_app)
+
+    def unreachable(url):
+        raise OSError("connection refused")
+
+    with member_app.app_context():
+        assert alliance.pull_all(unreachable)["Issuer market"].startswith("the feed could not be fetched")
+        assert alliance.pull_all(issuer_feed(app)) == {"Issuer market": 1}

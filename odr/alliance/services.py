@@ -195,7 +195,7 @@ def check_feed(member: AllianceMember, raw: bytes) -> list[dict]:
     try:
         data = json.loads(raw)
         head, entries = data["tree_head"], data["entries"]
-        if data.get("format") != FEED_FORMAT or not isinstance(entries, list):
+        if data.get("format") != FEED_FORMAT or not isinstance(entries, list) or not isinstance(head, dict):
             raise ValueError("unknown feed format")
     except (ValueError, KeyError, TypeError) as exc:
         raise FeedRefused(f"the feed is not a well-formed {FEED_FORMAT} document ({exc})") from None
@@ -238,9 +238,10 @@ def _check_record_fields(body: dict) -> None:
         if body.get("finding") not in FINDINGS or not isinstance(body.get("identifiers"), list):
             raise FeedRefused(f"record {body['seq']}: not a finding the alliance records")
         try:
-            datetime.fromisoformat(body["expires_at"])
+            if datetime.fromisoformat(body["expires_at"]).tzinfo is None:
+                raise ValueError("an expiry without its UTC offset")
         except (KeyError, TypeError, ValueError):
-            raise FeedRefused(f"record {body['seq']}: no valid expiry") from None
+            raise FeedRefused(f"record {body['seq']}: no valid expiry (an RFC 3339 instant)") from None
     elif body.get("kind") != "revocation" or not isinstance(body.get("revokes"), str):
         raise FeedRefused(f"record {body['seq']}: neither a finding nor a revocation")
 

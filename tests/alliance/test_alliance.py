@@ -158,12 +158,12 @@ def truncate(feed):
     feed["entries"].pop()
 
 
-def unparseable(_feed):
+def unreachable(_feed):
     raise OSError("connection refused")
 
 
 @pytest.mark.parametrize("change,reason", [(forge, "signature"), (swap, "re-ordered"), (truncate, "truncated"),
-                                           (unparseable, "could not be fetched")])
+                                           (unreachable, "could not be fetched")])
 def test_a_forged_reordered_truncated_or_unreachable_feed_is_refused_whole(app, world, issued, member_app, caplog,
                                                                           change, reason):
     second_record(app, world, issued)
@@ -172,6 +172,14 @@ def test_a_forged_reordered_truncated_or_unreachable_feed_is_refused_whole(app, 
         member_pull(member_app, key_id, tampered(app, change))
     assert member_records(member_app) == 0
     assert any("refused, nothing imported" in r.getMessage() for r in caplog.records)
+
+
+def test_a_feed_cut_off_in_transit_is_refused(app, issued, member_app):
+    key_id = pin_issuer(member_app)
+    cut = lambda url: issuer_feed(app)(url)[:-40]  # noqa: E731
+    with pytest.raises(alliance.FeedRefused, match="not a well-formed"):
+        member_pull(member_app, key_id, cut)
+    assert member_records(member_app) == 0
 
 
 def test_a_replayed_record_is_refused(app, world, issued, member_app):

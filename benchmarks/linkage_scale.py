@@ -157,10 +157,10 @@ def database_measurements(args) -> None:
                   f"{time.perf_counter() - started:.0f} s; largest component {sizes.max()} accounts, "
                   f"{(sizes > 1).sum():,} components with 2 or more")
             rng = random.Random(15)
-            update_runs, insert_runs, explain_runs, fetch_runs = [], [], [], []
+            update_runs, statement_runs, insert_runs, explain_runs, fetch_runs = [], [], [], [], []
             next_digest = n_identifiers
             for _ in range(args.repeat):
-                updates, inserts, explains, fetches = [], [], [], []
+                updates, statements, inserts, explains, fetches = [], [], [], [], []
                 for trial in range(args.samples):
                     account_id = rng.randint(1, args.accounts)
                     if trial % 2:  # half the new links hit an identifier another account holds: a merge
@@ -172,6 +172,7 @@ def database_measurements(args) -> None:
                     if not db.session.scalar(select(AccountIdentifier.id).where(
                             AccountIdentifier.account_id == account_id, AccountIdentifier.digest == digest)):
                         services.do_link(linked, [(IdentifierKind.PHONE, digest, None)])
+                    statements.append(time.perf_counter() - t0)
                     db.session.commit()
                     updates.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
@@ -198,18 +199,20 @@ def database_measurements(args) -> None:
                     fetches.append(time.perf_counter() - t0)
                     db.session.expunge_all()
                 update_runs.append(updates)
+                statement_runs.append(statements)
                 insert_runs.append(inserts)
                 explain_runs.append(explains)
                 fetch_runs.append(fetches)
             report("2. Incremental update (one new link, committed)", update_runs, insert_runs,
-                   "do_link + commit", "bare INSERT + commit", target_p99_ms=5)
+                   "do_link + commit", "bare INSERT + commit", target_p99_ms=5,
+                   extra=("do_link before commit", statement_runs))
             report("3. Explanation query for one account", explain_runs, fetch_runs,
                    "graph + paths", "raw SQL fetch", target_p99_ms=50)
 
 
-def report(title, runs, baseline_runs, name, baseline_name, target_p99_ms) -> None:
+def report(title, runs, baseline_runs, name, baseline_name, target_p99_ms, extra=None) -> None:
     print(f"\n{title}: median [min-max] over {len(runs)} repetitions of {len(runs[0])} samples, ms")
-    for label, series in ((name, runs), (baseline_name, baseline_runs)):
+    for label, series in ((name, runs), *([extra] if extra else []), (baseline_name, baseline_runs)):
         p50 = [percentile(r, 0.50) for r in series]
         p99 = [percentile(r, 0.99) for r in series]
         print(f"  {label:<22} p50 {spread(p50, 1000, 3):>24}  p99 {spread(p99, 1000, 3):>24}")

@@ -273,8 +273,11 @@ def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str, 
     holders = set(db.session.scalars(
         select(LinkedAccount.component_id).join(AccountIdentifier, AccountIdentifier.account_id == LinkedAccount.id)
         .where(AccountIdentifier.digest.in_(digests), AccountIdentifier.withdrawn_at.is_(None))))
-    db.session.add_all(AccountIdentifier(account_id=linked.id, kind=kind.value, digest=digest, alliance_digest=shared)
-                       for kind, digest, shared in identifiers)
+    # A plain INSERT, not the unit of work: this is the hot path of every report (benchmarks/linkage_scale.py).
+    now = utcnow()
+    db.session.execute(AccountIdentifier.__table__.insert(), [
+        {"account_id": linked.id, "kind": kind.value, "digest": digest, "alliance_digest": shared, "created_at": now}
+        for kind, digest, shared in identifiers])
     components = holders | {linked.component_id}
     if len(components) > 1:
         sizes = db.session.execute(select(LinkedAccount.component_id, func.count())
@@ -283,7 +286,6 @@ def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str, 
         target = max(sizes, key=lambda row: (row[1], -row[0]))[0]
         db.session.execute(update(LinkedAccount).where(LinkedAccount.component_id.in_(components - {target}))
                            .values(component_id=target))
-    db.session.flush()
     return linked.component_id
 
 

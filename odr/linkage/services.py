@@ -26,6 +26,7 @@ import networkx as nx
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases.access import case_roles, get_case
@@ -367,7 +368,8 @@ def party_accounts(party: Party) -> list[LinkedAccount]:
     by_digest = select(AccountIdentifier.account_id).where(AccountIdentifier.digest.in_(digests),
                                                            AccountIdentifier.withdrawn_at.is_(None))
     return list(db.session.scalars(select(LinkedAccount).where(
-        (LinkedAccount.party_id == party.id) | LinkedAccount.id.in_(by_digest)).order_by(LinkedAccount.id)))
+        (LinkedAccount.party_id == party.id) | LinkedAccount.id.in_(by_digest))
+        .options(selectinload(LinkedAccount.identifiers)).order_by(LinkedAccount.id)))
 
 
 @dataclass
@@ -401,8 +403,13 @@ def side_links(case: Case, side: str) -> SideLinks:
                 continue
             others = [n for n in graph.neighbors(("i", identifier.digest)) if n != ("a", account.id)]
             if others:
-                linking.append({"identifier": identifier, "account": account, "shared_with": len(others),
-                                "contests": [c for c in _contests_of(identifier.id)]})
+                linking.append({"identifier": identifier, "account": account, "shared_with": len(others)})
+    contests: dict[int, list[LinkContest]] = defaultdict(list)
+    for contest in db.session.scalars(select(LinkContest).where(LinkContest.identifier_id.in_(
+            [entry["identifier"].id for entry in linking])).order_by(LinkContest.id)):
+        contests[contest.identifier_id].append(contest)
+    for entry in linking:
+        entry["contests"] = contests[entry["identifier"].id]
     return SideLinks(side, party, own, linked, linking)
 
 

@@ -43,6 +43,9 @@ MAX_VALUE_LENGTH = 500
 # more parties in one component) or in a burst (this many notices from one component).
 CAMPAIGN_WINDOW = timedelta(days=30)
 BURST_NOTICES = 5
+# ... and linked notifiers who, in the same window, filed against this many sellers or more (the
+# seller's competitors among them: the platform holds no product categories to tell them apart).
+SELLERS_TARGETED = 3
 
 
 # --- keyed identifiers -------------------------------------------------------------------------
@@ -468,7 +471,30 @@ def coordinated_campaigns(case: Case) -> list[dict]:
         if reasons and case.id in {n.id for n in members}:
             campaigns.append({"reasons": reasons, "notices": members,
                               "parties": [db.session.get(Party, p) for p in sorted(parties)]})
+    sweep = _sweep_by_linked_notifiers(case)
+    if sweep:
+        campaigns.append(sweep)
     return campaigns
+
+
+def _sweep_by_linked_notifiers(case: Case) -> dict | None:
+    """The case's notifier and the parties linked to it, when together they filed against several sellers
+    within the window."""
+    components = {a.component_id for a in party_accounts(case.claimant)}
+    if not components:
+        return None
+    parties = set(db.session.scalars(select(LinkedAccount.party_id).where(
+        LinkedAccount.component_id.in_(components), LinkedAccount.party_id.is_not(None)))) | {case.claimant_party_id}
+    if len(parties) < 2:
+        return None
+    notices = db.session.scalars(select(Case).where(
+        Case.claimant_party_id.in_(parties), Case.created_at >= case.created_at - CAMPAIGN_WINDOW,
+        Case.created_at <= case.created_at + CAMPAIGN_WINDOW).order_by(Case.created_at)).all()
+    filers = {n.claimant_party_id for n in notices}
+    if len({n.respondent_party_id for n in notices}) < SELLERS_TARGETED or len(filers) < 2:
+        return None
+    return {"reasons": ["linked_notifiers_many_sellers"], "notices": notices,
+            "parties": [db.session.get(Party, p) for p in sorted(filers)]}
 
 
 def case_linkage(account: Account, case_id: int) -> dict:

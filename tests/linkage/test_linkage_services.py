@@ -199,3 +199,22 @@ def test_a_burst_of_notices_from_one_notifier_is_flagged(app, world):
 def test_malformed_identifiers_are_refused_with_a_reason(app, kind, value):
     with pytest.raises(ValueError):
         services.normalise(IdentifierKind(kind), value)
+
+
+def against(seller_email: str) -> dict:
+    """A notice against a seller that has no account yet (it is invited)."""
+    return notice_data(respondent={"email": seller_email, "name": seller_email.split("@")[0], "country": "CN",
+                                   "language": "zh"})
+
+
+def test_linked_notifiers_filing_against_several_sellers_are_flagged(app, world, platform):
+    first = case_services.file_notice(world.holder, against("shop-a@example.cn")).obj
+    case_services.file_notice(world.stranger_holder, against("shop-b@example.cn"))
+    assert services.coordinated_campaigns(first) == []  # two notifiers, not linked
+    report(platform, ("n1", "notifier", [("email", world.holder.email), ("phone", "+34600000001")]),
+           ("n2", "notifier", [("email", world.stranger_holder.email), ("phone", "+34 600 000 001")]))
+    assert services.coordinated_campaigns(first) == []  # linked, but against two sellers only
+    case_services.file_notice(world.stranger_holder, against("shop-c@example.cn"))
+    (campaign,) = services.coordinated_campaigns(first)
+    assert campaign["reasons"] == ["linked_notifiers_many_sellers"]
+    assert {p.id for p in campaign["parties"]} == {world.holder.party_id, world.stranger_holder.party_id}

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from odr.accounts.models import Account, Role
 from odr.alliance.models import AllianceDigest, AllianceMember, AllianceRecord, RecordContest
+from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
@@ -118,6 +119,9 @@ def do_issue(account: Account, case_id: int, finding, expires_on) -> AllianceRec
                       "jurisdiction": case.jurisdiction, "identifiers": digests,
                       "expires_at": expires.isoformat()}, case_id=case.id, digests=digests, expires_at=expires)
     _tell_seller(case, record, "alliance_record_issued")
+    db.session.flush()
+    events.record(case, "alliance_record_issued", utcnow(), actor=account, role="admin",
+                  payload={"finding": finding, "entry_hash": record.entry_hash, "expires_at": expires.isoformat()})
     db.session.commit()
     return record
 
@@ -381,7 +385,11 @@ def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> Reco
                                {"upheld" if not isinstance(upheld, bool) else "reason": _("Required.")})
     contest.status, contest.decision_reason, contest.decided_at = ("upheld" if upheld else "rejected"), reason, utcnow()
     if upheld:
-        _revoke(contest.record, "contest_upheld")
-        _tell_seller(db.session.get(Case, contest.record.case_id), contest.record, "alliance_record_revoked")
+        revocation = _revoke(contest.record, "contest_upheld")
+        case = db.session.get(Case, contest.record.case_id)
+        _tell_seller(case, contest.record, "alliance_record_revoked")
+        db.session.flush()
+        events.record(case, "alliance_record_revoked", utcnow(), actor=account, role="admin",
+                      payload={"revokes": contest.record.entry_hash, "entry_hash": revocation.entry_hash})
     db.session.commit()
     return contest

@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Party, Role
+from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
@@ -533,6 +534,9 @@ def do_contest(account: Account, case_id: int, identifier_id: int, reason) -> Li
     contest = LinkContest(identifier_id=identifier.id, case_id=case.id, party_id=account.party_id,
                           filed_by_id=account.id, reason=reason)
     db.session.add(contest)
+    db.session.flush()
+    events.record(case, "link_contested", utcnow(), actor=account, role=sorted(roles)[0],
+                  payload={"contest_id": contest.id, "identifier_kind": identifier.kind})
     db.session.commit()
     return contest
 
@@ -565,6 +569,8 @@ def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> Link
         contest.identifier.withdrawn_at = now
         db.session.flush()
         recompute_component(contest.identifier.account.component_id)
+    events.record(db.session.get(Case, contest.case_id), "link_contest_decided", now, actor=account, role="admin",
+                  payload={"contest_id": contest.id, "outcome": contest.status})
     db.session.commit()
     return contest
 

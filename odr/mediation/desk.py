@@ -74,6 +74,10 @@ EVENT_LABELS = {
     "measure_lifted": _l("Measure on the listings lifted"),
     "human_translation_added": _l("Human translation added"),
     "translation_flagged": _l("Translation reported as wrong"),
+    "link_contested": _l("A link to other accounts was contested"),
+    "link_contest_decided": _l("The contested link was decided"),
+    "alliance_record_issued": _l("A finding was shared with the alliance"),
+    "alliance_record_revoked": _l("The finding shared with the alliance was revoked"),
 }
 
 

@@ -16,6 +16,7 @@ from odr.accounts.models import Role
 from odr.alliance import services as alliance
 from odr.alliance.models import AllianceMember, AllianceRecord
 from odr.cases import services as case_services
+from odr.cases.models import Case
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.integrity.keys import platform_key
@@ -109,6 +110,9 @@ def test_a_finding_travels_to_a_member_and_its_revocation_follows(app, world, is
     with pytest.raises(Forbidden):
         alliance.do_decide_contest(world.mediator, contest.id, True, "x")
     alliance.do_decide_contest(world.admin, contest.id, True, "The settlement text admits nothing.")
+    case = db.session.get(Case, issued.case_id)
+    assert [e.kind for e in case.events if e.kind.startswith("alliance")] == ["alliance_record_issued",
+                                                                             "alliance_record_revoked"]
     assert member_pull(member_app, key_id, issuer_feed(app)) == 1  # the revocation
     with member_app.app_context():
         other_platform = db.session.scalar(select(type(world.admin)).where(type(world.admin).email ==

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from odr.cases import services as case_services
+from odr.cases.events import verify_chain
+from odr.cases.models import Case
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.linkage import services
@@ -160,6 +162,9 @@ def test_an_upheld_contest_withdraws_the_link_and_splits_the_component(app, worl
         services.do_decide_contest(world.mediator, contest.id, True, "ok")
     services.do_decide_contest(world.admin, contest.id, True, "Tenancy ended; the address is shared by a building.")
     assert component(ids["shop-1"]) != component(ids["shop-2"])
+    case = db.session.get(Case, case_id)
+    assert [e.kind for e in case.events][-2:] == ["link_contested", "link_contest_decided"]
+    assert not verify_chain(case.events)
     assert services.case_linkage(world.mediator, case_id)["sides"][0].linked == []
     with pytest.raises(NotAllowed):
         services.do_decide_contest(world.admin, contest.id, False, "again")

@@ -19,6 +19,7 @@ Data: every account has one identifier of its own; the remaining links go to ran
 identifiers of their own and 10% to a shared pool (one fifth as many identifiers as accounts), which
 gives many small linked groups and no giant component, as real seller populations do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,9 @@ def run_method(method: str, n_accounts: int, n_links: int) -> dict:
         components = sum(1 for part in nx.connected_components(graph) if min(part) < n_accounts)
     elif method == "scipy":
         size = n_accounts + n_identifiers
-        matrix = coo_matrix((np.ones(len(accounts), dtype=np.int8), (accounts, codes + n_accounts)),
-                            shape=(size, size)).tocsr()
+        matrix = coo_matrix(
+            (np.ones(len(accounts), dtype=np.int8), (accounts, codes + n_accounts)), shape=(size, size)
+        ).tocsr()
         built = time.perf_counter()
         _count, labels = connected_components(matrix, directed=False)
         components = len(np.unique(labels[:n_accounts]))
@@ -85,9 +87,16 @@ def run_method(method: str, n_accounts: int, n_links: int) -> dict:
         components = len(np.unique(labels))
     done = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"build_s": built - started, "components_s": done - built, "total_s": done - started,
-            "peak_rss_mb": peak, "peak_over_data_mb": peak - before, "components": components,
-            "edges": len(accounts), "identifiers": n_identifiers}
+    return {
+        "build_s": built - started,
+        "components_s": done - built,
+        "total_s": done - started,
+        "peak_rss_mb": peak,
+        "peak_over_data_mb": peak - before,
+        "components": components,
+        "edges": len(accounts),
+        "identifiers": n_identifiers,
+    }
 
 
 def spread(values: list[float], scale: float = 1.0, digits: int = 2) -> str:
@@ -99,12 +108,27 @@ def full_builds(args) -> dict:
     results: dict[str, list[dict]] = {"scipy": [], "networkx": [], "platform": []}
     for _ in range(args.repeat):
         for method in results:
-            out = subprocess.run([sys.executable, __file__, "--method", method, "--accounts", str(args.accounts),
-                                  "--links", str(args.links)], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--method",
+                    method,
+                    "--accounts",
+                    str(args.accounts),
+                    "--links",
+                    str(args.links),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             results[method].append(json.loads(out.stdout))
     base = [r["total_s"] for r in results["scipy"]]
-    print(f"\n1. Full build + connected components ({results['scipy'][0]['edges']:,} links, "
-          f"{results['scipy'][0]['identifiers']:,} identifiers, {results['scipy'][0]['components']:,} components)")
+    print(
+        f"\n1. Full build + connected components ({results['scipy'][0]['edges']:,} links, "
+        f"{results['scipy'][0]['identifiers']:,} identifiers, {results['scipy'][0]['components']:,} components)"
+    )
     print(f"{'method':<10} {'build s':>22} {'components s':>22} {'total s':>22} {'x scipy':>8} {'peak RSS MB':>22}")
     for method, runs in results.items():
         ratio = statistics.median(r["total_s"] for r in runs) / statistics.median(base)
@@ -135,9 +159,13 @@ def database_measurements(args) -> None:
     accounts, codes, n_identifiers = generate(args.accounts, args.links)
     labels = services.components_from_edges(accounts, codes, args.accounts, n_identifiers)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": str(Path(tmp) / "instance"),
-                          "DATABASE_URL": f"sqlite:///{Path(tmp) / 'db.sqlite3'}",
-                          "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789"})
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(Path(tmp) / "instance"),
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'db.sqlite3'}",
+                "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
+            }
+        )
         with app.app_context(), app.test_request_context():
             db.create_all()
             platform = Party(name="Benchmark market", country="CN", preferred_language="zh", time_zone="UTC")
@@ -145,17 +173,23 @@ def database_measurements(args) -> None:
             db.session.commit()
             started = time.perf_counter()
             raw = db.session.connection().connection.dbapi_connection
-            raw.executemany("INSERT INTO linkage_accounts (id, platform_party_id, ref, role, component_id, created_at)"
-                            " VALUES (?, ?, ?, 'seller', ?, '2026-12-01 00:00:00')",
-                            ((i + 1, platform.id, f"acc-{i}", int(labels[i]) + 1) for i in range(args.accounts)))
-            raw.executemany("INSERT INTO linkage_identifiers (account_id, kind, digest, created_at)"
-                            " VALUES (?, 'phone', ?, '2026-12-01 00:00:00')",
-                            ((int(a) + 1, f"{int(c):064x}") for a, c in zip(accounts, codes, strict=True)))
+            raw.executemany(
+                "INSERT INTO linkage_accounts (id, platform_party_id, ref, role, component_id, created_at)"
+                " VALUES (?, ?, ?, 'seller', ?, '2026-12-01 00:00:00')",
+                ((i + 1, platform.id, f"acc-{i}", int(labels[i]) + 1) for i in range(args.accounts)),
+            )
+            raw.executemany(
+                "INSERT INTO linkage_identifiers (account_id, kind, digest, created_at)"
+                " VALUES (?, 'phone', ?, '2026-12-01 00:00:00')",
+                ((int(a) + 1, f"{int(c):064x}") for a, c in zip(accounts, codes, strict=True)),
+            )
             raw.commit()
             sizes = np.bincount(labels)
-            print(f"\nLoaded {args.accounts:,} accounts and {len(accounts):,} links into SQLite in "
-                  f"{time.perf_counter() - started:.0f} s; largest component {sizes.max()} accounts, "
-                  f"{(sizes > 1).sum():,} components with 2 or more")
+            print(
+                f"\nLoaded {args.accounts:,} accounts and {len(accounts):,} links into SQLite in "
+                f"{time.perf_counter() - started:.0f} s; largest component {sizes.max()} accounts, "
+                f"{(sizes > 1).sum():,} components with 2 or more"
+            )
             rng = random.Random(15)
             update_runs, statement_runs, insert_runs, explain_runs, fetch_runs = [], [], [], [], []
             next_digest = n_identifiers
@@ -169,16 +203,23 @@ def database_measurements(args) -> None:
                         digest, next_digest = f"{next_digest:064x}", next_digest + 1
                     t0 = time.perf_counter()
                     linked = db.session.get(LinkedAccount, account_id)
-                    if not db.session.scalar(select(AccountIdentifier.id).where(
-                            AccountIdentifier.account_id == account_id, AccountIdentifier.digest == digest)):
+                    if not db.session.scalar(
+                        select(AccountIdentifier.id).where(
+                            AccountIdentifier.account_id == account_id, AccountIdentifier.digest == digest
+                        )
+                    ):
                         services.do_link(linked, [(IdentifierKind.PHONE, digest, None)])
                     statements.append(time.perf_counter() - t0)
                     db.session.commit()
                     updates.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
-                    db.session.execute(text("INSERT INTO linkage_identifiers (account_id, kind, digest, created_at)"
-                                            " VALUES (:a, 'shop_name', :d, '2026-12-01 00:00:00')"),
-                                       {"a": account_id, "d": f"bare-{next_digest}-{trial}"})
+                    db.session.execute(
+                        text(
+                            "INSERT INTO linkage_identifiers (account_id, kind, digest, created_at)"
+                            " VALUES (:a, 'shop_name', :d, '2026-12-01 00:00:00')"
+                        ),
+                        {"a": account_id, "d": f"bare-{next_digest}-{trial}"},
+                    )
                     db.session.commit()
                     inserts.append(time.perf_counter() - t0)
                     db.session.expunge_all()
@@ -191,11 +232,16 @@ def database_measurements(args) -> None:
                     [services.path_steps(graph, path) for path in paths.values()]
                     explains.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
-                    component = db.session.scalar(text("SELECT component_id FROM linkage_accounts WHERE id = :a"),
-                                                  {"a": account_id})
-                    db.session.execute(text(
-                        "SELECT a.id, a.ref, i.digest, i.kind FROM linkage_accounts a JOIN linkage_identifiers i"
-                        " ON i.account_id = a.id WHERE a.component_id = :c"), {"c": component}).all()
+                    component = db.session.scalar(
+                        text("SELECT component_id FROM linkage_accounts WHERE id = :a"), {"a": account_id}
+                    )
+                    db.session.execute(
+                        text(
+                            "SELECT a.id, a.ref, i.digest, i.kind FROM linkage_accounts a JOIN linkage_identifiers i"
+                            " ON i.account_id = a.id WHERE a.component_id = :c"
+                        ),
+                        {"c": component},
+                    ).all()
                     fetches.append(time.perf_counter() - t0)
                     db.session.expunge_all()
                 update_runs.append(updates)
@@ -203,11 +249,23 @@ def database_measurements(args) -> None:
                 insert_runs.append(inserts)
                 explain_runs.append(explains)
                 fetch_runs.append(fetches)
-            report("2. Incremental update (one new link, committed)", update_runs, insert_runs,
-                   "do_link + commit", "bare INSERT + commit", target_p99_ms=5,
-                   extra=("do_link before commit", statement_runs))
-            report("3. Explanation query for one account", explain_runs, fetch_runs,
-                   "graph + paths", "raw SQL fetch", target_p99_ms=50)
+            report(
+                "2. Incremental update (one new link, committed)",
+                update_runs,
+                insert_runs,
+                "do_link + commit",
+                "bare INSERT + commit",
+                target_p99_ms=5,
+                extra=("do_link before commit", statement_runs),
+            )
+            report(
+                "3. Explanation query for one account",
+                explain_runs,
+                fetch_runs,
+                "graph + paths",
+                "raw SQL fetch",
+                target_p99_ms=50,
+            )
 
 
 def report(title, runs, baseline_runs, name, baseline_name, target_p99_ms, extra=None) -> None:
@@ -216,13 +274,17 @@ def report(title, runs, baseline_runs, name, baseline_name, target_p99_ms, extra
         p50 = [percentile(r, 0.50) for r in series]
         p99 = [percentile(r, 0.99) for r in series]
         print(f"  {label:<22} p50 {spread(p50, 1000, 3):>24}  p99 {spread(p99, 1000, 3):>24}")
-    ratio50 = statistics.median(percentile(r, .5) for r in runs) / statistics.median(
-        percentile(r, .5) for r in baseline_runs)
-    ratio99 = statistics.median(percentile(r, .99) for r in runs) / statistics.median(
-        percentile(r, .99) for r in baseline_runs)
-    p99 = statistics.median(percentile(r, .99) for r in runs) * 1000
-    print(f"  ratio to {baseline_name}: p50 {ratio50:.2f}x, p99 {ratio99:.2f}x; "
-          f"target p99 < {target_p99_ms} ms: {'met' if p99 < target_p99_ms else 'NOT met'} ({p99:.2f} ms)")
+    ratio50 = statistics.median(percentile(r, 0.5) for r in runs) / statistics.median(
+        percentile(r, 0.5) for r in baseline_runs
+    )
+    ratio99 = statistics.median(percentile(r, 0.99) for r in runs) / statistics.median(
+        percentile(r, 0.99) for r in baseline_runs
+    )
+    p99 = statistics.median(percentile(r, 0.99) for r in runs) * 1000
+    print(
+        f"  ratio to {baseline_name}: p50 {ratio50:.2f}x, p99 {ratio99:.2f}x; "
+        f"target p99 < {target_p99_ms} ms: {'met' if p99 < target_p99_ms else 'NOT met'} ({p99:.2f} ms)"
+    )
 
 
 def main() -> None:
@@ -237,8 +299,10 @@ def main() -> None:
     if args.method:
         print(json.dumps(run_method(args.method, args.accounts, args.links)))
         return
-    print(f"linkage_scale: {args.accounts:,} accounts, {args.links:,} links, {args.repeat} repetitions, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(
+        f"linkage_scale: {args.accounts:,} accounts, {args.links:,} links, {args.repeat} repetitions, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
     if args.only != "database":
         full_builds(args)
     if args.only != "full":

@@ -1,4 +1,5 @@
 """The alliance over the API: the public feed, issuing records, standing, contests."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -9,13 +10,23 @@ from odr.api import authenticated, bp, json_body
 
 
 def record_json(record: AllianceRecord) -> dict:
-    return {"id": record.id, "entry_hash": record.entry_hash, "body": record.body, "signature": record.signature,
-            "revoked_at": record.revoked_at.isoformat() if record.revoked_at else None}
+    return {
+        "id": record.id,
+        "entry_hash": record.entry_hash,
+        "body": record.body,
+        "signature": record.signature,
+        "revoked_at": record.revoked_at.isoformat() if record.revoked_at else None,
+    }
 
 
 def contest_json(contest: RecordContest) -> dict:
-    return {"id": contest.id, "record_id": contest.record_id, "status": contest.status, "reason": contest.reason,
-            "decision_reason": contest.decision_reason}
+    return {
+        "id": contest.id,
+        "record_id": contest.record_id,
+        "status": contest.status,
+        "reason": contest.reason,
+        "decision_reason": contest.decision_reason,
+    }
 
 
 @bp.get("/alliance/feed")
@@ -27,8 +38,13 @@ def api_alliance_feed():
 @authenticated
 def api_issue_record():
     data = json_body()
-    record = services.do_issue(g.api_account, data.get("case_id") if isinstance(data.get("case_id"), int) else 0,
-                               data.get("finding"), data.get("expires_on"))
+    case_id = data.get("case_id")
+    record = services.do_issue(
+        g.api_account,
+        case_id if isinstance(case_id, int) else 0,
+        data.get("finding"),
+        data.get("expires_on"),
+    )
     return jsonify(record_json(record)), 201
 
 
@@ -60,5 +76,6 @@ def api_contest_record(record_id):
 @authenticated
 def api_decide_record_contest(contest_id):
     data = json_body()
-    return jsonify(contest_json(services.do_decide_contest(g.api_account, contest_id, data.get("upheld"),
-                                                           data.get("reason"))))
+    return jsonify(
+        contest_json(services.do_decide_contest(g.api_account, contest_id, data.get("upheld"), data.get("reason")))
+    )

@@ -1,4 +1,5 @@
 """`odr alliance`: pin member platforms, pull their feeds, print this platform's key."""
+
 from __future__ import annotations
 
 import sys
@@ -21,6 +22,7 @@ def alliance_group():
 def key_command():
     """Print this platform's public key and key id, to give to the other members."""
     from odr.integrity.keys import platform_key
+
     key = platform_key()
     click.echo(f"key id: {key.key_id}")
     click.echo(key.public_pem.decode(), nl=False)

@@ -1,4 +1,5 @@
 """Member platforms, the records of every member's log (this platform's own included) and contests of records."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +12,7 @@ from odr.extensions import db
 from odr.models_base import UTCDateTime, utcnow
 
 
-class AllianceMember(db.Model):
+class AllianceMember(db.Model):  # type: ignore[name-defined,misc]
     """Another platform whose feed this platform pulls, pinned by its Ed25519 public key."""
 
     __tablename__ = "alliance_members"
@@ -22,10 +23,11 @@ class AllianceMember(db.Model):
     public_key_pem: Mapped[str] = mapped_column(Text)
     feed_url: Mapped[str] = mapped_column(String(2000))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last pull that imported
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last pull, refused or not
 
 
-class AllianceRecord(db.Model):
+class AllianceRecord(db.Model):  # type: ignore[name-defined,misc]
     """One signed entry of an issuer's log: a finding or a revocation, exactly as signed."""
 
     __tablename__ = "alliance_records"
@@ -48,7 +50,7 @@ class AllianceRecord(db.Model):
     digests: Mapped[list["AllianceDigest"]] = relationship(back_populates="record")
 
 
-class AllianceDigest(db.Model):
+class AllianceDigest(db.Model):  # type: ignore[name-defined,misc]
     """An identifier (keyed with the alliance key) that a finding names; indexed for standing look-ups."""
 
     __tablename__ = "alliance_digests"
@@ -60,7 +62,7 @@ class AllianceDigest(db.Model):
     record: Mapped[AllianceRecord] = relationship(back_populates="digests")
 
 
-class RecordContest(db.Model):
+class RecordContest(db.Model):  # type: ignore[name-defined,misc]
     """The seller named by a record issued here says it is wrong; an upheld contest issues a revocation."""
 
     __tablename__ = "alliance_contests"

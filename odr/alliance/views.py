@@ -1,5 +1,6 @@
 """Alliance pages: records about the signed-in seller (with contest), the administrator's desk (issue a record,
 decide contests, pull members' feeds) and a seller's standing on a case (mediator, administrator)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,15 +15,22 @@ from odr.errors import ValidationFailed
 from odr.extensions import db
 
 bp = Blueprint("alliance", __name__, template_folder="templates")
+
+
 # Notifications are rendered outside any view, in the recipient's language: the titles are a template global.
-bp.add_app_template_global(services.FINDING_TITLES, "alliance_finding_titles")
+@bp.app_template_global("alliance_finding_title")
+def alliance_finding_title(code: str) -> str:
+    return str(services.FINDING_TITLES.get(code, code))
 
 
 def _desk(errors=None, status=200):
     admin = current_user.role == Role.ADMIN
     return render_template(
-        "alliance/index.html", records=services.records_about(current_user), findings=services.FINDING_TITLES,
-        errors=errors or {}, admin=admin,
+        "alliance/index.html",
+        records=services.records_about(current_user),
+        findings=services.FINDING_TITLES,
+        errors=errors or {},
+        admin=admin,
         contests=db.session.scalars(select(RecordContest).where(RecordContest.status == "open")).all() if admin else [],
         members=db.session.scalars(select(AllianceMember).order_by(AllianceMember.name)).all() if admin else [],
     ), status
@@ -38,8 +46,12 @@ def index():
 @login_required
 def issue():
     try:
-        services.do_issue(current_user, request.form.get("case_id", type=int) or 0, request.form.get("finding"),
-                          request.form.get("expires_on"))
+        services.do_issue(
+            current_user,
+            request.form.get("case_id", type=int) or 0,
+            request.form.get("finding"),
+            request.form.get("expires_on"),
+        )
     except ValidationFailed as exc:
         flash(exc.message, "error")
         return _desk(exc.fields, 422)
@@ -63,8 +75,12 @@ def contest(record_id):
 @login_required
 def decide(contest_id):
     try:
-        services.do_decide_contest(current_user, contest_id, {"uphold": True, "reject": False}.get(
-            request.form.get("decision")), request.form.get("reason"))
+        services.do_decide_contest(
+            current_user,
+            contest_id,
+            {"uphold": True, "reject": False}.get(request.form.get("decision") or ""),
+            request.form.get("reason"),
+        )
     except ValidationFailed as exc:
         flash(exc.message, "error")
         return _desk(exc.fields, 422)
@@ -75,5 +91,6 @@ def decide(contest_id):
 @bp.get("/cases/<int:case_id>/alliance")
 @login_required
 def case_standing(case_id):
-    return render_template("alliance/case.html", titles=services.FINDING_TITLES,
-                           **services.case_standing(current_user, case_id))
+    return render_template(
+        "alliance/case.html", titles=services.FINDING_TITLES, **services.case_standing(current_user, case_id)
+    )

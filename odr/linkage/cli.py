@@ -1,4 +1,5 @@
 """`odr linkage rebuild`: recompute every account's component from the stored links."""
+
 from __future__ import annotations
 
 import click
@@ -15,4 +16,5 @@ def linkage_group():
 def rebuild_command():
     """Recompute all components at once (scipy sparse connected components); links keep them current otherwise."""
     from odr.linkage.services import rebuild_components
+
     click.echo(f"{rebuild_components()} account(s) moved to another component")

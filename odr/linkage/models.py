@@ -4,6 +4,7 @@
 connected component, kept up to date as links arrive (``services.do_link``) and recomputed for one
 component when a link is withdrawn, so reading a component is one indexed query.
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,6 +15,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
+from odr.cases.models import Case
 from odr.extensions import db
 from odr.models_base import UTCDateTime, utcnow
 
@@ -29,7 +31,7 @@ class IdentifierKind(str, enum.Enum):
     IMAGE_FINGERPRINT = "image_fingerprint"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return str(KIND_TITLES[self])
 
 
@@ -50,7 +52,7 @@ class AccountRole(str, enum.Enum):
     NOTIFIER = "notifier"
 
 
-class LinkedAccount(db.Model):
+class LinkedAccount(db.Model):  # type: ignore[name-defined,misc]
     """An account on a platform, as the platform client names it (its own reference)."""
 
     __tablename__ = "linkage_accounts"
@@ -67,11 +69,12 @@ class LinkedAccount(db.Model):
 
     platform: Mapped[Party] = relationship(foreign_keys=[platform_party_id])
     party: Mapped[Party | None] = relationship(foreign_keys=[party_id])
-    identifiers: Mapped[list["AccountIdentifier"]] = relationship(back_populates="account",
-                                                                  order_by="AccountIdentifier.id")
+    identifiers: Mapped[list["AccountIdentifier"]] = relationship(
+        back_populates="account", order_by="AccountIdentifier.id"
+    )
 
 
-class AccountIdentifier(db.Model):
+class AccountIdentifier(db.Model):  # type: ignore[name-defined,misc]
     """One identifier of an account: HMAC-SHA256 of its kind and normalised value; the value is never stored."""
 
     __tablename__ = "linkage_identifiers"
@@ -91,7 +94,7 @@ class AccountIdentifier(db.Model):
 
     @property
     def kind_title(self) -> str:
-        return IdentifierKind(self.kind).title
+        return IdentifierKind(self.kind).label
 
 
 class ContestStatus(str, enum.Enum):
@@ -100,7 +103,7 @@ class ContestStatus(str, enum.Enum):
     REJECTED = "rejected"
 
 
-class LinkContest(db.Model):
+class LinkContest(db.Model):  # type: ignore[name-defined,misc]
     """A party says that one of its identifiers links it wrongly to other accounts."""
 
     __tablename__ = "linkage_contests"
@@ -118,5 +121,6 @@ class LinkContest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     identifier: Mapped[AccountIdentifier] = relationship()
+    case: Mapped[Case] = relationship()
     filed_by: Mapped[Account] = relationship(foreign_keys=[filed_by_id])
     decided_by: Mapped[Account | None] = relationship(foreign_keys=[decided_by_id])

@@ -10,6 +10,7 @@ The component of every account is kept incrementally (a union-find persisted as
 withdrawn link); ``rebuild_components`` recomputes all of them at once with scipy's sparse graph
 routines. ``benchmarks/linkage_scale.py`` measures the three.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from flask import current_app
@@ -32,10 +34,12 @@ from odr.accounts.models import Account, Party, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
+from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.linkage.models import AccountIdentifier, AccountRole, ContestStatus, IdentifierKind, LinkContest, LinkedAccount
 from odr.models_base import utcnow
+from odr.vocabulary import CaseRole, EventKind
 
 MAX_BATCH_ITEMS = 1000
 MAX_IDENTIFIERS_PER_ACCOUNT = 50
@@ -50,6 +54,7 @@ SELLERS_TARGETED = 3
 
 
 # --- keyed identifiers -------------------------------------------------------------------------
+
 
 def key_path() -> Path:
     configured = current_app.config["ODR"].get("LINKAGE_KEY_PATH")
@@ -131,6 +136,7 @@ def keyed_digest(key: bytes, kind: IdentifierKind, normalised: str) -> str:
 
 # --- reporting accounts and identifiers (the API's bulk endpoint) --------------------------------
 
+
 @dataclass
 class ItemResult:
     index: int
@@ -149,10 +155,13 @@ class ItemResult:
         return not self.errors
 
     def to_dict(self) -> dict:
-        body = {"index": self.index, "ref": self.ref, "status": "accepted" if self.accepted else "refused"}
+        body: dict[str, object] = {
+            "index": self.index,
+            "ref": self.ref,
+            "status": "accepted" if self.accepted else "refused",
+        }
         if self.accepted:
-            body |= {"account_id": self.account_id, "identifiers_added": self.added,
-                     "identifiers_known": self.known}
+            body |= {"account_id": self.account_id, "identifiers_added": self.added, "identifiers_known": self.known}
         else:
             body["errors"] = self.errors
         return body
@@ -163,8 +172,9 @@ def check_batch(items, key: bytes, shared_key: bytes | None = None) -> list[Item
     if not isinstance(items, list) or not items:
         raise ValidationFailed(_("Send a non-empty list of accounts."), {"accounts": _("Required.")})
     if len(items) > MAX_BATCH_ITEMS:
-        raise ValidationFailed(_("At most %(n)d accounts per request.", n=MAX_BATCH_ITEMS),
-                               {"accounts": _("Too many.")})
+        raise ValidationFailed(
+            _("At most %(n)d accounts per request.", n=MAX_BATCH_ITEMS), {"accounts": _("Too many.")}
+        )
     seen_refs: dict[str, int] = {}
     results = []
     for index, item in enumerate(items):
@@ -238,13 +248,16 @@ def do_report_accounts(account: Account, items) -> list[ItemResult]:
     for result in results:
         if result.accepted:
             _apply_item(platform_party_id, result)
-    db.session.commit()
+    commit()
     return results
 
 
 def _apply_item(platform_party_id: int, result: ItemResult) -> None:
-    linked = db.session.scalar(select(LinkedAccount).where(LinkedAccount.platform_party_id == platform_party_id,
-                                                           LinkedAccount.ref == result.ref))
+    linked = db.session.scalar(
+        select(LinkedAccount).where(
+            LinkedAccount.platform_party_id == platform_party_id, LinkedAccount.ref == result.ref
+        )
+    )
     if linked is None:
         linked = LinkedAccount(platform_party_id=platform_party_id, ref=result.ref, role=result.role, component_id=0)
         db.session.add(linked)
@@ -261,8 +274,9 @@ def _apply_item(platform_party_id: int, result: ItemResult) -> None:
 
 def _party_named_by(emails: list[str]) -> int | None:
     """The dispute party whose account or invitation uses one of these e-mail addresses (read, not stored)."""
-    party_id = db.session.scalar(select(Account.party_id).where(func.lower(Account.email).in_(emails),
-                                                                Account.party_id.is_not(None)).limit(1))
+    party_id = db.session.scalar(
+        select(Account.party_id).where(func.lower(Account.email).in_(emails), Account.party_id.is_not(None)).limit(1)
+    )
     if party_id is None:
         party_id = db.session.scalar(select(Party.id).where(func.lower(Party.contact_email).in_(emails)).limit(1))
     return party_id
@@ -275,26 +289,46 @@ def do_link(linked: LinkedAccount, identifiers: list[tuple[IdentifierKind, str, 
     account changes component O(log n) times over its life.
     """
     digests = [digest for _kind, digest, _shared in identifiers]
-    holders = set(db.session.scalars(
-        select(LinkedAccount.component_id).join(AccountIdentifier, AccountIdentifier.account_id == LinkedAccount.id)
-        .where(AccountIdentifier.digest.in_(digests), AccountIdentifier.withdrawn_at.is_(None))))
+    holders = set(
+        db.session.scalars(
+            select(LinkedAccount.component_id)
+            .join(AccountIdentifier, AccountIdentifier.account_id == LinkedAccount.id)
+            .where(AccountIdentifier.digest.in_(digests), AccountIdentifier.withdrawn_at.is_(None))
+        )
+    )
     # A plain INSERT, not the unit of work: this is the hot path of every report (benchmarks/linkage_scale.py).
     now = utcnow()
-    db.session.execute(AccountIdentifier.__table__.insert(), [
-        {"account_id": linked.id, "kind": kind.value, "digest": digest, "alliance_digest": shared, "created_at": now}
-        for kind, digest, shared in identifiers])
+    db.session.execute(
+        AccountIdentifier.__table__.insert(),
+        [
+            {
+                "account_id": linked.id,
+                "kind": kind.value,
+                "digest": digest,
+                "alliance_digest": shared,
+                "created_at": now,
+            }
+            for kind, digest, shared in identifiers
+        ],
+    )
     components = holders | {linked.component_id}
     if len(components) > 1:
-        sizes = db.session.execute(select(LinkedAccount.component_id, func.count())
-                                   .where(LinkedAccount.component_id.in_(components))
-                                   .group_by(LinkedAccount.component_id)).all()
+        sizes = db.session.execute(
+            select(LinkedAccount.component_id, func.count())
+            .where(LinkedAccount.component_id.in_(components))
+            .group_by(LinkedAccount.component_id)
+        ).all()
         target = max(sizes, key=lambda row: (row[1], -row[0]))[0]
-        db.session.execute(update(LinkedAccount).where(LinkedAccount.component_id.in_(components - {target}))
-                           .values(component_id=target))
+        db.session.execute(
+            update(LinkedAccount)
+            .where(LinkedAccount.component_id.in_(components - {target}))
+            .values(component_id=target)
+        )
     return linked.component_id
 
 
 # --- the graph of one component, and its explanations ---------------------------------------------
+
 
 def component_graph(component_ids) -> nx.Graph:
     """Accounts ("a", id) and identifiers ("i", digest) of the given components, linked where held."""
@@ -304,7 +338,8 @@ def component_graph(component_ids) -> nx.Graph:
     rows = db.session.execute(
         select(AccountIdentifier.account_id, AccountIdentifier.digest, AccountIdentifier.kind, AccountIdentifier.id)
         .join(LinkedAccount, LinkedAccount.id == AccountIdentifier.account_id)
-        .where(LinkedAccount.component_id.in_(component_ids), AccountIdentifier.withdrawn_at.is_(None))).all()
+        .where(LinkedAccount.component_id.in_(component_ids), AccountIdentifier.withdrawn_at.is_(None))
+    ).all()
     for account_id, digest, kind, identifier_id in rows:
         graph.add_node(("i", digest), kind=kind)
         graph.add_edge(("a", account_id), ("i", digest), identifier_id=identifier_id)
@@ -319,16 +354,16 @@ def explaining_paths(graph: nx.Graph, sources: set[int]) -> dict[int, list]:
         paths = nx.single_source_shortest_path(graph, anchor)
     finally:
         graph.remove_node(anchor)
-    return {node[1]: path[1:] for node, path in paths.items()
-            if node[0] == "a" and node[1] not in sources}
+    return {node[1]: path[1:] for node, path in paths.items() if node[0] == "a" and node[1] not in sources}
 
 
 def account_links(platform_account: Account, ref) -> dict:
     """A platform client's view of one of its accounts: the accounts linked to it with the shortest
     explaining path. Accounts reported by other platforms show their platform and role, not their reference."""
     platform_party_id = _platform_party(platform_account)
-    linked = db.session.scalar(select(LinkedAccount).where(LinkedAccount.platform_party_id == platform_party_id,
-                                                           LinkedAccount.ref == ref))
+    linked = db.session.scalar(
+        select(LinkedAccount).where(LinkedAccount.platform_party_id == platform_party_id, LinkedAccount.ref == ref)
+    )
     if linked is None:
         raise NotFound(_("You have not reported an account with this reference."))
     graph = component_graph([linked.component_id])
@@ -341,10 +376,16 @@ def account_links(platform_account: Account, ref) -> dict:
             if account is not None and account.platform_party_id != platform_party_id:
                 step["ref"] = None
         entries.append({"account": steps[-1], "path": steps})
-    return {"account": {"id": linked.id, "ref": linked.ref, "role": linked.role,
-                        "identifiers": [{"kind": i.kind, "withdrawn": i.withdrawn_at is not None}
-                                        for i in linked.identifiers]},
-            "component_size": sum(1 for node in graph if node[0] == "a"), "linked": entries}
+    return {
+        "account": {
+            "id": linked.id,
+            "ref": linked.ref,
+            "role": linked.role,
+            "identifiers": [{"kind": i.kind, "withdrawn": i.withdrawn_at is not None} for i in linked.identifiers],
+        },
+        "component_size": sum(1 for node in graph if node[0] == "a"),
+        "linked": entries,
+    }
 
 
 def path_steps(graph: nx.Graph, path: list) -> list[dict]:
@@ -353,11 +394,16 @@ def path_steps(graph: nx.Graph, path: list) -> list[dict]:
     for node in path:
         if node[0] == "a":
             account = graph.nodes[node]["account"]
-            steps.append({"account_id": account.id, "platform": account.platform.name, "ref": account.ref,
-                          "role": account.role})
+            steps.append(
+                {"account_id": account.id, "platform": account.platform.name, "ref": account.ref, "role": account.role}
+            )
         else:
-            steps.append({"identifier_kind": graph.nodes[node]["kind"],
-                          "kind_title": IdentifierKind(graph.nodes[node]["kind"]).title})
+            steps.append(
+                {
+                    "identifier_kind": graph.nodes[node]["kind"],
+                    "kind_title": IdentifierKind(graph.nodes[node]["kind"]).label,
+                }
+            )
     return steps
 
 
@@ -369,11 +415,17 @@ def party_accounts(party: Party) -> list[LinkedAccount]:
         emails.add(party.contact_email.strip().lower())
     key = linkage_key()
     digests = [keyed_digest(key, IdentifierKind.EMAIL, e) for e in emails]
-    by_digest = select(AccountIdentifier.account_id).where(AccountIdentifier.digest.in_(digests),
-                                                           AccountIdentifier.withdrawn_at.is_(None))
-    return list(db.session.scalars(select(LinkedAccount).where(
-        (LinkedAccount.party_id == party.id) | LinkedAccount.id.in_(by_digest))
-        .options(selectinload(LinkedAccount.identifiers)).order_by(LinkedAccount.id)))
+    by_digest = select(AccountIdentifier.account_id).where(
+        AccountIdentifier.digest.in_(digests), AccountIdentifier.withdrawn_at.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            select(LinkedAccount)
+            .where((LinkedAccount.party_id == party.id) | LinkedAccount.id.in_(by_digest))
+            .options(selectinload(LinkedAccount.identifiers))
+            .order_by(LinkedAccount.id)
+        )
+    )
 
 
 @dataclass
@@ -395,12 +447,18 @@ def side_links(case: Case, side: str) -> SideLinks:
     graph = component_graph({a.component_id for a in own})
     paths = explaining_paths(graph, {a.id for a in own})
     linked_accounts = {account_id: graph.nodes[("a", account_id)]["account"] for account_id in paths}
-    records = _records_of({a.party_id for a in linked_accounts.values() if a.party_id and a.party_id != party.id},
-                          exclude_case=case.id)
-    linked = [{"account": account, "steps": path_steps(graph, paths[account_id]),
-               "records": records.get(account.party_id, [])}
-              for account_id, account in sorted(linked_accounts.items(), key=lambda kv: (len(paths[kv[0]]), kv[0]))]
-    linking = []
+    records = _records_of(
+        {a.party_id for a in linked_accounts.values() if a.party_id and a.party_id != party.id}, exclude_case=case.id
+    )
+    linked = [
+        {
+            "account": account,
+            "steps": path_steps(graph, paths[account_id]),
+            "records": records.get(account.party_id, []),
+        }
+        for account_id, account in sorted(linked_accounts.items(), key=lambda kv: (len(paths[kv[0]]), kv[0]))
+    ]
+    linking: list[dict[str, Any]] = []
     for account in own:
         for identifier in account.identifiers:
             if identifier.withdrawn_at is not None:
@@ -409,8 +467,11 @@ def side_links(case: Case, side: str) -> SideLinks:
             if others:
                 linking.append({"identifier": identifier, "account": account, "shared_with": len(others)})
     contests: dict[int, list[LinkContest]] = defaultdict(list)
-    for contest in db.session.scalars(select(LinkContest).where(LinkContest.identifier_id.in_(
-            [entry["identifier"].id for entry in linking])).order_by(LinkContest.id)):
+    for contest in db.session.scalars(
+        select(LinkContest)
+        .where(LinkContest.identifier_id.in_([entry["identifier"].id for entry in linking]))
+        .order_by(LinkContest.id)
+    ):
         contests[contest.identifier_id].append(contest)
     for entry in linking:
         entry["contests"] = contests[entry["identifier"].id]
@@ -418,17 +479,24 @@ def side_links(case: Case, side: str) -> SideLinks:
 
 
 def _contests_of(identifier_id: int) -> list[LinkContest]:
-    return list(db.session.scalars(select(LinkContest).where(LinkContest.identifier_id == identifier_id)
-                                   .order_by(LinkContest.id)))
+    return list(
+        db.session.scalars(
+            select(LinkContest).where(LinkContest.identifier_id == identifier_id).order_by(LinkContest.id)
+        )
+    )
 
 
 def _records_of(party_ids: set[int], exclude_case: int) -> dict[int, list[Case]]:
     """Dispute records of linked accounts' parties (reference, jurisdiction, state, date; no content)."""
     if not party_ids:
         return {}
-    cases = db.session.scalars(select(Case).where(
-        (Case.respondent_party_id.in_(party_ids)) | (Case.claimant_party_id.in_(party_ids)), Case.id != exclude_case)
-        .order_by(Case.created_at.desc())).all()
+    cases = db.session.scalars(
+        select(Case)
+        .where(
+            (Case.respondent_party_id.in_(party_ids)) | (Case.claimant_party_id.in_(party_ids)), Case.id != exclude_case
+        )
+        .order_by(Case.created_at.desc())
+    ).all()
     records: dict[int, list[Case]] = defaultdict(list)
     for record in cases:
         for party_id in {record.respondent_party_id, record.claimant_party_id} & party_ids:
@@ -440,11 +508,16 @@ def coordinated_campaigns(case: Case) -> list[dict]:
     """Notices against this case's seller, within the window around this notice, grouped by the
     notifiers' component: flagged when two or more linked parties filed them, or one group filed a burst."""
     around = case.created_at
-    notices = db.session.scalars(select(Case).where(
-        Case.respondent_party_id == case.respondent_party_id,
-        Case.created_at >= around - CAMPAIGN_WINDOW, Case.created_at <= around + CAMPAIGN_WINDOW)
-        .order_by(Case.created_at)).all()
-    groups: dict[tuple, list[Case]] = defaultdict(list)
+    notices = db.session.scalars(
+        select(Case)
+        .where(
+            Case.respondent_party_id == case.respondent_party_id,
+            Case.created_at >= around - CAMPAIGN_WINDOW,
+            Case.created_at <= around + CAMPAIGN_WINDOW,
+        )
+        .order_by(Case.created_at)
+    ).all()
+    groups: dict[int, list[Case]] = defaultdict(list)
     components_of_party: dict[int, set[int]] = {}
     for notice in notices:
         if notice.claimant_party_id not in components_of_party:
@@ -470,8 +543,9 @@ def coordinated_campaigns(case: Case) -> list[dict]:
         if len(members) >= BURST_NOTICES:
             reasons.append("burst")
         if reasons and case.id in {n.id for n in members}:
-            campaigns.append({"reasons": reasons, "notices": members,
-                              "parties": [db.session.get(Party, p) for p in sorted(parties)]})
+            campaigns.append(
+                {"reasons": reasons, "notices": members, "parties": [db.session.get(Party, p) for p in sorted(parties)]}
+            )
     sweep = _sweep_by_linked_notifiers(case)
     if sweep:
         campaigns.append(sweep)
@@ -484,18 +558,32 @@ def _sweep_by_linked_notifiers(case: Case) -> dict | None:
     components = {a.component_id for a in party_accounts(case.claimant)}
     if not components:
         return None
-    parties = set(db.session.scalars(select(LinkedAccount.party_id).where(
-        LinkedAccount.component_id.in_(components), LinkedAccount.party_id.is_not(None)))) | {case.claimant_party_id}
+    parties = set(
+        db.session.scalars(
+            select(LinkedAccount.party_id).where(
+                LinkedAccount.component_id.in_(components), LinkedAccount.party_id.is_not(None)
+            )
+        )
+    ) | {case.claimant_party_id}
     if len(parties) < 2:
         return None
-    notices = db.session.scalars(select(Case).where(
-        Case.claimant_party_id.in_(parties), Case.created_at >= case.created_at - CAMPAIGN_WINDOW,
-        Case.created_at <= case.created_at + CAMPAIGN_WINDOW).order_by(Case.created_at)).all()
+    notices = db.session.scalars(
+        select(Case)
+        .where(
+            Case.claimant_party_id.in_(parties),
+            Case.created_at >= case.created_at - CAMPAIGN_WINDOW,
+            Case.created_at <= case.created_at + CAMPAIGN_WINDOW,
+        )
+        .order_by(Case.created_at)
+    ).all()
     filers = {n.claimant_party_id for n in notices}
     if len({n.respondent_party_id for n in notices}) < SELLERS_TARGETED or len(filers) < 2:
         return None
-    return {"reasons": ["linked_notifiers_many_sellers"], "notices": notices,
-            "parties": [db.session.get(Party, p) for p in sorted(filers)]}
+    return {
+        "reasons": ["linked_notifiers_many_sellers"],
+        "notices": notices,
+        "parties": [db.session.get(Party, p) for p in sorted(filers)],
+    }
 
 
 def case_linkage(account: Account, case_id: int) -> dict:
@@ -504,8 +592,12 @@ def case_linkage(account: Account, case_id: int) -> dict:
     case = get_case(account, case_id)
     roles = case_roles(account, case)
     if roles & {"mediator", "admin"}:
-        return {"case": case, "full": True, "sides": [side_links(case, "respondent"), side_links(case, "claimant")],
-                "campaigns": coordinated_campaigns(case)}
+        return {
+            "case": case,
+            "full": True,
+            "sides": [side_links(case, "respondent"), side_links(case, "claimant")],
+            "campaigns": coordinated_campaigns(case),
+        }
     sides = [side for side in ("claimant", "respondent") if side in roles]
     if not sides:
         raise NotFound(_("This case does not exist, or you may not see it."))
@@ -514,7 +606,8 @@ def case_linkage(account: Account, case_id: int) -> dict:
 
 # --- contesting a wrong link ---------------------------------------------------------------------
 
-def do_contest(account: Account, case_id: int, identifier_id: int, reason) -> LinkContest:
+
+def do_contest(account: Account, case_id: int, identifier_id: object, reason) -> LinkContest:
     """A party contests one of its own identifiers that links it to other accounts on this case."""
     case = get_case(account, case_id)
     roles = case_roles(account, case) & {"claimant", "respondent"}
@@ -522,30 +615,43 @@ def do_contest(account: Account, case_id: int, identifier_id: int, reason) -> Li
         raise Forbidden(_("Only a party to the case contests a link used on it."))
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > 4000:
-        raise ValidationFailed(_("Say why the link is wrong (up to 4000 characters)."),
-                               {"reason": _("Required.")})
-    own = {identifier.id: identifier for side in roles for entry in side_links(case, side).linking_identifiers
-           for identifier in [entry["identifier"]]}
+        raise ValidationFailed(_("Say why the link is wrong (up to 4000 characters)."), {"reason": _("Required.")})
+    own = {
+        identifier.id: identifier
+        for side in roles
+        for entry in side_links(case, side).linking_identifiers
+        for identifier in [entry["identifier"]]
+    }
     identifier = own.get(identifier_id) if isinstance(identifier_id, int) else None
     if identifier is None:
         raise NotFound(_("This link is not one used about you on this case."))
     if any(c.status == ContestStatus.OPEN.value for c in _contests_of(identifier.id)):
         raise NotAllowed(_("This link is already contested; the decision will be shown here."))
-    contest = LinkContest(identifier_id=identifier.id, case_id=case.id, party_id=account.party_id,
-                          filed_by_id=account.id, reason=reason)
+    contest = LinkContest(
+        identifier_id=identifier.id, case_id=case.id, party_id=account.party_id, filed_by_id=account.id, reason=reason
+    )
     db.session.add(contest)
     db.session.flush()
-    events.record(case, "link_contested", utcnow(), actor=account, role=sorted(roles)[0],
-                  payload={"contest_id": contest.id, "identifier_kind": identifier.kind})
-    db.session.commit()
+    events.record(
+        case,
+        EventKind.LINK_CONTESTED,
+        utcnow(),
+        actor=account,
+        role=CaseRole(sorted(roles)[0]),
+        payload={"contest_id": contest.id, "identifier_kind": identifier.kind},
+    )
+    commit()
     return contest
 
 
 def open_contests(account: Account) -> list[LinkContest]:
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator decides a contested link."))
-    return list(db.session.scalars(select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value)
-                                   .order_by(LinkContest.created_at)))
+    return list(
+        db.session.scalars(
+            select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value).order_by(LinkContest.created_at)
+        )
+    )
 
 
 def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> LinkContest:
@@ -569,9 +675,15 @@ def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> Link
         contest.identifier.withdrawn_at = now
         db.session.flush()
         recompute_component(contest.identifier.account.component_id)
-    events.record(db.session.get(Case, contest.case_id), "link_contest_decided", now, actor=account, role="admin",
-                  payload={"contest_id": contest.id, "outcome": contest.status})
-    db.session.commit()
+    events.record(
+        contest.case,
+        EventKind.LINK_CONTEST_DECIDED,
+        now,
+        actor=account,
+        role=CaseRole.ADMIN,
+        payload={"contest_id": contest.id, "outcome": contest.status},
+    )
+    commit()
     return contest
 
 
@@ -583,12 +695,14 @@ def recompute_component(component_id: int) -> int:
         members = sorted(node[1] for node in nodes if node[0] == "a")
         if members:
             parts += 1
-            db.session.execute(update(LinkedAccount).where(LinkedAccount.id.in_(members))
-                               .values(component_id=members[0]))
+            db.session.execute(
+                update(LinkedAccount).where(LinkedAccount.id.in_(members)).values(component_id=members[0])
+            )
     return parts
 
 
 # --- full rebuild ------------------------------------------------------------------------------
+
 
 def components_from_edges(account_ids, digest_codes, n_accounts: int, n_identifiers: int):
     """Component label of each account (the smallest account index in it), from bipartite edges given as
@@ -614,16 +728,24 @@ def rebuild_components() -> int:
     ids = np.fromiter(db.session.scalars(select(LinkedAccount.id).order_by(LinkedAccount.id)), dtype=np.int64)
     index = {int(account_id): i for i, account_id in enumerate(ids)}
     rows, digests = [], []
-    for account_id, digest in db.session.execute(select(AccountIdentifier.account_id, AccountIdentifier.digest)
-                                                  .where(AccountIdentifier.withdrawn_at.is_(None))):
+    for account_id, digest in db.session.execute(
+        select(AccountIdentifier.account_id, AccountIdentifier.digest).where(AccountIdentifier.withdrawn_at.is_(None))
+    ):
         rows.append(index[account_id])
         digests.append(digest)
-    uniques, codes = np.unique(np.asarray(digests, dtype="U64"), return_inverse=True) if digests else ([], [])
-    labels = components_from_edges(rows, codes, len(ids), len(uniques))
+    if digests:
+        uniques, codes = np.unique(np.asarray(digests, dtype="U64"), return_inverse=True)
+        n_identifiers = len(uniques)
+    else:
+        codes, n_identifiers = np.zeros(0, dtype=np.int64), 0
+    labels = components_from_edges(rows, codes, len(ids), n_identifiers)
     current = dict(db.session.execute(select(LinkedAccount.id, LinkedAccount.component_id)).all())
-    moved = [{"id": int(ids[i]), "component_id": int(ids[label])} for i, label in enumerate(labels)
-             if current[int(ids[i])] != int(ids[label])]
+    moved = [
+        {"id": int(ids[i]), "component_id": int(ids[label])}
+        for i, label in enumerate(labels)
+        if current[int(ids[i])] != int(ids[label])
+    ]
     if moved:
         db.session.execute(update(LinkedAccount), moved)
-    db.session.commit()
+    commit()
     return len(moved)

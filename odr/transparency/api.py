@@ -1,4 +1,5 @@
 """The register, the transparency report and the Lumen export over the API (public, like the pages)."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -10,8 +11,13 @@ from odr.transparency import services
 @bp.get("/transparency/register")
 def api_register():
     filters = services.check_filters(request.args)
-    return jsonify({"citation": services.CITATIONS["register"], "filters": filters.query_args(),
-                    "notices": [r.to_dict() for r in services.notice_records(filters)]})
+    return jsonify(
+        {
+            "citation": services.CITATIONS["register"],
+            "filters": filters.query_args(),
+            "notices": [r.to_dict() for r in services.notice_records(filters)],
+        }
+    )
 
 
 @bp.get("/transparency/report")

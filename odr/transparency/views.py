@@ -1,5 +1,6 @@
 """Public pages: the register of notices and the transparency report, each as HTML, CSV and JSON, and the
 Lumen export. No sign-in: what is published here is minimised for publication."""
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,9 @@ def csv_response(rows, filename: str) -> Response:
     for row in rows:
         # A cell starting with = + - @ would be a formula in a spreadsheet; publish it as text.
         writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )
 
 
 def _filters(with_case_filters=True) -> tuple[services.Filters | None, dict]:
@@ -38,10 +40,18 @@ def _filters(with_case_filters=True) -> tuple[services.Filters | None, dict]:
 def register():
     filters, errors = _filters()
     records = services.notice_records(filters) if filters else []
-    return render_template("transparency/register.html", filters=filters, errors=errors, args=request.args,
-                           records=records[:REGISTER_PAGE_ROWS], total=len(records), outcomes=services.OUTCOMES,
-                           measure_titles=services.MEASURE_TITLES, right_types=list(RightType),
-                           citation=services.CITATIONS["register"]), 422 if errors else 200
+    return render_template(
+        "transparency/register.html",
+        filters=filters,
+        errors=errors,
+        args=request.args,
+        records=records[:REGISTER_PAGE_ROWS],
+        total=len(records),
+        outcomes=services.OUTCOMES,
+        measure_titles=services.MEASURE_TITLES,
+        right_types=list(RightType),
+        citation=services.CITATIONS["register"],
+    ), 422 if errors else 200
 
 
 @bp.get("/transparency/register.<any(csv, json):fmt>")
@@ -50,8 +60,13 @@ def register_data(fmt):
     records = services.notice_records(filters)
     if fmt == "csv":
         return csv_response(services.register_csv_rows(records), f"register-{filters.start}-{filters.end}.csv")
-    return jsonify({"citation": services.CITATIONS["register"], "filters": filters.query_args(),
-                    "notices": [r.to_dict() for r in records]})
+    return jsonify(
+        {
+            "citation": services.CITATIONS["register"],
+            "filters": filters.query_args(),
+            "notices": [r.to_dict() for r in records],
+        }
+    )
 
 
 @bp.get("/transparency/report")
@@ -59,9 +74,16 @@ def report():
     filters, errors = _filters(with_case_filters=False)
     figures = services.transparency_report(filters) if filters else None
     charts = report_charts(figures) if figures else []
-    return render_template("transparency/report.html", filters=filters, errors=errors, args=request.args,
-                           report=figures, charts=charts, outcomes=services.OUTCOMES,
-                           measure_titles=services.MEASURE_TITLES), 422 if errors else 200
+    return render_template(
+        "transparency/report.html",
+        filters=filters,
+        errors=errors,
+        args=request.args,
+        report=figures,
+        charts=charts,
+        outcomes=services.OUTCOMES,
+        measure_titles=services.MEASURE_TITLES,
+    ), 422 if errors else 200
 
 
 @bp.get("/transparency/report.<any(csv, json):fmt>")

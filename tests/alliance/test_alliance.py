@@ -1,4 +1,5 @@
 """Two platforms, each with its own key and database, exchange alliance records; bad feeds are refused whole."""
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,15 @@ def alliance_key(app, tmp_path):
 @pytest.fixture
 def member_app(tmp_path, alliance_key):
     """A second, independent instance: its own instance folder (so its own Ed25519 key) and database."""
-    other = create_app({"INSTANCE_PATH": str(tmp_path / "member"), "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
-                        "SECRET_KEY": "member-secret-key-that-is-long-enough-0123456789",
-                        "ALLIANCE_KEY_PATH": str(alliance_key), "FLASK": {"TESTING": True}})
+    other = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "member"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+            "SECRET_KEY": "member-secret-key-that-is-long-enough-0123456789",
+            "ALLIANCE_KEY_PATH": str(alliance_key),
+            "FLASK": {"TESTING": True},
+        }
+    )
     other.test_client_class = IsolatedClient
     with other.app_context():
         db.create_all()
@@ -54,9 +61,16 @@ def member_app(tmp_path, alliance_key):
 def settled_case(world):
     case = case_services.file_notice(world.holder, notice_data()).obj
     case_services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "好的。"})
-    proposal = case_services.add_filing(world.seller, case.id, {
-        "kind": "settlement", "language": "zh", "text": "我们停止销售。",
-        "terms": {"amount": "300", "currency": "EUR", "listing_measure": "remove"}}).obj
+    proposal = case_services.add_filing(
+        world.seller,
+        case.id,
+        {
+            "kind": "settlement",
+            "language": "zh",
+            "text": "我们停止销售。",
+            "terms": {"amount": "300", "currency": "EUR", "listing_measure": "remove"},
+        },
+    ).obj
     for account in (world.seller, world.holder):
         case_services.accept_settlement(account, case.id, proposal.id, case_services.text_sha256(proposal))
     assert case.state == "settled"
@@ -93,17 +107,25 @@ def member_records(member_app) -> int:
 
 
 def test_a_finding_travels_to_a_member_and_its_revocation_follows(app, world, issued, member_app):
-    assert db.session.scalar(select(Notification.kind).where(Notification.recipient == world.seller.email)) == \
-        "alliance_record_issued"
+    assert (
+        db.session.scalar(select(Notification.kind).where(Notification.recipient == world.seller.email))
+        == "alliance_record_issued"
+    )
     key_id = pin_issuer(member_app)
     assert member_pull(member_app, key_id, issuer_feed(app)) == 1
     with member_app.app_context():
         other_platform = make_account(Role.PLATFORM_CLIENT, "api@member.example")
-        report(other_platform, ("other-shop", "seller", [("phone", "+86 138 0000 0001")]),
-               ("unrelated", "seller", [("phone", "+8613900000002")]))
+        report(
+            other_platform,
+            ("other-shop", "seller", [("phone", "+86 138 0000 0001")]),
+            ("unrelated", "seller", [("phone", "+8613900000002")]),
+        )
         (finding,) = alliance.account_standing(other_platform, "other-shop")["findings"]
         assert (finding["issuer"], finding["finding"], finding["case_reference"]) == (
-            "Issuer market", "counterfeit_settlement", issued.body["case_reference"])
+            "Issuer market",
+            "counterfeit_settlement",
+            issued.body["case_reference"],
+        )
         assert alliance.account_standing(other_platform, "unrelated")["findings"] == []
 
     contest = alliance.do_contest(world.seller, issued.id, "The settlement admitted no counterfeiting.")
@@ -111,12 +133,15 @@ def test_a_finding_travels_to_a_member_and_its_revocation_follows(app, world, is
         alliance.do_decide_contest(world.mediator, contest.id, True, "x")
     alliance.do_decide_contest(world.admin, contest.id, True, "The settlement text admits nothing.")
     case = db.session.get(Case, issued.case_id)
-    assert [e.kind for e in case.events if e.kind.startswith("alliance")] == ["alliance_record_issued",
-                                                                             "alliance_record_revoked"]
+    assert [e.kind for e in case.events if e.kind.startswith("alliance")] == [
+        "alliance_record_issued",
+        "alliance_record_revoked",
+    ]
     assert member_pull(member_app, key_id, issuer_feed(app)) == 1  # the revocation
     with member_app.app_context():
-        other_platform = db.session.scalar(select(type(world.admin)).where(type(world.admin).email ==
-                                                                           "api@member.example"))
+        other_platform = db.session.scalar(
+            select(type(world.admin)).where(type(world.admin).email == "api@member.example")
+        )
         assert alliance.account_standing(other_platform, "other-shop")["findings"] == []
     assert member_pull(member_app, key_id, issuer_feed(app)) == 0  # nothing new
 
@@ -142,6 +167,7 @@ def tampered(app, change):
         feed = json.loads(issuer_feed(app)(url))
         change(feed)
         return json.dumps(feed).encode()
+
     return fetch
 
 
@@ -166,10 +192,13 @@ def unreachable(_feed):
     raise OSError("connection refused")
 
 
-@pytest.mark.parametrize("change,reason", [(forge, "signature"), (swap, "re-ordered"), (truncate, "truncated"),
-                                           (unreachable, "could not be fetched")])
-def test_a_forged_reordered_truncated_or_unreachable_feed_is_refused_whole(app, world, issued, member_app, caplog,
-                                                                          change, reason):
+@pytest.mark.parametrize(
+    "change,reason",
+    [(forge, "signature"), (swap, "re-ordered"), (truncate, "truncated"), (unreachable, "could not be fetched")],
+)
+def test_a_forged_reordered_truncated_or_unreachable_feed_is_refused_whole(
+    app, world, issued, member_app, caplog, change, reason
+):
     second_record(app, world, issued)
     key_id = pin_issuer(member_app)
     with caplog.at_level(logging.WARNING), pytest.raises(alliance.FeedRefused, match=reason):
@@ -197,8 +226,12 @@ def test_a_replayed_record_is_refused(app, world, issued, member_app):
 
 
 def test_a_feed_signed_by_an_unknown_key_is_refused(app, issued, member_app):
-    stranger = Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    stranger = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     key_id = pin_issuer(member_app, stranger)
     with pytest.raises(alliance.FeedRefused, match="unknown key"):
         member_pull(member_app, key_id, issuer_feed(app))
@@ -211,14 +244,17 @@ def test_the_feed_and_standing_over_the_api(app, api, client, world, platform, i
     assert client.get("/api/v1/alliance/feed?after=1").get_json()["entries"] == []
     (finding,) = api(world.admin).get(f"/cases/{issued.case_id}/alliance").get_json()["findings"]
     assert finding["issuer"] == "this platform"
-    assert api(platform).get("/alliance/standing/shop-1").get_json()["findings"][0]["finding"] == \
-        "counterfeit_settlement"
+    assert (
+        api(platform).get("/alliance/standing/shop-1").get_json()["findings"][0]["finding"] == "counterfeit_settlement"
+    )
     seller = api(world.seller)
     (record,) = seller.get("/alliance/records/about-me").get_json()["records"]
     contest = seller.post(f"/alliance/records/{record['id']}/contests", {"reason": "Wrong shop."})
     assert contest.status_code == 201
-    decided = api(world.admin).post(f"/alliance/contests/{contest.get_json()['id']}/decision",
-                                    {"upheld": False, "reason": "The settlement names the shop."})
+    decided = api(world.admin).post(
+        f"/alliance/contests/{contest.get_json()['id']}/decision",
+        {"upheld": False, "reason": "The settlement names the shop."},
+    )
     assert decided.get_json()["status"] == "rejected"
     assert api(world.stranger_seller).get("/alliance/records/about-me").get_json()["records"] == []
 
@@ -235,6 +271,7 @@ def test_the_seller_contests_on_the_page(app, browser, world, issued):
 
 def test_the_seller_is_told_in_its_language_what_was_found(app, world, issued):
     from odr.i18n import render_notification
+
     note = db.session.scalar(select(Notification).where(Notification.kind == "alliance_record_issued"))
     subject, body = render_notification(note)
     assert note.locale == "zh" and issued.body["case_reference"] in body
@@ -250,3 +287,18 @@ def test_pulling_every_member_reports_each_one(app, issued, member_app):
     with member_app.app_context():
         assert alliance.pull_all(unreachable)["Issuer market"].startswith("the feed could not be fetched")
         assert alliance.pull_all(issuer_feed(app)) == {"Issuer market": 1}
+
+
+def test_the_worker_pulls_a_member_again_only_after_the_interval(app, issued, member_app, monkeypatch):
+    pin_issuer(member_app)
+    calls = []
+
+    def counted(url):
+        calls.append(url)
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(alliance, "fetch_url", counted)
+    with member_app.app_context():
+        assert alliance.pull_due_feeds() == 0
+        assert alliance.pull_due_feeds() == 0  # tried a minute ago: not again yet
+    assert len(calls) == 1

@@ -1,4 +1,5 @@
 """Linked accounts without HTTP: keyed identifiers, components, explanations, contests, campaigns."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,41 +31,61 @@ def test_identifiers_are_stored_only_as_keyed_hashes(app, platform):
     key = services.linkage_key()
     expected = hmac.new(key, b"phone:+8675512345678", hashlib.sha256).hexdigest()
     assert expected in stored
-    dump = "\n".join(str(row) for table in ("linkage_accounts", "linkage_identifiers")
-                     for row in db.session.execute(text(f"SELECT * FROM {table}")))
+    dump = "\n".join(
+        str(row)
+        for table in ("linkage_accounts", "linkage_identifiers")
+        for row in db.session.execute(text(f"SELECT * FROM {table}"))
+    )
     assert "1234" not in dump.replace(expected, "") and "CN12" not in dump
 
 
 def test_spellings_of_one_identifier_link_and_kinds_never_cross(app, platform):
-    ids = report(platform, ("a", "seller", [("phone", "+86 (755) 1234-5678")]),
-                 ("b", "seller", [("phone", "+86 755 12345678")]),
-                 ("c", "seller", [("business_licence", "8675512345678")]))
+    ids = report(
+        platform,
+        ("a", "seller", [("phone", "+86 (755) 1234-5678")]),
+        ("b", "seller", [("phone", "+86 755 12345678")]),
+        ("c", "seller", [("business_licence", "8675512345678")]),
+    )
     assert component(ids["a"]) == component(ids["b"]) != component(ids["c"])
 
 
 def test_accounts_sharing_identifiers_form_one_component_with_the_shortest_explaining_path(app, platform):
-    ids = report(platform, ("a", "seller", [("phone", "+8613800000001")]),
-                 ("b", "seller", [("phone", "+8613800000001"), ("bank_account", "6222020000000001")]),
-                 ("c", "seller", [("bank_account", "6222 0200 0000 0001"), ("shop_name", "Lucky  Star Shop")]),
-                 ("d", "seller", [("shop_name", "lucky star shop")]),
-                 ("e", "seller", [("email", "e@example.com")]))
+    ids = report(
+        platform,
+        ("a", "seller", [("phone", "+8613800000001")]),
+        ("b", "seller", [("phone", "+8613800000001"), ("bank_account", "6222020000000001")]),
+        ("c", "seller", [("bank_account", "6222 0200 0000 0001"), ("shop_name", "Lucky  Star Shop")]),
+        ("d", "seller", [("shop_name", "lucky star shop")]),
+        ("e", "seller", [("email", "e@example.com")]),
+    )
     assert len({component(ids[r]) for r in "abcd"}) == 1
     assert component(ids["e"]) != component(ids["a"])
     graph = services.component_graph([component(ids["a"])])
     path = services.explaining_paths(graph, {ids["a"]})[ids["d"]]
     steps = services.path_steps(graph, path)
     assert [s.get("ref") or s["identifier_kind"] for s in steps] == [
-        "a", "phone", "b", "bank_account", "c", "shop_name", "d"]
+        "a",
+        "phone",
+        "b",
+        "bank_account",
+        "c",
+        "shop_name",
+        "d",
+    ]
 
 
 def test_a_batch_is_answered_item_by_item_and_refused_items_store_nothing(app, platform):
     items = [
         {"ref": "good", "identifiers": [{"kind": "phone", "value": "+4915112345678"}]},
         {"ref": "bad-kind", "identifiers": [{"kind": "passport", "value": "X1"}]},
-        {"ref": "half-good", "identifiers": [{"kind": "email", "value": "ok@example.com"},
-                                             {"kind": "email", "value": "not an address"}]},
-        {"ref": "dup", "identifiers": [{"kind": "email", "value": "A@example.com"},
-                                       {"kind": "email", "value": "a@example.com "}]},
+        {
+            "ref": "half-good",
+            "identifiers": [{"kind": "email", "value": "ok@example.com"}, {"kind": "email", "value": "not an address"}],
+        },
+        {
+            "ref": "dup",
+            "identifiers": [{"kind": "email", "value": "A@example.com"}, {"kind": "email", "value": "a@example.com "}],
+        },
         {"ref": "good", "identifiers": [{"kind": "phone", "value": "+4915100000000"}]},
         "not an object",
         {"identifiers": [{"kind": "phone", "value": "+4915100000001"}]},
@@ -96,11 +117,20 @@ def test_only_platform_clients_report_accounts(app, world, platform):
 def test_incremental_components_equal_a_full_recomputation(app, platform):
     rng = random.Random(7)
     phones = [f"+86138{n:08d}" for n in range(60)]
-    accounts = [(f"acc-{n}", "seller", [("phone", rng.choice(phones)) for _ in range(rng.randint(1, 2))])
-                for n in range(120)]
+    accounts = [
+        (f"acc-{n}", "seller", [("phone", rng.choice(phones)) for _ in range(rng.randint(1, 2))]) for n in range(120)
+    ]
     for ref, role, identifiers in accounts:
-        services.do_report_accounts(platform, [{"ref": ref, "role": role, "identifiers": [
-            {"kind": k, "value": v} for k, v in dict.fromkeys(identifiers)]}])
+        services.do_report_accounts(
+            platform,
+            [
+                {
+                    "ref": ref,
+                    "role": role,
+                    "identifiers": [{"kind": k, "value": v} for k, v in dict.fromkeys(identifiers)],
+                }
+            ],
+        )
     graph = nx.Graph()
     for ref, _role, identifiers in accounts:
         graph.add_node(ref)
@@ -117,8 +147,11 @@ def test_incremental_components_equal_a_full_recomputation(app, platform):
 
 
 def test_the_seller_on_a_case_sees_that_a_link_was_used_but_not_the_other_accounts(app, world, platform, case_id):
-    report(platform, ("shop-1", "seller", [("email", world.seller.email), ("bank_account", "6222020000000001")]),
-           ("shop-2", "seller", [("bank_account", "6222020000000001")]))
+    report(
+        platform,
+        ("shop-1", "seller", [("email", world.seller.email), ("bank_account", "6222020000000001")]),
+        ("shop-2", "seller", [("bank_account", "6222020000000001")]),
+    )
     view = services.case_linkage(world.seller, case_id)
     assert not view["full"]
     (side,) = view["sides"]
@@ -126,7 +159,10 @@ def test_the_seller_on_a_case_sees_that_a_link_was_used_but_not_the_other_accoun
     assert [e["identifier"].kind for e in side.linking_identifiers] == ["bank_account"]
     seller_side = services.case_linkage(world.mediator, case_id)["sides"][0]
     assert [s.get("ref") or s["identifier_kind"] for s in seller_side.linked[0]["steps"]] == [
-        "shop-1", "bank_account", "shop-2"]
+        "shop-1",
+        "bank_account",
+        "shop-2",
+    ]
 
 
 def test_strangers_do_not_see_a_cases_links(app, world, platform, case_id):
@@ -136,19 +172,24 @@ def test_strangers_do_not_see_a_cases_links(app, world, platform, case_id):
 
 
 def test_the_mediator_sees_the_linked_accounts_records(app, world, platform, case_id):
-    other = make_account(world.seller.role, "second-shop@example.cn", country="CN", language="zh",
-                         tz="Asia/Shanghai")
+    other = make_account(world.seller.role, "second-shop@example.cn", country="CN", language="zh", tz="Asia/Shanghai")
     earlier = case_services.file_notice(world.stranger_holder, notice_data(seller_email=other.email)).obj
-    report(platform, ("shop-1", "seller", [("email", world.seller.email), ("phone", "+8613800000001")]),
-           ("shop-2", "seller", [("email", other.email), ("phone", "+86 138 0000 0001")]))
+    report(
+        platform,
+        ("shop-1", "seller", [("email", world.seller.email), ("phone", "+8613800000001")]),
+        ("shop-2", "seller", [("email", other.email), ("phone", "+86 138 0000 0001")]),
+    )
     (entry,) = services.case_linkage(world.mediator, case_id)["sides"][0].linked
     assert entry["account"].ref == "shop-2"
     assert [r.reference for r in entry["records"]] == [earlier.reference]
 
 
 def test_an_upheld_contest_withdraws_the_link_and_splits_the_component(app, world, platform, case_id):
-    ids = report(platform, ("shop-1", "seller", [("email", world.seller.email), ("address", "1 Example Road")]),
-                 ("shop-2", "seller", [("address", "1 example road")]))
+    ids = report(
+        platform,
+        ("shop-1", "seller", [("email", world.seller.email), ("address", "1 Example Road")]),
+        ("shop-2", "seller", [("address", "1 example road")]),
+    )
     assert component(ids["shop-1"]) == component(ids["shop-2"])
     (entry,) = services.case_linkage(world.seller, case_id)["sides"][0].linking_identifiers
     with pytest.raises(ValidationFailed):
@@ -171,8 +212,11 @@ def test_an_upheld_contest_withdraws_the_link_and_splits_the_component(app, worl
 
 
 def test_a_rejected_contest_keeps_the_link(app, world, platform, case_id):
-    ids = report(platform, ("shop-1", "seller", [("email", world.seller.email), ("phone", "+8613800000009")]),
-                 ("shop-2", "seller", [("phone", "+8613800000009")]))
+    ids = report(
+        platform,
+        ("shop-1", "seller", [("email", world.seller.email), ("phone", "+8613800000009")]),
+        ("shop-2", "seller", [("phone", "+8613800000009")]),
+    )
     (entry,) = services.case_linkage(world.seller, case_id)["sides"][0].linking_identifiers
     contest = services.do_contest(world.seller, case_id, entry["identifier"].id, "Not us.")
     services.do_decide_contest(world.admin, contest.id, False, "Same phone on both shops' invoices.")
@@ -184,23 +228,36 @@ def test_linked_notifiers_against_one_seller_are_a_coordinated_campaign(app, wor
     second = case_services.file_notice(world.stranger_holder, notice_data()).obj
     assert services.coordinated_campaigns(second) == []  # not linked yet: two independent notifiers
     iban = "ES7620770024003102575766"
-    report(platform, ("n1", "notifier", [("email", world.holder.email), ("bank_account", iban)]),
-           ("n2", "notifier", [("email", world.stranger_holder.email), ("bank_account", f" {iban.lower()} ")]))
+    report(
+        platform,
+        ("n1", "notifier", [("email", world.holder.email), ("bank_account", iban)]),
+        ("n2", "notifier", [("email", world.stranger_holder.email), ("bank_account", f" {iban.lower()} ")]),
+    )
     (campaign,) = services.coordinated_campaigns(second)
     assert campaign["reasons"] == ["linked_notifiers"]
     assert {n.id for n in campaign["notices"]} == {first.id, second.id}
 
 
 def test_a_burst_of_notices_from_one_notifier_is_flagged(app, world):
-    cases = [case_services.file_notice(world.holder, notice_data(title=f"Bag {n}")).obj
-             for n in range(services.BURST_NOTICES)]
+    cases = [
+        case_services.file_notice(world.holder, notice_data(title=f"Bag {n}")).obj
+        for n in range(services.BURST_NOTICES)
+    ]
     (campaign,) = services.coordinated_campaigns(cases[-1])
     assert campaign["reasons"] == ["burst"]
     assert services.coordinated_campaigns(cases[0])[0]["reasons"] == ["burst"]
 
 
-@pytest.mark.parametrize("kind,value", [("phone", "0755 1234"), ("email", "nobody"), ("image_fingerprint", "xyz"),
-                                        ("bank_account", "12"), ("shop_name", " a ")])
+@pytest.mark.parametrize(
+    "kind,value",
+    [
+        ("phone", "0755 1234"),
+        ("email", "nobody"),
+        ("image_fingerprint", "xyz"),
+        ("bank_account", "12"),
+        ("shop_name", " a "),
+    ],
+)
 def test_malformed_identifiers_are_refused_with_a_reason(app, kind, value):
     with pytest.raises(ValueError):
         services.normalise(IdentifierKind(kind), value)
@@ -208,16 +265,20 @@ def test_malformed_identifiers_are_refused_with_a_reason(app, kind, value):
 
 def against(seller_email: str) -> dict:
     """A notice against a seller that has no account yet (it is invited)."""
-    return notice_data(respondent={"email": seller_email, "name": seller_email.split("@")[0], "country": "CN",
-                                   "language": "zh"})
+    return notice_data(
+        respondent={"email": seller_email, "name": seller_email.split("@")[0], "country": "CN", "language": "zh"}
+    )
 
 
 def test_linked_notifiers_filing_against_several_sellers_are_flagged(app, world, platform):
     first = case_services.file_notice(world.holder, against("shop-a@example.cn")).obj
     case_services.file_notice(world.stranger_holder, against("shop-b@example.cn"))
     assert services.coordinated_campaigns(first) == []  # two notifiers, not linked
-    report(platform, ("n1", "notifier", [("email", world.holder.email), ("phone", "+34600000001")]),
-           ("n2", "notifier", [("email", world.stranger_holder.email), ("phone", "+34 600 000 001")]))
+    report(
+        platform,
+        ("n1", "notifier", [("email", world.holder.email), ("phone", "+34600000001")]),
+        ("n2", "notifier", [("email", world.stranger_holder.email), ("phone", "+34 600 000 001")]),
+    )
     assert services.coordinated_campaigns(first) == []  # linked, but against two sellers only
     case_services.file_notice(world.stranger_holder, against("shop-c@example.cn"))
     (campaign,) = services.coordinated_campaigns(first)

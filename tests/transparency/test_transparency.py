@@ -1,4 +1,5 @@
 """The public register (CN Art. 44), the transparency report (DSA Arts. 15, 24) and the Lumen export."""
+
 from __future__ import annotations
 
 import csv
@@ -21,12 +22,16 @@ pytestmark = pytest.mark.e2e
 def notices(world):
     """Three notices: one answered with a declaration, one withdrawn, one on a copyright left silent."""
     declared = case_services.file_notice(world.holder, notice_data()).obj
-    case_services.add_filing(world.seller, declared.id, {
-        "kind": "counter_notice", "language": "zh", "text": "我们有授权。", "elements": COUNTER_NOTICE_ELEMENTS})
+    case_services.add_filing(
+        world.seller,
+        declared.id,
+        {"kind": "counter_notice", "language": "zh", "text": "我们有授权。", "elements": COUNTER_NOTICE_ELEMENTS},
+    )
     withdrawn = case_services.file_notice(world.holder, notice_data(title="Second")).obj
     case_services.take_action(world.holder, withdrawn.id, "withdraw")
-    silent = case_services.file_notice(world.stranger_holder, notice_data(right_type="copyright", jurisdiction="US",
-                                                                           title="Photos"))
+    silent = case_services.file_notice(
+        world.stranger_holder, notice_data(right_type="copyright", jurisdiction="US", title="Photos")
+    )
     return declared, withdrawn, silent.obj
 
 
@@ -58,11 +63,17 @@ def test_the_register_filters_by_jurisdiction_right_type_and_outcome(app, world,
     assert only(**{"from": last_year.isoformat(), "to": (last_year + timedelta(days=30)).isoformat()}) == set()
 
 
-@pytest.mark.parametrize("args,field", [({"from": "2026-13-01"}, "from"),
-                                        ({"from": "2026-05-01", "to": "2026-04-01"}, "to"),
-                                        ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
-                                        ({"right_type": "moral"}, "right_type"), ({"outcome": "lost"}, "outcome"),
-                                        ({"jurisdiction": "<b>"}, "jurisdiction")])
+@pytest.mark.parametrize(
+    "args,field",
+    [
+        ({"from": "2026-13-01"}, "from"),
+        ({"from": "2026-05-01", "to": "2026-04-01"}, "to"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
+        ({"right_type": "moral"}, "right_type"),
+        ({"outcome": "lost"}, "outcome"),
+        ({"jurisdiction": "<b>"}, "jurisdiction"),
+    ],
+)
 def test_a_bad_period_or_filter_is_refused_with_the_field_named(app, args, field):
     with pytest.raises(ValidationFailed) as refused:
         services.check_filters(args)
@@ -102,8 +113,11 @@ def test_pages_csv_json_and_lumen_export_are_public(app, client, world, notices)
     assert client.get("/transparency/report.json").get_json()["notices"]["total"] == 3
     report_rows = list(csv.reader(io.StringIO(client.get("/transparency/report.csv").get_data(as_text=True))))
     assert ["notices", "total", "3"] in report_rows
-    (notice,) = [n["notice"] for n in client.get("/transparency/lumen.json").get_json()["notices"]
-                 if declared.reference in n["notice"]["title"]]
+    (notice,) = [
+        n["notice"]
+        for n in client.get("/transparency/lumen.json").get_json()["notices"]
+        if declared.reference in n["notice"]["title"]
+    ]
     assert notice["type"] == "Trademark" and notice["action_taken"] == "Yes"
     assert notice["works_attributes"][0]["infringing_urls_attributes"][0]["url"] == "https://shop.example/item/1"
     assert client.get("/api/v1/transparency/report").get_json()["notices"]["total"] == 3

@@ -1,8 +1,8 @@
 """linked accounts, alliance record
 
-Revision ID: 2e932b8a3393
-Revises: f83db5a0db79
-Create Date: 2026-12-02 22:58:52.019361
+Revision ID: 357cb2398b62
+Revises: 3b7e2c9d1f04
+Create Date: 2026-12-02 23:47:18.038567
 
 """
 from alembic import op
@@ -12,8 +12,8 @@ import odr.models_base
 
 
 # revision identifiers, used by Alembic.
-revision = '2e932b8a3393'
-down_revision = 'f83db5a0db79'
+revision = '357cb2398b62'
+down_revision = '3b7e2c9d1f04'
 branch_labels = None
 depends_on = None
 
@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('feed_url', sa.String(length=2000), nullable=False),
     sa.Column('added_at', odr.models_base.UTCDateTime(), nullable=False),
     sa.Column('pulled_at', odr.models_base.UTCDateTime(), nullable=True),
+    sa.Column('attempted_at', odr.models_base.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alliance_members')),
     sa.UniqueConstraint('key_id', name=op.f('uq_alliance_members_key_id'))
     )

@@ -29,7 +29,7 @@ from odr.export.documents import deposit_certificate_for, translations_of
 from odr.extensions import db
 from odr.i18n import ui_locale_for
 from odr.integrity.canonical import canonical_json
-from odr.integrity.keys import platform_key
+from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
 
@@ -261,20 +261,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
         writer.add_bytes("data/case.json", canonical_json(case_json))
 
         manifests = {alg: _manifest(writer.payload, alg) for alg in verifier.ALGORITHMS}
-        statement = {
-            "profile": PROFILE, "bundle_id": bundle_id, "case_id": case.id, "case_reference": case.reference,
-            "export_seq": export_seq, "created_at": _iso(at),
-            "platform": {"name": "odr", "instance": platform_url},
-            "court": {"party_id": court.id, "name": court.name},
-            "hash_algs": list(verifier.ALGORITHMS),
-            "payload_manifest_sha256": hashlib.sha256(manifests["sha256"]).hexdigest(),
-            "payload_manifest_sha512": hashlib.sha512(manifests["sha512"]).hexdigest(),
-            "events": {"count": count, "chain_head": head, "merkle_root": root},
-            "document_count": len(documents), "evidence_count": len(evidence),
-            "previous_export": previous,
-            "signer": {"alg": "Ed25519", "key_id": key.key_id},
-        }
-        statement_bytes = canonical_json(statement)
+        # Every tag file is made before the statement, which names each by SHA-256: the signature covers them.
         tag_files: dict[str, bytes] = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
             "bag-info.txt": (
@@ -283,14 +270,34 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
                 f"Bagging-Date: {at.astimezone(timezone.utc):%Y-%m-%d}\n"
                 f"Payload-Oxum: {writer.octets}.{len(writer.payload)}\n"
                 f"BagIt-Profile-Identifier: {PROFILE}\nODR-Export-Sequence: {export_seq}\n").encode("utf-8"),
-            "manifest-sha256.txt": manifests["sha256"],
-            "manifest-sha512.txt": manifests["sha512"],
-            "statement.json": statement_bytes,
-            "statement.json.sig": key.sign(statement_bytes),
             "keys/platform-signing.pub.pem": key.public_pem,
             "keys/key-id.txt": (key.key_id + "\n").encode("ascii"),
+            "keys/key-log.json": key_log_bytes(),
             "verifier.py": Path(verifier.__file__).read_bytes(),
+            # Rendered without the request's context processors: exports also run in the sweeper.
+            "VERIFY.md": current_app.jinja_env.get_template("export/VERIFY.md").render(
+                _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
+                merkle_root=root, event_count=count, previous=previous,
+                platform_url=platform_url).encode("utf-8"),
         }
+        statement = {
+            "profile": PROFILE, "bundle_id": bundle_id, "case_id": case.id, "case_reference": case.reference,
+            "export_seq": export_seq, "created_at": _iso(at),
+            "platform": {"name": "odr", "instance": platform_url},
+            "court": {"party_id": court.id, "name": court.name},
+            "hash_algs": list(verifier.ALGORITHMS),
+            "payload_manifest_sha256": hashlib.sha256(manifests["sha256"]).hexdigest(),
+            "payload_manifest_sha512": hashlib.sha512(manifests["sha512"]).hexdigest(),
+            "tag_files": {rel: hashlib.sha256(data).hexdigest() for rel, data in tag_files.items()},
+            "events": {"count": count, "chain_head": head, "merkle_root": root},
+            "document_count": len(documents), "evidence_count": len(evidence),
+            "evidence_alarms": sum(1 for item in evidence if "integrity_alarm" in item),
+            "previous_export": previous,
+            "signer": {"alg": "Ed25519", "key_id": key.key_id},
+        }
+        statement_bytes = canonical_json(statement)
+        tag_files.update({"manifest-sha256.txt": manifests["sha256"], "manifest-sha512.txt": manifests["sha512"],
+                          "statement.json": statement_bytes, "statement.json.sig": key.sign(statement_bytes)})
         problem = ""
         try:
             token = timestamp(statement_bytes)
@@ -298,10 +305,6 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             token, problem = None, str(exc)
         if token:
             tag_files["statement.json.tsr"] = token
-        # Rendered without the request's context processors: exports also run in the sweeper.
-        tag_files["VERIFY.md"] = current_app.jinja_env.get_template("export/VERIFY.md").render(
-            _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
-            key_id=key.key_id, merkle_root=root, event_count=count, timestamped=bool(token)).encode("utf-8")
         for rel, data in tag_files.items():
             writer.add_bytes(rel, data)
         tags = dict(writer.tags)

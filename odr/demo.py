@@ -41,6 +41,10 @@ def _account(role, email, name, organisation, country, language, tz) -> Account:
                       role=role, party=party, time_zone=tz, languages=languages,
                       locale={"zh": "zh_Hans"}.get(language, language))
     db.session.add_all([party, account])
+    if role == Role.COURT:
+        from odr.export.services import pin_platform_key
+        db.session.flush()
+        pin_platform_key(account)
     return account
 
 

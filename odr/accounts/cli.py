@@ -45,7 +45,15 @@ def create_account(email, display_name, organisation, role, country, language, t
         account.languages = languages
     if receives_escalations_for:
         account.party.receives_escalations_for = receives_escalations_for.upper()
+    pin = None
+    if account.role == Role.COURT:
+        from odr.export.services import pin_platform_key
+        db.session.flush()
+        pin = pin_platform_key(account)
     db.session.commit()
     click.echo(f"created {account.role.value} account {account.email} (id {account.id})")
+    if pin is not None:
+        # Handed to the court with its credentials, outside any bundle: what it verifies bundles against.
+        click.echo(f"platform key fingerprint pinned for this court: {pin.key_id}")
     if token:
         click.echo(f"token: {issue_token(account, label='cli')}")

@@ -25,7 +25,7 @@ from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.evidence import storage
 from odr.export import ecf, verifier
-from odr.export.documents import deposit_certificate_for, translations_of
+from odr.export.documents import deposit_certificate_for, translate_missing, translations_of
 from odr.extensions import db
 from odr.i18n import ui_locale_for
 from odr.integrity.canonical import canonical_json
@@ -35,6 +35,8 @@ from odr.integrity.timestamp import TimestampError, timestamp
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
+# How long an export waits for the translations it needs (the court's and the parties' languages).
+TRANSLATION_WAIT_SECONDS = 60
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
               "image/webp": "webp", "video/mp4": "mp4", "application/zip": "zip", "text/plain": "txt"}
 
@@ -132,7 +134,8 @@ def participants(case: Case) -> list[dict]:
     if case.mediator is not None:
         people.append({"kind": "person", "xml_id": "M1", "participant_id": f"account-{case.mediator.id}",
                        "role": "mediator", "name": case.mediator.display_name, "country": "",
-                       "language": case.mediator.languages})
+                       "language": case.mediator.reading_languages[0] if case.mediator.reading_languages else "",
+                       "languages": case.mediator.reading_languages})
     return people
 
 
@@ -153,7 +156,7 @@ def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
     return tree.size, heads[0], tree.root()
 
 
-def _write_documents(writer: _Writer, filing: Filing) -> list[dict]:
+def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]) -> list[dict]:
     """The filing's text in its original language and in every translation, with provenance."""
     base = f"data/documents/F{filing.id}"
     original = writer.add_bytes(f"{base}/original.{filing.language}.txt", filing.text.encode("utf-8"))
@@ -161,7 +164,7 @@ def _write_documents(writer: _Writer, filing: Filing) -> list[dict]:
                    "sha256": original["sha256"], "size": original["size"], "derived_from": None,
                    "provenance": {"author_account_id": filing.author_id, "author_role": filing.author_case_role,
                                   "filed_at": _iso(filing.created_at)}}]
-    for translation in translations_of(filing):
+    for translation in translations_of(filing) + made_at_export:
         rel = f"{base}/translation.{translation['name']}.txt"
         digest = writer.add_bytes(rel, translation["text"].encode("utf-8"))
         renditions.append({"role": "translation", "language": translation["language"], "path": rel,
@@ -181,6 +184,9 @@ def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> d
         # Lost from the store: the court still learns what was received, and that the bytes are gone.
         rel, digest, renditions = None, {"sha256": None, "size": None}, []
     entry = {
+        # The court's signed decision is a court document, not a party's evidence.
+        "kind": "court_document" if item.uploaded_by.role.value == "court" else "evidence",
+        "filer_role": _filer_role(item),
         "id": item.id, "filing_id": item.filing_id, "path": rel, "sha256": digest["sha256"], "size": digest["size"],
         "media_type_detected": item.media_type, "original_name": item.original_name, "renditions": renditions,
         # Capture provenance, as the platform recorded it when the file arrived.
@@ -201,6 +207,27 @@ def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> d
         writer.add_bytes(cert_rel, certificate.encode("utf-8"))
         entry["deposit_certificate"] = cert_rel
     return entry
+
+
+def _filer_role(item: EvidenceFile) -> str | None:
+    account, case = item.uploaded_by, item.case
+    if account.role.value == "court":
+        return "court"
+    if case.mediator is not None and account.id == case.mediator.id:
+        return "mediator"
+    return {case.claimant_party_id: "claimant", case.respondent_party_id: "respondent"}.get(account.party_id)
+
+
+def _languages_for_court(case: Case, court: Party, filings: list[Filing]) -> tuple[dict, list[dict]]:
+    """Translations the court and the parties need and the translation domain has not finished yet."""
+    wanted = {court.preferred_language, case.claimant.preferred_language, case.respondent.preferred_language}
+    needs: dict[tuple[str, str], list[Filing]] = {}
+    for filing in filings:
+        have = {t["language"] for t in translations_of(filing)} | {filing.language}
+        for language in sorted(wanted - have):
+            needs.setdefault((filing.language, language), []).append(filing)
+    wait = current_app.config["ODR"].get("EXPORT_TRANSLATION_WAIT_SECONDS", TRANSLATION_WAIT_SECONDS)
+    return translate_missing(needs, wait)
 
 
 def build(case: Case, court: Party, export_seq: int, at: datetime, target: Path,
@@ -226,7 +253,11 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
         writer = _Writer(archive, name, at.astimezone(timezone.utc).timetuple()[:6])
         people = participants(case)
-        case_view = {"reference": case.reference, "title": case.title, "participants": people}
+        case_view = {"reference": case.reference, "title": case.title, "participants": people,
+                     "right_type": case.right_type.value, "remedy_sought": case.remedy_sought}
+        court_view = {"identifier": f"party-{court.id}", "name": court.name}
+        filings = list(visible_filings("court", case))  # never a caucus
+        made_at_export, translation_gaps = _languages_for_court(case, court, filings)
         evidence_by_filing: dict[int | None, list[dict]] = {}
         evidence = []
         for item in case.evidence:
@@ -235,8 +266,9 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
-        for filing in visible_filings("court", case):  # never a caucus
-            renditions = _write_documents(writer, filing)
+        for filing in filings:
+            renditions = _write_documents(writer, filing, [t for (filing_id, _lang), t in made_at_export.items()
+                                                           if filing_id == filing.id])
             documents.append({"filing_id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
                               "filed_at": _iso(filing.created_at), "terms": filing.terms, "renditions": renditions})
             filed = [dict(e, uploaded_at=datetime.fromisoformat(e["uploaded_at"].replace("Z", "+00:00")))
@@ -244,7 +276,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             xml = ecf.filing_message(case_view, {"id": filing.id, "kind": filing.kind.value,
                                                  "author_role": filing.author_case_role,
                                                  "filed_at": filing.created_at, "renditions": renditions},
-                                     filed, court.name, platform_url)
+                                     filed, court_view, platform_url)
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
         case_json = {
@@ -254,9 +286,13 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "state": case.state, "state_entered_at": _iso(case.state_entered_at), "filed_at": _iso(case.created_at),
             "remedy_sought": case.remedy_sought, "listings": [item.locator for item in case.listings],
             "participants": people,
-            "court": {"party_id": court.id, "name": court.name, "country": court.country,
-                      "language": court.preferred_language},
+            "court": {"party_id": court.id, "identifier": court_view["identifier"], "name": court.name,
+                      "country": court.country, "language": court.preferred_language},
             "documents": documents, "evidence": evidence,
+            "evidence_alarms": [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]}
+                                for e in evidence if "integrity_alarm" in e],
+            # Languages the court or a party needs that the bundle could not carry, and why.
+            "translation_gaps": translation_gaps,
         }
         writer.add_bytes("data/case.json", canonical_json(case_json))
 
@@ -277,7 +313,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             # Rendered without the request's context processors: exports also run in the sweeper.
             "VERIFY.md": current_app.jinja_env.get_template("export/VERIFY.md").render(
                 _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
-                merkle_root=root, event_count=count, previous=previous,
+                merkle_root=root, event_count=count, previous=previous, translation_gaps=translation_gaps,
                 platform_url=platform_url).encode("utf-8"),
         }
         statement = {
@@ -291,7 +327,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "tag_files": {rel: hashlib.sha256(data).hexdigest() for rel, data in tag_files.items()},
             "events": {"count": count, "chain_head": head, "merkle_root": root},
             "document_count": len(documents), "evidence_count": len(evidence),
-            "evidence_alarms": sum(1 for item in evidence if "integrity_alarm" in item),
+            "evidence_alarms": len(case_json["evidence_alarms"]),
             "previous_export": previous,
             "signer": {"alg": "Ed25519", "key_id": key.key_id},
         }

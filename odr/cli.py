@@ -198,7 +198,7 @@ def keys_log():
     current = platform_key().key_id
     for key in key_history(read_key_log()):
         mark = " (current)" if key["key_id"] == current else ""
-        click.echo(f"{key['key_id']}  from {key['valid_from']}  to {key['valid_to'] or '-'}"
+        click.echo(f"{key['key_id']}  from {key['valid_from'] or '-'}  to {key['valid_to'] or '-'}"
                    f"  rotated by {key['rotated_by'] or '-'}{mark}")
 
 

@@ -60,7 +60,7 @@ def translate_missing(needs: dict[tuple[str, str], list[Filing]], wait_seconds: 
     for (source, target), filings in sorted(needs.items()):
         def gap(reason: str, filings=filings, target=target) -> None:
             gaps.extend({"filing_id": f.id, "language": target, "reason": reason} for f in filings)
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             gap(f"not translated within the export's wait of {wait_seconds:g} s")
             continue
         try:

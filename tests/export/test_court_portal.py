@@ -99,3 +99,15 @@ def test_the_court_pages_are_its_own(app, world, browser):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.query(CourtDecision).filter_by(case_id=case.id).one().outcome == "dismissed"
+
+
+def test_every_download_by_an_administrator_is_an_event(app, world, api):
+    case = escalate(world)
+    admin = api(world.admin)
+    for _ in range(2):
+        response = admin.get(f"/cases/{case.id}/export")
+        assert response.status_code == 200
+        response.close()
+    events = api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]
+    downloads = [e for e in events if e["kind"] == "export_downloaded"]
+    assert len(downloads) == 2 and all(e["actor_role"] == "admin" for e in downloads)

@@ -55,3 +55,13 @@ def test_deposits_are_private_and_validated(app, world, api):
         headers=api(world.seller).headers, content_type="multipart/form-data")
     assert response.status_code == 201 and response.get_json()["media_type"] == "application/pdf"
     assert api(world.court).post("/deposits", {}).status_code in (403, 422)
+
+
+def test_the_openapi_document_keeps_work_deposits_and_evaluation_deposits_apart(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    body = doc["paths"]["/deposits"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schemas[body.rsplit("/", 1)[1]]["required"] == ["title"]
+    evaluation = doc["paths"]["/cases/{case_id}/evaluation/deposits"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["$ref"]
+    assert schemas[evaluation.rsplit("/", 1)[1]]["required"] == ["side"]

@@ -35,8 +35,6 @@ from odr.integrity.timestamp import TimestampError, timestamp
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
-# How long an export waits for the translations it needs (the court's and the parties' languages).
-TRANSLATION_WAIT_SECONDS = 60
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
               "image/webp": "webp", "video/mp4": "mp4", "application/zip": "zip", "text/plain": "txt"}
 
@@ -226,8 +224,7 @@ def _languages_for_court(case: Case, court: Party, filings: list[Filing]) -> tup
         have = {t["language"] for t in translations_of(filing)} | {filing.language}
         for language in sorted(wanted - have):
             needs.setdefault((filing.language, language), []).append(filing)
-    wait = current_app.config["ODR"].get("EXPORT_TRANSLATION_WAIT_SECONDS", TRANSLATION_WAIT_SECONDS)
-    return translate_missing(needs, wait)
+    return translate_missing(needs, current_app.config["ODR"]["EXPORT_TRANSLATION_WAIT_SECONDS"])
 
 
 def build(case: Case, court: Party, export_seq: int, at: datetime, target: Path,

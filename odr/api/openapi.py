@@ -95,7 +95,8 @@ def document() -> dict:
                 "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
                 "X-Content-SHA256 names its hash", produces="application/zip")},
             "/court/exports": {"get": _op("The court's inbox: bundles exported to your court, with hashes, "
-                                          "Merkle roots, receipt and decision status")},
+                                          "Merkle roots, receipt and decision status, and the platform key "
+                                          "fingerprint pinned for your court (pinned_key_id)")},
             "/cases/{case_id}/export/acknowledge": {"parameters": [CASE_ID], "post": _op(
                 "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
                 body="Acknowledgement")},

@@ -193,3 +193,9 @@ def test_the_court_portal_shows_the_pinned_fingerprint(app, world, browser):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert platform_key().key_id in text and "--key-id " + platform_key().key_id in text
+
+
+def test_the_court_api_names_the_pinned_fingerprint(app, world, api):
+    pin_platform_key(world.court)
+    db.session.commit()
+    assert api(world.court).get("/court/exports").get_json()["pinned_key_id"] == platform_key().key_id

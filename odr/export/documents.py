@@ -54,25 +54,26 @@ def translate_missing(needs: dict[tuple[str, str], list[Filing]], wait_seconds: 
         from odr.translation.services import pipeline
         work = pipeline()
     except Exception as exc:  # noqa: BLE001 - no translation domain or no engine: every pair is a gap
-        return done, [{"filing_id": f.id, "language": target, "reason": f"no translation service ({exc})"}
+        return done, [{"filing_id": f.id, "language": target, "code": "no_service",
+                       "reason": f"no translation service ({exc})"}
                       for (_source, target), filings in needs.items() for f in filings]
     deadline = time.monotonic() + wait_seconds
     for (source, target), filings in sorted(needs.items()):
-        def gap(reason: str, filings=filings, target=target) -> None:
-            gaps.extend({"filing_id": f.id, "language": target, "reason": reason} for f in filings)
+        def gap(code: str, reason: str, filings=filings, target=target) -> None:
+            gaps.extend({"filing_id": f.id, "language": target, "code": code, "reason": reason} for f in filings)
         if time.monotonic() >= deadline:
-            gap(f"not translated within the export's wait of {wait_seconds:g} s")
+            gap("wait_over", f"not translated within the export's wait of {wait_seconds:g} s")
             continue
         try:
             route = work.route(source, target)
         except LookupError:
-            gap(f"no translation model installed for {source} to {target}")
+            gap("no_model", f"no translation model installed for {source} to {target}")
             continue
         try:
             with db.session.begin_nested():  # translation memory rows; undone alone if the engine fails
                 results = work.translate([f.text for f in filings], source, target)
         except Exception as exc:  # noqa: BLE001 - an engine failure must not stop the escalation
-            gap(f"the translation engine failed ({type(exc).__name__})")
+            gap("engine_failed", f"the translation engine failed ({type(exc).__name__})")
             continue
         for filing, result in zip(filings, results, strict=True):
             done[(filing.id, target)] = {

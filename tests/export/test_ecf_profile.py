@@ -85,9 +85,11 @@ def test_a_language_the_bundle_cannot_carry_is_named_in_case_json_and_verify_md(
     case_json = json.loads((bag / "data/case.json").read_bytes())
     decision = next(d for d in case_json["documents"] if d["kind"] == "decision")
     assert {"filing_id": decision["filing_id"], "language": "es",
-            "reason": "no translation model installed for zh to es"} in case_json["translation_gaps"]
+            "code": "no_model", "reason": "no translation model installed for zh to es"} \
+        in case_json["translation_gaps"]
     verify_md = (bag / "VERIFY.md").read_text(encoding="utf-8")
-    assert f"{decision['filing_id']}" in verify_md and "zh to es" in verify_md
+    # In the court's language (Chinese), from the gap's code.
+    assert f"{decision['filing_id']}" in verify_md and "没有安装这对语言的翻译模型" in verify_md
 
 
 def test_translation_provenance_tells_machine_from_human():

@@ -36,7 +36,8 @@ def test_the_first_bundle_carries_the_courts_language_translated_at_export(app, 
     # The seller's Chinese response has no model to Spanish (no zh-en package): named, not hidden.
     response = next(d for d in bundle["documents"] if d["kind"] == "response")
     assert {"filing_id": response["filing_id"], "language": "es",
-            "reason": "no translation model installed for zh to es"} in bundle["translation_gaps"]
+            "code": "no_model", "reason": "no translation model installed for zh to es"} \
+        in bundle["translation_gaps"]
 
 
 def test_the_wait_is_bounded(app, world):
@@ -47,4 +48,5 @@ def test_the_wait_is_bounded(app, world):
     notice = next(d for d in bundle["documents"] if d["kind"] == "notice")
     assert [r["language"] for r in notice["renditions"]] == ["es"]
     assert {"filing_id": notice["filing_id"], "language": "zh",
-            "reason": "not translated within the export's wait of 0 s"} in bundle["translation_gaps"]
+            "code": "wait_over", "reason": "not translated within the export's wait of 0 s"} \
+        in bundle["translation_gaps"]

@@ -448,8 +448,9 @@ def check_key_log(raw: bytes, pinned: str, source: str, report: Report) -> dict[
         report.fail(f"{source}: not a valid key log ({exc or type(exc).__name__})")
         return None
     if pinned not in keys:
-        report.fail(f"{source}: the key log does not contain the key you pinned ({pinned}); "
-                    f"it is not the log of the platform you trust")
+        report.fail(f"{source}: the key log does not contain the key you pinned ({pinned}): it is not the log "
+                    f"of the platform you trust, or it predates your key (then give --key-log with the log the "
+                    f"platform publishes at /.well-known/odr-key-log.json)")
         return None
     report.ok(f"{source}: {len(keys)} key(s), every entry signed by its key and by the key before it, "
               f"anchored at the key you pinned")
@@ -488,7 +489,7 @@ class Trust:
                 report.ok(f"{what}: the signing key is the platform key you trust ({key_id})")
                 return True
             report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}), "
-                        f"and no valid key log links the two")
+                        f"and no valid key log links the two (a rotated key needs --key-log)")
             return False
         validity = self.keys.get(key_id)
         if validity is None:

@@ -199,3 +199,22 @@ def test_the_court_api_names_the_pinned_fingerprint(app, world, api):
     pin_platform_key(world.court)
     db.session.commit()
     assert api(world.court).get("/court/exports").get_json()["pinned_key_id"] == platform_key().key_id
+
+
+def test_a_deposit_certificate_signed_before_a_rotation_verifies_through_the_key_log(app, world, tmp_path):
+    from odr.deposits import services as deposits
+    from tests.export.conftest import PNG
+    deposit, _new = deposits.deposit_work(world.holder, "Logo", io.BytesIO(PNG), "logo.png", key="r1")
+    (tmp_path / "cert.json").write_text(deposit.certificate)
+    keys.rotate(timedelta(days=7), utcnow())
+    new_key = platform_key().key_id
+    out = io.StringIO()
+    assert verifier.verify_certificate(str(tmp_path / "cert.json"), None, None, out=out) == 2
+    assert "no trusted key" in out.getvalue()
+    out = io.StringIO()
+    assert verifier.verify_certificate(str(tmp_path / "cert.json"), None, new_key, out=out) == 2
+    assert "a rotated key needs --key-log" in out.getvalue()
+    out = io.StringIO()
+    code = verifier.verify_certificate(str(tmp_path / "cert.json"), None, new_key, out=out, key_log=key_log_bytes())
+    assert code == 0, out.getvalue()
+    assert "is linked by the key log to the platform key you trust" in out.getvalue()

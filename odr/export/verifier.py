@@ -511,6 +511,18 @@ class Trust:
                       f"and was valid at {at}")
         return True
 
+    def check_stamped(self, key_id: str | None, stamped: datetime, report: Report) -> None:
+        """A trusted timestamp proves when the statement existed: its key must not have been retired by then
+        (a thief of a retired key can back-date created_at, not the TSA's genTime)."""
+        if self.keys is None or key_id not in self.keys:
+            return
+        ends = self.keys[key_id]["valid_to"]
+        if ends is not None and stamped > ends:
+            report.fail(f"statement.json: timestamped {stamped:%Y-%m-%d %H:%M:%S} UTC, after key {key_id} was "
+                        f"retired ({ends:%Y-%m-%d %H:%M:%S} UTC): signed with a retired key")
+        else:
+            report.ok(f"statement.json: timestamped while key {key_id} was valid")
+
 
 def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | None, at: str | None,
                  trust: Trust, what: str, report: Report) -> bool:
@@ -910,7 +922,9 @@ def _verify_cms_signature(parsed: dict) -> object:
     return cert
 
 
-def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str, report: Report) -> None:
+def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str,
+                    report: Report) -> datetime | None:
+    """The token's checks; its genTime when it verifies and the court trusts its TSA (else None)."""
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     where = f"{label}: RFC 3161 timestamp"
@@ -954,6 +968,7 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
     if trusted:
         report.ok(f"{where}: issued {when:%Y-%m-%d %H:%M:%S} UTC by the trusted TSA "
                   f"'{cert.subject.rfc4514_string()}'")
+        return when
     else:
         report.fail(f"{where}: the TSA '{cert.subject.rfc4514_string()}' is not issued by the CA you gave")
 
@@ -1004,8 +1019,11 @@ def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | 
                     "check that it extends that very bundle")
     _stage(report, "data/case.json", check_documents, bag, manifests, statement, trust, tsa_ca, report)
     if "statement.json.tsr" in bag.files:
-        _stage(report, "statement.json.tsr", lambda: check_timestamp(
+        stamped = _stage(report, "statement.json.tsr", lambda: check_timestamp(
             bag.read("statement.json.tsr"), bag.read("statement.json"), tsa_ca, "statement.json", report))
+        if stamped is not None:
+            _stage(report, "statement.json.tsr", trust.check_stamped, (statement.get("signer") or {}).get("key_id"),
+                   stamped, report)
     else:
         report.warn("statement.json has no RFC 3161 timestamp token; its time rests on the platform's word")
     return report.finish("the bundle")

@@ -218,3 +218,17 @@ def test_a_deposit_certificate_signed_before_a_rotation_verifies_through_the_key
     code = verifier.verify_certificate(str(tmp_path / "cert.json"), None, new_key, out=out, key_log=key_log_bytes())
     assert code == 0, out.getvalue()
     assert "is linked by the key log to the platform key you trust" in out.getvalue()
+
+
+def test_a_trusted_timestamp_after_a_keys_retirement_fails(app):
+    old = platform_key().key_id
+    now = utcnow()
+    keys.rotate(timedelta(days=1), now - timedelta(days=30))
+    trust = verifier.Trust(old, key_log_bytes())
+    report = verifier.Report(io.StringIO())
+    trust.load_log(None, "", report)
+    trust.check_stamped(old, now - timedelta(days=29, hours=12), report)
+    assert not report.failures
+    trust.check_stamped(old, now, report)
+    assert report.failures == [f"statement.json: timestamped {now:%Y-%m-%d %H:%M:%S} UTC, after key {old} was "
+                               f"retired ({now - timedelta(days=29):%Y-%m-%d %H:%M:%S} UTC): signed with a retired key"]

@@ -50,3 +50,21 @@ def test_the_wait_is_bounded(app, world):
     assert {"filing_id": notice["filing_id"], "language": "zh",
             "code": "wait_over", "reason": "not translated within the export's wait of 0 s"} \
         in bundle["translation_gaps"]
+
+
+def test_a_closing_bundle_carries_the_decision_in_every_partys_language(app, world):
+    import io
+
+    from odr.cases.services import Upload
+    from odr.export import court
+    from tests.export.test_court_portal import DECISION, PDF
+    case = escalate(world)
+    decision = dict(DECISION, language="en", text="The listings are removed. The seller pays damages.")
+    court.decide(world.court, case.id, decision, Upload(io.BytesIO(PDF), "decision.pdf"))
+    _export, path = stored_bundle(app, case.id)
+    bundle = case_json_of(path)
+    filed = next(d for d in bundle["documents"] if d["kind"] == "decision")
+    languages = {r["language"]: r for r in filed["renditions"]}
+    assert set(languages) == {"en", "es", "zh"}  # the court's (zh) and the parties' (es, zh)
+    assert all(languages[lang]["provenance"]["origin"] == "machine" for lang in ("es", "zh"))
+    assert not [gap for gap in bundle["translation_gaps"] if gap["filing_id"] == filed["filing_id"]]

@@ -304,7 +304,6 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
                 f"Payload-Oxum: {writer.octets}.{len(writer.payload)}\n"
                 f"BagIt-Profile-Identifier: {PROFILE}\nODR-Export-Sequence: {export_seq}\n").encode("utf-8"),
             "keys/platform-signing.pub.pem": key.public_pem,
-            "keys/key-id.txt": (key.key_id + "\n").encode("ascii"),
             "keys/key-log.json": key_log_bytes(),
             "verifier.py": Path(verifier.__file__).read_bytes(),
             # Rendered without the request's context processors: exports also run in the sweeper.

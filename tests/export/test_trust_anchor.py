@@ -37,7 +37,6 @@ def forge(bag, key: Ed25519PrivateKey, *, with_key_log: bool = True) -> str:
     pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     _k, key_id = verifier._public_key(pem)
     (bag / "keys/platform-signing.pub.pem").write_bytes(pem)
-    (bag / "keys/key-id.txt").write_text(key_id + "\n")
     if with_key_log:
         entry = {"seq": 1, "prev": "0" * 64, "key_id": key_id, "alg": "Ed25519", "public_key_pem": pem.decode(),
                  "valid_from": None, "previous_key_id": None, "previous_valid_to": None}

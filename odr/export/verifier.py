@@ -688,8 +688,10 @@ def check_events(bag: Bag, statement: dict, report: Report) -> str | None:
     return prefix_root
 
 
-def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report) -> None:
-    """The earlier bundle the court holds: valid on its own, and the one this bundle extends."""
+def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report,
+                          bag: Bag | None = None) -> None:
+    """The earlier bundle the court holds: valid on its own, the one this bundle extends, and its key log a
+    prefix of this bundle's (a platform that forked its key log in between is caught here)."""
     previous = statement.get("previous_export")
     if not isinstance(previous, dict):
         report.fail(f"--previous {path}: this bundle does not extend an earlier one")
@@ -699,7 +701,8 @@ def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: byte
     if code == EXIT_INVALID:
         report.fail(f"--previous {path}: the earlier bundle does not verify on its own (run the verifier on it)")
         return
-    earlier = parse_canonical(Bag(path).read("statement.json"))
+    earlier_bag = Bag(path)
+    earlier = parse_canonical(earlier_bag.read("statement.json"))
     theirs = {"bundle_id": earlier.get("bundle_id"), "event_count": (earlier.get("events") or {}).get("count"),
               "merkle_root": (earlier.get("events") or {}).get("merkle_root")}
     ours = {k: previous.get(k) for k in theirs}
@@ -708,6 +711,14 @@ def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: byte
     else:
         report.ok(f"--previous {path}: this bundle extends the earlier bundle you hold ({theirs['event_count']} "
                   f"event(s), root {theirs['merkle_root']})")
+    if bag is not None and "keys/key-log.json" in bag.files and "keys/key-log.json" in earlier_bag.files:
+        before = json.loads(earlier_bag.read("keys/key-log.json"))["entries"]
+        after = json.loads(bag.read("keys/key-log.json"))["entries"]
+        if after[:len(before)] != before:
+            report.fail(f"--previous {path}: the earlier bundle's key log is not a prefix of this bundle's "
+                        f"(the platform's key history was rewritten between them)")
+        else:
+            report.ok(f"--previous {path}: the earlier bundle's key log is a prefix of this bundle's")
 
 
 # -- documents: case.json, ECF hashes, deposit certificates --------------------------------------
@@ -1013,7 +1024,8 @@ def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | 
     _stage(report, "the payload manifests", _check_pinned_manifests, bag, statement, report)
     _stage(report, "data/events.jsonl", check_events, bag, statement, report)
     if previous:
-        _stage(report, f"--previous {previous}", check_previous_bundle, previous, statement, trust, tsa_ca, report)
+        _stage(report, f"--previous {previous}", check_previous_bundle, previous, statement, trust, tsa_ca, report,
+               bag)
     elif statement.get("previous_export") is not None:
         report.warn("this bundle extends an earlier one; give --previous with the earlier bundle you received to "
                     "check that it extends that very bundle")

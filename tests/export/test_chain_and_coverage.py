@@ -93,6 +93,7 @@ def test_a_closing_bundle_extends_the_first_and_says_so(app, world, tmp_path):
     assert code == 0, report
     assert "reproduce the earlier bundle's Merkle root" in report
     assert "this bundle extends the earlier bundle you hold" in report
+    assert "the earlier bundle's key log is a prefix of this bundle's" in report
     code, report = verify(closing)
     assert code == 0 and "give --previous with the earlier bundle" in report
 
@@ -176,3 +177,31 @@ def test_changed_evidence_raises_an_alarm_everywhere(app, world, tmp_path):
         "the stored file no longer matches the SHA-256 computed at receipt")}]
     texts = [p.read_text() for p in (bag / "data/ecf").glob("*.xml")]
     assert any("<nc:StatusText>integrity_alarm</nc:StatusText>" in t for t in texts)
+
+
+def test_a_key_log_forked_between_two_bundles_is_caught_with_the_earlier_bundle(app, world, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from odr.integrity import keys
+    from odr.models_base import utcnow
+    first_key = keys.platform_key()
+    keys.rotate(timedelta(days=1), utcnow() - timedelta(hours=1))  # the first bundle's log: [K1, K2]
+    case = escalate(world)
+    _first, first_path = stored_bundle(app, case.id)
+    # Whoever holds K1 rewrites the history after K1 as [K1, K3] and signs the closing bundle with K3.
+    log = keys.read_key_log()
+    forked = keys.SigningKey(Ed25519PrivateKey.generate())
+    entry = dict(log["entries"][1]["entry"], key_id=forked.key_id, public_key_pem=forked.public_pem.decode())
+    log["entries"][1] = keys._signed_entry(entry, {"self": forked, "previous": first_key})
+    keys._write_log(log)
+    keys.key_path().write_bytes(forked.private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    court.decide(world.court, case.id, DECISION, Upload(io.BytesIO(PDF), "decision.pdf"))
+    _closing, closing_path = stored_bundle(app, case.id)
+    out = io.StringIO()
+    assert verifier.verify_bundle(str(closing_path), first_key.key_id, out=out) == 0, out.getvalue()
+    out = io.StringIO()
+    code = verifier.verify_bundle(str(closing_path), first_key.key_id, out=out, previous=str(first_path))
+    assert code == 2
+    assert "the earlier bundle's key log is not a prefix of this bundle's" in out.getvalue()

@@ -151,7 +151,7 @@ def test_the_platform_records_a_late_act_at_the_chain_time_with_its_own_time_kep
     case = escalate(world)
     last = db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq.desc())).first()
     effective = last.created_at - timedelta(days=2)  # e.g. a deadline swept two days late
-    event = events.record(case, "deadline_swept", effective, payload={"deadline": 1})
+    event = events.record(case, "deadline_expired", effective, payload={"deadline": 1})
     assert event.created_at == last.created_at
     assert event.payload == {"deadline": 1, "effective_at": effective.isoformat()}
 

@@ -10,6 +10,7 @@ from odr.accounts.services import authenticate, sign_up
 from odr.config import FILING_LANGUAGES, UI_LOCALES
 from odr.errors import ValidationFailed
 from odr.extensions import db, limiter, login_manager
+from odr.validation import check_time_zone
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -75,7 +76,6 @@ def logout():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    from odr.validation import check_time_zone
     errors: dict = {}
     if request.method == "POST":
         locale = request.form.get("locale")

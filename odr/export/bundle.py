@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from odr.accounts.models import Party
+from odr.cases import events
 from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.evidence import storage
@@ -32,6 +33,7 @@ from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
+from odr.vocabulary import CaseRole
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
@@ -139,7 +141,6 @@ def participants(case: Case) -> list[dict]:
 
 def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
     """data/events.jsonl: one canonical line per event, the body and its chain links."""
-    from odr.cases import events
     tree, heads = MerkleTree(), [events.GENESIS]
 
     def lines():
@@ -253,7 +254,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
         case_view = {"reference": case.reference, "title": case.title, "participants": people,
                      "right_type": case.right_type.value, "remedy_sought": case.remedy_sought}
         court_view = {"identifier": f"party-{court.id}", "name": court.name}
-        filings = list(visible_filings("court", case))  # never a caucus
+        filings = list(visible_filings(CaseRole.COURT, case))  # never a caucus
         made_at_export, translation_gaps = _languages_for_court(case, court, filings)
         evidence_by_filing: dict[int | None, list[dict]] = {}
         evidence = []
@@ -276,6 +277,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
                                      filed, court_view, platform_url)
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
+        alarms = [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]} for e in evidence if "integrity_alarm" in e]
         case_json = {
             "profile": PROFILE, "case_id": case.id, "reference": case.reference, "title": case.title,
             "jurisdiction": case.jurisdiction, "right_type": case.right_type.value,
@@ -286,8 +288,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "court": {"party_id": court.id, "identifier": court_view["identifier"], "name": court.name,
                       "country": court.country, "language": court.preferred_language},
             "documents": documents, "evidence": evidence,
-            "evidence_alarms": [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]}
-                                for e in evidence if "integrity_alarm" in e],
+            "evidence_alarms": alarms,
             # Languages the court or a party needs that the bundle could not carry, and why.
             "translation_gaps": translation_gaps,
         }
@@ -323,7 +324,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "tag_files": {rel: hashlib.sha256(data).hexdigest() for rel, data in tag_files.items()},
             "events": {"count": count, "chain_head": head, "merkle_root": root},
             "document_count": len(documents), "evidence_count": len(evidence),
-            "evidence_alarms": len(case_json["evidence_alarms"]),
+            "evidence_alarms": len(alarms),
             "previous_export": previous,
             "signer": {"alg": "Ed25519", "key_id": key.key_id},
         }

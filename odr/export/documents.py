@@ -4,8 +4,7 @@ Translations come from the translation domain (``odr.translation.models.Translat
 finished translation of a filing, machine or human, becomes one rendition with its provenance.
 The court's and the parties' languages a filing still lacks are translated at export time through
 the translation service's pipeline, within a bounded wait; what cannot be translated (no model, the
-wait ran out, the engine failed) is named in the bundle. The imports are guarded so the export keeps
-working in a deployment without that domain.
+wait ran out, the engine failed) is named in the bundle.
 """
 from __future__ import annotations
 
@@ -16,7 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from odr.cases.models import Filing
+from odr.deposits.models import Deposit
 from odr.extensions import db
+from odr.translation.models import Translation, TranslationStatus
+from odr.translation.services import pipeline
 
 PROVENANCE_FIELDS = ("source_language", "origin", "engine", "model", "model_version", "pivot", "glossary_version",
                      "source_sha256", "translator_id", "requested_at", "completed_at")
@@ -28,10 +30,6 @@ def _plain(value):
 
 def translations_of(filing: Filing) -> list[dict]:
     """Every finished translation of the filing: language, text, provenance, a name unique in the filing."""
-    try:
-        from odr.translation.models import Translation, TranslationStatus
-    except ImportError:
-        return []
     rows = db.session.scalars(select(Translation).where(Translation.filing_id == filing.id,
                                                         Translation.status == TranslationStatus.DONE)
                               .order_by(Translation.id))
@@ -51,9 +49,8 @@ def translate_missing(needs: dict[tuple[str, str], list[Filing]], wait_seconds: 
     if not needs:
         return done, gaps
     try:
-        from odr.translation.services import pipeline
         work = pipeline()
-    except Exception as exc:  # noqa: BLE001 - no translation domain or no engine: every pair is a gap
+    except Exception as exc:  # noqa: BLE001 - no usable engine (e.g. a broken packages folder): every pair is a gap
         return done, [{"filing_id": f.id, "language": target, "code": "no_service",
                        "reason": f"no translation service ({exc})"}
                       for (_source, target), filings in needs.items() for f in filings]
@@ -90,7 +87,6 @@ def translate_missing(needs: dict[tuple[str, str], list[Filing]], wait_seconds: 
 
 def deposit_certificate_for(sha256: str, party_ids: set[int]) -> str | None:
     """The earliest deposit certificate one of the case's parties holds for a work with this hash."""
-    from odr.deposits.models import Deposit
     deposit = db.session.scalars(select(Deposit).where(Deposit.sha256 == sha256, Deposit.party_id.in_(party_ids))
                                  .order_by(Deposit.deposited_at, Deposit.id).limit(1)).first()
     return deposit.certificate if deposit else None

@@ -39,6 +39,10 @@ import sys
 import zipfile
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 PROFILE = "odr-case-bundle/1.0"
 KEY_LOG_PROFILE = "odr-key-log/1.0"
@@ -761,9 +765,9 @@ def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, ts
             problems += 1
             report.fail(f"{rel}: not well-formed XML ({exc})")
             continue
-        for rendition in root.iter(f"{ecf}DocumentRendition"):
-            uri = rendition.find(f".//{nc}BinaryURI")
-            digest = rendition.find(f"{ecf}DocumentRenditionHash")
+        for node in root.iter(f"{ecf}DocumentRendition"):
+            uri = node.find(f".//{nc}BinaryURI")
+            digest = node.find(f"{ecf}DocumentRenditionHash")
             if uri is None or digest is None or sha256.get(uri.text) != digest.text:
                 problems += 1
                 report.fail(f"{rel}: DocumentRenditionHash of {getattr(uri, 'text', '?')} differs from the manifest")
@@ -899,7 +903,7 @@ def _generalized_time(text: str) -> datetime:
     return datetime.strptime(main, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
 
 
-def _verify_cms_signature(parsed: dict) -> object:
+def _verify_cms_signature(parsed: dict) -> Certificate:
     """Check the SignerInfo's signature and message digest; return the signing certificate."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -943,15 +947,15 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         parsed = parse_timestamp_response(response)
         if parsed["status"] not in (0, 1):
             report.fail(f"{where}: the TSA refused the request (status {parsed['status']})")
-            return
+            return None
         if parsed["imprint_alg"] not in HASHES.values() or \
                 hashlib.new(parsed["imprint_alg"], data).hexdigest() != parsed["imprint"]:
             report.fail(f"{where}: the token is for other data, not for {label}")
-            return
+            return None
         cert = _verify_cms_signature(parsed)
     except Exception as exc:  # noqa: BLE001 - a malformed or forged token is a failure, never a crash
         report.fail(f"{where}: the token does not verify ({exc or type(exc).__name__})")
-        return
+        return None
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         timestamping = any(u.dotted_string == OID_TIME_STAMPING for u in usages)
@@ -959,15 +963,15 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         timestamping = False
     if not timestamping:
         report.fail(f"{where}: the signing certificate is not a time-stamping certificate")
-        return
+        return None
     when = parsed["gen_time"]
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         report.fail(f"{where}: the TSA certificate was not valid at {when:%Y-%m-%d %H:%M:%S} UTC")
-        return
+        return None
     if tsa_ca is None:
         report.warn(f"{where}: signed {when:%Y-%m-%d %H:%M:%S} UTC by '{cert.subject.rfc4514_string()}'; "
                     f"give --tsa-ca to check that this TSA is one you trust")
-        return
+        return None
     anchors = x509.load_pem_x509_certificates(tsa_ca)
     trusted = any(cert == ca for ca in anchors)
     for ca in anchors:
@@ -982,6 +986,7 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         return when
     else:
         report.fail(f"{where}: the TSA '{cert.subject.rfc4514_string()}' is not issued by the CA you gave")
+        return None
 
 
 # -- entry points -------------------------------------------------------------------------------

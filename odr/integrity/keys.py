@@ -113,15 +113,15 @@ def _entry_hash(item: dict) -> str:
     return hashlib.sha256(canonical_json(item["entry"])).hexdigest()
 
 
-def read_key_log() -> dict | None:
-    path = key_log_path()
-    return json.loads(path.read_bytes()) if path.exists() else None
-
-
 def key_log_bytes() -> bytes:
-    """The published key log, exactly as served and bundled."""
+    """The published key log, exactly as served and bundled (started with the first key if need be)."""
     platform_key()
     return key_log_path().read_bytes()
+
+
+def read_key_log() -> dict:
+    log: dict = json.loads(key_log_bytes())
+    return log
 
 
 def _write_log(log: dict) -> None:
@@ -148,7 +148,7 @@ def ensure_key_log(key: SigningKey) -> None:
 
 def key_history(log: dict) -> list[dict]:
     """Each key of the log with its validity: valid_from, valid_to (None while current), rotated_by."""
-    keys = []
+    keys: list[dict] = []
     for item in log["entries"]:
         entry = item["entry"]
         if keys:
@@ -166,7 +166,7 @@ def rotate(overlap: timedelta, at: datetime) -> tuple[SigningKey, SigningKey]:
     has not reloaded yet, still verify); bundles it signed before stay valid for ever."""
     old = platform_key()
     log = read_key_log()
-    new = SigningKey(serialization.load_pem_private_key(_new_private_pem(), password=None))
+    new = SigningKey(Ed25519PrivateKey.generate())
     entry = {"seq": len(log["entries"]) + 1, "prev": _entry_hash(log["entries"][-1]), "key_id": new.key_id,
              "alg": "Ed25519", "public_key_pem": new.public_pem.decode("ascii"), "valid_from": _iso(at),
              "previous_key_id": old.key_id, "previous_valid_to": _iso(at + overlap)}

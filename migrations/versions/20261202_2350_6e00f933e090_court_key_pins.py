@@ -1,7 +1,7 @@
 """court key pins
 
 Revision ID: 6e00f933e090
-Revises: f83db5a0db79
+Revises: 3b7e2c9d1f04
 Create Date: 2026-12-02 22:43:48.030011
 
 """
@@ -13,7 +13,7 @@ import odr.models_base
 
 # revision identifiers, used by Alembic.
 revision = '6e00f933e090'
-down_revision = 'f83db5a0db79'
+down_revision = '3b7e2c9d1f04'
 branch_labels = None
 depends_on = None
 

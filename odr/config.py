@@ -63,6 +63,7 @@ def defaults(instance_path: str) -> dict:
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
         "DEFAULT_LOCALE": "en",
         "BIDDING_DAYS": 7,  # how long blind bidding stays open unless the mediator sets another period
+        "EXPORT_TRANSLATION_WAIT_SECONDS": 60,  # how long an export waits for the court's and parties' languages
     }
 
 

@@ -98,7 +98,8 @@ def document() -> dict:
                 "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
                 "X-Content-SHA256 names its hash", produces="application/zip")},
             "/court/exports": {"get": _op("The court's inbox: bundles exported to your court, with hashes, "
-                                          "Merkle roots, receipt and decision status")},
+                                          "Merkle roots, receipt and decision status, and the platform key "
+                                          "fingerprint pinned for your court (pinned_key_id)")},
             "/cases/{case_id}/export/acknowledge": {"parameters": [CASE_ID], "post": _op(
                 "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
                 body="Acknowledgement")},
@@ -108,7 +109,7 @@ def document() -> dict:
                 idempotent=True)},
             "/deposits": {"get": _op("Your deposited works"), "post": _op(
                 "Deposit an original work (multipart: data = {\"title\"} as JSON, work = file) and receive a "
-                "signed certificate", body="Deposit", ok="201", idempotent=True)},
+                "signed certificate", body="WorkDeposit", ok="201", idempotent=True)},
             "/deposits/{deposit_id}/certificate": {
                 "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)")},
@@ -174,7 +175,8 @@ def document() -> dict:
                         "currency": {"type": "string"}, "reason": {"type": "string"}}}},
                     "text": {"type": "string"}, "language": {"type": "string"},
                     "court_reference": {"type": "string"}}},
-                "Deposit": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+                "WorkDeposit": {"type": "object", "required": ["title"],
+                                "properties": {"title": {"type": "string"}}},
                 "Extension": {"type": "object", "required": ["count", "reason"],
                               "properties": {"count": {"type": "integer", "minimum": 1},
                                              "reason": {"type": "string"}}},
@@ -225,7 +227,7 @@ def _ladder_paths() -> dict:
                                         "post": _op("Refer one claim to a neutral (mediator or administrator)",
                                                     body="EvaluationRequest", ok="201")},
         "/cases/{case_id}/evaluation/deposits": {"parameters": [CASE_ID], "post": _op(
-            "Record a side's deposit (administrators)", body="Deposit", ok="201")},
+            "Record a side's deposit (administrators)", body="EvaluationDeposit", ok="201")},
         "/cases/{case_id}/evaluation/submissions": {"parameters": [CASE_ID], "post": _op(
             "A party's written submission (word limit, deadline)", body="Submission", ok="201")},
         "/evaluations/{evaluation_id}": {"parameters": [evaluation], "get": _op("An evaluation (its neutral)")},
@@ -266,7 +268,7 @@ LADDER_SCHEMAS = {
         "neutral_id": {"type": "integer"}, "word_limit": {"type": "integer"},
         "submission_days": {"type": "integer"}, "decision_days": {"type": "integer"},
         "deposit_amount": _STR, "deposit_currency": _STR}},
-    "Deposit": {"type": "object", "required": ["side"], "properties": {
+    "EvaluationDeposit": {"type": "object", "required": ["side"], "properties": {
         "side": {"enum": ["claimant", "respondent"]}, "reference": _STR}},
     "Submission": {"type": "object", "required": ["text", "language"], "properties": {
         "text": _STR, "language": _STR}},

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
@@ -55,6 +55,9 @@ class Translation(db.Model):
     pivot: Mapped[str | None] = mapped_column(String(8))
     glossary_version: Mapped[str] = mapped_column(String(32), default="")
     segments: Mapped[int] = mapped_column(Integer, default=0)
+    # Sentences the model could not translate whole, left in the original inside the text: never cut short.
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    untranslated: Mapped[list | None] = mapped_column(JSON)
     memory_hits: Mapped[int] = mapped_column(Integer, default=0)
     # The job: attempts so far, when the next may start (back-off, or the lease of a running one).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +75,13 @@ class Translation(db.Model):
     @property
     def origin_title(self) -> str:
         return str(ORIGIN_TITLES[self.origin])
+
+    @property
+    def missing_pair(self) -> str | None:
+        """The model an operator must install for an unavailable translation (direct, or both halves via English)."""
+        if self.status != TranslationStatus.UNAVAILABLE:
+            return None
+        return f"{self.source_language}->{self.target_language}"
 
     @property
     def open_flags(self) -> list["TranslationFlag"]:

@@ -24,7 +24,7 @@ from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.translation import glossary as glossary_data
-from odr.translation.engine import engine_for
+from odr.translation.engine import PIVOT, engine_for
 from odr.translation.models import (
     Translation,
     TranslationFlag,
@@ -92,10 +92,12 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
     engine = pipeline().engine
     rows = []
     for language in missing:
-        available = engine.route(filing.language, language) is not None
-        rows.append(Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
-                                origin=TranslationOrigin.MACHINE, source_sha256=_sha256(filing.text),
-                                status=TranslationStatus.PENDING if available else TranslationStatus.UNAVAILABLE))
+        row = Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
+                          origin=TranslationOrigin.MACHINE, source_sha256=_sha256(filing.text),
+                          status=TranslationStatus.PENDING)
+        if engine.route(filing.language, language) is None:
+            _mark_unavailable(row, engine)
+        rows.append(row)
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)
@@ -140,7 +142,8 @@ def _claim(ids: list[int], now: datetime) -> list[Translation]:
 def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
     """Translate the given pending rows, grouped by language pair, one engine batch per group.
 
-    Returns (delay in seconds, id) for each row to retry later."""
+    A failing batch is split in halves until the filings that fail are alone: only they carry the
+    error and are retried; their neighbours are done. Returns (delay in seconds, id) for each retry."""
     now = now or utcnow()
     translations = _claim(ids, now)
     retries: list[tuple[int, int]] = []
@@ -151,34 +154,24 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
     for (source, target), group in groups.items():
         try:
             route = work.route(source, target)
-            results = work.translate([t.filing.text for t in group], source, target)
+            outcomes = _translate_isolating(work, group, source, target)
         except NoModel:
             for translation in group:
-                translation.status = TranslationStatus.UNAVAILABLE
-                translation.next_attempt_at = None
-            db.session.commit()
-            continue
-        except Exception as exc:  # the engine or a package failed: back off, then give up
-            db.session.rollback()
-            log.warning("translation %s->%s failed: %s", source, target, exc)
-            for translation in db.session.scalars(select(Translation).where(
-                    Translation.id.in_([t.id for t in group]))):
-                translation.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if translation.attempts >= MAX_ATTEMPTS:
-                    translation.status = TranslationStatus.FAILED
-                    translation.next_attempt_at = None
-                    translation.completed_at = now
-                else:
-                    delay = backoff(translation.attempts)
-                    translation.next_attempt_at = now + delay
-                    retries.append((int(delay.total_seconds()), translation.id))
+                _mark_unavailable(translation, work.engine)
             db.session.commit()
             continue
         finished = utcnow()
-        for translation, result in zip(group, results, strict=True):
+        for translation, outcome in outcomes:
+            if isinstance(outcome, Exception):
+                delay = _record_failure(translation, outcome, now)
+                if delay is not None:
+                    retries.append((int(delay.total_seconds()), translation.id))
+                continue
             translation.status = TranslationStatus.DONE
-            translation.text = result.text
-            translation.segments, translation.memory_hits = result.segments, result.memory_hits
+            translation.text = outcome.text
+            translation.segments, translation.memory_hits = outcome.segments, outcome.memory_hits
+            translation.incomplete = outcome.incomplete
+            translation.untranslated = outcome.untranslated or None
             translation.engine = work.engine.label
             translation.model = " → ".join(m.name for m in route)
             translation.model_version = " → ".join(m.version for m in route)
@@ -189,6 +182,52 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
             translation.completed_at = finished
         db.session.commit()
     return retries
+
+
+def _translate_isolating(work: Pipeline, group: list[Translation], source: str, target: str) -> list[tuple]:
+    """(translation, Result or the exception) for each; a failing batch is bisected down to its culprits."""
+    try:
+        with db.session.begin_nested():  # the memory rows of a failed batch go with it
+            results = work.translate([t.filing.text for t in group], source, target)
+        return list(zip(group, results, strict=True))
+    except NoModel:
+        raise
+    except Exception as exc:  # the engine or a package failed on something in this batch
+        if len(group) == 1:
+            log.warning("translation %s (%s->%s) failed: %s", group[0].id, source, target, exc)
+            return [(group[0], exc)]
+        middle = len(group) // 2
+        return (_translate_isolating(work, group[:middle], source, target)
+                + _translate_isolating(work, group[middle:], source, target))
+
+
+def _record_failure(translation: Translation, exc: Exception, now: datetime) -> timedelta | None:
+    """Back off, then give up after MAX_ATTEMPTS; the error stays on the row for mediators and admins."""
+    translation.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if translation.attempts >= MAX_ATTEMPTS:
+        translation.status = TranslationStatus.FAILED
+        translation.next_attempt_at = None
+        translation.completed_at = now
+        return None
+    delay = backoff(translation.attempts)
+    translation.next_attempt_at = now + delay
+    return delay
+
+
+def missing_models(engine, source: str, target: str) -> str:
+    """What an operator would install for the pair: the direct model, or the missing half through English."""
+    models = engine.models()
+    if PIVOT in (source, target):
+        return f"{source}->{target}"
+    halves = [f"{a}->{b}" for a, b in ((source, PIVOT), (PIVOT, target)) if (a, b) not in models]
+    return f"{source}->{target}" + (f" (or {' + '.join(halves)})" if halves else "")
+
+
+def _mark_unavailable(translation: Translation, engine) -> None:
+    translation.status = TranslationStatus.UNAVAILABLE
+    translation.next_attempt_at = None
+    translation.last_error = "no installed model for " + missing_models(
+        engine, translation.source_language, translation.target_language)
 
 
 def process_due(now: datetime | None = None, limit: int = 200) -> int:
@@ -202,15 +241,18 @@ def process_due(now: datetime | None = None, limit: int = 200) -> int:
     return len(ids)
 
 
-def reopen_unavailable() -> list[int]:
-    """After a model is installed: rows that waited for it become pending again."""
+def reopen_after_install() -> list[int]:
+    """After a model is installed: rows that waited for it, or failed, become pending again with fresh attempts."""
     engine = pipeline().engine
     reopened = []
     for translation in db.session.scalars(select(Translation).where(
-            Translation.status == TranslationStatus.UNAVAILABLE)):
+            Translation.origin == TranslationOrigin.MACHINE,
+            Translation.status.in_([TranslationStatus.UNAVAILABLE, TranslationStatus.FAILED]))):
         if engine.route(translation.source_language, translation.target_language) is not None:
             translation.status = TranslationStatus.PENDING
             translation.attempts = 0
+            translation.next_attempt_at = None
+            translation.completed_at = None
             reopened.append(translation.id)
     db.session.commit()
     return reopened

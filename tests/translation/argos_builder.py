@@ -175,22 +175,27 @@ def _minisbd_onnx(chars: str) -> bytes:
 
 
 def build_package(src: str, tgt: str, out_dir, *, version: str = "1.0", positions: int = 256, layers: int = 1,
-                  width: int | None = None, ffn: int = 4) -> Path:
-    """Write translate-<src>_<tgt>-<version>.argosmodel into out_dir and return its path."""
+                  width: int | None = None, ffn: int = 4, renamed: dict[str, str] | None = None,
+                  name: str | None = None) -> Path:
+    """Write translate-<src>_<tgt>-<version>.argosmodel into out_dir and return its path.
+
+    ``renamed`` changes some dictionary entries (source word -> another target word of the lexicon):
+    a different build of the same pair and version. ``name`` is the archive's file name (default:
+    the package folder's name)."""
     import sentencepiece as spm
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"translate-{src}_{tgt}-{version.replace('.', '_')}"
+    file_name, folder = name, f"translate-{src}_{tgt}-{version.replace('.', '_')}"
     sentences = corpus(src, 300, 1) + corpus(tgt, 300, 2)
     sp_model = _sentencepiece(sentences)
     sp = spm.SentencePieceProcessor(model_proto=sp_model)
     vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
     mapping = {}
-    for s_word, t_word in dictionary(src, tgt).items():
+    for s_word, t_word in (dictionary(src, tgt) | (renamed or {})).items():
         (s_id,), (t_id,) = sp.encode(s_word), sp.encode(t_word)
         mapping[s_id] = t_id
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / name
+        root = Path(tmp) / folder
         root.mkdir()
         (root / "sentencepiece.model").write_bytes(sp_model)
         _ct2_model(vocab, mapping, root / "model", positions=positions, layers=layers, width=width, ffn=ffn)
@@ -200,8 +205,19 @@ def build_package(src: str, tgt: str, out_dir, *, version: str = "1.0", position
             "package_version": version, "argos_version": "1.11.0", "type": "translate", "links": [],
             "from_code": src, "from_name": NAMES[src], "to_code": tgt, "to_name": NAMES[tgt]}))
         (root / "README.md").write_text(f"Synthetic {src}->{tgt} test package.\n")
-        path = out_dir / f"{name}.argosmodel"
+        path = out_dir / f"{file_name or folder}.argosmodel"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for item in sorted(root.rglob("*")):
                 archive.write(item, item.relative_to(Path(tmp)).as_posix())
     return path
+
+
+def repack(archive: Path, out: Path, *, folder: str | None = None, files: dict[str, bytes] | None = None) -> Path:
+    """A copy of a package archive with its folder renamed and some files replaced (bad packages for tests)."""
+    files = files or {}
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            top, _, rest = info.filename.partition("/")
+            data = files.get(rest, source.read(info))
+            target.writestr(f"{folder or top}/{rest}", data)
+    return out

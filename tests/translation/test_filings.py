@@ -39,7 +39,7 @@ def test_a_notice_is_translated_for_the_seller_through_english(app, world, api):
     case = _file(api, world)
     zh = _rows(case["id"])["zh"]
     assert zh.status == TranslationStatus.DONE
-    assert zh.text == "这 猫 看见 这 狗.这 权利人 tiene 初步证据."
+    assert zh.text == "这 猫 看见 这 狗. 这 权利人 tiene 初步证据."
     assert (zh.pivot, zh.model) == ("en", "translate-es_en-1_0 → translate-en_zh-1_0")
     assert zh.model_version.startswith("es-en 1.0+") and "→ en-zh 1.0+" in zh.model_version
     assert zh.engine.startswith("argostranslate 1.11.0 / ctranslate2 ")
@@ -185,5 +185,18 @@ def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_p
         assert time.monotonic() - started < 10
         assert runner.invoke(args=["languages", "remove", "en", "es"]).exit_code == 0
         assert runner.invoke(args=["languages", "remove", "en", "es"]).exit_code != 0
+        listed = tmp_path / "list.argosmodel"
+        from tests.translation.argos_builder import repack
+        repack(argos_archives[("es", "en")], listed, files={"metadata.json": b'["es", "en"]'})
+        result = runner.invoke(args=["languages", "install", str(listed)])
+        assert result.exit_code == 1 and "metadata.json must be a JSON object" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        for pair in [("es", "en"), ("en", "zh")]:
+            assert runner.invoke(args=["languages", "install", str(argos_archives[pair])]).exit_code == 0
+        result = runner.invoke(args=["languages", "remove", "es", "en"])
+        assert result.exit_code != 0 and "es->zh" in result.output and "--force" in result.output
+        assert "es -> en" in runner.invoke(args=["languages", "list"]).output
+        result = runner.invoke(args=["languages", "remove", "es", "en", "--force"])
+        assert result.exit_code == 0 and "No longer available: es->zh" in result.output
         db.session.remove()
         db.engine.dispose()

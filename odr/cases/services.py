@@ -226,7 +226,8 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     title = clean_text(data.get("title"), fields, "title", max_length=300)
     statement = clean_text(data.get("text"), fields, "text")
     remedy = clean_text(data.get("remedy_sought"), fields, "remedy_sought", required=False, max_length=5000)
-    language = filing_language(data.get("language"), statement, fields)  # detected when not given
+    # Declared or detected; a declared language the text contradicts is questioned.
+    found = filing_language(data.get("language"), statement, fields, confirmed=data.get("language_confirmed"))
     listings = _parse_listings(data.get("listings"), fields)
     respondent = _respondent_party(data.get("respondent"), fields)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
@@ -240,7 +241,8 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
-        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
+        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields,
+                               details=_language_details(found, fields))
 
     procedure = choice.procedure
     case = Case(jurisdiction=jurisdiction.code, right_type=right_type, title=title, remedy_sought=remedy,
@@ -251,7 +253,7 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     db.session.add(case)
     db.session.flush()
     notice = Filing(case_id=case.id, kind=FilingKind.NOTICE, author_id=account.id,
-                    author_case_role="claimant", language=language, text=statement, created_at=at,
+                    author_case_role="claimant", text=statement, created_at=at, **_language_columns(found),
                     terms={"elements": elements} if elements else None)
     db.session.add(notice)
     db.session.flush()
@@ -348,7 +350,7 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
     role = sorted(acting)[0]
     text = clean_text(data.get("text"), fields, "text")
-    language = filing_language(data.get("language"), text, fields)  # detected when not given
+    found = filing_language(data.get("language"), text, fields, confirmed=data.get("language_confirmed"))
     terms = _parse_terms(kind, data.get("terms"), fields)
     if kind == FilingKind.COUNTER_NOTICE:
         # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
@@ -357,10 +359,11 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     caucus_party_id = _caucus_party(case, data.get("caucus"), kind, role, uploads, fields)
     _check_upload_count(uploads, fields)
     if fields:
-        raise ValidationFailed(_("Please correct the marked fields."), fields)
+        raise ValidationFailed(_("Please correct the marked fields."), fields, details=_language_details(found, fields))
 
     filing = Filing(case_id=case.id, kind=kind, author_id=account.id, author_case_role=role,
-                    language=language, text=text, terms=terms, caucus_party_id=caucus_party_id, created_at=at)
+                    text=text, terms=terms, caucus_party_id=caucus_party_id, created_at=at, **_language_columns(found))
+    language = filing.language
     db.session.add(filing)
     db.session.flush()
     if caucus_party_id is not None:
@@ -385,6 +388,17 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     if outcome.created:
         filing_committed.send(filing)
     return outcome
+
+
+def _language_columns(found) -> dict:
+    return {"language": found.language, "language_declared": found.declared,
+            "language_detected": found.detected, "language_confidence": found.confidence}
+
+
+def _language_details(found, fields: dict) -> dict | None:
+    """Both codes for an API client, when the declared language is what is questioned."""
+    mismatch = found.mismatch()
+    return {"language": mismatch} if mismatch and "language_confirmed" in fields else None
 
 
 def _caucus_party(case: Case, raw, kind: FilingKind, role: str, uploads: list[Upload], fields: dict) -> int | None:

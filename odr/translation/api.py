@@ -28,7 +28,11 @@ def translation_json(t: Translation) -> dict:
 
 def filing_translations(filing: Filing) -> dict:
     """The part of a filing's JSON that carries its original and its translations."""
-    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True},
+    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True,
+                         # declared by the filer (None: detected), what detection found, and how sure it was
+                         "language_check": {"declared": filing.language_declared,
+                                            "detected": filing.language_detected,
+                                            "confidence": filing.language_confidence}},
             "translations": [translation_json(t) for t in services.translations_of(filing)]}
 
 

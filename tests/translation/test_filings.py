@@ -46,7 +46,10 @@ def test_a_notice_is_translated_for_the_seller_through_english(app, world, api):
     assert zh.completed_at is not None and zh.attempts == 1
 
     seen = api(world.seller).get(f"/cases/{case['id']}").get_json()["filings"][0]
-    assert seen["original"] == {"language": "es", "text": NOTICE, "authoritative": True}
+    assert {k: seen["original"][k] for k in ("language", "text", "authoritative")} == \
+        {"language": "es", "text": NOTICE, "authoritative": True}
+    check = seen["original"]["language_check"]
+    assert (check["declared"], check["detected"]) == ("es", "es") and check["confidence"] > 0.95
     [translation] = seen["translations"]
     assert translation["language"] == "zh" and translation["status"] == "done"
     assert translation["provenance"]["pivot"] == "en" and translation["authoritative"] is False
@@ -54,7 +57,51 @@ def test_a_notice_is_translated_for_the_seller_through_english(app, world, api):
 
 def test_the_language_is_detected_when_the_filer_gives_none(app, world, api):
     case = _file(api, world, language=None)
-    assert api(world.holder).get(f"/cases/{case['id']}").get_json()["filings"][0]["language"] == "es"
+    filing = api(world.holder).get(f"/cases/{case['id']}").get_json()["filings"][0]
+    assert filing["language"] == "es"
+    assert filing["original"]["language_check"]["declared"] is None
+    assert filing["original"]["language_check"]["detected"] == "es"
+
+
+CHINESE = "该产品侵犯了我们的商标权。卖家在网上出售假冒商品。"
+
+
+def test_chinese_filed_as_spanish_through_the_api_is_refused_with_both_codes(app, world, api):
+    response = api(world.holder).post("/cases", notice_data(text=CHINESE, language="es"))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["details"]["language"] == {"declared": "es", "detected": "zh", "override": "language_confirmed",
+                                            "confidence": error["details"]["language"]["confidence"]}
+    assert error["details"]["language"]["confidence"] >= 0.95
+    assert "zh" in error["fields"]["language"] and "language_confirmed" in error["fields"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Filing)) == 0
+    # The filer insists: the declared language stands, and what detection said is kept with it.
+    response = api(world.holder).post("/cases", notice_data(text=CHINESE, language="es", language_confirmed=True))
+    assert response.status_code == 201, response.get_json()
+    filing = db.session.get(Filing, response.get_json()["filings"][0]["id"])
+    assert (filing.language, filing.language_declared, filing.language_detected) == ("es", "es", "zh")
+
+
+def test_a_mis_declared_language_in_the_web_form_asks_the_filer_and_keeps_the_text(app, world, api, browser):
+    case = _file(api, world)
+    seller = browser(world.seller)
+    page_url = f"/cases/{case['id']}"
+    response = seller.post(f"/cases/{case['id']}/filings", {"kind": "message", "language": "es", "text": CHINESE},
+                           form_page=page_url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "(zh), not Español (es)" in page and 'name="language_confirmed"' in page and CHINESE in page
+    response = seller.post(f"/cases/{case['id']}/filings", {"kind": "message", "language": "zh", "text": CHINESE},
+                           form_page=page_url)
+    assert response.status_code == 302
+    filing = db.session.scalars(db.select(Filing).where(Filing.case_id == case["id"])
+                                .order_by(Filing.id.desc())).first()
+    assert (filing.language, filing.language_declared, filing.language_detected) == ("zh", "zh", "zh")
+
+
+def test_a_filing_of_only_invisible_characters_is_refused(app, world, api):
+    response = api(world.holder).post("/cases", notice_data(text="\u200b\u200b\u2060", language="es"))
+    assert response.status_code == 422 and "text" in response.get_json()["error"]["fields"]
 
 
 def test_a_text_in_no_clear_language_asks_the_filer(app, world, api):
@@ -200,3 +247,25 @@ def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_p
         assert result.exit_code == 0 and "No longer available: es->zh" in result.output
         db.session.remove()
         db.engine.dispose()
+
+
+def test_one_failing_filing_does_not_fail_the_others_of_its_batch(app, world, api, monkeypatch):
+    from odr.translation.engine import EngineError, engine_for
+    engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
+    real = engine.translate
+
+    def fails_on_fish(model, segments):  # one filing the model crashes on, in the same batch as others
+        if any("pez" in s for s in segments):
+            raise EngineError("sequence too long for the model")
+        return real(model, segments)
+    monkeypatch.setattr(engine, "translate", fails_on_fish)
+    monkeypatch.setattr(services, "enqueue", lambda ids: None)  # let them queue up: one batch
+    cases = [_file(api, world, text=text)["id"] for text in ("el gato duerme.", "un pez come.", "el perro lee.")]
+    batches = engine.batches
+    assert services.process_due() == 3
+    rows = [_rows(case_id)["zh"] for case_id in cases]
+    assert [r.status for r in rows] == [TranslationStatus.DONE, TranslationStatus.PENDING, TranslationStatus.DONE]
+    assert [r.text for r in rows] == ["这 猫 睡觉.", None, "这 狗 读."]
+    assert [bool(r.last_error) for r in rows] == [False, True, False]
+    assert "sequence too long" in rows[1].last_error and rows[1].next_attempt_at is not None
+    assert engine.batches - batches <= 4  # bisected, not one call per filing from the start

@@ -54,9 +54,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from odr import cli
     cli.init_app(app)
     # Every committed filing gets its translations requested (connecting again is a no-op).
-    from odr.cases.signals import filing_committed
-    from odr.translation.services import on_filing_committed
+    from odr.cases.signals import filing_committed, participant_joined
+    from odr.translation.services import on_filing_committed, on_participant_joined
     filing_committed.connect(on_filing_committed)
+    participant_joined.connect(on_participant_joined)
     app.after_request(_security_headers)
     return app
 

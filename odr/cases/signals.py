@@ -9,3 +9,6 @@ _signals = Namespace()
 
 # sender: the committed Filing (notice, response, message, offer, settlement, decision ...)
 filing_committed = _signals.signal("filing-committed")
+
+# sender: the Case, after a participant who reads its filings joined it (a mediator accepted it)
+participant_joined = _signals.signal("participant-joined")

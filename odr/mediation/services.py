@@ -21,6 +21,7 @@ from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import get_case
 from odr.cases.models import Case
+from odr.cases.signals import participant_joined
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
@@ -260,6 +261,7 @@ def accept_appointment(mediator: Account, appointment_id: int, declared, disclos
                   payload={"appointment_id": appointment.id, "declaration_sha256": appointment.declaration_sha256,
                            "declaration_version": DECLARATION_VERSION, "disclosures": disclosed})
     db.session.commit()
+    participant_joined.send(case)  # the filings already there are translated for the new reader
     return appointment
 
 

@@ -28,6 +28,10 @@ class TranslationOrigin(str, enum.Enum):
     HUMAN = "human"
 
 
+STATUS_TITLES = {TranslationStatus.PENDING: _l("pending"), TranslationStatus.DONE: _l("done"),
+                 TranslationStatus.FAILED: _l("failed"), TranslationStatus.UNAVAILABLE: _l("no model installed")}
+UNAVAILABLE_PREFIX = "no installed model for "  # then what to install: "es->de (or es->en + en->de)"
+
 ORIGIN_TITLES = {TranslationOrigin.MACHINE: _l("machine translation"),
                  TranslationOrigin.HUMAN: _l("human translation")}
 
@@ -77,10 +81,16 @@ class Translation(db.Model):
         return str(ORIGIN_TITLES[self.origin])
 
     @property
+    def status_title(self) -> str:
+        return str(STATUS_TITLES[self.status])
+
+    @property
     def missing_pair(self) -> str | None:
-        """The model an operator must install for an unavailable translation (direct, or both halves via English)."""
+        """The model an operator must install for an unavailable translation (direct, or the halves via English)."""
         if self.status != TranslationStatus.UNAVAILABLE:
             return None
+        if (self.last_error or "").startswith(UNAVAILABLE_PREFIX):
+            return self.last_error[len(UNAVAILABLE_PREFIX):]
         return f"{self.source_language}->{self.target_language}"
 
     @property

@@ -26,6 +26,7 @@ from odr.models_base import utcnow
 from odr.translation import glossary as glossary_data
 from odr.translation.engine import PIVOT, engine_for
 from odr.translation.models import (
+    UNAVAILABLE_PREFIX,
     Translation,
     TranslationFlag,
     TranslationOrigin,
@@ -121,6 +122,43 @@ def on_filing_committed(filing: Filing, **_extra) -> None:
     except Exception:  # never fail the filing's answer; the next reader or the sweep asks again
         db.session.rollback()
         log.exception("could not request translations of filing %s", filing.id)
+
+
+def on_participant_joined(case: Case, **_extra) -> None:
+    """Receiver of cases.signals.participant_joined: the filings already there, in the newcomer's language."""
+    try:
+        enqueue(request_for_case(case))
+    except Exception:  # the join is committed; the sweep asks again
+        db.session.rollback()
+        log.exception("could not request translations for case %s", case.id)
+
+
+def request_for_case(case: Case) -> list[int]:
+    """Every filing of the case in every current reader's language; the pending ids to enqueue."""
+    ids: list[int] = []
+    for filing in list(case.filings):
+        ids += request_translations(filing)
+    return ids
+
+
+def request_missing(limit: int = 500) -> list[int]:
+    """The sweep's catch-all: filings of cases with a mediator or a court that lack a reader's translation.
+
+    A court joins through an export taken inside other transactions (a deadline, a decision); a
+    receiver that failed leaves nothing behind. Whatever the channel, the next sweep requests it."""
+    ids: list[int] = []
+    cases = db.session.scalars(select(Case).where(or_(Case.mediator_id.is_not(None),
+                                                      Case.court_party_id.is_not(None))).order_by(Case.id))
+    for case in cases:
+        have = {(row.filing_id, row.target_language) for row in db.session.execute(
+            select(Translation.filing_id, Translation.target_language).join(Filing, Filing.id == Translation.filing_id)
+            .where(Filing.case_id == case.id, Translation.origin == TranslationOrigin.MACHINE))}
+        for filing in case.filings:
+            if any((filing.id, language) not in have for language in needed_languages(filing)):
+                ids += request_translations(filing)
+        if len(ids) >= limit:
+            break
+    return ids
 
 
 # -- the jobs ----------------------------------------------------------------------------------
@@ -226,7 +264,7 @@ def missing_models(engine, source: str, target: str) -> str:
 def _mark_unavailable(translation: Translation, engine) -> None:
     translation.status = TranslationStatus.UNAVAILABLE
     translation.next_attempt_at = None
-    translation.last_error = "no installed model for " + missing_models(
+    translation.last_error = UNAVAILABLE_PREFIX + missing_models(
         engine, translation.source_language, translation.target_language)
 
 
@@ -268,7 +306,7 @@ def translations_of(filing: Filing) -> list[Translation]:
 def for_reader(account: Account, filing: Filing) -> dict:
     """What one reader sees of a filing: the original, and the translation into their language if needed.
 
-    A missing translation is requested here (a mediator assigned later, a court after export)."""
+    Reading writes nothing: translations are requested when a filing arrives and when a reader joins."""
     language = reader_language(account, filing)
     view = {"language": language, "human": None, "machine": None, "installable": False}
     if language is None:
@@ -276,11 +314,6 @@ def for_reader(account: Account, filing: Filing) -> dict:
     rows = [t for t in translations_of(filing) if t.target_language == language]
     view["human"] = next((t for t in rows if t.origin == TranslationOrigin.HUMAN), None)
     view["machine"] = next((t for t in rows if t.origin == TranslationOrigin.MACHINE), None)
-    if view["machine"] is None:
-        enqueue(request_translations(filing, [language]))
-        view["machine"] = db.session.scalar(select(Translation).where(
-            Translation.filing_id == filing.id, Translation.target_language == language,
-            Translation.origin == TranslationOrigin.MACHINE))
     return view
 
 

@@ -25,6 +25,7 @@ def translate_task(ids: list[int]):
 
 @huey.periodic_task(crontab(minute="*"))
 def translation_sweep_task():
-    from odr.translation.services import process_due
+    from odr.translation.services import process_due, request_missing
     with _context():
+        request_missing()
         return process_due()

@@ -24,9 +24,13 @@ def _file(api, world, **overrides):
 
 def _assign(case_id, mediator):
     # Directly, not through the mediation workflow: these tests are about what the mediator reads.
+    # The mediation service announces the newcomer after its commit, as here.
     from odr.cases.models import Case
-    db.session.get(Case, case_id).mediator_id = mediator.id
+    from odr.cases.signals import participant_joined
+    case = db.session.get(Case, case_id)
+    case.mediator_id = mediator.id
     db.session.commit()
+    participant_joined.send(case)
 
 
 def _rows(case_id):
@@ -269,3 +273,34 @@ def test_one_failing_filing_does_not_fail_the_others_of_its_batch(app, world, ap
     assert [bool(r.last_error) for r in rows] == [False, True, False]
     assert "sequence too long" in rows[1].last_error and rows[1].next_attempt_at is not None
     assert engine.batches - batches <= 4  # bisected, not one call per filing from the start
+
+
+def test_a_mediator_who_joins_reads_the_filings_in_english_through_the_api(app, world, api):
+    from odr.mediation.models import MediatorAppointment
+    from odr.mediation.services import accept_appointment, assign_mediator
+    english = make_account(Role.MEDIATOR, "en-mediator@example.org", country="GB", language="en", tz="Europe/London",
+                           languages="en,zh")
+    case = _file(api, world)
+    assert "en" not in _rows(case["id"])
+    assign_mediator(world.admin, case["id"], english.id)
+    appointment = db.session.scalar(db.select(MediatorAppointment).where(MediatorAppointment.case_id == case["id"]))
+    accept_appointment(english, appointment.id, declared=True)
+    filing_id = case["filings"][0]["id"]
+    seen = api(english).get(f"/cases/{case['id']}/filings/{filing_id}/translations").get_json()
+    [en] = [t for t in seen["translations"] if t["language"] == "en"]
+    assert en["status"] == "done" and en["text"].startswith("the cat sees the dog.")
+
+
+def test_reading_a_case_page_or_the_api_writes_nothing(app, world, api, browser):
+    from odr.cases.models import Case
+    english = make_account(Role.MEDIATOR, "late@example.org", country="GB", language="en", languages="en")
+    case = _file(api, world)
+    db.session.get(Case, case["id"]).mediator_id = english.id  # no announcement: as if a receiver had failed
+    db.session.commit()
+    before = db.session.scalar(db.select(db.func.count()).select_from(Translation))
+    assert browser(english).get(f"/cases/{case['id']}").status_code == 200
+    assert api(english).get(f"/cases/{case['id']}").status_code == 200
+    assert db.session.scalar(db.select(db.func.count()).select_from(Translation)) == before
+    # The sweep is the catch-all: it requests what a reader lacks, whatever the channel they read through.
+    services.enqueue(services.request_missing())
+    assert _rows(case["id"])["en"].status == TranslationStatus.DONE

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from odr.accounts.models import Account
+from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Case, Filing
-from odr.errors import NotAllowed, NotFound, ValidationFailed
+from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.translation import glossary as glossary_data
@@ -294,6 +294,30 @@ def reopen_after_install() -> list[int]:
             reopened.append(translation.id)
     db.session.commit()
     return reopened
+
+
+# -- the queue, for administrators ---------------------------------------------------------------
+
+def queue_overview(account: Account, limit: int = 200) -> dict:
+    """Counts by state and the machine translations not done, with their pair, attempts and last error."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can see the translation queue."))
+    counts = {status: count for status, count in db.session.execute(select(Translation.status, func.count()).where(
+        Translation.origin == TranslationOrigin.MACHINE).group_by(Translation.status))}
+    rows = list(db.session.scalars(select(Translation).where(
+        Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.status != TranslationStatus.DONE, Translation.incomplete.is_(True)))
+        .order_by(Translation.id.desc()).limit(limit)))
+    return {"counts": {status: counts.get(status, 0) for status in TranslationStatus}, "rows": rows}
+
+
+def do_requeue(account: Account) -> list[int]:
+    """An administrator queues again the failed and unavailable translations that a model now serves."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can queue translations again."))
+    ids = reopen_after_install()
+    enqueue(ids)
+    return ids
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -304,3 +304,40 @@ def test_reading_a_case_page_or_the_api_writes_nothing(app, world, api, browser)
     # The sweep is the catch-all: it requests what a reader lacks, whatever the channel they read through.
     services.enqueue(services.request_missing())
     assert _rows(case["id"])["en"].status == TranslationStatus.DONE
+
+
+def test_translations_that_waited_or_failed_are_completed_after_an_install(app, world, api, browser, argos_archives,
+                                                                          tmp_path, monkeypatch):
+    from odr.translation.engine import EngineError, engine_for
+    from odr.translation.packages import do_install
+    folder = tmp_path / "packages"
+    do_install(argos_archives[("es", "en")], folder)  # en->zh is missing: es->zh cannot go through English
+    monkeypatch.setitem(app.config["ODR"], "ARGOS_PACKAGES_DIR", str(folder))
+    waiting = _rows(_file(api, world)["id"])["zh"]
+    assert waiting.status == TranslationStatus.UNAVAILABLE and waiting.missing_pair == "es->zh (or en->zh)"
+    seen = api(world.seller).get(f"/cases/{waiting.filing.case_id}").get_json()["filings"][0]["translations"][0]
+    assert (seen["status"], seen["missing_model"], seen["last_error"]) == ("unavailable", "es->zh (or en->zh)", None)
+    _assign(waiting.filing.case_id, world.mediator)
+    seen = api(world.mediator).get(f"/cases/{waiting.filing.case_id}").get_json()["filings"][0]["translations"][0]
+    assert seen["last_error"] == "no installed model for es->zh (or en->zh)"
+
+    mediator = make_account(Role.MEDIATOR, "en-only@example.org", country="GB", language="en", languages="en")
+    broken = _file(api, world, text="el perro duerme.")
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_for(folder), "translate",
+                      lambda model, segments: (_ for _ in ()).throw(EngineError("crash")))
+        _assign(broken["id"], mediator)
+    failed = _rows(broken["id"])["en"]
+    failed.status, failed.attempts = TranslationStatus.FAILED, services.MAX_ATTEMPTS  # retries used up
+    db.session.commit()
+
+    page = browser(world.admin).get("/admin/translations").get_data(as_text=True)
+    assert "Missing model: es-&gt;zh (or en-&gt;zh)" in page and "EngineError: crash" in page
+    assert browser(world.seller).get("/admin/translations").status_code == 403
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["languages", "install", str(argos_archives[("en", "zh")])])
+    assert result.exit_code == 0 and "3 translation(s)" in result.output, result.output  # two zh, one en
+    db.session.expire_all()
+    assert (waiting.status, waiting.text) == (TranslationStatus.DONE, "这 猫 看见 这 狗. 这 权利人 tiene 初步证据.")
+    assert (failed.status, failed.text, failed.last_error) == (TranslationStatus.DONE, "the dog sleeps.", "")

@@ -15,7 +15,7 @@ from odr.translation.models import Translation
 def translation_json(t: Translation, staff: bool = False) -> dict:
     """One translation; ``staff`` (the case's mediator, an administrator) also gets the last error."""
     return {"id": t.id, "language": t.target_language, "source_language": t.source_language,
-            "origin": t.origin.value, "status": t.status.value, "text": t.text,
+            "origin": t.origin.value, "status": t.status.value, "text": t.text, "terms": t.terms or {},
             # Sentences the model could not translate whole stand in the original inside the text.
             "incomplete": bool(t.incomplete), "untranslated": t.untranslated or [],
             "missing_model": t.missing_pair, "last_error": (t.last_error or None) if staff else None,

@@ -50,6 +50,8 @@ class Translation(db.Model):
                                                       default=TranslationOrigin.MACHINE)
     status: Mapped[TranslationStatus] = mapped_column(_enum(TranslationStatus, "translation_status"), index=True)
     text: Mapped[str | None] = mapped_column(Text)
+    # The filing's free-text terms in this language too (an offer's licence): {"licence": "..."}.
+    terms: Mapped[dict | None] = mapped_column(JSON)
     # Which text was translated: a translation never silently belongs to a changed original.
     source_sha256: Mapped[str] = mapped_column(String(64))
     # Provenance: the engine and the exact model(s); the pivot language when one was used.

@@ -38,6 +38,7 @@ from odr.validation import check_language, clean_text
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4
+TRANSLATED_TERMS = ("licence",)  # the free-text terms of an offer or settlement
 FIRST_RETRY = timedelta(seconds=30)  # then 2 min, 8 min: x4 each time
 LEASE = timedelta(minutes=10)  # a claimed job whose worker died is taken again after this
 
@@ -205,8 +206,10 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
                 if delay is not None:
                     retries.append((int(delay.total_seconds()), translation.id))
                 continue
+            outcome, terms = outcome
             translation.status = TranslationStatus.DONE
             translation.text = outcome.text
+            translation.terms = terms or None
             translation.segments, translation.memory_hits = outcome.segments, outcome.memory_hits
             translation.incomplete = outcome.incomplete
             translation.untranslated = outcome.untranslated or None
@@ -222,12 +225,27 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
     return retries
 
 
+def _texts(filing: Filing) -> tuple[list[str], dict[str, str]]:
+    """What of a filing is translated: its text, and its free-text terms (an offer's licence)."""
+    terms = {key: filing.terms[key] for key in TRANSLATED_TERMS
+             if isinstance(filing.terms, dict) and isinstance(filing.terms.get(key), str) and filing.terms[key].strip()}
+    return [filing.text, *terms.values()], terms
+
+
 def _translate_isolating(work: Pipeline, group: list[Translation], source: str, target: str) -> list[tuple]:
-    """(translation, Result or the exception) for each; a failing batch is bisected down to its culprits."""
+    """(translation, (Result, terms) or the exception) for each; a failing batch is bisected down to its culprits."""
     try:
+        parts = [_texts(t.filing) for t in group]
         with db.session.begin_nested():  # the memory rows of a failed batch go with it
-            results = work.translate([t.filing.text for t in group], source, target)
-        return list(zip(group, results, strict=True))
+            results = iter(work.translate([text for texts, _terms in parts for text in texts], source, target))
+        outcomes = []
+        for translation, (_all, terms) in zip(group, parts, strict=True):
+            main = next(results)
+            translated_terms = {key: next(results) for key in terms}
+            for result in translated_terms.values():
+                main.untranslated += result.untranslated
+            outcomes.append((translation, (main, {k: r.text for k, r in translated_terms.items()})))
+        return outcomes
     except NoModel:
         raise
     except Exception as exc:  # the engine or a package failed on something in this batch

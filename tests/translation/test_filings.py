@@ -341,3 +341,18 @@ def test_translations_that_waited_or_failed_are_completed_after_an_install(app, 
     db.session.expire_all()
     assert (waiting.status, waiting.text) == (TranslationStatus.DONE, "这 猫 看见 这 狗. 这 权利人 tiene 初步证据.")
     assert (failed.status, failed.text, failed.last_error) == (TranslationStatus.DONE, "the dog sleeps.", "")
+
+
+def test_an_offers_licence_terms_are_translated_with_its_text(app, world, api, browser):
+    from odr.cases.models import FilingKind
+    case = _file(api, world)
+    offer = Filing(case_id=case["id"], kind=FilingKind.OFFER, author_id=world.holder.id, author_case_role="claimant",
+                   language="es", text="el gato duerme.", terms={"amount": "400", "currency": "EUR",
+                                                                 "licence": "el niño lee un libro."})
+    db.session.add(offer)
+    db.session.commit()
+    services.on_filing_committed(offer)  # what the case service does after its commit
+    zh = db.session.scalar(db.select(Translation).where(Translation.filing_id == offer.id))
+    assert (zh.text, zh.terms) == ("这 猫 睡觉.", {"licence": "这 孩子 读 一个 书."})
+    page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "这 孩子 读 一个 书." in page

@@ -16,6 +16,7 @@ import struct
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 
@@ -167,7 +168,7 @@ class Engine:
         self.batches = 0
         self.segments = 0
 
-    @property
+    @cached_property
     def label(self) -> str:
         from importlib.metadata import version
         return f"argostranslate {version('argostranslate')} / ctranslate2 {version('ctranslate2')}"

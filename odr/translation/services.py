@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 TRANSLATED_TERMS = ("licence",)  # the free-text terms of an offer or settlement
 FIRST_RETRY = timedelta(seconds=30)  # then 2 min, 8 min: x4 each time
-LEASE = timedelta(minutes=10)  # a claimed job whose worker died is taken again after this
+LEASE = timedelta(minutes=10)
+BATCH_ROWS = 200  # rows one job takes at most  # a claimed job whose worker died is taken again after this
 
 
 def pipeline() -> Pipeline:
@@ -165,17 +166,19 @@ def request_missing(limit: int = 500) -> list[int]:
 # -- the jobs ----------------------------------------------------------------------------------
 
 def _claim(ids: list[int], now: datetime) -> list[Translation]:
-    claimed = []
-    for translation_id in ids:
-        result = db.session.execute(update(Translation).where(
-            Translation.id == translation_id, Translation.status == TranslationStatus.PENDING,
-            Translation.origin == TranslationOrigin.MACHINE,
-            or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-        ).values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE))
-        if result.rowcount == 1:
-            claimed.append(translation_id)
+    """Take the rows that are still pending and due, in one statement: another worker may hold some."""
+    if not ids:
+        return []
+    claimed = list(db.session.scalars(update(Translation).where(
+        Translation.id.in_(ids), Translation.status == TranslationStatus.PENDING,
+        Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
+    ).values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE).returning(Translation.id)))
+    if not claimed:
+        db.session.rollback()
+        return []
     db.session.commit()
-    return list(db.session.scalars(select(Translation).where(Translation.id.in_(claimed)))) if claimed else []
+    return list(db.session.scalars(select(Translation).where(Translation.id.in_(claimed)).order_by(Translation.id)))
 
 
 def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
@@ -286,15 +289,33 @@ def _mark_unavailable(translation: Translation, engine) -> None:
         engine, translation.source_language, translation.target_language)
 
 
-def process_due(now: datetime | None = None, limit: int = 200) -> int:
+def _due(now: datetime, limit: int, among: list[int] | None = None) -> list[int]:
+    query = select(Translation.id).where(
+        Translation.status == TranslationStatus.PENDING, Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now))
+    if among is not None:
+        query = query.where(Translation.id.in_(among))
+    return list(db.session.scalars(query.order_by(Translation.id).limit(limit)))
+
+
+def process_due(now: datetime | None = None, limit: int = BATCH_ROWS) -> int:
     """Every pending row whose time has come (new, retry due, or a dead worker's lease run out)."""
     now = now or utcnow()
-    ids = list(db.session.scalars(select(Translation.id).where(
-        Translation.status == TranslationStatus.PENDING, Translation.origin == TranslationOrigin.MACHINE,
-        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-    ).order_by(Translation.id).limit(limit)))
+    ids = _due(now, limit)
     process(ids, now)
     return len(ids)
+
+
+def process_job(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
+    """A queued job: its own rows, and with them every other row due now (up to BATCH_ROWS).
+
+    When filings arrive faster than they are translated, the first job takes all that waits and
+    translates it in one batch per pair; the jobs after it find their rows claimed and end at once."""
+    now = now or utcnow()
+    mine = _due(now, BATCH_ROWS, among=ids)
+    if not mine:  # an earlier job took them with its batch: one query, and done
+        return []
+    return process(list(dict.fromkeys([*mine, *_due(now, BATCH_ROWS)])), now)
 
 
 def reopen_after_install() -> list[int]:

@@ -16,9 +16,9 @@ def _context():
 
 @huey.task()
 def translate_task(ids: list[int]):
-    from odr.translation.services import process
+    from odr.translation.services import process_job
     with _context():
-        retries = process(ids)
+        retries = process_job(ids)
     for delay, translation_id in retries:
         translate_task.schedule(([translation_id],), delay=delay)
 

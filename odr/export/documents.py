@@ -14,7 +14,8 @@ from odr.cases.models import Filing
 from odr.extensions import db
 
 PROVENANCE_FIELDS = ("source_language", "origin", "engine", "model", "model_version", "pivot", "glossary_version",
-                     "source_sha256", "translator_id", "requested_at", "completed_at")
+                     "source_sha256", "translator_id", "requested_at", "completed_at",
+                     "incomplete", "untranslated")  # sentences left in the original, never silently cut
 
 
 def _plain(value):

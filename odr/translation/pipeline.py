@@ -18,7 +18,9 @@ from odr.translation.models import SegmentMemory
 
 _SPACE = re.compile(r"\s+")
 _WORDY = re.compile(r"\w")
-_CLAUSE = re.compile(r"(?<=[,;:，；：、])\s*")  # after clause punctuation
+# Units a long sentence is cut into, each with the spacing that follows it: clauses, then words.
+_CLAUSES = re.compile(r".*?[,;:，；：、]\s*|.+", re.DOTALL)
+_WORDS = re.compile(r"\S+\s*")
 _FULL_STOP = ("。", "！", "？")
 
 
@@ -158,16 +160,16 @@ class Pipeline:
         """The text in parts of at most ``limit`` tokens: whole, else by clauses, words, then tokens."""
         if len(self.engine.pieces(model, text)) <= limit:
             return [text]
-        for units, sep in ((_CLAUSE.split(text), " "), (text.split(" "), " ")):
-            units = [u.strip() for u in units if u.strip()]
+        for pattern in (_CLAUSES, _WORDS):
+            units = pattern.findall(text)
             if len(units) > 1:
                 parts: list[str] = []
                 for unit in units:
-                    if parts and len(self.engine.pieces(model, parts[-1] + sep + unit)) <= limit:
-                        parts[-1] += sep + unit
+                    if parts and len(self.engine.pieces(model, (parts[-1] + unit).strip())) <= limit:
+                        parts[-1] += unit
                     else:
                         parts.append(unit)
-                return [p for part in parts for p in self._fit(model, part, limit)]
+                return [p for part in parts if part.strip() for p in self._fit(model, part.strip(), limit)]
         pieces = self.engine.pieces(model, text)
         return [self.engine.join_pieces(model, pieces[i:i + limit]) for i in range(0, len(pieces), limit)]
 

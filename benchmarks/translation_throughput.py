@@ -1,6 +1,6 @@
 """Filings per second: the translation service, end to end, vs CTranslate2 directly vs argostranslate per filing.
 
-    .venv/bin/python benchmarks/translation_throughput.py [--filings 200] [--big-filings 50] [--repetitions 5]
+    .venv/bin/python benchmarks/translation_throughput.py [--filings 200] [--big-filings 30] [--repetitions 5]
 
 Spanish filings to a Chinese-reading seller: es->zh has no model, so every filing goes through English
 (two models), and a third of them carry glossary terms. Three measures, on the same models, decoding
@@ -168,7 +168,7 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filings", type=int, default=200, help="filings per run, tiny model")
-    parser.add_argument("--big-filings", type=int, default=50, help="filings per run, realistic model")
+    parser.add_argument("--big-filings", type=int, default=30, help="filings per run, realistic model")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--only", choices=["tiny", "big"], default=None)
     args = parser.parse_args()

@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 TRANSLATED_TERMS = ("licence",)  # the free-text terms of an offer or settlement
 FIRST_RETRY = timedelta(seconds=30)  # then 2 min, 8 min: x4 each time
-LEASE = timedelta(minutes=10)
-BATCH_ROWS = 200  # rows one job takes at most  # a claimed job whose worker died is taken again after this
+LEASE = timedelta(minutes=10)  # a claimed job whose worker died is taken again after this
+BATCH_ROWS = 200  # rows one job takes at most
 
 
 def pipeline() -> Pipeline:

@@ -37,7 +37,8 @@ def filing_translations(filing: Filing) -> dict:
                          # declared by the filer (None: detected), what detection found, and how sure it was
                          "language_check": {"declared": filing.language_declared,
                                             "detected": filing.language_detected,
-                                            "confidence": filing.language_confidence}},
+                                            "confidence": None if filing.language_confidence is None
+                                            else round(filing.language_confidence, 3)}},
             "translations": [translation_json(t, staff) for t in services.translations_of(filing)]}
 
 

@@ -73,7 +73,7 @@ def filing_language(given, text: str, fields: dict, *, confirmed=False, name: st
     if given not in (None, ""):
         declared = check_language(given, fields, name)
         finding = LanguageFinding(declared, declared, detected, confidence)
-        if declared and finding.mismatch() and confirmed not in (True, "1", "on", "true", "yes"):
+        if declared and name not in fields and finding.mismatch() and confirmed not in (True, "1", "on", "true", "yes"):
             fields[name] = _("This text looks like %(detected)s (%(detected_code)s), not %(declared)s "
                              "(%(declared_code)s). Choose the language it is written in.",
                              detected=locale_name(detected), detected_code=detected,

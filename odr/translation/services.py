@@ -148,9 +148,11 @@ def request_missing(limit: int = 500) -> list[int]:
 
     A court joins through an export taken inside other transactions (a deadline, a decision); a
     receiver that failed leaves nothing behind. Whatever the channel, the next sweep requests it."""
+    from odr.procedure.services import final_states  # closed cases get no new readers
     ids: list[int] = []
-    cases = db.session.scalars(select(Case).where(or_(Case.mediator_id.is_not(None),
-                                                      Case.court_party_id.is_not(None))).order_by(Case.id))
+    cases = db.session.scalars(select(Case).where(
+        or_(Case.mediator_id.is_not(None), Case.court_party_id.is_not(None)),
+        Case.state.not_in(final_states())).order_by(Case.id))
     for case in cases:
         have = {(row.filing_id, row.target_language) for row in db.session.execute(
             select(Translation.filing_id, Translation.target_language).join(Filing, Filing.id == Translation.filing_id)

@@ -320,6 +320,8 @@ def test_translations_that_waited_or_failed_are_completed_after_an_install(app, 
     _assign(waiting.filing.case_id, world.mediator)
     seen = api(world.mediator).get(f"/cases/{waiting.filing.case_id}").get_json()["filings"][0]["translations"][0]
     assert seen["last_error"] == "no installed model for es->zh (or en->zh)"
+    page = browser(world.mediator).get(f"/cases/{waiting.filing.case_id}").get_data(as_text=True)
+    assert "no model installed" in page and "Missing model: es-&gt;zh (or en-&gt;zh)" in page
 
     mediator = make_account(Role.MEDIATOR, "en-only@example.org", country="GB", language="en", languages="en")
     broken = _file(api, world, text="el perro duerme.")
@@ -356,3 +358,21 @@ def test_an_offers_licence_terms_are_translated_with_its_text(app, world, api, b
     assert (zh.text, zh.terms) == ("这 猫 睡觉.", {"licence": "这 孩子 读 一个 书."})
     page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
     assert "这 孩子 读 一个 书." in page
+
+
+def test_an_incomplete_translation_says_so_everywhere_it_is_read(app, world, api, browser, monkeypatch):
+    from odr.translation.engine import engine_for
+    engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
+    real = engine.translate
+
+    def cannot_end_the_fish(model, segments):  # as if the model ran out of positions on that sentence
+        return [None if "pez" in s else out for s, out in zip(segments, real(model, segments), strict=True)]
+    monkeypatch.setattr(engine, "translate", cannot_end_the_fish)
+    case = _file(api, world, text="el gato duerme. un pez come.")
+    zh = _rows(case["id"])["zh"]
+    assert zh.status == TranslationStatus.DONE and zh.incomplete and zh.untranslated == ["un pez come."]
+    assert zh.text == "这 猫 睡觉. un pez come."
+    [seen] = api(world.seller).get(f"/cases/{case['id']}").get_json()["filings"][0]["translations"]
+    assert (seen["incomplete"], seen["untranslated"]) == (True, ["un pez come."])
+    page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "Incomplete: 1 sentence could not be translated whole" in page

@@ -170,8 +170,18 @@ class Pipeline:
                     else:
                         parts.append(unit)
                 return [p for part in parts if part.strip() for p in self._fit(model, part.strip(), limit)]
-        pieces = self.engine.pieces(model, text)
-        return [self.engine.join_pieces(model, pieces[i:i + limit]) for i in range(0, len(pieces), limit)]
+        # Between tokens: a run of tokens, written back as text, may encode to a few more (a word start
+        # marker), so each part is checked and shortened until it fits.
+        pieces, parts, start = self.engine.pieces(model, text), [], 0
+        while start < len(pieces):
+            size = min(limit, len(pieces) - start)
+            part = self.engine.join_pieces(model, pieces[start:start + size])
+            while size > 1 and len(self.engine.pieces(model, part)) > limit:
+                size -= max(1, size // 8)
+                part = self.engine.join_pieces(model, pieces[start:start + size])
+            parts.append(part)
+            start += size
+        return parts
 
     def _translate_parts(self, model: Model, parts: list[str]) -> dict[str, str | None]:
         """One engine batch; an output cut at the decoding limit is tried again in two halves."""

@@ -137,3 +137,13 @@ def test_removing_a_half_of_a_pivot_lists_the_pairs_that_depend_on_it(argos_mode
     assert dependent_pivots(argos_models, "es", "en") == ["es->zh"]
     assert dependent_pivots(argos_models, "en", "zh") == ["es->zh"]
     assert dependent_pivots(argos_models, "en", "es") == []
+
+
+def test_a_long_run_without_spaces_or_punctuation_is_cut_between_tokens(app, short_model):
+    work = _pipeline(app, short_model)
+    text = "cat" * 120 + "."  # one "word": no clause and no space to cut at
+    [model] = work.engine.models().values()
+    assert len(work.engine.pieces(model, text)) > SHORT
+    [result] = work.translate([text], "en", "es")
+    assert not result.incomplete and result.text.replace(" ", "").count("gato") + \
+        result.text.replace(" ", "").count("cat") >= 100

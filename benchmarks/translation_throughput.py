@@ -80,11 +80,11 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
     from odr.accounts.models import Role
     from odr.cases.models import Filing
     from odr.extensions import db
-    from odr.tasks import huey
+    from odr.queue import huey
     from odr.translation import services
     from odr.translation.models import SegmentMemory, Translation, TranslationStatus
     from odr.translation.packages import do_install
-    from odr.translation.tasks import translate_task
+    from odr.translation.services import translate_task
     from tests.conftest import Api, make_account, notice_data
     from tests.translation.argos_builder import build_package
 

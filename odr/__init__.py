@@ -1,23 +1,24 @@
 """Online dispute resolution for small cross-border IP disputes: the application factory."""
 from __future__ import annotations
 
-import os
+import importlib
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from odr import config as odr_config
 
 
-def instance_path() -> str:
-    return os.environ.get("ODR_INSTANCE_PATH") or str(odr_config.REPO_ROOT / "instance")
-
-
 def create_app(overrides: dict | None = None) -> Flask:
-    path = (overrides or {}).get("INSTANCE_PATH") or instance_path()
+    path = (overrides or {}).get("INSTANCE_PATH") or odr_config.instance_path()
     app = Flask(__name__, instance_path=path, instance_relative_config=False)
+    app.url_map.converters["int"] = RowId
+    app.json = JSONProvider(app)
     Path(path).mkdir(parents=True, exist_ok=True)
     cfg = odr_config.load(path, {k: v for k, v in (overrides or {}).items() if k != "FLASK"})
     app.config["ODR"] = cfg
@@ -39,25 +40,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     _import_models()
 
-    from odr.accounts.views import bp as accounts_bp
-    from odr.api import bp as api_bp
-    from odr.cases.views import bp as cases_bp
-    from odr.deposits.views import bp as deposits_bp
-    from odr.export.views import bp as export_bp
-    from odr.mediation.views import bp as mediation_bp
-    from odr.translation.views import bp as translation_bp
-
-    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, api_bp):
-        app.register_blueprint(blueprint)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
+    _register_routes(app)
+    _register_template_globals(app)
+    _connect_subscribers()
 
     from odr import cli
     cli.init_app(app)
-    # Every committed filing gets its translations requested (connecting again is a no-op).
-    from odr.cases.signals import filing_committed, participant_joined
-    from odr.translation.services import on_filing_committed, on_participant_joined
-    filing_committed.connect(on_filing_committed)
-    participant_joined.connect(on_participant_joined)
     app.after_request(_security_headers)
     return app
 
@@ -70,11 +58,76 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.headers.get("Authorization") or getattr(current_user, "is_authenticated", False):
+        # A case page or API answer must not stay in a shared cache or the browser's history store.
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested deeper than the parser goes is invalid JSON (a 4xx on every
+    route and in every reader of the body, such as the sign-in limiter), not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` in every route: a whole number the database can hold (an ID above 2**31-1 is a 404,
+    like any other ID that names nothing, instead of an out-of-range error from PostgreSQL)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
+
+
+# The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
+VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
+API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
+# Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
+SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
+                      "odr.notifications.services", "odr.translation.services")
+
+
+def _register_routes(app: Flask) -> None:
+    from odr.api import bp as api_bp
+    for name in API_MODULES:
+        importlib.import_module(f"odr.{name}.api")
+    for name in VIEW_MODULES:
+        app.register_blueprint(importlib.import_module(f"odr.{name}.views").bp)
+    app.register_blueprint(api_bp)
+    from odr.extensions import csrf
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
+
+
+def _register_template_globals(app: Flask) -> None:
+    from odr.cases.views import case_page_locale
+    from odr.procedure.jurisdictions import jurisdiction_name, jurisdiction_time_zone
+    from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
+    app.jinja_env.globals.update(state_label=state_label, action_label=action_label, timer_label=timer_label,
+                                 procedure_label=procedure_label, jurisdiction_name=jurisdiction_name,
+                                 jurisdiction_time_zone=jurisdiction_time_zone)
+    app.jinja_env.filters.update(action_label=action_label)
+    app.extensions["odr.locale_fallbacks"] = [case_page_locale]
+
+
+def _connect_subscribers() -> None:
+    for module in SUBSCRIBER_MODULES:
+        importlib.import_module(module)
+    from odr.procedure.signals import ENTRY_ACTIONS
+    # A rule file may name an entry action only if some domain carries it out.
+    idle = sorted(name for name, (domain_event, _data) in ENTRY_ACTIONS.items() if not domain_event.has_subscriber())
+    if idle:
+        raise RuntimeError(f"no domain carries out the entry action(s) {', '.join(idle)}")
 
 
 def _import_models() -> None:
     # Every model module, so metadata (and Alembic autogenerate) sees every table.
+    from odr import idempotency as _idempotency  # noqa: F401
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401

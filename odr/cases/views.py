@@ -13,8 +13,10 @@ from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, FilingKind, RightType
 from odr.config import FILING_LANGUAGES
-from odr.errors import NotAllowed, ValidationFailed
+from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.i18n import ui_locale_for
+from odr.mediation.services import mediators
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.explain import case_procedure_view, deadlines_view
@@ -23,6 +25,23 @@ from odr.procedure.notices import counter_notice_elements, element_catalogue
 from odr.procedure.services import allowed_transitions, case_day, order_extension, procedure_of
 
 bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+def case_page_locale() -> str | None:
+    """The language of a case page when the reader's browser names none we have: the case's own,
+    and only for a reader who may see the case (a foreign case answers like a missing one)."""
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is None or not (current_user and current_user.is_authenticated):
+        return None
+    try:
+        case = get_case(current_user, case_id)
+    except NotFound:
+        return None
+    jurisdiction = jurisdictions.get(case.jurisdiction)
+    for language in jurisdiction.official_languages if jurisdiction else ():
+        if ui_locale_for(language):
+            return ui_locale_for(language)
+    return None
 
 
 def _uploads() -> list[services.Upload]:
@@ -91,7 +110,6 @@ def _render_case(case: Case, errors: dict | None = None, status: int = 200):
     procedure = procedure_of(case)
     now = utcnow()
     filing_kinds = [k for k in FilingKind if k != FilingKind.NOTICE and _may_file(procedure, case, k, roles, now)]
-    from odr.mediation.services import mediators
     return render_template(
         "cases/show.html", case=case, roles=roles, procedure=procedure, errors=errors or {},
         deadlines=deadlines_view(case, instants=True), procedure_view=case_procedure_view(case),

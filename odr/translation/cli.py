@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from odr.translation.engine import PIVOT
+from odr.translation.engine import PIVOT, engine_for
 from odr.translation.packages import PackageError, dependent_pivots, do_install, do_remove, installed
+from odr.translation.services import enqueue, reopen_after_install
 
 INDEX_TIMEOUT_S = 8  # argostranslate's urlopen has none: without internet it would hang
 
@@ -46,7 +47,6 @@ def install_archive(path: Path) -> None:
 
 
 def _reopen() -> None:
-    from odr.translation.services import enqueue, reopen_after_install
     reopened = reopen_after_install()
     if reopened:
         enqueue(reopened)
@@ -62,7 +62,6 @@ def languages_group():
 @with_appcontext
 def list_command():
     """Installed pairs, and the pairs they allow through English."""
-    from odr.translation.engine import engine_for
     engine = engine_for(packages_dir())
     models = engine.models()
     if not models:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 PIVOT = "en"
 # Scripts written without spaces between sentences.
@@ -148,9 +149,9 @@ def read_model(path: Path) -> Model | None:
 
 @dataclass
 class _Loaded:
-    package: object  # argostranslate.package.Package: metadata, tokenizer, target prefix
-    translator: object
-    splitter: object | None
+    package: Any  # argostranslate.package.Package: metadata, tokenizer, target prefix
+    translator: Any  # ctranslate2.Translator
+    splitter: Any  # minisbd.SBDetect, or None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

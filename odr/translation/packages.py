@@ -51,7 +51,7 @@ def is_language_code(code) -> bool:
 
 
 def _iso_639() -> set[str]:
-    return {code for code in Locale("en").languages if "_" not in code}
+    return {str(code) for code in Locale("en").languages if "_" not in str(code)}
 
 
 def check_archive(path: Path) -> tuple[dict, str]:
@@ -130,8 +130,8 @@ def _locked(packages: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def installed(packages: Path) -> dict[tuple[str, str], Model]:
-    found = {}
+def installed(packages: Path) -> dict[tuple[str, str], list[Model]]:
+    found: dict[tuple[str, str], list[Model]] = {}
     for folder in sorted(p for p in packages.iterdir() if p.is_dir() and not p.name.startswith(".")):
         model = read_model(folder)
         if model is not None:
@@ -160,8 +160,10 @@ def do_install(archive: Path, packages: Path) -> Installed:
             check_model(staging / top, meta)
             write_fingerprint(staging / top)
             replaced = [m for m in installed(packages).get(pair, []) if m.path.name != top]
+            current = read_model(target) if target.exists() else None
+            if current is not None:
+                replaced.insert(0, current)
             if target.exists():
-                replaced.insert(0, read_model(target))
                 os.rename(target, old)
             try:
                 os.rename(staging / top, target)
@@ -175,7 +177,9 @@ def do_install(archive: Path, packages: Path) -> Installed:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(old, ignore_errors=True)
-    return Installed(model=read_model(target), replaced=replaced)
+    model = read_model(target)
+    assert model is not None  # checked in the staging folder, then renamed: the same files
+    return Installed(model=model, replaced=replaced)
 
 
 def dependent_pivots(packages: Path, source: str, target: str) -> list[str]:

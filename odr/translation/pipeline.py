@@ -152,7 +152,8 @@ class Pipeline:
             joined: list[str | None] = []
             for c in current:
                 outs = [known[p] for p in parts_of[c]] if c is not None else [None]
-                joined.append(None if any(o is None for o in outs) else sep.join(outs))
+                done = [o for o in outs if o is not None]
+                joined.append(sep.join(done) if len(done) == len(outs) else None)
             current = joined
         return current, from_memory
 
@@ -172,16 +173,16 @@ class Pipeline:
                 return [p for part in parts if part.strip() for p in self._fit(model, part.strip(), limit)]
         # Between tokens: a run of tokens, written back as text, may encode to a few more (a word start
         # marker), so each part is checked and shortened until it fits.
-        pieces, parts, start = self.engine.pieces(model, text), [], 0
-        while start < len(pieces):
-            size = min(limit, len(pieces) - start)
-            part = self.engine.join_pieces(model, pieces[start:start + size])
-            while size > 1 and len(self.engine.pieces(model, part)) > limit:
+        tokens, chunks, start = self.engine.pieces(model, text), [], 0
+        while start < len(tokens):
+            size = min(limit, len(tokens) - start)
+            chunk = self.engine.join_pieces(model, tokens[start:start + size])
+            while size > 1 and len(self.engine.pieces(model, chunk)) > limit:
                 size -= max(1, size // 8)
-                part = self.engine.join_pieces(model, pieces[start:start + size])
-            parts.append(part)
+                chunk = self.engine.join_pieces(model, tokens[start:start + size])
+            chunks.append(chunk)
             start += size
-        return parts
+        return chunks
 
     def _translate_parts(self, model: Model, parts: list[str]) -> dict[str, str | None]:
         """One engine batch; an output cut at the decoding limit is tried again in two halves."""
@@ -195,8 +196,9 @@ class Pipeline:
             middle = len(pieces) // 2
             halves = [self.engine.join_pieces(model, pieces[:middle]), self.engine.join_pieces(model, pieces[middle:])]
             done = self._translate_parts(model, halves)
-            if all(done[h] is not None for h in halves):
-                out[part] = joiner(model.to_code).join(done[h] for h in halves)
+            texts = [t for t in (done[h] for h in halves) if t is not None]
+            if len(texts) == len(halves):
+                out[part] = joiner(model.to_code).join(texts)
         return out
 
     def _recall(self, model: Model, segments: list[str]) -> dict[str, str]:

@@ -20,9 +20,11 @@ from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Case, Filing
+from odr.cases.signals import filing_recorded, participant_joined
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.queue import huey, job_context, periodic_job
 from odr.translation import glossary as glossary_data
 from odr.translation.engine import PIVOT, engine_for
 from odr.translation.models import (
@@ -34,6 +36,7 @@ from odr.translation.models import (
 )
 from odr.translation.pipeline import NoModel, Pipeline
 from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +116,12 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
 
 def enqueue(ids: list[int]) -> None:
     if ids:
-        from odr.translation.tasks import translate_task
         translate_task(ids)
 
 
+@filing_recorded.after_commit.connect
 def on_filing_committed(filing: Filing, **_extra) -> None:
-    """Receiver of cases.signals.filing_committed: the filing is safe; its translations start now."""
+    """After a filing is committed (cases.signals.filing_recorded), its translations start."""
     try:
         enqueue(request_translations(filing))
     except Exception:  # never fail the filing's answer; the next reader or the sweep asks again
@@ -126,8 +129,10 @@ def on_filing_committed(filing: Filing, **_extra) -> None:
         log.exception("could not request translations of filing %s", filing.id)
 
 
+@participant_joined.after_commit.connect
 def on_participant_joined(case: Case, **_extra) -> None:
-    """Receiver of cases.signals.participant_joined: the filings already there, in the newcomer's language."""
+    """After a participant joined a case (cases.signals.participant_joined): the filings already there,
+    in the newcomer's language."""
     try:
         enqueue(request_for_case(case))
     except Exception:  # the join is committed; the sweep asks again
@@ -300,6 +305,13 @@ def _due(now: datetime, limit: int, among: list[int] | None = None) -> list[int]
     return list(db.session.scalars(query.order_by(Translation.id).limit(limit)))
 
 
+@periodic_job("translation_sweep", "Request what a case's readers lack, retry due translations, pick up lost jobs.")
+def sweep() -> int:
+    """The periodic catch-all: missing requests first, then every row whose time has come."""
+    enqueue(request_missing())
+    return process_due()
+
+
 def process_due(now: datetime | None = None, limit: int = BATCH_ROWS) -> int:
     """Every pending row whose time has come (new, retry due, or a dead worker's lease run out)."""
     now = now or utcnow()
@@ -396,7 +408,7 @@ def _translation_in_case(account: Account, case_id: int, translation_id: int) ->
 def flag(account: Account, case_id: int, translation_id: int, reason, at: datetime | None = None) -> TranslationFlag:
     """A party reports a wrong machine translation; the mediator sees the flag next to it."""
     case, translation = _translation_in_case(account, case_id, translation_id)
-    roles = case_roles(account, case) & {"claimant", "respondent"}
+    roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
     if not roles:
         raise NotAllowed(_("Only the parties can flag a translation."), code="wrong_role")
     if translation.origin != TranslationOrigin.MACHINE or translation.status != TranslationStatus.DONE:
@@ -415,7 +427,7 @@ def flag(account: Account, case_id: int, translation_id: int, reason, at: dateti
     item = TranslationFlag(translation=translation, account_id=account.id, case_role=role, reason=reason,
                            created_at=at)
     db.session.add(item)
-    events.record(case, "translation_flagged", at, actor=account, role=role,
+    events.record(case, EventKind.TRANSLATION_FLAGGED, at, actor=account, role=role,
                   payload={"filing_id": translation.filing_id, "translation_id": translation.id,
                            "language": translation.target_language})
     db.session.commit()
@@ -426,7 +438,7 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
                           at: datetime | None = None) -> Translation:
     """The mediator replaces the machine translation with their own; open flags on it are resolved."""
     case = get_case(account, case_id, for_update=True)
-    if "mediator" not in case_roles(account, case):
+    if CaseRole.MEDIATOR not in case_roles(account, case):
         raise NotAllowed(_("Only the case's mediator can add a human translation."), code="wrong_role")
     filing = next((f for f in visible_filings(account, case) if f.id == filing_id), None)
     if filing is None:
@@ -452,7 +464,16 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
             Translation.filing_id == filing.id, Translation.target_language == language,
             TranslationFlag.resolved_at.is_(None))):
         item.resolved_at = at
-    events.record(case, "human_translation_added", at, actor=account, role="mediator",
+    events.record(case, EventKind.HUMAN_TRANSLATION_ADDED, at, actor=account, role=CaseRole.MEDIATOR,
                   payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)})
     db.session.commit()
     return human
+
+
+@huey.task()
+def translate_task(ids: list[int]):
+    """Translate new filings now (with every other due row); failures are retried later with back-off."""
+    with job_context():
+        retries = process_job(ids)
+    for delay, translation_id in retries:
+        translate_task.schedule(([translation_id],), delay=delay)

@@ -27,10 +27,11 @@ def _assign(case_id, mediator):
     # The mediation service announces the newcomer after its commit, as here.
     from odr.cases.models import Case
     from odr.cases.signals import participant_joined
+    from odr.domain_events import commit
     case = db.session.get(Case, case_id)
     case.mediator_id = mediator.id
-    db.session.commit()
-    participant_joined.send(case)
+    participant_joined.publish(case)
+    commit()
 
 
 def _rows(case_id):

@@ -6,12 +6,12 @@ is asked to choose, rather than a guess being stored as the authoritative langua
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from odr.config import FILING_LANGUAGES
-from odr.i18n import locale_name
 from odr.validation import check_language
 
 MIN_CONFIDENCE = 0.6  # below this, a text with no declared language is not guessed: the filer is asked
@@ -64,11 +64,13 @@ def detect(text: str) -> tuple[str | None, float]:
     return (language if confidence >= MIN_CONFIDENCE else None), confidence
 
 
-def filing_language(given, text: str, fields: dict, *, confirmed=False, name: str = "language") -> LanguageFinding:
+def filing_language(given, text: str, fields: dict, *, confirmed=False, name: str = "language",
+                    name_of: Callable[[str], str] = str) -> LanguageFinding:
     """The language of a filing: the declared one checked against the text, or the detected one.
 
     A declared language that detection clearly contradicts is questioned (``<name>_confirmed`` lets the
-    filer keep it); with none declared, the detected one is used when detection is sure enough."""
+    filer keep it); with none declared, the detected one is used when detection is sure enough.
+    ``name_of`` names a language for the message (the caller's locale names; this layer has none)."""
     detected, confidence = classify(text)
     if given not in (None, ""):
         declared = check_language(given, fields, name)
@@ -76,10 +78,10 @@ def filing_language(given, text: str, fields: dict, *, confirmed=False, name: st
         if declared and name not in fields and finding.mismatch() and confirmed not in (True, "1", "on", "true", "yes"):
             fields[name] = _("This text looks like %(detected)s (%(detected_code)s), not %(declared)s "
                              "(%(declared_code)s). Choose the language it is written in.",
-                             detected=locale_name(detected), detected_code=detected,
-                             declared=locale_name(declared), declared_code=declared)
+                             detected=name_of(detected or ""), detected_code=detected,
+                             declared=name_of(declared), declared_code=declared)
             fields[f"{name}_confirmed"] = _("Or confirm that it is written in %(declared)s.",
-                                            declared=locale_name(declared))
+                                            declared=name_of(declared))
         return finding
     if detected is None or confidence < MIN_CONFIDENCE:
         fields[name] = _("We could not tell which language this text is in. Please choose it.")

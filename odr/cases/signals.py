@@ -2,7 +2,9 @@
 
 Subscribers today: translation (``filing_recorded``, after commit: translations are requested),
 notifications (``respondent_invited``, in the transaction: the invitation joins the outbox) and
-mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform).
+mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform) and
+translation again (``participant_joined``, after commit: the filings already there are requested in
+the newcomer's language).
 """
 from __future__ import annotations
 

@@ -14,9 +14,11 @@ from werkzeug.serving import run_simple
 
 from odr import create_app
 from odr.accounts.cli import accounts_group
+from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
 from odr.export.verifier import verify_bundle, verify_certificate
 from odr.integrity.keys import key_path, platform_key
+from odr.linkage.cli import linkage_group
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
 from odr.procedure.services import procedures
@@ -187,6 +189,8 @@ def deposit_verify(certificate, work, key_id, tsa_ca):
 
 def init_app(app) -> None:
     app.cli.add_command(accounts_group)
+    app.cli.add_command(alliance_group)
+    app.cli.add_command(linkage_group)
     app.cli.add_command(languages_group)
     for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,
                     deposit_group):

@@ -1,7 +1,7 @@
 """translation reliability: how a filing's language was settled; incomplete translations; translated terms
 
 Revision ID: a17c0ffee017
-Revises: 3b7e2c9d1f04
+Revises: 357cb2398b62
 Create Date: 2026-12-02 23:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a17c0ffee017'
-down_revision = '3b7e2c9d1f04'
+down_revision = '357cb2398b62'
 branch_labels = None
 depends_on = None
 

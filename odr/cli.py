@@ -1,6 +1,7 @@
 """The ``odr`` command: the Flask CLI with the platform's own commands."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -74,15 +75,20 @@ def serve_command(host, port):
 
     For production, run gunicorn on wsgi:app and `odr worker` as separate services.
     """
-
-
     app = create_app()
     worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"])
+    # SIGTERM (systemd, docker stop, kill) would end this process without its finally: the worker would
+    # be left running. As an exit it stops the worker like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         worker.terminate()
-        worker.wait(timeout=10)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 @click.group("rules")

@@ -19,16 +19,21 @@ class ServiceError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.details = details  # machine-readable facts for API clients (e.g. both language codes)
         if code:
             self.code = code
 
     def to_dict(self) -> dict:
-        return {"error": {"code": self.code, "message": str(self.message),
-                          "fields": {k: str(v) for k, v in self.fields.items()}}}
+        error = {"code": self.code, "message": str(self.message),
+                 "fields": {k: str(v) for k, v in self.fields.items()}}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 class ValidationFailed(ServiceError):

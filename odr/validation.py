@@ -51,6 +51,11 @@ def check_time_zone(value: str | None, fields: dict, name: str = "time_zone") ->
     return tz
 
 
+def _visible(text: str) -> bool:
+    """Whether anything would show: zero-width spaces, joiners and other format characters alone do not."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
 def clean_text(value, fields: dict, name: str, *, required: bool = True, max_length: int = 20000) -> str:
     """Normalise user text (NFC, no NUL or other control characters but line breaks and tabs)."""
     if value is None:
@@ -61,7 +66,7 @@ def clean_text(value, fields: dict, name: str, *, required: bool = True, max_len
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
     # Control characters go, and so do lone surrogates (not text; no database can store them).
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")).strip()
-    if required and not text:
+    if required and not _visible(text):
         fields[name] = _("This field is required.")
     elif len(text) > max_length:
         fields[name] = _("Too long: at most %(max)s characters.", max=max_length)

@@ -34,6 +34,8 @@ def _op(summary: str, *, body: str | None = None, ok: str = "200", idempotent: b
 
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_CONFIRMED = {"type": "boolean", "description": (
+    "Keep the declared language although detection finds another one in the text (see Error.details)")}
 
 
 def document() -> dict:
@@ -124,7 +126,10 @@ def document() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message", "fields"], "properties": {
                         "code": {"type": "string"}, "message": {"type": "string"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "details": {"type": "object", "description": (
+                            "Facts for clients, e.g. language: {declared, detected, confidence, override} when "
+                            "the text contradicts the declared language; send override: true to keep it")}}}}},
                 "SignUp": {"type": "object", "required": ["email", "password", "display_name", "organisation",
                                                          "role", "country", "language"],
                            "properties": {"email": {"type": "string"}, "password": {"type": "string", "minLength": 10},
@@ -145,6 +150,7 @@ def document() -> dict:
                                "right_type": {"enum": ["trademark", "copyright", "patent", "design"]},
                                "title": {"type": "string"}, "text": {"type": "string"},
                                "language": {"type": "string"}, "remedy_sought": {"type": "string"},
+                               "language_confirmed": _CONFIRMED,
                                "listings": {"type": "array", "items": {"type": "string"}},
                                "respondent": {"type": "object", "required": ["email"], "properties": {
                                    "email": {"type": "string"}, "name": {"type": "string"},
@@ -159,7 +165,7 @@ def document() -> dict:
                                    "permitted_communication (true); each missing one is named in the 422")}}},
                 "Filing": {"type": "object", "required": ["kind", "text", "language"], "properties": {
                     "kind": {"enum": ["response", "counter_notice", "message", "offer", "settlement"]},
-                    "text": {"type": "string"}, "language": {"type": "string"},
+                    "text": {"type": "string"}, "language": {"type": "string"}, "language_confirmed": _CONFIRMED,
                     "terms": {"type": "object", "properties": {
                         "amount": {"type": "string"}, "currency": {"type": "string"},
                         "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
@@ -123,6 +123,11 @@ class Filing(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     author_case_role: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
+    # How the language was settled: what the filer declared (None: left to detection), what detection
+    # found in the text and how sure it was; ``language`` is the one the filing is treated as.
+    language_declared: Mapped[str | None] = mapped_column(String(8))
+    language_detected: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     # Structured terms of an offer or settlement (amount, currency, listing measure, licence).
     terms: Mapped[dict | None] = mapped_column(JSON)

@@ -30,6 +30,7 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.i18n import locale_name
 from odr.idempotency import Outcome, Submission
 from odr.language import filing_language
 from odr.models_base import utcnow
@@ -178,7 +179,9 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     title = clean_text(data.get("title"), fields, "title", max_length=300)
     statement = clean_text(data.get("text"), fields, "text")
     remedy = clean_text(data.get("remedy_sought"), fields, "remedy_sought", required=False, max_length=5000)
-    language = filing_language(data.get("language"), statement, fields)  # detected when not given
+    # Declared or detected; a declared language the text contradicts is questioned.
+    found = filing_language(data.get("language"), statement, fields, confirmed=data.get("language_confirmed"),
+                            name_of=locale_name)
     listings = _parse_listings(data.get("listings"), fields)
     respondent = _respondent_party(data.get("respondent"), fields)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
@@ -192,7 +195,8 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
-        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
+        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields,
+                               details=_language_details(found, fields))
 
     procedure = choice.procedure
     case = Case(jurisdiction=jurisdiction.code, right_type=right_type, title=title, remedy_sought=remedy,
@@ -203,8 +207,9 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     db.session.add(case)
     db.session.flush()
     record_choice(case, choice)
-    notice = record_filing(case, FilingKind.NOTICE, author=account, role=CaseRole.CLAIMANT, language=language,
+    notice = record_filing(case, FilingKind.NOTICE, author=account, role=CaseRole.CLAIMANT, language=found.language,
                            text=statement, at=at, terms={"elements": elements} if elements else None,
+                           language_check=found,
                            event_details={"jurisdiction": case.jurisdiction, "listings": len(listings),
                                           "procedure": f"{procedure.code} {procedure.version}"})
     if respondent.invitation_sha256 == "":
@@ -292,7 +297,8 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
     role = sorted(acting)[0]
     text = clean_text(data.get("text"), fields, "text")
-    language = filing_language(data.get("language"), text, fields)  # detected when not given
+    found = filing_language(data.get("language"), text, fields, confirmed=data.get("language_confirmed"),
+                            name_of=locale_name)
     terms = parse_terms(kind, data.get("terms"), fields)
     if kind == FilingKind.COUNTER_NOTICE:
         # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
@@ -301,10 +307,11 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     caucus_party_id = _caucus_party(case, data.get("caucus"), kind, role, uploads, fields)
     _check_upload_count(uploads, fields)
     if fields:
-        raise ValidationFailed(_("Please correct the marked fields."), fields)
+        raise ValidationFailed(_("Please correct the marked fields."), fields, details=_language_details(found, fields))
 
-    filing = record_filing(case, kind, author=account, role=role, language=language, text=text, at=at,
-                           terms=terms, caucus_party_id=caucus_party_id)
+    filing = record_filing(case, kind, author=account, role=role, language=found.language, text=text, at=at,
+                           terms=terms, caucus_party_id=caucus_party_id,
+                           language_check=found)
     if kind == FilingKind.SETTLEMENT:
         void_superseded_acceptances(case, filing, account, role, at)
     stored: list[Path] = []
@@ -317,6 +324,12 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         db.session.rollback()
         discard(stored)
         raise
+
+
+def _language_details(found, fields: dict) -> dict | None:
+    """Both codes for an API client, when the declared language is what is questioned."""
+    mismatch = found.mismatch()
+    return {"language": mismatch} if mismatch and "language_confirmed" in fields else None
 
 
 def _caucus_party(case: Case, raw, kind: FilingKind, role: str, uploads: list[Upload], fields: dict) -> int | None:

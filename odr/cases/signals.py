@@ -2,7 +2,9 @@
 
 Subscribers today: translation (``filing_recorded``, after commit: translations are requested),
 notifications (``respondent_invited``, in the transaction: the invitation joins the outbox) and
-mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform).
+mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform) and
+translation again (``participant_joined``, after commit: the filings already there are requested in
+the newcomer's language).
 """
 from __future__ import annotations
 
@@ -15,3 +17,5 @@ respondent_invited = DomainEvent(
     "respondent-invited", "A seller without an account is invited to answer a notice.")
 # sender: the Case; data: proposal (the settlement Filing both parties accepted), at
 settlement_reached = DomainEvent("settlement-reached", "Both parties accepted the same settlement text.")
+# sender: the Case, after a participant who reads its filings joined it (a mediator accepted it)
+participant_joined = DomainEvent("participant-joined", "A participant who reads the case's filings joined it.")

@@ -79,7 +79,7 @@ def new_notice():
     if request.method == "POST":
         form = request.form
         data = {k: form.get(k) for k in ("jurisdiction", "right_type", "title", "text", "language", "remedy_sought",
-                                          "listings")}
+                                          "listings", "language_confirmed")}
         data["respondent"] = {k: form.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
         data["target_market"] = form.get("target_market")
         data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
@@ -149,7 +149,7 @@ def _with_case_errors(case_id: int, action):
 def add_filing(case_id):
     form = request.form
     data = {"kind": form.get("kind"), "text": form.get("text"), "language": form.get("language"),
-            "caucus": form.get("caucus")}
+            "language_confirmed": form.get("language_confirmed"), "caucus": form.get("caucus")}
     if form.get("kind") in {"offer", "settlement"}:
         data["terms"] = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence")}
     if form.get("kind") == "counter_notice":

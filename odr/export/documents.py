@@ -21,7 +21,8 @@ from odr.translation.models import Translation, TranslationStatus
 from odr.translation.services import pipeline
 
 PROVENANCE_FIELDS = ("source_language", "origin", "engine", "model", "model_version", "pivot", "glossary_version",
-                     "source_sha256", "translator_id", "requested_at", "completed_at")
+                     "source_sha256", "translator_id", "requested_at", "completed_at",
+                     "incomplete", "untranslated")  # sentences left in the original, never silently cut
 
 
 def _plain(value):

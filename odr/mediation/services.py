@@ -21,6 +21,8 @@ from odr.accounts.models import Account, Party, Role
 from odr.cases import events
 from odr.cases.access import get_case
 from odr.cases.models import Case
+from odr.cases.signals import participant_joined
+from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
@@ -262,7 +264,8 @@ def accept_appointment(mediator: Account, appointment_id: int, declared, disclos
     events.record(case, EventKind.MEDIATOR_ACCEPTED, at, actor=mediator, role=CaseRole.MEDIATOR,
                   payload={"appointment_id": appointment.id, "declaration_sha256": appointment.declaration_sha256,
                            "declaration_version": DECLARATION_VERSION, "disclosures": disclosed})
-    db.session.commit()
+    participant_joined.publish(case)  # the filings already there are translated for the new reader
+    commit()
     return appointment
 
 

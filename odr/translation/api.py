@@ -5,16 +5,20 @@ from flask import g, jsonify
 from flask_babel import gettext as _
 
 from odr.api import authenticated, bp, json_body
-from odr.cases.access import get_case, visible_filings
+from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Filing
 from odr.errors import NotFound
 from odr.translation import services
 from odr.translation.models import Translation
 
 
-def translation_json(t: Translation) -> dict:
+def translation_json(t: Translation, staff: bool = False) -> dict:
+    """One translation; ``staff`` (the case's mediator, an administrator) also gets the last error."""
     return {"id": t.id, "language": t.target_language, "source_language": t.source_language,
-            "origin": t.origin.value, "status": t.status.value, "text": t.text,
+            "origin": t.origin.value, "status": t.status.value, "text": t.text, "terms": t.terms or {},
+            # Sentences the model could not translate whole stand in the original inside the text.
+            "incomplete": bool(t.incomplete), "untranslated": t.untranslated or [],
+            "missing_model": t.missing_pair, "last_error": (t.last_error or None) if staff else None,
             "authoritative": False, "source_sha256": t.source_sha256,
             "provenance": {"engine": t.engine or None, "model": t.model or None,
                            "model_version": t.model_version or None, "pivot": t.pivot,
@@ -28,8 +32,14 @@ def translation_json(t: Translation) -> dict:
 
 def filing_translations(filing: Filing) -> dict:
     """The part of a filing's JSON that carries its original and its translations."""
-    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True},
-            "translations": [translation_json(t) for t in services.translations_of(filing)]}
+    staff = bool(case_roles(g.api_account, filing.case) & {"mediator", "admin"}) if "api_account" in g else False
+    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True,
+                         # declared by the filer (None: detected), what detection found, and how sure it was
+                         "language_check": {"declared": filing.language_declared,
+                                            "detected": filing.language_detected,
+                                            "confidence": None if filing.language_confidence is None
+                                            else round(filing.language_confidence, 3)}},
+            "translations": [translation_json(t, staff) for t in services.translations_of(filing)]}
 
 
 def _filing(case_id: int, filing_id: int) -> Filing:
@@ -60,4 +70,4 @@ def api_human(case_id, filing_id):
     data = json_body()
     translation = services.add_human_translation(g.api_account, case_id, filing_id, data.get("language"),
                                                  data.get("text"))
-    return jsonify(translation_json(translation)), 201
+    return jsonify(translation_json(translation, staff=True)), 201

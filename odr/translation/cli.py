@@ -1,19 +1,17 @@
 """``odr languages``: the translation models installed on this machine."""
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import socket
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from odr.translation.engine import PIVOT, engine_for, read_model
-from odr.translation.services import enqueue, reopen_unavailable
+from odr.translation.engine import PIVOT, engine_for
+from odr.translation.packages import PackageError, dependent_pivots, do_install, do_remove, installed
+from odr.translation.services import enqueue, reopen_after_install
 
 INDEX_TIMEOUT_S = 8  # argostranslate's urlopen has none: without internet it would hang
 
@@ -29,7 +27,7 @@ def packages_dir() -> Path:
 
 
 def argos_package_module():
-    """argostranslate.package, installing into our packages directory."""
+    """argostranslate.package, reading our packages directory (for the package index)."""
     target = packages_dir()
     os.environ.setdefault("ARGOS_PACKAGES_DIR", str(target))  # read once, when argostranslate is imported
     from argostranslate import package, settings
@@ -37,47 +35,22 @@ def argos_package_module():
     return package
 
 
-def check_archive(path: Path) -> dict:
-    """The package's metadata, after checking the archive is one safe package directory."""
-    if not path.is_file() or not zipfile.is_zipfile(path):
-        raise InstallError(f"{path} is not an .argosmodel (zip) file.")
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        tops = {PurePosixPath(n).parts[0] for n in names if PurePosixPath(n).parts}
-        if len(tops) != 1 or any(n.startswith("/") or ".." in PurePosixPath(n).parts for n in names):
-            raise InstallError("The archive must hold exactly one package directory, with relative paths only.")
-        top = tops.pop()
-        if sum(i.file_size for i in archive.infolist()) > 8 * 1024 ** 3:
-            raise InstallError("The archive unpacks to more than 8 GiB.")
-        try:
-            meta = json.loads(archive.read(f"{top}/metadata.json"))
-        except (KeyError, ValueError):
-            raise InstallError("The package has no readable metadata.json.") from None
-        if not any(n.startswith(f"{top}/model/") for n in names):
-            raise InstallError("The package has no model/ directory.")
-    if meta.get("type", "translate") != "translate" or not all(
-            isinstance(meta.get(k), str) and meta[k].isascii() and meta[k].isalpha() for k in ("from_code", "to_code")):
-        raise InstallError("This is not a translation package (metadata.json needs from_code and to_code).")
-    return meta | {"directory": top}
-
-
-def install_archive(path: Path) -> str:
-    meta = check_archive(path)
-    argos_package_module().install_from_path(path)
-    # The package just installed replaces any other for the same pair (an upgrade or a downgrade).
-    for other in packages_dir().iterdir():
-        model = read_model(other) if other.is_dir() and other.name != meta["directory"] else None
-        if model is not None and (model.from_code, model.to_code) == (meta["from_code"], meta["to_code"]):
-            shutil.rmtree(other)
+def install_archive(path: Path) -> None:
+    try:
+        done = do_install(path, packages_dir())
+    except PackageError as exc:
+        raise InstallError(f"Not installed: {exc}") from None
+    click.echo(f"Installed {done.summary}.")
+    for model in done.replaced:
+        click.echo(f"  It replaces {model.from_code}->{model.to_code} {model.package_version} ({model.name}).")
     _reopen()
-    return f"{meta['from_code']}->{meta['to_code']} {meta.get('package_version', '')}"
 
 
 def _reopen() -> None:
-    reopened = reopen_unavailable()
+    reopened = reopen_after_install()
     if reopened:
         enqueue(reopened)
-        click.echo(f"{len(reopened)} translation(s) that waited for a model are queued.")
+        click.echo(f"{len(reopened)} translation(s) that waited for a model or had failed are queued again.")
 
 
 @click.group("languages")
@@ -115,14 +88,14 @@ def install_command(args, from_index):
     if from_index:
         if len(args) != 2:
             raise click.UsageError("Usage: odr languages install --from-index FROM TO")
-        click.echo(f"Installed {_install_from_index(*args)}.")
+        _install_from_index(*args)
         return
     if len(args) != 1:
         raise click.UsageError("Usage: odr languages install PATH.argosmodel")
-    click.echo(f"Installed {install_archive(Path(args[0]))}.")
+    install_archive(Path(args[0]))
 
 
-def _install_from_index(source: str, target: str) -> str:
+def _install_from_index(source: str, target: str) -> None:
     package = argos_package_module()
     from argostranslate import settings
     previous = socket.getdefaulttimeout()
@@ -144,7 +117,7 @@ def _install_from_index(source: str, target: str) -> str:
     finally:
         socket.setdefaulttimeout(previous)
     try:
-        return install_archive(download)
+        install_archive(download)
     finally:
         download.unlink(missing_ok=True)
 
@@ -152,11 +125,19 @@ def _install_from_index(source: str, target: str) -> str:
 @languages_group.command("remove")
 @click.argument("source")
 @click.argument("target")
+@click.option("--force", is_flag=True, help="Remove it even though pairs through English depend on it.")
 @with_appcontext
-def remove_command(source, target):
+def remove_command(source, target, force):
     """Remove the model for SOURCE -> TARGET (finished translations stay)."""
-    model = engine_for(packages_dir()).models().get((source, target))
-    if model is None:
+    packages = packages_dir()
+    if (source, target) not in installed(packages):
         raise click.ClickException(f"No model for {source}->{target} is installed.")
-    shutil.rmtree(model.path)
-    click.echo(f"Removed {source}->{target} ({model.name}).")
+    dependents = dependent_pivots(packages, source, target)
+    if dependents and not force:
+        raise click.ClickException(
+            f"These pairs are translated through {PIVOT} with {source}->{target} and would stop: "
+            f"{', '.join(dependents)}. Run again with --force to remove it anyway.")
+    for model in do_remove(packages, source, target):
+        click.echo(f"Removed {source}->{target} ({model.name}).")
+    if dependents:
+        click.echo(f"No longer available: {', '.join(dependents)}.")

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
@@ -28,6 +28,10 @@ class TranslationOrigin(str, enum.Enum):
     HUMAN = "human"
 
 
+STATUS_TITLES = {TranslationStatus.PENDING: _l("pending"), TranslationStatus.DONE: _l("done"),
+                 TranslationStatus.FAILED: _l("failed"), TranslationStatus.UNAVAILABLE: _l("no model installed")}
+UNAVAILABLE_PREFIX = "no installed model for "  # then what to install: "es->de (or es->en + en->de)"
+
 ORIGIN_TITLES = {TranslationOrigin.MACHINE: _l("machine translation"),
                  TranslationOrigin.HUMAN: _l("human translation")}
 
@@ -46,6 +50,8 @@ class Translation(db.Model):
                                                       default=TranslationOrigin.MACHINE)
     status: Mapped[TranslationStatus] = mapped_column(_enum(TranslationStatus, "translation_status"), index=True)
     text: Mapped[str | None] = mapped_column(Text)
+    # The filing's free-text terms in this language too (an offer's licence): {"licence": "..."}.
+    terms: Mapped[dict | None] = mapped_column(JSON)
     # Which text was translated: a translation never silently belongs to a changed original.
     source_sha256: Mapped[str] = mapped_column(String(64))
     # Provenance: the engine and the exact model(s); the pivot language when one was used.
@@ -55,6 +61,9 @@ class Translation(db.Model):
     pivot: Mapped[str | None] = mapped_column(String(8))
     glossary_version: Mapped[str] = mapped_column(String(32), default="")
     segments: Mapped[int] = mapped_column(Integer, default=0)
+    # Sentences the model could not translate whole, left in the original inside the text: never cut short.
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    untranslated: Mapped[list | None] = mapped_column(JSON)
     memory_hits: Mapped[int] = mapped_column(Integer, default=0)
     # The job: attempts so far, when the next may start (back-off, or the lease of a running one).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +81,19 @@ class Translation(db.Model):
     @property
     def origin_title(self) -> str:
         return str(ORIGIN_TITLES[self.origin])
+
+    @property
+    def status_title(self) -> str:
+        return str(STATUS_TITLES[self.status])
+
+    @property
+    def missing_pair(self) -> str | None:
+        """The model an operator must install for an unavailable translation (direct, or the halves via English)."""
+        if self.status != TranslationStatus.UNAVAILABLE:
+            return None
+        if (self.last_error or "").startswith(UNAVAILABLE_PREFIX):
+            return self.last_error[len(UNAVAILABLE_PREFIX):]
+        return f"{self.source_language}->{self.target_language}"
 
     @property
     def open_flags(self) -> list["TranslationFlag"]:

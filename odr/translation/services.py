@@ -13,21 +13,22 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from odr.accounts.models import Account
+from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Case, Filing
-from odr.cases.signals import filing_recorded
-from odr.errors import NotAllowed, NotFound, ValidationFailed
+from odr.cases.signals import filing_recorded, participant_joined
+from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.queue import huey, job_context, periodic_job
 from odr.translation import glossary as glossary_data
-from odr.translation.engine import engine_for
+from odr.translation.engine import PIVOT, engine_for
 from odr.translation.models import (
+    UNAVAILABLE_PREFIX,
     Translation,
     TranslationFlag,
     TranslationOrigin,
@@ -40,8 +41,10 @@ from odr.vocabulary import CaseRole, EventKind
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4
+TRANSLATED_TERMS = ("licence",)  # the free-text terms of an offer or settlement
 FIRST_RETRY = timedelta(seconds=30)  # then 2 min, 8 min: x4 each time
 LEASE = timedelta(minutes=10)  # a claimed job whose worker died is taken again after this
+BATCH_ROWS = 200  # rows one job takes at most
 
 
 def pipeline() -> Pipeline:
@@ -95,10 +98,12 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
     engine = pipeline().engine
     rows = []
     for language in missing:
-        available = engine.route(filing.language, language) is not None
-        rows.append(Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
-                                origin=TranslationOrigin.MACHINE, source_sha256=_sha256(filing.text),
-                                status=TranslationStatus.PENDING if available else TranslationStatus.UNAVAILABLE))
+        row = Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
+                          origin=TranslationOrigin.MACHINE, source_sha256=_sha256(filing.text),
+                          status=TranslationStatus.PENDING)
+        if engine.route(filing.language, language) is None:
+            _mark_unavailable(row, engine)
+        rows.append(row)
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)
@@ -124,26 +129,70 @@ def on_filing_committed(filing: Filing, **_extra) -> None:
         log.exception("could not request translations of filing %s", filing.id)
 
 
+@participant_joined.after_commit.connect
+def on_participant_joined(case: Case, **_extra) -> None:
+    """After a participant joined a case (cases.signals.participant_joined): the filings already there,
+    in the newcomer's language."""
+    try:
+        enqueue(request_for_case(case))
+    except Exception:  # the join is committed; the sweep asks again
+        db.session.rollback()
+        log.exception("could not request translations for case %s", case.id)
+
+
+def request_for_case(case: Case) -> list[int]:
+    """Every filing of the case in every current reader's language; the pending ids to enqueue."""
+    ids: list[int] = []
+    for filing in list(case.filings):
+        ids += request_translations(filing)
+    return ids
+
+
+def request_missing(limit: int = 500) -> list[int]:
+    """The sweep's catch-all: filings of cases with a mediator or a court that lack a reader's translation.
+
+    A court joins through an export taken inside other transactions (a deadline, a decision); a
+    receiver that failed leaves nothing behind. Whatever the channel, the next sweep requests it."""
+    from odr.procedure.services import final_states  # closed cases get no new readers
+    ids: list[int] = []
+    cases = db.session.scalars(select(Case).where(
+        or_(Case.mediator_id.is_not(None), Case.court_party_id.is_not(None)),
+        Case.state.not_in(final_states())).order_by(Case.id))
+    for case in cases:
+        have = {(row.filing_id, row.target_language) for row in db.session.execute(
+            select(Translation.filing_id, Translation.target_language).join(Filing, Filing.id == Translation.filing_id)
+            .where(Filing.case_id == case.id, Translation.origin == TranslationOrigin.MACHINE))}
+        for filing in case.filings:
+            if any((filing.id, language) not in have for language in needed_languages(filing)):
+                ids += request_translations(filing)
+        if len(ids) >= limit:
+            break
+    return ids
+
+
 # -- the jobs ----------------------------------------------------------------------------------
 
 def _claim(ids: list[int], now: datetime) -> list[Translation]:
-    claimed = []
-    for translation_id in ids:
-        result = db.session.execute(update(Translation).where(
-            Translation.id == translation_id, Translation.status == TranslationStatus.PENDING,
-            Translation.origin == TranslationOrigin.MACHINE,
-            or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-        ).values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE))
-        if result.rowcount == 1:
-            claimed.append(translation_id)
+    """Take the rows that are still pending and due, in one statement: another worker may hold some."""
+    if not ids:
+        return []
+    claimed = list(db.session.scalars(update(Translation).where(
+        Translation.id.in_(ids), Translation.status == TranslationStatus.PENDING,
+        Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
+    ).values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE).returning(Translation.id)))
+    if not claimed:
+        db.session.rollback()
+        return []
     db.session.commit()
-    return list(db.session.scalars(select(Translation).where(Translation.id.in_(claimed)))) if claimed else []
+    return list(db.session.scalars(select(Translation).where(Translation.id.in_(claimed)).order_by(Translation.id)))
 
 
 def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
     """Translate the given pending rows, grouped by language pair, one engine batch per group.
 
-    Returns (delay in seconds, id) for each row to retry later."""
+    A failing batch is split in halves until the filings that fail are alone: only they carry the
+    error and are retried; their neighbours are done. Returns (delay in seconds, id) for each retry."""
     now = now or utcnow()
     translations = _claim(ids, now)
     retries: list[tuple[int, int]] = []
@@ -154,34 +203,26 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
     for (source, target), group in groups.items():
         try:
             route = work.route(source, target)
-            results = work.translate([t.filing.text for t in group], source, target)
+            outcomes = _translate_isolating(work, group, source, target)
         except NoModel:
             for translation in group:
-                translation.status = TranslationStatus.UNAVAILABLE
-                translation.next_attempt_at = None
-            db.session.commit()
-            continue
-        except Exception as exc:  # the engine or a package failed: back off, then give up
-            db.session.rollback()
-            log.warning("translation %s->%s failed: %s", source, target, exc)
-            for translation in db.session.scalars(select(Translation).where(
-                    Translation.id.in_([t.id for t in group]))):
-                translation.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if translation.attempts >= MAX_ATTEMPTS:
-                    translation.status = TranslationStatus.FAILED
-                    translation.next_attempt_at = None
-                    translation.completed_at = now
-                else:
-                    delay = backoff(translation.attempts)
-                    translation.next_attempt_at = now + delay
-                    retries.append((int(delay.total_seconds()), translation.id))
+                _mark_unavailable(translation, work.engine)
             db.session.commit()
             continue
         finished = utcnow()
-        for translation, result in zip(group, results, strict=True):
+        for translation, outcome in outcomes:
+            if isinstance(outcome, Exception):
+                delay = _record_failure(translation, outcome, now)
+                if delay is not None:
+                    retries.append((int(delay.total_seconds()), translation.id))
+                continue
+            outcome, terms = outcome
             translation.status = TranslationStatus.DONE
-            translation.text = result.text
-            translation.segments, translation.memory_hits = result.segments, result.memory_hits
+            translation.text = outcome.text
+            translation.terms = terms or None
+            translation.segments, translation.memory_hits = outcome.segments, outcome.memory_hits
+            translation.incomplete = outcome.incomplete
+            translation.untranslated = outcome.untranslated or None
             translation.engine = work.engine.label
             translation.model = " → ".join(m.name for m in route)
             translation.model_version = " → ".join(m.version for m in route)
@@ -194,30 +235,142 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
     return retries
 
 
-@periodic_job("translation_sweep", "Retry due translations and pick up lost jobs.")
-def process_due(now: datetime | None = None, limit: int = 200) -> int:
+def _texts(filing: Filing) -> tuple[list[str], dict[str, str]]:
+    """What of a filing is translated: its text, and its free-text terms (an offer's licence)."""
+    terms = {key: filing.terms[key] for key in TRANSLATED_TERMS
+             if isinstance(filing.terms, dict) and isinstance(filing.terms.get(key), str) and filing.terms[key].strip()}
+    return [filing.text, *terms.values()], terms
+
+
+def _translate_isolating(work: Pipeline, group: list[Translation], source: str, target: str) -> list[tuple]:
+    """(translation, (Result, terms) or the exception) for each; a failing batch is bisected down to its culprits."""
+    try:
+        parts = [_texts(t.filing) for t in group]
+        with db.session.begin_nested():  # the memory rows of a failed batch go with it
+            results = iter(work.translate([text for texts, _terms in parts for text in texts], source, target))
+        outcomes = []
+        for translation, (_all, terms) in zip(group, parts, strict=True):
+            main = next(results)
+            translated_terms = {key: next(results) for key in terms}
+            for result in translated_terms.values():
+                main.untranslated += result.untranslated
+            outcomes.append((translation, (main, {k: r.text for k, r in translated_terms.items()})))
+        return outcomes
+    except NoModel:
+        raise
+    except Exception as exc:  # the engine or a package failed on something in this batch
+        if len(group) == 1:
+            log.warning("translation %s (%s->%s) failed: %s", group[0].id, source, target, exc)
+            return [(group[0], exc)]
+        middle = len(group) // 2
+        return (_translate_isolating(work, group[:middle], source, target)
+                + _translate_isolating(work, group[middle:], source, target))
+
+
+def _record_failure(translation: Translation, exc: Exception, now: datetime) -> timedelta | None:
+    """Back off, then give up after MAX_ATTEMPTS; the error stays on the row for mediators and admins."""
+    translation.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if translation.attempts >= MAX_ATTEMPTS:
+        translation.status = TranslationStatus.FAILED
+        translation.next_attempt_at = None
+        translation.completed_at = now
+        return None
+    delay = backoff(translation.attempts)
+    translation.next_attempt_at = now + delay
+    return delay
+
+
+def missing_models(engine, source: str, target: str) -> str:
+    """What an operator would install for the pair: the direct model, or the missing half through English."""
+    models = engine.models()
+    if PIVOT in (source, target):
+        return f"{source}->{target}"
+    halves = [f"{a}->{b}" for a, b in ((source, PIVOT), (PIVOT, target)) if (a, b) not in models]
+    return f"{source}->{target}" + (f" (or {' + '.join(halves)})" if halves else "")
+
+
+def _mark_unavailable(translation: Translation, engine) -> None:
+    translation.status = TranslationStatus.UNAVAILABLE
+    translation.next_attempt_at = None
+    translation.last_error = UNAVAILABLE_PREFIX + missing_models(
+        engine, translation.source_language, translation.target_language)
+
+
+def _due(now: datetime, limit: int, among: list[int] | None = None) -> list[int]:
+    query = select(Translation.id).where(
+        Translation.status == TranslationStatus.PENDING, Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now))
+    if among is not None:
+        query = query.where(Translation.id.in_(among))
+    return list(db.session.scalars(query.order_by(Translation.id).limit(limit)))
+
+
+@periodic_job("translation_sweep", "Request what a case's readers lack, retry due translations, pick up lost jobs.")
+def sweep() -> int:
+    """The periodic catch-all: missing requests first, then every row whose time has come."""
+    enqueue(request_missing())
+    return process_due()
+
+
+def process_due(now: datetime | None = None, limit: int = BATCH_ROWS) -> int:
     """Every pending row whose time has come (new, retry due, or a dead worker's lease run out)."""
     now = now or utcnow()
-    ids = list(db.session.scalars(select(Translation.id).where(
-        Translation.status == TranslationStatus.PENDING, Translation.origin == TranslationOrigin.MACHINE,
-        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-    ).order_by(Translation.id).limit(limit)))
+    ids = _due(now, limit)
     process(ids, now)
     return len(ids)
 
 
-def reopen_unavailable() -> list[int]:
-    """After a model is installed: rows that waited for it become pending again."""
+def process_job(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
+    """A queued job: its own rows, and with them every other row due now (up to BATCH_ROWS).
+
+    When filings arrive faster than they are translated, the first job takes all that waits and
+    translates it in one batch per pair; the jobs after it find their rows claimed and end at once."""
+    now = now or utcnow()
+    mine = _due(now, BATCH_ROWS, among=ids)
+    if not mine:  # an earlier job took them with its batch: one query, and done
+        return []
+    return process(list(dict.fromkeys([*mine, *_due(now, BATCH_ROWS)])), now)
+
+
+def reopen_after_install() -> list[int]:
+    """After a model is installed: rows that waited for it, or failed, become pending again with fresh attempts."""
     engine = pipeline().engine
     reopened = []
     for translation in db.session.scalars(select(Translation).where(
-            Translation.status == TranslationStatus.UNAVAILABLE)):
+            Translation.origin == TranslationOrigin.MACHINE,
+            Translation.status.in_([TranslationStatus.UNAVAILABLE, TranslationStatus.FAILED]))):
         if engine.route(translation.source_language, translation.target_language) is not None:
             translation.status = TranslationStatus.PENDING
             translation.attempts = 0
+            translation.next_attempt_at = None
+            translation.completed_at = None
             reopened.append(translation.id)
     db.session.commit()
     return reopened
+
+
+# -- the queue, for administrators ---------------------------------------------------------------
+
+def queue_overview(account: Account, limit: int = 200) -> dict:
+    """Counts by state and the machine translations not done, with their pair, attempts and last error."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can see the translation queue."))
+    counts = {status: count for status, count in db.session.execute(select(Translation.status, func.count()).where(
+        Translation.origin == TranslationOrigin.MACHINE).group_by(Translation.status))}
+    rows = list(db.session.scalars(select(Translation).where(
+        Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.status != TranslationStatus.DONE, Translation.incomplete.is_(True)))
+        .order_by(Translation.id.desc()).limit(limit)))
+    return {"counts": {status: counts.get(status, 0) for status in TranslationStatus}, "rows": rows}
+
+
+def do_requeue(account: Account) -> list[int]:
+    """An administrator queues again the failed and unavailable translations that a model now serves."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can queue translations again."))
+    ids = reopen_after_install()
+    enqueue(ids)
+    return ids
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -230,7 +383,7 @@ def translations_of(filing: Filing) -> list[Translation]:
 def for_reader(account: Account, filing: Filing) -> dict:
     """What one reader sees of a filing: the original, and the translation into their language if needed.
 
-    A missing translation is requested here (a mediator assigned later, a court after export)."""
+    Reading writes nothing: translations are requested when a filing arrives and when a reader joins."""
     language = reader_language(account, filing)
     view = {"language": language, "human": None, "machine": None, "installable": False}
     if language is None:
@@ -238,11 +391,6 @@ def for_reader(account: Account, filing: Filing) -> dict:
     rows = [t for t in translations_of(filing) if t.target_language == language]
     view["human"] = next((t for t in rows if t.origin == TranslationOrigin.HUMAN), None)
     view["machine"] = next((t for t in rows if t.origin == TranslationOrigin.MACHINE), None)
-    if view["machine"] is None:
-        enqueue(request_translations(filing, [language]))
-        view["machine"] = db.session.scalar(select(Translation).where(
-            Translation.filing_id == filing.id, Translation.target_language == language,
-            Translation.origin == TranslationOrigin.MACHINE))
     return view
 
 
@@ -324,8 +472,8 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
 
 @huey.task()
 def translate_task(ids: list[int]):
-    """Translate new filings now; failures are retried later with back-off."""
+    """Translate new filings now (with every other due row); failures are retried later with back-off."""
     with job_context():
-        retries = process(ids)
+        retries = process_job(ids)
     for delay, translation_id in retries:
         translate_task.schedule(([translation_id],), delay=delay)

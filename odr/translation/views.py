@@ -1,7 +1,7 @@
 """Case page actions on translations: a party flags one, the mediator replaces it with a human translation."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -39,6 +39,27 @@ def human(case_id, filing_id):
     else:
         flash(_("Your translation replaces the machine translation."), "success")
     return _back(case_id, filing_id)
+
+
+@bp.get("/admin/translations")
+@login_required
+def queue():
+    overview = services.queue_overview(current_user)
+    return render_template("translation/queue.html", **overview, models=services.pipeline().engine.models())
+
+
+@bp.post("/admin/translations/requeue")
+@login_required
+def requeue():
+    ids = services.do_requeue(current_user)
+    flash(_("%(count)s translation(s) queued again.", count=len(ids)), "success")
+    return redirect(url_for("translation.queue"))
+
+
+@bp.app_template_global("status_title")
+def status_title(status):
+    from odr.translation.models import STATUS_TITLES
+    return str(STATUS_TITLES[status])
 
 
 @bp.app_template_global("filing_reading")

@@ -51,9 +51,16 @@ def test_spanish_to_chinese_goes_through_english(work):
     assert result.text == "这 孩子 读 一个 书."
 
 
-def test_chinese_sentences_are_joined_without_spaces(work):
+def test_chinese_sentences_keep_a_visible_boundary(work):
+    # The model keeps the Latin full stop, so without a space the boundary would vanish ("睡觉.这").
     [result] = work.translate(["the cat sleeps. the dog eats."], "en", "zh")
-    assert result.text == "这 猫 睡觉.这 狗 吃."
+    assert result.text == "这 猫 睡觉. 这 狗 吃."
+
+
+def test_sentences_ending_with_a_full_width_stop_are_joined_as_chinese_is_written():
+    from odr.translation.pipeline import join_sentences
+    assert join_sentences(["猫睡觉。", "狗吃！", "好"], "zh") == "猫睡觉。狗吃！好"
+    assert join_sentences(["a.", "b."], "es") == "a. b."
 
 
 def test_glossary_terms_are_protected_and_always_win(work):

@@ -16,7 +16,8 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 @bp.app_context_processor
 def navigation_context():
     """The sections of the top bar the reader has (no query: the signed-in account is loaded already)."""
-    return {"nav": pages.navigation(current_user) if current_user.is_authenticated else None}
+    signed_in = current_user and current_user.is_authenticated  # no reader outside a request (e-mails)
+    return {"nav": pages.navigation(current_user) if signed_in else None}
 
 
 def _uploads() -> list[services.Upload]:

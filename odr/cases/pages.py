@@ -23,6 +23,7 @@ from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing, FilingKind, RightType
 from odr.config import FILING_LANGUAGES
+from odr.errors import ServiceError
 from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.models_base import utcnow
@@ -158,8 +159,6 @@ class CaseContext:
     roles: frozenset[str]
     procedure: object
     now: datetime
-    is_final: bool
-    settling: bool  # the procedure allows settling now (odr.cases.services.settlement_transition)
     form: FormState
 
     @property
@@ -200,7 +199,7 @@ class ProposalView:
     terms: dict
     acceptances: int
     text_sha256: str
-    may_accept: bool  # a party that has not accepted this exact text, while the procedure allows settling
+    may_accept: bool  # services.check_may_accept: a party that has not accepted it, while settling is possible
 
 
 @dataclass(frozen=True)
@@ -242,6 +241,15 @@ class CasePage:
         return [f"elements.{element['name']}" for element in self.counter_notice_elements]
 
 
+def allows(check: Callable[..., None], *args) -> bool:
+    """Whether a service's ``check_*`` lets the action through: the page offers what the service accepts."""
+    try:
+        check(*args)
+    except ServiceError:
+        return False
+    return True
+
+
 def may_file(procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
     """Whether these roles may file this kind now: the filing's transition, else the stage's open filings."""
     if kind in {FilingKind.NOTICE, FilingKind.DECISION}:
@@ -258,9 +266,7 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
     now = now or utcnow()
     roles = frozenset(case_roles(account, case))
     procedure = procedure_of(case)
-    settling = services.settlement_transition(case, now) is not None
-    context = CaseContext(account=account, case=case, roles=roles, procedure=procedure, now=now,
-                          is_final=procedure.state(case.state).final, settling=settling, form=form)
+    context = CaseContext(account=account, case=case, roles=roles, procedure=procedure, now=now, form=form)
     # Panels first: a panel may still write (a translation requested for a new reader), which expires what
     # was loaded; everything below is loaded after it, for the template.
     panels = {name: build(context) for name, build in _PANELS.items()}
@@ -276,7 +282,7 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
-        proposal=proposal_view(proposal, account, roles, settling) if proposal else None,
+        proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
         filings=visible_filings(account, case), evidence=list(case.evidence), events=list(case.events),
         may=CaseMay(file=bool(filing_kinds), read_timeline=bool(roles & {"claimant", "respondent", "mediator",
                                                                              "admin"}),
@@ -290,9 +296,7 @@ def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[Deadlin
         for d in deadlines_view(case, instants=True)]
 
 
-def proposal_view(filing: Filing, account: Account, roles: frozenset[str], settling: bool) -> ProposalView:
-    accepted_by = {a.party_id for a in filing.acceptances}
+def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset[str], now: datetime) -> ProposalView:
     return ProposalView(id=filing.id, text=filing.text, terms=filing.terms or {}, acceptances=len(filing.acceptances),
                         text_sha256=services.text_sha256(filing),
-                        may_accept=bool(roles & {"claimant", "respondent"}) and settling
-                        and account.party_id not in accepted_by)
+                        may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now))

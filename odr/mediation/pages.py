@@ -15,11 +15,18 @@ from flask import current_app
 from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
-from odr.cases.pages import CaseContext, ProposalView, case_panel, may_file, proposal_view
+from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, may_file, proposal_view
 from odr.forms import BLANK, FormState
 from odr.mediation import agreement, bidding, desk, evaluation, measures
-from odr.mediation.models import BiddingStatus, EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
-from odr.mediation.services import Fitness, affiliations, appointment_summary, independence_declaration, roster
+from odr.mediation.models import EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
+from odr.mediation.services import (
+    Fitness,
+    affiliations,
+    appointment_summary,
+    check_may_assign,
+    independence_declaration,
+    roster,
+)
 from odr.models_base import utcnow
 
 MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
@@ -37,7 +44,7 @@ class AssignmentPanel:
 
 @case_panel("assignment")
 def assignment_panel(context: CaseContext) -> AssignmentPanel:
-    may_assign = context.account.role == Role.ADMIN and not context.is_final
+    may_assign = allows(check_may_assign, context.account, context.case)
     return AssignmentPanel(may_assign=may_assign, roster=roster(context.case) if may_assign else [])
 
 
@@ -113,31 +120,28 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
 
 
 def _bidding(context: CaseContext) -> BiddingPanel:
-    case, roles, now = context.case, context.roles, context.now
+    case, roles, now = context.case, set(context.roles), context.now
     current = bidding.current_bidding(case)
     view = bidding.bidding_view(context.account, case) if current is not None else None
-    is_open = current is not None and current.status == BiddingStatus.OPEN
-    # bidding.open_bidding and bidding.submit_bid: the same roles, stage and rounds.
-    may_bid = bool(is_open and view["your_side"] and len(view["your_bids"]) < current.max_rounds
-                   and now < current.closes_at and context.settling)
     return BiddingPanel(
         view=view, closes_at=current.closes_at if current is not None else None,
-        may_open=bool(roles & LADDER_ROLES) and context.settling and not is_open,
+        may_open=allows(bidding.check_may_open, case, roles, now),
         may_set_days="mediator" in roles, default_days=current_app.config["ODR"]["BIDDING_DAYS"],
-        may_bid=may_bid, must_accept_rules=bool(view and not view["your_bids"]))
+        may_bid=allows(bidding.check_may_bid, case, current, roles, now),
+        must_accept_rules=bool(view and not view["your_bids"]))
 
 
 def _evaluation(context: CaseContext) -> EvaluationPanel:
-    case, roles = context.case, context.roles
+    case, roles = context.case, set(context.roles)
     found = evaluation.evaluation_of(case)
-    is_open = found is not None and found.status == EvaluationStatus.OPEN
-    # evaluation.open_evaluation: the mediator or an administrator, an open case, one evaluation per case.
-    may_open = found is None and bool(roles & {"mediator", "admin"}) and not context.is_final
+    may_open = allows(evaluation.check_may_open, case, roles)
     return EvaluationPanel(
         evaluation=found, deposits=list(found.deposits) if found else [],
         submissions=list(found.submissions) if found else [],
-        may_record_deposit=is_open and context.account.role == Role.ADMIN,
-        may_submit=is_open and context.is_party,
+        # evaluation.record_deposit: an administrator; while the evaluation is open, the page offers it.
+        may_record_deposit=found is not None and found.status == EvaluationStatus.OPEN
+        and context.account.role == Role.ADMIN,
+        may_submit=found is not None and allows(evaluation.check_may_submit, found, roles, context.now),
         may_open=may_open,
         neutrals=[f.mediator for f in roster(case) if f.qualified and f.mediator.id != case.mediator_id]
         if may_open else [])
@@ -158,11 +162,10 @@ class AgreementPage:
 def agreement_page(account: Account, case_id: int, now: datetime | None = None) -> AgreementPage:
     context = agreement.agreement_for(account, case_id)
     case = context["case"]
-    settling = bidding.settlement_transition(case, now or utcnow()) is not None
     return AgreementPage(case=case, versions=context["versions"], acceptances=context["acceptances"],
                          voided=context["voided"],
-                         proposal=proposal_view(context["filing"], account, frozenset(case_roles(account, case)),
-                                                settling))
+                         proposal=proposal_view(context["filing"], account, case,
+                                                frozenset(case_roles(account, case)), now or utcnow()))
 
 
 # -- the timeline -------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 
+from odr.accounts.models import Role
 from odr.cases import pages, services
 from odr.cases.access import get_case
 from odr.cases.models import FilingKind
 from odr.errors import NotFound
-from odr.mediation import bidding
+from odr.mediation import bidding, evaluation
 from odr.models_base import utcnow
-from tests.conftest import notice_data
+from tests.conftest import make_account, notice_data
 from tests.export.conftest import escalate
 from tests.mediation.conftest import mediated_case, open_case
 
@@ -136,3 +137,22 @@ def test_the_dashboard_leads_with_the_cases_that_wait_for_the_reader(world):
     assert [row.next_steps for row in holder.todo] == [["withdraw"]] and holder.rows[0].next_due is not None
     assert holder.may_file_notice and not dashboard.may_file_notice
     assert pages.dashboard_page(world.stranger_holder).rows == []
+
+
+def test_a_side_submits_to_the_neutral_once_and_only_after_its_deposit(world):
+    case_id = mediated_case(world)
+    neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="NL", language="en", languages="en,es,zh")
+    evaluation.open_evaluation(world.mediator, case_id, {
+        "claim": "One claim", "listings": ["item-2"], "neutral_id": str(neutral.id), "word_limit": "200",
+        "submission_days": "3", "deposit_amount": "100", "deposit_currency": "EUR"})
+
+    def panel(account):
+        return pages.case_page(account, case_id).panels["ladder"].evaluation
+
+    assert not panel(world.mediator).may_open and not panel(world.admin).may_open  # one evaluation per case
+    assert panel(world.admin).may_record_deposit and not panel(world.mediator).may_record_deposit
+    assert not panel(world.holder).may_submit  # no deposit yet
+    evaluation.record_deposit(world.admin, case_id, "claimant", "w1")
+    assert panel(world.holder).may_submit and not panel(world.seller).may_submit
+    evaluation.submit(world.holder, case_id, {"language": "es", "text": "Copian la marca."})
+    assert not panel(world.holder).may_submit

@@ -4,17 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from odr.accounts.models import Account
-from odr.cases.models import Case, FilingKind
-from odr.cases.pages import CaseContext, case_panel
+from odr.cases.models import Case
+from odr.cases.pages import CaseContext, allows, case_panel
+from odr.export import court
 from odr.export.models import CaseExport
 from odr.export.services import exports_for_court
-from odr.procedure.services import case_day
 
 
 @dataclass(frozen=True)
 class CourtPanel:
     may_acknowledge: bool  # export.services.acknowledge: the court the case was exported to
-    may_decide: bool  # export.court.decide: that court, while the procedure takes its decision
+    may_decide: bool  # export.court.check_may_decide: that court, while the procedure takes its decision
     language: str  # of the decision, preselected: the court's own
 
     @property
@@ -27,11 +27,9 @@ class CourtPanel:
 def court_panel(context: CaseContext) -> CourtPanel | None:
     if "court" not in context.roles:
         return None
-    case = context.case
-    transition = context.procedure.transition_for_filing(case.state, FilingKind.DECISION.value,
-                                                         case_day(case, context.now))
     party = context.account.party
-    return CourtPanel(may_acknowledge=True, may_decide=transition is not None and "court" in transition.roles,
+    return CourtPanel(may_acknowledge=True,
+                      may_decide=allows(court.check_may_decide, context.case, set(context.roles), context.now),
                       language=party.preferred_language if party else "en")
 
 

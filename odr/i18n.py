@@ -175,12 +175,6 @@ def due_in(instant: datetime | None) -> str:
     return format_timedelta(instant - utcnow(), add_direction=True, threshold=1.0, locale=get_locale())
 
 
-def jurisdiction_time_zone(code: str | None) -> str | None:
-    from odr.procedure import jurisdictions
-    jurisdiction = jurisdictions.get(code or "")
-    return jurisdiction.time_zone if jurisdiction else None
-
-
 def jurisdiction_name(code: str | None) -> str:
     """A jurisdiction's name in the reader's language (CLDR territory names), else the name in its data file."""
     from odr.procedure import jurisdictions
@@ -228,7 +222,7 @@ def init_app(app) -> None:
     from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
     app.jinja_env.globals.update(locale_name=locale_name, state_label=state_label, action_label=action_label,
                                  timer_label=timer_label, switch_locale_url=switch_locale_url, dual_time=dual_time,
-                                 due_in=due_in, local_time=local_time, jurisdiction_time_zone=jurisdiction_time_zone,
+                                 due_in=due_in, local_time=local_time,
                                  jurisdiction_name=jurisdiction_name, zone_name=zone_name,
                                  case_role_label=case_role_label, event_label=event_label,
                                  procedure_label=procedure_label, time_zones=time_zones)

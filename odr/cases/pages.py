@@ -125,7 +125,7 @@ def _time_zone(code: str) -> str | None:
 
 @dataclass(frozen=True)
 class NoticePage:
-    jurisdictions: list[tuple[str, str]]  # code and name in its data file
+    jurisdictions: list[str]  # codes; the template names each in the reader's language
     right_types: list[RightType]
     elements: list[dict]
     languages: list[str]
@@ -142,7 +142,7 @@ class NoticePage:
 
 def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
     every = jurisdictions.all_jurisdictions()
-    return NoticePage(jurisdictions=[(code, j.name) for code, j in every.items()], right_types=list(RightType),
+    return NoticePage(jurisdictions=list(every), right_types=list(RightType),
                       elements=element_catalogue(every), languages=FILING_LANGUAGES,
                       submission_key=uuid.uuid4().hex, form=form)
 

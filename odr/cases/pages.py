@@ -160,6 +160,13 @@ class CaseContext:
     procedure: object
     now: datetime
     form: FormState
+    shared: dict = field(default_factory=dict)  # reads two panels need, made once (see ``once``)
+
+    def once(self, name: str, read: Callable[[], object]):
+        """What ``read`` returns, read once for all the panels of this page."""
+        if name not in self.shared:
+            self.shared[name] = read()
+        return self.shared[name]
 
     @property
     def is_party(self) -> bool:

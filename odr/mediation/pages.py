@@ -45,7 +45,11 @@ class AssignmentPanel:
 @case_panel("assignment")
 def assignment_panel(context: CaseContext) -> AssignmentPanel:
     may_assign = allows(check_may_assign, context.account, context.case)
-    return AssignmentPanel(may_assign=may_assign, roster=roster(context.case) if may_assign else [])
+    return AssignmentPanel(may_assign=may_assign, roster=_roster(context) if may_assign else [])
+
+
+def _roster(context: CaseContext) -> list[Fitness]:
+    return context.once("roster", lambda: roster(context.case))
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def _evaluation(context: CaseContext) -> EvaluationPanel:
         and context.account.role == Role.ADMIN,
         may_submit=found is not None and allows(evaluation.check_may_submit, found, roles, context.now),
         may_open=may_open,
-        neutrals=[f.mediator for f in roster(case) if f.qualified and f.mediator.id != case.mediator_id]
+        neutrals=[f.mediator for f in _roster(context) if f.qualified and f.mediator.id != case.mediator_id]
         if may_open else [])
 
 

@@ -28,6 +28,7 @@ from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
+from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import counter_notice_elements, element_catalogue
@@ -157,7 +158,7 @@ class CaseContext:
     account: Account
     case: Case
     roles: frozenset[str]
-    procedure: object
+    procedure: Procedure
     now: datetime
     form: FormState
     shared: dict = field(default_factory=dict)  # reads two panels need, made once (see ``once``)
@@ -214,8 +215,8 @@ class CaseMay:
     """The actions of the case page this reader may take (each the rule its service enforces)."""
 
     file: bool  # at least one kind of filing is open to the reader
-    read_timeline: bool
-    download_export: bool
+    read_timeline: bool  # the link to the full timeline, for the participants (the court reads its bundle)
+    download_export: bool  # export.services.latest_export: the court or an administrator, once exported
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ class CasePage:
     mediator_name: str | None
     listings: list[str]
     roles: frozenset[str]
-    procedure: object
+    procedure: Procedure
     procedure_view: dict
     deadlines: list[DeadlineView]
     actions: list[str]  # names of the transitions the reader may take now
@@ -257,7 +258,7 @@ def allows(check: Callable[..., None], *args) -> bool:
     return True
 
 
-def may_file(procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
+def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
     """Whether these roles may file this kind now: the filing's transition, else the stage's open filings."""
     if kind in {FilingKind.NOTICE, FilingKind.DECISION}:
         return False  # a notice opens a case; the court's decision has its own form (export's court panel)

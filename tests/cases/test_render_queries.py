@@ -18,6 +18,7 @@ from odr.cases import services
 from odr.deposits.services import deposit_work
 from odr.extensions import db
 from odr.mediation import agreement, bidding, evaluation
+from odr.translation.services import add_human_translation
 from tests.conftest import make_account
 from tests.export.conftest import escalate
 from tests.mediation.conftest import mediated_case
@@ -63,10 +64,13 @@ def pages_of(response) -> str:
 
 @pytest.fixture
 def busy_case(world) -> int:
-    """A mediated case with every panel filled: bidding, an evaluation, an agreement with an acceptance."""
+    """A mediated case with every panel filled: a human translation, a caucus, bidding, an evaluation, an
+    agreement with an acceptance."""
     case_id = mediated_case(world)
     neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="NL", language="en", languages="en,es,zh")
-    services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh", "text": "我们愿意谈。"})
+    message = services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh",
+                                                          "text": "我们愿意谈。"}).obj
+    add_human_translation(world.mediator, case_id, message.id, "es", "Queremos hablar.")
     services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "text": "Privado.",
                                                 "caucus": "1"})
     bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": "3", "gap_percent": "10"})
@@ -97,6 +101,7 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
             for path in ("/", f"/cases/{busy_case}", f"/cases/{busy_case}/timeline",
                          f"/cases/{busy_case}/timeline?print=1", f"/cases/{busy_case}/agreement", "/profile"):
                 pages_of(sessions[name].get(path))
+        holder_page = pages_of(sessions["holder"].get(f"/cases/{busy_case}?lang=en"))
         for path in ("/cases/new", "/deposits"):
             pages_of(sessions["holder"].get(path))
         desk = pages_of(sessions["mediator"].get("/mediation"))
@@ -117,5 +122,5 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
         pages_of(sessions["holder"].post("/profile", {"locale": "xx", "time_zone": "Nowhere"}, form_page="/profile"))
         pages_of(sessions["mediator"].post("/mediation/affiliations", {"organisation": ""}, form_page="/mediation"))
         pages_of(anonymous.post("/signup", {"email": "nobody"}, form_page="/signup"))
-    assert "Mediator's desk" in desk
+    assert "Mediator's desk" in desk and "Human translation by" in holder_page and "Queremos hablar." in holder_page
     assert sent == {}, {name: statements[:3] for name, statements in sent.items()}

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from odr.accounts.models import SELF_SERVICE_ROLES, Account
+from odr.accounts import pages
+from odr.accounts.models import Account
 from odr.accounts.services import authenticate, save_preferences, sign_up
-from odr.config import FILING_LANGUAGES
 from odr.errors import ValidationFailed
 from odr.extensions import db, limiter, login_manager
 from odr.forms import BLANK, FormState, refused, submit
@@ -44,8 +44,7 @@ def signup():
             login_user(account)
             flash(_("Welcome. Your account is ready."), "success")
             return redirect(url_for("cases.dashboard"))
-    return render_template("accounts/signup.html", form=form,
-                           roles=sorted(SELF_SERVICE_ROLES, key=lambda r: r.value), languages=FILING_LANGUAGES), \
+    return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), \
         422 if form.errors else 200
 
 
@@ -92,5 +91,4 @@ def profile():
 
 
 def _profile(form: FormState = BLANK):
-    return render_template("accounts/profile.html", form=form, locale=current_user.locale,
-                           time_zone=current_user.effective_time_zone)
+    return render_template("accounts/profile.html", page=pages.profile_page(current_user, form), form=form)

@@ -7,7 +7,7 @@ PORT ?= 5000
 # PostgreSQL pass of the end-to-end tests; CI always runs it, elsewhere it runs when the server answers.
 ODR_TEST_POSTGRES_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 
-.PHONY: run test install install-test i18n i18n-compile clean
+.PHONY: run test install install-test i18n i18n-compile architecture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,13 @@ run: install
 	$(BIN)/odr demo
 	$(BIN)/odr serve --host $(HOST) --port $(PORT)
 
+# Lint, formatting, the import contract of docs/architecture.md, the mypy budget, then the suite (in random
+# order: pytest-randomly prints the seed; rerun that order with PYTEST_ARGS="--randomly-seed=N").
 test: install-test
-	$(BIN)/ruff check odr tests
+	$(BIN)/ruff check odr tests tools
+	$(BIN)/ruff format --check odr tests tools
+	$(BIN)/lint-imports
+	$(BIN)/python tools/mypy_budget.py
 	url="$$($(BIN)/python -m odr.testing.postgres '$(ODR_TEST_POSTGRES_URL)')" || exit 1; \
 	ODR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
@@ -42,6 +47,10 @@ i18n: install
 
 i18n-compile: install
 	$(BIN)/python tools/i18n.py compile
+
+# The picture of docs/architecture.md, drawn from the code's imports (Graphviz's dot).
+architecture: install-test
+	$(BIN)/python tools/architecture.py svg
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,7 +1,7 @@
 """Online dispute resolution for small cross-border IP disputes: the application factory."""
 from __future__ import annotations
 
-import os
+import importlib
 from pathlib import Path
 
 from flask import Flask
@@ -11,12 +11,8 @@ from sqlalchemy.engine import Engine
 from odr import config as odr_config
 
 
-def instance_path() -> str:
-    return os.environ.get("ODR_INSTANCE_PATH") or str(odr_config.REPO_ROOT / "instance")
-
-
 def create_app(overrides: dict | None = None) -> Flask:
-    path = (overrides or {}).get("INSTANCE_PATH") or instance_path()
+    path = (overrides or {}).get("INSTANCE_PATH") or odr_config.instance_path()
     app = Flask(__name__, instance_path=path, instance_relative_config=False)
     Path(path).mkdir(parents=True, exist_ok=True)
     cfg = odr_config.load(path, {k: v for k, v in (overrides or {}).items() if k != "FLASK"})
@@ -39,24 +35,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     _import_models()
 
-    from odr.accounts.views import bp as accounts_bp
-    from odr.api import bp as api_bp
-    from odr.cases.views import bp as cases_bp
-    from odr.deposits.views import bp as deposits_bp
-    from odr.export.views import bp as export_bp
-    from odr.mediation.views import bp as mediation_bp
-    from odr.translation.views import bp as translation_bp
-
-    for blueprint in (accounts_bp, cases_bp, mediation_bp, export_bp, deposits_bp, translation_bp, api_bp):
-        app.register_blueprint(blueprint)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
+    _register_routes(app)
+    _register_template_globals(app)
+    _connect_subscribers()
 
     from odr import cli
     cli.init_app(app)
-    # Every committed filing gets its translations requested (connecting again is a no-op).
-    from odr.cases.signals import filing_committed
-    from odr.translation.services import on_filing_committed
-    filing_committed.connect(on_filing_committed)
     app.after_request(_security_headers)
     return app
 
@@ -72,8 +56,48 @@ def _security_headers(response):
     return response
 
 
+# The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
+VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
+API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
+# Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
+SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
+                      "odr.notifications.services", "odr.translation.services")
+
+
+def _register_routes(app: Flask) -> None:
+    from odr.api import bp as api_bp
+    for name in API_MODULES:
+        importlib.import_module(f"odr.{name}.api")
+    for name in VIEW_MODULES:
+        app.register_blueprint(importlib.import_module(f"odr.{name}.views").bp)
+    app.register_blueprint(api_bp)
+    from odr.extensions import csrf
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
+
+
+def _register_template_globals(app: Flask) -> None:
+    from odr.cases.views import case_page_locale
+    from odr.procedure.jurisdictions import jurisdiction_name
+    from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
+    app.jinja_env.globals.update(state_label=state_label, action_label=action_label, timer_label=timer_label,
+                                 procedure_label=procedure_label, jurisdiction_name=jurisdiction_name)
+    app.jinja_env.filters.update(action_label=action_label)
+    app.extensions["odr.locale_fallbacks"] = [case_page_locale]
+
+
+def _connect_subscribers() -> None:
+    for module in SUBSCRIBER_MODULES:
+        importlib.import_module(module)
+    from odr.procedure.signals import ENTRY_ACTIONS
+    # A rule file may name an entry action only if some domain carries it out.
+    idle = sorted(name for name, (domain_event, _data) in ENTRY_ACTIONS.items() if not domain_event.has_subscriber())
+    if idle:
+        raise RuntimeError(f"no domain carries out the entry action(s) {', '.join(idle)}")
+
+
 def _import_models() -> None:
     # Every model module, so metadata (and Alembic autogenerate) sees every table.
+    from odr import idempotency as _idempotency  # noqa: F401
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401

@@ -1,14 +1,30 @@
 """The ``odr`` command: the Flask CLI with the platform's own commands."""
 from __future__ import annotations
 
+import subprocess
 import sys
+from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from huey.consumer import Consumer
+from werkzeug.serving import run_simple
+
+from odr import create_app
+from odr.accounts.cli import accounts_group
+from odr.demo import load_demo
+from odr.export.verifier import verify_bundle, verify_certificate
+from odr.integrity.keys import key_path, platform_key
+from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
+from odr.procedure.engine import ProcedureError
+from odr.procedure.services import procedures
+from odr.queue import run_periodic_jobs
+from odr.tasks import huey
+from odr.translation.cli import languages_group
 
 
 def _create_app():
-    from odr import create_app
     return create_app()
 
 
@@ -21,7 +37,6 @@ def main():
 @with_appcontext
 def demo_command():
     """Load demo parties, accounts and cases in every stage (into an empty database)."""
-    from odr.demo import load_demo
     logins = load_demo()
     if not logins:
         click.echo("Demo data is already loaded.")
@@ -34,20 +49,17 @@ def demo_command():
 @click.command("sweep")
 @with_appcontext
 def sweep_command():
-    """Apply every deadline that has run out, procedural or a blind bidding's close (the worker does this
-    each minute)."""
-    from odr.mediation.bidding import expire_biddings
-    from odr.procedure.services import sweep_deadlines
-    click.echo(f"{sweep_deadlines()} deadline(s) applied, {expire_biddings()} blind bidding(s) closed")
+    """Run every periodic job once (deadlines, blind biddings, appointments, outbox, translations), as the
+    worker does each minute."""
+    for name, done in run_periodic_jobs().items():
+        click.echo(f"{name}: {done}")
 
 
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True)
 def worker_command(workers):
     """Run the queue consumer (Huey), including the periodic deadline sweep."""
-    from huey.consumer import Consumer
 
-    from odr.tasks import huey
     Consumer(huey, workers=workers, periodic=True, check_worker_health=True).run()
 
 
@@ -59,11 +71,8 @@ def serve_command(host, port):
 
     For production, run gunicorn on wsgi:app and `odr worker` as separate services.
     """
-    import subprocess
 
-    from werkzeug.serving import run_simple
 
-    from odr import create_app
     app = create_app()
     worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"])
     try:
@@ -82,9 +91,7 @@ def rules_group():
 @with_appcontext
 def rules_validate():
     """Load every procedure and jurisdiction file, check graphs and citations; exit non-zero on any problem."""
-    from flask import current_app
 
-    from odr.procedure.describe import validate
     cfg = current_app.config["ODR"]
     failed = False
     for ok, line in validate(cfg["RULES_DIR"], cfg["JURISDICTIONS_DIR"]):
@@ -94,10 +101,7 @@ def rules_validate():
 
 
 def _procedure(code: str, version: str | None):
-    from datetime import date
 
-    from odr.procedure.engine import ProcedureError
-    from odr.procedure.services import procedures
     try:
         return procedures().get(code, version) if version else procedures().current(code, date.today())
     except ProcedureError as exc:
@@ -110,7 +114,6 @@ def _procedure(code: str, version: str | None):
 @with_appcontext
 def rules_show(code, version):
     """Describe a procedure: states, transitions, timers, each with its citation and dates."""
-    from odr.procedure.describe import show
     click.echo(show(_procedure(code, version)), nl=False)
 
 
@@ -122,7 +125,6 @@ def rules_show(code, version):
 @with_appcontext
 def rules_graph(code, fmt, version, output):
     """Draw a procedure's state graph (SVG needs Graphviz's dot; DOT does not)."""
-    from odr.procedure.describe import GraphvizMissing, to_dot, to_svg
     procedure = _procedure(code, version)
     try:
         text = to_svg(procedure) if fmt == "svg" else to_dot(procedure)
@@ -147,8 +149,6 @@ def bundle_group():
 @with_appcontext
 def bundle_verify(path, key_id, tsa_ca):
     """Verify a bundle (zip or bag folder) as a court would; exit non-zero on any failure."""
-    from odr.export.verifier import verify_bundle
-    from odr.integrity.keys import key_path, platform_key
     if key_id is None and key_path().exists():
         key_id = platform_key().key_id
     sys.exit(verify_bundle(path, key_id, tsa_ca.read() if tsa_ca else None))
@@ -158,7 +158,6 @@ def bundle_verify(path, key_id, tsa_ca):
 @with_appcontext
 def bundle_key_id():
     """Print the platform's signing key id, for courts to pin out of band."""
-    from odr.integrity.keys import platform_key
     click.echo(platform_key().key_id)
 
 
@@ -175,17 +174,13 @@ def deposit_group():
 @with_appcontext
 def deposit_verify(certificate, work, key_id, tsa_ca):
     """Verify a deposit certificate (and the work it certifies); exit non-zero on any failure."""
-    from odr.export.verifier import verify_certificate
-    from odr.integrity.keys import key_path, platform_key
     if key_id is None and key_path().exists():
         key_id = platform_key().key_id
     sys.exit(verify_certificate(certificate, work, key_id, tsa_ca.read() if tsa_ca else None))
 
 
 def init_app(app) -> None:
-    from odr.accounts.cli import accounts_group
     app.cli.add_command(accounts_group)
-    from odr.translation.cli import languages_group
     app.cli.add_command(languages_group)
     for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,
                     deposit_group):

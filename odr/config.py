@@ -22,6 +22,11 @@ FILING_LANGUAGES = [
 ]
 
 
+def instance_path() -> str:
+    """The folder of the embedded default's database, queue, evidence, exports and keys."""
+    return os.environ.get("ODR_INSTANCE_PATH") or str(REPO_ROOT / "instance")
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot run the platform safely."""
 

@@ -12,6 +12,8 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from odr.extensions import db
+
 
 class ServiceError(Exception):
     status = 400
@@ -95,7 +97,6 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        from odr.extensions import db
         db.session.rollback()
         app.logger.exception("unhandled error on %s", request.path)
         message = _("Something went wrong on our side. Nothing was saved; please try again.")

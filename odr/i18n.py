@@ -17,28 +17,17 @@ from babel.lists import format_list
 from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import force_locale, get_locale, get_timezone
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from odr.config import UI_LOCALES
 from odr.extensions import babel
+from odr.models_base import utcnow
+from odr.vocabulary import case_role_label, event_label
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 
 # The roles a participant holds in one case (events and filings record them), as readers call them.
-CASE_ROLE_LABELS = {
-    "claimant": _l("Right holder"),
-    "respondent": _l("Seller"),
-    "mediator": _l("Mediator"),
-    "neutral": _l("Neutral"),
-    "court": _l("Court"),
-    "admin": _l("Administrator"),
-    "platform": _l("Platform"),
-    "system": _l("Platform"),
-}
-
-
 def ui_locale_for(code: str | None) -> str | None:
     """The UI locale for a language tag (``zh``, ``zh-CN``, ``pt_BR``, ``ar``), or None if we have none."""
     if not code:
@@ -53,21 +42,6 @@ def ui_locale_for(code: str | None) -> str | None:
         # Only Simplified Chinese is offered; a reader of Traditional characters still reads it better than English.
         return "zh_Hans"
     return parsed.language if parsed.language in UI_LOCALES else None
-
-
-def _jurisdiction_locale() -> str | None:
-    case_id = (request.view_args or {}).get("case_id")
-    if case_id is None or not (current_user and current_user.is_authenticated):
-        return None
-    from odr.cases.models import Case
-    from odr.extensions import db
-    from odr.procedure import jurisdictions
-    case = db.session.get(Case, case_id)
-    jurisdiction = jurisdictions.get(case.jurisdiction) if case else None
-    for language in (jurisdiction.official_languages if jurisdiction else ()):
-        if ui_locale_for(language):
-            return ui_locale_for(language)
-    return None
 
 
 def select_locale() -> str:
@@ -85,7 +59,12 @@ def select_locale() -> str:
     for tag, _quality in request.accept_languages:
         if ui_locale_for(tag):
             return ui_locale_for(tag)
-    return _jurisdiction_locale() or current_app.config["ODR"]["DEFAULT_LOCALE"]
+    for fallback in current_app.extensions.get("odr.locale_fallbacks", ()):
+        # e.g. a case page read by someone whose browser names no language we have: the case's language
+        locale = fallback()
+        if locale:
+            return locale
+    return current_app.config["ODR"]["DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
@@ -171,16 +150,7 @@ def due_in(instant: datetime | None) -> str:
     """How long until (or since) an instant, in words: "in 3 days", "2 hours ago"."""
     if instant is None:
         return ""
-    from odr.models_base import utcnow
     return format_timedelta(instant - utcnow(), add_direction=True, threshold=1.0, locale=get_locale())
-
-
-def jurisdiction_name(code: str | None) -> str:
-    """A jurisdiction's name in the reader's language (CLDR territory names), else the name in its data file."""
-    from odr.procedure import jurisdictions
-    jurisdiction = jurisdictions.get(code or "")
-    localized = get_locale().territories.get((code or "").upper())
-    return localized or (jurisdiction.name if jurisdiction else (code or ""))
 
 
 def babel_formatted(text) -> Markup:
@@ -191,16 +161,6 @@ def babel_formatted(text) -> Markup:
 def bidi(text) -> Markup:
     """User-supplied text isolated from the page's direction, so no control character inside can reorder it."""
     return Markup('<bdi dir="auto">%s</bdi>') % escape("" if text is None else text)
-
-
-def case_role_label(role: str | None) -> str:
-    return str(CASE_ROLE_LABELS.get(role or "", (role or "").replace("_", " ")))
-
-
-def event_label(kind: str) -> str:
-    # The labels live with the mediator's desk, which lists events too; one vocabulary for both views.
-    from odr.mediation.desk import event_label as label
-    return label(kind)
 
 
 def render_in_locale(locale: str | None, template: str, **context) -> str:
@@ -219,15 +179,11 @@ def render_notification(note) -> tuple[str, str]:
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
-    app.jinja_env.globals.update(locale_name=locale_name, state_label=state_label, action_label=action_label,
-                                 timer_label=timer_label, switch_locale_url=switch_locale_url, dual_time=dual_time,
-                                 due_in=due_in, local_time=local_time,
-                                 jurisdiction_name=jurisdiction_name, zone_name=zone_name,
-                                 case_role_label=case_role_label, event_label=event_label,
-                                 procedure_label=procedure_label, time_zones=time_zones)
-    app.jinja_env.filters.update(dual_time=dual_time, due_in=due_in, bidi=bidi, action_label=action_label,
-                               list_format=list_format, babel_formatted=babel_formatted)
+    app.jinja_env.globals.update(locale_name=locale_name, switch_locale_url=switch_locale_url, dual_time=dual_time,
+                                 due_in=due_in, local_time=local_time, zone_name=zone_name,
+                                 case_role_label=case_role_label, event_label=event_label, time_zones=time_zones)
+    app.jinja_env.filters.update(dual_time=dual_time, due_in=due_in, bidi=bidi, list_format=list_format,
+                                 babel_formatted=babel_formatted)
 
     @app.context_processor
     def locale_context():

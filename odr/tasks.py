@@ -1,47 +1,32 @@
-"""The queue: Huey with SQLite storage by default, Redis storage when ODR_REDIS_URL is set.
+"""The queue consumer's entry point (``odr worker``): every job of every domain, and each registered
+periodic job (``odr.queue.periodic_job``) run every minute.
 
-The consumer runs ``odr worker``; the deadline sweep is a periodic task on it.
+Importing this module loads the domains whose jobs the consumer must know by name; the domains
+themselves only import ``odr.queue``.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from huey import crontab
 
-from huey import RedisHuey, SqliteHuey, crontab
+from odr import create_app
 
-_app = None
+# The domains' jobs and periodic jobs (imported for their registrations).
+from odr.mediation import bidding as _bidding  # noqa: F401
+from odr.mediation import services as _mediation  # noqa: F401
+from odr.notifications import services as _notifications  # noqa: F401
+from odr.procedure import services as _procedure  # noqa: F401
+from odr.queue import PERIODIC_JOBS, PeriodicJob, huey, job_context, set_app_factory
+from odr.translation import services as _translation  # noqa: F401
 
-
-def _make_huey():
-    redis_url = os.environ.get("ODR_REDIS_URL")
-    if redis_url:
-        return RedisHuey("odr", url=redis_url)
-    from odr import instance_path
-    path = os.environ.get("ODR_QUEUE_PATH") or str(Path(instance_path()) / "queue.sqlite3")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("odr", filename=path)
+set_app_factory(create_app)
 
 
-huey = _make_huey()
+def _every_minute(job: PeriodicJob):
+    def run() -> int:
+        with job_context():
+            return job.run()
+    run.__name__ = run.__qualname__ = job.name
+    return huey.periodic_task(crontab(minute="*"), name=job.name)(run)
 
 
-def app():
-    """The Flask app tasks run in, built once per consumer process."""
-    global _app
-    if _app is None:
-        from odr import create_app
-        _app = create_app()
-    return _app
-
-
-@huey.periodic_task(crontab(minute="*"))
-def sweep_deadlines_task():
-    from odr.procedure.services import sweep_deadlines
-    with app().app_context():
-        return sweep_deadlines()
-
-
-# Each domain's jobs, so the consumer knows them by name.
-from odr.mediation import tasks as _mediation_tasks  # noqa: E402,F401
-from odr.notifications import tasks as _notification_tasks  # noqa: E402,F401
-from odr.translation import tasks as _translation_tasks  # noqa: E402,F401
+PERIODIC_TASKS = {name: _every_minute(job) for name, job in PERIODIC_JOBS.items()}

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from odr.accounts.models import Role
 from odr.accounts.services import issue_token, sign_up
 from odr.errors import ValidationFailed
+from odr.extensions import db
 
 
 @click.group("accounts")
@@ -32,7 +33,6 @@ def accounts_group():
 @with_appcontext
 def create_account(email, display_name, organisation, role, country, language, time_zone, languages,
                    receives_escalations_for, token, password):
-    from odr.extensions import db
     try:
         account = sign_up({"email": email, "password": password, "display_name": display_name,
                            "organisation": organisation, "role": role, "country": country, "language": language,

@@ -23,7 +23,7 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return str(ROLE_TITLES[self])
 
 

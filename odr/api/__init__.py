@@ -1,14 +1,18 @@
-"""The JSON API under /api/v1: bearer-token authentication, JSON errors, the OpenAPI document.
+"""The JSON API under /api/v1: bearer-token authentication, JSON bodies, the OpenAPI document.
 
-Each domain adds its routes to ``bp`` in its own ``api.py``; they are listed at the bottom.
+Each domain adds its routes to ``bp`` in its own ``api.py``; the app factory imports those modules
+(``odr.API_MODULES``), so this package imports no domain's routes and any route module imports alone.
 """
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 
+from odr.accounts.services import account_for_token
+from odr.api.openapi import document
 from odr.errors import ValidationFailed, api_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,7 +22,6 @@ def authenticated(view):
     """Require ``Authorization: Bearer <token>``; cookies never authenticate the API."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        from odr.accounts.services import account_for_token
         header = request.headers.get("Authorization", "")
         scheme, _sep, token = header.partition(" ")
         account = account_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
@@ -53,14 +56,20 @@ def created(body: dict, is_new: bool):
     return jsonify(body), 201 if is_new else 200
 
 
+def multipart_data() -> dict:
+    """The JSON ``data`` part of a multipart/form-data request that also carries a file."""
+    if request.mimetype != "multipart/form-data":
+        raise ValidationFailed(_("Send multipart/form-data with a data part (JSON) and the signed document."),
+                               code="malformed_request")
+    try:
+        data = json.loads(request.form.get("data") or "{}")
+    except ValueError:
+        raise ValidationFailed(_("The data part is not valid JSON."), code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
+    return data
+
+
 @bp.get("/openapi.json")
 def openapi():
-    from odr.api.openapi import document
     return jsonify(document())
-
-
-from odr.accounts import api as _accounts_api  # noqa: E402,F401
-from odr.cases import api as _cases_api  # noqa: E402,F401
-from odr.export import api as _export_api  # noqa: E402,F401
-from odr.mediation import api as _mediation_api  # noqa: E402,F401
-from odr.translation import api as _translation_api  # noqa: E402,F401

@@ -7,30 +7,29 @@ case IDs reveal nothing.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
 from odr.cases.models import Case, Filing
 from odr.errors import NotFound
-from odr.export.models import CaseExport
 from odr.extensions import db
+from odr.vocabulary import CaseRole
 
 
 def case_roles(account: Account, case: Case) -> set[str]:
     roles: set[str] = set()
     if account.role == Role.ADMIN:
-        roles.add("admin")
+        roles.add(CaseRole.ADMIN)
     if account.role in PARTY_ROLES and account.party_id is not None:
         if account.party_id == case.claimant_party_id:
-            roles.add("claimant")
+            roles.add(CaseRole.CLAIMANT)
         if account.party_id == case.respondent_party_id:
-            roles.add("respondent")
+            roles.add(CaseRole.RESPONDENT)
     if account.role == Role.MEDIATOR and case.mediator_id == account.id:
-        roles.add("mediator")
-    if account.role == Role.COURT and account.party_id is not None and db.session.scalar(
-            select(exists().where(CaseExport.case_id == case.id,
-                                  CaseExport.court_party_id == account.party_id))):
-        roles.add("court")
+        roles.add(CaseRole.MEDIATOR)
+    # A court sees a case once it was exported to it (the export sets the case's court with its bundle).
+    if account.role == Role.COURT and account.party_id is not None and case.court_party_id == account.party_id:
+        roles.add(CaseRole.COURT)
     return roles
 
 
@@ -44,8 +43,7 @@ def visible_cases(account: Account) -> Select:
     if account.role == Role.MEDIATOR:
         return query.where(Case.mediator_id == account.id)
     if account.role == Role.COURT and account.party_id is not None:
-        return query.where(exists().where(CaseExport.case_id == Case.id,
-                                          CaseExport.court_party_id == account.party_id))
+        return query.where(Case.court_party_id == account.party_id)
     return query.where(False)
 
 
@@ -60,9 +58,9 @@ def visible_filings(account_or_role: Account | str, case: Case) -> list[Filing]:
         roles, party_id = {account_or_role}, None
     else:
         roles, party_id = case_roles(account_or_role, case), account_or_role.party_id
-    if "mediator" in roles:
+    if CaseRole.MEDIATOR in roles:
         return list(case.filings)
-    own_caucus = party_id if roles & {"claimant", "respondent"} else None
+    own_caucus = party_id if roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT} else None
     return [f for f in case.filings if f.caucus_party_id is None
             or (own_caucus is not None and f.caucus_party_id == own_caucus)]
 

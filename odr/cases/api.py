@@ -12,6 +12,7 @@ from odr.cases.access import case_roles, get_case, visible_cases, visible_filing
 from odr.cases.models import Case, EvidenceFile, Filing
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.models_base import utcnow
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
 from odr.translation.api import filing_translations
@@ -78,7 +79,6 @@ def case_json(case: Case, account) -> dict:
 
 
 def _now():
-    from odr.models_base import utcnow
     return utcnow()
 
 

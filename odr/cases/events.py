@@ -10,6 +10,7 @@ from odr.accounts.models import Account
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.integrity.canonical import canonical_json as _jcs
+from odr.vocabulary import CaseRole, EventKind
 
 GENESIS = "0" * 64
 
@@ -29,17 +30,21 @@ def chain_hash(prev_hash: str, body: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
 
 
-def record(case: Case, kind: str, at: datetime, *, actor: Account | None = None,
-           role: str = "system", payload: dict | None = None) -> Event:
-    """Append an event; the caller commits it together with the change it describes."""
+def record(case: Case, kind: EventKind, at: datetime, *, actor: Account | None = None,
+           role: CaseRole = CaseRole.SYSTEM, payload: dict | None = None) -> Event:
+    """Append an event; the caller commits it together with the change it describes.
+
+    Only the kinds and roles of the shared vocabulary are recorded (an unknown one raises ValueError).
+    """
+    kind, role = EventKind(kind), CaseRole(role)
     db.session.flush()
     last = db.session.execute(
         select(Event.seq, Event.hash).where(Event.case_id == case.id).order_by(Event.seq.desc()).limit(1)
     ).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = at.astimezone(timezone.utc)
-    event = Event(case_id=case.id, seq=seq, kind=kind, actor_id=actor.id if actor else None,
-                  actor_case_role=role, payload=payload or {}, created_at=at, prev_hash=prev, hash="")
+    event = Event(case_id=case.id, seq=seq, kind=kind.value, actor_id=actor.id if actor else None,
+                  actor_case_role=role.value, payload=payload or {}, created_at=at, prev_hash=prev, hash="")
     event.hash = chain_hash(prev, event_body(event))
     db.session.add(event)
     return event

@@ -24,7 +24,7 @@ class RightType(str, enum.Enum):
     DESIGN = "design"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return str(RIGHT_TYPE_TITLES[self])
 
 
@@ -46,7 +46,7 @@ class FilingKind(str, enum.Enum):
     DECISION = "decision"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return str(FILING_KIND_TITLES[self])
 
 
@@ -76,6 +76,8 @@ class Case(db.Model):
     claimant_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     respondent_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The court the case was exported to: set only by the export, in the transaction that writes its bundle,
+    # so it is also what lets that court (and no other) see the case.
     court_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -193,22 +195,3 @@ class Event(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[Account | None] = relationship()
-
-
-class IdempotentRequest(db.Model):
-    """A submission already acknowledged: a retry with the same key gets the same answer.
-
-    Written in the same transaction as the submission's effect, so a key is recorded
-    exactly when its effect is committed.
-    """
-
-    __tablename__ = "idempotent_requests"
-    __table_args__ = (UniqueConstraint("account_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    key: Mapped[str] = mapped_column(String(128))
-    request_sha256: Mapped[str] = mapped_column(String(64))
-    result_kind: Mapped[str] = mapped_column(String(32))
-    result_id: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

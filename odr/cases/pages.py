@@ -33,6 +33,7 @@ from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import counter_notice_elements, element_catalogue
 from odr.procedure.services import allowed_transitions, case_day, procedure_of
+from odr.vocabulary import CaseRole
 
 # -- the links every page offers its reader -----------------------------------------------------
 
@@ -171,7 +172,7 @@ class CaseContext:
 
     @property
     def is_party(self) -> bool:
-        return bool(self.roles & {"claimant", "respondent"})
+        return bool(self.roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT})
 
 
 CasePanel = Callable[[CaseContext], object]
@@ -249,13 +250,16 @@ class CasePage:
         return [f"elements.{element['name']}" for element in self.counter_notice_elements]
 
 
-def allows(check: Callable[..., None], *args) -> bool:
+def allows(check: Callable[..., object], *args) -> bool:
     """Whether a service's ``check_*`` lets the action through: the page offers what the service accepts."""
     try:
         check(*args)
     except ServiceError:
         return False
     return True
+
+
+TIMELINE_READERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, CaseRole.ADMIN}
 
 
 def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
@@ -292,9 +296,8 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
         filings=visible_filings(account, case), evidence=list(case.evidence), events=list(case.events),
-        may=CaseMay(file=bool(filing_kinds), read_timeline=bool(roles & {"claimant", "respondent", "mediator",
-                                                                             "admin"}),
-                    download_export=bool(roles & {"court", "admin"}) and case.court_party_id is not None),
+        may=CaseMay(file=bool(filing_kinds), read_timeline=bool(roles & TIMELINE_READERS),
+                    download_export=bool(roles & {CaseRole.COURT, CaseRole.ADMIN}) and case.court_party_id is not None),
         languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex, form=form, panels=panels)
 
 

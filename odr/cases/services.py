@@ -7,7 +7,6 @@ commits before anything is acknowledged.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,29 +23,23 @@ from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import (
-    Case,
-    EvidenceFile,
-    Filing,
-    FilingKind,
-    IdempotentRequest,
-    Listing,
-    RightType,
-    SettlementAcceptance,
-)
-from odr.cases.signals import filing_committed
+from odr.cases.filings import record_filing, text_sha256
+from odr.cases.models import Case, EvidenceFile, Filing, FilingKind, Listing, RightType, SettlementAcceptance
+from odr.cases.signals import respondent_invited, settlement_reached
+from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.idempotency import Outcome, Submission
+from odr.language import filing_language
 from odr.models_base import utcnow
-from odr.notifications.services import notify
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
 from odr.procedure.notices import check_counter_notice, check_elements
 from odr.procedure.services import case_day, enter_state, procedure_of, record_choice, take_transition
 from odr.procedure.titles import state_label
-from odr.translation.detect import filing_language
 from odr.validation import EMAIL_RE, check_country, check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 NOTICE_ROLES = {Role.RIGHT_HOLDER, Role.REPRESENTATIVE, Role.PLATFORM_CLIENT}
 MAX_LISTINGS = 500
@@ -63,63 +56,22 @@ class Upload:
     filename: str | None
 
 
-@dataclass
-class Outcome:
-    """What a submission produced; ``created`` is False when an identical retry was answered."""
-
-    obj: object
-    created: bool
+def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
+    return Submission.of(account.id, key, data, [u.filename for u in uploads])
 
 
-# -- idempotency --------------------------------------------------------------------------------
-
-def _request_digest(data: dict, uploads: list[Upload]) -> str:
-    names = [u.filename or "" for u in uploads]
-    body = json.dumps({"data": data, "uploads": names}, sort_keys=True, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _replayed(account: Account, key: str | None, digest: str, model):
-    if not key:
-        return None
-    previous = db.session.scalar(select(IdempotentRequest).where(
-        IdempotentRequest.account_id == account.id, IdempotentRequest.key == key))
-    if previous is None:
-        return None
-    if previous.request_sha256 != digest or previous.result_kind != model.__tablename__:
-        raise ValidationFailed(_("This idempotency key was already used for a different submission."),
-                               {"idempotency_key": _("Use a new key for a new submission.")},
-                               code="idempotency_key_reused")
-    return db.session.get(model, previous.result_id)
-
-
-def _commit_with_key(account: Account, key: str | None, digest: str, obj, stored: list[Path]):
-    """Commit the submission and its idempotency record together; on a lost race, answer the winner."""
-    if key:
-        db.session.flush()
-        db.session.add(IdempotentRequest(account_id=account.id, key=key[:128], request_sha256=digest,
-                                         result_kind=obj.__tablename__, result_id=obj.id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        _discard(stored)
-        existing = _replayed(account, key, digest, type(obj)) if key else None
-        if existing is None:
-            raise
-        return Outcome(existing, False)
-    return Outcome(obj, True)
-
-
-def _discard(paths: list[Path]) -> None:
+def discard(paths: list[Path]) -> None:
+    """Remove files stored for a submission that did not commit."""
     for path in paths:
         path.unlink(missing_ok=True)
 
 
 # -- evidence -----------------------------------------------------------------------------------
 
-def _store_uploads(case: Case, filing: Filing | None, account: Account, uploads: list[Upload],
+def store_evidence(case: Case, filing: Filing | None, account: Account, uploads: list[Upload],
                    remote_addr: str, stored: list[Path]) -> None:
+    """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
+    so that the caller can discard them if the submission does not commit."""
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
     for upload in uploads:
@@ -129,7 +81,7 @@ def _store_uploads(case: Case, filing: Filing | None, account: Account, uploads:
                                     stored_name=kept.stored_name, original_name=kept.original_name,
                                     sha256=kept.sha256, size=kept.size, media_type=kept.media_type,
                                     uploaded_by_id=account.id, uploaded_from=(remote_addr or "")[:64]))
-        events.record(case, "evidence_added", utcnow(), actor=account, role=_role_label(account, case),
+        events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), actor=account, role=_role_label(account, case),
                       payload={"sha256": kept.sha256, "size": kept.size, "media_type": kept.media_type,
                                "name": kept.original_name})
 
@@ -139,12 +91,12 @@ def _check_upload_count(uploads: list[Upload], fields: dict) -> None:
         fields["evidence"] = _("At most %(n)s files per submission.", n=MAX_UPLOADS)
 
 
-def _role_label(account: Account, case: Case) -> str:
+def _role_label(account: Account, case: Case) -> CaseRole:
     roles = case_roles(account, case)
-    for role in ("claimant", "respondent", "mediator", "court", "admin"):
+    for role in (CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, CaseRole.COURT, CaseRole.ADMIN):
         if role in roles:
             return role
-    return "system"
+    return CaseRole.SYSTEM
 
 
 # -- notice -------------------------------------------------------------------------------------
@@ -208,8 +160,8 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     uploads = list(uploads)
     if account.role not in NOTICE_ROLES or account.party is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
-    digest = _request_digest(data, uploads)
-    replay = _replayed(account, key, digest, Case)
+    sub = submission(account, key, data, uploads)
+    replay = sub.replayed(Case)
     if replay is not None:
         return Outcome(replay, False)
 
@@ -250,41 +202,33 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
                 listings=[Listing(locator=item) for item in listings])
     db.session.add(case)
     db.session.flush()
-    notice = Filing(case_id=case.id, kind=FilingKind.NOTICE, author_id=account.id,
-                    author_case_role="claimant", language=language, text=statement, created_at=at,
-                    terms={"elements": elements} if elements else None)
-    db.session.add(notice)
-    db.session.flush()
     record_choice(case, choice)
-    events.record(case, "notice_filed", at, actor=account, role="claimant",
-                  payload={"filing_id": notice.id, "jurisdiction": case.jurisdiction,
-                           "procedure": f"{procedure.code} {procedure.version}", "listings": len(listings)})
+    notice = record_filing(case, FilingKind.NOTICE, author=account, role=CaseRole.CLAIMANT, language=language,
+                           text=statement, at=at, terms={"elements": elements} if elements else None,
+                           event_details={"jurisdiction": case.jurisdiction, "listings": len(listings),
+                                          "procedure": f"{procedure.code} {procedure.version}"})
     if respondent.invitation_sha256 == "":
         code = secrets.token_urlsafe(16)
         respondent.invitation_sha256 = hashlib.sha256(code.encode()).hexdigest()
-        notify(respondent.contact_email, respondent.preferred_language, "invitation",
-               {"case_id": case.id, "invitation_code": code, "claimant": account.party.name})
+        respondent_invited.publish(case, party=respondent, invitation_code=code, claimant_name=account.party.name)
     stored: list[Path] = []
     try:
-        _store_uploads(case, notice, account, uploads, remote_addr, stored)
+        store_evidence(case, notice, account, uploads, remote_addr, stored)
         # The initial state's timers start now.
-        enter_state(case, procedure.initial, at, actor=account, role="claimant", cause="notice")
-        outcome = _commit_with_key(account, key, digest, case, stored)
+        enter_state(case, procedure.initial, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
+        return sub.commit(case, on_lost_race=lambda: discard(stored))
     except BaseException:
         db.session.rollback()
-        _discard(stored)
+        discard(stored)
         raise
-    if outcome.created:
-        filing_committed.send(notice)
-    return outcome
 
 
 # -- filings in a running case ------------------------------------------------------------------
 
-FILER_ROLES = {"claimant", "respondent", "mediator", "court"}
+FILER_ROLES = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, CaseRole.COURT}
 
 
-def _parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
+def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     if kind not in {FilingKind.OFFER, FilingKind.SETTLEMENT}:
         return None
     raw = raw if isinstance(raw, dict) else {}
@@ -317,8 +261,8 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     """File a response, counter-notice, message, offer, settlement proposal or decision in a case."""
     uploads = list(uploads)
     case = get_case(account, case_id, for_update=True)
-    digest = _request_digest({"case": case_id, **data}, uploads)
-    replay = _replayed(account, key, digest, Filing)
+    sub = submission(account, key, {"case": case_id, **data}, uploads)
+    replay = sub.replayed(Filing)
     if replay is not None:
         return Outcome(replay, False)
 
@@ -343,13 +287,13 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         acting = roles
     else:
         raise NotAllowed(_("A %(kind)s cannot be filed while the case is in the state “%(state)s”.",
-                           kind=kind.title, state=_state_label(case)), code="wrong_state")
+                           kind=kind.label, state=_state_label(case)), code="wrong_state")
     if not acting:
         raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
     role = sorted(acting)[0]
     text = clean_text(data.get("text"), fields, "text")
     language = filing_language(data.get("language"), text, fields)  # detected when not given
-    terms = _parse_terms(kind, data.get("terms"), fields)
+    terms = parse_terms(kind, data.get("terms"), fields)
     if kind == FilingKind.COUNTER_NOTICE:
         # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
         elements = check_counter_notice(case, data.get("elements"), fields)
@@ -359,32 +303,20 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
 
-    filing = Filing(case_id=case.id, kind=kind, author_id=account.id, author_case_role=role,
-                    language=language, text=text, terms=terms, caucus_party_id=caucus_party_id, created_at=at)
-    db.session.add(filing)
-    db.session.flush()
-    if caucus_party_id is not None:
-        # The shared timeline (and the court export built from it) carries no trace of a caucus's content.
-        events.record(case, "caucus_message_filed", at, actor=account, role=role)
-    else:
-        events.record(case, f"{kind.value}_filed", at, actor=account, role=role,
-                      payload={"filing_id": filing.id, "language": language,
-                               "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
-        if kind == FilingKind.SETTLEMENT:
-            void_superseded_acceptances(case, filing, account, role, at)
+    filing = record_filing(case, kind, author=account, role=role, language=language, text=text, at=at,
+                           terms=terms, caucus_party_id=caucus_party_id)
+    if kind == FilingKind.SETTLEMENT:
+        void_superseded_acceptances(case, filing, account, role, at)
     stored: list[Path] = []
     try:
-        _store_uploads(case, filing, account, uploads, remote_addr, stored)
+        store_evidence(case, filing, account, uploads, remote_addr, stored)
         if transition is not None:
             take_transition(case, transition.name, account, {role}, at, by_filing=True)
-        outcome = _commit_with_key(account, key, digest, filing, stored)
+        return sub.commit(filing, on_lost_race=lambda: discard(stored))
     except BaseException:
         db.session.rollback()
-        _discard(stored)
+        discard(stored)
         raise
-    if outcome.created:
-        filing_committed.send(filing)
-    return outcome
 
 
 def _caucus_party(case: Case, raw, kind: FilingKind, role: str, uploads: list[Upload], fields: dict) -> int | None:
@@ -402,8 +334,8 @@ def _caucus_party(case: Case, raw, kind: FilingKind, role: str, uploads: list[Up
         return None
     if uploads:
         fields["evidence"] = _("A caucus message cannot carry files; send files as ordinary evidence.")
-    parties = {"claimant": case.claimant_party_id, "respondent": case.respondent_party_id}
-    if role == "mediator":
+    parties = {CaseRole.CLAIMANT: case.claimant_party_id, CaseRole.RESPONDENT: case.respondent_party_id}
+    if role == CaseRole.MEDIATOR:
         if raw not in parties:
             fields["caucus"] = _("Choose the party this caucus message is for: claimant or respondent.")
             return None
@@ -420,17 +352,11 @@ def _state_label(case: Case) -> str:
 
 # -- settlement ---------------------------------------------------------------------------------
 
-def text_sha256(filing: Filing) -> str:
-    """The digest a party accepts: the exact text and terms of the proposal."""
-    body = json.dumps({"text": filing.text, "terms": filing.terms or {}}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
 def void_superseded_acceptances(case: Case, proposal: Filing, account: Account, role: str, at: datetime) -> None:
     """A new settlement text replaces the last one: acceptances of the old text no longer count."""
     previous = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != proposal.id]
     if previous and previous[-1].acceptances:
-        events.record(case, "settlement_acceptances_voided", at, actor=account, role=role,
+        events.record(case, EventKind.SETTLEMENT_ACCEPTANCES_VOIDED, at, actor=account, role=role,
                       payload={"filing_id": previous[-1].id, "replaced_by": proposal.id,
                                "acceptances": len(previous[-1].acceptances)})
 
@@ -448,7 +374,7 @@ def settlement_transition(case: Case, at: datetime):
 
 def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[str], at: datetime) -> None:
     """Raises NotAllowed unless the account, in these case roles, may accept this (current) proposal now."""
-    if not roles & {"claimant", "respondent"}:
+    if not roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}:
         raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
     if settlement_transition(case, at) is None:
         raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
@@ -461,7 +387,7 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
                       at: datetime | None = None) -> SettlementAcceptance:
     """A party accepts the latest settlement proposal; once both have, the case settles."""
     case = get_case(account, case_id, for_update=True)
-    roles = case_roles(account, case) & {"claimant", "respondent"}
+    roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
     if not roles:
         raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
     proposal = current_settlement(case)
@@ -480,16 +406,15 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
                                       text_sha256=expected, accepted_at=at)
     proposal.acceptances.append(acceptance)
     role = sorted(roles)[0]
-    events.record(case, "settlement_accepted", at, actor=account, role=role,
+    events.record(case, EventKind.SETTLEMENT_ACCEPTED, at, actor=account, role=role,
                   payload={"filing_id": proposal.id, "text_sha256": expected})
     db.session.flush()
     accepted_by = {a.party_id for a in proposal.acceptances}
     if {case.claimant_party_id, case.respondent_party_id} <= accepted_by:
-        take_transition(case, settle.name, None, {"system"}, at)
-        from odr.mediation.measures import order_measures  # the agreed measures go to the platform
-        order_measures(case, proposal, at)
+        take_transition(case, settle.name, None, {CaseRole.SYSTEM}, at)
+        settlement_reached.publish(case, proposal=proposal, at=at)
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:
         db.session.rollback()
         raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted") from None
@@ -503,7 +428,7 @@ def take_action(account: Account, case_id: int, action: str, at: datetime | None
     case = get_case(account, case_id, for_update=True)
     try:
         take_transition(case, action, account, case_roles(account, case), at or utcnow())
-        db.session.commit()
+        commit()
     except BaseException:
         db.session.rollback()
         raise

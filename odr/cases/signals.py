@@ -1,11 +1,17 @@
-"""Signals other domains listen to, sent only after the change is committed.
+"""What the case domain announces, for the domains above it (see odr/domain_events.py).
 
-Translation, notifications and platform measures react to these instead of being
-called from the case services, so each domain stays in its own folder.
+Subscribers today: translation (``filing_recorded``, after commit: translations are requested),
+notifications (``respondent_invited``, in the transaction: the invitation joins the outbox) and
+mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform).
 """
-from blinker import Namespace
+from __future__ import annotations
 
-_signals = Namespace()
+from odr.domain_events import DomainEvent
 
-# sender: the committed Filing (notice, response, message, offer, settlement, decision ...)
-filing_committed = _signals.signal("filing-committed")
+# sender: the Filing (notice, response, counter-notice, message, offer, settlement, decision)
+filing_recorded = DomainEvent("filing-recorded", "A filing was recorded in a case.")
+# sender: the Case; data: party (the respondent Party), invitation_code, claimant_name
+respondent_invited = DomainEvent(
+    "respondent-invited", "A seller without an account is invited to answer a notice.")
+# sender: the Case; data: proposal (the settlement Filing both parties accepted), at
+settlement_reached = DomainEvent("settlement-reached", "Both parties accepted the same settlement text.")

@@ -6,8 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases import pages, services
-from odr.errors import ValidationFailed
+from odr.cases.access import get_case
+from odr.errors import NotFound, ValidationFailed
 from odr.forms import BLANK, FormState, refused, submit
+from odr.i18n import ui_locale_for
+from odr.procedure import jurisdictions
 from odr.procedure.services import order_extension
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -18,6 +21,23 @@ def navigation_context():
     """The sections of the top bar the reader has (no query: the signed-in account is loaded already)."""
     signed_in = current_user and current_user.is_authenticated  # no reader outside a request (e-mails)
     return {"nav": pages.navigation(current_user) if signed_in else None}
+
+
+def case_page_locale() -> str | None:
+    """The language of a case page when the reader's browser names none we have: the case's own,
+    and only for a reader who may see the case (a foreign case answers like a missing one)."""
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is None or not (current_user and current_user.is_authenticated):
+        return None
+    try:
+        case = get_case(current_user, case_id)
+    except NotFound:
+        return None
+    jurisdiction = jurisdictions.get(case.jurisdiction)
+    for language in jurisdiction.official_languages if jurisdiction else ():
+        if ui_locale_for(language):
+            return ui_locale_for(language)
+    return None
 
 
 def _uploads() -> list[services.Upload]:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from odr.api import authenticated, bp, created, idempotency_key
+from odr.api import authenticated, bp, created, idempotency_key, multipart_data
 from odr.deposits import services as deposits
-from odr.export.api import _multipart_data
 
 
 @bp.get("/deposits")
@@ -17,7 +16,7 @@ def api_deposits():
 @bp.post("/deposits")
 @authenticated
 def api_deposit():
-    data = _multipart_data()
+    data = multipart_data()
     upload = request.files.get("work")
     deposit, is_new = deposits.deposit_work(g.api_account, data.get("title"), upload.stream if upload else None,
                                             upload.filename if upload else None, key=idempotency_key())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.extensions import db
@@ -12,7 +12,6 @@ from odr.models_base import UTCDateTime, utcnow
 
 class Deposit(db.Model):
     __tablename__ = "deposits"
-    __table_args__ = (UniqueConstraint("account_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -28,4 +27,3 @@ class Deposit(db.Model):
     # The whole signed envelope, exactly as issued: what the depositor downloads and a bundle carries.
     certificate: Mapped[str] = mapped_column(Text)
     timestamped: Mapped[bool] = mapped_column(Boolean, default=False)
-    idempotency_key: Mapped[str | None] = mapped_column(String(128))

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import PARTY_ROLES, Account
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.export.verifier import CERTIFICATE_PROFILE
 from odr.extensions import db
+from odr.idempotency import Submission
 from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key
 from odr.integrity.timestamp import TimestampError, timestamp
@@ -46,11 +46,10 @@ def deposit_work(account: Account, title, upload_stream, filename: str | None, *
     """Deposit an original work; returns the deposit and whether it is new (a retried key is not)."""
     if account.role not in PARTY_ROLES or account.party is None:
         raise Forbidden(_("Only parties can deposit works."))
-    if key:
-        previous = db.session.scalar(select(Deposit).where(Deposit.account_id == account.id,
-                                                           Deposit.idempotency_key == key[:128]))
-        if previous is not None:
-            return previous, False
+    sub = Submission.of(account.id, key, {"title": title}, [filename])
+    previous = sub.replayed(Deposit)
+    if previous is not None:
+        return previous, False
     fields: dict[str, str] = {}
     title = clean_text(title, fields, "title", max_length=300)
     if upload_stream is None:
@@ -73,23 +72,15 @@ def deposit_work(account: Account, title, upload_stream, filename: str | None, *
         deposit = Deposit(certificate_id=certificate_id, party_id=account.party_id, account_id=account.id,
                           title=title, original_name=kept.original_name, stored_name=kept.stored_name,
                           sha256=kept.sha256, size=kept.size, media_type=kept.media_type, deposited_at=at,
-                          certificate=certificate, timestamped=timestamped,
-                          idempotency_key=key[:128] if key else None)
+                          certificate=certificate, timestamped=timestamped)
         db.session.add(deposit)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        kept.path.unlink(missing_ok=True)
-        previous = db.session.scalar(select(Deposit).where(Deposit.account_id == account.id,
-                                                           Deposit.idempotency_key == key[:128])) if key else None
-        if previous is None:
-            raise
-        return previous, False
+        db.session.flush()
+        outcome = sub.commit(deposit, on_lost_race=lambda: kept.path.unlink(missing_ok=True))
     except BaseException:
         db.session.rollback()
         kept.path.unlink(missing_ok=True)
         raise
-    return deposit, True
+    return outcome.obj, outcome.created
 
 
 def deposits_of(account: Account) -> list[Deposit]:

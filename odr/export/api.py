@@ -1,15 +1,11 @@
 """The court portal and deposits over the API: inbox, bundle download, receipt, decision; deposits."""
 from __future__ import annotations
 
-import json
-
 from flask import g, jsonify, request, send_file
-from flask_babel import gettext as _
 
-from odr.api import authenticated, bp, created, idempotency_key
+from odr.api import authenticated, bp, created, idempotency_key, multipart_data
 from odr.cases.access import get_case
 from odr.cases.services import Upload
-from odr.errors import ValidationFailed
 from odr.export import court
 from odr.export.services import acknowledge, exports_for_court, latest_export
 
@@ -49,24 +45,11 @@ def api_acknowledge_export(case_id):
                     "acknowledged_at": export.acknowledged_at.isoformat()})
 
 
-def _multipart_data() -> dict:
-    if request.mimetype != "multipart/form-data":
-        raise ValidationFailed(_("Send multipart/form-data with a data part (JSON) and the signed document."),
-                               code="malformed_request")
-    try:
-        data = json.loads(request.form.get("data") or "{}")
-    except ValueError:
-        raise ValidationFailed(_("The data part is not valid JSON."), code="malformed_json") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
-    return data
-
-
 @bp.post("/cases/<int:case_id>/decision")
 @authenticated
 def api_decide(case_id):
     get_case(g.api_account, case_id)  # unknown and foreign cases answer 404 before anything else
-    data = _multipart_data()
+    data = multipart_data()
     upload = request.files.get("document")
     document = Upload(upload.stream, upload.filename) if upload and upload.filename else None
     result = court.decide(g.api_account, case_id, data, document, key=idempotency_key(),
@@ -75,6 +58,3 @@ def api_decide(case_id):
     return created({"filing_id": filing.id, "case_id": case_id, "state": filing.case.state,
                     "terms": filing.terms}, result.created)
 
-
-
-from odr.deposits import api as _deposits_api  # noqa: E402,F401  (deposit routes on the same API)

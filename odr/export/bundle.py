@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from odr.accounts.models import Party
+from odr.cases import events
 from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.evidence import storage
@@ -32,6 +33,7 @@ from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
+from odr.vocabulary import CaseRole
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
@@ -138,7 +140,6 @@ def participants(case: Case) -> list[dict]:
 
 def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
     """data/events.jsonl: one canonical line per event, the body and its chain links."""
-    from odr.cases import events
     tree, heads = MerkleTree(), [events.GENESIS]
 
     def lines():
@@ -235,7 +236,7 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
-        for filing in visible_filings("court", case):  # never a caucus
+        for filing in visible_filings(CaseRole.COURT, case):  # never a caucus
             renditions = _write_documents(writer, filing)
             documents.append({"filing_id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
                               "filed_at": _iso(filing.created_at), "terms": filing.terms, "renditions": renditions})

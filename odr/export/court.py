@@ -6,7 +6,6 @@ transition to `decided`, the measures and amounts handed to the parties (outbox)
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -17,22 +16,24 @@ from sqlalchemy import select
 
 from odr.accounts.models import Account
 from odr.cases import events
-from odr.cases import services as case_services
 from odr.cases.access import case_roles, get_case
+from odr.cases.filings import record_filing
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind
-from odr.cases.signals import filing_committed
+from odr.cases.services import LISTING_MEASURES, Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
 from odr.export.models import CourtDecision
 from odr.export.services import export_to_court
 from odr.extensions import db
+from odr.idempotency import Outcome
 from odr.mediation.measures import MeasureKind, order, order_on_every_listing
 from odr.models_base import utcnow
 from odr.notifications.services import notify
 from odr.procedure.services import case_day, procedure_of, take_transition
 from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 OUTCOMES = ("upheld", "partly_upheld", "dismissed")
-PAYERS = ("claimant", "respondent")
+PAYERS = (CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value)
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNTS = 10
 
@@ -69,25 +70,25 @@ def _amounts(raw, fields: dict) -> list[dict]:
 def check_may_decide(case: Case, roles: set[str], at: datetime):
     """The transition the court's decision takes; NotAllowed unless these roles include the court, while the
     procedure takes its decision."""
-    if "court" not in roles:
+    if CaseRole.COURT not in roles:
         raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
     transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value,
                                                           case_day(case, at))
-    if transition is None or "court" not in transition.roles:
+    if transition is None or CaseRole.COURT not in transition.roles:
         raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
                          code="wrong_state")
     return transition
 
 
-def decide(account: Account, case_id: int, data: dict, document: case_services.Upload | None, *,
-           key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> case_services.Outcome:
+def decide(account: Account, case_id: int, data: dict, document: Upload | None, *,
+           key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> Outcome:
     """Record the court's decision with its signed document, carry it out and close the case."""
     case = get_case(account, case_id, for_update=True)
     uploads = [document] if document is not None else []
-    digest = case_services._request_digest({"case": case_id, "decision": data}, uploads)
-    replay = case_services._replayed(account, key, digest, Filing)
+    sub = submission(account, key, {"case": case_id, "decision": data}, uploads)
+    replay = sub.replayed(Filing)
     if replay is not None:
-        return case_services.Outcome(replay, False)
+        return Outcome(replay, False)
     at = at or utcnow()
     transition = check_may_decide(case, case_roles(account, case), at)
 
@@ -96,7 +97,7 @@ def decide(account: Account, case_id: int, data: dict, document: case_services.U
     if outcome not in OUTCOMES:
         fields["outcome"] = _("Choose the outcome: upheld, partly upheld or dismissed.")
     measure = data.get("listing_measure") or "keep"
-    if measure not in case_services.LISTING_MEASURES:
+    if measure not in LISTING_MEASURES:
         fields["listing_measure"] = _("Choose keep, remove, modify or geo_restrict.")
     amounts = _amounts(data.get("amounts"), fields)
     text = clean_text(data.get("text"), fields, "text")
@@ -108,19 +109,14 @@ def decide(account: Account, case_id: int, data: dict, document: case_services.U
         raise ValidationFailed(_("The decision is incomplete. Please correct the marked fields."), fields)
 
     terms = {"outcome": outcome, "listing_measure": measure, "amounts": amounts, "court_reference": reference}
-    filing = Filing(case_id=case.id, kind=FilingKind.DECISION, author_id=account.id, author_case_role="court",
-                    language=language, text=text, terms=terms, created_at=at)
-    db.session.add(filing)
-    db.session.flush()
-    events.record(case, "decision_filed", at, actor=account, role="court",
-                  payload={"filing_id": filing.id, "language": language, "terms": terms,
-                           "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    filing = record_filing(case, FilingKind.DECISION, author=account, role=CaseRole.COURT, language=language,
+                           text=text, at=at, terms=terms, event_details={"terms": terms})
     stored: list[Path] = []
     try:
-        case_services._store_uploads(case, filing, account, uploads, remote_addr, stored)
+        store_evidence(case, filing, account, uploads, remote_addr, stored)
         db.session.flush()
         signed_document = filing_document(filing)
-        take_transition(case, transition.name, account, {"court"}, at, by_filing=True)
+        take_transition(case, transition.name, account, {CaseRole.COURT}, at, by_filing=True)
         decision = CourtDecision(case_id=case.id, filing_id=filing.id, document_id=signed_document.id,
                                  court_party_id=case.court_party_id, decided_by_id=account.id, outcome=outcome,
                                  listing_measure=measure, amounts=amounts, court_reference=reference,
@@ -128,14 +124,11 @@ def decide(account: Account, case_id: int, data: dict, document: case_services.U
         db.session.add(decision)
         _carry_out(case, decision, signed_document.sha256, at)
         export_to_court(case, at)
-        result = case_services._commit_with_key(account, key, digest, filing, stored)
+        return sub.commit(filing, on_lost_race=lambda: discard(stored))
     except BaseException:
         db.session.rollback()
-        case_services._discard(stored)
+        discard(stored)
         raise
-    if result.created:
-        filing_committed.send(filing)
-    return result
 
 
 def filing_document(filing: Filing) -> EvidenceFile:
@@ -166,7 +159,7 @@ def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime
                     "listing_measure": decision.listing_measure, "listings": [item.locator for item in case.listings],
                     "amounts": decision.amounts, "document_sha256": document_sha256}
     notified = []
-    for role, party in (("claimant", case.claimant), ("respondent", case.respondent)):
+    for role, party in ((CaseRole.CLAIMANT.value, case.claimant), (CaseRole.RESPONDENT.value, case.respondent)):
         emails = {party.contact_email} | set(db.session.scalars(select(Account.email).where(
             Account.party_id == party.id)))
         for email in sorted(e for e in emails if e):
@@ -174,7 +167,7 @@ def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime
             notified.append(role)
     _order_decided_measures(case, decision, at)
     decision.carried_out_at = at
-    events.record(case, "decision_carried_out", at, payload={
+    events.record(case, EventKind.DECISION_CARRIED_OUT, at, payload={
         "outcome": decision.outcome, "listing_measure": decision.listing_measure,
         "listings": len(case.listings), "amounts": decision.amounts, "notified": notified,
         "document_sha256": document_sha256})

@@ -11,7 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from odr.cases.models import Filing
+from odr.deposits.models import Deposit
 from odr.extensions import db
+from odr.translation.models import Translation, TranslationStatus
 
 PROVENANCE_FIELDS = ("source_language", "origin", "engine", "model", "model_version", "pivot", "glossary_version",
                      "source_sha256", "translator_id", "requested_at", "completed_at")
@@ -23,10 +25,6 @@ def _plain(value):
 
 def translations_of(filing: Filing) -> list[dict]:
     """Every finished translation of the filing: language, text, provenance, a name unique in the filing."""
-    try:
-        from odr.translation.models import Translation, TranslationStatus
-    except ImportError:
-        return []
     rows = db.session.scalars(select(Translation).where(Translation.filing_id == filing.id,
                                                         Translation.status == TranslationStatus.DONE)
                               .order_by(Translation.id))
@@ -38,7 +36,6 @@ def translations_of(filing: Filing) -> list[dict]:
 
 def deposit_certificate_for(sha256: str, party_ids: set[int]) -> str | None:
     """The earliest deposit certificate one of the case's parties holds for a work with this hash."""
-    from odr.deposits.models import Deposit
     deposit = db.session.scalars(select(Deposit).where(Deposit.sha256 == sha256, Deposit.party_id.in_(party_ids))
                                  .order_by(Deposit.deposited_at, Deposit.id).limit(1)).first()
     return deposit.certificate if deposit else None

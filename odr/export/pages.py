@@ -9,6 +9,7 @@ from odr.cases.pages import CaseContext, allows, case_panel
 from odr.export import court
 from odr.export.models import CaseExport
 from odr.export.services import exports_for_court
+from odr.vocabulary import CaseRole
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class CourtPanel:
 
 @case_panel("court")
 def court_panel(context: CaseContext) -> CourtPanel | None:
-    if "court" not in context.roles:
+    if CaseRole.COURT not in context.roles:
         return None
     party = context.account.party
     return CourtPanel(may_acknowledge=True,

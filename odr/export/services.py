@@ -23,6 +23,8 @@ from odr.export import bundle
 from odr.export.models import CaseExport, CourtDecision
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.procedure.signals import escalation_required
+from odr.vocabulary import CaseRole, EventKind
 
 FORMAT_VERSION = bundle.PROFILE
 
@@ -34,18 +36,23 @@ def court_for(jurisdiction: str) -> Party | None:
     return None
 
 
+@escalation_required.in_transaction.connect
+def _on_escalation(case: Case, *, at: datetime, **_data) -> None:
+    export_to_court(case, at)
+
+
 def export_to_court(case: Case, at: datetime) -> CaseExport | None:
     """Write the bundle for the court that receives this jurisdiction's escalations."""
     court = case.court or court_for(case.jurisdiction)
     if court is None:
-        events.record(case, "export_waiting_for_court", at,
+        events.record(case, EventKind.EXPORT_WAITING_FOR_COURT, at,
                       payload={"reason": "no court receives escalations for " + case.jurisdiction})
         return None
     case.court_party_id = court.id
     previous = db.session.scalars(select(CaseExport).where(CaseExport.case_id == case.id)
                                   .order_by(CaseExport.export_seq.desc()).limit(1)).first()
     seq = previous.export_seq + 1 if previous else 1
-    events.record(case, "exported_to_court", at, payload={"court_party_id": court.id, "format": FORMAT_VERSION,
+    events.record(case, EventKind.EXPORTED_TO_COURT, at, payload={"court_party_id": court.id, "format": FORMAT_VERSION,
                                                           "export_seq": seq})
     db.session.flush()
     folder = Path(current_app.config["ODR"]["EXPORT_DIR"])
@@ -79,11 +86,11 @@ def exports_for_court(account: Account) -> list[tuple[CaseExport, Case, CourtDec
 def _court_export(account: Account, case_id: int, *, for_update: bool = False) -> tuple[Case, CaseExport, set]:
     case = get_case(account, case_id, for_update=for_update)
     roles = case_roles(account, case)
-    if not roles & {"court", "admin"}:
+    if not roles & {CaseRole.COURT, CaseRole.ADMIN}:
         raise NotAllowed(_("Only the court the case was exported to can download the export."),
                          code="wrong_role")
     query = select(CaseExport).where(CaseExport.case_id == case.id).order_by(CaseExport.export_seq.desc())
-    if "admin" not in roles:
+    if CaseRole.ADMIN not in roles:
         query = query.where(CaseExport.court_party_id == account.party_id)
     export = db.session.scalars(query.limit(1)).first()
     if export is None:
@@ -94,10 +101,10 @@ def _court_export(account: Account, case_id: int, *, for_update: bool = False) -
 def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
     """The newest bundle of a case for its court (or an administrator) to download."""
     case, export, roles = _court_export(account, case_id)
-    if export.first_downloaded_at is None and "court" in roles:
+    if export.first_downloaded_at is None and CaseRole.COURT in roles:
         export.first_downloaded_at = utcnow()
         export.first_downloaded_by_id = account.id
-        events.record(case, "export_downloaded", export.first_downloaded_at, actor=account, role="court",
+        events.record(case, EventKind.EXPORT_DOWNLOADED, export.first_downloaded_at, actor=account, role=CaseRole.COURT,
                       payload={"export_id": export.id, "sha256": export.sha256})
         db.session.commit()
     return export, Path(current_app.config["ODR"]["EXPORT_DIR"]) / export.stored_name
@@ -106,7 +113,7 @@ def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
 def acknowledge(account: Account, case_id: int, sha256: str | None = None) -> CaseExport:
     """The court confirms it received the bundle (optionally naming the SHA-256 it computed)."""
     case, export, roles = _court_export(account, case_id, for_update=True)
-    if "court" not in roles:
+    if CaseRole.COURT not in roles:
         raise NotAllowed(_("Only the court the case was exported to can acknowledge receipt."), code="wrong_role")
     if sha256 and sha256.strip().lower() != export.sha256:
         raise NotAllowed(_("The SHA-256 you computed differs from the bundle the platform sent. "
@@ -114,7 +121,7 @@ def acknowledge(account: Account, case_id: int, sha256: str | None = None) -> Ca
     if export.acknowledged_at is None:
         export.acknowledged_at = utcnow()
         export.acknowledged_by_id = account.id
-        events.record(case, "export_acknowledged", export.acknowledged_at, actor=account, role="court",
+        events.record(case, EventKind.EXPORT_ACKNOWLEDGED, export.acknowledged_at, actor=account, role=CaseRole.COURT,
                       payload={"export_id": export.id, "bundle_id": export.bundle_id, "sha256": export.sha256})
         db.session.commit()
     return export

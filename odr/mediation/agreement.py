@@ -15,18 +15,19 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from odr.accounts.models import Account
-from odr.cases import events
 from odr.cases.access import case_roles, get_case
+from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, Filing, FilingKind, SettlementAcceptance
-from odr.cases.services import _parse_terms, current_settlement, text_sha256, void_superseded_acceptances
-from odr.cases.signals import filing_committed
+from odr.cases.services import current_settlement, parse_terms, void_superseded_acceptances
 from odr.config import UI_LOCALES
+from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from odr.extensions import db
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
 from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 
@@ -42,7 +43,7 @@ def party_languages(case: Case) -> list[str]:
 def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | None = None) -> Filing:
     """Propose the agreement text in every party's language; it replaces any earlier proposal."""
     case = get_case(account, case_id, for_update=True)
-    roles = case_roles(account, case) & {"claimant", "respondent", "mediator"}
+    roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
     if not roles:
         raise NotAllowed(_("Only the parties and the mediator can propose a settlement agreement."),
                          code="wrong_role")
@@ -59,23 +60,17 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
     if "authoritative_language" not in fields and authoritative not in needed:
         fields["authoritative_language"] = _("The authoritative text must be one of the parties' languages: "
                                              "%(languages)s.", languages=", ".join(needed))
-    terms = _parse_terms(FilingKind.SETTLEMENT, data.get("terms"), fields) or {}
+    terms = parse_terms(FilingKind.SETTLEMENT, data.get("terms"), fields) or {}
     measures = parse_measures(data.get("measures"), case, fields)
     if fields:
         raise ValidationFailed(_("The agreement is incomplete. Please correct the marked fields."), fields)
     at = at or utcnow()
     role = sorted(roles)[0]
     terms.update({"authoritative_language": authoritative, "versions": texts, "measures": measures})
-    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=account.id, author_case_role=role,
-                    language=authoritative, text=texts[authoritative], terms=terms, created_at=at)
-    db.session.add(filing)
-    db.session.flush()
-    events.record(case, "settlement_filed", at, actor=account, role=role,
-                  payload={"filing_id": filing.id, "language": authoritative, "agreement": True,
-                           "text_sha256": text_sha256(filing)})
+    filing = record_filing(case, FilingKind.SETTLEMENT, author=account, role=role, language=authoritative,
+                           text=texts[authoritative], at=at, terms=terms, event_details={"agreement": True})
     void_superseded_acceptances(case, filing, account, role, at)
-    db.session.commit()
-    filing_committed.send(filing)
+    commit()
     return filing
 
 

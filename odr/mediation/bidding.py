@@ -24,19 +24,23 @@ from sqlalchemy import select, update
 from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case, Filing, FilingKind, SettlementAcceptance
-from odr.cases.services import text_sha256
+from odr.cases.filings import record_filing, text_sha256
+from odr.cases.models import Case, FilingKind, SettlementAcceptance
+from odr.cases.signals import settlement_reached
+from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
 from odr.models_base import utcnow
 from odr.procedure.services import case_day, procedure_of, take_transition
+from odr.queue import periodic_job
+from odr.vocabulary import CaseRole, EventKind
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_ROUNDS = 10
 MAX_GAP_PERCENT = 50
 MAX_DAYS = 30
-SIDES = ("claimant", "respondent")
+SIDES = (CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value)
 CENT = Decimal("0.01")
 
 
@@ -74,7 +78,7 @@ def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, mes
     return value
 
 
-OPENERS = {"claimant", "respondent", "mediator"}
+OPENERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
 
 
 def check_may_open(case: Case, roles: set[str], at: datetime) -> None:
@@ -88,8 +92,9 @@ def check_may_open(case: Case, roles: set[str], at: datetime) -> None:
         raise NotAllowed(_("Blind bidding is already under way in this case."), code="bidding_open")
 
 
-def check_may_bid(case: Case, bidding: BlindBidding | None, roles: set[str], at: datetime) -> None:
-    """Raises NotAllowed unless one of these case roles may bid now: a party, with rounds left, before closing."""
+def check_may_bid(case: Case, bidding: BlindBidding | None, roles: set[str], at: datetime) -> BlindBidding:
+    """The open bidding; NotAllowed unless one of these case roles may bid in it now: a party, with rounds left,
+    before it closes."""
     sides = roles & set(SIDES)
     if not sides:
         raise NotAllowed(_("Only the parties bid."), code="wrong_role")
@@ -102,6 +107,7 @@ def check_may_bid(case: Case, bidding: BlindBidding | None, roles: set[str], at:
         raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
     if sum(1 for b in bidding.bids if b.side == sorted(sides)[0]) >= bidding.max_rounds:
         raise NotAllowed(_("You have used all %(n)s rounds.", n=bidding.max_rounds), code="rounds_used")
+    return bidding
 
 
 def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None = None) -> BlindBidding:
@@ -120,7 +126,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
                   _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT))
     days = current_app.config["ODR"]["BIDDING_DAYS"]
     if data.get("days") not in (None, ""):
-        if "mediator" not in roles:
+        if CaseRole.MEDIATOR not in roles:
             fields["days"] = _("Only the mediator can set how long bidding stays open.")
         else:
             days = _int_in(data.get("days"), 1, MAX_DAYS, days, "days", fields,
@@ -131,10 +137,10 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
                            opened_by_id=account.id, opened_at=at, closes_at=at + timedelta(days=days))
     db.session.add(bidding)
     db.session.flush()
-    events.record(case, "blind_bidding_opened", at, actor=account, role=sorted(roles)[0],
+    events.record(case, EventKind.BLIND_BIDDING_OPENED, at, actor=account, role=sorted(roles)[0],
                   payload={"bidding_id": bidding.id, "currency": currency, "max_rounds": rounds,
                            "gap_percent": gap, "closes_at": bidding.closes_at.isoformat()})
-    db.session.commit()
+    commit()
     return bidding
 
 
@@ -156,15 +162,15 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
     """A party's next secret bid: a demand from the right holder, an offer from the seller."""
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case)
-    bidding = current_bidding(case)
+    found = current_bidding(case)
     at = at or utcnow()
     try:
-        check_may_bid(case, bidding, roles, at)
+        bidding = check_may_bid(case, found, roles, at)
     except NotAllowed as refusal:
-        if refusal.code == "bidding_closed":
+        if refusal.code == "bidding_closed" and found is not None:
             # Ends it now rather than waiting for the sweep, so the refusal and the case page agree.
-            _expire(case, bidding, at)
-            db.session.commit()
+            _expire(case, found, at)
+            commit()
         raise
     side = sorted(roles & set(SIDES))[0]
     settle = settlement_transition(case, at)
@@ -186,7 +192,7 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
                    account_id=account.id, submitted_at=at)
     db.session.add(bid)
     db.session.flush()
-    events.record(case, "blind_bid_submitted", at, actor=account, role=side,
+    events.record(case, EventKind.BLIND_BID_SUBMITTED, at, actor=account, role=side,
                   payload={"bidding_id": bidding.id, "round": bid.round})
     other = next((b for b in bidding.bids if b.side != side and b.round == bid.round), None)
     if other is not None:
@@ -197,12 +203,12 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
         elif bid.round == bidding.max_rounds:
             bidding.status = BiddingStatus.FAILED
             bidding.closed_at = at
-            events.record(case, "blind_bidding_failed", at, payload={"bidding_id": bidding.id,
+            events.record(case, EventKind.BLIND_BIDDING_FAILED, at, payload={"bidding_id": bidding.id,
                                                                      "rounds": bidding.max_rounds})
         else:
-            events.record(case, "blind_bidding_round_closed", at,
+            events.record(case, EventKind.BLIND_BIDDING_ROUND_CLOSED, at,
                           payload={"bidding_id": bidding.id, "round": bid.round, "settled": False})
-    db.session.commit()
+    commit()
     return bidding
 
 
@@ -214,12 +220,9 @@ def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, a
         text = _("Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
                  "%(amount)s %(currency)s in full settlement of the money claim.",
                  round=round_no, amount=settled_amount, currency=bidding.currency)
-    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=account.id,
-                    author_case_role="system", language="en", text=text,
-                    terms={"amount": f"{amount:.2f}", "currency": bidding.currency,
-                           "blind_bidding_id": bidding.id}, created_at=at)
-    db.session.add(filing)
-    db.session.flush()
+    filing = record_filing(case, FilingKind.SETTLEMENT, author=account, role=CaseRole.SYSTEM, language="en",
+                           text=text, at=at, terms={"amount": f"{amount:.2f}", "currency": bidding.currency,
+                                                    "blind_bidding_id": bidding.id})
     digest = text_sha256(filing)
     for side, party_id in (("claimant", case.claimant_party_id), ("respondent", case.respondent_party_id)):
         first = next(b for b in bidding.bids if b.side == side and b.round == 1)
@@ -230,10 +233,11 @@ def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, a
     bidding.settled_round = round_no
     bidding.settled_amount = f"{amount:.2f}"
     bidding.settlement_filing_id = filing.id
-    events.record(case, "blind_bidding_settled", at,
+    events.record(case, EventKind.BLIND_BIDDING_SETTLED, at,
                   payload={"bidding_id": bidding.id, "round": round_no, "amount": f"{amount:.2f}",
                            "currency": bidding.currency, "filing_id": filing.id, "text_sha256": digest})
-    take_transition(case, settle.name, None, {"system"}, at)
+    take_transition(case, settle.name, None, {CaseRole.SYSTEM}, at)
+    settlement_reached.publish(case, proposal=filing, at=at)
 
 
 def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
@@ -244,12 +248,13 @@ def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
     if claimed:
         db.session.refresh(bidding)
         # Only the rounds bid are recorded: never an amount.
-        events.record(case, "blind_bidding_expired", now, payload={
+        events.record(case, EventKind.BLIND_BIDDING_EXPIRED, now, payload={
             "bidding_id": bidding.id, "closes_at": bidding.closes_at.isoformat(), "rounds_submitted": {
                 side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES}})
     return bool(claimed)
 
 
+@periodic_job("blind_bidding_close", "Close blind biddings whose closing instant has passed.")
 def expire_biddings(now: datetime | None = None) -> int:
     """The periodic sweep: end every open bidding whose closing instant has passed. Idempotent."""
     now = now or utcnow()
@@ -260,7 +265,7 @@ def expire_biddings(now: datetime | None = None) -> int:
         bidding = db.session.get(BlindBidding, bidding_id)
         case = db.session.get(Case, bidding.case_id)
         ended += _expire(case, bidding, now)
-        db.session.commit()
+        commit()
     return ended
 
 

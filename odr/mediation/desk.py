@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from odr.accounts.models import Account
@@ -30,56 +29,9 @@ from odr.mediation.services import open_case_load, pending_appointments
 from odr.models_base import utcnow
 from odr.procedure.services import final_states, pending_deadlines
 from odr.procedure.titles import state_label, timer_label
+from odr.vocabulary import event_label
 
 WEEK = timedelta(days=7)
-
-EVENT_LABELS = {
-    "notice_filed": _l("Notice filed"),
-    "state_changed": _l("Stage changed"),
-    "deadline_set": _l("Deadline set"),
-    "deadline_expired": _l("Deadline ran out"),
-    "response_filed": _l("Response filed"),
-    "counter_notice_filed": _l("Counter-notice filed"),
-    "message_filed": _l("Message"),
-    "caucus_message_filed": _l("Private caucus message (content visible only to its participants)"),
-    "offer_filed": _l("Offer"),
-    "settlement_filed": _l("Settlement proposed"),
-    "settlement_accepted": _l("Settlement accepted"),
-    "settlement_acceptances_voided": _l("Earlier acceptances void: the settlement text changed"),
-    "decision_filed": _l("Decision filed"),
-    "evidence_added": _l("Evidence added"),
-    "mediator_assigned": _l("Mediator assigned"),
-    "mediator_accepted": _l("Mediator accepted and declared independence"),
-    "mediator_declined": _l("Mediator declined"),
-    "blind_bidding_opened": _l("Blind bidding opened"),
-    "blind_bid_submitted": _l("Secret bid submitted"),
-    "blind_bidding_round_closed": _l("Bidding round closed without settlement"),
-    "blind_bidding_settled": _l("Settled by blind bidding"),
-    "blind_bidding_failed": _l("Blind bidding ended without settlement"),
-    "blind_bidding_expired": _l("Blind bidding closed at its deadline without settlement"),
-    "evaluation_opened": _l("Neutral evaluation started"),
-    "evaluation_deposit_recorded": _l("Evaluation deposit recorded"),
-    "evaluation_submission_filed": _l("Evaluation submission filed"),
-    "evaluation_decided": _l("Neutral evaluation decided"),
-    "measures_ordered": _l("Measures sent to the platform"),
-    "statement_of_reasons": _l("Statement of reasons sent to the seller"),
-    "measure_confirmed": _l("Platform confirmed a measure"),
-    "exported_to_court": _l("Exported to the court"),
-    "export_waiting_for_court": _l("Export waiting: no court receives this jurisdiction's cases"),
-    "export_downloaded": _l("The court downloaded the export"),
-    "export_acknowledged": _l("The court acknowledged the export"),
-    "decision_carried_out": _l("The court's decision was carried out"),
-    "deadline_extended": _l("Deadline extended"),
-    "measure_taken": _l("Measure taken on the listings"),
-    "measure_lifted": _l("Measure on the listings lifted"),
-    "human_translation_added": _l("Human translation added"),
-    "translation_flagged": _l("Translation reported as wrong"),
-}
-
-
-def event_label(kind: str) -> str:
-    return str(EVENT_LABELS.get(kind, kind.replace("_", " ")))
-
 
 @dataclass
 class Due:

@@ -22,9 +22,10 @@ from sqlalchemy import select
 from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case, Filing, FilingKind
-from odr.cases.services import text_sha256, void_superseded_acceptances
-from odr.cases.signals import filing_committed
+from odr.cases.filings import record_filing
+from odr.cases.models import Case, FilingKind
+from odr.cases.services import void_superseded_acceptances
+from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.agreement import party_languages, ui_locale
@@ -40,10 +41,11 @@ from odr.mediation.services import fitness
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
 from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 MAX_LISTINGS = 20          # APEX: up to 20 ASINs per evaluation
 WORD_LIMITS = (100, 5000)
-SIDES = ("claimant", "respondent")
+SIDES = (CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value)
 
 
 def word_count(text: str) -> int:
@@ -81,7 +83,7 @@ def _int(raw, low, high, default, name, fields) -> int:
 
 def check_may_open(case: Case, roles: set[str]) -> None:
     """Raises NotAllowed unless one of these case roles may refer a claim of this case to a neutral now."""
-    if not roles & {"mediator", "admin"}:
+    if not roles & {CaseRole.MEDIATOR, CaseRole.ADMIN}:
         raise NotAllowed(_("Only the mediator or an administrator can start a neutral evaluation."),
                          code="wrong_role")
     if procedure_of(case).state(case.state).final:
@@ -94,7 +96,7 @@ def check_may_open(case: Case, roles: set[str]) -> None:
 def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:
     """The case's mediator (or an administrator) refers one claim to a neutral evaluator."""
     case = get_case(account, case_id, for_update=True)
-    roles = case_roles(account, case) & {"mediator", "admin"}
+    roles = case_roles(account, case) & {CaseRole.MEDIATOR, CaseRole.ADMIN}
     check_may_open(case, roles)
     fields: dict[str, str] = {}
     claim = clean_text(data.get("claim"), fields, "claim", max_length=2000)
@@ -142,12 +144,12 @@ def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | N
         deposit_amount=str(deposit.quantize(Decimal("0.01"))), deposit_currency=currency, opened_at=at)
     db.session.add(evaluation)
     db.session.flush()
-    events.record(case, "evaluation_opened", at, actor=account, role=sorted(roles)[0], payload={
+    events.record(case, EventKind.EVALUATION_OPENED, at, actor=account, role=sorted(roles)[0], payload={
         "evaluation_id": evaluation.id, "neutral_id": neutral.id, "listings": len(evaluation.listing_ids),
         "word_limit": word_limit, "submissions_due_at": evaluation.submissions_due_at.isoformat(),
         "decision_due_at": evaluation.decision_due_at.isoformat(),
         "deposit": f"{evaluation.deposit_amount} {currency}"})
-    db.session.commit()
+    commit()
     return evaluation
 
 
@@ -177,9 +179,9 @@ def record_deposit(account: Account, case_id: int, side, reference=None, at: dat
                                 currency=evaluation.deposit_currency, reference=ref, recorded_by_id=account.id,
                                 recorded_at=at)
     evaluation.deposits.append(deposit)
-    events.record(case, "evaluation_deposit_recorded", at, actor=account, role="admin",
+    events.record(case, EventKind.EVALUATION_DEPOSIT_RECORDED, at, actor=account, role=CaseRole.ADMIN,
                   payload={"evaluation_id": evaluation.id, "side": side})
-    db.session.commit()
+    commit()
     return deposit
 
 
@@ -215,9 +217,9 @@ def submit(account: Account, case_id: int, data: dict, at: datetime | None = Non
     submission = EvaluationSubmission(evaluation_id=evaluation.id, side=side, account_id=account.id,
                                       language=language, text=text, words=words, submitted_at=at)
     evaluation.submissions.append(submission)
-    events.record(case, "evaluation_submission_filed", at, actor=account, role=side,
+    events.record(case, EventKind.EVALUATION_SUBMISSION_FILED, at, actor=account, role=side,
                   payload={"evaluation_id": evaluation.id, "words": words})
-    db.session.commit()
+    commit()
     return submission
 
 
@@ -260,13 +262,11 @@ def decide(neutral: Account, evaluation_id: int, data: dict, at: datetime | None
     for deposit in evaluation.deposits:
         deposit.status = DepositStatus.REFUNDED if deposit.side == side else DepositStatus.FORFEITED
     case = db.session.get(Case, evaluation.case_id)
-    events.record(case, "evaluation_decided", at, actor=neutral, role="neutral", payload={
+    events.record(case, EventKind.EVALUATION_DECIDED, at, actor=neutral, role=CaseRole.NEUTRAL, payload={
         "evaluation_id": evaluation.id, "prevailing_side": side, "language": language,
         "deposits": {d.side: d.status.value for d in evaluation.deposits}})
-    proposal = _propose_decided_terms(case, evaluation, neutral, at)
-    db.session.commit()
-    if proposal is not None:
-        filing_committed.send(proposal)
+    _propose_decided_terms(case, evaluation, neutral, at)
+    commit()
     return evaluation
 
 
@@ -285,17 +285,14 @@ def _propose_decided_terms(case: Case, evaluation: NeutralEvaluation, neutral: A
                 _("Settlement on the neutral evaluator's decision: the seller prevails, and the platform "
                   "restores the evaluated listings."))
     authoritative = evaluation.reasons_language if evaluation.reasons_language in versions else next(iter(versions))
-    filing = Filing(case_id=case.id, kind=FilingKind.SETTLEMENT, author_id=neutral.id, author_case_role="neutral",
-                    language=authoritative, text=versions[authoritative], created_at=at, terms={
-                        "authoritative_language": authoritative, "versions": versions,
-                        "neutral_evaluation_id": evaluation.id, "prevailing_side": evaluation.prevailing_side,
-                        "measures": [{"kind": kind.value, "listing": item} for item in evaluation.listing_ids]})
-    db.session.add(filing)
-    db.session.flush()
-    events.record(case, "settlement_filed", at, actor=neutral, role="neutral", payload={
-        "filing_id": filing.id, "language": authoritative, "agreement": True, "neutral_evaluation": evaluation.id,
-        "text_sha256": text_sha256(filing)})
-    void_superseded_acceptances(case, filing, neutral, "neutral", at)
+    filing = record_filing(
+        case, FilingKind.SETTLEMENT, author=neutral, role=CaseRole.NEUTRAL, language=authoritative,
+        text=versions[authoritative], at=at, terms={
+            "authoritative_language": authoritative, "versions": versions,
+            "neutral_evaluation_id": evaluation.id, "prevailing_side": evaluation.prevailing_side,
+            "measures": [{"kind": kind.value, "listing": item} for item in evaluation.listing_ids]},
+        event_details={"agreement": True, "neutral_evaluation": evaluation.id})
+    void_superseded_acceptances(case, filing, neutral, CaseRole.NEUTRAL, at)
     return filing
 
 

@@ -18,11 +18,14 @@ from sqlalchemy import select
 from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.models import Case, Filing
+from odr.cases.signals import settlement_reached
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
 from odr.models_base import utcnow
+from odr.procedure.signals import measures_required
 from odr.validation import check_country, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 # How long the platform has to confirm that it applied an agreed measure.
 CONFIRMATION_PERIOD = timedelta(hours=48)
@@ -104,10 +107,20 @@ def order(case: Case, items: list[dict], at: datetime, *, ground: str, filing: F
         ordered.append(measure)
     if ordered:
         db.session.flush()
-        events.record(case, "measures_ordered", at, payload={
+        events.record(case, EventKind.MEASURES_ORDERED, at, payload={
             "filing_id": filing.id if filing else None, "ground": ground[:300],
             "measure_ids": [m.id for m in ordered], "confirm_by": (at + CONFIRMATION_PERIOD).isoformat()})
     return ordered
+
+
+@settlement_reached.in_transaction.connect
+def _on_settlement(case: Case, *, proposal: Filing, at: datetime, **_data) -> None:
+    order_measures(case, proposal, at)  # the agreed measures go to the platform
+
+
+@measures_required.in_transaction.connect
+def _on_procedure_measure(case: Case, *, at: datetime, measure: str, ground: str, **_data) -> None:
+    order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
 
 
 def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
@@ -167,7 +180,7 @@ def confirm_measure(account: Account, measure_id: int, reference=None, at: datet
     measure.confirmed_at = at
     measure.confirmed_by_id = account.id
     measure.platform_reference = ref
-    events.record(measure.case, "measure_confirmed", at, actor=account, role="platform",
+    events.record(measure.case, EventKind.MEASURE_CONFIRMED, at, actor=account, role=CaseRole.PLATFORM,
                   payload={"measure_id": measure.id, "kind": measure.kind.value, "late": at > measure.confirm_by})
     db.session.commit()
     return measure

@@ -28,9 +28,10 @@ from odr.mediation.services import (
     roster,
 )
 from odr.models_base import utcnow
+from odr.vocabulary import CaseRole
 
 MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
-LADDER_ROLES = {"claimant", "respondent", "mediator"}  # who opens bidding and proposes agreements
+LADDER_ROLES = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}  # who opens bidding and proposes agreements
 
 
 # -- the case page's panels ---------------------------------------------------------------------
@@ -113,7 +114,7 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         # odr.cases.services._caucus_party: a message, to or from the mediator who has accepted the case.
         may_caucus=case.mediator_id is not None and bool(roles & LADDER_ROLES)
         and may_file(context.procedure, case, FilingKind.MESSAGE, set(roles), context.now),
-        caucus_names_party="mediator" in roles,
+        caucus_names_party=CaseRole.MEDIATOR in roles,
         bidding=_bidding(context),
         may_propose_agreement=bool(roles & LADDER_ROLES)
         and FilingKind.SETTLEMENT.value in context.procedure.filings_allowed(case.state),
@@ -130,7 +131,7 @@ def _bidding(context: CaseContext) -> BiddingPanel:
     return BiddingPanel(
         view=view, closes_at=current.closes_at if current is not None else None,
         may_open=allows(bidding.check_may_open, case, roles, now),
-        may_set_days="mediator" in roles, default_days=current_app.config["ODR"]["BIDDING_DAYS"],
+        may_set_days=CaseRole.MEDIATOR in roles, default_days=current_app.config["ODR"]["BIDDING_DAYS"],
         may_bid=allows(bidding.check_may_bid, case, current, roles, now),
         must_accept_rules=bool(view and not view["your_bids"]))
 

@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
-from odr.accounts.models import Account, Role
+from odr.accounts.models import Account, Party, Role
 from odr.cases import events
 from odr.cases.access import get_case
 from odr.cases.models import Case
@@ -26,7 +26,9 @@ from odr.extensions import db
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
 from odr.models_base import utcnow
 from odr.procedure.services import final_states, procedure_of
+from odr.queue import periodic_job
 from odr.validation import clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 # Open cases (accepted or awaiting acceptance) beyond which a mediator gets no new case.
 MAX_OPEN_CASES = 25
@@ -178,12 +180,13 @@ def _propose(case: Case, mediator: Account, admin: Account | None, current: Medi
                                       assigned_by_id=None if automatic else admin.id, assigned_at=at)
     db.session.add(appointment)
     db.session.flush()
-    events.record(case, "mediator_assigned", at, actor=admin, role="admin" if admin else "system",
+    events.record(case, EventKind.MEDIATOR_ASSIGNED, at, actor=admin, role=CaseRole.ADMIN if admin else CaseRole.SYSTEM,
                   payload={"mediator_id": mediator.id, "previous_mediator_id": previous,
                            "appointment_id": appointment.id, "automatic": automatic})
     return appointment
 
 
+@periodic_job("mediator_appointment", "Propose mediators for cases that reached a mediation stage.")
 def appoint_waiting(at: datetime | None = None) -> int:
     """Propose the best qualified mediator for every case that waits for one; return how many were proposed.
 
@@ -261,7 +264,7 @@ def accept_appointment(mediator: Account, appointment_id: int, declared, disclos
     appointment.declaration_sha256 = declaration_sha256()
     appointment.disclosures = disclosed
     case.mediator_id = mediator.id
-    events.record(case, "mediator_accepted", at, actor=mediator, role="mediator",
+    events.record(case, EventKind.MEDIATOR_ACCEPTED, at, actor=mediator, role=CaseRole.MEDIATOR,
                   payload={"appointment_id": appointment.id, "declaration_sha256": appointment.declaration_sha256,
                            "declaration_version": DECLARATION_VERSION, "disclosures": disclosed})
     db.session.commit()
@@ -281,7 +284,7 @@ def decline_appointment(mediator: Account, appointment_id: int, reason=None,
     appointment.status = AppointmentStatus.DECLINED
     appointment.responded_at = at
     appointment.decline_reason = text
-    events.record(appointment.case, "mediator_declined", at, actor=mediator, role="mediator",
+    events.record(appointment.case, EventKind.MEDIATOR_DECLINED, at, actor=mediator, role=CaseRole.MEDIATOR,
                   payload={"appointment_id": appointment.id})
     db.session.commit()
     return appointment
@@ -295,7 +298,6 @@ def declare_affiliation(mediator: Account, organisation, at: datetime | None = N
     name = clean_text(organisation, fields, "organisation", max_length=200)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
-    from odr.accounts.models import Party
     party = db.session.scalar(select(Party).where(func.lower(Party.name) == name.lower()).limit(1))
     tie = MediatorAffiliation(mediator_id=mediator.id, organisation=name, party_id=party.id if party else None,
                               declared_at=at or utcnow())

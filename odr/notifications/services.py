@@ -9,9 +9,13 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import select, update
 
+from odr.cases.models import Case
+from odr.cases.signals import respondent_invited
 from odr.extensions import db
+from odr.i18n import render_notification
 from odr.models_base import utcnow
 from odr.notifications.models import Notification
+from odr.queue import periodic_job
 
 BATCH = 100
 
@@ -22,8 +26,14 @@ def notify(recipient: str, locale: str, kind: str, data: dict) -> Notification:
     return note
 
 
+@respondent_invited.in_transaction.connect
+def _invite(case: Case, *, party, invitation_code: str, claimant_name: str, **_data) -> None:
+    """The seller named in a notice, without an account yet, is invited with a one-time code."""
+    notify(party.contact_email, party.preferred_language, "invitation",
+           {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name})
+
+
 def message_for(note: Notification, sender: str) -> EmailMessage:
-    from odr.i18n import render_notification
     subject, body = render_notification(note)
     message = EmailMessage()
     message["From"] = sender
@@ -36,6 +46,7 @@ def message_for(note: Notification, sender: str) -> EmailMessage:
     return message
 
 
+@periodic_job("notification_outbox", "Send the notification outbox by e-mail.")
 def send_due() -> int:
     """Send unsent notifications when an SMTP server is configured; return how many were sent.
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from odr.procedure.calendars import Calendar
 from odr.procedure.engine import Procedure
 from odr.procedure.jurisdictions import Jurisdiction, all_jurisdictions
+from odr.procedure.services import procedures
 from odr.procedure.titles import reason_text
 
 
@@ -47,7 +48,6 @@ def check_market(raw, fields: dict) -> str | None:
 
 def choose_procedure(jurisdiction: Jurisdiction, right_type: str, market: str | None, at: datetime) -> Choice:
     """The procedure a notice opens, with its reasons (message keys, rendered in the reader's language)."""
-    from odr.procedure.services import procedures
     reasons = [{"key": "platform_jurisdiction", "params": {"jurisdiction": jurisdiction.code}}]
     eu = _eu()
     governing, member = jurisdiction, None

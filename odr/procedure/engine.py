@@ -16,14 +16,13 @@ from pathlib import Path
 import networkx as nx
 import yaml
 
-# Roles a person or the system can hold within one case.
-CASE_ROLES = {"claimant", "respondent", "mediator", "court", "admin", "system"}
+from odr.procedure.signals import ENTRY_ACTIONS
+from odr.vocabulary import CaseRole
+
+# Roles a rule may give a transition or an extension to: the shared case roles.
+CASE_ROLES = frozenset(CaseRole)
 # Conditions under which the platform itself takes a transition (never on a user's request).
 CONDITIONS = {"settlement_accepted_by_both"}
-# What the platform does when a case enters a state.
-# take_measures / lift_measures: the measure on the listings (removal, blocking) starts or ends.
-# statement_of_reasons: the seller receives the reasons for a restriction (DSA Art. 17).
-ENTRY_ACTIONS = {"export_to_court", "take_measures", "lift_measures", "statement_of_reasons"}
 FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
 UNITS = {"calendar_days", "business_days", "months", "hours"}
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from odr.procedure import jurisdictions
 from odr.procedure.models import CaseProcedure, Deadline
-from odr.procedure.titles import state_label, timer_label, zone_name
+from odr.procedure.services import choice_of, pending_deadlines, procedure_of
+from odr.procedure.titles import procedure_label, reason_text, state_label, timer_label, zone_name
 
 UNIT_NAMES = {
     "calendar_days": lambda n: _("%(n)s calendar days", n=n),
@@ -118,7 +119,6 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
 
 def procedure_view(case, procedure, choice: CaseProcedure | None) -> dict:
     """Which procedure applies to a case and why, for both parties."""
-    from odr.procedure.titles import procedure_label, reason_text
     jurisdiction = jurisdictions.get(choice.jurisdiction) if choice else None
     return {
         "code": procedure.code, "version": procedure.version,
@@ -135,12 +135,10 @@ def procedure_view(case, procedure, choice: CaseProcedure | None) -> dict:
 
 def deadlines_view(case, *, instants: bool = False) -> list[dict]:
     """Every running deadline explained; ``instants`` adds the due instant as a datetime, for pages."""
-    from odr.procedure.services import choice_of, pending_deadlines, procedure_of
     procedure, choice = procedure_of(case), choice_of(case)
     return [explain(d, procedure, choice) | {"id": d.id} | ({"instant": d.due_at} if instants else {})
             for d in pending_deadlines(case)]
 
 
 def case_procedure_view(case) -> dict:
-    from odr.procedure.services import choice_of, procedure_of
     return procedure_view(case, procedure_of(case), choice_of(case))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from flask import current_app
+from flask_babel import get_locale
 
 from odr.procedure.calendars import Calendar, from_data
 from odr.procedure.engine import Citation, ProcedureError, _citation
@@ -126,3 +127,15 @@ def all_jurisdictions() -> dict[str, Jurisdiction]:
 
 def get(code: str) -> Jurisdiction | None:
     return all_jurisdictions().get((code or "").strip().upper())
+
+
+def jurisdiction_time_zone(code: str | None) -> str | None:
+    jurisdiction = get(code or "")
+    return jurisdiction.time_zone if jurisdiction else None
+
+
+def jurisdiction_name(code: str | None) -> str:
+    """A jurisdiction's name in the reader's language (CLDR territory names), else the name in its data file."""
+    jurisdiction = get(code or "")
+    localized = get_locale().territories.get((code or "").upper())
+    return localized or (jurisdiction.name if jurisdiction else (code or ""))

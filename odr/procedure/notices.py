@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from odr.procedure import jurisdictions
 from odr.procedure.jurisdictions import Jurisdiction
+from odr.procedure.services import choice_of
 from odr.procedure.titles import element_label
 from odr.validation import clean_text
 
@@ -85,7 +87,5 @@ def check_counter_notice(case, raw, fields: dict) -> dict:
 
 
 def _governing(case):
-    from odr.procedure import jurisdictions
-    from odr.procedure.services import choice_of
     choice = choice_of(case)
     return jurisdictions.get(choice.jurisdiction if choice else case.jurisdiction), case.right_type.value

@@ -10,19 +10,22 @@ from sqlalchemy import select, update
 
 from odr.accounts.models import Account
 from odr.cases import events
+from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
+from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
-from odr.export.services import export_to_court
 from odr.extensions import db
-from odr.mediation.measures import MeasureKind, order_on_every_listing
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.calendars import Calendar
 from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
-from odr.procedure.reasons import statement_of_reasons
+from odr.procedure.signals import ENTRY_ACTIONS, measures_required, state_entered
 from odr.procedure.titles import state_label, timer_label
+from odr.queue import periodic_job
+from odr.validation import clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 
 def procedures() -> Registry:
@@ -39,7 +42,7 @@ def procedure_of(case: Case) -> Procedure:
 
 
 def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None = None,
-                role: str = "system", cause: str, clock_start: datetime | None = None) -> None:
+                role: CaseRole = CaseRole.SYSTEM, cause: str, clock_start: datetime | None = None) -> None:
     """Put the case in ``state``: close the timers of the old state, start those of the new one.
 
     ``clock_start`` is when the new state's periods begin, if not ``at``: a state entered
@@ -53,10 +56,10 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
         .values(status=DeadlineStatus.CANCELLED, closed_at=at))
     case.state = state
     case.state_entered_at = at
-    events.record(case, "state_changed", at, actor=actor, role=role,
+    events.record(case, EventKind.STATE_CHANGED, at, actor=actor, role=role,
                   payload={"from": previous, "to": state, "cause": cause})
     for action in procedure.state(state).on_enter:
-        ENTRY_ACTIONS[action](case, at)
+        carry_out(action, case, at)
     place = where_counted(case, procedure)
     # The rule in force on the day the clock starts, where it runs, governs the period.
     local_day = clock_start.astimezone(ZoneInfo(place.time_zone)).date()
@@ -67,8 +70,9 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
                             consequence=timer.target, citation=str(timer.citation)[:500],
                             due_at=due.due_at, computation=due.explanation, created_at=at)
         db.session.add(deadline)
-        events.record(case, "deadline_set", at, payload={
+        events.record(case, EventKind.DEADLINE_SET, at, payload={
             "timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target})
+    state_entered.publish(case, at=at, previous=previous, state=state, cause=cause)
 
 
 def _due(timer: Timer, start: datetime, place: "Place", extensions=()):
@@ -110,20 +114,17 @@ def record_choice(case: Case, choice) -> CaseProcedure:
     return row
 
 
-def _measure(kind: str, platform_measure: str):
-    def act(case: Case, at: datetime) -> None:
-        # Measures are ordered from the platform (which confirms each one); the event says under which rule.
+def carry_out(action: str, case: Case, at: datetime) -> None:
+    """Announce a rule's entry action; the domain that carries it out does so in this transaction."""
+    domain_event, data = ENTRY_ACTIONS[action]
+    if domain_event is measures_required:
+        # The event says under which rule; the platform receives (and confirms) each measure.
         state = procedure_of(case).state(case.state)
-        events.record(case, kind, at, payload={"listings": [item.locator for item in case.listings],
-                                               "state": case.state})
-        order_on_every_listing(case, MeasureKind(platform_measure), at,
-                               ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
-    return act
-
-
-ENTRY_ACTIONS = {"export_to_court": export_to_court, "take_measures": _measure("measure_taken", "take_down"),
-                 "lift_measures": _measure("measure_lifted", "restore"),
-                 "statement_of_reasons": statement_of_reasons}
+        taken = data["measure"] == "take_down"
+        events.record(case, EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED, at,
+                      payload={"listings": [item.locator for item in case.listings], "state": case.state})
+        data = dict(data, ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
+    domain_event.publish(case, at=at, **data)
 
 
 def case_time_zone(case: Case, procedure: Procedure) -> str:
@@ -152,7 +153,7 @@ def take_transition(case: Case, name: str, actor: Account | None, roles: set[str
     if case.state not in transition.sources or not transition.in_force(case_day(case, at)):
         raise NotAllowed(_("This action is not possible while the case is in the state “%(state)s”.",
                            state=state_title(case)), code="wrong_state")
-    if transition.when is not None and "system" not in roles:
+    if transition.when is not None and CaseRole.SYSTEM not in roles:
         raise NotAllowed(_("The platform takes this step by itself when its conditions are met."),
                          code="automatic_step")
     acting = transition.roles & roles
@@ -169,7 +170,7 @@ def take_transition(case: Case, name: str, actor: Account | None, roles: set[str
                            period=timer_label(lapsed.timer), due=lapsed.due_at.isoformat()),
                          code="deadline_passed")
     for action in transition.actions:
-        ENTRY_ACTIONS[action](case, at)
+        carry_out(action, case, at)
     enter_state(case, transition.target, at, actor=actor, role=sorted(acting)[0], cause=transition.name)
     return transition
 
@@ -178,6 +179,7 @@ def state_title(case: Case) -> str:
     return state_label(case.state)
 
 
+@periodic_job("deadline_sweep", "Apply the consequence of every deadline that has run out.")
 def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> int:
     """Apply the consequence of every pending deadline that has run out; return how many were applied.
 
@@ -211,14 +213,14 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
         deadline.status = DeadlineStatus.CANCELLED
         db.session.commit()
         return 0
-    events.record(case, "deadline_expired", now, payload={
+    events.record(case, EventKind.DEADLINE_EXPIRED, now, payload={
         "timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation})
     timer = procedure_of(case).timer(deadline.timer)
     for action in timer.actions if timer else ():
-        ENTRY_ACTIONS[action](case, deadline.due_at)
+        carry_out(action, case, deadline.due_at)
     enter_state(case, deadline.consequence, now, cause=deadline.timer, clock_start=deadline.due_at)
     # enter_state cancels the pending deadlines of the old state; this one is already applied.
-    db.session.commit()
+    commit()
     return 1
 
 
@@ -258,7 +260,7 @@ def extend_deadline(case: Case, deadline_id: int, count: int, reason: str, actor
     start = datetime.fromisoformat(deadline.computation["start"])
     due = _due(timer, start, where_counted(case, procedure), extensions)
     deadline.due_at, deadline.computation = due.due_at, due.explanation
-    events.record(case, "deadline_extended", at, actor=actor, role=sorted(rule.roles & roles)[0], payload={
+    events.record(case, EventKind.DEADLINE_EXTENDED, at, actor=actor, role=sorted(rule.roles & roles)[0], payload={
         "timer": deadline.timer, "count": count, "unit": rule.unit, "due_at": due.due_at.isoformat(),
         "citation": str(rule.citation)})
     return deadline
@@ -267,8 +269,6 @@ def extend_deadline(case: Case, deadline_id: int, count: int, reason: str, actor
 def order_extension(account: Account, case_id: int, deadline_id: int, data: dict,
                     at: datetime | None = None) -> Deadline:
     """A participant (the mediator, where the rule says so) adds time to a running deadline."""
-    from odr.cases.access import case_roles, get_case
-    from odr.validation import clean_text
     case = get_case(account, case_id, for_update=True)
     fields: dict[str, str] = {}
     reason = clean_text(data.get("reason"), fields, "reason", max_length=500)
@@ -282,7 +282,7 @@ def order_extension(account: Account, case_id: int, deadline_id: int, data: dict
     try:
         deadline = extend_deadline(case, deadline_id, count, reason, account, case_roles(account, case),
                                    at or utcnow())
-        db.session.commit()
+        commit()
     except BaseException:
         db.session.rollback()
         raise

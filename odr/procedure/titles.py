@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from odr.cases.models import RIGHT_TYPE_TITLES, RightType
+
 STATE_LABELS = {
     "awaiting_response": _l("Awaiting the seller's response"),
     "negotiation": _l("Negotiation"),
@@ -136,7 +138,6 @@ def reason_text(reason: dict) -> str:
     if "time_zone" in params:
         params["time_zone"] = zone_name(params["time_zone"])
     if "right_type" in params:
-        from odr.cases.models import RIGHT_TYPE_TITLES, RightType
         try:
             params["right_type"] = str(RIGHT_TYPE_TITLES[RightType(params["right_type"])])
         except ValueError:

@@ -12,6 +12,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from odr.translation.engine import PIVOT, engine_for, read_model
+from odr.translation.services import enqueue, reopen_unavailable
+
 INDEX_TIMEOUT_S = 8  # argostranslate's urlopen has none: without internet it would hang
 
 
@@ -61,7 +64,6 @@ def check_archive(path: Path) -> dict:
 def install_archive(path: Path) -> str:
     meta = check_archive(path)
     argos_package_module().install_from_path(path)
-    from odr.translation.engine import read_model
     # The package just installed replaces any other for the same pair (an upgrade or a downgrade).
     for other in packages_dir().iterdir():
         model = read_model(other) if other.is_dir() and other.name != meta["directory"] else None
@@ -72,7 +74,6 @@ def install_archive(path: Path) -> str:
 
 
 def _reopen() -> None:
-    from odr.translation.services import enqueue, reopen_unavailable
     reopened = reopen_unavailable()
     if reopened:
         enqueue(reopened)
@@ -88,7 +89,6 @@ def languages_group():
 @with_appcontext
 def list_command():
     """Installed pairs, and the pairs they allow through English."""
-    from odr.translation.engine import PIVOT, engine_for
     engine = engine_for(packages_dir())
     models = engine.models()
     if not models:
@@ -155,7 +155,6 @@ def _install_from_index(source: str, target: str) -> str:
 @with_appcontext
 def remove_command(source, target):
     """Remove the model for SOURCE -> TARGET (finished translations stay)."""
-    from odr.translation.engine import engine_for
     model = engine_for(packages_dir()).models().get((source, target))
     if model is None:
         raise click.ClickException(f"No model for {source}->{target} is installed.")

@@ -16,6 +16,7 @@ from odr.config import FILING_LANGUAGES
 from odr.extensions import db
 from odr.translation import services
 from odr.translation.models import Translation, TranslationOrigin, TranslationStatus
+from odr.vocabulary import CaseRole
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
         for filing in missing:
             services.for_reader(account, filing)
         rows = _translations([f.id for f in filings])
-    is_mediator = "mediator" in roles
+    is_mediator = CaseRole.MEDIATOR in roles
     readings = {}
     for filing in filings:
         language = needed[filing.id]

@@ -20,9 +20,11 @@ from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Case, Filing
+from odr.cases.signals import filing_recorded
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.queue import huey, job_context, periodic_job
 from odr.translation import glossary as glossary_data
 from odr.translation.engine import engine_for
 from odr.translation.models import (
@@ -33,6 +35,7 @@ from odr.translation.models import (
 )
 from odr.translation.pipeline import NoModel, Pipeline
 from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +111,12 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
 
 def enqueue(ids: list[int]) -> None:
     if ids:
-        from odr.translation.tasks import translate_task
         translate_task(ids)
 
 
+@filing_recorded.after_commit.connect
 def on_filing_committed(filing: Filing, **_extra) -> None:
-    """Receiver of cases.signals.filing_committed: the filing is safe; its translations start now."""
+    """After a filing is committed (cases.signals.filing_recorded), its translations start."""
     try:
         enqueue(request_translations(filing))
     except Exception:  # never fail the filing's answer; the next reader or the sweep asks again
@@ -191,6 +194,7 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
     return retries
 
 
+@periodic_job("translation_sweep", "Retry due translations and pick up lost jobs.")
 def process_due(now: datetime | None = None, limit: int = 200) -> int:
     """Every pending row whose time has come (new, retry due, or a dead worker's lease run out)."""
     now = now or utcnow()
@@ -256,7 +260,7 @@ def _translation_in_case(account: Account, case_id: int, translation_id: int) ->
 def flag(account: Account, case_id: int, translation_id: int, reason, at: datetime | None = None) -> TranslationFlag:
     """A party reports a wrong machine translation; the mediator sees the flag next to it."""
     case, translation = _translation_in_case(account, case_id, translation_id)
-    roles = case_roles(account, case) & {"claimant", "respondent"}
+    roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
     if not roles:
         raise NotAllowed(_("Only the parties can flag a translation."), code="wrong_role")
     if translation.origin != TranslationOrigin.MACHINE or translation.status != TranslationStatus.DONE:
@@ -275,7 +279,7 @@ def flag(account: Account, case_id: int, translation_id: int, reason, at: dateti
     item = TranslationFlag(translation=translation, account_id=account.id, case_role=role, reason=reason,
                            created_at=at)
     db.session.add(item)
-    events.record(case, "translation_flagged", at, actor=account, role=role,
+    events.record(case, EventKind.TRANSLATION_FLAGGED, at, actor=account, role=role,
                   payload={"filing_id": translation.filing_id, "translation_id": translation.id,
                            "language": translation.target_language})
     db.session.commit()
@@ -286,7 +290,7 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
                           at: datetime | None = None) -> Translation:
     """The mediator replaces the machine translation with their own; open flags on it are resolved."""
     case = get_case(account, case_id, for_update=True)
-    if "mediator" not in case_roles(account, case):
+    if CaseRole.MEDIATOR not in case_roles(account, case):
         raise NotAllowed(_("Only the case's mediator can add a human translation."), code="wrong_role")
     filing = next((f for f in visible_filings(account, case) if f.id == filing_id), None)
     if filing is None:
@@ -312,7 +316,16 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
             Translation.filing_id == filing.id, Translation.target_language == language,
             TranslationFlag.resolved_at.is_(None))):
         item.resolved_at = at
-    events.record(case, "human_translation_added", at, actor=account, role="mediator",
+    events.record(case, EventKind.HUMAN_TRANSLATION_ADDED, at, actor=account, role=CaseRole.MEDIATOR,
                   payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)})
     db.session.commit()
     return human
+
+
+@huey.task()
+def translate_task(ids: list[int]):
+    """Translate new filings now; failures are retried later with back-off."""
+    with job_context():
+        retries = process(ids)
+    for delay, translation_id in retries:
+        translate_task.schedule(([translation_id],), delay=delay)

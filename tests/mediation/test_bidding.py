@@ -194,7 +194,8 @@ def test_bidding_closes_seven_days_after_it_opens_and_refuses_later_bids(world, 
 def test_the_sweep_ends_an_expired_bidding_once_without_revealing_a_bid(world, api, browser, bidding_case):
     case_id = bidding_case
     closes_at = _closes_at(api, world.holder, case_id)
-    assert _bid(api, world.holder, case_id, "7654", first=True).status_code == 201
+    # An amount with cents, so that no timestamp or hash on a page can contain it by chance.
+    assert _bid(api, world.holder, case_id, "7654.39", first=True).status_code == 201
     assert bidding.expire_biddings(closes_at - timedelta(seconds=1)) == 0
     assert bidding.expire_biddings(closes_at) == 1
     assert bidding.expire_biddings(closes_at + timedelta(days=1)) == 0  # idempotent
@@ -207,7 +208,8 @@ def test_the_sweep_ends_an_expired_bidding_once_without_revealing_a_bid(world, a
         text = every_route_text(world, api, browser, account, case_id)
         assert "Blind bidding closed at its deadline without settlement" in text  # timeline
         assert "Bidding closed at its deadline without settlement" in text  # case page
-    assert "7654" not in every_route_text(world, api, browser, world.seller, case_id)
+    seen_by_seller = every_route_text(world, api, browser, world.seller, case_id)
+    assert not [form for form in ("7654.39", "7,654.39", "7654,39", "7.654,39", "7 654,39") if form in seen_by_seller]
 
 
 def test_the_mediator_sets_the_bidding_period_within_bounds(world, api, case_id):
@@ -236,3 +238,20 @@ def test_the_close_of_bidding_is_on_the_desk_with_what_happens_if_nobody_acts(wo
     assert any(e["future"] and e["what"] == "Blind bidding closes" for e in timeline)
     bidding.expire_biddings(closes_at)
     assert not any(d.label == "Blind bidding closes" for d in upcoming(case))
+
+
+def test_a_settlement_by_bidding_is_recorded_like_every_filing(app, world, api, bidding_case):
+    """Filed through record_filing: its event is on the timeline and its translations are requested."""
+    from odr.cases.models import Filing, FilingKind
+    from odr.translation.models import Translation
+    case_id = bidding_case
+    _bid(api, world.holder, case_id, "2000", first=True)
+    assert _bid(api, world.seller, case_id, "1900", first=True).get_json()["bidding"]["status"] == "settled"
+    settlement = db.session.scalar(db.select(Filing).where(Filing.case_id == case_id,
+                                                          Filing.kind == FilingKind.SETTLEMENT))
+    events = api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
+    assert [e["payload"]["filing_id"] for e in events if e["kind"] == "settlement_filed"] == [settlement.id]
+    requested = db.session.scalars(db.select(Translation.target_language).where(
+        Translation.filing_id == settlement.id)).all()
+    assert set(requested) >= {world.seller.party.preferred_language} - {"en"}
+    assert requested, "no translation was requested for the settlement"

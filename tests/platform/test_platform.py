@@ -108,6 +108,6 @@ def test_odr_sweep_applies_what_has_run_out(app, world):
     state_before = case.state
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
-    assert "0 deadline(s)" not in result.output and "blind bidding(s) closed" in result.output
+    assert "deadline_sweep: 0" not in result.output and "blind_bidding_close: " in result.output
     db.session.expire_all()
     assert db.session.get(Case, case.id).state != state_before

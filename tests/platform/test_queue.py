@@ -4,7 +4,7 @@ import os
 import pytest
 from huey import RedisHuey, SqliteHuey
 
-from odr import tasks
+from odr import queue as tasks
 
 REDIS_URL = os.environ.get("ODR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -97,17 +97,29 @@ def test_a_sweep_reads_only_what_is_due(world, app):
 
 
 def test_the_periodic_task_runs_the_sweep(app, case):
-    from odr import tasks
-    tasks._app = app
+    from odr import queue, tasks
+    queue.use_app(app)
     tasks.huey.immediate = True
     try:
         with app.app_context():
             db.session.execute(db.update(Deadline).values(due_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
             db.session.commit()
-        assert tasks.sweep_deadlines_task.call_local() == 1
+        assert tasks.PERIODIC_TASKS["deadline_sweep"].call_local() == 1
         # Registered as periodic with the consumer, every minute.
         due = tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))
-        assert "sweep_deadlines_task" in [t.name for t in due]
+        assert "deadline_sweep" in [t.name for t in due]
     finally:
         tasks.huey.immediate = False
-        tasks._app = None
+        queue.use_app(None)
+
+
+def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
+    """One registry: every periodic job the consumer runs each minute is run once by `odr sweep`."""
+    from odr import queue, tasks
+    every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))}
+    assert every_minute == set(queue.PERIODIC_JOBS) == {
+        "deadline_sweep", "blind_bidding_close", "mediator_appointment", "notification_outbox", "translation_sweep"}
+    result = app.test_cli_runner().invoke(args=["sweep"])
+    assert result.exit_code == 0, result.output
+    for job in queue.PERIODIC_JOBS.values():
+        assert job.name in result.output

@@ -18,6 +18,13 @@ from odr.cases.models import Case, FilingKind
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureStatus
 from odr.notifications.services import notify
+from odr.procedure.signals import restriction_to_explain
+from odr.vocabulary import EventKind
+
+
+@restriction_to_explain.in_transaction.connect
+def _on_restriction(case: Case, *, at: datetime, **_data) -> None:
+    statement_of_reasons(case, at)
 
 
 def statement_of_reasons(case: Case, at: datetime) -> dict:
@@ -42,7 +49,7 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
         "redress": ["internal_complaint_art_20", "out_of_court_settlement_art_21", "judicial_redress"],
         "complaint_open_for_months": 6,
     }
-    events.record(case, "statement_of_reasons", at, payload=statement)
+    events.record(case, EventKind.STATEMENT_OF_REASONS, at, payload=statement)
     recipients = {case.respondent.contact_email} | set(db.session.scalars(
         select(Account.email).where(Account.party_id == case.respondent_party_id)))
     for email in sorted(r for r in recipients if r):

@@ -1,0 +1,105 @@
+"""Idempotent submissions, the same on every endpoint that takes an ``Idempotency-Key``.
+
+- same key, same body: the first result again (HTTP 200 instead of 201), nothing written;
+- same key, another body: refused with 422 ``idempotency_key_reused``, nothing written;
+- two identical requests racing: the unique (account, key) row lets one commit; the other answers
+  the winner's result.
+
+The key's row is written in the same transaction as the submission's effect, so a key is recorded
+exactly when its effect is committed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from odr.domain_events import commit
+from odr.errors import ValidationFailed
+from odr.extensions import db
+from odr.models_base import UTCDateTime, utcnow
+
+MAX_KEY_LENGTH = 128
+T = TypeVar("T")
+
+
+class IdempotentRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A submission already acknowledged: a retry with the same key gets the same answer."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(db.ForeignKey("accounts.id"))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    result_kind: Mapped[str] = mapped_column(String(32))
+    result_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass
+class Outcome:
+    """What a submission produced; ``created`` is False when an identical retry was answered."""
+
+    obj: Any
+    created: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submission's idempotency: who sent it, under which key, with which body."""
+
+    account_id: int
+    key: str | None
+    digest: str
+
+    @classmethod
+    def of(cls, account_id: int, key: str | None, body: Any, file_names: Iterable[str | None] = ()) -> Submission:
+        """The submission of ``body`` (JSON-like) and the names of its files under ``key`` (None: no key)."""
+        canonical = json.dumps({"data": body, "uploads": [name or "" for name in file_names]},
+                               sort_keys=True, default=str)
+        return cls(account_id, (key or None) and key[:MAX_KEY_LENGTH],
+                   hashlib.sha256(canonical.encode()).hexdigest())
+
+    def replayed(self, model: type[T]) -> T | None:
+        """The result of an earlier submission under this key, or None; another body under it is refused."""
+        if not self.key:
+            return None
+        previous = db.session.scalar(select(IdempotentRequest).where(
+            IdempotentRequest.account_id == self.account_id, IdempotentRequest.key == self.key))
+        if previous is None:
+            return None
+        if previous.request_sha256 != self.digest or previous.result_kind != model.__tablename__:  # type: ignore[attr-defined]
+            raise ValidationFailed(_("This idempotency key was already used for a different submission."),
+                                   {"idempotency_key": _("Use a new key for a new submission.")},
+                                   code="idempotency_key_reused")
+        return db.session.get(model, previous.result_id)
+
+    def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None) -> Outcome:
+        """Commit the submission's effect with its key; on a lost race, answer the winner's result.
+
+        ``on_lost_race`` undoes what the losing request did outside the database (stored files).
+        """
+        if self.key:
+            db.session.flush()
+            db.session.add(IdempotentRequest(account_id=self.account_id, key=self.key, request_sha256=self.digest,
+                                             result_kind=obj.__tablename__, result_id=obj.id))
+        try:
+            commit()
+        except IntegrityError:
+            db.session.rollback()
+            on_lost_race()
+            existing = self.replayed(type(obj)) if self.key else None
+            if existing is None:
+                raise
+            return Outcome(existing, False)
+        return Outcome(obj, True)

@@ -1,0 +1,29 @@
+"""What the procedure announces when a case enters a state, for the domains that carry it out.
+
+The rule files name entry actions (``on_enter`` of a state, ``actions`` of a transition or timer);
+each name is one domain event here, published inside the transaction that moves the case, so its
+consequence (measures, a court bundle, a statement of reasons) commits with the move or not at all.
+Mediation orders measures and explains restrictions, export writes the court bundle; the procedure
+names neither.
+"""
+from __future__ import annotations
+
+from odr.domain_events import DomainEvent
+
+# sender: the Case; data: at (datetime), measure ("take_down" | "restore"), ground (the rule's citation)
+measures_required = DomainEvent("measures-required", "The procedure takes down or restores every listing.")
+# sender: the Case; data: at
+escalation_required = DomainEvent("escalation-required", "The case goes to the court that receives it.")
+# sender: the Case; data: at
+restriction_to_explain = DomainEvent(
+    "restriction-to-explain", "The seller receives a statement of reasons for the restriction just ordered.")
+# sender: the Case; data: at, previous, state, cause
+state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")
+
+# The entry actions a rule file may name, and what each one announces (besides its own arguments).
+ENTRY_ACTIONS: dict[str, tuple[DomainEvent, dict[str, str]]] = {
+    "take_measures": (measures_required, {"measure": "take_down"}),
+    "lift_measures": (measures_required, {"measure": "restore"}),
+    "export_to_court": (escalation_required, {}),
+    "statement_of_reasons": (restriction_to_explain, {}),
+}

@@ -1,0 +1,154 @@
+"""The words every domain shares: the roles a person holds in a case and the kinds of event on its timeline.
+
+One place for both and for their labels, so the case page, the mediator's desk, the court bundle and
+the notifications name them the same way. Both enums are ``StrEnum``s: they are stored and exported
+as their plain values (``"claimant"``, ``"notice_filed"``), which the event chain and bundles keep.
+"""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class CaseRole(enum.StrEnum):
+    """A role within one case (not an account's role on the platform)."""
+
+    CLAIMANT = "claimant"        # the right holder who filed the notice
+    RESPONDENT = "respondent"    # the seller the notice is about
+    MEDIATOR = "mediator"
+    NEUTRAL = "neutral"          # the evaluator of a neutral evaluation
+    COURT = "court"              # the court the case was exported to
+    ADMIN = "admin"
+    PLATFORM = "platform"        # the platform client that carries out measures
+    SYSTEM = "system"            # the platform itself: timers, automatic steps
+
+    @property
+    def label(self) -> str:
+        return str(CASE_ROLE_LABELS[self])
+
+
+PARTY_ROLES = frozenset({CaseRole.CLAIMANT, CaseRole.RESPONDENT})
+
+CASE_ROLE_LABELS = {
+    CaseRole.CLAIMANT: _l("Right holder"),
+    CaseRole.RESPONDENT: _l("Seller"),
+    CaseRole.MEDIATOR: _l("Mediator"),
+    CaseRole.NEUTRAL: _l("Neutral"),
+    CaseRole.COURT: _l("Court"),
+    CaseRole.ADMIN: _l("Administrator"),
+    CaseRole.PLATFORM: _l("Platform"),
+    CaseRole.SYSTEM: _l("Platform"),
+}
+
+
+def case_role_label(role: str | None) -> str:
+    try:
+        return CaseRole(role or "").label
+    except ValueError:
+        return (role or "").replace("_", " ")
+
+
+class EventKind(enum.StrEnum):
+    """What an event on a case's hash-chained timeline records."""
+
+    NOTICE_FILED = "notice_filed"
+    RESPONSE_FILED = "response_filed"
+    COUNTER_NOTICE_FILED = "counter_notice_filed"
+    MESSAGE_FILED = "message_filed"
+    CAUCUS_MESSAGE_FILED = "caucus_message_filed"
+    OFFER_FILED = "offer_filed"
+    SETTLEMENT_FILED = "settlement_filed"
+    DECISION_FILED = "decision_filed"
+    EVIDENCE_ADDED = "evidence_added"
+    STATE_CHANGED = "state_changed"
+    DEADLINE_SET = "deadline_set"
+    DEADLINE_EXPIRED = "deadline_expired"
+    DEADLINE_EXTENDED = "deadline_extended"
+    SETTLEMENT_ACCEPTED = "settlement_accepted"
+    SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
+    MEDIATOR_ASSIGNED = "mediator_assigned"
+    MEDIATOR_ACCEPTED = "mediator_accepted"
+    MEDIATOR_DECLINED = "mediator_declined"
+    BLIND_BIDDING_OPENED = "blind_bidding_opened"
+    BLIND_BID_SUBMITTED = "blind_bid_submitted"
+    BLIND_BIDDING_ROUND_CLOSED = "blind_bidding_round_closed"
+    BLIND_BIDDING_SETTLED = "blind_bidding_settled"
+    BLIND_BIDDING_FAILED = "blind_bidding_failed"
+    BLIND_BIDDING_EXPIRED = "blind_bidding_expired"
+    EVALUATION_OPENED = "evaluation_opened"
+    EVALUATION_DEPOSIT_RECORDED = "evaluation_deposit_recorded"
+    EVALUATION_SUBMISSION_FILED = "evaluation_submission_filed"
+    EVALUATION_DECIDED = "evaluation_decided"
+    MEASURES_ORDERED = "measures_ordered"
+    MEASURE_CONFIRMED = "measure_confirmed"
+    MEASURE_TAKEN = "measure_taken"
+    MEASURE_LIFTED = "measure_lifted"
+    STATEMENT_OF_REASONS = "statement_of_reasons"
+    EXPORTED_TO_COURT = "exported_to_court"
+    EXPORT_WAITING_FOR_COURT = "export_waiting_for_court"
+    EXPORT_DOWNLOADED = "export_downloaded"
+    EXPORT_ACKNOWLEDGED = "export_acknowledged"
+    DECISION_CARRIED_OUT = "decision_carried_out"
+    HUMAN_TRANSLATION_ADDED = "human_translation_added"
+    TRANSLATION_FLAGGED = "translation_flagged"
+
+    @classmethod
+    def filed(cls, filing_kind: str) -> EventKind:
+        """The event that records a filing of this kind (``offer`` -> ``offer_filed``)."""
+        return cls(f"{filing_kind}_filed")
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS[self])
+
+
+EVENT_LABELS = {
+    EventKind.NOTICE_FILED: _l("Notice filed"),
+    EventKind.STATE_CHANGED: _l("Stage changed"),
+    EventKind.DEADLINE_SET: _l("Deadline set"),
+    EventKind.DEADLINE_EXPIRED: _l("Deadline ran out"),
+    EventKind.RESPONSE_FILED: _l("Response filed"),
+    EventKind.COUNTER_NOTICE_FILED: _l("Counter-notice filed"),
+    EventKind.MESSAGE_FILED: _l("Message"),
+    EventKind.CAUCUS_MESSAGE_FILED: _l("Private caucus message (content visible only to its participants)"),
+    EventKind.OFFER_FILED: _l("Offer"),
+    EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
+    EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
+    EventKind.SETTLEMENT_ACCEPTANCES_VOIDED: _l("Earlier acceptances void: the settlement text changed"),
+    EventKind.DECISION_FILED: _l("Decision filed"),
+    EventKind.EVIDENCE_ADDED: _l("Evidence added"),
+    EventKind.MEDIATOR_ASSIGNED: _l("Mediator assigned"),
+    EventKind.MEDIATOR_ACCEPTED: _l("Mediator accepted and declared independence"),
+    EventKind.MEDIATOR_DECLINED: _l("Mediator declined"),
+    EventKind.BLIND_BIDDING_OPENED: _l("Blind bidding opened"),
+    EventKind.BLIND_BID_SUBMITTED: _l("Secret bid submitted"),
+    EventKind.BLIND_BIDDING_ROUND_CLOSED: _l("Bidding round closed without settlement"),
+    EventKind.BLIND_BIDDING_SETTLED: _l("Settled by blind bidding"),
+    EventKind.BLIND_BIDDING_FAILED: _l("Blind bidding ended without settlement"),
+    EventKind.BLIND_BIDDING_EXPIRED: _l("Blind bidding closed at its deadline without settlement"),
+    EventKind.EVALUATION_OPENED: _l("Neutral evaluation started"),
+    EventKind.EVALUATION_DEPOSIT_RECORDED: _l("Evaluation deposit recorded"),
+    EventKind.EVALUATION_SUBMISSION_FILED: _l("Evaluation submission filed"),
+    EventKind.EVALUATION_DECIDED: _l("Neutral evaluation decided"),
+    EventKind.MEASURES_ORDERED: _l("Measures sent to the platform"),
+    EventKind.STATEMENT_OF_REASONS: _l("Statement of reasons sent to the seller"),
+    EventKind.MEASURE_CONFIRMED: _l("Platform confirmed a measure"),
+    EventKind.EXPORTED_TO_COURT: _l("Exported to the court"),
+    EventKind.EXPORT_WAITING_FOR_COURT: _l("Export waiting: no court receives this jurisdiction's cases"),
+    EventKind.EXPORT_DOWNLOADED: _l("The court downloaded the export"),
+    EventKind.EXPORT_ACKNOWLEDGED: _l("The court acknowledged the export"),
+    EventKind.DECISION_CARRIED_OUT: _l("The court's decision was carried out"),
+    EventKind.DEADLINE_EXTENDED: _l("Deadline extended"),
+    EventKind.MEASURE_TAKEN: _l("Measure taken on the listings"),
+    EventKind.MEASURE_LIFTED: _l("Measure on the listings lifted"),
+    EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
+    EventKind.TRANSLATION_FLAGGED: _l("Translation reported as wrong"),
+}
+
+
+def event_label(kind: str) -> str:
+    try:
+        return EventKind(kind).label
+    except ValueError:  # an event written by an older version, under a kind no longer recorded
+        return kind.replace("_", " ")

@@ -8,7 +8,7 @@ from odr.cases.models import Case
 from odr.cases.pages import CaseContext, allows, case_panel
 from odr.export import court
 from odr.export.models import CaseExport
-from odr.export.services import exports_for_court
+from odr.export.services import exports_for_court, pinned_key_id
 from odr.vocabulary import CaseRole
 
 
@@ -44,8 +44,10 @@ class InboxRow:
 @dataclass(frozen=True)
 class InboxPage:
     rows: list[InboxRow]
+    pinned_key_id: str | None  # the platform key fingerprint the court's account trusts
 
 
 def inbox_page(account: Account) -> InboxPage:
     return InboxPage(rows=[InboxRow(export, case, decision is not None)
-                           for export, case, decision in exports_for_court(account)])
+                           for export, case, decision in exports_for_court(account)],
+                     pinned_key_id=pinned_key_id(account))

@@ -1,7 +1,7 @@
 """The court portal: the court's inbox, bundle download, receipt, and the decision form."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request, send_file
+from flask import Blueprint, Response, abort, flash, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from odr.cases.views import submit_on_case_page
 from odr.export import court, pages
 from odr.export.services import acknowledge, latest_export
 from odr.forms import BLANK
+from odr.integrity.keys import key_log_bytes
 
 bp = Blueprint("export", __name__, template_folder="templates")
 
@@ -21,6 +22,12 @@ def inbox():
     if not has_court_inbox(current_user):
         abort(404)
     return render_template("export/inbox.html", page=pages.inbox_page(current_user), form=BLANK)
+
+
+@bp.get("/.well-known/odr-key-log.json")
+def key_log():
+    """The platform's signing keys and their history, each entry signed by the key before it (public)."""
+    return Response(key_log_bytes(), mimetype="application/json", headers={"Cache-Control": "max-age=300"})
 
 
 @bp.get("/cases/<int:case_id>/export")

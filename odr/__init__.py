@@ -108,11 +108,10 @@ def _register_routes(app: Flask) -> None:
 
 def _register_template_globals(app: Flask) -> None:
     from odr.cases.views import case_page_locale
-    from odr.procedure.jurisdictions import jurisdiction_name, jurisdiction_time_zone
+    from odr.procedure.jurisdictions import jurisdiction_name
     from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
     app.jinja_env.globals.update(state_label=state_label, action_label=action_label, timer_label=timer_label,
-                                 procedure_label=procedure_label, jurisdiction_name=jurisdiction_name,
-                                 jurisdiction_time_zone=jurisdiction_time_zone)
+                                 procedure_label=procedure_label, jurisdiction_name=jurisdiction_name)
     app.jinja_env.filters.update(action_label=action_label)
     app.extensions["odr.locale_fallbacks"] = [case_page_locale]
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role
+from odr.config import UI_LOCALES
 from odr.errors import ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
@@ -59,6 +60,19 @@ def sign_up(data: dict, *, role_allowed=SELF_SERVICE_ROLES, commit: bool = True)
     db.session.add_all([party, account])
     if commit:
         db.session.commit()
+    return account
+
+
+def save_preferences(account: Account, locale, time_zone) -> Account:
+    """The language and time zone of the pages an account reads. Raises ValidationFailed and writes nothing."""
+    fields: dict[str, str] = {}
+    zone = check_time_zone(time_zone, fields)
+    if locale not in UI_LOCALES:
+        fields["locale"] = _("Choose one of the offered languages.")
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    account.locale, account.time_zone = locale, zone
+    db.session.commit()
     return account
 
 

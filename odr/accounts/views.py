@@ -3,23 +3,27 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 
-from odr.accounts.models import SELF_SERVICE_ROLES, Account
-from odr.accounts.services import authenticate, sign_up
-from odr.config import FILING_LANGUAGES, UI_LOCALES
+from odr.accounts import pages
+from odr.accounts.models import Account
+from odr.accounts.services import authenticate, save_preferences, sign_up
 from odr.errors import ValidationFailed
 from odr.extensions import db, limiter, login_manager
-from odr.validation import check_time_zone
+from odr.forms import BLANK, FormState, refused, submit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 @login_manager.user_loader
 def load_account(account_id: str):
-    account = db.session.get(Account, int(account_id)) if account_id.isdigit() else None
+    # With its party: pages read the reader's time zone and language from it, never lazily while rendering.
+    account = db.session.get(Account, int(account_id), options=[joinedload(Account.party)]) \
+        if account_id.isdigit() else None
     return account if account is not None and account.active else None
 
 
@@ -36,20 +40,18 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    errors: dict = {}
+    form = BLANK
     if request.method == "POST":
         try:
             account = sign_up(request.form.to_dict())
         except ValidationFailed as exc:
-            errors = exc.fields
-            flash(exc.message, "error")
+            form = refused(exc, "signup")
         else:
             login_user(account)
             flash(_("Welcome. Your account is ready."), "success")
             return redirect(url_for("cases.dashboard"))
-    return render_template("accounts/signup.html", errors=errors, form=request.form,
-                           roles=sorted(SELF_SERVICE_ROLES, key=lambda r: r.value), languages=FILING_LANGUAGES), \
-        422 if errors else 200
+    return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), \
+        422 if form.errors else 200
 
 
 FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"
@@ -66,10 +68,12 @@ def login():
         account = authenticate(request.form.get("email", ""), request.form.get("password", ""))
         if account is None:
             flash(_("E-mail address or password is wrong."), "error")
-            return render_template("accounts/login.html", form=request.form), 401
+            # The e-mail address is kept; the password never comes back to the page.
+            typed = FormState("login", MultiDict({"email": request.form.get("email", "")}))
+            return render_template("accounts/login.html", form=typed), 401
         login_user(account)
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", form={})
+    return render_template("accounts/login.html", form=BLANK)
 
 
 @bp.post("/logout")
@@ -82,18 +86,15 @@ def logout():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    errors: dict = {}
-    if request.method == "POST":
-        locale = request.form.get("locale")
-        tz = check_time_zone(request.form.get("time_zone"), errors)
-        if locale not in UI_LOCALES:
-            errors["locale"] = _("Choose one of the offered languages.")
-        if not errors:
-            current_user.locale = locale
-            current_user.time_zone = tz
-            db.session.commit()
-            from flask import session
-            session["locale"] = locale
-            flash(_("Your preferences are saved."), "success")
-            return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", errors=errors), 422 if errors else 200
+    if request.method == "GET":
+        return _profile()
+
+    def act():
+        save_preferences(current_user, request.form.get("locale"), request.form.get("time_zone"))
+        session["locale"] = current_user.locale
+        flash(_("Your preferences are saved."), "success")
+    return submit(act, form="profile", page=_profile, done=url_for("accounts.profile"))
+
+
+def _profile(form: FormState = BLANK):
+    return render_template("accounts/profile.html", page=pages.profile_page(current_user, form), form=form)

@@ -385,6 +385,17 @@ def settlement_transition(case: Case, at: datetime):
                  if t.when == "settlement_accepted_by_both"), None)
 
 
+def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[str], at: datetime) -> None:
+    """Raises NotAllowed unless the account, in these case roles, may accept this (current) proposal now."""
+    if not roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}:
+        raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
+    if settlement_transition(case, at) is None:
+        raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
+                           state=_state_label(case)), code="wrong_state")
+    if any(a.party_id == account.party_id for a in proposal.acceptances):
+        raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
+
+
 def accept_settlement(account: Account, case_id: int, filing_id: int, digest: str | None = None,
                       at: datetime | None = None) -> SettlementAcceptance:
     """A party accepts the latest settlement proposal; once both have, the case settles."""
@@ -398,16 +409,12 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
                          code="superseded")
     at = at or utcnow()
     settle = settlement_transition(case, at)
-    if settle is None:
-        raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
-                           state=_state_label(case)), code="wrong_state")
     expected = text_sha256(proposal)
-    if digest and digest != expected:
+    if settle is not None and digest and digest != expected:
         raise NotAllowed(_("The settlement text changed since you read it. Please read it again."),
                          code="text_changed")
+    check_may_accept(account, case, proposal, roles, at)
     party_id = account.party_id
-    if any(a.party_id == party_id for a in proposal.acceptances):
-        raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
     acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id,
                                       text_sha256=expected, accepted_at=at)
     proposal.acceptances.append(acceptance)

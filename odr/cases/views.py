@@ -1,30 +1,26 @@
 """Case pages: the dashboard, filing a notice, a case with its filings, evidence and timeline."""
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
-from odr.accounts.models import Role
-from odr.cases import services
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
-from odr.cases.models import Case, FilingKind, RightType
-from odr.config import FILING_LANGUAGES
-from odr.errors import NotAllowed, NotFound, ValidationFailed
-from odr.extensions import db
+from odr.cases import pages, services
+from odr.cases.access import get_case
+from odr.errors import NotFound, ValidationFailed
+from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
-from odr.mediation.services import mediators
-from odr.models_base import utcnow
 from odr.procedure import jurisdictions
-from odr.procedure.explain import case_procedure_view, deadlines_view
-from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.notices import counter_notice_elements, element_catalogue
-from odr.procedure.services import allowed_transitions, case_day, order_extension, procedure_of
+from odr.procedure.services import order_extension
 
 bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def navigation_context():
+    """The sections of the top bar the reader has (no query: the signed-in account is loaded already)."""
+    signed_in = current_user and current_user.is_authenticated  # no reader outside a request (e-mails)
+    return {"nav": pages.navigation(current_user) if signed_in else None}
 
 
 def case_page_locale() -> str | None:
@@ -51,97 +47,50 @@ def _uploads() -> list[services.Upload]:
 @bp.get("/")
 @login_required
 def dashboard():
-    # Each case's procedure choice says where its days are counted; load them with the cases, not one by one.
-    cases = db.session.scalars(visible_cases(current_user).options(selectinload(Case.procedure_choice))
-                               .order_by(Case.updated_at.desc()).limit(200)).all()
-    next_due = {}
-    if cases:
-        rows = db.session.execute(db.select(Deadline.case_id, db.func.min(Deadline.due_at)).where(
-            Deadline.case_id.in_([c.id for c in cases]), Deadline.status == DeadlineStatus.PENDING
-        ).group_by(Deadline.case_id)).all()
-        # min() over a column loses the UTC type decorator on some engines; normalise.
-        next_due = {case_id: Deadline.due_at.type.process_result_value(due, None) if due.tzinfo is None else due
-                    for case_id, due in rows}
-    can_file = current_user.role in services.NOTICE_ROLES
-    # What the reader may do next on each case, so the dashboard can lead with it.
-    now = utcnow()
-    next_steps = {c.id: [t.name for t in allowed_transitions(c, case_roles(current_user, c), now)] for c in cases}
-    return render_template("cases/dashboard.html", cases=cases, next_due=next_due, can_file=can_file,
-                           next_steps=next_steps)
+    return render_template("cases/dashboard.html", page=pages.dashboard_page(current_user), form=BLANK)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def new_notice():
-    if current_user.role not in services.NOTICE_ROLES:
+    if not pages.may_file_notice(current_user):
         abort(403)
-    errors: dict = {}
+    form = BLANK
     if request.method == "POST":
-        form = request.form
-        data = {k: form.get(k) for k in ("jurisdiction", "right_type", "title", "text", "language", "remedy_sought",
-                                          "listings", "language_confirmed")}
-        data["respondent"] = {k: form.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
-        data["target_market"] = form.get("target_market")
-        data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
+        posted = request.form
+        data = {k: posted.get(k) for k in ("jurisdiction", "right_type", "title", "text", "language",
+                                            "remedy_sought", "listings", "language_confirmed")}
+        data["respondent"] = {k: posted.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
+        data["target_market"] = posted.get("target_market")
+        data["elements"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("elements.")}
         try:
-            outcome = services.file_notice(current_user, data, _uploads(), key=form.get("submission_key"),
+            outcome = services.file_notice(current_user, data, _uploads(), key=posted.get("submission_key"),
                                            remote_addr=request.remote_addr or "")
         except ValidationFailed as exc:
-            errors = exc.fields
-            flash(exc.message, "error")
+            form = refused(exc, "notice")
         else:
             flash(_("Your notice was filed. The seller has been notified."), "success")
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
-    return render_template("cases/new_notice.html", errors=errors, form=request.form,
-                           jurisdictions=jurisdictions.all_jurisdictions(), right_types=list(RightType),
-                           notice_elements=element_catalogue(jurisdictions.all_jurisdictions()),
-                           languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex), 422 if errors else 200
+    page = pages.notice_page(current_user, form)
+    return render_template("cases/new_notice.html", page=page, form=form), 422 if form.errors else 200
 
 
 @bp.get("/cases/<int:case_id>")
 @login_required
 def show(case_id):
-    case = get_case(current_user, case_id)
-    return _render_case(case)
+    return case_page_response(case_id)
 
 
-def _render_case(case: Case, errors: dict | None = None, status: int = 200):
-    roles = case_roles(current_user, case)
-    procedure = procedure_of(case)
-    now = utcnow()
-    filing_kinds = [k for k in FilingKind if k != FilingKind.NOTICE and _may_file(procedure, case, k, roles, now)]
-    return render_template(
-        "cases/show.html", case=case, roles=roles, procedure=procedure, errors=errors or {},
-        deadlines=deadlines_view(case, instants=True), procedure_view=case_procedure_view(case),
-        actions=allowed_transitions(case, roles, now),
-        filing_kinds=filing_kinds, proposal=services.current_settlement(case),
-        counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
-        filings=visible_filings(current_user, case),
-        text_sha256=services.text_sha256, languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex,
-        mediators=mediators() if current_user.role == Role.ADMIN else [],
-        is_final=procedure.state(case.state).final,
-        settling=services.settlement_transition(case, now) is not None), status
+def case_page_response(case_id: int, form: FormState = BLANK):
+    """The case page for the signed-in reader; a refused form of the page comes back with its state."""
+    page = pages.case_page(current_user, case_id, form)
+    return render_template("cases/show.html", page=page, case=page.case, form=form)
 
 
-def _may_file(procedure, case, kind, roles, now) -> bool:
-    if kind == FilingKind.DECISION:
-        return False  # the court's decision has its own form (odr/export/templates/export/_court_actions.html)
-    transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, now))
-    if transition is not None:
-        return bool(transition.roles & roles)
-    return kind.value in procedure.filings_allowed(case.state) and bool(roles & services.FILER_ROLES)
-
-
-def _with_case_errors(case_id: int, action):
-    try:
-        action()
-    except ValidationFailed as exc:
-        flash(exc.message, "error")
-        return _render_case(get_case(current_user, case_id), exc.fields, exc.status)
-    except NotAllowed as exc:
-        flash(exc.message, "error")
-        return _render_case(get_case(current_user, case_id), status=exc.status)
-    return redirect(url_for("cases.show", case_id=case_id))
+def submit_on_case_page(case_id: int, action, form: str, rename=None):
+    """Run a form of the case page: back to the page on success, the page with the refused form otherwise."""
+    return submit(action, form=form, page=lambda state: case_page_response(case_id, state),
+                  done=url_for("cases.show", case_id=case_id), rename=rename)
 
 
 @bp.post("/cases/<int:case_id>/filings")
@@ -159,7 +108,8 @@ def add_filing(case_id):
         services.add_filing(current_user, case_id, data, _uploads(), key=form.get("submission_key"),
                             remote_addr=request.remote_addr or "")
         flash(_("Filed."), "success")
-    return _with_case_errors(case_id, act)
+    # The caucus panel posts here too; its refusal belongs to its own form.
+    return submit_on_case_page(case_id, act, "caucus" if form.get("caucus") else "filing")
 
 
 @bp.post("/cases/<int:case_id>/settlements/<int:filing_id>/accept")
@@ -168,7 +118,7 @@ def accept_settlement(case_id, filing_id):
     def act():
         services.accept_settlement(current_user, case_id, filing_id, request.form.get("text_sha256"))
         flash(_("Your acceptance is recorded."), "success")
-    return _with_case_errors(case_id, act)
+    return submit_on_case_page(case_id, act, "accept-settlement")
 
 
 @bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/extensions")
@@ -178,7 +128,8 @@ def extend_deadline(case_id, deadline_id):
         order_extension(current_user, case_id, deadline_id,
                         {"count": request.form.get("count"), "reason": request.form.get("reason")})
         flash(_("The deadline was extended."), "success")
-    return _with_case_errors(case_id, act)
+    # Errors of a refused extension belong to the form of the deadline it was asked for.
+    return submit_on_case_page(case_id, act, f"extension-{deadline_id}")
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")
@@ -187,7 +138,7 @@ def take_action(case_id, action):
     def act():
         services.take_action(current_user, case_id, action)
         flash(_("Done."), "success")
-    return _with_case_errors(case_id, act)
+    return submit_on_case_page(case_id, act, "action")
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
@@ -196,5 +147,3 @@ def evidence(case_id, evidence_id):
     path, item = services.evidence_file(current_user, case_id, evidence_id)
     return send_file(path, mimetype="application/octet-stream", as_attachment=True,
                      download_name=item.original_name, max_age=0)
-
-

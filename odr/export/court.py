@@ -18,7 +18,7 @@ from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing
-from odr.cases.models import EvidenceFile, Filing, FilingKind
+from odr.cases.models import Case, EvidenceFile, Filing, FilingKind
 from odr.cases.services import LISTING_MEASURES, Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
 from odr.export.models import CourtDecision
@@ -67,6 +67,19 @@ def _amounts(raw, fields: dict) -> list[dict]:
     return amounts
 
 
+def check_may_decide(case: Case, roles: set[str], at: datetime):
+    """The transition the court's decision takes; NotAllowed unless these roles include the court, while the
+    procedure takes its decision."""
+    if CaseRole.COURT not in roles:
+        raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
+    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value,
+                                                          case_day(case, at))
+    if transition is None or CaseRole.COURT not in transition.roles:
+        raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
+                         code="wrong_state")
+    return transition
+
+
 def decide(account: Account, case_id: int, data: dict, document: Upload | None, *,
            key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> Outcome:
     """Record the court's decision with its signed document, carry it out and close the case."""
@@ -76,14 +89,8 @@ def decide(account: Account, case_id: int, data: dict, document: Upload | None, 
     replay = sub.replayed(Filing)
     if replay is not None:
         return Outcome(replay, False)
-    if CaseRole.COURT not in case_roles(account, case):
-        raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
     at = at or utcnow()
-    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value,
-                                                          case_day(case, at))
-    if transition is None or CaseRole.COURT not in transition.roles:
-        raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
-                         code="wrong_state")
+    transition = check_may_decide(case, case_roles(account, case), at)
 
     fields: dict[str, str] = {}
     outcome = data.get("outcome")

@@ -1,15 +1,16 @@
 """The court portal: the court's inbox, bundle download, receipt, and the decision form."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from odr.accounts.models import Role
+from odr.cases.pages import has_court_inbox
 from odr.cases.services import Upload
-from odr.errors import NotAllowed, ValidationFailed
-from odr.export import court
-from odr.export.services import acknowledge, exports_for_court, latest_export, pinned_key_id
+from odr.cases.views import submit_on_case_page
+from odr.export import court, pages
+from odr.export.services import acknowledge, latest_export
+from odr.forms import BLANK
 from odr.integrity.keys import key_log_bytes
 
 bp = Blueprint("export", __name__, template_folder="templates")
@@ -18,10 +19,9 @@ bp = Blueprint("export", __name__, template_folder="templates")
 @bp.get("/court")
 @login_required
 def inbox():
-    if current_user.role != Role.COURT:
+    if not has_court_inbox(current_user):
         abort(404)
-    return render_template("export/inbox.html", rows=exports_for_court(current_user),
-                           pinned_key_id=pinned_key_id(current_user))
+    return render_template("export/inbox.html", page=pages.inbox_page(current_user), form=BLANK)
 
 
 @bp.get("/.well-known/odr-key-log.json")
@@ -43,12 +43,10 @@ def download(case_id):
 @bp.post("/cases/<int:case_id>/export/acknowledge")
 @login_required
 def acknowledge_receipt(case_id):
-    try:
+    def act():
         acknowledge(current_user, case_id, request.form.get("sha256") or None)
         flash(_("Receipt of the bundle is recorded."), "success")
-    except NotAllowed as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("cases.show", case_id=case_id))
+    return submit_on_case_page(case_id, act, "acknowledge")
 
 
 @bp.post("/cases/<int:case_id>/decision")
@@ -63,13 +61,9 @@ def decide(case_id):
             "text": form.get("text"), "language": form.get("language"), "court_reference": form.get("court_reference")}
     upload = request.files.get("document")
     document = Upload(upload.stream, upload.filename) if upload and upload.filename else None
-    try:
+
+    def act():
         court.decide(current_user, case_id, data, document, key=form.get("submission_key"),
                      remote_addr=request.remote_addr or "")
         flash(_("The decision is recorded and carried out; the case is closed."), "success")
-    except ValidationFailed as exc:
-        flash(exc.message + " " + " ".join(str(v) for v in exc.fields.values()), "error")
-    except NotAllowed as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("cases.show", case_id=case_id))
-
+    return submit_on_case_page(case_id, act, "decision")

@@ -78,18 +78,44 @@ def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, mes
     return value
 
 
-def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None = None) -> BlindBidding:
-    """Start blind bidding in a case that can settle (a party or the mediator opens it)."""
-    case = get_case(account, case_id, for_update=True)
-    roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
-    if not roles:
+OPENERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
+
+
+def check_may_open(case: Case, roles: set[str], at: datetime) -> None:
+    """Raises NotAllowed unless one of these case roles may start blind bidding in this case now."""
+    if not roles & OPENERS:
         raise NotAllowed(_("Only the parties and the mediator can start blind bidding."), code="wrong_role")
-    at = at or utcnow()
     if settlement_transition(case, at) is None:
         raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
     existing = current_bidding(case)
     if existing is not None and existing.status == BiddingStatus.OPEN:
         raise NotAllowed(_("Blind bidding is already under way in this case."), code="bidding_open")
+
+
+def check_may_bid(case: Case, bidding: BlindBidding | None, roles: set[str], at: datetime) -> BlindBidding:
+    """The open bidding; NotAllowed unless one of these case roles may bid in it now: a party, with rounds left,
+    before it closes."""
+    sides = roles & set(SIDES)
+    if not sides:
+        raise NotAllowed(_("Only the parties bid."), code="wrong_role")
+    if bidding is None or bidding.status != BiddingStatus.OPEN:
+        raise NotAllowed(_("No blind bidding is open in this case."), code="no_bidding")
+    if at >= bidding.closes_at:
+        raise NotAllowed(_("Blind bidding closed on %(date)s; no more bids are accepted.",
+                           date=format_datetime(bidding.closes_at, "medium")), code="bidding_closed")
+    if settlement_transition(case, at) is None:
+        raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
+    if sum(1 for b in bidding.bids if b.side == sorted(sides)[0]) >= bidding.max_rounds:
+        raise NotAllowed(_("You have used all %(n)s rounds.", n=bidding.max_rounds), code="rounds_used")
+    return bidding
+
+
+def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None = None) -> BlindBidding:
+    """Start blind bidding in a case that can settle (a party or the mediator opens it)."""
+    case = get_case(account, case_id, for_update=True)
+    roles = case_roles(account, case) & OPENERS
+    at = at or utcnow()
+    check_may_open(case, roles, at)
     fields: dict[str, str] = {}
     currency = str(data.get("currency") or "").strip().upper()
     if not CURRENCY_RE.match(currency):
@@ -135,26 +161,20 @@ def _parse_amount(raw, fields: dict) -> Decimal | None:
 def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: datetime | None = None) -> BlindBidding:
     """A party's next secret bid: a demand from the right holder, an offer from the seller."""
     case = get_case(account, case_id, for_update=True)
-    sides = case_roles(account, case) & set(SIDES)
-    if not sides:
-        raise NotAllowed(_("Only the parties bid."), code="wrong_role")
-    side = sorted(sides)[0]
-    bidding = current_bidding(case)
-    if bidding is None or bidding.status != BiddingStatus.OPEN:
-        raise NotAllowed(_("No blind bidding is open in this case."), code="no_bidding")
+    roles = case_roles(account, case)
+    found = current_bidding(case)
     at = at or utcnow()
-    if at >= bidding.closes_at:
-        # Ends it now rather than waiting for the sweep, so the refusal and the case page agree.
-        _expire(case, bidding, at)
-        commit()
-        raise NotAllowed(_("Blind bidding closed on %(date)s; no more bids are accepted.",
-                           date=format_datetime(bidding.closes_at, "medium")), code="bidding_closed")
+    try:
+        bidding = check_may_bid(case, found, roles, at)
+    except NotAllowed as refusal:
+        if refusal.code == "bidding_closed" and found is not None:
+            # Ends it now rather than waiting for the sweep, so the refusal and the case page agree.
+            _expire(case, found, at)
+            commit()
+        raise
+    side = sorted(roles & set(SIDES))[0]
     settle = settlement_transition(case, at)
-    if settle is None:
-        raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
     own = [b for b in bidding.bids if b.side == side]
-    if len(own) >= bidding.max_rounds:
-        raise NotAllowed(_("You have used all %(n)s rounds.", n=bidding.max_rounds), code="rounds_used")
     fields: dict[str, str] = {}
     value = _parse_amount(amount, fields)
     if not own and accept_rules not in (True, "on", "true", "1", "yes"):

@@ -81,11 +81,9 @@ def _int(raw, low, high, default, name, fields) -> int:
     return value
 
 
-def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:
-    """The case's mediator (or an administrator) refers one claim to a neutral evaluator."""
-    case = get_case(account, case_id, for_update=True)
-    roles = case_roles(account, case) & {CaseRole.MEDIATOR, CaseRole.ADMIN}
-    if not roles:
+def check_may_open(case: Case, roles: set[str]) -> None:
+    """Raises NotAllowed unless one of these case roles may refer a claim of this case to a neutral now."""
+    if not roles & {CaseRole.MEDIATOR, CaseRole.ADMIN}:
         raise NotAllowed(_("Only the mediator or an administrator can start a neutral evaluation."),
                          code="wrong_role")
     if procedure_of(case).state(case.state).final:
@@ -93,6 +91,13 @@ def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | N
     if evaluation_of(case) is not None:
         raise NotAllowed(_("This case already has a neutral evaluation (one claim per case)."),
                          code="evaluation_exists")
+
+
+def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:
+    """The case's mediator (or an administrator) refers one claim to a neutral evaluator."""
+    case = get_case(account, case_id, for_update=True)
+    roles = case_roles(account, case) & {CaseRole.MEDIATOR, CaseRole.ADMIN}
+    check_may_open(case, roles)
     fields: dict[str, str] = {}
     claim = clean_text(data.get("claim"), fields, "claim", max_length=2000)
     listings = data.get("listings")
@@ -180,20 +185,27 @@ def record_deposit(account: Account, case_id: int, side, reference=None, at: dat
     return deposit
 
 
-def submit(account: Account, case_id: int, data: dict, at: datetime | None = None) -> EvaluationSubmission:
-    """A side's one written submission, within the word limit and before the deadline."""
-    case, evaluation = _case_evaluation(account, case_id)
-    sides = case_roles(account, case) & set(SIDES)
+def check_may_submit(evaluation: NeutralEvaluation, roles: set[str], at: datetime) -> None:
+    """Raises NotAllowed unless a side in these case roles may make its one submission now."""
+    sides = roles & set(SIDES)
     if not sides:
         raise NotAllowed(_("Only the parties make submissions."), code="wrong_role")
     side = sorted(sides)[0]
-    at = at or utcnow()
     if evaluation.status != EvaluationStatus.OPEN or at > evaluation.submissions_due_at:
         raise NotAllowed(_("The time for submissions has ended."), code="deadline_passed")
     if any(s.side == side for s in evaluation.submissions):
         raise NotAllowed(_("Your side has already made its submission."), code="already_submitted")
     if not any(d.side == side for d in evaluation.deposits):
         raise NotAllowed(_("Your side's deposit has not been recorded yet."), code="deposit_missing")
+
+
+def submit(account: Account, case_id: int, data: dict, at: datetime | None = None) -> EvaluationSubmission:
+    """A side's one written submission, within the word limit and before the deadline."""
+    case, evaluation = _case_evaluation(account, case_id)
+    roles = case_roles(account, case)
+    at = at or utcnow()
+    check_may_submit(evaluation, roles, at)
+    side = sorted(roles & set(SIDES))[0]
     fields: dict[str, str] = {}
     text = clean_text(data.get("text"), fields, "text", max_length=100000)
     language = check_language(data.get("language"), fields)

@@ -133,14 +133,19 @@ def _open_appointment(case: Case) -> MediatorAppointment | None:
         .order_by(MediatorAppointment.id.desc()).limit(1))
 
 
+def check_may_assign(account: Account, case: Case) -> None:
+    """Raises unless the account may assign a mediator to this case now: an administrator, on an open case."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can assign mediators."))
+    if procedure_of(case).state(case.state).final:
+        raise NotAllowed(_("This case is closed; no mediator can be assigned."), code="case_closed")
+
+
 def assign_mediator(admin: Account, case_id: int, mediator_id=None, at: datetime | None = None, *,
                     automatic: bool = False) -> Case:
     """Propose a mediator for a case: the one named, or (``automatic``) the best qualified one."""
     case = get_case(admin, case_id, for_update=True)
-    if admin.role != Role.ADMIN:
-        raise Forbidden(_("Only an administrator can assign mediators."))
-    if procedure_of(case).state(case.state).final:
-        raise NotAllowed(_("This case is closed; no mediator can be assigned."), code="case_closed")
+    check_may_assign(admin, case)
     if automatic:
         qualified = [f for f in roster(case) if f.qualified]
         if not qualified:

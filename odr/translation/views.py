@@ -5,40 +5,40 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from odr.errors import NotAllowed, ValidationFailed
-from odr.translation import services
+from odr.cases.views import case_page_response
+from odr.forms import submit
+from odr.translation import pages, services  # noqa: F401  (pages registers the case page's readings panel)
 
 bp = Blueprint("translation", __name__, template_folder="templates")
 
 
-def _back(case_id: int, filing_id: int | None = None):
-    anchor = f"filing-{filing_id}" if filing_id else None
-    return redirect(url_for("cases.show", case_id=case_id, _anchor=anchor))
+def _filing_on_page(case_id: int, filing_id: int) -> str:
+    return url_for("cases.show", case_id=case_id, _anchor=f"filing-{filing_id}")
+
+
+def _on_case_page(case_id: int, action, form: str, done):
+    return submit(action, form=form, page=lambda state: case_page_response(case_id, state), done=done)
 
 
 @bp.post("/cases/<int:case_id>/translations/<int:translation_id>/flag")
 @login_required
 def flag(case_id, translation_id):
-    try:
+    def act():
         item = services.flag(current_user, case_id, translation_id, request.form.get("reason"))
-    except (ValidationFailed, NotAllowed) as exc:
-        flash(exc.message, "error")
-        return _back(case_id)
-    flash(_("Thank you. The mediator will check this translation."), "success")
-    return _back(case_id, item.translation.filing_id)
+        flash(_("Thank you. The mediator will check this translation."), "success")
+        return item
+    return _on_case_page(case_id, act, f"flag-{translation_id}",
+                         lambda item: _filing_on_page(case_id, item.translation.filing_id))
 
 
 @bp.post("/cases/<int:case_id>/filings/<int:filing_id>/translations/human")
 @login_required
 def human(case_id, filing_id):
-    try:
+    def act():
         services.add_human_translation(current_user, case_id, filing_id, request.form.get("language"),
                                        request.form.get("text"))
-    except (ValidationFailed, NotAllowed) as exc:
-        flash(exc.message, "error")
-    else:
         flash(_("Your translation replaces the machine translation."), "success")
-    return _back(case_id, filing_id)
+    return _on_case_page(case_id, act, f"human-{filing_id}", _filing_on_page(case_id, filing_id))
 
 
 @bp.get("/admin/translations")
@@ -60,14 +60,3 @@ def requeue():
 def status_title(status):
     from odr.translation.models import STATUS_TITLES
     return str(STATUS_TITLES[status])
-
-
-@bp.app_template_global("filing_reading")
-def filing_reading(filing):
-    """For the case page: the reader's view of one filing (see services.for_reader)."""
-    return services.for_reader(current_user, filing)
-
-
-@bp.app_template_global("filing_translations_of")
-def filing_translations_of(filing):
-    return services.translations_of(filing)

@@ -210,6 +210,29 @@ def test_a_refused_form_ties_each_error_to_its_field(chromium, live_app, axe_sou
     assert not problems, "\n".join(problems)
 
 
+def test_a_refused_form_on_the_case_page_keeps_the_input_and_marks_the_field(chromium, live_app, axe_source):
+    context, page = _login(chromium, live_app, ACCOUNTS["right_holder"])
+    try:
+        page.goto("/?lang=en")
+        case = urlsplit(page.locator("table.cases tr", has_text="FLAMENCO").locator("a").first
+                        .get_attribute("href")).path
+        page.goto(f"{case}?lang=en")
+        page.fill("#bid-currency", "E1")
+        page.fill("#bid-rounds", "7")
+        with page.expect_navigation():
+            page.click("#bid-currency >> xpath=ancestor::form//button[@type='submit']")
+        assert dict(page.evaluate(INVALID_FIELDS_JS)).keys() == {"bid-currency"}
+        assert page.input_value("#bid-currency") == "E1" and page.input_value("#bid-rounds") == "7"
+        assert "currency:" not in page.locator(".flash.error").inner_text()
+        problems = [f"refused bidding axe {v}" for v in _axe(page, axe_source)]
+        _shoot(page, "right_holder-bidding-refused-en")
+        page.click(".flash.error a")
+        assert page.evaluate("location.hash") == "#currency-error"
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
 def _box(page, selector):
     box = page.locator(selector).first.bounding_box()
     assert box, f"{selector} is not visible"

@@ -4,12 +4,15 @@ An input whose field has an error carries aria-invalid="true" and aria-described
 message next to it; an input without an error carries neither. The summary at the top links to the
 first error.
 """
+import re
+
 import lxml.html
 import pytest
 
 from odr.cases.models import Case
 from odr.extensions import db
 from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data, notice_form_elements
+from tests.export.conftest import escalate
 
 pytestmark = pytest.mark.e2e
 
@@ -155,3 +158,88 @@ def test_a_valid_page_marks_nothing(world, browser):
         html = browser(world.holder).get(path).get_data(as_text=True)
         assert "aria-invalid" not in html and 'class="field-error"' not in html, path
 
+
+
+# -- every refused form comes back the same way: its errors at its fields, what was typed kept ----------
+
+def typed(page, name: str) -> str:
+    """What the input or textarea with id `name` shows."""
+    (field,) = page.xpath("//*[@id=$name]", name=name)
+    return field.text_content() if field.tag == "textarea" else field.get("value")
+
+
+def chosen(page, name: str) -> str:
+    (option,) = page.xpath("//select[@id=$name]/option[@selected]", name=name)
+    return option.get("value")
+
+
+def no_raw_field_names(page) -> None:
+    flashes = " ".join(p.text_content() for p in page.find_class("flash"))
+    assert not re.search(r"\b(amount|currency|accept_rules|max_rounds|terms\.\w+):", flashes), flashes
+
+
+def bidding_case(api, world) -> int:
+    case_id = filed_case(api, world, jurisdiction="EU")
+    response = api(world.seller).post(f"/cases/{case_id}/filings", {"kind": "response", "language": "zh",
+                                                                    "text": "我们不同意。"})
+    assert response.status_code == 201, response.get_json()
+    return case_id
+
+
+def test_a_refused_bid_marks_the_amount_and_keeps_what_was_typed(world, api, browser):
+    case_id = bidding_case(api, world)
+    assert api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR"}).status_code == 201
+    page = refused(browser(world.seller).post(f"/cases/{case_id}/bids", {"amount": "12,5 EUR"},
+                                              form_page=f"/cases/{case_id}"))
+    assert invalid(page, "bid-amount") == "amount-error" and typed(page, "bid-amount") == "12,5 EUR"
+    assert invalid(page, "accept_rules") == "accept_rules-error"
+    assert summary_target(page) in {"amount-error", "accept_rules-error"}
+    no_raw_field_names(page)
+    # The case page's other forms stay blank and unmarked.
+    assert invalid(page, "amount") is None and typed(page, "amount") == ""
+
+
+def test_opening_blind_bidding_with_bad_rules_marks_each_rule(world, api, browser):
+    case_id = bidding_case(api, world)
+    page = refused(browser(world.holder).post(f"/cases/{case_id}/bidding", {
+        "currency": "euro", "max_rounds": "99", "gap_percent": "30"}, form_page=f"/cases/{case_id}"))
+    assert invalid(page, "bid-currency") == "currency-error" and typed(page, "bid-currency") == "euro"
+    assert invalid(page, "bid-rounds") == "max_rounds-error" and typed(page, "bid-rounds") == "99"
+    assert invalid(page, "bid-gap") is None and typed(page, "bid-gap") == "30"
+    no_raw_field_names(page)
+
+
+def test_a_refused_offer_keeps_the_chosen_kind_the_text_and_the_terms(world, api, browser):
+    case_id = bidding_case(api, world)
+    page = refused(browser(world.seller).post(f"/cases/{case_id}/filings", {
+        "kind": "offer", "language": "zh", "text": "我们提议一千欧元。", "amount": "one thousand", "currency": "EUR",
+        "licence": "Non-exclusive", "submission_key": "o-2"}, form_page=f"/cases/{case_id}"))
+    assert invalid(page, "amount") == "terms-amount-error"
+    assert chosen(page, "kind") == "offer" and chosen(page, "language") == "zh"
+    assert typed(page, "text") == "我们提议一千欧元。" and typed(page, "amount") == "one thousand"
+    assert typed(page, "currency") == "EUR" and typed(page, "licence") == "Non-exclusive"
+    no_raw_field_names(page)
+
+
+def test_a_refused_court_decision_marks_its_fields_and_keeps_the_text(world, browser):
+    case_id = escalate(world).id
+    page = refused(browser(world.court).post(f"/cases/{case_id}/decision", {
+        "outcome": "dismissed", "listing_measure": "keep", "language": "zh", "text": "驳回。", "amount": "lots",
+        "currency": "CNY", "payer": "claimant", "submission_key": "d-2"}, form_page=f"/cases/{case_id}"))
+    assert invalid(page, "decision-amount") == "amounts-0-amount-error" and typed(page, "decision-amount") == "lots"
+    assert invalid(page, "document") == "document-error"
+    assert typed(page, "decision-text") == "驳回。" and chosen(page, "outcome") == "dismissed"
+    assert chosen(page, "payer") == "claimant"
+
+
+def test_an_error_about_no_field_of_the_form_is_said_in_words_at_the_form(world, api, browser):
+    case_id = bidding_case(api, world)
+    # Only the mediator sets how long bidding stays open; a party's form has no such field.
+    response = browser(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": "3"},
+                                          form_page=f"/cases/{case_id}")
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    (item,) = page.find_class("form-error")
+    assert item.get("id") == "days-error" and "mediator" in item.text_content()
+    assert summary_target(page) == "days-error"
+    no_raw_field_names(page)

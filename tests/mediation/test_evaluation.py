@@ -114,7 +114,9 @@ def test_evaluation_through_the_pages(world, browser, case_id, neutral):
     assert "Copian la marca." in judge.get(evaluation_path).get_data(as_text=True)
     early = judge.post(f"{evaluation_path}/decision", {"prevailing_side": "claimant", "reasons": REASONS,
                                                        "language": "en"}, form_page=evaluation_path)
-    assert early.status_code == 302  # refused with a message: the seller may still submit
+    # Refused on the same page with its message, the reasons kept: the seller may still submit.
+    assert early.status_code == 409
+    assert "Wait for both submissions" in early.get_data(as_text=True) and REASONS in early.get_data(as_text=True)
     assert "Your reasoned decision" in judge.get(evaluation_path).get_data(as_text=True)
     assert browser(world.seller).get(evaluation_path).status_code == 404
 

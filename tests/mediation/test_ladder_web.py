@@ -39,7 +39,9 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     appointment_id = re.search(r"/mediation/appointments/(\d+)/accept", desk).group(1)
     assert "FLAMENCO" not in desk  # only the summary before accepting
     refused = mediator.post(f"/mediation/appointments/{appointment_id}/accept", {}, form_page="/mediation")
-    assert refused.status_code == 302 and mediator.get(page).status_code == 404
+    # Refused on the desk, the declaration's checkbox marked: the file stays closed.
+    assert refused.status_code == 422 and 'aria-describedby="declaration-error"' in refused.get_data(as_text=True)
+    assert mediator.get(page).status_code == 404
     mediator.post(f"/mediation/appointments/{appointment_id}/accept", {"declaration": "on"}, form_page="/mediation")
     assert mediator.get(page).status_code == 200
 

@@ -1,0 +1,32 @@
+"""The account pages: what sign-up and the preferences page show (view models)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from odr.accounts.models import SELF_SERVICE_ROLES, Account, Role
+from odr.config import FILING_LANGUAGES, UI_LOCALES
+from odr.forms import BLANK, FormState
+
+
+@dataclass(frozen=True)
+class SignupPage:
+    roles: list[Role]  # the roles one may take on oneself
+    languages: list[str]
+    form: FormState
+
+
+def signup_page(form: FormState = BLANK) -> SignupPage:
+    return SignupPage(roles=sorted(SELF_SERVICE_ROLES, key=lambda r: r.value), languages=FILING_LANGUAGES, form=form)
+
+
+@dataclass(frozen=True)
+class ProfilePage:
+    locales: list[str]
+    locale: str | None  # the account's own choice, if any
+    time_zone: str
+    form: FormState
+
+
+def profile_page(account: Account, form: FormState = BLANK) -> ProfilePage:
+    return ProfilePage(locales=list(UI_LOCALES), locale=account.locale, time_zone=account.effective_time_zone,
+                       form=form)

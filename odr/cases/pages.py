@@ -1,0 +1,313 @@
+"""What the case pages show and which actions their reader may take: one view model per page.
+
+A view asks one function here for its page; the template renders that and nothing else: it runs no
+query and decides no permission. Every ``may_*`` flag comes from the rule the service enforces
+(``case_roles``, the procedure's transitions and filings, the settlement rule), so the page offers
+exactly the actions the service would accept.
+
+The case page also shows panels of the domains above cases (the settlement ladder, the court's
+actions, translations). They register a builder with ``case_panel``; cases never imports them.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from odr.accounts.models import PARTY_ROLES, Account, Party, Role
+from odr.cases import services
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
+from odr.cases.models import Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.config import FILING_LANGUAGES
+from odr.errors import ServiceError
+from odr.extensions import db
+from odr.forms import BLANK, FormState
+from odr.models_base import utcnow
+from odr.procedure import jurisdictions
+from odr.procedure.engine import Procedure
+from odr.procedure.explain import case_procedure_view, deadlines_view
+from odr.procedure.models import Deadline, DeadlineStatus
+from odr.procedure.notices import counter_notice_elements, element_catalogue
+from odr.procedure.services import allowed_transitions, case_day, procedure_of
+from odr.vocabulary import CaseRole
+
+# -- the links every page offers its reader -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """Which sections the signed-in reader has; the views of those sections check the same predicates."""
+
+    audience: str  # whose list of cases: "mediator", "court", "admin" or "party"
+    may_file_notice: bool
+    may_deposit: bool
+    has_desk: bool
+    has_court_inbox: bool
+
+
+def may_file_notice(account: Account) -> bool:
+    return account.role in services.NOTICE_ROLES
+
+
+def may_deposit(account: Account) -> bool:
+    return account.role in PARTY_ROLES
+
+
+def has_desk(account: Account) -> bool:
+    """The mediator's desk (odr.mediation) is for mediators."""
+    return account.role == Role.MEDIATOR
+
+
+def has_court_inbox(account: Account) -> bool:
+    """The inbox of exported bundles (odr.export) is for courts."""
+    return account.role == Role.COURT
+
+
+def navigation(account: Account) -> Navigation:
+    audience = account.role.value if account.role in {Role.MEDIATOR, Role.COURT, Role.ADMIN} else "party"
+    return Navigation(audience=audience, may_file_notice=may_file_notice(account), may_deposit=may_deposit(account),
+                      has_desk=has_desk(account), has_court_inbox=has_court_inbox(account))
+
+
+# -- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    case: Case
+    next_due: datetime | None
+    time_zone: str | None  # of the governing rules, shown beside the reader's own
+    next_steps: list[str]  # the transitions the reader may take now
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    audience: str
+    role: str  # the reader's account role, for the line that says what the page is for
+    may_file_notice: bool
+    rows: list[DashboardRow]
+
+    @property
+    def todo(self) -> list[DashboardRow]:
+        return [row for row in self.rows if row.next_steps]
+
+
+def dashboard_page(account: Account, now: datetime | None = None) -> DashboardPage:
+    # Each case's procedure choice says where its days are counted; load them with the cases, not one by one.
+    cases = db.session.scalars(visible_cases(account).options(selectinload(Case.procedure_choice))
+                               .order_by(Case.updated_at.desc()).limit(200)).all()
+    next_due: dict[int, datetime] = {}
+    if cases:
+        rows = db.session.execute(select(Deadline.case_id, func.min(Deadline.due_at)).where(
+            Deadline.case_id.in_([c.id for c in cases]), Deadline.status == DeadlineStatus.PENDING
+        ).group_by(Deadline.case_id)).all()
+        # min() over a column loses the UTC type decorator on some engines; normalise.
+        next_due = {case_id: Deadline.due_at.type.process_result_value(due, None) if due.tzinfo is None else due
+                    for case_id, due in rows}
+    now = now or utcnow()
+    nav = navigation(account)
+    return DashboardPage(
+        audience=nav.audience, role=account.role.value, may_file_notice=nav.may_file_notice,
+        rows=[DashboardRow(case=c, next_due=next_due.get(c.id), time_zone=_time_zone(c.jurisdiction),
+                           next_steps=[t.name for t in allowed_transitions(c, case_roles(account, c), now)])
+              for c in cases])
+
+
+def _time_zone(code: str) -> str | None:
+    jurisdiction = jurisdictions.get(code or "")
+    return jurisdiction.time_zone if jurisdiction else None
+
+
+# -- filing a notice ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    jurisdictions: list[str]  # codes; the template names each in the reader's language
+    right_types: list[RightType]
+    elements: list[dict]
+    languages: list[str]
+    submission_key: str
+    form: FormState
+
+    @property
+    def fields(self) -> list[str]:
+        """The service's names of the fields the form shows; a refusal of any other is listed at its end."""
+        return ["jurisdiction", "right_type", "title", "listings", "target_market", "language", "text",
+                "remedy_sought", "evidence", "respondent.email", "respondent.name", "respondent.country",
+                "respondent.language"] + [f"elements.{element['name']}" for element in self.elements]
+
+
+def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
+    every = jurisdictions.all_jurisdictions()
+    return NoticePage(jurisdictions=list(every), right_types=list(RightType),
+                      elements=element_catalogue(every), languages=FILING_LANGUAGES,
+                      submission_key=uuid.uuid4().hex, form=form)
+
+
+# -- the case page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What every panel of a case page starts from: the reader, the case and the rules that apply now."""
+
+    account: Account
+    case: Case
+    roles: frozenset[str]
+    procedure: Procedure
+    now: datetime
+    form: FormState
+    shared: dict = field(default_factory=dict)  # reads two panels need, made once (see ``once``)
+
+    def once(self, name: str, read: Callable[[], object]):
+        """What ``read`` returns, read once for all the panels of this page."""
+        if name not in self.shared:
+            self.shared[name] = read()
+        return self.shared[name]
+
+    @property
+    def is_party(self) -> bool:
+        return bool(self.roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT})
+
+
+CasePanel = Callable[[CaseContext], object]
+_PANELS: dict[str, CasePanel] = {}
+
+
+def case_panel(name: str, *, first: bool = False):
+    """Register the builder of a case page panel (a domain above cases shows its part of the case).
+
+    ``first``: built before the others, because it may still commit (which expires what others loaded)."""
+    def register(builder: CasePanel) -> CasePanel:
+        if first:
+            rest = {k: v for k, v in _PANELS.items() if k != name}
+            _PANELS.clear()
+            _PANELS.update({name: builder, **rest})
+        else:
+            _PANELS[name] = builder
+        return builder
+    return register
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    id: int
+    explained: dict  # odr.procedure.explain.explain, with the due instant
+    may_extend: bool  # the rule allows an extension by one of the reader's roles, and it has not passed
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    text: str
+    terms: dict
+    acceptances: int
+    text_sha256: str
+    may_accept: bool  # services.check_may_accept: a party that has not accepted it, while settling is possible
+
+
+@dataclass(frozen=True)
+class CaseMay:
+    """The actions of the case page this reader may take (each the rule its service enforces)."""
+
+    file: bool  # at least one kind of filing is open to the reader
+    read_timeline: bool  # the link to the full timeline, for the participants (the court reads its bundle)
+    download_export: bool  # export.services.latest_export: the court or an administrator, once exported
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: Case
+    claimant: Party
+    respondent: Party
+    mediator_name: str | None
+    listings: list[str]
+    roles: frozenset[str]
+    procedure: Procedure
+    procedure_view: dict
+    deadlines: list[DeadlineView]
+    actions: list[str]  # names of the transitions the reader may take now
+    filing_kinds: list[FilingKind]
+    filing_language: str
+    counter_notice_elements: list[dict]
+    proposal: ProposalView | None
+    filings: list[Filing]
+    evidence: list[EvidenceFile]
+    events: list[Event]
+    may: CaseMay
+    languages: list[str]
+    submission_key: str
+    form: FormState
+    panels: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def counter_notice_fields(self) -> list[str]:
+        return [f"elements.{element['name']}" for element in self.counter_notice_elements]
+
+
+def allows(check: Callable[..., object], *args) -> bool:
+    """Whether a service's ``check_*`` lets the action through: the page offers what the service accepts."""
+    try:
+        check(*args)
+    except ServiceError:
+        return False
+    return True
+
+
+TIMELINE_READERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, CaseRole.ADMIN}
+
+
+def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
+    """Whether these roles may file this kind now: the filing's transition, else the stage's open filings."""
+    if kind in {FilingKind.NOTICE, FilingKind.DECISION}:
+        return False  # a notice opens a case; the court's decision has its own form (export's court panel)
+    transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, now))
+    if transition is not None:
+        return bool(transition.roles & roles)
+    return kind.value in procedure.filings_allowed(case.state) and bool(roles & services.FILER_ROLES)
+
+
+def case_page(account: Account, case_id: int, form: FormState = BLANK, now: datetime | None = None) -> CasePage:
+    """The case page for one reader: everything it shows, loaded here, and what the reader may do."""
+    case = get_case(account, case_id)
+    now = now or utcnow()
+    roles = frozenset(case_roles(account, case))
+    procedure = procedure_of(case)
+    context = CaseContext(account=account, case=case, roles=roles, procedure=procedure, now=now, form=form)
+    # Panels first: a panel may still write (a translation requested for a new reader), which expires what
+    # was loaded; everything below is loaded after it, for the template.
+    panels = {name: build(context) for name, build in _PANELS.items()}
+    filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
+    proposal = services.current_settlement(case)
+    party = account.party
+    return CasePage(
+        case=case, claimant=case.claimant, respondent=case.respondent,
+        mediator_name=case.mediator.display_name if case.mediator else None,
+        listings=[listing.locator for listing in case.listings], roles=roles, procedure=procedure,
+        procedure_view=case_procedure_view(case), deadlines=_deadlines(case, roles, now),
+        actions=[t.name for t in allowed_transitions(case, set(roles), now)],
+        filing_kinds=filing_kinds,
+        filing_language=party.preferred_language if party else "",
+        counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
+        proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
+        filings=visible_filings(account, case), evidence=list(case.evidence), events=list(case.events),
+        may=CaseMay(file=bool(filing_kinds), read_timeline=bool(roles & TIMELINE_READERS),
+                    download_export=bool(roles & {CaseRole.COURT, CaseRole.ADMIN}) and case.court_party_id is not None),
+        languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex, form=form, panels=panels)
+
+
+def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[DeadlineView]:
+    return [DeadlineView(id=d["id"], explained=d, may_extend=bool(
+        d.get("extension") and set(d["extension"]["roles"]) & roles and now <= d["instant"]))
+        for d in deadlines_view(case, instants=True)]
+
+
+def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset[str], now: datetime) -> ProposalView:
+    return ProposalView(id=filing.id, text=filing.text, terms=filing.terms or {}, acceptances=len(filing.acceptances),
+                        text_sha256=services.text_sha256(filing),
+                        may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now))

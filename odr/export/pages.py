@@ -1,0 +1,53 @@
+"""What the court sees: its inbox of exported bundles, and its panel on the case page (view models)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from odr.accounts.models import Account
+from odr.cases.models import Case
+from odr.cases.pages import CaseContext, allows, case_panel
+from odr.export import court
+from odr.export.models import CaseExport
+from odr.export.services import exports_for_court, pinned_key_id
+from odr.vocabulary import CaseRole
+
+
+@dataclass(frozen=True)
+class CourtPanel:
+    may_acknowledge: bool  # export.services.acknowledge: the court the case was exported to
+    may_decide: bool  # export.court.check_may_decide: that court, while the procedure takes its decision
+    language: str  # of the decision, preselected: the court's own
+
+    @property
+    def decision_fields(self) -> list[str]:
+        return ["outcome", "listing_measure", "amounts.0.payer", "amounts.0.amount",
+                "amounts.0.currency", "amounts.0.reason", "court_reference", "language", "text", "document"]
+
+
+@case_panel("court")
+def court_panel(context: CaseContext) -> CourtPanel | None:
+    if CaseRole.COURT not in context.roles:
+        return None
+    party = context.account.party
+    return CourtPanel(may_acknowledge=True,
+                      may_decide=allows(court.check_may_decide, context.case, set(context.roles), context.now),
+                      language=party.preferred_language if party else "en")
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    export: CaseExport
+    case: Case
+    decided: bool
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    pinned_key_id: str | None  # the platform key fingerprint the court's account trusts
+
+
+def inbox_page(account: Account) -> InboxPage:
+    return InboxPage(rows=[InboxRow(export, case, decision is not None)
+                           for export, case, decision in exports_for_court(account)],
+                     pinned_key_id=pinned_key_id(account))

@@ -1,0 +1,235 @@
+"""What the settlement ladder's pages show and which actions their reader may take (view models).
+
+The case page's ladder panel (caucus, blind bidding, agreement, neutral evaluation, measures) and the
+mediator assignment panel register with ``odr.cases.pages.case_panel``; the desk, the timeline, the
+agreement and the neutral's evaluation page have a builder each. Every ``may_*`` flag is the rule the
+service of that action enforces; templates only render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from odr.accounts.models import Account, Role
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import Case, FilingKind
+from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, may_file, proposal_view
+from odr.forms import BLANK, FormState
+from odr.mediation import agreement, bidding, desk, evaluation, measures
+from odr.mediation.models import EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
+from odr.mediation.services import (
+    Fitness,
+    affiliations,
+    appointment_summary,
+    check_may_assign,
+    independence_declaration,
+    roster,
+)
+from odr.models_base import utcnow
+from odr.vocabulary import CaseRole
+
+MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
+LADDER_ROLES = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}  # who opens bidding and proposes agreements
+
+
+# -- the case page's panels ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentPanel:
+    may_assign: bool  # an administrator, while the case is open
+    roster: list[Fitness]
+
+
+@case_panel("assignment")
+def assignment_panel(context: CaseContext) -> AssignmentPanel:
+    may_assign = allows(check_may_assign, context.account, context.case)
+    return AssignmentPanel(may_assign=may_assign, roster=_roster(context) if may_assign else [])
+
+
+def _roster(context: CaseContext) -> list[Fitness]:
+    return context.once("roster", lambda: roster(context.case))
+
+
+@dataclass(frozen=True)
+class BiddingPanel:
+    view: dict | None  # odr.mediation.bidding.bidding_view: what this reader may know of the bidding
+    closes_at: datetime | None
+    may_open: bool
+    may_set_days: bool  # only the mediator sets how long bidding stays open
+    default_days: int
+    may_bid: bool
+    must_accept_rules: bool  # the first bid binds the bidder to the rules
+
+    @property
+    def shown(self) -> bool:
+        return self.view is not None or self.may_open
+
+
+@dataclass(frozen=True)
+class EvaluationPanel:
+    evaluation: NeutralEvaluation | None
+    deposits: list
+    submissions: list
+    may_record_deposit: bool
+    may_submit: bool
+    may_open: bool
+    neutrals: list[Account]  # qualified mediators other than the case's own, for a new evaluation
+
+
+@dataclass(frozen=True)
+class LadderPanel:
+    claimant_name: str
+    respondent_name: str
+    party_language: str  # the reader's writing language, preselected
+    may_caucus: bool
+    caucus_names_party: bool  # the mediator chooses the party; a party's caucus is with the mediator
+    bidding: BiddingPanel
+    may_propose_agreement: bool
+    agreement_languages: list[str]
+    listings: list[tuple[int, str]]
+    measure_rows: int
+    measure_kinds: list[MeasureKind]
+    evaluation: EvaluationPanel
+    measures: list[Measure]
+
+    @property
+    def agreement_fields(self) -> list[str]:
+        """The fields the agreement form shows, by the names its refusals use."""
+        rows = [f"{name}_{n}" for n in range(1, self.measure_rows + 1) for name in
+                ("measure_kind", "measure_listing", "measure_detail", "measure_regions", "measure_security")]
+        return ([f"texts.{lang}" for lang in self.agreement_languages]
+                + ["authoritative_language", "terms.amount", "terms.currency", "terms.licence"] + rows)
+
+
+@case_panel("ladder")
+def ladder_panel(context: CaseContext) -> LadderPanel:
+    case, roles = context.case, context.roles
+    party = context.account.party
+    return LadderPanel(
+        claimant_name=case.claimant.name, respondent_name=case.respondent.name,
+        party_language=party.preferred_language if party else "",
+        # odr.cases.services._caucus_party: a message, to or from the mediator who has accepted the case.
+        may_caucus=case.mediator_id is not None and bool(roles & LADDER_ROLES)
+        and may_file(context.procedure, case, FilingKind.MESSAGE, set(roles), context.now),
+        caucus_names_party=CaseRole.MEDIATOR in roles,
+        bidding=_bidding(context),
+        may_propose_agreement=bool(roles & LADDER_ROLES)
+        and FilingKind.SETTLEMENT.value in context.procedure.filings_allowed(case.state),
+        agreement_languages=agreement.party_languages(case),
+        listings=[(listing.id, listing.locator) for listing in case.listings],
+        measure_rows=MEASURE_ROWS, measure_kinds=list(MeasureKind),
+        evaluation=_evaluation(context), measures=measures.case_measures(case))
+
+
+def _bidding(context: CaseContext) -> BiddingPanel:
+    case, roles, now = context.case, set(context.roles), context.now
+    current = bidding.current_bidding(case)
+    view = bidding.bidding_view(context.account, case) if current is not None else None
+    return BiddingPanel(
+        view=view, closes_at=current.closes_at if current is not None else None,
+        may_open=allows(bidding.check_may_open, case, roles, now),
+        may_set_days=CaseRole.MEDIATOR in roles, default_days=current_app.config["ODR"]["BIDDING_DAYS"],
+        may_bid=allows(bidding.check_may_bid, case, current, roles, now),
+        must_accept_rules=bool(view and not view["your_bids"]))
+
+
+def _evaluation(context: CaseContext) -> EvaluationPanel:
+    case, roles = context.case, set(context.roles)
+    found = evaluation.evaluation_of(case)
+    may_open = allows(evaluation.check_may_open, case, roles)
+    return EvaluationPanel(
+        evaluation=found, deposits=list(found.deposits) if found else [],
+        submissions=list(found.submissions) if found else [],
+        # evaluation.record_deposit: an administrator; while the evaluation is open, the page offers it.
+        may_record_deposit=found is not None and found.status == EvaluationStatus.OPEN
+        and context.account.role == Role.ADMIN,
+        may_submit=found is not None and allows(evaluation.check_may_submit, found, roles, context.now),
+        may_open=may_open,
+        neutrals=[f.mediator for f in _roster(context) if f.qualified and f.mediator.id != case.mediator_id]
+        if may_open else [])
+
+
+# -- the agreement page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementPage:
+    case: Case
+    proposal: ProposalView
+    versions: list[dict]
+    acceptances: list[dict]
+    voided: list[dict]
+
+
+def agreement_page(account: Account, case_id: int, now: datetime | None = None) -> AgreementPage:
+    context = agreement.agreement_for(account, case_id)
+    case = context["case"]
+    return AgreementPage(case=case, versions=context["versions"], acceptances=context["acceptances"],
+                         voided=context["voided"],
+                         proposal=proposal_view(context["filing"], account, case,
+                                                frozenset(case_roles(account, case)), now or utcnow()))
+
+
+# -- the timeline -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    case: Case
+    entries: list[desk.Entry]
+    printable: bool
+
+
+def timeline_page(account: Account, case_id: int, printable: bool = False) -> TimelinePage:
+    case = get_case(account, case_id)
+    return TimelinePage(case=case, entries=desk.timeline(case), printable=printable)
+
+
+# -- the mediator's desk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    id: int
+    case_reference: str
+    decided: bool
+    decision_due_at: datetime
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    desk: desk.Desk
+    filters: dict
+    summaries: list[dict]
+    declaration: str
+    affiliations: list
+    evaluations: list[EvaluationRow]
+    form: FormState
+
+
+def desk_page(mediator: Account, filters: dict, form: FormState = BLANK) -> DeskPage:
+    view = desk.mediator_desk(mediator, filters)
+    return DeskPage(desk=view, filters=filters, summaries=[appointment_summary(a) for a in view.appointments],
+                    declaration=independence_declaration(), affiliations=affiliations(mediator),
+                    evaluations=[EvaluationRow(e.id, e.case.reference, e.status == EvaluationStatus.DECIDED,
+                                               e.decision_due_at)
+                                 for e in evaluation.assigned_evaluations(mediator)], form=form)
+
+
+# -- the neutral's evaluation page --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NeutralPage:
+    evaluation: NeutralEvaluation
+    submissions: list
+    may_decide: bool  # evaluation.decide: the neutral, while the evaluation is open
+
+
+def neutral_page(neutral: Account, evaluation_id: int) -> NeutralPage:
+    found = evaluation.neutral_evaluation(neutral, evaluation_id)
+    return NeutralPage(evaluation=found, submissions=list(found.submissions),
+                       may_decide=found.status == EvaluationStatus.OPEN)

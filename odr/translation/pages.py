@@ -1,0 +1,83 @@
+"""How each filing of a case page reads for its reader: the original, or a labelled translation (view model).
+
+The translations of every filing on the page are read in one query, with their translators and flags;
+the template only renders. Requesting a missing translation is the translation service's business.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from odr.cases.access import visible_filings
+from odr.cases.pages import CaseContext, case_panel
+from odr.config import FILING_LANGUAGES
+from odr.extensions import db
+from odr.translation import services
+from odr.translation.models import Translation, TranslationOrigin, TranslationStatus
+from odr.vocabulary import CaseRole
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One filing as its reader needs it."""
+
+    language: str | None  # the reader's language when it is not the original's; None: the original is read
+    human: Translation | None
+    machine: Translation | None
+    translator_name: str  # of the human translation, if any
+    side_by_side: bool  # the mediator reads original and translation next to each other
+    may_flag: bool  # services.flag: a party, on a finished machine translation
+    may_translate: bool  # services.add_human_translation: the case's mediator
+    translations: list[Translation]  # every translation of the filing, for the mediator
+    human_languages: list[str]  # languages a human translation may be published in
+
+    @property
+    def shown(self) -> Translation | None:
+        return self.human or self.machine
+
+
+@case_panel("readings", first=True)
+def readings_panel(context: CaseContext) -> dict[int, Reading]:
+    """Each visible filing's reading, by filing id."""
+    account, roles = context.account, context.roles
+    filings = visible_filings(account, context.case)
+    needed = {f.id: services.reader_language(account, f) for f in filings}
+    rows = _translations([f.id for f in filings])
+    missing = [f for f in filings if needed[f.id] and not any(
+        t.target_language == needed[f.id] and t.origin == TranslationOrigin.MACHINE for t in rows.get(f.id, []))]
+    if missing:
+        # A reader who joined later (a mediator, a court) has no translation yet: the translation service
+        # requests it (odr.translation.services.for_reader), then the page reads again.
+        for filing in missing:
+            services.for_reader(account, filing)
+        rows = _translations([f.id for f in filings])
+    is_mediator = CaseRole.MEDIATOR in roles
+    readings = {}
+    for filing in filings:
+        language = needed[filing.id]
+        own = [t for t in rows.get(filing.id, []) if t.target_language == language]
+        human = next((t for t in own if t.origin == TranslationOrigin.HUMAN), None)
+        machine = next((t for t in own if t.origin == TranslationOrigin.MACHINE), None)
+        shown = human or machine
+        readings[filing.id] = Reading(
+            language=language, human=human, machine=machine,
+            translator_name=human.translator.display_name if human and human.translator else "",
+            side_by_side=is_mediator,
+            may_flag=context.is_party and shown is not None and shown.origin == TranslationOrigin.MACHINE
+            and shown.status == TranslationStatus.DONE,
+            may_translate=is_mediator, translations=rows.get(filing.id, []) if is_mediator else [],
+            human_languages=[code for code in FILING_LANGUAGES if code != filing.language])
+    return readings
+
+
+def _translations(filing_ids: list[int]) -> dict[int, list[Translation]]:
+    found: dict[int, list[Translation]] = {}
+    if not filing_ids:
+        return found
+    for t in db.session.scalars(select(Translation).where(Translation.filing_id.in_(filing_ids))
+                                .options(selectinload(Translation.translator), selectinload(Translation.flags))
+                                .order_by(Translation.target_language, Translation.origin)):
+        found.setdefault(t.filing_id, []).append(t)
+    return found

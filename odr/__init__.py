@@ -57,8 +57,8 @@ def _security_headers(response):
 
 
 # The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
-VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
-API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation")
+VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "notifications")
+API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "notifications")
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
                       "odr.notifications.services", "odr.translation.services")

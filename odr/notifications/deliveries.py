@@ -24,7 +24,7 @@ from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
 from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
 from odr.procedure.signals import escalation_required, measures_required, restriction_to_explain, state_entered
-from odr.vocabulary import CaseRole
+from odr.vocabulary import CaseRole, event_label
 
 DELIVERY_FAILED = "delivery_failed"
 # Acts whose e-mail its own domain writes with the content the law requires: the e-mail delivery is
@@ -281,3 +281,24 @@ def inbox(account: Account, limit: int = 200) -> list[Delivery]:
         Delivery.account_id == account.id, Delivery.channel == Channel.INBOX)
         .order_by(Delivery.made_available_at.desc(), Delivery.id.desc()).limit(limit)))
 
+
+
+def delivery_json(row: Delivery, reference: str | None = None) -> dict:
+    """A delivery as the inbox and the API show it: the act and its instants, never the content."""
+    failure = None
+    if row.act == DELIVERY_FAILED:
+        failure = {"act": row.data.get("act"), "role": row.data.get("role"), "reason": row.data.get("reason")}
+    reference = reference or db.session.get(Case, row.case_id).reference
+    return {"id": row.id, "case_id": row.case_id, "reference": reference, "act": row.act,
+            "event_kind": row.event_kind, "title": event_label(row.event_kind), "role": row.role,
+            "language": row.language, "channel": row.channel, "content_sha256": row.content_sha256,
+            "made_available_at": row.made_available_at.isoformat(),
+            "opened_at": row.opened_at.isoformat() if row.opened_at else None,
+            "unread": row.opened_at is None, "failure": failure}
+
+
+def inbox_view(account: Account) -> list[dict]:
+    rows = inbox(account)
+    cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
+    references = {case.id: case.reference for case in cases}
+    return [delivery_json(row, references[row.case_id]) for row in rows]

@@ -211,14 +211,15 @@ def _receipt_rule(case: Case):
 def start_clocks(case: Case, at: datetime) -> int:
     """Start each period of the current state that waits for a receipt that has now happened."""
     started = 0
+    rule = _receipt_rule(case)
     for timer in timers_awaiting_receipt(case):
-        received = receipt(case, timer.receipt.act, timer.receipt.role)
-        if received is None:
+        waits_for = timer.receipt
+        received = receipt(case, waits_for.act, waits_for.role) if waits_for and rule else None
+        if waits_for is None or rule is None or received is None:
             continue
         received_at, way = received
-        rule = _receipt_rule(case)
         start_at_receipt(case, timer, received_at, {
-            "act": timer.receipt.act, "role": timer.receipt.role, "way": way, "received_at": received_at.isoformat(),
+            "act": waits_for.act, "role": waits_for.role, "way": way, "received_at": received_at.isoformat(),
             "rule": rule.citation.as_dict()}, at)
         started += 1
     return started
@@ -232,8 +233,7 @@ def open_delivery(account: Account, delivery_id: int, at: datetime | None = None
         return None
     if row.opened_at is None:
         row.opened_at = at or utcnow()
-        case = db.session.get(Case, row.case_id)
-        start_clocks(case, row.opened_at)
+        start_clocks(db.session.get_one(Case, row.case_id), row.opened_at)
     return row
 
 
@@ -242,7 +242,7 @@ def accepted(notification_id: int, at: datetime) -> None:
     for row in db.session.scalars(select(Delivery).where(Delivery.notification_id == notification_id)):
         if row.accepted_at is None:
             row.accepted_at = at
-            start_clocks(db.session.get(Case, row.case_id), at)
+            start_clocks(db.session.get_one(Case, row.case_id), at)
 
 
 def failed(notification_id: int, at: datetime, reason: str) -> None:
@@ -253,18 +253,19 @@ def failed(notification_id: int, at: datetime, reason: str) -> None:
         row.failed_at, row.failure = at, reason[:500]
         if row.account_id is not None:
             continue  # the addressee still has the act in their inbox
-        case = db.session.get(Case, row.case_id)
+        case = db.session.get_one(Case, row.case_id)
         filing = db.session.get(Filing, row.filing_id) if row.filing_id else None
-        told = []
+        told: dict[int, tuple[Account, str]] = {}
         if filing is not None:
-            told.append(Addressee(filing.author_case_role, filing.author.party, filing.author))
+            told[filing.author.id] = (filing.author, filing.author_case_role)
         if case.mediator is not None:
-            told.append(Addressee(CaseRole.MEDIATOR, None, case.mediator))
+            told[case.mediator.id] = (case.mediator, CaseRole.MEDIATOR)
         data = {"case_id": case.id, "act": row.act, "role": row.role, "address": row.address, "reason": row.failure}
-        for addressee in {a.account.id: a for a in told}.values():
+        for account, role in told.values():
+            addressee = Addressee(role, account.party, account)
             db.session.add(Delivery(
                 case_id=case.id, act=DELIVERY_FAILED, event_kind=row.event_kind, filing_id=row.filing_id,
-                account_id=addressee.account.id, party_id=addressee.party.id if addressee.party else None,
+                account_id=account.id, party_id=account.party_id,
                 role=str(addressee.role), language=addressee.language, time_zone=addressee.time_zone,
                 channel=Channel.INBOX, data=data, content_sha256=_digest(case, DELIVERY_FAILED, None, data),
                 made_available_at=at))
@@ -288,7 +289,7 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
     failure = None
     if row.act == DELIVERY_FAILED:
         failure = {"act": row.data.get("act"), "role": row.data.get("role"), "reason": row.data.get("reason")}
-    reference = reference or db.session.get(Case, row.case_id).reference
+    reference = reference or db.session.get_one(Case, row.case_id).reference
     return {"id": row.id, "case_id": row.case_id, "reference": reference, "act": row.act,
             "event_kind": row.event_kind, "title": event_label(row.event_kind), "role": row.role,
             "language": row.language, "channel": row.channel, "content_sha256": row.content_sha256,

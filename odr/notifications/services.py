@@ -77,7 +77,7 @@ def send_due() -> int:
                 db.session.rollback()
                 continue
             db.session.commit()
-            note = db.session.get(Notification, note_id)
+            note = db.session.get_one(Notification, note_id)
             try:
                 smtp.send_message(message_for(note, cfg["MAIL_FROM"]))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:

@@ -197,10 +197,10 @@ class Procedure:
         found = {"notice", STATE_CHANGED}
         for state in self.states.values():
             found |= set(state.filings) | set(state.on_enter)
-        for step in [*self.transitions, *self.timers]:
-            found |= set(step.actions)
-            if isinstance(step, Transition) and step.filing:
-                found.add(step.filing)
+        for transition in self.transitions:
+            found |= set(transition.actions) | ({transition.filing} if transition.filing else set())
+        for timer in self.timers:
+            found |= set(timer.actions)
         return found
 
 
@@ -397,10 +397,10 @@ def check(procedure: Procedure) -> None:
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
-    for t in procedure.timers:
-        if t.receipt and t.receipt.role not in procedure.addressees(t.receipt.act):
-            raise ProcedureError(f"timer '{t.name}' starts at the receipt of '{t.receipt.act}' by "
-                                 f"'{t.receipt.role}', which the procedure does not serve on that role")
+    for timer in procedure.timers:
+        if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
+            raise ProcedureError(f"timer '{timer.name}' starts at the receipt of '{timer.receipt.act}' by "
+                                 f"'{timer.receipt.role}', which the procedure does not serve on that role")
 
     reachable = nx.descendants(graph, procedure.initial) | {procedure.initial}
     unreachable = sorted(set(states) - reachable)

@@ -18,11 +18,13 @@ from odr.extensions import db
 from odr.i18n import ui_locale_for
 from odr.mediation.services import mediators
 from odr.models_base import utcnow
+from odr.notifications.deliveries import served_on
 from odr.procedure import jurisdictions
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import counter_notice_elements, element_catalogue
 from odr.procedure.services import allowed_transitions, case_day, order_extension, procedure_of
+from odr.vocabulary import CaseRole
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -90,7 +92,11 @@ def new_notice():
             errors = exc.fields
             flash(exc.message, "error")
         else:
-            flash(_("Your notice was filed. The seller has been notified."), "success")
+            if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
+                flash(_("Your notice was filed. The seller has been notified."), "success")
+            else:  # no account nor address of the seller can receive it: say so, never claim it was sent
+                flash(_("Your notice was filed, but the seller could not be notified: no address is known for them."),
+                      "error")
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     return render_template("cases/new_notice.html", errors=errors, form=request.form,
                            jurisdictions=jurisdictions.all_jurisdictions(), right_types=list(RightType),

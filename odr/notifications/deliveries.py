@@ -303,3 +303,10 @@ def inbox_view(account: Account) -> list[dict]:
     cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
     references = {case.id: case.reference for case in cases}
     return [delivery_json(row, references[row.case_id]) for row in rows]
+
+
+def served_on(case_id: int, act: str, role: str) -> bool:
+    """Whether ``act`` was served on anyone holding ``role`` in the case (made available, not failed)."""
+    return db.session.scalar(select(Delivery.id).where(
+        Delivery.case_id == case_id, Delivery.act == act, Delivery.role == role,
+        Delivery.failed_at.is_(None)).limit(1)) is not None

@@ -5,7 +5,7 @@ import re
 
 from odr.extensions import db
 from odr.notifications.models import Delivery
-from tests.conftest import notice_data
+from tests.conftest import notice_data, notice_form_elements
 
 UNREAD = re.compile(r'class="badge unread-count">(\d+)<')
 
@@ -49,3 +49,20 @@ def test_the_api_lists_the_inbox_and_opens_only_ones_own_deliveries(world, api):
     opened = seller.post(f"/inbox/{notice['id']}/open")
     assert opened.status_code == 200 and opened.get_json()["opened_at"]
     assert seller.get("/inbox").get_json()["unread"] == listed["unread"] - 1
+
+
+def file_on_the_web(browser, holder, seller_email, key):
+    response = browser(holder).post("/cases/new", {
+        "jurisdiction": "EU", "right_type": "trademark", "title": "Marca", "text": "Uso de nuestra marca.",
+        "language": "es", "listings": "item-b", "respondent_email": seller_email, "submission_key": key,
+        **notice_form_elements()}, form_page="/cases/new", follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def test_the_filer_is_told_the_seller_was_notified_only_when_the_notice_was_served(world, browser):
+    assert "The seller has been notified." in file_on_the_web(browser, world.holder, world.seller.email, "first")
+    world.seller.active = False   # the seller's only account is closed and no other address is known
+    db.session.commit()
+    page = file_on_the_web(browser, world.holder, world.seller.email, "second")
+    assert "has been notified" not in page and "could not be notified" in page

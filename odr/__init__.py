@@ -4,9 +4,12 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from odr import config as odr_config
 
@@ -14,6 +17,8 @@ from odr import config as odr_config
 def create_app(overrides: dict | None = None) -> Flask:
     path = (overrides or {}).get("INSTANCE_PATH") or odr_config.instance_path()
     app = Flask(__name__, instance_path=path, instance_relative_config=False)
+    app.url_map.converters["int"] = RowId
+    app.json = JSONProvider(app)
     Path(path).mkdir(parents=True, exist_ok=True)
     cfg = odr_config.load(path, {k: v for k, v in (overrides or {}).items() if k != "FLASK"})
     app.config["ODR"] = cfg
@@ -53,7 +58,31 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.headers.get("Authorization") or getattr(current_user, "is_authenticated", False):
+        # A case page or API answer must not stay in a shared cache or the browser's history store.
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested deeper than the parser goes is invalid JSON (a 4xx on every
+    route and in every reader of the body, such as the sign-in limiter), not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` in every route: a whole number the database can hold (an ID above 2**31-1 is a 404,
+    like any other ID that names nothing, instead of an out-of-range error from PostgreSQL)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
 
 
 # The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).

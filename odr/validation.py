@@ -24,23 +24,28 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def _code(value) -> str:
+    # Codes arrive as JSON too: a number or a list is simply not a known code (never a crash).
+    return value.strip() if isinstance(value, str) else ""
+
+
 def check_country(value: str | None, fields: dict, name: str = "country") -> str:
-    code = (value or "").strip().upper()
+    code = _code(value).upper()
     if code not in countries():
         fields[name] = _("Unknown country code; use two letters such as ES or CN.")
     return code
 
 
 def check_language(value: str | None, fields: dict, name: str = "language") -> str:
-    code = (value or "").strip().lower().replace("_", "-").split("-")[0]
+    code = _code(value).lower().replace("_", "-").split("-")[0]
     if code not in FILING_LANGUAGES:
         fields[name] = _("Unsupported language %(code)s. Supported: %(supported)s.",
-                         code=value or "", supported=", ".join(FILING_LANGUAGES))
+                         code=_code(value)[:20], supported=", ".join(FILING_LANGUAGES))
     return code
 
 
 def check_time_zone(value: str | None, fields: dict, name: str = "time_zone") -> str:
-    tz = (value or "").strip()
+    tz = _code(value)
     if tz not in time_zones():
         fields[name] = _("Unknown time zone; use a name such as Europe/Madrid or Asia/Shanghai.")
     return tz
@@ -54,7 +59,8 @@ def clean_text(value, fields: dict, name: str, *, required: bool = True, max_len
         fields[name] = _("Must be text.")
         return ""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    # Control characters go, and so do lone surrogates (not text; no database can store them).
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")).strip()
     if required and not text:
         fields[name] = _("This field is required.")
     elif len(text) > max_length:

@@ -18,6 +18,8 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 DELIVERY = {"views", "api", "pages", "cli"}
+# The court's offline verifier imports nothing from odr; drawn apart so its users do not seem to import export.
+STANDALONE = "odr.export.verifier"
 
 
 def layers() -> list[list[str]]:
@@ -33,6 +35,8 @@ def box(module: str) -> str | None:
         return None  # the application factory: composes everything
     if len(parts) > 2 and parts[2] in DELIVERY:
         return "delivery"
+    if module == STANDALONE:
+        return "verifier"
     return parts[1]
 
 
@@ -46,7 +50,8 @@ def dot() -> str:
             if a and b and a != b and a != "delivery" and b != "delivery":
                 edges.add((a, b))
     out = ["digraph odr {", '  rankdir=TB; node [shape=box, fontname="Helvetica"];',
-           '  delivery [label="delivery: views, api, pages, cli of every domain", style=dashed];']
+           '  delivery [label="delivery: views, api, pages, cli of every domain", style=dashed];',
+           '  verifier [label="export.verifier (standalone, for courts)", style=dashed];']
     for rank, names in enumerate(layers()):
         quoted = "; ".join(f'"{name}"' for name in names)
         out.append(f"  {{ rank=same; {quoted}; }}  // layer {rank}")

@@ -1,6 +1,8 @@
 """Sign-up, sign-in and sign-out pages."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -23,7 +25,11 @@ def load_account(account_id: str):
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link borrow our domain.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers ignore tabs and line breaks in URLs ("/\t/evil.example" is "//evil.example"), so any
+    # control or space character makes the target unsafe, as do "//" and backslashes.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) \
+            and not unquote(target).startswith("//") and "\\" not in unquote(target):
         return target
     return url_for("cases.dashboard")
 

@@ -63,7 +63,7 @@ def multipart_data() -> dict:
                                code="malformed_request")
     try:
         data = json.loads(request.form.get("data") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationFailed(_("The data part is not valid JSON."), code="malformed_json") from None
     if not isinstance(data, dict):
         raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")

@@ -45,13 +45,14 @@ def _free_port() -> int:
 def _start(env: dict, port: int) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    for _ in range(1200):  # up to a minute: a busy machine starts a Python process slowly
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).close()
             return server
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.05)
     server.kill()
+    server.wait()
     raise RuntimeError("the server did not start")
 
 

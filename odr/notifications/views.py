@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, has_request_context, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from odr.domain_events import commit
@@ -15,8 +15,8 @@ bp = Blueprint("notifications", __name__, template_folder="templates")
 @bp.app_context_processor
 def unread_deliveries():
     """The header's badge: one count query per page, for a signed-in account only."""
-    if not current_user.is_authenticated:
-        return {}
+    if not has_request_context() or current_user is None or not current_user.is_authenticated:
+        return {}  # a mail rendered by a worker has no reader
     return {"inbox_unread": deliveries.unread_count(current_user)}
 
 

@@ -42,6 +42,7 @@ def main() -> None:
     from odr.cases import services
     from odr.export import verifier
     from odr.extensions import db
+    from odr.integrity.keys import platform_key
     from tests.conftest import make_account, notice_data
     from tests.export.conftest import stored_bundle
     from tests.export.test_streaming import large_evidence
@@ -67,7 +68,7 @@ def main() -> None:
             export_s, export_peak = measure(lambda: services.take_action(holder, case.id, "escalate"))
             _export, path = stored_bundle(app, case.id)
             out = io.StringIO()
-            verify_s, verify_peak = measure(lambda: verifier.verify_bundle(str(path), out=out))
+            verify_s, verify_peak = measure(lambda: verifier.verify_bundle(str(path), platform_key().key_id, out=out))
             assert "RESULT: the bundle is valid" in out.getvalue(), out.getvalue()
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"evidence: {args.mb} MB")

@@ -86,8 +86,10 @@ class RowId(IntegerConverter):
 
 
 # The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
-VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "notifications")
-API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "notifications")
+VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
+                "alliance", "notifications")
+API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
+               "alliance", "notifications")
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
                       "odr.notifications.services", "odr.translation.services")
@@ -129,9 +131,11 @@ def _import_models() -> None:
     # Every model module, so metadata (and Alembic autogenerate) sees every table.
     from odr import idempotency as _idempotency  # noqa: F401
     from odr.accounts import models as _accounts  # noqa: F401
+    from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import click
 from flask import current_app
@@ -13,9 +13,12 @@ from werkzeug.serving import run_simple
 
 from odr import create_app
 from odr.accounts.cli import accounts_group
+from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
 from odr.export.verifier import verify_bundle, verify_certificate
-from odr.integrity.keys import key_path, platform_key
+from odr.integrity.keys import key_history, key_log_bytes, key_path, platform_key, read_key_log, rotate
+from odr.linkage.cli import linkage_group
+from odr.models_base import utcnow
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
 from odr.procedure.services import procedures
@@ -142,16 +145,23 @@ def bundle_group():
     """Court export bundles."""
 
 
+def _own_trust(key_id: str | None) -> tuple[str | None, bytes | None]:
+    """The platform verifies against its own key log unless a key id is given."""
+    if key_id is None and key_path().exists():
+        return platform_key().key_id, key_log_bytes()
+    return key_id, None
+
+
 @bundle_group.command("verify")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--key-id", help="Platform key id to trust (default: this platform's own key).")
+@click.option("--key-id", help="Platform key id to trust (default: this platform's own key and key log).")
+@click.option("--previous", type=click.Path(exists=True), help="The earlier bundle a closing bundle extends.")
 @click.option("--tsa-ca", type=click.File("rb"), help="PEM certificate(s) of the TSA or its CA.")
 @with_appcontext
-def bundle_verify(path, key_id, tsa_ca):
+def bundle_verify(path, key_id, previous, tsa_ca):
     """Verify a bundle (zip or bag folder) as a court would; exit non-zero on any failure."""
-    if key_id is None and key_path().exists():
-        key_id = platform_key().key_id
-    sys.exit(verify_bundle(path, key_id, tsa_ca.read() if tsa_ca else None))
+    key_id, key_log = _own_trust(key_id)
+    sys.exit(verify_bundle(path, key_id, tsa_ca.read() if tsa_ca else None, key_log=key_log, previous=previous))
 
 
 @bundle_group.command("key-id")
@@ -159,6 +169,34 @@ def bundle_verify(path, key_id, tsa_ca):
 def bundle_key_id():
     """Print the platform's signing key id, for courts to pin out of band."""
     click.echo(platform_key().key_id)
+
+
+@click.group("keys")
+def keys_group():
+    """The platform's signing keys and their public key log."""
+
+
+@keys_group.command("rotate")
+@click.option("--overlap-days", type=click.IntRange(0, 365), default=30, show_default=True,
+              help="How long the old key stays valid after the new one starts.")
+@with_appcontext
+def keys_rotate(overlap_days):
+    """Start signing with a new key; the key log hands over to it, signed by the old key and the new."""
+    old, new = rotate(timedelta(days=overlap_days), utcnow().replace(microsecond=0))
+    click.echo(f"new signing key {new.key_id}")
+    click.echo(f"old key {old.key_id} stays valid for {overlap_days} day(s); bundles it signed keep verifying")
+    click.echo("publish the key log (served at /.well-known/odr-key-log.json) and tell the courts")
+
+
+@keys_group.command("log")
+@with_appcontext
+def keys_log():
+    """Print each key of the key log with its validity."""
+    current = platform_key().key_id
+    for key in key_history(read_key_log()):
+        mark = " (current)" if key["key_id"] == current else ""
+        click.echo(f"{key['key_id']}  from {key['valid_from'] or '-'}  to {key['valid_to'] or '-'}"
+                   f"  rotated by {key['rotated_by'] or '-'}{mark}")
 
 
 @click.group("deposit")
@@ -174,16 +212,17 @@ def deposit_group():
 @with_appcontext
 def deposit_verify(certificate, work, key_id, tsa_ca):
     """Verify a deposit certificate (and the work it certifies); exit non-zero on any failure."""
-    if key_id is None and key_path().exists():
-        key_id = platform_key().key_id
-    sys.exit(verify_certificate(certificate, work, key_id, tsa_ca.read() if tsa_ca else None))
+    key_id, key_log = _own_trust(key_id)
+    sys.exit(verify_certificate(certificate, work, key_id, tsa_ca.read() if tsa_ca else None, key_log=key_log))
 
 
 def init_app(app) -> None:
     app.cli.add_command(accounts_group)
+    app.cli.add_command(alliance_group)
+    app.cli.add_command(linkage_group)
     app.cli.add_command(languages_group)
     for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,
-                    deposit_group):
+                    deposit_group, keys_group):
         app.cli.add_command(command)
 
 

@@ -42,6 +42,10 @@ def defaults(instance_path: str) -> dict:
         "EXPORT_DIR": str(Path(instance_path) / "exports"),
         # The platform's Ed25519 signing key (PEM); created on first use, never committed.
         "SIGNING_KEY_PATH": str(Path(instance_path) / "keys" / "platform-ed25519.pem"),
+        # The HMAC-SHA256 key that turns account identifiers into the digests stored (32 random bytes).
+        "LINKAGE_KEY_PATH": str(Path(instance_path) / "keys" / "linkage-hmac.key"),
+        # The key alliance members share for matching identifiers (a file of 32+ random bytes); none: no alliance.
+        "ALLIANCE_KEY_PATH": None,
         "TSA_URL": None,  # an RFC 3161 Time Stamping Authority; without one, bundles are not timestamped
         "PUBLIC_URL": None,  # how courts reach this platform; named in bundles and certificates
         "MAX_UPLOAD_MB": 25,
@@ -59,6 +63,7 @@ def defaults(instance_path: str) -> dict:
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
         "DEFAULT_LOCALE": "en",
         "BIDDING_DAYS": 7,  # how long blind bidding stays open unless the mediator sets another period
+        "EXPORT_TRANSLATION_WAIT_SECONDS": 60,  # how long an export waits for the court's and parties' languages
     }
 
 

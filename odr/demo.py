@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 from odr.accounts.models import Account, Party, Role
 from odr.cases import services
 from odr.cases.models import Case
+from odr.export.services import pin_platform_key
 from odr.extensions import db
 from odr.mediation import agreement, bidding
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
@@ -41,6 +42,9 @@ def _account(role, email, name, organisation, country, language, tz) -> Account:
                       role=role, party=party, time_zone=tz, languages=languages,
                       locale={"zh": "zh_Hans"}.get(language, language))
     db.session.add_all([party, account])
+    if role == Role.COURT:
+        db.session.flush()
+        pin_platform_key(account)
     return account
 
 

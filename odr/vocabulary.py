@@ -92,6 +92,10 @@ class EventKind(enum.StrEnum):
     DECISION_CARRIED_OUT = "decision_carried_out"
     HUMAN_TRANSLATION_ADDED = "human_translation_added"
     TRANSLATION_FLAGGED = "translation_flagged"
+    LINK_CONTESTED = "link_contested"
+    LINK_CONTEST_DECIDED = "link_contest_decided"
+    ALLIANCE_RECORD_ISSUED = "alliance_record_issued"
+    ALLIANCE_RECORD_REVOKED = "alliance_record_revoked"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -144,6 +148,10 @@ EVENT_LABELS = {
     EventKind.MEASURE_LIFTED: _l("Measure on the listings lifted"),
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
     EventKind.TRANSLATION_FLAGGED: _l("Translation reported as wrong"),
+    EventKind.LINK_CONTESTED: _l("A link to other accounts was contested"),
+    EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
+    EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
+    EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
 }
 
 

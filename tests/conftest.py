@@ -138,6 +138,17 @@ def world(app) -> World:
     )
 
 
+@pytest.fixture
+def platform(world) -> Account:
+    """A marketplace's API client (reports accounts and identifiers, applies measures)."""
+    return make_account(Role.PLATFORM_CLIENT, "api@market.example", country="CN", language="zh", tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def other_platform(world) -> Account:
+    return make_account(Role.PLATFORM_CLIENT, "api@bazaar.example", country="DE", language="de", tz="Europe/Berlin")
+
+
 def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
     data = {"jurisdiction": "CN", "right_type": "trademark", "title": "Counterfeit FLAMENCO bags",
             "text": "El vendedor ofrece bolsos falsificados con nuestra marca.", "language": "es",

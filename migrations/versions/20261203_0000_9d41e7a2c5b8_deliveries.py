@@ -1,7 +1,7 @@
 """deliveries: every procedural act served on each addressee, per channel
 
 Revision ID: 9d41e7a2c5b8
-Revises: 3b7e2c9d1f04
+Revises: 6e00f933e090
 Create Date: 2026-12-03 00:00:00
 
 One row per act, addressee and channel (inbox, e-mail) with when it was made available, accepted by the
@@ -14,7 +14,7 @@ import odr.models_base
 
 
 revision = '9d41e7a2c5b8'
-down_revision = '3b7e2c9d1f04'
+down_revision = '6e00f933e090'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from odr.accounts.models import Role
 from odr.accounts.services import issue_token, sign_up
 from odr.errors import ValidationFailed
+from odr.export.services import pin_platform_key
 from odr.extensions import db
 
 
@@ -45,7 +46,14 @@ def create_account(email, display_name, organisation, role, country, language, t
         account.languages = languages
     if receives_escalations_for:
         account.party.receives_escalations_for = receives_escalations_for.upper()
+    pin = None
+    if account.role == Role.COURT:
+        db.session.flush()
+        pin = pin_platform_key(account)
     db.session.commit()
     click.echo(f"created {account.role.value} account {account.email} (id {account.id})")
+    if pin is not None:
+        # Handed to the court with its credentials, outside any bundle: what it verifies bundles against.
+        click.echo(f"platform key fingerprint pinned for this court: {pin.key_id}")
     if token:
         click.echo(f"token: {issue_token(account, label='cli')}")

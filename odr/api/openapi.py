@@ -86,6 +86,9 @@ def document() -> dict:
                 "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
                 body="Assignment")},
             **_ladder_paths(),
+            **_linkage_paths(),
+            **_transparency_paths(),
+            **_alliance_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
                 "A filing's original (authoritative) and its translations with provenance: status "
                 "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
@@ -101,7 +104,8 @@ def document() -> dict:
                 "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
                 "X-Content-SHA256 names its hash", produces="application/zip")},
             "/court/exports": {"get": _op("The court's inbox: bundles exported to your court, with hashes, "
-                                          "Merkle roots, receipt and decision status")},
+                                          "Merkle roots, receipt and decision status, and the platform key "
+                                          "fingerprint pinned for your court (pinned_key_id)")},
             "/cases/{case_id}/export/acknowledge": {"parameters": [CASE_ID], "post": _op(
                 "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
                 body="Acknowledgement")},
@@ -111,7 +115,7 @@ def document() -> dict:
                 idempotent=True)},
             "/deposits": {"get": _op("Your deposited works"), "post": _op(
                 "Deposit an original work (multipart: data = {\"title\"} as JSON, work = file) and receive a "
-                "signed certificate", body="Deposit", ok="201", idempotent=True)},
+                "signed certificate", body="WorkDeposit", ok="201", idempotent=True)},
             "/deposits/{deposit_id}/certificate": {
                 "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)")},
@@ -177,7 +181,8 @@ def document() -> dict:
                         "currency": {"type": "string"}, "reason": {"type": "string"}}}},
                     "text": {"type": "string"}, "language": {"type": "string"},
                     "court_reference": {"type": "string"}}},
-                "Deposit": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+                "WorkDeposit": {"type": "object", "required": ["title"],
+                                "properties": {"title": {"type": "string"}}},
                 "Extension": {"type": "object", "required": ["count", "reason"],
                               "properties": {"count": {"type": "integer", "minimum": 1},
                                              "reason": {"type": "string"}}},
@@ -185,6 +190,8 @@ def document() -> dict:
                     "mediator_id": {"type": "integer"},
                     "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"}}},
                 **LADDER_SCHEMAS,
+                **LINKAGE_SCHEMAS,
+                **ALLIANCE_SCHEMAS,
             },
         },
     }
@@ -226,7 +233,7 @@ def _ladder_paths() -> dict:
                                         "post": _op("Refer one claim to a neutral (mediator or administrator)",
                                                     body="EvaluationRequest", ok="201")},
         "/cases/{case_id}/evaluation/deposits": {"parameters": [CASE_ID], "post": _op(
-            "Record a side's deposit (administrators)", body="Deposit", ok="201")},
+            "Record a side's deposit (administrators)", body="EvaluationDeposit", ok="201")},
         "/cases/{case_id}/evaluation/submissions": {"parameters": [CASE_ID], "post": _op(
             "A party's written submission (word limit, deadline)", body="Submission", ok="201")},
         "/evaluations/{evaluation_id}": {"parameters": [evaluation], "get": _op("An evaluation (its neutral)")},
@@ -267,11 +274,116 @@ LADDER_SCHEMAS = {
         "neutral_id": {"type": "integer"}, "word_limit": {"type": "integer"},
         "submission_days": {"type": "integer"}, "decision_days": {"type": "integer"},
         "deposit_amount": _STR, "deposit_currency": _STR}},
-    "Deposit": {"type": "object", "required": ["side"], "properties": {
+    "EvaluationDeposit": {"type": "object", "required": ["side"], "properties": {
         "side": {"enum": ["claimant", "respondent"]}, "reference": _STR}},
     "Submission": {"type": "object", "required": ["text", "language"], "properties": {
         "text": _STR, "language": _STR}},
     "EvaluationDecision": {"type": "object", "required": ["prevailing_side", "reasons", "language"], "properties": {
         "prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR}},
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+}
+
+
+def _linkage_paths() -> dict:
+    """Linked accounts: identifiers reported as keyed hashes, links explained, wrong links contested."""
+    contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ref = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/linkage/accounts": {"post": _op(
+            "Report accounts and their identifiers (platform clients; up to 1000 accounts). Values are hashed "
+            "with HMAC-SHA256 and never stored. Answered item by item: each account is accepted whole or "
+            "refused whole with its reasons; 422 when none is accepted. Repeating a report changes nothing",
+            body="AccountReport")},
+        "/linkage/accounts/{ref}": {"parameters": [ref], "get": _op(
+            "One of your accounts: the accounts linked to it, each with the shortest explaining path "
+            "(other platforms' references are withheld)")},
+        "/cases/{case_id}/linkage": {"parameters": [CASE_ID], "get": _op(
+            "Linked accounts on a case: for the mediator and administrators every linked account with its "
+            "explaining path, its other cases and coordinated notices; for a party its own linking identifiers")},
+        "/cases/{case_id}/linkage/contests": {"parameters": [CASE_ID], "post": _op(
+            "Contest one of your identifiers that links you to other accounts (parties)", body="LinkContest",
+            ok="201")},
+        "/linkage/contests": {"get": _op("Contests awaiting a decision (administrators)")},
+        "/linkage/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
+            "Decide a contest (administrators); upheld withdraws the link and splits the component",
+            body="LinkContestDecision")},
+    }
+
+
+LINKAGE_SCHEMAS = {
+    "AccountReport": {"type": "object", "required": ["accounts"], "properties": {"accounts": {
+        "type": "array", "maxItems": 1000, "items": {
+            "type": "object", "required": ["ref", "identifiers"], "properties": {
+            "ref": {"type": "string", "maxLength": 200, "description": "your platform's reference of the account"},
+            "role": {"enum": ["seller", "notifier"]},
+            "identifiers": {"type": "array", "maxItems": 50, "items": {
+                "type": "object", "required": ["kind", "value"], "properties": {
+                    "kind": {"enum": ["business_licence", "bank_account", "payment_account", "address", "phone",
+                                      "email", "shop_name", "image_fingerprint"]},
+                    "value": {"type": "string", "maxLength": 500,
+                              "description": "in the clear over TLS; phone in international form (+...), "
+                                             "image fingerprint as 16-128 hex digits"}}}}}}}}},
+    "LinkContest": {"type": "object", "required": ["identifier_id", "reason"], "properties": {
+        "identifier_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 4000}}},
+    "LinkContestDecision": {"type": "object", "required": ["upheld", "reason"], "properties": {
+        "upheld": {"type": "boolean"}, "reason": _STR}},
+}
+
+
+def _transparency_paths() -> dict:
+    """Publication: the register (CN E-Commerce Law Art. 44), the report (DSA Arts. 15, 24), the Lumen export."""
+    period = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+              {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
+    filters = period + [{"name": "jurisdiction", "in": "query", "schema": _STR},
+                        {"name": "right_type", "in": "query",
+                         "schema": {"enum": ["trademark", "copyright", "patent", "design"]}},
+                        {"name": "outcome", "in": "query",
+                         "schema": {"enum": ["open", "settled", "withdrawn", "decided", "escalated"]}}]
+    return {
+        "/transparency/register": {"get": {**_op(
+            "Notices received in a period, with declarations, measures and outcome; parties by country only",
+            auth=False), "parameters": filters}},
+        "/transparency/report": {"get": {**_op(
+            "Transparency report for a period: counts, median and 90th-percentile handling times, automated "
+            "means, complaints, out-of-court outcomes", auth=False), "parameters": period}},
+        "/transparency/lumen": {"get": {**_op(
+            "Notices in the Lumen database's notice layout (works_attributes, entity_notice_roles_attributes)",
+            auth=False), "parameters": filters}},
+    }
+
+
+def _alliance_paths() -> dict:
+    """The alliance record (docs/alliance.md): the signed feed, findings, standing, contests."""
+    record = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/alliance/feed": {"get": {**_op(
+            "This platform's append-only log of signed alliance records after seq `after`, with the Ed25519-signed "
+            "tree head (RFC 6962 Merkle root over the whole log)", auth=False), "parameters": [
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}]}},
+        "/alliance/records": {"post": _op(
+            "Issue a signed finding about a settled or decided case's seller (administrators); the seller is told",
+            body="AllianceFinding", ok="201")},
+        "/alliance/standing/{ref}": {"parameters": [{"name": "ref", "in": "path", "required": True, "schema": _STR}],
+                                     "get": _op("Findings in force across the alliance about one of your accounts "
+                                                "(platform clients), with their sources")},
+        "/cases/{case_id}/alliance": {"parameters": [CASE_ID], "get": _op(
+            "The case's seller's standing across the alliance (the case's mediator, administrators)")},
+        "/alliance/records/about-me": {"get": _op("Records this platform issued about you")},
+        "/alliance/records/{record_id}/contests": {"parameters": [record], "post": _op(
+            "Contest a record about you at this (the issuing) platform", body="LinkContestReason", ok="201")},
+        "/alliance/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
+            "Decide a contest (administrators); upheld appends a revocation that members pull",
+            body="LinkContestDecision")},
+    }
+
+
+ALLIANCE_SCHEMAS = {
+    "AllianceFinding": {"type": "object", "required": ["case_id", "finding", "expires_on"], "properties": {
+        "case_id": {"type": "integer"},
+        "finding": {"enum": ["counterfeit_settlement", "counterfeit_neutral_decision", "counterfeit_court",
+                             "health_safety_counterfeit", "repeat_infringer_termination"]},
+        "expires_on": {"type": "string", "format": "date"}}},
+    "LinkContestReason": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "maxLength": 4000}}},
 }

@@ -39,10 +39,16 @@ def record(case: Case, kind: EventKind, at: datetime, *, actor: Account | None =
     kind, role = EventKind(kind), CaseRole(role)
     db.session.flush()
     last = db.session.execute(
-        select(Event.seq, Event.hash).where(Event.case_id == case.id).order_by(Event.seq.desc()).limit(1)
+        select(Event.seq, Event.hash, Event.created_at).where(Event.case_id == case.id)
+        .order_by(Event.seq.desc()).limit(1)
     ).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = at.astimezone(timezone.utc)
+    if last is not None and at < last.created_at.astimezone(timezone.utc):
+        # Times in the chain never decrease (courts check it): an act that took effect earlier (a deadline
+        # swept late, a filing dated at receipt) is recorded now and keeps its own time in the payload.
+        payload = dict(payload or {}, effective_at=at.isoformat())
+        at = last.created_at.astimezone(timezone.utc)
     event = Event(case_id=case.id, seq=seq, kind=kind.value, actor_id=actor.id if actor else None,
                   actor_case_role=role.value, payload=payload or {}, created_at=at, prev_hash=prev, hash="")
     event.hash = chain_hash(prev, event_body(event))

@@ -7,7 +7,7 @@ from odr.api import authenticated, bp, created, idempotency_key, multipart_data
 from odr.cases.access import get_case
 from odr.cases.services import Upload
 from odr.export import court
-from odr.export.services import acknowledge, exports_for_court, latest_export
+from odr.export.services import acknowledge, exports_for_court, latest_export, pinned_key_id
 
 
 def export_json(export, case, decision) -> dict:
@@ -22,7 +22,9 @@ def export_json(export, case, decision) -> dict:
 @bp.get("/court/exports")
 @authenticated
 def api_court_exports():
-    return jsonify({"exports": [export_json(*row) for row in exports_for_court(g.api_account)]})
+    # The fingerprint to verify bundles against, pinned when the court's account was created (never a bundle's).
+    return jsonify({"exports": [export_json(*row) for row in exports_for_court(g.api_account)],
+                    "pinned_key_id": pinned_key_id(g.api_account)})
 
 
 @bp.get("/cases/<int:case_id>/export")

@@ -26,11 +26,11 @@ from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.evidence import storage
 from odr.export import ecf, verifier
-from odr.export.documents import deposit_certificate_for, translations_of
+from odr.export.documents import deposit_certificate_for, translate_missing, translations_of
 from odr.extensions import db
 from odr.i18n import ui_locale_for
 from odr.integrity.canonical import canonical_json
-from odr.integrity.keys import platform_key
+from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
 from odr.vocabulary import CaseRole
@@ -134,7 +134,8 @@ def participants(case: Case) -> list[dict]:
     if case.mediator is not None:
         people.append({"kind": "person", "xml_id": "M1", "participant_id": f"account-{case.mediator.id}",
                        "role": "mediator", "name": case.mediator.display_name, "country": "",
-                       "language": case.mediator.languages})
+                       "language": case.mediator.reading_languages[0] if case.mediator.reading_languages else "",
+                       "languages": case.mediator.reading_languages})
     return people
 
 
@@ -154,7 +155,7 @@ def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
     return tree.size, heads[0], tree.root()
 
 
-def _write_documents(writer: _Writer, filing: Filing) -> list[dict]:
+def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]) -> list[dict]:
     """The filing's text in its original language and in every translation, with provenance."""
     base = f"data/documents/F{filing.id}"
     original = writer.add_bytes(f"{base}/original.{filing.language}.txt", filing.text.encode("utf-8"))
@@ -162,7 +163,7 @@ def _write_documents(writer: _Writer, filing: Filing) -> list[dict]:
                    "sha256": original["sha256"], "size": original["size"], "derived_from": None,
                    "provenance": {"author_account_id": filing.author_id, "author_role": filing.author_case_role,
                                   "filed_at": _iso(filing.created_at)}}]
-    for translation in translations_of(filing):
+    for translation in translations_of(filing) + made_at_export:
         rel = f"{base}/translation.{translation['name']}.txt"
         digest = writer.add_bytes(rel, translation["text"].encode("utf-8"))
         renditions.append({"role": "translation", "language": translation["language"], "path": rel,
@@ -182,6 +183,9 @@ def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> d
         # Lost from the store: the court still learns what was received, and that the bytes are gone.
         rel, digest, renditions = None, {"sha256": None, "size": None}, []
     entry = {
+        # The court's signed decision is a court document, not a party's evidence.
+        "kind": "court_document" if item.uploaded_by.role.value == "court" else "evidence",
+        "filer_role": _filer_role(item),
         "id": item.id, "filing_id": item.filing_id, "path": rel, "sha256": digest["sha256"], "size": digest["size"],
         "media_type_detected": item.media_type, "original_name": item.original_name, "renditions": renditions,
         # Capture provenance, as the platform recorded it when the file arrived.
@@ -202,6 +206,26 @@ def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> d
         writer.add_bytes(cert_rel, certificate.encode("utf-8"))
         entry["deposit_certificate"] = cert_rel
     return entry
+
+
+def _filer_role(item: EvidenceFile) -> str | None:
+    account, case = item.uploaded_by, item.case
+    if account.role.value == "court":
+        return "court"
+    if case.mediator is not None and account.id == case.mediator.id:
+        return "mediator"
+    return {case.claimant_party_id: "claimant", case.respondent_party_id: "respondent"}.get(account.party_id)
+
+
+def _languages_for_court(case: Case, court: Party, filings: list[Filing]) -> tuple[dict, list[dict]]:
+    """Translations the court and the parties need and the translation domain has not finished yet."""
+    wanted = {court.preferred_language, case.claimant.preferred_language, case.respondent.preferred_language}
+    needs: dict[tuple[str, str], list[Filing]] = {}
+    for filing in filings:
+        have = {t["language"] for t in translations_of(filing)} | {filing.language}
+        for language in sorted(wanted - have):
+            needs.setdefault((filing.language, language), []).append(filing)
+    return translate_missing(needs, current_app.config["ODR"]["EXPORT_TRANSLATION_WAIT_SECONDS"])
 
 
 def build(case: Case, court: Party, export_seq: int, at: datetime, target: Path,
@@ -227,7 +251,11 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
         writer = _Writer(archive, name, at.astimezone(timezone.utc).timetuple()[:6])
         people = participants(case)
-        case_view = {"reference": case.reference, "title": case.title, "participants": people}
+        case_view = {"reference": case.reference, "title": case.title, "participants": people,
+                     "right_type": case.right_type.value, "remedy_sought": case.remedy_sought}
+        court_view = {"identifier": f"party-{court.id}", "name": court.name}
+        filings = list(visible_filings(CaseRole.COURT, case))  # never a caucus
+        made_at_export, translation_gaps = _languages_for_court(case, court, filings)
         evidence_by_filing: dict[int | None, list[dict]] = {}
         evidence = []
         for item in case.evidence:
@@ -236,8 +264,9 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
-        for filing in visible_filings(CaseRole.COURT, case):  # never a caucus
-            renditions = _write_documents(writer, filing)
+        for filing in filings:
+            renditions = _write_documents(writer, filing, [t for (filing_id, _lang), t in made_at_export.items()
+                                                           if filing_id == filing.id])
             documents.append({"filing_id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
                               "filed_at": _iso(filing.created_at), "terms": filing.terms, "renditions": renditions})
             filed = [dict(e, uploaded_at=datetime.fromisoformat(e["uploaded_at"].replace("Z", "+00:00")))
@@ -245,9 +274,10 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             xml = ecf.filing_message(case_view, {"id": filing.id, "kind": filing.kind.value,
                                                  "author_role": filing.author_case_role,
                                                  "filed_at": filing.created_at, "renditions": renditions},
-                                     filed, court.name, platform_url)
+                                     filed, court_view, platform_url)
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
+        alarms = [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]} for e in evidence if "integrity_alarm" in e]
         case_json = {
             "profile": PROFILE, "case_id": case.id, "reference": case.reference, "title": case.title,
             "jurisdiction": case.jurisdiction, "right_type": case.right_type.value,
@@ -255,27 +285,17 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "state": case.state, "state_entered_at": _iso(case.state_entered_at), "filed_at": _iso(case.created_at),
             "remedy_sought": case.remedy_sought, "listings": [item.locator for item in case.listings],
             "participants": people,
-            "court": {"party_id": court.id, "name": court.name, "country": court.country,
-                      "language": court.preferred_language},
+            "court": {"party_id": court.id, "identifier": court_view["identifier"], "name": court.name,
+                      "country": court.country, "language": court.preferred_language},
             "documents": documents, "evidence": evidence,
+            "evidence_alarms": alarms,
+            # Languages the court or a party needs that the bundle could not carry, and why.
+            "translation_gaps": translation_gaps,
         }
         writer.add_bytes("data/case.json", canonical_json(case_json))
 
         manifests = {alg: _manifest(writer.payload, alg) for alg in verifier.ALGORITHMS}
-        statement = {
-            "profile": PROFILE, "bundle_id": bundle_id, "case_id": case.id, "case_reference": case.reference,
-            "export_seq": export_seq, "created_at": _iso(at),
-            "platform": {"name": "odr", "instance": platform_url},
-            "court": {"party_id": court.id, "name": court.name},
-            "hash_algs": list(verifier.ALGORITHMS),
-            "payload_manifest_sha256": hashlib.sha256(manifests["sha256"]).hexdigest(),
-            "payload_manifest_sha512": hashlib.sha512(manifests["sha512"]).hexdigest(),
-            "events": {"count": count, "chain_head": head, "merkle_root": root},
-            "document_count": len(documents), "evidence_count": len(evidence),
-            "previous_export": previous,
-            "signer": {"alg": "Ed25519", "key_id": key.key_id},
-        }
-        statement_bytes = canonical_json(statement)
+        # Every tag file is made before the statement, which names each by SHA-256: the signature covers them.
         tag_files: dict[str, bytes] = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
             "bag-info.txt": (
@@ -284,14 +304,33 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
                 f"Bagging-Date: {at.astimezone(timezone.utc):%Y-%m-%d}\n"
                 f"Payload-Oxum: {writer.octets}.{len(writer.payload)}\n"
                 f"BagIt-Profile-Identifier: {PROFILE}\nODR-Export-Sequence: {export_seq}\n").encode("utf-8"),
-            "manifest-sha256.txt": manifests["sha256"],
-            "manifest-sha512.txt": manifests["sha512"],
-            "statement.json": statement_bytes,
-            "statement.json.sig": key.sign(statement_bytes),
             "keys/platform-signing.pub.pem": key.public_pem,
-            "keys/key-id.txt": (key.key_id + "\n").encode("ascii"),
+            "keys/key-log.json": key_log_bytes(),
             "verifier.py": Path(verifier.__file__).read_bytes(),
+            # Rendered without the request's context processors: exports also run in the sweeper.
+            "VERIFY.md": current_app.jinja_env.get_template("export/VERIFY.md").render(
+                _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
+                merkle_root=root, event_count=count, previous=previous, translation_gaps=translation_gaps,
+                platform_url=platform_url).encode("utf-8"),
         }
+        statement = {
+            "profile": PROFILE, "bundle_id": bundle_id, "case_id": case.id, "case_reference": case.reference,
+            "export_seq": export_seq, "created_at": _iso(at),
+            "platform": {"name": "odr", "instance": platform_url},
+            "court": {"party_id": court.id, "name": court.name},
+            "hash_algs": list(verifier.ALGORITHMS),
+            "payload_manifest_sha256": hashlib.sha256(manifests["sha256"]).hexdigest(),
+            "payload_manifest_sha512": hashlib.sha512(manifests["sha512"]).hexdigest(),
+            "tag_files": {rel: hashlib.sha256(data).hexdigest() for rel, data in tag_files.items()},
+            "events": {"count": count, "chain_head": head, "merkle_root": root},
+            "document_count": len(documents), "evidence_count": len(evidence),
+            "evidence_alarms": len(alarms),
+            "previous_export": previous,
+            "signer": {"alg": "Ed25519", "key_id": key.key_id},
+        }
+        statement_bytes = canonical_json(statement)
+        tag_files.update({"manifest-sha256.txt": manifests["sha256"], "manifest-sha512.txt": manifests["sha512"],
+                          "statement.json": statement_bytes, "statement.json.sig": key.sign(statement_bytes)})
         problem = ""
         try:
             token = timestamp(statement_bytes)
@@ -299,10 +338,6 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             token, problem = None, str(exc)
         if token:
             tag_files["statement.json.tsr"] = token
-        # Rendered without the request's context processors: exports also run in the sweeper.
-        tag_files["VERIFY.md"] = current_app.jinja_env.get_template("export/VERIFY.md").render(
-            _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
-            key_id=key.key_id, merkle_root=root, event_count=count, timestamped=bool(token)).encode("utf-8")
         for rel, data in tag_files.items():
             writer.add_bytes(rel, data)
         tags = dict(writer.tags)

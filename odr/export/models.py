@@ -56,3 +56,17 @@ class CourtDecision(db.Model):
     court_reference: Mapped[str] = mapped_column(String(100), default="")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     carried_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CourtKeyPin(db.Model):
+    """The platform key fingerprint a court account trusts, fixed when the account was created.
+
+    The court verifies every bundle against it (and the key log that extends it), never against a key a
+    bundle names; the portal shows it, `odr accounts create --role court` prints it."""
+
+    __tablename__ = "court_key_pins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

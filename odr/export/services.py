@@ -20,8 +20,9 @@ from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
 from odr.errors import NotAllowed, NotFound
 from odr.export import bundle
-from odr.export.models import CaseExport, CourtDecision
+from odr.export.models import CaseExport, CourtDecision, CourtKeyPin
 from odr.extensions import db
+from odr.integrity.keys import platform_key
 from odr.models_base import utcnow
 from odr.procedure.signals import escalation_required
 from odr.vocabulary import CaseRole, EventKind
@@ -99,12 +100,21 @@ def _court_export(account: Account, case_id: int, *, for_update: bool = False) -
 
 
 def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
-    """The newest bundle of a case for its court (or an administrator) to download."""
+    """The newest bundle of a case for its court (or an administrator) to download.
+
+    The court's first download is an event; every download by an administrator is one too, since
+    nobody but the court has a reason to read the bundle."""
     case, export, roles = _court_export(account, case_id)
-    if export.first_downloaded_at is None and CaseRole.COURT in roles:
-        export.first_downloaded_at = utcnow()
-        export.first_downloaded_by_id = account.id
-        events.record(case, EventKind.EXPORT_DOWNLOADED, export.first_downloaded_at, actor=account, role=CaseRole.COURT,
+    now = utcnow()
+    if CaseRole.COURT in roles:
+        if export.first_downloaded_at is None:
+            export.first_downloaded_at = now
+            export.first_downloaded_by_id = account.id
+            events.record(case, EventKind.EXPORT_DOWNLOADED, now, actor=account, role=CaseRole.COURT,
+                          payload={"export_id": export.id, "sha256": export.sha256})
+            db.session.commit()
+    else:
+        events.record(case, EventKind.EXPORT_DOWNLOADED, now, actor=account, role=CaseRole.ADMIN,
                       payload={"export_id": export.id, "sha256": export.sha256})
         db.session.commit()
     return export, Path(current_app.config["ODR"]["EXPORT_DIR"]) / export.stored_name
@@ -126,3 +136,19 @@ def acknowledge(account: Account, case_id: int, sha256: str | None = None) -> Ca
         db.session.commit()
     return export
 
+
+
+def pin_platform_key(account: Account) -> CourtKeyPin:
+    """Fix the platform key fingerprint a court account trusts (once; the caller commits)."""
+    pin = db.session.scalars(select(CourtKeyPin).where(CourtKeyPin.account_id == account.id)).first()
+    if pin is None:
+        pin = CourtKeyPin(account_id=account.id, key_id=platform_key().key_id, pinned_at=utcnow())
+        db.session.add(pin)
+    return pin
+
+
+def pinned_key_id(account: Account) -> str | None:
+    """The fingerprint the court pinned at its account's creation (None for other accounts)."""
+    if account.role != Role.COURT:
+        return None
+    return db.session.scalars(select(CourtKeyPin.key_id).where(CourtKeyPin.account_id == account.id)).first()

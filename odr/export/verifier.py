@@ -4,15 +4,24 @@
 A court copies this one file and runs it without the platform. It needs Python 3.11 or later
 and the ``cryptography`` package, nothing else:
 
-    python3 verifier.py bundle ODR-2026-000042-E1.zip --key-id <platform key id> [--tsa-ca tsa-ca.pem]
-    python3 verifier.py certificate deposit-17.json --work original.png --key-id <platform key id>
+    python3 verifier.py bundle ODR-2026-000042-E2.zip --key-id <the fingerprint your court pinned> \
+        [--key-log odr-key-log.json] [--previous ODR-2026-000042-E1.zip] [--tsa-ca tsa-ca.pem]
+    python3 verifier.py certificate deposit-17.json --work original.png --key-id <pinned fingerprint>
+
+The key to trust never comes from the bundle: it is the fingerprint the court pinned when its
+account was created, extended to rotated keys only by the platform's key log (published at
+/.well-known/odr-key-log.json; each entry signed by the key before it). Without --key-id the
+verifier refuses to run, unless --insecure-trust-bundled-key is given.
 
 It checks the BagIt 1.0 bag (every file against the SHA-256 and SHA-512 manifests, no file
 missing or unlisted), the platform's Ed25519 signature over statement.json, that the signed
-statement pins the manifests, the hash-chained event log and its RFC 6962 Merkle root, the
-document hashes named in the ECF 5.0 XML, deposit certificates, and the RFC 3161 timestamp
-token. It prints one line per check and exits 0 only if every check passed (1 otherwise,
-2 when the bundle cannot be read at all). Files are read in chunks, so size does not matter.
+statement pins the manifests and every tag file, the hash-chained event log (times never
+decreasing) and its RFC 6962 Merkle root, that a closing bundle's first events reproduce the
+earlier bundle's root, the document hashes named in the ECF 5.0 XML, deposit certificates,
+and the RFC 3161 timestamp token. It prints one line per check and exits 0 when every check
+passed, 3 when the bundle is authentic but reports evidence alarms, and 2 on any failure
+(a bundle that cannot be read, a failed check, no trusted key). It never stops with a
+traceback. Files are read in chunks, so size does not matter.
 
 Canonical JSON, the Merkle tree and the DER parsing are written out here on purpose: they are
 an independent implementation of what the platform computes with its own code.
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import json
 import os
 import stat
@@ -29,13 +39,24 @@ import sys
 import zipfile
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 PROFILE = "odr-case-bundle/1.0"
+KEY_LOG_PROFILE = "odr-key-log/1.0"
 CERTIFICATE_PROFILE = "odr-deposit-certificate/1.0"
 GENESIS = "0" * 64
 CHUNK = 1024 * 1024
 MAX_TAG_FILE = 64 * 1024 * 1024  # statement, manifests, case.json: read whole, so bounded
 ALGORITHMS = ("sha256", "sha512")
+# Tag files the signed statement cannot name by digest: itself, its signature and timestamp token (each
+# checked on its own), the payload manifests (pinned by digest in the statement) and the tag manifests
+# (checked to be exactly what the other files imply).
+SELF_EVIDENT = {"statement.json", "statement.json.sig", "statement.json.tsr"} | \
+    {f"manifest-{alg}.txt" for alg in ALGORITHMS} | {f"tagmanifest-{alg}.txt" for alg in ALGORITHMS}
+EXIT_VALID, EXIT_INVALID, EXIT_ALARM = 0, 2, 3
 
 
 # -- canonical JSON (RFC 8785) ------------------------------------------------------------------
@@ -234,6 +255,7 @@ class Report:
         self.out = out or sys.stdout
         self.failures: list[str] = []
         self.warnings: list[str] = []
+        self.alarms: list[str] = []
 
     def ok(self, message: str) -> None:
         print(f"[ OK ] {message}", file=self.out)
@@ -246,12 +268,20 @@ class Report:
         self.warnings.append(message)
         print(f"[WARN] {message}", file=self.out)
 
+    def alarm(self, message: str) -> None:
+        self.alarms.append(message)
+        print(f"[ALARM] {message}", file=self.out)
+
     def finish(self, what: str) -> int:
         if self.failures:
             print(f"RESULT: {what} is NOT valid ({len(self.failures)} problem(s))", file=self.out)
-            return 1
+            return EXIT_INVALID
+        if self.alarms:
+            print(f"RESULT: {what} is valid as signed, but it reports {len(self.alarms)} evidence alarm(s): "
+                  f"do not rely on that evidence", file=self.out)
+            return EXIT_ALARM
         print(f"RESULT: {what} is valid", file=self.out)
-        return 0
+        return EXIT_VALID
 
 
 # -- BagIt 1.0 ----------------------------------------------------------------------------------
@@ -337,8 +367,14 @@ def _check_tag_manifests(bag: Bag, report: Report) -> None:
         if name not in bag.files:
             report.fail(f"{name} is missing")
             continue
-        listed = _parse_manifest(bag.read(name), name, report)
+        raw = bag.read(name)
+        listed = _parse_manifest(raw, name, report)
         problems = 0
+        expected = "".join(f"{bag.digests(rel, (alg,))[alg]}  {rel}\n" for rel in sorted(tag_files)).encode("utf-8")
+        if raw != expected and not (tag_files ^ listed.keys()):
+            # Nothing in a bag may escape the signature: the tag manifest must be exactly what the files imply.
+            problems += 1
+            report.fail(f"{name} is not exactly one sorted line per tag file (it carries something else)")
         for rel in sorted(tag_files - listed.keys()):
             problems += 1
             report.fail(f"{rel}: tag file not listed in {name} (added to the bag)")
@@ -365,9 +401,136 @@ def _public_key(pem: bytes):
     return key, hashlib.sha256(raw).hexdigest()
 
 
-def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | None, trusted_key_id: str | None,
-                 what: str, report: Report) -> bool:
-    """The Ed25519 signature over ``data`` with the given key, and the key against the pinned id."""
+def _time(text) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else None
+
+
+def check_key_log(raw: bytes, pinned: str, source: str, report: Report) -> dict[str, dict] | None:
+    """The platform's key log, checked from its first entry: key id -> validity, or None if it fails.
+
+    Every entry is signed by its own key (so it vouches for every entry before it, through ``prev``)
+    and, after the first, by the previous key (which hands over to it). Anchored at the pinned key,
+    the log so extends trust to earlier and later keys, and to nothing a forger made up."""
+    from cryptography.exceptions import InvalidSignature
+    try:
+        log = json.loads(raw.decode("utf-8"))
+        if log.get("profile") != KEY_LOG_PROFILE:
+            raise ValueError(f"not a {KEY_LOG_PROFILE} document")
+        keys: dict[str, dict] = {}
+        prev, previous_key, previous_id = GENESIS, None, None
+        for number, item in enumerate(log["entries"], start=1):
+            entry, signatures = item["entry"], item["signatures"]
+            data = canonical_json(entry)
+            if entry["seq"] != number or entry["prev"] != prev:
+                raise ValueError(f"entry {number} does not follow the entry before it")
+            key, key_id = _public_key(entry["public_key_pem"].encode("ascii"))
+            if key_id != entry["key_id"]:
+                raise ValueError(f"entry {number} names key {entry['key_id']} but holds key {key_id}")
+            key.verify(base64.b64decode(signatures["self"], validate=True), data)
+            if previous_key is None:
+                if entry["previous_key_id"] is not None:
+                    raise ValueError("the first entry names a previous key")
+            else:
+                if entry["previous_key_id"] != previous_id:
+                    raise ValueError(f"entry {number} is not handed over by the key before it")
+                previous_key.verify(base64.b64decode(signatures["previous"], validate=True), data)
+                keys[previous_id]["valid_to"] = _time(entry["previous_valid_to"])
+            valid_from = _time(entry["valid_from"])
+            if valid_from is None and (number > 1 or entry["valid_from"] is not None):
+                # Only the first key may have no lower bound (it signed all before the log began).
+                raise ValueError(f"entry {number} has no valid_from time")
+            keys[key_id] = {"valid_from": valid_from, "valid_to": None, "seq": number}
+            prev, previous_key, previous_id = hashlib.sha256(data).hexdigest(), key, key_id
+    except InvalidSignature:
+        report.fail(f"{source}: a key log signature does not verify (the log was forged or edited)")
+        return None
+    except Exception as exc:  # noqa: BLE001 - a malformed log is a failure, never a crash
+        report.fail(f"{source}: not a valid key log ({exc or type(exc).__name__})")
+        return None
+    if pinned not in keys:
+        report.fail(f"{source}: the key log does not contain the key you pinned ({pinned}): it is not the log "
+                    f"of the platform you trust, or it predates your key (then give --key-log with the log the "
+                    f"platform publishes at /.well-known/odr-key-log.json)")
+        return None
+    report.ok(f"{source}: {len(keys)} key(s), every entry signed by its key and by the key before it, "
+              f"anchored at the key you pinned")
+    return keys
+
+
+class Trust:
+    """The key the court pinned out of band, extended to rotated keys only through a checked key log."""
+
+    def __init__(self, pinned: str | None, key_log: bytes | None = None, insecure: bool = False):
+        self.pinned = pinned.strip().lower() if pinned else None
+        self.key_log = key_log
+        self.insecure = insecure
+        self.keys: dict[str, dict] | None = None
+        self.log_checked = False
+
+    def load_log(self, raw: bytes | None, source: str, report: Report) -> None:
+        """Use the court's own copy of the key log if it gave one, else the given (e.g. bundled) one."""
+        if self.log_checked or self.pinned is None:
+            return
+        if self.key_log is not None:
+            raw, source = self.key_log, "the key log you gave (--key-log)"
+        if raw is None:
+            return
+        self.log_checked = True
+        self.keys = check_key_log(raw, self.pinned, source, report)
+
+    def judge(self, key_id: str, at: str | None, what: str, report: Report) -> bool:
+        if self.pinned is None:
+            report.warn(f"{what}: INSECURE: trusting key {key_id} only because the bundle encloses it "
+                        f"(--insecure-trust-bundled-key); a forger can sign with any key. Give --key-id with the "
+                        f"fingerprint your court pinned.")
+            return True
+        if self.keys is None:
+            if key_id == self.pinned:
+                report.ok(f"{what}: the signing key is the platform key you trust ({key_id})")
+                return True
+            report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}), "
+                        f"and no valid key log links the two (a rotated key needs --key-log)")
+            return False
+        validity = self.keys.get(key_id)
+        if validity is None:
+            report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}) "
+                        f"nor any key in its key log")
+            return False
+        when = _time(at)
+        if when is None:
+            report.fail(f"{what}: no valid signing time to check key {key_id}'s validity against")
+            return False
+        starts, ends = validity["valid_from"], validity["valid_to"]
+        if (starts is not None and when < starts) or (ends is not None and when > ends):
+            report.fail(f"{what}: signed at {at}, outside the validity of key {key_id} in the key log")
+            return False
+        if key_id == self.pinned:
+            report.ok(f"{what}: the signing key is the platform key you trust ({key_id}), valid at {at}")
+        else:
+            report.ok(f"{what}: the signing key {key_id} is linked by the key log to the platform key you trust, "
+                      f"and was valid at {at}")
+        return True
+
+    def check_stamped(self, key_id: str | None, stamped: datetime, report: Report) -> None:
+        """A trusted timestamp proves when the statement existed: its key must not have been retired by then
+        (a thief of a retired key can back-date created_at, not the TSA's genTime)."""
+        if self.keys is None or key_id not in self.keys:
+            return
+        ends = self.keys[key_id]["valid_to"]
+        if ends is not None and stamped > ends:
+            report.fail(f"statement.json: timestamped {stamped:%Y-%m-%d %H:%M:%S} UTC, after key {key_id} was "
+                        f"retired ({ends:%Y-%m-%d %H:%M:%S} UTC): signed with a retired key")
+        else:
+            report.ok(f"statement.json: timestamped while key {key_id} was valid")
+
+
+def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | None, at: str | None,
+                 trust: Trust, what: str, report: Report) -> bool:
+    """The Ed25519 signature over ``data`` with the given key, and the key against what the court trusts."""
     from cryptography.exceptions import InvalidSignature
     try:
         key, key_id = _public_key(pem)
@@ -379,16 +542,8 @@ def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | 
         good = False
         report.fail(f"{what}: the enclosed public key has id {key_id}, but the signed document names key "
                     f"{named_key_id} (the public key was swapped)")
-    if trusted_key_id:
-        if key_id != trusted_key_id.lower():
-            good = False
-            report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust "
-                        f"({trusted_key_id})")
-        else:
-            report.ok(f"{what}: the signing key is the platform key you trust ({key_id})")
-    else:
-        report.warn(f"{what}: key {key_id} is not pinned; compare it with the key id the platform publishes "
-                    f"(--key-id) before relying on this bundle")
+    if not trust.judge(key_id, at, what, report):
+        good = False
     try:
         key.verify(signature, data)
         report.ok(f"{what}: the Ed25519 signature verifies")
@@ -399,7 +554,7 @@ def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | 
     return good
 
 
-def _statement(bag: Bag, report: Report, trusted_key_id: str | None) -> dict | None:
+def _statement(bag: Bag, report: Report, trust: Trust) -> dict | None:
     for rel in ("statement.json", "statement.json.sig", "keys/platform-signing.pub.pem"):
         if rel not in bag.files:
             report.fail(f"{rel} is missing")
@@ -409,14 +564,40 @@ def _statement(bag: Bag, report: Report, trusted_key_id: str | None) -> dict | N
         statement = parse_canonical(raw)
     except ValueError as exc:
         report.fail(f"statement.json: {exc}")
-        statement = json.loads(raw.decode("utf-8", "replace") or "{}")
+        try:
+            statement = json.loads(raw.decode("utf-8", "replace") or "{}")
+        except ValueError:
+            return None
     if not isinstance(statement, dict) or statement.get("profile") != PROFILE:
         report.fail(f"statement.json: not a {PROFILE} statement")
         return None
+    bundled_log = bag.read("keys/key-log.json") if "keys/key-log.json" in bag.files else None
+    trust.load_log(bundled_log, "keys/key-log.json", report)
     named = (statement.get("signer") or {}).get("key_id")
     check_signed(raw, bag.read("statement.json.sig"), bag.read("keys/platform-signing.pub.pem"), named,
-                 trusted_key_id, "statement.json", report)
+                 statement.get("created_at"), trust, "statement.json", report)
     return statement
+
+
+def check_signed_tag_files(bag: Bag, statement: dict, report: Report) -> None:
+    """Every file outside data/ is named with its SHA-256 in the signed statement, or checked on its own."""
+    signed = statement.get("tag_files")
+    if not isinstance(signed, dict):
+        report.fail("statement.json does not sign the tag files (bag-info.txt, VERIFY.md, verifier.py, keys)")
+        return
+    problems = 0
+    for rel in sorted(r for r in bag.files if not r.startswith("data/") and r not in SELF_EVIDENT):
+        if rel not in signed:
+            problems += 1
+            report.fail(f"{rel}: not covered by the signature (added to the bag after signing)")
+        elif bag.digests(rel, ("sha256",))["sha256"] != signed[rel]:
+            problems += 1
+            report.fail(f"{rel}: differs from the SHA-256 in the signed statement (changed after signing)")
+    for rel in sorted(set(signed) - bag.files.keys()):
+        problems += 1
+        report.fail(f"{rel}: signed in the statement but missing from the bag")
+    if not problems:
+        report.ok(f"the signed statement covers every tag file ({len(signed)} by SHA-256, the manifests by digest)")
 
 
 def _check_pinned_manifests(bag: Bag, statement: dict, report: Report) -> None:
@@ -437,12 +618,18 @@ def event_hash(prev_hash: str, body: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
 
 
-def check_events(bag: Bag, statement: dict, report: Report) -> None:
+def check_events(bag: Bag, statement: dict, report: Report) -> str | None:
+    """The chain, the signed count, head and root; times never decreasing; the earlier bundle's prefix.
+
+    Returns the Merkle root of the first ``previous_export.event_count`` events (None without one)."""
     rel = "data/events.jsonl"
     if rel not in bag.files:
         report.fail(f"{rel} is missing")
-        return
-    tree, prev, problems, expected_seq = MerkleTree(), GENESIS, 0, 1
+        return None
+    previous = statement.get("previous_export")
+    prefix_size = previous.get("event_count") if isinstance(previous, dict) else None
+    prefix_root = None
+    tree, prev, problems, expected_seq, last_time = MerkleTree(), GENESIS, 0, 1, None
     for number, line in enumerate(bag.lines(rel), start=1):
         where = f"{rel} line {number}"
         if not line.endswith(b"\n"):
@@ -450,17 +637,21 @@ def check_events(bag: Bag, statement: dict, report: Report) -> None:
             report.fail(f"{where}: no line feed at the end (the log was cut)")
         line = line.rstrip(b"\n")
         tree.add(line)
+        if tree.size == prefix_size:
+            prefix_root = tree.root()
         try:
             event = parse_canonical(line)
             body = {k: v for k, v in event.items() if k not in ("prev_hash", "hash")}
-            seq, claimed_prev, claimed = event["seq"], event["prev_hash"], event["hash"]
+            seq, claimed_prev, claimed, at = event["seq"], event["prev_hash"], event["hash"], event["created_at"]
+            if not (isinstance(seq, int) and isinstance(claimed_prev, str) and isinstance(claimed, str)):
+                raise TypeError("seq, prev_hash or hash of the wrong type")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             problems += 1
             report.fail(f"{where}: not an event line ({exc})")
             continue
         if seq != expected_seq:
             problems += 1
-            reason = "an event is missing" if isinstance(seq, int) and seq > expected_seq else "events reordered"
+            reason = "an event is missing" if seq > expected_seq else "events reordered"
             report.fail(f"{where}: event {seq} where event {expected_seq} belongs ({reason})")
         if claimed_prev != prev:
             problems += 1
@@ -469,8 +660,16 @@ def check_events(bag: Bag, statement: dict, report: Report) -> None:
         if event_hash(claimed_prev, body) != claimed:
             problems += 1
             report.fail(f"{where}: event {seq} was edited (its content does not match its hash)")
+        when = _time(at)
+        if when is None:
+            problems += 1
+            report.fail(f"{where}: event {seq} has no valid UTC time")
+        elif last_time is not None and when < last_time:
+            problems += 1
+            report.fail(f"{where}: event {seq} is dated {at}, before the event before it (times run backwards)")
+        last_time = when or last_time
         prev = claimed
-        expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
+        expected_seq = seq + 1
     signed = statement.get("events") or {}
     if tree.size != signed.get("count"):
         problems += 1
@@ -483,23 +682,74 @@ def check_events(bag: Bag, statement: dict, report: Report) -> None:
         problems += 1
         report.fail(f"{rel}: RFC 6962 Merkle root {root} differs from the signed root {signed.get('merkle_root')}")
     if not problems:
-        report.ok(f"{rel}: {tree.size} event(s) chained, Merkle root {root} as signed")
+        report.ok(f"{rel}: {tree.size} event(s) chained, times in order, Merkle root {root} as signed")
+    if previous is not None:
+        if prefix_root is None or prefix_root != previous.get("merkle_root"):
+            report.fail(f"{rel}: the first {prefix_size} event(s) do not reproduce the earlier bundle's Merkle root "
+                        f"{previous.get('merkle_root')} (the history before it was rewritten)")
+        else:
+            report.ok(f"{rel}: the first {prefix_size} event(s) reproduce the earlier bundle's Merkle root")
+    return prefix_root
+
+
+def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report,
+                          bag: Bag | None = None) -> None:
+    """The earlier bundle the court holds: valid on its own, the one this bundle extends, and its key log a
+    prefix of this bundle's (a platform that forked its key log in between is caught here)."""
+    previous = statement.get("previous_export")
+    if not isinstance(previous, dict):
+        report.fail(f"--previous {path}: this bundle does not extend an earlier one")
+        return
+    quiet = io.StringIO()
+    code = verify_bundle(path, trust.pinned, tsa_ca, out=quiet, key_log=trust.key_log)
+    if code == EXIT_INVALID:
+        report.fail(f"--previous {path}: the earlier bundle does not verify on its own (run the verifier on it)")
+        return
+    earlier_bag = Bag(path)
+    earlier = parse_canonical(earlier_bag.read("statement.json"))
+    theirs = {"bundle_id": earlier.get("bundle_id"), "event_count": (earlier.get("events") or {}).get("count"),
+              "merkle_root": (earlier.get("events") or {}).get("merkle_root")}
+    ours = {k: previous.get(k) for k in theirs}
+    if theirs != ours or earlier.get("case_id") != statement.get("case_id"):
+        report.fail(f"--previous {path}: this bundle names earlier bundle {ours}, you hold {theirs}")
+    else:
+        report.ok(f"--previous {path}: this bundle extends the earlier bundle you hold ({theirs['event_count']} "
+                  f"event(s), root {theirs['merkle_root']})")
+    if bag is not None and "keys/key-log.json" in bag.files and "keys/key-log.json" in earlier_bag.files:
+        before = json.loads(earlier_bag.read("keys/key-log.json"))["entries"]
+        after = json.loads(bag.read("keys/key-log.json"))["entries"]
+        if after[:len(before)] != before:
+            report.fail(f"--previous {path}: the earlier bundle's key log is not a prefix of this bundle's "
+                        f"(the platform's key history was rewritten between them)")
+        else:
+            report.ok(f"--previous {path}: the earlier bundle's key log is a prefix of this bundle's")
 
 
 # -- documents: case.json, ECF hashes, deposit certificates --------------------------------------
 
-def check_documents(bag: Bag, manifests: dict, statement: dict, trusted_key_id: str | None, tsa_ca: bytes | None,
+def _entries(value) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, tsa_ca: bytes | None,
                     report: Report) -> None:
     sha256 = manifests.get("sha256", {})
     if "data/case.json" not in bag.files:
         report.fail("data/case.json is missing")
         return
-    case = json.loads(bag.read("data/case.json"))
+    try:
+        case = json.loads(bag.read("data/case.json"))
+        if not isinstance(case, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        report.fail(f"data/case.json: not readable JSON ({exc})")
+        return
     if case.get("case_id") != statement.get("case_id"):
         report.fail("data/case.json is about another case than the statement")
     problems = 0
-    for item in case.get("evidence", []) + case.get("documents", []):
-        for rendition in item.get("renditions", [item]):
+    evidence = _entries(case.get("evidence"))
+    for item in evidence + _entries(case.get("documents")):
+        for rendition in _entries(item.get("renditions", [item])):
             path, digest = rendition.get("path"), rendition.get("sha256")
             if path not in sha256 or sha256[path] != digest:
                 problems += 1
@@ -509,23 +759,41 @@ def check_documents(bag: Bag, manifests: dict, statement: dict, trusted_key_id: 
     ecf = "{https://docs.oasis-open.org/legalxml-courtfiling/ns/v5.0/ecf}"
     ecf_files = sorted(rel for rel in bag.files if rel.startswith("data/ecf/") and rel.endswith(".xml"))
     for rel in ecf_files:
-        root = ET.fromstring(bag.read(rel))
-        for rendition in root.iter(f"{ecf}DocumentRendition"):
-            uri = rendition.find(f".//{nc}BinaryURI")
-            digest = rendition.find(f"{ecf}DocumentRenditionHash")
+        try:
+            root = ET.fromstring(bag.read(rel))
+        except ET.ParseError as exc:
+            problems += 1
+            report.fail(f"{rel}: not well-formed XML ({exc})")
+            continue
+        for node in root.iter(f"{ecf}DocumentRendition"):
+            uri = node.find(f".//{nc}BinaryURI")
+            digest = node.find(f"{ecf}DocumentRenditionHash")
             if uri is None or digest is None or sha256.get(uri.text) != digest.text:
                 problems += 1
                 report.fail(f"{rel}: DocumentRenditionHash of {getattr(uri, 'text', '?')} differs from the manifest")
     if not problems:
         report.ok(f"data/case.json and {len(ecf_files)} ECF filing(s) name the hashes in the manifest")
-    for item in case.get("evidence", []):
+    for item in evidence:
+        # Checked here, not only read from the platform's flag: the bytes against the hash taken at receipt.
+        label = f"evidence E{item.get('id')} ({item.get('original_name')!r}, received {item.get('uploaded_at')})"
+        if item.get("path") is None:
+            report.alarm(f"{label}: the file was lost from the platform's store after receipt; "
+                         f"only its receipt hash {item.get('sha256_at_receipt')} remains")
+        elif item.get("sha256") != item.get("sha256_at_receipt"):
+            report.alarm(f"{label}: the exported file's SHA-256 {item.get('sha256')} differs from the SHA-256 "
+                         f"{item.get('sha256_at_receipt')} taken at receipt (changed while stored)")
+        elif item.get("integrity_alarm"):
+            report.alarm(f"{label}: {item.get('integrity_alarm')}")
         cert = item.get("deposit_certificate")
         if cert:
-            check_certificate(bag.read(cert).decode("utf-8"), trusted_key_id, tsa_ca, report,
-                              work_sha256=item["sha256"], label=cert)
+            if cert not in bag.files:
+                report.fail(f"{cert}: named in data/case.json but missing")
+                continue
+            check_certificate(bag.read(cert).decode("utf-8", "replace"), trust, tsa_ca, report,
+                              work_sha256=item.get("sha256_at_receipt"), label=cert)
 
 
-def check_certificate(text: str, trusted_key_id: str | None, tsa_ca: bytes | None, report: Report,
+def check_certificate(text: str, trust: Trust, tsa_ca: bytes | None, report: Report,
                       work_sha256: str | None = None, label: str = "certificate") -> None:
     try:
         envelope = json.loads(text)
@@ -533,20 +801,26 @@ def check_certificate(text: str, trusted_key_id: str | None, tsa_ca: bytes | Non
         signed = canonical_json(certificate)
         signature = base64.b64decode(envelope["signature"], validate=True)
         pem = envelope["public_key_pem"].encode("ascii")
-    except (ValueError, KeyError, TypeError) as exc:
+        signer = certificate.get("signer") or {}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         report.fail(f"{label}: not a deposit certificate ({exc})")
         return
     if certificate.get("profile") != CERTIFICATE_PROFILE:
         report.fail(f"{label}: not a {CERTIFICATE_PROFILE} certificate")
         return
-    check_signed(signed, signature, pem, certificate.get("signer", {}).get("key_id"), trusted_key_id, label, report)
+    check_signed(signed, signature, pem, signer.get("key_id"), certificate.get("deposited_at"), trust, label, report)
     if work_sha256 is not None:
         if certificate.get("sha256") != work_sha256:
             report.fail(f"{label}: certifies SHA-256 {certificate.get('sha256')}, the work has {work_sha256}")
         else:
             report.ok(f"{label}: the work matches the deposited SHA-256 (deposited {certificate.get('deposited_at')})")
     if envelope.get("timestamp_token"):
-        check_timestamp(base64.b64decode(envelope["timestamp_token"]), signed, tsa_ca, label, report)
+        try:
+            token = base64.b64decode(envelope["timestamp_token"], validate=True)
+        except (ValueError, TypeError) as exc:
+            report.fail(f"{label}: the timestamp token is not base64 ({exc})")
+            return
+        check_timestamp(token, signed, tsa_ca, label, report)
 
 
 # -- RFC 3161 timestamp (a minimal DER reader; the signature is checked with cryptography) --------
@@ -629,7 +903,7 @@ def _generalized_time(text: str) -> datetime:
     return datetime.strptime(main, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
 
 
-def _verify_cms_signature(parsed: dict) -> object:
+def _verify_cms_signature(parsed: dict) -> Certificate:
     """Check the SignerInfo's signature and message digest; return the signing certificate."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -663,7 +937,9 @@ def _verify_cms_signature(parsed: dict) -> object:
     return cert
 
 
-def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str, report: Report) -> None:
+def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str,
+                    report: Report) -> datetime | None:
+    """The token's checks; its genTime when it verifies and the court trusts its TSA (else None)."""
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     where = f"{label}: RFC 3161 timestamp"
@@ -671,15 +947,15 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         parsed = parse_timestamp_response(response)
         if parsed["status"] not in (0, 1):
             report.fail(f"{where}: the TSA refused the request (status {parsed['status']})")
-            return
+            return None
         if parsed["imprint_alg"] not in HASHES.values() or \
                 hashlib.new(parsed["imprint_alg"], data).hexdigest() != parsed["imprint"]:
             report.fail(f"{where}: the token is for other data, not for {label}")
-            return
+            return None
         cert = _verify_cms_signature(parsed)
     except Exception as exc:  # noqa: BLE001 - a malformed or forged token is a failure, never a crash
         report.fail(f"{where}: the token does not verify ({exc or type(exc).__name__})")
-        return
+        return None
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         timestamping = any(u.dotted_string == OID_TIME_STAMPING for u in usages)
@@ -687,15 +963,15 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         timestamping = False
     if not timestamping:
         report.fail(f"{where}: the signing certificate is not a time-stamping certificate")
-        return
+        return None
     when = parsed["gen_time"]
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         report.fail(f"{where}: the TSA certificate was not valid at {when:%Y-%m-%d %H:%M:%S} UTC")
-        return
+        return None
     if tsa_ca is None:
         report.warn(f"{where}: signed {when:%Y-%m-%d %H:%M:%S} UTC by '{cert.subject.rfc4514_string()}'; "
                     f"give --tsa-ca to check that this TSA is one you trust")
-        return
+        return None
     anchors = x509.load_pem_x509_certificates(tsa_ca)
     trusted = any(cert == ca for ca in anchors)
     for ca in anchors:
@@ -707,50 +983,91 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
     if trusted:
         report.ok(f"{where}: issued {when:%Y-%m-%d %H:%M:%S} UTC by the trusted TSA "
                   f"'{cert.subject.rfc4514_string()}'")
+        return when
     else:
         report.fail(f"{where}: the TSA '{cert.subject.rfc4514_string()}' is not issued by the CA you gave")
+        return None
 
 
 # -- entry points -------------------------------------------------------------------------------
 
-def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | None = None, out=None) -> int:
+def _stage(report: Report, what: str, check, *args):
+    """Run one check; anything it cannot read becomes a failure line, never a traceback."""
+    try:
+        return check(*args)
+    except Exception as exc:  # noqa: BLE001 - a malformed bundle must end in a verdict
+        report.fail(f"{what}: cannot be checked ({type(exc).__name__}: {exc})")
+        return None
+
+
+def _no_trusted_key(report: Report, what: str) -> int:
+    report.fail("no trusted key: give --key-id with the platform key fingerprint your court pinned when its "
+                "account was created (shown on the court portal). The key inside the bundle proves nothing: "
+                "a forger encloses their own. To check integrity only, add --insecure-trust-bundled-key.")
+    return report.finish(what)
+
+
+def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | None = None, out=None, *,
+                  key_log: bytes | None = None, previous: str | None = None, insecure: bool = False) -> int:
     report = Report(out)
     print(f"Verifying bundle {path} ({PROFILE})", file=report.out)
+    if not trusted_key_id and not insecure:
+        return _no_trusted_key(report, "the bundle")
+    trust = Trust(trusted_key_id, key_log, insecure)
     try:
         bag = Bag(path)
-    except (BundleError, OSError, zipfile.BadZipFile) as exc:
-        report.fail(str(exc))
-        report.finish("the bundle")
-        return 2
-    try:
-        manifests = check_bag(bag, report)
-        statement = _statement(bag, report, trusted_key_id)
-        if statement is not None:
-            _check_pinned_manifests(bag, statement, report)
-            check_events(bag, statement, report)
-            check_documents(bag, manifests, statement, trusted_key_id, tsa_ca, report)
-            if "statement.json.tsr" in bag.files:
-                check_timestamp(bag.read("statement.json.tsr"), bag.read("statement.json"), tsa_ca,
-                                "statement.json", report)
-            else:
-                report.warn("statement.json has no RFC 3161 timestamp token; its time rests on the platform's word")
-    except (BundleError, ValueError, KeyError, TypeError) as exc:
-        report.fail(f"the bundle cannot be checked further: {exc}")
+    except Exception as exc:  # noqa: BLE001 - BundleError, OSError, BadZipFile, and whatever a broken zip raises
+        report.fail(f"{path}: cannot be read ({exc or type(exc).__name__})")
+        return report.finish("the bundle")
+    manifests = _stage(report, "the bag", check_bag, bag, report) or {}
+    statement = _stage(report, "statement.json", _statement, bag, report, trust)
+    if statement is None:
+        if not report.failures:
+            report.fail("statement.json: cannot be read")
+        return report.finish("the bundle")
+    _stage(report, "the tag files", check_signed_tag_files, bag, statement, report)
+    _stage(report, "the payload manifests", _check_pinned_manifests, bag, statement, report)
+    _stage(report, "data/events.jsonl", check_events, bag, statement, report)
+    if previous:
+        _stage(report, f"--previous {previous}", check_previous_bundle, previous, statement, trust, tsa_ca, report,
+               bag)
+    elif statement.get("previous_export") is not None:
+        report.warn("this bundle extends an earlier one; give --previous with the earlier bundle you received to "
+                    "check that it extends that very bundle")
+    _stage(report, "data/case.json", check_documents, bag, manifests, statement, trust, tsa_ca, report)
+    if "statement.json.tsr" in bag.files:
+        stamped = _stage(report, "statement.json.tsr", lambda: check_timestamp(
+            bag.read("statement.json.tsr"), bag.read("statement.json"), tsa_ca, "statement.json", report))
+        if stamped is not None:
+            _stage(report, "statement.json.tsr", trust.check_stamped, (statement.get("signer") or {}).get("key_id"),
+                   stamped, report)
+    else:
+        report.warn("statement.json has no RFC 3161 timestamp token; its time rests on the platform's word")
     return report.finish("the bundle")
 
 
 def verify_certificate(path: str, work: str | None, trusted_key_id: str | None = None,
-                       tsa_ca: bytes | None = None, out=None) -> int:
+                       tsa_ca: bytes | None = None, out=None, *, key_log: bytes | None = None,
+                       insecure: bool = False) -> int:
     report = Report(out)
-    work_sha256 = None
-    if work:
-        digest = hashlib.sha256()
-        with open(work, "rb") as fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                digest.update(chunk)
-        work_sha256 = digest.hexdigest()
-    with open(path, encoding="utf-8") as fh:
-        check_certificate(fh.read(), trusted_key_id, tsa_ca, report, work_sha256=work_sha256, label=path)
+    if not trusted_key_id and not insecure:
+        return _no_trusted_key(report, "the certificate")
+    trust = Trust(trusted_key_id, key_log, insecure)
+    try:
+        work_sha256 = None
+        if work:
+            digest = hashlib.sha256()
+            with open(work, "rb") as fh:
+                for chunk in iter(lambda: fh.read(CHUNK), b""):
+                    digest.update(chunk)
+            work_sha256 = digest.hexdigest()
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(MAX_TAG_FILE)
+    except OSError as exc:
+        report.fail(f"{path}: cannot be read ({exc})")
+        return report.finish("the certificate")
+    trust.load_log(None, "", report)
+    _stage(report, path, check_certificate, text, trust, tsa_ca, report, work_sha256, path)
     return report.finish("the certificate")
 
 
@@ -759,17 +1076,36 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     bundle = sub.add_parser("bundle", help="verify an export bundle (a bag folder or its zip)")
     bundle.add_argument("path")
+    bundle.add_argument("--previous", help="the earlier bundle of the case you received (for a closing bundle)")
     cert = sub.add_parser("certificate", help="verify a deposit certificate")
     cert.add_argument("path")
     cert.add_argument("--work", help="the deposited file, to compare its SHA-256")
     for p in (bundle, cert):
-        p.add_argument("--key-id", help="the platform's Ed25519 key id, obtained out of band")
+        p.add_argument("--key-id", help="the platform key fingerprint your court pinned (never take it from a bundle)")
+        p.add_argument("--key-log", help="the platform's key log, from /.well-known/odr-key-log.json (needed when "
+                                         "the key was rotated since you pinned it)")
         p.add_argument("--tsa-ca", help="PEM file of the TSA certificate(s) or CA(s) you trust")
+        p.add_argument("--insecure-trust-bundled-key", action="store_true",
+                       help="INSECURE: trust whatever key the bundle encloses (integrity only, no authenticity)")
     args = parser.parse_args(argv)
-    tsa_ca = open(args.tsa_ca, "rb").read() if args.tsa_ca else None
+    try:
+        tsa_ca = _read_file(args.tsa_ca)
+        key_log = _read_file(args.key_log)
+    except OSError as exc:
+        print(f"[FAIL] {exc}")
+        return EXIT_INVALID
     if args.command == "bundle":
-        return verify_bundle(args.path, args.key_id, tsa_ca)
-    return verify_certificate(args.path, args.work, args.key_id, tsa_ca)
+        return verify_bundle(args.path, args.key_id, tsa_ca, key_log=key_log, previous=args.previous,
+                             insecure=args.insecure_trust_bundled_key)
+    return verify_certificate(args.path, args.work, args.key_id, tsa_ca, key_log=key_log,
+                              insecure=args.insecure_trust_bundled_key)
+
+
+def _read_file(path: str | None) -> bytes | None:
+    if not path:
+        return None
+    with open(path, "rb") as fh:
+        return fh.read(MAX_TAG_FILE)
 
 
 if __name__ == "__main__":

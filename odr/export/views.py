@@ -1,7 +1,7 @@
 """The court portal: the court's inbox, bundle download, receipt, and the decision form."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +9,8 @@ from odr.accounts.models import Role
 from odr.cases.services import Upload
 from odr.errors import NotAllowed, ValidationFailed
 from odr.export import court
-from odr.export.services import acknowledge, exports_for_court, latest_export
+from odr.export.services import acknowledge, exports_for_court, latest_export, pinned_key_id
+from odr.integrity.keys import key_log_bytes
 
 bp = Blueprint("export", __name__, template_folder="templates")
 
@@ -19,7 +20,14 @@ bp = Blueprint("export", __name__, template_folder="templates")
 def inbox():
     if current_user.role != Role.COURT:
         abort(404)
-    return render_template("export/inbox.html", rows=exports_for_court(current_user))
+    return render_template("export/inbox.html", rows=exports_for_court(current_user),
+                           pinned_key_id=pinned_key_id(current_user))
+
+
+@bp.get("/.well-known/odr-key-log.json")
+def key_log():
+    """The platform's signing keys and their history, each entry signed by the key before it (public)."""
+    return Response(key_log_bytes(), mimetype="application/json", headers={"Cache-Control": "max-age=300"})
 
 
 @bp.get("/cases/<int:case_id>/export")

@@ -24,7 +24,7 @@ SCHEMAS = Path(ecf.__file__).parent / "ecf-5.0" / "schema"
 
 def run_verifier(path, key_id=None, tsa_ca=None) -> tuple[int, str]:
     out = io.StringIO()
-    code = verifier.verify_bundle(str(path), key_id, tsa_ca, out=out)
+    code = verifier.verify_bundle(str(path), key_id or platform_key().key_id, tsa_ca, out=out)
     return code, out.getvalue()
 
 
@@ -139,7 +139,9 @@ def test_a_file_lost_from_the_store_is_reported_not_hidden(app, world):
     services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "否认。"})
     services.take_action(world.holder, case.id, "escalate")
     _export, path = stored_bundle(app, case.id)
-    assert run_verifier(path)[0] == 0
+    code, report = run_verifier(path)
+    assert code == verifier.EXIT_ALARM, report
+    assert "[ALARM] evidence E" in report and "the file was lost from the platform's store after receipt" in report
     with zipfile.ZipFile(path) as archive:
         (item,) = json.loads(archive.read(f"{archive.namelist()[0].split('/')[0]}/data/case.json"))["evidence"]
     assert item["integrity_alarm"] == "the stored file is missing" and item["sha256_at_receipt"]

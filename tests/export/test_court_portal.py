@@ -10,6 +10,7 @@ import pytest
 from odr.export import verifier
 from odr.export.models import CourtDecision
 from odr.extensions import db
+from odr.integrity.keys import platform_key
 from odr.notifications.models import Notification
 from tests.export.conftest import escalate, stored_bundle
 
@@ -73,7 +74,7 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
     export, path = stored_bundle(app, case.id)
     assert export.export_seq == 2
     out = io.StringIO()
-    assert verifier.verify_bundle(str(path), out=out) == 0, out.getvalue()
+    assert verifier.verify_bundle(str(path), platform_key().key_id, out=out) == 0, out.getvalue()
     statement = json.loads(__import__("zipfile").ZipFile(path).read(f"{export.bundle_name}/statement.json"))
     assert statement["previous_export"]["event_count"] < statement["events"]["count"]
     assert _decide(court, case.id, DECISION).status_code == 409  # decided cases take no second decision
@@ -98,3 +99,15 @@ def test_the_court_pages_are_its_own(app, world, browser):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.query(CourtDecision).filter_by(case_id=case.id).one().outcome == "dismissed"
+
+
+def test_every_download_by_an_administrator_is_an_event(app, world, api):
+    case = escalate(world)
+    admin = api(world.admin)
+    for _ in range(2):
+        response = admin.get(f"/cases/{case.id}/export")
+        assert response.status_code == 200
+        response.close()
+    events = api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]
+    downloads = [e for e in events if e["kind"] == "export_downloaded"]
+    assert len(downloads) == 2 and all(e["actor_role"] == "admin" for e in downloads)

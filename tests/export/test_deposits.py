@@ -7,6 +7,7 @@ import json
 from odr.deposits import services
 from odr.errors import ValidationFailed
 from odr.export import verifier
+from odr.integrity.keys import platform_key
 from tests.export.conftest import PNG, escalate, stored_bundle
 
 
@@ -16,24 +17,25 @@ def test_a_deposit_certificate_verifies_offline_and_follows_the_work_into_the_bu
     assert new and not again_new and again.id == deposit.id
     (tmp_path / "cert.json").write_text(deposit.certificate)
     (tmp_path / "work.png").write_bytes(PNG)
+    key_id = platform_key().key_id
     out = io.StringIO()
-    assert verifier.verify_certificate(str(tmp_path / "cert.json"), str(tmp_path / "work.png"), out=out) == 0
+    assert verifier.verify_certificate(str(tmp_path / "cert.json"), str(tmp_path / "work.png"), key_id, out=out) == 0
     assert "the work matches the deposited SHA-256" in out.getvalue()
 
     (tmp_path / "other.png").write_bytes(PNG + b"x")
     out = io.StringIO()
-    assert verifier.verify_certificate(str(tmp_path / "cert.json"), str(tmp_path / "other.png"), out=out) == 1
+    assert verifier.verify_certificate(str(tmp_path / "cert.json"), str(tmp_path / "other.png"), key_id, out=out) == 2
     forged = json.loads(deposit.certificate)
     forged["certificate"]["deposited_at"] = "2020-01-01T00:00:00Z"
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     out = io.StringIO()
-    assert verifier.verify_certificate(str(tmp_path / "forged.json"), None, out=out) == 1
+    assert verifier.verify_certificate(str(tmp_path / "forged.json"), None, key_id, out=out) == 2
     assert "signature does not verify" in out.getvalue()
 
     case = escalate(world)  # the same PNG is the case's evidence
     _export, path = stored_bundle(app, case.id)
     out = io.StringIO()
-    assert verifier.verify_bundle(str(path), out=out) == 0, out.getvalue()
+    assert verifier.verify_bundle(str(path), key_id, out=out) == 0, out.getvalue()
     assert "deposit-certificate.json: the work matches the deposited SHA-256" in out.getvalue()
 
 
@@ -53,3 +55,13 @@ def test_deposits_are_private_and_validated(app, world, api):
         headers=api(world.seller).headers, content_type="multipart/form-data")
     assert response.status_code == 201 and response.get_json()["media_type"] == "application/pdf"
     assert api(world.court).post("/deposits", {}).status_code in (403, 422)
+
+
+def test_the_openapi_document_keeps_work_deposits_and_evaluation_deposits_apart(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    body = doc["paths"]["/deposits"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schemas[body.rsplit("/", 1)[1]]["required"] == ["title"]
+    evaluation = doc["paths"]["/cases/{case_id}/evaluation/deposits"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["$ref"]
+    assert schemas[evaluation.rsplit("/", 1)[1]]["required"] == ["side"]

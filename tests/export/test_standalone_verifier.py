@@ -53,8 +53,8 @@ def test_the_standalone_verifier_exits_non_zero_on_a_tampered_bundle(escalated, 
     marker = data.find(b"\x89PNG")
     data[marker + 50] ^= 0xFF
     tampered.write_bytes(bytes(data))
-    result = run_alone(tmp_path, "bundle", str(tampered))
-    assert result.returncode == 1, result.stderr
+    result = run_alone(tmp_path, "bundle", str(tampered), "--key-id", platform_key().key_id)
+    assert result.returncode == 2, result.stderr
     assert "original.png: Bad CRC-32" in result.stdout and "(the file was changed inside the archive)" in result.stdout
     assert "RESULT: the bundle is NOT valid" in result.stdout
 
@@ -66,4 +66,4 @@ def test_odr_bundle_verify_command(app, escalated):
     assert result.exit_code == 0, result.output
     assert "the signing key is the platform key you trust" in result.output
     bad = runner.invoke(args=["bundle", "verify", str(path), "--key-id", "0" * 64])
-    assert bad.exit_code == 1 and "not with the platform key you trust" in bad.output
+    assert bad.exit_code == 2 and "not with the platform key you trust" in bad.output

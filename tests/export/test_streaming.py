@@ -14,6 +14,7 @@ from odr.cases import services
 from odr.cases.models import EvidenceFile
 from odr.export import verifier
 from odr.extensions import db
+from odr.integrity.keys import platform_key
 from tests.conftest import notice_data
 from tests.export.conftest import stored_bundle
 
@@ -53,7 +54,8 @@ def export_and_verify(app, world, size: int) -> tuple[int, int]:
     export_peak = peak_of(lambda: services.take_action(world.holder, case.id, "escalate"))
     _export, path = stored_bundle(app, case.id)
     out = io.StringIO()
-    verify_peak = peak_of(lambda: out.write(str(verifier.verify_bundle(str(path), out=out))))
+    key_id = platform_key().key_id
+    verify_peak = peak_of(lambda: out.write(str(verifier.verify_bundle(str(path), key_id, out=out))))
     assert "RESULT: the bundle is valid" in out.getvalue()
     return export_peak, verify_peak
 

@@ -10,6 +10,7 @@ import pytest
 
 from odr.export import verifier
 from odr.integrity import timestamp as tsa_client
+from odr.integrity.keys import platform_key
 from tests.export.conftest import escalate, stored_bundle
 
 TSA_CONFIG = """
@@ -81,7 +82,8 @@ def test_the_statement_is_timestamped_and_the_token_verifies(app, world, local_t
     export, path = stored_bundle(app, case.id)
     assert export.timestamped
     out = io.StringIO()
-    assert verifier.verify_bundle(str(path), tsa_ca=(folder / "ca.pem").read_bytes(), out=out) == 0, out.getvalue()
+    code = verifier.verify_bundle(str(path), platform_key().key_id, tsa_ca=(folder / "ca.pem").read_bytes(), out=out)
+    assert code == 0, out.getvalue()
     assert "statement.json: RFC 3161 timestamp: issued" in out.getvalue()
     assert "by the trusted TSA 'CN=Test TSA'" in out.getvalue()
 
@@ -120,6 +122,6 @@ def test_an_unreachable_tsa_leaves_the_bundle_untimestamped_but_valid(app, world
     export, path = stored_bundle(app, case.id)
     assert not export.timestamped
     out = io.StringIO()
-    assert verifier.verify_bundle(str(path), out=out) == 0
+    assert verifier.verify_bundle(str(path), platform_key().key_id, out=out) == 0
     assert "has no RFC 3161 timestamp token" in out.getvalue()
 

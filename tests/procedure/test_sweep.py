@@ -118,7 +118,8 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
     from odr import queue, tasks
     every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))}
     assert every_minute == set(queue.PERIODIC_JOBS) == {
-        "deadline_sweep", "blind_bidding_close", "mediator_appointment", "notification_outbox", "translation_sweep"}
+        "deadline_sweep", "blind_bidding_close", "mediator_appointment", "notification_outbox", "translation_sweep",
+        "alliance_pull"}
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     for job in queue.PERIODIC_JOBS.values():

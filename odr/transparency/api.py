@@ -1,0 +1,31 @@
+"""The register, the transparency report and the Lumen export over the API (public, like the pages)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from odr.api import bp
+from odr.transparency import services
+
+
+@bp.get("/transparency/register")
+def api_register():
+    filters = services.check_filters(request.args)
+    return jsonify(
+        {
+            "citation": services.CITATIONS["register"],
+            "filters": filters.query_args(),
+            "notices": [r.to_dict() for r in services.notice_records(filters)],
+        }
+    )
+
+
+@bp.get("/transparency/report")
+def api_report():
+    return jsonify(services.transparency_report(services.check_filters(request.args, with_case_filters=False)))
+
+
+@bp.get("/transparency/lumen")
+def api_lumen():
+    filters = services.check_filters(request.args)
+    return jsonify({"notices": [{"notice": n} for n in services.lumen_notices(filters, request.host)]})

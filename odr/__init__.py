@@ -87,9 +87,9 @@ class RowId(IntegerConverter):
 
 # The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
 VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
-                "alliance")
+                "alliance", "notifications")
 API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
-               "alliance")
+               "alliance", "notifications")
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
                       "odr.notifications.services", "odr.translation.services")

@@ -53,6 +53,12 @@ def document() -> dict:
                                     ok="201", auth=False)},
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/me": {"get": _op("The signed-in account")},
+            "/inbox": {"get": _op("Acts served on you (newest first) and how many are unread; the content stays "
+                                  "on the case, under its access rules")},
+            "/inbox/{delivery_id}/open": {
+                "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _op("Open a delivery of your inbox: the first opening may be its receipt, which starts "
+                            "the periods that run from it")},
             "/cases": {"get": _op("Cases visible to you"),
                        "post": _op("File a notice (opens a case)", body="Notice", ok="201",
                                    idempotent=True, multipart=True)},

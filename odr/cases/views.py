@@ -10,8 +10,10 @@ from odr.cases.access import get_case
 from odr.errors import NotFound, ValidationFailed
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
+from odr.notifications.deliveries import served_on
 from odr.procedure import jurisdictions
 from odr.procedure.services import order_extension
+from odr.vocabulary import CaseRole
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -69,7 +71,11 @@ def new_notice():
         except ValidationFailed as exc:
             form = refused(exc, "notice")
         else:
-            flash(_("Your notice was filed. The seller has been notified."), "success")
+            if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
+                flash(_("Your notice was filed. The seller has been notified."), "success")
+            else:  # no account nor address of the seller can receive it: say so, never claim it was sent
+                flash(_("Your notice was filed, but the seller could not be notified: no address is known for them."),
+                      "error")
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     page = pages.notice_page(current_user, form)
     return render_template("cases/new_notice.html", page=page, form=form), 422 if form.errors else 200

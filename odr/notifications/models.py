@@ -1,9 +1,10 @@
 """The outbox: every notification the platform owes someone, in that person's language."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.extensions import db
@@ -20,3 +21,47 @@ class Notification(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A permanent refusal by the mail server (5xx): the row is not retried (sent_at stays set).
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(String(500))
+
+
+class Channel(enum.StrEnum):
+    INBOX = "inbox"   # the platform inbox of an account
+    EMAIL = "email"   # the outbox and its SMTP worker
+
+
+class Delivery(db.Model):
+    """One procedural act served on one addressee through one channel: the proof of service.
+
+    Made available when the act is recorded (same transaction); ``accepted_at`` when the addressee's
+    mail server took the e-mail; ``failed_at`` when it refused it for good; ``opened_at`` when the
+    addressee first opened it in the inbox. A delivery names its act, never its content: the
+    addressee reads the act on the case page, under the case's access rules (a caucus message and a
+    blind bid stay with their party).
+    """
+
+    __tablename__ = "deliveries"
+    # The header's unread count reads (account, channel, opened_at) only.
+    __table_args__ = (Index("ix_deliveries_account_unread", "account_id", "channel", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    act: Mapped[str] = mapped_column(String(32))            # a procedure act (engine.ACTS) or "delivery_failed"
+    event_kind: Mapped[str] = mapped_column(String(64))     # the timeline event it serves (vocabulary.EventKind)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    role: Mapped[str] = mapped_column(String(32))           # the addressee's case role
+    language: Mapped[str] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(254))   # the e-mail address, for the e-mail channel
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    made_available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(String(500))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

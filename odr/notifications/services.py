@@ -11,9 +11,11 @@ from sqlalchemy import select, update
 
 from odr.cases.models import Case
 from odr.cases.signals import respondent_invited
+from odr.domain_events import commit
 from odr.extensions import db
 from odr.i18n import render_notification
 from odr.models_base import utcnow
+from odr.notifications import deliveries
 from odr.notifications.models import Notification
 from odr.queue import periodic_job
 
@@ -29,8 +31,9 @@ def notify(recipient: str, locale: str, kind: str, data: dict) -> Notification:
 @respondent_invited.in_transaction.connect
 def _invite(case: Case, *, party, invitation_code: str, claimant_name: str, **_data) -> None:
     """The seller named in a notice, without an account yet, is invited with a one-time code."""
-    notify(party.contact_email, party.preferred_language, "invitation",
-           {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name})
+    note = notify(party.contact_email, party.preferred_language, "invitation",
+                  {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name})
+    deliveries.link_invitation(case, party, note)
 
 
 def message_for(note: Notification, sender: str) -> EmailMessage:
@@ -74,13 +77,39 @@ def send_due() -> int:
                 db.session.rollback()
                 continue
             db.session.commit()
-            note = db.session.get(Notification, note_id)
+            note = db.session.get_one(Notification, note_id)
             try:
                 smtp.send_message(message_for(note, cfg["MAIL_FROM"]))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                if _permanent(exc):
+                    # Refused for good (5xx): the row is not retried; the deliveries it carries failed.
+                    note.failed_at, note.failure = utcnow(), _reason(exc)
+                    deliveries.failed(note.id, note.failed_at, note.failure)
+                else:
+                    note.sent_at = None
+                commit()
+                continue
             except smtplib.SMTPException:
                 current_app.logger.exception("notification %s could not be sent; it will be retried", note_id)
                 note.sent_at = None
                 db.session.commit()
                 continue
+            deliveries.accepted(note.id, utcnow())
+            commit()
             sent += 1
     return sent
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in exc.recipients.values())
+    return getattr(exc, "smtp_code", 0) >= 500
+
+
+def _reason(exc: smtplib.SMTPException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(exc.recipients.values()))
+    else:
+        code, message = exc.smtp_code, exc.smtp_error  # type: ignore[attr-defined]
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {text}"[:500]

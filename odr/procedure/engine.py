@@ -17,7 +17,7 @@ import networkx as nx
 import yaml
 
 from odr.procedure.signals import ENTRY_ACTIONS
-from odr.vocabulary import CaseRole
+from odr.vocabulary import CaseRole, EventKind
 
 # Roles a rule may give a transition or an extension to: the shared case roles.
 CASE_ROLES = frozenset(CaseRole)
@@ -25,6 +25,19 @@ CASE_ROLES = frozenset(CaseRole)
 CONDITIONS = {"settlement_accepted_by_both"}
 FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
 UNITS = {"calendar_days", "business_days", "months", "hours"}
+# The acts a procedure serves on case roles (``serve:`` in its data): every filing kind, the change
+# of state, and every entry action. Each act it can perform must name its addressees.
+STATE_CHANGED = "state_changed"
+ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS)
+# The event on the case's timeline that each act's deliveries serve (and whose label names the act).
+ACT_EVENTS: dict[str, EventKind] = {
+    **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
+    STATE_CHANGED: EventKind.STATE_CHANGED,
+    "take_measures": EventKind.MEASURE_TAKEN,
+    "lift_measures": EventKind.MEASURE_LIFTED,
+    "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
+    "export_to_court": EventKind.EXPORTED_TO_COURT,
+}
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a
 # secondary source, or uncertain. Uncertain rules are encoded, flagged and shown as such.
 CONFIDENCE = {"verified", "secondary", "unverified"}
@@ -102,6 +115,13 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """A period that starts when ``role`` receives the delivery of ``act`` (the jurisdiction's receipt rule)."""
+    act: str
+    role: str
+
+
+@dataclass(frozen=True)
 class Timer:
     name: str
     title: str
@@ -117,6 +137,9 @@ class Timer:
     # non-working day ends on the next working day, where the jurisdiction says so). The
     # platform's own periods end on their last day.
     roll_forward: bool = False
+    # Where the law starts the period at the receipt of an act by a role (CN Art. 43(2): when the
+    # forwarded declaration reaches the right holder), not when the state is entered.
+    receipt: Receipt | None = None
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -140,6 +163,8 @@ class Procedure:
     effective_from: date | None = None
     effective_to: date | None = None
     source: str = ""
+    # Which case roles each act is served on (act -> roles): the addressees of its deliveries.
+    serve: dict[str, frozenset[str]] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
 
     # -- queries used by the services ---------------------------------------------------------
@@ -163,6 +188,20 @@ class Procedure:
 
     def filings_allowed(self, state: str) -> tuple[str, ...]:
         return self.states[state].filings
+
+    def addressees(self, act: str) -> frozenset[str]:
+        return self.serve.get(act, frozenset())
+
+    def acts(self) -> set[str]:
+        """Every act the procedure can perform: each must name its addressees."""
+        found = {"notice", STATE_CHANGED}
+        for state in self.states.values():
+            found |= set(state.filings) | set(state.on_enter)
+        for transition in self.transitions:
+            found |= set(transition.actions) | ({transition.filing} if transition.filing else set())
+        for timer in self.timers:
+            found |= set(timer.actions)
+        return found
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -196,6 +235,21 @@ def _actions(raw, where: str) -> tuple[str, ...]:
         if action not in ENTRY_ACTIONS:
             raise ProcedureError(f"{where} has unknown action '{action}'")
     return actions
+
+
+def _serve(raw, where: str) -> dict[str, frozenset[str]]:
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{where} declares no addressees ('serve': act -> case roles)")
+    serve = {}
+    for act, roles in raw.items():
+        if act not in ACTS:
+            raise ProcedureError(f"{where}: 'serve' names unknown act '{act}'")
+        roles = frozenset(roles or ())
+        unknown = sorted(roles - CASE_ROLES)
+        if unknown:
+            raise ProcedureError(f"{where}: act '{act}' is served on unknown role(s) {', '.join(unknown)}")
+        serve[act] = roles
+    return serve
 
 
 def _require(raw: dict, key: str, where: str):
@@ -276,11 +330,18 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 raise ProcedureError(f"{tw}: an extension names unknown role(s)")
             extension = Extension(max_count=ext_max, unit=ext_unit, roles=ext_roles,
                                   citation=_citation(raw_ext.get("citation"), f"{tw} extension"))
+        receipt = None
+        if spec.get("starts_at_receipt") is not None:
+            raw_receipt = spec["starts_at_receipt"]
+            act, by = (raw_receipt.get("of"), raw_receipt.get("by")) if isinstance(raw_receipt, dict) else (None, None)
+            if act not in ACTS or by not in CASE_ROLES:
+                raise ProcedureError(f"{tw}: 'starts_at_receipt' needs 'of' (an act) and 'by' (a case role)")
+            receipt = Receipt(act=act, role=by)
         timers.append(Timer(
             name=name, title=str(spec.get("title", name)), state=str(_require(spec, "state", tw)),
             period=Period(count=count, unit=unit, latest=latest), target=str(spec.get("to") or ""),
             citation=_citation(spec.get("citation"), tw), extension=extension,
-            roll_forward=bool(spec.get("roll_forward", False)),
+            roll_forward=bool(spec.get("roll_forward", False)), receipt=receipt,
             actions=_actions(spec.get("actions"), tw),
             effective_from=_date(spec.get("effective_from"), tw),
             effective_to=_date(spec.get("effective_to"), tw)))
@@ -290,7 +351,8 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         initial=str(_require(raw, "initial", where)), time_zone=str(raw.get("time_zone", "UTC")),
         citation=default_citation, states=states, transitions=transitions, timers=timers,
         effective_from=_date(raw.get("effective_from"), where),
-        effective_to=_date(raw.get("effective_to"), where), source=source)
+        effective_to=_date(raw.get("effective_to"), where), source=source,
+        serve=_serve(raw.get("serve"), where))
     check(procedure)
     return procedure
 
@@ -331,6 +393,14 @@ def check(procedure: Procedure) -> None:
         if t.target == t.state:
             raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads back to the same state")
         graph.add_edge(t.state, t.target, key=t.name)
+
+    undeclared = sorted(procedure.acts() - set(procedure.serve))
+    if undeclared:
+        raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
+    for timer in procedure.timers:
+        if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
+            raise ProcedureError(f"timer '{timer.name}' starts at the receipt of '{timer.receipt.act}' by "
+                                 f"'{timer.receipt.role}', which the procedure does not serve on that role")
 
     reachable = nx.descendants(graph, procedure.initial) | {procedure.initial}
     unreachable = sorted(set(states) - reachable)
@@ -380,6 +450,8 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
         else:
             states[name] = spec
     merged["states"] = states
+    # Addressees merge by act: a jurisdiction overrides the acts it serves differently.
+    merged["serve"] = {**(base.get("serve") or {}), **(raw.pop("serve", None) or {})}
     for key in ("transitions", "timers"):
         own = raw.pop(key, None) or []
         names = {item.get("name") for item in own} | removed

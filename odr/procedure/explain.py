@@ -13,9 +13,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from odr.procedure import jurisdictions
+from odr.procedure.engine import ACT_EVENTS
 from odr.procedure.models import CaseProcedure, Deadline
 from odr.procedure.services import choice_of, pending_deadlines, procedure_of
 from odr.procedure.titles import procedure_label, reason_text, state_label, timer_label, zone_name
+from odr.vocabulary import case_role_label
 
 UNIT_NAMES = {
     "calendar_days": lambda n: _("%(n)s calendar days", n=n),
@@ -62,8 +64,16 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
     timer = procedure.timer(deadline.timer)
     calendar = _calendar_of(choice)
     unit = UNIT_NAMES.get(why.get("unit"), lambda n: str(n))
-    steps = [_("The clock started on %(start)s, when the case entered “%(state)s”.",
-               start=_instant(why["start"], zone), state=state_label(deadline.state))]
+    receipt = why.get("receipt")
+    if receipt:
+        how = _("it was first opened") if receipt["way"] == "opened" else _(
+            "it was available in the platform inbox and accepted by the mail server")
+        steps = [_("The clock started on %(start)s, at the receipt of “%(act)s” (%(role)s): %(how)s.",
+                   start=_instant(why["start"], zone), role=case_role_label(receipt["role"]),
+                   act=ACT_EVENTS[receipt["act"]].label, how=how)]
+    else:
+        steps = [_("The clock started on %(start)s, when the case entered “%(state)s”.",
+                   start=_instant(why["start"], zone), state=state_label(deadline.state))]
     if why.get("unit") != "hours" and why.get("first_day"):
         steps.append(_("The day of that event is not counted: %(period)s run from %(first)s.",
                        period=unit(why.get("count")), first=_day(why["first_day"])))
@@ -112,6 +122,7 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
             "roles": sorted(timer.extension.roles), "rule": timer.extension.citation.as_dict()},
         "period_rule": jurisdiction.periods_citation.as_dict()
         if rolled and jurisdiction and jurisdiction.periods_citation else None,
+        "receipt_rule": receipt["rule"] if receipt else None,
         "computation": why,
         "why": steps,
     }

@@ -41,6 +41,19 @@ class MemberState:
     calendar: Calendar
 
 
+# When an addressee has received a delivery, each way judged for that addressee's deliveries of one act:
+# ``available_and_accepted``: in the platform inbox and accepted by the addressee's mail server, whichever
+# is later (an addressee without an inbox: accepted by the mail server); ``opened``: first opened.
+RECEIPT_WAYS = {"available_and_accepted", "opened"}
+
+
+@dataclass(frozen=True)
+class ReceiptRule:
+    """When a delivery counts as received under a jurisdiction's law: the earliest of ``ways``."""
+    ways: tuple[str, ...]
+    citation: Citation
+
+
 @dataclass(frozen=True)
 class Jurisdiction:
     code: str
@@ -58,6 +71,7 @@ class Jurisdiction:
     counter_notice: dict[str, NoticeRules]
     member_states: dict[str, MemberState] = field(default_factory=dict)
     default_member_state: str | None = None
+    receipt: ReceiptRule | None = None
 
     @property
     def procedure(self) -> str:
@@ -92,6 +106,15 @@ def _by_right_type(raw: dict, source: str) -> dict[str, NoticeRules]:
     return {"default": _notice_rules(raw, source)} if raw else {}
 
 
+def _receipt(raw, source: str) -> ReceiptRule | None:
+    if raw is None:
+        return None
+    ways = tuple((raw or {}).get("earliest_of") or ())
+    if not ways or set(ways) - RECEIPT_WAYS:
+        raise ProcedureError(f"{source}: receipt needs 'earliest_of' with ways among {sorted(RECEIPT_WAYS)}")
+    return ReceiptRule(ways=ways, citation=_citation(raw.get("citation"), f"{source} receipt"))
+
+
 def parse(raw: dict, source: str) -> Jurisdiction:
     code = raw["code"]
     periods = raw.get("periods") or {}
@@ -109,7 +132,8 @@ def parse(raw: dict, source: str) -> Jurisdiction:
         periods_citation=_citation(periods["citation"], f"{source} periods") if periods.get("citation") else None,
         notice=_by_right_type(raw.get("notice") or {}, source),
         counter_notice=_by_right_type(raw.get("counter_notice") or {}, f"{source} counter-notice"),
-        member_states=members, default_member_state=raw.get("default_member_state"))
+        member_states=members, default_member_state=raw.get("default_member_state"),
+        receipt=_receipt(raw.get("receipt"), source))
 
 
 @lru_cache(maxsize=4)

@@ -64,15 +64,38 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
     # The rule in force on the day the clock starts, where it runs, governs the period.
     local_day = clock_start.astimezone(ZoneInfo(place.time_zone)).date()
     for timer in procedure.timers_for(state, local_day):
-        due = _due(timer, clock_start, place)
-        deadline = Deadline(case_id=case.id, procedure_code=procedure.code,
-                            procedure_version=procedure.version, timer=timer.name, state=state,
-                            consequence=timer.target, citation=str(timer.citation)[:500],
-                            due_at=due.due_at, computation=due.explanation, created_at=at)
-        db.session.add(deadline)
-        events.record(case, EventKind.DEADLINE_SET, at, payload={
-            "timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target})
+        if timer.receipt is None:  # a period from receipt starts when the delivery is received
+            _start(case, procedure, timer, clock_start, place, at)
     state_entered.publish(case, at=at, previous=previous, state=state, cause=cause)
+
+
+def _start(case: Case, procedure: Procedure, timer: Timer, start: datetime, place: "Place", at: datetime,
+           receipt: dict | None = None) -> Deadline:
+    due = _due(timer, start, place)
+    computation = dict(due.explanation, receipt=receipt) if receipt else due.explanation
+    deadline = Deadline(case_id=case.id, procedure_code=procedure.code, procedure_version=procedure.version,
+                        timer=timer.name, state=case.state, consequence=timer.target,
+                        citation=str(timer.citation)[:500], due_at=due.due_at, computation=computation, created_at=at)
+    db.session.add(deadline)
+    events.record(case, EventKind.DEADLINE_SET, at, payload={
+        "timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target})
+    return deadline
+
+
+def timers_awaiting_receipt(case: Case) -> list[Timer]:
+    """The current state's periods that start at the receipt of a delivery and have not started yet."""
+    procedure = procedure_of(case)
+    started = set(db.session.scalars(select(Deadline.timer).where(
+        Deadline.case_id == case.id, Deadline.state == case.state, Deadline.created_at >= case.state_entered_at)))
+    day = case_day(case, case.state_entered_at)
+    return [t for t in procedure.timers_for(case.state, day) if t.receipt and t.name not in started]
+
+
+def start_at_receipt(case: Case, timer: Timer, received_at: datetime, receipt: dict, at: datetime) -> Deadline:
+    """Start a period whose law counts it from the receipt of a delivery; ``receipt`` says how it was received
+    and under which rule (shown in "why this date?"). The caller checks it has not started yet."""
+    procedure = procedure_of(case)
+    return _start(case, procedure, timer, received_at, where_counted(case, procedure), at, receipt)
 
 
 def _due(timer: Timer, start: datetime, place: "Place", extensions=()):

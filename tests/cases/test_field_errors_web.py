@@ -131,11 +131,19 @@ def test_a_counter_notice_marks_the_missing_element(world, api, browser):
     assert invalid(page, "elements.non_infringement_evidence") is None and invalid(page, "text") is None
 
 
+def receive(party_api, case_id, act):
+    """The addressee opens the act in the inbox: the periods that run from its receipt start."""
+    served = next(d for d in party_api.get("/inbox").get_json()["deliveries"]
+                  if d["case_id"] == case_id and d["act"] == act)
+    assert party_api.post(f"/inbox/{served['id']}/open").status_code == 200
+
+
 def test_a_refused_extension_is_marked_on_the_form_of_its_deadline(world, api, browser):
     case_id = filed_case(api, world)
     counter = api(world.seller).post(f"/cases/{case_id}/filings", {
         "kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS})
     assert counter.status_code == 201, counter.get_json()
+    receive(api(world.holder), case_id, "counter_notice")   # the 15 days run from the right holder's receipt
     db.session.get(Case, case_id).mediator_id = world.mediator.id
     db.session.commit()
     (deadline,) = api(world.holder).get(f"/cases/{case_id}").get_json()["deadlines"]

@@ -112,7 +112,7 @@ def test_the_outbox_row_of_an_invitation_carries_the_sellers_language(app, world
     services.file_notice(world.holder, notice_data(seller_email="new-seller@example.jp",
                                                   respondent={"email": "new-seller@example.jp", "name": "Shop",
                                                               "country": "JP", "language": "ja"}))
-    note = Notification.query.filter_by(recipient="new-seller@example.jp").one()
+    note = Notification.query.filter_by(recipient="new-seller@example.jp", kind="invitation").one()
     assert note.locale == "ja"
     with app.test_request_context("/"):
         assert render_notification(note)[0].startswith("あなたの出品に関する通知")

@@ -24,6 +24,13 @@ def measures(platform, case_id, status="all"):
     return [(m["kind"], m["listing"], m["ground"]) for m in listed if m["case_id"] == case_id]
 
 
+def receive(party_api, case_id, act):
+    """The addressee opens the act in the inbox: the periods that run from its receipt start."""
+    served = next(d for d in party_api.get("/inbox").get_json()["deliveries"]
+                  if d["case_id"] == case_id and d["act"] == act)
+    assert party_api.post(f"/inbox/{served['id']}/open").status_code == 200
+
+
 def test_the_cn_procedure_orders_a_takedown_then_a_restore(world, api, platform):
     holder, seller = api(world.holder), api(world.seller)
     case_id = holder.post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
@@ -38,6 +45,7 @@ def test_the_cn_procedure_orders_a_takedown_then_a_restore(world, api, platform)
 
     seller.post(f"/cases/{case_id}/filings", {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。",
                                               "elements": COUNTER_NOTICE_ELEMENTS})
+    receive(holder, case_id, "counter_notice")   # the 15 days run from the right holder's receipt
     sweep_deadlines(utcnow() + timedelta(days=25))
     kinds = [kind for kind, _l, _g in measures(platform, case_id)]
     assert kinds == ["take_down", "take_down", "restore", "restore"]

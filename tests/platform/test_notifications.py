@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from odr.extensions import db
-from odr.notifications.models import Notification
+from odr.notifications.models import Delivery, Notification
 from odr.notifications.services import send_due
 from tests.conftest import notice_data
 
@@ -16,6 +16,13 @@ from tests.conftest import notice_data
 class Inbox:
     def __init__(self):
         self.messages: list[email.message.Message] = []
+        self.refuse: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
@@ -44,14 +51,31 @@ def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     holder.post("/cases", notice_data(jurisdiction="EU"))  # statement of reasons to the seller (zh)
     holder.post("/cases", notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX",
                                                   "language": "es"}))  # invitation to a new seller (es)
-    assert send_due() == 2
+    outbox = db.session.scalar(db.select(db.func.count()).select_from(Notification))
+    assert send_due() == outbox == len(smtp.messages)
     received = subjects(smtp)
     statement = next(m for s, m in received.items() if s.startswith("理由说明"))
     assert statement["To"] == world.seller.email and statement["Content-Language"] == "zh"
     invitation = next(m for s, m in received.items() if "Tienda" not in s and m["To"] == "tienda@example.mx")
     assert invitation.get_payload(decode=True).decode().count("\n") > 2
     assert all(n.sent_at is not None for n in db.session.scalars(db.select(Notification)))
-    assert send_due() == 0 and len(smtp.messages) == 2
+    assert send_due() == 0 and len(smtp.messages) == outbox
+    # The mail server accepted every e-mail delivery; the statement of reasons is served once, by its own mail.
+    mailed = db.session.scalars(db.select(Delivery).where(Delivery.channel == "email")).all()
+    assert mailed and all(d.accepted_at is not None for d in mailed)
+    assert sum(s.startswith("理由说明") for s in received) == 1
+
+
+def test_a_mail_server_refusing_an_address_for_good_fails_its_delivery(world, api, smtp):
+    smtp.refuse = "nobody@example.mx"
+    api(world.holder).post("/cases", notice_data(respondent={
+        "email": "nobody@example.mx", "name": "Tienda", "country": "MX", "language": "es"}))
+    send_due()
+    (row,) = db.session.scalars(db.select(Delivery).where(Delivery.address == "nobody@example.mx",
+                                                          Delivery.act == "notice"))
+    assert row.failed_at is not None and row.failure.startswith("550") and row.accepted_at is None
+    assert db.session.get(Notification, row.notification_id).sent_at is not None, "a refusal for good is not retried"
+    assert send_due() == 0
 
 
 def test_without_a_mail_server_notifications_wait_in_the_outbox(app, world, api):

@@ -14,6 +14,7 @@ CITE = {"instrument": "Test Rules", "article": "1"}
 def minimal() -> dict:
     return {
         "code": "test", "version": "1", "initial": "open", "citation": CITE,
+        "serve": {"notice": ["respondent"], "state_changed": ["claimant", "respondent"]},
         "states": {"open": {}, "talking": {}, "closed": {"final": True}},
         "transitions": [
             {"name": "answer", "from": "open", "to": "talking", "roles": ["respondent"], "citation": CITE},
@@ -126,3 +127,40 @@ def test_a_broken_file_is_refused_by_name(tmp_path):
     (tmp_path / "broken.yaml").write_text("code: [unclosed")
     with pytest.raises(ProcedureError, match="broken.yaml: not valid YAML"):
         Registry(tmp_path)
+
+
+def test_an_act_without_declared_addressees_is_refused():
+    raw = minimal()
+    raw["states"]["talking"]["filings"] = ["offer"]
+    with pytest.raises(ProcedureError, match="act.*without declared addressees.*offer"):
+        parse(raw)
+
+
+def test_addressees_name_known_acts_and_roles():
+    raw = minimal()
+    raw["serve"]["notice"] = ["landlord"]
+    with pytest.raises(ProcedureError, match="unknown role.*landlord"):
+        parse(raw)
+    raw = minimal()
+    raw["serve"]["telegram"] = ["claimant"]
+    with pytest.raises(ProcedureError, match="unknown act 'telegram'"):
+        parse(raw)
+
+
+def test_a_period_from_receipt_needs_an_act_served_on_that_role():
+    raw = minimal()
+    raw["timers"][0]["starts_at_receipt"] = {"of": "notice", "by": "claimant"}
+    with pytest.raises(ProcedureError, match="receipt of 'notice' by 'claimant'"):
+        parse(raw)
+    raw["timers"][0]["starts_at_receipt"] = {"of": "notice", "by": "respondent"}
+    (timer,) = parse(raw).timers
+    assert (timer.receipt.act, timer.receipt.role) == ("notice", "respondent")
+
+
+def test_cn_and_jp_count_from_receipt():
+    cn = load_file(RULES / "cn-ecl.yaml")
+    assert cn.timer("restore_period").receipt.act == "counter_notice"
+    assert cn.timer("restore_period").receipt.role == "claimant"
+    jp = load_file(RULES / "jp-plla.yaml")
+    assert {(t.receipt.act, t.receipt.role) for t in jp.timers if t.state == "awaiting_response"} == {
+        ("notice", "respondent")}

@@ -4,8 +4,11 @@ from datetime import timedelta
 import pytest
 
 from odr.cases.models import Case
+from odr.domain_events import commit
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.notifications.deliveries import open_delivery
+from odr.notifications.models import Delivery
 from odr.procedure.services import sweep_deadlines
 from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
 
@@ -28,6 +31,14 @@ def counter_notice(seller, case_id):
     assert response.status_code == 201, response.get_json()
 
 
+def receive(account, case_id, act):
+    """The addressee opens the act in their inbox: under the receipt rule, it is received then."""
+    row = db.session.scalar(db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == act,
+                                                      Delivery.account_id == account.id, Delivery.channel == "inbox"))
+    open_delivery(account, row.id)
+    commit()
+
+
 def test_cn_measure_counter_notice_and_restoration_after_fifteen_days(world, api):
     holder, seller = api(world.holder), api(world.seller)
     case = file(holder, jurisdiction="CN")
@@ -36,8 +47,12 @@ def test_cn_measure_counter_notice_and_restoration_after_fifteen_days(world, api
     assert choice["time_zone"] == "Asia/Shanghai" and choice["reasons"], "the seller sees the procedure and why"
     assert "measure_taken" in events(holder, case["id"])
     counter_notice(seller, case["id"])
+    assert holder.get(f"/cases/{case['id']}").get_json()["deadlines"] == [], \
+        "the 15 days wait until the forwarded declaration reaches the right holder"
+    receive(world.holder, case["id"], "counter_notice")
     case = holder.get(f"/cases/{case['id']}").get_json()
     (deadline,) = case["deadlines"]
+    assert deadline["receipt_rule"]["article"].startswith("Art. 137(2)")
     assert case["state"] == "counter_notice_forwarded"
     assert deadline["timer"] == "restore_period" and "Art. 43(2)" in deadline["rule"]["article"]
     assert deadline["extension"]["max"] == 20 and deadline["why"]
@@ -98,6 +113,8 @@ def test_jp_measure_only_after_seven_days_of_silence(world, api):
     case = file(holder, jurisdiction="JP")
     assert case["procedure"]["code"] == "jp-plla"
     assert "measure_taken" not in events(holder, case["id"])
+    assert sweep_deadlines(utcnow() + timedelta(days=12)) == 0, "the 7 days run from the seller's receipt"
+    receive(world.seller, case["id"], "notice")
     assert sweep_deadlines(utcnow() + timedelta(days=12)) == 1
     assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "facilitated_settlement"
     assert "measure_taken" in events(holder, case["id"])

@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from odr.accounts.models import Account
 from odr.cases import services
 from odr.cases.models import Case, Event
+from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.notifications.deliveries import open_delivery
+from odr.notifications.models import Delivery
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.services import order_extension, pending_deadlines, sweep_deadlines
 from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
@@ -43,6 +47,15 @@ def file(world, spec) -> Case | ValidationFailed:
         return refusal
 
 
+def received_at_once(case: Case, at: datetime) -> None:
+    """Every addressee opens what was served at the instant it was served: these cases count periods from the
+    act; when receipt comes later is tested in tests/notifications/test_deliveries.py."""
+    for row in db.session.scalars(db.select(Delivery).where(
+            Delivery.case_id == case.id, Delivery.channel == "inbox", Delivery.opened_at.is_(None))).all():
+        open_delivery(db.session.get(Account, row.account_id), row.id, at)
+    commit()
+
+
 def run_event(world, case: Case, event: dict) -> None:
     account, at = accounts(world)[event["by"]], instant(event["at"])
     if event["by"] == "mediator" and case.mediator_id is None:
@@ -66,6 +79,7 @@ def run_event(world, case: Case, event: dict) -> None:
         assert event["refused"] in (refusal.value.fields or {}) or refusal.value.code == event["refused"]
     else:
         act()
+        received_at_once(case, at)
 
 
 def check_boundaries(case: Case, due: datetime, consequence: str) -> None:
@@ -92,6 +106,7 @@ def test_rule_case(world, spec):
         return
     assert not isinstance(outcome, ValidationFailed), outcome.fields
     case = outcome
+    received_at_once(case, instant(spec["filed_at"]))
     choice = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id))
     if "procedure" in spec:
         assert case.procedure_code == spec["procedure"]

@@ -1,0 +1,312 @@
+"""Deliveries: every procedural act is served on the case roles its procedure names (``serve:`` in
+``rules/``), one row per addressee and channel, in the same transaction as the act.
+
+The receipt of a delivery starts the periods whose law counts from it (``starts_at_receipt`` in the
+rules, the receipt rule of ``jurisdictions/``): when a delivery is made available, accepted by the mail
+server or opened, the periods of the case that wait for it are started, once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from odr.accounts.models import Account, Party
+from odr.cases.models import Case, Filing
+from odr.cases.signals import filing_recorded
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.notifications.models import Channel, Delivery, Notification
+from odr.procedure import jurisdictions
+from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
+from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
+from odr.procedure.signals import escalation_required, measures_required, restriction_to_explain, state_entered
+from odr.vocabulary import CaseRole, event_label
+
+DELIVERY_FAILED = "delivery_failed"
+# Acts whose e-mail its own domain writes with the content the law requires: the e-mail delivery is
+# that message (linked to it), not a second, generic one.
+OWN_MAIL = {"statement_of_reasons": "statement_of_reasons"}
+
+
+@dataclass(frozen=True)
+class Addressee:
+    role: str
+    party: Party | None
+    account: Account | None
+
+    @property
+    def language(self) -> str:
+        if self.account is not None:
+            return self.account.reading_languages[0]
+        return self.party.preferred_language if self.party else "en"
+
+    @property
+    def time_zone(self) -> str:
+        if self.account is not None:
+            return self.account.effective_time_zone
+        return self.party.time_zone if self.party else "UTC"
+
+    @property
+    def email(self) -> str | None:
+        return self.account.email if self.account is not None else (self.party.contact_email if self.party else None)
+
+
+def addressees(case: Case, roles: frozenset[str]) -> list[Addressee]:
+    """The accounts (or, for a party without one yet, the party itself) holding each role in the case."""
+    found: list[Addressee] = []
+    parties = {CaseRole.CLAIMANT: case.claimant, CaseRole.RESPONDENT: case.respondent, CaseRole.COURT: case.court}
+    for role in sorted(roles):
+        if role == CaseRole.MEDIATOR:
+            if case.mediator is not None:
+                found.append(Addressee(role, None, case.mediator))
+            continue
+        party = parties.get(CaseRole(role))
+        if party is None:
+            continue
+        accounts = [account for account in party.accounts if account.active]
+        if accounts:
+            found += [Addressee(role, party, account) for account in accounts]
+        elif party.contact_email:
+            found.append(Addressee(role, party, None))
+    return found
+
+
+def serve(case: Case, act: str, at: datetime, *, filing: Filing | None = None,
+          data: dict | None = None) -> list[Delivery]:
+    """Serve ``act`` on the roles its procedure names (never on the author of a filing; a caucus message
+    only on the mediator and the party of the caucus), through the inbox and by e-mail."""
+    roles = procedure_of(case).addressees(act)
+    if filing is not None and filing.caucus_party_id is not None:
+        caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
+        roles = roles & {CaseRole.MEDIATOR, caucus_role}
+    data = dict(data or {}, case_id=case.id)
+    digest = _digest(case, act, filing, data)
+    rows: list[Delivery] = []
+    for addressee in addressees(case, roles):
+        if filing is not None and addressee.account is not None and addressee.account.id == filing.author_id:
+            continue
+        rows += _deliver(case, act, ACT_EVENTS[act], addressee, at, filing=filing, data=data, digest=digest)
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def _deliver(case: Case, act: str, event_kind: str, addressee: Addressee, at: datetime, *, filing: Filing | None,
+             data: dict, digest: str) -> list[Delivery]:
+    common = dict(case_id=case.id, act=act, event_kind=str(event_kind), filing_id=filing.id if filing else None,
+                  party_id=addressee.party.id if addressee.party else None, role=str(addressee.role),
+                  language=addressee.language, time_zone=addressee.time_zone, data=data, content_sha256=digest,
+                  made_available_at=at)
+    rows = []
+    if addressee.account is not None:
+        rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
+    if addressee.email:
+        rows.append(Delivery(account_id=addressee.account.id if addressee.account else None, channel=Channel.EMAIL,
+                             address=addressee.email, notification_id=_mail(case, act, addressee, data), **common))
+    return rows
+
+
+def _mail(case: Case, act: str, addressee: Addressee, data: dict) -> int | None:
+    """The outbox row that carries this delivery by e-mail."""
+    if act == "notice" and addressee.account is None:
+        return None  # the invitation with its code carries the notice to a seller without an account (link_invitation)
+    own = OWN_MAIL.get(act)
+    if own:
+        written = db.session.scalars(select(Notification).where(
+            Notification.recipient == addressee.email, Notification.kind == own, Notification.sent_at.is_(None))
+            .order_by(Notification.id.desc())).first()
+        if written is not None and (written.data or {}).get("case_id") == case.id:
+            return written.id
+    note = Notification(recipient=addressee.email, locale=addressee.language, kind="delivery",
+                        data={"case_id": case.id, "act": act, "event_kind": str(ACT_EVENTS[act])})
+    db.session.add(note)
+    db.session.flush()
+    return note.id
+
+
+def link_invitation(case: Case, party: Party, note: Notification) -> None:
+    """The invitation is the e-mail delivery of the notice to a seller without an account."""
+    db.session.flush()
+    for row in db.session.scalars(select(Delivery).where(
+            Delivery.case_id == case.id, Delivery.act == "notice", Delivery.party_id == party.id,
+            Delivery.channel == Channel.EMAIL, Delivery.notification_id.is_(None))):
+        row.notification_id = note.id
+
+
+def _digest(case: Case, act: str, filing: Filing | None, data: dict) -> str:
+    """What was served, as a digest: the filing's text (and terms) or the act's data."""
+    content = {"case_id": case.id, "act": act, "data": data}
+    if filing is not None:
+        content["filing"] = {"id": filing.id, "kind": filing.kind.value, "language": filing.language,
+                             "text": filing.text, "terms": filing.terms or {}}
+    body = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# -- subscribers: each act is served in the transaction that performs it ---------------------------
+
+@filing_recorded.in_transaction.connect
+def _filing(filing: Filing, **_data) -> None:
+    serve(filing.case, filing.kind.value, filing.created_at, filing=filing)
+
+
+@state_entered.in_transaction.connect
+def _state(case: Case, *, at: datetime, previous: str, state: str, cause: str, **_data) -> None:
+    if previous != state:  # a case opens in its first state: the notice itself is what is served
+        serve(case, STATE_CHANGED, at, data={"from": previous, "to": state, "cause": cause})
+    start_clocks(case, at)
+
+
+@measures_required.in_transaction.connect
+def _measures(case: Case, *, at: datetime, measure: str, **_data) -> None:
+    serve(case, "take_measures" if measure == "take_down" else "lift_measures", at)
+
+
+@restriction_to_explain.in_transaction.connect
+def _reasons(case: Case, *, at: datetime, **_data) -> None:
+    serve(case, "statement_of_reasons", at)
+
+
+@escalation_required.in_transaction.connect
+def _escalation(case: Case, *, at: datetime, **_data) -> None:
+    # Export's subscriber, connected first, has named the court that receives the case (if any does).
+    serve(case, "export_to_court", at, data={"court": case.court.name if case.court else None})
+
+
+# -- receipt ------------------------------------------------------------------------------------------
+
+def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
+    """When ``role`` received the latest service of ``act`` in the case's current state, and how, under the
+    jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role to receive it."""
+    rule = _receipt_rule(case)
+    if rule is None:
+        return None
+    rows = db.session.scalars(select(Delivery).where(
+        Delivery.case_id == case.id, Delivery.act == act, Delivery.role == role,
+        Delivery.made_available_at >= case.state_entered_at)).all()
+    by_addressee: dict[tuple, list[Delivery]] = {}
+    for row in rows:
+        by_addressee.setdefault((row.account_id, row.party_id), []).append(row)
+    found: list[tuple[datetime, str]] = []
+    for own in by_addressee.values():
+        inbox = [r.made_available_at for r in own if r.channel == Channel.INBOX]
+        mail = [r for r in own if r.channel == Channel.EMAIL]
+        if "available_and_accepted" in rule.ways and mail and mail[0].accepted_at is not None:
+            found.append((max(inbox + [mail[0].accepted_at]), "available_and_accepted"))
+        opened = [r.opened_at for r in own if r.opened_at is not None]
+        if "opened" in rule.ways and opened:
+            found.append((min(opened), "opened"))
+    return min(found, key=lambda item: item[0]) if found else None
+
+
+def _receipt_rule(case: Case):
+    jurisdiction = jurisdictions.get(case.procedure_choice.jurisdiction if case.procedure_choice else case.jurisdiction)
+    return jurisdiction.receipt if jurisdiction else None
+
+
+def start_clocks(case: Case, at: datetime) -> int:
+    """Start each period of the current state that waits for a receipt that has now happened."""
+    started = 0
+    rule = _receipt_rule(case)
+    for timer in timers_awaiting_receipt(case):
+        waits_for = timer.receipt
+        received = receipt(case, waits_for.act, waits_for.role) if waits_for and rule else None
+        if waits_for is None or rule is None or received is None:
+            continue
+        received_at, way = received
+        start_at_receipt(case, timer, received_at, {
+            "act": waits_for.act, "role": waits_for.role, "way": way, "received_at": received_at.isoformat(),
+            "rule": rule.citation.as_dict()}, at)
+        started += 1
+    return started
+
+
+def open_delivery(account: Account, delivery_id: int, at: datetime | None = None) -> Delivery | None:
+    """The addressee opens a delivery of their inbox (the first opening is kept); the caller commits."""
+    row = db.session.scalar(select(Delivery).where(
+        Delivery.id == delivery_id, Delivery.account_id == account.id, Delivery.channel == Channel.INBOX))
+    if row is None:
+        return None
+    if row.opened_at is None:
+        row.opened_at = at or utcnow()
+        start_clocks(db.session.get_one(Case, row.case_id), row.opened_at)
+    return row
+
+
+def accepted(notification_id: int, at: datetime) -> None:
+    """The addressee's mail server accepted the e-mail: its deliveries are accepted, and may be received."""
+    for row in db.session.scalars(select(Delivery).where(Delivery.notification_id == notification_id)):
+        if row.accepted_at is None:
+            row.accepted_at = at
+            start_clocks(db.session.get_one(Case, row.case_id), at)
+
+
+def failed(notification_id: int, at: datetime, reason: str) -> None:
+    """The mail server refused the e-mail for good. Where the addressee has no inbox either, the act did
+    not reach them: the author of the act and the mediator are told in their inbox (the periods that
+    wait for its receipt do not start)."""
+    for row in db.session.scalars(select(Delivery).where(Delivery.notification_id == notification_id)):
+        row.failed_at, row.failure = at, reason[:500]
+        if row.account_id is not None:
+            continue  # the addressee still has the act in their inbox
+        case = db.session.get_one(Case, row.case_id)
+        filing = db.session.get(Filing, row.filing_id) if row.filing_id else None
+        told: dict[int, tuple[Account, str]] = {}
+        if filing is not None:
+            told[filing.author.id] = (filing.author, filing.author_case_role)
+        if case.mediator is not None:
+            told[case.mediator.id] = (case.mediator, CaseRole.MEDIATOR)
+        data = {"case_id": case.id, "act": row.act, "role": row.role, "address": row.address, "reason": row.failure}
+        for account, role in told.values():
+            addressee = Addressee(role, account.party, account)
+            db.session.add(Delivery(
+                case_id=case.id, act=DELIVERY_FAILED, event_kind=row.event_kind, filing_id=row.filing_id,
+                account_id=account.id, party_id=account.party_id,
+                role=str(addressee.role), language=addressee.language, time_zone=addressee.time_zone,
+                channel=Channel.INBOX, data=data, content_sha256=_digest(case, DELIVERY_FAILED, None, data),
+                made_available_at=at))
+
+
+def unread_count(account: Account) -> int:
+    """The viewer's unopened inbox deliveries, in one query."""
+    return db.session.scalar(select(func.count(Delivery.id)).where(
+        Delivery.account_id == account.id, Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None))) or 0
+
+
+def inbox(account: Account, limit: int = 200) -> list[Delivery]:
+    return list(db.session.scalars(select(Delivery).where(
+        Delivery.account_id == account.id, Delivery.channel == Channel.INBOX)
+        .order_by(Delivery.made_available_at.desc(), Delivery.id.desc()).limit(limit)))
+
+
+
+def delivery_json(row: Delivery, reference: str | None = None) -> dict:
+    """A delivery as the inbox and the API show it: the act and its instants, never the content."""
+    failure = None
+    if row.act == DELIVERY_FAILED:
+        failure = {"act": row.data.get("act"), "role": row.data.get("role"), "reason": row.data.get("reason")}
+    reference = reference or db.session.get_one(Case, row.case_id).reference
+    return {"id": row.id, "case_id": row.case_id, "reference": reference, "act": row.act,
+            "event_kind": row.event_kind, "title": event_label(row.event_kind), "role": row.role,
+            "language": row.language, "channel": row.channel, "content_sha256": row.content_sha256,
+            "made_available_at": row.made_available_at.isoformat(),
+            "opened_at": row.opened_at.isoformat() if row.opened_at else None,
+            "unread": row.opened_at is None, "failure": failure}
+
+
+def inbox_view(account: Account) -> list[dict]:
+    rows = inbox(account)
+    cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
+    references = {case.id: case.reference for case in cases}
+    return [delivery_json(row, references[row.case_id]) for row in rows]
+
+
+def served_on(case_id: int, act: str, role: str) -> bool:
+    """Whether ``act`` was served on anyone holding ``role`` in the case (made available, not failed)."""
+    return db.session.scalar(select(Delivery.id).where(
+        Delivery.case_id == case_id, Delivery.act == act, Delivery.role == role,
+        Delivery.failed_at.is_(None)).limit(1)) is not None

@@ -1,0 +1,68 @@
+"""The inbox: each account sees the acts served on it, opens them, and counts the unread ones on every page."""
+from __future__ import annotations
+
+import re
+
+from odr.extensions import db
+from odr.notifications.models import Delivery
+from tests.conftest import notice_data, notice_form_elements
+
+UNREAD = re.compile(r'class="badge unread-count">(\d+)<')
+
+
+def unread_badge(page: str) -> int:
+    match = UNREAD.search(page)
+    return int(match.group(1)) if match else 0
+
+
+def test_the_seller_sees_the_notice_in_the_inbox_and_the_count_on_every_page(world, api, browser):
+    case_id = api(world.holder).post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
+    seller = browser(world.seller)
+    inbox = seller.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Notice filed" in inbox and "ODR-" in inbox
+    unread = unread_badge(seller.get("/").get_data(as_text=True))
+    assert unread == unread_badge(inbox) >= 2   # the notice and the measures taken on the listings
+    notice = db.session.scalar(db.select(Delivery).where(
+        Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "inbox"))
+    opened = seller.post(f"/inbox/{notice.id}/open", form_page="/inbox")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/cases/{case_id}")
+    db.session.refresh(notice)
+    assert notice.opened_at is not None
+    assert unread_badge(seller.get("/").get_data(as_text=True)) == unread - 1
+
+
+def test_the_inbox_is_in_the_readers_language(world, api, browser):
+    api(world.holder).post("/cases", notice_data(jurisdiction="CN"))
+    page = browser(world.seller).get("/inbox", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "收件箱" in page
+
+
+def test_the_api_lists_the_inbox_and_opens_only_ones_own_deliveries(world, api):
+    case_id = api(world.holder).post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
+    seller, stranger = api(world.seller), api(world.stranger_seller)
+    listed = seller.get("/inbox").get_json()
+    assert listed["unread"] == len(listed["deliveries"]) >= 2
+    notice = next(d for d in listed["deliveries"] if d["act"] == "notice")
+    assert notice["case_id"] == case_id and notice["title"] == "Notice filed" and "text" not in notice
+    assert stranger.get("/inbox").get_json() == {"unread": 0, "deliveries": []}
+    assert stranger.post(f"/inbox/{notice['id']}/open").status_code == 404
+    opened = seller.post(f"/inbox/{notice['id']}/open")
+    assert opened.status_code == 200 and opened.get_json()["opened_at"]
+    assert seller.get("/inbox").get_json()["unread"] == listed["unread"] - 1
+
+
+def file_on_the_web(browser, holder, seller_email, key):
+    response = browser(holder).post("/cases/new", {
+        "jurisdiction": "EU", "right_type": "trademark", "title": "Marca", "text": "Uso de nuestra marca.",
+        "language": "es", "listings": "item-b", "respondent_email": seller_email, "submission_key": key,
+        **notice_form_elements()}, form_page="/cases/new", follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def test_the_filer_is_told_the_seller_was_notified_only_when_the_notice_was_served(world, browser):
+    assert "The seller has been notified." in file_on_the_web(browser, world.holder, world.seller.email, "first")
+    world.seller.active = False   # the seller's only account is closed and no other address is known
+    db.session.commit()
+    page = file_on_the_web(browser, world.holder, world.seller.email, "second")
+    assert "has been notified" not in page and "could not be notified" in page

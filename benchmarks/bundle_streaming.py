@@ -6,6 +6,7 @@ Prints, side by side in one process: copying the evidence file (the baseline), e
 bundle (hashing SHA-256 + SHA-512 and writing the zip), and verifying it; with the ratio of
 each to the baseline, the Python heap peak (tracemalloc) and the process's maximum RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,22 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        app = create_app({"INSTANCE_PATH": str(tmp / "instance"), "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-                          "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
-                          "EVIDENCE_DIR": str(tmp / "evidence"), "EXPORT_DIR": str(tmp / "exports")})
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(tmp / "instance"),
+                "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+                "SECRET_KEY": "benchmark-secret-key-long-enough-0123456789",
+                "EVIDENCE_DIR": str(tmp / "evidence"),
+                "EXPORT_DIR": str(tmp / "exports"),
+            }
+        )
         with app.app_context(), app.test_request_context():
             db.create_all()
             holder = make_account(Role.RIGHT_HOLDER, "holder@example.es")
             seller = make_account(Role.SELLER, "seller@example.cn", country="CN", language="zh")
-            make_account(Role.COURT, "clerk@court.example.cn", country="CN", language="zh",
-                         receives_escalations_for="CN")
+            make_account(
+                Role.COURT, "clerk@court.example.cn", country="CN", language="zh", receives_escalations_for="CN"
+            )
             case = services.file_notice(holder, notice_data()).obj
             services.add_filing(seller, case.id, {"kind": "response", "language": "zh", "text": "不同意。"})
             large_evidence(app, case, holder, args.mb * MB)
@@ -73,8 +81,11 @@ def main() -> None:
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"evidence: {args.mb} MB")
     print(f"{'step':<22}{'seconds':>9}{'x copy':>9}{'heap peak MB':>14}")
-    for name, seconds, peak in (("copy (baseline)", copy_s, copy_peak), ("export bundle", export_s, export_peak),
-                                ("verify bundle", verify_s, verify_peak)):
+    for name, seconds, peak in (
+        ("copy (baseline)", copy_s, copy_peak),
+        ("export bundle", export_s, export_peak),
+        ("verify bundle", verify_s, verify_peak),
+    ):
         print(f"{name:<22}{seconds:>9.2f}{seconds / copy_s:>9.1f}{peak / MB:>14.1f}")
     print(f"max RSS before export {rss_before / 1024:.0f} MB, after export and verify {rss_after / 1024:.0f} MB")
 

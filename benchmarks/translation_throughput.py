@@ -19,6 +19,7 @@ Each measure runs --repetitions times on fresh filings, all runs of a model in r
 median and the spread (min-max) are printed. Targets: service (worker) >= 0.85x direct,
 >= 2x per filing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,22 +34,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="odr-bench-"))
-for var, sub in [("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"),
-                 ("ARGOS_PACKAGES_DIR", "unused")]:
+for var, sub in [
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_CACHE_HOME", "cache"),
+    ("ARGOS_PACKAGES_DIR", "unused"),
+]:
     os.environ.setdefault(var, str(WORK / sub))
 os.environ.setdefault("ARGOS_PACKAGE_INDEX", "http://127.0.0.1:9/")
 os.environ.setdefault("ARGOS_INTRA_THREADS", "1")  # the same for all three; steadier on a shared machine
 os.environ["ODR_QUEUE_PATH"] = str(WORK / "queue.sqlite3")  # the jobs wait here for this process to run them
 os.environ.pop("ODR_REDIS_URL", None)
 
-SHAPES = {"tiny (1 layer, ~100 pieces)": {},
-          "6 layers x 512, 8 heads, 32k pieces": dict(layers=6, width=512, ffn=2048, heads=8, vocab_size=32000)}
+SHAPES = {
+    "tiny (1 layer, ~100 pieces)": {},
+    "6 layers x 512, 8 heads, 32k pieces": dict(layers=6, width=512, ffn=2048, heads=8, vocab_size=32000),
+}
 TERMS = ["el titular del derecho", "la prueba prima facie", "la buena fe", "la mala fe"]
 
 
 def make_filings(n: int, seed: int) -> list[list[str]]:
     """n short filings of one or two unique sentences; every third one names a glossary term."""
     from tests.translation.argos_builder import WORDS
+
     rng = random.Random(seed)
     words = [row[1] for row in WORDS]
     filings, seen = [], set()
@@ -97,12 +105,17 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
     settings.package_data_dir, settings.package_dirs = packages, [packages]
     argostranslate.translate.get_installed_languages.cache_clear()
     argostranslate.translate.installed_translates.clear()
-    app = create_app({"INSTANCE_PATH": str(home), "DATABASE_URL": f"sqlite:///{home / 'odr.sqlite3'}",
-                      "ARGOS_PACKAGES_DIR": str(packages), "RATE_LIMITS_ENABLED": False})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(home),
+            "DATABASE_URL": f"sqlite:///{home / 'odr.sqlite3'}",
+            "ARGOS_PACKAGES_DIR": str(packages),
+            "RATE_LIMITS_ENABLED": False,
+        }
+    )
     huey.immediate = False
 
-    rates: dict[str, list[float]] = {"service (worker)": [], "service (end to end)": [], "direct": [],
-                                     "per filing": []}
+    rates: dict[str, list[float]] = {"service (worker)": [], "service (end to end)": [], "direct": [], "per filing": []}
     with app.app_context():
         db.create_all()
         holder = make_account(Role.RIGHT_HOLDER, "holder@bench.example")
@@ -116,9 +129,15 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
             db.session.commit()
             start = time.perf_counter()
             for sentences in filings:
-                response = client.post("/cases", notice_data(seller_email="seller@bench.example",
-                                                              text=" ".join(sentences), language="es",
-                                                              language_confirmed=True))
+                response = client.post(
+                    "/cases",
+                    notice_data(
+                        seller_email="seller@bench.example",
+                        text=" ".join(sentences),
+                        language="es",
+                        language_confirmed=True,
+                    ),
+                )
                 assert response.status_code == 201, response.get_json()
             posted = time.perf_counter()
             while (task := huey.dequeue()) is not None:
@@ -126,10 +145,15 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
                     huey.execute(task)
             done = time.perf_counter()
             db.session.remove()
-            rows = db.session.scalars(select(Translation).join(Filing, Filing.id == Translation.filing_id)
-                                      .order_by(Translation.id.desc()).limit(len(filings))).all()
-            assert all(r.status == TranslationStatus.DONE and not r.incomplete for r in rows), \
-                [(r.status, r.last_error, r.untranslated) for r in rows]
+            rows = db.session.scalars(
+                select(Translation)
+                .join(Filing, Filing.id == Translation.filing_id)
+                .order_by(Translation.id.desc())
+                .limit(len(filings))
+            ).all()
+            assert all(r.status == TranslationStatus.DONE and not r.incomplete for r in rows), [
+                (r.status, r.last_error, r.untranslated) for r in rows
+            ]
             assert all(r.pivot == "en" for r in rows)
             rates["service (worker)"].append(len(filings) / (done - posted))
             rates["service (end to end)"].append(len(filings) / (done - start))
@@ -140,8 +164,13 @@ def measure(label: str, shape: dict, n: int, repetitions: int, seed: int) -> dic
             for loaded in hops:
                 tokens = [loaded.package.tokenizer.encode(s) for s in sentences]
                 results = loaded.translator.translate_batch(
-                    tokens, beam_size=settings.beam_size, replace_unknowns=True, length_penalty=0.2,
-                    max_batch_size=4096, batch_type="tokens")
+                    tokens,
+                    beam_size=settings.beam_size,
+                    replace_unknowns=True,
+                    length_penalty=0.2,
+                    max_batch_size=4096,
+                    batch_type="tokens",
+                )
                 sentences = [loaded.package.tokenizer.decode(r.hypotheses[0]).lstrip(" ") for r in results]
             rates["direct"].append(len(filings) / (time.perf_counter() - start))
 
@@ -173,9 +202,12 @@ def main() -> int:
     parser.add_argument("--only", choices=["tiny", "big"], default=None)
     args = parser.parse_args()
     from argostranslate import settings
-    print(f"threads: intra={settings.intra_threads or 'auto'} inter={settings.inter_threads}; "
-          f"compute={settings.compute_type}; beam={settings.beam_size}; cpus={os.cpu_count()}; "
-          f"repetitions={args.repetitions}, random order; es->zh through en; median (min-max)")
+
+    print(
+        f"threads: intra={settings.intra_threads or 'auto'} inter={settings.inter_threads}; "
+        f"compute={settings.compute_type}; beam={settings.beam_size}; cpus={os.cpu_count()}; "
+        f"repetitions={args.repetitions}, random order; es->zh through en; median (min-max)"
+    )
     for (label, shape), n, key in zip(SHAPES.items(), (args.filings, args.big_filings), ("tiny", "big"), strict=True):
         if args.only not in (None, key):
             continue
@@ -183,8 +215,7 @@ def main() -> int:
         print(f"\n{label}, {n} filings per run")
         for name, values in rates.items():
             print(f"  {name:<22} {spread(values)}")
-        worker, direct, per_filing = (statistics.median(rates[k]) for k in ("service (worker)", "direct",
-                                                                              "per filing"))
+        worker, direct, per_filing = (statistics.median(rates[k]) for k in ("service (worker)", "direct", "per filing"))
         print(f"  service/direct     {worker / direct:5.2f}x  (target >= 0.85x)")
         print(f"  service/per filing {worker / per_filing:5.2f}x  (target >= 2x)", flush=True)
     return 0

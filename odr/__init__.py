@@ -1,4 +1,5 @@
 """Online dispute resolution for small cross-border IP disputes: the application factory."""
+
 from __future__ import annotations
 
 import importlib
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _connect_subscribers()
 
     from odr import cli
+
     cli.init_app(app)
     app.after_request(_security_headers)
     return app
@@ -52,9 +54,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _security_headers(response):
     # No inline scripts or styles anywhere, so the policy can be strict; uploads are never sniffed.
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-                                "form-action 'self'; base-uri 'none'; object-src 'none'")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'; object-src 'none'",
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -86,23 +90,50 @@ class RowId(IntegerConverter):
 
 
 # The route modules of every domain: pages (blueprints) and the JSON API (routes on odr.api.bp).
-VIEW_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
-                "alliance", "notifications")
-API_MODULES = ("accounts", "cases", "mediation", "export", "deposits", "translation", "linkage", "transparency",
-               "alliance", "notifications")
+VIEW_MODULES = (
+    "accounts",
+    "cases",
+    "mediation",
+    "export",
+    "deposits",
+    "translation",
+    "linkage",
+    "transparency",
+    "alliance",
+    "notifications",
+)
+API_MODULES = (
+    "accounts",
+    "cases",
+    "mediation",
+    "export",
+    "deposits",
+    "translation",
+    "linkage",
+    "transparency",
+    "alliance",
+    "notifications",
+)
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
-SUBSCRIBER_MODULES = ("odr.mediation.measures", "odr.mediation.reasons", "odr.export.services",
-                      "odr.notifications.services", "odr.translation.services")
+SUBSCRIBER_MODULES = (
+    "odr.mediation.measures",
+    "odr.mediation.reasons",
+    "odr.export.services",
+    "odr.notifications.services",
+    "odr.translation.services",
+)
 
 
 def _register_routes(app: Flask) -> None:
     from odr.api import bp as api_bp
+
     for name in API_MODULES:
         importlib.import_module(f"odr.{name}.api")
     for name in VIEW_MODULES:
         app.register_blueprint(importlib.import_module(f"odr.{name}.views").bp)
     app.register_blueprint(api_bp)
     from odr.extensions import csrf
+
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens only, never with cookies
 
 
@@ -110,8 +141,14 @@ def _register_template_globals(app: Flask) -> None:
     from odr.cases.views import case_page_locale
     from odr.procedure.jurisdictions import jurisdiction_name
     from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
-    app.jinja_env.globals.update(state_label=state_label, action_label=action_label, timer_label=timer_label,
-                                 procedure_label=procedure_label, jurisdiction_name=jurisdiction_name)
+
+    app.jinja_env.globals.update(
+        state_label=state_label,
+        action_label=action_label,
+        timer_label=timer_label,
+        procedure_label=procedure_label,
+        jurisdiction_name=jurisdiction_name,
+    )
     app.jinja_env.filters.update(action_label=action_label)
     app.extensions["odr.locale_fallbacks"] = [case_page_locale]
 
@@ -120,6 +157,7 @@ def _connect_subscribers() -> None:
     for module in SUBSCRIBER_MODULES:
         importlib.import_module(module)
     from odr.procedure.signals import ENTRY_ACTIONS
+
     # A rule file may name an entry action only if some domain carries it out.
     idle = sorted(name for name, (domain_event, _data) in ENTRY_ACTIONS.items() if not domain_event.has_subscriber())
     if idle:

@@ -1,4 +1,5 @@
 """The ``odr`` command: the Flask CLI with the platform's own commands."""
+
 from __future__ import annotations
 
 import signal
@@ -183,8 +184,13 @@ def keys_group():
 
 
 @keys_group.command("rotate")
-@click.option("--overlap-days", type=click.IntRange(0, 365), default=30, show_default=True,
-              help="How long the old key stays valid after the new one starts.")
+@click.option(
+    "--overlap-days",
+    type=click.IntRange(0, 365),
+    default=30,
+    show_default=True,
+    help="How long the old key stays valid after the new one starts.",
+)
 @with_appcontext
 def keys_rotate(overlap_days):
     """Start signing with a new key; the key log hands over to it, signed by the old key and the new."""
@@ -201,8 +207,10 @@ def keys_log():
     current = platform_key().key_id
     for key in key_history(read_key_log()):
         mark = " (current)" if key["key_id"] == current else ""
-        click.echo(f"{key['key_id']}  from {key['valid_from'] or '-'}  to {key['valid_to'] or '-'}"
-                   f"  rotated by {key['rotated_by'] or '-'}{mark}")
+        click.echo(
+            f"{key['key_id']}  from {key['valid_from'] or '-'}  to {key['valid_to'] or '-'}"
+            f"  rotated by {key['rotated_by'] or '-'}{mark}"
+        )
 
 
 @click.group("deposit")
@@ -227,8 +235,16 @@ def init_app(app) -> None:
     app.cli.add_command(alliance_group)
     app.cli.add_command(linkage_group)
     app.cli.add_command(languages_group)
-    for command in (demo_command, sweep_command, worker_command, serve_command, rules_group, bundle_group,
-                    deposit_group, keys_group):
+    for command in (
+        demo_command,
+        sweep_command,
+        worker_command,
+        serve_command,
+        rules_group,
+        bundle_group,
+        deposit_group,
+        keys_group,
+    ):
         app.cli.add_command(command)
 
 

@@ -3,6 +3,7 @@
 Every setting is read from the environment with the ``ODR_`` prefix
 (``ODR_DATABASE_URL``, ``ODR_SECRET_KEY``, ``ODR_REDIS_URL`` ...).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,24 @@ UI_LOCALES = ["en", "zh_Hans", "es", "fr", "de", "ja", "ko", "pt", "ru", "ar"]
 # Languages a filing may be written in (ISO 639-1). Broader than the UI: a seller may
 # file in Italian even if the UI is shown in English.
 FILING_LANGUAGES = [
-    "en", "zh", "es", "fr", "de", "ja", "ko", "pt", "ru", "ar", "it", "nl", "pl",
-    "tr", "vi", "th", "id", "hi",
+    "en",
+    "zh",
+    "es",
+    "fr",
+    "de",
+    "ja",
+    "ko",
+    "pt",
+    "ru",
+    "ar",
+    "it",
+    "nl",
+    "pl",
+    "tr",
+    "vi",
+    "th",
+    "id",
+    "hi",
 ]
 
 

@@ -1,4 +1,5 @@
 """Demo data: parties in four countries and languages, and a case in every stage."""
+
 from __future__ import annotations
 
 import io
@@ -22,13 +23,27 @@ PASSWORD = "demo-password"
 
 PEOPLE = [
     # role, e-mail, name, organisation, country, language, time zone
-    (Role.RIGHT_HOLDER, "lucia@flamenco-disenos.es", "Lucía García", "Flamenco Diseños S.L.", "ES", "es",
-     "Europe/Madrid"),
+    (
+        Role.RIGHT_HOLDER,
+        "lucia@flamenco-disenos.es",
+        "Lucía García",
+        "Flamenco Diseños S.L.",
+        "ES",
+        "es",
+        "Europe/Madrid",
+    ),
     (Role.SELLER, "wei@shenzhen-gadgets.cn", "王伟", "深圳小工具贸易有限公司", "CN", "zh", "Asia/Shanghai"),
     (Role.SELLER, "amal@souk-crafts.example", "أمل حداد", "Souk Crafts", "MA", "ar", "Africa/Casablanca"),
     (Role.MEDIATOR, "jonas@mediation.example.de", "Jonas Becker", "Becker Mediation", "DE", "de", "Europe/Berlin"),
-    (Role.COURT, "clerk@internet-court.example.cn", "Court clerk", "Hangzhou Internet Court (demo)", "CN", "zh",
-     "Asia/Shanghai"),
+    (
+        Role.COURT,
+        "clerk@internet-court.example.cn",
+        "Court clerk",
+        "Hangzhou Internet Court (demo)",
+        "CN",
+        "zh",
+        "Asia/Shanghai",
+    ),
     (Role.ADMIN, "admin@odr.example", "Platform admin", "ODR platform", "GB", "en", "Europe/London"),
 ]
 
@@ -38,9 +53,16 @@ def _account(role, email, name, organisation, country, language, tz) -> Account:
     if role == Role.COURT:
         party.receives_escalations_for = "CN,US,EU,JP,GB"
     languages = {"de": "de,en,es,zh"}.get(language, language)
-    account = Account(email=email, password_hash=generate_password_hash(PASSWORD), display_name=name,
-                      role=role, party=party, time_zone=tz, languages=languages,
-                      locale={"zh": "zh_Hans"}.get(language, language))
+    account = Account(
+        email=email,
+        password_hash=generate_password_hash(PASSWORD),
+        display_name=name,
+        role=role,
+        party=party,
+        time_zone=tz,
+        languages=languages,
+        locale={"zh": "zh_Hans"}.get(language, language),
+    )
     db.session.add_all([party, account])
     if role == Role.COURT:
         db.session.flush()
@@ -52,18 +74,29 @@ def _account(role, email, name, organisation, country, language, tz) -> Account:
 DEMO_NOTICE_ELEMENTS = {
     "prima_facie_evidence": "Certificado de registro y compra de prueba del 2026-01-15.",
     "identity": "Flamenco Diseño S.L., Calle Mayor 1, 28013 Madrid, CIF B12345678",
-    "signature": "Lucía Fernández", "work": "Catálogo fotográfico 2025", "right": "EUTM 018123456",
+    "signature": "Lucía Fernández",
+    "work": "Catálogo fotográfico 2025",
+    "right": "EUTM 018123456",
     "contact": "Lucía Fernández, Calle Mayor 1, 28013 Madrid, +34 910 000 000",
-    "good_faith_statement": True, "accuracy_statement": True, "bona_fide_statement": True,
+    "good_faith_statement": True,
+    "accuracy_statement": True,
+    "bona_fide_statement": True,
     "permitted_communication": True,
 }
 
 
 def _notice(holder, seller, title, text, jurisdiction, right_type, at, evidence: bytes | None = None) -> Case:
-    data = {"jurisdiction": jurisdiction, "right_type": right_type, "title": title, "text": text, "language": "es",
-            "listings": [f"https://marketplace.example/item/{zlib.crc32(title.encode())}"],
-            "remedy_sought": "Retirada del anuncio y compensación.",
-            "respondent": {"email": seller.email}, "elements": DEMO_NOTICE_ELEMENTS}
+    data = {
+        "jurisdiction": jurisdiction,
+        "right_type": right_type,
+        "title": title,
+        "text": text,
+        "language": "es",
+        "listings": [f"https://marketplace.example/item/{zlib.crc32(title.encode())}"],
+        "remedy_sought": "Retirada del anuncio y compensación.",
+        "respondent": {"email": seller.email},
+        "elements": DEMO_NOTICE_ELEMENTS,
+    }
     uploads = [services.Upload(io.BytesIO(evidence), "registro-marca.pdf")] if evidence else []
     return services.file_notice(holder, data, uploads, at=at).obj
 
@@ -79,52 +112,128 @@ def load_demo() -> list[tuple[str, str, str]]:
     pdf = b"%PDF-1.4\n% demo trademark registration certificate\n"
 
     # 1. Just filed: waiting for the seller's answer.
-    _notice(holder, seller, "Copias del bolso «Alhambra»", "El vendedor ofrece copias de nuestro bolso registrado.",
-            "CN", "design", now - timedelta(days=1), pdf)
+    _notice(
+        holder,
+        seller,
+        "Copias del bolso «Alhambra»",
+        "El vendedor ofrece copias de nuestro bolso registrado.",
+        "CN",
+        "design",
+        now - timedelta(days=1),
+        pdf,
+    )
     # 2. Answered: negotiating, with an offer on the table.
-    case = _notice(holder, seller, "Uso de la marca FLAMENCO", "Uso no autorizado de la marca FLAMENCO.",
-                   "EU", "trademark", now - timedelta(days=3), pdf)
-    services.add_filing(seller, case.id, {"kind": "response", "language": "zh",
-                                          "text": "我们从授权经销商处购买了这些商品。"}, at=now - timedelta(days=2))
-    services.add_filing(holder, case.id, {"kind": "offer", "language": "es",
-                                          "text": "Retiren el anuncio y paguen 800 EUR.",
-                                          "terms": {"amount": "800", "currency": "EUR", "listing_measure": "remove"}},
-                        at=now - timedelta(days=1))
+    case = _notice(
+        holder,
+        seller,
+        "Uso de la marca FLAMENCO",
+        "Uso no autorizado de la marca FLAMENCO.",
+        "EU",
+        "trademark",
+        now - timedelta(days=3),
+        pdf,
+    )
+    services.add_filing(
+        seller,
+        case.id,
+        {"kind": "response", "language": "zh", "text": "我们从授权经销商处购买了这些商品。"},
+        at=now - timedelta(days=2),
+    )
+    services.add_filing(
+        holder,
+        case.id,
+        {
+            "kind": "offer",
+            "language": "es",
+            "text": "Retiren el anuncio y paguen 800 EUR.",
+            "terms": {"amount": "800", "currency": "EUR", "listing_measure": "remove"},
+        },
+        at=now - timedelta(days=1),
+    )
     # 3. Silence: the response period ran out, a mediator is facilitating.
-    case = _notice(holder, seller_ar, "Fotografías copiadas", "Se usan nuestras fotografías sin licencia.",
-                   "GB", "copyright", now - timedelta(days=10))
+    case = _notice(
+        holder,
+        seller_ar,
+        "Fotografías copiadas",
+        "Se usan nuestras fotografías sin licencia.",
+        "GB",
+        "copyright",
+        now - timedelta(days=10),
+    )
     sweep_deadlines(now)
     assign_mediator(admin, case.id, mediator.id)
     accept_appointment(mediator, pending_appointments(mediator)[0].id, declared=True)
-    services.add_filing(mediator, case.id, {"kind": "message", "language": "de",
-                                            "text": "Ich schlage eine Lizenz für die Fotos vor."})
+    services.add_filing(
+        mediator, case.id, {"kind": "message", "language": "de", "text": "Ich schlage eine Lizenz für die Fotos vor."}
+    )
     # The ladder: a private caucus with the seller, a blind-bidding round that did not settle,
     # and an agreement in Spanish and Arabic with a proportionate measure, awaiting signatures.
-    services.add_filing(seller_ar, case.id, {"kind": "message", "language": "ar", "caucus": True,
-                                             "text": "يمكننا دفع مبلغ صغير إذا بقي المنتج معروضاً."})
+    services.add_filing(
+        seller_ar,
+        case.id,
+        {"kind": "message", "language": "ar", "caucus": True, "text": "يمكننا دفع مبلغ صغير إذا بقي المنتج معروضاً."},
+    )
     bidding.open_bidding(mediator, case.id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30})
     bidding.submit_bid(holder, case.id, "1200", accept_rules=True)
     bidding.submit_bid(seller_ar, case.id, "300", accept_rules=True)
-    agreement.draft_agreement(mediator, case.id, {
-        "authoritative_language": "es",
-        "texts": {"es": "La vendedora obtiene una licencia para las fotografías y paga 400 EUR.",
-                  "ar": "تحصل البائعة على ترخيص للصور وتدفع 400 يورو."},
-        "terms": {"amount": "400", "currency": "EUR", "licence": "Licencia no exclusiva, 2 años"},
-        "measures": [{"kind": "not_purchasable_in", "listing": case.listings[0].locator, "regions": ["ES"]}]})
+    agreement.draft_agreement(
+        mediator,
+        case.id,
+        {
+            "authoritative_language": "es",
+            "texts": {
+                "es": "La vendedora obtiene una licencia para las fotografías y paga 400 EUR.",
+                "ar": "تحصل البائعة على ترخيص للصور وتدفع 400 يورو.",
+            },
+            "terms": {"amount": "400", "currency": "EUR", "licence": "Licencia no exclusiva, 2 años"},
+            "measures": [{"kind": "not_purchasable_in", "listing": case.listings[0].locator, "regions": ["ES"]}],
+        },
+    )
     # 4. Settled: both parties accepted the same text.
-    case = _notice(holder, seller, "Logotipo en fundas de móvil", "Nuestro logotipo aparece en fundas.",
-                   "US", "trademark", now - timedelta(days=6))
-    services.add_filing(seller, case.id, {"kind": "counter_notice", "language": "zh", "text": "这是我们自己的设计。"},
-                        at=now - timedelta(days=5))
-    proposal = services.add_filing(holder, case.id, {
-        "kind": "settlement", "language": "es", "text": "El vendedor modifica el diseño; no hay pago.",
-        "terms": {"listing_measure": "modify"}}, at=now - timedelta(days=4)).obj
+    case = _notice(
+        holder,
+        seller,
+        "Logotipo en fundas de móvil",
+        "Nuestro logotipo aparece en fundas.",
+        "US",
+        "trademark",
+        now - timedelta(days=6),
+    )
+    services.add_filing(
+        seller,
+        case.id,
+        {"kind": "counter_notice", "language": "zh", "text": "这是我们自己的设计。"},
+        at=now - timedelta(days=5),
+    )
+    proposal = services.add_filing(
+        holder,
+        case.id,
+        {
+            "kind": "settlement",
+            "language": "es",
+            "text": "El vendedor modifica el diseño; no hay pago.",
+            "terms": {"listing_measure": "modify"},
+        },
+        at=now - timedelta(days=4),
+    ).obj
     for party_account in (holder, seller):
         services.accept_settlement(party_account, case.id, proposal.id, services.text_sha256(proposal))
     # 5. Escalated: negotiation failed and the case went to the court.
-    case = _notice(holder, seller, "Patente del cierre magnético", "El producto reproduce nuestra patente.",
-                   "CN", "patent", now - timedelta(days=8), pdf)
-    services.add_filing(seller, case.id, {"kind": "response", "language": "zh", "text": "我们的产品不侵犯该专利。"},
-                        at=now - timedelta(days=7))
+    case = _notice(
+        holder,
+        seller,
+        "Patente del cierre magnético",
+        "El producto reproduce nuestra patente.",
+        "CN",
+        "patent",
+        now - timedelta(days=8),
+        pdf,
+    )
+    services.add_filing(
+        seller,
+        case.id,
+        {"kind": "response", "language": "zh", "text": "我们的产品不侵犯该专利。"},
+        at=now - timedelta(days=7),
+    )
     services.take_action(holder, case.id, "escalate")
     return [(p[0].value, p[1], PASSWORD) for p in PEOPLE]

@@ -16,6 +16,7 @@ Each event has two phases, and a subscriber chooses one:
 The services call ``commit()`` where they used to call ``db.session.commit()`` (Zulip's rule: a
 ``do_*`` action writes, commits, then sends its events).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,7 @@ from odr.extensions import db
 log = logging.getLogger(__name__)
 _namespace = Namespace()
 _PENDING = "odr.domain_events.pending"  # published in the open transaction
-_READY = "odr.domain_events.ready"      # their transaction committed; waiting for dispatch
+_READY = "odr.domain_events.ready"  # their transaction committed; waiting for dispatch
 
 
 class DomainEvent:
@@ -84,4 +85,3 @@ def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> 
     # Every rollback of the whole transaction (not of a savepoint), even one with no SQL sent yet.
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
-

@@ -6,6 +6,7 @@ The API turns them into ``{"error": {"code", "message", "fields"}}``; views show
 them as form errors. Nothing is written when one is raised: services validate
 before they change anything.
 """
+
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
@@ -19,8 +20,9 @@ class ServiceError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None,
-                 details: dict | None = None):
+    def __init__(
+        self, message: str, fields: dict[str, str] | None = None, code: str | None = None, details: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
@@ -29,8 +31,7 @@ class ServiceError(Exception):
             self.code = code
 
     def to_dict(self) -> dict:
-        error = {"code": self.code, "message": str(self.message),
-                 "fields": {k: str(v) for k, v in self.fields.items()}}
+        error = {"code": self.code, "message": str(self.message), "fields": {k: str(v) for k, v in self.fields.items()}}
         if self.details:
             error["details"] = self.details
         return {"error": error}

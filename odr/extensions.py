@@ -1,4 +1,5 @@
 """Extensions are created unbound here and bound to the app in the factory."""
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter

@@ -8,6 +8,7 @@ the top (a link to the first marked field), each field's message goes next to it
 A page with several forms (the case page) names each one; only the refused form shows the errors and
 the kept input, the others stay blank.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -49,8 +50,9 @@ class FormState:
 BLANK = FormState()
 
 
-def refused(exc: ValidationFailed | NotAllowed, name: str = "",
-            rename: Callable[[str], str] | None = None) -> FormState:
+def refused(
+    exc: ValidationFailed | NotAllowed, name: str = "", rename: Callable[[str], str] | None = None
+) -> FormState:
     """The state of a form the service refused: the message flashed for the summary, the input kept.
 
     ``rename`` maps a service's field path to the form's field where the two differ (numbered rows)."""
@@ -59,8 +61,14 @@ def refused(exc: ValidationFailed | NotAllowed, name: str = "",
     return FormState(name, MultiDict(request.form), errors)
 
 
-def submit(action: Callable[[], object], *, form: str, page: Callable[[FormState], object],
-           done: str | Callable[[object], str], rename: Callable[[str], str] | None = None):
+def submit(
+    action: Callable[[], object],
+    *,
+    form: str,
+    page: Callable[[FormState], object],
+    done: str | Callable[[object], str],
+    rename: Callable[[str], str] | None = None,
+):
     """Run a form's action; on success go to ``done``, on refusal render ``page`` again with the form's state.
 
     ``page`` renders the page the form is on, given the refused form's state (its status: that of the refusal);

@@ -4,6 +4,7 @@ Locale choice, strongest first: the switcher on every page (kept in the session)
 profile, the browser's Accept-Language, the default language of the case's jurisdiction, the
 platform default.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,6 +27,7 @@ from odr.models_base import utcnow
 from odr.vocabulary import case_role_label, event_label
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
+
 
 # The roles a participant holds in one case (events and filings record them), as readers call them.
 def ui_locale_for(code: str | None) -> str | None:
@@ -108,8 +110,9 @@ def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") 
     tz = _zone(zone) or get_timezone()
     locale = get_locale()
     local = instant.astimezone(tz)
-    when = locale.datetime_formats[fmt].format(format_time(local, "short", locale=locale),
-                                                format_date(local, fmt, locale=locale))
+    when = locale.datetime_formats[fmt].format(
+        format_time(local, "short", locale=locale), format_date(local, fmt, locale=locale)
+    )
     return "%s (%s)" % (when, get_timezone_location(tz, locale=locale, return_city=True))
 
 
@@ -139,10 +142,14 @@ def dual_time(instant: datetime | None, governing_tz: str | None = None, fmt: st
     # data-l10n="babel": formatted by Babel in the reader's locale (city names may equal the English ones).
     stamp = Markup('<time datetime="%s" data-l10n="babel">%s</time>')
     html = stamp % (instant.isoformat(), local_time(instant, str(reader), fmt))
-    if governing is not None and governing.key != str(reader) and \
-            instant.astimezone(governing).utcoffset() != instant.astimezone(reader).utcoffset():
-        html += Markup(' <span class="governing-time">%s</span>') % Markup(_(
-            "governing time: %(time)s", time=stamp % (instant.isoformat(), local_time(instant, governing.key, fmt))))
+    if (
+        governing is not None
+        and governing.key != str(reader)
+        and instant.astimezone(governing).utcoffset() != instant.astimezone(reader).utcoffset()
+    ):
+        html += Markup(' <span class="governing-time">%s</span>') % Markup(
+            _("governing time: %(time)s", time=stamp % (instant.isoformat(), local_time(instant, governing.key, fmt)))
+        )
     return Markup('<span class="dual-time">%s</span>') % html
 
 
@@ -179,14 +186,27 @@ def render_notification(note) -> tuple[str, str]:
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    app.jinja_env.globals.update(locale_name=locale_name, switch_locale_url=switch_locale_url, dual_time=dual_time,
-                                 due_in=due_in, local_time=local_time, zone_name=zone_name,
-                                 case_role_label=case_role_label, event_label=event_label, time_zones=time_zones)
-    app.jinja_env.filters.update(dual_time=dual_time, due_in=due_in, bidi=bidi, list_format=list_format,
-                                 babel_formatted=babel_formatted)
+    app.jinja_env.globals.update(
+        locale_name=locale_name,
+        switch_locale_url=switch_locale_url,
+        dual_time=dual_time,
+        due_in=due_in,
+        local_time=local_time,
+        zone_name=zone_name,
+        case_role_label=case_role_label,
+        event_label=event_label,
+        time_zones=time_zones,
+    )
+    app.jinja_env.filters.update(
+        dual_time=dual_time, due_in=due_in, bidi=bidi, list_format=list_format, babel_formatted=babel_formatted
+    )
 
     @app.context_processor
     def locale_context():
         locale = str(get_locale() or "en")
-        return {"current_locale": locale, "text_direction": text_direction(locale), "ui_locales": UI_LOCALES,
-                "html_lang": locale.replace("_", "-")}
+        return {
+            "current_locale": locale,
+            "text_direction": text_direction(locale),
+            "ui_locales": UI_LOCALES,
+            "html_lang": locale.replace("_", "-"),
+        }

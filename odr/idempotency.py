@@ -8,6 +8,7 @@
 The key's row is written in the same transaction as the submission's effect, so a key is recorded
 exactly when its effect is committed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,23 +66,28 @@ class Submission:
     @classmethod
     def of(cls, account_id: int, key: str | None, body: Any, file_names: Iterable[str | None] = ()) -> Submission:
         """The submission of ``body`` (JSON-like) and the names of its files under ``key`` (None: no key)."""
-        canonical = json.dumps({"data": body, "uploads": [name or "" for name in file_names]},
-                               sort_keys=True, default=str)
-        return cls(account_id, (key or None) and key[:MAX_KEY_LENGTH],
-                   hashlib.sha256(canonical.encode()).hexdigest())
+        canonical = json.dumps(
+            {"data": body, "uploads": [name or "" for name in file_names]}, sort_keys=True, default=str
+        )
+        return cls(account_id, (key or None) and key[:MAX_KEY_LENGTH], hashlib.sha256(canonical.encode()).hexdigest())
 
     def replayed(self, model: type[T]) -> T | None:
         """The result of an earlier submission under this key, or None; another body under it is refused."""
         if not self.key:
             return None
-        previous = db.session.scalar(select(IdempotentRequest).where(
-            IdempotentRequest.account_id == self.account_id, IdempotentRequest.key == self.key))
+        previous = db.session.scalar(
+            select(IdempotentRequest).where(
+                IdempotentRequest.account_id == self.account_id, IdempotentRequest.key == self.key
+            )
+        )
         if previous is None:
             return None
         if previous.request_sha256 != self.digest or previous.result_kind != model.__tablename__:  # type: ignore[attr-defined]
-            raise ValidationFailed(_("This idempotency key was already used for a different submission."),
-                                   {"idempotency_key": _("Use a new key for a new submission.")},
-                                   code="idempotency_key_reused")
+            raise ValidationFailed(
+                _("This idempotency key was already used for a different submission."),
+                {"idempotency_key": _("Use a new key for a new submission.")},
+                code="idempotency_key_reused",
+            )
         return db.session.get(model, previous.result_id)
 
     def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None) -> Outcome:
@@ -91,8 +97,15 @@ class Submission:
         """
         if self.key:
             db.session.flush()
-            db.session.add(IdempotentRequest(account_id=self.account_id, key=self.key, request_sha256=self.digest,
-                                             result_kind=obj.__tablename__, result_id=obj.id))
+            db.session.add(
+                IdempotentRequest(
+                    account_id=self.account_id,
+                    key=self.key,
+                    request_sha256=self.digest,
+                    result_kind=obj.__tablename__,
+                    result_id=obj.id,
+                )
+            )
         try:
             commit()
         except IntegrityError:

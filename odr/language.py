@@ -3,6 +3,7 @@
 py3langid is small (5 MB, offline), deterministic and fast; below the confidence threshold the filer
 is asked to choose, rather than a guess being stored as the authoritative language.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,10 +33,18 @@ class LanguageFinding:
 
     def mismatch(self) -> dict | None:
         """The API's details of a declared language that detection contradicts."""
-        if self.declared and self.detected and self.detected != self.declared \
-                and self.confidence >= MISMATCH_CONFIDENCE:
-            return {"declared": self.declared, "detected": self.detected, "confidence": round(self.confidence, 3),
-                    "override": "language_confirmed"}
+        if (
+            self.declared
+            and self.detected
+            and self.detected != self.declared
+            and self.confidence >= MISMATCH_CONFIDENCE
+        ):
+            return {
+                "declared": self.declared,
+                "detected": self.detected,
+                "confidence": round(self.confidence, 3),
+                "override": "language_confirmed",
+            }
         return None
 
 
@@ -44,6 +53,7 @@ def _model():
     with _lock:
         if _identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             identifier.set_languages(FILING_LANGUAGES)
             _identifier = identifier
@@ -64,8 +74,9 @@ def detect(text: str) -> tuple[str | None, float]:
     return (language if confidence >= MIN_CONFIDENCE else None), confidence
 
 
-def filing_language(given, text: str, fields: dict, *, confirmed=False, name: str = "language",
-                    name_of: Callable[[str], str] = str) -> LanguageFinding:
+def filing_language(
+    given, text: str, fields: dict, *, confirmed=False, name: str = "language", name_of: Callable[[str], str] = str
+) -> LanguageFinding:
     """The language of a filing: the declared one checked against the text, or the detected one.
 
     A declared language that detection clearly contradicts is questioned (``<name>_confirmed`` lets the
@@ -76,12 +87,17 @@ def filing_language(given, text: str, fields: dict, *, confirmed=False, name: st
         declared = check_language(given, fields, name)
         finding = LanguageFinding(declared, declared, detected, confidence)
         if declared and name not in fields and finding.mismatch() and confirmed not in (True, "1", "on", "true", "yes"):
-            fields[name] = _("This text looks like %(detected)s (%(detected_code)s), not %(declared)s "
-                             "(%(declared_code)s). Choose the language it is written in.",
-                             detected=name_of(detected or ""), detected_code=detected,
-                             declared=name_of(declared), declared_code=declared)
-            fields[f"{name}_confirmed"] = _("Or confirm that it is written in %(declared)s.",
-                                            declared=name_of(declared))
+            fields[name] = _(
+                "This text looks like %(detected)s (%(detected_code)s), not %(declared)s "
+                "(%(declared_code)s). Choose the language it is written in.",
+                detected=name_of(detected or ""),
+                detected_code=detected,
+                declared=name_of(declared),
+                declared_code=declared,
+            )
+            fields[f"{name}_confirmed"] = _(
+                "Or confirm that it is written in %(declared)s.", declared=name_of(declared)
+            )
         return finding
     if detected is None or confidence < MIN_CONFIDENCE:
         fields[name] = _("We could not tell which language this text is in. Please choose it.")

@@ -1,4 +1,5 @@
 """Declarative base shared by every domain's models."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

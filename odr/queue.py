@@ -5,6 +5,7 @@ A domain declares a periodic job by decorating the service function that does th
 ``@periodic_job``; the worker (``odr.tasks``) runs every registered job each minute and
 ``odr sweep`` runs them all once, so the two can never list different jobs.
 """
+
 from __future__ import annotations
 
 import os
@@ -73,9 +74,11 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {}
 
 def periodic_job(name: str, description: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
     """Register a service function (returning how much it did) to run every minute on the worker."""
+
     def register(run: Callable[[], int]) -> Callable[[], int]:
         PERIODIC_JOBS[name] = PeriodicJob(name, run, description)
         return run
+
     return register
 
 

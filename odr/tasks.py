@@ -4,6 +4,7 @@ periodic job (``odr.queue.periodic_job``) run every minute.
 Importing this module loads the domains whose jobs the consumer must know by name; the domains
 themselves only import ``odr.queue``.
 """
+
 from __future__ import annotations
 
 from huey import crontab
@@ -26,6 +27,7 @@ def _every_minute(job: PeriodicJob):
     def run() -> int:
         with job_context():
             return job.run()
+
     run.__name__ = run.__qualname__ = job.name
     return huey.periodic_task(crontab(minute="*"), name=job.name)(run)
 

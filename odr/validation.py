@@ -1,4 +1,5 @@
 """Checks on codes that come from users: countries, languages, time zones."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,11 @@ def check_country(value: str | None, fields: dict, name: str = "country") -> str
 def check_language(value: str | None, fields: dict, name: str = "language") -> str:
     code = _code(value).lower().replace("_", "-").split("-")[0]
     if code not in FILING_LANGUAGES:
-        fields[name] = _("Unsupported language %(code)s. Supported: %(supported)s.",
-                         code=_code(value)[:20], supported=", ".join(FILING_LANGUAGES))
+        fields[name] = _(
+            "Unsupported language %(code)s. Supported: %(supported)s.",
+            code=_code(value)[:20],
+            supported=", ".join(FILING_LANGUAGES),
+        )
     return code
 
 

@@ -4,6 +4,7 @@ One place for both and for their labels, so the case page, the mediator's desk, 
 the notifications name them the same way. Both enums are ``StrEnum``s: they are stored and exported
 as their plain values (``"claimant"``, ``"notice_filed"``), which the event chain and bundles keep.
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,14 +15,14 @@ from flask_babel import lazy_gettext as _l
 class CaseRole(enum.StrEnum):
     """A role within one case (not an account's role on the platform)."""
 
-    CLAIMANT = "claimant"        # the right holder who filed the notice
-    RESPONDENT = "respondent"    # the seller the notice is about
+    CLAIMANT = "claimant"  # the right holder who filed the notice
+    RESPONDENT = "respondent"  # the seller the notice is about
     MEDIATOR = "mediator"
-    NEUTRAL = "neutral"          # the evaluator of a neutral evaluation
-    COURT = "court"              # the court the case was exported to
+    NEUTRAL = "neutral"  # the evaluator of a neutral evaluation
+    COURT = "court"  # the court the case was exported to
     ADMIN = "admin"
-    PLATFORM = "platform"        # the platform client that carries out measures
-    SYSTEM = "system"            # the platform itself: timers, automatic steps
+    PLATFORM = "platform"  # the platform client that carries out measures
+    SYSTEM = "system"  # the platform itself: timers, automatic steps
 
     @property
     def label(self) -> str:

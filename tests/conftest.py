@@ -3,6 +3,7 @@
 Tests run on SQLite by default; with ODR_TEST_POSTGRES_URL set, tests marked ``e2e`` or
 ``postgres`` run against PostgreSQL as well, each xdist worker in its own schema.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,14 +72,16 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(tmp_path, database_url):
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "EXPORT_DIR": str(tmp_path / "exports"),
-        "FLASK": {"TESTING": True},  # CSRF stays on: tests send the token like a browser
-    })
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "EXPORT_DIR": str(tmp_path / "exports"),
+            "FLASK": {"TESTING": True},  # CSRF stays on: tests send the token like a browser
+        }
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
@@ -93,16 +96,36 @@ def client(app):
     return app.test_client()
 
 
-def make_account(role: Role, email: str, *, country="ES", language="es", tz="Europe/Madrid",
-                 party: Party | None = None, receives_escalations_for: str = "",
-                 languages: str | None = None) -> Account:
+def make_account(
+    role: Role,
+    email: str,
+    *,
+    country="ES",
+    language="es",
+    tz="Europe/Madrid",
+    party: Party | None = None,
+    receives_escalations_for: str = "",
+    languages: str | None = None,
+) -> Account:
     from werkzeug.security import generate_password_hash
+
     if party is None:
-        party = Party(name=f"Org of {email}", country=country, preferred_language=language, time_zone=tz,
-                      receives_escalations_for=receives_escalations_for)
-    account = Account(email=email, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
-                      display_name=email.split("@")[0], role=role, party=party, time_zone=tz,
-                      languages=languages or language)
+        party = Party(
+            name=f"Org of {email}",
+            country=country,
+            preferred_language=language,
+            time_zone=tz,
+            receives_escalations_for=receives_escalations_for,
+        )
+    account = Account(
+        email=email,
+        password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+        display_name=email.split("@")[0],
+        role=role,
+        party=party,
+        time_zone=tz,
+        languages=languages or language,
+    )
     db.session.add_all([party, account])
     db.session.commit()
     return account
@@ -126,10 +149,17 @@ def world(app) -> World:
     return World(
         holder=make_account(Role.RIGHT_HOLDER, "holder@example.es"),
         seller=make_account(Role.SELLER, "seller@example.cn", country="CN", language="zh", tz="Asia/Shanghai"),
-        mediator=make_account(Role.MEDIATOR, "mediator@example.de", country="DE", language="de", tz="Europe/Berlin",
-                              languages="de,en,es"),
-        court=make_account(Role.COURT, "clerk@court.example.cn", country="CN", language="zh", tz="Asia/Shanghai",
-                           receives_escalations_for="CN,US,EU,JP,GB"),
+        mediator=make_account(
+            Role.MEDIATOR, "mediator@example.de", country="DE", language="de", tz="Europe/Berlin", languages="de,en,es"
+        ),
+        court=make_account(
+            Role.COURT,
+            "clerk@court.example.cn",
+            country="CN",
+            language="zh",
+            tz="Asia/Shanghai",
+            receives_escalations_for="CN,US,EU,JP,GB",
+        ),
         admin=make_account(Role.ADMIN, "admin@example.org", country="GB", language="en", tz="Europe/London"),
         stranger_holder=make_account(Role.RIGHT_HOLDER, "other-holder@example.fr", country="FR", language="fr"),
         stranger_seller=make_account(Role.SELLER, "other-seller@example.jp", country="JP", language="ja"),
@@ -150,10 +180,17 @@ def other_platform(world) -> Account:
 
 
 def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
-    data = {"jurisdiction": "CN", "right_type": "trademark", "title": "Counterfeit FLAMENCO bags",
-            "text": "El vendedor ofrece bolsos falsificados con nuestra marca.", "language": "es",
-            "listings": ["https://shop.example/item/1", "item-2"], "remedy_sought": "Retirada",
-            "respondent": {"email": seller_email}, "elements": NOTICE_ELEMENTS}
+    data = {
+        "jurisdiction": "CN",
+        "right_type": "trademark",
+        "title": "Counterfeit FLAMENCO bags",
+        "text": "El vendedor ofrece bolsos falsificados con nuestra marca.",
+        "language": "es",
+        "listings": ["https://shop.example/item/1", "item-2"],
+        "remedy_sought": "Retirada",
+        "respondent": {"email": seller_email},
+        "elements": NOTICE_ELEMENTS,
+    }
     data.update(overrides)
     return data
 
@@ -163,9 +200,13 @@ def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
 NOTICE_ELEMENTS = {
     "prima_facie_evidence": "Trademark registration 12345678 and test purchase of 2026-02-20.",
     "identity": "Flamenco S.L., Calle Mayor 1, Madrid, CIF B12345678",
-    "signature": "Ana García", "work": "Catalogue photographs 2025", "right": "EUTM 018123456",
+    "signature": "Ana García",
+    "work": "Catalogue photographs 2025",
+    "right": "EUTM 018123456",
     "contact": "Ana García, Calle Mayor 1, 28013 Madrid, +34 600 000 000, ana@flamenco.example",
-    "good_faith_statement": True, "accuracy_statement": True, "bona_fide_statement": True,
+    "good_faith_statement": True,
+    "accuracy_statement": True,
+    "bona_fide_statement": True,
     "permitted_communication": True,
 }
 
@@ -179,9 +220,11 @@ def notice_form_elements() -> dict:
 COUNTER_NOTICE_ELEMENTS = {
     "non_infringement_evidence": "Invoice from the authorised distributor, 2026-01-10.",
     "identity": "Shenzhen Example Trading Co., Ltd., USCC 91440300MA5EXAMPLE",
-    "signature": "Wei Zhang", "removed_material": "Listing item-2, https://shop.example/item/2",
+    "signature": "Wei Zhang",
+    "removed_material": "Listing item-2, https://shop.example/item/2",
     "contact": "Wei Zhang, 1 Example Road, Shenzhen, +86 755 0000 0000, wei@example.cn",
-    "mistake_statement": True, "consent_to_jurisdiction": True,
+    "mistake_statement": True,
+    "consent_to_jurisdiction": True,
 }
 
 
@@ -203,8 +246,13 @@ class Api:
     def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None):
         form = {"data": json.dumps(data), "evidence": [(io.BytesIO(content), name) for name, content in files]}
         # Built by hand so the builder's spooled body is closed (the test client leaves it open).
-        builder = EnvironBuilder(self.client.application, f"/api/v1{path}", method="POST", data=form,
-                                 headers={**self.headers, **(headers or {})})
+        builder = EnvironBuilder(
+            self.client.application,
+            f"/api/v1{path}",
+            method="POST",
+            data=form,
+            headers={**self.headers, **(headers or {})},
+        )
         environ = builder.get_environ()
         try:
             return self.client.open(environ)
@@ -236,8 +284,9 @@ class Browser:
         return match.group(1)
 
     def login(self, email, password):
-        response = self.client.post("/login", data={"email": email, "password": password,
-                                                    "csrf_token": self.csrf("/login")})
+        response = self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self.csrf("/login")}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
 
     def get(self, path, **kw):

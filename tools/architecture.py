@@ -7,6 +7,7 @@ Each box is a top-level package or module of ``odr``, placed in its layer (the c
 pyproject.toml); an arrow means "imports". Delivery modules (views, api, pages, cli of each domain)
 are drawn as their own box, "delivery", on top, as the contract treats them.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -25,8 +26,9 @@ STANDALONE = "odr.export.verifier"
 def layers() -> list[list[str]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     contract = next(c for c in config if c["type"] == "layers")
-    return [[name.strip().removeprefix("odr.") for name in line.replace(":", "|").split("|")]
-            for line in contract["layers"]]
+    return [
+        [name.strip().removeprefix("odr.") for name in line.replace(":", "|").split("|")] for line in contract["layers"]
+    ]
 
 
 def box(module: str) -> str | None:
@@ -49,9 +51,12 @@ def dot() -> str:
             a, b = box(module), box(imported)
             if a and b and a != b and a != "delivery" and b != "delivery":
                 edges.add((a, b))
-    out = ["digraph odr {", '  rankdir=TB; node [shape=box, fontname="Helvetica"];',
-           '  delivery [label="delivery: views, api, pages, cli of every domain", style=dashed];',
-           '  verifier [label="export.verifier (standalone, for courts)", style=dashed];']
+    out = [
+        "digraph odr {",
+        '  rankdir=TB; node [shape=box, fontname="Helvetica"];',
+        '  delivery [label="delivery: views, api, pages, cli of every domain", style=dashed];',
+        '  verifier [label="export.verifier (standalone, for courts)", style=dashed];',
+    ]
     for rank, names in enumerate(layers()):
         quoted = "; ".join(f'"{name}"' for name in names)
         out.append(f"  {{ rank=same; {quoted}; }}  // layer {rank}")

@@ -8,6 +8,7 @@ The check fails when a user-facing string in a template or in Python is not mark
 when a catalog lacks a message the code uses, or when a translation is empty, fuzzy, has other
 placeholders than its msgid, or the wrong number of plural forms for its language.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,8 +27,16 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "_n": (1, 2), "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "_n": (1, 2),
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 # The source language: its catalog stays empty, gettext falls back to the msgid.
 SOURCE_LOCALE = "en"
 
@@ -35,6 +44,7 @@ SOURCE_LOCALE = "en"
 def ui_locales() -> list[str]:
     sys.path.insert(0, str(ROOT))
     from odr.config import UI_LOCALES
+
     return list(UI_LOCALES)
 
 
@@ -55,8 +65,21 @@ def _keyword_args() -> list[str]:
 
 
 def extract(output: Path) -> None:
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), *_keyword_args(), "--no-location", "--sort-output",
-             "--project", "odr", "--msgid-bugs-address", "i18n@odr.example", "-o", str(output), str(ROOT))
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        *_keyword_args(),
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "odr",
+        "--msgid-bugs-address",
+        "i18n@odr.example",
+        "-o",
+        str(output),
+        str(ROOT),
+    )
 
 
 def compile_catalogs() -> None:
@@ -86,8 +109,16 @@ FILE_EXTENSION = re.compile(r"^\.[a-z0-9]{2,5}\W*$")
 VISIBLE_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "aria-description", "label"}
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 # Calls whose string argument reaches a reader; a bare literal there is an unmarked string.
-MESSAGE_SINKS = {"flash", "ValidationFailed", "NotAllowed", "NotFound", "Forbidden", "ServiceError", "api_error",
-                 "abort"}
+MESSAGE_SINKS = {
+    "flash",
+    "ValidationFailed",
+    "NotAllowed",
+    "NotFound",
+    "Forbidden",
+    "ServiceError",
+    "api_error",
+    "abort",
+}
 
 
 @dataclass(frozen=True)
@@ -141,8 +172,9 @@ def unmarked_template_strings(root: Path = ROOT / "odr") -> list[Problem]:
         parser.feed(masked)
         parser.close()
         rel = _rel(path)
-        problems += [Problem(f"{rel}:{line}", f"text not marked for translation: {text!r}")
-                     for line, text in parser.found]
+        problems += [
+            Problem(f"{rel}:{line}", f"text not marked for translation: {text!r}") for line, text in parser.found
+        ]
     return problems
 
 
@@ -168,19 +200,27 @@ def unmarked_python_strings(root: Path = ROOT / "odr") -> list[Problem]:
             if isinstance(node, ast.Call) and _call_name(node) in MESSAGE_SINKS:
                 suspects += [a for a in node.args if not (isinstance(a, ast.Constant) and isinstance(a.value, int))]
                 suspects += [kw.value for kw in node.keywords if kw.arg in {"message", "description"}]
-                suspects += [v for kw in node.keywords if kw.arg == "fields" and isinstance(kw.value, ast.Dict)
-                             for v in kw.value.values]
+                suspects += [
+                    v
+                    for kw in node.keywords
+                    if kw.arg == "fields" and isinstance(kw.value, ast.Dict)
+                    for v in kw.value.values
+                ]
                 # abort(404) and api_error(status, code, message): the code is an identifier, not prose.
                 if _call_name(node) == "api_error":
                     suspects = [a for a in node.args[2:]]
                 elif _call_name(node) == "flash" and len(node.args) > 1:
                     suspects = node.args[:1]
             elif isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == "errors"
-                    for t in node.targets):
+                isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == "errors"
+                for t in node.targets
+            ):
                 suspects.append(node.value)
-            problems += [Problem(f"{rel}:{s.lineno}", f"message not marked for translation: {ast.unparse(s)}")
-                         for s in suspects if _is_literal(s)]
+            problems += [
+                Problem(f"{rel}:{s.lineno}", f"message not marked for translation: {ast.unparse(s)}")
+                for s in suspects
+                if _is_literal(s)
+            ]
     return problems
 
 
@@ -216,8 +256,9 @@ def catalog_problems(locale: str, expected: Catalog, path: Path | None = None) -
         strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
         plural = isinstance(message.id, (list, tuple))
         if plural and any(strings) and (not all(strings) or len(strings) != catalog.num_plurals):
-            problems.append(Problem(rel, f"{len([t for t in strings if t])} plural forms instead of "
-                                         f"{catalog.num_plurals}: {label}"))
+            problems.append(
+                Problem(rel, f"{len([t for t in strings if t])} plural forms instead of {catalog.num_plurals}: {label}")
+            )
             continue
         if not all(strings):
             problems.append(Problem(rel, f"not translated: {label}"))

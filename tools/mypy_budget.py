@@ -1,8 +1,9 @@
 """Run mypy on odr/ and hold its error count to tools/mypy_budget.txt: never up; lower the budget when it goes down.
 
-    python tools/mypy_budget.py            # exit 1 if mypy finds more errors than the budget allows
-    python tools/mypy_budget.py --update   # write the current count as the new budget (only ever lower it)
+python tools/mypy_budget.py            # exit 1 if mypy finds more errors than the budget allows
+python tools/mypy_budget.py --update   # write the current count as the new budget (only ever lower it)
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET = ROOT / "tools" / "mypy_budget.txt"
-STRICT = ("odr/vocabulary.py", "odr/domain_events.py", "odr/idempotency.py", "odr/queue.py", "odr/cases/terms.py",
-          "odr/cases/filings.py", "odr/cases/signals.py", "odr/procedure/signals.py")
+STRICT = (
+    "odr/vocabulary.py",
+    "odr/domain_events.py",
+    "odr/idempotency.py",
+    "odr/queue.py",
+    "odr/cases/terms.py",
+    "odr/cases/filings.py",
+    "odr/cases/signals.py",
+    "odr/procedure/signals.py",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
 """Accounts over the API: sign-up and bearer tokens."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, request
@@ -14,10 +15,17 @@ from odr.extensions import limiter
 
 def account_json(account: Account) -> dict:
     party = account.party
-    return {"id": account.id, "email": account.email, "display_name": account.display_name,
-            "role": account.role.value, "locale": account.locale, "time_zone": account.effective_time_zone,
-            "party": None if party is None else {"id": party.id, "name": party.name, "country": party.country,
-                                                 "language": party.preferred_language}}
+    return {
+        "id": account.id,
+        "email": account.email,
+        "display_name": account.display_name,
+        "role": account.role.value,
+        "locale": account.locale,
+        "time_zone": account.effective_time_zone,
+        "party": None
+        if party is None
+        else {"id": party.id, "name": party.name, "country": party.country, "language": party.preferred_language},
+    }
 
 
 @bp.post("/accounts")
@@ -33,8 +41,9 @@ def api_issue_token():
     account = authenticate(str(data.get("email") or ""), str(data.get("password") or ""))
     if account is None:
         return api_error(401, "invalid_credentials", _("E-mail address or password is wrong."))
-    return jsonify({"token": issue_token(account, label=str(data.get("label") or "api")),
-                    "account": account_json(account)}), 201
+    return jsonify(
+        {"token": issue_token(account, label=str(data.get("label") or "api")), "account": account_json(account)}
+    ), 201
 
 
 @bp.delete("/tokens/current")

@@ -1,5 +1,6 @@
 """`odr accounts create`: accounts for roles nobody may choose at sign-up (admins, mediators, courts,
 platform clients)."""
+
 from __future__ import annotations
 
 import sys
@@ -32,12 +33,34 @@ def accounts_group():
 @click.option("--token/--no-token", default=False, help="Also print a bearer token (platform clients)")
 @click.password_option()
 @with_appcontext
-def create_account(email, display_name, organisation, role, country, language, time_zone, languages,
-                   receives_escalations_for, token, password):
+def create_account(
+    email,
+    display_name,
+    organisation,
+    role,
+    country,
+    language,
+    time_zone,
+    languages,
+    receives_escalations_for,
+    token,
+    password,
+):
     try:
-        account = sign_up({"email": email, "password": password, "display_name": display_name,
-                           "organisation": organisation, "role": role, "country": country, "language": language,
-                           "time_zone": time_zone}, role_allowed=set(Role), commit=False)
+        account = sign_up(
+            {
+                "email": email,
+                "password": password,
+                "display_name": display_name,
+                "organisation": organisation,
+                "role": role,
+                "country": country,
+                "language": language,
+                "time_zone": time_zone,
+            },
+            role_allowed=set(Role),
+            commit=False,
+        )
     except ValidationFailed as exc:
         for field, message in exc.fields.items():
             click.echo(f"{field}: {message}", err=True)

@@ -1,4 +1,5 @@
 """Accounts (people and systems that sign in) and parties (the organisations they act for)."""
+
 from __future__ import annotations
 
 import enum
@@ -44,8 +45,7 @@ SELF_SERVICE_ROLES = {Role.RIGHT_HOLDER, Role.SELLER, Role.REPRESENTATIVE}
 
 
 def role_enum():
-    return Enum(Role, name="role", native_enum=False, length=32,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(Role, name="role", native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Party(db.Model):

@@ -1,4 +1,5 @@
 """The account pages: what sign-up and the preferences page show (view models)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,5 +29,6 @@ class ProfilePage:
 
 
 def profile_page(account: Account, form: FormState = BLANK) -> ProfilePage:
-    return ProfilePage(locales=list(UI_LOCALES), locale=account.locale, time_zone=account.effective_time_zone,
-                       form=form)
+    return ProfilePage(
+        locales=list(UI_LOCALES), locale=account.locale, time_zone=account.effective_time_zone, form=form
+    )

@@ -1,4 +1,5 @@
 """Sign-up, sign-in and API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,9 +55,16 @@ def sign_up(data: dict, *, role_allowed=SELF_SERVICE_ROLES, commit: bool = True)
     else:
         party.invitation_sha256 = None  # an invitation is claimed once
         party.time_zone = tz
-    account = Account(email=email, password_hash=generate_password_hash(password), display_name=name,
-                      role=role, party=party, locale=data.get("locale") or None, time_zone=tz,
-                      languages=language)
+    account = Account(
+        email=email,
+        password_hash=generate_password_hash(password),
+        display_name=name,
+        role=role,
+        party=party,
+        locale=data.get("locale") or None,
+        time_zone=tz,
+        languages=language,
+    )
     db.session.add_all([party, account])
     if commit:
         db.session.commit()
@@ -80,10 +88,12 @@ def _invited_party(email: str, code, fields: dict) -> Party | None:
     """The party a notice named with this e-mail, if the invitation code sent there is given."""
     if not code:
         return None
-    party = db.session.scalar(select(Party).where(Party.contact_email == email,
-                                                  Party.invitation_sha256.is_not(None)))
-    if party is None or not isinstance(code, str) or \
-            not secrets.compare_digest(party.invitation_sha256, _digest(code.strip())):
+    party = db.session.scalar(select(Party).where(Party.contact_email == email, Party.invitation_sha256.is_not(None)))
+    if (
+        party is None
+        or not isinstance(code, str)
+        or not secrets.compare_digest(party.invitation_sha256, _digest(code.strip()))
+    ):
         fields["invitation_code"] = _("This invitation code is not valid for this e-mail address.")
         return None
     return party
@@ -116,8 +126,9 @@ def issue_token(account: Account, label: str = "") -> str:
 
 
 def account_for_token(token: str) -> Account | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token),
-                                                   ApiToken.revoked_at.is_(None)))
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.account.active:
         return None
     return row.account

@@ -1,4 +1,5 @@
 """Sign-up, sign-in and sign-out pages."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -22,8 +23,9 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 @login_manager.user_loader
 def load_account(account_id: str):
     # With its party: pages read the reader's time zone and language from it, never lazily while rendering.
-    account = db.session.get(Account, int(account_id), options=[joinedload(Account.party)]) \
-        if account_id.isdigit() else None
+    account = (
+        db.session.get(Account, int(account_id), options=[joinedload(Account.party)]) if account_id.isdigit() else None
+    )
     return account if account is not None and account.active else None
 
 
@@ -31,9 +33,15 @@ def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link borrow our domain.
     # Browsers ignore tabs and line breaks in URLs ("/\t/evil.example" is "//evil.example"), so any
     # control or space character makes the target unsafe, as do "//" and backslashes.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) \
-            and not unquote(target).startswith("//") and "\\" not in unquote(target):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+        and not unquote(target).startswith("//")
+        and "\\" not in unquote(target)
+    ):
         return target
     return url_for("cases.dashboard")
 
@@ -50,8 +58,7 @@ def signup():
             login_user(account)
             flash(_("Welcome. Your account is ready."), "success")
             return redirect(url_for("cases.dashboard"))
-    return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), \
-        422 if form.errors else 200
+    return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), 422 if form.errors else 200
 
 
 FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"
@@ -93,6 +100,7 @@ def profile():
         save_preferences(current_user, request.form.get("locale"), request.form.get("time_zone"))
         session["locale"] = current_user.locale
         flash(_("Your preferences are saved."), "success")
+
     return submit(act, form="profile", page=_profile, done=url_for("accounts.profile"))
 
 

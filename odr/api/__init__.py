@@ -3,6 +3,7 @@
 Each domain adds its routes to ``bp`` in its own ``api.py``; the app factory imports those modules
 (``odr.API_MODULES``), so this package imports no domain's routes and any route module imports alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def authenticated(view):
     """Require ``Authorization: Bearer <token>``; cookies never authenticate the API."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
@@ -29,6 +31,7 @@ def authenticated(view):
             return api_error(401, "unauthorized", _("A valid bearer token is required."))
         g.api_account = account
         return view(*args, **kwargs)
+
     return wrapper
 
 
@@ -47,8 +50,9 @@ def json_body() -> dict:
 def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key.strip()) <= 128):
-        raise ValidationFailed(_("The Idempotency-Key header must be 1 to 128 characters."),
-                               {"Idempotency-Key": _("Invalid key.")})
+        raise ValidationFailed(
+            _("The Idempotency-Key header must be 1 to 128 characters."), {"Idempotency-Key": _("Invalid key.")}
+        )
     return key.strip() if key else None
 
 
@@ -59,8 +63,9 @@ def created(body: dict, is_new: bool):
 def multipart_data() -> dict:
     """The JSON ``data`` part of a multipart/form-data request that also carries a file."""
     if request.mimetype != "multipart/form-data":
-        raise ValidationFailed(_("Send multipart/form-data with a data part (JSON) and the signed document."),
-                               code="malformed_request")
+        raise ValidationFailed(
+            _("Send multipart/form-data with a data part (JSON) and the signed document."), code="malformed_request"
+        )
     try:
         data = json.loads(request.form.get("data") or "{}")
     except (ValueError, RecursionError):

@@ -1,200 +1,406 @@
 """The OpenAPI 3.1 document of /api/v1 (a test checks that every API route is described here)."""
+
 from __future__ import annotations
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _op(summary: str, *, body: str | None = None, ok: str = "200", idempotent: bool = False,
-        multipart: bool = False, auth: bool = True, produces: str = "application/json") -> dict:
-    op: dict = {"summary": summary, "responses": {
-        ok: {"description": "Success", "content": {produces: {}}},
-        "400": {"description": "Malformed request", "content": {"application/json": {"schema": ERROR}}},
-        "401": {"description": "Missing or invalid bearer token",
-                "content": {"application/json": {"schema": ERROR}}},
-        "404": {"description": "Unknown, or not visible to you", "content": {"application/json": {"schema": ERROR}}},
-        "409": {"description": "Not allowed in the case's current state or for your role",
-                "content": {"application/json": {"schema": ERROR}}},
-        "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
-    }}
+def _op(
+    summary: str,
+    *,
+    body: str | None = None,
+    ok: str = "200",
+    idempotent: bool = False,
+    multipart: bool = False,
+    auth: bool = True,
+    produces: str = "application/json",
+) -> dict:
+    op: dict = {
+        "summary": summary,
+        "responses": {
+            ok: {"description": "Success", "content": {produces: {}}},
+            "400": {"description": "Malformed request", "content": {"application/json": {"schema": ERROR}}},
+            "401": {
+                "description": "Missing or invalid bearer token",
+                "content": {"application/json": {"schema": ERROR}},
+            },
+            "404": {
+                "description": "Unknown, or not visible to you",
+                "content": {"application/json": {"schema": ERROR}},
+            },
+            "409": {
+                "description": "Not allowed in the case's current state or for your role",
+                "content": {"application/json": {"schema": ERROR}},
+            },
+            "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
+        },
+    }
     if not auth:
         op["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
         if multipart:
-            content["multipart/form-data"] = {"schema": {"type": "object", "properties": {
-                "data": {"type": "string", "description": f"{body} as JSON"},
-                "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}
+            content["multipart/form-data"] = {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "string", "description": f"{body} as JSON"},
+                        "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            }
         op["requestBody"] = {"required": True, "content": content}
     if idempotent:
-        op["parameters"] = [{"name": "Idempotency-Key", "in": "header", "required": False,
-                             "schema": {"type": "string", "maxLength": 128},
-                             "description": "A retry with the same key and body returns the first result (200)."}]
+        op["parameters"] = [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 128},
+                "description": "A retry with the same key and body returns the first result (200).",
+            }
+        ]
     return op
 
 
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_CONFIRMED = {"type": "boolean", "description": (
-    "Keep the declared language although detection finds another one in the text (see Error.details)")}
+_CONFIRMED = {
+    "type": "boolean",
+    "description": ("Keep the declared language although detection finds another one in the text (see Error.details)"),
+}
 
 
 def document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "ODR platform API", "version": "1",
-                 "description": "Cross-border IP dispute resolution: notices, answers, negotiation, "
-                                "mediation, settlement and escalation to a court."},
+        "info": {
+            "title": "ODR platform API",
+            "version": "1",
+            "description": "Cross-border IP dispute resolution: notices, answers, negotiation, "
+            "mediation, settlement and escalation to a court.",
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
             "/openapi.json": {"get": _op("This document", auth=False)},
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
-            "/tokens": {"post": _op("Exchange e-mail and password for a bearer token", body="Credentials",
-                                    ok="201", auth=False)},
+            "/tokens": {
+                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
+            },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/me": {"get": _op("The signed-in account")},
-            "/inbox": {"get": _op("Acts served on you (newest first) and how many are unread; the content stays "
-                                  "on the case, under its access rules")},
+            "/inbox": {
+                "get": _op(
+                    "Acts served on you (newest first) and how many are unread; the content stays "
+                    "on the case, under its access rules"
+                )
+            },
             "/inbox/{delivery_id}/open": {
                 "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "post": _op("Open a delivery of your inbox: the first opening may be its receipt, which starts "
-                            "the periods that run from it")},
-            "/cases": {"get": _op("Cases visible to you"),
-                       "post": _op("File a notice (opens a case)", body="Notice", ok="201",
-                                   idempotent=True, multipart=True)},
+                "post": _op(
+                    "Open a delivery of your inbox: the first opening may be its receipt, which starts "
+                    "the periods that run from it"
+                ),
+            },
+            "/cases": {
+                "get": _op("Cases visible to you"),
+                "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
+            },
             "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
-            "/cases/{case_id}/filings": {"parameters": [CASE_ID], "post": _op(
-                "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
-                body="Filing", ok="201", idempotent=True, multipart=True)},
+            "/cases/{case_id}/filings": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
+                    body="Filing",
+                    ok="201",
+                    idempotent=True,
+                    multipart=True,
+                ),
+            },
             "/cases/{case_id}/settlements/{filing_id}/accept": {
-                "parameters": [CASE_ID, {"name": "filing_id", "in": "path", "required": True,
-                                         "schema": {"type": "integer"}}],
-                "post": _op("Accept the current settlement proposal", body="Acceptance")},
+                "parameters": [
+                    CASE_ID,
+                    {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op("Accept the current settlement proposal", body="Acceptance"),
+            },
             "/cases/{case_id}/actions/{action}": {
-                "parameters": [CASE_ID, {"name": "action", "in": "path", "required": True,
-                                         "schema": {"type": "string",
-                                                    "examples": ["request_mediation", "escalate", "withdraw"]}}],
-                "post": _op("Take a procedural step that is not a filing")},
+                "parameters": [
+                    CASE_ID,
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "examples": ["request_mediation", "escalate", "withdraw"]},
+                    },
+                ],
+                "post": _op("Take a procedural step that is not a filing"),
+            },
             "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
-                "parameters": [CASE_ID, {"name": "deadline_id", "in": "path", "required": True,
-                                         "schema": {"type": "integer"}}],
-                "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension")},
+                "parameters": [
+                    CASE_ID,
+                    {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension"),
+            },
             "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
             "/cases/{case_id}/evidence/{evidence_id}": {
-                "parameters": [CASE_ID, {"name": "evidence_id", "in": "path", "required": True,
-                                         "schema": {"type": "integer"}}],
-                "get": _op("Download an evidence file", produces="application/octet-stream")},
-            "/cases/{case_id}/mediator": {"parameters": [CASE_ID], "post": _op(
-                "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
-                body="Assignment")},
+                "parameters": [
+                    CASE_ID,
+                    {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "get": _op("Download an evidence file", produces="application/octet-stream"),
+            },
+            "/cases/{case_id}/mediator": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
+                    body="Assignment",
+                ),
+            },
             **_ladder_paths(),
             **_linkage_paths(),
             **_transparency_paths(),
             **_alliance_paths(),
-            "/cases/{case_id}/filings/{filing_id}/translations": {"parameters": [CASE_ID, FILING_ID], "get": _op(
-                "A filing's original (authoritative) and its translations with provenance: status "
-                "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot")},
+            "/cases/{case_id}/filings/{filing_id}/translations": {
+                "parameters": [CASE_ID, FILING_ID],
+                "get": _op(
+                    "A filing's original (authoritative) and its translations with provenance: status "
+                    "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot"
+                ),
+            },
             "/cases/{case_id}/translations/{translation_id}/flags": {
-                "parameters": [CASE_ID, {"name": "translation_id", "in": "path", "required": True,
-                                         "schema": {"type": "integer"}}],
-                "post": _op("Flag a wrong machine translation (parties), with a reason", body="TranslationFlag",
-                            ok="201")},
-            "/cases/{case_id}/filings/{filing_id}/translations/human": {"parameters": [CASE_ID, FILING_ID], "post": _op(
-                "Replace a translation with a human translation (the case's mediator)", body="HumanTranslation",
-                ok="201")},
-            "/cases/{case_id}/export": {"parameters": [CASE_ID], "get": _op(
-                "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
-                "X-Content-SHA256 names its hash", produces="application/zip")},
-            "/court/exports": {"get": _op("The court's inbox: bundles exported to your court, with hashes, "
-                                          "Merkle roots, receipt and decision status, and the platform key "
-                                          "fingerprint pinned for your court (pinned_key_id)")},
-            "/cases/{case_id}/export/acknowledge": {"parameters": [CASE_ID], "post": _op(
-                "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
-                body="Acknowledgement")},
-            "/cases/{case_id}/decision": {"parameters": [CASE_ID], "post": _op(
-                "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
-                "document = file); the platform carries it out and closes the case", body="Decision", ok="201",
-                idempotent=True)},
-            "/deposits": {"get": _op("Your deposited works"), "post": _op(
-                "Deposit an original work (multipart: data = {\"title\"} as JSON, work = file) and receive a "
-                "signed certificate", body="WorkDeposit", ok="201", idempotent=True)},
+                "parameters": [
+                    CASE_ID,
+                    {"name": "translation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op(
+                    "Flag a wrong machine translation (parties), with a reason", body="TranslationFlag", ok="201"
+                ),
+            },
+            "/cases/{case_id}/filings/{filing_id}/translations/human": {
+                "parameters": [CASE_ID, FILING_ID],
+                "post": _op(
+                    "Replace a translation with a human translation (the case's mediator)",
+                    body="HumanTranslation",
+                    ok="201",
+                ),
+            },
+            "/cases/{case_id}/export": {
+                "parameters": [CASE_ID],
+                "get": _op(
+                    "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
+                    "X-Content-SHA256 names its hash",
+                    produces="application/zip",
+                ),
+            },
+            "/court/exports": {
+                "get": _op(
+                    "The court's inbox: bundles exported to your court, with hashes, "
+                    "Merkle roots, receipt and decision status, and the platform key "
+                    "fingerprint pinned for your court (pinned_key_id)"
+                )
+            },
+            "/cases/{case_id}/export/acknowledge": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
+                    body="Acknowledgement",
+                ),
+            },
+            "/cases/{case_id}/decision": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
+                    "document = file); the platform carries it out and closes the case",
+                    body="Decision",
+                    ok="201",
+                    idempotent=True,
+                ),
+            },
+            "/deposits": {
+                "get": _op("Your deposited works"),
+                "post": _op(
+                    'Deposit an original work (multipart: data = {"title"} as JSON, work = file) and receive a '
+                    "signed certificate",
+                    body="WorkDeposit",
+                    ok="201",
+                    idempotent=True,
+                ),
+            },
             "/deposits/{deposit_id}/certificate": {
                 "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)")},
+                "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)"),
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "TranslationFlag": {"type": "object", "required": ["reason"],
-                                    "properties": {"reason": {"type": "string", "maxLength": 2000}}},
-                "HumanTranslation": {"type": "object", "required": ["language", "text"], "properties": {
-                    "language": {"type": "string", "description": "ISO 639-1"}, "text": {"type": "string"}}},
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message", "fields"], "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "details": {"type": "object", "description": (
-                            "Facts for clients, e.g. language: {declared, detected, confidence, override} when "
-                            "the text contradicts the declared language; send override: true to keep it")}}}}},
-                "SignUp": {"type": "object", "required": ["email", "password", "display_name", "organisation",
-                                                         "role", "country", "language"],
-                           "properties": {"email": {"type": "string"}, "password": {"type": "string", "minLength": 10},
-                                          "display_name": {"type": "string"}, "organisation": {"type": "string"},
-                                          "role": {"enum": ["right_holder", "seller", "representative"]},
-                                          "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
-                                          "language": {"type": "string", "description": "ISO 639-1"},
-                                          "time_zone": {"type": "string"}, "locale": {"type": "string"},
-                                          "invitation_code": {"type": "string"}}},
-                "Credentials": {"type": "object", "required": ["email", "password"],
-                                "properties": {"email": {"type": "string"}, "password": {"type": "string"},
-                                               "label": {"type": "string"}}},
-                "Notice": {"type": "object",
-                           "required": ["jurisdiction", "right_type", "title", "text", "language", "listings",
-                                        "respondent"],
-                           "properties": {
-                               "jurisdiction": {"type": "string", "examples": ["CN", "US", "EU", "JP", "GB"]},
-                               "right_type": {"enum": ["trademark", "copyright", "patent", "design"]},
-                               "title": {"type": "string"}, "text": {"type": "string"},
-                               "language": {"type": "string"}, "remedy_sought": {"type": "string"},
-                               "language_confirmed": _CONFIRMED,
-                               "listings": {"type": "array", "items": {"type": "string"}},
-                               "respondent": {"type": "object", "required": ["email"], "properties": {
-                                   "email": {"type": "string"}, "name": {"type": "string"},
-                                   "country": {"type": "string"}, "language": {"type": "string"}}},
-                               "target_market": {"type": "string", "description": (
-                                   "ISO 3166-1 alpha-2 country the listing targets; an EU member state brings "
-                                   "the DSA procedure and that state's calendar")},
-                               "elements": {"type": "object", "description": (
-                                   "What the governing law asks of the notice (jurisdictions/*.yaml), e.g. "
-                                   "identity, prima_facie_evidence, signature, work, contact, right (text) and "
-                                   "good_faith_statement, accuracy_statement, bona_fide_statement, "
-                                   "permitted_communication (true); each missing one is named in the 422")}}},
-                "Filing": {"type": "object", "required": ["kind", "text", "language"], "properties": {
-                    "kind": {"enum": ["response", "counter_notice", "message", "offer", "settlement"]},
-                    "text": {"type": "string"}, "language": {"type": "string"}, "language_confirmed": _CONFIRMED,
-                    "terms": {"type": "object", "properties": {
-                        "amount": {"type": "string"}, "currency": {"type": "string"},
-                        "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
-                        "licence": {"type": "string"}}}}},
+                "TranslationFlag": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "maxLength": 2000}},
+                },
+                "HumanTranslation": {
+                    "type": "object",
+                    "required": ["language", "text"],
+                    "properties": {
+                        "language": {"type": "string", "description": "ISO 639-1"},
+                        "text": {"type": "string"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "fields"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "details": {
+                                    "type": "object",
+                                    "description": (
+                                        "Facts for clients, e.g. language: {declared, detected, confidence, "
+                                        "override} when the text contradicts the declared language; "
+                                        "send override: true to keep it"
+                                    ),
+                                },
+                            },
+                        }
+                    },
+                },
+                "SignUp": {
+                    "type": "object",
+                    "required": ["email", "password", "display_name", "organisation", "role", "country", "language"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "password": {"type": "string", "minLength": 10},
+                        "display_name": {"type": "string"},
+                        "organisation": {"type": "string"},
+                        "role": {"enum": ["right_holder", "seller", "representative"]},
+                        "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+                        "language": {"type": "string", "description": "ISO 639-1"},
+                        "time_zone": {"type": "string"},
+                        "locale": {"type": "string"},
+                        "invitation_code": {"type": "string"},
+                    },
+                },
+                "Credentials": {
+                    "type": "object",
+                    "required": ["email", "password"],
+                    "properties": {
+                        "email": {"type": "string"},
+                        "password": {"type": "string"},
+                        "label": {"type": "string"},
+                    },
+                },
+                "Notice": {
+                    "type": "object",
+                    "required": ["jurisdiction", "right_type", "title", "text", "language", "listings", "respondent"],
+                    "properties": {
+                        "jurisdiction": {"type": "string", "examples": ["CN", "US", "EU", "JP", "GB"]},
+                        "right_type": {"enum": ["trademark", "copyright", "patent", "design"]},
+                        "title": {"type": "string"},
+                        "text": {"type": "string"},
+                        "language": {"type": "string"},
+                        "remedy_sought": {"type": "string"},
+                        "language_confirmed": _CONFIRMED,
+                        "listings": {"type": "array", "items": {"type": "string"}},
+                        "respondent": {
+                            "type": "object",
+                            "required": ["email"],
+                            "properties": {
+                                "email": {"type": "string"},
+                                "name": {"type": "string"},
+                                "country": {"type": "string"},
+                                "language": {"type": "string"},
+                            },
+                        },
+                        "target_market": {
+                            "type": "string",
+                            "description": (
+                                "ISO 3166-1 alpha-2 country the listing targets; an EU member state brings "
+                                "the DSA procedure and that state's calendar"
+                            ),
+                        },
+                        "elements": {
+                            "type": "object",
+                            "description": (
+                                "What the governing law asks of the notice (jurisdictions/*.yaml), e.g. "
+                                "identity, prima_facie_evidence, signature, work, contact, right (text) and "
+                                "good_faith_statement, accuracy_statement, bona_fide_statement, "
+                                "permitted_communication (true); each missing one is named in the 422"
+                            ),
+                        },
+                    },
+                },
+                "Filing": {
+                    "type": "object",
+                    "required": ["kind", "text", "language"],
+                    "properties": {
+                        "kind": {"enum": ["response", "counter_notice", "message", "offer", "settlement"]},
+                        "text": {"type": "string"},
+                        "language": {"type": "string"},
+                        "language_confirmed": _CONFIRMED,
+                        "terms": {
+                            "type": "object",
+                            "properties": {
+                                "amount": {"type": "string"},
+                                "currency": {"type": "string"},
+                                "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                                "licence": {"type": "string"},
+                            },
+                        },
+                    },
+                },
                 "Acceptance": {"type": "object", "properties": {"text_sha256": {"type": "string"}}},
-                "Acknowledgement": {"type": "object", "properties": {
-                    "sha256": {"type": "string", "description": "the SHA-256 the court computed (optional)"}}},
-                "Decision": {"type": "object", "required": ["outcome", "text", "language"], "properties": {
-                    "outcome": {"enum": ["upheld", "partly_upheld", "dismissed"]},
-                    "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
-                    "amounts": {"type": "array", "maxItems": 10, "items": {"type": "object", "properties": {
-                        "payer": {"enum": ["claimant", "respondent"]}, "amount": {"type": "string"},
-                        "currency": {"type": "string"}, "reason": {"type": "string"}}}},
-                    "text": {"type": "string"}, "language": {"type": "string"},
-                    "court_reference": {"type": "string"}}},
-                "WorkDeposit": {"type": "object", "required": ["title"],
-                                "properties": {"title": {"type": "string"}}},
-                "Extension": {"type": "object", "required": ["count", "reason"],
-                              "properties": {"count": {"type": "integer", "minimum": 1},
-                                             "reason": {"type": "string"}}},
-                "Assignment": {"type": "object", "properties": {
-                    "mediator_id": {"type": "integer"},
-                    "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"}}},
+                "Acknowledgement": {
+                    "type": "object",
+                    "properties": {
+                        "sha256": {"type": "string", "description": "the SHA-256 the court computed (optional)"}
+                    },
+                },
+                "Decision": {
+                    "type": "object",
+                    "required": ["outcome", "text", "language"],
+                    "properties": {
+                        "outcome": {"enum": ["upheld", "partly_upheld", "dismissed"]},
+                        "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                        "amounts": {
+                            "type": "array",
+                            "maxItems": 10,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "payer": {"enum": ["claimant", "respondent"]},
+                                    "amount": {"type": "string"},
+                                    "currency": {"type": "string"},
+                                    "reason": {"type": "string"},
+                                },
+                            },
+                        },
+                        "text": {"type": "string"},
+                        "language": {"type": "string"},
+                        "court_reference": {"type": "string"},
+                    },
+                },
+                "WorkDeposit": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
+                "Extension": {
+                    "type": "object",
+                    "required": ["count", "reason"],
+                    "properties": {"count": {"type": "integer", "minimum": 1}, "reason": {"type": "string"}},
+                },
+                "Assignment": {
+                    "type": "object",
+                    "properties": {
+                        "mediator_id": {"type": "integer"},
+                        "automatic": {"type": "boolean", "description": "choose the least loaded qualified mediator"},
+                    },
+                },
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
@@ -209,83 +415,162 @@ def _ladder_paths() -> dict:
     evaluation = {"name": "evaluation_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
-        "/mediation/desk": {"get": _op("The mediator's cases by next deadline, with overdue and due-this-week "
-                                       "marks and workload counts; filters jurisdiction, stage, language")},
-        "/mediation/appointments": {"get": _op("Cases offered to the mediator (a minimal summary) and the "
-                                               "independence declaration to affirm")},
-        "/mediation/appointments/{appointment_id}/accept": {"parameters": [appointment], "post": _op(
-            "Declare independence and accept the case", body="AppointmentAcceptance")},
-        "/mediation/appointments/{appointment_id}/decline": {"parameters": [appointment], "post": _op(
-            "Decline the case", body="AppointmentDecline")},
-        "/mediation/affiliations": {"post": _op("Declare an affiliation (a conflict source)", body="Affiliation",
-                                                ok="201")},
-        "/cases/{case_id}/timeline": {"parameters": [CASE_ID], "get": _op(
-            "Past events and future deadlines on one axis, with what happens if nobody acts")},
-        "/cases/{case_id}/bidding": {"parameters": [CASE_ID],
-                                     "get": _op("The blind bidding as you may see it: rules, progress, outcome, "
-                                                "your own bids only"),
-                                     "post": _op("Open double-blind bidding", body="BiddingRules", ok="201")},
-        "/cases/{case_id}/bids": {"parameters": [CASE_ID], "post": _op(
-            "Submit your next secret bid (demand or offer)", body="Bid", ok="201")},
-        "/cases/{case_id}/agreement": {"parameters": [CASE_ID],
-                                       "get": _op("The settlement agreement in both languages with its signature "
-                                                  "acts"),
-                                       "post": _op("Propose an agreement (replaces the last; voids acceptances)",
-                                                   body="Agreement", ok="201")},
-        "/cases/{case_id}/agreement.pdf": {"parameters": [CASE_ID], "get": _op(
-            "The agreement as PDF", produces="application/pdf")},
-        "/cases/{case_id}/evaluation": {"parameters": [CASE_ID],
-                                        "get": _op("The neutral evaluation of the case"),
-                                        "post": _op("Refer one claim to a neutral (mediator or administrator)",
-                                                    body="EvaluationRequest", ok="201")},
-        "/cases/{case_id}/evaluation/deposits": {"parameters": [CASE_ID], "post": _op(
-            "Record a side's deposit (administrators)", body="EvaluationDeposit", ok="201")},
-        "/cases/{case_id}/evaluation/submissions": {"parameters": [CASE_ID], "post": _op(
-            "A party's written submission (word limit, deadline)", body="Submission", ok="201")},
+        "/mediation/desk": {
+            "get": _op(
+                "The mediator's cases by next deadline, with overdue and due-this-week "
+                "marks and workload counts; filters jurisdiction, stage, language"
+            )
+        },
+        "/mediation/appointments": {
+            "get": _op("Cases offered to the mediator (a minimal summary) and the independence declaration to affirm")
+        },
+        "/mediation/appointments/{appointment_id}/accept": {
+            "parameters": [appointment],
+            "post": _op("Declare independence and accept the case", body="AppointmentAcceptance"),
+        },
+        "/mediation/appointments/{appointment_id}/decline": {
+            "parameters": [appointment],
+            "post": _op("Decline the case", body="AppointmentDecline"),
+        },
+        "/mediation/affiliations": {
+            "post": _op("Declare an affiliation (a conflict source)", body="Affiliation", ok="201")
+        },
+        "/cases/{case_id}/timeline": {
+            "parameters": [CASE_ID],
+            "get": _op("Past events and future deadlines on one axis, with what happens if nobody acts"),
+        },
+        "/cases/{case_id}/bidding": {
+            "parameters": [CASE_ID],
+            "get": _op("The blind bidding as you may see it: rules, progress, outcome, your own bids only"),
+            "post": _op("Open double-blind bidding", body="BiddingRules", ok="201"),
+        },
+        "/cases/{case_id}/bids": {
+            "parameters": [CASE_ID],
+            "post": _op("Submit your next secret bid (demand or offer)", body="Bid", ok="201"),
+        },
+        "/cases/{case_id}/agreement": {
+            "parameters": [CASE_ID],
+            "get": _op("The settlement agreement in both languages with its signature acts"),
+            "post": _op("Propose an agreement (replaces the last; voids acceptances)", body="Agreement", ok="201"),
+        },
+        "/cases/{case_id}/agreement.pdf": {
+            "parameters": [CASE_ID],
+            "get": _op("The agreement as PDF", produces="application/pdf"),
+        },
+        "/cases/{case_id}/evaluation": {
+            "parameters": [CASE_ID],
+            "get": _op("The neutral evaluation of the case"),
+            "post": _op("Refer one claim to a neutral (mediator or administrator)", body="EvaluationRequest", ok="201"),
+        },
+        "/cases/{case_id}/evaluation/deposits": {
+            "parameters": [CASE_ID],
+            "post": _op("Record a side's deposit (administrators)", body="EvaluationDeposit", ok="201"),
+        },
+        "/cases/{case_id}/evaluation/submissions": {
+            "parameters": [CASE_ID],
+            "post": _op("A party's written submission (word limit, deadline)", body="Submission", ok="201"),
+        },
         "/evaluations/{evaluation_id}": {"parameters": [evaluation], "get": _op("An evaluation (its neutral)")},
-        "/evaluations/{evaluation_id}/decision": {"parameters": [evaluation], "post": _op(
-            "The neutral's reasoned decision; deposits follow it (loser pays)", body="EvaluationDecision")},
-        "/measures": {"get": {**_op("Measures for the platform to apply (platform clients)"), "parameters": [
-            {"name": "status", "in": "query", "schema": {"enum": ["pending", "confirmed", "all"]}}]}},
-        "/measures/{measure_id}/confirm": {"parameters": [measure], "post": _op(
-            "Confirm that a measure was applied (idempotent)", body="MeasureConfirmation")},
+        "/evaluations/{evaluation_id}/decision": {
+            "parameters": [evaluation],
+            "post": _op("The neutral's reasoned decision; deposits follow it (loser pays)", body="EvaluationDecision"),
+        },
+        "/measures": {
+            "get": {
+                **_op("Measures for the platform to apply (platform clients)"),
+                "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["pending", "confirmed", "all"]}}],
+            }
+        },
+        "/measures/{measure_id}/confirm": {
+            "parameters": [measure],
+            "post": _op("Confirm that a measure was applied (idempotent)", body="MeasureConfirmation"),
+        },
     }
 
 
 _STR = {"type": "string"}
-MEASURE = {"type": "object", "required": ["kind", "listing"], "properties": {
-    "kind": {"enum": ["restore", "take_down", "remove_element", "modify", "not_purchasable_in",
-                      "restore_against_security"]},
-    "listing": {"type": "string", "description": "one of the case's listings"},
-    "element": _STR, "instructions": _STR, "regions": {"type": "array", "items": _STR},
-    "security_amount": _STR, "currency": _STR}}
+MEASURE = {
+    "type": "object",
+    "required": ["kind", "listing"],
+    "properties": {
+        "kind": {
+            "enum": [
+                "restore",
+                "take_down",
+                "remove_element",
+                "modify",
+                "not_purchasable_in",
+                "restore_against_security",
+            ]
+        },
+        "listing": {"type": "string", "description": "one of the case's listings"},
+        "element": _STR,
+        "instructions": _STR,
+        "regions": {"type": "array", "items": _STR},
+        "security_amount": _STR,
+        "currency": _STR,
+    },
+}
 LADDER_SCHEMAS = {
-    "AppointmentAcceptance": {"type": "object", "required": ["declaration"], "properties": {
-        "declaration": {"const": True}, "disclosures": _STR}},
+    "AppointmentAcceptance": {
+        "type": "object",
+        "required": ["declaration"],
+        "properties": {"declaration": {"const": True}, "disclosures": _STR},
+    },
     "AppointmentDecline": {"type": "object", "properties": {"reason": _STR}},
     "Affiliation": {"type": "object", "required": ["organisation"], "properties": {"organisation": _STR}},
-    "BiddingRules": {"type": "object", "required": ["currency"], "properties": {
-        "currency": _STR, "max_rounds": {"type": "integer", "minimum": 1, "maximum": 10},
-        "gap_percent": {"type": "integer", "minimum": 0, "maximum": 50}}},
-    "Bid": {"type": "object", "required": ["amount"], "properties": {
-        "amount": _STR, "accept_rules": {"type": "boolean", "description": "required with your first bid"}}},
-    "Agreement": {"type": "object", "required": ["authoritative_language", "texts"], "properties": {
-        "authoritative_language": _STR,
-        "texts": {"type": "object", "additionalProperties": _STR, "description": "one text per party language"},
-        "terms": {"type": "object", "properties": {"amount": _STR, "currency": _STR, "licence": _STR}},
-        "measures": {"type": "array", "items": MEASURE}}},
-    "EvaluationRequest": {"type": "object", "required": ["claim", "listings", "neutral_id", "deposit_amount",
-                                                         "deposit_currency"], "properties": {
-        "claim": _STR, "listings": {"type": "array", "items": _STR, "maxItems": 20},
-        "neutral_id": {"type": "integer"}, "word_limit": {"type": "integer"},
-        "submission_days": {"type": "integer"}, "decision_days": {"type": "integer"},
-        "deposit_amount": _STR, "deposit_currency": _STR}},
-    "EvaluationDeposit": {"type": "object", "required": ["side"], "properties": {
-        "side": {"enum": ["claimant", "respondent"]}, "reference": _STR}},
-    "Submission": {"type": "object", "required": ["text", "language"], "properties": {
-        "text": _STR, "language": _STR}},
-    "EvaluationDecision": {"type": "object", "required": ["prevailing_side", "reasons", "language"], "properties": {
-        "prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR}},
+    "BiddingRules": {
+        "type": "object",
+        "required": ["currency"],
+        "properties": {
+            "currency": _STR,
+            "max_rounds": {"type": "integer", "minimum": 1, "maximum": 10},
+            "gap_percent": {"type": "integer", "minimum": 0, "maximum": 50},
+        },
+    },
+    "Bid": {
+        "type": "object",
+        "required": ["amount"],
+        "properties": {
+            "amount": _STR,
+            "accept_rules": {"type": "boolean", "description": "required with your first bid"},
+        },
+    },
+    "Agreement": {
+        "type": "object",
+        "required": ["authoritative_language", "texts"],
+        "properties": {
+            "authoritative_language": _STR,
+            "texts": {"type": "object", "additionalProperties": _STR, "description": "one text per party language"},
+            "terms": {"type": "object", "properties": {"amount": _STR, "currency": _STR, "licence": _STR}},
+            "measures": {"type": "array", "items": MEASURE},
+        },
+    },
+    "EvaluationRequest": {
+        "type": "object",
+        "required": ["claim", "listings", "neutral_id", "deposit_amount", "deposit_currency"],
+        "properties": {
+            "claim": _STR,
+            "listings": {"type": "array", "items": _STR, "maxItems": 20},
+            "neutral_id": {"type": "integer"},
+            "word_limit": {"type": "integer"},
+            "submission_days": {"type": "integer"},
+            "decision_days": {"type": "integer"},
+            "deposit_amount": _STR,
+            "deposit_currency": _STR,
+        },
+    },
+    "EvaluationDeposit": {
+        "type": "object",
+        "required": ["side"],
+        "properties": {"side": {"enum": ["claimant", "respondent"]}, "reference": _STR},
+    },
+    "Submission": {"type": "object", "required": ["text", "language"], "properties": {"text": _STR, "language": _STR}},
+    "EvaluationDecision": {
+        "type": "object",
+        "required": ["prevailing_side", "reasons", "language"],
+        "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
+    },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
 }
 
@@ -295,66 +580,155 @@ def _linkage_paths() -> dict:
     contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     ref = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
-        "/linkage/accounts": {"post": _op(
-            "Report accounts and their identifiers (platform clients; up to 1000 accounts). Values are hashed "
-            "with HMAC-SHA256 and never stored. Answered item by item: each account is accepted whole or "
-            "refused whole with its reasons; 422 when none is accepted. Repeating a report changes nothing",
-            body="AccountReport")},
-        "/linkage/accounts/{ref}": {"parameters": [ref], "get": _op(
-            "One of your accounts: the accounts linked to it, each with the shortest explaining path "
-            "(other platforms' references are withheld)")},
-        "/cases/{case_id}/linkage": {"parameters": [CASE_ID], "get": _op(
-            "Linked accounts on a case: for the mediator and administrators every linked account with its "
-            "explaining path, its other cases and coordinated notices; for a party its own linking identifiers")},
-        "/cases/{case_id}/linkage/contests": {"parameters": [CASE_ID], "post": _op(
-            "Contest one of your identifiers that links you to other accounts (parties)", body="LinkContest",
-            ok="201")},
+        "/linkage/accounts": {
+            "post": _op(
+                "Report accounts and their identifiers (platform clients; up to 1000 accounts). Values are hashed "
+                "with HMAC-SHA256 and never stored. Answered item by item: each account is accepted whole or "
+                "refused whole with its reasons; 422 when none is accepted. Repeating a report changes nothing",
+                body="AccountReport",
+            )
+        },
+        "/linkage/accounts/{ref}": {
+            "parameters": [ref],
+            "get": _op(
+                "One of your accounts: the accounts linked to it, each with the shortest explaining path "
+                "(other platforms' references are withheld)"
+            ),
+        },
+        "/cases/{case_id}/linkage": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "Linked accounts on a case: for the mediator and administrators every linked account with its "
+                "explaining path, its other cases and coordinated notices; for a party its own linking identifiers"
+            ),
+        },
+        "/cases/{case_id}/linkage/contests": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Contest one of your identifiers that links you to other accounts (parties)",
+                body="LinkContest",
+                ok="201",
+            ),
+        },
         "/linkage/contests": {"get": _op("Contests awaiting a decision (administrators)")},
-        "/linkage/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
-            "Decide a contest (administrators); upheld withdraws the link and splits the component",
-            body="LinkContestDecision")},
+        "/linkage/contests/{contest_id}/decision": {
+            "parameters": [contest],
+            "post": _op(
+                "Decide a contest (administrators); upheld withdraws the link and splits the component",
+                body="LinkContestDecision",
+            ),
+        },
     }
 
 
 LINKAGE_SCHEMAS = {
-    "AccountReport": {"type": "object", "required": ["accounts"], "properties": {"accounts": {
-        "type": "array", "maxItems": 1000, "items": {
-            "type": "object", "required": ["ref", "identifiers"], "properties": {
-            "ref": {"type": "string", "maxLength": 200, "description": "your platform's reference of the account"},
-            "role": {"enum": ["seller", "notifier"]},
-            "identifiers": {"type": "array", "maxItems": 50, "items": {
-                "type": "object", "required": ["kind", "value"], "properties": {
-                    "kind": {"enum": ["business_licence", "bank_account", "payment_account", "address", "phone",
-                                      "email", "shop_name", "image_fingerprint"]},
-                    "value": {"type": "string", "maxLength": 500,
-                              "description": "in the clear over TLS; phone in international form (+...), "
-                                             "image fingerprint as 16-128 hex digits"}}}}}}}}},
-    "LinkContest": {"type": "object", "required": ["identifier_id", "reason"], "properties": {
-        "identifier_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 4000}}},
-    "LinkContestDecision": {"type": "object", "required": ["upheld", "reason"], "properties": {
-        "upheld": {"type": "boolean"}, "reason": _STR}},
+    "AccountReport": {
+        "type": "object",
+        "required": ["accounts"],
+        "properties": {
+            "accounts": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "required": ["ref", "identifiers"],
+                    "properties": {
+                        "ref": {
+                            "type": "string",
+                            "maxLength": 200,
+                            "description": "your platform's reference of the account",
+                        },
+                        "role": {"enum": ["seller", "notifier"]},
+                        "identifiers": {
+                            "type": "array",
+                            "maxItems": 50,
+                            "items": {
+                                "type": "object",
+                                "required": ["kind", "value"],
+                                "properties": {
+                                    "kind": {
+                                        "enum": [
+                                            "business_licence",
+                                            "bank_account",
+                                            "payment_account",
+                                            "address",
+                                            "phone",
+                                            "email",
+                                            "shop_name",
+                                            "image_fingerprint",
+                                        ]
+                                    },
+                                    "value": {
+                                        "type": "string",
+                                        "maxLength": 500,
+                                        "description": "in the clear over TLS; phone in international form (+...), "
+                                        "image fingerprint as 16-128 hex digits",
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "LinkContest": {
+        "type": "object",
+        "required": ["identifier_id", "reason"],
+        "properties": {"identifier_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 4000}},
+    },
+    "LinkContestDecision": {
+        "type": "object",
+        "required": ["upheld", "reason"],
+        "properties": {"upheld": {"type": "boolean"}, "reason": _STR},
+    },
 }
 
 
 def _transparency_paths() -> dict:
     """Publication: the register (CN E-Commerce Law Art. 44), the report (DSA Arts. 15, 24), the Lumen export."""
-    period = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-              {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
-    filters = period + [{"name": "jurisdiction", "in": "query", "schema": _STR},
-                        {"name": "right_type", "in": "query",
-                         "schema": {"enum": ["trademark", "copyright", "patent", "design"]}},
-                        {"name": "outcome", "in": "query",
-                         "schema": {"enum": ["open", "settled", "withdrawn", "decided", "escalated"]}}]
+    period = [
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    ]
+    filters = period + [
+        {"name": "jurisdiction", "in": "query", "schema": _STR},
+        {"name": "right_type", "in": "query", "schema": {"enum": ["trademark", "copyright", "patent", "design"]}},
+        {
+            "name": "outcome",
+            "in": "query",
+            "schema": {"enum": ["open", "settled", "withdrawn", "decided", "escalated"]},
+        },
+    ]
     return {
-        "/transparency/register": {"get": {**_op(
-            "Notices received in a period, with declarations, measures and outcome; parties by country only",
-            auth=False), "parameters": filters}},
-        "/transparency/report": {"get": {**_op(
-            "Transparency report for a period: counts, median and 90th-percentile handling times, automated "
-            "means, complaints, out-of-court outcomes", auth=False), "parameters": period}},
-        "/transparency/lumen": {"get": {**_op(
-            "Notices in the Lumen database's notice layout (works_attributes, entity_notice_roles_attributes)",
-            auth=False), "parameters": filters}},
+        "/transparency/register": {
+            "get": {
+                **_op(
+                    "Notices received in a period, with declarations, measures and outcome; parties by country only",
+                    auth=False,
+                ),
+                "parameters": filters,
+            }
+        },
+        "/transparency/report": {
+            "get": {
+                **_op(
+                    "Transparency report for a period: counts, median and 90th-percentile handling times, automated "
+                    "means, complaints, out-of-court outcomes",
+                    auth=False,
+                ),
+                "parameters": period,
+            }
+        },
+        "/transparency/lumen": {
+            "get": {
+                **_op(
+                    "Notices in the Lumen database's notice layout (works_attributes, entity_notice_roles_attributes)",
+                    auth=False,
+                ),
+                "parameters": filters,
+            }
+        },
     }
 
 
@@ -363,33 +737,72 @@ def _alliance_paths() -> dict:
     record = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     contest = {"name": "contest_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
-        "/alliance/feed": {"get": {**_op(
-            "This platform's append-only log of signed alliance records after seq `after`, with the Ed25519-signed "
-            "tree head (RFC 6962 Merkle root over the whole log)", auth=False), "parameters": [
-                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}]}},
-        "/alliance/records": {"post": _op(
-            "Issue a signed finding about a settled or decided case's seller (administrators); the seller is told",
-            body="AllianceFinding", ok="201")},
-        "/alliance/standing/{ref}": {"parameters": [{"name": "ref", "in": "path", "required": True, "schema": _STR}],
-                                     "get": _op("Findings in force across the alliance about one of your accounts "
-                                                "(platform clients), with their sources")},
-        "/cases/{case_id}/alliance": {"parameters": [CASE_ID], "get": _op(
-            "The case's seller's standing across the alliance (the case's mediator, administrators)")},
+        "/alliance/feed": {
+            "get": {
+                **_op(
+                    "This platform's append-only log of signed alliance records after seq `after`, "
+                    "with the Ed25519-signed tree head (RFC 6962 Merkle root over the whole log)",
+                    auth=False,
+                ),
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+            }
+        },
+        "/alliance/records": {
+            "post": _op(
+                "Issue a signed finding about a settled or decided case's seller (administrators); the seller is told",
+                body="AllianceFinding",
+                ok="201",
+            )
+        },
+        "/alliance/standing/{ref}": {
+            "parameters": [{"name": "ref", "in": "path", "required": True, "schema": _STR}],
+            "get": _op(
+                "Findings in force across the alliance about one of your accounts "
+                "(platform clients), with their sources"
+            ),
+        },
+        "/cases/{case_id}/alliance": {
+            "parameters": [CASE_ID],
+            "get": _op("The case's seller's standing across the alliance (the case's mediator, administrators)"),
+        },
         "/alliance/records/about-me": {"get": _op("Records this platform issued about you")},
-        "/alliance/records/{record_id}/contests": {"parameters": [record], "post": _op(
-            "Contest a record about you at this (the issuing) platform", body="LinkContestReason", ok="201")},
-        "/alliance/contests/{contest_id}/decision": {"parameters": [contest], "post": _op(
-            "Decide a contest (administrators); upheld appends a revocation that members pull",
-            body="LinkContestDecision")},
+        "/alliance/records/{record_id}/contests": {
+            "parameters": [record],
+            "post": _op(
+                "Contest a record about you at this (the issuing) platform", body="LinkContestReason", ok="201"
+            ),
+        },
+        "/alliance/contests/{contest_id}/decision": {
+            "parameters": [contest],
+            "post": _op(
+                "Decide a contest (administrators); upheld appends a revocation that members pull",
+                body="LinkContestDecision",
+            ),
+        },
     }
 
 
 ALLIANCE_SCHEMAS = {
-    "AllianceFinding": {"type": "object", "required": ["case_id", "finding", "expires_on"], "properties": {
-        "case_id": {"type": "integer"},
-        "finding": {"enum": ["counterfeit_settlement", "counterfeit_neutral_decision", "counterfeit_court",
-                             "health_safety_counterfeit", "repeat_infringer_termination"]},
-        "expires_on": {"type": "string", "format": "date"}}},
-    "LinkContestReason": {"type": "object", "required": ["reason"], "properties": {
-        "reason": {"type": "string", "maxLength": 4000}}},
+    "AllianceFinding": {
+        "type": "object",
+        "required": ["case_id", "finding", "expires_on"],
+        "properties": {
+            "case_id": {"type": "integer"},
+            "finding": {
+                "enum": [
+                    "counterfeit_settlement",
+                    "counterfeit_neutral_decision",
+                    "counterfeit_court",
+                    "health_safety_counterfeit",
+                    "repeat_infringer_termination",
+                ]
+            },
+            "expires_on": {"type": "string", "format": "date"},
+        },
+    },
+    "LinkContestReason": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "maxLength": 4000}},
+    },
 }

@@ -4,6 +4,7 @@ A party sees only its own cases, a mediator only assigned ones, a court only tho
 exported to it; an administrator sees all. Anything else answers "not found", so
 case IDs reveal nothing.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -38,8 +39,9 @@ def visible_cases(account: Account) -> Select:
     if account.role == Role.ADMIN:
         return query
     if account.role in PARTY_ROLES and account.party_id is not None:
-        return query.where(or_(Case.claimant_party_id == account.party_id,
-                               Case.respondent_party_id == account.party_id))
+        return query.where(
+            or_(Case.claimant_party_id == account.party_id, Case.respondent_party_id == account.party_id)
+        )
     if account.role == Role.MEDIATOR:
         return query.where(Case.mediator_id == account.id)
     if account.role == Role.COURT and account.party_id is not None:
@@ -61,8 +63,11 @@ def visible_filings(account_or_role: Account | str, case: Case) -> list[Filing]:
     if CaseRole.MEDIATOR in roles:
         return list(case.filings)
     own_caucus = party_id if roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT} else None
-    return [f for f in case.filings if f.caucus_party_id is None
-            or (own_caucus is not None and f.caucus_party_id == own_caucus)]
+    return [
+        f
+        for f in case.filings
+        if f.caucus_party_id is None or (own_caucus is not None and f.caucus_party_id == own_caucus)
+    ]
 
 
 def get_case(account: Account, case_id: int, *, for_update: bool = False) -> Case:

@@ -1,4 +1,5 @@
 """Cases over the API: notices, filings, settlement acceptance, actions, the timeline."""
+
 from __future__ import annotations
 
 import json
@@ -34,26 +35,47 @@ def _payload() -> tuple[dict, list[services.Upload]]:
 
 
 def filing_json(filing: Filing) -> dict:
-    return {"id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
-            "language": filing.language, "text": filing.text, "terms": filing.terms,
-            "caucus": filing.is_caucus,
-            "filed_at": filing.created_at.isoformat(),
-            "acceptances": [{"party_id": a.party_id, "text_sha256": a.text_sha256,
-                             "accepted_at": a.accepted_at.isoformat()} for a in filing.acceptances],
-            # The original (authoritative) and every translation with its provenance.
-            **filing_translations(filing)}
+    return {
+        "id": filing.id,
+        "kind": filing.kind.value,
+        "author_role": filing.author_case_role,
+        "language": filing.language,
+        "text": filing.text,
+        "terms": filing.terms,
+        "caucus": filing.is_caucus,
+        "filed_at": filing.created_at.isoformat(),
+        "acceptances": [
+            {"party_id": a.party_id, "text_sha256": a.text_sha256, "accepted_at": a.accepted_at.isoformat()}
+            for a in filing.acceptances
+        ],
+        # The original (authoritative) and every translation with its provenance.
+        **filing_translations(filing),
+    }
 
 
 def evidence_json(item: EvidenceFile) -> dict:
-    return {"id": item.id, "filing_id": item.filing_id, "name": item.original_name, "sha256": item.sha256,
-            "size": item.size, "media_type": item.media_type, "uploaded_at": item.uploaded_at.isoformat()}
+    return {
+        "id": item.id,
+        "filing_id": item.filing_id,
+        "name": item.original_name,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "uploaded_at": item.uploaded_at.isoformat(),
+    }
 
 
 def case_summary(case: Case) -> dict:
-    return {"id": case.id, "reference": case.reference, "title": case.title, "state": case.state,
-            "jurisdiction": case.jurisdiction, "right_type": case.right_type.value,
-            "procedure": {"code": case.procedure_code, "version": case.procedure_version},
-            "filed_at": case.created_at.isoformat()}
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "title": case.title,
+        "state": case.state,
+        "jurisdiction": case.jurisdiction,
+        "right_type": case.right_type.value,
+        "procedure": {"code": case.procedure_code, "version": case.procedure_version},
+        "filed_at": case.created_at.isoformat(),
+    }
 
 
 def case_json(case: Case, account) -> dict:
@@ -64,17 +86,16 @@ def case_json(case: Case, account) -> dict:
         "remedy_sought": case.remedy_sought,
         "listings": [item.locator for item in case.listings],
         "claimant": {"id": case.claimant.id, "name": case.claimant.name, "country": case.claimant.country},
-        "respondent": {"id": case.respondent.id, "name": case.respondent.name,
-                       "country": case.respondent.country},
-        "mediator": None if case.mediator is None else {"id": case.mediator.id,
-                                                        "name": case.mediator.display_name},
+        "respondent": {"id": case.respondent.id, "name": case.respondent.name, "country": case.respondent.country},
+        "mediator": None if case.mediator is None else {"id": case.mediator.id, "name": case.mediator.display_name},
         "filings": [filing_json(f) for f in visible_filings(account, case)],
         "evidence": [evidence_json(e) for e in case.evidence],
         "procedure_choice": case_procedure_view(case),
         "deadlines": deadlines_view(case),
         "actions": [t.name for t in allowed_transitions(case, roles, _now())],
-        "settlement": None if proposal is None else {"filing_id": proposal.id,
-                                                     "text_sha256": services.text_sha256(proposal)},
+        "settlement": None
+        if proposal is None
+        else {"filing_id": proposal.id, "text_sha256": services.text_sha256(proposal)},
     }
 
 
@@ -93,8 +114,9 @@ def api_cases():
 @authenticated
 def api_file_notice():
     data, uploads = _payload()
-    outcome = services.file_notice(g.api_account, data, uploads, key=idempotency_key(),
-                                   remote_addr=request.remote_addr or "")
+    outcome = services.file_notice(
+        g.api_account, data, uploads, key=idempotency_key(), remote_addr=request.remote_addr or ""
+    )
     return created(case_json(outcome.obj, g.api_account), outcome.created)
 
 
@@ -108,8 +130,9 @@ def api_case(case_id):
 @authenticated
 def api_add_filing(case_id):
     data, uploads = _payload()
-    outcome = services.add_filing(g.api_account, case_id, data, uploads, key=idempotency_key(),
-                                  remote_addr=request.remote_addr or "")
+    outcome = services.add_filing(
+        g.api_account, case_id, data, uploads, key=idempotency_key(), remote_addr=request.remote_addr or ""
+    )
     return created(filing_json(outcome.obj), outcome.created)
 
 
@@ -140,14 +163,28 @@ def api_take_action(case_id, action):
 @authenticated
 def api_events(case_id):
     case = get_case(g.api_account, case_id)
-    return jsonify({"events": [{"seq": e.seq, "kind": e.kind, "actor_role": e.actor_case_role,
-                                "at": e.created_at.isoformat(), "payload": e.payload, "hash": e.hash,
-                                "prev_hash": e.prev_hash} for e in case.events]})
+    return jsonify(
+        {
+            "events": [
+                {
+                    "seq": e.seq,
+                    "kind": e.kind,
+                    "actor_role": e.actor_case_role,
+                    "at": e.created_at.isoformat(),
+                    "payload": e.payload,
+                    "hash": e.hash,
+                    "prev_hash": e.prev_hash,
+                }
+                for e in case.events
+            ]
+        }
+    )
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @authenticated
 def api_evidence(case_id, evidence_id):
     path, item = services.evidence_file(g.api_account, case_id, evidence_id)
-    return send_file(path, mimetype="application/octet-stream", as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return send_file(
+        path, mimetype="application/octet-stream", as_attachment=True, download_name=item.original_name, max_age=0
+    )

@@ -1,4 +1,5 @@
 """The append-only, hash-chained event timeline of a case."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,17 +22,30 @@ def canonical_json(value) -> bytes:
 
 
 def event_body(event: Event) -> dict:
-    return {"case_id": event.case_id, "seq": event.seq, "kind": event.kind,
-            "actor_id": event.actor_id, "actor_case_role": event.actor_case_role,
-            "created_at": event.created_at.isoformat(), "payload": event.payload}
+    return {
+        "case_id": event.case_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "actor_id": event.actor_id,
+        "actor_case_role": event.actor_case_role,
+        "created_at": event.created_at.isoformat(),
+        "payload": event.payload,
+    }
 
 
 def chain_hash(prev_hash: str, body: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
 
 
-def record(case: Case, kind: EventKind, at: datetime, *, actor: Account | None = None,
-           role: CaseRole = CaseRole.SYSTEM, payload: dict | None = None) -> Event:
+def record(
+    case: Case,
+    kind: EventKind,
+    at: datetime,
+    *,
+    actor: Account | None = None,
+    role: CaseRole = CaseRole.SYSTEM,
+    payload: dict | None = None,
+) -> Event:
     """Append an event; the caller commits it together with the change it describes.
 
     Only the kinds and roles of the shared vocabulary are recorded (an unknown one raises ValueError).
@@ -39,8 +53,10 @@ def record(case: Case, kind: EventKind, at: datetime, *, actor: Account | None =
     kind, role = EventKind(kind), CaseRole(role)
     db.session.flush()
     last = db.session.execute(
-        select(Event.seq, Event.hash, Event.created_at).where(Event.case_id == case.id)
-        .order_by(Event.seq.desc()).limit(1)
+        select(Event.seq, Event.hash, Event.created_at)
+        .where(Event.case_id == case.id)
+        .order_by(Event.seq.desc())
+        .limit(1)
     ).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = at.astimezone(timezone.utc)
@@ -49,8 +65,17 @@ def record(case: Case, kind: EventKind, at: datetime, *, actor: Account | None =
         # swept late, a filing dated at receipt) is recorded now and keeps its own time in the payload.
         payload = dict(payload or {}, effective_at=at.isoformat())
         at = last.created_at.astimezone(timezone.utc)
-    event = Event(case_id=case.id, seq=seq, kind=kind.value, actor_id=actor.id if actor else None,
-                  actor_case_role=role.value, payload=payload or {}, created_at=at, prev_hash=prev, hash="")
+    event = Event(
+        case_id=case.id,
+        seq=seq,
+        kind=kind.value,
+        actor_id=actor.id if actor else None,
+        actor_case_role=role.value,
+        payload=payload or {},
+        created_at=at,
+        prev_hash=prev,
+        hash="",
+    )
     event.hash = chain_hash(prev, event_body(event))
     db.session.add(event)
     return event

@@ -4,6 +4,7 @@ timeline and announces it (``cases.signals.filing_recorded``: translations and, 
 Every path that files something (notices, answers, messages, offers, agreements, blind bidding,
 neutral evaluation, court decisions) calls it, so none can forget the event or the announcement.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,20 @@ from odr.extensions import db
 from odr.vocabulary import CaseRole, EventKind
 
 
-def record_filing(case: Case, kind: FilingKind, *, author: Account, role: CaseRole, language: str, text: str,
-                  at: datetime, terms: dict[str, Any] | None = None, caucus_party_id: int | None = None,
-                  event_details: dict[str, Any] | None = None, language_check: Any = None) -> Filing:
+def record_filing(
+    case: Case,
+    kind: FilingKind,
+    *,
+    author: Account,
+    role: CaseRole,
+    language: str,
+    text: str,
+    at: datetime,
+    terms: dict[str, Any] | None = None,
+    caucus_party_id: int | None = None,
+    event_details: dict[str, Any] | None = None,
+    language_check: Any = None,
+) -> Filing:
     """Record a filing in ``case``; the caller validates first and commits with ``domain_events.commit``.
 
     The event of a private caucus message carries nothing of the message (not even its id or digest),
@@ -30,8 +42,17 @@ def record_filing(case: Case, kind: FilingKind, *, author: Account, role: CaseRo
     ``language_check`` (an ``odr.language.LanguageFinding``) records what was declared and detected.
     """
     check_terms(kind, terms)
-    filing = Filing(case_id=case.id, kind=kind, author_id=author.id, author_case_role=CaseRole(role).value,
-                    language=language, text=text, terms=terms, caucus_party_id=caucus_party_id, created_at=at)
+    filing = Filing(
+        case_id=case.id,
+        kind=kind,
+        author_id=author.id,
+        author_case_role=CaseRole(role).value,
+        language=language,
+        text=text,
+        terms=terms,
+        caucus_party_id=caucus_party_id,
+        created_at=at,
+    )
     if language_check is not None:
         filing.language_declared = language_check.declared
         filing.language_detected = language_check.detected

@@ -1,4 +1,5 @@
 """Cases and what belongs to them: listings, filings, evidence, the event timeline."""
+
 from __future__ import annotations
 
 import enum
@@ -87,8 +88,9 @@ class Case(db.Model):
     respondent: Mapped[Party] = relationship(foreign_keys=[respondent_party_id])
     mediator: Mapped[Account | None] = relationship(foreign_keys=[mediator_id])
     court: Mapped[Party | None] = relationship(foreign_keys=[court_party_id])
-    listings: Mapped[list["Listing"]] = relationship(back_populates="case", order_by="Listing.id",
-                                                     cascade="all, delete-orphan")
+    listings: Mapped[list["Listing"]] = relationship(
+        back_populates="case", order_by="Listing.id", cascade="all, delete-orphan"
+    )
     filings: Mapped[list["Filing"]] = relationship(back_populates="case", order_by="Filing.id")
     evidence: Mapped[list["EvidenceFile"]] = relationship(back_populates="case", order_by="EvidenceFile.id")
     events: Mapped[list["Event"]] = relationship(back_populates="case", order_by="Event.seq")

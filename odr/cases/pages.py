@@ -8,6 +8,7 @@ exactly the actions the service would accept.
 The case page also shows panels of the domains above cases (the settlement ladder, the court's
 actions, translations). They register a builder with ``case_panel``; cases never imports them.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -69,8 +70,13 @@ def has_court_inbox(account: Account) -> bool:
 
 def navigation(account: Account) -> Navigation:
     audience = account.role.value if account.role in {Role.MEDIATOR, Role.COURT, Role.ADMIN} else "party"
-    return Navigation(audience=audience, may_file_notice=may_file_notice(account), may_deposit=may_deposit(account),
-                      has_desk=has_desk(account), has_court_inbox=has_court_inbox(account))
+    return Navigation(
+        audience=audience,
+        may_file_notice=may_file_notice(account),
+        may_deposit=may_deposit(account),
+        has_desk=has_desk(account),
+        has_court_inbox=has_court_inbox(account),
+    )
 
 
 # -- the dashboard ------------------------------------------------------------------------------
@@ -98,23 +104,37 @@ class DashboardPage:
 
 def dashboard_page(account: Account, now: datetime | None = None) -> DashboardPage:
     # Each case's procedure choice says where its days are counted; load them with the cases, not one by one.
-    cases = db.session.scalars(visible_cases(account).options(selectinload(Case.procedure_choice))
-                               .order_by(Case.updated_at.desc()).limit(200)).all()
+    cases = db.session.scalars(
+        visible_cases(account).options(selectinload(Case.procedure_choice)).order_by(Case.updated_at.desc()).limit(200)
+    ).all()
     next_due: dict[int, datetime] = {}
     if cases:
-        rows = db.session.execute(select(Deadline.case_id, func.min(Deadline.due_at)).where(
-            Deadline.case_id.in_([c.id for c in cases]), Deadline.status == DeadlineStatus.PENDING
-        ).group_by(Deadline.case_id)).all()
+        rows = db.session.execute(
+            select(Deadline.case_id, func.min(Deadline.due_at))
+            .where(Deadline.case_id.in_([c.id for c in cases]), Deadline.status == DeadlineStatus.PENDING)
+            .group_by(Deadline.case_id)
+        ).all()
         # min() over a column loses the UTC type decorator on some engines; normalise.
-        next_due = {case_id: Deadline.due_at.type.process_result_value(due, None) if due.tzinfo is None else due
-                    for case_id, due in rows}
+        next_due = {
+            case_id: Deadline.due_at.type.process_result_value(due, None) if due.tzinfo is None else due
+            for case_id, due in rows
+        }
     now = now or utcnow()
     nav = navigation(account)
     return DashboardPage(
-        audience=nav.audience, role=account.role.value, may_file_notice=nav.may_file_notice,
-        rows=[DashboardRow(case=c, next_due=next_due.get(c.id), time_zone=_time_zone(c.jurisdiction),
-                           next_steps=[t.name for t in allowed_transitions(c, case_roles(account, c), now)])
-              for c in cases])
+        audience=nav.audience,
+        role=account.role.value,
+        may_file_notice=nav.may_file_notice,
+        rows=[
+            DashboardRow(
+                case=c,
+                next_due=next_due.get(c.id),
+                time_zone=_time_zone(c.jurisdiction),
+                next_steps=[t.name for t in allowed_transitions(c, case_roles(account, c), now)],
+            )
+            for c in cases
+        ],
+    )
 
 
 def _time_zone(code: str) -> str | None:
@@ -137,16 +157,33 @@ class NoticePage:
     @property
     def fields(self) -> list[str]:
         """The service's names of the fields the form shows; a refusal of any other is listed at its end."""
-        return ["jurisdiction", "right_type", "title", "listings", "target_market", "language", "text",
-                "remedy_sought", "evidence", "respondent.email", "respondent.name", "respondent.country",
-                "respondent.language"] + [f"elements.{element['name']}" for element in self.elements]
+        return [
+            "jurisdiction",
+            "right_type",
+            "title",
+            "listings",
+            "target_market",
+            "language",
+            "text",
+            "remedy_sought",
+            "evidence",
+            "respondent.email",
+            "respondent.name",
+            "respondent.country",
+            "respondent.language",
+        ] + [f"elements.{element['name']}" for element in self.elements]
 
 
 def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
     every = jurisdictions.all_jurisdictions()
-    return NoticePage(jurisdictions=list(every), right_types=list(RightType),
-                      elements=element_catalogue(every), languages=FILING_LANGUAGES,
-                      submission_key=uuid.uuid4().hex, form=form)
+    return NoticePage(
+        jurisdictions=list(every),
+        right_types=list(RightType),
+        elements=element_catalogue(every),
+        languages=FILING_LANGUAGES,
+        submission_key=uuid.uuid4().hex,
+        form=form,
+    )
 
 
 # -- the case page ------------------------------------------------------------------------------
@@ -183,6 +220,7 @@ def case_panel(name: str, *, first: bool = False):
     """Register the builder of a case page panel (a domain above cases shows its part of the case).
 
     ``first``: built before the others, because it may still commit (which expires what others loaded)."""
+
     def register(builder: CasePanel) -> CasePanel:
         if first:
             rest = {k: v for k, v in _PANELS.items() if k != name}
@@ -191,6 +229,7 @@ def case_panel(name: str, *, first: bool = False):
         else:
             _PANELS[name] = builder
         return builder
+
     return register
 
 
@@ -286,28 +325,52 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
     proposal = services.current_settlement(case)
     party = account.party
     return CasePage(
-        case=case, claimant=case.claimant, respondent=case.respondent,
+        case=case,
+        claimant=case.claimant,
+        respondent=case.respondent,
         mediator_name=case.mediator.display_name if case.mediator else None,
-        listings=[listing.locator for listing in case.listings], roles=roles, procedure=procedure,
-        procedure_view=case_procedure_view(case), deadlines=_deadlines(case, roles, now),
+        listings=[listing.locator for listing in case.listings],
+        roles=roles,
+        procedure=procedure,
+        procedure_view=case_procedure_view(case),
+        deadlines=_deadlines(case, roles, now),
         actions=[t.name for t in allowed_transitions(case, set(roles), now)],
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
-        filings=visible_filings(account, case), evidence=list(case.evidence), events=list(case.events),
-        may=CaseMay(file=bool(filing_kinds), read_timeline=bool(roles & TIMELINE_READERS),
-                    download_export=bool(roles & {CaseRole.COURT, CaseRole.ADMIN}) and case.court_party_id is not None),
-        languages=FILING_LANGUAGES, submission_key=uuid.uuid4().hex, form=form, panels=panels)
+        filings=visible_filings(account, case),
+        evidence=list(case.evidence),
+        events=list(case.events),
+        may=CaseMay(
+            file=bool(filing_kinds),
+            read_timeline=bool(roles & TIMELINE_READERS),
+            download_export=bool(roles & {CaseRole.COURT, CaseRole.ADMIN}) and case.court_party_id is not None,
+        ),
+        languages=FILING_LANGUAGES,
+        submission_key=uuid.uuid4().hex,
+        form=form,
+        panels=panels,
+    )
 
 
 def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[DeadlineView]:
-    return [DeadlineView(id=d["id"], explained=d, may_extend=bool(
-        d.get("extension") and set(d["extension"]["roles"]) & roles and now <= d["instant"]))
-        for d in deadlines_view(case, instants=True)]
+    return [
+        DeadlineView(
+            id=d["id"],
+            explained=d,
+            may_extend=bool(d.get("extension") and set(d["extension"]["roles"]) & roles and now <= d["instant"]),
+        )
+        for d in deadlines_view(case, instants=True)
+    ]
 
 
 def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset[str], now: datetime) -> ProposalView:
-    return ProposalView(id=filing.id, text=filing.text, terms=filing.terms or {}, acceptances=len(filing.acceptances),
-                        text_sha256=services.text_sha256(filing),
-                        may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now))
+    return ProposalView(
+        id=filing.id,
+        text=filing.text,
+        terms=filing.terms or {},
+        acceptances=len(filing.acceptances),
+        text_sha256=services.text_sha256(filing),
+        may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now),
+    )

@@ -4,6 +4,7 @@ Each function validates everything first (raising a ServiceError that changes no
 then writes the change, its events and its idempotency record in one transaction, and
 commits before anything is acknowledged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,8 +70,10 @@ def discard(paths: list[Path]) -> None:
 
 # -- evidence -----------------------------------------------------------------------------------
 
-def store_evidence(case: Case, filing: Filing | None, account: Account, uploads: list[Upload],
-                   remote_addr: str, stored: list[Path]) -> None:
+
+def store_evidence(
+    case: Case, filing: Filing | None, account: Account, uploads: list[Upload], remote_addr: str, stored: list[Path]
+) -> None:
     """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
     so that the caller can discard them if the submission does not commit."""
     cfg = current_app.config["ODR"]
@@ -78,13 +81,32 @@ def store_evidence(case: Case, filing: Filing | None, account: Account, uploads:
     for upload in uploads:
         kept = storage.store(upload.stream, upload.filename, cfg["EVIDENCE_DIR"], limit)
         stored.append(kept.path)
-        db.session.add(EvidenceFile(case_id=case.id, filing_id=filing.id if filing else None,
-                                    stored_name=kept.stored_name, original_name=kept.original_name,
-                                    sha256=kept.sha256, size=kept.size, media_type=kept.media_type,
-                                    uploaded_by_id=account.id, uploaded_from=(remote_addr or "")[:64]))
-        events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), actor=account, role=_role_label(account, case),
-                      payload={"sha256": kept.sha256, "size": kept.size, "media_type": kept.media_type,
-                               "name": kept.original_name})
+        db.session.add(
+            EvidenceFile(
+                case_id=case.id,
+                filing_id=filing.id if filing else None,
+                stored_name=kept.stored_name,
+                original_name=kept.original_name,
+                sha256=kept.sha256,
+                size=kept.size,
+                media_type=kept.media_type,
+                uploaded_by_id=account.id,
+                uploaded_from=(remote_addr or "")[:64],
+            )
+        )
+        events.record(
+            case,
+            EventKind.EVIDENCE_ADDED,
+            utcnow(),
+            actor=account,
+            role=_role_label(account, case),
+            payload={
+                "sha256": kept.sha256,
+                "size": kept.size,
+                "media_type": kept.media_type,
+                "name": kept.original_name,
+            },
+        )
 
 
 def _check_upload_count(uploads: list[Upload], fields: dict) -> None:
@@ -101,6 +123,7 @@ def _role_label(account: Account, case: Case) -> CaseRole:
 
 
 # -- notice -------------------------------------------------------------------------------------
+
 
 def _parse_listings(raw, fields: dict) -> list[str]:
     if isinstance(raw, str):
@@ -151,12 +174,25 @@ def _respondent_party(raw, fields: dict) -> Party | None:
     language = check_language(raw.get("language"), fields, "respondent.language")
     if any(k.startswith("respondent.") for k in fields):
         return None
-    return Party(name=name, country=country, preferred_language=language, time_zone="UTC",
-                 contact_email=email, invitation_sha256="")
+    return Party(
+        name=name,
+        country=country,
+        preferred_language=language,
+        time_zone="UTC",
+        contact_email=email,
+        invitation_sha256="",
+    )
 
 
-def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key: str | None = None,
-                remote_addr: str = "", at: datetime | None = None) -> Outcome:
+def file_notice(
+    account: Account,
+    data: dict,
+    uploads: list[Upload] = (),
+    *,
+    key: str | None = None,
+    remote_addr: str = "",
+    at: datetime | None = None,
+) -> Outcome:
     """A right holder's notice opens a case under the procedure of its jurisdiction."""
     uploads = list(uploads)
     if account.role not in NOTICE_ROLES or account.party is None:
@@ -169,8 +205,10 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     fields: dict[str, str] = {}
     jurisdiction = jurisdictions.get(data.get("jurisdiction") if isinstance(data.get("jurisdiction"), str) else "")
     if jurisdiction is None:
-        fields["jurisdiction"] = _("Unknown jurisdiction. Choose one of: %(codes)s.",
-                                   codes=", ".join(sorted(jurisdictions.all_jurisdictions())))
+        fields["jurisdiction"] = _(
+            "Unknown jurisdiction. Choose one of: %(codes)s.",
+            codes=", ".join(sorted(jurisdictions.all_jurisdictions())),
+        )
     try:
         right_type = RightType(data.get("right_type"))
     except ValueError:
@@ -180,8 +218,9 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
     statement = clean_text(data.get("text"), fields, "text")
     remedy = clean_text(data.get("remedy_sought"), fields, "remedy_sought", required=False, max_length=5000)
     # Declared or detected; a declared language the text contradicts is questioned.
-    found = filing_language(data.get("language"), statement, fields, confirmed=data.get("language_confirmed"),
-                            name_of=locale_name)
+    found = filing_language(
+        data.get("language"), statement, fields, confirmed=data.get("language_confirmed"), name_of=locale_name
+    )
     listings = _parse_listings(data.get("listings"), fields)
     respondent = _respondent_party(data.get("respondent"), fields)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
@@ -195,23 +234,47 @@ def file_notice(account: Account, data: dict, uploads: list[Upload] = (), *, key
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
-        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields,
-                               details=_language_details(found, fields))
+        raise ValidationFailed(
+            _("The notice is incomplete. Please correct the marked fields."),
+            fields,
+            details=_language_details(found, fields),
+        )
 
     procedure = choice.procedure
-    case = Case(jurisdiction=jurisdiction.code, right_type=right_type, title=title, remedy_sought=remedy,
-                state=procedure.initial, state_entered_at=at, procedure_code=procedure.code,
-                procedure_version=procedure.version, claimant=account.party, respondent=respondent,
-                filed_by_id=account.id, created_at=at,
-                listings=[Listing(locator=item) for item in listings])
+    case = Case(
+        jurisdiction=jurisdiction.code,
+        right_type=right_type,
+        title=title,
+        remedy_sought=remedy,
+        state=procedure.initial,
+        state_entered_at=at,
+        procedure_code=procedure.code,
+        procedure_version=procedure.version,
+        claimant=account.party,
+        respondent=respondent,
+        filed_by_id=account.id,
+        created_at=at,
+        listings=[Listing(locator=item) for item in listings],
+    )
     db.session.add(case)
     db.session.flush()
     record_choice(case, choice)
-    notice = record_filing(case, FilingKind.NOTICE, author=account, role=CaseRole.CLAIMANT, language=found.language,
-                           text=statement, at=at, terms={"elements": elements} if elements else None,
-                           language_check=found,
-                           event_details={"jurisdiction": case.jurisdiction, "listings": len(listings),
-                                          "procedure": f"{procedure.code} {procedure.version}"})
+    notice = record_filing(
+        case,
+        FilingKind.NOTICE,
+        author=account,
+        role=CaseRole.CLAIMANT,
+        language=found.language,
+        text=statement,
+        at=at,
+        terms={"elements": elements} if elements else None,
+        language_check=found,
+        event_details={
+            "jurisdiction": case.jurisdiction,
+            "listings": len(listings),
+            "procedure": f"{procedure.code} {procedure.version}",
+        },
+    )
     if respondent.invitation_sha256 == "":
         code = secrets.token_urlsafe(16)
         respondent.invitation_sha256 = hashlib.sha256(code.encode()).hexdigest()
@@ -261,8 +324,16 @@ def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     return terms
 
 
-def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload] = (), *,
-               key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> Outcome:
+def add_filing(
+    account: Account,
+    case_id: int,
+    data: dict,
+    uploads: list[Upload] = (),
+    *,
+    key: str | None = None,
+    remote_addr: str = "",
+    at: datetime | None = None,
+) -> Outcome:
     """File a response, counter-notice, message, offer, settlement proposal or decision in a case."""
     uploads = list(uploads)
     case = get_case(account, case_id, for_update=True)
@@ -282,8 +353,9 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
         raise ValidationFailed(_("Unknown kind of filing."), {"kind": _("Choose a kind of filing.")}) from None
     if kind == FilingKind.DECISION:
         # Only odr.export.court.decide records decisions: with the signed document, carried out at once.
-        raise NotAllowed(_("The court enters its decision with the decision form and the signed document."),
-                         code="use_decision_form")
+        raise NotAllowed(
+            _("The court enters its decision with the decision form and the signed document."), code="use_decision_form"
+        )
     procedure = procedure_of(case)
     transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, at))
     if transition is not None:
@@ -291,14 +363,21 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     elif kind.value in procedure.filings_allowed(case.state):
         acting = roles
     else:
-        raise NotAllowed(_("A %(kind)s cannot be filed while the case is in the state “%(state)s”.",
-                           kind=kind.label, state=_state_label(case)), code="wrong_state")
+        raise NotAllowed(
+            _(
+                "A %(kind)s cannot be filed while the case is in the state “%(state)s”.",
+                kind=kind.label,
+                state=_state_label(case),
+            ),
+            code="wrong_state",
+        )
     if not acting:
         raise NotAllowed(_("Your role in this case does not allow this filing."), code="wrong_role")
     role = sorted(acting)[0]
     text = clean_text(data.get("text"), fields, "text")
-    found = filing_language(data.get("language"), text, fields, confirmed=data.get("language_confirmed"),
-                            name_of=locale_name)
+    found = filing_language(
+        data.get("language"), text, fields, confirmed=data.get("language_confirmed"), name_of=locale_name
+    )
     terms = parse_terms(kind, data.get("terms"), fields)
     if kind == FilingKind.COUNTER_NOTICE:
         # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
@@ -309,9 +388,18 @@ def add_filing(account: Account, case_id: int, data: dict, uploads: list[Upload]
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields, details=_language_details(found, fields))
 
-    filing = record_filing(case, kind, author=account, role=role, language=found.language, text=text, at=at,
-                           terms=terms, caucus_party_id=caucus_party_id,
-                           language_check=found)
+    filing = record_filing(
+        case,
+        kind,
+        author=account,
+        role=role,
+        language=found.language,
+        text=text,
+        at=at,
+        terms=terms,
+        caucus_party_id=caucus_party_id,
+        language_check=found,
+    )
     if kind == FilingKind.SETTLEMENT:
         void_superseded_acceptances(case, filing, account, role, at)
     stored: list[Path] = []
@@ -365,13 +453,23 @@ def _state_label(case: Case) -> str:
 
 # -- settlement ---------------------------------------------------------------------------------
 
+
 def void_superseded_acceptances(case: Case, proposal: Filing, account: Account, role: str, at: datetime) -> None:
     """A new settlement text replaces the last one: acceptances of the old text no longer count."""
     previous = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != proposal.id]
     if previous and previous[-1].acceptances:
-        events.record(case, EventKind.SETTLEMENT_ACCEPTANCES_VOIDED, at, actor=account, role=role,
-                      payload={"filing_id": previous[-1].id, "replaced_by": proposal.id,
-                               "acceptances": len(previous[-1].acceptances)})
+        events.record(
+            case,
+            EventKind.SETTLEMENT_ACCEPTANCES_VOIDED,
+            at,
+            actor=account,
+            role=role,
+            payload={
+                "filing_id": previous[-1].id,
+                "replaced_by": proposal.id,
+                "acceptances": len(previous[-1].acceptances),
+            },
+        )
 
 
 def current_settlement(case: Case) -> Filing | None:
@@ -381,8 +479,14 @@ def current_settlement(case: Case) -> Filing | None:
 
 def settlement_transition(case: Case, at: datetime):
     """The step that settles the case once both parties accept, if the case's stage allows settling now."""
-    return next((t for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
-                 if t.when == "settlement_accepted_by_both"), None)
+    return next(
+        (
+            t
+            for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
+            if t.when == "settlement_accepted_by_both"
+        ),
+        None,
+    )
 
 
 def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[str], at: datetime) -> None:
@@ -390,14 +494,17 @@ def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[
     if not roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}:
         raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
     if settlement_transition(case, at) is None:
-        raise NotAllowed(_("A settlement cannot be accepted while the case is in the state “%(state)s”.",
-                           state=_state_label(case)), code="wrong_state")
+        raise NotAllowed(
+            _("A settlement cannot be accepted while the case is in the state “%(state)s”.", state=_state_label(case)),
+            code="wrong_state",
+        )
     if any(a.party_id == account.party_id for a in proposal.acceptances):
         raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
 
 
-def accept_settlement(account: Account, case_id: int, filing_id: int, digest: str | None = None,
-                      at: datetime | None = None) -> SettlementAcceptance:
+def accept_settlement(
+    account: Account, case_id: int, filing_id: int, digest: str | None = None, at: datetime | None = None
+) -> SettlementAcceptance:
     """A party accepts the latest settlement proposal; once both have, the case settles."""
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
@@ -405,22 +512,25 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
         raise NotAllowed(_("Only the parties can accept a settlement."), code="wrong_role")
     proposal = current_settlement(case)
     if proposal is None or proposal.id != filing_id:
-        raise NotAllowed(_("This is not the current settlement proposal; a newer one replaces it."),
-                         code="superseded")
+        raise NotAllowed(_("This is not the current settlement proposal; a newer one replaces it."), code="superseded")
     at = at or utcnow()
     settle = settlement_transition(case, at)
     expected = text_sha256(proposal)
     if settle is not None and digest and digest != expected:
-        raise NotAllowed(_("The settlement text changed since you read it. Please read it again."),
-                         code="text_changed")
+        raise NotAllowed(_("The settlement text changed since you read it. Please read it again."), code="text_changed")
     check_may_accept(account, case, proposal, roles, at)
     party_id = account.party_id
-    acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id,
-                                      text_sha256=expected, accepted_at=at)
+    acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id, text_sha256=expected, accepted_at=at)
     proposal.acceptances.append(acceptance)
     role = sorted(roles)[0]
-    events.record(case, EventKind.SETTLEMENT_ACCEPTED, at, actor=account, role=role,
-                  payload={"filing_id": proposal.id, "text_sha256": expected})
+    events.record(
+        case,
+        EventKind.SETTLEMENT_ACCEPTED,
+        at,
+        actor=account,
+        role=role,
+        payload={"filing_id": proposal.id, "text_sha256": expected},
+    )
     db.session.flush()
     accepted_by = {a.party_id for a in proposal.acceptances}
     if {case.claimant_party_id, case.respondent_party_id} <= accepted_by:
@@ -435,6 +545,7 @@ def accept_settlement(account: Account, case_id: int, filing_id: int, digest: st
 
 
 # -- actions that are not filings ---------------------------------------------------------------
+
 
 def take_action(account: Account, case_id: int, action: str, at: datetime | None = None) -> Case:
     """Request a transition such as asking for a mediator, withdrawing or escalating."""
@@ -451,8 +562,9 @@ def take_action(account: Account, case_id: int, action: str, at: datetime | None
 def evidence_file(account: Account, case_id: int, evidence_id: int) -> tuple[Path, EvidenceFile]:
     """An evidence file of a case the account may see, and where it lies on disk."""
     case = get_case(account, case_id)
-    item = db.session.scalar(select(EvidenceFile).where(EvidenceFile.id == evidence_id,
-                                                        EvidenceFile.case_id == case.id))
+    item = db.session.scalar(
+        select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.case_id == case.id)
+    )
     if item is None:
         raise NotFound(_("This file does not exist, or you may not see it."))
     return storage.path_of(current_app.config["ODR"]["EVIDENCE_DIR"], item.stored_name), item

@@ -6,6 +6,7 @@ mediation (``settlement_reached``, in the transaction: the agreed measures go to
 translation again (``participant_joined``, after commit: the filings already there are requested in
 the newcomer's language).
 """
+
 from __future__ import annotations
 
 from odr.domain_events import DomainEvent
@@ -13,8 +14,7 @@ from odr.domain_events import DomainEvent
 # sender: the Filing (notice, response, counter-notice, message, offer, settlement, decision)
 filing_recorded = DomainEvent("filing-recorded", "A filing was recorded in a case.")
 # sender: the Case; data: party (the respondent Party), invitation_code, claimant_name
-respondent_invited = DomainEvent(
-    "respondent-invited", "A seller without an account is invited to answer a notice.")
+respondent_invited = DomainEvent("respondent-invited", "A seller without an account is invited to answer a notice.")
 # sender: the Case; data: proposal (the settlement Filing both parties accepted), at
 settlement_reached = DomainEvent("settlement-reached", "Both parties accepted the same settlement text.")
 # sender: the Case, after a participant who reads its filings joined it (a mediator accepted it)

@@ -4,6 +4,7 @@
 that no reader expects (a typo in a key, a number where the agreement reader expects text) never
 reaches the database, the case page or a court bundle.
 """
+
 from __future__ import annotations
 
 import types
@@ -22,8 +23,8 @@ class NoticeElements(TypedDict):
 class OfferTerms(TypedDict, total=False):
     """Money and listing terms of an offer or a settlement proposal."""
 
-    amount: str           # decimal as text, two places: "1500.00"
-    currency: str         # ISO 4217
+    amount: str  # decimal as text, two places: "1500.00"
+    currency: str  # ISO 4217
     listing_measure: str  # keep | remove | modify | geo_restrict
     licence: str
 
@@ -32,7 +33,7 @@ class SettlementTerms(OfferTerms, total=False):
     """A settlement proposal: an offer's terms, and for an agreement its versions and measures."""
 
     authoritative_language: str
-    versions: dict[str, str]        # language -> text
+    versions: dict[str, str]  # language -> text
     measures: list[dict[str, Any]]  # odr.mediation.measures.parse_measures
     blind_bidding_id: int
     neutral_evaluation_id: int
@@ -42,7 +43,7 @@ class SettlementTerms(OfferTerms, total=False):
 class DecisionTerms(TypedDict):
     """A court's decision as the platform carries it out."""
 
-    outcome: str                  # upheld | partly_upheld | dismissed
+    outcome: str  # upheld | partly_upheld | dismissed
     listing_measure: str
     amounts: list[dict[str, Any]]
     court_reference: str

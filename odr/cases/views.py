@@ -1,4 +1,5 @@
 """Case pages: the dashboard, filing a notice, a case with its filings, evidence and timeline."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -60,22 +61,36 @@ def new_notice():
     form = BLANK
     if request.method == "POST":
         posted = request.form
-        data = {k: posted.get(k) for k in ("jurisdiction", "right_type", "title", "text", "language",
-                                            "remedy_sought", "listings", "language_confirmed")}
+        data = {
+            k: posted.get(k)
+            for k in (
+                "jurisdiction",
+                "right_type",
+                "title",
+                "text",
+                "language",
+                "remedy_sought",
+                "listings",
+                "language_confirmed",
+            )
+        }
         data["respondent"] = {k: posted.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
         data["target_market"] = posted.get("target_market")
         data["elements"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("elements.")}
         try:
-            outcome = services.file_notice(current_user, data, _uploads(), key=posted.get("submission_key"),
-                                           remote_addr=request.remote_addr or "")
+            outcome = services.file_notice(
+                current_user, data, _uploads(), key=posted.get("submission_key"), remote_addr=request.remote_addr or ""
+            )
         except ValidationFailed as exc:
             form = refused(exc, "notice")
         else:
             if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
                 flash(_("Your notice was filed. The seller has been notified."), "success")
             else:  # no account nor address of the seller can receive it: say so, never claim it was sent
-                flash(_("Your notice was filed, but the seller could not be notified: no address is known for them."),
-                      "error")
+                flash(
+                    _("Your notice was filed, but the seller could not be notified: no address is known for them."),
+                    "error",
+                )
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     page = pages.notice_page(current_user, form)
     return render_template("cases/new_notice.html", page=page, form=form), 422 if form.errors else 200
@@ -95,25 +110,42 @@ def case_page_response(case_id: int, form: FormState = BLANK):
 
 def submit_on_case_page(case_id: int, action, form: str, rename=None):
     """Run a form of the case page: back to the page on success, the page with the refused form otherwise."""
-    return submit(action, form=form, page=lambda state: case_page_response(case_id, state),
-                  done=url_for("cases.show", case_id=case_id), rename=rename)
+    return submit(
+        action,
+        form=form,
+        page=lambda state: case_page_response(case_id, state),
+        done=url_for("cases.show", case_id=case_id),
+        rename=rename,
+    )
 
 
 @bp.post("/cases/<int:case_id>/filings")
 @login_required
 def add_filing(case_id):
     form = request.form
-    data = {"kind": form.get("kind"), "text": form.get("text"), "language": form.get("language"),
-            "language_confirmed": form.get("language_confirmed"), "caucus": form.get("caucus")}
+    data = {
+        "kind": form.get("kind"),
+        "text": form.get("text"),
+        "language": form.get("language"),
+        "language_confirmed": form.get("language_confirmed"),
+        "caucus": form.get("caucus"),
+    }
     if form.get("kind") in {"offer", "settlement"}:
         data["terms"] = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence")}
     if form.get("kind") == "counter_notice":
         data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
 
     def act():
-        services.add_filing(current_user, case_id, data, _uploads(), key=form.get("submission_key"),
-                            remote_addr=request.remote_addr or "")
+        services.add_filing(
+            current_user,
+            case_id,
+            data,
+            _uploads(),
+            key=form.get("submission_key"),
+            remote_addr=request.remote_addr or "",
+        )
         flash(_("Filed."), "success")
+
     # The caucus panel posts here too; its refusal belongs to its own form.
     return submit_on_case_page(case_id, act, "caucus" if form.get("caucus") else "filing")
 
@@ -124,6 +156,7 @@ def accept_settlement(case_id, filing_id):
     def act():
         services.accept_settlement(current_user, case_id, filing_id, request.form.get("text_sha256"))
         flash(_("Your acceptance is recorded."), "success")
+
     return submit_on_case_page(case_id, act, "accept-settlement")
 
 
@@ -131,9 +164,14 @@ def accept_settlement(case_id, filing_id):
 @login_required
 def extend_deadline(case_id, deadline_id):
     def act():
-        order_extension(current_user, case_id, deadline_id,
-                        {"count": request.form.get("count"), "reason": request.form.get("reason")})
+        order_extension(
+            current_user,
+            case_id,
+            deadline_id,
+            {"count": request.form.get("count"), "reason": request.form.get("reason")},
+        )
         flash(_("The deadline was extended."), "success")
+
     # Errors of a refused extension belong to the form of the deadline it was asked for.
     return submit_on_case_page(case_id, act, f"extension-{deadline_id}")
 
@@ -144,6 +182,7 @@ def take_action(case_id, action):
     def act():
         services.take_action(current_user, case_id, action)
         flash(_("Done."), "success")
+
     return submit_on_case_page(case_id, act, "action")
 
 
@@ -151,5 +190,6 @@ def take_action(case_id, action):
 @login_required
 def evidence(case_id, evidence_id):
     path, item = services.evidence_file(current_user, case_id, evidence_id)
-    return send_file(path, mimetype="application/octet-stream", as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return send_file(
+        path, mimetype="application/octet-stream", as_attachment=True, download_name=item.original_name, max_age=0
+    )

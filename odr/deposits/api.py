@@ -1,4 +1,5 @@
 """Deposits over the API: deposit a work, list deposits, download a certificate."""
+
 from __future__ import annotations
 
 from flask import Response, g, jsonify, request
@@ -18,8 +19,13 @@ def api_deposits():
 def api_deposit():
     data = multipart_data()
     upload = request.files.get("work")
-    deposit, is_new = deposits.deposit_work(g.api_account, data.get("title"), upload.stream if upload else None,
-                                            upload.filename if upload else None, key=idempotency_key())
+    deposit, is_new = deposits.deposit_work(
+        g.api_account,
+        data.get("title"),
+        upload.stream if upload else None,
+        upload.filename if upload else None,
+        key=idempotency_key(),
+    )
     return created(deposits.as_json(deposit), is_new)
 
 
@@ -27,5 +33,8 @@ def api_deposit():
 @authenticated
 def api_deposit_certificate(deposit_id):
     deposit = deposits.get_deposit(g.api_account, deposit_id)
-    return Response(deposit.certificate, mimetype="application/json", headers={
-        "Content-Disposition": f"attachment; filename=deposit-certificate-{deposit.id}.json"})
+    return Response(
+        deposit.certificate,
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=deposit-certificate-{deposit.id}.json"},
+    )

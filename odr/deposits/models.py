@@ -1,4 +1,5 @@
 """A deposited work and its signed certificate."""
+
 from __future__ import annotations
 
 from datetime import datetime

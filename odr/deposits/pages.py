@@ -1,4 +1,5 @@
 """The deposits page: what it shows (view model)."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,4 +1,5 @@
 """Depositing a work: store the bytes, sign a certificate over their hash, timestamp it if a TSA is set."""
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,11 @@ def _envelope(body: dict) -> tuple[str, bool]:
     key = platform_key()
     body = dict(body, signer={"alg": "Ed25519", "key_id": key.key_id})
     signed = canonical_json(body)
-    envelope = {"certificate": body, "signature": base64.b64encode(key.sign(signed)).decode("ascii"),
-                "public_key_pem": key.public_pem.decode("ascii")}
+    envelope = {
+        "certificate": body,
+        "signature": base64.b64encode(key.sign(signed)).decode("ascii"),
+        "public_key_pem": key.public_pem.decode("ascii"),
+    }
     try:
         token = timestamp(signed)
     except TimestampError as exc:
@@ -41,8 +45,9 @@ def _envelope(body: dict) -> tuple[str, bool]:
     return json.dumps(envelope, ensure_ascii=False, indent=2) + "\n", bool(token)
 
 
-def deposit_work(account: Account, title, upload_stream, filename: str | None, *, key: str | None = None,
-                 at: datetime | None = None) -> tuple[Deposit, bool]:
+def deposit_work(
+    account: Account, title, upload_stream, filename: str | None, *, key: str | None = None, at: datetime | None = None
+) -> tuple[Deposit, bool]:
     """Deposit an original work; returns the deposit and whether it is new (a retried key is not)."""
     if account.role not in PARTY_ROLES or account.party is None:
         raise Forbidden(_("Only parties can deposit works."))
@@ -60,19 +65,39 @@ def deposit_work(account: Account, title, upload_stream, filename: str | None, *
     kept = storage.store(upload_stream, filename, cfg["EVIDENCE_DIR"], cfg["MAX_UPLOAD_MB"] * 1024 * 1024, field="work")
     at = (at or utcnow()).astimezone(timezone.utc)
     certificate_id = str(uuid.uuid4())
-    body = {"profile": CERTIFICATE_PROFILE, "certificate_id": certificate_id, "title": title,
-            "sha256": kept.sha256, "size": kept.size, "media_type": kept.media_type,
-            "original_name": kept.original_name,
-            "depositor": {"party_id": account.party_id, "name": account.party.name, "country": account.party.country,
-                          "account_id": account.id},
-            "deposited_at": at.isoformat().replace("+00:00", "Z"),
-            "platform": cfg.get("PUBLIC_URL") or "urn:odr-platform"}
+    body = {
+        "profile": CERTIFICATE_PROFILE,
+        "certificate_id": certificate_id,
+        "title": title,
+        "sha256": kept.sha256,
+        "size": kept.size,
+        "media_type": kept.media_type,
+        "original_name": kept.original_name,
+        "depositor": {
+            "party_id": account.party_id,
+            "name": account.party.name,
+            "country": account.party.country,
+            "account_id": account.id,
+        },
+        "deposited_at": at.isoformat().replace("+00:00", "Z"),
+        "platform": cfg.get("PUBLIC_URL") or "urn:odr-platform",
+    }
     try:
         certificate, timestamped = _envelope(body)
-        deposit = Deposit(certificate_id=certificate_id, party_id=account.party_id, account_id=account.id,
-                          title=title, original_name=kept.original_name, stored_name=kept.stored_name,
-                          sha256=kept.sha256, size=kept.size, media_type=kept.media_type, deposited_at=at,
-                          certificate=certificate, timestamped=timestamped)
+        deposit = Deposit(
+            certificate_id=certificate_id,
+            party_id=account.party_id,
+            account_id=account.id,
+            title=title,
+            original_name=kept.original_name,
+            stored_name=kept.stored_name,
+            sha256=kept.sha256,
+            size=kept.size,
+            media_type=kept.media_type,
+            deposited_at=at,
+            certificate=certificate,
+            timestamped=timestamped,
+        )
         db.session.add(deposit)
         db.session.flush()
         outcome = sub.commit(deposit, on_lost_race=lambda: kept.path.unlink(missing_ok=True))
@@ -86,8 +111,13 @@ def deposit_work(account: Account, title, upload_stream, filename: str | None, *
 def deposits_of(account: Account) -> list[Deposit]:
     if account.party_id is None:
         return []
-    return list(db.session.scalars(select(Deposit).where(Deposit.party_id == account.party_id)
-                                   .order_by(Deposit.deposited_at.desc(), Deposit.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Deposit)
+            .where(Deposit.party_id == account.party_id)
+            .order_by(Deposit.deposited_at.desc(), Deposit.id.desc())
+        )
+    )
 
 
 def get_deposit(account: Account, deposit_id: int) -> Deposit:
@@ -98,7 +128,14 @@ def get_deposit(account: Account, deposit_id: int) -> Deposit:
 
 
 def as_json(deposit: Deposit) -> dict:
-    return {"id": deposit.id, "certificate_id": deposit.certificate_id, "title": deposit.title,
-            "sha256": deposit.sha256, "size": deposit.size, "media_type": deposit.media_type,
-            "original_name": deposit.original_name, "deposited_at": deposit.deposited_at.isoformat(),
-            "timestamped": deposit.timestamped}
+    return {
+        "id": deposit.id,
+        "certificate_id": deposit.certificate_id,
+        "title": deposit.title,
+        "sha256": deposit.sha256,
+        "size": deposit.size,
+        "media_type": deposit.media_type,
+        "original_name": deposit.original_name,
+        "deposited_at": deposit.deposited_at.isoformat(),
+        "timestamped": deposit.timestamped,
+    }

@@ -1,4 +1,5 @@
 """Deposit pages: deposit a work, see your deposits, download a certificate."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
@@ -27,10 +28,15 @@ def index():
     upload = request.files.get("work")
 
     def act():
-        services.deposit_work(current_user, request.form.get("title"),
-                              upload.stream if upload and upload.filename else None,
-                              upload.filename if upload else None, key=request.form.get("submission_key"))
+        services.deposit_work(
+            current_user,
+            request.form.get("title"),
+            upload.stream if upload and upload.filename else None,
+            upload.filename if upload else None,
+            key=request.form.get("submission_key"),
+        )
         flash(_("Your work is deposited. Download its certificate and keep it."), "success")
+
     return submit(act, form="deposit", page=_index, done=url_for("deposits.index"))
 
 
@@ -38,5 +44,8 @@ def index():
 @login_required
 def certificate(deposit_id):
     deposit = services.get_deposit(current_user, deposit_id)
-    return Response(deposit.certificate, mimetype="application/json", headers={
-        "Content-Disposition": f"attachment; filename=deposit-certificate-{deposit.id}.json"})
+    return Response(
+        deposit.certificate,
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=deposit-certificate-{deposit.id}.json"},
+    )

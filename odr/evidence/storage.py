@@ -1,4 +1,5 @@
 """Evidence files on disk: generated names, hashes computed while streaming, types sniffed not trusted."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,9 @@ class StoredFile:
     path: Path
 
 
-def store(stream: BinaryIO, original_name: str | None, folder: str | Path, max_bytes: int,
-          field: str = "evidence") -> StoredFile:
+def store(
+    stream: BinaryIO, original_name: str | None, folder: str | Path, max_bytes: int, field: str = "evidence"
+) -> StoredFile:
     """Copy an upload to ``folder`` under a generated name, hashing it on the way, in constant memory.
 
     Empty files and files over ``max_bytes`` are refused and leave nothing behind.
@@ -80,22 +82,33 @@ def store(stream: BinaryIO, original_name: str | None, folder: str | Path, max_b
                 if size > max_bytes:
                     raise ValidationFailed(
                         _("The upload is too large: the limit is %(limit)s MB.", limit=max_bytes // (1024 * 1024)),
-                        {field: _("File too large.")}, code="too_large")
+                        {field: _("File too large.")},
+                        code="too_large",
+                    )
                 if len(head) < 64:
-                    head += chunk[:64 - len(head)]
+                    head += chunk[: 64 - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise ValidationFailed(_("The file %(name)s is empty.", name=safe_display_name(original_name)),
-                                   {field: _("Empty file.")}, code="empty_file")
+            raise ValidationFailed(
+                _("The file %(name)s is empty.", name=safe_display_name(original_name)),
+                {field: _("Empty file.")},
+                code="empty_file",
+            )
         stored_name = secrets.token_hex(16)
         final = folder / stored_name
         os.replace(tmp, final)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return StoredFile(stored_name=stored_name, original_name=safe_display_name(original_name),
-                      sha256=digest.hexdigest(), size=size, media_type=sniff_media_type(head), path=final)
+    return StoredFile(
+        stored_name=stored_name,
+        original_name=safe_display_name(original_name),
+        sha256=digest.hexdigest(),
+        size=size,
+        media_type=sniff_media_type(head),
+        path=final,
+    )
 
 
 def path_of(folder: str | Path, stored_name: str) -> Path:

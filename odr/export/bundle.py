@@ -5,6 +5,7 @@ every payload file is hashed with SHA-256 and SHA-512 while it is copied into th
 in chunks, so memory does not grow with the size of the evidence. The layout is documented
 in docs/bundle-format.md; odr/export/verifier.py checks it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,16 @@ from odr.vocabulary import CaseRole
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
-EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
-              "image/webp": "webp", "video/mp4": "mp4", "application/zip": "zip", "text/plain": "txt"}
+EXTENSIONS = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "application/zip": "zip",
+    "text/plain": "txt",
+}
 
 
 @dataclass
@@ -107,12 +116,14 @@ class _Writer:
 def _gettext_for(language: str | None):
     """gettext in the court's language, whatever the request's (exports also run in the sweeper)."""
     # A court's language (zh) maps to the catalog that serves it (zh_Hans).
-    translations = Translations.load(current_app.config["BABEL_TRANSLATION_DIRECTORIES"],
-                                     [ui_locale_for(language) or "en"])
+    translations = Translations.load(
+        current_app.config["BABEL_TRANSLATION_DIRECTORIES"], [ui_locale_for(language) or "en"]
+    )
 
     def gettext(text: str, **values) -> str:
         text = translations.gettext(text)
         return text % values if values else text
+
     return gettext
 
 
@@ -125,17 +136,32 @@ def _iso(at: datetime) -> str:
 
 
 def _party(party: Party, role: str, xml_id: str) -> dict:
-    return {"kind": "organization", "xml_id": xml_id, "participant_id": f"party-{party.id}", "role": role,
-            "name": party.name, "country": party.country, "language": party.preferred_language}
+    return {
+        "kind": "organization",
+        "xml_id": xml_id,
+        "participant_id": f"party-{party.id}",
+        "role": role,
+        "name": party.name,
+        "country": party.country,
+        "language": party.preferred_language,
+    }
 
 
 def participants(case: Case) -> list[dict]:
     people = [_party(case.claimant, "claimant", "P1"), _party(case.respondent, "respondent", "P2")]
     if case.mediator is not None:
-        people.append({"kind": "person", "xml_id": "M1", "participant_id": f"account-{case.mediator.id}",
-                       "role": "mediator", "name": case.mediator.display_name, "country": "",
-                       "language": case.mediator.reading_languages[0] if case.mediator.reading_languages else "",
-                       "languages": case.mediator.reading_languages})
+        people.append(
+            {
+                "kind": "person",
+                "xml_id": "M1",
+                "participant_id": f"account-{case.mediator.id}",
+                "role": "mediator",
+                "name": case.mediator.display_name,
+                "country": "",
+                "language": case.mediator.reading_languages[0] if case.mediator.reading_languages else "",
+                "languages": case.mediator.reading_languages,
+            }
+        )
     return people
 
 
@@ -159,16 +185,35 @@ def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]
     """The filing's text in its original language and in every translation, with provenance."""
     base = f"data/documents/F{filing.id}"
     original = writer.add_bytes(f"{base}/original.{filing.language}.txt", filing.text.encode("utf-8"))
-    renditions = [{"role": "original", "language": filing.language, "path": f"{base}/original.{filing.language}.txt",
-                   "sha256": original["sha256"], "size": original["size"], "derived_from": None,
-                   "provenance": {"author_account_id": filing.author_id, "author_role": filing.author_case_role,
-                                  "filed_at": _iso(filing.created_at)}}]
+    renditions = [
+        {
+            "role": "original",
+            "language": filing.language,
+            "path": f"{base}/original.{filing.language}.txt",
+            "sha256": original["sha256"],
+            "size": original["size"],
+            "derived_from": None,
+            "provenance": {
+                "author_account_id": filing.author_id,
+                "author_role": filing.author_case_role,
+                "filed_at": _iso(filing.created_at),
+            },
+        }
+    ]
     for translation in translations_of(filing) + made_at_export:
         rel = f"{base}/translation.{translation['name']}.txt"
         digest = writer.add_bytes(rel, translation["text"].encode("utf-8"))
-        renditions.append({"role": "translation", "language": translation["language"], "path": rel,
-                           "sha256": digest["sha256"], "size": digest["size"],
-                           "derived_from": renditions[0]["path"], "provenance": translation["provenance"]})
+        renditions.append(
+            {
+                "role": "translation",
+                "language": translation["language"],
+                "path": rel,
+                "sha256": digest["sha256"],
+                "size": digest["size"],
+                "derived_from": renditions[0]["path"],
+                "provenance": translation["provenance"],
+            }
+        )
     return renditions
 
 
@@ -186,12 +231,21 @@ def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> d
         # The court's signed decision is a court document, not a party's evidence.
         "kind": "court_document" if item.uploaded_by.role.value == "court" else "evidence",
         "filer_role": _filer_role(item),
-        "id": item.id, "filing_id": item.filing_id, "path": rel, "sha256": digest["sha256"], "size": digest["size"],
-        "media_type_detected": item.media_type, "original_name": item.original_name, "renditions": renditions,
+        "id": item.id,
+        "filing_id": item.filing_id,
+        "path": rel,
+        "sha256": digest["sha256"],
+        "size": digest["size"],
+        "media_type_detected": item.media_type,
+        "original_name": item.original_name,
+        "renditions": renditions,
         # Capture provenance, as the platform recorded it when the file arrived.
         "uploaded_at": _iso(item.uploaded_at),
-        "uploaded_by": {"account_id": item.uploaded_by_id, "role": item.uploaded_by.role.value,
-                        "party_id": item.uploaded_by.party_id},
+        "uploaded_by": {
+            "account_id": item.uploaded_by_id,
+            "role": item.uploaded_by.role.value,
+            "party_id": item.uploaded_by.party_id,
+        },
         "uploaded_from": item.uploaded_from,
         "sha256_at_receipt": item.sha256,
     }
@@ -228,8 +282,9 @@ def _languages_for_court(case: Case, court: Party, filings: list[Filing]) -> tup
     return translate_missing(needs, current_app.config["ODR"]["EXPORT_TRANSLATION_WAIT_SECONDS"])
 
 
-def build(case: Case, court: Party, export_seq: int, at: datetime, target: Path,
-          previous: dict | None = None) -> BuiltBundle:
+def build(
+    case: Case, court: Party, export_seq: int, at: datetime, target: Path, previous: dict | None = None
+) -> BuiltBundle:
     """Write the bundle of ``case`` for ``court`` to ``target`` (atomically) and describe it."""
     key = platform_key()
     bundle_id = str(uuid.uuid4())
@@ -245,14 +300,28 @@ def build(case: Case, court: Party, export_seq: int, at: datetime, target: Path,
     return built
 
 
-def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, key, bundle_id: str, name: str,
-           previous: dict | None) -> BuiltBundle:
+def _write(
+    case: Case,
+    court: Party,
+    export_seq: int,
+    at: datetime,
+    tmp: Path,
+    key,
+    bundle_id: str,
+    name: str,
+    previous: dict | None,
+) -> BuiltBundle:
     cfg = current_app.config["ODR"]
     with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
         writer = _Writer(archive, name, at.astimezone(timezone.utc).timetuple()[:6])
         people = participants(case)
-        case_view = {"reference": case.reference, "title": case.title, "participants": people,
-                     "right_type": case.right_type.value, "remedy_sought": case.remedy_sought}
+        case_view = {
+            "reference": case.reference,
+            "title": case.title,
+            "participants": people,
+            "right_type": case.right_type.value,
+            "remedy_sought": case.remedy_sought,
+        }
         court_view = {"identifier": f"party-{court.id}", "name": court.name}
         filings = list(visible_filings(CaseRole.COURT, case))  # never a caucus
         made_at_export, translation_gaps = _languages_for_court(case, court, filings)
@@ -265,29 +334,62 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
         documents = []
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
         for filing in filings:
-            renditions = _write_documents(writer, filing, [t for (filing_id, _lang), t in made_at_export.items()
-                                                           if filing_id == filing.id])
-            documents.append({"filing_id": filing.id, "kind": filing.kind.value, "author_role": filing.author_case_role,
-                              "filed_at": _iso(filing.created_at), "terms": filing.terms, "renditions": renditions})
-            filed = [dict(e, uploaded_at=datetime.fromisoformat(e["uploaded_at"].replace("Z", "+00:00")))
-                     for e in evidence_by_filing.get(filing.id, [])]
-            xml = ecf.filing_message(case_view, {"id": filing.id, "kind": filing.kind.value,
-                                                 "author_role": filing.author_case_role,
-                                                 "filed_at": filing.created_at, "renditions": renditions},
-                                     filed, court_view, platform_url)
+            renditions = _write_documents(
+                writer, filing, [t for (filing_id, _lang), t in made_at_export.items() if filing_id == filing.id]
+            )
+            documents.append(
+                {
+                    "filing_id": filing.id,
+                    "kind": filing.kind.value,
+                    "author_role": filing.author_case_role,
+                    "filed_at": _iso(filing.created_at),
+                    "terms": filing.terms,
+                    "renditions": renditions,
+                }
+            )
+            filed = [
+                dict(e, uploaded_at=datetime.fromisoformat(e["uploaded_at"].replace("Z", "+00:00")))
+                for e in evidence_by_filing.get(filing.id, [])
+            ]
+            xml = ecf.filing_message(
+                case_view,
+                {
+                    "id": filing.id,
+                    "kind": filing.kind.value,
+                    "author_role": filing.author_case_role,
+                    "filed_at": filing.created_at,
+                    "renditions": renditions,
+                },
+                filed,
+                court_view,
+                platform_url,
+            )
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
         alarms = [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]} for e in evidence if "integrity_alarm" in e]
         case_json = {
-            "profile": PROFILE, "case_id": case.id, "reference": case.reference, "title": case.title,
-            "jurisdiction": case.jurisdiction, "right_type": case.right_type.value,
+            "profile": PROFILE,
+            "case_id": case.id,
+            "reference": case.reference,
+            "title": case.title,
+            "jurisdiction": case.jurisdiction,
+            "right_type": case.right_type.value,
             "procedure": {"code": case.procedure_code, "version": case.procedure_version},
-            "state": case.state, "state_entered_at": _iso(case.state_entered_at), "filed_at": _iso(case.created_at),
-            "remedy_sought": case.remedy_sought, "listings": [item.locator for item in case.listings],
+            "state": case.state,
+            "state_entered_at": _iso(case.state_entered_at),
+            "filed_at": _iso(case.created_at),
+            "remedy_sought": case.remedy_sought,
+            "listings": [item.locator for item in case.listings],
             "participants": people,
-            "court": {"party_id": court.id, "identifier": court_view["identifier"], "name": court.name,
-                      "country": court.country, "language": court.preferred_language},
-            "documents": documents, "evidence": evidence,
+            "court": {
+                "party_id": court.id,
+                "identifier": court_view["identifier"],
+                "name": court.name,
+                "country": court.country,
+                "language": court.preferred_language,
+            },
+            "documents": documents,
+            "evidence": evidence,
             "evidence_alarms": alarms,
             # Languages the court or a party needs that the bundle could not carry, and why.
             "translation_gaps": translation_gaps,
@@ -303,19 +405,32 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
                 f"Bag-Group-Identifier: case:{case.id}\nInternal-Sender-Identifier: export:{bundle_id}\n"
                 f"Bagging-Date: {at.astimezone(timezone.utc):%Y-%m-%d}\n"
                 f"Payload-Oxum: {writer.octets}.{len(writer.payload)}\n"
-                f"BagIt-Profile-Identifier: {PROFILE}\nODR-Export-Sequence: {export_seq}\n").encode("utf-8"),
+                f"BagIt-Profile-Identifier: {PROFILE}\nODR-Export-Sequence: {export_seq}\n"
+            ).encode("utf-8"),
             "keys/platform-signing.pub.pem": key.public_pem,
             "keys/key-log.json": key_log_bytes(),
             "verifier.py": Path(verifier.__file__).read_bytes(),
             # Rendered without the request's context processors: exports also run in the sweeper.
-            "VERIFY.md": current_app.jinja_env.get_template("export/VERIFY.md").render(
-                _=_gettext_for(court.preferred_language), reference=case.reference, name=name,
-                merkle_root=root, event_count=count, previous=previous, translation_gaps=translation_gaps,
-                platform_url=platform_url).encode("utf-8"),
+            "VERIFY.md": current_app.jinja_env.get_template("export/VERIFY.md")
+            .render(
+                _=_gettext_for(court.preferred_language),
+                reference=case.reference,
+                name=name,
+                merkle_root=root,
+                event_count=count,
+                previous=previous,
+                translation_gaps=translation_gaps,
+                platform_url=platform_url,
+            )
+            .encode("utf-8"),
         }
         statement = {
-            "profile": PROFILE, "bundle_id": bundle_id, "case_id": case.id, "case_reference": case.reference,
-            "export_seq": export_seq, "created_at": _iso(at),
+            "profile": PROFILE,
+            "bundle_id": bundle_id,
+            "case_id": case.id,
+            "case_reference": case.reference,
+            "export_seq": export_seq,
+            "created_at": _iso(at),
             "platform": {"name": "odr", "instance": platform_url},
             "court": {"party_id": court.id, "name": court.name},
             "hash_algs": list(verifier.ALGORITHMS),
@@ -323,14 +438,21 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
             "payload_manifest_sha512": hashlib.sha512(manifests["sha512"]).hexdigest(),
             "tag_files": {rel: hashlib.sha256(data).hexdigest() for rel, data in tag_files.items()},
             "events": {"count": count, "chain_head": head, "merkle_root": root},
-            "document_count": len(documents), "evidence_count": len(evidence),
+            "document_count": len(documents),
+            "evidence_count": len(evidence),
             "evidence_alarms": len(alarms),
             "previous_export": previous,
             "signer": {"alg": "Ed25519", "key_id": key.key_id},
         }
         statement_bytes = canonical_json(statement)
-        tag_files.update({"manifest-sha256.txt": manifests["sha256"], "manifest-sha512.txt": manifests["sha512"],
-                          "statement.json": statement_bytes, "statement.json.sig": key.sign(statement_bytes)})
+        tag_files.update(
+            {
+                "manifest-sha256.txt": manifests["sha256"],
+                "manifest-sha512.txt": manifests["sha512"],
+                "statement.json": statement_bytes,
+                "statement.json.sig": key.sign(statement_bytes),
+            }
+        )
         problem = ""
         try:
             token = timestamp(statement_bytes)
@@ -347,9 +469,18 @@ def _write(case: Case, court: Party, export_seq: int, at: datetime, tmp: Path, k
     with open(tmp, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
-    return BuiltBundle(bundle_id=bundle_id, name=name, sha256=digest.hexdigest(), size=tmp.stat().st_size,
-                       merkle_root=root, chain_head=head, event_count=count, key_id=key.key_id,
-                       timestamped=bool(token), timestamp_problem=problem)
+    return BuiltBundle(
+        bundle_id=bundle_id,
+        name=name,
+        sha256=digest.hexdigest(),
+        size=tmp.stat().st_size,
+        merkle_root=root,
+        chain_head=head,
+        event_count=count,
+        key_id=key.key_id,
+        timestamped=bool(token),
+        timestamp_problem=problem,
+    )
 
 
 def statement_of(path: Path) -> dict:

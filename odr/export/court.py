@@ -4,6 +4,7 @@ Everything happens in one transaction: the decision filing and its signed docume
 transition to `decided`, the measures and amounts handed to the parties (outbox), the
 "decision_carried_out" event, and a closing bundle that extends the first one.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,15 @@ def _amounts(raw, fields: dict) -> list[dict]:
         if payer not in PAYERS:
             fields[f"{where}.payer"] = _("Choose who pays: claimant or respondent.")
         reason = clean_text(item.get("reason"), fields, f"{where}.reason", required=False, max_length=200)
-        amounts.append({"payer": payer, "payee": "respondent" if payer == "claimant" else "claimant",
-                        "amount": str(amount.quantize(Decimal("0.01"))), "currency": currency, "reason": reason})
+        amounts.append(
+            {
+                "payer": payer,
+                "payee": "respondent" if payer == "claimant" else "claimant",
+                "amount": str(amount.quantize(Decimal("0.01"))),
+                "currency": currency,
+                "reason": reason,
+            }
+        )
     return amounts
 
 
@@ -72,16 +80,24 @@ def check_may_decide(case: Case, roles: set[str], at: datetime):
     procedure takes its decision."""
     if CaseRole.COURT not in roles:
         raise NotAllowed(_("Only the court the case was exported to can decide it."), code="wrong_role")
-    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value,
-                                                          case_day(case, at))
+    transition = procedure_of(case).transition_for_filing(case.state, FilingKind.DECISION.value, case_day(case, at))
     if transition is None or CaseRole.COURT not in transition.roles:
-        raise NotAllowed(_("A decision can only be entered while the case is escalated to the court."),
-                         code="wrong_state")
+        raise NotAllowed(
+            _("A decision can only be entered while the case is escalated to the court."), code="wrong_state"
+        )
     return transition
 
 
-def decide(account: Account, case_id: int, data: dict, document: Upload | None, *,
-           key: str | None = None, remote_addr: str = "", at: datetime | None = None) -> Outcome:
+def decide(
+    account: Account,
+    case_id: int,
+    data: dict,
+    document: Upload | None,
+    *,
+    key: str | None = None,
+    remote_addr: str = "",
+    at: datetime | None = None,
+) -> Outcome:
     """Record the court's decision with its signed document, carry it out and close the case."""
     case = get_case(account, case_id, for_update=True)
     uploads = [document] if document is not None else []
@@ -109,18 +125,35 @@ def decide(account: Account, case_id: int, data: dict, document: Upload | None, 
         raise ValidationFailed(_("The decision is incomplete. Please correct the marked fields."), fields)
 
     terms = {"outcome": outcome, "listing_measure": measure, "amounts": amounts, "court_reference": reference}
-    filing = record_filing(case, FilingKind.DECISION, author=account, role=CaseRole.COURT, language=language,
-                           text=text, at=at, terms=terms, event_details={"terms": terms})
+    filing = record_filing(
+        case,
+        FilingKind.DECISION,
+        author=account,
+        role=CaseRole.COURT,
+        language=language,
+        text=text,
+        at=at,
+        terms=terms,
+        event_details={"terms": terms},
+    )
     stored: list[Path] = []
     try:
         store_evidence(case, filing, account, uploads, remote_addr, stored)
         db.session.flush()
         signed_document = filing_document(filing)
         take_transition(case, transition.name, account, {CaseRole.COURT}, at, by_filing=True)
-        decision = CourtDecision(case_id=case.id, filing_id=filing.id, document_id=signed_document.id,
-                                 court_party_id=case.court_party_id, decided_by_id=account.id, outcome=outcome,
-                                 listing_measure=measure, amounts=amounts, court_reference=reference,
-                                 decided_at=at)
+        decision = CourtDecision(
+            case_id=case.id,
+            filing_id=filing.id,
+            document_id=signed_document.id,
+            court_party_id=case.court_party_id,
+            decided_by_id=account.id,
+            outcome=outcome,
+            listing_measure=measure,
+            amounts=amounts,
+            court_reference=reference,
+            decided_at=at,
+        )
         db.session.add(decision)
         _carry_out(case, decision, signed_document.sha256, at)
         export_to_court(case, at)
@@ -132,8 +165,9 @@ def decide(account: Account, case_id: int, data: dict, document: Upload | None, 
 
 
 def filing_document(filing: Filing) -> EvidenceFile:
-    return db.session.scalars(select(EvidenceFile).where(EvidenceFile.filing_id == filing.id)
-                              .order_by(EvidenceFile.id)).first()
+    return db.session.scalars(
+        select(EvidenceFile).where(EvidenceFile.filing_id == filing.id).order_by(EvidenceFile.id)
+    ).first()
 
 
 # What the court's listing measure asks the platform to do to every listing of the case.
@@ -145,29 +179,57 @@ def _order_decided_measures(case, decision: CourtDecision, at: datetime) -> None
     filing = db.session.get(Filing, decision.filing_id)
     if decision.listing_measure == "geo_restrict":
         # Regions are the decision's to name; the platform receives the instruction with the decision text.
-        order(case, [{"kind": MeasureKind.NOT_PURCHASABLE_IN.value, "listing": item.locator,
-                      "regions": "as stated in the decision"} for item in case.listings], at,
-              ground=ground, filing=filing)
+        order(
+            case,
+            [
+                {
+                    "kind": MeasureKind.NOT_PURCHASABLE_IN.value,
+                    "listing": item.locator,
+                    "regions": "as stated in the decision",
+                }
+                for item in case.listings
+            ],
+            at,
+            ground=ground,
+            filing=filing,
+        )
     else:
-        order_on_every_listing(case, MeasureKind(DECIDED_MEASURES[decision.listing_measure]), at,
-                               ground=ground, filing=filing)
+        order_on_every_listing(
+            case, MeasureKind(DECIDED_MEASURES[decision.listing_measure]), at, ground=ground, filing=filing
+        )
 
 
 def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime) -> None:
     """Hand each party what the decision requires of it, and record that it was done."""
-    instructions = {"case_id": case.id, "reference": case.reference, "outcome": decision.outcome,
-                    "listing_measure": decision.listing_measure, "listings": [item.locator for item in case.listings],
-                    "amounts": decision.amounts, "document_sha256": document_sha256}
+    instructions = {
+        "case_id": case.id,
+        "reference": case.reference,
+        "outcome": decision.outcome,
+        "listing_measure": decision.listing_measure,
+        "listings": [item.locator for item in case.listings],
+        "amounts": decision.amounts,
+        "document_sha256": document_sha256,
+    }
     notified = []
     for role, party in ((CaseRole.CLAIMANT.value, case.claimant), (CaseRole.RESPONDENT.value, case.respondent)):
-        emails = {party.contact_email} | set(db.session.scalars(select(Account.email).where(
-            Account.party_id == party.id)))
+        emails = {party.contact_email} | set(
+            db.session.scalars(select(Account.email).where(Account.party_id == party.id))
+        )
         for email in sorted(e for e in emails if e):
             notify(email, party.preferred_language, "court_decision", dict(instructions, role=role))
             notified.append(role)
     _order_decided_measures(case, decision, at)
     decision.carried_out_at = at
-    events.record(case, EventKind.DECISION_CARRIED_OUT, at, payload={
-        "outcome": decision.outcome, "listing_measure": decision.listing_measure,
-        "listings": len(case.listings), "amounts": decision.amounts, "notified": notified,
-        "document_sha256": document_sha256})
+    events.record(
+        case,
+        EventKind.DECISION_CARRIED_OUT,
+        at,
+        payload={
+            "outcome": decision.outcome,
+            "listing_measure": decision.listing_measure,
+            "listings": len(case.listings),
+            "amounts": decision.amounts,
+            "notified": notified,
+            "document_sha256": document_sha256,
+        },
+    )

@@ -10,6 +10,7 @@ names its ``ecf:DocumentFiler`` (a reference to the case party, mediator or cour
 ``ecf:DocumentStatus`` alarm. The court is identified by its ODR party id, the right and the remedy
 by ``ecf:CauseOfActionCode`` and ``civil:ReliefTypeCode``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -28,15 +29,36 @@ NS = {
 }
 PROFILE_CODE = "urn:oasis:names:tc:legalxml-courtfiling:schema:xsd:WebServicesMessaging-5.0"
 # The platform's filing languages (ISO 639-1) as the ISO 639-3 codes NIEM's code list holds.
-ISO_639_3 = {"en": "eng", "zh": "zho", "es": "spa", "fr": "fra", "de": "deu", "ja": "jpn", "ko": "kor",
-             "pt": "por", "ru": "rus", "ar": "ara", "it": "ita", "nl": "nld", "pl": "pol", "tr": "tur",
-             "vi": "vie", "th": "tha", "id": "ind", "hi": "hin"}
+ISO_639_3 = {
+    "en": "eng",
+    "zh": "zho",
+    "es": "spa",
+    "fr": "fra",
+    "de": "deu",
+    "ja": "jpn",
+    "ko": "kor",
+    "pt": "por",
+    "ru": "rus",
+    "ar": "ara",
+    "it": "ita",
+    "nl": "nld",
+    "pl": "pol",
+    "tr": "tur",
+    "vi": "vie",
+    "th": "tha",
+    "id": "ind",
+    "hi": "hin",
+}
 # Case roles as ECF CaseParticipantRoleCode values.
 ROLE_CODES = {"claimant": "Claimant", "respondent": "Respondent", "mediator": "Mediator"}
 # The structures:id of each case role in the message (the court's is on j:CaseCourt).
 ROLE_IDS = {"claimant": "P1", "respondent": "P2", "mediator": "M1", "court": "C1"}
-CAUSES_OF_ACTION = {"trademark": "trademark infringement", "copyright": "copyright infringement",
-                    "patent": "patent infringement", "design": "design right infringement"}
+CAUSES_OF_ACTION = {
+    "trademark": "trademark infringement",
+    "copyright": "copyright infringement",
+    "patent": "patent infringement",
+    "design": "design right infringement",
+}
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs):
@@ -87,9 +109,20 @@ def _rendition(parent, rendition: dict):
     return node
 
 
-def _document(parent, tag: str, doc_id: str, description: str, renditions: list[dict], sequence: int,
-              filed_at: datetime, *, filer: str | None, type_code: str, alarm: str | None = None,
-              parent_id: str | None = None):
+def _document(
+    parent,
+    tag: str,
+    doc_id: str,
+    description: str,
+    renditions: list[dict],
+    sequence: int,
+    filed_at: datetime,
+    *,
+    filer: str | None,
+    type_code: str,
+    alarm: str | None = None,
+    parent_id: str | None = None,
+):
     node = _el(parent, tag, structures__id=doc_id)
     _el(node, "nc:DocumentDescriptionText", description)
     _el(_el(node, "nc:DocumentFiledDate"), "nc:DateTime", _when(filed_at))
@@ -144,13 +177,30 @@ def filing_message(case: dict, filing: dict, evidence: list[dict], court: dict, 
     for index, item in enumerate(evidence, start=1):
         court_document = item.get("kind") == "court_document"
         label = "court document (signed)" if court_document else "evidence"
-        _document(root, "filing:FilingConnectedDocument", f"E{item['id']}", f"{label}: {item['original_name']}",
-                  item["renditions"], index, item["uploaded_at"], filer=item.get("filer_role"),
-                  type_code="court_decision_document" if court_document else "evidence",
-                  alarm=item.get("integrity_alarm"), parent_id=f"F{filing['id']}")
-    _document(root, "filing:FilingLeadDocument", f"F{filing['id']}", f"{filing['kind']} by {filing['author_role']}",
-              filing["renditions"], 0, filing["filed_at"], filer=filing["author_role"],
-              type_code="court_decision" if filing["kind"] == "decision" else filing["kind"])
+        _document(
+            root,
+            "filing:FilingConnectedDocument",
+            f"E{item['id']}",
+            f"{label}: {item['original_name']}",
+            item["renditions"],
+            index,
+            item["uploaded_at"],
+            filer=item.get("filer_role"),
+            type_code="court_decision_document" if court_document else "evidence",
+            alarm=item.get("integrity_alarm"),
+            parent_id=f"F{filing['id']}",
+        )
+    _document(
+        root,
+        "filing:FilingLeadDocument",
+        f"F{filing['id']}",
+        f"{filing['kind']} by {filing['author_role']}",
+        filing["renditions"],
+        0,
+        filing["filed_at"],
+        filer=filing["author_role"],
+        type_code="court_decision" if filing["kind"] == "decision" else filing["kind"],
+    )
     case_node = _el(root, "nc:Case")
     _el(case_node, "nc:CaseTitleText", case["title"])
     augmentation = _el(case_node, "ecf:CaseAugmentation")

@@ -1,4 +1,5 @@
 """Exports of escalated cases to a court, and the court's decisions coming back."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """What the court sees: its inbox of exported bundles, and its panel on the case page (view models)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,18 @@ class CourtPanel:
 
     @property
     def decision_fields(self) -> list[str]:
-        return ["outcome", "listing_measure", "amounts.0.payer", "amounts.0.amount",
-                "amounts.0.currency", "amounts.0.reason", "court_reference", "language", "text", "document"]
+        return [
+            "outcome",
+            "listing_measure",
+            "amounts.0.payer",
+            "amounts.0.amount",
+            "amounts.0.currency",
+            "amounts.0.reason",
+            "court_reference",
+            "language",
+            "text",
+            "document",
+        ]
 
 
 @case_panel("court")
@@ -29,9 +40,11 @@ def court_panel(context: CaseContext) -> CourtPanel | None:
     if CaseRole.COURT not in context.roles:
         return None
     party = context.account.party
-    return CourtPanel(may_acknowledge=True,
-                      may_decide=allows(court.check_may_decide, context.case, set(context.roles), context.now),
-                      language=party.preferred_language if party else "en")
+    return CourtPanel(
+        may_acknowledge=True,
+        may_decide=allows(court.check_may_decide, context.case, set(context.roles), context.now),
+        language=party.preferred_language if party else "en",
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class InboxPage:
 
 
 def inbox_page(account: Account) -> InboxPage:
-    return InboxPage(rows=[InboxRow(export, case, decision is not None)
-                           for export, case, decision in exports_for_court(account)],
-                     pinned_key_id=pinned_key_id(account))
+    return InboxPage(
+        rows=[InboxRow(export, case, decision is not None) for export, case, decision in exports_for_court(account)],
+        pinned_key_id=pinned_key_id(account),
+    )

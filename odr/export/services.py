@@ -4,6 +4,7 @@ The bundle (docs/bundle-format.md) is signed and pins the event chain up to and 
 the "exported_to_court" event; its row is written in the same transaction as that event, so
 a case is either escalated with its bundle or not at all.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -46,28 +47,52 @@ def export_to_court(case: Case, at: datetime) -> CaseExport | None:
     """Write the bundle for the court that receives this jurisdiction's escalations."""
     court = case.court or court_for(case.jurisdiction)
     if court is None:
-        events.record(case, EventKind.EXPORT_WAITING_FOR_COURT, at,
-                      payload={"reason": "no court receives escalations for " + case.jurisdiction})
+        events.record(
+            case,
+            EventKind.EXPORT_WAITING_FOR_COURT,
+            at,
+            payload={"reason": "no court receives escalations for " + case.jurisdiction},
+        )
         return None
     case.court_party_id = court.id
-    previous = db.session.scalars(select(CaseExport).where(CaseExport.case_id == case.id)
-                                  .order_by(CaseExport.export_seq.desc()).limit(1)).first()
+    previous = db.session.scalars(
+        select(CaseExport).where(CaseExport.case_id == case.id).order_by(CaseExport.export_seq.desc()).limit(1)
+    ).first()
     seq = previous.export_seq + 1 if previous else 1
-    events.record(case, EventKind.EXPORTED_TO_COURT, at, payload={"court_party_id": court.id, "format": FORMAT_VERSION,
-                                                          "export_seq": seq})
+    events.record(
+        case,
+        EventKind.EXPORTED_TO_COURT,
+        at,
+        payload={"court_party_id": court.id, "format": FORMAT_VERSION, "export_seq": seq},
+    )
     db.session.flush()
     folder = Path(current_app.config["ODR"]["EXPORT_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
-    prior = {"bundle_id": previous.bundle_id, "event_count": previous.event_count,
-             "merkle_root": previous.merkle_root} if previous else None
+    prior = (
+        {"bundle_id": previous.bundle_id, "event_count": previous.event_count, "merkle_root": previous.merkle_root}
+        if previous
+        else None
+    )
     built = bundle.build(case, court, seq, at, folder / stored_name, prior)
     if built.timestamp_problem:
         current_app.logger.warning("bundle of case %s not timestamped: %s", case.id, built.timestamp_problem)
-    export = CaseExport(case_id=case.id, court_party_id=court.id, stored_name=stored_name, sha256=built.sha256,
-                        size=built.size, format_version=FORMAT_VERSION, created_at=at, export_seq=seq,
-                        bundle_id=built.bundle_id, bundle_name=built.name, merkle_root=built.merkle_root,
-                        event_count=built.event_count, key_id=built.key_id, timestamped=built.timestamped)
+    export = CaseExport(
+        case_id=case.id,
+        court_party_id=court.id,
+        stored_name=stored_name,
+        sha256=built.sha256,
+        size=built.size,
+        format_version=FORMAT_VERSION,
+        created_at=at,
+        export_seq=seq,
+        bundle_id=built.bundle_id,
+        bundle_name=built.name,
+        merkle_root=built.merkle_root,
+        event_count=built.event_count,
+        key_id=built.key_id,
+        timestamped=built.timestamped,
+    )
     db.session.add(export)
     return export
 
@@ -77,10 +102,12 @@ def exports_for_court(account: Account) -> list[tuple[CaseExport, Case, CourtDec
     if account.role != Role.COURT or account.party_id is None:
         return []
     rows = db.session.execute(
-        select(CaseExport, Case, CourtDecision).join(Case, Case.id == CaseExport.case_id)
+        select(CaseExport, Case, CourtDecision)
+        .join(Case, Case.id == CaseExport.case_id)
         .outerjoin(CourtDecision, CourtDecision.case_id == Case.id)
-        .where(CaseExport.court_party_id == account.party_id).order_by(CaseExport.created_at.desc(),
-                                                                       CaseExport.id.desc()))
+        .where(CaseExport.court_party_id == account.party_id)
+        .order_by(CaseExport.created_at.desc(), CaseExport.id.desc())
+    )
     return [tuple(row) for row in rows]
 
 
@@ -88,8 +115,7 @@ def _court_export(account: Account, case_id: int, *, for_update: bool = False) -
     case = get_case(account, case_id, for_update=for_update)
     roles = case_roles(account, case)
     if not roles & {CaseRole.COURT, CaseRole.ADMIN}:
-        raise NotAllowed(_("Only the court the case was exported to can download the export."),
-                         code="wrong_role")
+        raise NotAllowed(_("Only the court the case was exported to can download the export."), code="wrong_role")
     query = select(CaseExport).where(CaseExport.case_id == case.id).order_by(CaseExport.export_seq.desc())
     if CaseRole.ADMIN not in roles:
         query = query.where(CaseExport.court_party_id == account.party_id)
@@ -110,12 +136,24 @@ def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
         if export.first_downloaded_at is None:
             export.first_downloaded_at = now
             export.first_downloaded_by_id = account.id
-            events.record(case, EventKind.EXPORT_DOWNLOADED, now, actor=account, role=CaseRole.COURT,
-                          payload={"export_id": export.id, "sha256": export.sha256})
+            events.record(
+                case,
+                EventKind.EXPORT_DOWNLOADED,
+                now,
+                actor=account,
+                role=CaseRole.COURT,
+                payload={"export_id": export.id, "sha256": export.sha256},
+            )
             db.session.commit()
     else:
-        events.record(case, EventKind.EXPORT_DOWNLOADED, now, actor=account, role=CaseRole.ADMIN,
-                      payload={"export_id": export.id, "sha256": export.sha256})
+        events.record(
+            case,
+            EventKind.EXPORT_DOWNLOADED,
+            now,
+            actor=account,
+            role=CaseRole.ADMIN,
+            payload={"export_id": export.id, "sha256": export.sha256},
+        )
         db.session.commit()
     return export, Path(current_app.config["ODR"]["EXPORT_DIR"]) / export.stored_name
 
@@ -126,16 +164,26 @@ def acknowledge(account: Account, case_id: int, sha256: str | None = None) -> Ca
     if CaseRole.COURT not in roles:
         raise NotAllowed(_("Only the court the case was exported to can acknowledge receipt."), code="wrong_role")
     if sha256 and sha256.strip().lower() != export.sha256:
-        raise NotAllowed(_("The SHA-256 you computed differs from the bundle the platform sent. "
-                           "Download it again and do not rely on the copy you have."), code="hash_mismatch")
+        raise NotAllowed(
+            _(
+                "The SHA-256 you computed differs from the bundle the platform sent. "
+                "Download it again and do not rely on the copy you have."
+            ),
+            code="hash_mismatch",
+        )
     if export.acknowledged_at is None:
         export.acknowledged_at = utcnow()
         export.acknowledged_by_id = account.id
-        events.record(case, EventKind.EXPORT_ACKNOWLEDGED, export.acknowledged_at, actor=account, role=CaseRole.COURT,
-                      payload={"export_id": export.id, "bundle_id": export.bundle_id, "sha256": export.sha256})
+        events.record(
+            case,
+            EventKind.EXPORT_ACKNOWLEDGED,
+            export.acknowledged_at,
+            actor=account,
+            role=CaseRole.COURT,
+            payload={"export_id": export.id, "bundle_id": export.bundle_id, "sha256": export.sha256},
+        )
         db.session.commit()
     return export
-
 
 
 def pin_platform_key(account: Account) -> CourtKeyPin:

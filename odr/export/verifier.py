@@ -26,6 +26,7 @@ traceback. Files are read in chunks, so size does not matter.
 Canonical JSON, the Merkle tree and the DER parsing are written out here on purpose: they are
 an independent implementation of what the platform computes with its own code.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,12 +55,16 @@ ALGORITHMS = ("sha256", "sha512")
 # Tag files the signed statement cannot name by digest: itself, its signature and timestamp token (each
 # checked on its own), the payload manifests (pinned by digest in the statement) and the tag manifests
 # (checked to be exactly what the other files imply).
-SELF_EVIDENT = {"statement.json", "statement.json.sig", "statement.json.tsr"} | \
-    {f"manifest-{alg}.txt" for alg in ALGORITHMS} | {f"tagmanifest-{alg}.txt" for alg in ALGORITHMS}
+SELF_EVIDENT = (
+    {"statement.json", "statement.json.sig", "statement.json.tsr"}
+    | {f"manifest-{alg}.txt" for alg in ALGORITHMS}
+    | {f"tagmanifest-{alg}.txt" for alg in ALGORITHMS}
+)
 EXIT_VALID, EXIT_INVALID, EXIT_ALARM = 0, 2, 3
 
 
 # -- canonical JSON (RFC 8785) ------------------------------------------------------------------
+
 
 def _number(value) -> str:
     if isinstance(value, bool):
@@ -133,6 +138,7 @@ def parse_canonical(raw: bytes):
 
 # -- RFC 6962 Merkle tree hash ------------------------------------------------------------------
 
+
 class MerkleTree:
     """Streaming MTH: add entries one by one; memory stays logarithmic in their number."""
 
@@ -158,6 +164,7 @@ class MerkleTree:
 
 
 # -- reading a bag from a folder or a zip archive, refusing anything unsafe ---------------------
+
 
 class BundleError(Exception):
     """The bundle cannot be read at all."""
@@ -250,6 +257,7 @@ class Bag:
 
 # -- the report ---------------------------------------------------------------------------------
 
+
 class Report:
     def __init__(self, out=None):
         self.out = out or sys.stdout
@@ -277,14 +285,18 @@ class Report:
             print(f"RESULT: {what} is NOT valid ({len(self.failures)} problem(s))", file=self.out)
             return EXIT_INVALID
         if self.alarms:
-            print(f"RESULT: {what} is valid as signed, but it reports {len(self.alarms)} evidence alarm(s): "
-                  f"do not rely on that evidence", file=self.out)
+            print(
+                f"RESULT: {what} is valid as signed, but it reports {len(self.alarms)} evidence alarm(s): "
+                f"do not rely on that evidence",
+                file=self.out,
+            )
             return EXIT_ALARM
         print(f"RESULT: {what} is valid", file=self.out)
         return EXIT_VALID
 
 
 # -- BagIt 1.0 ----------------------------------------------------------------------------------
+
 
 def _parse_manifest(raw: bytes, name: str, report: Report) -> dict[str, str]:
     entries: dict[str, str] = {}
@@ -337,8 +349,9 @@ def check_bag(bag: Bag, report: Report) -> dict[str, dict[str, str]]:
         for alg, digest in wanted.items():
             if found[alg] != digest:
                 bad += 1
-                report.fail(f"{rel}: {alg.upper()} is {found[alg]}, manifest-{alg}.txt says {digest} "
-                            f"(the file was changed)")
+                report.fail(
+                    f"{rel}: {alg.upper()} is {found[alg]}, manifest-{alg}.txt says {digest} (the file was changed)"
+                )
     if manifests and not bad:
         report.ok(f"payload: {len(payload)} file(s) match the SHA-256 and SHA-512 manifests")
     _check_oxum(bag, payload, report)
@@ -391,9 +404,11 @@ def _check_tag_manifests(bag: Bag, report: Report) -> None:
 
 # -- signature and statement --------------------------------------------------------------------
 
+
 def _public_key(pem: bytes):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("not an Ed25519 public key")
@@ -416,6 +431,7 @@ def check_key_log(raw: bytes, pinned: str, source: str, report: Report) -> dict[
     and, after the first, by the previous key (which hands over to it). Anchored at the pinned key,
     the log so extends trust to earlier and later keys, and to nothing a forger made up."""
     from cryptography.exceptions import InvalidSignature
+
     try:
         log = json.loads(raw.decode("utf-8"))
         if log.get("profile") != KEY_LOG_PROFILE:
@@ -452,12 +468,16 @@ def check_key_log(raw: bytes, pinned: str, source: str, report: Report) -> dict[
         report.fail(f"{source}: not a valid key log ({exc or type(exc).__name__})")
         return None
     if pinned not in keys:
-        report.fail(f"{source}: the key log does not contain the key you pinned ({pinned}): it is not the log "
-                    f"of the platform you trust, or it predates your key (then give --key-log with the log the "
-                    f"platform publishes at /.well-known/odr-key-log.json)")
+        report.fail(
+            f"{source}: the key log does not contain the key you pinned ({pinned}): it is not the log "
+            f"of the platform you trust, or it predates your key (then give --key-log with the log the "
+            f"platform publishes at /.well-known/odr-key-log.json)"
+        )
         return None
-    report.ok(f"{source}: {len(keys)} key(s), every entry signed by its key and by the key before it, "
-              f"anchored at the key you pinned")
+    report.ok(
+        f"{source}: {len(keys)} key(s), every entry signed by its key and by the key before it, "
+        f"anchored at the key you pinned"
+    )
     return keys
 
 
@@ -484,21 +504,27 @@ class Trust:
 
     def judge(self, key_id: str, at: str | None, what: str, report: Report) -> bool:
         if self.pinned is None:
-            report.warn(f"{what}: INSECURE: trusting key {key_id} only because the bundle encloses it "
-                        f"(--insecure-trust-bundled-key); a forger can sign with any key. Give --key-id with the "
-                        f"fingerprint your court pinned.")
+            report.warn(
+                f"{what}: INSECURE: trusting key {key_id} only because the bundle encloses it "
+                f"(--insecure-trust-bundled-key); a forger can sign with any key. Give --key-id with the "
+                f"fingerprint your court pinned."
+            )
             return True
         if self.keys is None:
             if key_id == self.pinned:
                 report.ok(f"{what}: the signing key is the platform key you trust ({key_id})")
                 return True
-            report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}), "
-                        f"and no valid key log links the two (a rotated key needs --key-log)")
+            report.fail(
+                f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}), "
+                f"and no valid key log links the two (a rotated key needs --key-log)"
+            )
             return False
         validity = self.keys.get(key_id)
         if validity is None:
-            report.fail(f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}) "
-                        f"nor any key in its key log")
+            report.fail(
+                f"{what}: signed with key {key_id}, not with the platform key you trust ({self.pinned}) "
+                f"nor any key in its key log"
+            )
             return False
         when = _time(at)
         if when is None:
@@ -511,8 +537,10 @@ class Trust:
         if key_id == self.pinned:
             report.ok(f"{what}: the signing key is the platform key you trust ({key_id}), valid at {at}")
         else:
-            report.ok(f"{what}: the signing key {key_id} is linked by the key log to the platform key you trust, "
-                      f"and was valid at {at}")
+            report.ok(
+                f"{what}: the signing key {key_id} is linked by the key log to the platform key you trust, "
+                f"and was valid at {at}"
+            )
         return True
 
     def check_stamped(self, key_id: str | None, stamped: datetime, report: Report) -> None:
@@ -522,16 +550,27 @@ class Trust:
             return
         ends = self.keys[key_id]["valid_to"]
         if ends is not None and stamped > ends:
-            report.fail(f"statement.json: timestamped {stamped:%Y-%m-%d %H:%M:%S} UTC, after key {key_id} was "
-                        f"retired ({ends:%Y-%m-%d %H:%M:%S} UTC): signed with a retired key")
+            report.fail(
+                f"statement.json: timestamped {stamped:%Y-%m-%d %H:%M:%S} UTC, after key {key_id} was "
+                f"retired ({ends:%Y-%m-%d %H:%M:%S} UTC): signed with a retired key"
+            )
         else:
             report.ok(f"statement.json: timestamped while key {key_id} was valid")
 
 
-def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | None, at: str | None,
-                 trust: Trust, what: str, report: Report) -> bool:
+def check_signed(
+    data: bytes,
+    signature: bytes,
+    pem: bytes,
+    named_key_id: str | None,
+    at: str | None,
+    trust: Trust,
+    what: str,
+    report: Report,
+) -> bool:
     """The Ed25519 signature over ``data`` with the given key, and the key against what the court trusts."""
     from cryptography.exceptions import InvalidSignature
+
     try:
         key, key_id = _public_key(pem)
     except ValueError as exc:
@@ -540,16 +579,17 @@ def check_signed(data: bytes, signature: bytes, pem: bytes, named_key_id: str | 
     good = True
     if named_key_id is not None and key_id != named_key_id:
         good = False
-        report.fail(f"{what}: the enclosed public key has id {key_id}, but the signed document names key "
-                    f"{named_key_id} (the public key was swapped)")
+        report.fail(
+            f"{what}: the enclosed public key has id {key_id}, but the signed document names key "
+            f"{named_key_id} (the public key was swapped)"
+        )
     if not trust.judge(key_id, at, what, report):
         good = False
     try:
         key.verify(signature, data)
         report.ok(f"{what}: the Ed25519 signature verifies")
     except InvalidSignature:
-        report.fail(f"{what}: the Ed25519 signature does not verify (edited after signing, or signed by "
-                    f"another key)")
+        report.fail(f"{what}: the Ed25519 signature does not verify (edited after signing, or signed by another key)")
         good = False
     return good
 
@@ -574,8 +614,16 @@ def _statement(bag: Bag, report: Report, trust: Trust) -> dict | None:
     bundled_log = bag.read("keys/key-log.json") if "keys/key-log.json" in bag.files else None
     trust.load_log(bundled_log, "keys/key-log.json", report)
     named = (statement.get("signer") or {}).get("key_id")
-    check_signed(raw, bag.read("statement.json.sig"), bag.read("keys/platform-signing.pub.pem"), named,
-                 statement.get("created_at"), trust, "statement.json", report)
+    check_signed(
+        raw,
+        bag.read("statement.json.sig"),
+        bag.read("keys/platform-signing.pub.pem"),
+        named,
+        statement.get("created_at"),
+        trust,
+        "statement.json",
+        report,
+    )
     return statement
 
 
@@ -613,6 +661,7 @@ def _check_pinned_manifests(bag: Bag, statement: dict, report: Report) -> None:
 
 
 # -- the event log ------------------------------------------------------------------------------
+
 
 def event_hash(prev_hash: str, body: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
@@ -655,8 +704,10 @@ def check_events(bag: Bag, statement: dict, report: Report) -> str | None:
             report.fail(f"{where}: event {seq} where event {expected_seq} belongs ({reason})")
         if claimed_prev != prev:
             problems += 1
-            report.fail(f"{where}: event {seq} does not follow the event before it (prev_hash {claimed_prev[:16]}… "
-                        f"but the previous event's hash is {prev[:16]}…)")
+            report.fail(
+                f"{where}: event {seq} does not follow the event before it (prev_hash {claimed_prev[:16]}… "
+                f"but the previous event's hash is {prev[:16]}…)"
+            )
         if event_hash(claimed_prev, body) != claimed:
             problems += 1
             report.fail(f"{where}: event {seq} was edited (its content does not match its hash)")
@@ -685,15 +736,18 @@ def check_events(bag: Bag, statement: dict, report: Report) -> str | None:
         report.ok(f"{rel}: {tree.size} event(s) chained, times in order, Merkle root {root} as signed")
     if previous is not None:
         if prefix_root is None or prefix_root != previous.get("merkle_root"):
-            report.fail(f"{rel}: the first {prefix_size} event(s) do not reproduce the earlier bundle's Merkle root "
-                        f"{previous.get('merkle_root')} (the history before it was rewritten)")
+            report.fail(
+                f"{rel}: the first {prefix_size} event(s) do not reproduce the earlier bundle's Merkle root "
+                f"{previous.get('merkle_root')} (the history before it was rewritten)"
+            )
         else:
             report.ok(f"{rel}: the first {prefix_size} event(s) reproduce the earlier bundle's Merkle root")
     return prefix_root
 
 
-def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report,
-                          bag: Bag | None = None) -> None:
+def check_previous_bundle(
+    path: str, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report, bag: Bag | None = None
+) -> None:
     """The earlier bundle the court holds: valid on its own, the one this bundle extends, and its key log a
     prefix of this bundle's (a platform that forked its key log in between is caught here)."""
     previous = statement.get("previous_export")
@@ -707,32 +761,41 @@ def check_previous_bundle(path: str, statement: dict, trust: Trust, tsa_ca: byte
         return
     earlier_bag = Bag(path)
     earlier = parse_canonical(earlier_bag.read("statement.json"))
-    theirs = {"bundle_id": earlier.get("bundle_id"), "event_count": (earlier.get("events") or {}).get("count"),
-              "merkle_root": (earlier.get("events") or {}).get("merkle_root")}
+    theirs = {
+        "bundle_id": earlier.get("bundle_id"),
+        "event_count": (earlier.get("events") or {}).get("count"),
+        "merkle_root": (earlier.get("events") or {}).get("merkle_root"),
+    }
     ours = {k: previous.get(k) for k in theirs}
     if theirs != ours or earlier.get("case_id") != statement.get("case_id"):
         report.fail(f"--previous {path}: this bundle names earlier bundle {ours}, you hold {theirs}")
     else:
-        report.ok(f"--previous {path}: this bundle extends the earlier bundle you hold ({theirs['event_count']} "
-                  f"event(s), root {theirs['merkle_root']})")
+        report.ok(
+            f"--previous {path}: this bundle extends the earlier bundle you hold ({theirs['event_count']} "
+            f"event(s), root {theirs['merkle_root']})"
+        )
     if bag is not None and "keys/key-log.json" in bag.files and "keys/key-log.json" in earlier_bag.files:
         before = json.loads(earlier_bag.read("keys/key-log.json"))["entries"]
         after = json.loads(bag.read("keys/key-log.json"))["entries"]
-        if after[:len(before)] != before:
-            report.fail(f"--previous {path}: the earlier bundle's key log is not a prefix of this bundle's "
-                        f"(the platform's key history was rewritten between them)")
+        if after[: len(before)] != before:
+            report.fail(
+                f"--previous {path}: the earlier bundle's key log is not a prefix of this bundle's "
+                f"(the platform's key history was rewritten between them)"
+            )
         else:
             report.ok(f"--previous {path}: the earlier bundle's key log is a prefix of this bundle's")
 
 
 # -- documents: case.json, ECF hashes, deposit certificates --------------------------------------
 
+
 def _entries(value) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, tsa_ca: bytes | None,
-                    report: Report) -> None:
+def check_documents(
+    bag: Bag, manifests: dict, statement: dict, trust: Trust, tsa_ca: bytes | None, report: Report
+) -> None:
     sha256 = manifests.get("sha256", {})
     if "data/case.json" not in bag.files:
         report.fail("data/case.json is missing")
@@ -755,6 +818,7 @@ def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, ts
                 problems += 1
                 report.fail(f"data/case.json: {path} is listed with SHA-256 {digest}, the manifest disagrees")
     import xml.etree.ElementTree as ET  # expat: no external entities, bounded entity expansion
+
     nc = "{http://release.niem.gov/niem/niem-core/4.0/}"
     ecf = "{https://docs.oasis-open.org/legalxml-courtfiling/ns/v5.0/ecf}"
     ecf_files = sorted(rel for rel in bag.files if rel.startswith("data/ecf/") and rel.endswith(".xml"))
@@ -777,11 +841,15 @@ def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, ts
         # Checked here, not only read from the platform's flag: the bytes against the hash taken at receipt.
         label = f"evidence E{item.get('id')} ({item.get('original_name')!r}, received {item.get('uploaded_at')})"
         if item.get("path") is None:
-            report.alarm(f"{label}: the file was lost from the platform's store after receipt; "
-                         f"only its receipt hash {item.get('sha256_at_receipt')} remains")
+            report.alarm(
+                f"{label}: the file was lost from the platform's store after receipt; "
+                f"only its receipt hash {item.get('sha256_at_receipt')} remains"
+            )
         elif item.get("sha256") != item.get("sha256_at_receipt"):
-            report.alarm(f"{label}: the exported file's SHA-256 {item.get('sha256')} differs from the SHA-256 "
-                         f"{item.get('sha256_at_receipt')} taken at receipt (changed while stored)")
+            report.alarm(
+                f"{label}: the exported file's SHA-256 {item.get('sha256')} differs from the SHA-256 "
+                f"{item.get('sha256_at_receipt')} taken at receipt (changed while stored)"
+            )
         elif item.get("integrity_alarm"):
             report.alarm(f"{label}: {item.get('integrity_alarm')}")
         cert = item.get("deposit_certificate")
@@ -789,12 +857,24 @@ def check_documents(bag: Bag, manifests: dict, statement: dict, trust: Trust, ts
             if cert not in bag.files:
                 report.fail(f"{cert}: named in data/case.json but missing")
                 continue
-            check_certificate(bag.read(cert).decode("utf-8", "replace"), trust, tsa_ca, report,
-                              work_sha256=item.get("sha256_at_receipt"), label=cert)
+            check_certificate(
+                bag.read(cert).decode("utf-8", "replace"),
+                trust,
+                tsa_ca,
+                report,
+                work_sha256=item.get("sha256_at_receipt"),
+                label=cert,
+            )
 
 
-def check_certificate(text: str, trust: Trust, tsa_ca: bytes | None, report: Report,
-                      work_sha256: str | None = None, label: str = "certificate") -> None:
+def check_certificate(
+    text: str,
+    trust: Trust,
+    tsa_ca: bytes | None,
+    report: Report,
+    work_sha256: str | None = None,
+    label: str = "certificate",
+) -> None:
     try:
         envelope = json.loads(text)
         certificate = envelope["certificate"]
@@ -825,6 +905,7 @@ def check_certificate(text: str, trust: Trust, tsa_ca: bytes | None, report: Rep
 
 # -- RFC 3161 timestamp (a minimal DER reader; the signature is checked with cryptography) --------
 
+
 class DER:
     __slots__ = ("tag", "raw", "body")
 
@@ -835,10 +916,10 @@ class DER:
             count = length & 0x7F
             if not 1 <= count <= 4:
                 raise ValueError("unsupported DER length")
-            length, p = int.from_bytes(data[p:p + count], "big"), p + count
+            length, p = int.from_bytes(data[p : p + count], "big"), p + count
         if p + length > len(data):
             raise ValueError("truncated DER")
-        self.raw, self.body = data[pos:p + length], data[p:p + length]
+        self.raw, self.body = data[pos : p + length], data[p : p + length]
 
     def children(self) -> list[DER]:
         out, pos = [], 0
@@ -862,8 +943,12 @@ class DER:
         return int.from_bytes(self.body, "big", signed=True)
 
 
-HASHES = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
-          "2.16.840.1.101.3.4.2.3": "sha512", "1.3.14.3.2.26": "sha1"}
+HASHES = {
+    "2.16.840.1.101.3.4.2.1": "sha256",
+    "2.16.840.1.101.3.4.2.2": "sha384",
+    "2.16.840.1.101.3.4.2.3": "sha512",
+    "1.3.14.3.2.26": "sha1",
+}
 OID_SIGNED_DATA, OID_TST_INFO = "1.2.840.113549.1.7.2", "1.2.840.113549.1.9.16.1.4"
 OID_MESSAGE_DIGEST, OID_TIME_STAMPING = "1.2.840.113549.1.9.4", "1.3.6.1.5.5.7.3.8"
 
@@ -893,9 +978,18 @@ def parse_timestamp_response(response: bytes) -> dict:
     nonce = next((c.integer() for c in tst[5:] if c.tag == 0x02), None)
     certificates = [c.raw for s in signed_data if s.tag == 0xA0 for c in s.children()]
     signer_info = signed_data[-1].children()[0]
-    return {"status": status, "token": token.raw, "tst_info": tst_der, "imprint_alg": imprint_alg,
-            "imprint": tst[2].children()[1].body.hex(), "gen_time": _generalized_time(gen_time),
-            "serial": tst[3].integer(), "nonce": nonce, "certificates": certificates, "signer_info": signer_info}
+    return {
+        "status": status,
+        "token": token.raw,
+        "tst_info": tst_der,
+        "imprint_alg": imprint_alg,
+        "imprint": tst[2].children()[1].body.hex(),
+        "gen_time": _generalized_time(gen_time),
+        "serial": tst[3].integer(),
+        "nonce": nonce,
+        "certificates": certificates,
+        "signer_info": signer_info,
+    }
 
 
 def _generalized_time(text: str) -> datetime:
@@ -908,14 +1002,16 @@ def _verify_cms_signature(parsed: dict) -> Certificate:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
     fields = parsed["signer_info"].children()
     serial = fields[1].children()[1].integer() if fields[1].tag == 0x30 else None
     digest_alg = HASHES[fields[2].children()[0].oid()]
     attrs = fields[3]
     if attrs.tag != 0xA0:
         raise ValueError("the token has no signed attributes")
-    digest = next(a.children()[1].children()[0].body for a in attrs.children()
-                  if a.children()[0].oid() == OID_MESSAGE_DIGEST)
+    digest = next(
+        a.children()[1].children()[0].body for a in attrs.children() if a.children()[0].oid() == OID_MESSAGE_DIGEST
+    )
     if digest != hashlib.new(digest_alg, parsed["tst_info"]).digest():
         raise ValueError("the TSTInfo does not match the signed message digest")
     signature = fields[5].body
@@ -937,19 +1033,21 @@ def _verify_cms_signature(parsed: dict) -> Certificate:
     return cert
 
 
-def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str,
-                    report: Report) -> datetime | None:
+def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: str, report: Report) -> datetime | None:
     """The token's checks; its genTime when it verifies and the court trusts its TSA (else None)."""
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
+
     where = f"{label}: RFC 3161 timestamp"
     try:
         parsed = parse_timestamp_response(response)
         if parsed["status"] not in (0, 1):
             report.fail(f"{where}: the TSA refused the request (status {parsed['status']})")
             return None
-        if parsed["imprint_alg"] not in HASHES.values() or \
-                hashlib.new(parsed["imprint_alg"], data).hexdigest() != parsed["imprint"]:
+        if (
+            parsed["imprint_alg"] not in HASHES.values()
+            or hashlib.new(parsed["imprint_alg"], data).hexdigest() != parsed["imprint"]
+        ):
             report.fail(f"{where}: the token is for other data, not for {label}")
             return None
         cert = _verify_cms_signature(parsed)
@@ -969,8 +1067,10 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         report.fail(f"{where}: the TSA certificate was not valid at {when:%Y-%m-%d %H:%M:%S} UTC")
         return None
     if tsa_ca is None:
-        report.warn(f"{where}: signed {when:%Y-%m-%d %H:%M:%S} UTC by '{cert.subject.rfc4514_string()}'; "
-                    f"give --tsa-ca to check that this TSA is one you trust")
+        report.warn(
+            f"{where}: signed {when:%Y-%m-%d %H:%M:%S} UTC by '{cert.subject.rfc4514_string()}'; "
+            f"give --tsa-ca to check that this TSA is one you trust"
+        )
         return None
     anchors = x509.load_pem_x509_certificates(tsa_ca)
     trusted = any(cert == ca for ca in anchors)
@@ -981,8 +1081,7 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
         except (ValueError, TypeError, InvalidSignature):
             continue
     if trusted:
-        report.ok(f"{where}: issued {when:%Y-%m-%d %H:%M:%S} UTC by the trusted TSA "
-                  f"'{cert.subject.rfc4514_string()}'")
+        report.ok(f"{where}: issued {when:%Y-%m-%d %H:%M:%S} UTC by the trusted TSA '{cert.subject.rfc4514_string()}'")
         return when
     else:
         report.fail(f"{where}: the TSA '{cert.subject.rfc4514_string()}' is not issued by the CA you gave")
@@ -990,6 +1089,7 @@ def check_timestamp(response: bytes, data: bytes, tsa_ca: bytes | None, label: s
 
 
 # -- entry points -------------------------------------------------------------------------------
+
 
 def _stage(report: Report, what: str, check, *args):
     """Run one check; anything it cannot read becomes a failure line, never a traceback."""
@@ -1001,14 +1101,24 @@ def _stage(report: Report, what: str, check, *args):
 
 
 def _no_trusted_key(report: Report, what: str) -> int:
-    report.fail("no trusted key: give --key-id with the platform key fingerprint your court pinned when its "
-                "account was created (shown on the court portal). The key inside the bundle proves nothing: "
-                "a forger encloses their own. To check integrity only, add --insecure-trust-bundled-key.")
+    report.fail(
+        "no trusted key: give --key-id with the platform key fingerprint your court pinned when its "
+        "account was created (shown on the court portal). The key inside the bundle proves nothing: "
+        "a forger encloses their own. To check integrity only, add --insecure-trust-bundled-key."
+    )
     return report.finish(what)
 
 
-def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | None = None, out=None, *,
-                  key_log: bytes | None = None, previous: str | None = None, insecure: bool = False) -> int:
+def verify_bundle(
+    path: str,
+    trusted_key_id: str | None = None,
+    tsa_ca: bytes | None = None,
+    out=None,
+    *,
+    key_log: bytes | None = None,
+    previous: str | None = None,
+    insecure: bool = False,
+) -> int:
     report = Report(out)
     print(f"Verifying bundle {path} ({PROFILE})", file=report.out)
     if not trusted_key_id and not insecure:
@@ -1029,26 +1139,45 @@ def verify_bundle(path: str, trusted_key_id: str | None = None, tsa_ca: bytes | 
     _stage(report, "the payload manifests", _check_pinned_manifests, bag, statement, report)
     _stage(report, "data/events.jsonl", check_events, bag, statement, report)
     if previous:
-        _stage(report, f"--previous {previous}", check_previous_bundle, previous, statement, trust, tsa_ca, report,
-               bag)
+        _stage(report, f"--previous {previous}", check_previous_bundle, previous, statement, trust, tsa_ca, report, bag)
     elif statement.get("previous_export") is not None:
-        report.warn("this bundle extends an earlier one; give --previous with the earlier bundle you received to "
-                    "check that it extends that very bundle")
+        report.warn(
+            "this bundle extends an earlier one; give --previous with the earlier bundle you received to "
+            "check that it extends that very bundle"
+        )
     _stage(report, "data/case.json", check_documents, bag, manifests, statement, trust, tsa_ca, report)
     if "statement.json.tsr" in bag.files:
-        stamped = _stage(report, "statement.json.tsr", lambda: check_timestamp(
-            bag.read("statement.json.tsr"), bag.read("statement.json"), tsa_ca, "statement.json", report))
+        stamped = _stage(
+            report,
+            "statement.json.tsr",
+            lambda: check_timestamp(
+                bag.read("statement.json.tsr"), bag.read("statement.json"), tsa_ca, "statement.json", report
+            ),
+        )
         if stamped is not None:
-            _stage(report, "statement.json.tsr", trust.check_stamped, (statement.get("signer") or {}).get("key_id"),
-                   stamped, report)
+            _stage(
+                report,
+                "statement.json.tsr",
+                trust.check_stamped,
+                (statement.get("signer") or {}).get("key_id"),
+                stamped,
+                report,
+            )
     else:
         report.warn("statement.json has no RFC 3161 timestamp token; its time rests on the platform's word")
     return report.finish("the bundle")
 
 
-def verify_certificate(path: str, work: str | None, trusted_key_id: str | None = None,
-                       tsa_ca: bytes | None = None, out=None, *, key_log: bytes | None = None,
-                       insecure: bool = False) -> int:
+def verify_certificate(
+    path: str,
+    work: str | None,
+    trusted_key_id: str | None = None,
+    tsa_ca: bytes | None = None,
+    out=None,
+    *,
+    key_log: bytes | None = None,
+    insecure: bool = False,
+) -> int:
     report = Report(out)
     if not trusted_key_id and not insecure:
         return _no_trusted_key(report, "the certificate")
@@ -1082,11 +1211,17 @@ def main(argv: list[str] | None = None) -> int:
     cert.add_argument("--work", help="the deposited file, to compare its SHA-256")
     for p in (bundle, cert):
         p.add_argument("--key-id", help="the platform key fingerprint your court pinned (never take it from a bundle)")
-        p.add_argument("--key-log", help="the platform's key log, from /.well-known/odr-key-log.json (needed when "
-                                         "the key was rotated since you pinned it)")
+        p.add_argument(
+            "--key-log",
+            help="the platform's key log, from /.well-known/odr-key-log.json (needed when "
+            "the key was rotated since you pinned it)",
+        )
         p.add_argument("--tsa-ca", help="PEM file of the TSA certificate(s) or CA(s) you trust")
-        p.add_argument("--insecure-trust-bundled-key", action="store_true",
-                       help="INSECURE: trust whatever key the bundle encloses (integrity only, no authenticity)")
+        p.add_argument(
+            "--insecure-trust-bundled-key",
+            action="store_true",
+            help="INSECURE: trust whatever key the bundle encloses (integrity only, no authenticity)",
+        )
     args = parser.parse_args(argv)
     try:
         tsa_ca = _read_file(args.tsa_ca)
@@ -1095,10 +1230,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[FAIL] {exc}")
         return EXIT_INVALID
     if args.command == "bundle":
-        return verify_bundle(args.path, args.key_id, tsa_ca, key_log=key_log, previous=args.previous,
-                             insecure=args.insecure_trust_bundled_key)
-    return verify_certificate(args.path, args.work, args.key_id, tsa_ca, key_log=key_log,
-                              insecure=args.insecure_trust_bundled_key)
+        return verify_bundle(
+            args.path,
+            args.key_id,
+            tsa_ca,
+            key_log=key_log,
+            previous=args.previous,
+            insecure=args.insecure_trust_bundled_key,
+        )
+    return verify_certificate(
+        args.path, args.work, args.key_id, tsa_ca, key_log=key_log, insecure=args.insecure_trust_bundled_key
+    )
 
 
 def _read_file(path: str | None) -> bytes | None:

@@ -1,4 +1,5 @@
 """The court portal: the court's inbox, bundle download, receipt, and the decision form."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, send_file
@@ -34,8 +35,9 @@ def key_log():
 @login_required
 def download(case_id):
     export, path = latest_export(current_user, case_id)
-    response = send_file(path, mimetype="application/zip", as_attachment=True,
-                         download_name=f"{export.bundle_name}.zip", max_age=0)
+    response = send_file(
+        path, mimetype="application/zip", as_attachment=True, download_name=f"{export.bundle_name}.zip", max_age=0
+    )
     response.headers["X-Content-SHA256"] = export.sha256
     return response
 
@@ -46,6 +48,7 @@ def acknowledge_receipt(case_id):
     def act():
         acknowledge(current_user, case_id, request.form.get("sha256") or None)
         flash(_("Receipt of the bundle is recorded."), "success")
+
     return submit_on_case_page(case_id, act, "acknowledge")
 
 
@@ -55,15 +58,29 @@ def decide(case_id):
     form = request.form
     amounts = []
     if form.get("amount"):
-        amounts.append({"payer": form.get("payer"), "amount": form.get("amount"), "currency": form.get("currency"),
-                        "reason": form.get("reason")})
-    data = {"outcome": form.get("outcome"), "listing_measure": form.get("listing_measure"), "amounts": amounts,
-            "text": form.get("text"), "language": form.get("language"), "court_reference": form.get("court_reference")}
+        amounts.append(
+            {
+                "payer": form.get("payer"),
+                "amount": form.get("amount"),
+                "currency": form.get("currency"),
+                "reason": form.get("reason"),
+            }
+        )
+    data = {
+        "outcome": form.get("outcome"),
+        "listing_measure": form.get("listing_measure"),
+        "amounts": amounts,
+        "text": form.get("text"),
+        "language": form.get("language"),
+        "court_reference": form.get("court_reference"),
+    }
     upload = request.files.get("document")
     document = Upload(upload.stream, upload.filename) if upload and upload.filename else None
 
     def act():
-        court.decide(current_user, case_id, data, document, key=form.get("submission_key"),
-                     remote_addr=request.remote_addr or "")
+        court.decide(
+            current_user, case_id, data, document, key=form.get("submission_key"), remote_addr=request.remote_addr or ""
+        )
         flash(_("The decision is recorded and carried out; the case is closed."), "success")
+
     return submit_on_case_page(case_id, act, "decision")

@@ -1,4 +1,5 @@
 """Canonical JSON (RFC 8785, JCS): the exact bytes that are hashed and signed."""
+
 from __future__ import annotations
 
 import rfc8785

@@ -11,6 +11,7 @@ for the whole history before it) and by the previous key (which thereby hands ov
 pinned any one key id can so follow the log to every earlier and later key. The verifier
 (odr/export/verifier.py ``check_key_log``) checks it with its own code.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,8 +38,9 @@ class SigningKey:
 
     @property
     def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @property
     def key_id(self) -> str:
@@ -60,7 +62,8 @@ def key_log_path() -> Path:
 
 def _new_private_pem() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write_exclusive(path: Path, data: bytes, mode: int = 0o600) -> bool:
@@ -99,14 +102,17 @@ def platform_key() -> SigningKey:
 
 # -- the key log ---------------------------------------------------------------------------------
 
+
 def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _signed_entry(entry: dict, signers: dict[str, SigningKey]) -> dict:
     data = canonical_json(entry)
-    return {"entry": entry, "signatures": {role: base64.b64encode(key.sign(data)).decode("ascii")
-                                           for role, key in signers.items()}}
+    return {
+        "entry": entry,
+        "signatures": {role: base64.b64encode(key.sign(data)).decode("ascii") for role, key in signers.items()},
+    }
 
 
 def _entry_hash(item: dict) -> str:
@@ -139,9 +145,16 @@ def ensure_key_log(key: SigningKey) -> None:
     if path.exists():
         return
     # The first key has no lower bound: it signed everything the platform signed before its log began.
-    entry = {"seq": 1, "prev": GENESIS, "key_id": key.key_id, "alg": "Ed25519",
-             "public_key_pem": key.public_pem.decode("ascii"), "valid_from": None,
-             "previous_key_id": None, "previous_valid_to": None}
+    entry = {
+        "seq": 1,
+        "prev": GENESIS,
+        "key_id": key.key_id,
+        "alg": "Ed25519",
+        "public_key_pem": key.public_pem.decode("ascii"),
+        "valid_from": None,
+        "previous_key_id": None,
+        "previous_valid_to": None,
+    }
     log = {"profile": KEY_LOG_PROFILE, "entries": [_signed_entry(entry, {"self": key})]}
     _write_exclusive(path, canonical_json(log), mode=0o644)
 
@@ -154,8 +167,9 @@ def key_history(log: dict) -> list[dict]:
         if keys:
             keys[-1]["valid_to"] = entry["previous_valid_to"]
             keys[-1]["rotated_by"] = entry["key_id"]
-        keys.append({"key_id": entry["key_id"], "valid_from": entry["valid_from"], "valid_to": None,
-                     "rotated_by": None})
+        keys.append(
+            {"key_id": entry["key_id"], "valid_from": entry["valid_from"], "valid_to": None, "rotated_by": None}
+        )
     return keys
 
 
@@ -167,14 +181,25 @@ def rotate(overlap: timedelta, at: datetime) -> tuple[SigningKey, SigningKey]:
     old = platform_key()
     log = read_key_log()
     new = SigningKey(Ed25519PrivateKey.generate())
-    entry = {"seq": len(log["entries"]) + 1, "prev": _entry_hash(log["entries"][-1]), "key_id": new.key_id,
-             "alg": "Ed25519", "public_key_pem": new.public_pem.decode("ascii"), "valid_from": _iso(at),
-             "previous_key_id": old.key_id, "previous_valid_to": _iso(at + overlap)}
+    entry = {
+        "seq": len(log["entries"]) + 1,
+        "prev": _entry_hash(log["entries"][-1]),
+        "key_id": new.key_id,
+        "alg": "Ed25519",
+        "public_key_pem": new.public_pem.decode("ascii"),
+        "valid_from": _iso(at),
+        "previous_key_id": old.key_id,
+        "previous_valid_to": _iso(at + overlap),
+    }
     path = key_path()
     staged = path.with_name(f".{path.name}.next")
     staged.unlink(missing_ok=True)
-    _write_exclusive(staged, new.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    _write_exclusive(
+        staged,
+        new.private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
     # The log first: if the process dies now, the old key keeps signing, and it is still valid.
     _write_log(dict(log, entries=log["entries"] + [_signed_entry(entry, {"self": new, "previous": old})]))
     retired = path.with_name(f"{path.stem}.retired-{old.key_id[:16]}{path.suffix}")

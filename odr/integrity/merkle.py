@@ -1,4 +1,5 @@
 """RFC 6962 Merkle Tree Hash over a sequence of entries (leaf and node hashes domain-separated)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ The request is a few fixed DER structures, written out here; the answer is parse
 checked (status, imprint, nonce, signature) with the same code the offline verifier uses.
 ``ODR_TSA_URL`` names the TSA; without it nothing is timestamped and bundles say so.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,9 @@ def timestamp(data: bytes, url: str | None = None, timeout: float = 20) -> bytes
     if not url:
         return None
     nonce = secrets.randbits(63)
-    http = urllib.request.Request(url, data=request_for(data, nonce),
-                                  headers={"Content-Type": "application/timestamp-query"})
+    http = urllib.request.Request(
+        url, data=request_for(data, nonce), headers={"Content-Type": "application/timestamp-query"}
+    )
     try:
         with urllib.request.urlopen(http, timeout=timeout) as answer:  # noqa: S310 (configured URL)
             response = answer.read(1024 * 1024)

@@ -6,6 +6,7 @@ The SHA-256 a party accepts (``odr.cases.services.text_sha256``) covers all of i
 any change to any version is a new filing, and the acceptances of the old one no longer
 count. Each acceptance is a signature act: who, when, and the digest of the exact text.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,11 +46,9 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
     if not roles:
-        raise NotAllowed(_("Only the parties and the mediator can propose a settlement agreement."),
-                         code="wrong_role")
+        raise NotAllowed(_("Only the parties and the mediator can propose a settlement agreement."), code="wrong_role")
     if FilingKind.SETTLEMENT.value not in procedure_of(case).filings_allowed(case.state):
-        raise NotAllowed(_("A settlement agreement cannot be proposed at this stage of the case."),
-                         code="wrong_state")
+        raise NotAllowed(_("A settlement agreement cannot be proposed at this stage of the case."), code="wrong_state")
     fields: dict[str, str] = {}
     needed = party_languages(case)
     raw_texts = data.get("texts") if isinstance(data.get("texts"), dict) else {}
@@ -58,8 +57,9 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
         texts[lang] = clean_text(raw_texts.get(lang), fields, f"texts.{lang}", max_length=20000)
     authoritative = check_language(data.get("authoritative_language"), fields, "authoritative_language")
     if "authoritative_language" not in fields and authoritative not in needed:
-        fields["authoritative_language"] = _("The authoritative text must be one of the parties' languages: "
-                                             "%(languages)s.", languages=", ".join(needed))
+        fields["authoritative_language"] = _(
+            "The authoritative text must be one of the parties' languages: %(languages)s.", languages=", ".join(needed)
+        )
     terms = parse_terms(FilingKind.SETTLEMENT, data.get("terms"), fields) or {}
     measures = parse_measures(data.get("measures"), case, fields)
     if fields:
@@ -67,8 +67,17 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
     at = at or utcnow()
     role = sorted(roles)[0]
     terms.update({"authoritative_language": authoritative, "versions": texts, "measures": measures})
-    filing = record_filing(case, FilingKind.SETTLEMENT, author=account, role=role, language=authoritative,
-                           text=texts[authoritative], at=at, terms=terms, event_details={"agreement": True})
+    filing = record_filing(
+        case,
+        FilingKind.SETTLEMENT,
+        author=account,
+        role=role,
+        language=authoritative,
+        text=texts[authoritative],
+        at=at,
+        terms=terms,
+        event_details={"agreement": True},
+    )
     void_superseded_acceptances(case, filing, account, role, at)
     commit()
     return filing
@@ -85,24 +94,44 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
     with force_locale(ui_locale(language)):
         clauses = []
         if terms.get("amount"):
-            clauses.append(_("The seller pays the right holder %(amount)s %(currency)s.",
-                             amount=terms["amount"], currency=terms.get("currency", "")))
+            clauses.append(
+                _(
+                    "The seller pays the right holder %(amount)s %(currency)s.",
+                    amount=terms["amount"],
+                    currency=terms.get("currency", ""),
+                )
+            )
         if terms.get("licence"):
             clauses.append(_("Licence: %(licence)s", licence=terms["licence"]))
         for m in terms.get("measures", []):
-            extra = m.get("element") or m.get("instructions") or ", ".join(m.get("regions", [])) or (
-                f"{m['security_amount']} {m['currency']}" if m.get("security_amount") else "")
-            clauses.append(_("Listing %(listing)s: %(measure)s", listing=m["listing"], measure=measure_title(m["kind"]))
-                           + (f" ({extra})" if extra else ""))
+            extra = (
+                m.get("element")
+                or m.get("instructions")
+                or ", ".join(m.get("regions", []))
+                or (f"{m['security_amount']} {m['currency']}" if m.get("security_amount") else "")
+            )
+            clauses.append(
+                _("Listing %(listing)s: %(measure)s", listing=m["listing"], measure=measure_title(m["kind"]))
+                + (f" ({extra})" if extra else "")
+            )
         return {
-            "language": language, "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
-            "authoritative": language == authoritative, "text": text, "clauses": clauses,
+            "language": language,
+            "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
+            "authoritative": language == authoritative,
+            "text": text,
+            "clauses": clauses,
             "heading": _("Settlement agreement"),
-            "between": _("Between %(claimant)s (right holder) and %(respondent)s (seller), case %(reference)s.",
-                         claimant=case.claimant.name, respondent=case.respondent.name, reference=case.reference),
-            "status_line": (_("This is the authoritative text.") if language == authoritative else
-                            _("This is a translation; the %(language)s text is authoritative.",
-                              language=authoritative)),
+            "between": _(
+                "Between %(claimant)s (right holder) and %(respondent)s (seller), case %(reference)s.",
+                claimant=case.claimant.name,
+                respondent=case.respondent.name,
+                reference=case.reference,
+            ),
+            "status_line": (
+                _("This is the authoritative text.")
+                if language == authoritative
+                else _("This is a translation; the %(language)s text is authoritative.", language=authoritative)
+            ),
         }
 
 
@@ -115,17 +144,26 @@ def agreement_context(case: Case) -> dict:
     versions = terms.get("versions") or {filing.language: filing.text}
     earlier = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != filing.id]
     voided = [a for f in earlier for a in f.acceptances]
-    return {"case": case, "filing": filing, "text_sha256": text_sha256(filing),
-            "versions": [_version(case, filing, lang, text) for lang, text in versions.items()],
-            "acceptances": [_signature(a) for a in filing.acceptances],
-            "voided": [_signature(a) for a in voided]}
+    return {
+        "case": case,
+        "filing": filing,
+        "text_sha256": text_sha256(filing),
+        "versions": [_version(case, filing, lang, text) for lang, text in versions.items()],
+        "acceptances": [_signature(a) for a in filing.acceptances],
+        "voided": [_signature(a) for a in voided],
+    }
 
 
 def _signature(acceptance: SettlementAcceptance) -> dict:
     account = db.session.get(Account, acceptance.account_id)
-    return {"filing_id": acceptance.filing_id, "party_id": acceptance.party_id,
-            "signed_by": account.display_name if account else "", "account_id": acceptance.account_id,
-            "accepted_at": acceptance.accepted_at.isoformat(), "text_sha256": acceptance.text_sha256}
+    return {
+        "filing_id": acceptance.filing_id,
+        "party_id": acceptance.party_id,
+        "signed_by": account.display_name if account else "",
+        "account_id": acceptance.account_id,
+        "accepted_at": acceptance.accepted_at.isoformat(),
+        "text_sha256": acceptance.text_sha256,
+    }
 
 
 def agreement_for(account: Account, case_id: int) -> dict:
@@ -134,12 +172,15 @@ def agreement_for(account: Account, case_id: int) -> dict:
 
 def agreement_json(context: dict) -> dict:
     filing = context["filing"]
-    return {"filing_id": filing.id, "text_sha256": context["text_sha256"],
-            "authoritative_language": (filing.terms or {}).get("authoritative_language", filing.language),
-            "versions": [{k: v[k] for k in ("language", "authoritative", "text", "clauses")}
-                         for v in context["versions"]],
-            "terms": {k: v for k, v in (filing.terms or {}).items() if k != "versions"},
-            "acceptances": context["acceptances"], "voided_acceptances": context["voided"]}
+    return {
+        "filing_id": filing.id,
+        "text_sha256": context["text_sha256"],
+        "authoritative_language": (filing.terms or {}).get("authoritative_language", filing.language),
+        "versions": [{k: v[k] for k in ("language", "authoritative", "text", "clauses")} for v in context["versions"]],
+        "terms": {k: v for k, v in (filing.terms or {}).items() if k != "versions"},
+        "acceptances": context["acceptances"],
+        "voided_acceptances": context["voided"],
+    }
 
 
 def agreement_html(context: dict) -> str:
@@ -152,9 +193,13 @@ def agreement_pdf(context: dict) -> bytes:
         from weasyprint import HTML  # heavy import, only when a PDF is asked for
     except OSError:
         # WeasyPrint loads Pango when imported; a server without it can still show the HTML agreement.
-        raise PdfUnavailable(_("PDF agreements need the Pango library on the server; the HTML version is "
-                               "available. Ask the operator to install libpango (Debian: libpango-1.0-0)."),
-                             code="pdf_unavailable") from None
+        raise PdfUnavailable(
+            _(
+                "PDF agreements need the Pango library on the server; the HTML version is "
+                "available. Ask the operator to install libpango (Debian: libpango-1.0-0)."
+            ),
+            code="pdf_unavailable",
+        ) from None
     return HTML(string=agreement_html(context)).write_pdf()
 
 

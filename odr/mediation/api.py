@@ -1,5 +1,6 @@
 """The settlement ladder over the API: assignment, the mediator's desk, timeline, blind bidding,
 agreements, neutral evaluation, and measures for the platform."""
+
 from __future__ import annotations
 
 from flask import Response, g, jsonify, request
@@ -41,23 +42,45 @@ def api_assign_mediator(case_id):
 def api_desk():
     _mediator()
     view = desk.mediator_desk(g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")})
-    return jsonify({
-        "counts": view.counts, "filters": view.options,
-        "appointments": [appointment_summary(a) for a in view.appointments],
-        "cases": [{"id": r.case.id, "reference": r.case.reference, "jurisdiction": r.case.jurisdiction,
-                   "stage": r.case.state, "languages": r.languages, "overdue": r.overdue,
-                   "due_this_week": r.due_this_week, "unconfirmed_measures_overdue": r.overdue_measures,
-                   "next_due": None if r.next_due is None else {
-                       "at": r.next_due.at.isoformat(), "what": r.next_due.label,
-                       "if_nobody_acts": r.next_due.consequence}} for r in view.rows]})
+    return jsonify(
+        {
+            "counts": view.counts,
+            "filters": view.options,
+            "appointments": [appointment_summary(a) for a in view.appointments],
+            "cases": [
+                {
+                    "id": r.case.id,
+                    "reference": r.case.reference,
+                    "jurisdiction": r.case.jurisdiction,
+                    "stage": r.case.state,
+                    "languages": r.languages,
+                    "overdue": r.overdue,
+                    "due_this_week": r.due_this_week,
+                    "unconfirmed_measures_overdue": r.overdue_measures,
+                    "next_due": None
+                    if r.next_due is None
+                    else {
+                        "at": r.next_due.at.isoformat(),
+                        "what": r.next_due.label,
+                        "if_nobody_acts": r.next_due.consequence,
+                    },
+                }
+                for r in view.rows
+            ],
+        }
+    )
 
 
 @bp.get("/mediation/appointments")
 @authenticated
 def api_appointments():
     _mediator()
-    return jsonify({"declaration": independence_declaration(),
-                    "appointments": [appointment_summary(a) for a in pending_appointments(g.api_account)]})
+    return jsonify(
+        {
+            "declaration": independence_declaration(),
+            "appointments": [appointment_summary(a) for a in pending_appointments(g.api_account)],
+        }
+    )
 
 
 @bp.post("/mediation/appointments/<int:appointment_id>/accept")
@@ -79,16 +102,28 @@ def api_decline_appointment(appointment_id):
 @authenticated
 def api_declare_affiliation():
     declare_affiliation(g.api_account, json_body().get("organisation"))
-    return jsonify({"affiliations": [{"organisation": a.organisation, "declared_at": a.declared_at.isoformat()}
-                                     for a in affiliations(g.api_account)]}), 201
+    return jsonify(
+        {
+            "affiliations": [
+                {"organisation": a.organisation, "declared_at": a.declared_at.isoformat()}
+                for a in affiliations(g.api_account)
+            ]
+        }
+    ), 201
 
 
 @bp.get("/cases/<int:case_id>/timeline")
 @authenticated
 def api_timeline(case_id):
     case = get_case(g.api_account, case_id)
-    return jsonify({"entries": [{"at": e.at.isoformat(), "future": e.future, "what": e.label, "detail": e.detail,
-                                 "role": e.role} for e in desk.timeline(case)]})
+    return jsonify(
+        {
+            "entries": [
+                {"at": e.at.isoformat(), "future": e.future, "what": e.label, "detail": e.detail, "role": e.role}
+                for e in desk.timeline(case)
+            ]
+        }
+    )
 
 
 @bp.get("/cases/<int:case_id>/bidding")
@@ -123,8 +158,11 @@ def api_agreement(case_id):
 @authenticated
 def api_agreement_pdf(case_id):
     context = agreement.agreement_for(g.api_account, case_id)
-    return Response(agreement.agreement_pdf(context), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'})
+    return Response(
+        agreement.agreement_pdf(context),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'},
+    )
 
 
 @bp.post("/cases/<int:case_id>/agreement")
@@ -144,8 +182,9 @@ def api_evaluation(case_id):
 @bp.post("/cases/<int:case_id>/evaluation")
 @authenticated
 def api_open_evaluation(case_id):
-    return jsonify({"evaluation": evaluation.evaluation_json(
-        evaluation.open_evaluation(g.api_account, case_id, json_body()))}), 201
+    return jsonify(
+        {"evaluation": evaluation.evaluation_json(evaluation.open_evaluation(g.api_account, case_id, json_body()))}
+    ), 201
 
 
 @bp.post("/cases/<int:case_id>/evaluation/deposits")
@@ -153,30 +192,34 @@ def api_open_evaluation(case_id):
 def api_record_deposit(case_id):
     data = json_body()
     evaluation.record_deposit(g.api_account, case_id, data.get("side"), data.get("reference"))
-    return jsonify({"evaluation": evaluation.evaluation_json(
-        evaluation.evaluation_of(get_case(g.api_account, case_id)))}), 201
+    return jsonify(
+        {"evaluation": evaluation.evaluation_json(evaluation.evaluation_of(get_case(g.api_account, case_id)))}
+    ), 201
 
 
 @bp.post("/cases/<int:case_id>/evaluation/submissions")
 @authenticated
 def api_evaluation_submission(case_id):
     evaluation.submit(g.api_account, case_id, json_body())
-    return jsonify({"evaluation": evaluation.evaluation_json(
-        evaluation.evaluation_of(get_case(g.api_account, case_id)))}), 201
+    return jsonify(
+        {"evaluation": evaluation.evaluation_json(evaluation.evaluation_of(get_case(g.api_account, case_id)))}
+    ), 201
 
 
 @bp.get("/evaluations/<int:evaluation_id>")
 @authenticated
 def api_neutral_evaluation(evaluation_id):
-    return jsonify({"evaluation": evaluation.evaluation_json(
-        evaluation.neutral_evaluation(g.api_account, evaluation_id))})
+    return jsonify(
+        {"evaluation": evaluation.evaluation_json(evaluation.neutral_evaluation(g.api_account, evaluation_id))}
+    )
 
 
 @bp.post("/evaluations/<int:evaluation_id>/decision")
 @authenticated
 def api_decide_evaluation(evaluation_id):
-    return jsonify({"evaluation": evaluation.evaluation_json(
-        evaluation.decide(g.api_account, evaluation_id, json_body()))})
+    return jsonify(
+        {"evaluation": evaluation.evaluation_json(evaluation.decide(g.api_account, evaluation_id, json_body()))}
+    )
 
 
 @bp.get("/measures")

@@ -10,6 +10,7 @@ sees its own bids; the other side and the mediator see only the outcome.
 Bidding has its own closing instant (``closes_at``, set when it opens): after it no bid
 is accepted, and the periodic sweep ends the bidding without settlement.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,13 +57,20 @@ def round_outcome(demand: Decimal, offer: Decimal, gap_percent: int) -> Decimal 
 
 
 def settlement_transition(case: Case, at: datetime):
-    return next((t for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
-                 if t.when == "settlement_accepted_by_both"), None)
+    return next(
+        (
+            t
+            for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
+            if t.when == "settlement_accepted_by_both"
+        ),
+        None,
+    )
 
 
 def current_bidding(case: Case) -> BlindBidding | None:
-    return db.session.scalar(select(BlindBidding).where(BlindBidding.case_id == case.id)
-                             .order_by(BlindBidding.id.desc()).limit(1))
+    return db.session.scalar(
+        select(BlindBidding).where(BlindBidding.case_id == case.id).order_by(BlindBidding.id.desc()).limit(1)
+    )
 
 
 def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, message: str) -> int:
@@ -101,8 +109,13 @@ def check_may_bid(case: Case, bidding: BlindBidding | None, roles: set[str], at:
     if bidding is None or bidding.status != BiddingStatus.OPEN:
         raise NotAllowed(_("No blind bidding is open in this case."), code="no_bidding")
     if at >= bidding.closes_at:
-        raise NotAllowed(_("Blind bidding closed on %(date)s; no more bids are accepted.",
-                           date=format_datetime(bidding.closes_at, "medium")), code="bidding_closed")
+        raise NotAllowed(
+            _(
+                "Blind bidding closed on %(date)s; no more bids are accepted.",
+                date=format_datetime(bidding.closes_at, "medium"),
+            ),
+            code="bidding_closed",
+        )
     if settlement_transition(case, at) is None:
         raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
     if sum(1 for b in bidding.bids if b.side == sorted(sides)[0]) >= bidding.max_rounds:
@@ -120,26 +133,59 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
     currency = str(data.get("currency") or "").strip().upper()
     if not CURRENCY_RE.match(currency):
         fields["currency"] = _("Enter a three-letter currency code such as EUR.")
-    rounds = _int_in(data.get("max_rounds"), 1, MAX_ROUNDS, 3, "max_rounds", fields,
-                     _("Choose between 1 and %(n)s rounds.", n=MAX_ROUNDS))
-    gap = _int_in(data.get("gap_percent"), 0, MAX_GAP_PERCENT, 30, "gap_percent", fields,
-                  _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT))
+    rounds = _int_in(
+        data.get("max_rounds"),
+        1,
+        MAX_ROUNDS,
+        3,
+        "max_rounds",
+        fields,
+        _("Choose between 1 and %(n)s rounds.", n=MAX_ROUNDS),
+    )
+    gap = _int_in(
+        data.get("gap_percent"),
+        0,
+        MAX_GAP_PERCENT,
+        30,
+        "gap_percent",
+        fields,
+        _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT),
+    )
     days = current_app.config["ODR"]["BIDDING_DAYS"]
     if data.get("days") not in (None, ""):
         if CaseRole.MEDIATOR not in roles:
             fields["days"] = _("Only the mediator can set how long bidding stays open.")
         else:
-            days = _int_in(data.get("days"), 1, MAX_DAYS, days, "days", fields,
-                           _("Choose between 1 and %(n)s days.", n=MAX_DAYS))
+            days = _int_in(
+                data.get("days"), 1, MAX_DAYS, days, "days", fields, _("Choose between 1 and %(n)s days.", n=MAX_DAYS)
+            )
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
-    bidding = BlindBidding(case_id=case.id, currency=currency, max_rounds=rounds, gap_percent=gap,
-                           opened_by_id=account.id, opened_at=at, closes_at=at + timedelta(days=days))
+    bidding = BlindBidding(
+        case_id=case.id,
+        currency=currency,
+        max_rounds=rounds,
+        gap_percent=gap,
+        opened_by_id=account.id,
+        opened_at=at,
+        closes_at=at + timedelta(days=days),
+    )
     db.session.add(bidding)
     db.session.flush()
-    events.record(case, EventKind.BLIND_BIDDING_OPENED, at, actor=account, role=sorted(roles)[0],
-                  payload={"bidding_id": bidding.id, "currency": currency, "max_rounds": rounds,
-                           "gap_percent": gap, "closes_at": bidding.closes_at.isoformat()})
+    events.record(
+        case,
+        EventKind.BLIND_BIDDING_OPENED,
+        at,
+        actor=account,
+        role=sorted(roles)[0],
+        payload={
+            "bidding_id": bidding.id,
+            "currency": currency,
+            "max_rounds": rounds,
+            "gap_percent": gap,
+            "closes_at": bidding.closes_at.isoformat(),
+        },
+    )
     commit()
     return bidding
 
@@ -188,12 +234,24 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
             fields["amount"] = _("A new offer cannot be lower than your previous offer.")
     if fields:
         raise ValidationFailed(_("Your bid was not recorded."), fields)
-    bid = BlindBid(bidding=bidding, side=side, round=len(own) + 1, amount=str(value.quantize(CENT)),
-                   account_id=account.id, submitted_at=at)
+    bid = BlindBid(
+        bidding=bidding,
+        side=side,
+        round=len(own) + 1,
+        amount=str(value.quantize(CENT)),
+        account_id=account.id,
+        submitted_at=at,
+    )
     db.session.add(bid)
     db.session.flush()
-    events.record(case, EventKind.BLIND_BID_SUBMITTED, at, actor=account, role=side,
-                  payload={"bidding_id": bidding.id, "round": bid.round})
+    events.record(
+        case,
+        EventKind.BLIND_BID_SUBMITTED,
+        at,
+        actor=account,
+        role=side,
+        payload={"bidding_id": bidding.id, "round": bid.round},
+    )
     other = next((b for b in bidding.bids if b.side != side and b.round == bid.round), None)
     if other is not None:
         demand, offer = (bid.amount, other.amount) if side == "claimant" else (other.amount, bid.amount)
@@ -203,54 +261,96 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
         elif bid.round == bidding.max_rounds:
             bidding.status = BiddingStatus.FAILED
             bidding.closed_at = at
-            events.record(case, EventKind.BLIND_BIDDING_FAILED, at, payload={"bidding_id": bidding.id,
-                                                                     "rounds": bidding.max_rounds})
+            events.record(
+                case,
+                EventKind.BLIND_BIDDING_FAILED,
+                at,
+                payload={"bidding_id": bidding.id, "rounds": bidding.max_rounds},
+            )
         else:
-            events.record(case, EventKind.BLIND_BIDDING_ROUND_CLOSED, at,
-                          payload={"bidding_id": bidding.id, "round": bid.round, "settled": False})
+            events.record(
+                case,
+                EventKind.BLIND_BIDDING_ROUND_CLOSED,
+                at,
+                payload={"bidding_id": bidding.id, "round": bid.round, "settled": False},
+            )
     commit()
     return bidding
 
 
-def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, settle,
-            at: datetime) -> None:
+def _settle(
+    case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, settle, at: datetime
+) -> None:
     """Record the settlement both sides agreed to in advance, accepted by each side's first bidder."""
     settled_amount = str(amount.quantize(Decimal("0.01")))
     with force_locale("en"):
-        text = _("Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
-                 "%(amount)s %(currency)s in full settlement of the money claim.",
-                 round=round_no, amount=settled_amount, currency=bidding.currency)
-    filing = record_filing(case, FilingKind.SETTLEMENT, author=account, role=CaseRole.SYSTEM, language="en",
-                           text=text, at=at, terms={"amount": f"{amount:.2f}", "currency": bidding.currency,
-                                                    "blind_bidding_id": bidding.id})
+        text = _(
+            "Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
+            "%(amount)s %(currency)s in full settlement of the money claim.",
+            round=round_no,
+            amount=settled_amount,
+            currency=bidding.currency,
+        )
+    filing = record_filing(
+        case,
+        FilingKind.SETTLEMENT,
+        author=account,
+        role=CaseRole.SYSTEM,
+        language="en",
+        text=text,
+        at=at,
+        terms={"amount": f"{amount:.2f}", "currency": bidding.currency, "blind_bidding_id": bidding.id},
+    )
     digest = text_sha256(filing)
     for side, party_id in (("claimant", case.claimant_party_id), ("respondent", case.respondent_party_id)):
         first = next(b for b in bidding.bids if b.side == side and b.round == 1)
-        db.session.add(SettlementAcceptance(filing_id=filing.id, party_id=party_id, account_id=first.account_id,
-                                            text_sha256=digest, accepted_at=at))
+        db.session.add(
+            SettlementAcceptance(
+                filing_id=filing.id, party_id=party_id, account_id=first.account_id, text_sha256=digest, accepted_at=at
+            )
+        )
     bidding.status = BiddingStatus.SETTLED
     bidding.closed_at = at
     bidding.settled_round = round_no
     bidding.settled_amount = f"{amount:.2f}"
     bidding.settlement_filing_id = filing.id
-    events.record(case, EventKind.BLIND_BIDDING_SETTLED, at,
-                  payload={"bidding_id": bidding.id, "round": round_no, "amount": f"{amount:.2f}",
-                           "currency": bidding.currency, "filing_id": filing.id, "text_sha256": digest})
+    events.record(
+        case,
+        EventKind.BLIND_BIDDING_SETTLED,
+        at,
+        payload={
+            "bidding_id": bidding.id,
+            "round": round_no,
+            "amount": f"{amount:.2f}",
+            "currency": bidding.currency,
+            "filing_id": filing.id,
+            "text_sha256": digest,
+        },
+    )
     take_transition(case, settle.name, None, {CaseRole.SYSTEM}, at)
     settlement_reached.publish(case, proposal=filing, at=at)
 
 
 def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
     """End an open bidding at its closing instant; claimed by a conditional UPDATE, so it happens once."""
-    claimed = db.session.execute(update(BlindBidding).where(
-        BlindBidding.id == bidding.id, BlindBidding.status == BiddingStatus.OPEN).values(
-        status=BiddingStatus.FAILED, closed_at=bidding.closes_at)).rowcount
+    claimed = db.session.execute(
+        update(BlindBidding)
+        .where(BlindBidding.id == bidding.id, BlindBidding.status == BiddingStatus.OPEN)
+        .values(status=BiddingStatus.FAILED, closed_at=bidding.closes_at)
+    ).rowcount
     if claimed:
         db.session.refresh(bidding)
         # Only the rounds bid are recorded: never an amount.
-        events.record(case, EventKind.BLIND_BIDDING_EXPIRED, now, payload={
-            "bidding_id": bidding.id, "closes_at": bidding.closes_at.isoformat(), "rounds_submitted": {
-                side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES}})
+        events.record(
+            case,
+            EventKind.BLIND_BIDDING_EXPIRED,
+            now,
+            payload={
+                "bidding_id": bidding.id,
+                "closes_at": bidding.closes_at.isoformat(),
+                "rounds_submitted": {side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES},
+            },
+        )
     return bool(claimed)
 
 
@@ -258,8 +358,13 @@ def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
 def expire_biddings(now: datetime | None = None) -> int:
     """The periodic sweep: end every open bidding whose closing instant has passed. Idempotent."""
     now = now or utcnow()
-    ids = list(db.session.scalars(select(BlindBidding.id).where(
-        BlindBidding.status == BiddingStatus.OPEN, BlindBidding.closes_at <= now).order_by(BlindBidding.id)))
+    ids = list(
+        db.session.scalars(
+            select(BlindBidding.id)
+            .where(BlindBidding.status == BiddingStatus.OPEN, BlindBidding.closes_at <= now)
+            .order_by(BlindBidding.id)
+        )
+    )
     ended = 0
     for bidding_id in ids:
         bidding = db.session.get(BlindBidding, bidding_id)
@@ -277,13 +382,20 @@ def bidding_view(account: Account, case: Case) -> dict | None:
     sides = case_roles(account, case) & set(SIDES)
     own_side = sorted(sides)[0] if sides else None
     return {
-        "id": bidding.id, "status": bidding.status.value, "currency": bidding.currency,
-        "max_rounds": bidding.max_rounds, "gap_percent": bidding.gap_percent,
+        "id": bidding.id,
+        "status": bidding.status.value,
+        "currency": bidding.currency,
+        "max_rounds": bidding.max_rounds,
+        "gap_percent": bidding.gap_percent,
         "closes_at": bidding.closes_at.isoformat(),
         "expired": bidding.status == BiddingStatus.FAILED and bidding.closed_at == bidding.closes_at,
         "rounds_submitted": {side: sum(1 for b in bidding.bids if b.side == side) for side in SIDES},
         "your_side": own_side,
-        "your_bids": [{"round": b.round, "amount": b.amount, "submitted_at": b.submitted_at.isoformat()}
-                      for b in bidding.bids if b.side == own_side],
-        "settled_round": bidding.settled_round, "settled_amount": bidding.settled_amount,
+        "your_bids": [
+            {"round": b.round, "amount": b.amount, "submitted_at": b.submitted_at.isoformat()}
+            for b in bidding.bids
+            if b.side == own_side
+        ],
+        "settled_round": bidding.settled_round,
+        "settled_amount": bidding.settled_amount,
     }

@@ -5,6 +5,7 @@ neutral evaluation's submission and decision dates, and the platform's time to c
 an agreed measure. A timeline puts past events and these future dates on one axis and
 says what happens if nobody acts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from odr.vocabulary import event_label
 
 WEEK = timedelta(days=7)
 
+
 @dataclass
 class Due:
     at: datetime
@@ -43,25 +45,55 @@ class Due:
 
 def upcoming(case: Case) -> list[Due]:
     """Every future date of a case with what happens if nobody acts by then, soonest first."""
-    dues = [Due(d.due_at, timer_label(d.timer),
-                _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)), d.citation)
-            for d in pending_deadlines(case)]
-    evaluation = db.session.scalar(select(NeutralEvaluation).where(NeutralEvaluation.case_id == case.id,
-                                                                   NeutralEvaluation.status == EvaluationStatus.OPEN))
+    dues = [
+        Due(
+            d.due_at,
+            timer_label(d.timer),
+            _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)),
+            d.citation,
+        )
+        for d in pending_deadlines(case)
+    ]
+    evaluation = db.session.scalar(
+        select(NeutralEvaluation).where(
+            NeutralEvaluation.case_id == case.id, NeutralEvaluation.status == EvaluationStatus.OPEN
+        )
+    )
     if evaluation is not None:
-        dues.append(Due(evaluation.submissions_due_at, _("Neutral evaluation: submissions close"),
-                        _("A side that has not submitted is evaluated on what the other side filed.")))
-        dues.append(Due(evaluation.decision_due_at, _("Neutral evaluation: decision due"),
-                        _("If the neutral has not decided, the mediator is alerted on the desk.")))
-    for b in db.session.scalars(select(BlindBidding).where(BlindBidding.case_id == case.id,
-                                                           BlindBidding.status == BiddingStatus.OPEN)):
-        dues.append(Due(b.closes_at, _("Blind bidding closes"),
-                        _("If the bids have not met by then, bidding ends without settlement and no bid is "
-                          "revealed.")))
-    for m in db.session.scalars(select(Measure).where(Measure.case_id == case.id,
-                                                      Measure.status == MeasureStatus.PENDING)):
-        dues.append(Due(m.confirm_by, _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),
-                        _("If the platform has not confirmed, the measure is flagged as overdue.")))
+        dues.append(
+            Due(
+                evaluation.submissions_due_at,
+                _("Neutral evaluation: submissions close"),
+                _("A side that has not submitted is evaluated on what the other side filed."),
+            )
+        )
+        dues.append(
+            Due(
+                evaluation.decision_due_at,
+                _("Neutral evaluation: decision due"),
+                _("If the neutral has not decided, the mediator is alerted on the desk."),
+            )
+        )
+    for b in db.session.scalars(
+        select(BlindBidding).where(BlindBidding.case_id == case.id, BlindBidding.status == BiddingStatus.OPEN)
+    ):
+        dues.append(
+            Due(
+                b.closes_at,
+                _("Blind bidding closes"),
+                _("If the bids have not met by then, bidding ends without settlement and no bid is revealed."),
+            )
+        )
+    for m in db.session.scalars(
+        select(Measure).where(Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING)
+    ):
+        dues.append(
+            Due(
+                m.confirm_by,
+                _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),
+                _("If the platform has not confirmed, the measure is flagged as overdue."),
+            )
+        )
     return sorted(dues, key=lambda d: d.at)
 
 
@@ -88,11 +120,21 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
     now = now or utcnow()
     filters = {k: v for k, v in (filters or {}).items() if v}
     with_pending_measures = select(Measure.case_id).where(Measure.status == MeasureStatus.PENDING)
-    cases = list(db.session.scalars(select(Case).where(
-        Case.mediator_id == mediator.id,
-        or_(Case.state.not_in(final_states()), Case.id.in_(with_pending_measures))).order_by(Case.id)))
-    options = {"jurisdiction": sorted({c.jurisdiction for c in cases}), "stage": sorted({c.state for c in cases}),
-               "language": sorted({lang for c in cases for lang in _languages(c)})}
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(
+                Case.mediator_id == mediator.id,
+                or_(Case.state.not_in(final_states()), Case.id.in_(with_pending_measures)),
+            )
+            .order_by(Case.id)
+        )
+    )
+    options = {
+        "jurisdiction": sorted({c.jurisdiction for c in cases}),
+        "stage": sorted({c.state for c in cases}),
+        "language": sorted({lang for c in cases for lang in _languages(c)}),
+    }
     rows = []
     for case in cases:
         if filters.get("jurisdiction") and case.jurisdiction != filters["jurisdiction"]:
@@ -103,20 +145,32 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
             continue
         dues = upcoming(case)
         first = dues[0] if dues else None
-        late_measures = db.session.scalar(select(db.func.count()).select_from(Measure).where(
-            Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING, Measure.confirm_by < now))
-        rows.append(DeskRow(case=case, next_due=first, overdue=bool(first and first.at < now),
-                            due_this_week=bool(first and now <= first.at < now + WEEK),
-                            overdue_measures=late_measures, languages=_languages(case)))
+        late_measures = db.session.scalar(
+            select(db.func.count())
+            .select_from(Measure)
+            .where(Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING, Measure.confirm_by < now)
+        )
+        rows.append(
+            DeskRow(
+                case=case,
+                next_due=first,
+                overdue=bool(first and first.at < now),
+                due_this_week=bool(first and now <= first.at < now + WEEK),
+                overdue_measures=late_measures,
+                languages=_languages(case),
+            )
+        )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     rows.sort(key=lambda r: (r.next_due.at if r.next_due else far, r.case.id))
     appointments = pending_appointments(mediator)
-    counts = {"open_cases": sum(1 for c in cases if c.state not in final_states()),
-              "awaiting_acceptance": len(appointments),
-              "overdue": sum(1 for r in rows if r.overdue),
-              "due_this_week": sum(1 for r in rows if r.due_this_week),
-              "unconfirmed_measures_overdue": sum(r.overdue_measures for r in rows),
-              "workload": open_case_load().get(mediator.id, 0)}
+    counts = {
+        "open_cases": sum(1 for c in cases if c.state not in final_states()),
+        "awaiting_acceptance": len(appointments),
+        "overdue": sum(1 for r in rows if r.overdue),
+        "due_this_week": sum(1 for r in rows if r.due_this_week),
+        "unconfirmed_measures_overdue": sum(r.overdue_measures for r in rows),
+        "workload": open_case_load().get(mediator.id, 0),
+    }
     return Desk(rows=rows, counts=counts, appointments=appointments, options=options)
 
 
@@ -140,11 +194,17 @@ def timeline(case: Case, now: datetime | None = None) -> list[Entry]:
     content-free trace), so every reader of the case may see all of them.
     """
     now = now or utcnow()
-    entries = [Entry(e.created_at, False, event_label(e.kind), _event_detail(e), e.actor_case_role)
-               for e in db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))]
+    entries = [
+        Entry(e.created_at, False, event_label(e.kind), _event_detail(e), e.actor_case_role)
+        for e in db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    ]
     # An obligation whose date has passed is still outstanding: it stands at "now", marked overdue.
-    entries += [Entry(d.at, True, d.label, d.consequence) if d.at >= now else
-                Entry(now, True, _("Overdue: %(what)s", what=d.label), d.consequence) for d in upcoming(case)]
+    entries += [
+        Entry(d.at, True, d.label, d.consequence)
+        if d.at >= now
+        else Entry(now, True, _("Overdue: %(what)s", what=d.label), d.consequence)
+        for d in upcoming(case)
+    ]
     return sorted(entries, key=lambda e: (e.at, e.future))
 
 
@@ -153,8 +213,11 @@ def _event_detail(event: Event) -> str:
     if event.kind == "state_changed":
         return f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}"
     if event.kind == "deadline_set":
-        return _("%(timer)s: moves to %(state)s", timer=timer_label(p.get("timer", "")),
-                 state=state_label(p.get("consequence", "")))
+        return _(
+            "%(timer)s: moves to %(state)s",
+            timer=timer_label(p.get("timer", "")),
+            state=state_label(p.get("consequence", "")),
+        )
     if event.kind == "blind_bidding_settled":
         return f"{p.get('amount')} {p.get('currency')}"
     if event.kind == "blind_bid_submitted":

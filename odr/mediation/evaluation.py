@@ -10,6 +10,7 @@ proposed as the case's settlement (take down if the right holder prevails, resto
 seller does), which settles the case once both parties accept it. A party that rejects
 it escalates the case to the court; if nobody acts, the stage's own timer runs on.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -43,7 +44,7 @@ from odr.procedure.services import procedure_of
 from odr.validation import check_language, clean_text
 from odr.vocabulary import CaseRole, EventKind
 
-MAX_LISTINGS = 20          # APEX: up to 20 ASINs per evaluation
+MAX_LISTINGS = 20  # APEX: up to 20 ASINs per evaluation
 WORD_LIMITS = (100, 5000)
 SIDES = (CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value)
 
@@ -84,13 +85,13 @@ def _int(raw, low, high, default, name, fields) -> int:
 def check_may_open(case: Case, roles: set[str]) -> None:
     """Raises NotAllowed unless one of these case roles may refer a claim of this case to a neutral now."""
     if not roles & {CaseRole.MEDIATOR, CaseRole.ADMIN}:
-        raise NotAllowed(_("Only the mediator or an administrator can start a neutral evaluation."),
-                         code="wrong_role")
+        raise NotAllowed(_("Only the mediator or an administrator can start a neutral evaluation."), code="wrong_role")
     if procedure_of(case).state(case.state).final:
         raise NotAllowed(_("This case is closed."), code="case_closed")
     if evaluation_of(case) is not None:
-        raise NotAllowed(_("This case already has a neutral evaluation (one claim per case)."),
-                         code="evaluation_exists")
+        raise NotAllowed(
+            _("This case already has a neutral evaluation (one claim per case)."), code="evaluation_exists"
+        )
 
 
 def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:
@@ -138,17 +139,35 @@ def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | N
         raise ValidationFailed(_("The evaluation was not started. Please correct the marked fields."), fields)
     at = at or utcnow()
     evaluation = NeutralEvaluation(
-        case_id=case.id, neutral_id=neutral.id, claim=claim, listing_ids=sorted(set(listings)),
-        word_limit=word_limit, submissions_due_at=at + timedelta(days=days),
+        case_id=case.id,
+        neutral_id=neutral.id,
+        claim=claim,
+        listing_ids=sorted(set(listings)),
+        word_limit=word_limit,
+        submissions_due_at=at + timedelta(days=days),
         decision_due_at=at + timedelta(days=days + decision_days),
-        deposit_amount=str(deposit.quantize(Decimal("0.01"))), deposit_currency=currency, opened_at=at)
+        deposit_amount=str(deposit.quantize(Decimal("0.01"))),
+        deposit_currency=currency,
+        opened_at=at,
+    )
     db.session.add(evaluation)
     db.session.flush()
-    events.record(case, EventKind.EVALUATION_OPENED, at, actor=account, role=sorted(roles)[0], payload={
-        "evaluation_id": evaluation.id, "neutral_id": neutral.id, "listings": len(evaluation.listing_ids),
-        "word_limit": word_limit, "submissions_due_at": evaluation.submissions_due_at.isoformat(),
-        "decision_due_at": evaluation.decision_due_at.isoformat(),
-        "deposit": f"{evaluation.deposit_amount} {currency}"})
+    events.record(
+        case,
+        EventKind.EVALUATION_OPENED,
+        at,
+        actor=account,
+        role=sorted(roles)[0],
+        payload={
+            "evaluation_id": evaluation.id,
+            "neutral_id": neutral.id,
+            "listings": len(evaluation.listing_ids),
+            "word_limit": word_limit,
+            "submissions_due_at": evaluation.submissions_due_at.isoformat(),
+            "decision_due_at": evaluation.decision_due_at.isoformat(),
+            "deposit": f"{evaluation.deposit_amount} {currency}",
+        },
+    )
     commit()
     return evaluation
 
@@ -175,12 +194,24 @@ def record_deposit(account: Account, case_id: int, side, reference=None, at: dat
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     at = at or utcnow()
-    deposit = EvaluationDeposit(evaluation_id=evaluation.id, side=side, amount=evaluation.deposit_amount,
-                                currency=evaluation.deposit_currency, reference=ref, recorded_by_id=account.id,
-                                recorded_at=at)
+    deposit = EvaluationDeposit(
+        evaluation_id=evaluation.id,
+        side=side,
+        amount=evaluation.deposit_amount,
+        currency=evaluation.deposit_currency,
+        reference=ref,
+        recorded_by_id=account.id,
+        recorded_at=at,
+    )
     evaluation.deposits.append(deposit)
-    events.record(case, EventKind.EVALUATION_DEPOSIT_RECORDED, at, actor=account, role=CaseRole.ADMIN,
-                  payload={"evaluation_id": evaluation.id, "side": side})
+    events.record(
+        case,
+        EventKind.EVALUATION_DEPOSIT_RECORDED,
+        at,
+        actor=account,
+        role=CaseRole.ADMIN,
+        payload={"evaluation_id": evaluation.id, "side": side},
+    )
     commit()
     return deposit
 
@@ -214,11 +245,24 @@ def submit(account: Account, case_id: int, data: dict, at: datetime | None = Non
         fields["text"] = _("%(words)s words: the limit is %(limit)s.", words=words, limit=evaluation.word_limit)
     if fields:
         raise ValidationFailed(_("Your submission was not recorded."), fields)
-    submission = EvaluationSubmission(evaluation_id=evaluation.id, side=side, account_id=account.id,
-                                      language=language, text=text, words=words, submitted_at=at)
+    submission = EvaluationSubmission(
+        evaluation_id=evaluation.id,
+        side=side,
+        account_id=account.id,
+        language=language,
+        text=text,
+        words=words,
+        submitted_at=at,
+    )
     evaluation.submissions.append(submission)
-    events.record(case, EventKind.EVALUATION_SUBMISSION_FILED, at, actor=account, role=side,
-                  payload={"evaluation_id": evaluation.id, "words": words})
+    events.record(
+        case,
+        EventKind.EVALUATION_SUBMISSION_FILED,
+        at,
+        actor=account,
+        role=side,
+        payload={"evaluation_id": evaluation.id, "words": words},
+    )
     commit()
     return submission
 
@@ -232,8 +276,13 @@ def neutral_evaluation(neutral: Account, evaluation_id: int) -> NeutralEvaluatio
 
 
 def assigned_evaluations(neutral: Account) -> list[NeutralEvaluation]:
-    return list(db.session.scalars(select(NeutralEvaluation).where(
-        NeutralEvaluation.neutral_id == neutral.id).order_by(NeutralEvaluation.decision_due_at)))
+    return list(
+        db.session.scalars(
+            select(NeutralEvaluation)
+            .where(NeutralEvaluation.neutral_id == neutral.id)
+            .order_by(NeutralEvaluation.decision_due_at)
+        )
+    )
 
 
 def decide(neutral: Account, evaluation_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:
@@ -262,9 +311,19 @@ def decide(neutral: Account, evaluation_id: int, data: dict, at: datetime | None
     for deposit in evaluation.deposits:
         deposit.status = DepositStatus.REFUNDED if deposit.side == side else DepositStatus.FORFEITED
     case = db.session.get(Case, evaluation.case_id)
-    events.record(case, EventKind.EVALUATION_DECIDED, at, actor=neutral, role=CaseRole.NEUTRAL, payload={
-        "evaluation_id": evaluation.id, "prevailing_side": side, "language": language,
-        "deposits": {d.side: d.status.value for d in evaluation.deposits}})
+    events.record(
+        case,
+        EventKind.EVALUATION_DECIDED,
+        at,
+        actor=neutral,
+        role=CaseRole.NEUTRAL,
+        payload={
+            "evaluation_id": evaluation.id,
+            "prevailing_side": side,
+            "language": language,
+            "deposits": {d.side: d.status.value for d in evaluation.deposits},
+        },
+    )
     _propose_decided_terms(case, evaluation, neutral, at)
     commit()
     return evaluation
@@ -280,32 +339,69 @@ def _propose_decided_terms(case: Case, evaluation: NeutralEvaluation, neutral: A
     for language in party_languages(case):
         with force_locale(ui_locale(language)):
             versions[language] = (
-                _("Settlement on the neutral evaluator's decision: the right holder prevails, and the platform "
-                  "takes down the evaluated listings.") if evaluation.prevailing_side == "claimant" else
-                _("Settlement on the neutral evaluator's decision: the seller prevails, and the platform "
-                  "restores the evaluated listings."))
+                _(
+                    "Settlement on the neutral evaluator's decision: the right holder prevails, and the platform "
+                    "takes down the evaluated listings."
+                )
+                if evaluation.prevailing_side == "claimant"
+                else _(
+                    "Settlement on the neutral evaluator's decision: the seller prevails, and the platform "
+                    "restores the evaluated listings."
+                )
+            )
     authoritative = evaluation.reasons_language if evaluation.reasons_language in versions else next(iter(versions))
     filing = record_filing(
-        case, FilingKind.SETTLEMENT, author=neutral, role=CaseRole.NEUTRAL, language=authoritative,
-        text=versions[authoritative], at=at, terms={
-            "authoritative_language": authoritative, "versions": versions,
-            "neutral_evaluation_id": evaluation.id, "prevailing_side": evaluation.prevailing_side,
-            "measures": [{"kind": kind.value, "listing": item} for item in evaluation.listing_ids]},
-        event_details={"agreement": True, "neutral_evaluation": evaluation.id})
+        case,
+        FilingKind.SETTLEMENT,
+        author=neutral,
+        role=CaseRole.NEUTRAL,
+        language=authoritative,
+        text=versions[authoritative],
+        at=at,
+        terms={
+            "authoritative_language": authoritative,
+            "versions": versions,
+            "neutral_evaluation_id": evaluation.id,
+            "prevailing_side": evaluation.prevailing_side,
+            "measures": [{"kind": kind.value, "listing": item} for item in evaluation.listing_ids],
+        },
+        event_details={"agreement": True, "neutral_evaluation": evaluation.id},
+    )
     void_superseded_acceptances(case, filing, neutral, CaseRole.NEUTRAL, at)
     return filing
 
 
 def evaluation_json(evaluation: NeutralEvaluation) -> dict:
-    return {"id": evaluation.id, "claim": evaluation.claim, "listings": evaluation.listing_ids,
-            "word_limit": evaluation.word_limit, "submissions_due_at": evaluation.submissions_due_at.isoformat(),
-            "decision_due_at": evaluation.decision_due_at.isoformat(), "status": evaluation.status.value,
-            "neutral": evaluation.neutral.display_name,
-            "deposit": {"amount": evaluation.deposit_amount, "currency": evaluation.deposit_currency},
-            "deposits": [{"side": d.side, "status": d.status.value, "recorded_at": d.recorded_at.isoformat()}
-                         for d in evaluation.deposits],
-            "submissions": [{"side": s.side, "language": s.language, "text": s.text, "words": s.words,
-                             "submitted_at": s.submitted_at.isoformat()} for s in evaluation.submissions],
-            "decision": None if evaluation.status != EvaluationStatus.DECIDED else {
-                "prevailing_side": evaluation.prevailing_side, "reasons": evaluation.reasons,
-                "language": evaluation.reasons_language, "decided_at": evaluation.decided_at.isoformat()}}
+    return {
+        "id": evaluation.id,
+        "claim": evaluation.claim,
+        "listings": evaluation.listing_ids,
+        "word_limit": evaluation.word_limit,
+        "submissions_due_at": evaluation.submissions_due_at.isoformat(),
+        "decision_due_at": evaluation.decision_due_at.isoformat(),
+        "status": evaluation.status.value,
+        "neutral": evaluation.neutral.display_name,
+        "deposit": {"amount": evaluation.deposit_amount, "currency": evaluation.deposit_currency},
+        "deposits": [
+            {"side": d.side, "status": d.status.value, "recorded_at": d.recorded_at.isoformat()}
+            for d in evaluation.deposits
+        ],
+        "submissions": [
+            {
+                "side": s.side,
+                "language": s.language,
+                "text": s.text,
+                "words": s.words,
+                "submitted_at": s.submitted_at.isoformat(),
+            }
+            for s in evaluation.submissions
+        ],
+        "decision": None
+        if evaluation.status != EvaluationStatus.DECIDED
+        else {
+            "prevailing_side": evaluation.prevailing_side,
+            "reasons": evaluation.reasons,
+            "language": evaluation.reasons_language,
+            "decided_at": evaluation.decided_at.isoformat(),
+        },
+    }

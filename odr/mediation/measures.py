@@ -6,6 +6,7 @@ counter-security. Agreed measures are ordered when the case settles; the platfor
 client reads them through the API and confirms each one. A measure not confirmed by
 its time shows on the mediator's desk.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -70,15 +71,17 @@ def parse_measures(raw, case: Case, fields: dict) -> list[dict]:
         if kind == MeasureKind.REMOVE_ELEMENT:
             measure["element"] = clean_text(item.get("element"), fields, f"{where}.element", max_length=500)
         if kind == MeasureKind.MODIFY:
-            measure["instructions"] = clean_text(item.get("instructions"), fields, f"{where}.instructions",
-                                                 max_length=2000)
+            measure["instructions"] = clean_text(
+                item.get("instructions"), fields, f"{where}.instructions", max_length=2000
+            )
         if kind == MeasureKind.NOT_PURCHASABLE_IN:
             regions = item.get("regions")
             if not isinstance(regions, list) or not regions:
                 fields[f"{where}.regions"] = _("Name the regions (two-letter country codes).")
                 continue
-            measure["regions"] = sorted({check_country(r if isinstance(r, str) else "", fields, f"{where}.regions")
-                                         for r in regions})
+            measure["regions"] = sorted(
+                {check_country(r if isinstance(r, str) else "", fields, f"{where}.regions") for r in regions}
+            )
         if kind == MeasureKind.RESTORE_AGAINST_SECURITY:
             try:
                 amount = Decimal(str(item.get("security_amount")))
@@ -100,16 +103,31 @@ def order(case: Case, items: list[dict], at: datetime, *, ground: str, filing: F
     ordered = []
     for item in items:
         details = {k: v for k, v in item.items() if k not in {"kind", "listing"}}
-        measure = Measure(case_id=case.id, filing_id=filing.id if filing else None, ground=ground[:300],
-                          listing=item["listing"], kind=MeasureKind(item["kind"]), details=details,
-                          ordered_at=at, confirm_by=at + CONFIRMATION_PERIOD)
+        measure = Measure(
+            case_id=case.id,
+            filing_id=filing.id if filing else None,
+            ground=ground[:300],
+            listing=item["listing"],
+            kind=MeasureKind(item["kind"]),
+            details=details,
+            ordered_at=at,
+            confirm_by=at + CONFIRMATION_PERIOD,
+        )
         db.session.add(measure)
         ordered.append(measure)
     if ordered:
         db.session.flush()
-        events.record(case, EventKind.MEASURES_ORDERED, at, payload={
-            "filing_id": filing.id if filing else None, "ground": ground[:300],
-            "measure_ids": [m.id for m in ordered], "confirm_by": (at + CONFIRMATION_PERIOD).isoformat()})
+        events.record(
+            case,
+            EventKind.MEASURES_ORDERED,
+            at,
+            payload={
+                "filing_id": filing.id if filing else None,
+                "ground": ground[:300],
+                "measure_ids": [m.id for m in ordered],
+                "confirm_by": (at + CONFIRMATION_PERIOD).isoformat(),
+            },
+        )
     return ordered
 
 
@@ -128,21 +146,35 @@ def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure
     return order(case, (settlement.terms or {}).get("measures", []), at, ground="settlement", filing=settlement)
 
 
-def order_on_every_listing(case: Case, kind: MeasureKind, at: datetime, *, ground: str,
-                           filing: Filing | None = None) -> list[Measure]:
+def order_on_every_listing(
+    case: Case, kind: MeasureKind, at: datetime, *, ground: str, filing: Filing | None = None
+) -> list[Measure]:
     """A procedural step or a decision that applies to all the case's listings alike."""
-    return order(case, [{"kind": kind.value, "listing": item.locator} for item in case.listings], at,
-                 ground=ground, filing=filing)
+    return order(
+        case,
+        [{"kind": kind.value, "listing": item.locator} for item in case.listings],
+        at,
+        ground=ground,
+        filing=filing,
+    )
 
 
 def measure_json(measure: Measure) -> dict:
-    return {"id": measure.id, "case_id": measure.case_id, "case_reference": measure.case.reference,
-            "listing": measure.listing, "kind": measure.kind.value, "details": measure.details,
-            "ground": measure.ground, "filing_id": measure.filing_id,
-            "ordered_at": measure.ordered_at.isoformat(), "confirm_by": measure.confirm_by.isoformat(),
-            "status": measure.status.value,
-            "confirmed_at": measure.confirmed_at.isoformat() if measure.confirmed_at else None,
-            "platform_reference": measure.platform_reference}
+    return {
+        "id": measure.id,
+        "case_id": measure.case_id,
+        "case_reference": measure.case.reference,
+        "listing": measure.listing,
+        "kind": measure.kind.value,
+        "details": measure.details,
+        "ground": measure.ground,
+        "filing_id": measure.filing_id,
+        "ordered_at": measure.ordered_at.isoformat(),
+        "confirm_by": measure.confirm_by.isoformat(),
+        "status": measure.status.value,
+        "confirmed_at": measure.confirmed_at.isoformat() if measure.confirmed_at else None,
+        "platform_reference": measure.platform_reference,
+    }
 
 
 def _platform(account: Account) -> None:
@@ -158,8 +190,9 @@ def platform_measures(account: Account, status: str = "pending") -> list[Measure
         try:
             query = query.where(Measure.status == MeasureStatus(status))
         except ValueError:
-            raise ValidationFailed(_("Status must be pending, confirmed or all."),
-                                   {"status": _("Use pending, confirmed or all.")}) from None
+            raise ValidationFailed(
+                _("Status must be pending, confirmed or all."), {"status": _("Use pending, confirmed or all.")}
+            ) from None
     return list(db.session.scalars(query.limit(1000)))
 
 
@@ -180,8 +213,14 @@ def confirm_measure(account: Account, measure_id: int, reference=None, at: datet
     measure.confirmed_at = at
     measure.confirmed_by_id = account.id
     measure.platform_reference = ref
-    events.record(measure.case, EventKind.MEASURE_CONFIRMED, at, actor=account, role=CaseRole.PLATFORM,
-                  payload={"measure_id": measure.id, "kind": measure.kind.value, "late": at > measure.confirm_by})
+    events.record(
+        measure.case,
+        EventKind.MEASURE_CONFIRMED,
+        at,
+        actor=account,
+        role=CaseRole.PLATFORM,
+        payload={"measure_id": measure.id, "kind": measure.kind.value, "late": at > measure.confirm_by},
+    )
     db.session.commit()
     return measure
 

@@ -1,4 +1,5 @@
 """The mediator's desk and the settlement ladder: appointments, blind bidding, neutral evaluation, measures."""
+
 from __future__ import annotations
 
 import enum
@@ -30,10 +31,10 @@ class MediatorAffiliation(db.Model):
 
 
 class AppointmentStatus(str, enum.Enum):
-    PENDING = "pending"      # assigned; the mediator sees only a summary until accepting
-    ACCEPTED = "accepted"    # independence declared; the mediator is on the case
+    PENDING = "pending"  # assigned; the mediator sees only a summary until accepting
+    ACCEPTED = "accepted"  # independence declared; the mediator is on the case
     DECLINED = "declined"
-    ENDED = "ended"          # replaced by another mediator
+    ENDED = "ended"  # replaced by another mediator
 
 
 class MediatorAppointment(db.Model):
@@ -44,8 +45,9 @@ class MediatorAppointment(db.Model):
     mediator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     # None when the platform chose the mediator by its rules.
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus, "appointment_status"),
-                                                      default=AppointmentStatus.PENDING)
+    status: Mapped[AppointmentStatus] = mapped_column(
+        _enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.PENDING
+    )
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 of the exact declaration text the mediator affirmed, and anything disclosed with it.
@@ -73,8 +75,7 @@ class BlindBidding(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     max_rounds: Mapped[int] = mapped_column(Integer)
     gap_percent: Mapped[int] = mapped_column(Integer)
-    status: Mapped[BiddingStatus] = mapped_column(_enum(BiddingStatus, "bidding_status"),
-                                                  default=BiddingStatus.OPEN)
+    status: Mapped[BiddingStatus] = mapped_column(_enum(BiddingStatus, "bidding_status"), default=BiddingStatus.OPEN)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # After this instant no bid is accepted and the sweep ends the bidding without settlement.
@@ -122,8 +123,9 @@ class NeutralEvaluation(db.Model):
     decision_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deposit_amount: Mapped[str] = mapped_column(String(32))
     deposit_currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[EvaluationStatus] = mapped_column(_enum(EvaluationStatus, "evaluation_status"),
-                                                     default=EvaluationStatus.OPEN)
+    status: Mapped[EvaluationStatus] = mapped_column(
+        _enum(EvaluationStatus, "evaluation_status"), default=EvaluationStatus.OPEN
+    )
     prevailing_side: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[str] = mapped_column(Text, default="")
     reasons_language: Mapped[str | None] = mapped_column(String(8))
@@ -152,7 +154,7 @@ class EvaluationSubmission(db.Model):
 
 class DepositStatus(str, enum.Enum):
     HELD = "held"
-    REFUNDED = "refunded"    # the prevailing side gets its deposit back
+    REFUNDED = "refunded"  # the prevailing side gets its deposit back
     FORFEITED = "forfeited"  # the losing side's deposit pays the neutral (loser pays)
 
 
@@ -168,16 +170,15 @@ class EvaluationDeposit(db.Model):
     reference: Mapped[str] = mapped_column(String(200), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[DepositStatus] = mapped_column(_enum(DepositStatus, "deposit_status"),
-                                                  default=DepositStatus.HELD)
+    status: Mapped[DepositStatus] = mapped_column(_enum(DepositStatus, "deposit_status"), default=DepositStatus.HELD)
 
 
 class MeasureKind(str, enum.Enum):
     RESTORE = "restore"
     TAKE_DOWN = "take_down"
-    REMOVE_ELEMENT = "remove_element"              # e.g. a video's background music
+    REMOVE_ELEMENT = "remove_element"  # e.g. a video's background music
     MODIFY = "modify"
-    NOT_PURCHASABLE_IN = "not_purchasable_in"      # visible, but not purchasable in the listed regions
+    NOT_PURCHASABLE_IN = "not_purchasable_in"  # visible, but not purchasable in the listed regions
     RESTORE_AGAINST_SECURITY = "restore_against_security"
 
 
@@ -206,8 +207,7 @@ class Measure(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # element, regions, security, instructions
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirm_by: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    status: Mapped[MeasureStatus] = mapped_column(_enum(MeasureStatus, "measure_status"),
-                                                  default=MeasureStatus.PENDING)
+    status: Mapped[MeasureStatus] = mapped_column(_enum(MeasureStatus, "measure_status"), default=MeasureStatus.PENDING)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     platform_reference: Mapped[str] = mapped_column(String(200), default="")

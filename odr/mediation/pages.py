@@ -5,6 +5,7 @@ mediator assignment panel register with ``odr.cases.pages.case_panel``; the desk
 agreement and the neutral's evaluation page have a builder each. Every ``may_*`` flag is the rule the
 service of that action enforces; templates only render.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,10 +99,16 @@ class LadderPanel:
     @property
     def agreement_fields(self) -> list[str]:
         """The fields the agreement form shows, by the names its refusals use."""
-        rows = [f"{name}_{n}" for n in range(1, self.measure_rows + 1) for name in
-                ("measure_kind", "measure_listing", "measure_detail", "measure_regions", "measure_security")]
-        return ([f"texts.{lang}" for lang in self.agreement_languages]
-                + ["authoritative_language", "terms.amount", "terms.currency", "terms.licence"] + rows)
+        rows = [
+            f"{name}_{n}"
+            for n in range(1, self.measure_rows + 1)
+            for name in ("measure_kind", "measure_listing", "measure_detail", "measure_regions", "measure_security")
+        ]
+        return (
+            [f"texts.{lang}" for lang in self.agreement_languages]
+            + ["authoritative_language", "terms.amount", "terms.currency", "terms.licence"]
+            + rows
+        )
 
 
 @case_panel("ladder")
@@ -109,10 +116,12 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
     case, roles = context.case, context.roles
     party = context.account.party
     return LadderPanel(
-        claimant_name=case.claimant.name, respondent_name=case.respondent.name,
+        claimant_name=case.claimant.name,
+        respondent_name=case.respondent.name,
         party_language=party.preferred_language if party else "",
         # odr.cases.services._caucus_party: a message, to or from the mediator who has accepted the case.
-        may_caucus=case.mediator_id is not None and bool(roles & LADDER_ROLES)
+        may_caucus=case.mediator_id is not None
+        and bool(roles & LADDER_ROLES)
         and may_file(context.procedure, case, FilingKind.MESSAGE, set(roles), context.now),
         caucus_names_party=CaseRole.MEDIATOR in roles,
         bidding=_bidding(context),
@@ -120,8 +129,11 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         and FilingKind.SETTLEMENT.value in context.procedure.filings_allowed(case.state),
         agreement_languages=agreement.party_languages(case),
         listings=[(listing.id, listing.locator) for listing in case.listings],
-        measure_rows=MEASURE_ROWS, measure_kinds=list(MeasureKind),
-        evaluation=_evaluation(context), measures=measures.case_measures(case))
+        measure_rows=MEASURE_ROWS,
+        measure_kinds=list(MeasureKind),
+        evaluation=_evaluation(context),
+        measures=measures.case_measures(case),
+    )
 
 
 def _bidding(context: CaseContext) -> BiddingPanel:
@@ -129,11 +141,14 @@ def _bidding(context: CaseContext) -> BiddingPanel:
     current = bidding.current_bidding(case)
     view = bidding.bidding_view(context.account, case) if current is not None else None
     return BiddingPanel(
-        view=view, closes_at=current.closes_at if current is not None else None,
+        view=view,
+        closes_at=current.closes_at if current is not None else None,
         may_open=allows(bidding.check_may_open, case, roles, now),
-        may_set_days=CaseRole.MEDIATOR in roles, default_days=current_app.config["ODR"]["BIDDING_DAYS"],
+        may_set_days=CaseRole.MEDIATOR in roles,
+        default_days=current_app.config["ODR"]["BIDDING_DAYS"],
         may_bid=allows(bidding.check_may_bid, case, current, roles, now),
-        must_accept_rules=bool(view and not view["your_bids"]))
+        must_accept_rules=bool(view and not view["your_bids"]),
+    )
 
 
 def _evaluation(context: CaseContext) -> EvaluationPanel:
@@ -141,15 +156,19 @@ def _evaluation(context: CaseContext) -> EvaluationPanel:
     found = evaluation.evaluation_of(case)
     may_open = allows(evaluation.check_may_open, case, roles)
     return EvaluationPanel(
-        evaluation=found, deposits=list(found.deposits) if found else [],
+        evaluation=found,
+        deposits=list(found.deposits) if found else [],
         submissions=list(found.submissions) if found else [],
         # evaluation.record_deposit: an administrator; while the evaluation is open, the page offers it.
-        may_record_deposit=found is not None and found.status == EvaluationStatus.OPEN
+        may_record_deposit=found is not None
+        and found.status == EvaluationStatus.OPEN
         and context.account.role == Role.ADMIN,
         may_submit=found is not None and allows(evaluation.check_may_submit, found, roles, context.now),
         may_open=may_open,
         neutrals=[f.mediator for f in _roster(context) if f.qualified and f.mediator.id != case.mediator_id]
-        if may_open else [])
+        if may_open
+        else [],
+    )
 
 
 # -- the agreement page -------------------------------------------------------------------------
@@ -167,10 +186,13 @@ class AgreementPage:
 def agreement_page(account: Account, case_id: int, now: datetime | None = None) -> AgreementPage:
     context = agreement.agreement_for(account, case_id)
     case = context["case"]
-    return AgreementPage(case=case, versions=context["versions"], acceptances=context["acceptances"],
-                         voided=context["voided"],
-                         proposal=proposal_view(context["filing"], account, case,
-                                                frozenset(case_roles(account, case)), now or utcnow()))
+    return AgreementPage(
+        case=case,
+        versions=context["versions"],
+        acceptances=context["acceptances"],
+        voided=context["voided"],
+        proposal=proposal_view(context["filing"], account, case, frozenset(case_roles(account, case)), now or utcnow()),
+    )
 
 
 # -- the timeline -------------------------------------------------------------------------------
@@ -212,11 +234,18 @@ class DeskPage:
 
 def desk_page(mediator: Account, filters: dict, form: FormState = BLANK) -> DeskPage:
     view = desk.mediator_desk(mediator, filters)
-    return DeskPage(desk=view, filters=filters, summaries=[appointment_summary(a) for a in view.appointments],
-                    declaration=independence_declaration(), affiliations=affiliations(mediator),
-                    evaluations=[EvaluationRow(e.id, e.case.reference, e.status == EvaluationStatus.DECIDED,
-                                               e.decision_due_at)
-                                 for e in evaluation.assigned_evaluations(mediator)], form=form)
+    return DeskPage(
+        desk=view,
+        filters=filters,
+        summaries=[appointment_summary(a) for a in view.appointments],
+        declaration=independence_declaration(),
+        affiliations=affiliations(mediator),
+        evaluations=[
+            EvaluationRow(e.id, e.case.reference, e.status == EvaluationStatus.DECIDED, e.decision_due_at)
+            for e in evaluation.assigned_evaluations(mediator)
+        ],
+        form=form,
+    )
 
 
 # -- the neutral's evaluation page --------------------------------------------------------------
@@ -231,5 +260,6 @@ class NeutralPage:
 
 def neutral_page(neutral: Account, evaluation_id: int) -> NeutralPage:
     found = evaluation.neutral_evaluation(neutral, evaluation_id)
-    return NeutralPage(evaluation=found, submissions=list(found.submissions),
-                       may_decide=found.status == EvaluationStatus.OPEN)
+    return NeutralPage(
+        evaluation=found, submissions=list(found.submissions), may_decide=found.status == EvaluationStatus.OPEN
+    )

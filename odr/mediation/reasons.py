@@ -6,6 +6,7 @@ automated means, the legal ground, and the redress open to the seller (internal 
 out-of-court dispute settlement, courts). The statement is recorded on the case's event chain
 (language-neutral keys) and sent to the seller in the seller's language.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,28 +32,41 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
     """Record and send the Art. 17 statement for the measures just ordered on this case."""
     notice = next(f for f in case.filings if f.kind == FilingKind.NOTICE)
     # The measures this step ordered and the platform has yet to apply.
-    measures = db.session.scalars(select(Measure).where(Measure.case_id == case.id,
-                                                        Measure.status == MeasureStatus.PENDING,
-                                                        Measure.ordered_at == at).order_by(Measure.id)).all()
+    measures = db.session.scalars(
+        select(Measure)
+        .where(Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING, Measure.ordered_at == at)
+        .order_by(Measure.id)
+    ).all()
     statement = {
         "measure": sorted({m.kind.value for m in measures}) or ["none"],
         "listings": [m.listing for m in measures],
         "territorial_scope": case.jurisdiction,
         "duration": "until_complaint_upheld_or_case_closed",
-        "facts": {"notice_filing_id": notice.id, "notice_filed_at": notice.created_at.isoformat(),
-                  "right_type": case.right_type.value, "claimant": case.claimant.name,
-                  "triggered_by_art_16_notice": True},
+        "facts": {
+            "notice_filing_id": notice.id,
+            "notice_filed_at": notice.created_at.isoformat(),
+            "right_type": case.right_type.value,
+            "claimant": case.claimant.name,
+            "triggered_by_art_16_notice": True,
+        },
         # Completeness of the notice is checked by software; whether the listing infringes is not.
         "automated_means": "notice_completeness_check_only",
-        "legal_ground": {"right_type": case.right_type.value, "basis": "alleged infringement of an intellectual "
-                                                                      "property right (illegal content)"},
+        "legal_ground": {
+            "right_type": case.right_type.value,
+            "basis": "alleged infringement of an intellectual property right (illegal content)",
+        },
         "redress": ["internal_complaint_art_20", "out_of_court_settlement_art_21", "judicial_redress"],
         "complaint_open_for_months": 6,
     }
     events.record(case, EventKind.STATEMENT_OF_REASONS, at, payload=statement)
-    recipients = {case.respondent.contact_email} | set(db.session.scalars(
-        select(Account.email).where(Account.party_id == case.respondent_party_id)))
+    recipients = {case.respondent.contact_email} | set(
+        db.session.scalars(select(Account.email).where(Account.party_id == case.respondent_party_id))
+    )
     for email in sorted(r for r in recipients if r):
-        notify(email, case.respondent.preferred_language, "statement_of_reasons",
-               dict(statement, case_id=case.id, reference=case.reference))
+        notify(
+            email,
+            case.respondent.preferred_language,
+            "statement_of_reasons",
+            dict(statement, case_id=case.id, reference=case.reference),
+        )
     return statement

@@ -7,6 +7,7 @@ The automatic choice is the qualified mediator with the fewest open cases. Assig
 only proposes: until the mediator declares independence and accepts, the case stays
 closed to them except for a minimal summary.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,10 +43,12 @@ DECLARATION_VERSION = "2026-1"
 def independence_declaration() -> str:
     """The text a mediator affirms, in the platform's record language (its digest is what is recorded)."""
     with force_locale("en"):
-        return _("I declare that I am independent of and impartial towards both parties; that I have no "
-                 "financial, professional or personal tie to either of them or to their representatives; that "
-                 "I have not acted for or against either of them before; and that I will disclose at once any "
-                 "circumstance that arises and could call my independence into question.")
+        return _(
+            "I declare that I am independent of and impartial towards both parties; that I have no "
+            "financial, professional or personal tie to either of them or to their representatives; that "
+            "I have not acted for or against either of them before; and that I will disclose at once any "
+            "circumstance that arises and could call my independence into question."
+        )
 
 
 def declaration_sha256() -> str:
@@ -53,17 +56,28 @@ def declaration_sha256() -> str:
 
 
 def mediators() -> list[Account]:
-    return list(db.session.scalars(select(Account).where(Account.role == Role.MEDIATOR,
-                                                         Account.active.is_(True)).order_by(Account.display_name)))
+    return list(
+        db.session.scalars(
+            select(Account)
+            .where(Account.role == Role.MEDIATOR, Account.active.is_(True))
+            .order_by(Account.display_name)
+        )
+    )
 
 
 def open_case_load() -> dict[int, int]:
     """Per mediator: open cases they are on, plus appointments still awaiting their answer."""
-    rows = db.session.execute(select(Case.mediator_id, func.count()).where(
-        Case.mediator_id.is_not(None), Case.state.not_in(final_states())).group_by(Case.mediator_id)).all()
+    rows = db.session.execute(
+        select(Case.mediator_id, func.count())
+        .where(Case.mediator_id.is_not(None), Case.state.not_in(final_states()))
+        .group_by(Case.mediator_id)
+    ).all()
     load = {mediator_id: count for mediator_id, count in rows}
-    pending = db.session.execute(select(MediatorAppointment.mediator_id, func.count()).where(
-        MediatorAppointment.status == AppointmentStatus.PENDING).group_by(MediatorAppointment.mediator_id)).all()
+    pending = db.session.execute(
+        select(MediatorAppointment.mediator_id, func.count())
+        .where(MediatorAppointment.status == AppointmentStatus.PENDING)
+        .group_by(MediatorAppointment.mediator_id)
+    ).all()
     for mediator_id, count in pending:
         load[mediator_id] = load.get(mediator_id, 0) + count
     return load
@@ -84,11 +98,13 @@ def _earlier_case_with_parties(mediator: Account, case: Case) -> bool:
     parties = [case.claimant_party_id, case.respondent_party_id]
     served = select(MediatorAppointment.case_id).where(
         MediatorAppointment.mediator_id == mediator.id,
-        MediatorAppointment.status.in_([AppointmentStatus.ACCEPTED, AppointmentStatus.ENDED]))
+        MediatorAppointment.status.in_([AppointmentStatus.ACCEPTED, AppointmentStatus.ENDED]),
+    )
     query = select(Case.id).where(
         Case.id != case.id,
         or_(Case.mediator_id == mediator.id, Case.id.in_(served)),
-        or_(Case.claimant_party_id.in_(parties), Case.respondent_party_id.in_(parties)))
+        or_(Case.claimant_party_id.in_(parties), Case.respondent_party_id.in_(parties)),
+    )
     return db.session.scalar(query.limit(1)) is not None
 
 
@@ -98,8 +114,9 @@ def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None) -
     problems = []
     party_languages = {case.claimant.preferred_language, case.respondent.preferred_language}
     if not party_languages & set(mediator.reading_languages):
-        problems.append(_("reads neither party's language (%(languages)s)",
-                          languages=", ".join(sorted(party_languages))))
+        problems.append(
+            _("reads neither party's language (%(languages)s)", languages=", ".join(sorted(party_languages)))
+        )
     parties = {case.claimant, case.respondent}
     if mediator.party_id in {p.id for p in parties}:
         problems.append(_("belongs to a party's organisation"))
@@ -109,9 +126,15 @@ def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None) -
             problems.append(_("declared an affiliation with %(organisation)s", organisation=tie.organisation))
     if _earlier_case_with_parties(mediator, case):
         problems.append(_("handled an earlier case with one of the parties"))
-    declined = db.session.scalar(select(MediatorAppointment.id).where(
-        MediatorAppointment.case_id == case.id, MediatorAppointment.mediator_id == mediator.id,
-        MediatorAppointment.status == AppointmentStatus.DECLINED).limit(1))
+    declined = db.session.scalar(
+        select(MediatorAppointment.id)
+        .where(
+            MediatorAppointment.case_id == case.id,
+            MediatorAppointment.mediator_id == mediator.id,
+            MediatorAppointment.status == AppointmentStatus.DECLINED,
+        )
+        .limit(1)
+    )
     if declined is not None:
         problems.append(_("declined this case"))
     if load.get(mediator.id, 0) >= MAX_OPEN_CASES:
@@ -127,10 +150,15 @@ def roster(case: Case) -> list[Fitness]:
 
 
 def _open_appointment(case: Case) -> MediatorAppointment | None:
-    return db.session.scalar(select(MediatorAppointment).where(
-        MediatorAppointment.case_id == case.id,
-        MediatorAppointment.status.in_([AppointmentStatus.PENDING, AppointmentStatus.ACCEPTED]))
-        .order_by(MediatorAppointment.id.desc()).limit(1))
+    return db.session.scalar(
+        select(MediatorAppointment)
+        .where(
+            MediatorAppointment.case_id == case.id,
+            MediatorAppointment.status.in_([AppointmentStatus.PENDING, AppointmentStatus.ACCEPTED]),
+        )
+        .order_by(MediatorAppointment.id.desc())
+        .limit(1)
+    )
 
 
 def check_may_assign(account: Account, case: Case) -> None:
@@ -141,16 +169,19 @@ def check_may_assign(account: Account, case: Case) -> None:
         raise NotAllowed(_("This case is closed; no mediator can be assigned."), code="case_closed")
 
 
-def assign_mediator(admin: Account, case_id: int, mediator_id=None, at: datetime | None = None, *,
-                    automatic: bool = False) -> Case:
+def assign_mediator(
+    admin: Account, case_id: int, mediator_id=None, at: datetime | None = None, *, automatic: bool = False
+) -> Case:
     """Propose a mediator for a case: the one named, or (``automatic``) the best qualified one."""
     case = get_case(admin, case_id, for_update=True)
     check_may_assign(admin, case)
     if automatic:
         qualified = [f for f in roster(case) if f.qualified]
         if not qualified:
-            raise NotAllowed(_("No mediator qualifies for this case (language, conflicts of interest, workload)."),
-                             code="no_qualified_mediator")
+            raise NotAllowed(
+                _("No mediator qualifies for this case (language, conflicts of interest, workload)."),
+                code="no_qualified_mediator",
+            )
         mediator = qualified[0].mediator
     else:
         try:
@@ -171,20 +202,38 @@ def assign_mediator(admin: Account, case_id: int, mediator_id=None, at: datetime
     return case
 
 
-def _propose(case: Case, mediator: Account, admin: Account | None, current: MediatorAppointment | None,
-             at: datetime, *, automatic: bool) -> MediatorAppointment:
+def _propose(
+    case: Case,
+    mediator: Account,
+    admin: Account | None,
+    current: MediatorAppointment | None,
+    at: datetime,
+    *,
+    automatic: bool,
+) -> MediatorAppointment:
     previous = case.mediator_id
     if current is not None:
         current.status = AppointmentStatus.ENDED
         current.responded_at = current.responded_at or at
     case.mediator_id = None  # the new mediator sees the file only after accepting
-    appointment = MediatorAppointment(case_id=case.id, mediator_id=mediator.id,
-                                      assigned_by_id=None if automatic else admin.id, assigned_at=at)
+    appointment = MediatorAppointment(
+        case_id=case.id, mediator_id=mediator.id, assigned_by_id=None if automatic else admin.id, assigned_at=at
+    )
     db.session.add(appointment)
     db.session.flush()
-    events.record(case, EventKind.MEDIATOR_ASSIGNED, at, actor=admin, role=CaseRole.ADMIN if admin else CaseRole.SYSTEM,
-                  payload={"mediator_id": mediator.id, "previous_mediator_id": previous,
-                           "appointment_id": appointment.id, "automatic": automatic})
+    events.record(
+        case,
+        EventKind.MEDIATOR_ASSIGNED,
+        at,
+        actor=admin,
+        role=CaseRole.ADMIN if admin else CaseRole.SYSTEM,
+        payload={
+            "mediator_id": mediator.id,
+            "previous_mediator_id": previous,
+            "appointment_id": appointment.id,
+            "automatic": automatic,
+        },
+    )
     return appointment
 
 
@@ -196,10 +245,12 @@ def appoint_waiting(at: datetime | None = None) -> int:
     (never assigned, or the last mediator declined). Run by the periodic job; safe to run twice.
     """
     at = at or utcnow()
-    pending = exists().where(MediatorAppointment.case_id == Case.id,
-                             MediatorAppointment.status == AppointmentStatus.PENDING)
-    waiting = db.session.scalars(select(Case.id).where(
-        Case.state.in_(MEDIATION_STATES), Case.mediator_id.is_(None), ~pending).order_by(Case.id)).all()
+    pending = exists().where(
+        MediatorAppointment.case_id == Case.id, MediatorAppointment.status == AppointmentStatus.PENDING
+    )
+    waiting = db.session.scalars(
+        select(Case.id).where(Case.state.in_(MEDIATION_STATES), Case.mediator_id.is_(None), ~pending).order_by(Case.id)
+    ).all()
     proposed = 0
     for case_id in waiting:
         case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
@@ -214,8 +265,9 @@ def appoint_waiting(at: datetime | None = None) -> int:
 
 
 def _my_appointment(mediator: Account, appointment_id: int, *, for_update: bool = False) -> MediatorAppointment:
-    query = select(MediatorAppointment).where(MediatorAppointment.id == appointment_id,
-                                              MediatorAppointment.mediator_id == mediator.id)
+    query = select(MediatorAppointment).where(
+        MediatorAppointment.id == appointment_id, MediatorAppointment.mediator_id == mediator.id
+    )
     if for_update:
         query = query.with_for_update()
     appointment = db.session.scalar(query)
@@ -225,23 +277,37 @@ def _my_appointment(mediator: Account, appointment_id: int, *, for_update: bool 
 
 
 def pending_appointments(mediator: Account) -> list[MediatorAppointment]:
-    return list(db.session.scalars(select(MediatorAppointment).where(
-        MediatorAppointment.mediator_id == mediator.id,
-        MediatorAppointment.status == AppointmentStatus.PENDING).order_by(MediatorAppointment.assigned_at)))
+    return list(
+        db.session.scalars(
+            select(MediatorAppointment)
+            .where(
+                MediatorAppointment.mediator_id == mediator.id, MediatorAppointment.status == AppointmentStatus.PENDING
+            )
+            .order_by(MediatorAppointment.assigned_at)
+        )
+    )
 
 
 def appointment_summary(appointment: MediatorAppointment) -> dict:
     """What a mediator sees before accepting: enough to check languages and conflicts, nothing of the file."""
     case = appointment.case
-    return {"appointment_id": appointment.id, "case_reference": case.reference, "jurisdiction": case.jurisdiction,
-            "right_type": case.right_type.value, "state": case.state,
-            "assigned_at": appointment.assigned_at.isoformat(),
-            "parties": {side: {"name": p.name, "country": p.country, "language": p.preferred_language}
-                        for side, p in (("claimant", case.claimant), ("respondent", case.respondent))}}
+    return {
+        "appointment_id": appointment.id,
+        "case_reference": case.reference,
+        "jurisdiction": case.jurisdiction,
+        "right_type": case.right_type.value,
+        "state": case.state,
+        "assigned_at": appointment.assigned_at.isoformat(),
+        "parties": {
+            side: {"name": p.name, "country": p.country, "language": p.preferred_language}
+            for side, p in (("claimant", case.claimant), ("respondent", case.respondent))
+        },
+    }
 
 
-def accept_appointment(mediator: Account, appointment_id: int, declared, disclosures=None,
-                       at: datetime | None = None) -> MediatorAppointment:
+def accept_appointment(
+    mediator: Account, appointment_id: int, declared, disclosures=None, at: datetime | None = None
+) -> MediatorAppointment:
     """The mediator declares independence and takes the case; only now does the file open to them."""
     appointment = _my_appointment(mediator, appointment_id, for_update=True)
     if appointment.status != AppointmentStatus.PENDING:
@@ -266,16 +332,27 @@ def accept_appointment(mediator: Account, appointment_id: int, declared, disclos
     appointment.declaration_sha256 = declaration_sha256()
     appointment.disclosures = disclosed
     case.mediator_id = mediator.id
-    events.record(case, EventKind.MEDIATOR_ACCEPTED, at, actor=mediator, role=CaseRole.MEDIATOR,
-                  payload={"appointment_id": appointment.id, "declaration_sha256": appointment.declaration_sha256,
-                           "declaration_version": DECLARATION_VERSION, "disclosures": disclosed})
+    events.record(
+        case,
+        EventKind.MEDIATOR_ACCEPTED,
+        at,
+        actor=mediator,
+        role=CaseRole.MEDIATOR,
+        payload={
+            "appointment_id": appointment.id,
+            "declaration_sha256": appointment.declaration_sha256,
+            "declaration_version": DECLARATION_VERSION,
+            "disclosures": disclosed,
+        },
+    )
     participant_joined.publish(case)  # the filings already there are translated for the new reader
     commit()
     return appointment
 
 
-def decline_appointment(mediator: Account, appointment_id: int, reason=None,
-                        at: datetime | None = None) -> MediatorAppointment:
+def decline_appointment(
+    mediator: Account, appointment_id: int, reason=None, at: datetime | None = None
+) -> MediatorAppointment:
     appointment = _my_appointment(mediator, appointment_id, for_update=True)
     if appointment.status != AppointmentStatus.PENDING:
         raise NotAllowed(_("This appointment was already answered or withdrawn."), code="not_pending")
@@ -287,8 +364,14 @@ def decline_appointment(mediator: Account, appointment_id: int, reason=None,
     appointment.status = AppointmentStatus.DECLINED
     appointment.responded_at = at
     appointment.decline_reason = text
-    events.record(appointment.case, EventKind.MEDIATOR_DECLINED, at, actor=mediator, role=CaseRole.MEDIATOR,
-                  payload={"appointment_id": appointment.id})
+    events.record(
+        appointment.case,
+        EventKind.MEDIATOR_DECLINED,
+        at,
+        actor=mediator,
+        role=CaseRole.MEDIATOR,
+        payload={"appointment_id": appointment.id},
+    )
     db.session.commit()
     return appointment
 
@@ -302,13 +385,19 @@ def declare_affiliation(mediator: Account, organisation, at: datetime | None = N
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     party = db.session.scalar(select(Party).where(func.lower(Party.name) == name.lower()).limit(1))
-    tie = MediatorAffiliation(mediator_id=mediator.id, organisation=name, party_id=party.id if party else None,
-                              declared_at=at or utcnow())
+    tie = MediatorAffiliation(
+        mediator_id=mediator.id, organisation=name, party_id=party.id if party else None, declared_at=at or utcnow()
+    )
     db.session.add(tie)
     db.session.commit()
     return tie
 
 
 def affiliations(mediator: Account) -> list[MediatorAffiliation]:
-    return list(db.session.scalars(select(MediatorAffiliation).where(
-        MediatorAffiliation.mediator_id == mediator.id).order_by(MediatorAffiliation.id)))
+    return list(
+        db.session.scalars(
+            select(MediatorAffiliation)
+            .where(MediatorAffiliation.mediator_id == mediator.id)
+            .order_by(MediatorAffiliation.id)
+        )
+    )

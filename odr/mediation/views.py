@@ -1,5 +1,6 @@
 """Pages of the settlement ladder: the mediator's desk, appointments, the timeline, bidding,
 agreements (HTML and PDF) and neutral evaluation."""
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,11 @@ bp.add_app_template_global(measure_title, "measure_title")  # a label; no query
 @login_required
 def assign(case_id):
     def act():
-        assign_mediator(current_user, case_id, request.form.get("mediator_id"),
-                        automatic=request.form.get("automatic") == "1")
+        assign_mediator(
+            current_user, case_id, request.form.get("mediator_id"), automatic=request.form.get("automatic") == "1"
+        )
         flash(_("The mediator is assigned and asked to accept."), "success")
+
     return submit_on_case_page(case_id, act, "assign")
 
 
@@ -55,9 +58,11 @@ def desk_page():
 @login_required
 def accept(appointment_id):
     def act():
-        appointment = accept_appointment(current_user, appointment_id, request.form.get("declaration"),
-                                         request.form.get("disclosures"))
+        appointment = accept_appointment(
+            current_user, appointment_id, request.form.get("declaration"), request.form.get("disclosures")
+        )
         flash(_("You accepted the case %(reference)s.", reference=appointment.case.reference), "success")
+
     return _submit_on_desk(act, f"accept-{appointment_id}")
 
 
@@ -67,6 +72,7 @@ def decline(appointment_id):
     def act():
         decline_appointment(current_user, appointment_id, request.form.get("reason"))
         flash(_("You declined the case."), "success")
+
     return _submit_on_desk(act, f"decline-{appointment_id}")
 
 
@@ -76,6 +82,7 @@ def affiliation():
     def act():
         declare_affiliation(current_user, request.form.get("organisation"))
         flash(_("Your affiliation is recorded."), "success")
+
     return _submit_on_desk(act, "affiliation")
 
 
@@ -92,6 +99,7 @@ def open_bidding(case_id):
     def act():
         bidding.open_bidding(current_user, case_id, request.form)
         flash(_("Blind bidding is open."), "success")
+
     return submit_on_case_page(case_id, act, "bidding")
 
 
@@ -101,6 +109,7 @@ def submit_bid(case_id):
     def act():
         bidding.submit_bid(current_user, case_id, request.form.get("amount"), request.form.get("accept_rules"))
         flash(_("Your secret bid is recorded."), "success")
+
     return submit_on_case_page(case_id, act, "bid")
 
 
@@ -115,14 +124,22 @@ def agreement_page(case_id):
 @login_required
 def agreement_pdf(case_id):
     context = agreement.agreement_for(current_user, case_id)
-    return Response(agreement.agreement_pdf(context), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'})
+    return Response(
+        agreement.agreement_pdf(context),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'},
+    )
 
 
 MEASURE_FIELD = re.compile(r"^measures\.(\d+)\.(\w+)$")
-MEASURE_INPUTS = {"kind": "measure_kind", "listing": "measure_listing", "element": "measure_detail",
-                  "instructions": "measure_detail", "regions": "measure_regions",
-                  "security_amount": "measure_security"}
+MEASURE_INPUTS = {
+    "kind": "measure_kind",
+    "listing": "measure_listing",
+    "element": "measure_detail",
+    "instructions": "measure_detail",
+    "regions": "measure_regions",
+    "security_amount": "measure_security",
+}
 
 
 @bp.post("/cases/<int:case_id>/agreement")
@@ -131,10 +148,12 @@ def draft_agreement(case_id):
     form = request.form
     case = get_case(current_user, case_id)
     rows = [n for n in range(1, pages.MEASURE_ROWS + 1) if form.get(f"measure_kind_{n}")]
-    data = {"authoritative_language": form.get("authoritative_language"),
-            "texts": {lang: form.get(f"text_{lang}") for lang in agreement.party_languages(case)},
-            "terms": {k: form.get(k) for k in ("amount", "currency", "licence")},
-            "measures": [_form_measure(form, n) for n in rows]}
+    data = {
+        "authoritative_language": form.get("authoritative_language"),
+        "texts": {lang: form.get(f"text_{lang}") for lang in agreement.party_languages(case)},
+        "terms": {k: form.get(k) for k in ("amount", "currency", "licence")},
+        "measures": [_form_measure(form, n) for n in rows],
+    }
 
     def field_of(path: str) -> str:
         # The service counts the measures it was given; the form numbers its rows, empty ones left out.
@@ -148,28 +167,45 @@ def draft_agreement(case_id):
     def act():
         agreement.draft_agreement(current_user, case_id, data)
         flash(_("The agreement is proposed; earlier acceptances no longer count."), "success")
+
     return submit_on_case_page(case_id, act, "agreement", rename=field_of)
 
 
 def _form_measure(form, n: int) -> dict:
     """The measure of the form's row ``n``."""
-    return {"kind": form.get(f"measure_kind_{n}"), "listing": form.get(f"measure_listing_{n}"),
-            "element": form.get(f"measure_detail_{n}"), "instructions": form.get(f"measure_detail_{n}"),
-            "regions": [r.strip() for r in (form.get(f"measure_regions_{n}") or "").split(",") if r.strip()],
-            "security_amount": form.get(f"measure_security_{n}"), "currency": form.get("currency")}
+    return {
+        "kind": form.get(f"measure_kind_{n}"),
+        "listing": form.get(f"measure_listing_{n}"),
+        "element": form.get(f"measure_detail_{n}"),
+        "instructions": form.get(f"measure_detail_{n}"),
+        "regions": [r.strip() for r in (form.get(f"measure_regions_{n}") or "").split(",") if r.strip()],
+        "security_amount": form.get(f"measure_security_{n}"),
+        "currency": form.get("currency"),
+    }
 
 
 @bp.post("/cases/<int:case_id>/evaluation")
 @login_required
 def open_evaluation(case_id):
     form = request.form
-    data = {k: form.get(k) for k in ("claim", "neutral_id", "word_limit", "submission_days", "decision_days",
-                                     "deposit_amount", "deposit_currency")}
+    data = {
+        k: form.get(k)
+        for k in (
+            "claim",
+            "neutral_id",
+            "word_limit",
+            "submission_days",
+            "decision_days",
+            "deposit_amount",
+            "deposit_currency",
+        )
+    }
     data["listings"] = form.getlist("listings")
 
     def act():
         evaluation.open_evaluation(current_user, case_id, data)
         flash(_("The neutral evaluation has started."), "success")
+
     return submit_on_case_page(case_id, act, "evaluation")
 
 
@@ -179,6 +215,7 @@ def record_deposit(case_id):
     def act():
         evaluation.record_deposit(current_user, case_id, request.form.get("side"), request.form.get("reference"))
         flash(_("The deposit is recorded."), "success")
+
     return submit_on_case_page(case_id, act, "evaluation-deposit")
 
 
@@ -188,6 +225,7 @@ def evaluation_submission(case_id):
     def act():
         evaluation.submit(current_user, case_id, request.form)
         flash(_("Your submission is recorded."), "success")
+
     return submit_on_case_page(case_id, act, "evaluation-submission")
 
 
@@ -208,5 +246,10 @@ def decide(evaluation_id):
     def act():
         evaluation.decide(current_user, evaluation_id, request.form)
         flash(_("Your decision is recorded."), "success")
-    return submit(act, form="decision", page=lambda state: _neutral(evaluation_id, state),
-                  done=url_for("mediation.neutral_page", evaluation_id=evaluation_id))
+
+    return submit(
+        act,
+        form="decision",
+        page=lambda state: _neutral(evaluation_id, state),
+        done=url_for("mediation.neutral_page", evaluation_id=evaluation_id),
+    )

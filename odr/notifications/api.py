@@ -1,4 +1,5 @@
 """The inbox over the API: what was served on the account, and opening one (which may be its receipt)."""
+
 from __future__ import annotations
 
 from flask import g, jsonify
@@ -13,8 +14,9 @@ from odr.notifications import deliveries
 @bp.get("/inbox")
 @authenticated
 def inbox():
-    return jsonify({"unread": deliveries.unread_count(g.api_account),
-                    "deliveries": deliveries.inbox_view(g.api_account)})
+    return jsonify(
+        {"unread": deliveries.unread_count(g.api_account), "deliveries": deliveries.inbox_view(g.api_account)}
+    )
 
 
 @bp.post("/inbox/<int:delivery_id>/open")

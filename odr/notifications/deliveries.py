@@ -5,6 +5,7 @@ The receipt of a delivery starts the periods whose law counts from it (``starts_
 rules, the receipt rule of ``jurisdictions/``): when a delivery is made available, accepted by the mail
 server or opened, the periods of the case that wait for it are started, once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,8 +76,9 @@ def addressees(case: Case, roles: frozenset[str]) -> list[Addressee]:
     return found
 
 
-def serve(case: Case, act: str, at: datetime, *, filing: Filing | None = None,
-          data: dict | None = None) -> list[Delivery]:
+def serve(
+    case: Case, act: str, at: datetime, *, filing: Filing | None = None, data: dict | None = None
+) -> list[Delivery]:
     """Serve ``act`` on the roles its procedure names (never on the author of a filing; a caucus message
     only on the mediator and the party of the caucus), through the inbox and by e-mail."""
     roles = procedure_of(case).addressees(act)
@@ -95,18 +97,43 @@ def serve(case: Case, act: str, at: datetime, *, filing: Filing | None = None,
     return rows
 
 
-def _deliver(case: Case, act: str, event_kind: str, addressee: Addressee, at: datetime, *, filing: Filing | None,
-             data: dict, digest: str) -> list[Delivery]:
-    common = dict(case_id=case.id, act=act, event_kind=str(event_kind), filing_id=filing.id if filing else None,
-                  party_id=addressee.party.id if addressee.party else None, role=str(addressee.role),
-                  language=addressee.language, time_zone=addressee.time_zone, data=data, content_sha256=digest,
-                  made_available_at=at)
+def _deliver(
+    case: Case,
+    act: str,
+    event_kind: str,
+    addressee: Addressee,
+    at: datetime,
+    *,
+    filing: Filing | None,
+    data: dict,
+    digest: str,
+) -> list[Delivery]:
+    common = dict(
+        case_id=case.id,
+        act=act,
+        event_kind=str(event_kind),
+        filing_id=filing.id if filing else None,
+        party_id=addressee.party.id if addressee.party else None,
+        role=str(addressee.role),
+        language=addressee.language,
+        time_zone=addressee.time_zone,
+        data=data,
+        content_sha256=digest,
+        made_available_at=at,
+    )
     rows = []
     if addressee.account is not None:
         rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
     if addressee.email:
-        rows.append(Delivery(account_id=addressee.account.id if addressee.account else None, channel=Channel.EMAIL,
-                             address=addressee.email, notification_id=_mail(case, act, addressee, data), **common))
+        rows.append(
+            Delivery(
+                account_id=addressee.account.id if addressee.account else None,
+                channel=Channel.EMAIL,
+                address=addressee.email,
+                notification_id=_mail(case, act, addressee, data),
+                **common,
+            )
+        )
     return rows
 
 
@@ -116,13 +143,19 @@ def _mail(case: Case, act: str, addressee: Addressee, data: dict) -> int | None:
         return None  # the invitation with its code carries the notice to a seller without an account (link_invitation)
     own = OWN_MAIL.get(act)
     if own:
-        written = db.session.scalars(select(Notification).where(
-            Notification.recipient == addressee.email, Notification.kind == own, Notification.sent_at.is_(None))
-            .order_by(Notification.id.desc())).first()
+        written = db.session.scalars(
+            select(Notification)
+            .where(Notification.recipient == addressee.email, Notification.kind == own, Notification.sent_at.is_(None))
+            .order_by(Notification.id.desc())
+        ).first()
         if written is not None and (written.data or {}).get("case_id") == case.id:
             return written.id
-    note = Notification(recipient=addressee.email, locale=addressee.language, kind="delivery",
-                        data={"case_id": case.id, "act": act, "event_kind": str(ACT_EVENTS[act])})
+    note = Notification(
+        recipient=addressee.email,
+        locale=addressee.language,
+        kind="delivery",
+        data={"case_id": case.id, "act": act, "event_kind": str(ACT_EVENTS[act])},
+    )
     db.session.add(note)
     db.session.flush()
     return note.id
@@ -131,9 +164,15 @@ def _mail(case: Case, act: str, addressee: Addressee, data: dict) -> int | None:
 def link_invitation(case: Case, party: Party, note: Notification) -> None:
     """The invitation is the e-mail delivery of the notice to a seller without an account."""
     db.session.flush()
-    for row in db.session.scalars(select(Delivery).where(
-            Delivery.case_id == case.id, Delivery.act == "notice", Delivery.party_id == party.id,
-            Delivery.channel == Channel.EMAIL, Delivery.notification_id.is_(None))):
+    for row in db.session.scalars(
+        select(Delivery).where(
+            Delivery.case_id == case.id,
+            Delivery.act == "notice",
+            Delivery.party_id == party.id,
+            Delivery.channel == Channel.EMAIL,
+            Delivery.notification_id.is_(None),
+        )
+    ):
         row.notification_id = note.id
 
 
@@ -141,13 +180,19 @@ def _digest(case: Case, act: str, filing: Filing | None, data: dict) -> str:
     """What was served, as a digest: the filing's text (and terms) or the act's data."""
     content = {"case_id": case.id, "act": act, "data": data}
     if filing is not None:
-        content["filing"] = {"id": filing.id, "kind": filing.kind.value, "language": filing.language,
-                             "text": filing.text, "terms": filing.terms or {}}
+        content["filing"] = {
+            "id": filing.id,
+            "kind": filing.kind.value,
+            "language": filing.language,
+            "text": filing.text,
+            "terms": filing.terms or {},
+        }
     body = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 # -- subscribers: each act is served in the transaction that performs it ---------------------------
+
 
 @filing_recorded.in_transaction.connect
 def _filing(filing: Filing, **_data) -> None:
@@ -179,15 +224,21 @@ def _escalation(case: Case, *, at: datetime, **_data) -> None:
 
 # -- receipt ------------------------------------------------------------------------------------------
 
+
 def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
     """When ``role`` received the latest service of ``act`` in the case's current state, and how, under the
     jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role to receive it."""
     rule = _receipt_rule(case)
     if rule is None:
         return None
-    rows = db.session.scalars(select(Delivery).where(
-        Delivery.case_id == case.id, Delivery.act == act, Delivery.role == role,
-        Delivery.made_available_at >= case.state_entered_at)).all()
+    rows = db.session.scalars(
+        select(Delivery).where(
+            Delivery.case_id == case.id,
+            Delivery.act == act,
+            Delivery.role == role,
+            Delivery.made_available_at >= case.state_entered_at,
+        )
+    ).all()
     by_addressee: dict[tuple, list[Delivery]] = {}
     for row in rows:
         by_addressee.setdefault((row.account_id, row.party_id), []).append(row)
@@ -218,17 +269,30 @@ def start_clocks(case: Case, at: datetime) -> int:
         if waits_for is None or rule is None or received is None:
             continue
         received_at, way = received
-        start_at_receipt(case, timer, received_at, {
-            "act": waits_for.act, "role": waits_for.role, "way": way, "received_at": received_at.isoformat(),
-            "rule": rule.citation.as_dict()}, at)
+        start_at_receipt(
+            case,
+            timer,
+            received_at,
+            {
+                "act": waits_for.act,
+                "role": waits_for.role,
+                "way": way,
+                "received_at": received_at.isoformat(),
+                "rule": rule.citation.as_dict(),
+            },
+            at,
+        )
         started += 1
     return started
 
 
 def open_delivery(account: Account, delivery_id: int, at: datetime | None = None) -> Delivery | None:
     """The addressee opens a delivery of their inbox (the first opening is kept); the caller commits."""
-    row = db.session.scalar(select(Delivery).where(
-        Delivery.id == delivery_id, Delivery.account_id == account.id, Delivery.channel == Channel.INBOX))
+    row = db.session.scalar(
+        select(Delivery).where(
+            Delivery.id == delivery_id, Delivery.account_id == account.id, Delivery.channel == Channel.INBOX
+        )
+    )
     if row is None:
         return None
     if row.opened_at is None:
@@ -263,25 +327,46 @@ def failed(notification_id: int, at: datetime, reason: str) -> None:
         data = {"case_id": case.id, "act": row.act, "role": row.role, "address": row.address, "reason": row.failure}
         for account, role in told.values():
             addressee = Addressee(role, account.party, account)
-            db.session.add(Delivery(
-                case_id=case.id, act=DELIVERY_FAILED, event_kind=row.event_kind, filing_id=row.filing_id,
-                account_id=account.id, party_id=account.party_id,
-                role=str(addressee.role), language=addressee.language, time_zone=addressee.time_zone,
-                channel=Channel.INBOX, data=data, content_sha256=_digest(case, DELIVERY_FAILED, None, data),
-                made_available_at=at))
+            db.session.add(
+                Delivery(
+                    case_id=case.id,
+                    act=DELIVERY_FAILED,
+                    event_kind=row.event_kind,
+                    filing_id=row.filing_id,
+                    account_id=account.id,
+                    party_id=account.party_id,
+                    role=str(addressee.role),
+                    language=addressee.language,
+                    time_zone=addressee.time_zone,
+                    channel=Channel.INBOX,
+                    data=data,
+                    content_sha256=_digest(case, DELIVERY_FAILED, None, data),
+                    made_available_at=at,
+                )
+            )
 
 
 def unread_count(account: Account) -> int:
     """The viewer's unopened inbox deliveries, in one query."""
-    return db.session.scalar(select(func.count(Delivery.id)).where(
-        Delivery.account_id == account.id, Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.account_id == account.id, Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def inbox(account: Account, limit: int = 200) -> list[Delivery]:
-    return list(db.session.scalars(select(Delivery).where(
-        Delivery.account_id == account.id, Delivery.channel == Channel.INBOX)
-        .order_by(Delivery.made_available_at.desc(), Delivery.id.desc()).limit(limit)))
-
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .where(Delivery.account_id == account.id, Delivery.channel == Channel.INBOX)
+            .order_by(Delivery.made_available_at.desc(), Delivery.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def delivery_json(row: Delivery, reference: str | None = None) -> dict:
@@ -290,12 +375,22 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
     if row.act == DELIVERY_FAILED:
         failure = {"act": row.data.get("act"), "role": row.data.get("role"), "reason": row.data.get("reason")}
     reference = reference or db.session.get_one(Case, row.case_id).reference
-    return {"id": row.id, "case_id": row.case_id, "reference": reference, "act": row.act,
-            "event_kind": row.event_kind, "title": event_label(row.event_kind), "role": row.role,
-            "language": row.language, "channel": row.channel, "content_sha256": row.content_sha256,
-            "made_available_at": row.made_available_at.isoformat(),
-            "opened_at": row.opened_at.isoformat() if row.opened_at else None,
-            "unread": row.opened_at is None, "failure": failure}
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "reference": reference,
+        "act": row.act,
+        "event_kind": row.event_kind,
+        "title": event_label(row.event_kind),
+        "role": row.role,
+        "language": row.language,
+        "channel": row.channel,
+        "content_sha256": row.content_sha256,
+        "made_available_at": row.made_available_at.isoformat(),
+        "opened_at": row.opened_at.isoformat() if row.opened_at else None,
+        "unread": row.opened_at is None,
+        "failure": failure,
+    }
 
 
 def inbox_view(account: Account) -> list[dict]:
@@ -307,6 +402,13 @@ def inbox_view(account: Account) -> list[dict]:
 
 def served_on(case_id: int, act: str, role: str) -> bool:
     """Whether ``act`` was served on anyone holding ``role`` in the case (made available, not failed)."""
-    return db.session.scalar(select(Delivery.id).where(
-        Delivery.case_id == case_id, Delivery.act == act, Delivery.role == role,
-        Delivery.failed_at.is_(None)).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.case_id == case_id, Delivery.act == act, Delivery.role == role, Delivery.failed_at.is_(None)
+            )
+            .limit(1)
+        )
+        is not None
+    )

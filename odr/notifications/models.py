@@ -1,4 +1,5 @@
 """The outbox: every notification the platform owes someone, in that person's language."""
+
 from __future__ import annotations
 
 import enum
@@ -27,8 +28,8 @@ class Notification(db.Model):
 
 
 class Channel(enum.StrEnum):
-    INBOX = "inbox"   # the platform inbox of an account
-    EMAIL = "email"   # the outbox and its SMTP worker
+    INBOX = "inbox"  # the platform inbox of an account
+    EMAIL = "email"  # the outbox and its SMTP worker
 
 
 class Delivery(db.Model):
@@ -47,16 +48,16 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    act: Mapped[str] = mapped_column(String(32))            # a procedure act (engine.ACTS) or "delivery_failed"
-    event_kind: Mapped[str] = mapped_column(String(64))     # the timeline event it serves (vocabulary.EventKind)
+    act: Mapped[str] = mapped_column(String(32))  # a procedure act (engine.ACTS) or "delivery_failed"
+    event_kind: Mapped[str] = mapped_column(String(64))  # the timeline event it serves (vocabulary.EventKind)
     filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
-    role: Mapped[str] = mapped_column(String(32))           # the addressee's case role
+    role: Mapped[str] = mapped_column(String(32))  # the addressee's case role
     language: Mapped[str] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str | None] = mapped_column(String(254))   # the e-mail address, for the e-mail channel
+    address: Mapped[str | None] = mapped_column(String(254))  # the e-mail address, for the e-mail channel
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     content_sha256: Mapped[str] = mapped_column(String(64))

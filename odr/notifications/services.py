@@ -1,5 +1,6 @@
 """The outbox: notifications are queued in the same transaction as the change they announce, and a
 periodic job sends them by e-mail, each in its recipient's language."""
+
 from __future__ import annotations
 
 import smtplib
@@ -31,8 +32,12 @@ def notify(recipient: str, locale: str, kind: str, data: dict) -> Notification:
 @respondent_invited.in_transaction.connect
 def _invite(case: Case, *, party, invitation_code: str, claimant_name: str, **_data) -> None:
     """The seller named in a notice, without an account yet, is invited with a one-time code."""
-    note = notify(party.contact_email, party.preferred_language, "invitation",
-                  {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name})
+    note = notify(
+        party.contact_email,
+        party.preferred_language,
+        "invitation",
+        {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name},
+    )
     deliveries.link_invitation(case, party, note)
 
 
@@ -59,8 +64,9 @@ def send_due() -> int:
     cfg = current_app.config["ODR"]
     if not cfg.get("SMTP_HOST"):
         return 0
-    ids = db.session.scalars(select(Notification.id).where(Notification.sent_at.is_(None))
-                             .order_by(Notification.id).limit(BATCH)).all()
+    ids = db.session.scalars(
+        select(Notification.id).where(Notification.sent_at.is_(None)).order_by(Notification.id).limit(BATCH)
+    ).all()
     db.session.commit()
     sent = 0
     if not ids:
@@ -71,8 +77,11 @@ def send_due() -> int:
         if cfg.get("SMTP_USER"):
             smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
         for note_id in ids:
-            claimed = db.session.execute(update(Notification).where(
-                Notification.id == note_id, Notification.sent_at.is_(None)).values(sent_at=utcnow()))
+            claimed = db.session.execute(
+                update(Notification)
+                .where(Notification.id == note_id, Notification.sent_at.is_(None))
+                .values(sent_at=utcnow())
+            )
             if claimed.rowcount != 1:
                 db.session.rollback()
                 continue

@@ -1,4 +1,5 @@
 """The inbox: every act served on the signed-in account, and the unread count in every page's header."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,9 @@ def unread_deliveries():
 @bp.get("/inbox")
 @login_required
 def inbox():
-    items = [dict(item, at=datetime.fromisoformat(item["made_available_at"]))
-             for item in deliveries.inbox_view(current_user)]
+    items = [
+        dict(item, at=datetime.fromisoformat(item["made_available_at"])) for item in deliveries.inbox_view(current_user)
+    ]
     return render_template("notifications/inbox.html", items=items)
 
 

@@ -5,6 +5,7 @@ adjusted working days), plus dated corrections kept in the jurisdiction files wi
 source, for what the package lacks. Years whose official calendar the data does not cover
 are reported, so a deadline computed on a projected calendar says so.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,13 +17,13 @@ import holidays
 
 @dataclass(frozen=True)
 class Calendar:
-    code: str                                   # e.g. "CN", "US", "DE"
-    country: str                                # holidays package country code
+    code: str  # e.g. "CN", "US", "DE"
+    country: str  # holidays package country code
     subdivision: str | None = None
     weekend: frozenset[int] = frozenset({5, 6})  # Monday = 0
     extra_holidays: dict[date, str] = field(default_factory=dict)
     extra_working_days: dict[date, str] = field(default_factory=dict)
-    verified_through: int | None = None         # last year whose official calendar is in the data
+    verified_through: int | None = None  # last year whose official calendar is in the data
 
     def _holidays(self, year: int, language: str | None = None):
         return _country_holidays(self.country, self.subdivision, year, language)
@@ -35,7 +36,8 @@ class Calendar:
         language = locale.replace("-", "_")
         wanted = {"zh_Hans": "zh_CN", "zh_Hant": "zh_TW"}.get(language, language)
         match = next((s for s in supported if s == wanted), None) or next(
-            (s for s in supported if s.split("_")[0] == wanted.split("_")[0]), None)
+            (s for s in supported if s.split("_")[0] == wanted.split("_")[0]), None
+        )
         return self._holidays(day.year, match).get(day) if match else self.holiday_name(day)
 
     def holiday_name(self, day: date) -> str | None:
@@ -74,14 +76,20 @@ def _country_holidays(country: str, subdivision: str | None, year: int, language
 
 def from_data(code: str, raw: dict) -> Calendar:
     """A calendar from a jurisdiction file's ``calendar`` mapping."""
+
     def dated(items) -> dict[date, str]:
         found = {}
         for item in items or []:
             day = item["date"] if isinstance(item["date"], date) else date.fromisoformat(str(item["date"]))
             found[day] = str(item.get("name") or item.get("source") or "")
         return found
-    return Calendar(code=code, country=str(raw.get("holidays", code)), subdivision=raw.get("subdivision"),
-                    weekend=frozenset(raw.get("weekend", (5, 6))),
-                    extra_holidays=dated(raw.get("extra_holidays")),
-                    extra_working_days=dated(raw.get("extra_working_days")),
-                    verified_through=raw.get("verified_through"))
+
+    return Calendar(
+        code=code,
+        country=str(raw.get("holidays", code)),
+        subdivision=raw.get("subdivision"),
+        weekend=frozenset(raw.get("weekend", (5, 6))),
+        extra_holidays=dated(raw.get("extra_holidays")),
+        extra_working_days=dated(raw.get("extra_working_days")),
+        verified_through=raw.get("verified_through"),
+    )

@@ -1,5 +1,6 @@
 """Choosing the procedure for a case: from the platform's jurisdiction, the market the listing
 targets and the right type; with the reasons, so both parties see which procedure applies and why."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ class Choice:
     calendar: Calendar
     time_zone: str
     roll_forward: bool
-    reasons: list[dict] = field(default_factory=list)   # {"key": ..., "params": {...}}
+    reasons: list[dict] = field(default_factory=list)  # {"key": ..., "params": {...}}
 
     def texts(self) -> list[str]:
         return [reason_text(r) for r in self.reasons]
@@ -67,22 +68,32 @@ def choose_procedure(jurisdiction: Jurisdiction, right_type: str, market: str | 
         if member is not None:
             reasons.append({"key": "default_member_state", "params": {"market": member.code}})
     elif market and market != jurisdiction.code:
-        reasons.append({"key": "cross_border_market", "params": {"market": market,
-                                                                  "jurisdiction": jurisdiction.code}})
+        reasons.append({"key": "cross_border_market", "params": {"market": market, "jurisdiction": jurisdiction.code}})
     code = governing.procedure_for(right_type)
     if governing.procedures_by_right_type:
         own = right_type in governing.procedures_by_right_type
-        reasons.append({"key": "right_type_own_procedure" if own else "right_type_contractual_procedure",
-                        "params": {"right_type": right_type}})
+        reasons.append(
+            {
+                "key": "right_type_own_procedure" if own else "right_type_contractual_procedure",
+                "params": {"right_type": right_type},
+            }
+        )
     if governing.code == "GB" and right_type in {"patent", "trademark", "design"}:
         reasons.append({"key": "gb_threats_warning", "params": {}})
     time_zone = member.time_zone if member else governing.time_zone
     calendar = member.calendar if member else governing.calendar
     local_day = at.astimezone(ZoneInfo(time_zone)).date()
     procedure = procedures().current(code, local_day)
-    reasons.append({"key": "procedure_version", "params": {"procedure": procedure.code,
-                                                           "version": procedure.version}})
-    reasons.append({"key": "deadline_calendar", "params": {"time_zone": time_zone,
-                                                           "calendar": calendar.code if calendar else "-"}})
-    return Choice(procedure=procedure, jurisdiction=governing, market=market, calendar=calendar,
-                  time_zone=time_zone, roll_forward=governing.roll_forward, reasons=reasons)
+    reasons.append({"key": "procedure_version", "params": {"procedure": procedure.code, "version": procedure.version}})
+    reasons.append(
+        {"key": "deadline_calendar", "params": {"time_zone": time_zone, "calendar": calendar.code if calendar else "-"}}
+    )
+    return Choice(
+        procedure=procedure,
+        jurisdiction=governing,
+        market=market,
+        calendar=calendar,
+        time_zone=time_zone,
+        roll_forward=governing.roll_forward,
+        reasons=reasons,
+    )

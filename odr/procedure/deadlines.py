@@ -12,6 +12,7 @@ Conventions (each jurisdiction file cites the law that sets them for it):
   instant, at which its consequence is applied, and a latest instant it must not pass;
 - a pause ordered in a case (CN: notarization delays) adds working days after the last day.
 """
+
 from __future__ import annotations
 
 import calendar as _monthdays
@@ -28,9 +29,9 @@ UTC = ZoneInfo("UTC")
 
 @dataclass(frozen=True)
 class DueDate:
-    due_at: datetime          # UTC; the period has run out once now is past this instant
-    explanation: dict         # start, unit, count, time zone, days skipped...: "why this date?"
-    latest_at: datetime | None = None   # a window's outer limit, UTC
+    due_at: datetime  # UTC; the period has run out once now is past this instant
+    explanation: dict  # start, unit, count, time zone, days skipped...: "why this date?"
+    latest_at: datetime | None = None  # a window's outer limit, UTC
 
 
 def add_months(day: date, months: int) -> date:
@@ -86,8 +87,15 @@ def _end_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=zone)
 
 
-def compute_due(period: Period, start: datetime, time_zone: str, calendar: Calendar | None = None, *,
-                roll_forward: bool = False, pauses: list[dict] | tuple = ()) -> DueDate:
+def compute_due(
+    period: Period,
+    start: datetime,
+    time_zone: str,
+    calendar: Calendar | None = None,
+    *,
+    roll_forward: bool = False,
+    pauses: list[dict] | tuple = (),
+) -> DueDate:
     """End of the period that starts at ``start`` (an aware instant), in the governing time zone.
 
     ``calendar`` gives the working days (weekdays only when None); ``roll_forward`` moves a
@@ -118,23 +126,30 @@ def compute_due(period: Period, start: datetime, time_zone: str, calendar: Calen
         rolled = None
         if roll_forward and not counter.working(last):
             moved = counter.next_working_day(last)
-            rolled = {"from": last.isoformat(), "to": moved.isoformat(),
-                      "reason": counter.skipped[-1]["reason"] if counter.skipped else ""}
+            rolled = {
+                "from": last.isoformat(),
+                "to": moved.isoformat(),
+                "reason": counter.skipped[-1]["reason"] if counter.skipped else "",
+            }
             last = moved
         return last, rolled
 
     start_day = local_start.date()
     last, rolled = finish(counter.last_day(start_day, period.count, period.unit))
     local_due = _end_of(last, zone)
-    explanation.update(first_day=(start_day + timedelta(days=1)).isoformat(), last_day=last.isoformat(),
-                       due_local=local_due.isoformat(), rolled_forward=rolled, pauses=list(pauses))
+    explanation.update(
+        first_day=(start_day + timedelta(days=1)).isoformat(),
+        last_day=last.isoformat(),
+        due_local=local_due.isoformat(),
+        rolled_forward=rolled,
+        pauses=list(pauses),
+    )
     latest_at = None
     if period.latest:
         latest, _rolled = finish(counter.last_day(start_day, period.latest, period.unit))
         local_latest = _end_of(latest, zone)
         latest_at = local_latest.astimezone(UTC)
-        explanation.update(latest=period.latest, latest_local=local_latest.isoformat(),
-                           latest_at=latest_at.isoformat())
+        explanation.update(latest=period.latest, latest_local=local_latest.isoformat(), latest_at=latest_at.isoformat())
     # Days skipped once each, in order (the window's count repeats the earlier ones).
     seen = {}
     for item in counter.skipped:
@@ -142,6 +157,7 @@ def compute_due(period: Period, start: datetime, time_zone: str, calendar: Calen
     explanation["skipped"] = [seen[k] for k in sorted(seen)]
     explanation["adjusted_working_days"] = sorted(set(counter.adjusted))
     if calendar is not None:
-        explanation["unverified_years"] = sorted({y for y in range(start_day.year, last.year + 1)
-                                                  if calendar.unverified(date(y, 1, 1))})
+        explanation["unverified_years"] = sorted(
+            {y for y in range(start_day.year, last.year + 1) if calendar.unverified(date(y, 1, 1))}
+        )
     return DueDate(due_at=local_due.astimezone(UTC), explanation=explanation, latest_at=latest_at)

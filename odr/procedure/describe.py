@@ -1,5 +1,6 @@
 """Procedures for people: a checked summary (``odr rules validate``), a text description
 (``odr rules show``) and a Graphviz picture (``odr rules graph``)."""
+
 from __future__ import annotations
 
 import shutil
@@ -24,9 +25,14 @@ def validate(rules_dir: str, jurisdictions_dir: str) -> list[tuple[bool, str]]:
             continue
         codes.add(procedure.code)
         uncertain = [c for c in citations(procedure) if c.confidence != "verified"]
-        lines.append((True, f"{path.name}: {procedure.code} {procedure.version}, {len(procedure.states)} states, "
-                            f"{len(procedure.transitions)} transitions, {len(procedure.timers)} timers, "
-                            f"all cited; {len(uncertain)} citation(s) marked uncertain"))
+        lines.append(
+            (
+                True,
+                f"{path.name}: {procedure.code} {procedure.version}, {len(procedure.states)} states, "
+                f"{len(procedure.transitions)} transitions, {len(procedure.timers)} timers, "
+                f"all cited; {len(uncertain)} citation(s) marked uncertain",
+            )
+        )
     try:
         found = load_jurisdictions.__wrapped__(jurisdictions_dir)
     except (ProcedureError, KeyError, TypeError, ValueError) as exc:
@@ -65,10 +71,14 @@ def _dates(rule) -> str:
 
 
 def show(procedure: Procedure) -> str:
-    out = [f"{procedure.code} {procedure.version}: {procedure.title}",
-           f"  time zone {procedure.time_zone}; in force {procedure.effective_from or '…'} to "
-           f"{procedure.effective_to or '…'}; source {procedure.source}",
-           f"  {_cite(procedure.citation)}", "", "States:"]
+    out = [
+        f"{procedure.code} {procedure.version}: {procedure.title}",
+        f"  time zone {procedure.time_zone}; in force {procedure.effective_from or '…'} to "
+        f"{procedure.effective_to or '…'}; source {procedure.source}",
+        f"  {_cite(procedure.citation)}",
+        "",
+        "States:",
+    ]
     for state in procedure.states.values():
         marks = (" [start]" if state.name == procedure.initial else "") + (" [final]" if state.final else "")
         out.append(f"  {state.name}{marks}: {state.title}")
@@ -78,18 +88,23 @@ def show(procedure: Procedure) -> str:
     out += ["", "Transitions:"]
     for t in procedure.transitions:
         trigger = f"filing {t.filing}" if t.filing else (f"when {t.when}" if t.when else "on request")
-        out.append(f"  {t.name}: {', '.join(t.sources)} -> {t.target} by {', '.join(sorted(t.roles))}, "
-                   f"{trigger}{_dates(t)}")
+        out.append(
+            f"  {t.name}: {', '.join(t.sources)} -> {t.target} by {', '.join(sorted(t.roles))}, {trigger}{_dates(t)}"
+        )
         out.append(f"    {_cite(t.citation)}")
     out += ["", "Timers:"]
     for t in procedure.timers:
         window = f" to {t.period.latest}" if t.period.latest else ""
-        out.append(f"  {t.name}: in {t.state}, {t.period.count}{window} {t.period.unit} -> {t.target}"
-                   f"{' (holiday rule applies)' if t.roll_forward else ''}{_dates(t)}")
+        out.append(
+            f"  {t.name}: in {t.state}, {t.period.count}{window} {t.period.unit} -> {t.target}"
+            f"{' (holiday rule applies)' if t.roll_forward else ''}{_dates(t)}"
+        )
         out.append(f"    {_cite(t.citation)}")
         if t.extension:
-            out.append(f"    extension up to {t.extension.max_count} {t.extension.unit} by "
-                       f"{', '.join(sorted(t.extension.roles))}: {_cite(t.extension.citation)}")
+            out.append(
+                f"    extension up to {t.extension.max_count} {t.extension.unit} by "
+                f"{', '.join(sorted(t.extension.roles))}: {_cite(t.extension.citation)}"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -100,10 +115,13 @@ def _quote(text: str) -> str:
 def to_dot(procedure: Procedure) -> str:
     """The state graph in Graphviz DOT: states as boxes (finals doubled), transitions solid with
     their roles, timers dashed with their period."""
-    out = [f"digraph {_quote(procedure.code)} {{", "  rankdir=LR;",
-           '  node [shape=box, style=rounded, fontname="Helvetica"];',
-           '  edge [fontname="Helvetica", fontsize=10];',
-           f"  label={_quote(f'{procedure.title} ({procedure.version})')}; labelloc=t;"]
+    out = [
+        f"digraph {_quote(procedure.code)} {{",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+        f"  label={_quote(f'{procedure.title} ({procedure.version})')}; labelloc=t;",
+    ]
     for state in procedure.states.values():
         shape = ", peripheries=2" if state.final else ""
         bold = ", penwidth=2" if state.name == procedure.initial else ""
@@ -127,10 +145,13 @@ class GraphvizMissing(RuntimeError):
 def to_svg(procedure: Procedure) -> str:
     dot = shutil.which("dot")
     if dot is None:
-        raise GraphvizMissing("SVG needs Graphviz's 'dot' program, which is not installed "
-                              "(Debian: apt-get install graphviz). Use --format dot meanwhile.")
-    result = subprocess.run([dot, "-Tsvg"], input=to_dot(procedure), capture_output=True, text=True,
-                            timeout=60, check=False)
+        raise GraphvizMissing(
+            "SVG needs Graphviz's 'dot' program, which is not installed "
+            "(Debian: apt-get install graphviz). Use --format dot meanwhile."
+        )
+    result = subprocess.run(
+        [dot, "-Tsvg"], input=to_dot(procedure), capture_output=True, text=True, timeout=60, check=False
+    )
     if result.returncode != 0:
         raise GraphvizMissing(f"dot failed: {result.stderr.strip()}")
     return result.stdout

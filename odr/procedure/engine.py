@@ -6,6 +6,7 @@ allowed to take each one and the filing that triggers it, if any) and its timers
 case on). Every state, transition and timer carries a citation; transitions and
 timers carry the dates they are in force, so a rule change applies by date.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,8 +57,13 @@ class Citation:
     confidence: str = "verified"
 
     def as_dict(self) -> dict:
-        return {"instrument": self.instrument, "article": self.article, "link": self.link,
-                "note": self.note, "confidence": self.confidence}
+        return {
+            "instrument": self.instrument,
+            "article": self.article,
+            "link": self.link,
+            "note": self.note,
+            "confidence": self.confidence,
+        }
 
     def __str__(self) -> str:
         return f"{self.instrument}, {self.article}"
@@ -86,7 +92,7 @@ class Transition:
     when: str | None = None
     effective_from: date | None = None
     effective_to: date | None = None
-    actions: tuple[str, ...] = ()      # done when the transition is taken, before the case moves
+    actions: tuple[str, ...] = ()  # done when the transition is taken, before the case moves
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -101,13 +107,14 @@ class Transition:
 class Period:
     count: int
     unit: str
-    latest: int | None = None   # a window: the consequence applies after ``count``, never after ``latest``
+    latest: int | None = None  # a window: the consequence applies after ``count``, never after ``latest``
 
 
 @dataclass(frozen=True)
 class Extension:
     """Time a participant may add to a running period: a pause (CN: notarization delays not
     counted) or an extension (EU DSA Art. 21: highly complex disputes), up to a maximum."""
+
     max_count: int
     unit: str
     roles: frozenset[str]
@@ -117,6 +124,7 @@ class Extension:
 @dataclass(frozen=True)
 class Receipt:
     """A period that starts when ``role`` receives the delivery of ``act`` (the jurisdiction's receipt rule)."""
+
     act: str
     role: str
 
@@ -132,7 +140,7 @@ class Timer:
     effective_from: date | None = None
     effective_to: date | None = None
     extension: Extension | None = None
-    actions: tuple[str, ...] = ()      # done when the period runs out, before the case moves
+    actions: tuple[str, ...] = ()  # done when the period runs out, before the case moves
     # A statutory period to which the jurisdiction's holiday rule applies (a period ending on a
     # non-working day ends on the next working day, where the jurisdiction says so). The
     # platform's own periods end on their last day.
@@ -206,6 +214,7 @@ class Procedure:
 
 # -- loading -----------------------------------------------------------------------------------
 
+
 def _date(value, where: str) -> date | None:
     if value in (None, ""):
         return None
@@ -225,8 +234,13 @@ def _citation(raw, where: str) -> Citation:
         raise ProcedureError(f"{where}: confidence must be one of {sorted(CONFIDENCE)}")
     if confidence != "verified" and not raw.get("note"):
         raise ProcedureError(f"{where}: a {confidence} citation needs a note saying what is uncertain")
-    return Citation(instrument=str(raw["instrument"]), article=str(raw["article"]),
-                    link=str(raw.get("link", "")), note=str(raw.get("note", "")).strip(), confidence=confidence)
+    return Citation(
+        instrument=str(raw["instrument"]),
+        article=str(raw["article"]),
+        link=str(raw.get("link", "")),
+        note=str(raw.get("note", "")).strip(),
+        confidence=confidence,
+    )
 
 
 def _actions(raw, where: str) -> tuple[str, ...]:
@@ -277,10 +291,15 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         for action in on_enter:
             if action not in ENTRY_ACTIONS:
                 raise ProcedureError(f"state '{name}' has unknown entry action '{action}'")
-        states[name] = State(name=name, title=str(spec.get("title", name)), on_enter=on_enter,
-                             citation=_citation(spec.get("citation", raw.get("citation")), f"state '{name}'"),
-                             final=bool(spec.get("final", False)), outcome=spec.get("outcome"),
-                             filings=filings)
+        states[name] = State(
+            name=name,
+            title=str(spec.get("title", name)),
+            on_enter=on_enter,
+            citation=_citation(spec.get("citation", raw.get("citation")), f"state '{name}'"),
+            final=bool(spec.get("final", False)),
+            outcome=spec.get("outcome"),
+            filings=filings,
+        )
 
     transitions = []
     for spec in raw.get("transitions") or []:
@@ -300,12 +319,21 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         when = spec.get("when")
         if when is not None and when not in CONDITIONS:
             raise ProcedureError(f"{tw} is taken on unknown condition '{when}'")
-        transitions.append(Transition(
-            name=name, title=str(spec.get("title", name)), sources=sources,
-            target=str(_require(spec, "to", tw)), roles=roles, filing=filing, when=when,
-            citation=_citation(spec.get("citation"), tw), actions=_actions(spec.get("actions"), tw),
-            effective_from=_date(spec.get("effective_from"), tw),
-            effective_to=_date(spec.get("effective_to"), tw)))
+        transitions.append(
+            Transition(
+                name=name,
+                title=str(spec.get("title", name)),
+                sources=sources,
+                target=str(_require(spec, "to", tw)),
+                roles=roles,
+                filing=filing,
+                when=when,
+                citation=_citation(spec.get("citation"), tw),
+                actions=_actions(spec.get("actions"), tw),
+                effective_from=_date(spec.get("effective_from"), tw),
+                effective_to=_date(spec.get("effective_to"), tw),
+            )
+        )
 
     timers = []
     for spec in raw.get("timers") or []:
@@ -328,8 +356,12 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
             ext_roles = frozenset(raw_ext.get("roles") or ["mediator"])
             if ext_roles - CASE_ROLES:
                 raise ProcedureError(f"{tw}: an extension names unknown role(s)")
-            extension = Extension(max_count=ext_max, unit=ext_unit, roles=ext_roles,
-                                  citation=_citation(raw_ext.get("citation"), f"{tw} extension"))
+            extension = Extension(
+                max_count=ext_max,
+                unit=ext_unit,
+                roles=ext_roles,
+                citation=_citation(raw_ext.get("citation"), f"{tw} extension"),
+            )
         receipt = None
         if spec.get("starts_at_receipt") is not None:
             raw_receipt = spec["starts_at_receipt"]
@@ -337,22 +369,38 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
             if act not in ACTS or by not in CASE_ROLES:
                 raise ProcedureError(f"{tw}: 'starts_at_receipt' needs 'of' (an act) and 'by' (a case role)")
             receipt = Receipt(act=act, role=by)
-        timers.append(Timer(
-            name=name, title=str(spec.get("title", name)), state=str(_require(spec, "state", tw)),
-            period=Period(count=count, unit=unit, latest=latest), target=str(spec.get("to") or ""),
-            citation=_citation(spec.get("citation"), tw), extension=extension,
-            roll_forward=bool(spec.get("roll_forward", False)), receipt=receipt,
-            actions=_actions(spec.get("actions"), tw),
-            effective_from=_date(spec.get("effective_from"), tw),
-            effective_to=_date(spec.get("effective_to"), tw)))
+        timers.append(
+            Timer(
+                name=name,
+                title=str(spec.get("title", name)),
+                state=str(_require(spec, "state", tw)),
+                period=Period(count=count, unit=unit, latest=latest),
+                target=str(spec.get("to") or ""),
+                citation=_citation(spec.get("citation"), tw),
+                extension=extension,
+                roll_forward=bool(spec.get("roll_forward", False)),
+                receipt=receipt,
+                actions=_actions(spec.get("actions"), tw),
+                effective_from=_date(spec.get("effective_from"), tw),
+                effective_to=_date(spec.get("effective_to"), tw),
+            )
+        )
 
     procedure = Procedure(
-        code=code, version=str(_require(raw, "version", where)), title=str(raw.get("title", code)),
-        initial=str(_require(raw, "initial", where)), time_zone=str(raw.get("time_zone", "UTC")),
-        citation=default_citation, states=states, transitions=transitions, timers=timers,
+        code=code,
+        version=str(_require(raw, "version", where)),
+        title=str(raw.get("title", code)),
+        initial=str(_require(raw, "initial", where)),
+        time_zone=str(raw.get("time_zone", "UTC")),
+        citation=default_citation,
+        states=states,
+        transitions=transitions,
+        timers=timers,
         effective_from=_date(raw.get("effective_from"), where),
-        effective_to=_date(raw.get("effective_to"), where), source=source,
-        serve=_serve(raw.get("serve"), where))
+        effective_to=_date(raw.get("effective_to"), where),
+        source=source,
+        serve=_serve(raw.get("serve"), where),
+    )
     check(procedure)
     return procedure
 
@@ -399,8 +447,10 @@ def check(procedure: Procedure) -> None:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
     for timer in procedure.timers:
         if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
-            raise ProcedureError(f"timer '{timer.name}' starts at the receipt of '{timer.receipt.act}' by "
-                                 f"'{timer.receipt.role}', which the procedure does not serve on that role")
+            raise ProcedureError(
+                f"timer '{timer.name}' starts at the receipt of '{timer.receipt.act}' by "
+                f"'{timer.receipt.role}', which the procedure does not serve on that role"
+            )
 
     reachable = nx.descendants(graph, procedure.initial) | {procedure.initial}
     unreachable = sorted(set(states) - reachable)
@@ -485,8 +535,9 @@ class Registry:
 
     def current(self, code: str, on: date) -> Procedure:
         """The version of a procedure in force on a date (the latest one that started by then)."""
-        candidates = [p for (c, _), p in self.procedures.items()
-                      if c == code and _in_force(p.effective_from, p.effective_to, on)]
+        candidates = [
+            p for (c, _), p in self.procedures.items() if c == code and _in_force(p.effective_from, p.effective_to, on)
+        ]
         if not candidates:
             raise ProcedureError(f"no version of procedure {code} is in force on {on.isoformat()}")
         return max(candidates, key=lambda p: p.effective_from or date.min)

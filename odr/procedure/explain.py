@@ -1,8 +1,9 @@
-""""Why this date?": a deadline's rule, article and computation, in the reader's language.
+""" "Why this date?": a deadline's rule, article and computation, in the reader's language.
 
 The computation is stored with the deadline as data (start, unit, days skipped, time zone...);
 it is turned into sentences only when read, so each reader gets their own language.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -66,62 +67,122 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
     unit = UNIT_NAMES.get(why.get("unit"), lambda n: str(n))
     receipt = why.get("receipt")
     if receipt:
-        how = _("it was first opened") if receipt["way"] == "opened" else _(
-            "it was available in the platform inbox and accepted by the mail server")
-        steps = [_("The clock started on %(start)s, at the receipt of “%(act)s” (%(role)s): %(how)s.",
-                   start=_instant(why["start"], zone), role=case_role_label(receipt["role"]),
-                   act=ACT_EVENTS[receipt["act"]].label, how=how)]
+        how = (
+            _("it was first opened")
+            if receipt["way"] == "opened"
+            else _("it was available in the platform inbox and accepted by the mail server")
+        )
+        steps = [
+            _(
+                "The clock started on %(start)s, at the receipt of “%(act)s” (%(role)s): %(how)s.",
+                start=_instant(why["start"], zone),
+                role=case_role_label(receipt["role"]),
+                act=ACT_EVENTS[receipt["act"]].label,
+                how=how,
+            )
+        ]
     else:
-        steps = [_("The clock started on %(start)s, when the case entered “%(state)s”.",
-                   start=_instant(why["start"], zone), state=state_label(deadline.state))]
+        steps = [
+            _(
+                "The clock started on %(start)s, when the case entered “%(state)s”.",
+                start=_instant(why["start"], zone),
+                state=state_label(deadline.state),
+            )
+        ]
     if why.get("unit") != "hours" and why.get("first_day"):
-        steps.append(_("The day of that event is not counted: %(period)s run from %(first)s.",
-                       period=unit(why.get("count")), first=_day(why["first_day"])))
+        steps.append(
+            _(
+                "The day of that event is not counted: %(period)s run from %(first)s.",
+                period=unit(why.get("count")),
+                first=_day(why["first_day"]),
+            )
+        )
     else:
         steps.append(_("%(period)s from that instant.", period=unit(why.get("count"))))
     skipped = why.get("skipped") or []
     if skipped and why.get("unit") == "business_days":
-        steps.append(_("Days not counted: %(days)s.", days="; ".join(
-            f"{_day(item['date'])} ({_skipped_name(calendar, item)})" for item in skipped)))
+        steps.append(
+            _(
+                "Days not counted: %(days)s.",
+                days="; ".join(f"{_day(item['date'])} ({_skipped_name(calendar, item)})" for item in skipped),
+            )
+        )
     if why.get("adjusted_working_days"):
-        steps.append(_("Counted as working days by the official calendar: %(days)s.",
-                       days="; ".join(_day(d) for d in why["adjusted_working_days"])))
+        steps.append(
+            _(
+                "Counted as working days by the official calendar: %(days)s.",
+                days="; ".join(_day(d) for d in why["adjusted_working_days"]),
+            )
+        )
     for pause in why.get("pauses") or []:
         # The reason is the mediator's own text: shown next to the step, not inside it.
-        steps.append(_("Extended by %(period)s, ordered on %(date)s.",
-                       period=UNIT_NAMES.get(pause["unit"], lambda n: str(n))(pause["count"]),
-                       date=_instant(pause["ordered_at"], zone)))
+        steps.append(
+            _(
+                "Extended by %(period)s, ordered on %(date)s.",
+                period=UNIT_NAMES.get(pause["unit"], lambda n: str(n))(pause["count"]),
+                date=_instant(pause["ordered_at"], zone),
+            )
+        )
     rolled = why.get("rolled_forward")
     jurisdiction = jurisdictions.get(choice.jurisdiction) if choice else None
     if rolled:
-        steps.append(_("The last day, %(day)s, is not a working day (%(reason)s): the period ends on the next "
-                       "working day, %(to)s.", day=_day(rolled["from"]), reason=_skipped_name(
-                           calendar, {"date": rolled["from"], "reason": rolled["reason"]}),
-                       to=_day(rolled["to"])))
-    steps.append(_("It ends at the end of that day in %(zone)s: %(local)s.", zone=zone_name(zone),
-                   local=_instant(why.get("due_local", deadline.due_at.isoformat()), zone)))
+        steps.append(
+            _(
+                "The last day, %(day)s, is not a working day (%(reason)s): the period ends on the next "
+                "working day, %(to)s.",
+                day=_day(rolled["from"]),
+                reason=_skipped_name(calendar, {"date": rolled["from"], "reason": rolled["reason"]}),
+                to=_day(rolled["to"]),
+            )
+        )
+    steps.append(
+        _(
+            "It ends at the end of that day in %(zone)s: %(local)s.",
+            zone=zone_name(zone),
+            local=_instant(why.get("due_local", deadline.due_at.isoformat()), zone),
+        )
+    )
     if why.get("latest_local"):
-        steps.append(_("This is a window: the step is taken once the first %(period)s have passed, and never "
-                       "later than %(latest)s.", period=unit(why.get("count")),
-                       latest=_instant(why["latest_local"], zone)))
+        steps.append(
+            _(
+                "This is a window: the step is taken once the first %(period)s have passed, and never "
+                "later than %(latest)s.",
+                period=unit(why.get("count")),
+                latest=_instant(why["latest_local"], zone),
+            )
+        )
     if why.get("unverified_years"):
-        steps.append(_("The official holiday calendar for %(years)s is not yet in our data: this date may change.",
-                       years=", ".join(str(y) for y in why["unverified_years"])))
+        steps.append(
+            _(
+                "The official holiday calendar for %(years)s is not yet in our data: this date may change.",
+                years=", ".join(str(y) for y in why["unverified_years"]),
+            )
+        )
     citation = timer.citation if timer else None
     return {
-        "timer": deadline.timer, "title": timer_label(deadline.timer),
-        "due_at": deadline.due_at.isoformat(), "due_local": why.get("due_local"), "time_zone": zone,
-        "latest_at": why.get("latest_at"), "consequence": deadline.consequence,
+        "timer": deadline.timer,
+        "title": timer_label(deadline.timer),
+        "due_at": deadline.due_at.isoformat(),
+        "due_local": why.get("due_local"),
+        "time_zone": zone,
+        "latest_at": why.get("latest_at"),
+        "consequence": deadline.consequence,
         "consequence_title": state_label(deadline.consequence),
         "citation": deadline.citation,
         "rule": citation.as_dict() if citation else {"instrument": deadline.citation, "article": ""},
         "effective_from": timer.effective_from.isoformat() if timer and timer.effective_from else None,
         "effective_to": timer.effective_to.isoformat() if timer and timer.effective_to else None,
-        "extension": None if not timer or not timer.extension else {
-            "max": timer.extension.max_count, "unit": timer.extension.unit,
-            "roles": sorted(timer.extension.roles), "rule": timer.extension.citation.as_dict()},
+        "extension": None
+        if not timer or not timer.extension
+        else {
+            "max": timer.extension.max_count,
+            "unit": timer.extension.unit,
+            "roles": sorted(timer.extension.roles),
+            "rule": timer.extension.citation.as_dict(),
+        },
         "period_rule": jurisdiction.periods_citation.as_dict()
-        if rolled and jurisdiction and jurisdiction.periods_citation else None,
+        if rolled and jurisdiction and jurisdiction.periods_citation
+        else None,
         "receipt_rule": receipt["rule"] if receipt else None,
         "computation": why,
         "why": steps,
@@ -132,7 +193,8 @@ def procedure_view(case, procedure, choice: CaseProcedure | None) -> dict:
     """Which procedure applies to a case and why, for both parties."""
     jurisdiction = jurisdictions.get(choice.jurisdiction) if choice else None
     return {
-        "code": procedure.code, "version": procedure.version,
+        "code": procedure.code,
+        "version": procedure.version,
         "title": procedure_label(procedure.code, procedure.title),
         "rule": procedure.citation.as_dict(),
         "jurisdiction": choice.jurisdiction if choice else case.jurisdiction,
@@ -147,8 +209,10 @@ def procedure_view(case, procedure, choice: CaseProcedure | None) -> dict:
 def deadlines_view(case, *, instants: bool = False) -> list[dict]:
     """Every running deadline explained; ``instants`` adds the due instant as a datetime, for pages."""
     procedure, choice = procedure_of(case), choice_of(case)
-    return [explain(d, procedure, choice) | {"id": d.id} | ({"instant": d.due_at} if instants else {})
-            for d in pending_deadlines(case)]
+    return [
+        explain(d, procedure, choice) | {"id": d.id} | ({"instant": d.due_at} if instants else {})
+        for d in pending_deadlines(case)
+    ]
 
 
 def case_procedure_view(case) -> dict:

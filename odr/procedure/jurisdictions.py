@@ -1,4 +1,5 @@
 """Per-jurisdiction data from ``jurisdictions/``: languages, time zone, calendar, notice elements, procedures."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,10 +19,11 @@ ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account"}
 @dataclass(frozen=True)
 class Element:
     """One thing a notice must contain under a jurisdiction's law."""
+
     name: str
     kind: str
     citation: Citation
-    right_types: frozenset[str] = frozenset()   # empty: every right type
+    right_types: frozenset[str] = frozenset()  # empty: every right type
 
     def applies_to(self, right_type: str) -> bool:
         return not self.right_types or right_type in self.right_types
@@ -50,6 +52,7 @@ RECEIPT_WAYS = {"available_and_accepted", "opened"}
 @dataclass(frozen=True)
 class ReceiptRule:
     """When a delivery counts as received under a jurisdiction's law: the earliest of ``ways``."""
+
     ways: tuple[str, ...]
     citation: Citation
 
@@ -67,7 +70,7 @@ class Jurisdiction:
     calendar: Calendar | None
     roll_forward: bool
     periods_citation: Citation | None
-    notice: dict[str, NoticeRules]          # by right type; "default" for the rest
+    notice: dict[str, NoticeRules]  # by right type; "default" for the rest
     counter_notice: dict[str, NoticeRules]
     member_states: dict[str, MemberState] = field(default_factory=dict)
     default_member_state: str | None = None
@@ -91,9 +94,14 @@ def _notice_rules(raw: dict, where: str) -> NoticeRules:
         kind = spec.get("kind")
         if kind not in ELEMENT_KINDS:
             raise ProcedureError(f"{where}: element '{spec.get('name')}' has unknown kind '{kind}'")
-        elements.append(Element(name=str(spec["name"]), kind=kind,
-                                citation=_citation(spec.get("citation"), f"{where}: element '{spec['name']}'"),
-                                right_types=frozenset(spec.get("right_types") or ())))
+        elements.append(
+            Element(
+                name=str(spec["name"]),
+                kind=kind,
+                citation=_citation(spec.get("citation"), f"{where}: element '{spec['name']}'"),
+                right_types=frozenset(spec.get("right_types") or ()),
+            )
+        )
     return NoticeRules(citation=_citation(raw.get("citation"), f"{where} notice"), elements=tuple(elements))
 
 
@@ -118,13 +126,18 @@ def _receipt(raw, source: str) -> ReceiptRule | None:
 def parse(raw: dict, source: str) -> Jurisdiction:
     code = raw["code"]
     periods = raw.get("periods") or {}
-    members = {mc: MemberState(code=mc, name=m["name"], time_zone=m["time_zone"],
-                               calendar=from_data(mc, m["calendar"]))
-               for mc, m in (raw.get("member_states") or {}).items()}
+    members = {
+        mc: MemberState(code=mc, name=m["name"], time_zone=m["time_zone"], calendar=from_data(mc, m["calendar"]))
+        for mc, m in (raw.get("member_states") or {}).items()
+    }
     procedures = raw.get("procedures") or {}
     return Jurisdiction(
-        code=code, name=raw["name"], official_languages=tuple(raw["official_languages"]),
-        time_zone=raw["time_zone"], currency=raw["currency"], escalation_body=raw.get("escalation_body", ""),
+        code=code,
+        name=raw["name"],
+        official_languages=tuple(raw["official_languages"]),
+        time_zone=raw["time_zone"],
+        currency=raw["currency"],
+        escalation_body=raw.get("escalation_body", ""),
         default_procedure=procedures.get("default", raw.get("procedure", "generic-odr")),
         procedures_by_right_type=dict(procedures.get("by_right_type") or {}),
         calendar=from_data(code, raw["calendar"]) if raw.get("calendar") else None,
@@ -132,8 +145,10 @@ def parse(raw: dict, source: str) -> Jurisdiction:
         periods_citation=_citation(periods["citation"], f"{source} periods") if periods.get("citation") else None,
         notice=_by_right_type(raw.get("notice") or {}, source),
         counter_notice=_by_right_type(raw.get("counter_notice") or {}, f"{source} counter-notice"),
-        member_states=members, default_member_state=raw.get("default_member_state"),
-        receipt=_receipt(raw.get("receipt"), source))
+        member_states=members,
+        default_member_state=raw.get("default_member_state"),
+        receipt=_receipt(raw.get("receipt"), source),
+    )
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,5 @@
 """Deadlines: one row per running timer, swept by the periodic job."""
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ from odr.models_base import UTCDateTime, utcnow
 
 class DeadlineStatus(str, enum.Enum):
     PENDING = "pending"
-    APPLIED = "applied"      # the period ran out and its consequence was carried out
+    APPLIED = "applied"  # the period ran out and its consequence was carried out
     CANCELLED = "cancelled"  # the case left the state before the period ran out
 
 
@@ -26,16 +27,22 @@ class Deadline(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     procedure_code: Mapped[str] = mapped_column(String(64))
     procedure_version: Mapped[str] = mapped_column(String(32))
-    timer: Mapped[str] = mapped_column(String(64))          # the rule that set it
-    state: Mapped[str] = mapped_column(String(64))          # the state it runs in
-    consequence: Mapped[str] = mapped_column(String(64))    # the state the case moves to
+    timer: Mapped[str] = mapped_column(String(64))  # the rule that set it
+    state: Mapped[str] = mapped_column(String(64))  # the state it runs in
+    consequence: Mapped[str] = mapped_column(String(64))  # the state the case moves to
     citation: Mapped[str] = mapped_column(String(500))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     computation: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[DeadlineStatus] = mapped_column(
-        Enum(DeadlineStatus, name="deadline_status", native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
-        default=DeadlineStatus.PENDING)
+        Enum(
+            DeadlineStatus,
+            name="deadline_status",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=DeadlineStatus.PENDING,
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -47,11 +54,11 @@ class CaseProcedure(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
-    jurisdiction: Mapped[str] = mapped_column(String(8))        # the platform's jurisdiction, as filed
-    market: Mapped[str | None] = mapped_column(String(8))       # where the listing is targeted
-    calendar: Mapped[str] = mapped_column(String(8))            # whose working days count
-    time_zone: Mapped[str] = mapped_column(String(64))          # where days end
-    roll_forward: Mapped[bool] = mapped_column(default=False)   # a period ending on a holiday moves on
+    jurisdiction: Mapped[str] = mapped_column(String(8))  # the platform's jurisdiction, as filed
+    market: Mapped[str | None] = mapped_column(String(8))  # where the listing is targeted
+    calendar: Mapped[str] = mapped_column(String(8))  # whose working days count
+    time_zone: Mapped[str] = mapped_column(String(64))  # where days end
+    roll_forward: Mapped[bool] = mapped_column(default=False)  # a period ending on a holiday moves on
     # Reasons as message keys with parameters, rendered in the reader's language.
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

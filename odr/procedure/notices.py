@@ -4,6 +4,7 @@ A defective notice is refused (422) with each problem listed, and no case is ope
 measure is taken and no clock starts. The refusal is also the prompt contact with the
 complainant that 17 U.S.C. §512(c)(3)(B)(ii) asks for when a notice substantially complies.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -45,13 +46,15 @@ def check_elements(jurisdiction: Jurisdiction, right_type: str, raw, fields: dic
             if key in fields:
                 continue
             if not value:
-                fields[key] = _("Missing: %(element)s. Required by %(rule)s.",
-                                element=element_label(element.name), rule=rule)
+                fields[key] = _(
+                    "Missing: %(element)s. Required by %(rule)s.", element=element_label(element.name), rule=rule
+                )
             cleaned[element.name] = value
         elif element.kind == "confirmation":
             if not _confirmed(raw.get(element.name)):
-                fields[key] = _("Not confirmed: “%(element)s” Required by %(rule)s.",
-                                element=element_label(element.name), rule=rule)
+                fields[key] = _(
+                    "Not confirmed: “%(element)s” Required by %(rule)s.", element=element_label(element.name), rule=rule
+                )
             else:
                 cleaned[element.name] = True
     return cleaned
@@ -65,8 +68,10 @@ def element_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
             for element in rules.elements:
                 if element.kind not in {"text", "confirmation"}:
                     continue
-                entry = found.setdefault(element.name, {"name": element.name, "kind": element.kind,
-                                                        "label": element_label(element.name), "asked_by": []})
+                entry = found.setdefault(
+                    element.name,
+                    {"name": element.name, "kind": element.kind, "label": element_label(element.name), "asked_by": []},
+                )
                 where = jurisdiction.code if right_type == "default" else f"{jurisdiction.code} ({right_type})"
                 entry["asked_by"].append(f"{where}: {element.citation}")
     return list(found.values())
@@ -76,8 +81,11 @@ def counter_notice_elements(case) -> list[dict]:
     """What a counter-notice in this case must contain, for the filing form."""
     jurisdiction, right_type = _governing(case)
     rules = jurisdiction.notice_rules(right_type, counter=True) if jurisdiction else None
-    return [{"name": e.name, "kind": e.kind, "label": element_label(e.name), "asked_by": [str(e.citation)]}
-            for e in (rules.elements if rules else ()) if e.applies_to(right_type)]
+    return [
+        {"name": e.name, "kind": e.kind, "label": element_label(e.name), "asked_by": [str(e.citation)]}
+        for e in (rules.elements if rules else ())
+        if e.applies_to(right_type)
+    ]
 
 
 def check_counter_notice(case, raw, fields: dict) -> dict:

@@ -1,4 +1,5 @@
 """Moving cases through their procedure: transitions, timers, and the deadline sweep."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,8 +42,16 @@ def procedure_of(case: Case) -> Procedure:
     return procedures().get(case.procedure_code, case.procedure_version)
 
 
-def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None = None,
-                role: CaseRole = CaseRole.SYSTEM, cause: str, clock_start: datetime | None = None) -> None:
+def enter_state(
+    case: Case,
+    state: str,
+    at: datetime,
+    *,
+    actor: Account | None = None,
+    role: CaseRole = CaseRole.SYSTEM,
+    cause: str,
+    clock_start: datetime | None = None,
+) -> None:
     """Put the case in ``state``: close the timers of the old state, start those of the new one.
 
     ``clock_start`` is when the new state's periods begin, if not ``at``: a state entered
@@ -52,12 +61,20 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
     procedure = procedure_of(case)
     previous = case.state
     db.session.execute(
-        update(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
-        .values(status=DeadlineStatus.CANCELLED, closed_at=at))
+        update(Deadline)
+        .where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
+        .values(status=DeadlineStatus.CANCELLED, closed_at=at)
+    )
     case.state = state
     case.state_entered_at = at
-    events.record(case, EventKind.STATE_CHANGED, at, actor=actor, role=role,
-                  payload={"from": previous, "to": state, "cause": cause})
+    events.record(
+        case,
+        EventKind.STATE_CHANGED,
+        at,
+        actor=actor,
+        role=role,
+        payload={"from": previous, "to": state, "cause": cause},
+    )
     for action in procedure.state(state).on_enter:
         carry_out(action, case, at)
     place = where_counted(case, procedure)
@@ -69,24 +86,49 @@ def enter_state(case: Case, state: str, at: datetime, *, actor: Account | None =
     state_entered.publish(case, at=at, previous=previous, state=state, cause=cause)
 
 
-def _start(case: Case, procedure: Procedure, timer: Timer, start: datetime, place: "Place", at: datetime,
-           receipt: dict | None = None) -> Deadline:
+def _start(
+    case: Case,
+    procedure: Procedure,
+    timer: Timer,
+    start: datetime,
+    place: "Place",
+    at: datetime,
+    receipt: dict | None = None,
+) -> Deadline:
     due = _due(timer, start, place)
     computation = dict(due.explanation, receipt=receipt) if receipt else due.explanation
-    deadline = Deadline(case_id=case.id, procedure_code=procedure.code, procedure_version=procedure.version,
-                        timer=timer.name, state=case.state, consequence=timer.target,
-                        citation=str(timer.citation)[:500], due_at=due.due_at, computation=computation, created_at=at)
+    deadline = Deadline(
+        case_id=case.id,
+        procedure_code=procedure.code,
+        procedure_version=procedure.version,
+        timer=timer.name,
+        state=case.state,
+        consequence=timer.target,
+        citation=str(timer.citation)[:500],
+        due_at=due.due_at,
+        computation=computation,
+        created_at=at,
+    )
     db.session.add(deadline)
-    events.record(case, EventKind.DEADLINE_SET, at, payload={
-        "timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target})
+    events.record(
+        case,
+        EventKind.DEADLINE_SET,
+        at,
+        payload={"timer": timer.name, "due_at": due.due_at.isoformat(), "consequence": timer.target},
+    )
     return deadline
 
 
 def timers_awaiting_receipt(case: Case) -> list[Timer]:
     """The current state's periods that start at the receipt of a delivery and have not started yet."""
     procedure = procedure_of(case)
-    started = set(db.session.scalars(select(Deadline.timer).where(
-        Deadline.case_id == case.id, Deadline.state == case.state, Deadline.created_at >= case.state_entered_at)))
+    started = set(
+        db.session.scalars(
+            select(Deadline.timer).where(
+                Deadline.case_id == case.id, Deadline.state == case.state, Deadline.created_at >= case.state_entered_at
+            )
+        )
+    )
     day = case_day(case, case.state_entered_at)
     return [t for t in procedure.timers_for(case.state, day) if t.receipt and t.name not in started]
 
@@ -99,8 +141,14 @@ def start_at_receipt(case: Case, timer: Timer, received_at: datetime, receipt: d
 
 
 def _due(timer: Timer, start: datetime, place: "Place", extensions=()):
-    return compute_due(timer.period, start, place.time_zone, place.calendar,
-                       roll_forward=place.roll_forward and timer.roll_forward, pauses=list(extensions))
+    return compute_due(
+        timer.period,
+        start,
+        place.time_zone,
+        place.calendar,
+        roll_forward=place.roll_forward and timer.roll_forward,
+        pauses=list(extensions),
+    )
 
 
 class Place:
@@ -129,9 +177,15 @@ def choice_of(case: Case) -> CaseProcedure | None:
 
 def record_choice(case: Case, choice) -> CaseProcedure:
     """Keep the procedure choice with the case: its calendar, time zone and reasons."""
-    row = CaseProcedure(case=case, jurisdiction=choice.jurisdiction.code, market=choice.market,
-                        calendar=choice.calendar.code if choice.calendar else choice.jurisdiction.code,
-                        time_zone=choice.time_zone, roll_forward=choice.roll_forward, reasons=choice.reasons)
+    row = CaseProcedure(
+        case=case,
+        jurisdiction=choice.jurisdiction.code,
+        market=choice.market,
+        calendar=choice.calendar.code if choice.calendar else choice.jurisdiction.code,
+        time_zone=choice.time_zone,
+        roll_forward=choice.roll_forward,
+        reasons=choice.reasons,
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -144,8 +198,12 @@ def carry_out(action: str, case: Case, at: datetime) -> None:
         # The event says under which rule; the platform receives (and confirms) each measure.
         state = procedure_of(case).state(case.state)
         taken = data["measure"] == "take_down"
-        events.record(case, EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED, at,
-                      payload={"listings": [item.locator for item in case.listings], "state": case.state})
+        events.record(
+            case,
+            EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED,
+            at,
+            payload={"listings": [item.locator for item in case.listings], "state": case.state},
+        )
         data = dict(data, ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
     domain_event.publish(case, at=at, **data)
 
@@ -162,36 +220,52 @@ def case_day(case: Case, at: datetime):
 def allowed_transitions(case: Case, roles: set[str], at: datetime) -> list[Transition]:
     """Transitions the holder of ``roles`` may take now that are not triggered by a filing."""
     procedure = procedure_of(case)
-    return [t for t in procedure.transitions_from(case.state, case_day(case, at))
-            if t.roles & roles and t.on_request]
+    return [t for t in procedure.transitions_from(case.state, case_day(case, at)) if t.roles & roles and t.on_request]
 
 
-def take_transition(case: Case, name: str, actor: Account | None, roles: set[str], at: datetime,
-                    *, by_filing: bool = False) -> Transition:
+def take_transition(
+    case: Case, name: str, actor: Account | None, roles: set[str], at: datetime, *, by_filing: bool = False
+) -> Transition:
     """Take a transition on a participant's request (or, with ``by_filing``, as the effect of a filing)."""
     procedure = procedure_of(case)
     transition = procedure.transition(name)
     if transition is None:
         raise NotAllowed(_("Unknown action %(name)s.", name=name), code="unknown_action")
     if case.state not in transition.sources or not transition.in_force(case_day(case, at)):
-        raise NotAllowed(_("This action is not possible while the case is in the state “%(state)s”.",
-                           state=state_title(case)), code="wrong_state")
+        raise NotAllowed(
+            _("This action is not possible while the case is in the state “%(state)s”.", state=state_title(case)),
+            code="wrong_state",
+        )
     if transition.when is not None and CaseRole.SYSTEM not in roles:
-        raise NotAllowed(_("The platform takes this step by itself when its conditions are met."),
-                         code="automatic_step")
+        raise NotAllowed(
+            _("The platform takes this step by itself when its conditions are met."), code="automatic_step"
+        )
     acting = transition.roles & roles
     if not acting:
         raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.filing and not by_filing:
         raise NotAllowed(_("This action is taken by filing a document."), code="needs_filing")
-    lapsed = db.session.scalar(select(Deadline).where(
-        Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING, Deadline.state == case.state,
-        Deadline.due_at < at).order_by(Deadline.due_at).limit(1))
+    lapsed = db.session.scalar(
+        select(Deadline)
+        .where(
+            Deadline.case_id == case.id,
+            Deadline.status == DeadlineStatus.PENDING,
+            Deadline.state == case.state,
+            Deadline.due_at < at,
+        )
+        .order_by(Deadline.due_at)
+        .limit(1)
+    )
     if lapsed is not None:
         # The period ran out before this step; its consequence is due (the sweep applies it).
-        raise NotAllowed(_("Too late: the period “%(period)s” for this step ended on %(due)s.",
-                           period=timer_label(lapsed.timer), due=lapsed.due_at.isoformat()),
-                         code="deadline_passed")
+        raise NotAllowed(
+            _(
+                "Too late: the period “%(period)s” for this step ended on %(due)s.",
+                period=timer_label(lapsed.timer),
+                due=lapsed.due_at.isoformat(),
+            ),
+            code="deadline_passed",
+        )
     for action in transition.actions:
         carry_out(action, case, at)
     enter_state(case, transition.target, at, actor=actor, role=sorted(acting)[0], cause=transition.name)
@@ -214,8 +288,11 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> int:
     applied = 0
     while True:
         due = db.session.scalars(
-            select(Deadline.id).where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at < now)
-            .order_by(Deadline.due_at).limit(batch)).all()
+            select(Deadline.id)
+            .where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at < now)
+            .order_by(Deadline.due_at)
+            .limit(batch)
+        ).all()
         if not due:
             return applied
         for deadline_id in due:
@@ -224,8 +301,10 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 500) -> int:
 
 def _apply_one(deadline_id: int, now: datetime) -> int:
     claimed = db.session.execute(
-        update(Deadline).where(Deadline.id == deadline_id, Deadline.status == DeadlineStatus.PENDING)
-        .values(status=DeadlineStatus.APPLIED, closed_at=now))
+        update(Deadline)
+        .where(Deadline.id == deadline_id, Deadline.status == DeadlineStatus.PENDING)
+        .values(status=DeadlineStatus.APPLIED, closed_at=now)
+    )
     if claimed.rowcount != 1:
         db.session.rollback()
         return 0
@@ -236,8 +315,12 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
         deadline.status = DeadlineStatus.CANCELLED
         db.session.commit()
         return 0
-    events.record(case, EventKind.DEADLINE_EXPIRED, now, payload={
-        "timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation})
+    events.record(
+        case,
+        EventKind.DEADLINE_EXPIRED,
+        now,
+        payload={"timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation},
+    )
     timer = procedure_of(case).timer(deadline.timer)
     for action in timer.actions if timer else ():
         carry_out(action, case, deadline.due_at)
@@ -248,19 +331,26 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
 
 
 def pending_deadlines(case: Case) -> list[Deadline]:
-    return list(db.session.scalars(select(Deadline).where(
-        Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING).order_by(Deadline.due_at)))
+    return list(
+        db.session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
+            .order_by(Deadline.due_at)
+        )
+    )
 
 
-def extend_deadline(case: Case, deadline_id: int, count: int, reason: str, actor: Account, roles: set[str],
-                    at: datetime) -> Deadline:
+def extend_deadline(
+    case: Case, deadline_id: int, count: int, reason: str, actor: Account, roles: set[str], at: datetime
+) -> Deadline:
     """Add time to a running period where its rule allows (a pause or an extension), up to its maximum.
 
     The due instant is computed again from the original start with all extensions, so the
     explanation stays complete. The caller commits.
     """
-    deadline = db.session.scalar(select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id)
-                                 .with_for_update())
+    deadline = db.session.scalar(
+        select(Deadline).where(Deadline.id == deadline_id, Deadline.case_id == case.id).with_for_update()
+    )
     if deadline is None or deadline.status != DeadlineStatus.PENDING:
         raise NotAllowed(_("This deadline is not running."), code="not_running")
     procedure = procedure_of(case)
@@ -274,23 +364,42 @@ def extend_deadline(case: Case, deadline_id: int, count: int, reason: str, actor
         raise NotAllowed(_("This deadline has already passed."), code="deadline_passed")
     taken = sum(int(p["count"]) for p in deadline.computation.get("pauses", []))
     if not isinstance(count, int) or isinstance(count, bool) or count <= 0 or taken + count > rule.max_count:
-        raise ValidationFailed(_("Add between 1 and %(left)s days.", left=rule.max_count - taken),
-                               {"count": _("At most %(max)s days in all under %(rule)s.", max=rule.max_count,
-                                           rule=str(rule.citation))})
+        raise ValidationFailed(
+            _("Add between 1 and %(left)s days.", left=rule.max_count - taken),
+            {"count": _("At most %(max)s days in all under %(rule)s.", max=rule.max_count, rule=str(rule.citation))},
+        )
     extensions = deadline.computation.get("pauses", []) + [
-        {"count": count, "unit": rule.unit, "reason": reason[:500], "ordered_at": at.isoformat(),
-         "ordered_by": actor.id if actor else None}]
+        {
+            "count": count,
+            "unit": rule.unit,
+            "reason": reason[:500],
+            "ordered_at": at.isoformat(),
+            "ordered_by": actor.id if actor else None,
+        }
+    ]
     start = datetime.fromisoformat(deadline.computation["start"])
     due = _due(timer, start, where_counted(case, procedure), extensions)
     deadline.due_at, deadline.computation = due.due_at, due.explanation
-    events.record(case, EventKind.DEADLINE_EXTENDED, at, actor=actor, role=sorted(rule.roles & roles)[0], payload={
-        "timer": deadline.timer, "count": count, "unit": rule.unit, "due_at": due.due_at.isoformat(),
-        "citation": str(rule.citation)})
+    events.record(
+        case,
+        EventKind.DEADLINE_EXTENDED,
+        at,
+        actor=actor,
+        role=sorted(rule.roles & roles)[0],
+        payload={
+            "timer": deadline.timer,
+            "count": count,
+            "unit": rule.unit,
+            "due_at": due.due_at.isoformat(),
+            "citation": str(rule.citation),
+        },
+    )
     return deadline
 
 
-def order_extension(account: Account, case_id: int, deadline_id: int, data: dict,
-                    at: datetime | None = None) -> Deadline:
+def order_extension(
+    account: Account, case_id: int, deadline_id: int, data: dict, at: datetime | None = None
+) -> Deadline:
     """A participant (the mediator, where the rule says so) adds time to a running deadline."""
     case = get_case(account, case_id, for_update=True)
     fields: dict[str, str] = {}
@@ -303,8 +412,7 @@ def order_extension(account: Account, case_id: int, deadline_id: int, data: dict
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     try:
-        deadline = extend_deadline(case, deadline_id, count, reason, account, case_roles(account, case),
-                                   at or utcnow())
+        deadline = extend_deadline(case, deadline_id, count, reason, account, case_roles(account, case), at or utcnow())
         commit()
     except BaseException:
         db.session.rollback()

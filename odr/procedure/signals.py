@@ -6,6 +6,7 @@ consequence (measures, a court bundle, a statement of reasons) commits with the 
 Mediation orders measures and explains restrictions, export writes the court bundle; the procedure
 names neither.
 """
+
 from __future__ import annotations
 
 from odr.domain_events import DomainEvent
@@ -16,7 +17,8 @@ measures_required = DomainEvent("measures-required", "The procedure takes down o
 escalation_required = DomainEvent("escalation-required", "The case goes to the court that receives it.")
 # sender: the Case; data: at
 restriction_to_explain = DomainEvent(
-    "restriction-to-explain", "The seller receives a statement of reasons for the restriction just ordered.")
+    "restriction-to-explain", "The seller receives a statement of reasons for the restriction just ordered."
+)
 # sender: the Case; data: at, previous, state, cause
 state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")
 

@@ -3,6 +3,7 @@
 Procedure files name states and transitions with stable identifiers; the UI shows
 these labels in the reader's language, and falls back to the file's own title.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -64,21 +65,32 @@ ELEMENT_LABELS = {
     "work": _l("The copyrighted work claimed to be infringed"),
     "contact": _l("Your full name, postal address, telephone number and e-mail address"),
     "right": _l("The right infringed (registration, patent or certificate number)"),
-    "good_faith_statement": _l("I believe in good faith that the use complained of is not authorised by the right "
-                               "holder, its agent, or the law."),
-    "accuracy_statement": _l("The information in this notice is accurate and, under penalty of perjury, I am "
-                             "authorised to act on behalf of the owner of the right."),
-    "bona_fide_statement": _l("I believe in good faith that the information and allegations in this notice are "
-                              "accurate and complete."),
-    "permitted_communication": _l("This notice only identifies my right and the listings and asks the platform to "
-                                  "act. I understand that a notice threatening the seller with proceedings over a "
-                                  "patent, trade mark or design can be an actionable unjustified threat."),
+    "good_faith_statement": _l(
+        "I believe in good faith that the use complained of is not authorised by the right "
+        "holder, its agent, or the law."
+    ),
+    "accuracy_statement": _l(
+        "The information in this notice is accurate and, under penalty of perjury, I am "
+        "authorised to act on behalf of the owner of the right."
+    ),
+    "bona_fide_statement": _l(
+        "I believe in good faith that the information and allegations in this notice are accurate and complete."
+    ),
+    "permitted_communication": _l(
+        "This notice only identifies my right and the listings and asks the platform to "
+        "act. I understand that a notice threatening the seller with proceedings over a "
+        "patent, trade mark or design can be an actionable unjustified threat."
+    ),
     "non_infringement_evidence": _l("Prima facie evidence that you do not infringe (describe it; attach the files)"),
     "removed_material": _l("The material that was removed and where it appeared before removal"),
-    "mistake_statement": _l("Under penalty of perjury, I believe in good faith that the material was removed by "
-                            "mistake or misidentification."),
-    "consent_to_jurisdiction": _l("I consent to the jurisdiction of the competent United States federal district "
-                                  "court and will accept service of process from the person who sent the notice."),
+    "mistake_statement": _l(
+        "Under penalty of perjury, I believe in good faith that the material was removed by "
+        "mistake or misidentification."
+    ),
+    "consent_to_jurisdiction": _l(
+        "I consent to the jurisdiction of the competent United States federal district "
+        "court and will accept service of process from the person who sent the notice."
+    ),
     "listings": _l("The exact location of each listing (a URL or the platform's listing ID)"),
     "explanation": _l("An explanation of why the listings infringe your right (the notice text)"),
     "notifier": _l("Your name and e-mail address (taken from your account)"),
@@ -86,31 +98,43 @@ ELEMENT_LABELS = {
 
 # Why a case follows its procedure; keys stored with the case, rendered in the reader's language.
 REASONS = {
-    "platform_jurisdiction": _l("The notice was filed under the law of the platform's jurisdiction: "
-                                "%(jurisdiction)s."),
-    "dsa_applies_to_union_market": _l("The listing targets %(market)s, in the European Union: the Digital Services "
-                                      "Act applies to services offered there wherever the platform is established "
-                                      "(Art. 2(1))."),
+    "platform_jurisdiction": _l("The notice was filed under the law of the platform's jurisdiction: %(jurisdiction)s."),
+    "dsa_applies_to_union_market": _l(
+        "The listing targets %(market)s, in the European Union: the Digital Services "
+        "Act applies to services offered there wherever the platform is established "
+        "(Art. 2(1))."
+    ),
     "member_state_calendar": _l("The listing targets %(market)s: its public holidays and time zone apply."),
-    "default_member_state": _l("No target market was given: the public holidays and time zone of the platform's "
-                               "member state, %(market)s, apply."),
-    "cross_border_market": _l("The listing targets %(market)s; the notice-and-takedown law of the platform's "
-                              "jurisdiction, %(jurisdiction)s, governs the platform's measures."),
+    "default_member_state": _l(
+        "No target market was given: the public holidays and time zone of the platform's "
+        "member state, %(market)s, apply."
+    ),
+    "cross_border_market": _l(
+        "The listing targets %(market)s; the notice-and-takedown law of the platform's "
+        "jurisdiction, %(jurisdiction)s, governs the platform's measures."
+    ),
     "right_type_own_procedure": _l("The law has its own procedure for this type of right: %(right_type)s."),
-    "right_type_contractual_procedure": _l("No statute sets a notice procedure for this type of right "
-                                           "(%(right_type)s): the marketplace's contractual procedure applies."),
-    "gb_threats_warning": _l("Warning: in the United Kingdom a notice about a patent, trade mark or design can be an "
-                             "unjustified threat, for which the seller may sue you. Keep to a permitted "
-                             "communication."),
+    "right_type_contractual_procedure": _l(
+        "No statute sets a notice procedure for this type of right "
+        "(%(right_type)s): the marketplace's contractual procedure applies."
+    ),
+    "gb_threats_warning": _l(
+        "Warning: in the United Kingdom a notice about a patent, trade mark or design can be an "
+        "unjustified threat, for which the seller may sue you. Keep to a permitted "
+        "communication."
+    ),
     "procedure_version": _l("Procedure: %(procedure)s, version %(version)s, in force on the filing date."),
-    "deadline_calendar": _l("Deadlines end at the end of the day in %(time_zone)s; business days follow the public "
-                            "holidays of %(calendar)s."),
+    "deadline_calendar": _l(
+        "Deadlines end at the end of the day in %(time_zone)s; business days follow the public "
+        "holidays of %(calendar)s."
+    ),
 }
 
 
 def territory_name(code: str) -> str:
     """A country or region code in the reader's language (CLDR names)."""
     from flask_babel import get_locale
+
     locale = get_locale()
     return (locale.territories.get(code) if locale is not None else None) or code
 
@@ -119,6 +143,7 @@ def zone_name(zone: str) -> str:
     """A time zone as its city, in the reader's language (CLDR), e.g. 上海 for Asia/Shanghai."""
     from babel.dates import get_timezone, get_timezone_location
     from flask_babel import get_locale
+
     try:
         return get_timezone_location(get_timezone(zone), locale=get_locale() or "en", return_city=True)
     except LookupError:

@@ -2,6 +2,7 @@
 
 On CI (CI=true) an unreachable server is an error: the PostgreSQL pass must not be skipped there.
 """
+
 from __future__ import annotations
 
 import os

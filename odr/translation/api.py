@@ -1,4 +1,5 @@
 """Translations over the API: each filing's translations with provenance, flags, human translations."""
+
 from __future__ import annotations
 
 from flask import g, jsonify
@@ -14,32 +15,55 @@ from odr.translation.models import Translation
 
 def translation_json(t: Translation, staff: bool = False) -> dict:
     """One translation; ``staff`` (the case's mediator, an administrator) also gets the last error."""
-    return {"id": t.id, "language": t.target_language, "source_language": t.source_language,
-            "origin": t.origin.value, "status": t.status.value, "text": t.text, "terms": t.terms or {},
-            # Sentences the model could not translate whole stand in the original inside the text.
-            "incomplete": bool(t.incomplete), "untranslated": t.untranslated or [],
-            "missing_model": t.missing_pair, "last_error": (t.last_error or None) if staff else None,
-            "authoritative": False, "source_sha256": t.source_sha256,
-            "provenance": {"engine": t.engine or None, "model": t.model or None,
-                           "model_version": t.model_version or None, "pivot": t.pivot,
-                           "glossary_version": t.glossary_version or None,
-                           "translator": t.translator.display_name if t.translator else None,
-                           "segments": t.segments, "memory_hits": t.memory_hits, "attempts": t.attempts,
-                           "requested_at": t.requested_at.isoformat(),
-                           "completed_at": t.completed_at.isoformat() if t.completed_at else None},
-            "open_flags": len(t.open_flags)}
+    return {
+        "id": t.id,
+        "language": t.target_language,
+        "source_language": t.source_language,
+        "origin": t.origin.value,
+        "status": t.status.value,
+        "text": t.text,
+        "terms": t.terms or {},
+        # Sentences the model could not translate whole stand in the original inside the text.
+        "incomplete": bool(t.incomplete),
+        "untranslated": t.untranslated or [],
+        "missing_model": t.missing_pair,
+        "last_error": (t.last_error or None) if staff else None,
+        "authoritative": False,
+        "source_sha256": t.source_sha256,
+        "provenance": {
+            "engine": t.engine or None,
+            "model": t.model or None,
+            "model_version": t.model_version or None,
+            "pivot": t.pivot,
+            "glossary_version": t.glossary_version or None,
+            "translator": t.translator.display_name if t.translator else None,
+            "segments": t.segments,
+            "memory_hits": t.memory_hits,
+            "attempts": t.attempts,
+            "requested_at": t.requested_at.isoformat(),
+            "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+        },
+        "open_flags": len(t.open_flags),
+    }
 
 
 def filing_translations(filing: Filing) -> dict:
     """The part of a filing's JSON that carries its original and its translations."""
     staff = bool(case_roles(g.api_account, filing.case) & {"mediator", "admin"}) if "api_account" in g else False
-    return {"original": {"language": filing.language, "text": filing.text, "authoritative": True,
-                         # declared by the filer (None: detected), what detection found, and how sure it was
-                         "language_check": {"declared": filing.language_declared,
-                                            "detected": filing.language_detected,
-                                            "confidence": None if filing.language_confidence is None
-                                            else round(filing.language_confidence, 3)}},
-            "translations": [translation_json(t, staff) for t in services.translations_of(filing)]}
+    return {
+        "original": {
+            "language": filing.language,
+            "text": filing.text,
+            "authoritative": True,
+            # declared by the filer (None: detected), what detection found, and how sure it was
+            "language_check": {
+                "declared": filing.language_declared,
+                "detected": filing.language_detected,
+                "confidence": None if filing.language_confidence is None else round(filing.language_confidence, 3),
+            },
+        },
+        "translations": [translation_json(t, staff) for t in services.translations_of(filing)],
+    }
 
 
 def _filing(case_id: int, filing_id: int) -> Filing:
@@ -60,14 +84,21 @@ def api_translations(case_id, filing_id):
 @authenticated
 def api_flag(case_id, translation_id):
     item = services.flag(g.api_account, case_id, translation_id, json_body().get("reason"))
-    return jsonify({"id": item.id, "translation_id": item.translation_id, "reason": item.reason,
-                    "flagged_at": item.created_at.isoformat()}), 201
+    return jsonify(
+        {
+            "id": item.id,
+            "translation_id": item.translation_id,
+            "reason": item.reason,
+            "flagged_at": item.created_at.isoformat(),
+        }
+    ), 201
 
 
 @bp.post("/cases/<int:case_id>/filings/<int:filing_id>/translations/human")
 @authenticated
 def api_human(case_id, filing_id):
     data = json_body()
-    translation = services.add_human_translation(g.api_account, case_id, filing_id, data.get("language"),
-                                                 data.get("text"))
+    translation = services.add_human_translation(
+        g.api_account, case_id, filing_id, data.get("language"), data.get("text")
+    )
     return jsonify(translation_json(translation, staff=True)), 201

@@ -1,4 +1,5 @@
 """``odr languages``: the translation models installed on this machine."""
+
 from __future__ import annotations
 
 import os
@@ -31,6 +32,7 @@ def argos_package_module():
     target = packages_dir()
     os.environ.setdefault("ARGOS_PACKAGES_DIR", str(target))  # read once, when argostranslate is imported
     from argostranslate import package, settings
+
     settings.package_data_dir, settings.package_dirs = target, [target]
     return package
 
@@ -71,8 +73,12 @@ def list_command():
     click.echo("Installed:")
     for (source, target), model in sorted(models.items()):
         click.echo(f"  {source} -> {target}  {model.package_version:<8} {model.name}")
-    pivots = sorted((s, t) for (s, p) in models for (p2, t) in models
-                    if p == PIVOT and p2 == PIVOT and s != t and (s, t) not in models)
+    pivots = sorted(
+        (s, t)
+        for (s, p) in models
+        for (p2, t) in models
+        if p == PIVOT and p2 == PIVOT and s != t and (s, t) not in models
+    )
     if pivots:
         click.echo(f"Through {PIVOT}:")
         for source, target in pivots:
@@ -98,15 +104,18 @@ def install_command(args, from_index):
 def _install_from_index(source: str, target: str) -> None:
     package = argos_package_module()
     from argostranslate import settings
+
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(INDEX_TIMEOUT_S)
     try:
         settings.local_package_index.unlink(missing_ok=True)
         package.update_package_index()  # logs and returns on any network error
         if not settings.local_package_index.exists():
-            raise InstallError(f"Cannot reach the argos package index at {settings.remote_package_index} "
-                               "(no internet?). Copy a .argosmodel file here and run: "
-                               "odr languages install PATH.argosmodel")
+            raise InstallError(
+                f"Cannot reach the argos package index at {settings.remote_package_index} "
+                "(no internet?). Copy a .argosmodel file here and run: "
+                "odr languages install PATH.argosmodel"
+            )
         offered = [p for p in package.get_available_packages() if (p.from_code, p.to_code) == (source, target)]
         if not offered:
             raise InstallError(f"The package index has no model for {source}->{target}.")
@@ -136,7 +145,8 @@ def remove_command(source, target, force):
     if dependents and not force:
         raise click.ClickException(
             f"These pairs are translated through {PIVOT} with {source}->{target} and would stop: "
-            f"{', '.join(dependents)}. Run again with --force to remove it anyway.")
+            f"{', '.join(dependents)}. Run again with --force to remove it anyway."
+        )
     for model in do_remove(packages, source, target):
         click.echo(f"Removed {source}->{target} ({model.name}).")
     if dependents:

@@ -6,6 +6,7 @@ decoding settings as argostranslate (beam size, length penalty, unknown-token re
 output is the one argostranslate gives, only faster. Packages are found in ODR_ARGOS_PACKAGES_DIR;
 a pair without a package goes through English when both halves are installed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,6 +40,7 @@ class EngineError(RuntimeError):
 def argos_settings():
     """argostranslate's settings module (it reads ARGOS_* variables once, when first imported)."""
     from argostranslate import settings
+
     return settings
 
 
@@ -96,9 +98,11 @@ def weight_shapes(model_bin: Path) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the variables in a CTranslate2 model.bin, read from its headers only."""
     shapes: dict[str, tuple[int, ...]] = {}
     with model_bin.open("rb") as f:
+
         def string() -> str:
             (length,) = struct.unpack("<H", f.read(2))
             return f.read(length).rstrip(b"\0").decode("utf-8")
+
         (_binary_version,) = struct.unpack("<I", f.read(4))
         string()  # spec name
         _revision, count = struct.unpack("<II", f.read(8))
@@ -139,12 +143,20 @@ def read_model(path: Path) -> Model | None:
         return None
     if not isinstance(meta, dict) or meta.get("type", "translate") != "translate":
         return None
-    if not (path / "model").is_dir() or not isinstance(meta.get("from_code"), str) \
-            or not isinstance(meta.get("to_code"), str):
+    if (
+        not (path / "model").is_dir()
+        or not isinstance(meta.get("from_code"), str)
+        or not isinstance(meta.get("to_code"), str)
+    ):
         return None
-    return Model(path=path, from_code=meta["from_code"], to_code=meta["to_code"],
-                 package_version=str(meta.get("package_version", "")), fingerprint=_fingerprint(path),
-                 positions=max_positions(path))
+    return Model(
+        path=path,
+        from_code=meta["from_code"],
+        to_code=meta["to_code"],
+        package_version=str(meta.get("package_version", "")),
+        fingerprint=_fingerprint(path),
+        positions=max_positions(path),
+    )
 
 
 @dataclass
@@ -172,6 +184,7 @@ class Engine:
     @cached_property
     def label(self) -> str:
         from importlib.metadata import version
+
         return f"argostranslate {version('argostranslate')} / ctranslate2 {version('ctranslate2')}"
 
     def models(self) -> dict[tuple[str, str], Model]:
@@ -217,13 +230,17 @@ class Engine:
     def _open(self, model: Model) -> _Loaded:
         import ctranslate2
         from argostranslate.package import Package
+
         settings = argos_settings()
         try:
             package = Package(model.path)
-            translator = ctranslate2.Translator(str(model.path / "model"), device=settings.device,
-                                                inter_threads=settings.inter_threads,
-                                                intra_threads=settings.intra_threads,
-                                                compute_type=settings.compute_type)
+            translator = ctranslate2.Translator(
+                str(model.path / "model"),
+                device=settings.device,
+                inter_threads=settings.inter_threads,
+                intra_threads=settings.intra_threads,
+                compute_type=settings.compute_type,
+            )
         except Exception as exc:  # a broken package: the job is retried, then marked failed
             raise EngineError(f"cannot load {model.name}: {exc}") from exc
         return _Loaded(package=package, translator=translator, splitter=_packaged_splitter(model.path))
@@ -280,9 +297,17 @@ class Engine:
             tokens = [package.tokenizer.encode(s) for s in segments]
             prefix = [[package.target_prefix]] * len(tokens) if package.target_prefix else None
             results = loaded.translator.translate_batch(
-                tokens, target_prefix=prefix, beam_size=settings.beam_size, replace_unknowns=True,
-                length_penalty=0.2, max_batch_size=BATCH_TOKENS, batch_type="tokens", max_input_length=0,
-                max_decoding_length=model.positions - 1 - prefix_length, return_end_token=True)
+                tokens,
+                target_prefix=prefix,
+                beam_size=settings.beam_size,
+                replace_unknowns=True,
+                length_penalty=0.2,
+                max_batch_size=BATCH_TOKENS,
+                batch_type="tokens",
+                max_input_length=0,
+                max_decoding_length=model.positions - 1 - prefix_length,
+                return_end_token=True,
+            )
         except Exception as exc:
             raise EngineError(f"{model.name}: {exc}") from exc
         self.batches += 1
@@ -296,7 +321,7 @@ class Engine:
                 continue
             text = package.tokenizer.decode(hypothesis[:-1])
             if package.target_prefix and text.startswith(package.target_prefix):
-                text = text[len(package.target_prefix):]
+                text = text[len(package.target_prefix) :]
             out.append(_strip_lead(text))
         return out
 
@@ -318,6 +343,7 @@ def _packaged_splitter(path: Path):
     if not onnx:
         return None
     from minisbd import SBDetect
+
     return SBDetect(str(onnx[0]), use_gpu=False, max_threads=1)
 
 
@@ -337,6 +363,7 @@ def _mtime(path: Path) -> float:
 
 def _version_key(model: Model):
     from packaging.version import InvalidVersion, Version
+
     try:
         return Version(model.package_version)
     except InvalidVersion:

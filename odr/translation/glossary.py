@@ -5,6 +5,7 @@ Before a segment goes to the model, each glossary term in it is replaced by a nu
 in the target language. If a model drops, duplicates or mangles a placeholder, the caller translates
 the text between the terms on its own and puts the terms back in, so the glossary still wins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,8 +88,8 @@ class Glossary:
             if found[:1].isupper() and _is_cased(rendering) and rendering[:1].islower():
                 rendering = rendering[:1].upper() + rendering[1:]  # a term that starts a sentence
             terms.append(rendering)
-            pieces.append(segment[last:match.start()])
-            out.append(segment[last:match.start()] + f"⟦{len(terms)}⟧")
+            pieces.append(segment[last : match.start()])
+            out.append(segment[last : match.start()] + f"⟦{len(terms)}⟧")
             last = match.end()
         pieces.append(segment[last:])
         out.append(segment[last:])
@@ -107,8 +108,9 @@ def _check(data, path: Path) -> list[dict]:
         if not isinstance(concept, dict) or not isinstance(concept.get("id"), str):
             raise GlossaryError(f"{path}: every concept needs an id")
         for key, forms in concept.items():
-            if key not in ("id", "source", "note") and (not isinstance(forms, list) or not forms
-                                  or not all(isinstance(f, str) and f.strip() for f in forms)):
+            if key not in ("id", "source", "note") and (
+                not isinstance(forms, list) or not forms or not all(isinstance(f, str) and f.strip() for f in forms)
+            ):
                 raise GlossaryError(f"{path}: {concept['id']}.{key} must be a non-empty list of terms")
     return data["concepts"]
 

@@ -1,4 +1,5 @@
 """Translations of filings, the flags readers raise on them, and the segment translation memory."""
+
 from __future__ import annotations
 
 import enum
@@ -28,12 +29,15 @@ class TranslationOrigin(str, enum.Enum):
     HUMAN = "human"
 
 
-STATUS_TITLES = {TranslationStatus.PENDING: _l("pending"), TranslationStatus.DONE: _l("done"),
-                 TranslationStatus.FAILED: _l("failed"), TranslationStatus.UNAVAILABLE: _l("no model installed")}
+STATUS_TITLES = {
+    TranslationStatus.PENDING: _l("pending"),
+    TranslationStatus.DONE: _l("done"),
+    TranslationStatus.FAILED: _l("failed"),
+    TranslationStatus.UNAVAILABLE: _l("no model installed"),
+}
 UNAVAILABLE_PREFIX = "no installed model for "  # then what to install: "es->de (or es->en + en->de)"
 
-ORIGIN_TITLES = {TranslationOrigin.MACHINE: _l("machine translation"),
-                 TranslationOrigin.HUMAN: _l("human translation")}
+ORIGIN_TITLES = {TranslationOrigin.MACHINE: _l("machine translation"), TranslationOrigin.HUMAN: _l("human translation")}
 
 
 class Translation(db.Model):
@@ -46,8 +50,9 @@ class Translation(db.Model):
     filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), index=True)
     source_language: Mapped[str] = mapped_column(String(8))
     target_language: Mapped[str] = mapped_column(String(8))
-    origin: Mapped[TranslationOrigin] = mapped_column(_enum(TranslationOrigin, "translation_origin"),
-                                                      default=TranslationOrigin.MACHINE)
+    origin: Mapped[TranslationOrigin] = mapped_column(
+        _enum(TranslationOrigin, "translation_origin"), default=TranslationOrigin.MACHINE
+    )
     status: Mapped[TranslationStatus] = mapped_column(_enum(TranslationStatus, "translation_status"), index=True)
     text: Mapped[str | None] = mapped_column(Text)
     # The filing's free-text terms in this language too (an offer's licence): {"licence": "..."}.
@@ -75,8 +80,7 @@ class Translation(db.Model):
 
     filing = relationship("Filing")
     translator = relationship("Account")
-    flags: Mapped[list["TranslationFlag"]] = relationship(back_populates="translation",
-                                                          order_by="TranslationFlag.id")
+    flags: Mapped[list["TranslationFlag"]] = relationship(back_populates="translation", order_by="TranslationFlag.id")
 
     @property
     def origin_title(self) -> str:
@@ -92,7 +96,7 @@ class Translation(db.Model):
         if self.status != TranslationStatus.UNAVAILABLE:
             return None
         if (self.last_error or "").startswith(UNAVAILABLE_PREFIX):
-            return self.last_error[len(UNAVAILABLE_PREFIX):]
+            return self.last_error[len(UNAVAILABLE_PREFIX) :]
         return f"{self.source_language}->{self.target_language}"
 
     @property

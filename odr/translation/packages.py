@@ -5,6 +5,7 @@ dot folders), checks it there (metadata, language codes, files, the model loads 
 test sentence), stores the SHA-256 of all its files, and only then renames it into place. A folder
 that holds another language pair is never replaced.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -22,7 +23,7 @@ from babel import Locale
 
 from odr.translation.engine import PIVOT, Engine, EngineError, Model, read_model, write_fingerprint
 
-MAX_UNPACKED = 8 * 1024 ** 3
+MAX_UNPACKED = 8 * 1024**3
 # Codes of the argos package index that are not ISO 639 (Traditional Chinese, Brazilian Portuguese).
 ARGOS_CODES = {"zt", "pb"}
 TEST_SENTENCE = "1, 2, 3."  # digits and punctuation: every model must get through it and end its output
@@ -150,8 +151,10 @@ def do_install(archive: Path, packages: Path) -> Installed:
             current = read_model(target)
             if current is None or (current.from_code, current.to_code) != pair:
                 held = f"{current.from_code}->{current.to_code}" if current else "something that is not a model"
-                raise PackageError(f"The folder {top} holds {held}; this package is {pair[0]}->{pair[1]}. "
-                                   "Refusing to replace another pair: remove it first.")
+                raise PackageError(
+                    f"The folder {top} holds {held}; this package is {pair[0]}->{pair[1]}. "
+                    "Refusing to replace another pair: remove it first."
+                )
         staging = packages / f".staging-{secrets.token_hex(6)}"
         old = packages / f".replaced-{secrets.token_hex(6)}"
         try:

@@ -3,6 +3,7 @@
 The translations of every filing on the page are read in one query, with their translators and flags;
 the template only renders. Requesting a missing translation is the translation service's business.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,14 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
     filings = visible_filings(account, context.case)
     needed = {f.id: services.reader_language(account, f) for f in filings}
     rows = _translations([f.id for f in filings])
-    missing = [f for f in filings if needed[f.id] and not any(
-        t.target_language == needed[f.id] and t.origin == TranslationOrigin.MACHINE for t in rows.get(f.id, []))]
+    missing = [
+        f
+        for f in filings
+        if needed[f.id]
+        and not any(
+            t.target_language == needed[f.id] and t.origin == TranslationOrigin.MACHINE for t in rows.get(f.id, [])
+        )
+    ]
     if missing:
         # A reader who joined later (a mediator, a court) has no translation yet: the translation service
         # requests it (odr.translation.services.for_reader), then the page reads again.
@@ -62,13 +69,19 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
         machine = next((t for t in own if t.origin == TranslationOrigin.MACHINE), None)
         shown = human or machine
         readings[filing.id] = Reading(
-            language=language, human=human, machine=machine,
+            language=language,
+            human=human,
+            machine=machine,
             translator_name=human.translator.display_name if human and human.translator else "",
             side_by_side=is_mediator,
-            may_flag=context.is_party and shown is not None and shown.origin == TranslationOrigin.MACHINE
+            may_flag=context.is_party
+            and shown is not None
+            and shown.origin == TranslationOrigin.MACHINE
             and shown.status == TranslationStatus.DONE,
-            may_translate=is_mediator, translations=rows.get(filing.id, []) if is_mediator else [],
-            human_languages=[code for code in FILING_LANGUAGES if code != filing.language])
+            may_translate=is_mediator,
+            translations=rows.get(filing.id, []) if is_mediator else [],
+            human_languages=[code for code in FILING_LANGUAGES if code != filing.language],
+        )
     return readings
 
 
@@ -76,8 +89,11 @@ def _translations(filing_ids: list[int]) -> dict[int, list[Translation]]:
     found: dict[int, list[Translation]] = {}
     if not filing_ids:
         return found
-    for t in db.session.scalars(select(Translation).where(Translation.filing_id.in_(filing_ids))
-                                .options(selectinload(Translation.translator), selectinload(Translation.flags))
-                                .order_by(Translation.target_language, Translation.origin)):
+    for t in db.session.scalars(
+        select(Translation)
+        .where(Translation.filing_id.in_(filing_ids))
+        .options(selectinload(Translation.translator), selectinload(Translation.flags))
+        .order_by(Translation.target_language, Translation.origin)
+    ):
         found.setdefault(t.filing_id, []).append(t)
     return found

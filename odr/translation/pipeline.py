@@ -1,4 +1,5 @@
 """From texts to translations: sentences, glossary placeholders, translation memory, batched engine calls."""
+
 from __future__ import annotations
 
 import hashlib
@@ -87,7 +88,7 @@ class Pipeline:
             layout.append([])
             for paragraph in text.split("\n"):
                 indexes = []
-                for sentence in (next(split) if paragraph.strip() else []):
+                for sentence in next(split) if paragraph.strip() else []:
                     indexes.append(len(segments))
                     segments.append(normalize(sentence))
                 layout[-1].append(indexes)
@@ -99,8 +100,7 @@ class Pipeline:
         broken = [i for i, out in enumerate(final) if out is None and not lost[i]]
         if broken:
             # The model lost a placeholder: translate the text around the terms alone, keep the terms.
-            pieces = sorted({normalize(piece) for i in broken for piece in protected[i].pieces
-                             if _WORDY.search(piece)})
+            pieces = sorted({normalize(piece) for i in broken for piece in protected[i].pieces if _WORDY.search(piece)})
             translated, _ = self._through(route, pieces)
             by_piece = dict(zip(pieces, translated, strict=True))
             for i in broken:
@@ -122,10 +122,14 @@ class Pipeline:
         results = []
         for paragraphs in layout:
             indexes = [i for para in paragraphs for i in para]
-            results.append(Result(
-                text="\n".join(join_sentences([final[i] for i in para], target) for para in paragraphs),
-                segments=len(indexes), memory_hits=sum(1 for i in indexes if from_memory[i]),
-                untranslated=[segments[i] for i in indexes if lost[i]]))
+            results.append(
+                Result(
+                    text="\n".join(join_sentences([final[i] for i in para], target) for para in paragraphs),
+                    segments=len(indexes),
+                    memory_hits=sum(1 for i in indexes if from_memory[i]),
+                    untranslated=[segments[i] for i in indexes if lost[i]],
+                )
+            )
         return results
 
     def _through(self, route: list[Model], inputs: list[str]) -> tuple[list[str | None], list[bool]]:
@@ -146,8 +150,10 @@ class Pipeline:
                 self._remember(model, {s: t for s, t in translated.items() if t is not None})
                 known.update(translated)
                 missing_set = set(missing)
-                from_memory = [hit and c is not None and not missing_set.intersection(parts_of[c])
-                               for hit, c in zip(from_memory, current, strict=True)]
+                from_memory = [
+                    hit and c is not None and not missing_set.intersection(parts_of[c])
+                    for hit, c in zip(from_memory, current, strict=True)
+                ]
             sep = joiner(model.to_code)
             joined: list[str | None] = []
             for c in current:
@@ -176,10 +182,10 @@ class Pipeline:
         tokens, chunks, start = self.engine.pieces(model, text), [], 0
         while start < len(tokens):
             size = min(limit, len(tokens) - start)
-            chunk = self.engine.join_pieces(model, tokens[start:start + size])
+            chunk = self.engine.join_pieces(model, tokens[start : start + size])
             while size > 1 and len(self.engine.pieces(model, chunk)) > limit:
                 size -= max(1, size // 8)
-                chunk = self.engine.join_pieces(model, tokens[start:start + size])
+                chunk = self.engine.join_pieces(model, tokens[start : start + size])
             chunks.append(chunk)
             start += size
         return chunks
@@ -207,28 +213,43 @@ class Pipeline:
         ids: list[int] = []
         keys = list(by_sha)
         for start in range(0, len(keys), 500):
-            rows = db.session.execute(select(SegmentMemory.id, SegmentMemory.source_sha256,
-                                             SegmentMemory.source_text, SegmentMemory.target_text).where(
-                SegmentMemory.source_sha256.in_(keys[start:start + 500]),
-                SegmentMemory.source_language == model.from_code,
-                SegmentMemory.target_language == model.to_code,
-                SegmentMemory.model_version == model.version))
+            rows = db.session.execute(
+                select(
+                    SegmentMemory.id, SegmentMemory.source_sha256, SegmentMemory.source_text, SegmentMemory.target_text
+                ).where(
+                    SegmentMemory.source_sha256.in_(keys[start : start + 500]),
+                    SegmentMemory.source_language == model.from_code,
+                    SegmentMemory.target_language == model.to_code,
+                    SegmentMemory.model_version == model.version,
+                )
+            )
             for row in rows:
                 if by_sha[row.source_sha256] == row.source_text:
                     found[row.source_text] = row.target_text
                     ids.append(row.id)
         if ids:
-            db.session.execute(update(SegmentMemory).where(SegmentMemory.id.in_(ids))
-                               .values(hits=SegmentMemory.hits + 1))
+            db.session.execute(
+                update(SegmentMemory).where(SegmentMemory.id.in_(ids)).values(hits=SegmentMemory.hits + 1)
+            )
         return found
 
     def _remember(self, model: Model, translations: dict[str, str]) -> None:
         if not translations:
             return
         now = utcnow()
-        rows = [{"source_sha256": _sha(s), "source_language": model.from_code, "target_language": model.to_code,
-                 "model_version": model.version, "source_text": s, "target_text": t, "hits": 0, "created_at": now}
-                for s, t in translations.items()]
+        rows = [
+            {
+                "source_sha256": _sha(s),
+                "source_language": model.from_code,
+                "target_language": model.to_code,
+                "model_version": model.version,
+                "source_text": s,
+                "target_text": t,
+                "hits": 0,
+                "created_at": now,
+            }
+            for s, t in translations.items()
+        ]
         insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         # Another worker may have translated the same sentence meanwhile: its row is as good as ours.
         db.session.execute(insert(SegmentMemory).on_conflict_do_nothing(), rows)

@@ -5,6 +5,7 @@ language, a job claims it, and it ends done, failed (after retries with back-off
 (no model for the pair). A party may flag a machine translation; the mediator may replace it with a
 human translation. The original text is always authoritative.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,6 +63,7 @@ def _sha256(text: str) -> str:
 
 # -- who reads what ----------------------------------------------------------------------------
 
+
 def reader_language(account: Account, filing: Filing) -> str | None:
     """The language this reader needs the filing in; None when they read the original's language."""
     languages = account.reading_languages
@@ -90,17 +92,27 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
     Returns the pending ids, for the caller to enqueue after this commit."""
     wanted = set(languages) if languages is not None else needed_languages(filing)
     wanted.discard(filing.language)
-    have = set(db.session.scalars(select(Translation.target_language).where(
-        Translation.filing_id == filing.id, Translation.origin == TranslationOrigin.MACHINE)))
+    have = set(
+        db.session.scalars(
+            select(Translation.target_language).where(
+                Translation.filing_id == filing.id, Translation.origin == TranslationOrigin.MACHINE
+            )
+        )
+    )
     missing = sorted(wanted - have)
     if not missing:
         return []
     engine = pipeline().engine
     rows = []
     for language in missing:
-        row = Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
-                          origin=TranslationOrigin.MACHINE, source_sha256=_sha256(filing.text),
-                          status=TranslationStatus.PENDING)
+        row = Translation(
+            filing_id=filing.id,
+            source_language=filing.language,
+            target_language=language,
+            origin=TranslationOrigin.MACHINE,
+            source_sha256=_sha256(filing.text),
+            status=TranslationStatus.PENDING,
+        )
         if engine.route(filing.language, language) is None:
             _mark_unavailable(row, engine)
         rows.append(row)
@@ -154,14 +166,22 @@ def request_missing(limit: int = 500) -> list[int]:
     A court joins through an export taken inside other transactions (a deadline, a decision); a
     receiver that failed leaves nothing behind. Whatever the channel, the next sweep requests it."""
     from odr.procedure.services import final_states  # closed cases get no new readers
+
     ids: list[int] = []
-    cases = db.session.scalars(select(Case).where(
-        or_(Case.mediator_id.is_not(None), Case.court_party_id.is_not(None)),
-        Case.state.not_in(final_states())).order_by(Case.id))
+    cases = db.session.scalars(
+        select(Case)
+        .where(or_(Case.mediator_id.is_not(None), Case.court_party_id.is_not(None)), Case.state.not_in(final_states()))
+        .order_by(Case.id)
+    )
     for case in cases:
-        have = {(row.filing_id, row.target_language) for row in db.session.execute(
-            select(Translation.filing_id, Translation.target_language).join(Filing, Filing.id == Translation.filing_id)
-            .where(Filing.case_id == case.id, Translation.origin == TranslationOrigin.MACHINE))}
+        have = {
+            (row.filing_id, row.target_language)
+            for row in db.session.execute(
+                select(Translation.filing_id, Translation.target_language)
+                .join(Filing, Filing.id == Translation.filing_id)
+                .where(Filing.case_id == case.id, Translation.origin == TranslationOrigin.MACHINE)
+            )
+        }
         for filing in case.filings:
             if any((filing.id, language) not in have for language in needed_languages(filing)):
                 ids += request_translations(filing)
@@ -172,15 +192,24 @@ def request_missing(limit: int = 500) -> list[int]:
 
 # -- the jobs ----------------------------------------------------------------------------------
 
+
 def _claim(ids: list[int], now: datetime) -> list[Translation]:
     """Take the rows that are still pending and due, in one statement: another worker may hold some."""
     if not ids:
         return []
-    claimed = list(db.session.scalars(update(Translation).where(
-        Translation.id.in_(ids), Translation.status == TranslationStatus.PENDING,
-        Translation.origin == TranslationOrigin.MACHINE,
-        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
-    ).values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE).returning(Translation.id)))
+    claimed = list(
+        db.session.scalars(
+            update(Translation)
+            .where(
+                Translation.id.in_(ids),
+                Translation.status == TranslationStatus.PENDING,
+                Translation.origin == TranslationOrigin.MACHINE,
+                or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
+            )
+            .values(attempts=Translation.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(Translation.id)
+        )
+    )
     if not claimed:
         db.session.rollback()
         return []
@@ -237,8 +266,11 @@ def process(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]
 
 def _texts(filing: Filing) -> tuple[list[str], dict[str, str]]:
     """What of a filing is translated: its text, and its free-text terms (an offer's licence)."""
-    terms = {key: filing.terms[key] for key in TRANSLATED_TERMS
-             if isinstance(filing.terms, dict) and isinstance(filing.terms.get(key), str) and filing.terms[key].strip()}
+    terms = {
+        key: filing.terms[key]
+        for key in TRANSLATED_TERMS
+        if isinstance(filing.terms, dict) and isinstance(filing.terms.get(key), str) and filing.terms[key].strip()
+    }
     return [filing.text, *terms.values()], terms
 
 
@@ -263,8 +295,9 @@ def _translate_isolating(work: Pipeline, group: list[Translation], source: str, 
             log.warning("translation %s (%s->%s) failed: %s", group[0].id, source, target, exc)
             return [(group[0], exc)]
         middle = len(group) // 2
-        return (_translate_isolating(work, group[:middle], source, target)
-                + _translate_isolating(work, group[middle:], source, target))
+        return _translate_isolating(work, group[:middle], source, target) + _translate_isolating(
+            work, group[middle:], source, target
+        )
 
 
 def _record_failure(translation: Translation, exc: Exception, now: datetime) -> timedelta | None:
@@ -293,13 +326,16 @@ def _mark_unavailable(translation: Translation, engine) -> None:
     translation.status = TranslationStatus.UNAVAILABLE
     translation.next_attempt_at = None
     translation.last_error = UNAVAILABLE_PREFIX + missing_models(
-        engine, translation.source_language, translation.target_language)
+        engine, translation.source_language, translation.target_language
+    )
 
 
 def _due(now: datetime, limit: int, among: list[int] | None = None) -> list[int]:
     query = select(Translation.id).where(
-        Translation.status == TranslationStatus.PENDING, Translation.origin == TranslationOrigin.MACHINE,
-        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now))
+        Translation.status == TranslationStatus.PENDING,
+        Translation.origin == TranslationOrigin.MACHINE,
+        or_(Translation.next_attempt_at.is_(None), Translation.next_attempt_at <= now),
+    )
     if among is not None:
         query = query.where(Translation.id.in_(among))
     return list(db.session.scalars(query.order_by(Translation.id).limit(limit)))
@@ -336,9 +372,12 @@ def reopen_after_install() -> list[int]:
     """After a model is installed: rows that waited for it, or failed, become pending again with fresh attempts."""
     engine = pipeline().engine
     reopened = []
-    for translation in db.session.scalars(select(Translation).where(
+    for translation in db.session.scalars(
+        select(Translation).where(
             Translation.origin == TranslationOrigin.MACHINE,
-            Translation.status.in_([TranslationStatus.UNAVAILABLE, TranslationStatus.FAILED]))):
+            Translation.status.in_([TranslationStatus.UNAVAILABLE, TranslationStatus.FAILED]),
+        )
+    ):
         if engine.route(translation.source_language, translation.target_language) is not None:
             translation.status = TranslationStatus.PENDING
             translation.attempts = 0
@@ -351,16 +390,30 @@ def reopen_after_install() -> list[int]:
 
 # -- the queue, for administrators ---------------------------------------------------------------
 
+
 def queue_overview(account: Account, limit: int = 200) -> dict:
     """Counts by state and the machine translations not done, with their pair, attempts and last error."""
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator can see the translation queue."))
-    counts = {status: count for status, count in db.session.execute(select(Translation.status, func.count()).where(
-        Translation.origin == TranslationOrigin.MACHINE).group_by(Translation.status))}
-    rows = list(db.session.scalars(select(Translation).where(
-        Translation.origin == TranslationOrigin.MACHINE,
-        or_(Translation.status != TranslationStatus.DONE, Translation.incomplete.is_(True)))
-        .order_by(Translation.id.desc()).limit(limit)))
+    counts = {
+        status: count
+        for status, count in db.session.execute(
+            select(Translation.status, func.count())
+            .where(Translation.origin == TranslationOrigin.MACHINE)
+            .group_by(Translation.status)
+        )
+    }
+    rows = list(
+        db.session.scalars(
+            select(Translation)
+            .where(
+                Translation.origin == TranslationOrigin.MACHINE,
+                or_(Translation.status != TranslationStatus.DONE, Translation.incomplete.is_(True)),
+            )
+            .order_by(Translation.id.desc())
+            .limit(limit)
+        )
+    )
     return {"counts": {status: counts.get(status, 0) for status in TranslationStatus}, "rows": rows}
 
 
@@ -375,9 +428,15 @@ def do_requeue(account: Account) -> list[int]:
 
 # -- reading -----------------------------------------------------------------------------------
 
+
 def translations_of(filing: Filing) -> list[Translation]:
-    return list(db.session.scalars(select(Translation).where(Translation.filing_id == filing.id)
-                                   .order_by(Translation.target_language, Translation.origin)))
+    return list(
+        db.session.scalars(
+            select(Translation)
+            .where(Translation.filing_id == filing.id)
+            .order_by(Translation.target_language, Translation.origin)
+        )
+    )
 
 
 def for_reader(account: Account, filing: Filing) -> dict:
@@ -396,10 +455,14 @@ def for_reader(account: Account, filing: Filing) -> dict:
 
 # -- flags and human translations ------------------------------------------------------------------
 
+
 def _translation_in_case(account: Account, case_id: int, translation_id: int) -> tuple[Case, Translation]:
     case = get_case(account, case_id)
-    translation = db.session.scalar(select(Translation).join(Filing, Filing.id == Translation.filing_id).where(
-        Translation.id == translation_id, Filing.case_id == case.id))
+    translation = db.session.scalar(
+        select(Translation)
+        .join(Filing, Filing.id == Translation.filing_id)
+        .where(Translation.id == translation_id, Filing.case_id == case.id)
+    )
     if translation is None or translation.filing not in visible_filings(account, case):
         raise NotFound(_("This translation does not exist, or you may not see it."))
     return case, translation
@@ -424,18 +487,27 @@ def flag(account: Account, case_id: int, translation_id: int, reason, at: dateti
         return existing
     at = at or utcnow()
     role = sorted(roles)[0]
-    item = TranslationFlag(translation=translation, account_id=account.id, case_role=role, reason=reason,
-                           created_at=at)
+    item = TranslationFlag(translation=translation, account_id=account.id, case_role=role, reason=reason, created_at=at)
     db.session.add(item)
-    events.record(case, EventKind.TRANSLATION_FLAGGED, at, actor=account, role=role,
-                  payload={"filing_id": translation.filing_id, "translation_id": translation.id,
-                           "language": translation.target_language})
+    events.record(
+        case,
+        EventKind.TRANSLATION_FLAGGED,
+        at,
+        actor=account,
+        role=role,
+        payload={
+            "filing_id": translation.filing_id,
+            "translation_id": translation.id,
+            "language": translation.target_language,
+        },
+    )
     db.session.commit()
     return item
 
 
-def add_human_translation(account: Account, case_id: int, filing_id: int, language, text,
-                          at: datetime | None = None) -> Translation:
+def add_human_translation(
+    account: Account, case_id: int, filing_id: int, language, text, at: datetime | None = None
+) -> Translation:
     """The mediator replaces the machine translation with their own; open flags on it are resolved."""
     case = get_case(account, case_id, for_update=True)
     if CaseRole.MEDIATOR not in case_roles(account, case):
@@ -451,21 +523,42 @@ def add_human_translation(account: Account, case_id: int, filing_id: int, langua
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     at = at or utcnow()
-    human = db.session.scalar(select(Translation).where(
-        Translation.filing_id == filing.id, Translation.target_language == language,
-        Translation.origin == TranslationOrigin.HUMAN))
+    human = db.session.scalar(
+        select(Translation).where(
+            Translation.filing_id == filing.id,
+            Translation.target_language == language,
+            Translation.origin == TranslationOrigin.HUMAN,
+        )
+    )
     if human is None:
-        human = Translation(filing_id=filing.id, source_language=filing.language, target_language=language,
-                            origin=TranslationOrigin.HUMAN, requested_at=at)
+        human = Translation(
+            filing_id=filing.id,
+            source_language=filing.language,
+            target_language=language,
+            origin=TranslationOrigin.HUMAN,
+            requested_at=at,
+        )
         db.session.add(human)
     human.status, human.text, human.translator_id = TranslationStatus.DONE, text, account.id
     human.source_sha256, human.engine, human.completed_at = _sha256(filing.text), "human", at
-    for item in db.session.scalars(select(TranslationFlag).join(Translation).where(
-            Translation.filing_id == filing.id, Translation.target_language == language,
-            TranslationFlag.resolved_at.is_(None))):
+    for item in db.session.scalars(
+        select(TranslationFlag)
+        .join(Translation)
+        .where(
+            Translation.filing_id == filing.id,
+            Translation.target_language == language,
+            TranslationFlag.resolved_at.is_(None),
+        )
+    ):
         item.resolved_at = at
-    events.record(case, EventKind.HUMAN_TRANSLATION_ADDED, at, actor=account, role=CaseRole.MEDIATOR,
-                  payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)})
+    events.record(
+        case,
+        EventKind.HUMAN_TRANSLATION_ADDED,
+        at,
+        actor=account,
+        role=CaseRole.MEDIATOR,
+        payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)},
+    )
     db.session.commit()
     return human
 

@@ -1,4 +1,5 @@
 """Case page actions on translations: a party flags one, the mediator replaces it with a human translation."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -27,17 +28,21 @@ def flag(case_id, translation_id):
         item = services.flag(current_user, case_id, translation_id, request.form.get("reason"))
         flash(_("Thank you. The mediator will check this translation."), "success")
         return item
-    return _on_case_page(case_id, act, f"flag-{translation_id}",
-                         lambda item: _filing_on_page(case_id, item.translation.filing_id))
+
+    return _on_case_page(
+        case_id, act, f"flag-{translation_id}", lambda item: _filing_on_page(case_id, item.translation.filing_id)
+    )
 
 
 @bp.post("/cases/<int:case_id>/filings/<int:filing_id>/translations/human")
 @login_required
 def human(case_id, filing_id):
     def act():
-        services.add_human_translation(current_user, case_id, filing_id, request.form.get("language"),
-                                       request.form.get("text"))
+        services.add_human_translation(
+            current_user, case_id, filing_id, request.form.get("language"), request.form.get("text")
+        )
         flash(_("Your translation replaces the machine translation."), "success")
+
     return _on_case_page(case_id, act, f"human-{filing_id}", _filing_on_page(case_id, filing_id))
 
 
@@ -59,4 +64,5 @@ def requeue():
 @bp.app_template_global("status_title")
 def status_title(status):
     from odr.translation.models import STATUS_TITLES
+
     return str(STATUS_TITLES[status])

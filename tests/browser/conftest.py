@@ -3,6 +3,7 @@
 The app runs on demo data in a thread on a free local port. Outside CI the tests skip when
 /usr/bin/chromium is missing; on CI (CI=true) they fail instead, so they can never silently vanish.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -38,9 +47,15 @@ def live_app(tmp_path_factory):
     from odr.extensions import db
 
     folder = tmp_path_factory.mktemp("live")
-    app = create_app({"INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": f"sqlite:///{folder / 'odr.db'}",
-                      "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-                      "EVIDENCE_DIR": str(folder / "evidence"), "EXPORT_DIR": str(folder / "exports")})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(folder / "instance"),
+            "DATABASE_URL": f"sqlite:///{folder / 'odr.db'}",
+            "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+            "EVIDENCE_DIR": str(folder / "evidence"),
+            "EXPORT_DIR": str(folder / "exports"),
+        }
+    )
     with app.app_context():
         db.create_all()
         load_demo()
@@ -60,6 +75,7 @@ def live_app(tmp_path_factory):
 def chromium():
     require(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
         try:

@@ -2,6 +2,7 @@
 
 Screenshots of the main pages in en, zh_Hans and ar land in artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import re
@@ -144,8 +145,10 @@ def test_each_role_walks_its_pages_in_every_language(chromium, live_app, role, v
             for name, path in pages.items():
                 _visit(page, path, locale)
                 if locale != "en":
-                    problems += [f"{role} {name} [{locale}] untranslated: {hit}"
-                                 for hit in _untranslated(page.evaluate(UI_TEXT_JS), locale, vocabulary)]
+                    problems += [
+                        f"{role} {name} [{locale}] untranslated: {hit}"
+                        for hit in _untranslated(page.evaluate(UI_TEXT_JS), locale, vocabulary)
+                    ]
                 if locale in AXE_LOCALES:
                     problems += [f"{role} {name} [{locale}] axe {v}" for v in _axe(page, axe_source)]
                 if locale in SCREENSHOT_LOCALES:
@@ -164,8 +167,10 @@ def test_the_sign_in_and_sign_up_pages_in_every_language(chromium, live_app, voc
             for name in ("login", "signup"):
                 _visit(page, f"/{name}", locale)
                 if locale != "en":
-                    problems += [f"{name} [{locale}] untranslated: {hit}"
-                                 for hit in _untranslated(page.evaluate(UI_TEXT_JS), locale, vocabulary)]
+                    problems += [
+                        f"{name} [{locale}] untranslated: {hit}"
+                        for hit in _untranslated(page.evaluate(UI_TEXT_JS), locale, vocabulary)
+                    ]
                 if locale in AXE_LOCALES:
                     problems += [f"{name} [{locale}] axe {v}" for v in _axe(page, axe_source)]
                 if locale in SCREENSHOT_LOCALES:
@@ -214,8 +219,9 @@ def test_a_refused_form_on_the_case_page_keeps_the_input_and_marks_the_field(chr
     context, page = _login(chromium, live_app, ACCOUNTS["right_holder"])
     try:
         page.goto("/?lang=en")
-        case = urlsplit(page.locator("table.cases tr", has_text="FLAMENCO").locator("a").first
-                        .get_attribute("href")).path
+        case = urlsplit(
+            page.locator("table.cases tr", has_text="FLAMENCO").locator("a").first.get_attribute("href")
+        ).path
         page.goto(f"{case}?lang=en")
         page.fill("#bid-currency", "E1")
         page.fill("#bid-rounds", "7")
@@ -250,7 +256,8 @@ def test_arabic_pages_really_lay_out_right_to_left(chromium, live_app):
             layout[locale] = {
                 "dir": page.evaluate("document.documentElement.dir"),
                 "direction": page.evaluate("getComputedStyle(document.body).direction"),
-                "brand": _box(page, ".brand")["x"], "language": _box(page, ".lang-switch")["x"],
+                "brand": _box(page, ".brand")["x"],
+                "language": _box(page, ".lang-switch")["x"],
                 "heading_start_gap": heading["x"] - main["x"],
                 "heading_end_gap": (main["x"] + main["width"]) - (heading["x"] + heading["width"]),
                 "cell_align": page.evaluate("getComputedStyle(document.querySelector('th')).textAlign"),
@@ -305,8 +312,10 @@ def test_the_accessibility_check_does_catch_violations(chromium, axe_source):
     context = chromium.new_context(bypass_csp=True)
     page = context.new_page()
     try:
-        page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png">'
-                         '<input type="text"></main></body></html>')
+        page.set_content(
+            '<html lang="en"><head><title>t</title></head><body><main><img src="x.png">'
+            '<input type="text"></main></body></html>'
+        )
         found = " ".join(_axe(page, axe_source))
         assert "image-alt" in found and "label" in found, found
     finally:

@@ -2,6 +2,7 @@
 
 Every route that takes a case ID answers 404 to anyone else, whether the case exists or not.
 """
+
 import re
 
 import pytest
@@ -36,8 +37,14 @@ def _url(rule, case_id):
 
 
 def outsiders(world):
-    return [world.stranger_holder, world.stranger_seller, world.mediator, world.other_mediator,
-            world.court, world.other_court]
+    return [
+        world.stranger_holder,
+        world.stranger_seller,
+        world.mediator,
+        world.other_mediator,
+        world.court,
+        world.other_court,
+    ]
 
 
 def test_every_api_case_route_answers_404_to_outsiders(app, world, api, case_id):
@@ -46,13 +53,14 @@ def test_every_api_case_route_answers_404_to_outsiders(app, world, api, case_id)
     for outsider in outsiders(world):
         client = api(outsider)
         for rule, method in rules:
-            path = _url(rule, case_id)[len("/api/v1"):]
+            path = _url(rule, case_id)[len("/api/v1") :]
             response = client.client.open(f"/api/v1{path}", method=method, json={}, headers=client.headers)
             assert response.status_code == 404, (outsider.email, method, path, response.get_json())
             assert response.get_json()["error"]["code"] == "not_found"
             # A case that does not exist answers the same.
-            missing = client.client.open(f"/api/v1{_url(rule, 999999)[len('/api/v1'):]}", method=method, json={},
-                                         headers=client.headers)
+            missing = client.client.open(
+                f"/api/v1{_url(rule, 999999)[len('/api/v1') :]}", method=method, json={}, headers=client.headers
+            )
             assert missing.status_code == 404
 
 
@@ -69,6 +77,7 @@ def test_every_page_of_a_case_answers_404_to_outsiders(app, world, browser, case
 
 def test_nothing_changes_when_an_outsider_tries(world, api, case_id):
     from odr.cases.models import Case, Event
+
     before = db.session.scalar(db.select(db.func.count(Event.id)))
     api(world.stranger_seller).post(f"/cases/{case_id}/filings", {"kind": "response", "text": "x", "language": "en"})
     api(world.stranger_holder).post(f"/cases/{case_id}/actions/withdraw")

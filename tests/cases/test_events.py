@@ -1,4 +1,5 @@
 """The timeline is append-only and hash-chained: any edit, drop or reordering is detected."""
+
 from odr.cases import services
 from odr.cases.events import verify_chain
 from odr.cases.models import Event

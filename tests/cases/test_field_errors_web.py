@@ -4,6 +4,7 @@ An input whose field has an error carries aria-invalid="true" and aria-described
 message next to it; an input without an error carries neither. The summary at the top links to the
 first error.
 """
+
 import re
 
 import lxml.html
@@ -48,10 +49,22 @@ def summary_target(page) -> str:
 
 
 def test_sign_up_marks_only_the_wrong_fields(browser):
-    page = refused(browser().post("/signup", {
-        "email": "not-an-address", "password": "short", "display_name": "Ana", "organisation": "Ana S.L.",
-        "role": "right_holder", "country": "ES", "language": "es", "time_zone": "Nowhere/City"},
-        form_page="/signup"))
+    page = refused(
+        browser().post(
+            "/signup",
+            {
+                "email": "not-an-address",
+                "password": "short",
+                "display_name": "Ana",
+                "organisation": "Ana S.L.",
+                "role": "right_holder",
+                "country": "ES",
+                "language": "es",
+                "time_zone": "Nowhere/City",
+            },
+            form_page="/signup",
+        )
+    )
     assert invalid(page, "email") == "email-error"
     assert invalid(page, "password") == "password-error"
     assert invalid(page, "time_zone") == "time_zone-error"
@@ -61,9 +74,22 @@ def test_sign_up_marks_only_the_wrong_fields(browser):
 
 
 def test_sign_up_marks_the_language_chosen_in_the_shared_select(browser):
-    page = refused(browser().post("/signup", {
-        "email": "ana@holder.es", "password": "long-password-1", "display_name": "Ana", "organisation": "Ana S.L.",
-        "role": "right_holder", "country": "ES", "language": "xx", "time_zone": "UTC"}, form_page="/signup"))
+    page = refused(
+        browser().post(
+            "/signup",
+            {
+                "email": "ana@holder.es",
+                "password": "long-password-1",
+                "display_name": "Ana",
+                "organisation": "Ana S.L.",
+                "role": "right_holder",
+                "country": "ES",
+                "language": "xx",
+                "time_zone": "UTC",
+            },
+            form_page="/signup",
+        )
+    )
     assert invalid(page, "language") == "language-error"
     assert invalid(page, "email") is None
 
@@ -71,17 +97,42 @@ def test_sign_up_marks_the_language_chosen_in_the_shared_select(browser):
 def test_a_notice_marks_nested_fields_with_dashed_ids(world, browser):
     elements = notice_form_elements()
     del elements["elements.identity"]  # asked by the Chinese Civil Code, Art. 1195(1)
-    page = refused(browser(world.holder).post("/cases/new", {
-        "jurisdiction": "CN", "right_type": "trademark", "title": "", "text": "Uso de nuestra marca.",
-        "language": "es", "listings": "https://shop.example/a", "respondent_email": "new-seller@shop.example",
-        "respondent_name": "Shop", "respondent_country": "CN", "respondent_language": "xx", "submission_key": "n-1",
-        **elements}, form_page="/cases/new"))
+    page = refused(
+        browser(world.holder).post(
+            "/cases/new",
+            {
+                "jurisdiction": "CN",
+                "right_type": "trademark",
+                "title": "",
+                "text": "Uso de nuestra marca.",
+                "language": "es",
+                "listings": "https://shop.example/a",
+                "respondent_email": "new-seller@shop.example",
+                "respondent_name": "Shop",
+                "respondent_country": "CN",
+                "respondent_language": "xx",
+                "submission_key": "n-1",
+                **elements,
+            },
+            form_page="/cases/new",
+        )
+    )
     assert invalid(page, "title") == "title-error"
     assert invalid(page, "respondent_language") == "respondent-language-error"
     assert invalid(page, "elements.identity") == "elements-identity-error"
-    for name in ("jurisdiction", "right_type", "text", "language", "listings", "remedy_sought",
-                 "respondent_email", "respondent_name", "respondent_country", "elements.signature",
-                 "elements.good_faith_statement"):
+    for name in (
+        "jurisdiction",
+        "right_type",
+        "text",
+        "language",
+        "listings",
+        "remedy_sought",
+        "respondent_email",
+        "respondent_name",
+        "respondent_country",
+        "elements.signature",
+        "elements.good_faith_statement",
+    ):
         assert invalid(page, name) is None, name
     assert summary_target(page).endswith("-error")
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
@@ -90,10 +141,23 @@ def test_a_notice_marks_nested_fields_with_dashed_ids(world, browser):
 def test_an_unticked_confirmation_is_marked_on_its_checkbox(world, browser):
     elements = notice_form_elements()
     del elements["elements.bona_fide_statement"]  # asked by the DSA, Art. 16(2)(d)
-    page = refused(browser(world.holder).post("/cases/new", {
-        "jurisdiction": "EU", "right_type": "trademark", "title": "Marca", "text": "Uso de nuestra marca.",
-        "language": "es", "listings": "https://shop.example/a", "respondent_email": "nobody",
-        "submission_key": "n-2", **elements}, form_page="/cases/new"))
+    page = refused(
+        browser(world.holder).post(
+            "/cases/new",
+            {
+                "jurisdiction": "EU",
+                "right_type": "trademark",
+                "title": "Marca",
+                "text": "Uso de nuestra marca.",
+                "language": "es",
+                "listings": "https://shop.example/a",
+                "respondent_email": "nobody",
+                "submission_key": "n-2",
+                **elements,
+            },
+            form_page="/cases/new",
+        )
+    )
     assert invalid(page, "elements.bona_fide_statement") == "elements-bona_fide_statement-error"
     assert invalid(page, "respondent_email") == "respondent-email-error"
     assert invalid(page, "title") is None and invalid(page, "elements.accuracy_statement") is None
@@ -107,12 +171,25 @@ def filed_case(api, world, **overrides) -> int:
 
 def test_an_offer_with_a_bad_amount_marks_the_terms_on_the_case_page(world, api, browser):
     case_id = filed_case(api, world, jurisdiction="EU")
-    response = api(world.seller).post(f"/cases/{case_id}/filings", {"kind": "response", "language": "zh",
-                                                                    "text": "我们不同意。"})
+    response = api(world.seller).post(
+        f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。"}
+    )
     assert response.status_code == 201, response.get_json()
-    page = refused(browser(world.seller).post(f"/cases/{case_id}/filings", {
-        "kind": "offer", "language": "zh", "text": "我们提议。", "amount": "a lot", "currency": "EUR",
-        "listing_measure": "sideways", "submission_key": "o-1"}, form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.seller).post(
+            f"/cases/{case_id}/filings",
+            {
+                "kind": "offer",
+                "language": "zh",
+                "text": "我们提议。",
+                "amount": "a lot",
+                "currency": "EUR",
+                "listing_measure": "sideways",
+                "submission_key": "o-1",
+            },
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "amount") == "terms-amount-error"
     assert invalid(page, "listing_measure") == "terms-listing_measure-error"
     for name in ("currency", "text", "kind", "language", "licence"):
@@ -124,40 +201,52 @@ def test_a_counter_notice_marks_the_missing_element(world, api, browser):
     case_id = filed_case(api, world)
     elements = {f"elements.{k}": "on" if v is True else v for k, v in COUNTER_NOTICE_ELEMENTS.items()}
     del elements["elements.identity"]  # asked by the Chinese Civil Code, Art. 1196(1)
-    page = refused(browser(world.seller).post(f"/cases/{case_id}/filings", {
-        "kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "submission_key": "c-1", **elements},
-        form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.seller).post(
+            f"/cases/{case_id}/filings",
+            {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "submission_key": "c-1", **elements},
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "elements.identity") == "elements-identity-error"
     assert invalid(page, "elements.non_infringement_evidence") is None and invalid(page, "text") is None
 
 
 def receive(party_api, case_id, act):
     """The addressee opens the act in the inbox: the periods that run from its receipt start."""
-    served = next(d for d in party_api.get("/inbox").get_json()["deliveries"]
-                  if d["case_id"] == case_id and d["act"] == act)
+    served = next(
+        d for d in party_api.get("/inbox").get_json()["deliveries"] if d["case_id"] == case_id and d["act"] == act
+    )
     assert party_api.post(f"/inbox/{served['id']}/open").status_code == 200
 
 
 def test_a_refused_extension_is_marked_on_the_form_of_its_deadline(world, api, browser):
     case_id = filed_case(api, world)
-    counter = api(world.seller).post(f"/cases/{case_id}/filings", {
-        "kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS})
+    counter = api(world.seller).post(
+        f"/cases/{case_id}/filings",
+        {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS},
+    )
     assert counter.status_code == 201, counter.get_json()
-    receive(api(world.holder), case_id, "counter_notice")   # the 15 days run from the right holder's receipt
+    receive(api(world.holder), case_id, "counter_notice")  # the 15 days run from the right holder's receipt
     db.session.get(Case, case_id).mediator_id = world.mediator.id
     db.session.commit()
     (deadline,) = api(world.holder).get(f"/cases/{case_id}").get_json()["deadlines"]
-    page = refused(browser(world.mediator).post(f"/cases/{case_id}/deadlines/{deadline['id']}/extensions",
-                                                {"count": "99", "reason": "Notarisation"},
-                                                form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.mediator).post(
+            f"/cases/{case_id}/deadlines/{deadline['id']}/extensions",
+            {"count": "99", "reason": "Notarisation"},
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "count") == "count-error"
     assert invalid(page, "reason") is None
     assert summary_target(page) == "count-error"
 
 
 def test_a_deposit_without_a_title_marks_the_title(world, browser):
-    page = refused(browser(world.holder).post("/deposits", {"title": "", "submission_key": "d-1"},
-                                              form_page="/deposits"))
+    page = refused(
+        browser(world.holder).post("/deposits", {"title": "", "submission_key": "d-1"}, form_page="/deposits")
+    )
     assert invalid(page, "title") == "title-error"
 
 
@@ -167,8 +256,8 @@ def test_a_valid_page_marks_nothing(world, browser):
         assert "aria-invalid" not in html and 'class="field-error"' not in html, path
 
 
-
 # -- every refused form comes back the same way: its errors at its fields, what was typed kept ----------
+
 
 def typed(page, name: str) -> str:
     """What the input or textarea with id `name` shows."""
@@ -188,8 +277,9 @@ def no_raw_field_names(page) -> None:
 
 def bidding_case(api, world) -> int:
     case_id = filed_case(api, world, jurisdiction="EU")
-    response = api(world.seller).post(f"/cases/{case_id}/filings", {"kind": "response", "language": "zh",
-                                                                    "text": "我们不同意。"})
+    response = api(world.seller).post(
+        f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。"}
+    )
     assert response.status_code == 201, response.get_json()
     return case_id
 
@@ -197,8 +287,9 @@ def bidding_case(api, world) -> int:
 def test_a_refused_bid_marks_the_amount_and_keeps_what_was_typed(world, api, browser):
     case_id = bidding_case(api, world)
     assert api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR"}).status_code == 201
-    page = refused(browser(world.seller).post(f"/cases/{case_id}/bids", {"amount": "12,5 EUR"},
-                                              form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.seller).post(f"/cases/{case_id}/bids", {"amount": "12,5 EUR"}, form_page=f"/cases/{case_id}")
+    )
     assert invalid(page, "bid-amount") == "amount-error" and typed(page, "bid-amount") == "12,5 EUR"
     assert invalid(page, "accept_rules") == "accept_rules-error"
     assert summary_target(page) in {"amount-error", "accept_rules-error"}
@@ -209,8 +300,13 @@ def test_a_refused_bid_marks_the_amount_and_keeps_what_was_typed(world, api, bro
 
 def test_opening_blind_bidding_with_bad_rules_marks_each_rule(world, api, browser):
     case_id = bidding_case(api, world)
-    page = refused(browser(world.holder).post(f"/cases/{case_id}/bidding", {
-        "currency": "euro", "max_rounds": "99", "gap_percent": "30"}, form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.holder).post(
+            f"/cases/{case_id}/bidding",
+            {"currency": "euro", "max_rounds": "99", "gap_percent": "30"},
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "bid-currency") == "currency-error" and typed(page, "bid-currency") == "euro"
     assert invalid(page, "bid-rounds") == "max_rounds-error" and typed(page, "bid-rounds") == "99"
     assert invalid(page, "bid-gap") is None and typed(page, "bid-gap") == "30"
@@ -219,9 +315,21 @@ def test_opening_blind_bidding_with_bad_rules_marks_each_rule(world, api, browse
 
 def test_a_refused_offer_keeps_the_chosen_kind_the_text_and_the_terms(world, api, browser):
     case_id = bidding_case(api, world)
-    page = refused(browser(world.seller).post(f"/cases/{case_id}/filings", {
-        "kind": "offer", "language": "zh", "text": "我们提议一千欧元。", "amount": "one thousand", "currency": "EUR",
-        "licence": "Non-exclusive", "submission_key": "o-2"}, form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.seller).post(
+            f"/cases/{case_id}/filings",
+            {
+                "kind": "offer",
+                "language": "zh",
+                "text": "我们提议一千欧元。",
+                "amount": "one thousand",
+                "currency": "EUR",
+                "licence": "Non-exclusive",
+                "submission_key": "o-2",
+            },
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "amount") == "terms-amount-error"
     assert chosen(page, "kind") == "offer" and chosen(page, "language") == "zh"
     assert typed(page, "text") == "我们提议一千欧元。" and typed(page, "amount") == "one thousand"
@@ -231,9 +339,22 @@ def test_a_refused_offer_keeps_the_chosen_kind_the_text_and_the_terms(world, api
 
 def test_a_refused_court_decision_marks_its_fields_and_keeps_the_text(world, browser):
     case_id = escalate(world).id
-    page = refused(browser(world.court).post(f"/cases/{case_id}/decision", {
-        "outcome": "dismissed", "listing_measure": "keep", "language": "zh", "text": "驳回。", "amount": "lots",
-        "currency": "CNY", "payer": "claimant", "submission_key": "d-2"}, form_page=f"/cases/{case_id}"))
+    page = refused(
+        browser(world.court).post(
+            f"/cases/{case_id}/decision",
+            {
+                "outcome": "dismissed",
+                "listing_measure": "keep",
+                "language": "zh",
+                "text": "驳回。",
+                "amount": "lots",
+                "currency": "CNY",
+                "payer": "claimant",
+                "submission_key": "d-2",
+            },
+            form_page=f"/cases/{case_id}",
+        )
+    )
     assert invalid(page, "decision-amount") == "amounts-0-amount-error" and typed(page, "decision-amount") == "lots"
     assert invalid(page, "document") == "document-error"
     assert typed(page, "decision-text") == "驳回。" and chosen(page, "outcome") == "dismissed"
@@ -243,8 +364,9 @@ def test_a_refused_court_decision_marks_its_fields_and_keeps_the_text(world, bro
 def test_an_error_about_no_field_of_the_form_is_said_in_words_at_the_form(world, api, browser):
     case_id = bidding_case(api, world)
     # Only the mediator sets how long bidding stays open; a party's form has no such field.
-    response = browser(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": "3"},
-                                          form_page=f"/cases/{case_id}")
+    response = browser(world.holder).post(
+        f"/cases/{case_id}/bidding", {"currency": "EUR", "days": "3"}, form_page=f"/cases/{case_id}"
+    )
     assert response.status_code == 422
     page = lxml.html.fromstring(response.get_data(as_text=True))
     (item,) = page.find_class("form-error")

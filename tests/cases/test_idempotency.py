@@ -1,4 +1,5 @@
 """Identical retried submissions create one filing; a key reused for something else is refused."""
+
 import pytest
 
 from odr.cases.models import Case, Filing
@@ -53,9 +54,17 @@ def test_keys_belong_to_one_account(world, api):
 
 def test_a_double_submitted_form_files_once(world, browser):
     holder = browser(world.holder)
-    form = {"jurisdiction": "CN", "right_type": "design", "title": "Bolso", "text": "Copia del bolso",
-            "language": "es", "listings": "https://shop.example/1", "respondent_email": world.seller.email,
-            "submission_key": "form-123", **notice_form_elements()}
+    form = {
+        "jurisdiction": "CN",
+        "right_type": "design",
+        "title": "Bolso",
+        "text": "Copia del bolso",
+        "language": "es",
+        "listings": "https://shop.example/1",
+        "respondent_email": world.seller.email,
+        "submission_key": "form-123",
+        **notice_form_elements(),
+    }
     first = holder.post("/cases/new", form, form_page="/cases/new")
     second = holder.post("/cases/new", form, form_page="/cases/new")
     assert first.status_code == second.status_code == 302

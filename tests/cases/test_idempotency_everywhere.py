@@ -1,5 +1,6 @@
 """One rule on every endpoint that takes an Idempotency-Key: the same key and body answer the first result
 (200, nothing new written); the same key with another body is refused (422 idempotency_key_reused)."""
+
 import io
 import json
 
@@ -14,8 +15,12 @@ PDF = b"%PDF-1.4 signed decision"
 
 def _multipart(client, path, data, file_field, name, content, key):
     form = {"data": json.dumps(data), file_field: (io.BytesIO(content), name)}
-    return client.client.post(f"/api/v1{path}", data=form,
-                              headers={**client.headers, "Idempotency-Key": key}, content_type="multipart/form-data")
+    return client.client.post(
+        f"/api/v1{path}",
+        data=form,
+        headers={**client.headers, "Idempotency-Key": key},
+        content_type="multipart/form-data",
+    )
 
 
 def _notice(world, api, variant, key):
@@ -26,33 +31,45 @@ def _filing(world, api, variant, key):
     holder = api(world.holder)
     if not hasattr(world, "open_case_id"):
         world.open_case_id = holder.post("/cases", notice_data()).get_json()["id"]
-    return holder.post(f"/cases/{world.open_case_id}/filings",
-                       {"kind": "message", "language": "en", "text": f"Message {variant}"},
-                       headers={"Idempotency-Key": key})
+    return holder.post(
+        f"/cases/{world.open_case_id}/filings",
+        {"kind": "message", "language": "en", "text": f"Message {variant}"},
+        headers={"Idempotency-Key": key},
+    )
 
 
 def _decision(world, api, variant, key):
     if not hasattr(world, "escalated_case"):
         world.escalated_case = escalate(world)
     data = {"outcome": "upheld", "listing_measure": "remove", "language": "en", "text": f"Decision {variant}"}
-    return _multipart(api(world.court), f"/cases/{world.escalated_case.id}/decision", data, "document",
-                      "decision.pdf", PDF, key)
+    return _multipart(
+        api(world.court), f"/cases/{world.escalated_case.id}/decision", data, "document", "decision.pdf", PDF, key
+    )
 
 
 def _deposit(world, api, variant, key):
-    return _multipart(api(world.seller), "/deposits", {"title": f"Work {variant}"}, "work", "work.pdf",
-                      b"%PDF-1.4 work", key)
+    return _multipart(
+        api(world.seller), "/deposits", {"title": f"Work {variant}"}, "work", "work.pdf", b"%PDF-1.4 work", key
+    )
 
 
-SENDERS = {("post", "/cases"): _notice, ("post", "/cases/{case_id}/filings"): _filing,
-           ("post", "/cases/{case_id}/decision"): _decision, ("post", "/deposits"): _deposit}
+SENDERS = {
+    ("post", "/cases"): _notice,
+    ("post", "/cases/{case_id}/filings"): _filing,
+    ("post", "/cases/{case_id}/decision"): _decision,
+    ("post", "/deposits"): _deposit,
+}
 
 
 def test_every_endpoint_that_takes_the_header_is_checked_here(app):
     with app.test_request_context():
         paths = document()["paths"]
-    idempotent = {(method, path) for path, ops in paths.items() for method, op in ops.items()
-                  if isinstance(op, dict) and any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", []))}
+    idempotent = {
+        (method, path)
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", []))
+    }
     assert idempotent == set(SENDERS)
 
 

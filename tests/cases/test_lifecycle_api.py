@@ -1,4 +1,5 @@
 """The whole lifecycle through the JSON API, acting as each role."""
+
 import hashlib
 import io
 import json
@@ -28,20 +29,33 @@ def test_notice_to_settlement(world, api):
     assert [d["timer"] for d in case["deadlines"]] == ["response_period"]
     case_id = case["id"]
 
-    answered = seller.post(f"/cases/{case_id}/filings",
-                           {"kind": "response", "language": "zh", "text": "我们从授权经销商处购买。"})
+    answered = seller.post(
+        f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们从授权经销商处购买。"}
+    )
     assert answered.status_code == 201
     assert seller.get(f"/cases/{case_id}").get_json()["state"] == "negotiation"
 
-    offer = holder.post(f"/cases/{case_id}/filings", {
-        "kind": "offer", "language": "es", "text": "Paguen 500 EUR.",
-        "terms": {"amount": "500", "currency": "eur", "listing_measure": "remove"}})
+    offer = holder.post(
+        f"/cases/{case_id}/filings",
+        {
+            "kind": "offer",
+            "language": "es",
+            "text": "Paguen 500 EUR.",
+            "terms": {"amount": "500", "currency": "eur", "listing_measure": "remove"},
+        },
+    )
     assert offer.status_code == 201
     assert offer.get_json()["terms"] == {"amount": "500.00", "currency": "EUR", "listing_measure": "remove"}
 
-    proposal = seller.post(f"/cases/{case_id}/filings", {
-        "kind": "settlement", "language": "zh", "text": "支付300欧元并删除商品。",
-        "terms": {"amount": "300", "currency": "EUR", "listing_measure": "remove"}}).get_json()
+    proposal = seller.post(
+        f"/cases/{case_id}/filings",
+        {
+            "kind": "settlement",
+            "language": "zh",
+            "text": "支付300欧元并删除商品。",
+            "terms": {"amount": "300", "currency": "EUR", "listing_measure": "remove"},
+        },
+    ).get_json()
     digest = seller.get(f"/cases/{case_id}").get_json()["settlement"]["text_sha256"]
 
     first = seller.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})
@@ -78,8 +92,12 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
     accepted = mediator.post(f"/mediation/appointments/{offered[0]['appointment_id']}/accept", {"declaration": True})
     assert accepted.status_code == 200, accepted.get_json()
     assert mediator.get(f"/cases/{case_id}").status_code == 200
-    assert mediator.post(f"/cases/{case_id}/filings",
-                         {"kind": "message", "language": "de", "text": "Bitte um Vorschläge."}).status_code == 201
+    assert (
+        mediator.post(
+            f"/cases/{case_id}/filings", {"kind": "message", "language": "de", "text": "Bitte um Vorschläge."}
+        ).status_code
+        == 201
+    )
 
     # The court sees nothing before escalation.
     assert court.get(f"/cases/{case_id}/export").status_code == 404
@@ -103,11 +121,19 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
     assert bundle.read(f"{root}/data/events.jsonl").decode().count("\n") == statement["events"]["count"]
 
     # The court records its decision (with the signed document), which closes the case.
-    assert court.post(f"/cases/{case_id}/filings",
-                      {"kind": "decision", "language": "zh", "text": "驳回。"}).status_code == 409
-    decided = court.client.post(f"/api/v1/cases/{case_id}/decision", headers=court.headers, data={
-        "data": json.dumps({"outcome": "dismissed", "language": "zh", "text": "驳回。"}),
-        "document": (io.BytesIO(b"%PDF-1.7 signed"), "decision.pdf")}, content_type="multipart/form-data")
+    assert (
+        court.post(f"/cases/{case_id}/filings", {"kind": "decision", "language": "zh", "text": "驳回。"}).status_code
+        == 409
+    )
+    decided = court.client.post(
+        f"/api/v1/cases/{case_id}/decision",
+        headers=court.headers,
+        data={
+            "data": json.dumps({"outcome": "dismissed", "language": "zh", "text": "驳回。"}),
+            "document": (io.BytesIO(b"%PDF-1.7 signed"), "decision.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert decided.status_code == 201
     assert court.get(f"/cases/{case_id}").get_json()["state"] == "decided"
     # Another court never sees it.
@@ -117,17 +143,26 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
 def test_seller_invited_by_a_notice_claims_its_party(world, api, client):
     from odr.extensions import db
     from odr.notifications.models import Notification
+
     holder = api(world.holder)
-    data = notice_data(seller_email="new-shop@example.vn",
-                       respondent={"email": "new-shop@example.vn", "name": "Cửa hàng", "country": "VN",
-                                   "language": "vi"})
+    data = notice_data(
+        seller_email="new-shop@example.vn",
+        respondent={"email": "new-shop@example.vn", "name": "Cửa hàng", "country": "VN", "language": "vi"},
+    )
     case_id = holder.post("/cases", data).get_json()["id"]
     invitation = db.session.scalar(db.select(Notification).where(Notification.recipient == "new-shop@example.vn"))
     assert invitation.locale == "vi" and invitation.data["case_id"] == case_id
 
-    signup = {"email": "new-shop@example.vn", "password": "long-enough-pass", "display_name": "Nguyễn",
-              "organisation": "ignored", "role": "seller", "country": "VN", "language": "vi",
-              "time_zone": "Asia/Ho_Chi_Minh"}
+    signup = {
+        "email": "new-shop@example.vn",
+        "password": "long-enough-pass",
+        "display_name": "Nguyễn",
+        "organisation": "ignored",
+        "role": "seller",
+        "country": "VN",
+        "language": "vi",
+        "time_zone": "Asia/Ho_Chi_Minh",
+    }
     wrong = client.post("/api/v1/accounts", json=signup | {"invitation_code": "guess"})
     assert wrong.status_code == 422 and "invitation_code" in wrong.get_json()["error"]["fields"]
     right = client.post("/api/v1/accounts", json=signup | {"invitation_code": invitation.data["invitation_code"]})

@@ -1,4 +1,5 @@
 """The lifecycle through the web pages, as a browser without JavaScript would do it (CSRF on)."""
+
 import io
 import re
 
@@ -19,18 +20,39 @@ def case_page(session, case_id):
 
 def test_sign_up_file_answer_and_settle_through_the_pages(app, world, browser):
     holder = browser()
-    signup = holder.post("/signup", {"email": "new@holder.es", "password": "long-password-1",
-                                     "display_name": "Ana", "organisation": "Ana S.L.", "role": "right_holder",
-                                     "country": "ES", "language": "es", "time_zone": "Europe/Madrid"},
-                         form_page="/signup")
+    signup = holder.post(
+        "/signup",
+        {
+            "email": "new@holder.es",
+            "password": "long-password-1",
+            "display_name": "Ana",
+            "organisation": "Ana S.L.",
+            "role": "right_holder",
+            "country": "ES",
+            "language": "es",
+            "time_zone": "Europe/Madrid",
+        },
+        form_page="/signup",
+    )
     assert signup.status_code == 302
 
-    notice = holder.post("/cases/new", {
-        "jurisdiction": "EU", "right_type": "trademark", "title": "Marca <script>alert(1)</script>",
-        "text": "Uso de nuestra marca.", "language": "es", "listings": "https://shop.example/a\nitem-b",
-        "respondent_email": world.seller.email, "submission_key": "web-1", **notice_form_elements(),
-        "evidence": (io.BytesIO(b"%PDF-1.4 evidence"), "../../etc/passwd.pdf")},
-        form_page="/cases/new", content_type="multipart/form-data")
+    notice = holder.post(
+        "/cases/new",
+        {
+            "jurisdiction": "EU",
+            "right_type": "trademark",
+            "title": "Marca <script>alert(1)</script>",
+            "text": "Uso de nuestra marca.",
+            "language": "es",
+            "listings": "https://shop.example/a\nitem-b",
+            "respondent_email": world.seller.email,
+            "submission_key": "web-1",
+            **notice_form_elements(),
+            "evidence": (io.BytesIO(b"%PDF-1.4 evidence"), "../../etc/passwd.pdf"),
+        },
+        form_page="/cases/new",
+        content_type="multipart/form-data",
+    )
     assert notice.status_code == 302, notice.get_data(as_text=True)
     case_id = int(notice.headers["Location"].rsplit("/", 1)[1])
     html = case_page(holder, case_id)
@@ -38,19 +60,41 @@ def test_sign_up_file_answer_and_settle_through_the_pages(app, world, browser):
     assert "passwd.pdf" in html and "../" not in re.findall(r"<bdi>([^<]*passwd[^<]*)</bdi>", html)[0]
 
     seller = browser(world.seller)
-    assert seller.post(f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。",
-                                                     "submission_key": "s-1"},
-                       form_page=f"/cases/{case_id}").status_code == 302
-    assert seller.post(f"/cases/{case_id}/filings", {"kind": "settlement", "language": "zh", "text": "删除商品。",
-                                                     "listing_measure": "remove", "submission_key": "s-2"},
-                       form_page=f"/cases/{case_id}").status_code == 302
+    assert (
+        seller.post(
+            f"/cases/{case_id}/filings",
+            {"kind": "response", "language": "zh", "text": "我们不同意。", "submission_key": "s-1"},
+            form_page=f"/cases/{case_id}",
+        ).status_code
+        == 302
+    )
+    assert (
+        seller.post(
+            f"/cases/{case_id}/filings",
+            {
+                "kind": "settlement",
+                "language": "zh",
+                "text": "删除商品。",
+                "listing_measure": "remove",
+                "submission_key": "s-2",
+            },
+            form_page=f"/cases/{case_id}",
+        ).status_code
+        == 302
+    )
     case = db.session.get(Case, case_id)
     proposal = case.filings[-1]
     for session in (seller, holder):
         html = case_page(session, case_id)
         digest = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', html).group(1)
-        assert session.post(f"/cases/{case_id}/settlements/{proposal.id}/accept", {"text_sha256": digest},
-                            form_page=f"/cases/{case_id}").status_code == 302
+        assert (
+            session.post(
+                f"/cases/{case_id}/settlements/{proposal.id}/accept",
+                {"text_sha256": digest},
+                form_page=f"/cases/{case_id}",
+            ).status_code
+            == 302
+        )
     db.session.expire_all()
     assert db.session.get(Case, case_id).state == "settled"
     assert "Settled" in case_page(holder, case_id)
@@ -58,9 +102,19 @@ def test_sign_up_file_answer_and_settle_through_the_pages(app, world, browser):
 
 def test_a_form_error_is_shown_and_nothing_is_filed(world, browser):
     holder = browser(world.holder)
-    response = holder.post("/cases/new", {"jurisdiction": "ZZ", "right_type": "trademark", "title": "",
-                                          "text": "x", "language": "es", "listings": "",
-                                          "respondent_email": "nobody"}, form_page="/cases/new")
+    response = holder.post(
+        "/cases/new",
+        {
+            "jurisdiction": "ZZ",
+            "right_type": "trademark",
+            "title": "",
+            "text": "x",
+            "language": "es",
+            "listings": "",
+            "respondent_email": "nobody",
+        },
+        form_page="/cases/new",
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Unknown jurisdiction" in html and "This field is required" in html
@@ -79,6 +133,7 @@ def test_each_demo_role_sees_its_cases(app):
     from odr.cases.access import visible_cases
     from odr.demo import PASSWORD, load_demo
     from tests.conftest import Browser
+
     logins = load_demo()
     assert {role for role, _e, _p in logins} >= {"right_holder", "seller", "mediator", "court", "admin"}
     for role, email, _password in logins:

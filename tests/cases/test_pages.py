@@ -2,6 +2,7 @@
 
 Built without HTTP: ``odr.cases.pages.case_page`` for each participant, in each stage of a case.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -93,8 +94,11 @@ def test_a_bidder_bids_while_rounds_are_left_and_the_other_side_sees_no_amount(w
 
 def test_a_settlement_proposal_is_accepted_once_by_each_party_and_never_by_the_mediator(world):
     case_id = mediated_case(world)
-    services.add_filing(world.seller, case_id, {"kind": "settlement", "language": "zh", "text": "和解。",
-                                                "terms": {"amount": "100", "currency": "EUR"}})
+    services.add_filing(
+        world.seller,
+        case_id,
+        {"kind": "settlement", "language": "zh", "text": "和解。", "terms": {"amount": "100", "currency": "EUR"}},
+    )
     proposal = services.current_settlement(get_case(world.seller, case_id))
     assert pages.case_page(world.holder, case_id).proposal.may_accept
     assert pages.case_page(world.seller, case_id).proposal.may_accept
@@ -120,8 +124,9 @@ def test_only_the_court_the_case_went_to_acknowledges_and_decides(world):
 
 
 def test_the_navigation_names_the_sections_each_role_has(world):
-    holder, seller, mediator, court, admin = (pages.navigation(a) for a in (
-        world.holder, world.seller, world.mediator, world.court, world.admin))
+    holder, seller, mediator, court, admin = (
+        pages.navigation(a) for a in (world.holder, world.seller, world.mediator, world.court, world.admin)
+    )
     assert holder.may_file_notice and holder.may_deposit and not holder.has_desk
     assert not seller.may_file_notice and seller.may_deposit
     assert mediator.has_desk and not mediator.may_deposit and mediator.audience == "mediator"
@@ -142,9 +147,19 @@ def test_the_dashboard_leads_with_the_cases_that_wait_for_the_reader(world):
 def test_a_side_submits_to_the_neutral_once_and_only_after_its_deposit(world):
     case_id = mediated_case(world)
     neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="NL", language="en", languages="en,es,zh")
-    evaluation.open_evaluation(world.mediator, case_id, {
-        "claim": "One claim", "listings": ["item-2"], "neutral_id": str(neutral.id), "word_limit": "200",
-        "submission_days": "3", "deposit_amount": "100", "deposit_currency": "EUR"})
+    evaluation.open_evaluation(
+        world.mediator,
+        case_id,
+        {
+            "claim": "One claim",
+            "listings": ["item-2"],
+            "neutral_id": str(neutral.id),
+            "word_limit": "200",
+            "submission_days": "3",
+            "deposit_amount": "100",
+            "deposit_currency": "EUR",
+        },
+    )
 
     def panel(account):
         return pages.case_page(account, case_id).panels["ladder"].evaluation

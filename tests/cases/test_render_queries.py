@@ -3,6 +3,7 @@
 Every SQL statement sent between Flask's ``before_render_template`` and ``template_rendered`` signals is
 counted, on every main page, for every kind of reader, and on pages that come back with a refused form.
 """
+
 from __future__ import annotations
 
 import io
@@ -68,22 +69,38 @@ def busy_case(world) -> int:
     agreement with an acceptance."""
     case_id = mediated_case(world)
     neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="NL", language="en", languages="en,es,zh")
-    message = services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh",
-                                                          "text": "我们愿意谈。"}).obj
+    message = services.add_filing(
+        world.seller, case_id, {"kind": "message", "language": "zh", "text": "我们愿意谈。"}
+    ).obj
     add_human_translation(world.mediator, case_id, message.id, "es", "Queremos hablar.")
-    services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "text": "Privado.",
-                                                "caucus": "1"})
+    services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "text": "Privado.", "caucus": "1"})
     bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": "3", "gap_percent": "10"})
     bidding.submit_bid(world.holder, case_id, "9000", "on")
-    evaluation.open_evaluation(world.mediator, case_id, {
-        "claim": "One claim", "listings": ["item-2"], "neutral_id": str(neutral.id), "word_limit": "200",
-        "submission_days": "3", "deposit_amount": "100", "deposit_currency": "EUR"})
+    evaluation.open_evaluation(
+        world.mediator,
+        case_id,
+        {
+            "claim": "One claim",
+            "listings": ["item-2"],
+            "neutral_id": str(neutral.id),
+            "word_limit": "200",
+            "submission_days": "3",
+            "deposit_amount": "100",
+            "deposit_currency": "EUR",
+        },
+    )
     evaluation.record_deposit(world.admin, case_id, "claimant", "w1")
     evaluation.submit(world.holder, case_id, {"language": "es", "text": "Copian la marca."})
-    agreement.draft_agreement(world.mediator, case_id, {
-        "authoritative_language": "es", "texts": {"es": "Acuerdo.", "zh": "协议。"},
-        "terms": {"amount": "500", "currency": "EUR"},
-        "measures": [{"kind": "remove_element", "listing": "item-2", "element": "logo"}]})
+    agreement.draft_agreement(
+        world.mediator,
+        case_id,
+        {
+            "authoritative_language": "es",
+            "texts": {"es": "Acuerdo.", "zh": "协议。"},
+            "terms": {"amount": "500", "currency": "EUR"},
+            "measures": [{"kind": "remove_element", "listing": "item-2", "element": "logo"}],
+        },
+    )
     proposal = services.current_settlement(db.session.get(services.Case, case_id))
     services.accept_settlement(world.holder, case_id, proposal.id)
     return case_id
@@ -98,8 +115,14 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
     anonymous = browser()
     with statements_while_rendering(app) as sent:
         for name in ("holder", "seller", "mediator", "admin"):
-            for path in ("/", f"/cases/{busy_case}", f"/cases/{busy_case}/timeline",
-                         f"/cases/{busy_case}/timeline?print=1", f"/cases/{busy_case}/agreement", "/profile"):
+            for path in (
+                "/",
+                f"/cases/{busy_case}",
+                f"/cases/{busy_case}/timeline",
+                f"/cases/{busy_case}/timeline?print=1",
+                f"/cases/{busy_case}/agreement",
+                "/profile",
+            ):
                 pages_of(sessions[name].get(path))
         holder_page = pages_of(sessions["holder"].get(f"/cases/{busy_case}?lang=en"))
         for path in ("/cases/new", "/deposits"):
@@ -115,8 +138,13 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
         # Pages that come back with a refused form render from their view model too.
         page = f"/cases/{busy_case}"
         pages_of(sessions["seller"].post(f"{page}/bids", {"amount": "a lot"}, form_page=page))
-        pages_of(sessions["seller"].post(f"{page}/filings", {"kind": "offer", "language": "zh", "text": "提议。",
-                                                             "amount": "-1", "currency": "EUR"}, form_page=page))
+        pages_of(
+            sessions["seller"].post(
+                f"{page}/filings",
+                {"kind": "offer", "language": "zh", "text": "提议。", "amount": "-1", "currency": "EUR"},
+                form_page=page,
+            )
+        )
         pages_of(sessions["holder"].post("/cases/new", {"title": ""}, form_page="/cases/new"))
         pages_of(sessions["holder"].post("/deposits", {"title": ""}, form_page="/deposits"))
         pages_of(sessions["holder"].post("/profile", {"locale": "xx", "time_zone": "Nowhere"}, form_page="/profile"))

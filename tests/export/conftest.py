@@ -1,4 +1,5 @@
 """A case escalated to the court, with evidence, built through the services as the platform would."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """The export bundle: a valid BagIt 1.0 bag, signed, its events chained, ECF that the official schemas accept."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,9 @@ def test_escalation_writes_a_bundle_the_verifier_accepts(escalated):
 def test_the_bag_is_bagit_1_0_and_sha256sum_reads_its_manifest(bag):
     assert (bag / "bagit.txt").read_text() == "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
     bagit.Bag(str(bag)).validate()  # an independent BagIt implementation
-    check = subprocess.run(["sha256sum", "--strict", "-c", "manifest-sha256.txt"], cwd=bag, capture_output=True,
-                           text=True)
+    check = subprocess.run(
+        ["sha256sum", "--strict", "-c", "manifest-sha256.txt"], cwd=bag, capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count(": OK") == len((bag / "manifest-sha256.txt").read_text().splitlines())
 
@@ -52,8 +54,11 @@ def test_evidence_carries_its_capture_provenance(bag, world):
     assert (bag / item["path"]).read_bytes() == PNG
     assert item["sha256"] == item["sha256_at_receipt"] == hashlib.sha256(PNG).hexdigest()
     assert item["original_name"] == "foto.png" and item["uploaded_from"] == "203.0.113.7"
-    assert item["uploaded_by"] == {"account_id": world.holder.id, "role": "right_holder",
-                                   "party_id": world.holder.party_id}
+    assert item["uploaded_by"] == {
+        "account_id": world.holder.id,
+        "role": "right_holder",
+        "party_id": world.holder.party_id,
+    }
     assert [p["role"] for p in case["participants"]] == ["claimant", "respondent"]
 
 
@@ -96,19 +101,36 @@ def test_every_finished_translation_becomes_a_rendition_with_provenance(app, wor
     case = services.file_notice(world.holder, notice_data()).obj
     notice = case.filings[0]
     rows = {
-        "machine": dict(origin=translation.TranslationOrigin.MACHINE, status=translation.TranslationStatus.DONE,
-                        text="Seller offers counterfeit bags.", engine="argos", model="es-en",
-                        model_version="tiny-1"),
-        "human": dict(origin=translation.TranslationOrigin.HUMAN, status=translation.TranslationStatus.DONE,
-                      text="The seller offers counterfeit bags with our mark.", translator_id=world.mediator.id),
-        "pending": dict(origin=translation.TranslationOrigin.MACHINE, status=translation.TranslationStatus.PENDING,
-                        target_language="fr"),
+        "machine": dict(
+            origin=translation.TranslationOrigin.MACHINE,
+            status=translation.TranslationStatus.DONE,
+            text="Seller offers counterfeit bags.",
+            engine="argos",
+            model="es-en",
+            model_version="tiny-1",
+        ),
+        "human": dict(
+            origin=translation.TranslationOrigin.HUMAN,
+            status=translation.TranslationStatus.DONE,
+            text="The seller offers counterfeit bags with our mark.",
+            translator_id=world.mediator.id,
+        ),
+        "pending": dict(
+            origin=translation.TranslationOrigin.MACHINE,
+            status=translation.TranslationStatus.PENDING,
+            target_language="fr",
+        ),
     }
     for fields in rows.values():
         fields.setdefault("target_language", "en")
-        db.session.add(translation.Translation(filing_id=notice.id, source_language="es",
-                                               source_sha256=hashlib.sha256(notice.text.encode()).hexdigest(),
-                                               **fields))
+        db.session.add(
+            translation.Translation(
+                filing_id=notice.id,
+                source_language="es",
+                source_sha256=hashlib.sha256(notice.text.encode()).hexdigest(),
+                **fields,
+            )
+        )
     db.session.commit()
     services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "我们的产品是正品。"})
     services.take_action(world.holder, case.id, "escalate")
@@ -118,8 +140,11 @@ def test_every_finished_translation_becomes_a_rendition_with_provenance(app, wor
         root = archive.namelist()[0].split("/")[0]
         documents = json.loads(archive.read(f"{root}/data/case.json"))["documents"]
         renditions = documents[0]["renditions"]
-        assert [(r["role"], r["language"]) for r in renditions] == [("original", "es"), ("translation", "en"),
-                                                                     ("translation", "en")]
+        assert [(r["role"], r["language"]) for r in renditions] == [
+            ("original", "es"),
+            ("translation", "en"),
+            ("translation", "en"),
+        ]
         machine, human = renditions[1]["provenance"], renditions[2]["provenance"]
         assert (machine["origin"], machine["engine"], machine["model_version"]) == ("machine", "argos", "tiny-1")
         assert (human["origin"], human["translator_id"]) == ("human", world.mediator.id)
@@ -134,6 +159,7 @@ def test_a_file_lost_from_the_store_is_reported_not_hidden(app, world):
     from pathlib import Path
 
     from odr.evidence import storage
+
     case = services.file_notice(world.holder, notice_data(), [services.Upload(io.BytesIO(PNG), "foto.png")]).obj
     storage.path_of(app.config["ODR"]["EVIDENCE_DIR"], case.evidence[0].stored_name).unlink()
     services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "否认。"})

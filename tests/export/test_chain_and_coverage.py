@@ -1,5 +1,6 @@
 """Every byte of a bundle is under the signature; a closing bundle extends the first; times never run backwards;
 evidence that changed after receipt raises an alarm in the verifier, case.json and the ECF."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,9 @@ def resign(bag: Path) -> None:
     rehash(bag)
 
 
-@pytest.mark.parametrize("change", ["bag-info", "extra-tag-file", "backdoored-verifier", "verify-md", "key-id",
-                                    "uppercase-tag-manifest"])
+@pytest.mark.parametrize(
+    "change", ["bag-info", "extra-tag-file", "backdoored-verifier", "verify-md", "key-id", "uppercase-tag-manifest"]
+)
 def test_every_tag_file_is_covered_by_the_signature(bag, change):
     if change == "bag-info":
         with open(bag / "bag-info.txt", "a") as fh:
@@ -72,8 +74,12 @@ def test_every_tag_file_is_covered_by_the_signature(bag, change):
     rehash(bag)
     if change == "uppercase-tag-manifest":
         name = bag / "tagmanifest-sha256.txt"
-        name.write_text("".join(line.split("  ")[0].upper() + "  " + line.split("  ")[1]
-                                for line in name.read_text().splitlines(keepends=True)))
+        name.write_text(
+            "".join(
+                line.split("  ")[0].upper() + "  " + line.split("  ")[1]
+                for line in name.read_text().splitlines(keepends=True)
+            )
+        )
     code, report = verify(bag)
     assert code == 2
     assert expected in report
@@ -143,8 +149,9 @@ def test_event_times_never_run_backwards(app, world, tmp_path):
     resign(bag)
     code, report = verify(bag)
     assert code == 2
-    assert "line 3: event 3 is dated 2001-01-01T00:00:00+00:00, before the event before it (times run backwards)" \
-        in report
+    assert (
+        "line 3: event 3 is dated 2001-01-01T00:00:00+00:00, before the event before it (times run backwards)" in report
+    )
 
 
 def test_the_platform_records_a_late_act_at_the_chain_time_with_its_own_time_kept(app, world):
@@ -160,6 +167,7 @@ def test_changed_evidence_raises_an_alarm_everywhere(app, world, tmp_path):
     from odr.cases import services
     from tests.conftest import notice_data
     from tests.export.conftest import PNG
+
     case = services.file_notice(world.holder, notice_data(), [services.Upload(io.BytesIO(PNG), "foto.png")]).obj
     stored = storage.path_of(app.config["ODR"]["EVIDENCE_DIR"], case.evidence[0].stored_name)
     stored.write_bytes(PNG + b"changed while stored")
@@ -173,8 +181,9 @@ def test_changed_evidence_raises_an_alarm_everywhere(app, world, tmp_path):
     assert "RESULT: the bundle is valid as signed, but it reports 1 evidence alarm(s)" in report
     bag = unpack(path, tmp_path / "bag")
     case_json = json.loads((bag / "data/case.json").read_bytes())
-    assert case_json["evidence_alarms"] == [{"evidence_id": evidence_id, "alarm": (
-        "the stored file no longer matches the SHA-256 computed at receipt")}]
+    assert case_json["evidence_alarms"] == [
+        {"evidence_id": evidence_id, "alarm": ("the stored file no longer matches the SHA-256 computed at receipt")}
+    ]
     texts = [p.read_text() for p in (bag / "data/ecf").glob("*.xml")]
     assert any("<nc:StatusText>integrity_alarm</nc:StatusText>" in t for t in texts)
 
@@ -185,6 +194,7 @@ def test_a_key_log_forked_between_two_bundles_is_caught_with_the_earlier_bundle(
 
     from odr.integrity import keys
     from odr.models_base import utcnow
+
     first_key = keys.platform_key()
     keys.rotate(timedelta(days=1), utcnow() - timedelta(hours=1))  # the first bundle's log: [K1, K2]
     case = escalate(world)
@@ -195,8 +205,11 @@ def test_a_key_log_forked_between_two_bundles_is_caught_with_the_earlier_bundle(
     entry = dict(log["entries"][1]["entry"], key_id=forked.key_id, public_key_pem=forked.public_pem.decode())
     log["entries"][1] = keys._signed_entry(entry, {"self": forked, "previous": first_key})
     keys._write_log(log)
-    keys.key_path().write_bytes(forked.private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    keys.key_path().write_bytes(
+        forked.private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     court.decide(world.court, case.id, DECISION, Upload(io.BytesIO(PDF), "decision.pdf"))
     _closing, closing_path = stored_bundle(app, case.id)
     out = io.StringIO()

@@ -1,4 +1,5 @@
 """The court's portal: inbox, download, receipt, decision carried out, case closed; others get 404."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,13 +23,22 @@ def _decide(api_client, case_id, data, document=PDF, key=None):
     form = {"data": json.dumps(data)}
     if document is not None:
         form["document"] = (io.BytesIO(document), "decision.pdf")
-    return api_client.client.post(f"/api/v1/cases/{case_id}/decision", data=form,
-                                  headers={**api_client.headers, **headers}, content_type="multipart/form-data")
+    return api_client.client.post(
+        f"/api/v1/cases/{case_id}/decision",
+        data=form,
+        headers={**api_client.headers, **headers},
+        content_type="multipart/form-data",
+    )
 
 
-DECISION = {"outcome": "upheld", "listing_measure": "remove", "language": "zh", "text": "判决：下架并赔偿。",
-            "court_reference": "(2026)浙0192民初1号",
-            "amounts": [{"payer": "respondent", "amount": "1500", "currency": "CNY", "reason": "damages"}]}
+DECISION = {
+    "outcome": "upheld",
+    "listing_measure": "remove",
+    "language": "zh",
+    "text": "判决：下架并赔偿。",
+    "court_reference": "(2026)浙0192民初1号",
+    "amounts": [{"payer": "respondent", "amount": "1500", "currency": "CNY", "reason": "damages"}],
+}
 
 
 @pytest.mark.e2e
@@ -61,14 +71,22 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
 
     decision = db.session.query(CourtDecision).filter_by(case_id=case.id).one()
     assert decision.carried_out_at is not None and decision.listing_measure == "remove"
-    assert decision.amounts[0] == {"payer": "respondent", "payee": "claimant", "amount": "1500.00",
-                                   "currency": "CNY", "reason": "damages"}
+    assert decision.amounts[0] == {
+        "payer": "respondent",
+        "payee": "claimant",
+        "amount": "1500.00",
+        "currency": "CNY",
+        "reason": "damages",
+    }
     notes = db.session.query(Notification).filter_by(kind="court_decision").all()
     assert {n.data["role"] for n in notes} == {"claimant", "respondent"}
 
     kinds = [e["kind"] for e in api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]]
-    assert kinds[-6:-1] == ["decision_filed", "evidence_added", "state_changed", "decision_carried_out",
-                            "exported_to_court"] or "decision_carried_out" in kinds
+    assert (
+        kinds[-6:-1]
+        == ["decision_filed", "evidence_added", "state_changed", "decision_carried_out", "exported_to_court"]
+        or "decision_carried_out" in kinds
+    )
 
     # The closing bundle carries the decision and its signed document, and extends the first one.
     export, path = stored_bundle(app, case.id)
@@ -92,10 +110,19 @@ def test_the_court_pages_are_its_own(app, world, browser):
     # CSRF is on: a form post without the token is refused.
     assert clerk.client.post(f"/cases/{case.id}/export/acknowledge").status_code == 400
     assert clerk.post(f"/cases/{case.id}/export/acknowledge", form_page=f"/cases/{case.id}").status_code == 302
-    response = clerk.post(f"/cases/{case.id}/decision", {
-        "outcome": "dismissed", "listing_measure": "keep", "language": "zh", "text": "驳回。",
-        "document": (io.BytesIO(PDF), "decision.pdf"), "submission_key": "k1"}, form_page=f"/cases/{case.id}",
-        content_type="multipart/form-data")
+    response = clerk.post(
+        f"/cases/{case.id}/decision",
+        {
+            "outcome": "dismissed",
+            "listing_measure": "keep",
+            "language": "zh",
+            "text": "驳回。",
+            "document": (io.BytesIO(PDF), "decision.pdf"),
+            "submission_key": "k1",
+        },
+        form_page=f"/cases/{case.id}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.query(CourtDecision).filter_by(case_id=case.id).one().outcome == "dismissed"

@@ -1,4 +1,5 @@
 """Done when: the escalated demo case exports, verifies offline, is decided in the court portal, carried out."""
+
 from __future__ import annotations
 
 import io
@@ -24,13 +25,26 @@ def test_the_escalated_demo_case_goes_to_the_court_and_back(app, client, tmp_pat
     download.close()
     checked = run_alone(tmp_path, "bundle", str(tmp_path / "bundle.zip"), "--key-id", platform_key().key_id)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert client.post(f"/api/v1/cases/{case.id}/export/acknowledge", headers=headers,
-                       json={"sha256": row["sha256"]}).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/cases/{case.id}/export/acknowledge", headers=headers, json={"sha256": row["sha256"]}
+        ).status_code
+        == 200
+    )
 
-    decision = {"outcome": "upheld", "listing_measure": "remove", "language": "zh", "text": "被告侵权，下架。",
-                "amounts": [{"payer": "respondent", "amount": "3000", "currency": "CNY", "reason": "damages"}]}
-    decided = client.post(f"/api/v1/cases/{case.id}/decision", headers=headers, content_type="multipart/form-data",
-                          data={"data": json.dumps(decision), "document": (io.BytesIO(b"%PDF-1.7 signed"), "判决.pdf")})
+    decision = {
+        "outcome": "upheld",
+        "listing_measure": "remove",
+        "language": "zh",
+        "text": "被告侵权，下架。",
+        "amounts": [{"payer": "respondent", "amount": "3000", "currency": "CNY", "reason": "damages"}],
+    }
+    decided = client.post(
+        f"/api/v1/cases/{case.id}/decision",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"data": json.dumps(decision), "document": (io.BytesIO(b"%PDF-1.7 signed"), "判决.pdf")},
+    )
     assert decided.status_code == 201, decided.get_json()
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == "decided"

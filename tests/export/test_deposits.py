@@ -1,4 +1,5 @@
 """Deposit certificates: signed before any dispute, verifiable offline, carried into the bundle."""
+
 from __future__ import annotations
 
 import io
@@ -50,9 +51,12 @@ def test_deposits_are_private_and_validated(app, world, api):
         assert set(exc.fields) == {"title", "work"}
     else:
         raise AssertionError("an empty deposit was accepted")
-    response = api(world.seller).client.post("/api/v1/deposits", data={
-        "data": json.dumps({"title": "设计图"}), "work": (io.BytesIO(b"%PDF-1.4 design"), "设计.pdf")},
-        headers=api(world.seller).headers, content_type="multipart/form-data")
+    response = api(world.seller).client.post(
+        "/api/v1/deposits",
+        data={"data": json.dumps({"title": "设计图"}), "work": (io.BytesIO(b"%PDF-1.4 design"), "设计.pdf")},
+        headers=api(world.seller).headers,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201 and response.get_json()["media_type"] == "application/pdf"
     assert api(world.court).post("/deposits", {}).status_code in (403, 422)
 
@@ -63,5 +67,6 @@ def test_the_openapi_document_keeps_work_deposits_and_evaluation_deposits_apart(
     body = doc["paths"]["/deposits"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert schemas[body.rsplit("/", 1)[1]]["required"] == ["title"]
     evaluation = doc["paths"]["/cases/{case_id}/evaluation/deposits"]["post"]["requestBody"]["content"][
-        "application/json"]["schema"]["$ref"]
+        "application/json"
+    ]["schema"]["$ref"]
     assert schemas[evaluation.rsplit("/", 1)[1]]["required"] == ["side"]

@@ -1,6 +1,7 @@
 """What a court's case management system reads from the ECF and case.json: who filed each document, the right
 and remedy, the court by its identifier, where each translation came from, the decision as a court document,
 and which languages the bundle could not carry."""
+
 from __future__ import annotations
 
 import io
@@ -39,14 +40,17 @@ def test_every_document_names_its_filer_and_type_and_the_case_its_right_remedy_a
         assert ecf.validate(xml, schema) == [], path.name
         root = etree.fromstring(xml)
         documents = root.findall("filing:FilingLeadDocument", ecf.NS) + root.findall(
-            "filing:FilingConnectedDocument", ecf.NS)
+            "filing:FilingConnectedDocument", ecf.NS
+        )
         for document in documents:
             filer = document.find("ecf:DocumentAugmentation/ecf:DocumentFiler/*", ecf.NS)
             assert filer is not None, etree.tostring(document)
             assert document.findtext("ecf:DocumentAugmentation/ecf:DocumentTypeCode", namespaces=ecf.NS)
         court_node = root.find("j:CaseCourt", ecf.NS)
-        assert court_node.findtext("nc:OrganizationIdentification/nc:IdentificationID",
-                                   namespaces=ecf.NS) == f"party-{world.court.party_id}"
+        assert (
+            court_node.findtext("nc:OrganizationIdentification/nc:IdentificationID", namespaces=ecf.NS)
+            == f"party-{world.court.party_id}"
+        )
         assert court_node.findtext("j:CourtName", namespaces=ecf.NS) == world.court.party.name
         civil = root.find("nc:Case/civil:CaseAugmentation", ecf.NS)
         assert civil.findtext("civil:ReliefTypeCode", namespaces=ecf.NS) == "Retirada"
@@ -60,12 +64,17 @@ def test_the_decision_is_a_court_document_filed_by_the_court(app, world, tmp_pat
     root = etree.parse(str(bag / f"data/ecf/filing-{decision['filing_id']:06d}.xml")).getroot()
     lead = root.find("filing:FilingLeadDocument", ecf.NS)
     assert lead.findtext("ecf:DocumentAugmentation/ecf:DocumentTypeCode", namespaces=ecf.NS) == "court_decision"
-    assert lead.find("ecf:DocumentAugmentation/ecf:DocumentFiler/nc:EntityOrganization", ecf.NS).get(
-        f"{{{ecf.NS['structures']}}}ref") == "C1"
+    assert (
+        lead.find("ecf:DocumentAugmentation/ecf:DocumentFiler/nc:EntityOrganization", ecf.NS).get(
+            f"{{{ecf.NS['structures']}}}ref"
+        )
+        == "C1"
+    )
     (signed,) = root.findall("filing:FilingConnectedDocument", ecf.NS)
     assert signed.findtext("nc:DocumentDescriptionText", namespaces=ecf.NS).startswith("court document (signed)")
-    assert signed.findtext("ecf:DocumentAugmentation/ecf:DocumentTypeCode",
-                           namespaces=ecf.NS) == "court_decision_document"
+    assert (
+        signed.findtext("ecf:DocumentAugmentation/ecf:DocumentTypeCode", namespaces=ecf.NS) == "court_decision_document"
+    )
     (entry,) = [e for e in case_json["evidence"] if e["filing_id"] == decision["filing_id"]]
     assert (entry["kind"], entry["filer_role"]) == ("court_document", "court")
     assert all(e["kind"] == "evidence" for e in case_json["evidence"] if e is not entry)
@@ -84,19 +93,30 @@ def test_a_language_the_bundle_cannot_carry_is_named_in_case_json_and_verify_md(
     bag = closing_bundle(app, world, tmp_path)
     case_json = json.loads((bag / "data/case.json").read_bytes())
     decision = next(d for d in case_json["documents"] if d["kind"] == "decision")
-    assert {"filing_id": decision["filing_id"], "language": "es",
-            "code": "no_model", "reason": "no translation model installed for zh to es"} \
-        in case_json["translation_gaps"]
+    assert {
+        "filing_id": decision["filing_id"],
+        "language": "es",
+        "code": "no_model",
+        "reason": "no translation model installed for zh to es",
+    } in case_json["translation_gaps"]
     verify_md = (bag / "VERIFY.md").read_text(encoding="utf-8")
     # In the court's language (Chinese), from the gap's code.
     assert f"{decision['filing_id']}" in verify_md and "没有安装这对语言的翻译模型" in verify_md
 
 
 def test_translation_provenance_tells_machine_from_human():
-    machine = {"role": "translation", "provenance": {"origin": "machine", "engine": "argostranslate 1.11",
-                                                     "model": "es-en → en-zh", "model_version": "1.0 → 1.0"}}
+    machine = {
+        "role": "translation",
+        "provenance": {
+            "origin": "machine",
+            "engine": "argostranslate 1.11",
+            "model": "es-en → en-zh",
+            "model_version": "1.0 → 1.0",
+        },
+    }
     human = {"role": "translation", "provenance": {"origin": "human", "translator_id": 7}}
-    assert ecf.provenance_text(machine) == ("machine translation; engine argostranslate 1.11; "
-                                            "model es-en → en-zh version 1.0 → 1.0")
+    assert ecf.provenance_text(machine) == (
+        "machine translation; engine argostranslate 1.11; model es-en → en-zh version 1.0 → 1.0"
+    )
     assert ecf.provenance_text(human) == "human translation by account 7"
     assert ecf.provenance_text({"role": "original"}) == "original"

@@ -1,5 +1,6 @@
 """The court's and the parties' languages are requested at export time and waited for, within a bound; what is
 missing is named in the bundle. Tiny argos packages (es-en, en-es, en-zh) are built offline."""
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,12 @@ def test_the_first_bundle_carries_the_courts_language_translated_at_export(app, 
         assert archive.read(f"{root}/{chinese['path']}").decode("utf-8").strip()
     # The seller's Chinese response has no model to Spanish (no zh-en package): named, not hidden.
     response = next(d for d in bundle["documents"] if d["kind"] == "response")
-    assert {"filing_id": response["filing_id"], "language": "es",
-            "code": "no_model", "reason": "no translation model installed for zh to es"} \
-        in bundle["translation_gaps"]
+    assert {
+        "filing_id": response["filing_id"],
+        "language": "es",
+        "code": "no_model",
+        "reason": "no translation model installed for zh to es",
+    } in bundle["translation_gaps"]
 
 
 def test_the_wait_is_bounded(app, world):
@@ -47,9 +51,12 @@ def test_the_wait_is_bounded(app, world):
     bundle = case_json_of(path)
     notice = next(d for d in bundle["documents"] if d["kind"] == "notice")
     assert [r["language"] for r in notice["renditions"]] == ["es"]
-    assert {"filing_id": notice["filing_id"], "language": "zh",
-            "code": "wait_over", "reason": "not translated within the export's wait of 0 s"} \
-        in bundle["translation_gaps"]
+    assert {
+        "filing_id": notice["filing_id"],
+        "language": "zh",
+        "code": "wait_over",
+        "reason": "not translated within the export's wait of 0 s",
+    } in bundle["translation_gaps"]
 
 
 def test_a_closing_bundle_carries_the_decision_in_every_partys_language(app, world):
@@ -58,6 +65,7 @@ def test_a_closing_bundle_carries_the_decision_in_every_partys_language(app, wor
     from odr.cases.services import Upload
     from odr.export import court
     from tests.export.test_court_portal import DECISION, PDF
+
     case = escalate(world)
     decision = dict(DECISION, language="en", text="The listings are removed. The seller pays damages.")
     court.decide(world.court, case.id, decision, Upload(io.BytesIO(PDF), "decision.pdf"))

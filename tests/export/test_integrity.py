@@ -1,4 +1,5 @@
 """The integrity primitives agree with independent implementations and with their RFCs."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ from odr.integrity.merkle import merkle_root
 
 SAMPLES = [
     {"b": 1, "a": [True, False, None], "c": {"z": "é", "y": "\u2028"}},
-    {"\U0001f600": 1, "\ue000": 2, "a\x00": "ctrl \x01 \t \n \" \\"},  # UTF-16 order differs from code points
-    [0, -0.0, 1.5, 1e21, 1e-7, 123456789012345680000.0, 5e-324, 0.000001, 1e16, -1.25e-5, 2 ** 53 - 1],
+    {"\U0001f600": 1, "\ue000": 2, "a\x00": 'ctrl \x01 \t \n " \\'},  # UTF-16 order differs from code points
+    [0, -0.0, 1.5, 1e21, 1e-7, 123456789012345680000.0, 5e-324, 0.000001, 1e16, -1.25e-5, 2**53 - 1],
     "متن \u202e بالعربية",
 ]
 
@@ -75,6 +76,7 @@ def test_the_key_path_is_a_setting(app, tmp_path):
 
 def test_the_event_chain_still_verifies_with_rfc_8785_hashing(app, world):
     from tests.export.conftest import escalate
+
     case = escalate(world)
     chain = db.session.query(Event).filter_by(case_id=case.id).order_by(Event.seq).all()
     assert events.verify_chain(chain) == []

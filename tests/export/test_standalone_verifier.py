@@ -1,4 +1,5 @@
 """The court's verifier runs alone: one file, the standard library and `cryptography`, nothing else."""
+
 from __future__ import annotations
 
 import shutil
@@ -29,13 +30,20 @@ def run_alone(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     shutil.copy(verifier.__file__, court / "verifier.py")
     site = isolated_site(tmp_path) if not (tmp_path / "site").exists() else tmp_path / "site"
     # -I: no environment, no user site; -S: no site-packages. Only the stdlib, the copy and `site`.
-    code = ("import sys; sys.path[:0] = [sys.argv.pop(1), sys.argv.pop(1)]\n"
-            "for name in ('flask', 'odr', 'sqlalchemy', 'lxml', 'rfc8785'):\n"
-            "    try:\n        __import__(name)\n    except ImportError:\n        pass\n"
-            "    else:\n        raise SystemExit('unexpectedly importable: ' + name)\n"
-            "import verifier; sys.exit(verifier.main(sys.argv[1:]))")
-    return subprocess.run([sys.executable, "-I", "-S", "-c", code, str(court), str(site), *args],
-                          capture_output=True, text=True, cwd=court, timeout=120)
+    code = (
+        "import sys; sys.path[:0] = [sys.argv.pop(1), sys.argv.pop(1)]\n"
+        "for name in ('flask', 'odr', 'sqlalchemy', 'lxml', 'rfc8785'):\n"
+        "    try:\n        __import__(name)\n    except ImportError:\n        pass\n"
+        "    else:\n        raise SystemExit('unexpectedly importable: ' + name)\n"
+        "import verifier; sys.exit(verifier.main(sys.argv[1:]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(court), str(site), *args],
+        capture_output=True,
+        text=True,
+        cwd=court,
+        timeout=120,
+    )
 
 
 def test_the_verifier_runs_with_only_the_standard_library_and_cryptography(escalated, tmp_path):

@@ -2,6 +2,7 @@
 
 The 1 GB run is benchmarks/bundle_streaming.py; here two smaller sizes, side by side.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,17 @@ def large_evidence(app, case, account, size: int) -> None:
     with open(folder / name, "rb") as fh:
         for chunk in iter(lambda: fh.read(MB), b""):
             digest.update(chunk)
-    db.session.add(EvidenceFile(case_id=case.id, stored_name=name, original_name="scan.pdf", sha256=digest.hexdigest(),
-                                size=size, media_type="application/pdf", uploaded_by_id=account.id))
+    db.session.add(
+        EvidenceFile(
+            case_id=case.id,
+            stored_name=name,
+            original_name="scan.pdf",
+            sha256=digest.hexdigest(),
+            size=size,
+            media_type="application/pdf",
+            uploaded_by_id=account.id,
+        )
+    )
     db.session.commit()
 
 

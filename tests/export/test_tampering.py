@@ -1,4 +1,5 @@
 """Every kind of tampering is caught, each with a message that says what was changed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,22 @@ def rehash(folder: Path) -> None:
     """What a forger does after an edit: recompute every manifest and tag manifest."""
     for alg in ("sha256", "sha512"):
         payload = sorted(p for p in (folder / "data").rglob("*") if p.is_file())
-        (folder / f"manifest-{alg}.txt").write_text("".join(
-            f"{hashlib.new(alg, p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n" for p in payload))
+        (folder / f"manifest-{alg}.txt").write_text(
+            "".join(
+                f"{hashlib.new(alg, p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n" for p in payload
+            )
+        )
     for alg in ("sha256", "sha512"):
-        tags = sorted(p for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).as_posix()
-                      .startswith(("data/", "tagmanifest-")))
-        (folder / f"tagmanifest-{alg}.txt").write_text("".join(
-            f"{hashlib.new(alg, p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n" for p in tags))
+        tags = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not p.relative_to(folder).as_posix().startswith(("data/", "tagmanifest-"))
+        )
+        (folder / f"tagmanifest-{alg}.txt").write_text(
+            "".join(
+                f"{hashlib.new(alg, p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n" for p in tags
+            )
+        )
 
 
 def events(folder: Path) -> list[bytes]:
@@ -128,8 +138,9 @@ def test_an_edited_statement(bag):
     rehash(bag)
     code, report = verify(bag)
     assert code == 2
-    assert ("statement.json: the Ed25519 signature does not verify (edited after signing, or signed by another "
-            "key)") in report
+    assert (
+        "statement.json: the Ed25519 signature does not verify (edited after signing, or signed by another key)"
+    ) in report
 
 
 @pytest.mark.parametrize("change", ["unlisted", "symlink", "unsafe-path", "non-canonical"])

@@ -1,4 +1,5 @@
 """RFC 3161: a local OpenSSL TSA, started by the test, timestamps the statement; the verifier checks it."""
+
 from __future__ import annotations
 
 import io
@@ -43,12 +44,53 @@ def local_tsa(tmp_path):
     folder = tmp_path / "tsa"
     folder.mkdir()
     (folder / "ext.cnf").write_text("extendedKeyUsage=critical,timeStamping\nbasicConstraints=CA:FALSE\n")
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=Test TSA Root", cwd=folder)
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-             "-subj", "/CN=Test TSA", cwd=folder)
-    _openssl("x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "tsa.pem", "-days", "2", "-extfile", "ext.cnf", cwd=folder)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test TSA Root",
+        cwd=folder,
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        "/CN=Test TSA",
+        cwd=folder,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tsa.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        cwd=folder,
+    )
     (folder / "serial").write_text("01\n")
     (folder / "tsa.cnf").write_text(TSA_CONFIG.format(dir=folder))
 
@@ -89,12 +131,27 @@ def test_the_statement_is_timestamped_and_the_token_verifies(app, world, local_t
 
     # OpenSSL agrees, on the unpacked files.
     import zipfile
+
     with zipfile.ZipFile(path) as archive:
         archive.extractall(tmp_path / "bag")
     (bag,) = (tmp_path / "bag").iterdir()
-    check = subprocess.run(["openssl", "ts", "-verify", "-data", str(bag / "statement.json"), "-in",
-                            str(bag / "statement.json.tsr"), "-CAfile", str(folder / "ca.pem"),
-                            "-untrusted", str(folder / "tsa.pem")], capture_output=True, text=True)
+    check = subprocess.run(
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-data",
+            str(bag / "statement.json"),
+            "-in",
+            str(bag / "statement.json.tsr"),
+            "-CAfile",
+            str(folder / "ca.pem"),
+            "-untrusted",
+            str(folder / "tsa.pem"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "Verification: OK" in check.stdout, check.stdout + check.stderr
 
 
@@ -106,12 +163,27 @@ def test_a_token_for_other_data_or_from_an_untrusted_tsa_fails(app, local_tsa, t
     verifier.check_timestamp(token, b"another statement", (folder / "ca.pem").read_bytes(), "statement.json", report)
     assert "the token is for other data, not for statement.json" in out.getvalue()
 
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem",
-             "-days", "2", "-subj", "/CN=Someone else", cwd=folder)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "other.key",
+        "-out",
+        "other.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Someone else",
+        cwd=folder,
+    )
     out = io.StringIO()
     report = verifier.Report(out)
-    verifier.check_timestamp(token, b"the real statement", (folder / "other.pem").read_bytes(), "statement.json",
-                             report)
+    verifier.check_timestamp(
+        token, b"the real statement", (folder / "other.pem").read_bytes(), "statement.json", report
+    )
     assert "is not issued by the CA you gave" in out.getvalue()
     assert report.failures
 
@@ -124,4 +196,3 @@ def test_an_unreachable_tsa_leaves_the_bundle_untimestamped_but_valid(app, world
     out = io.StringIO()
     assert verifier.verify_bundle(str(path), platform_key().key_id, out=out) == 0
     assert "has no RFC 3161 timestamp token" in out.getvalue()
-

@@ -1,5 +1,6 @@
 """The key a court trusts comes from outside the bundle: the fingerprint pinned at the court account's creation,
 extended to rotated keys only by the platform's key log. A bundle signed with any other key fails every path."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,16 @@ def forge(bag, key: Ed25519PrivateKey, *, with_key_log: bool = True) -> str:
     _k, key_id = verifier._public_key(pem)
     (bag / "keys/platform-signing.pub.pem").write_bytes(pem)
     if with_key_log:
-        entry = {"seq": 1, "prev": "0" * 64, "key_id": key_id, "alg": "Ed25519", "public_key_pem": pem.decode(),
-                 "valid_from": None, "previous_key_id": None, "previous_valid_to": None}
+        entry = {
+            "seq": 1,
+            "prev": "0" * 64,
+            "key_id": key_id,
+            "alg": "Ed25519",
+            "public_key_pem": pem.decode(),
+            "valid_from": None,
+            "previous_key_id": None,
+            "previous_valid_to": None,
+        }
         signature = base64.b64encode(key.sign(verifier.canonical_json(entry))).decode()
         log = {"profile": "odr-key-log/1.0", "entries": [{"entry": entry, "signatures": {"self": signature}}]}
         (bag / "keys/key-log.json").write_bytes(verifier.canonical_json(log))
@@ -51,8 +60,9 @@ def forge(bag, key: Ed25519PrivateKey, *, with_key_log: bool = True) -> str:
     for rel in statement["tag_files"]:
         statement["tag_files"][rel] = verifier.hashlib.sha256((bag / rel).read_bytes()).hexdigest()
     for alg in ("sha256", "sha512"):
-        statement[f"payload_manifest_{alg}"] = verifier.hashlib.new(alg, (bag / f"manifest-{alg}.txt").read_bytes()
-                                                                    ).hexdigest()
+        statement[f"payload_manifest_{alg}"] = verifier.hashlib.new(
+            alg, (bag / f"manifest-{alg}.txt").read_bytes()
+        ).hexdigest()
     raw = verifier.canonical_json(statement)
     (bag / "statement.json").write_bytes(raw)
     (bag / "statement.json.sig").write_bytes(key.sign(raw))
@@ -104,10 +114,16 @@ def test_a_forged_key_log_that_claims_the_pinned_key_fails(bag):
     pem = forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     _k, forger_id = verifier._public_key(pem)
     first = log["entries"][0]
-    entry = {"seq": 2, "prev": verifier.hashlib.sha256(verifier.canonical_json(first["entry"])).hexdigest(),
-             "key_id": forger_id, "alg": "Ed25519", "public_key_pem": pem.decode(),
-             "valid_from": "2000-01-01T00:00:00Z", "previous_key_id": pinned,
-             "previous_valid_to": "2000-01-01T00:00:00Z"}
+    entry = {
+        "seq": 2,
+        "prev": verifier.hashlib.sha256(verifier.canonical_json(first["entry"])).hexdigest(),
+        "key_id": forger_id,
+        "alg": "Ed25519",
+        "public_key_pem": pem.decode(),
+        "valid_from": "2000-01-01T00:00:00Z",
+        "previous_key_id": pinned,
+        "previous_valid_to": "2000-01-01T00:00:00Z",
+    }
     signature = base64.b64encode(forger.sign(verifier.canonical_json(entry))).decode()  # not the pinned key's
     log["entries"].append({"entry": entry, "signatures": {"self": signature, "previous": signature}})
     out = io.StringIO()
@@ -176,9 +192,27 @@ def test_the_key_log_is_published_at_a_well_known_address(client):
 
 def test_a_court_account_pins_the_platform_key_at_creation(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["accounts", "create", "--email", "registry@court.example", "--name", "Registry",
-                                 "--organisation", "Beijing Internet Court", "--role", "court", "--country", "CN",
-                                 "--language", "zh", "--password", PASSWORD], input=None)
+    result = runner.invoke(
+        args=[
+            "accounts",
+            "create",
+            "--email",
+            "registry@court.example",
+            "--name",
+            "Registry",
+            "--organisation",
+            "Beijing Internet Court",
+            "--role",
+            "court",
+            "--country",
+            "CN",
+            "--language",
+            "zh",
+            "--password",
+            PASSWORD,
+        ],
+        input=None,
+    )
     assert result.exit_code == 0, result.output
     assert f"platform key fingerprint pinned for this court: {platform_key().key_id}" in result.output
     account = db.session.query(Account).filter_by(email="registry@court.example").one()
@@ -203,6 +237,7 @@ def test_the_court_api_names_the_pinned_fingerprint(app, world, api):
 def test_a_deposit_certificate_signed_before_a_rotation_verifies_through_the_key_log(app, world, tmp_path):
     from odr.deposits import services as deposits
     from tests.export.conftest import PNG
+
     deposit, _new = deposits.deposit_work(world.holder, "Logo", io.BytesIO(PNG), "logo.png", key="r1")
     (tmp_path / "cert.json").write_text(deposit.certificate)
     keys.rotate(timedelta(days=7), utcnow())
@@ -229,5 +264,7 @@ def test_a_trusted_timestamp_after_a_keys_retirement_fails(app):
     trust.check_stamped(old, now - timedelta(days=29, hours=12), report)
     assert not report.failures
     trust.check_stamped(old, now, report)
-    assert report.failures == [f"statement.json: timestamped {now:%Y-%m-%d %H:%M:%S} UTC, after key {old} was "
-                               f"retired ({now - timedelta(days=29):%Y-%m-%d %H:%M:%S} UTC): signed with a retired key"]
+    assert report.failures == [
+        f"statement.json: timestamped {now:%Y-%m-%d %H:%M:%S} UTC, after key {old} was "
+        f"retired ({now - timedelta(days=29):%Y-%m-%d %H:%M:%S} UTC): signed with a retired key"
+    ]

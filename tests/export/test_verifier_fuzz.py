@@ -1,5 +1,6 @@
 """The verifier never crashes: truncated, bit-flipped and malformed bundles, zipped or unpacked, each end in a
 failure line and exit status 2, never a traceback."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,9 @@ def test_truncated_zips(escalated, tmp_path):
     _case, _export, path = escalated
     data = path.read_bytes()
     rng = random.Random(SEED)
-    for index, cut in enumerate([0, 1, 21, 100, len(data) // 2, len(data) - 22, len(data) - 1]
-                                + rng.sample(range(len(data)), 20)):
+    for index, cut in enumerate(
+        [0, 1, 21, 100, len(data) // 2, len(data) - 22, len(data) - 1] + rng.sample(range(len(data)), 20)
+    ):
         target = tmp_path / f"cut-{index}.zip"
         target.write_bytes(data[:cut])
         assert_refused(target)
@@ -48,8 +50,8 @@ def _member_data_ranges(data: bytes, path: Path) -> list[range]:
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             start = info.header_offset
-            name_length = int.from_bytes(data[start + 26:start + 28], "little")
-            extra_length = int.from_bytes(data[start + 28:start + 30], "little")
+            name_length = int.from_bytes(data[start + 26 : start + 28], "little")
+            extra_length = int.from_bytes(data[start + 28 : start + 30], "little")
             begin = start + 30 + name_length + extra_length
             if info.compress_size:
                 ranges.append(range(begin, begin + info.compress_size))
@@ -108,7 +110,7 @@ def truncate_each_file(bag: Path, tmp_path: Path):
         copy = tmp_path / f"cut-{index}" / bag.name
         shutil.copytree(bag, copy)
         data = (copy / rel).read_bytes()
-        (copy / rel).write_bytes(data[:len(data) // 2])
+        (copy / rel).write_bytes(data[: len(data) // 2])
         yield rel, copy
 
 
@@ -128,19 +130,34 @@ def _rezip(folder: Path, target: Path) -> Path:
 
 MALFORMED = {
     "ecf-not-xml": ("data/ecf", lambda p: [f.write_bytes(b"<filing:FilingMessage><unclosed") for f in p.glob("*.xml")]),
-    "ecf-entity-bomb": ("data/ecf", lambda p: [f.write_bytes(
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-        b"<x>&b;</x>") for f in p.glob("*.xml")]),
+    "ecf-entity-bomb": (
+        "data/ecf",
+        lambda p: [
+            f.write_bytes(
+                b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                b"<x>&b;</x>"
+            )
+            for f in p.glob("*.xml")
+        ],
+    ),
     "case-json-garbage": ("data/case.json", lambda p: p.write_bytes(b"\xff\xfe{not json")),
-    "case-json-wrong-shapes": ("data/case.json", lambda p: p.write_bytes(
-        b'{"case_id":[1],"evidence":"x","documents":[1,{"renditions":7}]}')),
+    "case-json-wrong-shapes": (
+        "data/case.json",
+        lambda p: p.write_bytes(b'{"case_id":[1],"evidence":"x","documents":[1,{"renditions":7}]}'),
+    ),
     "events-not-json": ("data/events.jsonl", lambda p: p.write_bytes(b"\x00\x01\x02\n{]\n")),
-    "events-wrong-types": ("data/events.jsonl", lambda p: p.write_bytes(
-        b'{"seq":"1","prev_hash":5,"hash":null,"created_at":7}\n')),
+    "events-wrong-types": (
+        "data/events.jsonl",
+        lambda p: p.write_bytes(b'{"seq":"1","prev_hash":5,"hash":null,"created_at":7}\n'),
+    ),
     "statement-not-json": ("statement.json", lambda p: p.write_bytes(b"\x89PNG")),
     "statement-a-list": ("statement.json", lambda p: p.write_bytes(b"[1,2,3]")),
-    "statement-wrong-shapes": ("statement.json", lambda p: p.write_bytes(
-        b'{"events":7,"previous_export":"x","profile":"odr-case-bundle/1.0","signer":[],"tag_files":[]}')),
+    "statement-wrong-shapes": (
+        "statement.json",
+        lambda p: p.write_bytes(
+            b'{"events":7,"previous_export":"x","profile":"odr-case-bundle/1.0","signer":[],"tag_files":[]}'
+        ),
+    ),
     "signature-empty": ("statement.json.sig", lambda p: p.write_bytes(b"")),
     "key-not-pem": ("keys/platform-signing.pub.pem", lambda p: p.write_bytes(b"-----BEGIN nonsense")),
     "key-log-garbage": ("keys/key-log.json", lambda p: p.write_bytes(b'{"profile":"odr-key-log/1.0","entries":[7]}')),
@@ -148,9 +165,13 @@ MALFORMED = {
     "tag-manifest-missing": ("tagmanifest-sha256.txt", lambda p: p.unlink()),
     "bagit-missing": ("bagit.txt", lambda p: p.unlink()),
     "timestamp-garbage": ("statement.json", lambda p: (p.parent / "statement.json.tsr").write_bytes(b"\x30\x82\xff")),
-    "certificate-garbage": ("data/case.json", lambda p: p.write_bytes(
-        b'{"case_id":1,"evidence":[{"path":"x","sha256":"y","sha256_at_receipt":"y",'
-        b'"deposit_certificate":"bagit.txt"}]}')),
+    "certificate-garbage": (
+        "data/case.json",
+        lambda p: p.write_bytes(
+            b'{"case_id":1,"evidence":[{"path":"x","sha256":"y","sha256_at_receipt":"y",'
+            b'"deposit_certificate":"bagit.txt"}]}'
+        ),
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """The CI check: every user-facing string is marked, every catalog complete, exact and with the right plurals."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,8 +35,11 @@ def test_the_catalog_is_complete_and_exact(locale, expected):
 def test_the_check_finds_unmarked_text_in_a_template(tmp_path):
     folder = tmp_path / "odr" / "x" / "templates"
     folder.mkdir(parents=True)
-    (folder / "page.html").write_text('<h1>{{ _("Fine") }}</h1>\n<p>Pay now</p>\n<input placeholder="Your name">'
-                                      '\n<p>{{ case.reference }} · ODR · SHA-256</p>', encoding="utf-8")
+    (folder / "page.html").write_text(
+        '<h1>{{ _("Fine") }}</h1>\n<p>Pay now</p>\n<input placeholder="Your name">'
+        "\n<p>{{ case.reference }} · ODR · SHA-256</p>",
+        encoding="utf-8",
+    )
     found = [str(p) for p in tool.unmarked_template_strings(tmp_path / "odr")]
     assert len(found) == 2, found
     assert "'Pay now'" in found[0] and 'placeholder="Your name"' in found[1]
@@ -48,12 +52,18 @@ def test_the_check_finds_unmarked_messages_in_python(tmp_path):
         'raise ValidationFailed("Bad input", fields={"title": "Too long"})\n'
         'errors["email"] = f"{x} is wrong"\n'
         'errors["name"] = _("Required.")\n'
-        'abort(404)\n', encoding="utf-8")
+        "abort(404)\n",
+        encoding="utf-8",
+    )
     found = sorted(p.what for p in tool.unmarked_python_strings(tmp_path))
-    assert found == sorted(["message not marked for translation: 'Saved.'",
-                     "message not marked for translation: 'Bad input'",
-                     "message not marked for translation: 'Too long'",
-                     "message not marked for translation: f'{x} is wrong'"]), found
+    assert found == sorted(
+        [
+            "message not marked for translation: 'Saved.'",
+            "message not marked for translation: 'Bad input'",
+            "message not marked for translation: 'Too long'",
+            "message not marked for translation: f'{x} is wrong'",
+        ]
+    ), found
 
 
 def _po(tmp_path, locale, messages, plural_forms=None) -> Path:
@@ -72,8 +82,15 @@ def test_the_check_rejects_empty_fuzzy_and_placeholder_mismatches(tmp_path):
     expected = Catalog()
     for msgid in ("Save", "Hello %(name)s", "Due: %(when)s", "Missing here"):
         expected.add(msgid)
-    path = _po(tmp_path, "fr", [("Save", "", ()), ("Hello %(name)s", "Bonjour %(nom)s", ()),
-                                ("Due: %(when)s", "Échéance : %(when)s", ("fuzzy",))])
+    path = _po(
+        tmp_path,
+        "fr",
+        [
+            ("Save", "", ()),
+            ("Hello %(name)s", "Bonjour %(nom)s", ()),
+            ("Due: %(when)s", "Échéance : %(when)s", ("fuzzy",)),
+        ],
+    )
     found = [p.what for p in tool.catalog_problems("fr", expected, path)]
     assert any(w.startswith("missing") and "Missing here" in w for w in found)
     assert any(w.startswith("not translated") and "Save" in w for w in found)

@@ -1,4 +1,5 @@
 """The reader's language and formats; messages in each recipient's language; bidi isolation."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ def _locale_for(app, *, query="", accept=None, session_locale=None, account=None
     headers = {"Accept-Language": accept} if accept else {}
     with app.test_request_context(path + query, headers=headers):
         from flask import session
+
         if session_locale:
             session["locale"] = session_locale
         if account is not None:
@@ -83,6 +85,7 @@ def test_a_deadline_shows_in_the_readers_zone_and_in_the_governing_zone(app, wor
 
 def test_numbers_and_currencies_follow_the_readers_locale(app):
     from flask_babel import format_currency, format_decimal
+
     with app.test_request_context("/?lang=de"):
         select_locale()
         assert format_decimal(1234567.5) == "1.234.567,5"
@@ -92,10 +95,12 @@ def test_numbers_and_currencies_follow_the_readers_locale(app):
 
 
 def test_a_notification_is_rendered_in_the_recipients_language_not_the_readers(app):
-    note = notify("wei@example.cn", "zh", "invitation", {"case_id": 7, "invitation_code": "c0de",
-                                                          "claimant": "Flamenco Diseños"})
-    spanish = notify("lucia@example.es", "es", "invitation", {"case_id": 7, "invitation_code": "c0de",
-                                                              "claimant": "Wei"})
+    note = notify(
+        "wei@example.cn", "zh", "invitation", {"case_id": 7, "invitation_code": "c0de", "claimant": "Flamenco Diseños"}
+    )
+    spanish = notify(
+        "lucia@example.es", "es", "invitation", {"case_id": 7, "invitation_code": "c0de", "claimant": "Wei"}
+    )
     with app.test_request_context("/?lang=en"):
         select_locale()
         subject, body = render_notification(note)
@@ -109,9 +114,14 @@ def test_a_notification_is_rendered_in_the_recipients_language_not_the_readers(a
 def test_the_outbox_row_of_an_invitation_carries_the_sellers_language(app, world):
     from odr.cases import services
     from tests.conftest import notice_data
-    services.file_notice(world.holder, notice_data(seller_email="new-seller@example.jp",
-                                                  respondent={"email": "new-seller@example.jp", "name": "Shop",
-                                                              "country": "JP", "language": "ja"}))
+
+    services.file_notice(
+        world.holder,
+        notice_data(
+            seller_email="new-seller@example.jp",
+            respondent={"email": "new-seller@example.jp", "name": "Shop", "country": "JP", "language": "ja"},
+        ),
+    )
     note = Notification.query.filter_by(recipient="new-seller@example.jp", kind="invitation").one()
     assert note.locale == "ja"
     with app.test_request_context("/"):
@@ -127,6 +137,7 @@ def test_user_text_with_override_characters_is_isolated_and_escaped():
 def test_a_name_with_an_override_cannot_leak_out_of_its_isolate_on_the_dashboard(app, world):
     from odr.cases import services
     from tests.conftest import notice_data
+
     services.file_notice(world.holder, notice_data(title=f"{RLO}gnissim si txet siht{LRO}"))
     page = Browser(app, world.holder).get("/").get_data(as_text=True)
     title_at = page.index(RLO)
@@ -137,6 +148,7 @@ def test_a_name_with_an_override_cannot_leak_out_of_its_isolate_on_the_dashboard
 def test_a_case_page_falls_back_to_the_language_of_its_jurisdiction(app, world):
     from odr.cases import services
     from tests.conftest import notice_data
+
     case = services.file_notice(world.holder, notice_data(jurisdiction="JP")).obj
     browser = Browser(app, world.holder)
     browser.client.environ_base.pop("HTTP_ACCEPT_LANGUAGE")  # no profile language, no Accept-Language header

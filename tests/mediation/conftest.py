@@ -1,4 +1,5 @@
 """A case in facilitated settlement with the world's mediator on it, and helpers to read every route."""
+
 from __future__ import annotations
 
 import io
@@ -50,10 +51,19 @@ def export_text(api_client, case_id: int) -> str:
 def every_route_text(world, api, browser, account, case_id: int) -> str:
     """What an account can read about a case through the API and the pages, as one text."""
     client = api(account)
-    parts = [client.get(path).get_data(as_text=True) for path in (
-        f"/cases/{case_id}", f"/cases/{case_id}/events", f"/cases/{case_id}/timeline",
-        f"/cases/{case_id}/bidding", "/cases")]
+    parts = [
+        client.get(path).get_data(as_text=True)
+        for path in (
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/events",
+            f"/cases/{case_id}/timeline",
+            f"/cases/{case_id}/bidding",
+            "/cases",
+        )
+    ]
     session = browser(account)
-    parts += [session.get(path).get_data(as_text=True) for path in (
-        f"/cases/{case_id}", f"/cases/{case_id}/timeline", f"/cases/{case_id}/timeline?print=1", "/")]
+    parts += [
+        session.get(path).get_data(as_text=True)
+        for path in (f"/cases/{case_id}", f"/cases/{case_id}/timeline", f"/cases/{case_id}/timeline?print=1", "/")
+    ]
     return "\n".join(parts)

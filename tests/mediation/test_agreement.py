@@ -1,5 +1,6 @@
 """Settlement agreements in both parties' languages, as HTML and PDF, with recorded signature acts;
 any change to the text voids earlier acceptances."""
+
 import io
 import unicodedata
 
@@ -18,14 +19,19 @@ CHINESE = "卖家删除商品并支付三百欧元。"
 
 
 def _draft(api, account, case_id, texts=None, **extra):
-    body = {"authoritative_language": "es", "texts": texts or {"es": SPANISH, "zh": CHINESE},
-            "terms": {"amount": "300", "currency": "EUR"}, **extra}
+    body = {
+        "authoritative_language": "es",
+        "texts": texts or {"es": SPANISH, "zh": CHINESE},
+        "terms": {"amount": "300", "currency": "EUR"},
+        **extra,
+    }
     return api(account).post(f"/cases/{case_id}/agreement", body)
 
 
 def _accept(api, account, case_id, agreement):
-    return api(account).post(f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept",
-                             {"text_sha256": agreement["text_sha256"]})
+    return api(account).post(
+        f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
+    )
 
 
 def test_the_agreement_is_in_both_languages_and_names_the_authoritative_text(world, api, case_id):
@@ -69,6 +75,7 @@ def test_a_change_to_the_text_voids_earlier_acceptances(world, api, case_id):
 def test_the_digest_covers_every_language_version(world, api, case_id):
     from odr.cases.models import Filing
     from odr.extensions import db
+
     agreement = _draft(api, world.mediator, case_id).get_json()
     filing = db.session.get(Filing, agreement["filing_id"])
     assert text_sha256(filing) == agreement["text_sha256"]
@@ -80,8 +87,9 @@ def test_the_digest_covers_every_language_version(world, api, case_id):
 def test_missing_versions_and_a_foreign_authoritative_language_are_refused(world, api, case_id):
     refused = _draft(api, world.mediator, case_id, texts={"es": SPANISH})
     assert refused.status_code == 422 and "texts.zh" in refused.get_json()["error"]["fields"]
-    refused = api(world.mediator).post(f"/cases/{case_id}/agreement", {
-        "authoritative_language": "fr", "texts": {"es": SPANISH, "zh": CHINESE}})
+    refused = api(world.mediator).post(
+        f"/cases/{case_id}/agreement", {"authoritative_language": "fr", "texts": {"es": SPANISH, "zh": CHINESE}}
+    )
     assert refused.status_code == 422 and "authoritative_language" in refused.get_json()["error"]["fields"]
 
 
@@ -101,8 +109,9 @@ def test_the_pdf_contains_the_arabic_text_in_reading_order(world, api):
     case = services.file_notice(world.holder, notice_data(seller_email="souk@example.ma")).obj
     services.add_filing(arabic_seller, case.id, {"kind": "response", "language": "ar", "text": "لدينا ترخيص."})
     arabic = "يسحب البائع الإعلان ويدفع ثلاثمائة يورو."
-    drafted = api(world.holder).post(f"/cases/{case.id}/agreement", {
-        "authoritative_language": "ar", "texts": {"es": SPANISH, "ar": arabic}})
+    drafted = api(world.holder).post(
+        f"/cases/{case.id}/agreement", {"authoritative_language": "ar", "texts": {"es": SPANISH, "ar": arabic}}
+    )
     assert drafted.status_code == 201, drafted.get_json()
     response = api(arabic_seller).get(f"/cases/{case.id}/agreement.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

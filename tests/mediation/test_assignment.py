@@ -1,5 +1,6 @@
 """Assignment: a mediator reads a party's language, has no conflict of interest, has room in the workload,
 and sees the file only after declaring independence and accepting."""
+
 import pytest
 
 from odr.accounts.models import Role
@@ -44,10 +45,13 @@ def test_an_earlier_case_with_either_party_is_a_conflict(world, api):
     second = services.file_notice(world.holder, notice_data(seller_email="other-seller@example.jp")).obj
     assert any("earlier case" in p for p in _problems(world, world.mediator, second.id))
     # A case between two other parties is fine.
-    third = services.file_notice(world.stranger_holder, notice_data(seller_email="fresh@example.es",
-                                                                     respondent={"email": "fresh@example.es",
-                                                                                 "name": "Fresh", "country": "ES",
-                                                                                 "language": "es"})).obj
+    third = services.file_notice(
+        world.stranger_holder,
+        notice_data(
+            seller_email="fresh@example.es",
+            respondent={"email": "fresh@example.es", "name": "Fresh", "country": "ES", "language": "es"},
+        ),
+    ).obj
     assert _problems(world, world.mediator, third.id) == []
 
 
@@ -61,9 +65,13 @@ def test_automatic_assignment_picks_the_least_loaded_qualified_mediator(world, a
     busy = make_account(Role.MEDIATOR, "busy@example.es", language="es")
     idle = make_account(Role.MEDIATOR, "idle@example.es", language="es")
     # busy already has a case awaiting acceptance (between other parties).
-    other = services.file_notice(world.stranger_holder, notice_data(
-        seller_email="x@example.es", respondent={"email": "x@example.es", "name": "X", "country": "ES",
-                                                 "language": "es"})).obj
+    other = services.file_notice(
+        world.stranger_holder,
+        notice_data(
+            seller_email="x@example.es",
+            respondent={"email": "x@example.es", "name": "X", "country": "ES", "language": "es"},
+        ),
+    ).obj
     mediation.assign_mediator(world.admin, other.id, busy.id)
     world.mediator.active = False  # leave the world's mediator out of this roster
     case_id = open_case(world)
@@ -82,9 +90,16 @@ def test_no_qualified_mediator_is_a_clear_refusal(world, api):
 
 def test_a_full_workload_is_refused(world, monkeypatch):
     monkeypatch.setattr(mediation, "MAX_OPEN_CASES", 1)
-    first, second = open_case(world), services.file_notice(world.stranger_holder, notice_data(
-        seller_email="y@example.es", respondent={"email": "y@example.es", "name": "Y", "country": "ES",
-                                                 "language": "es"})).obj.id
+    first, second = (
+        open_case(world),
+        services.file_notice(
+            world.stranger_holder,
+            notice_data(
+                seller_email="y@example.es",
+                respondent={"email": "y@example.es", "name": "Y", "country": "ES", "language": "es"},
+            ),
+        ).obj.id,
+    )
     mediation.assign_mediator(world.admin, first, world.mediator.id)
     assert any("open cases" in p for p in _problems(world, world.mediator, second))
 
@@ -104,8 +119,9 @@ def test_before_accepting_the_mediator_sees_only_a_summary(world, api):
     # Accepting needs the declaration.
     refused = mediator.post(f"/mediation/appointments/{summary['appointment_id']}/accept", {})
     assert refused.status_code == 422 and "declaration" in refused.get_json()["error"]["fields"]
-    accepted = mediator.post(f"/mediation/appointments/{summary['appointment_id']}/accept",
-                             {"declaration": True, "disclosures": "Ninguna"})
+    accepted = mediator.post(
+        f"/mediation/appointments/{summary['appointment_id']}/accept", {"declaration": True, "disclosures": "Ninguna"}
+    )
     assert accepted.status_code == 200
     assert "Detalle secreto" in mediator.get(f"/cases/{case_id}").get_data(as_text=True)
     events = api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
@@ -117,8 +133,7 @@ def test_another_mediator_cannot_answer_the_appointment(world, api):
     case_id = open_case(world)
     api(world.admin).post(f"/cases/{case_id}/mediator", {"mediator_id": world.mediator.id})
     appointment = mediation.pending_appointments(world.mediator)[0]
-    response = api(world.other_mediator).post(f"/mediation/appointments/{appointment.id}/accept",
-                                              {"declaration": True})
+    response = api(world.other_mediator).post(f"/mediation/appointments/{appointment.id}/accept", {"declaration": True})
     assert response.status_code == 404
 
 
@@ -154,6 +169,7 @@ def test_cases_reaching_facilitated_settlement_get_a_mediator_proposed(world, ap
 
     from odr.models_base import utcnow
     from odr.procedure.services import sweep_deadlines
+
     case = services.file_notice(world.holder, notice_data()).obj
     assert mediation.appoint_waiting() == 0  # still waiting for the seller's response
     sweep_deadlines(utcnow() + timedelta(days=8))

@@ -1,4 +1,5 @@
 """Double-blind bidding: the arithmetic of each round, and secrecy of every bid through every route."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ D = Decimal
 
 
 # -- the arithmetic of one round (demand from the right holder, offer from the seller) --------------
+
 
 def test_crossing_bids_settle_at_the_midpoint():
     assert round_outcome(D("1000"), D("1200"), 0) == D("1100.00")
@@ -44,11 +46,13 @@ def test_the_midpoint_is_rounded_to_the_cent():
 
 # -- whole flows ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def bidding_case(world, api):
     case_id = open_case(world)
-    opened = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "max_rounds": 3,
-                                                                  "gap_percent": 30})
+    opened = api(world.holder).post(
+        f"/cases/{case_id}/bidding", {"currency": "EUR", "max_rounds": 3, "gap_percent": 30}
+    )
     assert opened.status_code == 201, opened.get_json()
     return case_id
 
@@ -113,6 +117,7 @@ def test_no_bid_is_revealed_to_the_other_side_or_the_mediator(world, api, browse
     # Bring the case to a mediator and the court, then read everything each may read.
     assert api(world.holder).post(f"/cases/{case_id}/actions/request_mediation").status_code == 200
     from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
+
     assign_mediator(world.admin, case_id, world.mediator.id)
     accept_appointment(world.mediator, pending_appointments(world.mediator)[0].id, declared=True)
     seller_sees = every_route_text(world, api, browser, world.seller, case_id)
@@ -163,13 +168,13 @@ def test_outsiders_cannot_bid_or_read_the_bidding(world, api, bidding_case):
 
 def test_opening_needs_valid_rules(world, api):
     case_id = open_case(world)
-    bad = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "euro", "max_rounds": 99,
-                                                               "gap_percent": -1})
+    bad = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "euro", "max_rounds": 99, "gap_percent": -1})
     assert bad.status_code == 422
     assert set(bad.get_json()["error"]["fields"]) == {"currency", "max_rounds", "gap_percent"}
 
 
 # -- bidding's own deadline -----------------------------------------------------------------------
+
 
 def _closes_at(api, account, case_id):
     return datetime.fromisoformat(api(account).get(f"/cases/{case_id}/bidding").get_json()["bidding"]["closes_at"])
@@ -178,8 +183,11 @@ def _closes_at(api, account, case_id):
 def test_bidding_closes_seven_days_after_it_opens_and_refuses_later_bids(world, api, bidding_case):
     case_id = bidding_case
     closes_at = _closes_at(api, world.holder, case_id)
-    opened_at = next(e for e in api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
-                     if e["kind"] == "blind_bidding_opened")["at"]
+    opened_at = next(
+        e
+        for e in api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
+        if e["kind"] == "blind_bidding_opened"
+    )["at"]
     assert closes_at - datetime.fromisoformat(opened_at) == timedelta(days=7)
     # The instant before the close a bid counts; at the close it does not, and the bidding ends.
     bidding.submit_bid(world.holder, case_id, "4321", True, at=closes_at - timedelta(seconds=1))
@@ -245,14 +253,17 @@ def test_a_settlement_by_bidding_is_recorded_like_every_filing(app, world, api, 
     """Filed through record_filing: its event is on the timeline and its translations are requested."""
     from odr.cases.models import Filing, FilingKind
     from odr.translation.models import Translation
+
     case_id = bidding_case
     _bid(api, world.holder, case_id, "2000", first=True)
     assert _bid(api, world.seller, case_id, "1900", first=True).get_json()["bidding"]["status"] == "settled"
-    settlement = db.session.scalar(db.select(Filing).where(Filing.case_id == case_id,
-                                                          Filing.kind == FilingKind.SETTLEMENT))
+    settlement = db.session.scalar(
+        db.select(Filing).where(Filing.case_id == case_id, Filing.kind == FilingKind.SETTLEMENT)
+    )
     events = api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
     assert [e["payload"]["filing_id"] for e in events if e["kind"] == "settlement_filed"] == [settlement.id]
-    requested = db.session.scalars(db.select(Translation.target_language).where(
-        Translation.filing_id == settlement.id)).all()
+    requested = db.session.scalars(
+        db.select(Translation.target_language).where(Translation.filing_id == settlement.id)
+    ).all()
     assert set(requested) >= {world.seller.party.preferred_language} - {"en"}
     assert requested, "no translation was requested for the settlement"

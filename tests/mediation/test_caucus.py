@@ -1,4 +1,5 @@
 """A caucus message between the mediator and one party is never visible to the other party, by any route."""
+
 import pytest
 
 from odr.cases import services
@@ -13,10 +14,12 @@ FROM_SELLER = "卖家私下说明：我们最多可以支付六百欧元"
 
 
 def _caucus(world, case_id):
-    services.add_filing(world.mediator, case_id, {"kind": "message", "language": "en", "text": TO_SELLER,
-                                                  "caucus": "respondent"})
-    services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh", "text": FROM_SELLER,
-                                                "caucus": True})
+    services.add_filing(
+        world.mediator, case_id, {"kind": "message", "language": "en", "text": TO_SELLER, "caucus": "respondent"}
+    )
+    services.add_filing(
+        world.seller, case_id, {"kind": "message", "language": "zh", "text": FROM_SELLER, "caucus": True}
+    )
 
 
 def test_the_other_party_never_reads_a_caucus_by_any_route(world, api, browser, case_id):
@@ -43,8 +46,11 @@ def test_the_party_in_the_caucus_and_the_mediator_read_it(world, api, browser, c
 
 
 def test_a_caucus_with_the_right_holder_is_hidden_from_the_seller(world, api, browser, case_id):
-    services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "caucus": "1",
-                                                "text": "Aceptaríamos 500 EUR como mínimo"})
+    services.add_filing(
+        world.holder,
+        case_id,
+        {"kind": "message", "language": "es", "caucus": "1", "text": "Aceptaríamos 500 EUR como mínimo"},
+    )
     assert "500 EUR como" not in every_route_text(world, api, browser, world.seller, case_id)
     assert "500 EUR como" in every_route_text(world, api, browser, world.holder, case_id)
 
@@ -66,17 +72,28 @@ def test_the_court_export_carries_no_caucus(world, api, case_id):
 
 def test_caucus_rules(world, case_id):
     with pytest.raises(ValidationFailed) as refused:
-        services.add_filing(world.mediator, case_id, {"kind": "message", "language": "en", "text": "x",
-                                                      "caucus": "everyone"})
+        services.add_filing(
+            world.mediator, case_id, {"kind": "message", "language": "en", "text": "x", "caucus": "everyone"}
+        )
     assert "caucus" in refused.value.fields
     with pytest.raises(ValidationFailed) as refused:
-        services.add_filing(world.seller, case_id, {"kind": "offer", "language": "zh", "text": "x", "caucus": True,
-                                                    "terms": {"amount": "1", "currency": "EUR"}})
+        services.add_filing(
+            world.seller,
+            case_id,
+            {
+                "kind": "offer",
+                "language": "zh",
+                "text": "x",
+                "caucus": True,
+                "terms": {"amount": "1", "currency": "EUR"},
+            },
+        )
     assert "caucus" in refused.value.fields
 
 
 def test_no_caucus_without_a_mediator(world):
     from tests.mediation.conftest import open_case
+
     case_id = open_case(world)
     with pytest.raises(ValidationFailed) as refused:
         services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh", "text": "x", "caucus": True})
@@ -87,9 +104,11 @@ def test_a_caucus_sent_from_the_case_page_stays_private(world, browser, case_id)
     mediator = browser(world.mediator)
     page = mediator.get(f"/cases/{case_id}")
     assert "caucus" in page.get_data(as_text=True)
-    sent = mediator.post(f"/cases/{case_id}/filings", {"kind": "message", "language": "de", "caucus": "claimant",
-                                                       "text": "Vertraulich an die Rechteinhaberin"},
-                         form_page=f"/cases/{case_id}")
+    sent = mediator.post(
+        f"/cases/{case_id}/filings",
+        {"kind": "message", "language": "de", "caucus": "claimant", "text": "Vertraulich an die Rechteinhaberin"},
+        form_page=f"/cases/{case_id}",
+    )
     assert sent.status_code == 302
     assert "Vertraulich an die" in browser(world.holder).get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Vertraulich an die" not in browser(world.seller).get(f"/cases/{case_id}").get_data(as_text=True)

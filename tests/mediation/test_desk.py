@@ -1,5 +1,6 @@
 """The mediator's desk (cases by next deadline, overdue and due-this-week marked, filters, workload) and
 the case timeline (past and future on one axis, with what happens if nobody acts; printable; right-to-left)."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,13 +18,21 @@ pytestmark = pytest.mark.e2e
 def _mediated(world, holder, seller_email, jurisdiction, filed_days_ago, respondent=None):
     """A case in facilitated settlement (the seller asked for a mediator) with the world's mediator."""
     now = utcnow()
-    case = services.file_notice(holder, notice_data(seller_email=seller_email, jurisdiction=jurisdiction,
-                                                    respondent=respondent or {"email": seller_email}),
-                                at=now - timedelta(days=filed_days_ago)).obj
+    case = services.file_notice(
+        holder,
+        notice_data(
+            seller_email=seller_email, jurisdiction=jurisdiction, respondent=respondent or {"email": seller_email}
+        ),
+        at=now - timedelta(days=filed_days_ago),
+    ).obj
     seller = next(a for a in case.respondent.accounts) if case.respondent.accounts else None
     if seller is not None:
-        services.add_filing(seller, case.id, {"kind": "response", "language": "zh", "text": "答复"},
-                            at=now - timedelta(days=filed_days_ago))
+        services.add_filing(
+            seller,
+            case.id,
+            {"kind": "response", "language": "zh", "text": "答复"},
+            at=now - timedelta(days=filed_days_ago),
+        )
         services.take_action(seller, case.id, "request_mediation", at=now - timedelta(days=filed_days_ago))
     assign_mediator(world.admin, case.id, world.mediator.id)
     accept_appointment(world.mediator, pending_appointments(world.mediator)[0].id, True)
@@ -55,8 +64,13 @@ def test_cases_are_ordered_by_the_next_deadline_and_marked(world, desk_cases):
 
 
 def test_filters_and_workload_counts(world, api, desk_cases):
-    other = _mediated(world, make_account(Role.RIGHT_HOLDER, "eu@example.es"),
-                      make_account(Role.SELLER, "eu@example.cn", country="CN", language="zh").email, "EU", 1)
+    other = _mediated(
+        world,
+        make_account(Role.RIGHT_HOLDER, "eu@example.es"),
+        make_account(Role.SELLER, "eu@example.cn", country="CN", language="zh").email,
+        "EU",
+        1,
+    )
     assert [r.case.id for r in mediator_desk(world.mediator, {"jurisdiction": "EU"}).rows] == [other]
     assert len(mediator_desk(world.mediator, {"jurisdiction": "CN"}).rows) == 3
     stage = services.get_case(world.mediator, other).state

@@ -1,5 +1,6 @@
 """The whole ladder through the pages: bidding that does not settle, a mediator assigned automatically who
 declares independence, a caucus, an agreement in both languages with a measure, signatures, the platform."""
+
 import re
 
 import pytest
@@ -20,8 +21,12 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
         session.get("/?lang=en")  # read the pages in English, whatever each account's own language
 
     # 1. Blind bidding, one round, too far apart: nothing settles and nothing is revealed.
-    assert holder.post(f"{page}/bidding", {"currency": "EUR", "max_rounds": "1", "gap_percent": "10"},
-                       form_page=page).status_code == 302
+    assert (
+        holder.post(
+            f"{page}/bidding", {"currency": "EUR", "max_rounds": "1", "gap_percent": "10"}, form_page=page
+        ).status_code
+        == 302
+    )
     holder.post(f"{page}/bids", {"amount": "9000", "accept_rules": "on"}, form_page=page)
     seller.post(f"{page}/bids", {"amount": "100", "accept_rules": "on"}, form_page=page)
     seller_page = seller.get(page).get_data(as_text=True)
@@ -46,19 +51,35 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     assert mediator.get(page).status_code == 200
 
     # 4. A caucus with the seller.
-    mediator.post(f"{page}/filings", {"kind": "message", "language": "de", "caucus": "respondent",
-                                      "text": "Nur für die Verkäuferin"}, form_page=page)
+    mediator.post(
+        f"{page}/filings",
+        {"kind": "message", "language": "de", "caucus": "respondent", "text": "Nur für die Verkäuferin"},
+        form_page=page,
+    )
     assert "Nur für die" in seller.get(page).get_data(as_text=True)
     assert "Nur für die" not in holder.get(page).get_data(as_text=True)
 
     # 5. The agreement in Spanish and Chinese with two measures (an empty row is left out); both sign.
-    drafted = mediator.post(f"{page}/agreement", {
-        "text_es": "Se retira el anuncio; pago de 200 EUR.", "text_zh": "删除商品；支付200欧元。",
-        "authoritative_language": "es", "amount": "200", "currency": "EUR",
-        "measure_kind_1": "remove_element", "measure_listing_1": "item-2", "measure_detail_1": "logo FLAMENCO",
-        "measure_kind_2": "", "measure_listing_2": "item-2", "measure_detail_2": "ignored",
-        "measure_kind_3": "not_purchasable_in", "measure_listing_3": "item-2", "measure_regions_3": "DE, FR"},
-        form_page=page)
+    drafted = mediator.post(
+        f"{page}/agreement",
+        {
+            "text_es": "Se retira el anuncio; pago de 200 EUR.",
+            "text_zh": "删除商品；支付200欧元。",
+            "authoritative_language": "es",
+            "amount": "200",
+            "currency": "EUR",
+            "measure_kind_1": "remove_element",
+            "measure_listing_1": "item-2",
+            "measure_detail_1": "logo FLAMENCO",
+            "measure_kind_2": "",
+            "measure_listing_2": "item-2",
+            "measure_detail_2": "ignored",
+            "measure_kind_3": "not_purchasable_in",
+            "measure_listing_3": "item-2",
+            "measure_regions_3": "DE, FR",
+        },
+        form_page=page,
+    )
     assert drafted.status_code == 302
     for session in (holder, seller):
         agreement = session.get(f"{page}/agreement").get_data(as_text=True)
@@ -70,12 +91,18 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
 
     # 6. The platform applies the measure and confirms it; the timeline shows the whole way.
     measures = [m for m in api(platform).get("/measures").get_json()["measures"] if m["ground"] == "settlement"]
-    assert [(m["kind"], m["details"]) for m in measures] == [("remove_element", {"element": "logo FLAMENCO"}),
-                                                             ("not_purchasable_in", {"regions": ["DE", "FR"]})]
+    assert [(m["kind"], m["details"]) for m in measures] == [
+        ("remove_element", {"element": "logo FLAMENCO"}),
+        ("not_purchasable_in", {"regions": ["DE", "FR"]}),
+    ]
     for measure in measures:
         api(platform).post(f"/measures/{measure['id']}/confirm", {"reference": "done"})
     timeline = holder.get(f"{page}/timeline").get_data(as_text=True)
-    for step in ("Blind bidding ended without settlement", "Mediator accepted and declared independence",
-                 "Settlement accepted", "Platform confirmed a measure"):
+    for step in (
+        "Blind bidding ended without settlement",
+        "Mediator accepted and declared independence",
+        "Settlement accepted",
+        "Platform confirmed a measure",
+    ):
         assert step in timeline
     assert "9000" not in timeline and "Nur für die" not in timeline

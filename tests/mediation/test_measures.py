@@ -1,5 +1,6 @@
 """Proportionate measures: agreed in the settlement, sent to the platform through the API, confirmed by it;
 a measure not confirmed in time shows on the mediator's desk."""
+
 from datetime import timedelta
 
 import pytest
@@ -28,18 +29,25 @@ def platform():
 def _settle_with_measures(world, api, case_id, measures=MEASURES):
     # The notice's own takedown (ordered by the procedure) is applied first, so what follows is the agreement's.
     client_account = db.session.scalar(db.select(Account).where(Account.role == Role.PLATFORM_CLIENT))
-    platform_client = api(client_account or make_account(Role.PLATFORM_CLIENT, "api@marketplace.example",
-                                                         country="IE", language="en"))
+    platform_client = api(
+        client_account or make_account(Role.PLATFORM_CLIENT, "api@marketplace.example", country="IE", language="en")
+    )
     for measure in platform_client.get("/measures").get_json()["measures"]:
         platform_client.post(f"/measures/{measure['id']}/confirm", {})
-    drafted = api(world.mediator).post(f"/cases/{case_id}/agreement", {
-        "authoritative_language": "es", "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
-        "measures": measures})
+    drafted = api(world.mediator).post(
+        f"/cases/{case_id}/agreement",
+        {
+            "authoritative_language": "es",
+            "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
+            "measures": measures,
+        },
+    )
     assert drafted.status_code == 201, drafted.get_json()
     agreement = drafted.get_json()
     for party in (world.holder, world.seller):
-        api(party).post(f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept",
-                        {"text_sha256": agreement["text_sha256"]})
+        api(party).post(
+            f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
+        )
     return agreement
 
 
@@ -55,8 +63,9 @@ def test_agreed_measures_reach_the_platform_and_its_confirmation_is_recorded(wor
     again = client.post(f"/measures/{pending[0]['id']}/confirm", {"reference": "other"})
     assert again.get_json()["platform_reference"] == "PLAT-77"  # a repeated confirmation changes nothing
     assert len(client.get("/measures").get_json()["measures"]) == 2
-    confirmed_now = [m for m in client.get("/measures?status=confirmed").get_json()["measures"]
-                     if m["ground"] == "settlement"]
+    confirmed_now = [
+        m for m in client.get("/measures?status=confirmed").get_json()["measures"] if m["ground"] == "settlement"
+    ]
     assert len(confirmed_now) == 1
     assert client.get("/measures?status=bogus").status_code == 422
     kinds = [e["kind"] for e in api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]]
@@ -82,21 +91,32 @@ def test_only_the_platform_client_reads_and_confirms_measures(world, api, case_i
 
 
 def test_measures_are_checked_before_anything_is_agreed(world, api, case_id):
-    bad = [{"kind": "vaporise", "listing": "item-2"}, {"kind": "take_down", "listing": "elsewhere"},
-           {"kind": "not_purchasable_in", "listing": "item-2", "regions": []},
-           {"kind": "restore_against_security", "listing": "item-2", "security_amount": "-1", "currency": "E"},
-           {"kind": "remove_element", "listing": "item-2"}]
-    refused = api(world.mediator).post(f"/cases/{case_id}/agreement", {
-        "authoritative_language": "es", "texts": {"es": "x", "zh": "x"}, "measures": bad})
+    bad = [
+        {"kind": "vaporise", "listing": "item-2"},
+        {"kind": "take_down", "listing": "elsewhere"},
+        {"kind": "not_purchasable_in", "listing": "item-2", "regions": []},
+        {"kind": "restore_against_security", "listing": "item-2", "security_amount": "-1", "currency": "E"},
+        {"kind": "remove_element", "listing": "item-2"},
+    ]
+    refused = api(world.mediator).post(
+        f"/cases/{case_id}/agreement",
+        {"authoritative_language": "es", "texts": {"es": "x", "zh": "x"}, "measures": bad},
+    )
     assert refused.status_code == 422
     assert set(refused.get_json()["error"]["fields"]) == {
-        "measures.0.kind", "measures.1.listing", "measures.2.regions", "measures.3.security_amount",
-        "measures.3.currency", "measures.4.element"}
+        "measures.0.kind",
+        "measures.1.listing",
+        "measures.2.regions",
+        "measures.3.security_amount",
+        "measures.3.currency",
+        "measures.4.element",
+    }
 
 
 def test_the_desk_page_flags_a_late_measure(world, api, browser, case_id):
     from odr.extensions import db
     from odr.mediation.models import Measure
+
     _settle_with_measures(world, api, case_id, MEASURES[:1])
     db.session.execute(db.update(Measure).values(confirm_by=utcnow() - timedelta(hours=1)))
     db.session.commit()

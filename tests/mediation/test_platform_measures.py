@@ -1,5 +1,6 @@
 """Whatever orders a measure (the procedure, a settlement, a court), the platform receives it through the
 API, per listing, with its ground, and confirms that it applied it."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,8 +27,9 @@ def measures(platform, case_id, status="all"):
 
 def receive(party_api, case_id, act):
     """The addressee opens the act in the inbox: the periods that run from its receipt start."""
-    served = next(d for d in party_api.get("/inbox").get_json()["deliveries"]
-                  if d["case_id"] == case_id and d["act"] == act)
+    served = next(
+        d for d in party_api.get("/inbox").get_json()["deliveries"] if d["case_id"] == case_id and d["act"] == act
+    )
     assert party_api.post(f"/inbox/{served['id']}/open").status_code == 200
 
 
@@ -36,16 +38,20 @@ def test_the_cn_procedure_orders_a_takedown_then_a_restore(world, api, platform)
     case_id = holder.post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
     taken = measures(platform, case_id)
     assert [(kind, listing) for kind, listing, _g in taken] == [
-        ("take_down", "https://shop.example/item/1"), ("take_down", "item-2")]
+        ("take_down", "https://shop.example/item/1"),
+        ("take_down", "item-2"),
+    ]
     assert all(ground.startswith("cn-ecl") and "Art." in ground for _k, _l, ground in taken)
 
     pending = platform.get("/measures").get_json()["measures"]
     confirmed = platform.post(f"/measures/{pending[0]['id']}/confirm", {"reference": "TD-1"})
     assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
 
-    seller.post(f"/cases/{case_id}/filings", {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。",
-                                              "elements": COUNTER_NOTICE_ELEMENTS})
-    receive(holder, case_id, "counter_notice")   # the 15 days run from the right holder's receipt
+    seller.post(
+        f"/cases/{case_id}/filings",
+        {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS},
+    )
+    receive(holder, case_id, "counter_notice")  # the 15 days run from the right holder's receipt
     sweep_deadlines(utcnow() + timedelta(days=25))
     kinds = [kind for kind, _l, _g in measures(platform, case_id)]
     assert kinds == ["take_down", "take_down", "restore", "restore"]

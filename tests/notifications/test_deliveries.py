@@ -1,5 +1,6 @@
 """Every procedural act reaches the addressees its procedure declares; clocks that the law starts at
 receipt start when the delivery is received, and not when it failed."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,15 @@ from odr.vocabulary import CaseRole
 from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data
 
 # Where each procedure's cases are filed (a case of any procedure: its jurisdiction's receipt rule applies).
-FILED_IN = {"cn-ecl": ("CN", "trademark"), "eu-dsa": ("EU", "trademark"), "gb-ecr": ("GB", "trademark"),
-            "jp-plla": ("JP", "trademark"), "us-dmca": ("US", "copyright"), "us-marketplace": ("US", "trademark"),
-            "generic-odr": ("CN", "trademark")}
+FILED_IN = {
+    "cn-ecl": ("CN", "trademark"),
+    "eu-dsa": ("EU", "trademark"),
+    "gb-ecr": ("GB", "trademark"),
+    "jp-plla": ("JP", "trademark"),
+    "us-dmca": ("US", "copyright"),
+    "us-marketplace": ("US", "trademark"),
+    "generic-odr": ("CN", "trademark"),
+}
 
 
 def file(api, holder, **overrides) -> Case:
@@ -31,8 +38,10 @@ def file(api, holder, **overrides) -> Case:
 
 
 def served(case: Case, after: int = 0) -> set[tuple[str, str, int | None, str]]:
-    return {(d.act, d.role, d.account_id or d.party_id, d.channel) for d in db.session.scalars(
-        db.select(Delivery).where(Delivery.case_id == case.id, Delivery.id > after))}
+    return {
+        (d.act, d.role, d.account_id or d.party_id, d.channel)
+        for d in db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id, Delivery.id > after))
+    }
 
 
 def expected(case: Case, procedure, act: str, author_id: int | None = None) -> set:
@@ -48,8 +57,13 @@ def expected(case: Case, procedure, act: str, author_id: int | None = None) -> s
 
 
 def test_every_transition_of_every_procedure_serves_exactly_the_declared_addressees(app, world, api):
-    accounts = {CaseRole.CLAIMANT: world.holder, CaseRole.RESPONDENT: world.seller, CaseRole.MEDIATOR: world.mediator,
-                CaseRole.COURT: world.court, CaseRole.ADMIN: world.admin}
+    accounts = {
+        CaseRole.CLAIMANT: world.holder,
+        CaseRole.RESPONDENT: world.seller,
+        CaseRole.MEDIATOR: world.mediator,
+        CaseRole.COURT: world.court,
+        CaseRole.ADMIN: world.admin,
+    }
     walked = 0
     for (code, version), procedure in procedures().procedures.items():
         jurisdiction, right_type = FILED_IN[code]
@@ -65,8 +79,15 @@ def test_every_transition_of_every_procedure_serves_exactly_the_declared_address
                 at = datetime.now(UTC)
                 acts: list[tuple[str, int | None]] = []
                 if transition.filing:
-                    record_filing(case, FilingKind(transition.filing), author=actor, role=role, language="en",
-                                  text="Served.", at=at)
+                    record_filing(
+                        case,
+                        FilingKind(transition.filing),
+                        author=actor,
+                        role=role,
+                        language="en",
+                        text="Served.",
+                        at=at,
+                    )
                     acts.append((transition.filing, actor.id))
                 take_transition(case, transition.name, actor, {role}, at, by_filing=bool(transition.filing))
                 acts += [(action, None) for action in transition.actions]
@@ -76,24 +97,36 @@ def test_every_transition_of_every_procedure_serves_exactly_the_declared_address
                 commit()
                 want = set().union(*(expected(case, procedure, act, author) for act, author in acts))
                 assert served(case, before) == want, f"{code} {transition.name} from {source}"
-                assert all(d.language and d.time_zone and len(d.content_sha256) == 64 for d in
-                           db.session.scalars(db.select(Delivery).where(Delivery.id > before)))
+                assert all(
+                    d.language and d.time_zone and len(d.content_sha256) == 64
+                    for d in db.session.scalars(db.select(Delivery).where(Delivery.id > before))
+                )
                 walked += 1
     assert walked >= len(procedures().procedures) * 5
 
 
 def test_the_notice_reaches_the_seller_in_the_sellers_language(world, api):
     case = file(api, world.holder, jurisdiction="CN")
-    (inbox,) = [d for d in db.session.scalars(db.select(Delivery).where(
-        Delivery.case_id == case.id, Delivery.act == "notice"))
-        if d.channel == Channel.INBOX]
+    (inbox,) = [
+        d
+        for d in db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id, Delivery.act == "notice"))
+        if d.channel == Channel.INBOX
+    ]
     assert (inbox.account_id, inbox.role, inbox.language, inbox.time_zone) == (
-        world.seller.id, "respondent", "zh", "Asia/Shanghai")
+        world.seller.id,
+        "respondent",
+        "zh",
+        "Asia/Shanghai",
+    )
 
 
 def test_a_seller_without_an_account_is_served_the_notice_by_the_invitation(world, api):
-    case = file(api, world.holder, jurisdiction="CN", respondent={
-        "email": "tienda@example.mx", "name": "Tienda", "country": "MX", "language": "es"})
+    case = file(
+        api,
+        world.holder,
+        jurisdiction="CN",
+        respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX", "language": "es"},
+    )
     (row,) = db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id, Delivery.act == "notice"))
     assert (row.channel, row.address, row.language) == (Channel.EMAIL, "tienda@example.mx", "es")
     assert db.session.get(Notification, row.notification_id).kind == "invitation"
@@ -104,9 +137,16 @@ def test_a_caucus_message_is_served_on_its_party_only(world, api):
     case.mediator_id = world.mediator.id
     db.session.commit()
     before = db.session.scalar(db.select(db.func.max(Delivery.id)))
-    record_filing(case, FilingKind.MESSAGE, author=world.mediator, role=CaseRole.MEDIATOR, language="en",
-                  text="Between us: what is your lowest figure?", at=datetime.now(UTC),
-                  caucus_party_id=case.respondent_party_id)
+    record_filing(
+        case,
+        FilingKind.MESSAGE,
+        author=world.mediator,
+        role=CaseRole.MEDIATOR,
+        language="en",
+        text="Between us: what is your lowest figure?",
+        at=datetime.now(UTC),
+        caucus_party_id=case.respondent_party_id,
+    )
     commit()
     rows = db.session.scalars(db.select(Delivery).where(Delivery.id > before)).all()
     assert rows and {d.account_id for d in rows} == {world.seller.id}
@@ -114,11 +154,14 @@ def test_a_caucus_message_is_served_on_its_party_only(world, api):
 
 # -- clocks from receipt --------------------------------------------------------------------------
 
+
 def forwarded_counter_notice(world, api) -> Case:
     """A CN case whose seller filed a declaration: it is forwarded to the right holder."""
     case = file(api, world.holder, jurisdiction="CN")
-    response = api(world.seller).post(f"/cases/{case.id}/filings", {
-        "kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS})
+    response = api(world.seller).post(
+        f"/cases/{case.id}/filings",
+        {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS},
+    )
     assert response.status_code == 201, response.get_json()
     db.session.refresh(case)
     assert case.state == "counter_notice_forwarded"
@@ -126,24 +169,35 @@ def forwarded_counter_notice(world, api) -> Case:
 
 
 def holder_delivery(case, world, act="counter_notice", channel=Channel.INBOX) -> Delivery:
-    return db.session.scalar(db.select(Delivery).where(
-        Delivery.case_id == case.id, Delivery.act == act, Delivery.account_id == world.holder.id,
-        Delivery.channel == channel))
+    return db.session.scalar(
+        db.select(Delivery).where(
+            Delivery.case_id == case.id,
+            Delivery.act == act,
+            Delivery.account_id == world.holder.id,
+            Delivery.channel == channel,
+        )
+    )
 
 
 def restore_period(case) -> Deadline | None:
-    return db.session.scalar(db.select(Deadline).where(
-        Deadline.case_id == case.id, Deadline.timer == "restore_period", Deadline.status == DeadlineStatus.PENDING))
+    return db.session.scalar(
+        db.select(Deadline).where(
+            Deadline.case_id == case.id, Deadline.timer == "restore_period", Deadline.status == DeadlineStatus.PENDING
+        )
+    )
 
 
 def shanghai(text: str) -> datetime:
     return datetime.fromisoformat(text + "+08:00")
 
 
-@pytest.mark.parametrize(("opened", "last_day"), [
-    ("2027-03-01T23:59:59", "2027-03-16"),   # received on 1 March: 15 days from 2 March
-    ("2027-03-02T00:00:00", "2027-03-17"),   # received a second later, on 2 March: one day later
-])
+@pytest.mark.parametrize(
+    ("opened", "last_day"),
+    [
+        ("2027-03-01T23:59:59", "2027-03-16"),  # received on 1 March: 15 days from 2 March
+        ("2027-03-02T00:00:00", "2027-03-17"),  # received a second later, on 2 March: one day later
+    ],
+)
 def test_cn_fifteen_days_run_from_receipt_on_either_side_of_local_midnight(world, api, opened, last_day):
     case = forwarded_counter_notice(world, api)
     assert restore_period(case) is None, "the period waits for the right holder's receipt"
@@ -167,8 +221,14 @@ def test_cn_receipt_days_after_the_act_counts_from_the_receipt(world, api):
     # Opening it later changes nothing: the first receipt counts, and the clock starts once.
     deliveries.open_delivery(world.holder, holder_delivery(case, world).id, received + timedelta(days=1))
     commit()
-    assert db.session.scalar(db.select(db.func.count()).select_from(Deadline).where(
-        Deadline.case_id == case.id, Deadline.timer == "restore_period")) == 1
+    assert (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Deadline)
+            .where(Deadline.case_id == case.id, Deadline.timer == "restore_period")
+        )
+        == 1
+    )
 
 
 def test_the_why_this_date_names_the_receipt_and_its_rule(world, api):
@@ -181,16 +241,21 @@ def test_the_why_this_date_names_the_receipt_and_its_rule(world, api):
 
 
 def test_a_delivery_refused_for_good_starts_no_clock_and_is_shown_to_the_filer_and_mediator(world, api):
-    case = file(api, world.holder, jurisdiction="JP", respondent={
-        "email": "nobody@example.jp", "name": "Shop", "country": "JP", "language": "ja"})
+    case = file(
+        api,
+        world.holder,
+        jurisdiction="JP",
+        respondent={"email": "nobody@example.jp", "name": "Shop", "country": "JP", "language": "ja"},
+    )
     case.mediator_id = world.mediator.id
     db.session.commit()
     (row,) = db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id, Delivery.act == "notice"))
     deliveries.failed(row.notification_id, datetime.now(UTC), "550 5.1.1 mailbox unavailable")
     commit()
     assert db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id)) is None
-    told = db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id,
-                                                        Delivery.act == deliveries.DELIVERY_FAILED)).all()
+    told = db.session.scalars(
+        db.select(Delivery).where(Delivery.case_id == case.id, Delivery.act == deliveries.DELIVERY_FAILED)
+    ).all()
     assert {d.account_id for d in told} == {world.holder.id, world.mediator.id}
     assert all(d.data["reason"].startswith("550") and d.channel == Channel.INBOX for d in told)
 
@@ -198,8 +263,11 @@ def test_a_delivery_refused_for_good_starts_no_clock_and_is_shown_to_the_filer_a
 def test_jp_seven_days_run_from_the_sellers_receipt_of_the_inquiry(world, api):
     case = file(api, world.holder, jurisdiction="JP")
     assert db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id)) is None
-    inquiry = db.session.scalar(db.select(Delivery).where(
-        Delivery.case_id == case.id, Delivery.act == "notice", Delivery.channel == Channel.EMAIL))
+    inquiry = db.session.scalar(
+        db.select(Delivery).where(
+            Delivery.case_id == case.id, Delivery.act == "notice", Delivery.channel == Channel.EMAIL
+        )
+    )
     received = datetime.fromisoformat("2027-04-05T23:30:00+09:00")
     deliveries.accepted(inquiry.notification_id, received)
     commit()

@@ -1,4 +1,5 @@
 """The inbox: each account sees the acts served on it, opens them, and counts the unread ones on every page."""
+
 from __future__ import annotations
 
 import re
@@ -21,9 +22,10 @@ def test_the_seller_sees_the_notice_in_the_inbox_and_the_count_on_every_page(wor
     inbox = seller.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Notice filed" in inbox and "ODR-" in inbox
     unread = unread_badge(seller.get("/").get_data(as_text=True))
-    assert unread == unread_badge(inbox) >= 2   # the notice and the measures taken on the listings
-    notice = db.session.scalar(db.select(Delivery).where(
-        Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "inbox"))
+    assert unread == unread_badge(inbox) >= 2  # the notice and the measures taken on the listings
+    notice = db.session.scalar(
+        db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "inbox")
+    )
     opened = seller.post(f"/inbox/{notice.id}/open", form_page="/inbox")
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/cases/{case_id}")
     db.session.refresh(notice)
@@ -52,17 +54,29 @@ def test_the_api_lists_the_inbox_and_opens_only_ones_own_deliveries(world, api):
 
 
 def file_on_the_web(browser, holder, seller_email, key):
-    response = browser(holder).post("/cases/new", {
-        "jurisdiction": "EU", "right_type": "trademark", "title": "Marca", "text": "Uso de nuestra marca.",
-        "language": "es", "listings": "item-b", "respondent_email": seller_email, "submission_key": key,
-        **notice_form_elements()}, form_page="/cases/new", follow_redirects=True)
+    response = browser(holder).post(
+        "/cases/new",
+        {
+            "jurisdiction": "EU",
+            "right_type": "trademark",
+            "title": "Marca",
+            "text": "Uso de nuestra marca.",
+            "language": "es",
+            "listings": "item-b",
+            "respondent_email": seller_email,
+            "submission_key": key,
+            **notice_form_elements(),
+        },
+        form_page="/cases/new",
+        follow_redirects=True,
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
 
 
 def test_the_filer_is_told_the_seller_was_notified_only_when_the_notice_was_served(world, browser):
     assert "The seller has been notified." in file_on_the_web(browser, world.holder, world.seller.email, "first")
-    world.seller.active = False   # the seller's only account is closed and no other address is known
+    world.seller.active = False  # the seller's only account is closed and no other address is known
     db.session.commit()
     page = file_on_the_web(browser, world.holder, world.seller.email, "second")
     assert "has been notified" not in page and "could not be notified" in page

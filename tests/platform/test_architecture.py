@@ -1,6 +1,7 @@
 """The layers of docs/architecture.md hold in the code (import-linter checks the layers themselves in
 `make test`): every module imports on its own, no domain module imports a delivery module, the court's
 verifier stays standalone, the committed picture is the code's, and domain events keep their promises."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,14 +20,20 @@ COMPOSITION = {"odr", "odr.cli", "odr.tasks", "odr.demo"}
 
 
 def _modules() -> list[str]:
-    return sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-                  for p in (ROOT / "odr").rglob("*.py"))
+    return sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "odr").rglob("*.py")
+    )
 
 
 def _is_delivery(module: str) -> bool:
     parts = module.split(".")
-    return module in COMPOSITION or module == "odr.api" or module.startswith("odr.api.") or (
-        len(parts) > 2 and parts[2] in DELIVERY)
+    return (
+        module in COMPOSITION
+        or module == "odr.api"
+        or module.startswith("odr.api.")
+        or (len(parts) > 2 and parts[2] in DELIVERY)
+    )
 
 
 def test_every_module_imports_on_its_own():
@@ -42,9 +49,11 @@ def test_every_module_imports_on_its_own():
         "        importlib.import_module(name)\n"
         "    except Exception:\n"
         "        failed.append(name + ': ' + traceback.format_exc(limit=-2))\n"
-        "print('\\n'.join(failed)); sys.exit(1 if failed else 0)\n")
-    result = subprocess.run([sys.executable, "-c", script, *_modules()], cwd=ROOT, capture_output=True, text=True,
-                            timeout=600)
+        "print('\\n'.join(failed)); sys.exit(1 if failed else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *_modules()], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -54,8 +63,13 @@ def graph():
 
 
 def test_no_domain_module_imports_a_delivery_module(graph):
-    wrong = sorted((importer, imported) for importer in graph.modules if not _is_delivery(importer)
-                   for imported in graph.find_modules_directly_imported_by(importer) if _is_delivery(imported))
+    wrong = sorted(
+        (importer, imported)
+        for importer in graph.modules
+        if not _is_delivery(importer)
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if _is_delivery(imported)
+    )
     assert not wrong, wrong
 
 
@@ -64,13 +78,15 @@ def test_the_courts_verifier_imports_nothing_from_odr(graph):
 
 
 def test_the_picture_in_docs_is_drawn_from_the_code():
-    drawn = subprocess.run([sys.executable, "tools/architecture.py", "dot"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout
+    drawn = subprocess.run(
+        [sys.executable, "tools/architecture.py", "dot"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert drawn == (ROOT / "docs" / "architecture.dot").read_text(), "run `make architecture` and commit"
 
 
 def test_every_entry_action_of_the_rules_has_a_domain_that_carries_it_out(app):
     from odr.procedure.signals import ENTRY_ACTIONS
+
     assert all(domain_event.has_subscriber() for domain_event, _data in ENTRY_ACTIONS.values())
 
 

@@ -1,4 +1,5 @@
 """Input built to break the server gets a clear 4xx, never a 500, and secrets stay out of caches."""
+
 import pytest
 
 from tests.conftest import notice_data
@@ -37,14 +38,25 @@ def test_nul_bytes_and_lone_surrogates_never_reach_the_database(world, api):
     assert response.get_json()["title"] == "Bolso copia"
 
 
-@pytest.mark.parametrize("target", ["/\t/evil.example", "/%2F/evil.example", "//evil.example", "/\\evil.example",
-                                    "https://evil.example", "/%5Cevil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/%2F/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%5Cevil.example",
+    ],
+)
 def test_sign_in_never_redirects_away_from_the_platform(world, client, target):
     from tests.conftest import PASSWORD
+
     page = client.get("/login")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post(f"/login?next={target}", data={"email": world.holder.email, "password": PASSWORD,
-                                                           "csrf_token": token})
+    response = client.post(
+        f"/login?next={target}", data={"email": world.holder.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//") and "evil" not in location

@@ -1,4 +1,5 @@
 """Notifications leave the outbox by e-mail, each in its recipient's language, each once."""
+
 from __future__ import annotations
 
 import email
@@ -49,8 +50,10 @@ def subjects(inbox):
 def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     holder = api(world.holder)
     holder.post("/cases", notice_data(jurisdiction="EU"))  # statement of reasons to the seller (zh)
-    holder.post("/cases", notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX",
-                                                  "language": "es"}))  # invitation to a new seller (es)
+    holder.post(
+        "/cases",
+        notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX", "language": "es"}),
+    )  # invitation to a new seller (es)
     outbox = db.session.scalar(db.select(db.func.count()).select_from(Notification))
     assert send_due() == outbox == len(smtp.messages)
     received = subjects(smtp)
@@ -68,11 +71,14 @@ def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
 
 def test_a_mail_server_refusing_an_address_for_good_fails_its_delivery(world, api, smtp):
     smtp.refuse = "nobody@example.mx"
-    api(world.holder).post("/cases", notice_data(respondent={
-        "email": "nobody@example.mx", "name": "Tienda", "country": "MX", "language": "es"}))
+    api(world.holder).post(
+        "/cases",
+        notice_data(respondent={"email": "nobody@example.mx", "name": "Tienda", "country": "MX", "language": "es"}),
+    )
     send_due()
-    (row,) = db.session.scalars(db.select(Delivery).where(Delivery.address == "nobody@example.mx",
-                                                          Delivery.act == "notice"))
+    (row,) = db.session.scalars(
+        db.select(Delivery).where(Delivery.address == "nobody@example.mx", Delivery.act == "notice")
+    )
     assert row.failed_at is not None and row.failure.startswith("550") and row.accepted_at is None
     assert db.session.get(Notification, row.notification_id).sent_at is not None, "a refusal for good is not retried"
     assert send_due() == 0
@@ -87,10 +93,21 @@ def test_without_a_mail_server_notifications_wait_in_the_outbox(app, world, api)
 
 def test_the_court_decision_mail_renders_for_each_party(app, world):
     from odr.i18n import render_notification
-    note = Notification(recipient="x@example.com", locale="de", kind="court_decision", data={
-        "reference": "ODR-2026-000001", "outcome": "partly_upheld", "listing_measure": "remove",
-        "listings": ["item-1"], "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
-        "document_sha256": "ab" * 32, "role": "respondent"})
+
+    note = Notification(
+        recipient="x@example.com",
+        locale="de",
+        kind="court_decision",
+        data={
+            "reference": "ODR-2026-000001",
+            "outcome": "partly_upheld",
+            "listing_measure": "remove",
+            "listings": ["item-1"],
+            "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
+            "document_sha256": "ab" * 32,
+            "role": "respondent",
+        },
+    )
     with app.test_request_context():
         subject, body = render_notification(note)
     assert "ODR-2026-000001" in subject and "item-1" in body and "100.00 EUR" in body

@@ -1,4 +1,5 @@
 """The application factory, configuration, migrations, the OpenAPI document and the CLI."""
+
 import re
 
 import pytest
@@ -39,6 +40,7 @@ def test_migrations_build_exactly_the_models_schema(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
+
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url})
     with app.app_context():
@@ -57,7 +59,7 @@ def test_every_api_route_is_in_the_openapi_document(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, (path, method)
 
@@ -86,6 +88,7 @@ def test_odr_demo_prints_the_logins_once(app):
 def test_the_demo_has_a_case_in_every_stage(app):
     from odr.cases.models import Case
     from odr.demo import load_demo
+
     load_demo()
     states = set(db.session.scalars(db.select(Case.state)))
     assert {"awaiting_response", "negotiation", "facilitated_settlement", "settled", "escalated"} <= states
@@ -104,6 +107,7 @@ def test_odr_sweep_applies_what_has_run_out(app, world):
     from odr.cases.models import Case
     from odr.models_base import utcnow
     from tests.conftest import notice_data
+
     case = services.file_notice(world.holder, notice_data(), at=utcnow() - timedelta(days=40)).obj
     state_before = case.state
     result = app.test_cli_runner().invoke(args=["sweep"])

@@ -1,4 +1,5 @@
 """The queue runs on Huey: SQLite storage by default, Redis storage when ODR_REDIS_URL is set."""
+
 import os
 
 import pytest
@@ -19,6 +20,7 @@ def test_sqlite_storage_by_default(monkeypatch, tmp_path):
 
 def test_redis_storage_when_configured(monkeypatch):
     import redis
+
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError:

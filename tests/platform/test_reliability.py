@@ -1,4 +1,5 @@
 """Reliability: acknowledged filings survive kill -9; two workers never apply one deadline twice."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ def _free_port() -> int:
 
 
 def _start(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(1200):  # up to a minute: a busy machine starts a Python process slowly
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).close()
@@ -57,9 +59,11 @@ def _start(env: dict, port: int) -> subprocess.Popen:
 
 
 def _post(port: int, path: str, body: dict, token: str | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -68,8 +72,13 @@ def _post(port: int, path: str, body: dict, token: str | None = None) -> tuple[i
 
 
 def test_no_acknowledged_notice_is_lost_when_the_server_is_killed(app, world, database_url, tmp_path):
-    env = {**os.environ, "ODR_DATABASE_URL": database_url, "ODR_INSTANCE_PATH": str(tmp_path / "killed"),
-           "ODR_SECRET_KEY": "k" * 40, "ODR_EVIDENCE_DIR": str(tmp_path / "ev")}
+    env = {
+        **os.environ,
+        "ODR_DATABASE_URL": database_url,
+        "ODR_INSTANCE_PATH": str(tmp_path / "killed"),
+        "ODR_SECRET_KEY": "k" * 40,
+        "ODR_EVIDENCE_DIR": str(tmp_path / "ev"),
+    }
     port = _free_port()
     server = _start(env, port)
     token = _post(port, "/tokens", {"email": world.holder.email, "password": "correct-horse-battery"})[1]["token"]
@@ -108,8 +117,9 @@ def test_no_acknowledged_notice_is_lost_when_the_server_is_killed(app, world, da
 def test_two_workers_sweeping_at_once_apply_each_deadline_once(app, world):
     filed = datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc)
     cases = [services.file_notice(world.holder, notice_data(title=f"case {n}"), at=filed).obj.id for n in range(12)]
-    due = db.session.scalar(db.select(db.func.count()).select_from(Deadline).where(
-        Deadline.status == DeadlineStatus.PENDING))
+    due = db.session.scalar(
+        db.select(db.func.count()).select_from(Deadline).where(Deadline.status == DeadlineStatus.PENDING)
+    )
     later = filed + timedelta(days=60)
     results: list[int] = []
     errors: list[BaseException] = []

@@ -1,4 +1,5 @@
 """`odr serve` runs the web server and the queue worker together, and stops them together."""
+
 from __future__ import annotations
 
 import os
@@ -27,10 +28,18 @@ def _alive(pid: int) -> bool:
 
 def test_sigterm_stops_the_worker_with_the_server(tmp_path):
     port = _free_port()
-    env = {**os.environ, "ODR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-           "ODR_INSTANCE_PATH": str(tmp_path), "ODR_SECRET_KEY": "k" * 40}
-    server = subprocess.Popen([sys.executable, "-m", "odr.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "ODR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ODR_INSTANCE_PATH": str(tmp_path),
+        "ODR_SECRET_KEY": "k" * 40,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "odr.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     worker = None
     try:
         for _ in range(300):

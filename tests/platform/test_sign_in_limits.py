@@ -1,4 +1,5 @@
 """Guessing passwords is slowed down: failed sign-ins are limited per address and account name."""
+
 from tests.conftest import PASSWORD
 
 

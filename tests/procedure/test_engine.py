@@ -1,4 +1,5 @@
 """A procedure file is refused, with a message naming the problem, unless its graph is sound."""
+
 import copy
 from pathlib import Path
 
@@ -13,15 +14,25 @@ CITE = {"instrument": "Test Rules", "article": "1"}
 
 def minimal() -> dict:
     return {
-        "code": "test", "version": "1", "initial": "open", "citation": CITE,
+        "code": "test",
+        "version": "1",
+        "initial": "open",
+        "citation": CITE,
         "serve": {"notice": ["respondent"], "state_changed": ["claimant", "respondent"]},
         "states": {"open": {}, "talking": {}, "closed": {"final": True}},
         "transitions": [
             {"name": "answer", "from": "open", "to": "talking", "roles": ["respondent"], "citation": CITE},
             {"name": "close", "from": "talking", "to": "closed", "roles": ["claimant"], "citation": CITE},
         ],
-        "timers": [{"name": "silence", "state": "open", "period": {"count": 7, "unit": "calendar_days"},
-                    "to": "talking", "citation": CITE}],
+        "timers": [
+            {
+                "name": "silence",
+                "state": "open",
+                "period": {"count": 7, "unit": "calendar_days"},
+                "to": "talking",
+                "citation": CITE,
+            }
+        ],
     }
 
 
@@ -100,8 +111,7 @@ def test_unknown_roles_and_units_are_refused():
 
 def test_leaving_a_final_state_is_refused():
     raw = minimal()
-    raw["transitions"].append({"name": "reopen", "from": "closed", "to": "open", "roles": ["admin"],
-                               "citation": CITE})
+    raw["transitions"].append({"name": "reopen", "from": "closed", "to": "open", "roles": ["admin"], "citation": CITE})
     with pytest.raises(ProcedureError, match="leaves final state 'closed'"):
         parse(raw)
 
@@ -114,6 +124,7 @@ def test_rules_in_force_by_date():
     raw["timers"] = [old, new]
     procedure = parse(raw)
     from datetime import date
+
     assert [t.name for t in procedure.timers_for("open", date(2025, 12, 31))] == ["silence_old"]
     assert [t.name for t in procedure.timers_for("open", date(2026, 1, 1))] == ["silence_new"]
 
@@ -163,4 +174,5 @@ def test_cn_and_jp_count_from_receipt():
     assert cn.timer("restore_period").receipt.role == "claimant"
     jp = load_file(RULES / "jp-plla.yaml")
     assert {(t.receipt.act, t.receipt.role) for t in jp.timers if t.state == "awaiting_response"} == {
-        ("notice", "respondent")}
+        ("notice", "respondent")
+    }

@@ -1,4 +1,5 @@
 """Each jurisdiction's procedure runs a case end to end through the API."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,15 +27,23 @@ def events(api, case_id):
 
 
 def counter_notice(seller, case_id):
-    response = seller.post(f"/cases/{case_id}/filings", {"kind": "counter_notice", "language": "zh",
-                                                         "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS})
+    response = seller.post(
+        f"/cases/{case_id}/filings",
+        {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS},
+    )
     assert response.status_code == 201, response.get_json()
 
 
 def receive(account, case_id, act):
     """The addressee opens the act in their inbox: under the receipt rule, it is received then."""
-    row = db.session.scalar(db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == act,
-                                                      Delivery.account_id == account.id, Delivery.channel == "inbox"))
+    row = db.session.scalar(
+        db.select(Delivery).where(
+            Delivery.case_id == case_id,
+            Delivery.act == act,
+            Delivery.account_id == account.id,
+            Delivery.channel == "inbox",
+        )
+    )
     open_delivery(account, row.id)
     commit()
 
@@ -47,8 +56,9 @@ def test_cn_measure_counter_notice_and_restoration_after_fifteen_days(world, api
     assert choice["time_zone"] == "Asia/Shanghai" and choice["reasons"], "the seller sees the procedure and why"
     assert "measure_taken" in events(holder, case["id"])
     counter_notice(seller, case["id"])
-    assert holder.get(f"/cases/{case['id']}").get_json()["deadlines"] == [], \
+    assert holder.get(f"/cases/{case['id']}").get_json()["deadlines"] == [], (
         "the 15 days wait until the forwarded declaration reaches the right holder"
+    )
     receive(world.holder, case["id"], "counter_notice")
     case = holder.get(f"/cases/{case['id']}").get_json()
     (deadline,) = case["deadlines"]
@@ -60,15 +70,21 @@ def test_cn_measure_counter_notice_and_restoration_after_fifteen_days(world, api
     db.session.get(Case, case["id"]).mediator_id = world.mediator.id
     db.session.commit()
     mediator = api(world.mediator)
-    extended = mediator.post(f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions",
-                             {"count": 3, "reason": "公证延误"})
+    extended = mediator.post(
+        f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions", {"count": 3, "reason": "公证延误"}
+    )
     assert extended.status_code == 200, extended.get_json()
     assert extended.get_json()["deadlines"][0]["due_at"] > deadline["due_at"]
-    too_long = mediator.post(f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions",
-                             {"count": 18, "reason": "more"})
+    too_long = mediator.post(
+        f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions", {"count": 18, "reason": "more"}
+    )
     assert too_long.status_code == 422 and "count" in too_long.get_json()["error"]["fields"]
-    assert seller.post(f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions",
-                       {"count": 1, "reason": "x"}).status_code == 409
+    assert (
+        seller.post(
+            f"/cases/{case['id']}/deadlines/{deadline['id']}/extensions", {"count": 1, "reason": "x"}
+        ).status_code
+        == 409
+    )
     assert sweep_deadlines(utcnow() + timedelta(days=25)) == 1
     assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "negotiation"
     assert "measure_lifted" in events(holder, case["id"])
@@ -90,8 +106,12 @@ def test_us_trademark_runs_the_marketplace_procedure_to_settlement(world, api):
     holder, seller = api(world.holder), api(world.seller)
     case = file(holder, jurisdiction="US", right_type="trademark")
     assert case["procedure"]["code"] == "us-marketplace"
-    assert seller.post(f"/cases/{case['id']}/filings", {"kind": "response", "language": "en",
-                                                        "text": "Let us talk."}).status_code == 201
+    assert (
+        seller.post(
+            f"/cases/{case['id']}/filings", {"kind": "response", "language": "en", "text": "Let us talk."}
+        ).status_code
+        == 201
+    )
     assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "negotiation"
 
 
@@ -126,8 +146,9 @@ def test_gb_trade_mark_notice_is_refused_without_permitted_communication_then_fi
     refused = holder.post("/cases", notice_data(jurisdiction="GB", elements=elements))
     assert refused.status_code == 422
     fields = refused.get_json()["error"]["fields"]
-    assert list(fields) == ["elements.permitted_communication"] and "s.21B" in fields[
-        "elements.permitted_communication"]
+    assert (
+        list(fields) == ["elements.permitted_communication"] and "s.21B" in fields["elements.permitted_communication"]
+    )
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
     case = file(holder, jurisdiction="GB")
     assert case["procedure"]["code"] == "gb-ecr"
@@ -147,6 +168,7 @@ def test_hostile_elements_and_unknown_market_get_clear_errors(world, api):
 def test_the_case_page_explains_the_procedure_and_each_date(world, browser):
     holder = browser(world.holder)
     from odr.cases import services
+
     case = services.file_notice(world.holder, notice_data(jurisdiction="CN")).obj
     html = holder.get(f"/cases/{case.id}?lang=en").get_data(as_text=True)
     assert "Why this procedure?" in html and "Why this date?" in html
@@ -157,8 +179,10 @@ def test_a_defective_dmca_counter_notice_is_refused_and_starts_no_window(world, 
     holder, seller = api(world.holder), api(world.seller)
     case = file(holder, jurisdiction="US", right_type="copyright")
     elements = {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k != "consent_to_jurisdiction"}
-    refused = seller.post(f"/cases/{case['id']}/filings", {"kind": "counter_notice", "language": "en",
-                                                           "text": "Mistake.", "elements": elements})
+    refused = seller.post(
+        f"/cases/{case['id']}/filings",
+        {"kind": "counter_notice", "language": "en", "text": "Mistake.", "elements": elements},
+    )
     assert refused.status_code == 422
     assert list(refused.get_json()["error"]["fields"]) == ["elements.consent_to_jurisdiction"]
     after = holder.get(f"/cases/{case['id']}").get_json()
@@ -170,10 +194,21 @@ def test_the_notice_form_asks_for_each_element_and_names_what_is_missing(world, 
     page = holder.get("/cases/new?lang=en").get_data(as_text=True)
     assert 'name="elements.identity"' in page and 'name="elements.permitted_communication"' in page
     assert 'name="target_market"' in page
-    response = holder.post("/cases/new?lang=en", {
-        "jurisdiction": "CN", "right_type": "trademark", "title": "Bolsos", "text": "Copias.", "language": "es",
-        "listings": "https://shop.example/1", "respondent_email": world.seller.email, "submission_key": "k-1",
-        "elements.identity": "Flamenco S.L."}, form_page="/cases/new")
+    response = holder.post(
+        "/cases/new?lang=en",
+        {
+            "jurisdiction": "CN",
+            "right_type": "trademark",
+            "title": "Bolsos",
+            "text": "Copias.",
+            "language": "es",
+            "listings": "https://shop.example/1",
+            "respondent_email": world.seller.email,
+            "submission_key": "k-1",
+            "elements.identity": "Flamenco S.L.",
+        },
+        form_page="/cases/new",
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Missing: Prima facie evidence of infringement" in html and "Art. 42(1)" in html
@@ -182,12 +217,18 @@ def test_the_notice_form_asks_for_each_element_and_names_what_is_missing(world, 
 
 def test_the_seller_files_a_dmca_counter_notice_through_the_page(world, browser):
     from odr.cases import services
+
     case = services.file_notice(world.holder, notice_data(jurisdiction="US", right_type="copyright")).obj
     seller = browser(world.seller)
     page = seller.get(f"/cases/{case.id}?lang=en").get_data(as_text=True)
     assert 'name="elements.consent_to_jurisdiction"' in page
-    form = {"kind": "counter_notice", "language": "en", "text": "Removed by mistake.", "submission_key": "cn-1",
-            **{f"elements.{k}": "on" if v is True else v for k, v in COUNTER_NOTICE_ELEMENTS.items()}}
+    form = {
+        "kind": "counter_notice",
+        "language": "en",
+        "text": "Removed by mistake.",
+        "submission_key": "cn-1",
+        **{f"elements.{k}": "on" if v is True else v for k, v in COUNTER_NOTICE_ELEMENTS.items()},
+    }
     assert seller.post(f"/cases/{case.id}/filings", form, form_page=f"/cases/{case.id}").status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == "counter_notice_received"

@@ -1,4 +1,5 @@
 """`odr rules validate | show | graph`: what mediators, operators and docs read about procedures."""
+
 import shutil
 
 import pytest
@@ -19,6 +20,7 @@ def test_validate_checks_every_procedure_and_jurisdiction(app):
 
 def test_validate_fails_on_an_uncited_rule_and_on_an_unknown_procedure(app, tmp_path):
     from pathlib import Path
+
     rules, places = tmp_path / "rules", tmp_path / "jurisdictions"
     rules.mkdir(), places.mkdir()
     source = Path(__file__).resolve().parents[2]
@@ -63,6 +65,7 @@ def test_graph_in_svg_needs_graphviz_and_says_so(app, monkeypatch):
 def test_every_timer_and_transition_carries_citation_and_uncertainty_note(app, code):
     from odr.procedure.describe import citations
     from odr.procedure.services import procedures
+
     with app.app_context():
         procedure = next(p for (c, _), p in procedures().procedures.items() if c == code)
         for citation in citations(procedure):

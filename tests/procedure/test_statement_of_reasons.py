@@ -1,4 +1,5 @@
 """DSA Art. 17: a restriction under the EU procedure comes with a statement of reasons to the seller."""
+
 import pytest
 
 from odr.cases.models import Event
@@ -14,14 +15,17 @@ def test_an_eu_takedown_sends_the_seller_a_statement_with_every_art_17_element(w
     case_id = api(world.holder).post("/cases", notice_data(jurisdiction="EU")).get_json()["id"]
     event = db.session.scalar(db.select(Event).where(Event.case_id == case_id, Event.kind == "statement_of_reasons"))
     statement = event.payload
-    assert statement["measure"] == ["take_down"]                                  # (a) the restriction
+    assert statement["measure"] == ["take_down"]  # (a) the restriction
     assert statement["listings"] == ["https://shop.example/item/1", "item-2"]
-    assert statement["territorial_scope"] and statement["duration"]               # (a) scope and duration
-    assert statement["facts"]["triggered_by_art_16_notice"] is True                # (b) facts, notice
-    assert statement["automated_means"] == "notice_completeness_check_only"        # (c) automated means
-    assert statement["legal_ground"]["right_type"] == "trademark"                  # (d) legal ground
-    assert set(statement["redress"]) == {"internal_complaint_art_20", "out_of_court_settlement_art_21",
-                                         "judicial_redress"}                       # (f) redress
+    assert statement["territorial_scope"] and statement["duration"]  # (a) scope and duration
+    assert statement["facts"]["triggered_by_art_16_notice"] is True  # (b) facts, notice
+    assert statement["automated_means"] == "notice_completeness_check_only"  # (c) automated means
+    assert statement["legal_ground"]["right_type"] == "trademark"  # (d) legal ground
+    assert set(statement["redress"]) == {
+        "internal_complaint_art_20",
+        "out_of_court_settlement_art_21",
+        "judicial_redress",
+    }  # (f) redress
 
     note = db.session.scalar(db.select(Notification).where(Notification.kind == "statement_of_reasons"))
     assert note.recipient == world.seller.email and note.locale == "zh"
@@ -33,5 +37,7 @@ def test_an_eu_takedown_sends_the_seller_a_statement_with_every_art_17_element(w
 
 def test_other_procedures_send_no_dsa_statement(world, api):
     case_id = api(world.holder).post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
-    assert db.session.scalar(db.select(Event).where(Event.case_id == case_id,
-                                                    Event.kind == "statement_of_reasons")) is None
+    assert (
+        db.session.scalar(db.select(Event).where(Event.case_id == case_id, Event.kind == "statement_of_reasons"))
+        is None
+    )

@@ -1,4 +1,5 @@
 """Deadlines are rows; the sweep applies each consequence once, however often it runs."""
+
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from tests.conftest import notice_data
 pytestmark = pytest.mark.postgres
 
 FILED = datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc)  # a Monday, 10:30 UTC, 18:30 in Beijing
-BEIJING = ZoneInfo("Asia/Shanghai")   # a CN case's days end in Beijing time
+BEIJING = ZoneInfo("Asia/Shanghai")  # a CN case's days end in Beijing time
 
 
 @pytest.fixture
@@ -23,8 +24,9 @@ def case(world):
 
 
 def deadline_of(case):
-    return db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
-                                                       Deadline.timer == "response_period"))
+    return db.session.scalar(
+        db.select(Deadline).where(Deadline.case_id == case.id, Deadline.timer == "response_period")
+    )
 
 
 def test_the_response_period_ends_at_the_end_of_the_seventh_day(case):
@@ -51,8 +53,9 @@ def test_running_the_sweep_twice_applies_the_consequence_once(case):
     assert sweep_deadlines(later) == 1
     assert sweep_deadlines(later) == 0
     db.session.expire_all()
-    changes = db.session.scalars(db.select(Event).where(Event.case_id == case.id,
-                                                        Event.kind == "deadline_expired")).all()
+    changes = db.session.scalars(
+        db.select(Event).where(Event.case_id == case.id, Event.kind == "deadline_expired")
+    ).all()
     assert len(changes) == 1
     assert deadline_of(case).status == DeadlineStatus.APPLIED
 
@@ -67,22 +70,25 @@ def test_a_deadline_claimed_by_another_worker_is_skipped(case):
 
 def test_the_next_period_starts_when_the_last_one_ran_out_not_when_the_sweep_noticed(case):
     sweep_deadlines(FILED + timedelta(days=20))
-    facilitation = db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
-                                                               Deadline.timer == "facilitation_period"))
+    facilitation = db.session.scalar(
+        db.select(Deadline).where(Deadline.case_id == case.id, Deadline.timer == "facilitation_period")
+    )
     # The response period ran out at the end of 9 March: that is the day of the event that starts
     # the next period, so it is not counted; 30 days run 10 March to 8 April, whatever day the sweep ran.
     assert facilitation.due_at == datetime(2026, 4, 8, 23, 59, 59, 999999, tzinfo=BEIJING)
 
 
 def test_answering_in_time_cancels_the_timer(world, case):
-    services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "答复"},
-                        at=FILED + timedelta(days=6))
+    services.add_filing(
+        world.seller, case.id, {"kind": "response", "language": "zh", "text": "答复"}, at=FILED + timedelta(days=6)
+    )
     assert deadline_of(case).status == DeadlineStatus.CANCELLED
     assert sweep_deadlines(FILED + timedelta(days=9)) == 0
 
 
 def test_a_sweep_reads_only_what_is_due(world, app):
     from sqlalchemy import event
+
     for n in range(30):
         services.file_notice(world.holder, notice_data(title=f"case {n}"), at=FILED)
     statements = []
@@ -98,6 +104,7 @@ def test_a_sweep_reads_only_what_is_due(world, app):
 
 def test_the_periodic_task_runs_the_sweep(app, case):
     from odr import queue, tasks
+
     queue.use_app(app)
     tasks.huey.immediate = True
     try:
@@ -116,10 +123,20 @@ def test_the_periodic_task_runs_the_sweep(app, case):
 def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
     """One registry: every periodic job the consumer runs each minute is run once by `odr sweep`."""
     from odr import queue, tasks
+
     every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))}
-    assert every_minute == set(queue.PERIODIC_JOBS) == {
-        "deadline_sweep", "blind_bidding_close", "mediator_appointment", "notification_outbox", "translation_sweep",
-        "alliance_pull"}
+    assert (
+        every_minute
+        == set(queue.PERIODIC_JOBS)
+        == {
+            "deadline_sweep",
+            "blind_bidding_close",
+            "mediator_appointment",
+            "notification_outbox",
+            "translation_sweep",
+            "alliance_pull",
+        }
+    )
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     for job in queue.PERIODIC_JOBS.values():

@@ -4,6 +4,7 @@ events, expected deadline instants) run through the services, as a case would ru
 Each expected deadline is also checked at its boundary: the sweep leaves the case alone a day
 before and at the last instant of the period, and applies the consequence just after it.
 """
+
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,8 +51,11 @@ def file(world, spec) -> Case | ValidationFailed:
 def received_at_once(case: Case, at: datetime) -> None:
     """Every addressee opens what was served at the instant it was served: these cases count periods from the
     act; when receipt comes later is tested in tests/notifications/test_deliveries.py."""
-    for row in db.session.scalars(db.select(Delivery).where(
-            Delivery.case_id == case.id, Delivery.channel == "inbox", Delivery.opened_at.is_(None))).all():
+    for row in db.session.scalars(
+        db.select(Delivery).where(
+            Delivery.case_id == case.id, Delivery.channel == "inbox", Delivery.opened_at.is_(None)
+        )
+    ).all():
         open_delivery(db.session.get(Account, row.account_id), row.id, at)
     commit()
 
@@ -59,20 +63,32 @@ def received_at_once(case: Case, at: datetime) -> None:
 def run_event(world, case: Case, event: dict) -> None:
     account, at = accounts(world)[event["by"]], instant(event["at"])
     if event["by"] == "mediator" and case.mediator_id is None:
-        case.mediator_id = world.mediator.id        # assigned (the mediation flow is tested elsewhere)
+        case.mediator_id = world.mediator.id  # assigned (the mediation flow is tested elsewhere)
         db.session.commit()
     if "filing" in event:
-        filing = {"kind": event["filing"], "language": "en", "text": "As filed.",
-                  "elements": {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])}}
+        filing = {
+            "kind": event["filing"],
+            "language": "en",
+            "text": "As filed.",
+            "elements": {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])},
+        }
         act = lambda: services.add_filing(account, case.id, filing, at=at)  # noqa: E731
     elif "action" in event:
         act = lambda: services.take_action(account, case.id, event["action"], at=at)  # noqa: E731
     else:
-        deadline = db.session.scalar(db.select(Deadline).where(Deadline.case_id == case.id,
-                                                               Deadline.timer == event["extend"],
-                                                               Deadline.status == DeadlineStatus.PENDING))
-        act = lambda: order_extension(account, case.id, deadline.id,  # noqa: E731
-                                      {"count": event["count"], "reason": "Notarization of evidence"}, at=at)
+        deadline = db.session.scalar(
+            db.select(Deadline).where(
+                Deadline.case_id == case.id,
+                Deadline.timer == event["extend"],
+                Deadline.status == DeadlineStatus.PENDING,
+            )
+        )
+
+        def act():
+            return order_extension(
+                account, case.id, deadline.id, {"count": event["count"], "reason": "Notarization of evidence"}, at=at
+            )
+
     if "refused" in event:
         with pytest.raises((ValidationFailed, NotAllowed)) as refusal:
             act()
@@ -125,8 +141,9 @@ def test_rule_case(world, spec):
     if "no_deadline" in spec:
         assert spec["no_deadline"] not in running
     if "no_event" in spec:
-        assert spec["no_event"] not in {e.kind for e in db.session.scalars(
-            db.select(Event).where(Event.case_id == case.id))}
+        assert spec["no_event"] not in {
+            e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))
+        }
     for timer, expected in (spec.get("deadlines") or {}).items():
         assert timer in running, f"{timer} is not running; running: {sorted(running)}"
         deadline, why = running[timer], running[timer].computation

@@ -10,6 +10,7 @@ ever downloaded.
 ``layers``/``width``/``ffn`` make a model of realistic size for benchmarks: the extra layers have
 zero weights (identity residuals) but cost the same compute as trained ones.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,13 +24,32 @@ import numpy as np
 
 NAMES = {"en": "English", "es": "Spanish", "zh": "Chinese"}
 WORDS = [  # en, es, zh: one SentencePiece piece each
-    ("the", "el", "这"), ("a", "un", "一个"), ("cat", "gato", "猫"), ("dog", "perro", "狗"),
-    ("bird", "pájaro", "鸟"), ("fish", "pez", "鱼"), ("sees", "ve", "看见"), ("eats", "come", "吃"),
-    ("likes", "ama", "喜欢"), ("big", "grande", "大"), ("small", "pequeño", "小"), ("red", "rojo", "红"),
-    ("house", "casa", "房子"), ("water", "agua", "水"), ("and", "y", "和"), ("is", "es", "是"),
-    ("in", "en", "在"), ("good", "bueno", "好"), ("bad", "malo", "坏"), ("man", "hombre", "男人"),
-    ("woman", "mujer", "女人"), ("child", "niño", "孩子"), ("book", "libro", "书"), ("reads", "lee", "读"),
-    ("sleeps", "duerme", "睡觉"), ("night", "noche", "晚上"),
+    ("the", "el", "这"),
+    ("a", "un", "一个"),
+    ("cat", "gato", "猫"),
+    ("dog", "perro", "狗"),
+    ("bird", "pájaro", "鸟"),
+    ("fish", "pez", "鱼"),
+    ("sees", "ve", "看见"),
+    ("eats", "come", "吃"),
+    ("likes", "ama", "喜欢"),
+    ("big", "grande", "大"),
+    ("small", "pequeño", "小"),
+    ("red", "rojo", "红"),
+    ("house", "casa", "房子"),
+    ("water", "agua", "水"),
+    ("and", "y", "和"),
+    ("is", "es", "是"),
+    ("in", "en", "在"),
+    ("good", "bueno", "好"),
+    ("bad", "malo", "坏"),
+    ("man", "hombre", "男人"),
+    ("woman", "mujer", "女人"),
+    ("child", "niño", "孩子"),
+    ("book", "libro", "书"),
+    ("reads", "lee", "读"),
+    ("sleeps", "duerme", "睡觉"),
+    ("night", "noche", "晚上"),
 ]
 COLUMN = {"en": 0, "es": 1, "zh": 2}
 SENTENCE_END = ".!?。！？"
@@ -47,17 +67,34 @@ def corpus(lang: str, n: int, seed: int) -> list[str]:
 
 def _sentencepiece(sentences: list[str]) -> bytes:
     import sentencepiece as spm
+
     out = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sentences), model_writer=out, vocab_size=200, model_type="unigram",
-        hard_vocab_limit=False, character_coverage=1.0, normalization_rule_name="identity",
-        num_threads=1, minloglevel=2)
+        sentence_iterator=iter(sentences),
+        model_writer=out,
+        vocab_size=200,
+        model_type="unigram",
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        normalization_rule_name="identity",
+        num_threads=1,
+        minloglevel=2,
+    )
     return out.getvalue()
 
 
-def _ct2_model(vocab: list[str], mapping: dict[int, int], out_dir: Path, *, positions: int, layers: int,
-               width: int | None, ffn: int) -> None:
+def _ct2_model(
+    vocab: list[str],
+    mapping: dict[int, int],
+    out_dir: Path,
+    *,
+    positions: int,
+    layers: int,
+    width: int | None,
+    ffn: int,
+) -> None:
     import ctranslate2
+
     V, P = len(vocab), positions
     d = max(width or 0, V + P)
     f32 = np.float32
@@ -131,8 +168,18 @@ def _ct2_model(vocab: list[str], mapping: dict[int, int], out_dir: Path, *, posi
     spec.save(str(out_dir))
 
 
-def _ct2_model_shaped(vocab: list[str], mapping: dict[int, int], out_dir: Path, *, positions: int, layers: int,
-                      width: int, ffn: int, heads: int, vocab_size: int) -> None:
+def _ct2_model_shaped(
+    vocab: list[str],
+    mapping: dict[int, int],
+    out_dir: Path,
+    *,
+    positions: int,
+    layers: int,
+    width: int,
+    ffn: int,
+    heads: int,
+    vocab_size: int,
+) -> None:
     """The same word-by-word model in a realistic shape (e.g. 6 layers, 512 wide, 8 heads, 32,000 pieces).
 
     Token and position no longer fit one-hot side by side: the real pieces are one-hot in the first
@@ -141,6 +188,7 @@ def _ct2_model_shaped(vocab: list[str], mapping: dict[int, int], out_dir: Path, 
     is padded with pieces the tokenizer never emits (zero embeddings, output bias -30), so the output
     layer costs what a 32,000-piece one costs. Weights are stored as int8, as argos packages are."""
     import ctranslate2
+
     code_dims = 128
     V, P, d = len(vocab), positions, width
     token_dims = d - code_dims
@@ -247,30 +295,62 @@ def _minisbd_onnx(chars: str) -> bytes:
     table = np.zeros((len(units), 5), dtype=np.float32)
     for i, unit in enumerate(units):
         table[i, 2 if unit in SENTENCE_END else (0 if unit == "<PAD>" else 1)] = 10.0
-    tensor = b"".join(_field(1, s) for s in table.shape) + _field(2, 1) + _field(8, "table") \
-        + _field(9, table.tobytes())
+    tensor = (
+        b"".join(_field(1, s) for s in table.shape) + _field(2, 1) + _field(8, "table") + _field(9, table.tobytes())
+    )
     node = _field(1, "table") + _field(1, "units") + _field(2, "logits") + _field(3, "lookup") + _field(4, "Gather")
-    graph = _field(1, node) + _field(2, "rule_sbd") + _field(5, tensor) \
-        + _field(11, _tensor_info("units", 7, ["batch", "time"])) \
-        + _field(11, _tensor_info("features", 1, ["batch", "time", "feats"])) \
+    graph = (
+        _field(1, node)
+        + _field(2, "rule_sbd")
+        + _field(5, tensor)
+        + _field(11, _tensor_info("units", 7, ["batch", "time"]))
+        + _field(11, _tensor_info("features", 1, ["batch", "time", "feats"]))
         + _field(12, _tensor_info("logits", 1, ["batch", "time", 5]))
-    vocab = {"lang": "xx", "idx": 0, "cutoff": 0, "lower": False, "_id2unit": units,
-             "_unit2id": {u: i for i, u in enumerate(units)}}
-    meta = {"lang_code": "xx", "vocab": json.dumps(vocab),
-            "config": json.dumps({"feat_funcs": ["space_before"], "max_seqlen": 1000})}
-    return _field(1, 8) + _field(2, "odr-tests") + _field(7, graph) + _field(8, _field(1, "") + _field(2, 13)) \
+    )
+    vocab = {
+        "lang": "xx",
+        "idx": 0,
+        "cutoff": 0,
+        "lower": False,
+        "_id2unit": units,
+        "_unit2id": {u: i for i, u in enumerate(units)},
+    }
+    meta = {
+        "lang_code": "xx",
+        "vocab": json.dumps(vocab),
+        "config": json.dumps({"feat_funcs": ["space_before"], "max_seqlen": 1000}),
+    }
+    return (
+        _field(1, 8)
+        + _field(2, "odr-tests")
+        + _field(7, graph)
+        + _field(8, _field(1, "") + _field(2, 13))
         + b"".join(_field(14, _field(1, k) + _field(2, v)) for k, v in meta.items())
+    )
 
 
-def build_package(src: str, tgt: str, out_dir, *, version: str = "1.0", positions: int = 256, layers: int = 1,
-                  width: int | None = None, ffn: int = 4, renamed: dict[str, str] | None = None,
-                  name: str | None = None, heads: int = 1, vocab_size: int | None = None) -> Path:
+def build_package(
+    src: str,
+    tgt: str,
+    out_dir,
+    *,
+    version: str = "1.0",
+    positions: int = 256,
+    layers: int = 1,
+    width: int | None = None,
+    ffn: int = 4,
+    renamed: dict[str, str] | None = None,
+    name: str | None = None,
+    heads: int = 1,
+    vocab_size: int | None = None,
+) -> Path:
     """Write translate-<src>_<tgt>-<version>.argosmodel into out_dir and return its path.
 
     ``renamed`` changes some dictionary entries (source word -> another target word of the lexicon):
     a different build of the same pair and version. ``name`` is the archive's file name (default:
     the package folder's name). ``heads`` or ``vocab_size`` build the realistic shape (see _ct2_model_shaped)."""
     import sentencepiece as spm
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     file_name, folder = name, f"translate-{src}_{tgt}-{version.replace('.', '_')}"
@@ -287,15 +367,35 @@ def build_package(src: str, tgt: str, out_dir, *, version: str = "1.0", position
         root.mkdir()
         (root / "sentencepiece.model").write_bytes(sp_model)
         if heads > 1 or vocab_size:
-            _ct2_model_shaped(vocab, mapping, root / "model", positions=positions, layers=layers, width=width or 512,
-                              ffn=ffn, heads=heads, vocab_size=vocab_size or len(vocab))
+            _ct2_model_shaped(
+                vocab,
+                mapping,
+                root / "model",
+                positions=positions,
+                layers=layers,
+                width=width or 512,
+                ffn=ffn,
+                heads=heads,
+                vocab_size=vocab_size or len(vocab),
+            )
         else:
             _ct2_model(vocab, mapping, root / "model", positions=positions, layers=layers, width=width, ffn=ffn)
         (root / "minisbd").mkdir()
         (root / "minisbd" / "sbd.onnx").write_bytes(_minisbd_onnx("".join(sentences)))
-        (root / "metadata.json").write_text(json.dumps({
-            "package_version": version, "argos_version": "1.11.0", "type": "translate", "links": [],
-            "from_code": src, "from_name": NAMES[src], "to_code": tgt, "to_name": NAMES[tgt]}))
+        (root / "metadata.json").write_text(
+            json.dumps(
+                {
+                    "package_version": version,
+                    "argos_version": "1.11.0",
+                    "type": "translate",
+                    "links": [],
+                    "from_code": src,
+                    "from_name": NAMES[src],
+                    "to_code": tgt,
+                    "to_name": NAMES[tgt],
+                }
+            )
+        )
         (root / "README.md").write_text(f"Synthetic {src}->{tgt} test package.\n")
         path = out_dir / f"{file_name or folder}.argosmodel"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -1,4 +1,5 @@
 """Every filing reaches every other participant in their language: jobs, retries, API, pages, flags, CLI."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,6 +29,7 @@ def _assign(case_id, mediator):
     from odr.cases.models import Case
     from odr.cases.signals import participant_joined
     from odr.domain_events import commit
+
     case = db.session.get(Case, case_id)
     case.mediator_id = mediator.id
     participant_joined.publish(case)
@@ -35,8 +37,12 @@ def _assign(case_id, mediator):
 
 
 def _rows(case_id):
-    return {t.target_language: t for t in db.session.scalars(
-        db.select(Translation).join(Filing, Filing.id == Translation.filing_id).where(Filing.case_id == case_id))}
+    return {
+        t.target_language: t
+        for t in db.session.scalars(
+            db.select(Translation).join(Filing, Filing.id == Translation.filing_id).where(Filing.case_id == case_id)
+        )
+    }
 
 
 @pytest.mark.e2e
@@ -51,8 +57,11 @@ def test_a_notice_is_translated_for_the_seller_through_english(app, world, api):
     assert zh.completed_at is not None and zh.attempts == 1
 
     seen = api(world.seller).get(f"/cases/{case['id']}").get_json()["filings"][0]
-    assert {k: seen["original"][k] for k in ("language", "text", "authoritative")} == \
-        {"language": "es", "text": NOTICE, "authoritative": True}
+    assert {k: seen["original"][k] for k in ("language", "text", "authoritative")} == {
+        "language": "es",
+        "text": NOTICE,
+        "authoritative": True,
+    }
     check = seen["original"]["language_check"]
     assert (check["declared"], check["detected"]) == ("es", "es") and check["confidence"] > 0.95
     [translation] = seen["translations"]
@@ -75,8 +84,12 @@ def test_chinese_filed_as_spanish_through_the_api_is_refused_with_both_codes(app
     response = api(world.holder).post("/cases", notice_data(text=CHINESE, language="es"))
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["details"]["language"] == {"declared": "es", "detected": "zh", "override": "language_confirmed",
-                                            "confidence": error["details"]["language"]["confidence"]}
+    assert error["details"]["language"] == {
+        "declared": "es",
+        "detected": "zh",
+        "override": "language_confirmed",
+        "confidence": error["details"]["language"]["confidence"],
+    }
     assert error["details"]["language"]["confidence"] >= 0.95
     assert "zh" in error["fields"]["language"] and "language_confirmed" in error["fields"]
     assert db.session.scalar(db.select(db.func.count()).select_from(Filing)) == 0
@@ -91,16 +104,19 @@ def test_a_mis_declared_language_in_the_web_form_asks_the_filer_and_keeps_the_te
     case = _file(api, world)
     seller = browser(world.seller)
     page_url = f"/cases/{case['id']}"
-    response = seller.post(f"/cases/{case['id']}/filings", {"kind": "message", "language": "es", "text": CHINESE},
-                           form_page=page_url)
+    response = seller.post(
+        f"/cases/{case['id']}/filings", {"kind": "message", "language": "es", "text": CHINESE}, form_page=page_url
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "(zh), not Español (es)" in page and 'name="language_confirmed"' in page and CHINESE in page
-    response = seller.post(f"/cases/{case['id']}/filings", {"kind": "message", "language": "zh", "text": CHINESE},
-                           form_page=page_url)
+    response = seller.post(
+        f"/cases/{case['id']}/filings", {"kind": "message", "language": "zh", "text": CHINESE}, form_page=page_url
+    )
     assert response.status_code == 302
-    filing = db.session.scalars(db.select(Filing).where(Filing.case_id == case["id"])
-                                .order_by(Filing.id.desc())).first()
+    filing = db.session.scalars(
+        db.select(Filing).where(Filing.case_id == case["id"]).order_by(Filing.id.desc())
+    ).first()
     assert (filing.language, filing.language_declared, filing.language_detected) == ("zh", "zh", "zh")
 
 
@@ -131,10 +147,12 @@ def test_a_pair_without_a_model_is_unavailable_and_says_how_to_install_one(app, 
 @pytest.mark.e2e
 def test_a_failing_engine_is_retried_with_back_off_then_marked_failed(app, world, api, monkeypatch):
     from odr.translation.engine import EngineError, engine_for
+
     engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
 
     def broken(model, segments):
         raise EngineError("model crashed")
+
     monkeypatch.setattr(engine, "translate", broken)
     case = _file(api, world)
     zh = _rows(case["id"])["zh"]
@@ -177,10 +195,11 @@ def test_a_party_flags_and_the_mediator_replaces_with_a_human_translation(app, w
     seller = api(world.seller)
     response = seller.post(f"/cases/{case['id']}/translations/{zh.id}/flags", {"reason": "“权利人” ok, rest wrong"})
     assert response.status_code == 201
-    assert api(world.stranger_seller).post(f"/cases/{case['id']}/translations/{zh.id}/flags",
-                                           {"reason": "x"}).status_code == 404
-    assert api(world.holder).post(f"/cases/{case['id']}/translations/{zh.id}/flags",
-                                  {"reason": ""}).status_code == 422
+    assert (
+        api(world.stranger_seller).post(f"/cases/{case['id']}/translations/{zh.id}/flags", {"reason": "x"}).status_code
+        == 404
+    )
+    assert api(world.holder).post(f"/cases/{case['id']}/translations/{zh.id}/flags", {"reason": ""}).status_code == 422
     # Only the mediator of the case may replace it.
     human = {"language": "zh", "text": "猫看见狗。权利人有初步证据。"}
     assert seller.post(f"/cases/{case['id']}/filings/{zh.filing_id}/translations/human", human).status_code == 409
@@ -203,8 +222,11 @@ def test_the_mediator_reads_original_and_translation_side_by_side(app, world, ap
     _assign(case["id"], reader)
     page = browser(reader).get(f"/cases/{case['id']}").get_data(as_text=True)
     assert 'class="side-by-side"' in page and NOTICE.split(".")[0] in page and "这 猫 看见 这 狗." in page
-    form = browser(reader).post(f"/cases/{case['id']}/filings/{case['filings'][0]['id']}/translations/human",
-                                {"language": "zh", "text": "人工翻译。"}, form_page=f"/cases/{case['id']}")
+    form = browser(reader).post(
+        f"/cases/{case['id']}/filings/{case['filings'][0]['id']}/translations/human",
+        {"language": "zh", "text": "人工翻译。"},
+        form_page=f"/cases/{case['id']}",
+    )
     assert form.status_code == 302
 
 
@@ -218,8 +240,14 @@ def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_p
     import time
 
     from odr import create_app
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                      "ARGOS_PACKAGES_DIR": str(tmp_path / "packages")})
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "ARGOS_PACKAGES_DIR": str(tmp_path / "packages"),
+        }
+    )
     with app.app_context():
         db.create_all()
         runner = app.test_cli_runner()
@@ -239,6 +267,7 @@ def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_p
         assert runner.invoke(args=["languages", "remove", "en", "es"]).exit_code != 0
         listed = tmp_path / "list.argosmodel"
         from tests.translation.argos_builder import repack
+
         repack(argos_archives[("es", "en")], listed, files={"metadata.json": b'["es", "en"]'})
         result = runner.invoke(args=["languages", "install", str(listed)])
         assert result.exit_code == 1 and "metadata.json must be a JSON object" in result.output
@@ -256,6 +285,7 @@ def test_install_remove_and_index_errors_on_a_fresh_folder(argos_archives, tmp_p
 
 def test_one_failing_filing_does_not_fail_the_others_of_its_batch(app, world, api, monkeypatch):
     from odr.translation.engine import EngineError, engine_for
+
     engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
     real = engine.translate
 
@@ -263,6 +293,7 @@ def test_one_failing_filing_does_not_fail_the_others_of_its_batch(app, world, ap
         if any("pez" in s for s in segments):
             raise EngineError("sequence too long for the model")
         return real(model, segments)
+
     monkeypatch.setattr(engine, "translate", fails_on_fish)
     monkeypatch.setattr(services, "enqueue", lambda ids: None)  # let them queue up: one batch
     cases = [_file(api, world, text=text)["id"] for text in ("el gato duerme.", "un pez come.", "el perro lee.")]
@@ -279,8 +310,10 @@ def test_one_failing_filing_does_not_fail_the_others_of_its_batch(app, world, ap
 def test_a_mediator_who_joins_reads_the_filings_in_english_through_the_api(app, world, api):
     from odr.mediation.models import MediatorAppointment
     from odr.mediation.services import accept_appointment, assign_mediator
-    english = make_account(Role.MEDIATOR, "en-mediator@example.org", country="GB", language="en", tz="Europe/London",
-                           languages="en,zh")
+
+    english = make_account(
+        Role.MEDIATOR, "en-mediator@example.org", country="GB", language="en", tz="Europe/London", languages="en,zh"
+    )
     case = _file(api, world)
     assert "en" not in _rows(case["id"])
     assign_mediator(world.admin, case["id"], english.id)
@@ -294,6 +327,7 @@ def test_a_mediator_who_joins_reads_the_filings_in_english_through_the_api(app, 
 
 def test_reading_a_case_page_or_the_api_writes_nothing(app, world, api, browser):
     from odr.cases.models import Case
+
     english = make_account(Role.MEDIATOR, "late@example.org", country="GB", language="en", languages="en")
     case = _file(api, world)
     db.session.get(Case, case["id"]).mediator_id = english.id  # no announcement: as if a receiver had failed
@@ -307,10 +341,12 @@ def test_reading_a_case_page_or_the_api_writes_nothing(app, world, api, browser)
     assert _rows(case["id"])["en"].status == TranslationStatus.DONE
 
 
-def test_translations_that_waited_or_failed_are_completed_after_an_install(app, world, api, browser, argos_archives,
-                                                                          tmp_path, monkeypatch):
+def test_translations_that_waited_or_failed_are_completed_after_an_install(
+    app, world, api, browser, argos_archives, tmp_path, monkeypatch
+):
     from odr.translation.engine import EngineError, engine_for
     from odr.translation.packages import do_install
+
     folder = tmp_path / "packages"
     do_install(argos_archives[("es", "en")], folder)  # en->zh is missing: es->zh cannot go through English
     monkeypatch.setitem(app.config["ODR"], "ARGOS_PACKAGES_DIR", str(folder))
@@ -327,8 +363,9 @@ def test_translations_that_waited_or_failed_are_completed_after_an_install(app, 
     mediator = make_account(Role.MEDIATOR, "en-only@example.org", country="GB", language="en", languages="en")
     broken = _file(api, world, text="el perro duerme.")
     with monkeypatch.context() as patch:
-        patch.setattr(engine_for(folder), "translate",
-                      lambda model, segments: (_ for _ in ()).throw(EngineError("crash")))
+        patch.setattr(
+            engine_for(folder), "translate", lambda model, segments: (_ for _ in ()).throw(EngineError("crash"))
+        )
         _assign(broken["id"], mediator)
     failed = _rows(broken["id"])["en"]
     failed.status, failed.attempts = TranslationStatus.FAILED, services.MAX_ATTEMPTS  # retries used up
@@ -348,10 +385,17 @@ def test_translations_that_waited_or_failed_are_completed_after_an_install(app, 
 
 def test_an_offers_licence_terms_are_translated_with_its_text(app, world, api, browser):
     from odr.cases.models import FilingKind
+
     case = _file(api, world)
-    offer = Filing(case_id=case["id"], kind=FilingKind.OFFER, author_id=world.holder.id, author_case_role="claimant",
-                   language="es", text="el gato duerme.", terms={"amount": "400", "currency": "EUR",
-                                                                 "licence": "el niño lee un libro."})
+    offer = Filing(
+        case_id=case["id"],
+        kind=FilingKind.OFFER,
+        author_id=world.holder.id,
+        author_case_role="claimant",
+        language="es",
+        text="el gato duerme.",
+        terms={"amount": "400", "currency": "EUR", "licence": "el niño lee un libro."},
+    )
     db.session.add(offer)
     db.session.commit()
     services.on_filing_committed(offer)  # what the case service does after its commit
@@ -363,11 +407,13 @@ def test_an_offers_licence_terms_are_translated_with_its_text(app, world, api, b
 
 def test_an_incomplete_translation_says_so_everywhere_it_is_read(app, world, api, browser, monkeypatch):
     from odr.translation.engine import engine_for
+
     engine = engine_for(app.config["ODR"]["ARGOS_PACKAGES_DIR"])
     real = engine.translate
 
     def cannot_end_the_fish(model, segments):  # as if the model ran out of positions on that sentence
         return [None if "pez" in s else out for s, out in zip(segments, real(model, segments), strict=True)]
+
     monkeypatch.setattr(engine, "translate", cannot_end_the_fish)
     case = _file(api, world, text="el gato duerme. un pez come.")
     zh = _rows(case["id"])["zh"]

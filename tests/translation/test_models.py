@@ -1,4 +1,5 @@
 """Models a court can rely on: nothing cut, nothing mixed, nothing installed that does not work."""
+
 from __future__ import annotations
 
 import json
@@ -59,6 +60,7 @@ def test_an_output_the_model_cannot_end_is_kept_in_the_original_and_marked(app, 
 
     def never_ends_on_fish(model, segments):  # as if decoding ran out of positions on that sentence
         return [None if "fish" in s else out for s, out in zip(segments, real(model, segments), strict=True)]
+
     monkeypatch.setattr(work.engine, "translate", never_ends_on_fish)
     [result] = work.translate(["the cat sleeps. a bird eats a fish! the dog sees the house."], "en", "es")
     assert result.text == "el gato duerme. a bird eats a fish! el perro ve el casa."
@@ -69,6 +71,7 @@ def test_the_engine_reports_an_output_cut_at_the_decoding_limit(short_model):
     engine = Engine(short_model)
     [model] = engine.models().values()
     from dataclasses import replace
+
     cramped = replace(model, positions=8)  # decoding may produce at most 7 tokens: the sentence needs more
     assert engine.translate(cramped, ["the cat sees the dog and the bird."]) == [None]
     assert engine.translate(model, ["the cat sees the dog and the bird."]) == ["el gato ve el perro y el pájaro."]
@@ -95,8 +98,9 @@ def test_a_package_reusing_another_pairs_folder_is_refused_and_both_pairs_stay(t
     folder = tmp_path / "packages"
     do_install(build_package("en", "es", tmp_path), folder)
     do_install(build_package("es", "en", tmp_path), folder)
-    intruder = repack(build_package("en", "zh", tmp_path), tmp_path / "intruder.argosmodel",
-                      folder="translate-en_es-1_0")
+    intruder = repack(
+        build_package("en", "zh", tmp_path), tmp_path / "intruder.argosmodel", folder="translate-en_es-1_0"
+    )
     with pytest.raises(PackageError, match="holds en->es.*Refusing to replace another pair"):
         do_install(intruder, folder)
     assert set(Engine(folder).models()) == {("en", "es"), ("es", "en")}
@@ -104,23 +108,32 @@ def test_a_package_reusing_another_pairs_folder_is_refused_and_both_pairs_stay(t
 
 def test_a_package_with_garbage_weights_is_refused_and_nothing_is_left(tmp_path):
     folder = tmp_path / "packages"
-    garbage = repack(build_package("en", "es", tmp_path), tmp_path / "garbage.argosmodel",
-                     files={"model/model.bin": bytes(range(256)) * 64})
+    garbage = repack(
+        build_package("en", "es", tmp_path),
+        tmp_path / "garbage.argosmodel",
+        files={"model/model.bin": bytes(range(256)) * 64},
+    )
     with pytest.raises(PackageError, match="does not load or run"):
         do_install(garbage, folder)
     assert list(p.name for p in folder.iterdir() if not p.name.startswith(".")) == []
     assert not any(p.name.startswith(".staging") for p in folder.iterdir())
 
 
-@pytest.mark.parametrize("metadata, message", [
-    ([{"from_code": "en", "to_code": "es"}], "must be a JSON object, not list"),
-    ({"from_code": "xx", "to_code": "yy", "type": "translate"}, "'xx' is not an ISO 639"),
-    ({"from_code": "en", "to_code": "en", "type": "translate"}, "from en to itself"),
-    ({"from_code": "en", "to_code": "e/s", "type": "translate"}, "not an ISO 639"),
-])
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        ([{"from_code": "en", "to_code": "es"}], "must be a JSON object, not list"),
+        ({"from_code": "xx", "to_code": "yy", "type": "translate"}, "'xx' is not an ISO 639"),
+        ({"from_code": "en", "to_code": "en", "type": "translate"}, "from en to itself"),
+        ({"from_code": "en", "to_code": "e/s", "type": "translate"}, "not an ISO 639"),
+    ],
+)
 def test_bad_metadata_is_refused_with_its_reason(tmp_path, metadata, message):
-    bad = repack(build_package("en", "es", tmp_path), tmp_path / "bad.argosmodel",
-                 files={"metadata.json": json.dumps(metadata).encode()})
+    bad = repack(
+        build_package("en", "es", tmp_path),
+        tmp_path / "bad.argosmodel",
+        files={"metadata.json": json.dumps(metadata).encode()},
+    )
     with pytest.raises(PackageError, match=message):
         do_install(bad, tmp_path / "packages")
 
@@ -145,5 +158,7 @@ def test_a_long_run_without_spaces_or_punctuation_is_cut_between_tokens(app, sho
     [model] = work.engine.models().values()
     assert len(work.engine.pieces(model, text)) > SHORT
     [result] = work.translate([text], "en", "es")
-    assert not result.incomplete and result.text.replace(" ", "").count("gato") + \
-        result.text.replace(" ", "").count("cat") >= 100
+    assert (
+        not result.incomplete
+        and result.text.replace(" ", "").count("gato") + result.text.replace(" ", "").count("cat") >= 100
+    )

@@ -1,4 +1,5 @@
 """The engine, glossary and memory on real (tiny) argos-translate packages: exact outputs."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,11 +35,15 @@ def test_many_filings_go_through_in_one_batch_and_come_back_to_their_own(work):
 def test_the_batched_engine_gives_what_argostranslate_gives(work, argos_models, monkeypatch):
     import argostranslate.translate
     from argostranslate import settings
+
     monkeypatch.setattr(settings, "package_dirs", [argos_models])  # another test may have pointed it elsewhere
     argostranslate.translate.get_installed_languages.cache_clear()
     argostranslate.translate.installed_translates.clear()
-    texts = {("en", "es"): "the big dog likes water. a woman reads a book!",
-             ("es", "en"): "el hombre duerme en la casa.", ("en", "zh"): "the child eats a fish."}
+    texts = {
+        ("en", "es"): "the big dog likes water. a woman reads a book!",
+        ("es", "en"): "el hombre duerme en la casa.",
+        ("en", "zh"): "the child eats a fish.",
+    }
     for (source, target), text in texts.items():
         [ours] = work.translate([text], source, target)
         assert ours.text == argostranslate.translate.translate(text, source, target)
@@ -59,6 +64,7 @@ def test_chinese_sentences_keep_a_visible_boundary(work):
 
 def test_sentences_ending_with_a_full_width_stop_are_joined_as_chinese_is_written():
     from odr.translation.pipeline import join_sentences
+
     assert join_sentences(["猫睡觉。", "狗吃！", "好"], "zh") == "猫睡觉。狗吃！好"
     assert join_sentences(["a.", "b."], "es") == "a. b."
 
@@ -77,6 +83,7 @@ def test_glossary_wins_even_when_the_model_drops_a_placeholder(work, monkeypatch
 
     def careless(model, segments):  # a model that "translates" the placeholders away
         return [s.replace("⟦1⟧", "notice") for s in real(model, segments)]
+
     monkeypatch.setattr(work.engine, "translate", careless)
     [result] = work.translate(["the dog sees the perjury."], "en", "es")
     assert result.text == "el perro ve el perjurio ."
@@ -85,6 +92,7 @@ def test_glossary_wins_even_when_the_model_drops_a_placeholder(work, monkeypatch
 @pytest.mark.postgres
 def test_a_sentence_translated_once_comes_from_memory_without_the_engine(app, work):
     from odr.extensions import db
+
     text = "the small bird sleeps. the red house is big."
     work.translate([text], "en", "es")
     db.session.commit()
@@ -102,6 +110,7 @@ def test_a_sentence_translated_once_comes_from_memory_without_the_engine(app, wo
 
 def test_memory_is_per_model_version(work, monkeypatch):
     from dataclasses import replace
+
     work.translate(["the woman sleeps."], "en", "es")
     model = work.route("en", "es")[0]
     newer = replace(model, package_version="2.0")
@@ -113,6 +122,7 @@ def test_memory_is_per_model_version(work, monkeypatch):
 
 def test_a_pair_without_a_model_is_reported_not_invented(work):
     from odr.translation.pipeline import NoModel
+
     assert work.engine.route("es", "de") is None
     with pytest.raises(NoModel):
         work.translate(["el gato."], "es", "de")
@@ -125,6 +135,7 @@ def test_engine_errors_are_raised_for_the_job_to_retry(work, monkeypatch):
     class Broken:
         def translate_batch(self, *args, **kwargs):
             raise RuntimeError("out of memory")
+
     monkeypatch.setattr(loaded, "translator", Broken())
     with pytest.raises(EngineError, match="out of memory"):
         work.engine.translate(model, ["the cat."])

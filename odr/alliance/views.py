@@ -13,6 +13,7 @@ from odr.alliance import services
 from odr.alliance.models import AllianceMember, RecordContest
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.forms import FormState
 
 bp = Blueprint("alliance", __name__, template_folder="templates")
 
@@ -29,7 +30,7 @@ def _desk(errors=None, status=200):
         "alliance/index.html",
         records=services.records_about(current_user),
         findings=services.FINDING_TITLES,
-        errors=errors or {},
+        errors=FormState(errors=errors or {}),
         admin=admin,
         contests=db.session.scalars(select(RecordContest).where(RecordContest.status == "open")).all() if admin else [],
         members=db.session.scalars(select(AllianceMember).order_by(AllianceMember.name)).all() if admin else [],

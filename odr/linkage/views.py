@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.errors import ValidationFailed
+from odr.forms import BLANK, FormState
 from odr.linkage import services
 
 bp = Blueprint("linkage", __name__, template_folder="templates")
@@ -15,7 +16,7 @@ bp = Blueprint("linkage", __name__, template_folder="templates")
 @bp.get("/cases/<int:case_id>/linkage")
 @login_required
 def case_links(case_id):
-    return render_template("linkage/case.html", view=services.case_linkage(current_user, case_id), errors={})
+    return render_template("linkage/case.html", view=services.case_linkage(current_user, case_id), errors=BLANK)
 
 
 @bp.post("/cases/<int:case_id>/linkage/contests")
@@ -30,7 +31,7 @@ def contest(case_id):
         return render_template(
             "linkage/case.html",
             view=services.case_linkage(current_user, case_id),
-            errors=exc.fields,
+            errors=FormState(errors=exc.fields),
             contested=request.form.get("identifier_id", type=int),
         ), 422
     flash(_("Your contest is filed. An administrator will decide it and you will see the decision here."), "success")
@@ -56,5 +57,5 @@ def contests():
             flash(exc.message, "error")
             errors, status = exc.fields, 422
     return render_template(
-        "linkage/contests.html", contests=services.open_contests(current_user), errors=errors
+        "linkage/contests.html", contests=services.open_contests(current_user), errors=FormState(errors=errors)
     ), status

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from odr.cases.models import RightType
 from odr.errors import ValidationFailed
+from odr.forms import FormState
 from odr.transparency import services
 from odr.transparency.charts import report_charts
 
@@ -43,7 +44,7 @@ def register():
     return render_template(
         "transparency/register.html",
         filters=filters,
-        errors=errors,
+        errors=FormState(errors=errors),
         args=request.args,
         records=records[:REGISTER_PAGE_ROWS],
         total=len(records),
@@ -77,7 +78,7 @@ def report():
     return render_template(
         "transparency/report.html",
         filters=filters,
-        errors=errors,
+        errors=FormState(errors=errors),
         args=request.args,
         report=figures,
         charts=charts,

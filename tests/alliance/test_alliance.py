@@ -107,10 +107,8 @@ def member_records(member_app) -> int:
 
 
 def test_a_finding_travels_to_a_member_and_its_revocation_follows(app, world, issued, member_app):
-    assert (
-        db.session.scalar(select(Notification.kind).where(Notification.recipient == world.seller.email))
-        == "alliance_record_issued"
-    )
+    told = db.session.scalars(select(Notification.kind).where(Notification.recipient == world.seller.email)).all()
+    assert "alliance_record_issued" in told
     key_id = pin_issuer(member_app)
     assert member_pull(member_app, key_id, issuer_feed(app)) == 1
     with member_app.app_context():

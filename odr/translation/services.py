@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -447,13 +448,22 @@ def do_requeue(account: Account) -> list[int]:
 
 
 def translations_of(filing: Filing) -> list[Translation]:
-    return list(
-        db.session.scalars(
-            select(Translation)
-            .where(Translation.filing_id == filing.id)
-            .order_by(Translation.target_language, Translation.origin)
-        )
-    )
+    return translations_by_filing([filing.id]).get(filing.id, [])
+
+
+def translations_by_filing(filing_ids: list[int]) -> dict[int, list[Translation]]:
+    """The translations of many filings in one query (with their translators and flags), by filing."""
+    found: dict[int, list[Translation]] = {}
+    if not filing_ids:
+        return found
+    for t in db.session.scalars(
+        select(Translation)
+        .where(Translation.filing_id.in_(filing_ids))
+        .options(selectinload(Translation.translator), selectinload(Translation.flags))
+        .order_by(Translation.target_language, Translation.origin, Translation.id)
+    ):
+        found.setdefault(t.filing_id, []).append(t)
+    return found
 
 
 def for_reader(account: Account, filing: Filing) -> dict:

@@ -1,7 +1,7 @@
 """webhooks: platform clients' endpoints and every signed event POSTed to them
 
 Revision ID: 35ba1268d946
-Revises: 9d41e7a2c5b8
+Revises: c4e1d2a9b7f3
 Create Date: 2026-12-03 02:03:54.575946
 
 One row per event and endpoint, with its retry window, next attempt, attempts and last error.
@@ -14,7 +14,7 @@ import odr.models_base
 
 
 revision = "35ba1268d946"
-down_revision = "9d41e7a2c5b8"
+down_revision = "c4e1d2a9b7f3"
 branch_labels = None
 depends_on = None
 

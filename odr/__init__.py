@@ -101,6 +101,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "webhooks",
 )
 API_MODULES = (
     "accounts",
@@ -113,6 +114,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -121,6 +123,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.webhooks.services",
 )
 
 
@@ -178,6 +181,7 @@ def _import_models() -> None:
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
     from odr.translation import models as _translation  # noqa: F401
+    from odr.webhooks import models as _webhooks  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")

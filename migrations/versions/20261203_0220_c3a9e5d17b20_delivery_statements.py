@@ -1,7 +1,7 @@
 """delivery statements: the text the law requires a delivery to say, as served
 
 Revision ID: c3a9e5d17b20
-Revises: 35ba1268d946
+Revises: b20c0ffee020
 Create Date: 2026-12-03 02:00:00
 
 A delivery keeps the legal statement rendered for its addressee (template, citation, language, text),
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "c3a9e5d17b20"
-down_revision = "35ba1268d946"
+down_revision = "b20c0ffee020"
 branch_labels = None
 depends_on = None
 

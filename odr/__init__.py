@@ -101,6 +101,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
 )
 API_MODULES = (
     "accounts",
@@ -113,6 +114,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -121,6 +123,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.conduct.services",
 )
 
 
@@ -170,6 +173,7 @@ def _import_models() -> None:
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
+    from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401

@@ -111,6 +111,7 @@ def test_only_the_seller_claims_and_bad_input_changes_nothing(world):
         claim(world, case_id)
 
 
+@pytest.mark.postgres
 def test_malicious_notice_in_china_names_double_compensation_and_enters_the_record_bundle_and_ecf(world, api):
     case_id = mediated_case(world)
     filed = claim(world, case_id)
@@ -187,6 +188,7 @@ def test_each_threshold_at_its_edges(app, jurisdiction):
         assert rules.due(rules.warning_at - 1) is None and rules.due(rules.warning_at) == "warning"
 
 
+@pytest.mark.postgres
 def test_strikes_reach_the_cn_threshold_and_the_platform_receives_a_suspension(world, platform):
     silent_notices(world, 2)
     assert services.record_of(world.seller.party).thresholds[0]["active_strikes"] == 2
@@ -236,6 +238,7 @@ def counter_notice_that_holds(world, case_id, at):
     sweep_deadlines(at + timedelta(days=20))
 
 
+@pytest.mark.postgres
 def test_a_counter_notice_that_held_removes_the_strike_and_strikes_expire(world):
     start = utcnow()
     first, second = silent_notices(world, 2, at=start)
@@ -258,6 +261,7 @@ def test_a_counter_notice_that_held_removes_the_strike_and_strikes_expire(world)
 # --- appeal and expiry of an account measure ---------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_suspension_appeal_lifted_by_an_administrator_reinstates_the_account(world, api):
     silent_notices(world, 3)
     measure = db.session.scalar(db.select(AccountMeasure))
@@ -275,6 +279,7 @@ def test_suspension_appeal_lifted_by_an_administrator_reinstates_the_account(wor
     assert len(account_orders("reinstate_account")) == 1
 
 
+@pytest.mark.postgres
 def test_suspension_expires_and_the_account_is_reinstated_once(world):
     silent_notices(world, 3)
     measure = db.session.scalar(db.select(AccountMeasure))

@@ -102,6 +102,7 @@ VIEW_MODULES = (
     "alliance",
     "notifications",
     "conduct",
+    "webhooks",
 )
 API_MODULES = (
     "accounts",
@@ -115,6 +116,7 @@ API_MODULES = (
     "alliance",
     "notifications",
     "conduct",
+    "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -124,6 +126,7 @@ SUBSCRIBER_MODULES = (
     "odr.notifications.services",
     "odr.translation.services",
     "odr.conduct.services",
+    "odr.webhooks.services",
 )
 
 
@@ -181,6 +184,7 @@ def _import_models() -> None:
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
     from odr.translation import models as _translation  # noqa: F401
+    from odr.webhooks import models as _webhooks  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")

@@ -73,6 +73,10 @@ def defaults(instance_path: str) -> dict:
         "SMTP_USER": None,
         "SMTP_PASSWORD": None,
         "MAIL_FROM": "odr@localhost",
+        # Webhooks to platform clients: how long one attempt waits for the receiver, and whether endpoints
+        # in private, loopback or link-local networks are allowed (never in production: docs/webhooks.md).
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
+        "WEBHOOK_ALLOW_PRIVATE": False,
         "RULES_DIR": str(REPO_ROOT / "rules"),
         # Installed argos-translate models (one directory per language pair) and the legal glossary.
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
@@ -109,6 +113,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         cfg["SECRET_KEY"] = secrets.token_hex(32)
     elif production and len(cfg["SECRET_KEY"]) < 32:
         raise ConfigError("ODR_SECRET_KEY is too short for production (at least 32 characters).")
+    if production and cfg["WEBHOOK_ALLOW_PRIVATE"]:
+        raise ConfigError("ODR_WEBHOOK_ALLOW_PRIVATE lets webhooks reach private networks; never in production.")
     return cfg
 
 

@@ -179,6 +179,7 @@ def _import_models() -> None:
     from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.integrity import vault as _vault  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401

@@ -103,6 +103,11 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
     ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
+    # Proof of service: an act served on its addressees, and what then happened to each delivery.
+    ACT_SERVED = "act_served"
+    DELIVERY_ACCEPTED = "delivery_accepted"
+    DELIVERY_REFUSED = "delivery_refused"
+    DELIVERY_OPENED = "delivery_opened"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -165,6 +170,10 @@ EVENT_LABELS = {
     EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
     EventKind.ACCOUNT_MEASURE_APPEALED: _l("The seller appealed the measure on its account"),
     EventKind.ACCOUNT_MEASURE_ENDED: _l("The measure on the seller's account ended"),
+    EventKind.ACT_SERVED: _l("Served on the addressees"),
+    EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
+    EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
+    EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
 }
 
 

@@ -1,7 +1,7 @@
 """conduct: refused notices, wrongful-notice claims and findings, account measures
 
 Revision ID: c0d0c7a11e14
-Revises: b20c0ffee020
+Revises: c3a9e5d17b20
 Create Date: 2026-12-03 02:20:00
 
 Records and strikes are computed from outcomes; only what no outcome holds is stored here.
@@ -14,7 +14,7 @@ import odr.models_base
 
 
 revision = "c0d0c7a11e14"
-down_revision = "b20c0ffee020"
+down_revision = "c3a9e5d17b20"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """sessions that end: server-side sign-in sessions, and API tokens with an expiry
 
 Revision ID: b21c0ffee021
-Revises: b20c0ffee020
+Revises: c0d0c7a11e14
 Create Date: 2026-12-03 02:30:00
 
 A browser's cookie names a row of sign_in_sessions, ended at sign-out, on a password change or by an
@@ -15,7 +15,7 @@ import odr.models_base
 
 
 revision = "b21c0ffee021"
-down_revision = "b20c0ffee020"
+down_revision = "c0d0c7a11e14"
 branch_labels = None
 depends_on = None
 

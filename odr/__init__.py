@@ -108,6 +108,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
     "webhooks",
 )
 API_MODULES = (
@@ -121,6 +122,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
     "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
@@ -130,6 +132,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.conduct.services",
     "odr.webhooks.services",
 )
 
@@ -180,6 +183,7 @@ def _import_models() -> None:
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
+    from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.integrity import vault as _vault  # noqa: F401

@@ -35,7 +35,12 @@ def _op(
             "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
         },
     }
-    if not auth:
+    if auth:
+        op["responses"]["403"] = {
+            "description": "Your role may not do this",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    else:
         op["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}

@@ -68,6 +68,14 @@ def _op(
     return op
 
 
+def _forbidden_to_others(op: dict) -> dict:
+    op["responses"]["403"] = {
+        "description": "Your role may not do this",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
+
+
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _CONFIRMED = {
@@ -114,7 +122,7 @@ def document() -> dict:
             },
             "/accounts/{account_id}/sessions/revoke": {
                 "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "post": _op("Administrators: end every browser session and token of an account"),
+                "post": _forbidden_to_others(_op("Administrators: end every browser session and token of an account")),
             },
             "/inbox": {
                 "get": _op(

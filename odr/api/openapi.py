@@ -35,7 +35,12 @@ def _op(
             "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
         },
     }
-    if not auth:
+    if auth:
+        op["responses"]["403"] = {
+            "description": "Your role may not do this",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    else:
         op["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
@@ -63,6 +68,14 @@ def _op(
     return op
 
 
+def _forbidden_to_others(op: dict) -> dict:
+    op["responses"]["403"] = {
+        "description": "Your role may not do this",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
+
+
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _CONFIRMED = {
@@ -86,10 +99,31 @@ def document() -> dict:
             "/openapi.json": {"get": _op("This document", auth=False)},
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
             "/tokens": {
-                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
+                "get": _op("Your tokens that still work, with when each expires (never their values)"),
+                "post": _op(
+                    "Exchange e-mail and password for a bearer token (it expires)",
+                    body="Credentials",
+                    ok="201",
+                    auth=False,
+                ),
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
+            "/tokens/{token_id}": {
+                "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "delete": _op("Revoke one of your tokens", ok="204"),
+            },
             "/me": {"get": _op("The signed-in account")},
+            "/me/password": {
+                "post": _op(
+                    "Change your password: every browser session and every other token of the account ends",
+                    body="PasswordChange",
+                    ok="204",
+                )
+            },
+            "/accounts/{account_id}/sessions/revoke": {
+                "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _forbidden_to_others(_op("Administrators: end every browser session and token of an account")),
+            },
             "/inbox": {
                 "get": _op(
                     "Acts served on you (newest first) and how many are unread; the content stays "
@@ -161,6 +195,7 @@ def document() -> dict:
             },
             **_ladder_paths(),
             **_linkage_paths(),
+            **_conduct_paths(),
             **_transparency_paths(),
             **_alliance_paths(),
             **_webhook_paths(),
@@ -297,6 +332,20 @@ def document() -> dict:
                         "email": {"type": "string"},
                         "password": {"type": "string"},
                         "label": {"type": "string"},
+                        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                    },
+                },
+                "PasswordChange": {
+                    "type": "object",
+                    "required": ["current_password", "new_password"],
+                    "properties": {
+                        "current_password": {"type": "string"},
+                        "new_password": {
+                            "type": "string",
+                            "minLength": 10,
+                            "maxLength": 128,
+                            "description": "NIST SP 800-63B: not only spaces, not a known leaked password",
+                        },
                     },
                 },
                 "Notice": {
@@ -404,6 +453,7 @@ def document() -> dict:
                 },
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
+                **CONDUCT_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -628,6 +678,80 @@ def _linkage_paths() -> dict:
             ),
         },
     }
+
+
+def _conduct_paths() -> dict:
+    """Conduct: records from outcomes, wrongful-notice claims and findings, account measures and appeals."""
+    party = {"name": "party_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    claim = {"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/conduct/record": {
+            "get": _op(
+                "Your organisation's record, counted from outcomes: as notifier, as seller, strikes (with ground, "
+                "expiry and removal), the thresholds that apply, wrongful-notice findings and account measures"
+            )
+        },
+        "/conduct/parties/{party_id}/record": {
+            "parameters": [party],
+            "get": _op("A party's record (the party itself, mediators and administrators)"),
+        },
+        "/cases/{case_id}/conduct": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "Both parties' records for the case's mediator, administrators and its court, and the "
+                "wrongful-notice claim with its finding (parties see the claim only)"
+            ),
+        },
+        "/cases/{case_id}/wrongful-notice": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "The seller claims that the notice was wrongful, with the loss it caused",
+                body="WrongfulNotice",
+                ok="201",
+            ),
+        },
+        "/conduct/claims/{claim_id}/finding": {
+            "parameters": [claim],
+            "post": _op(
+                "Decide a wrongful-notice claim (the case's mediator, an administrator or its court): erroneous, "
+                "malicious or dismissed; the consequence under the case's law is recorded with its citation",
+                body="WrongfulNoticeFinding",
+            ),
+        },
+        "/conduct/measures/{measure_id}/appeal": {
+            "parameters": [measure],
+            "post": _op("Appeal a measure in force on your account (once)", body="Appeal"),
+        },
+        "/conduct/appeals": {"get": _op("Appeals awaiting a decision (administrators)")},
+        "/conduct/measures/{measure_id}/appeal-decision": {
+            "parameters": [measure],
+            "post": _op(
+                "Decide an appeal (administrators): lifting it reinstates the account at the platform",
+                body="AppealDecision",
+            ),
+        },
+    }
+
+
+CONDUCT_SCHEMAS = {
+    "WrongfulNotice": {
+        "type": "object",
+        "required": ["grounds", "language", "loss_amount", "currency"],
+        "properties": {"grounds": _STR, "language": _STR, "loss_amount": _STR, "currency": _STR},
+    },
+    "WrongfulNoticeFinding": {
+        "type": "object",
+        "required": ["finding", "reasons", "language"],
+        "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
+    },
+    "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "AppealDecision": {
+        "type": "object",
+        "required": ["lift", "reasons"],
+        "properties": {"lift": {"type": "boolean"}, "reasons": _STR},
+    },
+}
 
 
 LINKAGE_SCHEMAS = {

@@ -920,10 +920,10 @@ def check_service(bag: Bag, case: dict, report: Report) -> None:
         for step, field in SERVICE_STEPS:
             if entry.get(field) is None and refs.get(step) is None:
                 continue
-            event: dict = chained.get(refs.get(step, -1), {})
-            body: dict = event["payload"] if isinstance(event.get("payload"), dict) else {}
+            recorded: dict = chained.get(refs.get(step, -1), {})
+            body: dict = recorded["payload"] if isinstance(recorded.get("payload"), dict) else {}
             if (
-                event.get("kind") != f"delivery_{step}"
+                recorded.get("kind") != f"delivery_{step}"
                 or body.get("delivery_id") != entry.get("delivery_id")
                 or _time(body.get("at")) is None
                 or _time(body.get("at")) != _time(entry.get(field))

@@ -455,13 +455,15 @@ def records_about(account: Account) -> list[AllianceRecord]:
     """Records this platform issued about the account's party (the seller sees them and may contest)."""
     if account.party_id is None:
         return []
-    return list(
-        db.session.scalars(
-            select(AllianceRecord)
-            .join(Case, Case.id == AllianceRecord.case_id)
-            .where(Case.respondent_party_id == account.party_id, AllianceRecord.kind == "finding")
-            .order_by(AllianceRecord.seq)
-        )
+    return list(db.session.scalars(records_about_query(account).order_by(AllianceRecord.seq)))
+
+
+def records_about_query(account: Account):
+    """The query of ``records_about``, unordered, for a page of it (``odr.pagination.keyset``)."""
+    return (
+        select(AllianceRecord)
+        .join(Case, Case.id == AllianceRecord.case_id)
+        .where(Case.respondent_party_id == account.party_id, AllianceRecord.kind == "finding")
     )
 
 

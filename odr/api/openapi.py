@@ -71,6 +71,76 @@ _CONFIRMED = {
 }
 
 
+# Every list that can grow is read a page at a time (odr.pagination): the route, and the key of its items.
+PAGINATED = {
+    "/cases": "cases",
+    "/cases/{case_id}/events": "events",
+    "/inbox": "deliveries",
+    "/measures": "measures",
+    "/mediation/desk": "cases",
+    "/mediation/appointments": "appointments",
+    "/court/exports": "exports",
+    "/deposits": "deposits",
+    "/linkage/contests": "contests",
+    "/alliance/records/about-me": "records",
+    "/transparency/register": "notices",
+    "/transparency/lumen": "notices",
+}
+
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "description": "How many items per page (the case's events: 500 by default).",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Where the page starts: the next_cursor of the page before (absent: the first page).",
+    },
+]
+
+
+def _paginate(paths: dict) -> dict:
+    """Describe the keyset pagination of each list route: its parameters, ``next`` in the response and the
+    OpenAPI link that follows it."""
+    for path, key in PAGINATED.items():
+        op = paths[path]["get"]
+        op["parameters"] = [*op.get("parameters", []), *PAGE_PARAMETERS]
+        op["responses"]["200"] = {
+            "description": "One page; follow next (the same request with cursor=next_cursor) until it is null",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": [key, "next", "next_cursor"],
+                        "properties": {
+                            key: {"type": "array", "items": {"type": "object"}},
+                            "next": {
+                                "type": ["string", "null"],
+                                "format": "uri-reference",
+                                "description": "The link to the following page; null on the last page",
+                            },
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    }
+                }
+            },
+            "links": {
+                "next": {
+                    "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/get",
+                    "parameters": {"cursor": "$response.body#/next_cursor"},
+                    "description": "The following page of the same list",
+                }
+            },
+        }
+    return paths
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -82,158 +152,170 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/openapi.json": {"get": _op("This document", auth=False)},
-            "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
-            "/tokens": {
-                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
-            },
-            "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
-            "/me": {"get": _op("The signed-in account")},
-            "/inbox": {
-                "get": _op(
-                    "Acts served on you (newest first) and how many are unread; the content stays "
-                    "on the case, under its access rules"
-                )
-            },
-            "/inbox/{delivery_id}/open": {
-                "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "post": _op(
-                    "Open a delivery of your inbox: the first opening may be its receipt, which starts "
-                    "the periods that run from it"
-                ),
-            },
-            "/cases": {
-                "get": _op("Cases visible to you"),
-                "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
-            },
-            "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
-            "/cases/{case_id}/filings": {
-                "parameters": [CASE_ID],
-                "post": _op(
-                    "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
-                    body="Filing",
-                    ok="201",
-                    idempotent=True,
-                    multipart=True,
-                ),
-            },
-            "/cases/{case_id}/settlements/{filing_id}/accept": {
-                "parameters": [
-                    CASE_ID,
-                    {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                ],
-                "post": _op("Accept the current settlement proposal", body="Acceptance"),
-            },
-            "/cases/{case_id}/actions/{action}": {
-                "parameters": [
-                    CASE_ID,
-                    {
-                        "name": "action",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "examples": ["request_mediation", "escalate", "withdraw"]},
-                    },
-                ],
-                "post": _op("Take a procedural step that is not a filing"),
-            },
-            "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
-                "parameters": [
-                    CASE_ID,
-                    {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                ],
-                "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension"),
-            },
-            "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
-            "/cases/{case_id}/evidence/{evidence_id}": {
-                "parameters": [
-                    CASE_ID,
-                    {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                ],
-                "get": _op("Download an evidence file", produces="application/octet-stream"),
-            },
-            "/cases/{case_id}/mediator": {
-                "parameters": [CASE_ID],
-                "post": _op(
-                    "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
-                    body="Assignment",
-                ),
-            },
-            **_ladder_paths(),
-            **_linkage_paths(),
-            **_transparency_paths(),
-            **_alliance_paths(),
-            "/cases/{case_id}/filings/{filing_id}/translations": {
-                "parameters": [CASE_ID, FILING_ID],
-                "get": _op(
-                    "A filing's original (authoritative) and its translations with provenance: status "
-                    "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot"
-                ),
-            },
-            "/cases/{case_id}/translations/{translation_id}/flags": {
-                "parameters": [
-                    CASE_ID,
-                    {"name": "translation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                ],
-                "post": _op(
-                    "Flag a wrong machine translation (parties), with a reason", body="TranslationFlag", ok="201"
-                ),
-            },
-            "/cases/{case_id}/filings/{filing_id}/translations/human": {
-                "parameters": [CASE_ID, FILING_ID],
-                "post": _op(
-                    "Replace a translation with a human translation (the case's mediator)",
-                    body="HumanTranslation",
-                    ok="201",
-                ),
-            },
-            "/cases/{case_id}/export": {
-                "parameters": [CASE_ID],
-                "get": _op(
-                    "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
-                    "X-Content-SHA256 names its hash",
-                    produces="application/zip",
-                ),
-            },
-            "/court/exports": {
-                "get": _op(
-                    "The court's inbox: bundles exported to your court, with hashes, "
-                    "Merkle roots, receipt and decision status, and the platform key "
-                    "fingerprint pinned for your court (pinned_key_id)"
-                )
-            },
-            "/cases/{case_id}/export/acknowledge": {
-                "parameters": [CASE_ID],
-                "post": _op(
-                    "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
-                    body="Acknowledgement",
-                ),
-            },
-            "/cases/{case_id}/decision": {
-                "parameters": [CASE_ID],
-                "post": _op(
-                    "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
-                    "document = file); the platform carries it out and closes the case",
-                    body="Decision",
-                    ok="201",
-                    idempotent=True,
-                ),
-            },
-            "/deposits": {
-                "get": _op("Your deposited works"),
-                "post": _op(
-                    'Deposit an original work (multipart: data = {"title"} as JSON, work = file) and receive a '
-                    "signed certificate",
-                    body="WorkDeposit",
-                    ok="201",
-                    idempotent=True,
-                ),
-            },
-            "/deposits/{deposit_id}/certificate": {
-                "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)"),
-            },
-        },
+        "paths": _paginate(
+            {
+                "/openapi.json": {"get": _op("This document", auth=False)},
+                "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
+                "/tokens": {
+                    "post": _op(
+                        "Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False
+                    )
+                },
+                "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
+                "/me": {"get": _op("The signed-in account")},
+                "/inbox": {
+                    "get": _op(
+                        "Acts served on you (newest first) and how many are unread; the content stays "
+                        "on the case, under its access rules"
+                    )
+                },
+                "/inbox/{delivery_id}/open": {
+                    "parameters": [
+                        {"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "post": _op(
+                        "Open a delivery of your inbox: the first opening may be its receipt, which starts "
+                        "the periods that run from it"
+                    ),
+                },
+                "/cases": {
+                    "get": _op("Cases visible to you"),
+                    "post": _op(
+                        "File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True
+                    ),
+                },
+                "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
+                "/cases/{case_id}/filings": {
+                    "parameters": [CASE_ID],
+                    "post": _op(
+                        "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
+                        body="Filing",
+                        ok="201",
+                        idempotent=True,
+                        multipart=True,
+                    ),
+                },
+                "/cases/{case_id}/settlements/{filing_id}/accept": {
+                    "parameters": [
+                        CASE_ID,
+                        {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    ],
+                    "post": _op("Accept the current settlement proposal", body="Acceptance"),
+                },
+                "/cases/{case_id}/actions/{action}": {
+                    "parameters": [
+                        CASE_ID,
+                        {
+                            "name": "action",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "examples": ["request_mediation", "escalate", "withdraw"]},
+                        },
+                    ],
+                    "post": _op("Take a procedural step that is not a filing"),
+                },
+                "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
+                    "parameters": [
+                        CASE_ID,
+                        {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    ],
+                    "post": _op(
+                        "Pause or extend a running deadline where its rule allows (mediator)", body="Extension"
+                    ),
+                },
+                "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
+                "/cases/{case_id}/evidence/{evidence_id}": {
+                    "parameters": [
+                        CASE_ID,
+                        {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    ],
+                    "get": _op("Download an evidence file", produces="application/octet-stream"),
+                },
+                "/cases/{case_id}/mediator": {
+                    "parameters": [CASE_ID],
+                    "post": _op(
+                        "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
+                        body="Assignment",
+                    ),
+                },
+                **_ladder_paths(),
+                **_linkage_paths(),
+                **_transparency_paths(),
+                **_alliance_paths(),
+                "/cases/{case_id}/filings/{filing_id}/translations": {
+                    "parameters": [CASE_ID, FILING_ID],
+                    "get": _op(
+                        "A filing's original (authoritative) and its translations with provenance: status "
+                        "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot"
+                    ),
+                },
+                "/cases/{case_id}/translations/{translation_id}/flags": {
+                    "parameters": [
+                        CASE_ID,
+                        {"name": "translation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    ],
+                    "post": _op(
+                        "Flag a wrong machine translation (parties), with a reason", body="TranslationFlag", ok="201"
+                    ),
+                },
+                "/cases/{case_id}/filings/{filing_id}/translations/human": {
+                    "parameters": [CASE_ID, FILING_ID],
+                    "post": _op(
+                        "Replace a translation with a human translation (the case's mediator)",
+                        body="HumanTranslation",
+                        ok="201",
+                    ),
+                },
+                "/cases/{case_id}/export": {
+                    "parameters": [CASE_ID],
+                    "get": _op(
+                        "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
+                        "X-Content-SHA256 names its hash",
+                        produces="application/zip",
+                    ),
+                },
+                "/court/exports": {
+                    "get": _op(
+                        "The court's inbox: bundles exported to your court, with hashes, "
+                        "Merkle roots, receipt and decision status, and the platform key "
+                        "fingerprint pinned for your court (pinned_key_id)"
+                    )
+                },
+                "/cases/{case_id}/export/acknowledge": {
+                    "parameters": [CASE_ID],
+                    "post": _op(
+                        "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
+                        body="Acknowledgement",
+                    ),
+                },
+                "/cases/{case_id}/decision": {
+                    "parameters": [CASE_ID],
+                    "post": _op(
+                        "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
+                        "document = file); the platform carries it out and closes the case",
+                        body="Decision",
+                        ok="201",
+                        idempotent=True,
+                    ),
+                },
+                "/deposits": {
+                    "get": _op("Your deposited works"),
+                    "post": _op(
+                        'Deposit an original work (multipart: data = {"title"} as JSON, work = file) and receive a '
+                        "signed certificate",
+                        body="WorkDeposit",
+                        ok="201",
+                        idempotent=True,
+                    ),
+                },
+                "/deposits/{deposit_id}/certificate": {
+                    "parameters": [
+                        {"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)"),
+                },
+            }
+        ),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {

@@ -645,13 +645,14 @@ def do_contest(account: Account, case_id: int, identifier_id: object, reason) ->
 
 
 def open_contests(account: Account) -> list[LinkContest]:
+    return list(db.session.scalars(open_contests_query(account).order_by(LinkContest.created_at, LinkContest.id)))
+
+
+def open_contests_query(account: Account):
+    """The open contests, unordered, for a page of them (``odr.pagination.keyset``)."""
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator decides a contested link."))
-    return list(
-        db.session.scalars(
-            select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value).order_by(LinkContest.created_at)
-        )
-    )
+    return select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value)
 
 
 def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> LinkContest:

@@ -142,6 +142,12 @@ def _paginate(paths: dict) -> dict:
 
 
 def document() -> dict:
+    doc = _document()
+    _paginate(doc["paths"])
+    return doc
+
+
+def _document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -152,170 +158,159 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paginate(
-            {
-                "/openapi.json": {"get": _op("This document", auth=False)},
-                "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
-                "/tokens": {
-                    "post": _op(
-                        "Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False
-                    )
-                },
-                "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
-                "/me": {"get": _op("The signed-in account")},
-                "/inbox": {
-                    "get": _op(
-                        "Acts served on you (newest first) and how many are unread; the content stays "
-                        "on the case, under its access rules"
-                    )
-                },
-                "/inbox/{delivery_id}/open": {
-                    "parameters": [
-                        {"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                    ],
-                    "post": _op(
-                        "Open a delivery of your inbox: the first opening may be its receipt, which starts "
-                        "the periods that run from it"
-                    ),
-                },
-                "/cases": {
-                    "get": _op("Cases visible to you"),
-                    "post": _op(
-                        "File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True
-                    ),
-                },
-                "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
-                "/cases/{case_id}/filings": {
-                    "parameters": [CASE_ID],
-                    "post": _op(
-                        "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
-                        body="Filing",
-                        ok="201",
-                        idempotent=True,
-                        multipart=True,
-                    ),
-                },
-                "/cases/{case_id}/settlements/{filing_id}/accept": {
-                    "parameters": [
-                        CASE_ID,
-                        {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    ],
-                    "post": _op("Accept the current settlement proposal", body="Acceptance"),
-                },
-                "/cases/{case_id}/actions/{action}": {
-                    "parameters": [
-                        CASE_ID,
-                        {
-                            "name": "action",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "examples": ["request_mediation", "escalate", "withdraw"]},
-                        },
-                    ],
-                    "post": _op("Take a procedural step that is not a filing"),
-                },
-                "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
-                    "parameters": [
-                        CASE_ID,
-                        {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    ],
-                    "post": _op(
-                        "Pause or extend a running deadline where its rule allows (mediator)", body="Extension"
-                    ),
-                },
-                "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
-                "/cases/{case_id}/evidence/{evidence_id}": {
-                    "parameters": [
-                        CASE_ID,
-                        {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    ],
-                    "get": _op("Download an evidence file", produces="application/octet-stream"),
-                },
-                "/cases/{case_id}/mediator": {
-                    "parameters": [CASE_ID],
-                    "post": _op(
-                        "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
-                        body="Assignment",
-                    ),
-                },
-                **_ladder_paths(),
-                **_linkage_paths(),
-                **_transparency_paths(),
-                **_alliance_paths(),
-                "/cases/{case_id}/filings/{filing_id}/translations": {
-                    "parameters": [CASE_ID, FILING_ID],
-                    "get": _op(
-                        "A filing's original (authoritative) and its translations with provenance: status "
-                        "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot"
-                    ),
-                },
-                "/cases/{case_id}/translations/{translation_id}/flags": {
-                    "parameters": [
-                        CASE_ID,
-                        {"name": "translation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    ],
-                    "post": _op(
-                        "Flag a wrong machine translation (parties), with a reason", body="TranslationFlag", ok="201"
-                    ),
-                },
-                "/cases/{case_id}/filings/{filing_id}/translations/human": {
-                    "parameters": [CASE_ID, FILING_ID],
-                    "post": _op(
-                        "Replace a translation with a human translation (the case's mediator)",
-                        body="HumanTranslation",
-                        ok="201",
-                    ),
-                },
-                "/cases/{case_id}/export": {
-                    "parameters": [CASE_ID],
-                    "get": _op(
-                        "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
-                        "X-Content-SHA256 names its hash",
-                        produces="application/zip",
-                    ),
-                },
-                "/court/exports": {
-                    "get": _op(
-                        "The court's inbox: bundles exported to your court, with hashes, "
-                        "Merkle roots, receipt and decision status, and the platform key "
-                        "fingerprint pinned for your court (pinned_key_id)"
-                    )
-                },
-                "/cases/{case_id}/export/acknowledge": {
-                    "parameters": [CASE_ID],
-                    "post": _op(
-                        "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
-                        body="Acknowledgement",
-                    ),
-                },
-                "/cases/{case_id}/decision": {
-                    "parameters": [CASE_ID],
-                    "post": _op(
-                        "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
-                        "document = file); the platform carries it out and closes the case",
-                        body="Decision",
-                        ok="201",
-                        idempotent=True,
-                    ),
-                },
-                "/deposits": {
-                    "get": _op("Your deposited works"),
-                    "post": _op(
-                        'Deposit an original work (multipart: data = {"title"} as JSON, work = file) and receive a '
-                        "signed certificate",
-                        body="WorkDeposit",
-                        ok="201",
-                        idempotent=True,
-                    ),
-                },
-                "/deposits/{deposit_id}/certificate": {
-                    "parameters": [
-                        {"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                    ],
-                    "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)"),
-                },
-            }
-        ),
+        "paths": {
+            "/openapi.json": {"get": _op("This document", auth=False)},
+            "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
+            "/tokens": {
+                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
+            },
+            "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
+            "/me": {"get": _op("The signed-in account")},
+            "/inbox": {
+                "get": _op(
+                    "Acts served on you (newest first) and how many are unread; the content stays "
+                    "on the case, under its access rules"
+                )
+            },
+            "/inbox/{delivery_id}/open": {
+                "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _op(
+                    "Open a delivery of your inbox: the first opening may be its receipt, which starts "
+                    "the periods that run from it"
+                ),
+            },
+            "/cases": {
+                "get": _op("Cases visible to you"),
+                "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
+            },
+            "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
+            "/cases/{case_id}/filings": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
+                    body="Filing",
+                    ok="201",
+                    idempotent=True,
+                    multipart=True,
+                ),
+            },
+            "/cases/{case_id}/settlements/{filing_id}/accept": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op("Accept the current settlement proposal", body="Acceptance"),
+            },
+            "/cases/{case_id}/actions/{action}": {
+                "parameters": [
+                    CASE_ID,
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "examples": ["request_mediation", "escalate", "withdraw"]},
+                    },
+                ],
+                "post": _op("Take a procedural step that is not a filing"),
+            },
+            "/cases/{case_id}/deadlines/{deadline_id}/extensions": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension"),
+            },
+            "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
+            "/cases/{case_id}/evidence/{evidence_id}": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "get": _op("Download an evidence file", produces="application/octet-stream"),
+            },
+            "/cases/{case_id}/mediator": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Propose a mediator, named or chosen automatically (administrators); the mediator must accept",
+                    body="Assignment",
+                ),
+            },
+            **_ladder_paths(),
+            **_linkage_paths(),
+            **_transparency_paths(),
+            **_alliance_paths(),
+            **_webhook_paths(),
+            "/cases/{case_id}/filings/{filing_id}/translations": {
+                "parameters": [CASE_ID, FILING_ID],
+                "get": _op(
+                    "A filing's original (authoritative) and its translations with provenance: status "
+                    "(pending, done, failed, unavailable), origin (machine or human), engine, model, version, pivot"
+                ),
+            },
+            "/cases/{case_id}/translations/{translation_id}/flags": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "translation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op(
+                    "Flag a wrong machine translation (parties), with a reason", body="TranslationFlag", ok="201"
+                ),
+            },
+            "/cases/{case_id}/filings/{filing_id}/translations/human": {
+                "parameters": [CASE_ID, FILING_ID],
+                "post": _op(
+                    "Replace a translation with a human translation (the case's mediator)",
+                    body="HumanTranslation",
+                    ok="201",
+                ),
+            },
+            "/cases/{case_id}/export": {
+                "parameters": [CASE_ID],
+                "get": _op(
+                    "Download the newest export bundle, a BagIt 1.0 zip (the court it was exported to); "
+                    "X-Content-SHA256 names its hash",
+                    produces="application/zip",
+                ),
+            },
+            "/court/exports": {
+                "get": _op(
+                    "The court's inbox: bundles exported to your court, with hashes, "
+                    "Merkle roots, receipt and decision status, and the platform key "
+                    "fingerprint pinned for your court (pinned_key_id)"
+                )
+            },
+            "/cases/{case_id}/export/acknowledge": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Acknowledge receipt of the newest bundle (409 hash_mismatch if the SHA-256 you name differs)",
+                    body="Acknowledgement",
+                ),
+            },
+            "/cases/{case_id}/decision": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Enter the court's decision with its signed document (multipart: data = Decision as JSON, "
+                    "document = file); the platform carries it out and closes the case",
+                    body="Decision",
+                    ok="201",
+                    idempotent=True,
+                ),
+            },
+            "/deposits": {
+                "get": _op("Your deposited works"),
+                "post": _op(
+                    'Deposit an original work (multipart: data = {"title"} as JSON, work = file) and receive a '
+                    "signed certificate",
+                    body="WorkDeposit",
+                    ok="201",
+                    idempotent=True,
+                ),
+            },
+            "/deposits/{deposit_id}/certificate": {
+                "parameters": [{"name": "deposit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "get": _op("Download a deposit certificate (verify offline with verifier.py certificate)"),
+            },
+        },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -654,6 +649,14 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "WebhookEndpoint": {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri", "maxLength": 2000},
+            "secret": {"type": "string", "minLength": 16, "maxLength": 200},
+        },
+    },
 }
 
 
@@ -810,6 +813,38 @@ def _transparency_paths() -> dict:
                 ),
                 "parameters": filters,
             }
+        },
+    }
+
+
+def _webhook_paths() -> dict:
+    """Webhooks for platform clients (docs/webhooks.md): endpoints, deliveries, replay."""
+    endpoint = {"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    delivery = {"name": "delivery_id", "in": "path", "required": True, "schema": _STR}
+    return {
+        "/webhooks/endpoints": {
+            "get": _op("Your webhook endpoints (platform clients)"),
+            "post": _op(
+                "Register an endpoint (http(s), public address); the response carries its signing secret",
+                body="WebhookEndpoint",
+                ok="201",
+            ),
+        },
+        "/webhooks/endpoints/{endpoint_id}": {
+            "parameters": [endpoint],
+            "delete": _op("Remove an endpoint: no further events are sent to it"),
+        },
+        "/webhooks/deliveries": {
+            "get": {
+                **_op("Your webhook deliveries, newest first, with attempts and the last error"),
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"enum": ["all", "pending", "delivered", "failed"]}}
+                ],
+            }
+        },
+        "/webhooks/deliveries/{delivery_id}/replay": {
+            "parameters": [delivery],
+            "post": _op("Send a delivery again with the same delivery ID and body, retried for another 24 hours"),
         },
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import g, jsonify, request, send_file
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,6 +14,7 @@ from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.errors import ValidationFailed
+from odr.evidence.storage import blob_store
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.pagination import MOST, keyset
@@ -215,7 +216,12 @@ def api_events(case_id):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @authenticated
 def api_evidence(case_id, evidence_id):
-    path, item = services.evidence_file(g.api_account, case_id, evidence_id)
-    return send_file(
-        path, mimetype="application/octet-stream", as_attachment=True, download_name=item.original_name, max_age=0
+    item = services.evidence_file(g.api_account, case_id, evidence_id)
+    return blob_store().send(
+        "evidence",
+        item.stored_name,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=item.original_name,
+        max_age=0,
     )

@@ -83,6 +83,8 @@ PAGINATED = {
     "/deposits": "deposits",
     "/linkage/contests": "contests",
     "/alliance/records/about-me": "records",
+    "/webhooks/endpoints": "endpoints",
+    "/webhooks/deliveries": "deliveries",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
 }

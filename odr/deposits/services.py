@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import PARTY_ROLES, Account
 from odr.errors import Forbidden, NotFound, ValidationFailed
@@ -114,7 +114,7 @@ def deposits_of(account: Account) -> list[Deposit]:
     return list(db.session.scalars(deposits_query(account).order_by(Deposit.deposited_at.desc(), Deposit.id.desc())))
 
 
-def deposits_query(account: Account):
+def deposits_query(account: Account) -> Select:
     """The party's deposits, unordered, for a page of them (``odr.pagination.keyset``)."""
     return select(Deposit).where(Deposit.party_id == account.party_id)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -104,7 +104,7 @@ def exports_for_court(account: Account) -> list[tuple[CaseExport, Case, CourtDec
     return [tuple(row) for row in rows]
 
 
-def court_exports_query(account: Account):
+def court_exports_query(account: Account) -> Select:
     """The query of ``exports_for_court``, unordered (rows of export, case and decision), for a page of it."""
     query = (
         select(CaseExport, Case, CourtDecision)
@@ -112,7 +112,7 @@ def court_exports_query(account: Account):
         .outerjoin(CourtDecision, CourtDecision.case_id == Case.id)
     )
     if account.role != Role.COURT or account.party_id is None:
-        return query.where(False)
+        return query.where(false())
     return query.where(CaseExport.court_party_id == account.party_id)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -190,7 +190,7 @@ def platform_measures(account: Account, status: str = "pending") -> list[Measure
     return list(db.session.scalars(query.limit(1000)))
 
 
-def platform_measures_query(account: Account, status: str = "pending"):
+def platform_measures_query(account: Account, status: str = "pending") -> Select:
     """The query of ``platform_measures``, unordered, for a page of it (``odr.pagination.keyset``)."""
     _platform(account)
     query = select(Measure)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from odr.accounts.models import Account, Role
 from odr.cases.models import Case
@@ -182,7 +182,7 @@ def endpoints(account: Account) -> list[WebhookEndpoint]:
     return list(db.session.scalars(endpoints_query(account).order_by(WebhookEndpoint.id)))
 
 
-def endpoints_query(account: Account):
+def endpoints_query(account: Account) -> Select[WebhookEndpoint]:
     """The account's active endpoints, unordered, for a page of them (``odr.pagination.keyset``)."""
     _platform(account)
     return select(WebhookEndpoint).where(WebhookEndpoint.account_id == account.id, WebhookEndpoint.active.is_(True))
@@ -196,7 +196,7 @@ def deliveries(account: Account, status: str | None = None, limit: int = 200) ->
     )
 
 
-def deliveries_query(account: Account, status: str | None = None):
+def deliveries_query(account: Account, status: str | None = None) -> Select[WebhookDelivery]:
     """The query of ``deliveries``, unordered, for a page of them (``odr.pagination.keyset``)."""
     _platform(account)
     query = (

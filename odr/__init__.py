@@ -101,6 +101,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
     "webhooks",
 )
 API_MODULES = (
@@ -114,6 +115,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "conduct",
     "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
@@ -123,6 +125,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.conduct.services",
     "odr.webhooks.services",
 )
 
@@ -173,6 +176,7 @@ def _import_models() -> None:
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
+    from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.integrity import vault as _vault  # noqa: F401

@@ -85,6 +85,7 @@ PAGINATED = {
     "/alliance/records/about-me": "records",
     "/webhooks/endpoints": "endpoints",
     "/webhooks/deliveries": "deliveries",
+    "/conduct/appeals": "appeals",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
 }

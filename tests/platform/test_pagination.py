@@ -19,6 +19,7 @@ NOT_LISTS = {
     "/api/v1/openapi.json",
     "/api/v1/transparency/report",
     "/api/v1/alliance/feed",  # the federation's own protocol: ?after=<seq>, with the signed tree head
+    "/api/v1/conduct/record",  # one party's record (counts, and the measures in force on it)
 }
 
 

@@ -99,6 +99,7 @@ PAGINATED = {
     "/webhooks/endpoints": "endpoints",
     "/webhooks/deliveries": "deliveries",
     "/conduct/appeals": "appeals",
+    "/tokens": "tokens",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
 }

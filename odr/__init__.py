@@ -101,6 +101,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
 )
 API_MODULES = (
     "accounts",
@@ -113,11 +114,13 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
     "odr.mediation.measures",
-    "odr.mediation.reasons",
+    "odr.dsa.services",
+    "odr.dsa.reasons",
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
@@ -171,6 +174,7 @@ def _import_models() -> None:
     from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
+    from odr.dsa import models as _dsa  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401

@@ -102,6 +102,7 @@ VIEW_MODULES = (
     "alliance",
     "notifications",
     "dsa",
+    "webhooks",
 )
 API_MODULES = (
     "accounts",
@@ -115,6 +116,7 @@ API_MODULES = (
     "alliance",
     "notifications",
     "dsa",
+    "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -124,6 +126,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.webhooks.services",
 )
 
 
@@ -176,11 +179,13 @@ def _import_models() -> None:
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.dsa import models as _dsa  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.integrity import vault as _vault  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
     from odr.translation import models as _translation  # noqa: F401
+    from odr.webhooks import models as _webhooks  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")

@@ -162,6 +162,8 @@ def _reviewed_case(case_id: int) -> Case:
 def decide_notice(account: Account, case_id: int, data: dict, at: datetime | None = None) -> NoticeReview:
     """A reviewer's reasoned decision on a notice (DSA Art. 16(5)-(6)): restrict the listings or take no action.
     The notifier and the seller are served the decision with the redress open to them."""
+    if account.role not in REVIEWER_ROLES:
+        get_case(account, case_id)  # an outsider learns nothing of the case: not found
     role = reviewer_role(account)
     at = at or utcnow()
     case = _reviewed_case(case_id)

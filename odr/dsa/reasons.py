@@ -11,7 +11,7 @@ The territorial scope is the market the notice and the listing concern (the DSA 
 the listing targets, alongside the platform's home law; docs/procedures.md), never the platform's home. The
 duration is the truth at each moment: when the restriction ends (a withdrawal, a complaint upheld) the
 statement is updated, as a new version on the case's event chain. The statement is kept in language-neutral
-keys; the case page and the API render it in the reader's language, the e-mail in the seller's.
+keys; the case page and the API render it in the reader's language, its delivery in the seller's.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.models import Case, FilingKind
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureStatus
-from odr.notifications.services import notify
+from odr.notifications import deliveries
 from odr.procedure import jurisdictions
 from odr.procedure.signals import restriction_to_explain
 from odr.vocabulary import EventKind
@@ -131,16 +130,9 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
     statement = dict(statement, statement_id=row.id, puid=row.puid)
     row.content = statement
     events.record(case, EventKind.STATEMENT_OF_REASONS, at, payload=statement)
-    recipients = {case.respondent.contact_email} | set(
-        db.session.scalars(select(Account.email).where(Account.party_id == case.respondent_party_id))
-    )
-    for email in sorted(r for r in recipients if r):
-        notify(
-            email,
-            case.respondent.preferred_language,
-            "statement_of_reasons",
-            dict(statement, case_id=case.id, reference=case.reference),
-        )
+    # Served on the seller like every act: its delivery (inbox and e-mail) carries the statement, rendered in
+    # the seller's language by the template the procedure names for it (rules/eu-dsa.yaml, statements).
+    deliveries.serve(case, "statement_of_reasons", at, data={"statement": statement})
     return statement
 
 

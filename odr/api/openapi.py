@@ -68,6 +68,14 @@ def _op(
     return op
 
 
+def _forbidden_to_others(op: dict) -> dict:
+    op["responses"]["403"] = {
+        "description": "Your role may not do this",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
+
+
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _CONFIRMED = {
@@ -91,10 +99,31 @@ def document() -> dict:
             "/openapi.json": {"get": _op("This document", auth=False)},
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
             "/tokens": {
-                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
+                "get": _op("Your tokens that still work, with when each expires (never their values)"),
+                "post": _op(
+                    "Exchange e-mail and password for a bearer token (it expires)",
+                    body="Credentials",
+                    ok="201",
+                    auth=False,
+                ),
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
+            "/tokens/{token_id}": {
+                "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "delete": _op("Revoke one of your tokens", ok="204"),
+            },
             "/me": {"get": _op("The signed-in account")},
+            "/me/password": {
+                "post": _op(
+                    "Change your password: every browser session and every other token of the account ends",
+                    body="PasswordChange",
+                    ok="204",
+                )
+            },
+            "/accounts/{account_id}/sessions/revoke": {
+                "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _forbidden_to_others(_op("Administrators: end every browser session and token of an account")),
+            },
             "/inbox": {
                 "get": _op(
                     "Acts served on you (newest first) and how many are unread; the content stays "
@@ -334,6 +363,20 @@ def document() -> dict:
                         "email": {"type": "string"},
                         "password": {"type": "string"},
                         "label": {"type": "string"},
+                        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                    },
+                },
+                "PasswordChange": {
+                    "type": "object",
+                    "required": ["current_password", "new_password"],
+                    "properties": {
+                        "current_password": {"type": "string"},
+                        "new_password": {
+                            "type": "string",
+                            "minLength": 10,
+                            "maxLength": 128,
+                            "description": "NIST SP 800-63B: not only spaces, not a known leaked password",
+                        },
                     },
                 },
                 "Notice": {

@@ -1,7 +1,7 @@
 """dsa lane: reviews of notices, statements of reasons, internal complaints (issue 13)
 
 Revision ID: 5b1d2c3e4f60
-Revises: c0d0c7a11e14
+Revises: b21c0ffee021
 Create Date: 2026-12-03 02:30:00
 
 A reviewer's reasoned decision on each notice under the EU procedure (DSA Art. 16), the statements of reasons
@@ -15,7 +15,7 @@ import odr.models_base
 
 
 revision = "5b1d2c3e4f60"
-down_revision = "c0d0c7a11e14"
+down_revision = "b21c0ffee021"
 branch_labels = None
 depends_on = None
 

@@ -116,6 +116,8 @@ class EventKind(enum.StrEnum):
     DELIVERY_ACCEPTED = "delivery_accepted"
     DELIVERY_REFUSED = "delivery_refused"
     DELIVERY_OPENED = "delivery_opened"
+    # A reminder served before a period runs out (a delivery, not an act on the chain).
+    DEADLINE_REMINDER = "deadline_reminder"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -192,6 +194,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
     EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
+    EventKind.DEADLINE_REMINDER: _l("Reminder: a deadline is approaching"),
 }
 
 

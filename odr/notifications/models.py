@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.extensions import db
@@ -67,3 +67,17 @@ class Delivery(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure: Mapped[str | None] = mapped_column(String(500))
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Reminder(db.Model):
+    """One reminder of a period to the role that must act before it runs out, claimed once: the unique key
+    makes a second sweeper's insert fail, so each reminder is served once however many sweepers run."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("deadline_id", "role", "hours_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    hours_before: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -188,6 +188,8 @@ class Timer:
     # Where the law starts the period at the receipt of an act by a role (CN Art. 43(2): when the
     # forwarded declaration reaches the right holder), not when the state is entered.
     receipt: Receipt | None = None
+    # The case roles that must act before the period runs out: reminded before it does (reminder_hours).
+    remind: frozenset[str] = frozenset()
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -216,6 +218,8 @@ class Procedure:
     complaints: ComplaintRule | None = None
     # What the law requires some deliveries to say: (act, role) -> statement.
     statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
+    # How long before a period runs out its ``remind`` roles are reminded, in hours (largest first).
+    reminder_hours: tuple[int, ...] = (72, 24)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
 
     # -- queries used by the services ---------------------------------------------------------
@@ -359,6 +363,22 @@ def _statements(raw, where: str) -> dict[tuple[str, str], Statement]:
     return found
 
 
+def _roles(raw, where: str) -> frozenset[str]:
+    roles = frozenset(raw or ())
+    unknown = sorted(roles - CASE_ROLES)
+    if unknown:
+        raise ProcedureError(f"{where} names unknown role(s) {', '.join(unknown)}")
+    return roles
+
+
+def _hours(raw, where: str) -> tuple[int, ...]:
+    if raw is None:
+        return (72, 24)
+    if not isinstance(raw, list) or not all(isinstance(h, int) and h > 0 for h in raw):
+        raise ProcedureError(f"{where}: 'reminder_hours' must be a list of positive whole hours")
+    return tuple(sorted(set(raw), reverse=True))
+
+
 def _require(raw: dict, key: str, where: str):
     if key not in raw or raw[key] in (None, ""):
         raise ProcedureError(f"{where} lacks '{key}'")
@@ -476,6 +496,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 extension=extension,
                 roll_forward=bool(spec.get("roll_forward", False)),
                 receipt=receipt,
+                remind=_roles(spec.get("remind"), f"{tw}: 'remind'"),
                 actions=_actions(spec.get("actions"), tw),
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
@@ -498,6 +519,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         serve=_serve(raw.get("serve"), where),
         complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
+        reminder_hours=_hours(raw.get("reminder_hours"), where),
     )
     check(procedure)
     return procedure
@@ -527,18 +549,20 @@ def check(procedure: Procedure) -> None:
             raise ProcedureError(f"transition '{t.name}' leads to undefined state '{t.target}'")
         for source in t.sources:
             graph.add_edge(source, t.target, key=t.name)
-    for t in procedure.timers:
-        if t.state not in states:
-            raise ProcedureError(f"timer '{t.name}' runs in undefined state '{t.state}'")
-        if not t.target:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads nowhere (no 'to')")
-        if t.target not in states:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads to undefined state '{t.target}'")
-        if states[t.state].final:
-            raise ProcedureError(f"timer '{t.name}' runs in final state '{t.state}'")
-        if t.target == t.state:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads back to the same state")
-        graph.add_edge(t.state, t.target, key=t.name)
+    for timer in procedure.timers:
+        if timer.state not in states:
+            raise ProcedureError(f"timer '{timer.name}' runs in undefined state '{timer.state}'")
+        if not timer.target:
+            raise ProcedureError(f"timer '{timer.name}' in state '{timer.state}' leads nowhere (no 'to')")
+        if timer.target not in states:
+            raise ProcedureError(
+                f"timer '{timer.name}' in state '{timer.state}' leads to undefined state '{timer.target}'"
+            )
+        if states[timer.state].final:
+            raise ProcedureError(f"timer '{timer.name}' runs in final state '{timer.state}'")
+        if timer.target == timer.state:
+            raise ProcedureError(f"timer '{timer.name}' in state '{timer.state}' leads back to the same state")
+        graph.add_edge(timer.state, timer.target, key=timer.name)
 
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:

@@ -15,12 +15,13 @@ from odr.accounts.services import (
     revoke_token_by_id,
     sign_out_everywhere,
     sign_up,
-    tokens_of,
+    tokens_query,
 )
 from odr.accounts.views import FAILED_SIGN_IN_LIMIT, failed_sign_in
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.errors import api_error
 from odr.extensions import limiter
+from odr.pagination import keyset
 
 
 def account_json(account: Account) -> dict:
@@ -70,7 +71,9 @@ def token_json(token: ApiToken) -> dict:
 @authenticated
 def api_list_tokens():
     """The caller's tokens that still work (never their values, which are not stored)."""
-    return jsonify({"tokens": [token_json(t) for t in tokens_of(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(tokens_query(g.api_account), [ApiToken.created_at, ApiToken.id], limit=limit, cursor=cursor)
+    return jsonify(paged("tokens", [token_json(t) for t in page.items], page))
 
 
 @bp.delete("/tokens/current")

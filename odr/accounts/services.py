@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role, SignInSession
@@ -192,12 +192,13 @@ def account_for_token(token: str) -> Account | None:
 
 def tokens_of(account: Account) -> list[ApiToken]:
     """The account's tokens that still work, newest first."""
-    return list(
-        db.session.scalars(
-            select(ApiToken)
-            .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
-            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-        )
+    return list(db.session.scalars(tokens_query(account).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def tokens_query(account: Account) -> Select[ApiToken]:
+    """The account's tokens that still work, unordered, for a page of them (``odr.pagination.keyset``)."""
+    return select(ApiToken).where(
+        ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
     )
 
 

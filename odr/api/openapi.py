@@ -88,7 +88,87 @@ _CONFIRMED = {
 }
 
 
+# Every list that can grow is read a page at a time (odr.pagination): the route, and the key of its items.
+PAGINATED = {
+    "/cases": "cases",
+    "/cases/{case_id}/events": "events",
+    "/inbox": "deliveries",
+    "/measures": "measures",
+    "/mediation/desk": "cases",
+    "/mediation/appointments": "appointments",
+    "/court/exports": "exports",
+    "/deposits": "deposits",
+    "/linkage/contests": "contests",
+    "/alliance/records/about-me": "records",
+    "/webhooks/endpoints": "endpoints",
+    "/webhooks/deliveries": "deliveries",
+    "/conduct/appeals": "appeals",
+    "/tokens": "tokens",
+    "/transparency/register": "notices",
+    "/transparency/lumen": "notices",
+}
+
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "description": "How many items per page (the case's events: 500 by default).",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Where the page starts: the next_cursor of the page before (absent: the first page).",
+    },
+]
+
+
+def _paginate(paths: dict) -> dict:
+    """Describe the keyset pagination of each list route: its parameters, ``next`` in the response and the
+    OpenAPI link that follows it."""
+    for path, key in PAGINATED.items():
+        op = paths[path]["get"]
+        op["parameters"] = [*op.get("parameters", []), *PAGE_PARAMETERS]
+        op["responses"]["200"] = {
+            "description": "One page; follow next (the same request with cursor=next_cursor) until it is null",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": [key, "next", "next_cursor"],
+                        "properties": {
+                            key: {"type": "array", "items": {"type": "object"}},
+                            "next": {
+                                "type": ["string", "null"],
+                                "format": "uri-reference",
+                                "description": "The link to the following page; null on the last page",
+                            },
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    }
+                }
+            },
+            "links": {
+                "next": {
+                    "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/get",
+                    "parameters": {"cursor": "$response.body#/next_cursor"},
+                    "description": "The following page of the same list",
+                }
+            },
+        }
+    return paths
+
+
 def document() -> dict:
+    doc = _document()
+    _paginate(doc["paths"])
+    return doc
+
+
+def _document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -140,6 +220,37 @@ def document() -> dict:
                     "Open a delivery of your inbox: the first opening may be its receipt, which starts "
                     "the periods that run from it"
                 ),
+            },
+            "/dsa/reviews": {
+                "get": _op("Notices waiting for a platform reviewer's decision (DSA Art. 16): trusted flaggers' first")
+            },
+            "/cases/{case_id}/notice-decision": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "A reviewer's reasoned decision on a notice: outcome (restrict, no_action), ground, "
+                    "legal_ground, explanation, facts, used_suggestion (DSA Art. 16(5)-(6))",
+                    ok="201",
+                ),
+            },
+            "/cases/{case_id}/statements-of-reasons": {
+                "parameters": [CASE_ID],
+                "get": _op("The case's statements of reasons (DSA Art. 17), content and text in your language"),
+            },
+            "/cases/{case_id}/complaints": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "The seller's or the notifier's internal complaint (DSA Art. 20), within six months of being "
+                    "informed of the decision",
+                    ok="201",
+                ),
+            },
+            "/dsa/complaints": {"get": _op("Open internal complaints with their age, oldest first (reviewers)")},
+            "/complaints/{complaint_id}/decision": {
+                "parameters": [{"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _op("A reviewer's reasoned decision on a complaint: outcome (upheld, rejected), reasons"),
+            },
+            "/dsa/out-of-court-bodies": {
+                "get": _op("Certified out-of-court dispute settlement bodies (DSA Art. 21), with source and confidence")
             },
             "/cases": {
                 "get": _op("Cases visible to you"),

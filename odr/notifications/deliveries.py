@@ -24,6 +24,7 @@ from odr.extensions import db
 from odr.i18n import render_in_locale
 from odr.models_base import utcnow
 from odr.notifications.models import Channel, Delivery, Notification
+from odr.pagination import Page, keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
 from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
@@ -304,9 +305,10 @@ def _escalation(case: Case, *, at: datetime, **_data) -> None:
 # -- receipt ------------------------------------------------------------------------------------------
 
 
-def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
-    """When ``role`` received the latest service of ``act`` in the case's current state, and how, under the
-    jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role to receive it."""
+def receipt(case: Case, act: str, role: str, since: datetime | None = None) -> tuple[datetime, str] | None:
+    """When ``role`` received the latest service of ``act`` in the case's current state (or made since ``since``),
+    and how, under the jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role
+    to receive it."""
     rule = _receipt_rule(case)
     if rule is None:
         return None
@@ -315,7 +317,7 @@ def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
             Delivery.case_id == case.id,
             Delivery.act == act,
             Delivery.role == role,
-            Delivery.made_available_at >= case.state_entered_at,
+            Delivery.made_available_at >= (since or case.state_entered_at),
         )
     ).all()
     by_addressee: dict[tuple, list[Delivery]] = {}
@@ -485,6 +487,19 @@ def inbox_view(account: Account) -> list[dict]:
     cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
     references = {case.id: case.reference for case in cases}
     return [delivery_json(row, references[row.case_id]) for row in rows]
+
+
+def inbox_page(account: Account, limit: int, cursor: str | None) -> tuple[list[dict], Page]:
+    """One page of the inbox, newest first (keyset on the instant made available and the id)."""
+    page = keyset(
+        select(Delivery).where(Delivery.account_id == account.id, Delivery.channel == Channel.INBOX),
+        [Delivery.made_available_at, Delivery.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in page.items}))).all()
+    references = {case.id: case.reference for case in cases}
+    return [delivery_json(row, references[row.case_id]) for row in page.items], page
 
 
 def served_on(case_id: int, act: str, role: str) -> bool:

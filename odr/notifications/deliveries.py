@@ -481,7 +481,7 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
             {"text": row.statement["text"], "citation": row.statement["citation"]} if row.statement else None
         ),
         # A reminder's own words: the period, its end in the addressee's time zone, what happens if nobody acts.
-        "text": row.data.get("text") if row.act == "deadline_reminder" else None,
+        "reminder": row.data.get("text") if row.act == "deadline_reminder" else None,
         "made_available_at": row.made_available_at.isoformat(),
         "opened_at": row.opened_at.isoformat() if row.opened_at else None,
         "unread": row.opened_at is None,

@@ -110,7 +110,7 @@ def test_the_reminder_speaks_the_addressees_language_and_time_zone(world, api, a
     reference = db.session.get(Case, deadline.case_id).reference
     assert reference in subject and text.strip() in body
     listed = api(world.seller).get("/inbox").get_json()["deliveries"]
-    assert any(item["text"] == text for item in listed)
+    assert any(item["reminder"] == text for item in listed)
 
 
 def test_the_mediator_is_reminded_of_the_facilitation_period_and_the_other_side_is_not(world, api):

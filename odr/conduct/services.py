@@ -933,15 +933,16 @@ def do_register_trusted_flagger(account: Account, data: dict) -> TrustedFlagger:
     state = str(data.get("member_state") or "").strip().upper()
     if state not in rules.member_states:
         fields["member_state"] = _("Name the Member State of the awarding Digital Services Coordinator.")
-    areas = data.get("areas")
-    if not isinstance(areas, list) or not areas or not set(areas) <= set(RIGHT_TYPES):
+    raw_areas = data.get("areas")
+    areas = [a for a in raw_areas if isinstance(a, str)] if isinstance(raw_areas, list) else []
+    if not areas or len(areas) != len(raw_areas or []) or not set(areas) <= set(RIGHT_TYPES):
         fields["areas"] = _("Name the areas the award covers: %(areas)s.", areas=", ".join(RIGHT_TYPES))
     reference = clean_text(data.get("reference"), fields, "reference", max_length=300)
     awarded = _day(data.get("awarded_on"), fields, "awarded_on")
     source = clean_text(data.get("source"), fields, "source", max_length=2000)
     if source and not source.startswith("https://"):
         fields["source"] = _("Give the address (https://) where the award is published.")
-    if fields:
+    if fields or party is None:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     flagger = TrustedFlagger(
         party_id=party.id,

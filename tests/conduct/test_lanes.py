@@ -37,6 +37,9 @@ def test_registry_needs_an_administrator_and_complete_entries(world, api):
     with pytest.raises(ValidationFailed) as refused:
         register(world, member_state="US", areas=["trade secrets"], awarded_on="June", source="ftp://x")
     assert set(refused.value.fields) == {"member_state", "areas", "awarded_on", "source"}
+    with pytest.raises(ValidationFailed) as refused:
+        register(world, areas=[{"a": 1}], party_id="1")
+    assert set(refused.value.fields) == {"areas", "party_id"}
     assert services.trusted_flaggers() == []
     register(world)
     listed = api(world.holder).get("/conduct/trusted-flaggers").get_json()["trusted_flaggers"]

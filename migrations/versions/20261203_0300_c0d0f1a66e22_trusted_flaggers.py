@@ -1,7 +1,7 @@
 """trusted flaggers registry (DSA Art. 22)
 
 Revision ID: c0d0f1a66e22
-Revises: b21c0ffee021
+Revises: 5b1d2c3e4f60
 Create Date: 2026-12-03 03:00:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "c0d0f1a66e22"
-down_revision = "b21c0ffee021"
+down_revision = "5b1d2c3e4f60"
 branch_labels = None
 depends_on = None
 

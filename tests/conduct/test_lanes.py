@@ -109,3 +109,16 @@ def test_good_faith_criteria_at_their_edges_and_shown_to_the_notifier(world, bro
     assert services.lane_of(later, utcnow())[0] == "good_faith"
     page = browser(agency).get("/conduct/record").get_data(as_text=True)
     assert "Good-faith programme" in page and f"at least {n} notices" in page
+
+
+def test_a_registered_trusted_flaggers_notice_is_decided_first_in_the_dsa_review_queue(world):
+    from odr.dsa import services as dsa
+    from tests.dsa.test_dsa import T0, file_eu
+
+    first = file_eu(world, at=T0)
+    register(world, party_id=world.holder.party_id, awarded_on="2026-01-15")
+    flagged = file_eu(world, at=T0 + timedelta(hours=1))
+    queue = dsa.review_queue(world.admin, now=T0 + timedelta(days=3))
+    assert [row.review.case_id for row in queue] == [flagged.id, first.id]
+    assert queue[0].review.priority and "ARCOM-TF-2025-007" in queue[0].review.trusted_flagger
+    assert not queue[1].review.priority, "the same notifier's notice before the award is ordinary"

@@ -101,7 +101,7 @@ def test_the_court_decision_mail_renders_for_each_party(app, world):
         data={
             "reference": "ODR-2026-000001",
             "outcome": "partly_upheld",
-            "listing_measure": "remove",
+            "listing_measure": "take_down",
             "listings": ["item-1"],
             "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
             "document_sha256": "ab" * 32,

@@ -97,6 +97,11 @@ class EventKind(enum.StrEnum):
     LINK_CONTEST_DECIDED = "link_contest_decided"
     ALLIANCE_RECORD_ISSUED = "alliance_record_issued"
     ALLIANCE_RECORD_REVOKED = "alliance_record_revoked"
+    # Proof of service: an act served on its addressees, and what then happened to each delivery.
+    ACT_SERVED = "act_served"
+    DELIVERY_ACCEPTED = "delivery_accepted"
+    DELIVERY_REFUSED = "delivery_refused"
+    DELIVERY_OPENED = "delivery_opened"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -153,6 +158,10 @@ EVENT_LABELS = {
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
+    EventKind.ACT_SERVED: _l("Served on the addressees"),
+    EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
+    EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
+    EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
 }
 
 

@@ -70,6 +70,7 @@ def citations(procedure: Procedure) -> list[Citation]:
         found.append(timer.citation)
         if timer.extension:
             found.append(timer.extension.citation)
+    found += [statement.citation for statement in procedure.statements.values()]
     return found
 
 

@@ -97,6 +97,12 @@ class EventKind(enum.StrEnum):
     LINK_CONTEST_DECIDED = "link_contest_decided"
     ALLIANCE_RECORD_ISSUED = "alliance_record_issued"
     ALLIANCE_RECORD_REVOKED = "alliance_record_revoked"
+    WRONGFUL_NOTICE_CLAIMED = "wrongful_notice_claimed"
+    WRONGFUL_NOTICE_DECIDED = "wrongful_notice_decided"
+    CONDUCT_WARNING_ISSUED = "conduct_warning_issued"
+    ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
+    ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
+    ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -158,6 +164,12 @@ EVENT_LABELS = {
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
+    EventKind.WRONGFUL_NOTICE_CLAIMED: _l("The seller claimed that the notice was wrongful"),
+    EventKind.WRONGFUL_NOTICE_DECIDED: _l("Finding on the claim that the notice was wrongful"),
+    EventKind.CONDUCT_WARNING_ISSUED: _l("Repeat-infringer warning issued to the seller"),
+    EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
+    EventKind.ACCOUNT_MEASURE_APPEALED: _l("The seller appealed the measure on its account"),
+    EventKind.ACCOUNT_MEASURE_ENDED: _l("The measure on the seller's account ended"),
     EventKind.ACT_SERVED: _l("Served on the addressees"),
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),

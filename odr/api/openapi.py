@@ -35,7 +35,12 @@ def _op(
             "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
         },
     }
-    if not auth:
+    if auth:
+        op["responses"]["403"] = {
+            "description": "Your role may not do this",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    else:
         op["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
@@ -161,6 +166,7 @@ def document() -> dict:
             },
             **_ladder_paths(),
             **_linkage_paths(),
+            **_conduct_paths(),
             **_transparency_paths(),
             **_alliance_paths(),
             **_webhook_paths(),
@@ -417,6 +423,7 @@ def document() -> dict:
                 },
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
+                **CONDUCT_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -641,6 +648,80 @@ def _linkage_paths() -> dict:
             ),
         },
     }
+
+
+def _conduct_paths() -> dict:
+    """Conduct: records from outcomes, wrongful-notice claims and findings, account measures and appeals."""
+    party = {"name": "party_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    claim = {"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/conduct/record": {
+            "get": _op(
+                "Your organisation's record, counted from outcomes: as notifier, as seller, strikes (with ground, "
+                "expiry and removal), the thresholds that apply, wrongful-notice findings and account measures"
+            )
+        },
+        "/conduct/parties/{party_id}/record": {
+            "parameters": [party],
+            "get": _op("A party's record (the party itself, mediators and administrators)"),
+        },
+        "/cases/{case_id}/conduct": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "Both parties' records for the case's mediator, administrators and its court, and the "
+                "wrongful-notice claim with its finding (parties see the claim only)"
+            ),
+        },
+        "/cases/{case_id}/wrongful-notice": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "The seller claims that the notice was wrongful, with the loss it caused",
+                body="WrongfulNotice",
+                ok="201",
+            ),
+        },
+        "/conduct/claims/{claim_id}/finding": {
+            "parameters": [claim],
+            "post": _op(
+                "Decide a wrongful-notice claim (the case's mediator, an administrator or its court): erroneous, "
+                "malicious or dismissed; the consequence under the case's law is recorded with its citation",
+                body="WrongfulNoticeFinding",
+            ),
+        },
+        "/conduct/measures/{measure_id}/appeal": {
+            "parameters": [measure],
+            "post": _op("Appeal a measure in force on your account (once)", body="Appeal"),
+        },
+        "/conduct/appeals": {"get": _op("Appeals awaiting a decision (administrators)")},
+        "/conduct/measures/{measure_id}/appeal-decision": {
+            "parameters": [measure],
+            "post": _op(
+                "Decide an appeal (administrators): lifting it reinstates the account at the platform",
+                body="AppealDecision",
+            ),
+        },
+    }
+
+
+CONDUCT_SCHEMAS = {
+    "WrongfulNotice": {
+        "type": "object",
+        "required": ["grounds", "language", "loss_amount", "currency"],
+        "properties": {"grounds": _STR, "language": _STR, "loss_amount": _STR, "currency": _STR},
+    },
+    "WrongfulNoticeFinding": {
+        "type": "object",
+        "required": ["finding", "reasons", "language"],
+        "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
+    },
+    "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "AppealDecision": {
+        "type": "object",
+        "required": ["lift", "reasons"],
+        "properties": {"lift": {"type": "boolean"}, "reasons": _STR},
+    },
+}
 
 
 LINKAGE_SCHEMAS = {

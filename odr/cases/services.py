@@ -25,7 +25,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind, Listing, RightType, SettlementAcceptance
-from odr.cases.signals import respondent_invited, settlement_reached
+from odr.cases.signals import notice_refused, respondent_invited, settlement_reached
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
@@ -47,6 +47,8 @@ MAX_LISTINGS = 500
 MAX_UPLOADS = 20
 LISTING_MEASURES = {"keep", "remove", "modify", "geo_restrict"}
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Fields that only ask the filer to confirm the language: a notice held back for them is not refused.
+LANGUAGE_QUESTIONS = {"language", "language_confirmed"}
 
 
 @dataclass
@@ -238,6 +240,13 @@ def file_notice(
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
+        if set(fields) - LANGUAGE_QUESTIONS:
+            # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
+            db.session.rollback()
+            notice_refused.publish(
+                account, jurisdiction=jurisdiction.code if jurisdiction else "", fields=sorted(fields), at=at
+            )
+            commit()
         raise ValidationFailed(
             _("The notice is incomplete. Please correct the marked fields."),
             fields,

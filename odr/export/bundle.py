@@ -25,6 +25,7 @@ from odr.accounts.models import Party
 from odr.cases import events
 from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
+from odr.conduct.services import claim_json, claims_of_case
 from odr.evidence import storage
 from odr.export import ecf, verifier
 from odr.export.documents import deposit_certificate_for, translate_missing, translations_of
@@ -217,6 +218,40 @@ def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]
     return renditions
 
 
+def _write_claim(writer: _Writer, claim) -> list[dict]:
+    """A wrongful-notice claim's grounds (the seller's words) and the finding's reasons, as filed."""
+    base = f"data/documents/W{claim.id}"
+    parts = [("grounds", claim.language, claim.grounds, claim.claimed_by_id, "respondent", claim.created_at)]
+    if claim.decided_at is not None:
+        parts.append(
+            (
+                "finding",
+                claim.reasons_language,
+                claim.reasons,
+                claim.decided_by_id,
+                claim.decider_role,
+                claim.decided_at,
+            )
+        )
+    renditions = []
+    for name, language, text, author_id, role, at in parts:
+        rel = f"{base}/{name}.original.{language}.txt"
+        digest = writer.add_bytes(rel, text.encode("utf-8"))
+        renditions.append(
+            {
+                "role": "original",
+                "part": name,
+                "language": language,
+                "path": rel,
+                "sha256": digest["sha256"],
+                "size": digest["size"],
+                "derived_from": None,
+                "provenance": {"author_account_id": author_id, "author_role": role, "filed_at": _iso(at)},
+            }
+        )
+    return renditions
+
+
 def _write_evidence(writer: _Writer, item: EvidenceFile) -> dict:
     ext = EXTENSIONS.get(item.media_type, "bin")
     rel = f"data/evidence/E{item.id}/original.{ext}"
@@ -365,6 +400,27 @@ def _write(
                 platform_url,
             )
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
+        wrongful_notice = []
+        for claim in claims_of_case(case):
+            entry = claim_json(claim)
+            entry["renditions"] = _write_claim(writer, claim)
+            wrongful_notice.append(entry)
+            if claim.decided_at is not None:
+                # The finding goes to the court as a filing of its own (where the seller sues, it is on file).
+                xml = ecf.filing_message(
+                    case_view,
+                    {
+                        "id": f"W{claim.id}",
+                        "kind": "wrongful_notice_finding",
+                        "author_role": claim.decider_role,
+                        "filed_at": claim.decided_at,
+                        "renditions": entry["renditions"],
+                    },
+                    [],
+                    court_view,
+                    platform_url,
+                )
+                writer.add_bytes(f"data/ecf/wrongful-notice-{claim.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
         alarms = [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]} for e in evidence if "integrity_alarm" in e]
         case_json = {
@@ -393,6 +449,8 @@ def _write(
             "evidence_alarms": alarms,
             # Languages the court or a party needs that the bundle could not carry, and why.
             "translation_gaps": translation_gaps,
+            # A seller's claim that the notice was wrong, and the finding on it with its consequence in law.
+            "wrongful_notice": wrongful_notice,
         }
         writer.add_bytes("data/case.json", canonical_json(case_json))
 

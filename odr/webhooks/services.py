@@ -59,6 +59,10 @@ MEASURE_EVENTS = {
     MeasureKind.MODIFY: "measure.modified",
     MeasureKind.REMOVE_ELEMENT: "measure.modified",
     MeasureKind.NOT_PURCHASABLE_IN: "measure.modified",
+    # Account-level measures of the conduct policy (docs/conduct.md).
+    MeasureKind.SUSPEND_ACCOUNT: "account.suspended",
+    MeasureKind.TERMINATE_ACCOUNT: "account.terminated",
+    MeasureKind.REINSTATE_ACCOUNT: "account.reinstated",
 }
 CASE_OUTCOME = "case.outcome"
 EVENT_TYPES = sorted({*MEASURE_EVENTS.values(), CASE_OUTCOME})

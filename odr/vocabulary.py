@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     COUNTER_NOTICE_FILED = "counter_notice_filed"
     MESSAGE_FILED = "message_filed"
     CAUCUS_MESSAGE_FILED = "caucus_message_filed"
+    CAUCUS_ACTIVITY = "caucus_activity"
     OFFER_FILED = "offer_filed"
     SETTLEMENT_FILED = "settlement_filed"
     DECISION_FILED = "decision_filed"
@@ -128,6 +129,7 @@ EVENT_LABELS = {
     EventKind.COUNTER_NOTICE_FILED: _l("Counter-notice filed"),
     EventKind.MESSAGE_FILED: _l("Message"),
     EventKind.CAUCUS_MESSAGE_FILED: _l("Private caucus message (content visible only to its participants)"),
+    EventKind.CAUCUS_ACTIVITY: _l("Activity in a private caucus (visible only to its participants)"),
     EventKind.OFFER_FILED: _l("Offer"),
     EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),

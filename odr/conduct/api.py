@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.conduct import pages, services
+from odr.conduct.models import AccountMeasure
+from odr.pagination import keyset
 
 
 @bp.get("/conduct/record")
@@ -55,7 +57,15 @@ def api_appeal(measure_id):
 @bp.get("/conduct/appeals")
 @authenticated
 def api_pending_appeals():
-    return jsonify({"appeals": [services.measure_json(m) for m in services.pending_appeals(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(
+        services.pending_appeals_query(g.api_account),
+        [AccountMeasure.appealed_at, AccountMeasure.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return jsonify(paged("appeals", [services.measure_json(m) for m in page.items], page))
 
 
 @bp.post("/conduct/measures/<int:measure_id>/appeal-decision")

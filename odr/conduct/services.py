@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -657,18 +657,17 @@ def do_appeal(account: Account, measure_id: int, text, at: datetime | None = Non
 
 
 def pending_appeals(account: Account) -> list[AccountMeasure]:
+    return list(db.session.scalars(pending_appeals_query(account).order_by(AccountMeasure.appealed_at)))
+
+
+def pending_appeals_query(account: Account) -> Select[AccountMeasure]:
+    """The appeals awaiting a decision, unordered, for a page of them (``odr.pagination.keyset``)."""
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only administrators decide appeals."))
-    return list(
-        db.session.scalars(
-            select(AccountMeasure)
-            .where(
-                AccountMeasure.appealed_at.is_not(None),
-                AccountMeasure.appeal_decision == "",
-                AccountMeasure.status == MeasureStatus.IN_FORCE,
-            )
-            .order_by(AccountMeasure.appealed_at)
-        )
+    return select(AccountMeasure).where(
+        AccountMeasure.appealed_at.is_not(None),
+        AccountMeasure.appeal_decision == "",
+        AccountMeasure.status == MeasureStatus.IN_FORCE,
     )
 
 

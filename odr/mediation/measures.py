@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -207,8 +207,14 @@ def _platform(account: Account) -> None:
 
 def platform_measures(account: Account, status: str = "pending") -> list[Measure]:
     """Measures the platform has to apply (status pending), has applied (confirmed), or ``all``."""
+    query = platform_measures_query(account, status).order_by(Measure.confirm_by, Measure.id)
+    return list(db.session.scalars(query.limit(1000)))
+
+
+def platform_measures_query(account: Account, status: str = "pending") -> Select:
+    """The query of ``platform_measures``, unordered, for a page of it (``odr.pagination.keyset``)."""
     _platform(account)
-    query = select(Measure).order_by(Measure.confirm_by, Measure.id)
+    query = select(Measure)
     if status != "all":
         try:
             query = query.where(Measure.status == MeasureStatus(status))
@@ -216,7 +222,7 @@ def platform_measures(account: Account, status: str = "pending") -> list[Measure
             raise ValidationFailed(
                 _("Status must be pending, confirmed or all."), {"status": _("Use pending, confirmed or all.")}
             ) from None
-    return list(db.session.scalars(query.limit(1000)))
+    return query
 
 
 def confirm_measure(account: Account, measure_id: int, reference=None, at: datetime | None = None) -> Measure:

@@ -24,6 +24,7 @@ from odr.extensions import db
 from odr.i18n import render_in_locale
 from odr.models_base import utcnow
 from odr.notifications.models import Channel, Delivery, Notification
+from odr.pagination import Page, keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
 from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
@@ -485,6 +486,19 @@ def inbox_view(account: Account) -> list[dict]:
     cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
     references = {case.id: case.reference for case in cases}
     return [delivery_json(row, references[row.case_id]) for row in rows]
+
+
+def inbox_page(account: Account, limit: int, cursor: str | None) -> tuple[list[dict], Page]:
+    """One page of the inbox, newest first (keyset on the instant made available and the id)."""
+    page = keyset(
+        select(Delivery).where(Delivery.account_id == account.id, Delivery.channel == Channel.INBOX),
+        [Delivery.made_available_at, Delivery.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in page.items}))).all()
+    references = {case.id: case.reference for case in cases}
+    return [delivery_json(row, references[row.case_id]) for row in page.items], page
 
 
 def served_on(case_id: int, act: str, role: str) -> bool:

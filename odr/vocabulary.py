@@ -104,6 +104,7 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
     ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
+    NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -168,10 +169,13 @@ EVENT_LABELS = {
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
     EventKind.WRONGFUL_NOTICE_CLAIMED: _l("The seller claimed that the notice was wrongful"),
     EventKind.WRONGFUL_NOTICE_DECIDED: _l("Finding on the claim that the notice was wrongful"),
-    EventKind.CONDUCT_WARNING_ISSUED: _l("Repeat-infringer warning issued to the seller"),
+    EventKind.CONDUCT_WARNING_ISSUED: _l("Warning issued under the conduct policy"),
     EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
-    EventKind.ACCOUNT_MEASURE_APPEALED: _l("The seller appealed the measure on its account"),
-    EventKind.ACCOUNT_MEASURE_ENDED: _l("The measure on the seller's account ended"),
+    EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
+    EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
+    EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
+        "Processing of the notifier's notices suspended (misuse of the notice system)"
+    ),
     EventKind.ACT_SERVED: _l("Served on the addressees"),
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),

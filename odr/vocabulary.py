@@ -87,6 +87,12 @@ class EventKind(enum.StrEnum):
     MEASURE_TAKEN = "measure_taken"
     MEASURE_LIFTED = "measure_lifted"
     STATEMENT_OF_REASONS = "statement_of_reasons"
+    STATEMENT_OF_REASONS_UPDATED = "statement_of_reasons_updated"
+    NOTICE_AWAITS_DECISION = "notice_awaits_decision"
+    NOTICE_PRIORITY_SET = "notice_priority_set"
+    NOTICE_DECIDED = "notice_decided"
+    COMPLAINT_FILED = "complaint_filed"
+    COMPLAINT_DECIDED = "complaint_decided"
     EXPORTED_TO_COURT = "exported_to_court"
     EXPORT_WAITING_FOR_COURT = "export_waiting_for_court"
     EXPORT_DOWNLOADED = "export_downloaded"
@@ -152,6 +158,12 @@ EVENT_LABELS = {
     EventKind.EVALUATION_DECIDED: _l("Neutral evaluation decided"),
     EventKind.MEASURES_ORDERED: _l("Measures sent to the platform"),
     EventKind.STATEMENT_OF_REASONS: _l("Statement of reasons sent to the seller"),
+    EventKind.STATEMENT_OF_REASONS_UPDATED: _l("Statement of reasons updated"),
+    EventKind.NOTICE_AWAITS_DECISION: _l("Notice waiting for the platform's decision"),
+    EventKind.NOTICE_PRIORITY_SET: _l("Notice from a trusted flagger: decided with priority"),
+    EventKind.NOTICE_DECIDED: _l("The platform decided on the notice"),
+    EventKind.COMPLAINT_FILED: _l("Internal complaint filed"),
+    EventKind.COMPLAINT_DECIDED: _l("Internal complaint decided"),
     EventKind.MEASURE_CONFIRMED: _l("Platform confirmed a measure"),
     EventKind.EXPORTED_TO_COURT: _l("Exported to the court"),
     EventKind.EXPORT_WAITING_FOR_COURT: _l("Export waiting: no court receives this jurisdiction's cases"),

@@ -90,7 +90,15 @@ def test_every_transition_of_every_procedure_serves_exactly_the_declared_address
                     )
                     acts.append((transition.filing, actor.id))
                 standing = measures_standing(case)
-                take_transition(case, transition.name, actor, {role}, at, by_filing=bool(transition.filing))
+                take_transition(
+                    case,
+                    transition.name,
+                    actor,
+                    {role},
+                    at,
+                    by_filing=bool(transition.filing),
+                    by_decision=transition.decision,
+                )
                 # Lifting serves nobody where no measure stands (Platform Rule 4: nothing to lift, nothing said).
                 acts += [(a, None) for a in transition.actions if a != "lift_measures" or standing]
                 if transition.target != source:

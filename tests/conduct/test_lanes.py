@@ -48,6 +48,7 @@ def test_registry_needs_an_administrator_and_complete_entries(world, api):
     ]
 
 
+@pytest.mark.postgres
 def test_a_trusted_flaggers_notice_is_marked_and_ordered_first_without_skipping_the_sellers_rights(world, api):
     ordinary = cases.file_notice(world.holder, notice_data(jurisdiction="EU")).obj
     register(world)
@@ -111,6 +112,7 @@ def test_good_faith_criteria_at_their_edges_and_shown_to_the_notifier(world, bro
     assert "Good-faith programme" in page and f"at least {n} notices" in page
 
 
+@pytest.mark.postgres
 def test_a_registered_trusted_flaggers_notice_is_decided_first_in_the_dsa_review_queue(world):
     from odr.dsa import services as dsa
     from tests.dsa.test_dsa import T0, file_eu

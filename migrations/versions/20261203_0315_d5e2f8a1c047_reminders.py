@@ -1,7 +1,7 @@
 """reminders: each reminder before a deadline, claimed once per deadline, role and hours before
 
 Revision ID: d5e2f8a1c047
-Revises: 5b1d2c3e4f60
+Revises: c0d0f1a66e22
 Create Date: 2026-12-03 03:15:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "d5e2f8a1c047"
-down_revision = "5b1d2c3e4f60"
+down_revision = "c0d0f1a66e22"
 branch_labels = None
 depends_on = None
 

@@ -122,6 +122,7 @@ SUBSCRIBER_MODULES = (
     "odr.mediation.reasons",
     "odr.export.services",
     "odr.notifications.services",
+    "odr.notifications.digest",
     "odr.translation.services",
     "odr.webhooks.services",
 )

@@ -90,6 +90,13 @@ def document() -> dict:
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/me": {"get": _op("The signed-in account")},
+            "/me/notification-preferences": {
+                "get": _op("How you are told by e-mail: frequency (every_event, daily_digest, deadlines_only), email"),
+                "put": _op(
+                    "Change how you are told by e-mail; legally required notices are e-mailed whatever you choose",
+                    body="NotificationPreferences",
+                ),
+            },
             "/inbox": {
                 "get": _op(
                     "Acts served on you (newest first) and how many are unread; the content stays "
@@ -573,6 +580,13 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "NotificationPreferences": {
+        "type": "object",
+        "properties": {
+            "frequency": {"enum": ["every_event", "daily_digest", "deadlines_only"]},
+            "email": {"type": "boolean"},
+        },
+    },
     "WebhookEndpoint": {
         "type": "object",
         "required": ["url"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from odr.cases.models import Case, Filing
 from odr.cases.signals import filing_recorded
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.notifications import preferences
 from odr.notifications.models import Channel, Delivery, Notification
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
@@ -81,17 +82,34 @@ def serve(
 ) -> list[Delivery]:
     """Serve ``act`` on the roles its procedure names (never on the author of a filing; a caucus message
     only on the mediator and the party of the caucus), through the inbox and by e-mail."""
-    roles = procedure_of(case).addressees(act)
+    procedure = procedure_of(case)
+    roles = procedure.addressees(act)
     if filing is not None and filing.caucus_party_id is not None:
         caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
         roles = roles & {CaseRole.MEDIATOR, caucus_role}
     data = dict(data or {}, case_id=case.id)
     digest = _digest(case, act, filing, data)
+    # The acts whose receipt starts a period: what "deadlines only" still e-mails (with reminders).
+    periods = {(t.receipt.act, t.receipt.role) for t in procedure.timers if t.receipt is not None}
     rows: list[Delivery] = []
     for addressee in addressees(case, roles):
         if filing is not None and addressee.account is not None and addressee.account.id == filing.author_id:
             continue
-        rows += _deliver(case, act, ACT_EVENTS[act], addressee, at, filing=filing, data=data, digest=digest)
+        legal = procedure.is_legally_required(act, addressee.role)
+        about_deadline = (act, str(addressee.role)) in periods or bool(data.get("deadline"))
+        timing = preferences.email_timing(addressee.account, at, legally_required=legal, about_deadline=about_deadline)
+        rows += _deliver(
+            case,
+            act,
+            ACT_EVENTS[act],
+            addressee,
+            at,
+            filing=filing,
+            data=data,
+            digest=digest,
+            legal=legal,
+            timing=timing,
+        )
     db.session.add_all(rows)
     db.session.flush()
     return rows
@@ -107,6 +125,8 @@ def _deliver(
     filing: Filing | None,
     data: dict,
     digest: str,
+    legal: bool = False,
+    timing: object = preferences.NOW,
 ) -> list[Delivery]:
     common = dict(
         case_id=case.id,
@@ -120,17 +140,20 @@ def _deliver(
         data=data,
         content_sha256=digest,
         made_available_at=at,
+        legally_required=legal,
     )
     rows = []
     if addressee.account is not None:
         rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-    if addressee.email:
+    if addressee.email and timing is not None:  # None: the addressee turned this e-mail off
         rows.append(
             Delivery(
                 account_id=addressee.account.id if addressee.account else None,
                 channel=Channel.EMAIL,
                 address=addressee.email,
-                notification_id=_mail(case, act, addressee, data),
+                # Held for the daily digest of that local day (notifications.digest), or mailed now.
+                notification_id=_mail(case, act, addressee, data) if timing == preferences.NOW else None,
+                digest_on=timing if isinstance(timing, date) else None,
                 **common,
             )
         )

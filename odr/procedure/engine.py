@@ -174,6 +174,9 @@ class Procedure:
     # Which case roles each act is served on (act -> roles): the addressees of its deliveries.
     serve: dict[str, frozenset[str]] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+    # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
+    # addressee's notification preferences say.
+    legally_required: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # -- queries used by the services ---------------------------------------------------------
     def state(self, name: str) -> State:
@@ -199,6 +202,9 @@ class Procedure:
 
     def addressees(self, act: str) -> frozenset[str]:
         return self.serve.get(act, frozenset())
+
+    def is_legally_required(self, act: str, role: str) -> bool:
+        return role in self.legally_required.get(act, frozenset())
 
     def acts(self) -> set[str]:
         """Every act the procedure can perform: each must name its addressees."""
@@ -400,6 +406,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         effective_to=_date(raw.get("effective_to"), where),
         source=source,
         serve=_serve(raw.get("serve"), where),
+        legally_required=_serve(raw.get("legally_required") or {}, where),
     )
     check(procedure)
     return procedure
@@ -445,6 +452,9 @@ def check(procedure: Procedure) -> None:
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
+    for act, roles in procedure.legally_required.items():
+        if not roles <= procedure.addressees(act):
+            raise ProcedureError(f"'{act}' is legally required for roles it is not served on ('serve')")
     for timer in procedure.timers:
         if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
             raise ProcedureError(
@@ -502,6 +512,11 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
     merged["states"] = states
     # Addressees merge by act: a jurisdiction overrides the acts it serves differently.
     merged["serve"] = {**(base.get("serve") or {}), **(raw.pop("serve", None) or {})}
+    # And so do the deliveries the law requires (always e-mailed, whatever the addressee's preferences).
+    merged["legally_required"] = {
+        **(base.get("legally_required") or {}),
+        **(raw.pop("legally_required", None) or {}),
+    }
     for key in ("transitions", "timers"):
         own = raw.pop(key, None) or []
         names = {item.get("name") for item in own} | removed

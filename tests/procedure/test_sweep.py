@@ -135,6 +135,9 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
             "notification_outbox",
             "translation_sweep",
             "alliance_pull",
+            "alliance_uses",
+            "notification_digests",
+            "webhook_deliveries",
         }
     )
     result = app.test_cli_runner().invoke(args=["sweep"])

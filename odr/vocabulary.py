@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     COUNTER_NOTICE_FILED = "counter_notice_filed"
     MESSAGE_FILED = "message_filed"
     CAUCUS_MESSAGE_FILED = "caucus_message_filed"
+    CAUCUS_ACTIVITY = "caucus_activity"
     OFFER_FILED = "offer_filed"
     SETTLEMENT_FILED = "settlement_filed"
     DECISION_FILED = "decision_filed"
@@ -97,6 +98,17 @@ class EventKind(enum.StrEnum):
     LINK_CONTEST_DECIDED = "link_contest_decided"
     ALLIANCE_RECORD_ISSUED = "alliance_record_issued"
     ALLIANCE_RECORD_REVOKED = "alliance_record_revoked"
+    WRONGFUL_NOTICE_CLAIMED = "wrongful_notice_claimed"
+    WRONGFUL_NOTICE_DECIDED = "wrongful_notice_decided"
+    CONDUCT_WARNING_ISSUED = "conduct_warning_issued"
+    ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
+    ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
+    ACCOUNT_MEASURE_ENDED = "account_measure_ended"
+    # Proof of service: an act served on its addressees, and what then happened to each delivery.
+    ACT_SERVED = "act_served"
+    DELIVERY_ACCEPTED = "delivery_accepted"
+    DELIVERY_REFUSED = "delivery_refused"
+    DELIVERY_OPENED = "delivery_opened"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -117,6 +129,7 @@ EVENT_LABELS = {
     EventKind.COUNTER_NOTICE_FILED: _l("Counter-notice filed"),
     EventKind.MESSAGE_FILED: _l("Message"),
     EventKind.CAUCUS_MESSAGE_FILED: _l("Private caucus message (content visible only to its participants)"),
+    EventKind.CAUCUS_ACTIVITY: _l("Activity in a private caucus (visible only to its participants)"),
     EventKind.OFFER_FILED: _l("Offer"),
     EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
@@ -153,6 +166,16 @@ EVENT_LABELS = {
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
+    EventKind.WRONGFUL_NOTICE_CLAIMED: _l("The seller claimed that the notice was wrongful"),
+    EventKind.WRONGFUL_NOTICE_DECIDED: _l("Finding on the claim that the notice was wrongful"),
+    EventKind.CONDUCT_WARNING_ISSUED: _l("Repeat-infringer warning issued to the seller"),
+    EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
+    EventKind.ACCOUNT_MEASURE_APPEALED: _l("The seller appealed the measure on its account"),
+    EventKind.ACCOUNT_MEASURE_ENDED: _l("The measure on the seller's account ended"),
+    EventKind.ACT_SERVED: _l("Served on the addressees"),
+    EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
+    EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
+    EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
 }
 
 

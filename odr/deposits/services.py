@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import PARTY_ROLES, Account
 from odr.errors import Forbidden, NotFound, ValidationFailed
@@ -62,7 +62,7 @@ def deposit_work(
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     cfg = current_app.config["ODR"]
-    kept = storage.store(upload_stream, filename, cfg["EVIDENCE_DIR"], cfg["MAX_UPLOAD_MB"] * 1024 * 1024, field="work")
+    kept = storage.store(upload_stream, filename, "evidence", cfg["MAX_UPLOAD_MB"] * 1024 * 1024, field="work")
     at = (at or utcnow()).astimezone(timezone.utc)
     certificate_id = str(uuid.uuid4())
     body = {
@@ -100,10 +100,10 @@ def deposit_work(
         )
         db.session.add(deposit)
         db.session.flush()
-        outcome = sub.commit(deposit, on_lost_race=lambda: kept.path.unlink(missing_ok=True))
+        outcome = sub.commit(deposit, on_lost_race=kept.discard)
     except BaseException:
         db.session.rollback()
-        kept.path.unlink(missing_ok=True)
+        kept.discard()
         raise
     return outcome.obj, outcome.created
 
@@ -111,13 +111,12 @@ def deposit_work(
 def deposits_of(account: Account) -> list[Deposit]:
     if account.party_id is None:
         return []
-    return list(
-        db.session.scalars(
-            select(Deposit)
-            .where(Deposit.party_id == account.party_id)
-            .order_by(Deposit.deposited_at.desc(), Deposit.id.desc())
-        )
-    )
+    return list(db.session.scalars(deposits_query(account).order_by(Deposit.deposited_at.desc(), Deposit.id.desc())))
+
+
+def deposits_query(account: Account) -> Select:
+    """The party's deposits, unordered, for a page of them (``odr.pagination.keyset``)."""
+    return select(Deposit).where(Deposit.party_id == account.party_id)
 
 
 def get_deposit(account: Account, deposit_id: int) -> Deposit:

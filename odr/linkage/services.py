@@ -27,7 +27,7 @@ from typing import Any
 import networkx as nx
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Party, Role
@@ -37,6 +37,7 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.integrity.vault import shared_secret
 from odr.linkage.models import AccountIdentifier, AccountRole, ContestStatus, IdentifierKind, LinkContest, LinkedAccount
 from odr.models_base import utcnow
 from odr.vocabulary import CaseRole, EventKind
@@ -62,23 +63,11 @@ def key_path() -> Path:
 
 
 def linkage_key() -> bytes:
-    """This platform's 32-byte HMAC key, created on first use; only digests made with it are stored."""
-    path = key_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            # O_EXCL: two workers starting at once end up with the same single key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-                fh.flush()
-                os.fsync(fh.fileno())
-    key = path.read_bytes()
+    """This platform's 32-byte HMAC key, created once per deployment (odr/integrity/vault.py: in the instance
+    folder, or sealed in the database so that every node shares it); only digests made with it are stored."""
+    key = shared_secret("linkage-hmac", key_path(), lambda: os.urandom(32))
     if len(key) < 32:
-        raise RuntimeError(f"{path} holds fewer than 32 bytes; it is not a linkage key")
+        raise RuntimeError("the linkage key holds fewer than 32 bytes; it is not a linkage key")
     return key
 
 
@@ -645,13 +634,14 @@ def do_contest(account: Account, case_id: int, identifier_id: object, reason) ->
 
 
 def open_contests(account: Account) -> list[LinkContest]:
+    return list(db.session.scalars(open_contests_query(account).order_by(LinkContest.created_at, LinkContest.id)))
+
+
+def open_contests_query(account: Account) -> Select:
+    """The open contests, unordered, for a page of them (``odr.pagination.keyset``)."""
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator decides a contested link."))
-    return list(
-        db.session.scalars(
-            select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value).order_by(LinkContest.created_at)
-        )
-    )
+    return select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value)
 
 
 def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> LinkContest:

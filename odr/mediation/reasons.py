@@ -4,7 +4,7 @@ Art. 17(3) lists what the statement contains: the measure with its territorial s
 duration, the facts relied on (including that a notice under Art. 16 triggered it), the use of
 automated means, the legal ground, and the redress open to the seller (internal complaint,
 out-of-court dispute settlement, courts). The statement is recorded on the case's event chain
-(language-neutral keys) and sent to the seller in the seller's language.
+(language-neutral keys) and served on the seller, its delivery carrying it in the seller's language.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.models import Case, FilingKind
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureStatus
-from odr.notifications.services import notify
+from odr.notifications import deliveries
 from odr.procedure.signals import restriction_to_explain
 from odr.vocabulary import EventKind
 
@@ -59,14 +58,7 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
         "complaint_open_for_months": 6,
     }
     events.record(case, EventKind.STATEMENT_OF_REASONS, at, payload=statement)
-    recipients = {case.respondent.contact_email} | set(
-        db.session.scalars(select(Account.email).where(Account.party_id == case.respondent_party_id))
-    )
-    for email in sorted(r for r in recipients if r):
-        notify(
-            email,
-            case.respondent.preferred_language,
-            "statement_of_reasons",
-            dict(statement, case_id=case.id, reference=case.reference),
-        )
+    # Served on the seller like every act: its delivery (inbox and e-mail) carries the statement, rendered in
+    # the seller's language by the template the procedure names for it (rules/eu-dsa.yaml, statements).
+    deliveries.serve(case, "statement_of_reasons", at, data={"statement": statement})
     return statement

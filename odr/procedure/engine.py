@@ -39,6 +39,13 @@ ACT_EVENTS: dict[str, EventKind] = {
     "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
     "export_to_court": EventKind.EXPORTED_TO_COURT,
 }
+# The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
+# statement in odr/templates/notifications/statements/, rendered in the addressee's language.
+STATEMENT_TEMPLATES = frozenset(
+    path.stem
+    for path in (Path(__file__).parent.parent / "templates" / "notifications" / "statements").glob("*.txt")
+    if not path.stem.startswith("_")  # a part the statements include
+)
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a
 # secondary source, or uncertain. Uncertain rules are encoded, flagged and shown as such.
 CONFIDENCE = {"verified", "secondary", "unverified"}
@@ -130,6 +137,18 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """What the law requires the delivery of ``act`` to ``role`` to say: a template rendered in the
+    addressee's language, with the figures the law sets (``values``) and the rule that requires it."""
+
+    act: str
+    role: str
+    template: str
+    citation: Citation
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Timer:
     name: str
     title: str
@@ -173,6 +192,8 @@ class Procedure:
     source: str = ""
     # Which case roles each act is served on (act -> roles): the addressees of its deliveries.
     serve: dict[str, frozenset[str]] = field(default_factory=dict)
+    # What the law requires some deliveries to say: (act, role) -> statement.
+    statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
     # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
     # addressee's notification preferences say.
@@ -204,7 +225,11 @@ class Procedure:
         return self.serve.get(act, frozenset())
 
     def is_legally_required(self, act: str, role: str) -> bool:
-        return role in self.legally_required.get(act, frozenset())
+        """Declared in ``legally_required:``, or the law requires what the delivery says (``statements:``)."""
+        return role in self.legally_required.get(act, frozenset()) or (act, role) in self.statements
+
+    def statement(self, act: str, role: str) -> Statement | None:
+        return self.statements.get((act, role))
 
     def acts(self) -> set[str]:
         """Every act the procedure can perform: each must name its addressees."""
@@ -270,6 +295,30 @@ def _serve(raw, where: str) -> dict[str, frozenset[str]]:
             raise ProcedureError(f"{where}: act '{act}' is served on unknown role(s) {', '.join(unknown)}")
         serve[act] = roles
     return serve
+
+
+def _statements(raw, where: str) -> dict[tuple[str, str], Statement]:
+    """``statements: {act: {role: {template, citation, values}}}``: the legal text of a delivery."""
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{where}: 'statements' must map acts to roles")
+    found = {}
+    for act, by_role in raw.items():
+        if act not in ACTS:
+            raise ProcedureError(f"{where}: 'statements' names unknown act '{act}'")
+        for role, spec in (by_role or {}).items():
+            at = f"{where}: statement of '{act}' to '{role}'"
+            if role not in CASE_ROLES:
+                raise ProcedureError(f"{at}: unknown role")
+            if not isinstance(spec, dict) or spec.get("template") not in STATEMENT_TEMPLATES:
+                raise ProcedureError(f"{at}: 'template' must be one of {', '.join(sorted(STATEMENT_TEMPLATES))}")
+            values = spec.get("values") or {}
+            if not isinstance(values, dict):
+                raise ProcedureError(f"{at}: 'values' must be a mapping")
+            citation = _citation(spec.get("citation"), at)
+            found[(act, role)] = Statement(act, role, spec["template"], citation, values)
+    return found
 
 
 def _require(raw: dict, key: str, where: str):
@@ -407,6 +456,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         source=source,
         serve=_serve(raw.get("serve"), where),
         legally_required=_serve(raw.get("legally_required") or {}, where),
+        statements=_statements(raw.get("statements"), where),
     )
     check(procedure)
     return procedure
@@ -455,6 +505,12 @@ def check(procedure: Procedure) -> None:
     for act, roles in procedure.legally_required.items():
         if not roles <= procedure.addressees(act):
             raise ProcedureError(f"'{act}' is legally required for roles it is not served on ('serve')")
+    for (act, role), statement in procedure.statements.items():
+        if role not in procedure.addressees(act):
+            raise ProcedureError(
+                f"the law's statement '{statement.template}' goes with '{act}' to '{role}', "
+                "which the procedure does not serve on that role"
+            )
     for timer in procedure.timers:
         if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
             raise ProcedureError(
@@ -517,6 +573,8 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
         **(base.get("legally_required") or {}),
         **(raw.pop("legally_required", None) or {}),
     }
+    # So do the statements the law requires a delivery to say.
+    merged["statements"] = {**(base.get("statements") or {}), **(raw.pop("statements", None) or {})}
     for key in ("transitions", "timers"):
         own = raw.pop(key, None) or []
         names = {item.get("name") for item in own} | removed

@@ -66,7 +66,12 @@ def test_notice_to_settlement(world, api):
     assert second.get_json()["deadlines"] == []
 
     events = [e["kind"] for e in holder.get(f"/cases/{case_id}/events").get_json()["events"]]
-    assert events[0] == "notice_filed" and "settlement_accepted" in events and events[-1] == "state_changed"
+    # The last change of state, then its service on the parties.
+    assert (
+        events[0] == "notice_filed"
+        and "settlement_accepted" in events
+        and events[-2:] == ["state_changed", "act_served"]
+    )
 
     # A settled case takes no more settlements or answers.
     again = holder.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})

@@ -5,7 +5,7 @@ import pytest
 from odr.cases.models import Event
 from odr.extensions import db
 from odr.i18n import render_notification
-from odr.notifications.models import Notification
+from odr.notifications.models import Delivery, Notification
 from tests.conftest import notice_data
 
 pytestmark = pytest.mark.e2e
@@ -27,12 +27,24 @@ def test_an_eu_takedown_sends_the_seller_a_statement_with_every_art_17_element(w
         "judicial_redress",
     }  # (f) redress
 
-    note = db.session.scalar(db.select(Notification).where(Notification.kind == "statement_of_reasons"))
+    # The statement is served on the seller like every act: its delivery carries it, in the seller's language,
+    # with the article that requires it, and one e-mail (the delivery's) carries the same text.
+    served = db.session.scalars(
+        db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == "statement_of_reasons")
+    ).all()
+    assert {(d.role, d.channel) for d in served} == {("respondent", "inbox"), ("respondent", "email")}
+    assert all(d.statement["citation"]["article"].startswith("Art. 17") for d in served)
+    text = served[0].statement["text"]
+    assert "item-2" in text and "https://shop.example/item/1" in text and "理由说明" in text
+    (note,) = db.session.scalars(
+        db.select(Notification).where(Notification.id.in_([d.notification_id for d in served if d.notification_id]))
+    ).all()
     assert note.recipient == world.seller.email and note.locale == "zh"
+    assert not db.session.scalar(db.select(Notification).where(Notification.kind == "statement_of_reasons"))
     with app.test_request_context():
         subject, body = render_notification(note)
-    assert "item-2" in body and "https://shop.example/item/1" in body
-    assert subject.startswith("理由说明")  # in the seller's language
+    assert text.strip() in body
+    assert "已向卖家发送理由说明" in subject  # in the seller's language
 
 
 def test_other_procedures_send_no_dsa_statement(world, api):

@@ -138,6 +138,7 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
             "alliance_uses",
             "notification_digests",
             "webhook_deliveries",
+            "conduct_expiry",
         }
     )
     result = app.test_cli_runner().invoke(args=["sweep"])

@@ -327,9 +327,10 @@ def _escalation(case: Case, *, at: datetime, **_data) -> None:
 # -- receipt ------------------------------------------------------------------------------------------
 
 
-def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
-    """When ``role`` received the latest service of ``act`` in the case's current state, and how, under the
-    jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role to receive it."""
+def receipt(case: Case, act: str, role: str, since: datetime | None = None) -> tuple[datetime, str] | None:
+    """When ``role`` received the latest service of ``act`` in the case's current state (or made since ``since``),
+    and how, under the jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role
+    to receive it."""
     rule = _receipt_rule(case)
     if rule is None:
         return None
@@ -338,7 +339,7 @@ def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
             Delivery.case_id == case.id,
             Delivery.act == act,
             Delivery.role == role,
-            Delivery.made_available_at >= case.state_entered_at,
+            Delivery.made_available_at >= (since or case.state_entered_at),
         )
     ).all()
     by_addressee: dict[tuple, list[Delivery]] = {}

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from odr.extensions import db
 from odr.notifications.models import Delivery, Notification
 from odr.notifications.services import send_due
-from tests.conftest import notice_data
+from tests.conftest import EU_DECISION, notice_data
 
 
 class Inbox:
@@ -49,7 +49,9 @@ def subjects(inbox):
 
 def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     holder = api(world.holder)
-    holder.post("/cases", notice_data(jurisdiction="EU"))  # statement of reasons to the seller (zh)
+    eu_case = holder.post("/cases", notice_data(jurisdiction="EU")).get_json()["id"]
+    # The reviewer's decision: the statement of reasons to the seller (zh), the decision to both parties.
+    assert api(world.admin).post(f"/cases/{eu_case}/notice-decision", EU_DECISION).status_code == 201
     holder.post(
         "/cases",
         notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX", "language": "es"}),

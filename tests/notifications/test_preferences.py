@@ -176,14 +176,14 @@ def test_a_legally_required_notice_must_be_served_on_its_role(app):
         "title": "x",
         "time_zone": "UTC",
         "initial": "open",
-        "citation": {"instrument": "X", "article": "1", "confidence": "verified"},
+        "citation": {"instrument": "X", "article": "1", "confidence": "unverified", "note": "a test procedure"},
         "serve": {"notice": ["respondent"], "state_changed": ["claimant"]},
         "legally_required": {"notice": ["claimant"]},
         "states": {
             "open": {
                 "title": "Open",
                 "final": True,
-                "citation": {"instrument": "X", "article": "1", "confidence": "verified"},
+                "citation": {"instrument": "X", "article": "1", "confidence": "unverified", "note": "a test procedure"},
             }
         },
         "transitions": [],

@@ -4,7 +4,7 @@ requires them and which daily digest holds them
 Existing deliveries are not legally required (they were all e-mailed at once).
 
 Revision ID: 68819db9417e
-Revises: 5b1d2c3e4f60
+Revises: c0d0f1a66e22
 Create Date: 2026-12-03 02:21:59.504779
 
 """
@@ -16,7 +16,7 @@ import odr.models_base
 
 
 revision = "68819db9417e"
-down_revision = "5b1d2c3e4f60"
+down_revision = "c0d0f1a66e22"
 branch_labels = None
 depends_on = None
 

@@ -531,10 +531,23 @@ def _document() -> dict:
                 },
                 "Decision": {
                     "type": "object",
-                    "required": ["outcome", "text", "language"],
+                    "required": ["outcome", "listing_measure", "text", "language"],
                     "properties": {
                         "outcome": {"enum": ["upheld", "partly_upheld", "dismissed"]},
-                        "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                        "listing_measure": {
+                            "enum": [
+                                "keep_in_force",
+                                "take_down",
+                                "restore",
+                                "modify",
+                                "region_restrict",
+                                "remove_element",
+                            ],
+                            "description": "what the decision orders on the listings; no default",
+                        },
+                        "regions": {"type": "array", "items": {"type": "string"}, "description": "region_restrict"},
+                        "element": {"type": "string", "description": "remove_element"},
+                        "instructions": {"type": "string", "description": "modify"},
                         "amounts": {
                             "type": "array",
                             "maxItems": 10,

@@ -271,6 +271,7 @@ def file_notice(
     )
     db.session.add(case)
     db.session.flush()
+    events.new_chain(case)
     record_choice(case, choice)
     notice = record_filing(
         case,

@@ -108,6 +108,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
     "conduct",
     "webhooks",
 )
@@ -122,13 +123,15 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
     "conduct",
     "webhooks",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
     "odr.mediation.measures",
-    "odr.mediation.reasons",
+    "odr.dsa.services",
+    "odr.dsa.reasons",
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
@@ -185,6 +188,7 @@ def _import_models() -> None:
     from odr.cases import models as _cases  # noqa: F401
     from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
+    from odr.dsa import models as _dsa  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.integrity import vault as _vault  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401

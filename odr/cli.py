@@ -17,6 +17,7 @@ from odr import create_app
 from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
+from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
 from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
 from odr.linkage.cli import linkage_group
@@ -234,6 +235,7 @@ def init_app(app) -> None:
     app.cli.add_command(accounts_group)
     app.cli.add_command(alliance_group)
     app.cli.add_command(linkage_group)
+    app.cli.add_command(transparency_group)
     app.cli.add_command(languages_group)
     for command in (
         demo_command,

@@ -87,6 +87,12 @@ class EventKind(enum.StrEnum):
     MEASURE_TAKEN = "measure_taken"
     MEASURE_LIFTED = "measure_lifted"
     STATEMENT_OF_REASONS = "statement_of_reasons"
+    STATEMENT_OF_REASONS_UPDATED = "statement_of_reasons_updated"
+    NOTICE_AWAITS_DECISION = "notice_awaits_decision"
+    NOTICE_PRIORITY_SET = "notice_priority_set"
+    NOTICE_DECIDED = "notice_decided"
+    COMPLAINT_FILED = "complaint_filed"
+    COMPLAINT_DECIDED = "complaint_decided"
     EXPORTED_TO_COURT = "exported_to_court"
     EXPORT_WAITING_FOR_COURT = "export_waiting_for_court"
     EXPORT_DOWNLOADED = "export_downloaded"
@@ -104,6 +110,7 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
     ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
+    NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -151,6 +158,12 @@ EVENT_LABELS = {
     EventKind.EVALUATION_DECIDED: _l("Neutral evaluation decided"),
     EventKind.MEASURES_ORDERED: _l("Measures sent to the platform"),
     EventKind.STATEMENT_OF_REASONS: _l("Statement of reasons sent to the seller"),
+    EventKind.STATEMENT_OF_REASONS_UPDATED: _l("Statement of reasons updated"),
+    EventKind.NOTICE_AWAITS_DECISION: _l("Notice waiting for the platform's decision"),
+    EventKind.NOTICE_PRIORITY_SET: _l("Notice from a trusted flagger: decided with priority"),
+    EventKind.NOTICE_DECIDED: _l("The platform decided on the notice"),
+    EventKind.COMPLAINT_FILED: _l("Internal complaint filed"),
+    EventKind.COMPLAINT_DECIDED: _l("Internal complaint decided"),
     EventKind.MEASURE_CONFIRMED: _l("Platform confirmed a measure"),
     EventKind.EXPORTED_TO_COURT: _l("Exported to the court"),
     EventKind.EXPORT_WAITING_FOR_COURT: _l("Export waiting: no court receives this jurisdiction's cases"),
@@ -168,10 +181,13 @@ EVENT_LABELS = {
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
     EventKind.WRONGFUL_NOTICE_CLAIMED: _l("The seller claimed that the notice was wrongful"),
     EventKind.WRONGFUL_NOTICE_DECIDED: _l("Finding on the claim that the notice was wrongful"),
-    EventKind.CONDUCT_WARNING_ISSUED: _l("Repeat-infringer warning issued to the seller"),
+    EventKind.CONDUCT_WARNING_ISSUED: _l("Warning issued under the conduct policy"),
     EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
-    EventKind.ACCOUNT_MEASURE_APPEALED: _l("The seller appealed the measure on its account"),
-    EventKind.ACCOUNT_MEASURE_ENDED: _l("The measure on the seller's account ended"),
+    EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
+    EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
+    EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
+        "Processing of the notifier's notices suspended (misuse of the notice system)"
+    ),
     EventKind.ACT_SERVED: _l("Served on the addressees"),
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),

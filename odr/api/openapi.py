@@ -227,6 +227,37 @@ def _document() -> dict:
                     "the periods that run from it"
                 ),
             },
+            "/dsa/reviews": {
+                "get": _op("Notices waiting for a platform reviewer's decision (DSA Art. 16): trusted flaggers' first")
+            },
+            "/cases/{case_id}/notice-decision": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "A reviewer's reasoned decision on a notice: outcome (restrict, no_action), ground, "
+                    "legal_ground, explanation, facts, used_suggestion (DSA Art. 16(5)-(6))",
+                    ok="201",
+                ),
+            },
+            "/cases/{case_id}/statements-of-reasons": {
+                "parameters": [CASE_ID],
+                "get": _op("The case's statements of reasons (DSA Art. 17), content and text in your language"),
+            },
+            "/cases/{case_id}/complaints": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "The seller's or the notifier's internal complaint (DSA Art. 20), within six months of being "
+                    "informed of the decision",
+                    ok="201",
+                ),
+            },
+            "/dsa/complaints": {"get": _op("Open internal complaints with their age, oldest first (reviewers)")},
+            "/complaints/{complaint_id}/decision": {
+                "parameters": [{"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _op("A reviewer's reasoned decision on a complaint: outcome (upheld, rejected), reasons"),
+            },
+            "/dsa/out-of-court-bodies": {
+                "get": _op("Certified out-of-court dispute settlement bodies (DSA Art. 21), with source and confidence")
+            },
             "/cases": {
                 "get": _op("Cases visible to you"),
                 "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),

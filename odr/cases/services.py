@@ -25,7 +25,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind, Listing, RightType, SettlementAcceptance
-from odr.cases.signals import notice_refused, respondent_invited, settlement_reached
+from odr.cases.signals import notice_refused, notice_screening, respondent_invited, settlement_reached
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
@@ -203,6 +203,7 @@ def file_notice(
     uploads = list(uploads)
     if account.role not in NOTICE_ROLES or account.party is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
+    notice_screening.publish(account, at=at or utcnow())
     sub = submission(account, key, data, uploads)
     replay = sub.replayed(Case)
     if replay is not None:

@@ -21,3 +21,6 @@ settlement_reached = DomainEvent("settlement-reached", "Both parties accepted th
 participant_joined = DomainEvent("participant-joined", "A participant who reads the case's filings joined it.")
 # sender: the Account whose notice was refused as incomplete; data: jurisdiction, fields (names), at
 notice_refused = DomainEvent("notice-refused", "A notice was refused as incomplete; nothing of it was kept.")
+# sender: the Account about to file a notice; data: at. A subscriber that refuses raises a ServiceError
+# (the conduct domain: the processing of this notifier's notices is suspended), and nothing is written.
+notice_screening = DomainEvent("notice-screening", "A notice is about to be accepted for processing.")

@@ -57,12 +57,30 @@ class RepeatInfringerRules:
 
 
 @dataclass(frozen=True)
+class NoticeMisuseRules:
+    window_days: int
+    minimum_unfounded: int
+    minimum_proportion: float
+    malicious_weight: int
+    warning_valid_days: int
+    suspension_days: int
+    citation: Citation
+
+    def meets(self, unfounded: int, malicious: int, filed: int) -> bool:
+        """Art. 23(3): enough manifestly unfounded notices, in number (malice weighing more) and in proportion."""
+        count = unfounded + malicious
+        weighted = unfounded + malicious * self.malicious_weight
+        return filed > 0 and weighted >= self.minimum_unfounded and count / filed >= self.minimum_proportion
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     record: RecordRules
     deciders: frozenset[str]
     wrongful: dict[str, WrongfulNoticeRules]
     repeat: dict[str, RepeatInfringerRules]
+    misuse: dict[str, NoticeMisuseRules]
 
     def wrongful_notice(self, jurisdiction: str) -> WrongfulNoticeRules:
         return self.wrongful.get(jurisdiction) or self.wrongful["default"]
@@ -116,7 +134,22 @@ def parse(data: dict) -> Policy:
             suspension_days=suspension,
             warning_at=warning,
         )
-    if "default" not in wrongful or "default" not in repeat:
+    misuse = {}
+    for code, raw in data["notice_misuse"]["jurisdictions"].items():
+        where = f"notice_misuse.{code}"
+        proportion = raw.get("minimum_proportion")
+        if not isinstance(proportion, (int, float)) or not 0 < proportion <= 1:
+            raise ProcedureError(f"{where}.minimum_proportion must be above 0 and at most 1")
+        misuse[code] = NoticeMisuseRules(
+            window_days=_positive(raw.get("window_days"), f"{where}.window_days"),
+            minimum_unfounded=_positive(raw.get("minimum_unfounded"), f"{where}.minimum_unfounded"),
+            minimum_proportion=float(proportion),
+            malicious_weight=_positive(raw.get("malicious_weight"), f"{where}.malicious_weight"),
+            warning_valid_days=_positive(raw.get("warning_valid_days"), f"{where}.warning_valid_days"),
+            suspension_days=_positive(raw.get("suspension_days"), f"{where}.suspension_days"),
+            citation=_citation(raw.get("citation"), where),
+        )
+    if "default" not in wrongful or "default" not in repeat or "default" not in misuse:
         raise ProcedureError("the conduct policy needs a default for wrongful notices and repeat infringers")
     return Policy(
         version=str(data["version"]),
@@ -126,6 +159,7 @@ def parse(data: dict) -> Policy:
         deciders=frozenset(data["wrongful_notice"]["deciders"]),
         wrongful=wrongful,
         repeat=repeat,
+        misuse=misuse,
     )
 
 

@@ -23,7 +23,7 @@ from odr.accounts.models import Account, Party, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, Event, FilingKind
-from odr.cases.signals import notice_refused
+from odr.cases.signals import notice_refused, notice_screening
 from odr.conduct.models import AccountMeasure, ClaimStatus, MeasureStatus, NoticeRefusal, WrongfulNoticeClaim
 from odr.conduct.policy import RepeatInfringerRules, policy
 from odr.conduct.signals import account_measure_required
@@ -68,6 +68,7 @@ STRIKE_REMOVALS = {
 }
 MEASURE_TITLES = {
     "warning": _l("Warning"),
+    "suspend_notice_processing": _l("Processing of notices suspended"),
     "suspend_account": _l("Account suspended"),
     "terminate_account": _l("Account terminated"),
 }
@@ -506,6 +507,8 @@ def do_decide_wrongful_notice(
         role=role,
         payload={"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence},
     )
+    if claim.found:
+        check_notice_misuse(case, at)
     commit()
     return claim
 
@@ -618,6 +621,113 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
 def _on_state_entered(case: Case, *, at: datetime, **_data) -> None:
     if case.respondent_party_id is not None:
         check_repeat_infringer(case, at)
+    if case.claimant_party_id is not None:
+        check_notice_misuse(case, at)
+
+
+# --- misuse of the notice system (DSA Art. 23(2)-(3)) --------------------------------------------------
+
+
+def _misuse_in_force(party_id: int, kind: str, at: datetime) -> AccountMeasure | None:
+    return db.session.scalar(
+        select(AccountMeasure)
+        .where(
+            AccountMeasure.party_id == party_id,
+            AccountMeasure.policy == "notice_misuse",
+            AccountMeasure.kind == kind,
+            AccountMeasure.status == MeasureStatus.IN_FORCE,
+            or_(AccountMeasure.ends_at.is_(None), AccountMeasure.ends_at > at),
+        )
+        .order_by(AccountMeasure.id.desc())
+    )
+
+
+def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
+    """The notifier's notices filed within the window, and how many were manifestly unfounded or malicious."""
+    rules = policy()
+    window = rules.misuse["default"].window_days
+    cases = list(
+        db.session.scalars(
+            select(Case).where(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
+        )
+    )
+    facts = _facts(cases)
+    unfounded = malicious = 0
+    for fact in facts.values():
+        if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
+            malicious += 1
+        elif (
+            fact.court_outcome in rules.record.rejected_outcomes
+            or fact.evaluation_side == "respondent"
+            or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
+        ):
+            unfounded += 1
+    return {"filed": len(cases), "unfounded": unfounded, "malicious": malicious, "window_days": window}
+
+
+def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
+    """After an outcome against the notifier of ``case``: warn the first time the Art. 23(3) criteria are
+    met; suspend the processing of its notices if they are met again by a further unfounded notice."""
+    party = case.claimant
+    rules = policy().misuse["default"]
+    counts = misuse_counts(party, at)
+    if not rules.meets(counts["unfounded"], counts["malicious"], counts["filed"]):
+        return None
+    if _misuse_in_force(party.id, "suspend_notice_processing", at) is not None:
+        return None
+    warning = _misuse_in_force(party.id, "warning", at)
+    bad = counts["unfounded"] + counts["malicious"]
+    if warning is not None and bad <= warning.reasons.get("unfounded", 0) + warning.reasons.get("malicious", 0):
+        return None  # warned, and nothing new since
+    kind = "warning" if warning is None else "suspend_notice_processing"
+    days = rules.warning_valid_days if kind == "warning" else rules.suspension_days
+    measure = AccountMeasure(
+        party_id=party.id,
+        policy="notice_misuse",
+        kind=kind,
+        jurisdiction="default",
+        case_id=case.id,
+        starts_at=at,
+        ends_at=at + timedelta(days=days),
+        reasons={
+            "policy": "notice_misuse",
+            "policy_version": policy().version,
+            **counts,
+            "minimum_unfounded": rules.minimum_unfounded,
+            "minimum_proportion": rules.minimum_proportion,
+            "malicious_weight": rules.malicious_weight,
+            "warning_id": warning.id if warning is not None else None,
+            "citation": rules.citation.as_dict(),
+            "automated": True,
+            "appeal": "The notifier may appeal once; an administrator decides with reasons.",
+        },
+    )
+    db.session.add(measure)
+    db.session.flush()
+    events.record(
+        case,
+        EventKind.CONDUCT_WARNING_ISSUED if kind == "warning" else EventKind.NOTICE_PROCESSING_SUSPENDED,
+        at,
+        payload={"conduct_measure_id": measure.id, "kind": kind, "policy": "notice_misuse"},
+    )
+    return measure
+
+
+@notice_screening.in_transaction.connect
+def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
+    """A notifier whose notices' processing is suspended files none until the suspension ends."""
+    if account.party_id is None:
+        return
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
+    if suspension is not None and suspension.ends_at is not None:
+        raise NotAllowed(
+            _(
+                "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
+                "unfounded notices. Your record shows the statement of reasons and how to appeal.",
+                date=suspension.ends_at.strftime("%Y-%m-%d"),
+            ),
+            code="notice_processing_suspended",
+        )
 
 
 # --- account measures: appeal and expiry ----------------------------------------------------------------
@@ -649,7 +759,7 @@ def do_appeal(account: Account, measure_id: int, text, at: datetime | None = Non
             EventKind.ACCOUNT_MEASURE_APPEALED,
             measure.appealed_at,
             actor=account,
-            role=CaseRole.RESPONDENT,
+            role=CaseRole.CLAIMANT if measure.policy == "notice_misuse" else CaseRole.RESPONDENT,
             payload={"conduct_measure_id": measure.id},
         )
     commit()

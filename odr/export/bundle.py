@@ -35,7 +35,8 @@ from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
-from odr.vocabulary import CaseRole
+from odr.notifications.models import Delivery
+from odr.vocabulary import CaseRole, EventKind
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
@@ -164,6 +165,64 @@ def participants(case: Case) -> list[dict]:
             }
         )
     return people
+
+
+# The chained events that prove each delivery: served, then what became of it (docs/bundle-format.md).
+SERVICE_EVENTS = {
+    EventKind.ACT_SERVED: "served",
+    EventKind.DELIVERY_ACCEPTED: "accepted",
+    EventKind.DELIVERY_REFUSED: "refused",
+    EventKind.DELIVERY_OPENED: "opened",
+}
+
+
+def service(case: Case) -> list[dict]:
+    """Proof of service: every delivery of a procedural act in the case (never one of a caucus message),
+    with its addressee, channel, instants, content digest and the text the law required it to say, and the
+    sequence numbers of the chained events that record it."""
+    chained: dict[int, dict[str, int]] = {}
+    for seq, kind, payload in db.session.execute(
+        select(Event.seq, Event.kind, Event.payload)
+        .where(Event.case_id == case.id, Event.kind.in_([str(k) for k in SERVICE_EVENTS]))
+        .order_by(Event.seq)
+    ):
+        step = SERVICE_EVENTS[EventKind(kind)]
+        ids = (
+            [d.get("delivery_id") for d in payload.get("deliveries", [])]
+            if step == "served"
+            else [payload.get("delivery_id")]
+        )
+        for delivery_id in ids:
+            chained.setdefault(delivery_id, {})[step] = seq
+    private = set(
+        db.session.scalars(select(Filing.id).where(Filing.case_id == case.id, Filing.caucus_party_id.is_not(None)))
+    )
+    found = []
+    for row in db.session.scalars(select(Delivery).where(Delivery.case_id == case.id).order_by(Delivery.id)):
+        if row.id not in chained or row.filing_id in private:
+            continue  # a note to the platform's users (a failed delivery), not the service of an act
+        found.append(
+            {
+                "delivery_id": row.id,
+                "act": row.act,
+                "filing_id": row.filing_id,
+                "role": row.role,
+                "participant_id": f"account-{row.account_id}" if row.account_id else f"party-{row.party_id}",
+                "language": row.language,
+                "time_zone": row.time_zone,
+                "channel": row.channel,
+                "address": row.address,
+                "content_sha256": row.content_sha256,
+                "statement": row.statement,
+                "made_available_at": _iso(row.made_available_at),
+                "accepted_at": _iso(row.accepted_at) if row.accepted_at else None,
+                "failed_at": _iso(row.failed_at) if row.failed_at else None,
+                "failure": row.failure,
+                "opened_at": _iso(row.opened_at) if row.opened_at else None,
+                "events": chained[row.id],
+            }
+        )
+    return found
 
 
 def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
@@ -367,6 +426,7 @@ def _write(
             evidence.append(entry)
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []
+        served = service(case)
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
         for filing in filings:
             renditions = _write_documents(
@@ -398,6 +458,7 @@ def _write(
                 filed,
                 court_view,
                 platform_url,
+                [entry for entry in served if entry["filing_id"] == filing.id],
             )
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
         wrongful_notice = []
@@ -449,6 +510,8 @@ def _write(
             "evidence_alarms": alarms,
             # Languages the court or a party needs that the bundle could not carry, and why.
             "translation_gaps": translation_gaps,
+            # Proof of service: every delivery of a procedural act, tied to the chained events that record it.
+            "service": served,
             # A seller's claim that the notice was wrong, and the finding on it with its consequence in law.
             "wrongful_notice": wrongful_notice,
         }

@@ -29,7 +29,10 @@ UNITS = {"calendar_days", "business_days", "months", "hours"}
 # The acts a procedure serves on case roles (``serve:`` in its data): every filing kind, the change
 # of state, and every entry action. Each act it can perform must name its addressees.
 STATE_CHANGED = "state_changed"
-ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS)
+# Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
+# notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
+DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
+ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -38,6 +41,9 @@ ACT_EVENTS: dict[str, EventKind] = {
     "lift_measures": EventKind.MEASURE_LIFTED,
     "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
     "export_to_court": EventKind.EXPORTED_TO_COURT,
+    "notice_decision": EventKind.NOTICE_DECIDED,
+    "complaint": EventKind.COMPLAINT_FILED,
+    "complaint_decision": EventKind.COMPLAINT_DECIDED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
 # statement in odr/templates/notifications/statements/, rendered in the addressee's language.
@@ -100,14 +106,17 @@ class Transition:
     effective_from: date | None = None
     effective_to: date | None = None
     actions: tuple[str, ...] = ()  # done when the transition is taken, before the case moves
+    # Taken only by a reasoned decision that its domain records (a reviewer's decision on a notice), never by
+    # a button without reasons, a filing or a timer.
+    decision: bool = False
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
 
     @property
     def on_request(self) -> bool:
-        """Taken by a participant's request, not by a filing nor automatically."""
-        return self.filing is None and self.when is None
+        """Taken by a participant's request, not by a filing, a reasoned decision nor automatically."""
+        return self.filing is None and self.when is None and not self.decision
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,18 @@ class Receipt:
 
     act: str
     role: str
+
+
+@dataclass(frozen=True)
+class ComplaintRule:
+    """An internal complaint-handling system (DSA Art. 20): a lane beside the procedure's states, open to each
+    role for ``period`` from when that role was informed of the decision (the receipt of ``informed_by[role]``
+    under the jurisdiction's receipt rule), whatever the state; decided by a person, never by a timer."""
+
+    period: Period
+    informed_by: dict[str, str]  # case role -> the act whose receipt informs it of the decision
+    citation: Citation
+    roll_forward: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +213,7 @@ class Procedure:
     source: str = ""
     # Which case roles each act is served on (act -> roles): the addressees of its deliveries.
     serve: dict[str, frozenset[str]] = field(default_factory=dict)
+    complaints: ComplaintRule | None = None
     # What the law requires some deliveries to say: (act, role) -> statement.
     statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
@@ -290,6 +312,29 @@ def _serve(raw, where: str) -> dict[str, frozenset[str]]:
     return serve
 
 
+def _complaints(raw, where: str) -> ComplaintRule | None:
+    if raw is None:
+        return None
+    cw = f"{where}: internal_complaints"
+    period = raw.get("period") if isinstance(raw, dict) else None
+    unit = period.get("unit") if isinstance(period, dict) else None
+    count = period.get("count") if isinstance(period, dict) else None
+    if unit not in UNITS - {"hours"} or not isinstance(count, int) or count <= 0:
+        raise ProcedureError(f"{cw} needs a period with a positive count and a unit in days or months")
+    informed_by = raw.get("informed_by")
+    if not isinstance(informed_by, dict) or not informed_by:
+        raise ProcedureError(f"{cw} needs 'informed_by' (case role -> the act that informs it of the decision)")
+    for role, act in informed_by.items():
+        if role not in CASE_ROLES or act not in ACTS:
+            raise ProcedureError(f"{cw}: 'informed_by' maps a case role to an act ({role}: {act})")
+    return ComplaintRule(
+        period=Period(count=count, unit=unit),
+        informed_by={str(k): str(v) for k, v in informed_by.items()},
+        citation=_citation(raw.get("citation"), cw),
+        roll_forward=bool(raw.get("roll_forward", False)),
+    )
+
+
 def _statements(raw, where: str) -> dict[tuple[str, str], Statement]:
     """``statements: {act: {role: {template, citation, values}}}``: the legal text of a delivery."""
     if raw in (None, {}):
@@ -378,10 +423,13 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 when=when,
                 citation=_citation(spec.get("citation"), tw),
                 actions=_actions(spec.get("actions"), tw),
+                decision=bool(spec.get("decision", False)),
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
             )
         )
+        if transitions[-1].decision and (filing is not None or when is not None):
+            raise ProcedureError(f"{tw}: a reasoned decision is not also a filing or an automatic step")
 
     timers = []
     for spec in raw.get("timers") or []:
@@ -448,6 +496,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         effective_to=_date(raw.get("effective_to"), where),
         source=source,
         serve=_serve(raw.get("serve"), where),
+        complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
     )
     check(procedure)
@@ -494,6 +543,10 @@ def check(procedure: Procedure) -> None:
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
+    if procedure.complaints is not None:
+        for role, act in procedure.complaints.informed_by.items():
+            if role not in procedure.addressees(act):
+                raise ProcedureError(f"internal complaints: '{role}' is informed by '{act}', which is not served on it")
     for (act, role), statement in procedure.statements.items():
         if role not in procedure.addressees(act):
             raise ProcedureError(

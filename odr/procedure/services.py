@@ -224,9 +224,17 @@ def allowed_transitions(case: Case, roles: set[str], at: datetime) -> list[Trans
 
 
 def take_transition(
-    case: Case, name: str, actor: Account | None, roles: set[str], at: datetime, *, by_filing: bool = False
+    case: Case,
+    name: str,
+    actor: Account | None,
+    roles: set[str],
+    at: datetime,
+    *,
+    by_filing: bool = False,
+    by_decision: bool = False,
 ) -> Transition:
-    """Take a transition on a participant's request (or, with ``by_filing``, as the effect of a filing)."""
+    """Take a transition on a participant's request (or, with ``by_filing``, as the effect of a filing; with
+    ``by_decision``, as the effect of a reasoned decision its domain recorded)."""
     procedure = procedure_of(case)
     transition = procedure.transition(name)
     if transition is None:
@@ -245,6 +253,8 @@ def take_transition(
         raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.filing and not by_filing:
         raise NotAllowed(_("This action is taken by filing a document."), code="needs_filing")
+    if transition.decision and not by_decision:
+        raise NotAllowed(_("This step is taken by a reasoned decision, with its reasons."), code="needs_decision")
     lapsed = db.session.scalar(
         select(Deadline)
         .where(

@@ -89,7 +89,15 @@ def test_every_transition_of_every_procedure_serves_exactly_the_declared_address
                         at=at,
                     )
                     acts.append((transition.filing, actor.id))
-                take_transition(case, transition.name, actor, {role}, at, by_filing=bool(transition.filing))
+                take_transition(
+                    case,
+                    transition.name,
+                    actor,
+                    {role},
+                    at,
+                    by_filing=bool(transition.filing),
+                    by_decision=transition.decision,
+                )
                 acts += [(action, None) for action in transition.actions]
                 if transition.target != source:
                     acts.append((STATE_CHANGED, None))

@@ -15,7 +15,7 @@ from odr.i18n import render_notification
 from odr.notifications.models import Channel, Delivery, Notification
 from odr.procedure.engine import ProcedureError, parse
 from odr.procedure.services import procedures
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, EU_DECISION, notice_data
 
 UI_LOCALES = ["en", "ar", "de", "es", "fr", "ja", "ko", "pt", "ru", "zh_Hans"]
 
@@ -144,7 +144,9 @@ def test_jp_the_inquiry_reaches_a_seller_without_an_account_in_the_invitation(wo
 
 def test_eu_the_notifier_is_told_the_decision_on_the_notice(world, api):
     case = file(api, world.holder, jurisdiction="EU")
-    (decision,) = [r for r in rows(case, "take_measures", "claimant") if r.channel == Channel.INBOX]
+    assert not rows(case, "notice_decision", "claimant"), "no decision before a reviewer takes it (DSA Art. 16(6))"
+    assert api(world.admin).post(f"/cases/{case.id}/notice-decision", EU_DECISION).status_code == 201
+    (decision,) = [r for r in rows(case, "notice_decision", "claimant") if r.channel == Channel.INBOX]
     assert decision.statement["citation"]["article"].startswith("Art. 16(5)")
     assert "2022/2065" in decision.statement["text"] and "item-2" in decision.statement["text"]
 
@@ -180,6 +182,8 @@ def _context(statement) -> dict:
         notice_date="2027-01-02",
         filing_text="FILING-TEXT",
         filing_date="2027-01-03",
+        terms={"outcome": "upheld", "listing_measure": "remove", "amounts": []},
+        role="claimant",
     )
 
 
@@ -193,6 +197,7 @@ def test_every_declared_statement_is_rendered_in_all_ten_languages(app):
         "jp_inquiry",
         "eu_notice_decision",
         "eu_statement_of_reasons",
+        "court_decision",
     }
     from odr.i18n import render_in_locale
 

@@ -11,7 +11,7 @@ from odr.models_base import utcnow
 from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
 from odr.procedure.services import sweep_deadlines
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, EU_DECISION, NOTICE_ELEMENTS, notice_data
 
 pytestmark = pytest.mark.e2e
 
@@ -118,14 +118,26 @@ def test_us_trademark_runs_the_marketplace_procedure_to_settlement(world, api):
 def test_eu_internal_complaint_reversed_by_the_platform(world, api):
     holder, seller, admin = api(world.holder), api(world.seller), api(world.admin)
     case = file(holder, jurisdiction="EU", target_market="NL")
-    assert case["procedure"]["code"] == "eu-dsa"
+    assert case["procedure"]["code"] == "eu-dsa" and case["state"] == "notice_review"
     assert case["procedure_choice"]["time_zone"] == "Europe/Amsterdam"
-    counter_notice(seller, case["id"])
-    assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "internal_complaint"
-    assert seller.post(f"/cases/{case['id']}/actions/reverse_measure").status_code == 409
-    reversed_ = admin.post(f"/cases/{case['id']}/actions/reverse_measure")
-    assert reversed_.status_code == 200 and reversed_.get_json()["state"] == "negotiation"
+    assert "measure_taken" not in events(holder, case["id"]), "no measure before a reviewer decides"
+    assert seller.post(f"/cases/{case['id']}/notice-decision", EU_DECISION).status_code == 403
+    decided = admin.post(f"/cases/{case['id']}/notice-decision", EU_DECISION)
+    assert decided.status_code == 201, decided.get_json()
+    assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "awaiting_response"
+    (statement,) = seller.get(f"/cases/{case['id']}/statements-of-reasons").get_json()["statements"]
+    assert statement["content"]["territorial_scope"] == ["NL"]
+    complaint = seller.post(f"/cases/{case['id']}/complaints", {"text": "The goods are genuine."})
+    assert complaint.status_code == 201, complaint.get_json()
+    complaint_id = complaint.get_json()["id"]
+    queue = admin.get("/dsa/complaints").get_json()["complaints"]
+    assert [c["id"] for c in queue] == [complaint_id] and queue[0]["age_days"] == 0
+    upheld = {"outcome": "upheld", "reasons": "The invoice shows the goods come from the right holder's distributor."}
+    assert seller.post(f"/complaints/{complaint_id}/decision", upheld).status_code == 403
+    reversed_ = admin.post(f"/complaints/{complaint_id}/decision", upheld)
+    assert reversed_.status_code == 200 and reversed_.get_json()["status"] == "upheld"
     assert "measure_lifted" in events(holder, case["id"])
+    assert admin.post(f"/complaints/{complaint_id}/decision", upheld).status_code == 409
 
 
 def test_jp_measure_only_after_seven_days_of_silence(world, api):

@@ -21,7 +21,7 @@ from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.services import order_extension, pending_deadlines, sweep_deadlines
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, decide_eu_notice, notice_data
 
 HERE = Path(__file__).parent
 CASES = [case for path in sorted(HERE.glob("*.yaml")) for case in yaml.safe_load(path.read_text("utf-8"))]
@@ -34,7 +34,7 @@ def instant(text) -> datetime:
 
 
 def accounts(world) -> dict:
-    return {"claimant": world.holder, "respondent": world.seller, "mediator": world.mediator}
+    return {"claimant": world.holder, "respondent": world.seller, "mediator": world.mediator, "reviewer": world.admin}
 
 
 def file(world, spec) -> Case | ValidationFailed:
@@ -73,6 +73,9 @@ def run_event(world, case: Case, event: dict) -> None:
             "elements": {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])},
         }
         act = lambda: services.add_filing(account, case.id, filing, at=at)  # noqa: E731
+    elif "decide" in event:  # a platform reviewer's reasoned decision on the notice (DSA Art. 16)
+        outcome = {"restrict": "restrict", "no_action": "no_action"}[event["decide"]]
+        act = lambda: decide_eu_notice(account, case.id, at=at, outcome=outcome)  # noqa: E731
     elif "action" in event:
         act = lambda: services.take_action(account, case.id, event["action"], at=at)  # noqa: E731
     else:

@@ -100,6 +100,8 @@ PAGINATED = {
     "/webhooks/deliveries": "deliveries",
     "/conduct/appeals": "appeals",
     "/tokens": "tokens",
+    "/dsa/reviews": "reviews",
+    "/dsa/complaints": "complaints",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
 }

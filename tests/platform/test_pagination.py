@@ -20,6 +20,7 @@ NOT_LISTS = {
     "/api/v1/transparency/report",
     "/api/v1/alliance/feed",  # the federation's own protocol: ?after=<seq>, with the signed tree head
     "/api/v1/conduct/record",  # one party's record (counts, and the measures in force on it)
+    "/api/v1/dsa/out-of-court-bodies",  # the certified bodies, a fixed list from the rules' data
 }
 
 

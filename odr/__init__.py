@@ -42,6 +42,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_models()
 
     _register_routes(app)
+    from odr.accounts import limits
+    from odr.ops import logs, metrics
+    from odr.ops.views import bp as ops_bp
+
+    limits.init_app(app)
+    app.register_blueprint(ops_bp)
+    metrics.init_app(app)
+    logs.init_app(app)
     _register_template_globals(app)
     _connect_subscribers()
 
@@ -165,7 +173,9 @@ def _register_template_globals(app: Flask) -> None:
         procedure_label=procedure_label,
         jurisdiction_name=jurisdiction_name,
     )
-    app.jinja_env.filters.update(action_label=action_label)
+    from odr.validation import mail_excerpt
+
+    app.jinja_env.filters.update(action_label=action_label, excerpt=mail_excerpt)
     app.extensions["odr.locale_fallbacks"] = [case_page_locale]
 
 

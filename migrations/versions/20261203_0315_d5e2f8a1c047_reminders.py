@@ -1,7 +1,7 @@
 """reminders: each reminder before a deadline, claimed once per deadline, role and hours before
 
 Revision ID: d5e2f8a1c047
-Revises: c0d0f1a66e22
+Revises: 68819db9417e
 Create Date: 2026-12-03 03:15:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "d5e2f8a1c047"
-down_revision = "c0d0f1a66e22"
+down_revision = "68819db9417e"
 branch_labels = None
 depends_on = None
 

@@ -104,6 +104,8 @@ PAGINATED = {
     "/webhooks/deliveries": "deliveries",
     "/conduct/appeals": "appeals",
     "/tokens": "tokens",
+    "/dsa/reviews": "reviews",
+    "/dsa/complaints": "complaints",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
 }
@@ -165,6 +167,16 @@ def _paginate(paths: dict) -> dict:
 def document() -> dict:
     doc = _document()
     _paginate(doc["paths"])
+    notice = doc["paths"]["/cases"]["post"]
+    notice["summary"] += (
+        "; answers the case's summary and links (self, events, timeline), or the whole case document with "
+        "full=1 or the header Prefer: return=representation"
+    )
+    notice["parameters"] = [
+        *notice.get("parameters", []),
+        {"name": "full", "in": "query", "required": False, "schema": {"type": "boolean"}},
+        {"name": "Prefer", "in": "header", "required": False, "schema": {"enum": ["return=representation"]}},
+    ]
     return doc
 
 
@@ -197,6 +209,13 @@ def _document() -> dict:
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
             "/me": {"get": _op("The signed-in account")},
+            "/me/notification-preferences": {
+                "get": _op("How you are told by e-mail: frequency (every_event, daily_digest, deadlines_only), email"),
+                "put": _op(
+                    "Change how you are told by e-mail; legally required notices are e-mailed whatever you choose",
+                    body="NotificationPreferences",
+                ),
+            },
             "/me/password": {
                 "post": _op(
                     "Change your password: every browser session and every other token of the account ends",
@@ -751,6 +770,13 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "NotificationPreferences": {
+        "type": "object",
+        "properties": {
+            "frequency": {"enum": ["every_event", "daily_digest", "deadlines_only"]},
+            "email": {"type": "boolean"},
+        },
+    },
     "WebhookEndpoint": {
         "type": "object",
         "required": ["url"],

@@ -33,6 +33,10 @@ def _op(
                 "content": {"application/json": {"schema": ERROR}},
             },
             "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
+            "429": {
+                "description": "Too many requests from your account or address (see Retry-After)",
+                "content": {"application/json": {"schema": ERROR}},
+            },
         },
     }
     if auth:

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
@@ -338,6 +338,22 @@ def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     return terms
 
 
+def check_filing_room(case: Case) -> None:
+    """A case takes at most ``MAX_FILINGS_PER_CASE`` filings: past that, each party could no longer read its
+    own case in time (and one party could drown the other's)."""
+    cap = int(current_app.config["ODR"]["MAX_FILINGS_PER_CASE"])
+    count = db.session.scalar(select(func.count()).select_from(Filing).where(Filing.case_id == case.id)) or 0
+    if count >= cap:
+        raise NotAllowed(
+            _(
+                "This case has reached its limit of %(cap)s filings. Ask the mediator or the platform to "
+                "continue it, or file a new case.",
+                cap=cap,
+            ),
+            code="too_many_filings",
+        )
+
+
 def add_filing(
     account: Account,
     case_id: int,
@@ -357,6 +373,7 @@ def add_filing(
         return Outcome(replay, False)
 
     roles = case_roles(account, case) & FILER_ROLES
+    check_filing_room(case)
     at = at or utcnow()
     fields: dict[str, str] = {}
     try:

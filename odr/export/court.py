@@ -28,7 +28,7 @@ from odr.extensions import db
 from odr.idempotency import Outcome
 from odr.mediation.measures import MeasureKind, order, order_on_every_listing
 from odr.models_base import utcnow
-from odr.notifications.services import notify
+from odr.notifications.models import Delivery
 from odr.procedure.services import case_day, procedure_of, take_transition
 from odr.validation import check_language, clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -201,23 +201,18 @@ def _order_decided_measures(case, decision: CourtDecision, at: datetime) -> None
 
 def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime) -> None:
     """Hand each party what the decision requires of it, and record that it was done."""
-    instructions = {
-        "case_id": case.id,
-        "reference": case.reference,
-        "outcome": decision.outcome,
-        "listing_measure": decision.listing_measure,
-        "listings": [item.locator for item in case.listings],
-        "amounts": decision.amounts,
-        "document_sha256": document_sha256,
-    }
-    notified = []
-    for role, party in ((CaseRole.CLAIMANT.value, case.claimant), (CaseRole.RESPONDENT.value, case.respondent)):
-        emails = {party.contact_email} | set(
-            db.session.scalars(select(Account.email).where(Account.party_id == party.id))
+    # Each party was served the decision with what it requires of that party (the decision's delivery, which
+    # carries the procedure's court_decision statement); no second mail.
+    notified = sorted(
+        set(
+            db.session.scalars(
+                select(Delivery.role).where(
+                    Delivery.filing_id == decision.filing_id,
+                    Delivery.role.in_([CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value]),
+                )
+            )
         )
-        for email in sorted(e for e in emails if e):
-            notify(email, party.preferred_language, "court_decision", dict(instructions, role=role))
-            notified.append(role)
+    )
     _order_decided_measures(case, decision, at)
     decision.carried_out_at = at
     events.record(

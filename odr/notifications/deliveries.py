@@ -87,9 +87,12 @@ def serve(
         caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
         roles = roles & {CaseRole.MEDIATOR, caucus_role}
     data = dict(data or {}, case_id=case.id)
+    # A filing the platform records itself (a settlement reached by blind bidding, in the name of the last
+    # bidder) is served on every addressee, its nominal author included.
+    author_id = filing.author_id if filing is not None and filing.author_case_role != CaseRole.SYSTEM else None
     rows: list[Delivery] = []
     for addressee in addressees(case, roles):
-        if filing is not None and addressee.account is not None and addressee.account.id == filing.author_id:
+        if author_id is not None and addressee.account is not None and addressee.account.id == author_id:
             continue
         statement = _statement(case, act, addressee, filing, data)
         digest = _digest(case, act, filing, data, statement)
@@ -131,6 +134,8 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         notice_date=notice.created_at.astimezone(zone).date().isoformat() if notice else "",
         filing_text=filing.text if filing else "",
         filing_date=filing.created_at.astimezone(zone).date().isoformat() if filing else "",
+        terms=(filing.terms or {}) if filing else {},
+        role=addressee.role,
     )
     return {
         "template": rule.template,

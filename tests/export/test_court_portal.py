@@ -12,7 +12,7 @@ from odr.export import verifier
 from odr.export.models import CourtDecision
 from odr.extensions import db
 from odr.integrity.keys import platform_key
-from odr.notifications.models import Notification
+from odr.notifications.models import Delivery, Notification
 from tests.export.conftest import escalate, stored_bundle
 
 PDF = b"%PDF-1.7\n% signed decision\n" + b"0" * 200
@@ -78,8 +78,16 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
         "currency": "CNY",
         "reason": "damages",
     }
-    notes = db.session.query(Notification).filter_by(kind="court_decision").all()
-    assert {n.data["role"] for n in notes} == {"claimant", "respondent"}
+    # Each party is served the decision once, its delivery saying what the decision requires of that party.
+    assert not db.session.query(Notification).filter_by(kind="court_decision").all()
+    served = db.session.query(Delivery).filter_by(filing_id=decision.filing_id, channel="email").all()
+    by_role = {d.role: d for d in served}
+    assert set(by_role) >= {"claimant", "respondent"}
+    assert all(db.session.get(Notification, d.notification_id).kind == "delivery" for d in served)
+    assert len({d.notification_id for d in served}) == len(served)
+    assert "1500.00 CNY" in by_role["respondent"].statement["text"]
+    assert "1500.00 CNY" in by_role["claimant"].statement["text"]
+    assert by_role["respondent"].statement["text"] != by_role["claimant"].statement["text"]  # pay / receive
 
     kinds = [e["kind"] for e in api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]]
     assert (

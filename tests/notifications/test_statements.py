@@ -182,6 +182,8 @@ def _context(statement) -> dict:
         notice_date="2027-01-02",
         filing_text="FILING-TEXT",
         filing_date="2027-01-03",
+        terms={"outcome": "upheld", "listing_measure": "remove", "amounts": []},
+        role="claimant",
     )
 
 
@@ -195,6 +197,7 @@ def test_every_declared_statement_is_rendered_in_all_ten_languages(app):
         "jp_inquiry",
         "eu_notice_decision",
         "eu_statement_of_reasons",
+        "court_decision",
     }
     from odr.i18n import render_in_locale
 

@@ -95,23 +95,25 @@ def test_without_a_mail_server_notifications_wait_in_the_outbox(app, world, api)
     assert db.session.scalar(db.select(Notification).where(Notification.sent_at.is_(None))) is not None
 
 
-def test_the_court_decision_mail_renders_for_each_party(app, world):
-    from odr.i18n import render_notification
+def test_the_court_decision_statement_renders_for_each_party(app, world):
+    from odr.i18n import render_in_locale
 
-    note = Notification(
-        recipient="x@example.com",
-        locale="de",
-        kind="court_decision",
-        data={
-            "reference": "ODR-2026-000001",
-            "outcome": "partly_upheld",
-            "listing_measure": "remove",
-            "listings": ["item-1"],
-            "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
-            "document_sha256": "ab" * 32,
-            "role": "respondent",
-        },
-    )
+    terms = {
+        "outcome": "partly_upheld",
+        "listing_measure": "remove",
+        "amounts": [{"payer": "respondent", "payee": "claimant", "amount": "100.00", "currency": "EUR"}],
+    }
     with app.test_request_context():
-        subject, body = render_notification(note)
-    assert "ODR-2026-000001" in subject and "item-1" in body and "100.00 EUR" in body
+        pay, receive = (
+            render_in_locale(
+                "de",
+                "notifications/statements/court_decision.txt",
+                reference="ODR-2026-000001",
+                terms=terms,
+                role=role,
+                listings=["item-1"],
+            )
+            for role in ("respondent", "claimant")
+        )
+    assert "ODR-2026-000001" in pay and "item-1" in pay and "100.00 EUR" in pay
+    assert pay != receive and "100.00 EUR" in receive

@@ -185,7 +185,9 @@ def _register_template_globals(app: Flask) -> None:
         procedure_label=procedure_label,
         jurisdiction_name=jurisdiction_name,
     )
-    app.jinja_env.filters.update(action_label=action_label)
+    from odr.validation import mail_excerpt
+
+    app.jinja_env.filters.update(action_label=action_label, excerpt=mail_excerpt)
     app.extensions["odr.locale_fallbacks"] = [case_page_locale]
 
 

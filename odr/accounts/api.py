@@ -17,10 +17,15 @@ from odr.accounts.services import (
     sign_up,
     tokens_query,
 )
-from odr.accounts.views import FAILED_SIGN_IN_LIMIT, failed_sign_in
+from odr.accounts.views import (
+    FAILED_SIGN_IN_LIMIT,
+    FAILED_SIGN_IN_PER_ACCOUNT,
+    FAILED_SIGN_IN_PER_ADDRESS,
+    failed_sign_in,
+)
 from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.errors import api_error
-from odr.extensions import limiter
+from odr.extensions import account_name_key, address_key, limiter
 from odr.pagination import keyset
 
 
@@ -47,6 +52,8 @@ def api_sign_up():
 
 @bp.post("/tokens")
 @limiter.limit(FAILED_SIGN_IN_LIMIT, deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ACCOUNT, key_func=account_name_key, deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ADDRESS, key_func=address_key, deduct_when=failed_sign_in)
 def api_issue_token():
     data = json_body()
     account = authenticate(str(data.get("email") or ""), str(data.get("password") or ""))

@@ -21,7 +21,7 @@ from odr.accounts.services import (
     start_session,
 )
 from odr.errors import ValidationFailed
-from odr.extensions import db, limiter, login_manager
+from odr.extensions import account_name_key, address_key, db, limiter, login_manager
 from odr.forms import BLANK, FormState, refused, submit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -91,7 +91,12 @@ def signup():
     return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), 422 if form.errors else 200
 
 
-FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"
+FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"  # per address and account name
+# Per account name from every address: guessing one account's password from many addresses is slowed down,
+# but the delay is at most a minute, so nobody can lock the owner out of their account for longer.
+FAILED_SIGN_IN_PER_ACCOUNT = "10 per minute"
+# Per address over every account name: password spraying (one password tried on many accounts).
+FAILED_SIGN_IN_PER_ADDRESS = "50 per 15 minutes"
 
 
 def failed_sign_in(response) -> bool:
@@ -100,6 +105,8 @@ def failed_sign_in(response) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(FAILED_SIGN_IN_LIMIT, methods=["POST"], deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ACCOUNT, key_func=account_name_key, methods=["POST"], deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ADDRESS, key_func=address_key, methods=["POST"], deduct_when=failed_sign_in)
 def login():
     if request.method == "POST":
         account = authenticate(request.form.get("email", ""), request.form.get("password", ""))

@@ -33,7 +33,7 @@ from odr.procedure import jurisdictions
 from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.notices import counter_notice_elements, element_catalogue
+from odr.procedure.notices import counter_notice_elements, counter_notice_warnings, element_catalogue, warning_catalogue
 from odr.procedure.services import allowed_transitions, case_day, procedure_of
 from odr.vocabulary import CaseRole
 
@@ -181,6 +181,7 @@ class NoticePage:
     jurisdictions: list[str]  # codes; the template names each in the reader's language
     right_types: list[RightType]
     elements: list[dict]
+    warnings: list[dict]  # what the law makes the filer answer for (US §512(f), UK unjustified threats)
     languages: list[str]
     submission_key: str
     form: FormState
@@ -211,6 +212,7 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         jurisdictions=list(every),
         right_types=list(RightType),
         elements=element_catalogue(every),
+        warnings=warning_catalogue(every),
         languages=FILING_LANGUAGES,
         submission_key=uuid.uuid4().hex,
         form=form,
@@ -305,6 +307,7 @@ class CasePage:
     filing_kinds: list[FilingKind]
     filing_language: str
     counter_notice_elements: list[dict]
+    counter_notice_warnings: list[dict]
     proposal: ProposalView | None
     filings: list[Filing]
     evidence: list[EvidenceFile]
@@ -369,6 +372,7 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
+        counter_notice_warnings=counter_notice_warnings(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
         filings=visible_filings(account, case),
         evidence=list(case.evidence),

@@ -55,6 +55,24 @@ STATEMENT_TEMPLATES = frozenset(
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a
 # secondary source, or uncertain. Uncertain rules are encoded, flagged and shown as such.
 CONFIDENCE = {"verified", "secondary", "unverified"}
+# Where a "verified" citation's link must point: the official publication of the text it cites (the NPC's
+# law database and the SPC for Chinese law, e-Gov for Japan, EUR-Lex, legislation.gov.uk, the US Code
+# and the Federal Register, UNCITRAL's own site) or the platform's own published rules. A translation or
+# an aggregator (Cornell LII, AsianLII, a law firm's page) makes a citation ``secondary``.
+PRIMARY_SOURCES = (
+    "https://flk.npc.gov.cn/",
+    "http://www.npc.gov.cn/",
+    "https://www.npc.gov.cn/",
+    "https://www.court.gov.cn/",
+    "https://elaws.e-gov.go.jp/",
+    "https://laws.e-gov.go.jp/",
+    "https://eur-lex.europa.eu/",
+    "https://www.legislation.gov.uk/",
+    "https://uscode.house.gov/",
+    "https://www.govinfo.gov/",
+    "https://uncitral.un.org/",
+    "docs/platform-rules.md",
+)
 
 
 class ProcedureError(ValueError):
@@ -67,7 +85,7 @@ class Citation:
     article: str
     link: str = ""
     note: str = ""
-    confidence: str = "verified"
+    confidence: str = "unverified"
 
     def as_dict(self) -> dict:
         return {
@@ -275,11 +293,19 @@ def _date(value, where: str) -> date | None:
 def _citation(raw, where: str) -> Citation:
     if not isinstance(raw, dict) or not raw.get("instrument") or not raw.get("article"):
         raise ProcedureError(f"{where} has no citation (instrument and article are required)")
-    confidence = str(raw.get("confidence", "verified"))
+    if raw.get("confidence") in (None, ""):
+        # Nothing counts as verified by default: each citation says how sure its author is.
+        raise ProcedureError(f"{where}: the citation has no confidence (one of {', '.join(sorted(CONFIDENCE))})")
+    confidence = str(raw["confidence"])
     if confidence not in CONFIDENCE:
         raise ProcedureError(f"{where}: confidence must be one of {sorted(CONFIDENCE)}")
     if confidence != "verified" and not raw.get("note"):
         raise ProcedureError(f"{where}: a {confidence} citation needs a note saying what is uncertain")
+    if confidence == "verified" and not str(raw.get("link", "")).startswith(PRIMARY_SOURCES):
+        raise ProcedureError(
+            f"{where}: a verified citation links the primary text it was checked against "
+            f"(an official source: {', '.join(PRIMARY_SOURCES)}); otherwise it is secondary"
+        )
     return Citation(
         instrument=str(raw["instrument"]),
         article=str(raw["article"]),

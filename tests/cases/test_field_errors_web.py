@@ -346,7 +346,7 @@ def test_a_refused_court_decision_marks_its_fields_and_keeps_the_text(world, bro
             f"/cases/{case_id}/decision",
             {
                 "outcome": "dismissed",
-                "listing_measure": "keep",
+                "listing_measure": "restore",
                 "language": "zh",
                 "text": "驳回。",
                 "amount": "lots",

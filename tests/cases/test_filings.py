@@ -17,7 +17,14 @@ def test_each_kind_of_filing_takes_only_its_own_shape_of_terms():
     check_terms(FilingKind.OFFER, {"amount": "10.00", "currency": "EUR", "licence": "two years"})
     check_terms(FilingKind.MESSAGE, None)
     check_terms(
-        FilingKind.DECISION, {"outcome": "upheld", "listing_measure": "keep", "amounts": [], "court_reference": ""}
+        FilingKind.DECISION,
+        {
+            "outcome": "upheld",
+            "listing_measure": "keep_in_force",
+            "measure_details": {},
+            "amounts": [],
+            "court_reference": "",
+        },
     )
     for kind, terms in [
         (FilingKind.MESSAGE, {"amount": "10.00"}),  # a message carries no terms

@@ -135,7 +135,7 @@ def test_malicious_notice_in_china_names_double_compensation_and_enters_the_reco
     assert strike.removed == "wrongful_notice"
 
     # Escalated, the court receives the finding in case.json and as an ECF filing of its own.
-    assert api(world.mediator).post(f"/cases/{case_id}/actions/escalate").status_code in (200, 201)
+    assert api(world.holder).post(f"/cases/{case_id}/actions/escalate").status_code in (200, 201)
     response = api(world.court).get(f"/cases/{case_id}/export")
     bundle = zipfile.ZipFile(io.BytesIO(response.get_data()))
     response.close()

@@ -33,7 +33,7 @@ def _decide(api_client, case_id, data, document=PDF, key=None):
 
 DECISION = {
     "outcome": "upheld",
-    "listing_measure": "remove",
+    "listing_measure": "take_down",
     "language": "zh",
     "text": "判决：下架并赔偿。",
     "court_reference": "(2026)浙0192民初1号",
@@ -70,7 +70,7 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
     assert _decide(court, case.id, DECISION, key="decision-1").status_code == 200  # a retry, answered once
 
     decision = db.session.query(CourtDecision).filter_by(case_id=case.id).one()
-    assert decision.carried_out_at is not None and decision.listing_measure == "remove"
+    assert decision.carried_out_at is not None and decision.listing_measure == "take_down"
     assert decision.amounts[0] == {
         "payer": "respondent",
         "payee": "claimant",
@@ -122,7 +122,7 @@ def test_the_court_pages_are_its_own(app, world, browser):
         f"/cases/{case.id}/decision",
         {
             "outcome": "dismissed",
-            "listing_measure": "keep",
+            "listing_measure": "restore",
             "language": "zh",
             "text": "驳回。",
             "document": (io.BytesIO(PDF), "decision.pdf"),

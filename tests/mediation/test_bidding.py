@@ -130,7 +130,7 @@ def test_no_bid_is_revealed_to_the_other_side_or_the_mediator(world, api, browse
     for amount in offers:
         assert amount not in holder_sees and amount not in mediator_sees
     assert all(amount in holder_sees for amount in demands)  # each side sees its own bids
-    assert api(world.mediator).post(f"/cases/{case_id}/actions/escalate").status_code == 200
+    assert api(world.holder).post(f"/cases/{case_id}/actions/escalate").status_code == 200
     exported = export_text(api(world.court), case_id)
     assert not any(amount in exported for amount in demands + offers)
 

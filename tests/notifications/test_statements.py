@@ -215,7 +215,7 @@ def test_a_statement_must_go_to_a_role_the_act_is_served_on_and_name_a_known_tem
         "code": "x",
         "version": "1",
         "initial": "a",
-        "citation": {"instrument": "I", "article": "A"},
+        "citation": {"instrument": "I", "article": "A", "confidence": "unverified", "note": "A test rule."},
         "states": {"a": {}, "b": {"final": True}},
         "transitions": [
             {
@@ -223,12 +223,12 @@ def test_a_statement_must_go_to_a_role_the_act_is_served_on_and_name_a_known_tem
                 "from": "a",
                 "to": "b",
                 "roles": ["claimant"],
-                "citation": {"instrument": "I", "article": "A"},
+                "citation": {"instrument": "I", "article": "A", "confidence": "unverified", "note": "A test rule."},
             }
         ],
         "serve": {"notice": ["respondent"], "state_changed": ["claimant"]},
     }
-    citation = {"instrument": "I", "article": "A"}
+    citation = {"instrument": "I", "article": "A", "confidence": "unverified", "note": "A test rule."}
     parse(dict(base, statements={"notice": {"respondent": {"template": "jp_inquiry", "citation": citation}}}))
     with pytest.raises(ProcedureError, match="does not serve"):
         parse(dict(base, statements={"notice": {"claimant": {"template": "jp_inquiry", "citation": citation}}}))

@@ -152,19 +152,40 @@ def test_jp_measure_only_after_seven_days_of_silence(world, api):
     assert "measure_taken" in events(holder, case["id"])
 
 
-def test_gb_trade_mark_notice_is_refused_without_permitted_communication_then_filed(world, api):
+def test_gb_trade_mark_notice_warns_of_unjustified_threats_instead_of_a_permitted_communication_tick(app, world, api):
+    # Issue 12 item 9: s.70B(4)(a) makes a request to cease dealing in a product no permitted purpose, and
+    # NOCO v Shenzhen Carku [2023] EWCA Civ 1502 held marketplace reports actionable threats: no tick can
+    # make the notice a permitted communication, so the filer is warned, with the exemptions that exist.
     holder = api(world.holder)
     elements = {k: v for k, v in NOTICE_ELEMENTS.items() if k != "permitted_communication"}
-    refused = holder.post("/cases", notice_data(jurisdiction="GB", elements=elements))
-    assert refused.status_code == 422
-    fields = refused.get_json()["error"]["fields"]
-    assert (
-        list(fields) == ["elements.permitted_communication"] and "s.21B" in fields["elements.permitted_communication"]
-    )
-    assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
-    case = file(holder, jurisdiction="GB")
+    case = file(holder, jurisdiction="GB", elements=elements)
     assert case["procedure"]["code"] == "gb-ecr"
-    assert any("unjustified threat" in reason for reason in case["procedure_choice"]["reasons"])
+    assert any("not a permitted purpose" in reason for reason in case["procedure_choice"]["reasons"])
+    with app.test_request_context():
+        from odr.procedure import jurisdictions
+        from odr.procedure.notices import notice_warnings
+
+        gb = jurisdictions.get("GB")
+        (warning,) = notice_warnings(gb, "trademark")
+        assert "70B(4)(a)" in warning["rule"]["article"] and "253B" in warning["rule"]["article"]
+        assert "NOCO v Shenzhen Carku [2023] EWCA Civ 1502" in warning["text"]
+        assert "manufacturer or importer" in warning["text"]
+        assert notice_warnings(gb, "copyright") == []
+        assert "permitted_communication" not in {e.name for e in gb.notice_rules("trademark").elements}
+
+
+def test_us_forms_warn_of_512f_and_give_the_venue_for_sellers_abroad(world, api, browser):
+    # Issue 12 item 8: §512(f) on both forms; §512(g)(3)(D) for a subscriber outside the United States.
+    page = browser(world.holder).get("/cases/new?lang=en").get_data(as_text=True)
+    assert "17 U.S.C. §512(f)" in page and "knowingly materially misrepresents in a notice" in page
+    case = file(api(world.holder), jurisdiction="US", right_type="copyright")
+    shown = browser(world.seller).get(f"/cases/{case['id']}?lang=en").get_data(as_text=True)
+    assert "knowingly materially misrepresents in a counter-notice" in shown
+    assert "if my address is outside the United States, for any judicial district in which" in shown
+    from odr.procedure import jurisdictions
+
+    assert "for a seller outside the United States" in jurisdictions.get("US").escalation_body
+    assert "for a seller outside the United States" in shown  # the case page says where escalation goes
 
 
 def test_hostile_elements_and_unknown_market_get_clear_errors(world, api):
@@ -204,7 +225,8 @@ def test_a_defective_dmca_counter_notice_is_refused_and_starts_no_window(world, 
 def test_the_notice_form_asks_for_each_element_and_names_what_is_missing(world, browser):
     holder = browser(world.holder)
     page = holder.get("/cases/new?lang=en").get_data(as_text=True)
-    assert 'name="elements.identity"' in page and 'name="elements.permitted_communication"' in page
+    assert 'name="elements.identity"' in page and 'name="elements.permitted_communication"' not in page
+    assert "NOCO v Shenzhen Carku" in page
     assert 'name="target_market"' in page
     response = holder.post(
         "/cases/new?lang=en",

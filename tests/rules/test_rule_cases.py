@@ -17,6 +17,7 @@ from odr.cases.models import Case, Event
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.mediation.models import Measure
 from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
@@ -143,6 +144,13 @@ def test_rule_case(world, spec):
     running = {d.timer: d for d in pending_deadlines(case)}
     if "no_deadline" in spec:
         assert spec["no_deadline"] not in running
+    if "measures" in spec:
+        # The measures ordered from the platform on the case's first listing, in order: what stands at the end.
+        first = case.listings[0].locator
+        ordered = db.session.scalars(
+            db.select(Measure).where(Measure.case_id == case.id, Measure.listing == first).order_by(Measure.id)
+        ).all()
+        assert [m.kind.value for m in ordered] == spec["measures"]
     if "no_event" in spec:
         assert spec["no_event"] not in {
             e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))

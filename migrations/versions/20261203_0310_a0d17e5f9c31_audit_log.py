@@ -1,7 +1,7 @@
 """audit log: reads of a case by mediators, courts and administrators, and administrators' actions
 
 Revision ID: a0d17e5f9c31
-Revises: 5b1d2c3e4f60
+Revises: c0d0f1a66e22
 Create Date: 2026-12-03 03:00:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "a0d17e5f9c31"
-down_revision = "5b1d2c3e4f60"
+down_revision = "c0d0f1a66e22"
 branch_labels = None
 depends_on = None
 

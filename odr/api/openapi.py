@@ -104,6 +104,8 @@ PAGINATED = {
     "/webhooks/deliveries": "deliveries",
     "/conduct/appeals": "appeals",
     "/tokens": "tokens",
+    "/dsa/reviews": "reviews",
+    "/dsa/complaints": "complaints",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
     "/audit": "entries",
@@ -166,6 +168,16 @@ def _paginate(paths: dict) -> dict:
 def document() -> dict:
     doc = _document()
     _paginate(doc["paths"])
+    notice = doc["paths"]["/cases"]["post"]
+    notice["summary"] += (
+        "; answers the case's summary and links (self, events, timeline), or the whole case document with "
+        "full=1 or the header Prefer: return=representation"
+    )
+    notice["parameters"] = [
+        *notice.get("parameters", []),
+        {"name": "full", "in": "query", "required": False, "schema": {"type": "boolean"}},
+        {"name": "Prefer", "in": "header", "required": False, "schema": {"enum": ["return=representation"]}},
+    ]
     return doc
 
 

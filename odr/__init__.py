@@ -154,6 +154,7 @@ SUBSCRIBER_MODULES = (
     "odr.dsa.reasons",
     "odr.export.services",
     "odr.notifications.services",
+    "odr.notifications.digest",
     "odr.translation.services",
     "odr.conduct.services",
     "odr.webhooks.services",

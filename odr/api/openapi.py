@@ -210,6 +210,13 @@ def _document() -> dict:
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
             "/me": {"get": _op("The signed-in account")},
+            "/me/notification-preferences": {
+                "get": _op("How you are told by e-mail: frequency (every_event, daily_digest, deadlines_only), email"),
+                "put": _op(
+                    "Change how you are told by e-mail; legally required notices are e-mailed whatever you choose",
+                    body="NotificationPreferences",
+                ),
+            },
             "/me/password": {
                 "post": _op(
                     "Change your password: every browser session and every other token of the account ends",
@@ -784,6 +791,13 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "NotificationPreferences": {
+        "type": "object",
+        "properties": {
+            "frequency": {"enum": ["every_event", "daily_digest", "deadlines_only"]},
+            "email": {"type": "boolean"},
+        },
+    },
     "WebhookEndpoint": {
         "type": "object",
         "required": ["url"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from sqlalchemy import event
@@ -57,7 +57,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     cli.init_app(app)
     app.after_request(_security_headers)
+    app.after_request(_audit)
     return app
+
+
+def _audit(response):
+    """Mediators', courts' and administrators' reads of a case and administrators' actions, one row each."""
+    from odr.audit.services import record_request
+
+    account = g.get("api_account") or (current_user if getattr(current_user, "is_authenticated", False) else None)
+    record_request(account, response.status_code)
+    return response
 
 
 def _security_headers(response):
@@ -119,6 +129,7 @@ VIEW_MODULES = (
     "dsa",
     "conduct",
     "webhooks",
+    "audit",
 )
 API_MODULES = (
     "accounts",
@@ -134,6 +145,7 @@ API_MODULES = (
     "dsa",
     "conduct",
     "webhooks",
+    "audit",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -196,6 +208,7 @@ def _import_models() -> None:
     from odr import idempotency as _idempotency  # noqa: F401
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
+    from odr.audit import models as _audit  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401

@@ -108,6 +108,7 @@ PAGINATED = {
     "/dsa/complaints": "complaints",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
+    "/audit": "entries",
 }
 
 PAGE_PARAMETERS = [
@@ -331,6 +332,26 @@ def _document() -> dict:
             **_linkage_paths(),
             **_conduct_paths(),
             **_transparency_paths(),
+            "/audit": {
+                "get": {
+                    **_op(
+                        "The audit log (administrators): reads of a case by mediators, courts and administrators, "
+                        "and administrators' actions, newest first"
+                    ),
+                    "parameters": [
+                        {"name": "account", "in": "query", "schema": {"type": "string", "format": "email"}},
+                        {
+                            "name": "case",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "A case reference (ODR-2026-000123) or number",
+                        },
+                        {"name": "action", "in": "query", "schema": {"enum": ["case_read", "admin_action"]}},
+                        {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    ],
+                }
+            },
             **_alliance_paths(),
             **_webhook_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {

@@ -1,7 +1,7 @@
 """reminders: each reminder before a deadline, claimed once per deadline, role and hours before
 
 Revision ID: d5e2f8a1c047
-Revises: 68819db9417e
+Revises: 68819db9417e, a0d17e5f9c31
 Create Date: 2026-12-03 03:15:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "d5e2f8a1c047"
-down_revision = "68819db9417e"
+down_revision = ("68819db9417e", "a0d17e5f9c31")
 branch_labels = None
 depends_on = None
 

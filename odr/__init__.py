@@ -113,6 +113,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "todo",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (

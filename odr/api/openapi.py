@@ -90,6 +90,12 @@ def document() -> dict:
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/me": {"get": _op("The signed-in account")},
+            "/todo": {
+                "get": _op(
+                    "What to do next: your pending obligations, most urgent first, each with its deadline, "
+                    "the choices (any one is enough) and what happens if nobody acts"
+                )
+            },
             "/inbox": {
                 "get": _op(
                     "Acts served on you (newest first) and how many are unread; the content stays "

@@ -148,6 +148,9 @@ class Timer:
     # Where the law starts the period at the receipt of an act by a role (CN Art. 43(2): when the
     # forwarded declaration reaches the right holder), not when the state is entered.
     receipt: Receipt | None = None
+    # Whose act the period waits for: the case roles that must (or may) act before it runs out, told so
+    # by "What to do next". A role it awaits must have something to do in the timer's state.
+    awaits: frozenset[str] = frozenset()
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -369,6 +372,9 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
             if act not in ACTS or by not in CASE_ROLES:
                 raise ProcedureError(f"{tw}: 'starts_at_receipt' needs 'of' (an act) and 'by' (a case role)")
             receipt = Receipt(act=act, role=by)
+        awaits = spec.get("awaits") or []
+        if not isinstance(awaits, list) or set(awaits) - CASE_ROLES:
+            raise ProcedureError(f"{tw}: 'awaits' must list case roles")
         timers.append(
             Timer(
                 name=name,
@@ -380,6 +386,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 extension=extension,
                 roll_forward=bool(spec.get("roll_forward", False)),
                 receipt=receipt,
+                awaits=frozenset(awaits),
                 actions=_actions(spec.get("actions"), tw),
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
@@ -429,18 +436,26 @@ def check(procedure: Procedure) -> None:
             raise ProcedureError(f"transition '{t.name}' leads to undefined state '{t.target}'")
         for source in t.sources:
             graph.add_edge(source, t.target, key=t.name)
-    for t in procedure.timers:
-        if t.state not in states:
-            raise ProcedureError(f"timer '{t.name}' runs in undefined state '{t.state}'")
-        if not t.target:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads nowhere (no 'to')")
-        if t.target not in states:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads to undefined state '{t.target}'")
-        if states[t.state].final:
-            raise ProcedureError(f"timer '{t.name}' runs in final state '{t.state}'")
-        if t.target == t.state:
-            raise ProcedureError(f"timer '{t.name}' in state '{t.state}' leads back to the same state")
-        graph.add_edge(t.state, t.target, key=t.name)
+    for timer in procedure.timers:
+        if timer.state not in states:
+            raise ProcedureError(f"timer '{timer.name}' runs in undefined state '{timer.state}'")
+        if not timer.target:
+            raise ProcedureError(f"timer '{timer.name}' in state '{timer.state}' leads nowhere (no 'to')")
+        if timer.target not in states:
+            raise ProcedureError(
+                f"timer '{timer.name}' in state '{timer.state}' leads to undefined state '{timer.target}'"
+            )
+        if states[timer.state].final:
+            raise ProcedureError(f"timer '{timer.name}' runs in final state '{timer.state}'")
+        if timer.target == timer.state:
+            raise ProcedureError(f"timer '{timer.name}' in state '{timer.state}' leads back to the same state")
+        for role in sorted(timer.awaits):
+            if not _may_act_in(procedure, timer.state, role):
+                raise ProcedureError(
+                    f"timer '{timer.name}' awaits '{role}', who can take no step nor file anything "
+                    f"in state '{timer.state}'"
+                )
+        graph.add_edge(timer.state, timer.target, key=timer.name)
 
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
@@ -463,6 +478,16 @@ def check(procedure: Procedure) -> None:
         if not (nx.descendants(graph, name) & finals):
             raise ProcedureError(f"state '{name}' is a dead end: no final state can be reached from it")
     procedure.graph = graph
+
+
+PARTY_ROLES = frozenset({CaseRole.CLAIMANT, CaseRole.RESPONDENT})
+
+
+def _may_act_in(procedure: Procedure, state: str, role: str) -> bool:
+    """Whether a role has a step of its own out of a state, or (a party) a filing beyond a message in it."""
+    if any(state in t.sources and role in t.roles for t in procedure.transitions):
+        return True
+    return role in PARTY_ROLES and bool(set(procedure.states[state].filings) - {"message"})
 
 
 def _read(path: Path) -> dict:

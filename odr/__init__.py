@@ -101,6 +101,7 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "webhooks",
 )
 API_MODULES = (
     "accounts",
@@ -113,6 +114,7 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "webhooks",
     "todo",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
@@ -122,6 +124,7 @@ SUBSCRIBER_MODULES = (
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.webhooks.services",
 )
 
 
@@ -173,11 +176,13 @@ def _import_models() -> None:
     from odr.cases import models as _cases  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
     from odr.export import models as _export  # noqa: F401
+    from odr.integrity import vault as _vault  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
     from odr.translation import models as _translation  # noqa: F401
+    from odr.webhooks import models as _webhooks  # noqa: F401
 
 
 @event.listens_for(Engine, "connect")

@@ -18,7 +18,7 @@ from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
 from odr.export.verifier import verify_bundle, verify_certificate
-from odr.integrity.keys import key_history, key_log_bytes, key_path, platform_key, read_key_log, rotate
+from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
 from odr.linkage.cli import linkage_group
 from odr.models_base import utcnow
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
@@ -154,7 +154,7 @@ def bundle_group():
 
 def _own_trust(key_id: str | None) -> tuple[str | None, bytes | None]:
     """The platform verifies against its own key log unless a key id is given."""
-    if key_id is None and key_path().exists():
+    if key_id is None and has_platform_key():
         return platform_key().key_id, key_log_bytes()
     return key_id, None
 

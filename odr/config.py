@@ -57,6 +57,17 @@ def defaults(instance_path: str) -> dict:
         "QUEUE_PATH": str(Path(instance_path) / "queue.sqlite3"),
         "EVIDENCE_DIR": str(Path(instance_path) / "evidence"),
         "EXPORT_DIR": str(Path(instance_path) / "exports"),
+        "AGREEMENT_DIR": str(Path(instance_path) / "agreements"),
+        # Where evidence, bundles and agreements live (odr/evidence/storage.py): none, the folders above; or
+        # s3://bucket[/prefix] on S3-compatible object storage that every node shares (MinIO, Ceph, a cloud).
+        "STORAGE_URL": None,
+        "S3_ENDPOINT_URL": None,
+        "S3_REGION": None,
+        "S3_ACCESS_KEY_ID": None,  # none: boto3's usual chain (AWS_* variables, instance role ...)
+        "S3_SECRET_ACCESS_KEY": None,
+        # Where the signing and linkage keys live (odr/integrity/vault.py): instance (development), database
+        # (sealed under SECRET_KEY; the production default) or file (a mounted secret at SIGNING_KEY_PATH).
+        "KEY_STORE": None,
         # The platform's Ed25519 signing key (PEM); created on first use, never committed.
         "SIGNING_KEY_PATH": str(Path(instance_path) / "keys" / "platform-ed25519.pem"),
         # The HMAC-SHA256 key that turns account identifiers into the digests stored (32 random bytes).
@@ -73,6 +84,10 @@ def defaults(instance_path: str) -> dict:
         "SMTP_USER": None,
         "SMTP_PASSWORD": None,
         "MAIL_FROM": "odr@localhost",
+        # Webhooks to platform clients: how long one attempt waits for the receiver, and whether endpoints
+        # in private, loopback or link-local networks are allowed (never in production: docs/webhooks.md).
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
+        "WEBHOOK_ALLOW_PRIVATE": False,
         "RULES_DIR": str(REPO_ROOT / "rules"),
         # Installed argos-translate models (one directory per language pair) and the legal glossary.
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
@@ -105,11 +120,49 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     if not cfg["SECRET_KEY"]:
         if production:
             raise ConfigError("ODR_SECRET_KEY must be set in production (at least 32 characters).")
-        # Development only: a random key per process, so no known default ever ships.
-        cfg["SECRET_KEY"] = secrets.token_hex(32)
+        if is_scale_out(cfg):
+            raise ConfigError(
+                "ODR_SECRET_KEY must be set when several nodes share a database, Redis or object store: "
+                "each node would otherwise sign sessions and seal keys with a key of its own."
+            )
+        # Development only: a random key kept in the instance folder, so every process of this machine
+        # (gunicorn workers, the queue worker) shares it and no known default ever ships.
+        cfg["SECRET_KEY"] = persisted_secret_key(instance_path)
     elif production and len(cfg["SECRET_KEY"]) < 32:
         raise ConfigError("ODR_SECRET_KEY is too short for production (at least 32 characters).")
+    if not cfg.get("KEY_STORE"):
+        signing_key_given = bool(os.environ.get("ODR_SIGNING_KEY_PATH") or (overrides or {}).get("SIGNING_KEY_PATH"))
+        cfg["KEY_STORE"] = ("file" if signing_key_given else "database") if production else "instance"
+    if cfg["KEY_STORE"] not in {"instance", "database", "file"}:
+        raise ConfigError("ODR_KEY_STORE must be instance, database or file.")
+    if production and cfg["WEBHOOK_ALLOW_PRIVATE"]:
+        raise ConfigError("ODR_WEBHOOK_ALLOW_PRIVATE lets webhooks reach private networks; never in production.")
     return cfg
+
+
+def is_scale_out(cfg: dict) -> bool:
+    """Whether this configuration is meant to be shared by several nodes (docs/operations.md)."""
+    return bool(cfg.get("REDIS_URL") or cfg.get("STORAGE_URL") or not str(cfg["DATABASE_URL"]).startswith("sqlite"))
+
+
+def persisted_secret_key(instance_path: str) -> str:
+    """The development secret key in ``<instance>/keys/secret-key`` (0600), made once with O_EXCL."""
+    path = Path(instance_path) / "keys" / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds too short a secret key")
+    return key
 
 
 def flask_settings(cfg: dict) -> dict:

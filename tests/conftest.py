@@ -301,3 +301,39 @@ class Browser:
 @pytest.fixture
 def browser(app):
     return lambda account=None: Browser(app, account)
+
+
+class Statements(list):
+    """The SQL statements sent while counting (``sql_statements``), with the writes among them."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER")
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self if s.lstrip().upper().startswith(self.WRITES)]
+
+
+@pytest.fixture
+def sql_statements(app):
+    """Count the SQL statements sent to the database: ``with sql_statements() as sent: client.get(...)``;
+    ``len(sent)`` is how many, ``sent.writes`` the ones that write. Savepoints and transaction control are
+    not statements of the request's own and are left out."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        sent = Statements()
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+                sent.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            yield sent
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+    return counting

@@ -78,3 +78,17 @@ class RecordContest(db.Model):  # type: ignore[name-defined,misc]
 
     record: Mapped[AllianceRecord] = relationship()
     filed_by: Mapped[Account] = relationship()
+
+
+class RecordUse(db.Model):  # type: ignore[name-defined,misc]
+    """A member's finding matched an account reported here: the finding is used on this platform, and the
+    account's seller (or, when no dispute party is known, the platform client that reported it) was told once."""
+
+    __tablename__ = "alliance_record_uses"
+    __table_args__ = (UniqueConstraint("record_id", "account_id", name="uq_alliance_record_uses_record_account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("alliance_records.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("linkage_accounts.id"))
+    told: Mapped[str] = mapped_column(String(16))  # "seller" or "platform"
+    told_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Role
-from odr.alliance.models import AllianceDigest, AllianceMember, AllianceRecord, RecordContest
+from odr.alliance.models import AllianceDigest, AllianceMember, AllianceRecord, RecordContest, RecordUse
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
@@ -34,7 +35,7 @@ from odr.extensions import db
 from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key
 from odr.integrity.merkle import MerkleTree
-from odr.linkage.models import LinkedAccount
+from odr.linkage.models import AccountIdentifier, LinkedAccount
 from odr.linkage.services import party_accounts
 from odr.models_base import utcnow
 from odr.notifications.services import notify
@@ -357,6 +358,8 @@ def do_pull(member: AllianceMember, fetch: Callable[[str], bytes] | None = None)
                 target.revoked_at = utcnow()
     member.pulled_at = member.attempted_at = utcnow()
     commit()
+    if fresh:
+        tell_uses()
     return len(fresh)
 
 
@@ -383,6 +386,67 @@ def pull_all(fetch: Callable[[str], bytes] | None = None, *, due_only: bool = Fa
 @periodic_job("alliance_pull", "Pull the alliance members' feeds not tried for 15 minutes")
 def pull_due_feeds() -> int:
     return sum(n for n in pull_all(due_only=True).values() if isinstance(n, int))
+
+
+@periodic_job("alliance_uses", "Tell the sellers whose reported accounts a member's finding now matches")
+def tell_uses(limit: int = 500) -> int:
+    """A member's finding in force that matches an account reported here is used on this platform from
+    then on: tell the account's seller once (its dispute party here), or, when no party is known, the
+    platform client that reported the account, so that it tells its seller. Returns how many were told.
+
+    Runs after each pull (new findings) and every minute (accounts and identifiers reported since);
+    the unique use row makes two runs tell each use once."""
+    now = utcnow()
+    pending = db.session.execute(
+        select(AllianceRecord, LinkedAccount)
+        .join(AllianceDigest, AllianceDigest.record_id == AllianceRecord.id)
+        .join(AccountIdentifier, AccountIdentifier.alliance_digest == AllianceDigest.digest)
+        .join(LinkedAccount, LinkedAccount.id == AccountIdentifier.account_id)
+        .where(
+            AllianceRecord.kind == "finding",
+            AllianceRecord.issuer != own_key_id(),  # this platform's own findings were told when issued
+            AllianceRecord.revoked_at.is_(None),
+            AllianceRecord.expires_at > now,
+            AccountIdentifier.withdrawn_at.is_(None),
+            ~exists().where(RecordUse.record_id == AllianceRecord.id, RecordUse.account_id == LinkedAccount.id),
+        )
+        .distinct()
+        .order_by(AllianceRecord.id, LinkedAccount.id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    names = _issuer_names()
+    for record, linked in pending:
+        data = {
+            "issuer": names.get(record.issuer, record.issuer[:16]),
+            "finding": record.body["finding"],
+            "case_reference": record.body["case_reference"],
+            "expires_at": record.body["expires_at"][:10],
+            "ref": linked.ref,
+        }
+        seller = linked.party
+        emails: set[str] = set()
+        if seller is not None:
+            emails = {a.email for a in seller.accounts} or ({seller.contact_email} if seller.contact_email else set())
+        if seller is not None and emails:
+            for email in sorted(emails):
+                notify(email, seller.preferred_language, "alliance_record_used", data)
+            told = "seller"
+        else:
+            platform = linked.platform
+            for client in db.session.scalars(
+                select(Account).where(Account.role == Role.PLATFORM_CLIENT, Account.party_id == platform.id)
+            ):
+                notify(client.email, platform.preferred_language, "alliance_record_used_platform", data)
+            told = "platform"
+        db.session.add(RecordUse(record_id=record.id, account_id=linked.id, told=told, told_at=now))
+    try:
+        commit()
+    except IntegrityError:  # another run told these first
+        db.session.rollback()
+        return 0
+    return len(pending)
 
 
 # --- standing and contests -----------------------------------------------------------------------

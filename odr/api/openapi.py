@@ -169,6 +169,7 @@ def document() -> dict:
             **_linkage_paths(),
             **_transparency_paths(),
             **_alliance_paths(),
+            **_webhook_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {
                 "parameters": [CASE_ID, FILING_ID],
                 "get": _op(
@@ -578,6 +579,14 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "WebhookEndpoint": {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri", "maxLength": 2000},
+            "secret": {"type": "string", "minLength": 16, "maxLength": 200},
+        },
+    },
 }
 
 
@@ -734,6 +743,38 @@ def _transparency_paths() -> dict:
                 ),
                 "parameters": filters,
             }
+        },
+    }
+
+
+def _webhook_paths() -> dict:
+    """Webhooks for platform clients (docs/webhooks.md): endpoints, deliveries, replay."""
+    endpoint = {"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    delivery = {"name": "delivery_id", "in": "path", "required": True, "schema": _STR}
+    return {
+        "/webhooks/endpoints": {
+            "get": _op("Your webhook endpoints (platform clients)"),
+            "post": _op(
+                "Register an endpoint (http(s), public address); the response carries its signing secret",
+                body="WebhookEndpoint",
+                ok="201",
+            ),
+        },
+        "/webhooks/endpoints/{endpoint_id}": {
+            "parameters": [endpoint],
+            "delete": _op("Remove an endpoint: no further events are sent to it"),
+        },
+        "/webhooks/deliveries": {
+            "get": {
+                **_op("Your webhook deliveries, newest first, with attempts and the last error"),
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"enum": ["all", "pending", "delivered", "failed"]}}
+                ],
+            }
+        },
+        "/webhooks/deliveries/{delivery_id}/replay": {
+            "parameters": [delivery],
+            "post": _op("Send a delivery again with the same delivery ID and body, retried for another 24 hours"),
         },
     }
 

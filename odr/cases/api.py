@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 
-from flask import g, jsonify, request, send_file
+from flask import g, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, EvidenceFile, Filing
 from odr.errors import ValidationFailed
+from odr.evidence.storage import blob_store
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
 from odr.translation.api import filing_translations
+from odr.translation.services import translations_by_filing
 
 
 def _payload() -> tuple[dict, list[services.Upload]]:
@@ -34,7 +38,7 @@ def _payload() -> tuple[dict, list[services.Upload]]:
     return json_body(), []
 
 
-def filing_json(filing: Filing) -> dict:
+def filing_json(filing: Filing, translations: list | None = None) -> dict:
     return {
         "id": filing.id,
         "kind": filing.kind.value,
@@ -49,7 +53,7 @@ def filing_json(filing: Filing) -> dict:
             for a in filing.acceptances
         ],
         # The original (authoritative) and every translation with its provenance.
-        **filing_translations(filing),
+        **filing_translations(filing, translations),
     }
 
 
@@ -80,6 +84,9 @@ def case_summary(case: Case) -> dict:
 
 def case_json(case: Case, account) -> dict:
     roles = case_roles(account, case)
+    load_case_document(case)
+    filings = visible_filings(account, case)
+    translations = translations_by_filing([f.id for f in filings])
     proposal = services.current_settlement(case)
     return case_summary(case) | {
         "your_roles": sorted(roles),
@@ -88,7 +95,7 @@ def case_json(case: Case, account) -> dict:
         "claimant": {"id": case.claimant.id, "name": case.claimant.name, "country": case.claimant.country},
         "respondent": {"id": case.respondent.id, "name": case.respondent.name, "country": case.respondent.country},
         "mediator": None if case.mediator is None else {"id": case.mediator.id, "name": case.mediator.display_name},
-        "filings": [filing_json(f) for f in visible_filings(account, case)],
+        "filings": [filing_json(f, translations.get(f.id, [])) for f in filings],
         "evidence": [evidence_json(e) for e in case.evidence],
         "procedure_choice": case_procedure_view(case),
         "deadlines": deadlines_view(case),
@@ -97,6 +104,19 @@ def case_json(case: Case, account) -> dict:
         if proposal is None
         else {"filing_id": proposal.id, "text_sha256": services.text_sha256(proposal)},
     }
+
+
+def load_case_document(case: Case) -> None:
+    """Everything the case document shows, in a fixed number of queries whatever the number of filings."""
+    db.session.scalars(
+        select(Case)
+        .where(Case.id == case.id)
+        .options(
+            selectinload(Case.filings).selectinload(Filing.acceptances),
+            selectinload(Case.listings),
+            selectinload(Case.evidence),
+        )
+    ).all()
 
 
 def _now():
@@ -184,7 +204,12 @@ def api_events(case_id):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @authenticated
 def api_evidence(case_id, evidence_id):
-    path, item = services.evidence_file(g.api_account, case_id, evidence_id)
-    return send_file(
-        path, mimetype="application/octet-stream", as_attachment=True, download_name=item.original_name, max_age=0
+    item = services.evidence_file(g.api_account, case_id, evidence_id)
+    return blob_store().send(
+        "evidence",
+        item.stored_name,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=item.original_name,
+        max_age=0,
     )

@@ -51,6 +51,7 @@ class Navigation:
     may_deposit: bool
     has_desk: bool
     has_court_inbox: bool
+    has_webhooks: bool = False
 
 
 def may_file_notice(account: Account) -> bool:
@@ -79,6 +80,7 @@ def navigation(account: Account) -> Navigation:
         may_deposit=may_deposit(account),
         has_desk=has_desk(account),
         has_court_inbox=has_court_inbox(account),
+        has_webhooks=account.role == Role.PLATFORM_CLIENT,  # odr.webhooks: a platform's endpoints
     )
 
 

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -62,25 +61,30 @@ def submission(account: Account, key: str | None, data: dict, uploads: list[Uplo
     return Submission.of(account.id, key, data, [u.filename for u in uploads])
 
 
-def discard(paths: list[Path]) -> None:
+def discard(kept: list[storage.StoredFile]) -> None:
     """Remove files stored for a submission that did not commit."""
-    for path in paths:
-        path.unlink(missing_ok=True)
+    for item in kept:
+        item.discard()
 
 
 # -- evidence -----------------------------------------------------------------------------------
 
 
 def store_evidence(
-    case: Case, filing: Filing | None, account: Account, uploads: list[Upload], remote_addr: str, stored: list[Path]
+    case: Case,
+    filing: Filing | None,
+    account: Account,
+    uploads: list[Upload],
+    remote_addr: str,
+    stored: list[storage.StoredFile],
 ) -> None:
     """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
     so that the caller can discard them if the submission does not commit."""
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
     for upload in uploads:
-        kept = storage.store(upload.stream, upload.filename, cfg["EVIDENCE_DIR"], limit)
-        stored.append(kept.path)
+        kept = storage.store(upload.stream, upload.filename, "evidence", limit)
+        stored.append(kept)
         db.session.add(
             EvidenceFile(
                 case_id=case.id,
@@ -279,7 +283,7 @@ def file_notice(
         code = secrets.token_urlsafe(16)
         respondent.invitation_sha256 = hashlib.sha256(code.encode()).hexdigest()
         respondent_invited.publish(case, party=respondent, invitation_code=code, claimant_name=account.party.name)
-    stored: list[Path] = []
+    stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)
         # The initial state's timers start now.
@@ -419,7 +423,7 @@ def add_filing(
     )
     if kind == FilingKind.SETTLEMENT:
         void_superseded_acceptances(case, filing, account, role, at)
-    stored: list[Path] = []
+    stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, filing, account, uploads, remote_addr, stored)
         if transition is not None:
@@ -576,12 +580,13 @@ def take_action(account: Account, case_id: int, action: str, at: datetime | None
     return case
 
 
-def evidence_file(account: Account, case_id: int, evidence_id: int) -> tuple[Path, EvidenceFile]:
-    """An evidence file of a case the account may see, and where it lies on disk."""
+def evidence_file(account: Account, case_id: int, evidence_id: int) -> EvidenceFile:
+    """An evidence file of a case the account may see (its bytes: ``storage.blob_store()``, area
+    ``evidence``)."""
     case = get_case(account, case_id)
     item = db.session.scalar(
         select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.case_id == case.id)
     )
     if item is None:
         raise NotFound(_("This file does not exist, or you may not see it."))
-    return storage.path_of(current_app.config["ODR"]["EVIDENCE_DIR"], item.stored_name), item
+    return item

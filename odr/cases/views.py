@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases import pages, services
 from odr.cases.access import get_case
 from odr.errors import NotFound, ValidationFailed
+from odr.evidence.storage import blob_store
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
 from odr.notifications.deliveries import served_on
@@ -205,7 +206,12 @@ def take_action(case_id, action):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @login_required
 def evidence(case_id, evidence_id):
-    path, item = services.evidence_file(current_user, case_id, evidence_id)
-    return send_file(
-        path, mimetype="application/octet-stream", as_attachment=True, download_name=item.original_name, max_age=0
+    item = services.evidence_file(current_user, case_id, evidence_id)
+    return blob_store().send(
+        "evidence",
+        item.stored_name,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=item.original_name,
+        max_age=0,
     )

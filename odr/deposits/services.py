@@ -62,7 +62,7 @@ def deposit_work(
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     cfg = current_app.config["ODR"]
-    kept = storage.store(upload_stream, filename, cfg["EVIDENCE_DIR"], cfg["MAX_UPLOAD_MB"] * 1024 * 1024, field="work")
+    kept = storage.store(upload_stream, filename, "evidence", cfg["MAX_UPLOAD_MB"] * 1024 * 1024, field="work")
     at = (at or utcnow()).astimezone(timezone.utc)
     certificate_id = str(uuid.uuid4())
     body = {
@@ -100,10 +100,10 @@ def deposit_work(
         )
         db.session.add(deposit)
         db.session.flush()
-        outcome = sub.commit(deposit, on_lost_race=lambda: kept.path.unlink(missing_ok=True))
+        outcome = sub.commit(deposit, on_lost_race=kept.discard)
     except BaseException:
         db.session.rollback()
-        kept.path.unlink(missing_ok=True)
+        kept.discard()
         raise
     return outcome.obj, outcome.created
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request, send_file
+from flask import g, jsonify, request
 
 from odr.api import authenticated, bp, created, idempotency_key, multipart_data
 from odr.cases.access import get_case
 from odr.cases.services import Upload
+from odr.evidence.storage import blob_store
 from odr.export import court
 from odr.export.services import acknowledge, exports_for_court, latest_export, pinned_key_id
 
@@ -45,9 +46,14 @@ def api_court_exports():
 @bp.get("/cases/<int:case_id>/export")
 @authenticated
 def api_download_export(case_id):
-    export, path = latest_export(g.api_account, case_id)
-    response = send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name=f"{export.bundle_name}.zip", max_age=0
+    export = latest_export(g.api_account, case_id)
+    response = blob_store().send(
+        "exports",
+        export.stored_name,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{export.bundle_name}.zip",
+        max_age=0,
     )
     response.headers["X-Content-SHA256"] = export.sha256
     return response

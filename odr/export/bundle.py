@@ -217,12 +217,12 @@ def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]
     return renditions
 
 
-def _write_evidence(writer: _Writer, item: EvidenceFile, evidence_dir: str) -> dict:
+def _write_evidence(writer: _Writer, item: EvidenceFile) -> dict:
     ext = EXTENSIONS.get(item.media_type, "bin")
     rel = f"data/evidence/E{item.id}/original.{ext}"
-    source = storage.path_of(evidence_dir, item.stored_name)
-    if source.exists():
-        digest = writer.add_file(rel, source)
+    with storage.blob_store().local_path("evidence", item.stored_name) as source:
+        digest = writer.add_file(rel, source) if source is not None else None
+    if digest is not None:
         renditions = [{"role": "original", "path": rel, "sha256": digest["sha256"], "size": digest["size"]}]
     else:
         # Lost from the store: the court still learns what was received, and that the bytes are gone.
@@ -328,7 +328,7 @@ def _write(
         evidence_by_filing: dict[int | None, list[dict]] = {}
         evidence = []
         for item in case.evidence:
-            entry = _write_evidence(writer, item, cfg["EVIDENCE_DIR"])
+            entry = _write_evidence(writer, item)
             evidence.append(entry)
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from odr.cases.filings import record_filing
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind
 from odr.cases.services import LISTING_MEASURES, Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
+from odr.evidence.storage import StoredFile
 from odr.export.models import CourtDecision
 from odr.export.services import export_to_court
 from odr.extensions import db
@@ -136,7 +136,7 @@ def decide(
         terms=terms,
         event_details={"terms": terms},
     )
-    stored: list[Path] = []
+    stored: list[StoredFile] = []
     try:
         store_evidence(case, filing, account, uploads, remote_addr, stored)
         db.session.flush()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,6 +19,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case
 from odr.errors import NotAllowed, NotFound
+from odr.evidence.storage import blob_store
 from odr.export import bundle
 from odr.export.models import CaseExport, CourtDecision, CourtKeyPin
 from odr.extensions import db
@@ -66,15 +66,16 @@ def export_to_court(case: Case, at: datetime) -> CaseExport | None:
         payload={"court_party_id": court.id, "format": FORMAT_VERSION, "export_seq": seq},
     )
     db.session.flush()
-    folder = Path(current_app.config["ODR"]["EXPORT_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
+    blobs = blob_store()
     stored_name = secrets.token_hex(16)
     prior = (
         {"bundle_id": previous.bundle_id, "event_count": previous.event_count, "merkle_root": previous.merkle_root}
         if previous
         else None
     )
-    built = bundle.build(case, court, seq, at, folder / stored_name, prior)
+    staged = blobs.staging_dir("exports") / f".bundle-{stored_name}"
+    built = bundle.build(case, court, seq, at, staged, prior)
+    blobs.put("exports", stored_name, staged)
     if built.timestamp_problem:
         current_app.logger.warning("bundle of case %s not timestamped: %s", case.id, built.timestamp_problem)
     export = CaseExport(
@@ -125,7 +126,7 @@ def _court_export(account: Account, case_id: int, *, for_update: bool = False) -
     return case, export, roles
 
 
-def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
+def latest_export(account: Account, case_id: int) -> CaseExport:
     """The newest bundle of a case for its court (or an administrator) to download.
 
     The court's first download is an event; every download by an administrator is one too, since
@@ -155,7 +156,7 @@ def latest_export(account: Account, case_id: int) -> tuple[CaseExport, Path]:
             payload={"export_id": export.id, "sha256": export.sha256},
         )
         db.session.commit()
-    return export, Path(current_app.config["ODR"]["EXPORT_DIR"]) / export.stored_name
+    return export
 
 
 def acknowledge(account: Account, case_id: int, sha256: str | None = None) -> CaseExport:

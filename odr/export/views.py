@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, render_template, request, send_file
+from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.pages import has_court_inbox
 from odr.cases.services import Upload
 from odr.cases.views import submit_on_case_page
+from odr.evidence.storage import blob_store
 from odr.export import court, pages
 from odr.export.services import acknowledge, latest_export
 from odr.forms import BLANK
@@ -34,9 +35,14 @@ def key_log():
 @bp.get("/cases/<int:case_id>/export")
 @login_required
 def download(case_id):
-    export, path = latest_export(current_user, case_id)
-    response = send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name=f"{export.bundle_name}.zip", max_age=0
+    export = latest_export(current_user, case_id)
+    response = blob_store().send(
+        "exports",
+        export.stored_name,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{export.bundle_name}.zip",
+        max_age=0,
     )
     response.headers["X-Content-SHA256"] = export.sha256
     return response

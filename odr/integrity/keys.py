@@ -1,7 +1,8 @@
 """The platform's Ed25519 signing key and its public key log: the trust anchor courts check bundles against.
 
-The private key is created on first use in the instance folder and never committed;
-``ODR_SIGNING_KEY_PATH`` points at another PEM file (e.g. a mounted secret). The key id (fingerprint)
+There is one private key per deployment, kept where ``ODR_KEY_STORE`` says (odr/integrity/vault.py): in
+the instance folder (development), sealed in the database under ``ODR_SECRET_KEY`` (scale-out), or a mounted
+secret at ``ODR_SIGNING_KEY_PATH`` that the platform only reads. The key id (fingerprint)
 is the SHA-256 of the raw 32-byte public key.
 
 The key log (``key-log.json`` beside the key, served at ``/.well-known/odr-key-log.json``) is the
@@ -17,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
+from odr.extensions import db
+from odr.integrity import vault
 from odr.integrity.canonical import canonical_json
 
 KEY_LOG_PROFILE = "odr-key-log/1.0"
@@ -60,42 +62,101 @@ def key_log_path() -> Path:
     return key_path().with_name("key-log.json")
 
 
+SIGNING = "signing-key"
+LOG = "key-log"
+
+
+def _retired_name(key_id: str) -> str:
+    return f"{SIGNING}.retired-{key_id[:16]}"
+
+
+def _path(name: str) -> Path:
+    """Where a secret of the key store lies under ``ODR_KEY_STORE=instance``."""
+    path = key_path()
+    if name == SIGNING:
+        return path
+    if name == LOG:
+        return key_log_path()
+    if name.startswith(f"{SIGNING}.retired-"):
+        return path.with_name(f"{path.stem}.retired-{name.rsplit('-', 1)[1]}{path.suffix}")
+    raise ValueError(name)
+
+
+def _mounted(name: str) -> bool:
+    return name == SIGNING and vault.key_store() == "file"
+
+
+def _read(name: str) -> bytes | None:
+    if vault.key_store() == "instance" or _mounted(name):
+        path = _path(name)
+        if path.exists():
+            return path.read_bytes()
+        if _mounted(name):
+            raise RuntimeError(
+                f"the signing key {path} (ODR_SIGNING_KEY_PATH, ODR_KEY_STORE=file) does not exist; "
+                "a node never generates the deployment's key itself"
+            )
+        return None
+    return vault.read_row(name)
+
+
+def _create(name: str, data: bytes, mode: int = 0o600) -> bool:
+    if _mounted(name):
+        raise RuntimeError("the signing key is a mounted secret (ODR_KEY_STORE=file): the platform never writes it")
+    if vault.key_store() == "instance":
+        return vault.write_exclusive(_path(name), data, mode)
+    return vault.create_row(name, data)
+
+
+def _replace(name: str, data: bytes, mode: int = 0o600) -> None:
+    if _mounted(name):
+        raise RuntimeError(
+            "the signing key is a mounted secret (ODR_KEY_STORE=file): rotate it by mounting a new one "
+            "(docs/operations.md), or keep keys in the database (ODR_KEY_STORE=database)"
+        )
+    if vault.key_store() == "instance":
+        vault.replace_file(_path(name), data, mode)
+    else:
+        vault.replace_row(name, data)
+
+
 def _new_private_pem() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
-def _write_exclusive(path: Path, data: bytes, mode: int = 0o600) -> bool:
-    """Write ``data`` to a new file; False if it exists already (another worker was first)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return True
-
-
-def _read_key(path: Path) -> SigningKey:
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+def _parse_key(data: bytes, where: str) -> SigningKey:
+    private = serialization.load_pem_private_key(data, password=None)
     if not isinstance(private, Ed25519PrivateKey):
-        raise RuntimeError(f"{path} does not hold an Ed25519 private key")
+        raise RuntimeError(f"{where} does not hold an Ed25519 private key")
     return SigningKey(private)
 
 
-def load_or_create(path: Path) -> SigningKey:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # O_EXCL: two workers starting at once end up with the same single key.
-        _write_exclusive(path, _new_private_pem())
-    return _read_key(path)
+def _private_pem(key: SigningKey) -> bytes:
+    return key.private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def has_platform_key() -> bool:
+    """Whether the deployment has its signing key yet (without making one)."""
+    try:
+        return _read(SIGNING) is not None
+    except RuntimeError:
+        return False
 
 
 def platform_key() -> SigningKey:
-    key = load_or_create(key_path())
+    """The deployment's one signing key: created once, by whichever process needs it first (all others
+    read that one; with a mounted secret, never created)."""
+    data = _read(SIGNING)
+    if data is None:
+        # Exclusive: two processes or nodes starting at once end up with the same single key.
+        _create(SIGNING, _new_private_pem())
+        data = _read(SIGNING)
+        assert data is not None
+    key = _parse_key(data, f"the signing key ({vault.key_store()} key store)")
     ensure_key_log(key)
     return key
 
@@ -122,7 +183,9 @@ def _entry_hash(item: dict) -> str:
 def key_log_bytes() -> bytes:
     """The published key log, exactly as served and bundled (started with the first key if need be)."""
     platform_key()
-    return key_log_path().read_bytes()
+    data = _read(LOG)
+    assert data is not None
+    return data
 
 
 def read_key_log() -> dict:
@@ -131,18 +194,12 @@ def read_key_log() -> dict:
 
 
 def _write_log(log: dict) -> None:
-    path = key_log_path()
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(canonical_json(log))
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    _replace(LOG, canonical_json(log), mode=0o644)
 
 
 def ensure_key_log(key: SigningKey) -> None:
     """Start the log with the first key (its own signature only) if there is none yet."""
-    path = key_log_path()
-    if path.exists():
+    if _read(LOG) is not None:
         return
     # The first key has no lower bound: it signed everything the platform signed before its log began.
     entry = {
@@ -156,7 +213,7 @@ def ensure_key_log(key: SigningKey) -> None:
         "previous_valid_to": None,
     }
     log = {"profile": KEY_LOG_PROFILE, "entries": [_signed_entry(entry, {"self": key})]}
-    _write_exclusive(path, canonical_json(log), mode=0o644)
+    _create(LOG, canonical_json(log), mode=0o644)
 
 
 def key_history(log: dict) -> list[dict]:
@@ -191,19 +248,13 @@ def rotate(overlap: timedelta, at: datetime) -> tuple[SigningKey, SigningKey]:
         "previous_key_id": old.key_id,
         "previous_valid_to": _iso(at + overlap),
     }
-    path = key_path()
-    staged = path.with_name(f".{path.name}.next")
-    staged.unlink(missing_ok=True)
-    _write_exclusive(
-        staged,
-        new.private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
+    if _mounted(SIGNING):
+        _replace(SIGNING, b"")  # refuses, saying how a mounted key is rotated
     # The log first: if the process dies now, the old key keeps signing, and it is still valid.
     _write_log(dict(log, entries=log["entries"] + [_signed_entry(entry, {"self": new, "previous": old})]))
-    retired = path.with_name(f"{path.stem}.retired-{old.key_id[:16]}{path.suffix}")
-    # Kept (mode 0600) for the operator to destroy after the overlap; never a moment without a key file.
-    _write_exclusive(retired, path.read_bytes())
-    os.replace(staged, path)
+    # Kept (mode 0600) for the operator to destroy after the overlap; never a moment without a key.
+    _create(_retired_name(old.key_id), _private_pem(old))
+    _replace(SIGNING, _private_pem(new))
+    if vault.key_store() != "instance":
+        db.session.commit()
     return old, new

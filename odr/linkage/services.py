@@ -37,6 +37,7 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.integrity.vault import shared_secret
 from odr.linkage.models import AccountIdentifier, AccountRole, ContestStatus, IdentifierKind, LinkContest, LinkedAccount
 from odr.models_base import utcnow
 from odr.vocabulary import CaseRole, EventKind
@@ -62,23 +63,11 @@ def key_path() -> Path:
 
 
 def linkage_key() -> bytes:
-    """This platform's 32-byte HMAC key, created on first use; only digests made with it are stored."""
-    path = key_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            # O_EXCL: two workers starting at once end up with the same single key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-                fh.flush()
-                os.fsync(fh.fileno())
-    key = path.read_bytes()
+    """This platform's 32-byte HMAC key, created once per deployment (odr/integrity/vault.py: in the instance
+    folder, or sealed in the database so that every node shares it); only digests made with it are stored."""
+    key = shared_secret("linkage-hmac", key_path(), lambda: os.urandom(32))
     if len(key) < 32:
-        raise RuntimeError(f"{path} holds fewer than 32 bytes; it is not a linkage key")
+        raise RuntimeError("the linkage key holds fewer than 32 bytes; it is not a linkage key")
     return key
 
 

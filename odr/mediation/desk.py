@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account
 from odr.cases.models import Case, Event
@@ -28,7 +29,8 @@ from odr.mediation.models import (
 )
 from odr.mediation.services import open_case_load, pending_appointments
 from odr.models_base import utcnow
-from odr.procedure.services import final_states, pending_deadlines
+from odr.procedure.models import Deadline, DeadlineStatus
+from odr.procedure.services import final_states
 from odr.procedure.titles import state_label, timer_label
 from odr.vocabulary import event_label
 
@@ -45,29 +47,41 @@ class Due:
 
 def upcoming(case: Case) -> list[Due]:
     """Every future date of a case with what happens if nobody acts by then, soonest first."""
-    dues = [
-        Due(
-            d.due_at,
-            timer_label(d.timer),
-            _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)),
-            d.citation,
+    return upcoming_for([case])[case.id]
+
+
+def upcoming_for(cases: list[Case]) -> dict[int, list[Due]]:
+    """``upcoming`` for many cases at once: one query per kind of clock, however many cases."""
+    ids = [c.id for c in cases]
+    dues: dict[int, list[Due]] = {case_id: [] for case_id in ids}
+    if not ids:
+        return dues
+    for d in db.session.scalars(
+        select(Deadline)
+        .where(Deadline.case_id.in_(ids), Deadline.status == DeadlineStatus.PENDING)
+        .order_by(Deadline.due_at, Deadline.id)
+    ):
+        dues[d.case_id].append(
+            Due(
+                d.due_at,
+                timer_label(d.timer),
+                _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)),
+                d.citation,
+            )
         )
-        for d in pending_deadlines(case)
-    ]
-    evaluation = db.session.scalar(
+    for evaluation in db.session.scalars(
         select(NeutralEvaluation).where(
-            NeutralEvaluation.case_id == case.id, NeutralEvaluation.status == EvaluationStatus.OPEN
+            NeutralEvaluation.case_id.in_(ids), NeutralEvaluation.status == EvaluationStatus.OPEN
         )
-    )
-    if evaluation is not None:
-        dues.append(
+    ):
+        dues[evaluation.case_id].append(
             Due(
                 evaluation.submissions_due_at,
                 _("Neutral evaluation: submissions close"),
                 _("A side that has not submitted is evaluated on what the other side filed."),
             )
         )
-        dues.append(
+        dues[evaluation.case_id].append(
             Due(
                 evaluation.decision_due_at,
                 _("Neutral evaluation: decision due"),
@@ -75,26 +89,34 @@ def upcoming(case: Case) -> list[Due]:
             )
         )
     for b in db.session.scalars(
-        select(BlindBidding).where(BlindBidding.case_id == case.id, BlindBidding.status == BiddingStatus.OPEN)
+        select(BlindBidding).where(BlindBidding.case_id.in_(ids), BlindBidding.status == BiddingStatus.OPEN)
     ):
-        dues.append(
+        dues[b.case_id].append(
             Due(
                 b.closes_at,
                 _("Blind bidding closes"),
                 _("If the bids have not met by then, bidding ends without settlement and no bid is revealed."),
             )
         )
-    for m in db.session.scalars(
-        select(Measure).where(Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING)
-    ):
-        dues.append(
+    for m in _pending_measures(ids):
+        dues[m.case_id].append(
             Due(
                 m.confirm_by,
                 _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),
                 _("If the platform has not confirmed, the measure is flagged as overdue."),
             )
         )
-    return sorted(dues, key=lambda d: d.at)
+    return {case_id: sorted(items, key=lambda d: d.at) for case_id, items in dues.items()}
+
+
+def _pending_measures(case_ids: list[int]) -> list[Measure]:
+    return list(
+        db.session.scalars(
+            select(Measure)
+            .where(Measure.case_id.in_(case_ids), Measure.status == MeasureStatus.PENDING)
+            .order_by(Measure.id)
+        )
+    )
 
 
 @dataclass
@@ -127,6 +149,7 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
                 Case.mediator_id == mediator.id,
                 or_(Case.state.not_in(final_states()), Case.id.in_(with_pending_measures)),
             )
+            .options(joinedload(Case.claimant), joinedload(Case.respondent))
             .order_by(Case.id)
         )
     )
@@ -135,28 +158,29 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
         "stage": sorted({c.state for c in cases}),
         "language": sorted({lang for c in cases for lang in _languages(c)}),
     }
+    shown = [
+        case
+        for case in cases
+        if (not filters.get("jurisdiction") or case.jurisdiction == filters["jurisdiction"])
+        and (not filters.get("stage") or case.state == filters["stage"])
+        and (not filters.get("language") or filters["language"] in _languages(case))
+    ]
+    # Every clock of every shown case in one query per kind of clock, not a round of queries per case.
+    dues = upcoming_for(shown)
+    late_measures: dict[int, int] = {}
+    for m in _pending_measures([c.id for c in shown]):
+        if m.confirm_by < now:
+            late_measures[m.case_id] = late_measures.get(m.case_id, 0) + 1
     rows = []
-    for case in cases:
-        if filters.get("jurisdiction") and case.jurisdiction != filters["jurisdiction"]:
-            continue
-        if filters.get("stage") and case.state != filters["stage"]:
-            continue
-        if filters.get("language") and filters["language"] not in _languages(case):
-            continue
-        dues = upcoming(case)
-        first = dues[0] if dues else None
-        late_measures = db.session.scalar(
-            select(db.func.count())
-            .select_from(Measure)
-            .where(Measure.case_id == case.id, Measure.status == MeasureStatus.PENDING, Measure.confirm_by < now)
-        )
+    for case in shown:
+        first = dues[case.id][0] if dues[case.id] else None
         rows.append(
             DeskRow(
                 case=case,
                 next_due=first,
                 overdue=bool(first and first.at < now),
                 due_this_week=bool(first and now <= first.at < now + WEEK),
-                overdue_measures=late_measures,
+                overdue_measures=late_measures.get(case.id, 0),
                 languages=_languages(case),
             )
         )

@@ -23,6 +23,7 @@ from odr.cases.signals import settlement_reached
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
+from odr.mediation.signals import measures_ordered
 from odr.models_base import utcnow
 from odr.procedure.signals import measures_required
 from odr.validation import check_country, clean_text
@@ -128,6 +129,7 @@ def order(case: Case, items: list[dict], at: datetime, *, ground: str, filing: F
                 "confirm_by": (at + CONFIRMATION_PERIOD).isoformat(),
             },
         )
+        measures_ordered.publish(case, measures=ordered, at=at)
     return ordered
 
 

@@ -47,9 +47,12 @@ def translation_json(t: Translation, staff: bool = False) -> dict:
     }
 
 
-def filing_translations(filing: Filing) -> dict:
-    """The part of a filing's JSON that carries its original and its translations."""
+def filing_translations(filing: Filing, translations: list[Translation] | None = None) -> dict:
+    """The part of a filing's JSON that carries its original and its translations (``translations``: the
+    filing's, when the caller read those of many filings at once)."""
     staff = bool(case_roles(g.api_account, filing.case) & {"mediator", "admin"}) if "api_account" in g else False
+    if translations is None:
+        translations = services.translations_of(filing)
     return {
         "original": {
             "language": filing.language,
@@ -62,7 +65,7 @@ def filing_translations(filing: Filing) -> dict:
                 "confidence": None if filing.language_confidence is None else round(filing.language_confidence, 3),
             },
         },
-        "translations": [translation_json(t, staff) for t in services.translations_of(filing)],
+        "translations": [translation_json(t, staff) for t in translations],
     }
 
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from odr.cases.access import visible_filings
 from odr.cases.pages import CaseContext, case_panel
 from odr.config import FILING_LANGUAGES
-from odr.extensions import db
 from odr.translation import services
 from odr.translation.models import Translation, TranslationOrigin, TranslationStatus
 from odr.vocabulary import CaseRole
@@ -86,14 +82,4 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
 
 
 def _translations(filing_ids: list[int]) -> dict[int, list[Translation]]:
-    found: dict[int, list[Translation]] = {}
-    if not filing_ids:
-        return found
-    for t in db.session.scalars(
-        select(Translation)
-        .where(Translation.filing_id.in_(filing_ids))
-        .options(selectinload(Translation.translator), selectinload(Translation.flags))
-        .order_by(Translation.target_language, Translation.origin)
-    ):
-        found.setdefault(t.filing_id, []).append(t)
-    return found
+    return services.translations_by_filing(filing_ids)

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -46,6 +47,9 @@ TRANSLATED_TERMS = ("licence",)  # the free-text terms of an offer or settlement
 FIRST_RETRY = timedelta(seconds=30)  # then 2 min, 8 min: x4 each time
 LEASE = timedelta(minutes=10)  # a claimed job whose worker died is taken again after this
 BATCH_ROWS = 200  # rows one job takes at most
+# Set while a job that will take every due row waits in the queue: filings arriving meanwhile add no job of
+# their own (one job, one batch, instead of a job per filing that finds its rows already taken).
+WAITING_JOB = "translation:job-waiting"
 
 
 def pipeline() -> Pipeline:
@@ -127,8 +131,17 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
 
 
 def enqueue(ids: list[int]) -> None:
-    if ids:
-        translate_task(ids)
+    """Queue a job for new pending rows, unless one is already waiting: that one will take them too.
+
+    The job clears the mark before it reads what is due, so a row committed after the read always
+    finds the mark cleared and queues a job of its own; the minute sweep clears a mark left behind."""
+    if not ids or not huey.put_if_empty(WAITING_JOB, True):
+        return
+    try:
+        translate_task()
+    except Exception:
+        huey.delete(WAITING_JOB)
+        raise
 
 
 @filing_recorded.after_commit.connect
@@ -344,6 +357,7 @@ def _due(now: datetime, limit: int, among: list[int] | None = None) -> list[int]
 @periodic_job("translation_sweep", "Request what a case's readers lack, retry due translations, pick up lost jobs.")
 def sweep() -> int:
     """The periodic catch-all: missing requests first, then every row whose time has come."""
+    huey.delete(WAITING_JOB)  # a mark whose job was lost would hold back every later job
     enqueue(request_missing())
     return process_due()
 
@@ -356,16 +370,20 @@ def process_due(now: datetime | None = None, limit: int = BATCH_ROWS) -> int:
     return len(ids)
 
 
-def process_job(ids: list[int], now: datetime | None = None) -> list[tuple[int, int]]:
-    """A queued job: its own rows, and with them every other row due now (up to BATCH_ROWS).
+def process_job(ids: list[int] | None = None, now: datetime | None = None) -> list[tuple[int, int]]:
+    """A queued job: the rows it names (a retry), and with them every other row due now (up to BATCH_ROWS).
 
-    When filings arrive faster than they are translated, the first job takes all that waits and
-    translates it in one batch per pair; the jobs after it find their rows claimed and end at once."""
+    The job queued for new filings names none (see ``enqueue``): it takes all that waits and translates
+    it in one batch per pair, and queues the next job when more waits than one job takes."""
     now = now or utcnow()
-    mine = _due(now, BATCH_ROWS, among=ids)
-    if not mine:  # an earlier job took them with its batch: one query, and done
+    mine = _due(now, BATCH_ROWS, among=ids) if ids is not None else []
+    if ids is not None and not mine:  # an earlier job took them with its batch: one query, and done
         return []
-    return process(list(dict.fromkeys([*mine, *_due(now, BATCH_ROWS)])), now)
+    due = _due(now, BATCH_ROWS)
+    retries = process(list(dict.fromkeys([*mine, *due])), now)
+    if len(due) == BATCH_ROWS:
+        enqueue(due)
+    return retries
 
 
 def reopen_after_install() -> list[int]:
@@ -430,13 +448,22 @@ def do_requeue(account: Account) -> list[int]:
 
 
 def translations_of(filing: Filing) -> list[Translation]:
-    return list(
-        db.session.scalars(
-            select(Translation)
-            .where(Translation.filing_id == filing.id)
-            .order_by(Translation.target_language, Translation.origin)
-        )
-    )
+    return translations_by_filing([filing.id]).get(filing.id, [])
+
+
+def translations_by_filing(filing_ids: list[int]) -> dict[int, list[Translation]]:
+    """The translations of many filings in one query (with their translators and flags), by filing."""
+    found: dict[int, list[Translation]] = {}
+    if not filing_ids:
+        return found
+    for t in db.session.scalars(
+        select(Translation)
+        .where(Translation.filing_id.in_(filing_ids))
+        .options(selectinload(Translation.translator), selectinload(Translation.flags))
+        .order_by(Translation.target_language, Translation.origin, Translation.id)
+    ):
+        found.setdefault(t.filing_id, []).append(t)
+    return found
 
 
 def for_reader(account: Account, filing: Filing) -> dict:
@@ -564,8 +591,10 @@ def add_human_translation(
 
 
 @huey.task()
-def translate_task(ids: list[int]):
-    """Translate new filings now (with every other due row); failures are retried later with back-off."""
+def translate_task(ids: list[int] | None = None):
+    """Translate what is due now (a retry names its rows); failures are retried later with back-off."""
+    if ids is None:
+        huey.delete(WAITING_JOB)  # before reading what is due: later filings queue the next job
     with job_context():
         retries = process_job(ids)
     for delay, translation_id in retries:

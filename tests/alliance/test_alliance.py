@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from odr import create_app
-from odr.accounts.models import Role
+from odr.accounts.models import Account, Role
 from odr.alliance import services as alliance
 from odr.alliance.models import AllianceMember, AllianceRecord
 from odr.cases import services as case_services
@@ -300,3 +300,40 @@ def test_the_worker_pulls_a_member_again_only_after_the_interval(app, issued, me
         assert alliance.pull_due_feeds() == 0
         assert alliance.pull_due_feeds() == 0  # tried a minute ago: not again yet
     assert len(calls) == 1
+
+
+def test_a_members_finding_used_here_is_told_once_to_the_seller_or_to_the_reporting_platform(
+    app, world, issued, member_app
+):
+    key_id = pin_issuer(member_app)
+    with member_app.app_context():
+        seller = make_account(Role.SELLER, "shop-owner@member.example", country="CN", language="zh")
+        other_platform = make_account(Role.PLATFORM_CLIENT, "api@member.example")
+        report(
+            other_platform,
+            # the seller has an account here: told in its language
+            ("known-shop", "seller", [("email", seller.email), ("phone", "+86 138 0000 0001")]),
+            # nobody here to tell: the platform client that reported the account is told instead
+            ("unknown-shop", "seller", [("phone", "+8613800000001")]),
+            ("unrelated", "seller", [("phone", "+8613900000002")]),
+        )
+        assert alliance.tell_uses() == 0  # no finding pulled yet
+        platform_language = other_platform.party.preferred_language
+    assert member_pull(member_app, key_id, issuer_feed(app)) == 1  # the pull tells at once
+    with member_app.app_context():
+        told = db.session.scalars(select(Notification).where(Notification.kind.startswith("alliance_record_used")))
+        told = {(n.recipient, n.kind, n.locale, n.data["ref"], n.data["issuer"]) for n in told}
+        assert told == {
+            ("shop-owner@member.example", "alliance_record_used", "zh", "known-shop", "Issuer market"),
+            ("api@member.example", "alliance_record_used_platform", platform_language, "unknown-shop", "Issuer market"),
+        }
+        assert alliance.tell_uses() == 0  # once
+        # an account reported later that the finding matches is told by the minute job
+        other_platform = db.session.scalar(select(Account).where(Account.email == "api@member.example"))
+        report(other_platform, ("late-shop", "seller", [("phone", "+86 138 0000 0001")]))
+        assert alliance.tell_uses() == 1
+        note = db.session.scalars(select(Notification).where(Notification.kind == "alliance_record_used")).one()
+        from odr.i18n import render_notification
+
+        subject, body = render_notification(note)
+        assert "Issuer market" in body and "known-shop" in body and subject

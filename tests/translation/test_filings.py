@@ -423,3 +423,48 @@ def test_an_incomplete_translation_says_so_everywhere_it_is_read(app, world, api
     assert (seen["incomplete"], seen["untranslated"]) == (True, ["un pez come."])
     page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
     assert "Incomplete: 1 sentence could not be translated whole" in page
+
+
+@pytest.fixture
+def queue(monkeypatch, tmp_path):
+    """A real queue that nobody consumes: jobs wait in it until the test runs them, as a worker would."""
+    from huey.storage import SqliteStorage
+
+    from odr.tasks import huey
+
+    monkeypatch.setattr(huey, "immediate", False)
+    monkeypatch.setattr(huey, "storage", SqliteStorage("odr", filename=str(tmp_path / "queue.sqlite3")))
+
+    def translation_jobs():
+        waiting = list(iter(huey.dequeue, None))
+        return [job for job in waiting if isinstance(job, services.translate_task.task_class)]
+
+    return huey, translation_jobs
+
+
+def test_filings_arriving_while_a_job_waits_are_translated_by_that_one_job(app, world, api, queue):
+    huey, translation_jobs = queue
+    cases = [_file(api, world, text=text) for text in ("el gato.", "el perro.", "el gato ve el perro.")]
+    jobs = translation_jobs()
+    assert len(jobs) == 1  # one job for the three filings, not one each
+    huey.execute(jobs[0])
+    db.session.expire_all()
+    assert [_rows(case["id"])["zh"].status for case in cases] == [TranslationStatus.DONE] * 3
+    # The job cleared its mark when it started: a filing after it queues a job of its own.
+    later = _file(api, world, text="el perro ve el gato.")
+    jobs = translation_jobs()
+    assert len(jobs) == 1
+    huey.execute(jobs[0])
+    db.session.expire_all()
+    assert _rows(later["id"])["zh"].status == TranslationStatus.DONE
+
+
+def test_a_mark_whose_job_was_lost_is_cleared_by_the_minute_sweep(app, world, api, queue):
+    huey, translation_jobs = queue
+    huey.put_if_empty(services.WAITING_JOB, True)  # a job was queued, then lost with its queue
+    case = _file(api, world, text="el gato.")
+    assert translation_jobs() == []  # held back by the mark
+    assert services.sweep() == 1  # the sweep translates what waits and clears the mark
+    assert _rows(case["id"])["zh"].status == TranslationStatus.DONE
+    _file(api, world, text="el perro.")
+    assert len(translation_jobs()) == 1

@@ -1,0 +1,149 @@
+"""The deployment's secrets (the signing key, the key log, the linkage key): one copy per deployment.
+
+Where they live is the setting ``ODR_KEY_STORE``:
+
+- ``instance`` (development, one machine): files in the instance folder's ``keys/`` (0700, files 0600),
+  created on first use with O_EXCL, so every process of the machine shares one key;
+- ``database`` (scale-out; the default in production): rows of ``platform_secrets``, each sealed with
+  AES-256-GCM under a key derived (HKDF-SHA256) from ``ODR_SECRET_KEY``, generated once by whichever node
+  needs it first (an insert that a second node loses, after which it reads the winner's row);
+- ``file``: the signing key is a mounted secret at ``ODR_SIGNING_KEY_PATH`` that the platform only reads and
+  never creates; the rest (the key log, the linkage key) lives in the database as above.
+
+A node never makes a key of its own: a second node reads the first one's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from sqlalchemy import LargeBinary, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from odr.extensions import db
+from odr.models_base import UTCDateTime, utcnow
+
+SEAL_VERSION = b"odr-seal-1:"
+STORES = ("instance", "database", "file")
+
+
+class PlatformSecret(db.Model):  # type: ignore[name-defined,misc]
+    """One sealed secret of the deployment (ODR_KEY_STORE=database)."""
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(96), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def _sealing_key() -> bytes:
+    secret = current_app.config["ODR"]["SECRET_KEY"]
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"odr platform secrets v1").derive(
+        secret.encode("utf-8")
+    )
+
+
+def seal(name: str, data: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return SEAL_VERSION + nonce + AESGCM(_sealing_key()).encrypt(nonce, data, name.encode("utf-8"))
+
+
+def unseal(name: str, sealed: bytes) -> bytes:
+    if not sealed.startswith(SEAL_VERSION):
+        raise RuntimeError(f"platform secret {name!r} is not sealed in a format this version knows")
+    body = sealed[len(SEAL_VERSION) :]
+    try:
+        return AESGCM(_sealing_key()).decrypt(body[:12], body[12:], name.encode("utf-8"))
+    except Exception:  # cryptography's InvalidTag: another ODR_SECRET_KEY, or the row was altered
+        raise RuntimeError(
+            f"platform secret {name!r} cannot be opened with this ODR_SECRET_KEY "
+            "(every node of a deployment needs the same one; see docs/operations.md)"
+        ) from None
+
+
+def key_store() -> str:
+    store = current_app.config["ODR"].get("KEY_STORE") or "instance"
+    if store not in STORES:
+        raise RuntimeError(f"ODR_KEY_STORE must be one of {', '.join(STORES)}")
+    return str(store)
+
+
+# -- the two places a secret can be kept -----------------------------------------------------------
+
+
+def read_row(name: str) -> bytes | None:
+    row = db.session.get(PlatformSecret, name)
+    return None if row is None else unseal(name, row.sealed)
+
+
+def create_row(name: str, data: bytes) -> bool:
+    """Store a new secret; False if one by that name exists already (another node was first)."""
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.add(PlatformSecret(name=name, sealed=seal(name, data), created_at=now, updated_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def replace_row(name: str, data: bytes) -> None:
+    row = db.session.get(PlatformSecret, name, with_for_update=True)
+    now = utcnow()
+    if row is None:
+        db.session.add(PlatformSecret(name=name, sealed=seal(name, data), created_at=now, updated_at=now))
+    else:
+        row.sealed = seal(name, data)
+        row.updated_at = now
+    db.session.flush()
+
+
+def row_names() -> list[str]:
+    return list(db.session.scalars(select(PlatformSecret.name).order_by(PlatformSecret.name)))
+
+
+def write_exclusive(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Write ``data`` to a new file; False if it exists already (another process was first)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
+def replace_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    write_exclusive(tmp, data, mode)
+    os.replace(tmp, path)
+
+
+def shared_secret(name: str, path: Path, generate: Callable[[], bytes]) -> bytes:
+    """The deployment's secret ``name``: read, or generated once and kept (in ``path`` under the instance
+    store, as a sealed row otherwise)."""
+    if key_store() == "instance":
+        if not path.exists():
+            write_exclusive(path, generate())
+        return path.read_bytes()
+    data = read_row(name)
+    if data is None:
+        create_row(name, generate())
+        data = read_row(name)
+        if data is None:  # pragma: no cover - a row just inserted or read
+            raise RuntimeError(f"platform secret {name!r} could not be stored")
+    return data

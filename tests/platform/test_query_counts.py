@@ -1,0 +1,100 @@
+"""No query count that grows with the data shown, and reads that never write.
+
+``sql_statements`` (tests/conftest.py) counts the statements one request sends. Each page and API route
+that lists cases, filings or events is read at two sizes of its data; the count must be the same at both
+(and small), so that a case with 500 filings or a desk with 200 cases costs what a small one does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from odr.accounts.models import Role
+from odr.cases import services
+from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
+from odr.models_base import utcnow
+from odr.procedure.services import sweep_deadlines
+from tests.conftest import make_account, notice_data
+from tests.mediation.conftest import mediated_case
+
+# Generous ceilings: the point is that the count does not grow, but a page should also stay cheap.
+MOST_STATEMENTS = 40
+
+
+def exchange_messages(world, case_id: int, rounds: int) -> None:
+    for i in range(rounds):
+        services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "text": f"Mensaje {i}."})
+        services.add_filing(world.seller, case_id, {"kind": "message", "language": "zh", "text": f"消息 {i}。"})
+        services.add_filing(world.mediator, case_id, {"kind": "message", "language": "en", "text": f"Note {i}."})
+
+
+def another_mediated_case(world, n: int) -> int:
+    """A case of a new right holder and a new seller (a mediator may not handle two cases with one party),
+    in facilitated settlement with the world's mediator; the world's holder also files one against the seller."""
+    holder = make_account(Role.RIGHT_HOLDER, f"holder{n}@example.es")
+    seller = make_account(Role.SELLER, f"seller{n}@example.cn", country="CN", language="zh", tz="Asia/Shanghai")
+    case = services.file_notice(holder, notice_data(seller_email=seller.email)).obj
+    services.file_notice(world.holder, notice_data(seller_email=seller.email, title=f"Case {n}"))
+    sweep_deadlines(utcnow() + timedelta(days=8))
+    assign_mediator(world.admin, case.id, world.mediator.id)
+    accept_appointment(world.mediator, pending_appointments(world.mediator)[0].id, declared=True)
+    return case.id
+
+
+def counts(sql_statements, requests: dict) -> dict[str, int]:
+    found = {}
+    for name, send in requests.items():
+        with sql_statements() as sent:
+            response = send()
+        assert response.status_code == 200, (name, response.status_code, response.get_data(as_text=True)[:300])
+        assert sent.writes == [], (name, sent.writes)
+        found[name] = len(sent)
+    return found
+
+
+def test_the_counter_counts_statements_and_sees_writes(app, world, sql_statements):
+    with sql_statements() as sent:
+        services.file_notice(world.holder, notice_data())
+    assert len(sent) > 5 and any(s.lstrip().upper().startswith("INSERT") for s in sent.writes)
+
+
+def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, world, api, browser, sql_statements):
+    case_id = mediated_case(world)
+    readers = {name: (api(getattr(world, name)), browser(getattr(world, name))) for name in ("holder", "mediator")}
+    requests = {}
+    for name, (client, session) in readers.items():
+        requests |= {
+            f"{name} GET /api/v1/cases/<id>": lambda c=client: c.get(f"/cases/{case_id}"),
+            f"{name} GET /api/v1/cases/<id>/events": lambda c=client: c.get(f"/cases/{case_id}/events"),
+            f"{name} GET /api/v1/cases/<id>/timeline": lambda c=client: c.get(f"/cases/{case_id}/timeline"),
+            f"{name} /cases/<id>": lambda s=session: s.get(f"/cases/{case_id}"),
+            f"{name} /cases/<id>/timeline": lambda s=session: s.get(f"/cases/{case_id}/timeline"),
+        }
+    exchange_messages(world, case_id, 1)
+    few = counts(sql_statements, requests)
+    exchange_messages(world, case_id, 10)
+    many = counts(sql_statements, requests)
+    assert many == few
+    assert max(many.values()) <= MOST_STATEMENTS, many
+
+
+def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, world, api, browser, sql_statements):
+    mediator_api, holder_api = api(world.mediator), api(world.holder)
+    mediator, holder = browser(world.mediator), browser(world.holder)
+    requests = {
+        "mediator /mediation": lambda: mediator.get("/mediation"),
+        "mediator GET /api/v1/mediation/desk": lambda: mediator_api.get("/mediation/desk"),
+        "mediator /": lambda: mediator.get("/"),
+        "mediator GET /api/v1/cases": lambda: mediator_api.get("/cases"),
+        "holder /": lambda: holder.get("/"),
+        "holder GET /api/v1/cases": lambda: holder_api.get("/cases"),
+        "holder GET /api/v1/inbox": lambda: holder_api.get("/inbox"),
+    }
+    for n in range(2):
+        another_mediated_case(world, n)
+    few = counts(sql_statements, requests)
+    for n in range(2, 6):
+        another_mediated_case(world, n)
+    many = counts(sql_statements, requests)
+    assert many == few
+    assert max(many.values()) <= MOST_STATEMENTS, many

@@ -172,8 +172,10 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
         if m.confirm_by < now:
             late_measures[m.case_id] = late_measures.get(m.case_id, 0) + 1
     rows = []
+    finals = final_states()
     for case in shown:
-        first = dues[case.id][0] if dues[case.id] else None
+        # A settled or decided case stays on the desk only for its measures: no clock of it is due any more.
+        first = dues[case.id][0] if dues[case.id] and case.state not in finals else None
         rows.append(
             DeskRow(
                 case=case,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, visible_cases
-from odr.cases.models import Case, FilingKind
+from odr.cases.models import Case, Filing, FilingKind
 from odr.cases.services import check_may_accept, current_settlement
 from odr.errors import ServiceError
 from odr.extensions import db
@@ -161,10 +161,9 @@ def _choices(case: Case, procedure: Procedure, roles: set[str], at: datetime, pr
     return choices
 
 
-def _may_accept(account: Account, case: Case, roles: set[str], at: datetime) -> bool:
+def _may_accept(account: Account, case: Case, roles: set[str], at: datetime, proposal: Filing | None) -> bool:
     if not roles & PARTY_ROLES:
         return False
-    proposal = current_settlement(case)
     if proposal is None:
         return False
     try:
@@ -182,15 +181,19 @@ def _reader_role(roles: set[str], wanted) -> str:
     return next((r.value for r in ROLE_ORDER if r in roles and r in wanted), "")
 
 
+CURRENT = object()  # read the case's current settlement proposal from its filings
+
+
 def case_obligations(
-    account: Account, case: Case, roles: set[str], deadlines: list[Deadline], at: datetime
+    account: Account, case: Case, roles: set[str], deadlines: list[Deadline], at: datetime, proposal=CURRENT
 ) -> CaseNext:
-    """The reader's obligations in one case (given its pending deadlines), and the periods waiting for others."""
+    """The reader's obligations in one case (given its pending deadlines and, if known, its current settlement
+    proposal), and the periods waiting for others."""
     if case.state in final_states():
         return CaseNext([])
     procedure = procedure_of(case)
     zone = case_time_zone(case, procedure)
-    proposal_open = _may_accept(account, case, roles, at)
+    proposal_open = _may_accept(account, case, roles, at, current_settlement(case) if proposal is CURRENT else proposal)
     mine: list[Obligation] = []
     others: list[Waiting] = []
     for deadline in deadlines:
@@ -293,6 +296,20 @@ def _pending_by_case(case_ids: list[int]) -> dict[int, list[Deadline]]:
     return found
 
 
+def _proposals_by_case(case_ids: list[int]) -> dict[int, Filing]:
+    """Each case's current settlement proposal (its latest), with its acceptances, in one query each."""
+    found: dict[int, Filing] = {}
+    if case_ids:
+        for filing in db.session.scalars(
+            select(Filing)
+            .where(Filing.case_id.in_(case_ids), Filing.kind == FilingKind.SETTLEMENT)
+            .options(selectinload(Filing.acceptances))
+            .order_by(Filing.id)  # as Case.filings: the last one is the current proposal
+        ):
+            found[filing.case_id] = filing
+    return found
+
+
 def obligations(account: Account, now: datetime | None = None, limit: int = 200) -> list[Obligation]:
     """Every pending obligation of the account, most urgent first (no deadline last)."""
     now = now or utcnow()
@@ -300,15 +317,17 @@ def obligations(account: Account, now: datetime | None = None, limit: int = 200)
     cases = db.session.scalars(
         visible_cases(account)
         .where(Case.state.not_in(final_states()))
+        # What the obligations read of each case, in one query per kind (no query per case).
         .options(selectinload(Case.procedure_choice))
         .order_by(Case.updated_at.desc())
         .limit(limit)
     ).all()
     pending = _pending_by_case([c.id for c in cases])
+    proposals = _proposals_by_case([c.id for c in cases])
     for case in cases:
         roles = case_roles(account, case)
         if roles:
-            found += case_obligations(account, case, roles, pending.get(case.id, []), now).mine
+            found += case_obligations(account, case, roles, pending.get(case.id, []), now, proposals.get(case.id)).mine
     if account.role == Role.MEDIATOR:
         found += _appointments(account)
     if account.role == Role.PLATFORM_CLIENT:
@@ -320,6 +339,7 @@ def _appointments(mediator: Account) -> list[Obligation]:
     appointments = db.session.scalars(
         select(MediatorAppointment)
         .where(MediatorAppointment.mediator_id == mediator.id, MediatorAppointment.status == AppointmentStatus.PENDING)
+        .options(selectinload(MediatorAppointment.case).selectinload(Case.procedure_choice))
         .order_by(MediatorAppointment.assigned_at)
     ).all()
     pending = _pending_by_case([a.case_id for a in appointments])

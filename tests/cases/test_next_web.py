@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
@@ -9,6 +11,7 @@ from odr.cases import services
 from odr.cases.models import Case, Filing
 from odr.extensions import db
 from tests.conftest import notice_data
+from tests.export.conftest import escalate
 from tests.mediation.conftest import open_case
 
 pytestmark = pytest.mark.e2e
@@ -104,3 +107,41 @@ def test_the_dashboard_and_the_api_list_the_obligations_most_urgent_first(world,
     assert [c["name"] for c in obligation["choices"]] == ["response", "counter_notice"]
     assert obligation["if_nobody_acts"]["state"] == "facilitated_settlement" and obligation["due_at"]
     assert api(world.holder).get("/todo").get_json() == {"obligations": []}
+
+
+def test_after_escalation_the_parties_read_which_court_has_the_case_then_its_decision(world, browser, api):
+    from tests.export.test_court_portal import DECISION, _decide
+
+    case = escalate(world)
+    seller = browser(world.seller)
+    status = html(seller.get(f"/cases/{case.id}")).xpath("//section[@id='court-status']")[0].text_content()
+    assert "The case is with the court" in status and world.court.party.name in status
+    assert "not yet acknowledged" in status and "What happens next" in status
+    assert _decide(api(world.court), case.id, DECISION).status_code == 201
+    page = html(browser(world.holder).get(f"/cases/{case.id}"))
+    decision = page.xpath("//section[@id='court-status']")[0]
+    text = " ".join(decision.text_content().split())
+    for shown in ("Claim upheld", "Remove", "paid by the seller", "(2026)浙0192民初1号", world.court.party.name):
+        assert shown in text, shown
+    assert "1,500" in text and "damages" in text
+    (link,) = decision.xpath(".//a[contains(@href, '/evidence/')]")
+    download = seller.get(link.get("href"))
+    assert download.status_code == 200 and download.get_data().startswith(b"%PDF")
+    download.close()
+    # No raw code of the decision anywhere among the filings: labels in the reader's language.
+    filings = page.xpath("//section[@class='filings']")[0].text_content()
+    assert "Claim upheld" in filings and not re.search(r"·\s*(remove|upheld)\b", filings)
+
+
+def test_language_names_read_in_the_readers_language_and_own_names_in_the_pickers(world, browser):
+    case_id = open_case(world)
+    page = html(browser(world.holder).get(f"/cases/{case_id}?lang=de"))
+    headers = " ".join(h.text_content() for h in page.xpath("//article[@class='filing']/header"))
+    assert "Spanisch" in headers and "Chinesisch" in headers and "Español" not in headers
+    assert page.xpath("//ul[@class='lang-menu']//a[@lang='es']")[0].text_content() == "Español"
+
+
+def test_the_sign_in_prompt_is_in_the_readers_language(app):
+    response = app.test_client().get("/?lang=es", follow_redirects=True)
+    assert "Please log in" not in response.get_data(as_text=True)
+    assert "Inicie sesión para ver esta página." in response.get_data(as_text=True)

@@ -15,7 +15,7 @@ from odr.models_base import utcnow
 
 def test_a_settled_case_is_not_flagged_overdue(world, case_id):
     # An open blind bidding would be a clock of the case; the settlement ends them all.
-    bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30})
+    bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30, "days": 1})
     proposal = services.add_filing(
         world.holder,
         case_id,
@@ -23,11 +23,14 @@ def test_a_settled_case_is_not_flagged_overdue(world, case_id):
     ).obj
     for party in (world.holder, world.seller):
         services.accept_settlement(party, case_id, proposal.id, services.text_sha256(proposal))
-    desk = mediator_desk(world.mediator, now=utcnow() + timedelta(days=120))
+    # A day and a half later the bidding's closing time has passed; the measures are not late yet (48 hours).
+    desk = mediator_desk(world.mediator, now=utcnow() + timedelta(hours=36))
     (row,) = [r for r in desk.rows if r.case.id == case_id]
-    assert row.case.state == "settled"
-    assert not row.overdue and not row.due_this_week and row.next_due is None
-    assert row.overdue_measures > 0 and desk.counts["overdue"] == 0  # its measures still are
+    assert row.case.state == "settled" and row.overdue_measures == 0
+    assert not row.overdue and not row.due_this_week and row.next_due is None and desk.counts["overdue"] == 0
+    # Once a measure is late, that is what flags the case.
+    late = mediator_desk(world.mediator, now=utcnow() + timedelta(hours=49))
+    assert late.rows[0].overdue and late.rows[0].overdue_measures > 0
 
 
 def test_each_caucus_message_names_the_party_it_was_exchanged_with(world, browser, case_id):

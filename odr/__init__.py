@@ -46,6 +46,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     _import_models()
 
     _register_routes(app)
+    from odr.accounts import limits
+    from odr.ops import logs, metrics
+    from odr.ops.views import bp as ops_bp
+
+    limits.init_app(app)
+    app.register_blueprint(ops_bp)
+    metrics.init_app(app)
+    logs.init_app(app)
     _register_template_globals(app)
     _connect_subscribers()
 
@@ -89,6 +97,13 @@ class RowId(IntegerConverter):
     """``<int:...>`` in every route: a whole number the database can hold (an ID above 2**31-1 is a 404,
     like any other ID that names nothing, instead of an out-of-range error from PostgreSQL)."""
 
+    # 0 to 2**31-1 in the pattern itself: a number out of range then matches no route for any method (a
+    # 404), where a check after matching made werkzeug answer 405 for the methods of some other route.
+    regex = (
+        r"[0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}"
+        r"|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7]"
+    )
+
     def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
         super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
 
@@ -105,6 +120,8 @@ VIEW_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
+    "conduct",
     "webhooks",
 )
 API_MODULES = (
@@ -118,16 +135,20 @@ API_MODULES = (
     "transparency",
     "alliance",
     "notifications",
+    "dsa",
+    "conduct",
     "webhooks",
     "todo",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
     "odr.mediation.measures",
-    "odr.mediation.reasons",
+    "odr.dsa.services",
+    "odr.dsa.reasons",
     "odr.export.services",
     "odr.notifications.services",
     "odr.translation.services",
+    "odr.conduct.services",
     "odr.webhooks.services",
 )
 
@@ -187,7 +208,9 @@ def _import_models() -> None:
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
+    from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401
+    from odr.dsa import models as _dsa  # noqa: F401
     from odr.export import models as _export  # noqa: F401
     from odr.integrity import vault as _vault  # noqa: F401
     from odr.linkage import models as _linkage  # noqa: F401

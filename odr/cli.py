@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from datetime import date, timedelta
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from gunicorn.app.base import BaseApplication
 from huey.consumer import Consumer
 from werkzeug.serving import run_simple
 
@@ -17,10 +19,13 @@ from odr import create_app
 from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
+from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
 from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
 from odr.linkage.cli import linkage_group
 from odr.models_base import utcnow
+from odr.ops.backup import BackupError, backup, restore, verify
+from odr.ops.logs import configure as configure_logging
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
 from odr.procedure.services import procedures
@@ -63,7 +68,9 @@ def sweep_command():
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True)
 def worker_command(workers):
-    """Run the queue consumer (Huey), including the periodic deadline sweep."""
+    """Run the queue consumer (Huey), including the periodic deadline sweep; it logs each job (JSON lines
+    with ODR_LOG_JSON=1)."""
+    configure_logging()
 
     Consumer(huey, workers=workers, periodic=True, check_worker_health=True).run()
 
@@ -71,18 +78,42 @@ def worker_command(workers):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def serve_command(host, port):
-    """Run the web server and the queue consumer together (the embedded default, one machine).
+@click.option("--workers", default=1, show_default=True, help="Web processes (more than one needs ODR_SECRET_KEY).")
+@click.option("--threads", default=8, show_default=True, help="Threads per web process.")
+@click.option("--timeout", default=60, show_default=True, help="Seconds before a stuck web worker is restarted.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn (never in production).")
+def serve_command(host, port, workers, threads, timeout, dev):
+    """Run the web server (gunicorn) and the queue consumer together (the embedded default, one machine).
 
-    For production, run gunicorn on wsgi:app and `odr worker` as separate services.
+    SIGTERM stops both. Several machines: gunicorn on wsgi:app and `odr worker` as separate services
+    (docs/operations.md).
     """
-    app = create_app()
+    if workers > 1 and not os.environ.get("ODR_SECRET_KEY"):
+        raise click.ClickException("several web processes need one ODR_SECRET_KEY (set it, or serve with --workers 1)")
+    app = create_app()  # the settings are checked before anything starts
+    configure_logging()
     worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"])
     # SIGTERM (systemd, docker stop, kill) would end this process without its finally: the worker would
-    # be left running. As an exit it stops the worker like Ctrl-C does.
+    # be left running. As an exit it stops the worker like Ctrl-C does (gunicorn handles it itself).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        if dev:
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        else:
+            _Gunicorn(
+                {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "threads": threads,
+                    "worker_class": "gthread",
+                    "timeout": timeout,
+                    "graceful_timeout": 20,
+                    "accesslog": "-",
+                    # Slow clients (a slow upload) hold a thread, not the process: uploads are bounded by
+                    # MAX_CONTENT_LENGTH and the worker timeout restarts a stuck process.
+                    "limit_request_line": 8190,
+                }
+            ).run()
     finally:
         worker.terminate()
         try:
@@ -90,6 +121,56 @@ def serve_command(host, port):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn run from `odr serve`: each web process builds its own app (nothing forked mid-connection)."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return create_app()
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@with_appcontext
+def backup_command(dest):
+    """A consistent online backup into the new folder DEST: database, queue, stored files, keys, and a
+    manifest of SHA-256 digests (docs/operations.md)."""
+    try:
+        manifest = backup(dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup of {len(manifest['files'])} file(s) in {dest} ({manifest['database']})")
+    for note in manifest["notes"]:
+        click.echo(f"note: {note}")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing this deployment's data.")
+@with_appcontext
+def restore_command(src, yes):
+    """Put the deployment back as the backup SRC holds it, after checking every file against its manifest.
+    Stop the web servers and workers first."""
+    try:
+        manifest = verify(src)
+        if not yes:
+            click.confirm(
+                f"Replace this deployment's database and files with the backup of {manifest['created_at']}?",
+                abort=True,
+            )
+        restore(src)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the backup of {manifest['created_at']} ({len(manifest['files'])} file(s))")
 
 
 @click.group("rules")
@@ -234,12 +315,15 @@ def init_app(app) -> None:
     app.cli.add_command(accounts_group)
     app.cli.add_command(alliance_group)
     app.cli.add_command(linkage_group)
+    app.cli.add_command(transparency_group)
     app.cli.add_command(languages_group)
     for command in (
         demo_command,
         sweep_command,
         worker_command,
         serve_command,
+        backup_command,
+        restore_command,
         rules_group,
         bundle_group,
         deposit_group,

@@ -74,9 +74,21 @@ def defaults(instance_path: str) -> dict:
         "LINKAGE_KEY_PATH": str(Path(instance_path) / "keys" / "linkage-hmac.key"),
         # The key alliance members share for matching identifiers (a file of 32+ random bytes); none: no alliance.
         "ALLIANCE_KEY_PATH": None,
+        # The Commission's DSA Transparency Database (Art. 24(5)): its statements endpoint and this platform's API
+        # token. Without both, statements of reasons are only written to batch files (odr transparency sor).
+        "DSA_TDB_URL": None,
+        "DSA_TDB_TOKEN": None,
         "TSA_URL": None,  # an RFC 3161 Time Stamping Authority; without one, bundles are not timestamped
         "PUBLIC_URL": None,  # how courts reach this platform; named in bundles and certificates
         "MAX_UPLOAD_MB": 25,
+        # Abuse limits (odr/accounts/limits.py): JSON {kind: [per account, per address]} replacing defaults.
+        "RATE_LIMITS": None,
+        # The most filings one case takes: past it, a clear refusal instead of a case too long to read.
+        "MAX_FILINGS_PER_CASE": 500,
+        # Prometheus scrapes /metrics with this bearer token; without one, only from this machine.
+        "METRICS_TOKEN": None,
+        # Logs as one JSON object a line (with request ids) instead of text.
+        "LOG_JSON": False,
         # E-mail for the notification outbox; without SMTP_HOST notifications stay in the outbox.
         "SMTP_HOST": None,
         "SMTP_PORT": 25,

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from odr.accounts.models import Account, Party, Role
 from odr.cases import services
 from odr.cases.models import Case
+from odr.dsa.services import decide_notice
 from odr.export.services import pin_platform_key
 from odr.extensions import db
 from odr.mediation import agreement, bidding
@@ -132,6 +133,20 @@ def load_demo() -> list[tuple[str, str, str]]:
         "trademark",
         now - timedelta(days=3),
         pdf,
+    )
+    # The platform's reviewer decides the notice with reasons (DSA Art. 16): the listing is taken down.
+    decide_notice(
+        admin,
+        case.id,
+        {
+            "outcome": "restrict",
+            "ground": "illegal_content",
+            "legal_ground": "Art. 9(2)(a) Regulation (EU) 2017/1001 (EU trade mark)",
+            "explanation": "The listing uses the sign FLAMENCO, identical to the registered EU trade mark, for bags.",
+            "facts": "Registration certificate EUTM 018123456 filed with the notice.",
+            "language": "en",
+        },
+        at=now - timedelta(days=3) + timedelta(hours=2),
     )
     services.add_filing(
         seller,

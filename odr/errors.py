@@ -97,9 +97,12 @@ def init_app(app):
         if exc.code == 413:
             limit = app.config["ODR"]["MAX_UPLOAD_MB"]
             message = _("The upload is too large: the limit is %(limit)s MB.", limit=limit)
+        # The exception's own headers stay: Allow on a 405, Retry-After on a 429, WWW-Authenticate on a 401.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")]
         if is_api_request():
-            return api_error(exc.code or 500, code, message)
-        return render_template("errors/error.html", message=message, status=exc.code), exc.code
+            body, status = api_error(exc.code or 500, code, message)
+            return body, status, headers
+        return render_template("errors/error.html", message=message, status=exc.code), exc.code, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

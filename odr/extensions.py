@@ -17,12 +17,27 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+def _account_name() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    if not hasattr(data, "get"):
+        return ""
+    return str((data or {}).get("email", "")).strip().lower()[:254]
+
+
 def _sign_in_key() -> str:
     """Failed sign-ins are counted per address and per account name, so guessing one password is slow
     without letting one attacker lock everybody out."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    email = str((data or {}).get("email", "")).strip().lower()[:254]
-    return f"{request.remote_addr}|{email}"
+    return f"{request.remote_addr}|{_account_name()}"
+
+
+def account_name_key() -> str:
+    """The account name a sign-in asks for, whatever the address."""
+    return f"sign-in-account|{_account_name()}"
+
+
+def address_key() -> str:
+    """The address a sign-in comes from, whatever the account name."""
+    return f"sign-in-address|{request.remote_addr}"
 
 
 limiter = Limiter(key_func=_sign_in_key)

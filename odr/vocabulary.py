@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     COUNTER_NOTICE_FILED = "counter_notice_filed"
     MESSAGE_FILED = "message_filed"
     CAUCUS_MESSAGE_FILED = "caucus_message_filed"
+    CAUCUS_ACTIVITY = "caucus_activity"
     OFFER_FILED = "offer_filed"
     SETTLEMENT_FILED = "settlement_filed"
     DECISION_FILED = "decision_filed"
@@ -86,6 +87,12 @@ class EventKind(enum.StrEnum):
     MEASURE_TAKEN = "measure_taken"
     MEASURE_LIFTED = "measure_lifted"
     STATEMENT_OF_REASONS = "statement_of_reasons"
+    STATEMENT_OF_REASONS_UPDATED = "statement_of_reasons_updated"
+    NOTICE_AWAITS_DECISION = "notice_awaits_decision"
+    NOTICE_PRIORITY_SET = "notice_priority_set"
+    NOTICE_DECIDED = "notice_decided"
+    COMPLAINT_FILED = "complaint_filed"
+    COMPLAINT_DECIDED = "complaint_decided"
     EXPORTED_TO_COURT = "exported_to_court"
     EXPORT_WAITING_FOR_COURT = "export_waiting_for_court"
     EXPORT_DOWNLOADED = "export_downloaded"
@@ -97,6 +104,18 @@ class EventKind(enum.StrEnum):
     LINK_CONTEST_DECIDED = "link_contest_decided"
     ALLIANCE_RECORD_ISSUED = "alliance_record_issued"
     ALLIANCE_RECORD_REVOKED = "alliance_record_revoked"
+    WRONGFUL_NOTICE_CLAIMED = "wrongful_notice_claimed"
+    WRONGFUL_NOTICE_DECIDED = "wrongful_notice_decided"
+    CONDUCT_WARNING_ISSUED = "conduct_warning_issued"
+    ACCOUNT_MEASURE_ORDERED = "account_measure_ordered"
+    ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
+    ACCOUNT_MEASURE_ENDED = "account_measure_ended"
+    NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
+    # Proof of service: an act served on its addressees, and what then happened to each delivery.
+    ACT_SERVED = "act_served"
+    DELIVERY_ACCEPTED = "delivery_accepted"
+    DELIVERY_REFUSED = "delivery_refused"
+    DELIVERY_OPENED = "delivery_opened"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -117,6 +136,7 @@ EVENT_LABELS = {
     EventKind.COUNTER_NOTICE_FILED: _l("Counter-notice filed"),
     EventKind.MESSAGE_FILED: _l("Message"),
     EventKind.CAUCUS_MESSAGE_FILED: _l("Private caucus message (content visible only to its participants)"),
+    EventKind.CAUCUS_ACTIVITY: _l("Activity in a private caucus (visible only to its participants)"),
     EventKind.OFFER_FILED: _l("Offer"),
     EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
@@ -138,6 +158,12 @@ EVENT_LABELS = {
     EventKind.EVALUATION_DECIDED: _l("Neutral evaluation decided"),
     EventKind.MEASURES_ORDERED: _l("Measures sent to the platform"),
     EventKind.STATEMENT_OF_REASONS: _l("Statement of reasons sent to the seller"),
+    EventKind.STATEMENT_OF_REASONS_UPDATED: _l("Statement of reasons updated"),
+    EventKind.NOTICE_AWAITS_DECISION: _l("Notice waiting for the platform's decision"),
+    EventKind.NOTICE_PRIORITY_SET: _l("Notice from a trusted flagger: decided with priority"),
+    EventKind.NOTICE_DECIDED: _l("The platform decided on the notice"),
+    EventKind.COMPLAINT_FILED: _l("Internal complaint filed"),
+    EventKind.COMPLAINT_DECIDED: _l("Internal complaint decided"),
     EventKind.MEASURE_CONFIRMED: _l("Platform confirmed a measure"),
     EventKind.EXPORTED_TO_COURT: _l("Exported to the court"),
     EventKind.EXPORT_WAITING_FOR_COURT: _l("Export waiting: no court receives this jurisdiction's cases"),
@@ -153,6 +179,19 @@ EVENT_LABELS = {
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
+    EventKind.WRONGFUL_NOTICE_CLAIMED: _l("The seller claimed that the notice was wrongful"),
+    EventKind.WRONGFUL_NOTICE_DECIDED: _l("Finding on the claim that the notice was wrongful"),
+    EventKind.CONDUCT_WARNING_ISSUED: _l("Warning issued under the conduct policy"),
+    EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
+    EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
+    EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
+    EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
+        "Processing of the notifier's notices suspended (misuse of the notice system)"
+    ),
+    EventKind.ACT_SERVED: _l("Served on the addressees"),
+    EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
+    EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
+    EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
 }
 
 

@@ -337,3 +337,21 @@ def sql_statements(app):
             event.remove(db.engine, "before_cursor_execute", count)
 
     return counting
+
+
+# A platform reviewer's reasoned decision on an EU notice (DSA Art. 16): under the EU procedure nothing happens
+# to the listings, and the seller cannot answer, before it.
+EU_DECISION = {
+    "outcome": "restrict",
+    "ground": "illegal_content",
+    "legal_ground": "Art. 9(2)(a) Regulation (EU) 2017/1001 (EU trade mark)",
+    "explanation": "The listing uses a sign identical to the registered mark for the same goods.",
+    "facts": "Registration certificate and test purchase filed with the notice.",
+    "language": "en",
+}
+
+
+def decide_eu_notice(admin, case_id: int, at=None, **changes):
+    from odr.dsa.services import decide_notice
+
+    return decide_notice(admin, case_id, dict(EU_DECISION, **changes), at=at)

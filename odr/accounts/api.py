@@ -5,12 +5,28 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from odr.accounts.models import Account
-from odr.accounts.services import authenticate, issue_token, revoke_token, sign_up
-from odr.accounts.views import FAILED_SIGN_IN_LIMIT, failed_sign_in
-from odr.api import authenticated, bp, json_body
+from odr.accounts.models import Account, ApiToken
+from odr.accounts.services import (
+    authenticate,
+    change_password,
+    check_token_days,
+    issue_token,
+    revoke_token,
+    revoke_token_by_id,
+    sign_out_everywhere,
+    sign_up,
+    tokens_query,
+)
+from odr.accounts.views import (
+    FAILED_SIGN_IN_LIMIT,
+    FAILED_SIGN_IN_PER_ACCOUNT,
+    FAILED_SIGN_IN_PER_ADDRESS,
+    failed_sign_in,
+)
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.errors import api_error
-from odr.extensions import limiter
+from odr.extensions import account_name_key, address_key, limiter
+from odr.pagination import keyset
 
 
 def account_json(account: Account) -> dict:
@@ -36,21 +52,75 @@ def api_sign_up():
 
 @bp.post("/tokens")
 @limiter.limit(FAILED_SIGN_IN_LIMIT, deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ACCOUNT, key_func=account_name_key, deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ADDRESS, key_func=address_key, deduct_when=failed_sign_in)
 def api_issue_token():
     data = json_body()
     account = authenticate(str(data.get("email") or ""), str(data.get("password") or ""))
     if account is None:
         return api_error(401, "invalid_credentials", _("E-mail address or password is wrong."))
-    return jsonify(
-        {"token": issue_token(account, label=str(data.get("label") or "api")), "account": account_json(account)}
-    ), 201
+    days = check_token_days(data.get("expires_in_days"))
+    label = data.get("label")
+    label = label if isinstance(label, str) and label.strip() else "api"
+    return jsonify({"token": issue_token(account, label=label, days=days), "account": account_json(account)}), 201
+
+
+def token_json(token: ApiToken) -> dict:
+    return {
+        "id": token.id,
+        "label": token.label,
+        "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }
+
+
+@bp.get("/tokens")
+@authenticated
+def api_list_tokens():
+    """The caller's tokens that still work (never their values, which are not stored)."""
+    limit, cursor = page_request()
+    page = keyset(tokens_query(g.api_account), [ApiToken.created_at, ApiToken.id], limit=limit, cursor=cursor)
+    return jsonify(paged("tokens", [token_json(t) for t in page.items], page))
 
 
 @bp.delete("/tokens/current")
 @authenticated
 def api_revoke_token():
-    revoke_token(request.headers["Authorization"].partition(" ")[2].strip())
+    revoke_token(_bearer())
     return "", 204
+
+
+@bp.delete("/tokens/<int:token_id>")
+@authenticated
+def api_revoke_token_by_id(token_id):
+    revoke_token_by_id(g.api_account, token_id)
+    return "", 204
+
+
+@bp.post("/me/password")
+@authenticated
+def api_change_password():
+    """Change one's password: every browser session and every other token of the account ends."""
+    data = json_body()
+    current, new = data.get("current_password"), data.get("new_password")
+    change_password(
+        g.api_account,
+        current if isinstance(current, str) else "",
+        new if isinstance(new, str) else "",
+        keep_token=_bearer(),
+    )
+    return "", 204
+
+
+@bp.post("/accounts/<int:account_id>/sessions/revoke")
+@authenticated
+def api_end_sessions(account_id):
+    """An administrator ends every session and token of an account."""
+    return jsonify({"ended": sign_out_everywhere(g.api_account, account_id)})
+
+
+def _bearer() -> str:
+    return request.headers["Authorization"].partition(" ")[2].strip()
 
 
 @bp.get("/me")

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from odr.accounts.models import Role
-from odr.accounts.services import issue_token, sign_up
+from odr.accounts.services import end_all_sessions, find_account_by_email, issue_token, sign_up
 from odr.errors import ValidationFailed
 from odr.export.services import pin_platform_key
 from odr.extensions import db
@@ -80,3 +80,16 @@ def create_account(
         click.echo(f"platform key fingerprint pinned for this court: {pin.key_id}")
     if token:
         click.echo(f"token: {issue_token(account, label='cli')}")
+
+
+@accounts_group.command("sign-out")
+@click.argument("email")
+@with_appcontext
+def sign_out_account(email):
+    """End every browser session and API token of an account (a lost device, a leaked token)."""
+    account = find_account_by_email(email)
+    if account is None:
+        raise click.ClickException(f"no account {email}")
+    ended = end_all_sessions(account, "ended_by_admin")
+    db.session.commit()
+    click.echo(f"ended {ended} session(s) and token(s) of {account.email}")

@@ -4,19 +4,49 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role
+from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role, SignInSession
 from odr.config import UI_LOCALES
-from odr.errors import ValidationFailed
+from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.validation import EMAIL_RE, check_country, check_language, check_time_zone, clean_text
 
+# Password rules after NIST SP 800-63B 5.1.1: a minimum length, a generous maximum, every printable
+# character and space allowed, no composition rules, and no password found in breach corpora.
 MIN_PASSWORD = 10
+MAX_PASSWORD = 128
+BREACHED_PASSWORDS = Path(__file__).with_name("breached-passwords.txt")
+
+
+@cache
+def breached_passwords() -> frozenset[str]:
+    """Passwords published in breach corpora (one a line, compared case-insensitively)."""
+    lines = BREACHED_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password(password, fields: dict, field: str = "password") -> None:
+    """NIST SP 800-63B: long enough, not only spaces, not a known breached password; nothing else."""
+    if not isinstance(password, str):
+        password = ""
+    password = unicodedata.normalize("NFKC", password)
+    if len(password) < MIN_PASSWORD:
+        fields[field] = _("Use at least %(n)s characters.", n=MIN_PASSWORD)
+    elif len(password) > MAX_PASSWORD:
+        fields[field] = _("Use at most %(n)s characters.", n=MAX_PASSWORD)
+    elif not password.strip():
+        fields[field] = _("A password cannot be only spaces.")
+    elif password.casefold() in breached_passwords() or " ".join(password.split()).casefold() in breached_passwords():
+        fields[field] = _("This password is on a list of passwords leaked in data breaches. Choose another one.")
 
 
 def find_account_by_email(email: str) -> Account | None:
@@ -30,8 +60,7 @@ def sign_up(data: dict, *, role_allowed=SELF_SERVICE_ROLES, commit: bool = True)
     if email and not EMAIL_RE.match(email):
         fields["email"] = _("Enter a valid e-mail address.")
     password = data.get("password") or ""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        fields["password"] = _("Use at least %(n)s characters.", n=MIN_PASSWORD)
+    check_password(password, fields, "password")
     name = clean_text(data.get("display_name"), fields, "display_name", max_length=200)
     organisation = clean_text(data.get("organisation"), fields, "organisation", max_length=200)
     try:
@@ -117,21 +146,159 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(account: Account, label: str = "") -> str:
-    """Create a bearer token; the clear value is returned once and never stored."""
+TOKEN_DAYS = 30  # how long a bearer token lasts unless its holder asks for less or more
+MAX_TOKEN_DAYS = 365
+
+
+def issue_token(account: Account, label: str = "", days: int = TOKEN_DAYS) -> str:
+    """Create a bearer token that expires after ``days``; the clear value is returned once, never stored."""
     token = "odr_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(account_id=account.id, token_sha256=_digest(token), label=label[:100]))
+    db.session.add(
+        ApiToken(
+            account_id=account.id,
+            token_sha256=_digest(token),
+            label=label[:100],
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     db.session.commit()
     return token
 
 
+def check_token_days(value) -> int:
+    """A token lifetime in whole days (1 to 365); none asked: the default."""
+    if value is None:
+        return TOKEN_DAYS
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            _("A token lasts from 1 to %(most)s days.", most=MAX_TOKEN_DAYS),
+            {"expires_in_days": _("A whole number of days from 1 to %(most)s.", most=MAX_TOKEN_DAYS)},
+        )
+    return value
+
+
 def account_for_token(token: str) -> Account | None:
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_sha256 == _digest(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+        )
     )
     if row is None or not row.account.active:
         return None
     return row.account
+
+
+def tokens_of(account: Account) -> list[ApiToken]:
+    """The account's tokens that still work, newest first."""
+    return list(db.session.scalars(tokens_query(account).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def tokens_query(account: Account) -> Select[ApiToken]:
+    """The account's tokens that still work, unordered, for a page of them (``odr.pagination.keyset``)."""
+    return select(ApiToken).where(
+        ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
+    )
+
+
+def revoke_token_by_id(account: Account, token_id: int) -> None:
+    """The holder ends one of its tokens (another account's token is as unknown as a missing one)."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.account_id != account.id or row.revoked_at is not None:
+        raise NotFound(_("This token does not exist, or it has ended already."))
+    row.revoked_at = utcnow()
+    db.session.commit()
+
+
+# -- sessions of signed-in browsers ---------------------------------------------------------------
+
+SESSION_DAYS = 14  # a browser session unused for this long has ended
+
+
+def start_session(account: Account) -> str:
+    """A new server-side session for a browser that just signed in; the cookie carries the returned value."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(SignInSession(account_id=account.id, token_sha256=_digest(token), created_at=now, last_seen_at=now))
+    db.session.commit()
+    return token
+
+
+def session_is_live(account_id: int, token: str | None) -> bool:
+    """Whether the cookie's session of ``account_id`` still stands (marks it used, at most once a minute)."""
+    if not token:
+        return False
+    row = db.session.scalar(select(SignInSession).where(SignInSession.token_sha256 == _digest(token)))
+    now = utcnow()
+    if row is None or row.account_id != account_id or row.revoked_at is not None:
+        return False
+    if row.last_seen_at < now - timedelta(days=SESSION_DAYS):
+        return False
+    if row.last_seen_at < now - timedelta(minutes=1):
+        db.session.execute(update(SignInSession).where(SignInSession.id == row.id).values(last_seen_at=now))
+        db.session.commit()
+    return True
+
+
+def end_session(token: str | None, reason: str = "sign_out") -> None:
+    if token:
+        db.session.execute(
+            update(SignInSession)
+            .where(SignInSession.token_sha256 == _digest(token), SignInSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
+        )
+        db.session.commit()
+
+
+def end_all_sessions(account: Account, reason: str, *, tokens: bool = True, keep_token: str | None = None) -> int:
+    """End every browser session of the account (and its API tokens, except ``keep_token``); the caller
+    commits. Returns how many sessions and tokens ended."""
+    now = utcnow()
+    ended = _count(
+        db.session.execute(
+            update(SignInSession)
+            .where(SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+    )
+    if tokens:
+        query = update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        if keep_token:
+            query = query.where(ApiToken.token_sha256 != _digest(keep_token))
+        ended += _count(db.session.execute(query.values(revoked_at=now)))
+    return ended
+
+
+def _count(result) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def change_password(account: Account, current: str, new: str, *, keep_token: str | None = None) -> None:
+    """The holder changes its password: every other session and token of the account ends."""
+    if not check_password_hash(account.password_hash, current or ""):
+        raise ValidationFailed(
+            _("Please correct the marked fields."), {"current_password": _("This is not your current password.")}
+        )
+    fields: dict[str, str] = {}
+    check_password(new, fields, "new_password")
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    account.password_hash = generate_password_hash(new)
+    end_all_sessions(account, "password_changed", keep_token=keep_token)
+    db.session.commit()
+
+
+def sign_out_everywhere(admin: Account, account_id: int) -> int:
+    """An administrator ends every session and token of an account (a lost laptop, a leaked token)."""
+    if admin.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator can end another account's sessions."))
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_("This account does not exist."))
+    ended = end_all_sessions(account, "ended_by_admin")
+    db.session.commit()
+    return ended
 
 
 def revoke_token(token: str) -> bool:

@@ -12,9 +12,16 @@ from werkzeug.datastructures import MultiDict
 
 from odr.accounts import pages
 from odr.accounts.models import Account
-from odr.accounts.services import authenticate, save_preferences, sign_up
+from odr.accounts.services import (
+    authenticate,
+    end_session,
+    save_preferences,
+    session_is_live,
+    sign_up,
+    start_session,
+)
 from odr.errors import ValidationFailed
-from odr.extensions import db, limiter, login_manager
+from odr.extensions import account_name_key, address_key, db, limiter, login_manager
 from odr.forms import BLANK, FormState, refused, submit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -26,7 +33,30 @@ def load_account(account_id: str):
     account = (
         db.session.get(Account, int(account_id), options=[joinedload(Account.party)]) if account_id.isdigit() else None
     )
-    return account if account is not None and account.active else None
+    if account is None or not account.active:
+        return None
+    # The cookie only names a server-side session: one ended at sign-out, by a password change or by an
+    # administrator no longer signs anybody in, whatever copy of the cookie is presented.
+    return account if session_is_live(account.id, session.get(SESSION_KEY)) else None
+
+
+SESSION_KEY = "sid"
+
+
+def sign_in(account: Account) -> None:
+    """Start a fresh session (nothing of the anonymous one survives but its language) and sign in."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session[SESSION_KEY] = start_session(account)
+    login_user(account)
+
+
+def sign_out() -> None:
+    end_session(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,13 +85,18 @@ def signup():
         except ValidationFailed as exc:
             form = refused(exc, "signup")
         else:
-            login_user(account)
+            sign_in(account)
             flash(_("Welcome. Your account is ready."), "success")
             return redirect(url_for("cases.dashboard"))
     return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), 422 if form.errors else 200
 
 
-FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"
+FAILED_SIGN_IN_LIMIT = "10 per 15 minutes"  # per address and account name
+# Per account name from every address: guessing one account's password from many addresses is slowed down,
+# but the delay is at most a minute, so nobody can lock the owner out of their account for longer.
+FAILED_SIGN_IN_PER_ACCOUNT = "10 per minute"
+# Per address over every account name: password spraying (one password tried on many accounts).
+FAILED_SIGN_IN_PER_ADDRESS = "50 per 15 minutes"
 
 
 def failed_sign_in(response) -> bool:
@@ -70,6 +105,8 @@ def failed_sign_in(response) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(FAILED_SIGN_IN_LIMIT, methods=["POST"], deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ACCOUNT, key_func=account_name_key, methods=["POST"], deduct_when=failed_sign_in)
+@limiter.limit(FAILED_SIGN_IN_PER_ADDRESS, key_func=address_key, methods=["POST"], deduct_when=failed_sign_in)
 def login():
     if request.method == "POST":
         account = authenticate(request.form.get("email", ""), request.form.get("password", ""))
@@ -78,7 +115,7 @@ def login():
             # The e-mail address is kept; the password never comes back to the page.
             typed = FormState("login", MultiDict({"email": request.form.get("email", "")}))
             return render_template("accounts/login.html", form=typed), 401
-        login_user(account)
+        sign_in(account)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=BLANK)
 
@@ -86,7 +123,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    sign_out()
     return redirect(url_for("accounts.login"))
 
 

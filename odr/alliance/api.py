@@ -6,7 +6,8 @@ from flask import g, jsonify, request
 
 from odr.alliance import services
 from odr.alliance.models import AllianceRecord, RecordContest
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
+from odr.pagination import keyset
 
 
 def record_json(record: AllianceRecord) -> dict:
@@ -63,7 +64,15 @@ def api_case_standing(case_id):
 @bp.get("/alliance/records/about-me")
 @authenticated
 def api_records_about_me():
-    return jsonify({"records": [record_json(r) for r in services.records_about(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(
+        services.records_about_query(g.api_account),
+        [AllianceRecord.seq, AllianceRecord.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return jsonify(paged("records", [record_json(r) for r in page.items], page))
 
 
 @bp.post("/alliance/records/<int:record_id>/contests")

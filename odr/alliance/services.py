@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Role
@@ -519,13 +519,15 @@ def records_about(account: Account) -> list[AllianceRecord]:
     """Records this platform issued about the account's party (the seller sees them and may contest)."""
     if account.party_id is None:
         return []
-    return list(
-        db.session.scalars(
-            select(AllianceRecord)
-            .join(Case, Case.id == AllianceRecord.case_id)
-            .where(Case.respondent_party_id == account.party_id, AllianceRecord.kind == "finding")
-            .order_by(AllianceRecord.seq)
-        )
+    return list(db.session.scalars(records_about_query(account).order_by(AllianceRecord.seq)))
+
+
+def records_about_query(account: Account) -> Select:
+    """The query of ``records_about``, unordered, for a page of it (``odr.pagination.keyset``)."""
+    return (
+        select(AllianceRecord)
+        .join(Case, Case.id == AllianceRecord.case_id)
+        .where(Case.respondent_party_id == account.party_id, AllianceRecord.kind == "finding")
     )
 
 

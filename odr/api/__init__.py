@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from odr.accounts.services import account_for_token
 from odr.api.openapi import document
 from odr.errors import ValidationFailed, api_error
+from odr.pagination import DEFAULT_LIMIT, Page, check_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -73,6 +74,21 @@ def multipart_data() -> dict:
     if not isinstance(data, dict):
         raise ValidationFailed(_("The body must be a JSON object."), code="malformed_json")
     return data
+
+
+def page_request(default: int = DEFAULT_LIMIT) -> tuple[int, str | None]:
+    """The ``limit`` (1-500, default 50) and ``cursor`` of a list request."""
+    return check_limit(request.args.get("limit"), default), request.args.get("cursor") or None
+
+
+def paged(key: str, items: list, page: Page, **extra) -> dict:
+    """A page of a list: its items under ``key``, and ``next``, the link to the following page (the same
+    request with the cursor of this page's last item), or null on the last page."""
+    following = None
+    if page.next_cursor is not None:
+        args = {**request.args.to_dict(), **(request.view_args or {}), "cursor": page.next_cursor}
+        following = url_for(request.endpoint or "", **args)
+    return {key: items, **extra, "next": following, "next_cursor": page.next_cursor}
 
 
 @bp.get("/openapi.json")

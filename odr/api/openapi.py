@@ -33,9 +33,18 @@ def _op(
                 "content": {"application/json": {"schema": ERROR}},
             },
             "422": {"description": "Invalid fields", "content": {"application/json": {"schema": ERROR}}},
+            "429": {
+                "description": "Too many requests from your account or address (see Retry-After)",
+                "content": {"application/json": {"schema": ERROR}},
+            },
         },
     }
-    if not auth:
+    if auth:
+        op["responses"]["403"] = {
+            "description": "Your role may not do this",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    else:
         op["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
@@ -63,6 +72,14 @@ def _op(
     return op
 
 
+def _forbidden_to_others(op: dict) -> dict:
+    op["responses"]["403"] = {
+        "description": "Your role may not do this",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
+
+
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILING_ID = {"name": "filing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _CONFIRMED = {
@@ -71,7 +88,87 @@ _CONFIRMED = {
 }
 
 
+# Every list that can grow is read a page at a time (odr.pagination): the route, and the key of its items.
+PAGINATED = {
+    "/cases": "cases",
+    "/cases/{case_id}/events": "events",
+    "/inbox": "deliveries",
+    "/measures": "measures",
+    "/mediation/desk": "cases",
+    "/mediation/appointments": "appointments",
+    "/court/exports": "exports",
+    "/deposits": "deposits",
+    "/linkage/contests": "contests",
+    "/alliance/records/about-me": "records",
+    "/webhooks/endpoints": "endpoints",
+    "/webhooks/deliveries": "deliveries",
+    "/conduct/appeals": "appeals",
+    "/tokens": "tokens",
+    "/transparency/register": "notices",
+    "/transparency/lumen": "notices",
+}
+
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "description": "How many items per page (the case's events: 500 by default).",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Where the page starts: the next_cursor of the page before (absent: the first page).",
+    },
+]
+
+
+def _paginate(paths: dict) -> dict:
+    """Describe the keyset pagination of each list route: its parameters, ``next`` in the response and the
+    OpenAPI link that follows it."""
+    for path, key in PAGINATED.items():
+        op = paths[path]["get"]
+        op["parameters"] = [*op.get("parameters", []), *PAGE_PARAMETERS]
+        op["responses"]["200"] = {
+            "description": "One page; follow next (the same request with cursor=next_cursor) until it is null",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": [key, "next", "next_cursor"],
+                        "properties": {
+                            key: {"type": "array", "items": {"type": "object"}},
+                            "next": {
+                                "type": ["string", "null"],
+                                "format": "uri-reference",
+                                "description": "The link to the following page; null on the last page",
+                            },
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    }
+                }
+            },
+            "links": {
+                "next": {
+                    "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/get",
+                    "parameters": {"cursor": "$response.body#/next_cursor"},
+                    "description": "The following page of the same list",
+                }
+            },
+        }
+    return paths
+
+
 def document() -> dict:
+    doc = _document()
+    _paginate(doc["paths"])
+    return doc
+
+
+def _document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -86,15 +183,36 @@ def document() -> dict:
             "/openapi.json": {"get": _op("This document", auth=False)},
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
             "/tokens": {
-                "post": _op("Exchange e-mail and password for a bearer token", body="Credentials", ok="201", auth=False)
+                "get": _op("Your tokens that still work, with when each expires (never their values)"),
+                "post": _op(
+                    "Exchange e-mail and password for a bearer token (it expires)",
+                    body="Credentials",
+                    ok="201",
+                    auth=False,
+                ),
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
+            "/tokens/{token_id}": {
+                "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "delete": _op("Revoke one of your tokens", ok="204"),
+            },
             "/me": {"get": _op("The signed-in account")},
             "/todo": {
                 "get": _op(
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
                     "the choices (any one is enough) and what happens if nobody acts"
                 )
+            },
+            "/me/password": {
+                "post": _op(
+                    "Change your password: every browser session and every other token of the account ends",
+                    body="PasswordChange",
+                    ok="204",
+                )
+            },
+            "/accounts/{account_id}/sessions/revoke": {
+                "parameters": [{"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _forbidden_to_others(_op("Administrators: end every browser session and token of an account")),
             },
             "/inbox": {
                 "get": _op(
@@ -108,6 +226,37 @@ def document() -> dict:
                     "Open a delivery of your inbox: the first opening may be its receipt, which starts "
                     "the periods that run from it"
                 ),
+            },
+            "/dsa/reviews": {
+                "get": _op("Notices waiting for a platform reviewer's decision (DSA Art. 16): trusted flaggers' first")
+            },
+            "/cases/{case_id}/notice-decision": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "A reviewer's reasoned decision on a notice: outcome (restrict, no_action), ground, "
+                    "legal_ground, explanation, facts, used_suggestion (DSA Art. 16(5)-(6))",
+                    ok="201",
+                ),
+            },
+            "/cases/{case_id}/statements-of-reasons": {
+                "parameters": [CASE_ID],
+                "get": _op("The case's statements of reasons (DSA Art. 17), content and text in your language"),
+            },
+            "/cases/{case_id}/complaints": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "The seller's or the notifier's internal complaint (DSA Art. 20), within six months of being "
+                    "informed of the decision",
+                    ok="201",
+                ),
+            },
+            "/dsa/complaints": {"get": _op("Open internal complaints with their age, oldest first (reviewers)")},
+            "/complaints/{complaint_id}/decision": {
+                "parameters": [{"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "post": _op("A reviewer's reasoned decision on a complaint: outcome (upheld, rejected), reasons"),
+            },
+            "/dsa/out-of-court-bodies": {
+                "get": _op("Certified out-of-court dispute settlement bodies (DSA Art. 21), with source and confidence")
             },
             "/cases": {
                 "get": _op("Cases visible to you"),
@@ -167,6 +316,7 @@ def document() -> dict:
             },
             **_ladder_paths(),
             **_linkage_paths(),
+            **_conduct_paths(),
             **_transparency_paths(),
             **_alliance_paths(),
             **_webhook_paths(),
@@ -303,6 +453,20 @@ def document() -> dict:
                         "email": {"type": "string"},
                         "password": {"type": "string"},
                         "label": {"type": "string"},
+                        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                    },
+                },
+                "PasswordChange": {
+                    "type": "object",
+                    "required": ["current_password", "new_password"],
+                    "properties": {
+                        "current_password": {"type": "string"},
+                        "new_password": {
+                            "type": "string",
+                            "minLength": 10,
+                            "maxLength": 128,
+                            "description": "NIST SP 800-63B: not only spaces, not a known leaked password",
+                        },
                     },
                 },
                 "Notice": {
@@ -373,10 +537,23 @@ def document() -> dict:
                 },
                 "Decision": {
                     "type": "object",
-                    "required": ["outcome", "text", "language"],
+                    "required": ["outcome", "listing_measure", "text", "language"],
                     "properties": {
                         "outcome": {"enum": ["upheld", "partly_upheld", "dismissed"]},
-                        "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                        "listing_measure": {
+                            "enum": [
+                                "keep_in_force",
+                                "take_down",
+                                "restore",
+                                "modify",
+                                "region_restrict",
+                                "remove_element",
+                            ],
+                            "description": "what the decision orders on the listings; no default",
+                        },
+                        "regions": {"type": "array", "items": {"type": "string"}, "description": "region_restrict"},
+                        "element": {"type": "string", "description": "remove_element"},
+                        "instructions": {"type": "string", "description": "modify"},
                         "amounts": {
                             "type": "array",
                             "maxItems": 10,
@@ -410,6 +587,7 @@ def document() -> dict:
                 },
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
+                **CONDUCT_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -634,6 +812,80 @@ def _linkage_paths() -> dict:
             ),
         },
     }
+
+
+def _conduct_paths() -> dict:
+    """Conduct: records from outcomes, wrongful-notice claims and findings, account measures and appeals."""
+    party = {"name": "party_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    claim = {"name": "claim_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    measure = {"name": "measure_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/conduct/record": {
+            "get": _op(
+                "Your organisation's record, counted from outcomes: as notifier, as seller, strikes (with ground, "
+                "expiry and removal), the thresholds that apply, wrongful-notice findings and account measures"
+            )
+        },
+        "/conduct/parties/{party_id}/record": {
+            "parameters": [party],
+            "get": _op("A party's record (the party itself, mediators and administrators)"),
+        },
+        "/cases/{case_id}/conduct": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "Both parties' records for the case's mediator, administrators and its court, and the "
+                "wrongful-notice claim with its finding (parties see the claim only)"
+            ),
+        },
+        "/cases/{case_id}/wrongful-notice": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "The seller claims that the notice was wrongful, with the loss it caused",
+                body="WrongfulNotice",
+                ok="201",
+            ),
+        },
+        "/conduct/claims/{claim_id}/finding": {
+            "parameters": [claim],
+            "post": _op(
+                "Decide a wrongful-notice claim (the case's mediator, an administrator or its court): erroneous, "
+                "malicious or dismissed; the consequence under the case's law is recorded with its citation",
+                body="WrongfulNoticeFinding",
+            ),
+        },
+        "/conduct/measures/{measure_id}/appeal": {
+            "parameters": [measure],
+            "post": _op("Appeal a measure in force on your account (once)", body="Appeal"),
+        },
+        "/conduct/appeals": {"get": _op("Appeals awaiting a decision (administrators)")},
+        "/conduct/measures/{measure_id}/appeal-decision": {
+            "parameters": [measure],
+            "post": _op(
+                "Decide an appeal (administrators): lifting it reinstates the account at the platform",
+                body="AppealDecision",
+            ),
+        },
+    }
+
+
+CONDUCT_SCHEMAS = {
+    "WrongfulNotice": {
+        "type": "object",
+        "required": ["grounds", "language", "loss_amount", "currency"],
+        "properties": {"grounds": _STR, "language": _STR, "loss_amount": _STR, "currency": _STR},
+    },
+    "WrongfulNoticeFinding": {
+        "type": "object",
+        "required": ["finding", "reasons", "language"],
+        "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
+    },
+    "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "AppealDecision": {
+        "type": "object",
+        "required": ["lift", "reasons"],
+        "properties": {"lift": {"type": "boolean"}, "reasons": _STR},
+    },
+}
 
 
 LINKAGE_SCHEMAS = {

@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from odr.api import authenticated, bp, created, idempotency_key, json_body
+from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
-from odr.cases.models import Case, EvidenceFile, Filing
+from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.errors import ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.pagination import MOST, keyset
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
 from odr.translation.api import filing_translations
@@ -126,8 +127,13 @@ def _now():
 @bp.get("/cases")
 @authenticated
 def api_cases():
-    cases = db.session.scalars(visible_cases(g.api_account).order_by(Case.id.desc()).limit(500)).all()
-    return jsonify({"cases": [case_summary(c) for c in cases]})
+    limit, cursor = page_request()
+    query = visible_cases(g.api_account)
+    for name in ("state", "jurisdiction"):
+        if request.args.get(name):
+            query = query.where(getattr(Case, name) == request.args[name])
+    page = keyset(query, [Case.id], limit=limit, cursor=cursor)
+    return jsonify(paged("cases", [case_summary(c) for c in page.items], page))
 
 
 @bp.post("/cases")
@@ -183,9 +189,14 @@ def api_take_action(case_id, action):
 @authenticated
 def api_events(case_id):
     case = get_case(g.api_account, case_id)
+    limit, cursor = page_request(MOST)
+    page = keyset(
+        select(Event).where(Event.case_id == case.id), [Event.seq], limit=limit, cursor=cursor, descending=False
+    )
     return jsonify(
-        {
-            "events": [
+        paged(
+            "events",
+            [
                 {
                     "seq": e.seq,
                     "kind": e.kind,
@@ -195,9 +206,10 @@ def api_events(case_id):
                     "hash": e.hash,
                     "prev_hash": e.prev_hash,
                 }
-                for e in case.events
-            ]
-        }
+                for e in page.items
+            ],
+            page,
+        )
     )
 
 

@@ -29,11 +29,12 @@ from odr.errors import NotFound, ServiceError
 from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.models_base import utcnow
+from odr.pagination import keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.notices import counter_notice_elements, element_catalogue
+from odr.procedure.notices import counter_notice_elements, counter_notice_warnings, element_catalogue, warning_catalogue
 from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of
 from odr.procedure.titles import element_label
 from odr.todo.services import CaseNext, Obligation, case_obligations, obligations, step_consequences
@@ -101,14 +102,37 @@ class DashboardPage:
     role: str  # the reader's account role, for the line that says what the page is for
     may_file_notice: bool
     rows: list[DashboardRow]
+    filters: dict[str, str] = field(default_factory=dict)  # the table's filters as given (state, jurisdiction)
+    states: list[str] = field(default_factory=list)  # the choices of the filters: what the reader's cases have
+    jurisdictions: list[str] = field(default_factory=list)
+    next_cursor: str | None = None  # the following page of the table (keyset, odr.pagination); None: the last
+    paged: bool = False  # this is not the first page (the page offers a way back to it)
     todo: list[Obligation] = field(default_factory=list)  # what to do next, most urgent first (odr.todo)
 
 
-def dashboard_page(account: Account, now: datetime | None = None) -> DashboardPage:
+DASHBOARD_PAGE = 50
+
+
+def dashboard_page(
+    account: Account,
+    now: datetime | None = None,
+    filters: dict[str, str | None] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> DashboardPage:
+    """The reader's cases, most recently changed first, a page at a time (keyset: page 40 of a party with
+    2,000 cases costs what page 1 does), filtered by stage and jurisdiction."""
+    chosen: dict[str, str] = {k: v for k, v in (filters or {}).items() if k in ("state", "jurisdiction") and v}
+    visible = visible_cases(account)
+    # The filters' choices: the distinct values of the reader's cases (two small grouped queries).
+    states = sorted(db.session.scalars(visible.with_only_columns(Case.state).distinct()).all())
+    codes = sorted(db.session.scalars(visible.with_only_columns(Case.jurisdiction).distinct()).all())
+    query = visible.options(selectinload(Case.procedure_choice))
+    for name, value in chosen.items():
+        query = query.where(getattr(Case, name) == value)
     # Each case's procedure choice says where its days are counted; load them with the cases, not one by one.
-    cases = db.session.scalars(
-        visible_cases(account).options(selectinload(Case.procedure_choice)).order_by(Case.updated_at.desc()).limit(200)
-    ).all()
+    page = keyset(query, [Case.updated_at, Case.id], limit=limit or DASHBOARD_PAGE, cursor=cursor)
+    cases = page.items
     next_due: dict[int, datetime] = {}
     if cases:
         rows = db.session.execute(
@@ -127,6 +151,11 @@ def dashboard_page(account: Account, now: datetime | None = None) -> DashboardPa
         audience=nav.audience,
         role=account.role.value,
         may_file_notice=nav.may_file_notice,
+        filters=chosen,
+        states=states,
+        jurisdictions=codes,
+        next_cursor=page.next_cursor,
+        paged=cursor is not None,
         rows=[
             DashboardRow(
                 case=c,
@@ -153,6 +182,7 @@ class NoticePage:
     jurisdictions: list[str]  # codes; the template names each in the reader's language
     right_types: list[RightType]
     elements: list[dict]
+    warnings: list[dict]  # what the law makes the filer answer for (US §512(f), UK unjustified threats)
     languages: list[str]
     submission_key: str
     form: FormState
@@ -183,6 +213,7 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         jurisdictions=list(every),
         right_types=list(RightType),
         elements=element_catalogue(every),
+        warnings=warning_catalogue(every),
         languages=FILING_LANGUAGES,
         submission_key=uuid.uuid4().hex,
         form=form,
@@ -277,6 +308,7 @@ class CasePage:
     filing_kinds: list[FilingKind]
     filing_language: str
     counter_notice_elements: list[dict]
+    counter_notice_warnings: list[dict]
     proposal: ProposalView | None
     filings: list[Filing]
     evidence: list[EvidenceFile]
@@ -379,6 +411,7 @@ def case_page(
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
+        counter_notice_warnings=counter_notice_warnings(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
         filings=visible_filings(account, case),
         evidence=list(case.evidence),

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
@@ -25,7 +25,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind, Listing, RightType, SettlementAcceptance
-from odr.cases.signals import respondent_invited, settlement_reached
+from odr.cases.signals import notice_refused, notice_screening, respondent_invited, settlement_reached
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
@@ -47,6 +47,8 @@ MAX_LISTINGS = 500
 MAX_UPLOADS = 20
 LISTING_MEASURES = {"keep", "remove", "modify", "geo_restrict"}
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# Fields that only ask the filer to confirm the language: a notice held back for them is not refused.
+LANGUAGE_QUESTIONS = {"language", "language_confirmed"}
 
 
 @dataclass
@@ -201,6 +203,7 @@ def file_notice(
     uploads = list(uploads)
     if account.role not in NOTICE_ROLES or account.party is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
+    notice_screening.publish(account, at=at or utcnow())
     sub = submission(account, key, data, uploads)
     replay = sub.replayed(Case)
     if replay is not None:
@@ -238,6 +241,13 @@ def file_notice(
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
     if fields:
+        if set(fields) - LANGUAGE_QUESTIONS:
+            # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
+            db.session.rollback()
+            notice_refused.publish(
+                account, jurisdiction=jurisdiction.code if jurisdiction else "", fields=sorted(fields), at=at
+            )
+            commit()
         raise ValidationFailed(
             _("The notice is incomplete. Please correct the marked fields."),
             fields,
@@ -341,6 +351,22 @@ def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     return terms
 
 
+def check_filing_room(case: Case) -> None:
+    """A case takes at most ``MAX_FILINGS_PER_CASE`` filings: past that, each party could no longer read its
+    own case in time (and one party could drown the other's)."""
+    cap = int(current_app.config["ODR"]["MAX_FILINGS_PER_CASE"])
+    count = db.session.scalar(select(func.count()).select_from(Filing).where(Filing.case_id == case.id)) or 0
+    if count >= cap:
+        raise NotAllowed(
+            _(
+                "This case has reached its limit of %(cap)s filings. Ask the mediator or the platform to "
+                "continue it, or file a new case.",
+                cap=cap,
+            ),
+            code="too_many_filings",
+        )
+
+
 def add_filing(
     account: Account,
     case_id: int,
@@ -360,6 +386,7 @@ def add_filing(
         return Outcome(replay, False)
 
     roles = case_roles(account, case) & FILER_ROLES
+    check_filing_room(case)
     at = at or utcnow()
     fields: dict[str, str] = {}
     try:

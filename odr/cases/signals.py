@@ -19,3 +19,8 @@ respondent_invited = DomainEvent("respondent-invited", "A seller without an acco
 settlement_reached = DomainEvent("settlement-reached", "Both parties accepted the same settlement text.")
 # sender: the Case, after a participant who reads its filings joined it (a mediator accepted it)
 participant_joined = DomainEvent("participant-joined", "A participant who reads the case's filings joined it.")
+# sender: the Account whose notice was refused as incomplete; data: jurisdiction, fields (names), at
+notice_refused = DomainEvent("notice-refused", "A notice was refused as incomplete; nothing of it was kept.")
+# sender: the Account about to file a notice; data: at. A subscriber that refuses raises a ServiceError
+# (the conduct domain: the processing of this notifier's notices is suspended), and nothing is written.
+notice_screening = DomainEvent("notice-screening", "A notice is about to be accepted for processing.")

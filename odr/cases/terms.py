@@ -44,7 +44,10 @@ class DecisionTerms(TypedDict):
     """A court's decision as the platform carries it out."""
 
     outcome: str  # upheld | partly_upheld | dismissed
+    # keep_in_force | take_down | restore | modify | region_restrict | remove_element (odr.export.court);
+    # decisions entered before these names: keep | remove | modify | geo_restrict
     listing_measure: str
+    measure_details: dict[str, Any]  # regions, element or instructions, as the measure needs
     amounts: list[dict[str, Any]]
     court_reference: str
 

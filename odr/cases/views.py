@@ -51,7 +51,12 @@ def _uploads() -> list[services.Upload]:
 @bp.get("/")
 @login_required
 def dashboard():
-    return render_template("cases/dashboard.html", page=pages.dashboard_page(current_user), form=BLANK)
+    page = pages.dashboard_page(
+        current_user,
+        filters={k: request.args.get(k) for k in ("state", "jurisdiction")},
+        cursor=request.args.get("cursor") or None,
+    )
+    return render_template("cases/dashboard.html", page=page, form=BLANK)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

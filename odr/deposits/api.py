@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from odr.api import authenticated, bp, created, idempotency_key, multipart_data
+from odr.api import authenticated, bp, created, idempotency_key, multipart_data, page_request, paged
 from odr.deposits import services as deposits
+from odr.deposits.models import Deposit
+from odr.pagination import keyset
 
 
 @bp.get("/deposits")
 @authenticated
 def api_deposits():
-    return jsonify({"deposits": [deposits.as_json(d) for d in deposits.deposits_of(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(
+        deposits.deposits_query(g.api_account), [Deposit.deposited_at, Deposit.id], limit=limit, cursor=cursor
+    )
+    return jsonify(paged("deposits", [deposits.as_json(d) for d in page.items], page))
 
 
 @bp.post("/deposits")

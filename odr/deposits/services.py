@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import PARTY_ROLES, Account
 from odr.errors import Forbidden, NotFound, ValidationFailed
@@ -111,13 +111,12 @@ def deposit_work(
 def deposits_of(account: Account) -> list[Deposit]:
     if account.party_id is None:
         return []
-    return list(
-        db.session.scalars(
-            select(Deposit)
-            .where(Deposit.party_id == account.party_id)
-            .order_by(Deposit.deposited_at.desc(), Deposit.id.desc())
-        )
-    )
+    return list(db.session.scalars(deposits_query(account).order_by(Deposit.deposited_at.desc(), Deposit.id.desc())))
+
+
+def deposits_query(account: Account) -> Select:
+    """The party's deposits, unordered, for a page of them (``odr.pagination.keyset``)."""
+    return select(Deposit).where(Deposit.party_id == account.party_id)
 
 
 def get_deposit(account: Account, deposit_id: int) -> Deposit:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from odr.api import authenticated, bp, created, idempotency_key, multipart_data
+from odr.api import authenticated, bp, created, idempotency_key, multipart_data, page_request, paged
 from odr.cases.access import get_case
 from odr.cases.services import Upload
 from odr.evidence.storage import blob_store
 from odr.export import court
-from odr.export.services import acknowledge, exports_for_court, latest_export, pinned_key_id
+from odr.export.models import CaseExport
+from odr.export.services import acknowledge, court_exports_query, latest_export, pinned_key_id
+from odr.pagination import keyset
 
 
 def export_json(export, case, decision) -> dict:
@@ -34,10 +36,19 @@ def export_json(export, case, decision) -> dict:
 @bp.get("/court/exports")
 @authenticated
 def api_court_exports():
+    limit, cursor = page_request()
+    page = keyset(
+        court_exports_query(g.api_account),
+        [CaseExport.created_at, CaseExport.id],
+        limit=limit,
+        cursor=cursor,
+        rows=True,
+        key_of=lambda row: (row[0].created_at, row[0].id),
+    )
     # The fingerprint to verify bundles against, pinned when the court's account was created (never a bundle's).
     return jsonify(
         {
-            "exports": [export_json(*row) for row in exports_for_court(g.api_account)],
+            **paged("exports", [export_json(*row) for row in page.items], page),
             "pinned_key_id": pinned_key_id(g.api_account),
         }
     )

@@ -25,6 +25,7 @@ from odr.accounts.models import Party
 from odr.cases import events
 from odr.cases.access import visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
+from odr.conduct.services import claim_json, claims_of_case
 from odr.evidence import storage
 from odr.export import ecf, verifier
 from odr.export.documents import deposit_certificate_for, translate_missing, translations_of
@@ -34,7 +35,8 @@ from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
-from odr.vocabulary import CaseRole
+from odr.notifications.models import Delivery
+from odr.vocabulary import CaseRole, EventKind
 
 PROFILE = verifier.PROFILE
 CHUNK = 1024 * 1024
@@ -165,6 +167,64 @@ def participants(case: Case) -> list[dict]:
     return people
 
 
+# The chained events that prove each delivery: served, then what became of it (docs/bundle-format.md).
+SERVICE_EVENTS = {
+    EventKind.ACT_SERVED: "served",
+    EventKind.DELIVERY_ACCEPTED: "accepted",
+    EventKind.DELIVERY_REFUSED: "refused",
+    EventKind.DELIVERY_OPENED: "opened",
+}
+
+
+def service(case: Case) -> list[dict]:
+    """Proof of service: every delivery of a procedural act in the case (never one of a caucus message),
+    with its addressee, channel, instants, content digest and the text the law required it to say, and the
+    sequence numbers of the chained events that record it."""
+    chained: dict[int, dict[str, int]] = {}
+    for seq, kind, payload in db.session.execute(
+        select(Event.seq, Event.kind, Event.payload)
+        .where(Event.case_id == case.id, Event.kind.in_([str(k) for k in SERVICE_EVENTS]))
+        .order_by(Event.seq)
+    ):
+        step = SERVICE_EVENTS[EventKind(kind)]
+        ids = (
+            [d.get("delivery_id") for d in payload.get("deliveries", [])]
+            if step == "served"
+            else [payload.get("delivery_id")]
+        )
+        for delivery_id in ids:
+            chained.setdefault(delivery_id, {})[step] = seq
+    private = set(
+        db.session.scalars(select(Filing.id).where(Filing.case_id == case.id, Filing.caucus_party_id.is_not(None)))
+    )
+    found = []
+    for row in db.session.scalars(select(Delivery).where(Delivery.case_id == case.id).order_by(Delivery.id)):
+        if row.id not in chained or row.filing_id in private:
+            continue  # a note to the platform's users (a failed delivery), not the service of an act
+        found.append(
+            {
+                "delivery_id": row.id,
+                "act": row.act,
+                "filing_id": row.filing_id,
+                "role": row.role,
+                "participant_id": f"account-{row.account_id}" if row.account_id else f"party-{row.party_id}",
+                "language": row.language,
+                "time_zone": row.time_zone,
+                "channel": row.channel,
+                "address": row.address,
+                "content_sha256": row.content_sha256,
+                "statement": row.statement,
+                "made_available_at": _iso(row.made_available_at),
+                "accepted_at": _iso(row.accepted_at) if row.accepted_at else None,
+                "failed_at": _iso(row.failed_at) if row.failed_at else None,
+                "failure": row.failure,
+                "opened_at": _iso(row.opened_at) if row.opened_at else None,
+                "events": chained[row.id],
+            }
+        )
+    return found
+
+
 def _write_events(writer: _Writer, case: Case) -> tuple[int, str, str]:
     """data/events.jsonl: one canonical line per event, the body and its chain links."""
     tree, heads = MerkleTree(), [events.GENESIS]
@@ -212,6 +272,40 @@ def _write_documents(writer: _Writer, filing: Filing, made_at_export: list[dict]
                 "size": digest["size"],
                 "derived_from": renditions[0]["path"],
                 "provenance": translation["provenance"],
+            }
+        )
+    return renditions
+
+
+def _write_claim(writer: _Writer, claim) -> list[dict]:
+    """A wrongful-notice claim's grounds (the seller's words) and the finding's reasons, as filed."""
+    base = f"data/documents/W{claim.id}"
+    parts = [("grounds", claim.language, claim.grounds, claim.claimed_by_id, "respondent", claim.created_at)]
+    if claim.decided_at is not None:
+        parts.append(
+            (
+                "finding",
+                claim.reasons_language,
+                claim.reasons,
+                claim.decided_by_id,
+                claim.decider_role,
+                claim.decided_at,
+            )
+        )
+    renditions = []
+    for name, language, text, author_id, role, at in parts:
+        rel = f"{base}/{name}.original.{language}.txt"
+        digest = writer.add_bytes(rel, text.encode("utf-8"))
+        renditions.append(
+            {
+                "role": "original",
+                "part": name,
+                "language": language,
+                "path": rel,
+                "sha256": digest["sha256"],
+                "size": digest["size"],
+                "derived_from": None,
+                "provenance": {"author_account_id": author_id, "author_role": role, "filed_at": _iso(at)},
             }
         )
     return renditions
@@ -332,6 +426,7 @@ def _write(
             evidence.append(entry)
             evidence_by_filing.setdefault(item.filing_id, []).append(entry)
         documents = []
+        served = service(case)
         platform_url = cfg.get("PUBLIC_URL") or "urn:odr-platform"
         for filing in filings:
             renditions = _write_documents(
@@ -363,8 +458,30 @@ def _write(
                 filed,
                 court_view,
                 platform_url,
+                [entry for entry in served if entry["filing_id"] == filing.id],
             )
             writer.add_bytes(f"data/ecf/filing-{filing.id:06d}.xml", xml)
+        wrongful_notice = []
+        for claim in claims_of_case(case):
+            entry = claim_json(claim)
+            entry["renditions"] = _write_claim(writer, claim)
+            wrongful_notice.append(entry)
+            if claim.decided_at is not None:
+                # The finding goes to the court as a filing of its own (where the seller sues, it is on file).
+                xml = ecf.filing_message(
+                    case_view,
+                    {
+                        "id": f"W{claim.id}",
+                        "kind": "wrongful_notice_finding",
+                        "author_role": claim.decider_role,
+                        "filed_at": claim.decided_at,
+                        "renditions": entry["renditions"],
+                    },
+                    [],
+                    court_view,
+                    platform_url,
+                )
+                writer.add_bytes(f"data/ecf/wrongful-notice-{claim.id:06d}.xml", xml)
         count, head, root = _write_events(writer, case)
         alarms = [{"evidence_id": e["id"], "alarm": e["integrity_alarm"]} for e in evidence if "integrity_alarm" in e]
         case_json = {
@@ -393,6 +510,10 @@ def _write(
             "evidence_alarms": alarms,
             # Languages the court or a party needs that the bundle could not carry, and why.
             "translation_gaps": translation_gaps,
+            # Proof of service: every delivery of a procedural act, tied to the chained events that record it.
+            "service": served,
+            # A seller's claim that the notice was wrong, and the finding on it with its consequence in law.
+            "wrongful_notice": wrongful_notice,
         }
         writer.add_bytes("data/case.json", canonical_json(case_json))
 

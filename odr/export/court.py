@@ -19,21 +19,24 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind
-from odr.cases.services import LISTING_MEASURES, Upload, discard, store_evidence, submission
+from odr.cases.services import Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
 from odr.evidence.storage import StoredFile
 from odr.export.models import CourtDecision
 from odr.export.services import export_to_court
 from odr.extensions import db
 from odr.idempotency import Outcome
-from odr.mediation.measures import MeasureKind, order, order_on_every_listing
+from odr.mediation.measures import MeasureKind, order
 from odr.models_base import utcnow
-from odr.notifications.services import notify
+from odr.notifications.models import Delivery
 from odr.procedure.services import case_day, procedure_of, take_transition
-from odr.validation import check_language, clean_text
+from odr.validation import check_country, check_language, clean_text
 from odr.vocabulary import CaseRole, EventKind
 
 OUTCOMES = ("upheld", "partly_upheld", "dismissed")
+# What the decision orders on the listings, named for what it does (Platform Rule 11). There is no default:
+# a choice left blank is refused, so no decision is undone by a form's default.
+DECIDED_MEASURES = ("keep_in_force", "take_down", "restore", "modify", "region_restrict", "remove_element")
 PAYERS = (CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value)
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNTS = 10
@@ -112,9 +115,13 @@ def decide(
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
         fields["outcome"] = _("Choose the outcome: upheld, partly upheld or dismissed.")
-    measure = data.get("listing_measure") or "keep"
-    if measure not in LISTING_MEASURES:
-        fields["listing_measure"] = _("Choose keep, remove, modify or geo_restrict.")
+    measure = data.get("listing_measure")
+    if measure not in DECIDED_MEASURES:
+        fields["listing_measure"] = _(
+            "Choose what the decision orders on the listings: keep the measures in force, take down, restore, "
+            "modify, restrict by region or remove one element."
+        )
+    details = _measure_details(measure, data, fields)
     amounts = _amounts(data.get("amounts"), fields)
     text = clean_text(data.get("text"), fields, "text")
     language = check_language(data.get("language"), fields)
@@ -124,7 +131,13 @@ def decide(
     if fields:
         raise ValidationFailed(_("The decision is incomplete. Please correct the marked fields."), fields)
 
-    terms = {"outcome": outcome, "listing_measure": measure, "amounts": amounts, "court_reference": reference}
+    terms = {
+        "outcome": outcome,
+        "listing_measure": measure,
+        "measure_details": details,
+        "amounts": amounts,
+        "court_reference": reference,
+    }
     filing = record_filing(
         case,
         FilingKind.DECISION,
@@ -170,54 +183,62 @@ def filing_document(filing: Filing) -> EvidenceFile:
     ).first()
 
 
-# What the court's listing measure asks the platform to do to every listing of the case.
-DECIDED_MEASURES = {"keep": "restore", "remove": "take_down", "modify": "modify"}
+def _measure_details(measure, data: dict, fields: dict) -> dict:
+    """What a measure needs besides its name: the regions, the element removed, the modification."""
+    if measure == "region_restrict":
+        raw = data.get("regions")
+        regions = [r.strip() for r in raw.split(",")] if isinstance(raw, str) else raw
+        if not isinstance(regions, list) or not [r for r in regions if r]:
+            fields["regions"] = _("Name the regions where the listings may not be bought (two-letter country codes).")
+            return {}
+        return {"regions": sorted({check_country(r, fields, "regions") for r in regions if isinstance(r, str) and r})}
+    if measure == "remove_element":
+        return {"element": clean_text(data.get("element"), fields, "element", max_length=500)}
+    if measure == "modify":
+        return {"instructions": clean_text(data.get("instructions"), fields, "instructions", max_length=2000)}
+    return {}
+
+
+# The measure the platform applies to every listing, for each decided measure that orders one.
+MEASURE_KINDS = {
+    "take_down": MeasureKind.TAKE_DOWN,
+    "restore": MeasureKind.RESTORE,
+    "modify": MeasureKind.MODIFY,
+    "region_restrict": MeasureKind.NOT_PURCHASABLE_IN,
+    "remove_element": MeasureKind.REMOVE_ELEMENT,
+}
 
 
 def _order_decided_measures(case, decision: CourtDecision, at: datetime) -> None:
+    if decision.listing_measure == "keep_in_force":
+        return  # what stands stays: nothing is ordered, nothing is undone
     ground = f"court_decision {decision.court_reference or decision.filing_id}"
-    filing = db.session.get(Filing, decision.filing_id)
-    if decision.listing_measure == "geo_restrict":
-        # Regions are the decision's to name; the platform receives the instruction with the decision text.
-        order(
-            case,
-            [
-                {
-                    "kind": MeasureKind.NOT_PURCHASABLE_IN.value,
-                    "listing": item.locator,
-                    "regions": "as stated in the decision",
-                }
-                for item in case.listings
-            ],
-            at,
-            ground=ground,
-            filing=filing,
-        )
-    else:
-        order_on_every_listing(
-            case, MeasureKind(DECIDED_MEASURES[decision.listing_measure]), at, ground=ground, filing=filing
-        )
+    filing = db.session.get_one(Filing, decision.filing_id)
+    details = (filing.terms or {}).get("measure_details") or {}
+    kind = MEASURE_KINDS[decision.listing_measure]
+    order(
+        case,
+        [{"kind": kind.value, "listing": item.locator, **details} for item in case.listings],
+        at,
+        ground=ground,
+        filing=filing,
+    )
 
 
 def _carry_out(case, decision: CourtDecision, document_sha256: str, at: datetime) -> None:
     """Hand each party what the decision requires of it, and record that it was done."""
-    instructions = {
-        "case_id": case.id,
-        "reference": case.reference,
-        "outcome": decision.outcome,
-        "listing_measure": decision.listing_measure,
-        "listings": [item.locator for item in case.listings],
-        "amounts": decision.amounts,
-        "document_sha256": document_sha256,
-    }
-    notified = []
-    for role, party in ((CaseRole.CLAIMANT.value, case.claimant), (CaseRole.RESPONDENT.value, case.respondent)):
-        emails = {party.contact_email} | set(
-            db.session.scalars(select(Account.email).where(Account.party_id == party.id))
+    # Each party was served the decision with what it requires of that party (the decision's delivery, which
+    # carries the procedure's court_decision statement); no second mail.
+    notified = sorted(
+        set(
+            db.session.scalars(
+                select(Delivery.role).where(
+                    Delivery.filing_id == decision.filing_id,
+                    Delivery.role.in_([CaseRole.CLAIMANT.value, CaseRole.RESPONDENT.value]),
+                )
+            )
         )
-        for email in sorted(e for e in emails if e):
-            notify(email, party.preferred_language, "court_decision", dict(instructions, role=role))
-            notified.append(role)
+    )
     _order_decided_measures(case, decision, at)
     decision.carried_out_at = at
     events.record(

@@ -13,6 +13,7 @@ by ``ecf:CauseOfActionCode`` and ``civil:ReliefTypeCode``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -163,8 +164,45 @@ def _party(parent, party: dict):
     _ident(augmentation, "ecf:ParticipantID", party["participant_id"])
 
 
-def filing_message(case: dict, filing: dict, evidence: list[dict], court: dict, platform_url: str) -> bytes:
-    """The FilingMessage of one filing: its text in every language, and the evidence filed with it."""
+# How each delivery channel reached the addressee, as an ECF receiving-MDE profile code of this platform.
+SERVICE_PROFILES = {"inbox": "urn:odr-platform:service:inbox", "email": "urn:odr-platform:service:email"}
+
+
+def service_text(entry: dict) -> str:
+    """The instants and the digest of one delivery, on one line (ECF 5.0 has no elements for them)."""
+    parts = [f"made available {entry['made_available_at']}"]
+    if entry.get("accepted_at"):
+        parts.append(f"accepted by the mail server {entry['accepted_at']}")
+    if entry.get("failed_at"):
+        parts.append(f"refused {entry['failed_at']} ({entry.get('failure') or 'no reason given'})")
+    if entry.get("opened_at"):
+        parts.append(f"opened {entry['opened_at']}")
+    parts.append(f"content SHA-256 {entry['content_sha256']}")
+    return "; ".join(parts)
+
+
+def _service(parent, entry: dict):
+    """One delivery of the filing as ecf:ElectronicServiceInformation (the certificate of electronic service)."""
+    node = _el(parent, "ecf:ElectronicServiceInformation", structures__id=f"D{entry['delivery_id']}")
+    location = _el(node, "ecf:ReceivingMDELocationID")
+    if entry["channel"] == "email" and entry.get("address"):
+        _el(location, "nc:IdentificationID", f"mailto:{entry['address']}")
+    else:
+        _el(location, "nc:IdentificationID", f"urn:odr-platform:inbox:{entry['participant_id']}")
+    _el(location, "nc:IdentificationCategoryDescriptionText", entry["channel"])
+    _el(node, "ecf:ReceivingMDEProfileCode", SERVICE_PROFILES.get(entry["channel"], entry["channel"]))
+    recipient = _el(node, "ecf:ServiceRecipientID")
+    _el(recipient, "nc:IdentificationID", entry["participant_id"])
+    _el(recipient, "nc:IdentificationCategoryDescriptionText", entry["role"])
+    _el(recipient, "nc:IdentificationSourceText", service_text(entry))
+    return node
+
+
+def filing_message(
+    case: dict, filing: dict, evidence: list[dict], court: dict, platform_url: str, served: Sequence[dict] = ()
+) -> bytes:
+    """The FilingMessage of one filing: its text in every language, the evidence filed with it, and its
+    service on each addressee (``served``: the filing's entries of case.json's ``service``)."""
     root = etree.Element(f"{{{NS['filing']}}}FilingMessage", nsmap=NS)
     _ident(root, "nc:DocumentIdentification", f"{case['reference']}/filing/{filing['id']}", "messageID")
     _ident(root, "ecf:SendingMDELocationID", platform_url)
@@ -174,6 +212,8 @@ def filing_message(case: dict, filing: dict, evidence: list[dict], court: dict, 
     _el(court_node, "nc:OrganizationName", court["name"])
     _el(court_node, "j:CourtName", court["name"])
     _el(_el(root, "nc:DocumentPostDate"), "nc:DateTime", _when(filing["filed_at"]))
+    for entry in served:
+        _service(root, entry)
     for index, item in enumerate(evidence, start=1):
         court_document = item.get("kind") == "court_document"
         label = "court document (signed)" if court_document else "evidence"

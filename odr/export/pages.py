@@ -28,6 +28,9 @@ class CourtPanel:
         return [
             "outcome",
             "listing_measure",
+            "regions",
+            "element",
+            "instructions",
             "amounts.0.payer",
             "amounts.0.amount",
             "amounts.0.currency",

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -100,16 +100,20 @@ def export_to_court(case: Case, at: datetime) -> CaseExport | None:
 
 def exports_for_court(account: Account) -> list[tuple[CaseExport, Case, CourtDecision | None]]:
     """The court's inbox: every bundle exported to the account's court, newest first."""
-    if account.role != Role.COURT or account.party_id is None:
-        return []
-    rows = db.session.execute(
+    rows = db.session.execute(court_exports_query(account).order_by(CaseExport.created_at.desc(), CaseExport.id.desc()))
+    return [tuple(row) for row in rows]
+
+
+def court_exports_query(account: Account) -> Select:
+    """The query of ``exports_for_court``, unordered (rows of export, case and decision), for a page of it."""
+    query = (
         select(CaseExport, Case, CourtDecision)
         .join(Case, Case.id == CaseExport.case_id)
         .outerjoin(CourtDecision, CourtDecision.case_id == Case.id)
-        .where(CaseExport.court_party_id == account.party_id)
-        .order_by(CaseExport.created_at.desc(), CaseExport.id.desc())
     )
-    return [tuple(row) for row in rows]
+    if account.role != Role.COURT or account.party_id is None:
+        return query.where(false())
+    return query.where(CaseExport.court_party_id == account.party_id)
 
 
 def _court_export(account: Account, case_id: int, *, for_update: bool = False) -> tuple[Case, CaseExport, set]:

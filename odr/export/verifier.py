@@ -837,6 +837,7 @@ def check_documents(
                 report.fail(f"{rel}: DocumentRenditionHash of {getattr(uri, 'text', '?')} differs from the manifest")
     if not problems:
         report.ok(f"data/case.json and {len(ecf_files)} ECF filing(s) name the hashes in the manifest")
+    check_service(bag, case, report)
     for item in evidence:
         # Checked here, not only read from the platform's flag: the bytes against the hash taken at receipt.
         label = f"evidence E{item.get('id')} ({item.get('original_name')!r}, received {item.get('uploaded_at')})"
@@ -865,6 +866,72 @@ def check_documents(
                 work_sha256=item.get("sha256_at_receipt"),
                 label=cert,
             )
+
+
+# The instants of a delivery in data/case.json and the chained event that records each.
+SERVICE_STEPS = (("accepted", "accepted_at"), ("refused", "failed_at"), ("opened", "opened_at"))
+
+
+def check_service(bag: Bag, case: dict, report: Report) -> None:
+    """Proof of service: each delivery that data/case.json lists is the one its chained events record (the
+    act_served event names it with the same addressee, channel, digest and legal text; each instant has its
+    delivery_accepted, delivery_refused or delivery_opened event at the same time), so the list can be trusted
+    as far as the chain is."""
+    entries = _entries(case.get("service"))
+    if not entries or "data/events.jsonl" not in bag.files:
+        return
+    wanted = {seq for entry in entries for seq in (entry.get("events") or {}).values()}
+    chained: dict[int, dict] = {}
+    for line in bag.lines("data/events.jsonl"):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # check_events reported it
+        if isinstance(event, dict) and event.get("seq") in wanted:
+            chained[event["seq"]] = event
+    problems = 0
+    for entry in entries:
+        label = f"data/case.json: delivery D{entry.get('delivery_id')} ({entry.get('act')} to {entry.get('role')})"
+        refs: dict = entry["events"] if isinstance(entry.get("events"), dict) else {}
+        served: dict = chained.get(refs.get("served", -1), {})
+        payload: dict = served["payload"] if isinstance(served.get("payload"), dict) else {}
+        listed = next(
+            (d for d in _entries(payload.get("deliveries")) if d.get("delivery_id") == entry.get("delivery_id")),
+            None,
+        )
+        if served.get("kind") != "act_served" or listed is None:
+            problems += 1
+            report.fail(f"{label}: no act_served event on the chain records it")
+            continue
+        differing = [k for k in ("role", "channel", "language", "content_sha256") if listed.get(k) != entry.get(k)]
+        if differing:
+            problems += 1
+            report.fail(f"{label}: its {', '.join(differing)} differ(s) from the chained act_served event")
+        statement = entry.get("statement")
+        if isinstance(statement, dict):
+            texts = {
+                s.get("text")
+                for s in _entries(payload.get("statements"))
+                if (s.get("account_id"), s.get("party_id")) == (listed.get("account_id"), listed.get("party_id"))
+            }
+            if statement.get("text") not in texts:
+                problems += 1
+                report.fail(f"{label}: the text the law required is not the one the chain recorded as served")
+        for step, field in SERVICE_STEPS:
+            if entry.get(field) is None and refs.get(step) is None:
+                continue
+            recorded: dict = chained.get(refs.get(step, -1), {})
+            body: dict = recorded["payload"] if isinstance(recorded.get("payload"), dict) else {}
+            if (
+                recorded.get("kind") != f"delivery_{step}"
+                or body.get("delivery_id") != entry.get("delivery_id")
+                or _time(body.get("at")) is None
+                or _time(body.get("at")) != _time(entry.get(field))
+            ):
+                problems += 1
+                report.fail(f"{label}: {field} {entry.get(field)} is not what the chain records")
+    if not problems:
+        report.ok(f"data/case.json: {len(entries)} deliveries of procedural acts match the chained proof of service")
 
 
 def check_certificate(

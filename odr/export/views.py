@@ -75,6 +75,9 @@ def decide(case_id):
     data = {
         "outcome": form.get("outcome"),
         "listing_measure": form.get("listing_measure"),
+        "regions": form.get("regions"),
+        "element": form.get("element"),
+        "instructions": form.get("instructions"),
         "amounts": amounts,
         "text": form.get("text"),
         "language": form.get("language"),

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import g, jsonify
 
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.linkage import services
 from odr.linkage.models import LinkContest
+from odr.pagination import keyset
 
 
 @bp.post("/linkage/accounts")
@@ -112,7 +113,15 @@ def api_contest_link(case_id):
 @bp.get("/linkage/contests")
 @authenticated
 def api_open_contests():
-    return jsonify({"contests": [contest_json(c) for c in services.open_contests(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(
+        services.open_contests_query(g.api_account),
+        [LinkContest.created_at, LinkContest.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return jsonify(paged("contests", [contest_json(c) for c in page.items], page))
 
 
 @bp.post("/linkage/contests/<int:contest_id>/decision")

@@ -27,7 +27,7 @@ from typing import Any
 import networkx as nx
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Party, Role
@@ -634,13 +634,14 @@ def do_contest(account: Account, case_id: int, identifier_id: object, reason) ->
 
 
 def open_contests(account: Account) -> list[LinkContest]:
+    return list(db.session.scalars(open_contests_query(account).order_by(LinkContest.created_at, LinkContest.id)))
+
+
+def open_contests_query(account: Account) -> Select:
+    """The open contests, unordered, for a page of them (``odr.pagination.keyset``)."""
     if account.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator decides a contested link."))
-    return list(
-        db.session.scalars(
-            select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value).order_by(LinkContest.created_at)
-        )
-    )
+    return select(LinkContest).where(LinkContest.status == ContestStatus.OPEN.value)
 
 
 def do_decide_contest(account: Account, contest_id: int, upheld, reason) -> LinkContest:

@@ -9,6 +9,7 @@ count. Each acceptance is a signature act: who, when, and the digest of the exac
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask import render_template
@@ -23,6 +24,7 @@ from odr.cases.services import current_settlement, parse_terms, void_superseded_
 from odr.config import UI_LOCALES
 from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
+from odr.evidence.storage import blob_store
 from odr.extensions import db
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow
@@ -188,7 +190,26 @@ def agreement_html(context: dict) -> str:
 
 
 def agreement_pdf(context: dict) -> bytes:
-    """The agreement as PDF (WeasyPrint: Pango shapes Arabic and CJK with the Noto fonts)."""
+    """The agreement as PDF, rendered once per text and stored (area ``agreements``, named by the SHA-256 of
+    the HTML it is made from): rendering takes seconds of CPU, so every later download reads the stored file.
+    A new version, an acceptance or another reader's language makes another HTML, so another PDF."""
+    html = agreement_html(context)
+    name = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    blobs = blob_store()
+    try:
+        with blobs.open("agreements", name) as stored:
+            return stored.read()
+    except FileNotFoundError:
+        pass
+    pdf = render_pdf(html)
+    staged = blobs.staging_dir("agreements") / f".pdf-{name}"
+    staged.write_bytes(pdf)
+    blobs.put("agreements", name, staged)
+    return pdf
+
+
+def render_pdf(html: str) -> bytes:
+    """HTML to PDF (WeasyPrint: Pango shapes Arabic and CJK with the Noto fonts)."""
     try:
         from weasyprint import HTML  # heavy import, only when a PDF is asked for
     except OSError:
@@ -200,7 +221,7 @@ def agreement_pdf(context: dict) -> bytes:
             ),
             code="pdf_unavailable",
         ) from None
-    return HTML(string=agreement_html(context)).write_pdf()
+    return HTML(string=html).write_pdf()
 
 
 class PdfUnavailable(ServiceError):

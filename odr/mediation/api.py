@@ -3,15 +3,18 @@ agreements, neutral evaluation, and measures for the platform."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 
 from odr.accounts.models import Role
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.cases.access import get_case
 from odr.cases.api import case_json
 from odr.errors import Forbidden
 from odr.mediation import agreement, bidding, desk, evaluation, measures
+from odr.mediation.models import Measure
 from odr.mediation.services import (
     accept_appointment,
     affiliations,
@@ -22,6 +25,12 @@ from odr.mediation.services import (
     independence_declaration,
     pending_appointments,
 )
+from odr.pagination import keyset, keyset_list
+
+
+def _page() -> dict:
+    limit, cursor = page_request()
+    return {"limit": limit, "cursor": cursor}
 
 
 def _mediator():
@@ -42,6 +51,8 @@ def api_assign_mediator(case_id):
 def api_desk():
     _mediator()
     view = desk.mediator_desk(g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")})
+    # Ordered by the next deadline of any kind of clock, computed for every row (the counts need them all).
+    page = keyset_list(view.rows, desk.row_key, [datetime, int], **_page())
     return jsonify(
         {
             "counts": view.counts,
@@ -65,8 +76,10 @@ def api_desk():
                         "if_nobody_acts": r.next_due.consequence,
                     },
                 }
-                for r in view.rows
+                for r in page.items
             ],
+            "next": paged("cases", [], page)["next"],
+            "next_cursor": page.next_cursor,
         }
     )
 
@@ -75,10 +88,11 @@ def api_desk():
 @authenticated
 def api_appointments():
     _mediator()
+    page = keyset_list(pending_appointments(g.api_account), lambda a: (a.assigned_at, a.id), [datetime, int], **_page())
     return jsonify(
         {
             "declaration": independence_declaration(),
-            "appointments": [appointment_summary(a) for a in pending_appointments(g.api_account)],
+            **paged("appointments", [appointment_summary(a) for a in page.items], page),
         }
     )
 
@@ -225,8 +239,10 @@ def api_decide_evaluation(evaluation_id):
 @bp.get("/measures")
 @authenticated
 def api_measures():
-    found = measures.platform_measures(g.api_account, request.args.get("status", "pending"))
-    return jsonify({"measures": [measures.measure_json(m) for m in found]})
+    query = measures.platform_measures_query(g.api_account, request.args.get("status", "pending"))
+    limit, cursor = page_request()
+    page = keyset(query, [Measure.confirm_by, Measure.id], limit=limit, cursor=cursor, descending=False)
+    return jsonify(paged("measures", [measures.measure_json(m) for m in page.items], page))
 
 
 @bp.post("/measures/<int:measure_id>/confirm")

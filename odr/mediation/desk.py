@@ -9,7 +9,7 @@ says what happens if nobody acts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -188,8 +188,7 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
                 languages=_languages(case),
             )
         )
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    rows.sort(key=lambda r: (r.next_due.at if r.next_due else far, r.case.id))
+    rows.sort(key=row_key)
     appointments = pending_appointments(mediator)
     counts = {
         "open_cases": sum(1 for c in cases if c.state not in final_states()),
@@ -200,6 +199,14 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
         "workload": open_case_load().get(mediator.id, 0),
     }
     return Desk(rows=rows, counts=counts, appointments=appointments, options=options)
+
+
+FAR = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def row_key(row: DeskRow) -> tuple[datetime, int]:
+    """The desk's order: the next date of any clock (cases without one last), then the case."""
+    return (row.next_due.at if row.next_due else FAR, row.case.id)
 
 
 def _languages(case: Case) -> list[str]:

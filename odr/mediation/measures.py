@@ -14,12 +14,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.models import Case, Filing
 from odr.cases.signals import settlement_reached
+from odr.conduct.signals import account_measure_required
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
@@ -29,6 +30,7 @@ from odr.procedure.signals import measures_required
 from odr.validation import check_country, clean_text
 from odr.vocabulary import CaseRole, EventKind
 
+ACCOUNT_KINDS = {MeasureKind.SUSPEND_ACCOUNT, MeasureKind.TERMINATE_ACCOUNT, MeasureKind.REINSTATE_ACCOUNT}
 # How long the platform has to confirm that it applied an agreed measure.
 CONFIRMATION_PERIOD = timedelta(hours=48)
 
@@ -39,7 +41,12 @@ MEASURE_TITLES = {
     MeasureKind.MODIFY: _l("Modify the listing"),
     MeasureKind.NOT_PURCHASABLE_IN: _l("Visible but not purchasable in these regions"),
     MeasureKind.RESTORE_AGAINST_SECURITY: _l("Restore against a counter-security"),
+    MeasureKind.SUSPEND_ACCOUNT: _l("Suspend the seller's account"),
+    MeasureKind.TERMINATE_ACCOUNT: _l("Terminate the seller's account"),
+    MeasureKind.REINSTATE_ACCOUNT: _l("Reinstate the seller's account"),
 }
+# Kinds a settlement may agree on: account-level measures come only from the conduct policy.
+LISTING_KINDS = [k for k in MeasureKind if k not in ACCOUNT_KINDS]
 
 
 def measure_title(kind: str) -> str:
@@ -62,8 +69,10 @@ def parse_measures(raw, case: Case, fields: dict) -> list[dict]:
             continue
         try:
             kind = MeasureKind(item.get("kind"))
+            if kind in ACCOUNT_KINDS:
+                raise ValueError
         except ValueError:
-            fields[f"{where}.kind"] = _("Choose one of: %(kinds)s.", kinds=", ".join(k.value for k in MeasureKind))
+            fields[f"{where}.kind"] = _("Choose one of: %(kinds)s.", kinds=", ".join(k.value for k in LISTING_KINDS))
             continue
         if item.get("listing") not in listings:
             fields[f"{where}.listing"] = _("Name one of the case's listings.")
@@ -143,6 +152,18 @@ def _on_procedure_measure(case: Case, *, at: datetime, measure: str, ground: str
     order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
 
 
+@account_measure_required.in_transaction.connect
+def _on_account_measure(case: Case, *, at: datetime, kind: str, party, ground: str, details: dict, **_data) -> None:
+    """A conduct measure on a seller's whole account joins the platform's channel like any other measure."""
+    target = f"seller:{party.contact_email or party.id}"
+    order(
+        case,
+        [{"kind": kind, "listing": target, "scope": "account", "seller": party.name, "party_id": party.id, **details}],
+        at,
+        ground=ground,
+    )
+
+
 def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
     """The case settled on ``settlement``: order its agreed measures from the platform."""
     return order(case, (settlement.terms or {}).get("measures", []), at, ground="settlement", filing=settlement)
@@ -186,8 +207,14 @@ def _platform(account: Account) -> None:
 
 def platform_measures(account: Account, status: str = "pending") -> list[Measure]:
     """Measures the platform has to apply (status pending), has applied (confirmed), or ``all``."""
+    query = platform_measures_query(account, status).order_by(Measure.confirm_by, Measure.id)
+    return list(db.session.scalars(query.limit(1000)))
+
+
+def platform_measures_query(account: Account, status: str = "pending") -> Select:
+    """The query of ``platform_measures``, unordered, for a page of it (``odr.pagination.keyset``)."""
     _platform(account)
-    query = select(Measure).order_by(Measure.confirm_by, Measure.id)
+    query = select(Measure)
     if status != "all":
         try:
             query = query.where(Measure.status == MeasureStatus(status))
@@ -195,7 +222,7 @@ def platform_measures(account: Account, status: str = "pending") -> list[Measure
             raise ValidationFailed(
                 _("Status must be pending, confirmed or all."), {"status": _("Use pending, confirmed or all.")}
             ) from None
-    return list(db.session.scalars(query.limit(1000)))
+    return query
 
 
 def confirm_measure(account: Account, measure_id: int, reference=None, at: datetime | None = None) -> Measure:

@@ -180,6 +180,10 @@ class MeasureKind(str, enum.Enum):
     MODIFY = "modify"
     NOT_PURCHASABLE_IN = "not_purchasable_in"  # visible, but not purchasable in the listed regions
     RESTORE_AGAINST_SECURITY = "restore_against_security"
+    # Account-level measures under the conduct policy (odr/conduct): the whole seller account, not a listing.
+    SUSPEND_ACCOUNT = "suspend_account"
+    TERMINATE_ACCOUNT = "terminate_account"
+    REINSTATE_ACCOUNT = "reinstate_account"
 
 
 class MeasureStatus(str, enum.Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify
 from flask_babel import gettext as _
 
-from odr.api import authenticated, bp
+from odr.api import authenticated, bp, page_request, paged
 from odr.domain_events import commit
 from odr.errors import NotFound
 from odr.notifications import deliveries
@@ -14,9 +14,8 @@ from odr.notifications import deliveries
 @bp.get("/inbox")
 @authenticated
 def inbox():
-    return jsonify(
-        {"unread": deliveries.unread_count(g.api_account), "deliveries": deliveries.inbox_view(g.api_account)}
-    )
+    items, page = deliveries.inbox_page(g.api_account, *page_request())
+    return jsonify(paged("deliveries", items, page, unread=deliveries.unread_count(g.api_account)))
 
 
 @bp.post("/inbox/<int:delivery_id>/open")

@@ -12,25 +12,26 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from odr.accounts.models import Account, Party
-from odr.cases.models import Case, Filing
+from odr.cases import events
+from odr.cases.models import RIGHT_TYPE_TITLES, Case, Filing, FilingKind
 from odr.cases.signals import filing_recorded
 from odr.extensions import db
+from odr.i18n import render_in_locale
 from odr.models_base import utcnow
 from odr.notifications.models import Channel, Delivery, Notification
+from odr.pagination import Page, keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
 from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
-from odr.procedure.signals import escalation_required, measures_required, restriction_to_explain, state_entered
-from odr.vocabulary import CaseRole, event_label
+from odr.procedure.signals import escalation_required, measures_required, state_entered
+from odr.vocabulary import CaseRole, EventKind, event_label
 
 DELIVERY_FAILED = "delivery_failed"
-# Acts whose e-mail its own domain writes with the content the law requires: the e-mail delivery is
-# that message (linked to it), not a second, generic one.
-OWN_MAIL = {"statement_of_reasons": "statement_of_reasons"}
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,107 @@ def serve(
         caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
         roles = roles & {CaseRole.MEDIATOR, caucus_role}
     data = dict(data or {}, case_id=case.id)
-    digest = _digest(case, act, filing, data)
+    # A filing the platform records itself (a settlement reached by blind bidding, in the name of the last
+    # bidder) is served on every addressee, its nominal author included.
+    author_id = filing.author_id if filing is not None and filing.author_case_role != CaseRole.SYSTEM else None
     rows: list[Delivery] = []
     for addressee in addressees(case, roles):
-        if filing is not None and addressee.account is not None and addressee.account.id == filing.author_id:
+        if author_id is not None and addressee.account is not None and addressee.account.id == author_id:
             continue
-        rows += _deliver(case, act, ACT_EVENTS[act], addressee, at, filing=filing, data=data, digest=digest)
+        statement = _statement(case, act, addressee, filing, data)
+        digest = _digest(case, act, filing, data, statement)
+        rows += _deliver(
+            case, act, ACT_EVENTS[act], addressee, at, filing=filing, data=data, digest=digest, statement=statement
+        )
     db.session.add_all(rows)
     db.session.flush()
+    if rows and not _private(filing):
+        _record_service(case, act, filing, rows, at)
     return rows
+
+
+def _private(filing: Filing | None) -> bool:
+    """A caucus message leaves no trace of its content on the shared chain, its service included."""
+    return filing is not None and filing.caucus_party_id is not None
+
+
+def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None, data: dict) -> dict | None:
+    """The text the law requires this delivery to say (the procedure's ``statements``), rendered in the
+    addressee's language, with the rule that requires it; None where the law requires nothing."""
+    rule = procedure_of(case).statement(act, addressee.role)
+    if rule is None:
+        return None
+    zone = ZoneInfo(addressee.time_zone)
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    text = render_in_locale(
+        addressee.language,
+        f"notifications/statements/{rule.template}.txt",
+        case=case,
+        data=data,
+        values=rule.values,
+        reference=case.reference,
+        claimant=case.claimant.name,
+        respondent=case.respondent.name,
+        right=RIGHT_TYPE_TITLES[case.right_type],  # lazy: in the addressee's language when rendered
+        listings=[listing.locator for listing in case.listings],
+        notice_text=notice.text if notice else "",
+        notice_date=notice.created_at.astimezone(zone).date().isoformat() if notice else "",
+        filing_text=filing.text if filing else "",
+        filing_date=filing.created_at.astimezone(zone).date().isoformat() if filing else "",
+        terms=(filing.terms or {}) if filing else {},
+        role=addressee.role,
+    )
+    return {
+        "template": rule.template,
+        "language": addressee.language,
+        "citation": rule.citation.as_dict(),
+        "values": dict(rule.values),
+        "text": text.strip() + "\n",
+    }
+
+
+def _record_service(case: Case, act: str, filing: Filing | None, rows: list[Delivery], at: datetime) -> None:
+    """Proof of service on the case's chain: each delivery of the act, and the text the law required."""
+    statements = {}
+    for row in rows:
+        if row.statement is not None:
+            statements[(row.account_id, row.party_id)] = dict(
+                row.statement, role=row.role, account_id=row.account_id, party_id=row.party_id
+            )
+    events.record(
+        case,
+        EventKind.ACT_SERVED,
+        at,
+        payload={
+            "act": act,
+            "event_kind": str(ACT_EVENTS[act]),
+            "filing_id": filing.id if filing else None,
+            "deliveries": [
+                {
+                    "delivery_id": row.id,
+                    "role": row.role,
+                    "account_id": row.account_id,
+                    "party_id": row.party_id,
+                    "channel": row.channel,
+                    "language": row.language,
+                    "content_sha256": row.content_sha256,
+                }
+                for row in rows
+            ],
+            "statements": list(statements.values()),
+        },
+    )
+
+
+def _record_instant(row: Delivery, kind: EventKind, at: datetime, reason: str | None = None) -> None:
+    """What happened to one delivery (accepted, refused, opened), on the case's chain."""
+    filing = db.session.get(Filing, row.filing_id) if row.filing_id else None
+    if _private(filing):
+        return
+    payload = {"delivery_id": row.id, "act": row.act, "role": row.role, "channel": row.channel, "at": at.isoformat()}
+    if reason is not None:
+        payload["reason"] = reason
+    events.record(db.session.get_one(Case, row.case_id), kind, at, payload=payload)
 
 
 def _deliver(
@@ -107,6 +200,7 @@ def _deliver(
     filing: Filing | None,
     data: dict,
     digest: str,
+    statement: dict | None = None,
 ) -> list[Delivery]:
     common = dict(
         case_id=case.id,
@@ -118,6 +212,7 @@ def _deliver(
         language=addressee.language,
         time_zone=addressee.time_zone,
         data=data,
+        statement=statement,
         content_sha256=digest,
         made_available_at=at,
     )
@@ -130,39 +225,29 @@ def _deliver(
                 account_id=addressee.account.id if addressee.account else None,
                 channel=Channel.EMAIL,
                 address=addressee.email,
-                notification_id=_mail(case, act, addressee, data),
+                notification_id=_mail(case, act, addressee, data, statement),
                 **common,
             )
         )
     return rows
 
 
-def _mail(case: Case, act: str, addressee: Addressee, data: dict) -> int | None:
-    """The outbox row that carries this delivery by e-mail."""
+def _mail(case: Case, act: str, addressee: Addressee, data: dict, statement: dict | None) -> int | None:
+    """The outbox row that carries this delivery by e-mail, with the text the law requires (if any)."""
     if act == "notice" and addressee.account is None:
         return None  # the invitation with its code carries the notice to a seller without an account (link_invitation)
-    own = OWN_MAIL.get(act)
-    if own:
-        written = db.session.scalars(
-            select(Notification)
-            .where(Notification.recipient == addressee.email, Notification.kind == own, Notification.sent_at.is_(None))
-            .order_by(Notification.id.desc())
-        ).first()
-        if written is not None and (written.data or {}).get("case_id") == case.id:
-            return written.id
-    note = Notification(
-        recipient=addressee.email,
-        locale=addressee.language,
-        kind="delivery",
-        data={"case_id": case.id, "act": act, "event_kind": str(ACT_EVENTS[act])},
-    )
+    mail = {"case_id": case.id, "reference": case.reference, "act": act, "event_kind": str(ACT_EVENTS[act])}
+    if statement is not None:
+        mail["statement"] = statement["text"]
+    note = Notification(recipient=addressee.email, locale=addressee.language, kind="delivery", data=mail)
     db.session.add(note)
     db.session.flush()
     return note.id
 
 
 def link_invitation(case: Case, party: Party, note: Notification) -> None:
-    """The invitation is the e-mail delivery of the notice to a seller without an account."""
+    """The invitation is the e-mail delivery of the notice to a seller without an account: it carries the
+    text the law requires the notice's delivery to say."""
     db.session.flush()
     for row in db.session.scalars(
         select(Delivery).where(
@@ -174,11 +259,16 @@ def link_invitation(case: Case, party: Party, note: Notification) -> None:
         )
     ):
         row.notification_id = note.id
+        if row.statement is not None:
+            note.data = dict(note.data or {}, statement=row.statement["text"])
 
 
-def _digest(case: Case, act: str, filing: Filing | None, data: dict) -> str:
-    """What was served, as a digest: the filing's text (and terms) or the act's data."""
-    content = {"case_id": case.id, "act": act, "data": data}
+def _digest(case: Case, act: str, filing: Filing | None, data: dict, statement: dict | None = None) -> str:
+    """What was served, as a digest: the filing's text (and terms) or the act's data, and the text the law
+    required the delivery to say, as the addressee received it."""
+    content: dict = {"case_id": case.id, "act": act, "data": data}
+    if statement is not None:
+        content["statement"] = statement
     if filing is not None:
         content["filing"] = {
             "id": filing.id,
@@ -211,11 +301,6 @@ def _measures(case: Case, *, at: datetime, measure: str, **_data) -> None:
     serve(case, "take_measures" if measure == "take_down" else "lift_measures", at)
 
 
-@restriction_to_explain.in_transaction.connect
-def _reasons(case: Case, *, at: datetime, **_data) -> None:
-    serve(case, "statement_of_reasons", at)
-
-
 @escalation_required.in_transaction.connect
 def _escalation(case: Case, *, at: datetime, **_data) -> None:
     # Export's subscriber, connected first, has named the court that receives the case (if any does).
@@ -225,9 +310,10 @@ def _escalation(case: Case, *, at: datetime, **_data) -> None:
 # -- receipt ------------------------------------------------------------------------------------------
 
 
-def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
-    """When ``role`` received the latest service of ``act`` in the case's current state, and how, under the
-    jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role to receive it."""
+def receipt(case: Case, act: str, role: str, since: datetime | None = None) -> tuple[datetime, str] | None:
+    """When ``role`` received the latest service of ``act`` in the case's current state (or made since ``since``),
+    and how, under the jurisdiction's receipt rule: the earliest of its ways, for the first addressee of the role
+    to receive it."""
     rule = _receipt_rule(case)
     if rule is None:
         return None
@@ -236,7 +322,7 @@ def receipt(case: Case, act: str, role: str) -> tuple[datetime, str] | None:
             Delivery.case_id == case.id,
             Delivery.act == act,
             Delivery.role == role,
-            Delivery.made_available_at >= case.state_entered_at,
+            Delivery.made_available_at >= (since or case.state_entered_at),
         )
     ).all()
     by_addressee: dict[tuple, list[Delivery]] = {}
@@ -297,6 +383,8 @@ def open_delivery(account: Account, delivery_id: int, at: datetime | None = None
         return None
     if row.opened_at is None:
         row.opened_at = at or utcnow()
+        if row.act != DELIVERY_FAILED:
+            _record_instant(row, EventKind.DELIVERY_OPENED, row.opened_at)
         start_clocks(db.session.get_one(Case, row.case_id), row.opened_at)
     return row
 
@@ -306,6 +394,7 @@ def accepted(notification_id: int, at: datetime) -> None:
     for row in db.session.scalars(select(Delivery).where(Delivery.notification_id == notification_id)):
         if row.accepted_at is None:
             row.accepted_at = at
+            _record_instant(row, EventKind.DELIVERY_ACCEPTED, at)
             start_clocks(db.session.get_one(Case, row.case_id), at)
 
 
@@ -315,6 +404,7 @@ def failed(notification_id: int, at: datetime, reason: str) -> None:
     wait for its receipt do not start)."""
     for row in db.session.scalars(select(Delivery).where(Delivery.notification_id == notification_id)):
         row.failed_at, row.failure = at, reason[:500]
+        _record_instant(row, EventKind.DELIVERY_REFUSED, at, row.failure)
         if row.account_id is not None:
             continue  # the addressee still has the act in their inbox
         case = db.session.get_one(Case, row.case_id)
@@ -386,6 +476,10 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
         "language": row.language,
         "channel": row.channel,
         "content_sha256": row.content_sha256,
+        # The text the law required this delivery to say, with the rule that requires it.
+        "statement": (
+            {"text": row.statement["text"], "citation": row.statement["citation"]} if row.statement else None
+        ),
         "made_available_at": row.made_available_at.isoformat(),
         "opened_at": row.opened_at.isoformat() if row.opened_at else None,
         "unread": row.opened_at is None,
@@ -398,6 +492,19 @@ def inbox_view(account: Account) -> list[dict]:
     cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in rows}))).all()
     references = {case.id: case.reference for case in cases}
     return [delivery_json(row, references[row.case_id]) for row in rows]
+
+
+def inbox_page(account: Account, limit: int, cursor: str | None) -> tuple[list[dict], Page]:
+    """One page of the inbox, newest first (keyset on the instant made available and the id)."""
+    page = keyset(
+        select(Delivery).where(Delivery.account_id == account.id, Delivery.channel == Channel.INBOX),
+        [Delivery.made_available_at, Delivery.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    cases = db.session.scalars(select(Case).where(Case.id.in_({row.case_id for row in page.items}))).all()
+    references = {case.id: case.reference for case in cases}
+    return [delivery_json(row, references[row.case_id]) for row in page.items], page
 
 
 def served_on(case_id: int, act: str, role: str) -> bool:

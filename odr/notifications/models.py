@@ -60,6 +60,7 @@ class Delivery(db.Model):
     address: Mapped[str | None] = mapped_column(String(254))  # the e-mail address, for the e-mail channel
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    statement: Mapped[dict | None] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))
     made_available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,6 +24,11 @@ class Calendar:
     extra_holidays: dict[date, str] = field(default_factory=dict)
     extra_working_days: dict[date, str] = field(default_factory=dict)
     verified_through: int | None = None  # last year whose official calendar is in the data
+    # Where each year's official schedule comes from (year -> source), said when a date rests on it.
+    sources: dict[int, str] = field(default_factory=dict)
+
+    def source(self, year: int) -> str:
+        return self.sources.get(year, "")
 
     def _holidays(self, year: int, language: str | None = None):
         return _country_holidays(self.country, self.subdivision, year, language)
@@ -92,4 +97,5 @@ def from_data(code: str, raw: dict) -> Calendar:
         extra_holidays=dated(raw.get("extra_holidays")),
         extra_working_days=dated(raw.get("extra_working_days")),
         verified_through=raw.get("verified_through"),
+        sources={int(year): str(text) for year, text in (raw.get("sources") or {}).items()},
     )

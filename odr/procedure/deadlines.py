@@ -61,16 +61,16 @@ class _Counter:
                 if self.calendar is not None and self.calendar.adjusted_working_day(day):
                     self.adjusted.append(day.isoformat())
             else:
-                self.skipped.append({"date": day.isoformat(), "reason": self._reason(day)})
+                self.skipped.append({"date": day.isoformat(), "reason": self.reason(day)})
         return day
 
     def next_working_day(self, day: date) -> date:
         while not self.working(day):
-            self.skipped.append({"date": day.isoformat(), "reason": self._reason(day)})
+            self.skipped.append({"date": day.isoformat(), "reason": self.reason(day)})
             day += timedelta(days=1)
         return day
 
-    def _reason(self, day: date) -> str:
+    def reason(self, day: date) -> str:
         return self.calendar.why_not_working(day) if self.calendar else "weekend"
 
     def last_day(self, start_day: date, count: int, unit: str) -> date:
@@ -125,13 +125,16 @@ def compute_due(
             last = counter.last_day(last, int(pause["count"]), pause["unit"])
         rolled = None
         if roll_forward and not counter.working(last):
+            # The reason is the rolled-from day's own (a holiday's name, or the weekend), not that of the
+            # last day skipped on the way to the next working day.
+            reason = counter.reason(last)
             moved = counter.next_working_day(last)
-            rolled = {
-                "from": last.isoformat(),
-                "to": moved.isoformat(),
-                "reason": counter.skipped[-1]["reason"] if counter.skipped else "",
-            }
+            rolled = {"from": last.isoformat(), "to": moved.isoformat(), "reason": reason}
             last = moved
+        if counter.calendar is not None and counter.calendar.adjusted_working_day(last):
+            # A period ending on a weekend day the official schedule made a working day (China's 调休) ends
+            # there: the explanation names that day as a working day by the schedule.
+            counter.adjusted.append(last.isoformat())
         return last, rolled
 
     start_day = local_start.date()
@@ -144,9 +147,10 @@ def compute_due(
         rolled_forward=rolled,
         pauses=list(pauses),
     )
-    latest_at = None
+    latest_at, latest_day = None, None
     if period.latest:
         latest, _rolled = finish(counter.last_day(start_day, period.latest, period.unit))
+        latest_day = latest
         local_latest = _end_of(latest, zone)
         latest_at = local_latest.astimezone(UTC)
         explanation.update(latest=period.latest, latest_local=local_latest.isoformat(), latest_at=latest_at.isoformat())
@@ -157,7 +161,9 @@ def compute_due(
     explanation["skipped"] = [seen[k] for k in sorted(seen)]
     explanation["adjusted_working_days"] = sorted(set(counter.adjusted))
     if calendar is not None:
+        # Every year the period can reach, up to a window's latest day (US: the 14th business day, not the 10th).
+        end = max(last, latest_day) if latest_day is not None else last
         explanation["unverified_years"] = sorted(
-            {y for y in range(start_day.year, last.year + 1) if calendar.unverified(date(y, 1, 1))}
+            {y for y in range(start_day.year, end.year + 1) if calendar.unverified(date(y, 1, 1))}
         )
     return DueDate(due_at=local_due.astimezone(UTC), explanation=explanation, latest_at=latest_at)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from odr.procedure.engine import Citation, Procedure, ProcedureError, load_file
+from odr.procedure.engine import CONFIDENCE, Citation, Procedure, ProcedureError, load_file
 from odr.procedure.jurisdictions import load as load_jurisdictions
 
 
@@ -17,6 +17,7 @@ def validate(rules_dir: str, jurisdictions_dir: str) -> list[tuple[bool, str]]:
     and names procedures that exist. One (ok, line) per file or problem."""
     lines: list[tuple[bool, str]] = []
     codes: set[str] = set()
+    counts = {level: 0 for level in sorted(CONFIDENCE)}
     for path in sorted(Path(rules_dir).glob("*.yaml")):
         try:
             procedure = load_file(path)
@@ -24,6 +25,8 @@ def validate(rules_dir: str, jurisdictions_dir: str) -> list[tuple[bool, str]]:
             lines.append((False, f"{path.name}: {exc}"))
             continue
         codes.add(procedure.code)
+        for citation in citations(procedure):
+            counts[citation.confidence] += 1
         uncertain = [c for c in citations(procedure) if c.confidence != "verified"]
         lines.append(
             (
@@ -44,7 +47,20 @@ def validate(rules_dir: str, jurisdictions_dir: str) -> list[tuple[bool, str]]:
             lines.append((False, f"jurisdiction {code}: names unknown procedure(s) {', '.join(missing)}"))
         else:
             lines.append((True, f"jurisdiction {code}: procedures {', '.join(sorted(named))}"))
+        for citation in jurisdiction_citations(jurisdiction):
+            counts[citation.confidence] += 1
+    # Every citation states its confidence (a missing one is refused above): how many at each level.
+    lines.append((True, "citations by confidence: " + ", ".join(f"{counts[level]} {level}" for level in counts)))
     return lines
+
+
+def jurisdiction_citations(jurisdiction) -> list[Citation]:
+    found = [c for c in (jurisdiction.periods_citation, jurisdiction.receipt and jurisdiction.receipt.citation) if c]
+    for rules in [*jurisdiction.notice.values(), *jurisdiction.counter_notice.values()]:
+        found.append(rules.citation)
+        found += [e.citation for e in rules.elements] + [w.citation for w in rules.warnings]
+    found += [r.citation for r in jurisdiction.escalation_routes if r.citation]
+    return found
 
 
 def citations(procedure: Procedure) -> list[Citation]:
@@ -54,6 +70,7 @@ def citations(procedure: Procedure) -> list[Citation]:
         found.append(timer.citation)
         if timer.extension:
             found.append(timer.extension.citation)
+    found += [statement.citation for statement in procedure.statements.values()]
     return found
 
 

@@ -29,7 +29,10 @@ UNITS = {"calendar_days", "business_days", "months", "hours"}
 # The acts a procedure serves on case roles (``serve:`` in its data): every filing kind, the change
 # of state, and every entry action. Each act it can perform must name its addressees.
 STATE_CHANGED = "state_changed"
-ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS)
+# Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
+# notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
+DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
+ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -38,10 +41,38 @@ ACT_EVENTS: dict[str, EventKind] = {
     "lift_measures": EventKind.MEASURE_LIFTED,
     "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
     "export_to_court": EventKind.EXPORTED_TO_COURT,
+    "notice_decision": EventKind.NOTICE_DECIDED,
+    "complaint": EventKind.COMPLAINT_FILED,
+    "complaint_decision": EventKind.COMPLAINT_DECIDED,
 }
+# The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
+# statement in odr/templates/notifications/statements/, rendered in the addressee's language.
+STATEMENT_TEMPLATES = frozenset(
+    path.stem
+    for path in (Path(__file__).parent.parent / "templates" / "notifications" / "statements").glob("*.txt")
+    if not path.stem.startswith("_")  # a part the statements include
+)
 # How sure we are of a cited rule (the reference's tags): seen in the primary text, from a
 # secondary source, or uncertain. Uncertain rules are encoded, flagged and shown as such.
 CONFIDENCE = {"verified", "secondary", "unverified"}
+# Where a "verified" citation's link must point: the official publication of the text it cites (the NPC's
+# law database and the SPC for Chinese law, e-Gov for Japan, EUR-Lex, legislation.gov.uk, the US Code
+# and the Federal Register, UNCITRAL's own site) or the platform's own published rules. A translation or
+# an aggregator (Cornell LII, AsianLII, a law firm's page) makes a citation ``secondary``.
+PRIMARY_SOURCES = (
+    "https://flk.npc.gov.cn/",
+    "http://www.npc.gov.cn/",
+    "https://www.npc.gov.cn/",
+    "https://www.court.gov.cn/",
+    "https://elaws.e-gov.go.jp/",
+    "https://laws.e-gov.go.jp/",
+    "https://eur-lex.europa.eu/",
+    "https://www.legislation.gov.uk/",
+    "https://uscode.house.gov/",
+    "https://www.govinfo.gov/",
+    "https://uncitral.un.org/",
+    "docs/platform-rules.md",
+)
 
 
 class ProcedureError(ValueError):
@@ -54,7 +85,7 @@ class Citation:
     article: str
     link: str = ""
     note: str = ""
-    confidence: str = "verified"
+    confidence: str = "unverified"
 
     def as_dict(self) -> dict:
         return {
@@ -93,14 +124,17 @@ class Transition:
     effective_from: date | None = None
     effective_to: date | None = None
     actions: tuple[str, ...] = ()  # done when the transition is taken, before the case moves
+    # Taken only by a reasoned decision that its domain records (a reviewer's decision on a notice), never by
+    # a button without reasons, a filing or a timer.
+    decision: bool = False
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
 
     @property
     def on_request(self) -> bool:
-        """Taken by a participant's request, not by a filing nor automatically."""
-        return self.filing is None and self.when is None
+        """Taken by a participant's request, not by a filing, a reasoned decision nor automatically."""
+        return self.filing is None and self.when is None and not self.decision
 
 
 @dataclass(frozen=True)
@@ -127,6 +161,30 @@ class Receipt:
 
     act: str
     role: str
+
+
+@dataclass(frozen=True)
+class ComplaintRule:
+    """An internal complaint-handling system (DSA Art. 20): a lane beside the procedure's states, open to each
+    role for ``period`` from when that role was informed of the decision (the receipt of ``informed_by[role]``
+    under the jurisdiction's receipt rule), whatever the state; decided by a person, never by a timer."""
+
+    period: Period
+    informed_by: dict[str, str]  # case role -> the act whose receipt informs it of the decision
+    citation: Citation
+    roll_forward: bool = False
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What the law requires the delivery of ``act`` to ``role`` to say: a template rendered in the
+    addressee's language, with the figures the law sets (``values``) and the rule that requires it."""
+
+    act: str
+    role: str
+    template: str
+    citation: Citation
+    values: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,6 +234,9 @@ class Procedure:
     source: str = ""
     # Which case roles each act is served on (act -> roles): the addressees of its deliveries.
     serve: dict[str, frozenset[str]] = field(default_factory=dict)
+    complaints: ComplaintRule | None = None
+    # What the law requires some deliveries to say: (act, role) -> statement.
+    statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
 
     # -- queries used by the services ---------------------------------------------------------
@@ -202,6 +263,9 @@ class Procedure:
 
     def addressees(self, act: str) -> frozenset[str]:
         return self.serve.get(act, frozenset())
+
+    def statement(self, act: str, role: str) -> Statement | None:
+        return self.statements.get((act, role))
 
     def acts(self) -> set[str]:
         """Every act the procedure can perform: each must name its addressees."""
@@ -232,11 +296,19 @@ def _date(value, where: str) -> date | None:
 def _citation(raw, where: str) -> Citation:
     if not isinstance(raw, dict) or not raw.get("instrument") or not raw.get("article"):
         raise ProcedureError(f"{where} has no citation (instrument and article are required)")
-    confidence = str(raw.get("confidence", "verified"))
+    if raw.get("confidence") in (None, ""):
+        # Nothing counts as verified by default: each citation says how sure its author is.
+        raise ProcedureError(f"{where}: the citation has no confidence (one of {', '.join(sorted(CONFIDENCE))})")
+    confidence = str(raw["confidence"])
     if confidence not in CONFIDENCE:
         raise ProcedureError(f"{where}: confidence must be one of {sorted(CONFIDENCE)}")
     if confidence != "verified" and not raw.get("note"):
         raise ProcedureError(f"{where}: a {confidence} citation needs a note saying what is uncertain")
+    if confidence == "verified" and not str(raw.get("link", "")).startswith(PRIMARY_SOURCES):
+        raise ProcedureError(
+            f"{where}: a verified citation links the primary text it was checked against "
+            f"(an official source: {', '.join(PRIMARY_SOURCES)}); otherwise it is secondary"
+        )
     return Citation(
         instrument=str(raw["instrument"]),
         article=str(raw["article"]),
@@ -267,6 +339,53 @@ def _serve(raw, where: str) -> dict[str, frozenset[str]]:
             raise ProcedureError(f"{where}: act '{act}' is served on unknown role(s) {', '.join(unknown)}")
         serve[act] = roles
     return serve
+
+
+def _complaints(raw, where: str) -> ComplaintRule | None:
+    if raw is None:
+        return None
+    cw = f"{where}: internal_complaints"
+    period = raw.get("period") if isinstance(raw, dict) else None
+    unit = period.get("unit") if isinstance(period, dict) else None
+    count = period.get("count") if isinstance(period, dict) else None
+    if unit not in UNITS - {"hours"} or not isinstance(count, int) or count <= 0:
+        raise ProcedureError(f"{cw} needs a period with a positive count and a unit in days or months")
+    informed_by = raw.get("informed_by")
+    if not isinstance(informed_by, dict) or not informed_by:
+        raise ProcedureError(f"{cw} needs 'informed_by' (case role -> the act that informs it of the decision)")
+    for role, act in informed_by.items():
+        if role not in CASE_ROLES or act not in ACTS:
+            raise ProcedureError(f"{cw}: 'informed_by' maps a case role to an act ({role}: {act})")
+    return ComplaintRule(
+        period=Period(count=count, unit=unit),
+        informed_by={str(k): str(v) for k, v in informed_by.items()},
+        citation=_citation(raw.get("citation"), cw),
+        roll_forward=bool(raw.get("roll_forward", False)),
+    )
+
+
+def _statements(raw, where: str) -> dict[tuple[str, str], Statement]:
+    """``statements: {act: {role: {template, citation, values}}}``: the legal text of a delivery."""
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{where}: 'statements' must map acts to roles")
+    found = {}
+    for act, by_role in raw.items():
+        if act not in ACTS:
+            raise ProcedureError(f"{where}: 'statements' names unknown act '{act}'")
+        for role, spec in (by_role or {}).items():
+            at = f"{where}: statement of '{act}' to '{role}'"
+            if role not in CASE_ROLES:
+                raise ProcedureError(f"{at}: unknown role")
+            if not isinstance(spec, dict) or spec.get("template") not in STATEMENT_TEMPLATES:
+                raise ProcedureError(f"{at}: 'template' must be one of {', '.join(sorted(STATEMENT_TEMPLATES))}")
+            values = spec.get("values") or {}
+            if not isinstance(values, dict):
+                raise ProcedureError(f"{at}: 'values' must be a mapping")
+            citation = _citation(spec.get("citation"), at)
+            found[(act, role)] = Statement(act, role, spec["template"], citation, values)
+    return found
 
 
 def _require(raw: dict, key: str, where: str):
@@ -333,10 +452,13 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 when=when,
                 citation=_citation(spec.get("citation"), tw),
                 actions=_actions(spec.get("actions"), tw),
+                decision=bool(spec.get("decision", False)),
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
             )
         )
+        if transitions[-1].decision and (filing is not None or when is not None):
+            raise ProcedureError(f"{tw}: a reasoned decision is not also a filing or an automatic step")
 
     timers = []
     for spec in raw.get("timers") or []:
@@ -407,6 +529,8 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         effective_to=_date(raw.get("effective_to"), where),
         source=source,
         serve=_serve(raw.get("serve"), where),
+        complaints=_complaints(raw.get("internal_complaints"), where),
+        statements=_statements(raw.get("statements"), where),
     )
     check(procedure)
     return procedure
@@ -460,6 +584,16 @@ def check(procedure: Procedure) -> None:
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
+    if procedure.complaints is not None:
+        for role, act in procedure.complaints.informed_by.items():
+            if role not in procedure.addressees(act):
+                raise ProcedureError(f"internal complaints: '{role}' is informed by '{act}', which is not served on it")
+    for (act, role), statement in procedure.statements.items():
+        if role not in procedure.addressees(act):
+            raise ProcedureError(
+                f"the law's statement '{statement.template}' goes with '{act}' to '{role}', "
+                "which the procedure does not serve on that role"
+            )
     for timer in procedure.timers:
         if timer.receipt and timer.receipt.role not in procedure.addressees(timer.receipt.act):
             raise ProcedureError(
@@ -527,6 +661,8 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
     merged["states"] = states
     # Addressees merge by act: a jurisdiction overrides the acts it serves differently.
     merged["serve"] = {**(base.get("serve") or {}), **(raw.pop("serve", None) or {})}
+    # So do the statements the law requires a delivery to say.
+    merged["statements"] = {**(base.get("statements") or {}), **(raw.pop("statements", None) or {})}
     for key in ("transitions", "timers"):
         own = raw.pop(key, None) or []
         names = {item.get("name") for item in own} | removed

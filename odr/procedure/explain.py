@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS
 from odr.procedure.models import CaseProcedure, Deadline
-from odr.procedure.services import choice_of, pending_deadlines, procedure_of
-from odr.procedure.titles import procedure_label, reason_text, state_label, timer_label, zone_name
+from odr.procedure.services import choice_of, pending_deadlines, procedure_of, referral_route
+from odr.procedure.titles import escalation_kind_text, procedure_label, reason_text, state_label, timer_label, zone_name
 from odr.vocabulary import case_role_label
 
 UNIT_NAMES = {
@@ -135,6 +135,18 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
                 to=_day(rolled["to"]),
             )
         )
+    last_day = why.get("last_day")
+    if last_day and last_day in (why.get("adjusted_working_days") or []):
+        year = int(last_day[:4])
+        source = calendar.source(year) if calendar is not None else ""
+        steps.append(
+            _(
+                "The last day, %(day)s, is a weekend day that the official calendar makes a working day "
+                "(%(source)s): the period ends on it.",
+                day=_day(last_day),
+                source=source or _("the official holiday schedule"),
+            )
+        )
     steps.append(
         _(
             "It ends at the end of that day in %(zone)s: %(local)s.",
@@ -201,8 +213,18 @@ def procedure_view(case, procedure, choice: CaseProcedure | None) -> dict:
         "market": choice.market if choice else None,
         "time_zone": choice.time_zone if choice else procedure.time_zone,
         "calendar": choice.calendar if choice else None,
-        "escalation_body": jurisdiction.escalation_body if jurisdiction else "",
+        **referral_view(case, jurisdiction),
         "reasons": [reason_text(r) for r in (choice.reasons if choice else [])],
+    }
+
+
+def referral_view(case, jurisdiction) -> dict:
+    """Which body would receive the case at the final stage and what it does (Platform Rules 2, 7, 8)."""
+    route = referral_route(case, jurisdiction)
+    return {
+        "escalation_body": route.body if route else "",
+        "escalation_does": escalation_kind_text(route.kind) if route else "",
+        "escalation_rule": route.citation.as_dict() if route and route.citation else None,
     }
 
 

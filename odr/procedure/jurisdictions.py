@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from odr.procedure.calendars import Calendar, from_data
-from odr.procedure.engine import Citation, ProcedureError, _citation
+from odr.procedure.engine import Citation, ProcedureError, _citation, _date
 
 ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account"}
 
@@ -30,9 +31,45 @@ class Element:
 
 
 @dataclass(frozen=True)
+class FilerWarning:
+    """What the filer must be told before filing (the law's consequences of a notice), not something to tick."""
+
+    name: str
+    citation: Citation
+    right_types: frozenset[str] = frozenset()  # empty: every right type
+
+    def applies_to(self, right_type: str) -> bool:
+        return not self.right_types or right_type in self.right_types
+
+
+@dataclass(frozen=True)
 class NoticeRules:
     citation: Citation
     elements: tuple[Element, ...]
+    warnings: tuple[FilerWarning, ...] = ()
+
+
+# What the body that receives an escalated case does, by kind (shown to the parties in their language).
+ESCALATION_KINDS = {"court", "authority"}
+
+
+@dataclass(frozen=True)
+class EscalationRoute:
+    """The body that receives a case referred to the final stage, for some right types over some dates."""
+
+    body: str
+    kind: str
+    citation: Citation | None
+    right_types: frozenset[str] = frozenset()  # empty: every right type
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    def applies(self, right_type: str, on: date) -> bool:
+        return (
+            (not self.right_types or right_type in self.right_types)
+            and (self.effective_from is None or self.effective_from <= on)
+            and (self.effective_to is None or on <= self.effective_to)
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,14 @@ class Jurisdiction:
     member_states: dict[str, MemberState] = field(default_factory=dict)
     default_member_state: str | None = None
     receipt: ReceiptRule | None = None
+    escalation_routes: tuple[EscalationRoute, ...] = ()
+
+    def escalation_for(self, right_type: str, on: date) -> EscalationRoute | None:
+        """Which body receives a case of this right type referred on this day (the first route that applies)."""
+        found = next((r for r in self.escalation_routes if r.applies(right_type, on)), None)
+        if found is None and self.escalation_body:
+            return EscalationRoute(body=self.escalation_body, kind="court", citation=None)
+        return found
 
     @property
     def procedure(self) -> str:
@@ -102,7 +147,17 @@ def _notice_rules(raw: dict, where: str) -> NoticeRules:
                 right_types=frozenset(spec.get("right_types") or ()),
             )
         )
-    return NoticeRules(citation=_citation(raw.get("citation"), f"{where} notice"), elements=tuple(elements))
+    warnings = tuple(
+        FilerWarning(
+            name=str(spec["name"]),
+            citation=_citation(spec.get("citation"), f"{where}: warning '{spec['name']}'"),
+            right_types=frozenset(spec.get("right_types") or ()),
+        )
+        for spec in raw.get("warnings") or []
+    )
+    return NoticeRules(
+        citation=_citation(raw.get("citation"), f"{where} notice"), elements=tuple(elements), warnings=warnings
+    )
 
 
 def _by_right_type(raw: dict, source: str) -> dict[str, NoticeRules]:
@@ -121,6 +176,26 @@ def _receipt(raw, source: str) -> ReceiptRule | None:
     if not ways or set(ways) - RECEIPT_WAYS:
         raise ProcedureError(f"{source}: receipt needs 'earliest_of' with ways among {sorted(RECEIPT_WAYS)}")
     return ReceiptRule(ways=ways, citation=_citation(raw.get("citation"), f"{source} receipt"))
+
+
+def _escalation(raw, source: str) -> tuple[EscalationRoute, ...]:
+    routes = []
+    for i, spec in enumerate((raw or {}).get("routes") or []):
+        where = f"{source} escalation route {i + 1}"
+        kind = spec.get("kind", "court")
+        if kind not in ESCALATION_KINDS or not spec.get("body"):
+            raise ProcedureError(f"{where}: needs a body and a kind in {sorted(ESCALATION_KINDS)}")
+        routes.append(
+            EscalationRoute(
+                body=str(spec["body"]),
+                kind=kind,
+                citation=_citation(spec.get("citation"), where),
+                right_types=frozenset(spec.get("right_types") or ()),
+                effective_from=_date(spec.get("effective_from"), where),
+                effective_to=_date(spec.get("effective_to"), where),
+            )
+        )
+    return tuple(routes)
 
 
 def parse(raw: dict, source: str) -> Jurisdiction:
@@ -148,6 +223,7 @@ def parse(raw: dict, source: str) -> Jurisdiction:
         member_states=members,
         default_member_state=raw.get("default_member_state"),
         receipt=_receipt(raw.get("receipt"), source),
+        escalation_routes=_escalation(raw.get("escalation"), source),
     )
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from odr.procedure import jurisdictions
 from odr.procedure.jurisdictions import Jurisdiction
 from odr.procedure.services import choice_of
-from odr.procedure.titles import element_label
+from odr.procedure.titles import element_label, warning_label
 from odr.validation import clean_text
 
 
@@ -75,6 +75,37 @@ def element_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
                 where = jurisdiction.code if right_type == "default" else f"{jurisdiction.code} ({right_type})"
                 entry["asked_by"].append(f"{where}: {element.citation}")
     return list(found.values())
+
+
+def warning_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
+    """What the notice form must tell a filer before filing, once per warning, with where and why it applies."""
+    found: dict[str, dict] = {}
+    for jurisdiction in all_jurisdictions.values():
+        for right_type, rules in jurisdiction.notice.items():
+            for warning in rules.warnings:
+                entry = found.setdefault(
+                    warning.name, {"name": warning.name, "text": warning_label(warning.name), "asked_by": []}
+                )
+                kinds = f" ({', '.join(sorted(warning.right_types))})" if warning.right_types else ""
+                where = jurisdiction.code if right_type == "default" else f"{jurisdiction.code} ({right_type})"
+                entry["asked_by"].append(f"{where}{kinds}: {warning.citation}")
+    return list(found.values())
+
+
+def notice_warnings(jurisdiction: Jurisdiction, right_type: str, *, counter: bool = False) -> list[dict]:
+    """The warnings that apply to a notice (or counter-notice) of this right type under this jurisdiction."""
+    rules = jurisdiction.notice_rules(right_type, counter=counter)
+    return [
+        {"name": w.name, "text": warning_label(w.name), "rule": w.citation.as_dict(), "asked_by": [str(w.citation)]}
+        for w in (rules.warnings if rules else ())
+        if w.applies_to(right_type)
+    ]
+
+
+def counter_notice_warnings(case) -> list[dict]:
+    """What the seller must be told before filing a counter-notice in this case."""
+    jurisdiction, right_type = _governing(case)
+    return notice_warnings(jurisdiction, right_type, counter=True) if jurisdiction else []
 
 
 def counter_notice_elements(case) -> list[dict]:

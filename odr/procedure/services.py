@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case
+from odr.cases.models import Case, Event
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -67,14 +67,17 @@ def enter_state(
     )
     case.state = state
     case.state_entered_at = at
-    events.record(
-        case,
-        EventKind.STATE_CHANGED,
-        at,
-        actor=actor,
-        role=role,
-        payload={"from": previous, "to": state, "cause": cause},
-    )
+    payload: dict[str, object] = {"from": previous, "to": state, "cause": cause}
+    if state in REFERRAL_STATES or "export_to_court" in procedure.state(state).on_enter:
+        # The parties are told which body receives (or would receive) the case and what it does.
+        route = referral_route(case, at=at)
+        if route is not None:
+            payload["referral"] = {
+                "body": route.body,
+                "kind": route.kind,
+                "rule": str(route.citation) if route.citation else None,
+            }
+    events.record(case, EventKind.STATE_CHANGED, at, actor=actor, role=role, payload=payload)
     for action in procedure.state(state).on_enter:
         carry_out(action, case, at)
     place = where_counted(case, procedure)
@@ -84,6 +87,20 @@ def enter_state(
         if timer.receipt is None:  # a period from receipt starts when the delivery is received
             _start(case, procedure, timer, clock_start, place, at)
     state_entered.publish(case, at=at, previous=previous, state=state, cause=cause)
+
+
+# The step where facilitated settlement has ended and a party may refer the case (Platform Rule 7).
+REFERRAL_STATES = {"final_stage_open"}
+
+
+def referral_route(case: Case, jurisdiction=None, at: datetime | None = None) -> "jurisdictions.EscalationRoute | None":
+    """The body that receives this case if it is referred today, under its jurisdiction's routes."""
+    if jurisdiction is None:
+        choice = choice_of(case)
+        jurisdiction = jurisdictions.get(choice.jurisdiction if choice else case.jurisdiction)
+    if jurisdiction is None:
+        return None
+    return jurisdiction.escalation_for(case.right_type.value, case_day(case, at or utcnow()))
 
 
 def _start(
@@ -194,6 +211,10 @@ def record_choice(case: Case, choice) -> CaseProcedure:
 def carry_out(action: str, case: Case, at: datetime) -> None:
     """Announce a rule's entry action; the domain that carries it out does so in this transaction."""
     domain_event, data = ENTRY_ACTIONS[action]
+    if domain_event is measures_required and data["measure"] == "restore" and not measures_standing(case):
+        # Nothing was taken down under the procedure (JP: the measure waits for the seller's answer):
+        # there is nothing to lift, and nobody is told that something was.
+        return
     if domain_event is measures_required:
         # The event says under which rule; the platform receives (and confirms) each measure.
         state = procedure_of(case).state(case.state)
@@ -206,6 +227,17 @@ def carry_out(action: str, case: Case, at: datetime) -> None:
         )
         data = dict(data, ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
     domain_event.publish(case, at=at, **data)
+
+
+def measures_standing(case: Case) -> bool:
+    """Whether a measure the procedure took on the listings still stands (taken and not lifted since)."""
+    last = db.session.scalar(
+        select(Event.kind)
+        .where(Event.case_id == case.id, Event.kind.in_([EventKind.MEASURE_TAKEN, EventKind.MEASURE_LIFTED]))
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+    return last == EventKind.MEASURE_TAKEN
 
 
 def case_time_zone(case: Case, procedure: Procedure) -> str:
@@ -224,9 +256,17 @@ def allowed_transitions(case: Case, roles: set[str], at: datetime) -> list[Trans
 
 
 def take_transition(
-    case: Case, name: str, actor: Account | None, roles: set[str], at: datetime, *, by_filing: bool = False
+    case: Case,
+    name: str,
+    actor: Account | None,
+    roles: set[str],
+    at: datetime,
+    *,
+    by_filing: bool = False,
+    by_decision: bool = False,
 ) -> Transition:
-    """Take a transition on a participant's request (or, with ``by_filing``, as the effect of a filing)."""
+    """Take a transition on a participant's request (or, with ``by_filing``, as the effect of a filing; with
+    ``by_decision``, as the effect of a reasoned decision its domain recorded)."""
     procedure = procedure_of(case)
     transition = procedure.transition(name)
     if transition is None:
@@ -245,6 +285,8 @@ def take_transition(
         raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
     if transition.filing and not by_filing:
         raise NotAllowed(_("This action is taken by filing a document."), code="needs_filing")
+    if transition.decision and not by_decision:
+        raise NotAllowed(_("This step is taken by a reasoned decision, with its reasons."), code="needs_decision")
     lapsed = db.session.scalar(
         select(Deadline)
         .where(

@@ -15,6 +15,7 @@ STATE_LABELS = {
     "negotiation": _l("Negotiation"),
     "facilitated_settlement": _l("Facilitated settlement"),
     "escalated": _l("Escalated to the court"),
+    "final_stage_open": _l("Facilitated settlement ended: a party may refer the case to the court"),
     "settled": _l("Settled"),
     "withdrawn": _l("Withdrawn"),
     "decided": _l("Decided by the court"),
@@ -76,11 +77,6 @@ ELEMENT_LABELS = {
     "bona_fide_statement": _l(
         "I believe in good faith that the information and allegations in this notice are accurate and complete."
     ),
-    "permitted_communication": _l(
-        "This notice only identifies my right and the listings and asks the platform to "
-        "act. I understand that a notice threatening the seller with proceedings over a "
-        "patent, trade mark or design can be an actionable unjustified threat."
-    ),
     "non_infringement_evidence": _l("Prima facie evidence that you do not infringe (describe it; attach the files)"),
     "removed_material": _l("The material that was removed and where it appeared before removal"),
     "mistake_statement": _l(
@@ -88,12 +84,52 @@ ELEMENT_LABELS = {
         "mistake or misidentification."
     ),
     "consent_to_jurisdiction": _l(
-        "I consent to the jurisdiction of the competent United States federal district "
-        "court and will accept service of process from the person who sent the notice."
+        "I consent to the jurisdiction of the Federal District Court for the judicial district in which my "
+        "address is located or, if my address is outside the United States, for any judicial district in "
+        "which the service provider may be found, and I will accept service of process from the person who "
+        "sent the notice or their agent."
     ),
     "listings": _l("The exact location of each listing (a URL or the platform's listing ID)"),
     "explanation": _l("An explanation of why the listings infringe your right (the notice text)"),
     "notifier": _l("Your name and e-mail address (taken from your account)"),
+}
+
+# What the body that receives a case referred to the final stage does, by its kind (jurisdictions/*.yaml).
+ESCALATION_KIND_TEXTS = {
+    "court": _l(
+        "The court hears the parties under its own procedure and decides the dispute. The platform sends it "
+        "the case file; it does not decide itself, and it carries out the court's decision."
+    ),
+    "authority": _l(
+        "The authority examines the complaint under its own procedure. It is not a court: the platform keeps "
+        "the measures while the complaint is pending and carries out the authority's decision."
+    ),
+}
+
+# What a filer is told before filing, by warning name in jurisdictions/*.yaml (notice.warnings).
+WARNING_LABELS = {
+    "us_512f_notice": _l(
+        "Under 17 U.S.C. §512(f), anyone who knowingly materially misrepresents in a notice that material "
+        "or activity is infringing is liable for the damages, including costs and attorneys' fees, that "
+        "the seller, the copyright owner or the platform incurs because the material was removed."
+    ),
+    "us_512f_counter_notice": _l(
+        "Under 17 U.S.C. §512(f), anyone who knowingly materially misrepresents in a counter-notice that "
+        "material was removed by mistake or misidentification is liable for the damages, including costs "
+        "and attorneys' fees, that the copyright owner or the platform incurs because the material was "
+        "restored."
+    ),
+    "gb_unjustified_threats": _l(
+        "A report to a marketplace that a listing infringes a patent, a registered trade mark, a "
+        "registered design or an unregistered design right can be an actionable threat of infringement "
+        "proceedings: the seller, or anyone aggrieved, may sue you for a declaration, an injunction and "
+        "damages. Asking someone to stop doing anything in relation to a product is not a permitted "
+        "purpose, so this notice is not a permitted communication. The Court of Appeal held marketplace "
+        "infringement reports to be actionable threats (NOCO v Shenzhen Carku [2023] EWCA Civ 1502). "
+        "Threats are not actionable when made to the manufacturer or importer of the product (for trade "
+        "marks: who applied the sign or supplied the services), or when they concern only those acts; "
+        "justification (the acts infringe) is a defence."
+    ),
 }
 
 # Why a case follows its procedure; keys stored with the case, rendered in the reader's language.
@@ -119,9 +155,9 @@ REASONS = {
         "(%(right_type)s): the marketplace's contractual procedure applies."
     ),
     "gb_threats_warning": _l(
-        "Warning: in the United Kingdom a notice about a patent, trade mark or design can be an "
-        "unjustified threat, for which the seller may sue you. Keep to a permitted "
-        "communication."
+        "Warning: in the United Kingdom a report to a marketplace about a patent, trade mark or design "
+        "can be an actionable unjustified threat, for which the seller may sue you; asking for a listing "
+        "to be taken down is not a permitted purpose."
     ),
     "procedure_version": _l("Procedure: %(procedure)s, version %(version)s, in force on the filing date."),
     "deadline_calendar": _l(
@@ -172,6 +208,14 @@ def reason_text(reason: dict) -> str:
 
 def procedure_label(code: str, fallback: str = "") -> str:
     return str(PROCEDURE_LABELS.get(code, fallback or code))
+
+
+def escalation_kind_text(kind: str) -> str:
+    return str(ESCALATION_KIND_TEXTS.get(kind, ""))
+
+
+def warning_label(name: str) -> str:
+    return str(WARNING_LABELS.get(name, name.replace("_", " ")))
 
 
 def element_label(name: str) -> str:

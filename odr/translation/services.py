@@ -516,20 +516,30 @@ def flag(account: Account, case_id: int, translation_id: int, reason, at: dateti
     role = sorted(roles)[0]
     item = TranslationFlag(translation=translation, account_id=account.id, case_role=role, reason=reason, created_at=at)
     db.session.add(item)
-    events.record(
-        case,
-        EventKind.TRANSLATION_FLAGGED,
-        at,
-        actor=account,
-        role=role,
-        payload={
-            "filing_id": translation.filing_id,
-            "translation_id": translation.id,
-            "language": translation.target_language,
-        },
-    )
+    if translation.filing.caucus_party_id is not None:
+        _caucus_activity(case, at, account, role)
+    else:
+        events.record(
+            case,
+            EventKind.TRANSLATION_FLAGGED,
+            at,
+            actor=account,
+            role=role,
+            payload={
+                "filing_id": translation.filing_id,
+                "translation_id": translation.id,
+                "language": translation.target_language,
+            },
+        )
     db.session.commit()
     return item
+
+
+def _caucus_activity(case, at: datetime, account: Account, role) -> None:
+    """An act about a private caucus message: the shared timeline (and the court's bundle, which carries the
+    whole chain) learns only that the caucus moved, like the message's own event; nothing of which message,
+    its language or a digest. The flag or translation itself is read only with the message."""
+    events.record(case, EventKind.CAUCUS_ACTIVITY, at, actor=account, role=role)
 
 
 def add_human_translation(
@@ -578,14 +588,17 @@ def add_human_translation(
         )
     ):
         item.resolved_at = at
-    events.record(
-        case,
-        EventKind.HUMAN_TRANSLATION_ADDED,
-        at,
-        actor=account,
-        role=CaseRole.MEDIATOR,
-        payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)},
-    )
+    if filing.caucus_party_id is not None:
+        _caucus_activity(case, at, account, CaseRole.MEDIATOR)
+    else:
+        events.record(
+            case,
+            EventKind.HUMAN_TRANSLATION_ADDED,
+            at,
+            actor=account,
+            role=CaseRole.MEDIATOR,
+            payload={"filing_id": filing.id, "language": language, "text_sha256": _sha256(text)},
+        )
     db.session.commit()
     return human
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from odr.api import bp
+from odr.api import bp, page_request, paged
 from odr.transparency import services
 
 
 @bp.get("/transparency/register")
 def api_register():
     filters = services.check_filters(request.args)
+    records, page = services.notice_records_page(filters, *page_request())
     return jsonify(
         {
             "citation": services.CITATIONS["register"],
             "filters": filters.query_args(),
-            "notices": [r.to_dict() for r in services.notice_records(filters)],
+            **paged("notices", [r.to_dict() for r in records], page),
         }
     )
 
@@ -28,4 +29,7 @@ def api_report():
 @bp.get("/transparency/lumen")
 def api_lumen():
     filters = services.check_filters(request.args)
-    return jsonify({"notices": [{"notice": n} for n in services.lumen_notices(filters, request.host)]})
+    records, page = services.notice_records_page(filters, *page_request())
+    return jsonify(
+        paged("notices", [{"notice": n} for n in services.lumen_notices(filters, request.host, records)], page)
+    )

@@ -26,6 +26,7 @@ from odr.extensions import db
 from odr.linkage.models import LinkContest
 from odr.mediation.models import Measure
 from odr.models_base import utcnow
+from odr.pagination import Page, keyset
 from odr.translation.models import Translation, TranslationOrigin, TranslationStatus
 from odr.vocabulary import EventKind
 
@@ -170,19 +171,35 @@ class NoticeRecord:
         }
 
 
-def notice_records(filters: Filters) -> list[NoticeRecord]:
-    """Notices received in the period (and matching the filters), newest first, with their handling."""
+def _notices_query(filters: Filters):
     query = (
         select(Case)
         .where(Case.created_at >= filters.start_at, Case.created_at < filters.end_at)
         .options(selectinload(Case.listings))
-        .order_by(Case.created_at.desc(), Case.id.desc())
     )
     if filters.jurisdiction:
         query = query.where(Case.jurisdiction == filters.jurisdiction)
     if filters.right_type:
         query = query.where(Case.right_type == RightType(filters.right_type))
-    cases = [c for c in db.session.scalars(query).all() if not filters.outcome or outcome_of(c) == filters.outcome]
+    return query
+
+
+def notice_records(filters: Filters) -> list[NoticeRecord]:
+    """Notices received in the period (and matching the filters), newest first, with their handling."""
+    query = _notices_query(filters).order_by(Case.created_at.desc(), Case.id.desc())
+    return _records(
+        [c for c in db.session.scalars(query).all() if not filters.outcome or outcome_of(c) == filters.outcome]
+    )
+
+
+def notice_records_page(filters: Filters, limit: int, cursor: str | None) -> tuple[list[NoticeRecord], Page]:
+    """One page of ``notice_records`` (keyset on the receipt instant and the id). Filtered by outcome, a page
+    may hold fewer than ``limit`` notices: the outcome is read from the case after the page is read."""
+    page = keyset(_notices_query(filters), [Case.created_at, Case.id], limit=limit, cursor=cursor)
+    return _records([c for c in page.items if not filters.outcome or outcome_of(c) == filters.outcome]), page
+
+
+def _records(cases: list[Case]) -> list[NoticeRecord]:
     ids = [c.id for c in cases]
     if not ids:
         return []
@@ -364,12 +381,12 @@ LUMEN_TYPES = {"copyright": "DMCA", "trademark": "Trademark"}
 LUMEN_ACTION = {True: "Yes", False: "No"}
 
 
-def lumen_notices(filters: Filters, recipient: str) -> list[dict]:
+def lumen_notices(filters: Filters, recipient: str, records: list[NoticeRecord] | None = None) -> list[dict]:
     """Notices in the field layout of the Lumen database's notice submission (``notice`` objects with
     ``works_attributes`` and ``entity_notice_roles_attributes``); names of senders are withheld, as
     Lumen itself redacts individuals."""
     notices = []
-    for record in notice_records(filters):
+    for record in notice_records(filters) if records is None else records:
         case = record.case
         took = {m.kind.value for m in record.measures}
         action = (

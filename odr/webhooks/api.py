@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.domain_events import commit
+from odr.pagination import keyset
 from odr.webhooks import services
+from odr.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @bp.get("/webhooks/endpoints")
 @authenticated
 def webhook_endpoints():
-    return jsonify({"endpoints": [services.endpoint_json(e) for e in services.endpoints(g.api_account)]})
+    limit, cursor = page_request()
+    page = keyset(
+        services.endpoints_query(g.api_account), [WebhookEndpoint.id], limit=limit, cursor=cursor, descending=False
+    )
+    return jsonify(paged("endpoints", [services.endpoint_json(e) for e in page.items], page))
 
 
 @bp.post("/webhooks/endpoints")
@@ -35,8 +41,14 @@ def remove_webhook_endpoint(endpoint_id: int):
 @bp.get("/webhooks/deliveries")
 @authenticated
 def webhook_deliveries():
-    rows = services.deliveries(g.api_account, request.args.get("status"))
-    return jsonify({"deliveries": [services.delivery_json(row) for row in rows]})
+    limit, cursor = page_request()
+    page = keyset(
+        services.deliveries_query(g.api_account, request.args.get("status")),
+        [WebhookDelivery.created_at, WebhookDelivery.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return jsonify(paged("deliveries", [services.delivery_json(row) for row in page.items], page))
 
 
 @bp.post("/webhooks/deliveries/<delivery_id>/replay")

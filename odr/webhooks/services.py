@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from odr.accounts.models import Account, Role
 from odr.cases.models import Case
@@ -59,6 +59,10 @@ MEASURE_EVENTS = {
     MeasureKind.MODIFY: "measure.modified",
     MeasureKind.REMOVE_ELEMENT: "measure.modified",
     MeasureKind.NOT_PURCHASABLE_IN: "measure.modified",
+    # Account-level measures of the conduct policy (docs/conduct.md).
+    MeasureKind.SUSPEND_ACCOUNT: "account.suspended",
+    MeasureKind.TERMINATE_ACCOUNT: "account.terminated",
+    MeasureKind.REINSTATE_ACCOUNT: "account.reinstated",
 }
 CASE_OUTCOME = "case.outcome"
 EVENT_TYPES = sorted({*MEASURE_EVENTS.values(), CASE_OUTCOME})
@@ -179,25 +183,30 @@ def remove_endpoint(account: Account, endpoint_id: int, at: datetime | None = No
 
 
 def endpoints(account: Account) -> list[WebhookEndpoint]:
+    return list(db.session.scalars(endpoints_query(account).order_by(WebhookEndpoint.id)))
+
+
+def endpoints_query(account: Account) -> Select[WebhookEndpoint]:
+    """The account's active endpoints, unordered, for a page of them (``odr.pagination.keyset``)."""
     _platform(account)
-    return list(
-        db.session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.account_id == account.id, WebhookEndpoint.active.is_(True))
-            .order_by(WebhookEndpoint.id)
-        )
-    )
+    return select(WebhookEndpoint).where(WebhookEndpoint.account_id == account.id, WebhookEndpoint.active.is_(True))
 
 
 def deliveries(account: Account, status: str | None = None, limit: int = 200) -> list[WebhookDelivery]:
     """The account's webhook deliveries, newest first; ``status`` one of pending, delivered, failed."""
+    query = deliveries_query(account, status)
+    return list(
+        db.session.scalars(query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit))
+    )
+
+
+def deliveries_query(account: Account, status: str | None = None) -> Select[WebhookDelivery]:
+    """The query of ``deliveries``, unordered, for a page of them (``odr.pagination.keyset``)."""
     _platform(account)
     query = (
         select(WebhookDelivery)
         .join(WebhookEndpoint, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
         .where(WebhookEndpoint.account_id == account.id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .limit(limit)
     )
     if status not in (None, "", "all"):
         if status not in set(WebhookStatus):
@@ -206,7 +215,7 @@ def deliveries(account: Account, status: str | None = None, limit: int = 200) ->
                 {"status": _("Use pending, delivered, failed or all.")},
             )
         query = query.where(WebhookDelivery.status == status)
-    return list(db.session.scalars(query))
+    return query
 
 
 def replay(account: Account, delivery_id: str, at: datetime | None = None) -> WebhookDelivery:

@@ -36,6 +36,11 @@ def _url(rule, case_id):
     return path
 
 
+def _page(response, path: str) -> str:
+    text = response.get_data(as_text=True).replace(path, "PATH")
+    return re.sub(r'name="csrf_token" value="[^"]+"', "TOKEN", text)
+
+
 def outsiders(world):
     return [
         world.stranger_holder,
@@ -62,6 +67,8 @@ def test_every_api_case_route_answers_404_to_outsiders(app, world, api, case_id)
                 f"/api/v1{_url(rule, 999999)[len('/api/v1') :]}", method=method, json={}, headers=client.headers
             )
             assert missing.status_code == 404
+            # Byte for byte: nothing (language, wording, length) tells a foreign case from a missing one.
+            assert missing.data == response.data, (method, path)
 
 
 def test_every_page_of_a_case_answers_404_to_outsiders(app, world, browser, case_id):
@@ -73,6 +80,12 @@ def test_every_page_of_a_case_answers_404_to_outsiders(app, world, browser, case
             path = _url(rule, case_id)
             response = session.get(path) if method == "GET" else session.post(path, {"mediator_id": "1"})
             assert response.status_code == 404, (outsider.email, method, path)
+            if method == "GET":
+                other = _url(rule, 999999)
+                missing = session.get(other)
+                assert missing.status_code == 404
+                # The same page but for the path itself (echoed in the language links) and the form token.
+                assert _page(missing, other) == _page(response, path), (outsider.email, path)
 
 
 def test_nothing_changes_when_an_outsider_tries(world, api, case_id):

@@ -12,7 +12,7 @@ import pytest
 
 from odr.cases.models import Case
 from odr.extensions import db
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data, notice_form_elements
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, decide_eu_notice, notice_data, notice_form_elements
 from tests.export.conftest import escalate
 
 pytestmark = pytest.mark.e2e
@@ -171,6 +171,7 @@ def filed_case(api, world, **overrides) -> int:
 
 def test_an_offer_with_a_bad_amount_marks_the_terms_on_the_case_page(world, api, browser):
     case_id = filed_case(api, world, jurisdiction="EU")
+    decide_eu_notice(world.admin, case_id)
     response = api(world.seller).post(
         f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。"}
     )
@@ -277,6 +278,7 @@ def no_raw_field_names(page) -> None:
 
 def bidding_case(api, world) -> int:
     case_id = filed_case(api, world, jurisdiction="EU")
+    decide_eu_notice(world.admin, case_id)
     response = api(world.seller).post(
         f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。"}
     )
@@ -344,7 +346,7 @@ def test_a_refused_court_decision_marks_its_fields_and_keeps_the_text(world, bro
             f"/cases/{case_id}/decision",
             {
                 "outcome": "dismissed",
-                "listing_measure": "keep",
+                "listing_measure": "restore",
                 "language": "zh",
                 "text": "驳回。",
                 "amount": "lots",

@@ -17,7 +17,14 @@ def test_each_kind_of_filing_takes_only_its_own_shape_of_terms():
     check_terms(FilingKind.OFFER, {"amount": "10.00", "currency": "EUR", "licence": "two years"})
     check_terms(FilingKind.MESSAGE, None)
     check_terms(
-        FilingKind.DECISION, {"outcome": "upheld", "listing_measure": "keep", "amounts": [], "court_reference": ""}
+        FilingKind.DECISION,
+        {
+            "outcome": "upheld",
+            "listing_measure": "keep_in_force",
+            "measure_details": {},
+            "amounts": [],
+            "court_reference": "",
+        },
     )
     for kind, terms in [
         (FilingKind.MESSAGE, {"amount": "10.00"}),  # a message carries no terms
@@ -57,10 +64,12 @@ def test_a_recorded_filing_has_its_event_and_is_announced_after_commit(app, worl
     finally:
         filing_recorded.after_commit.disconnect(receiver)
     assert announced == [filing.id]
-    last = db.session.scalars(
-        db.select(events.Event).where(events.Event.case_id == case.id).order_by(events.Event.seq.desc())
-    ).first()
-    assert (last.kind, last.payload["filing_id"]) == ("message_filed", filing.id)
+    # The filing's event, then its service on the addressees (proof of service on the same chain).
+    served, filed = db.session.scalars(
+        db.select(events.Event).where(events.Event.case_id == case.id).order_by(events.Event.seq.desc()).limit(2)
+    ).all()
+    assert (filed.kind, filed.payload["filing_id"]) == ("message_filed", filing.id)
+    assert (served.kind, served.payload["filing_id"]) == ("act_served", filing.id)
 
 
 def test_only_the_shared_vocabulary_is_recorded_on_a_timeline(app, world):

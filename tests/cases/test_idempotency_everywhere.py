@@ -41,7 +41,7 @@ def _filing(world, api, variant, key):
 def _decision(world, api, variant, key):
     if not hasattr(world, "escalated_case"):
         world.escalated_case = escalate(world)
-    data = {"outcome": "upheld", "listing_measure": "remove", "language": "en", "text": f"Decision {variant}"}
+    data = {"outcome": "upheld", "listing_measure": "take_down", "language": "en", "text": f"Decision {variant}"}
     return _multipart(
         api(world.court), f"/cases/{world.escalated_case.id}/decision", data, "document", "decision.pdf", PDF, key
     )

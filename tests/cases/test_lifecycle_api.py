@@ -66,7 +66,12 @@ def test_notice_to_settlement(world, api):
     assert second.get_json()["deadlines"] == []
 
     events = [e["kind"] for e in holder.get(f"/cases/{case_id}/events").get_json()["events"]]
-    assert events[0] == "notice_filed" and "settlement_accepted" in events and events[-1] == "state_changed"
+    # The last change of state, then its service on the parties.
+    assert (
+        events[0] == "notice_filed"
+        and "settlement_accepted" in events
+        and events[-2:] == ["state_changed", "act_served"]
+    )
 
     # A settled case takes no more settlements or answers.
     again = holder.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})
@@ -101,7 +106,8 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
 
     # The court sees nothing before escalation.
     assert court.get(f"/cases/{case_id}/export").status_code == 404
-    escalated = mediator.post(f"/cases/{case_id}/actions/escalate")
+    # A party refers the case (Platform Rule 8); the mediator does not seize a court for the parties.
+    escalated = holder.post(f"/cases/{case_id}/actions/escalate")
     assert escalated.status_code == 200 and escalated.get_json()["state"] == "escalated"
 
     download = court.get(f"/cases/{case_id}/export")
@@ -129,7 +135,9 @@ def test_notice_through_silence_facilitation_and_escalation_to_the_court(world, 
         f"/api/v1/cases/{case_id}/decision",
         headers=court.headers,
         data={
-            "data": json.dumps({"outcome": "dismissed", "language": "zh", "text": "驳回。"}),
+            "data": json.dumps(
+                {"outcome": "dismissed", "listing_measure": "restore", "language": "zh", "text": "驳回。"}
+            ),
             "document": (io.BytesIO(b"%PDF-1.7 signed"), "decision.pdf"),
         },
         content_type="multipart/form-data",

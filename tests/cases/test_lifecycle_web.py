@@ -7,7 +7,7 @@ import pytest
 
 from odr.cases.models import Case
 from odr.extensions import db
-from tests.conftest import notice_form_elements
+from tests.conftest import decide_eu_notice, notice_form_elements
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +59,7 @@ def test_sign_up_file_answer_and_settle_through_the_pages(app, world, browser):
     assert "&lt;script&gt;" in html and "<script>alert" not in html
     assert "passwd.pdf" in html and "../" not in re.findall(r"<bdi>([^<]*passwd[^<]*)</bdi>", html)[0]
 
+    decide_eu_notice(world.admin, case_id)  # a platform reviewer's reasoned decision (DSA Art. 16)
     seller = browser(world.seller)
     assert (
         seller.post(

@@ -12,7 +12,7 @@ from odr.export import verifier
 from odr.export.models import CourtDecision
 from odr.extensions import db
 from odr.integrity.keys import platform_key
-from odr.notifications.models import Notification
+from odr.notifications.models import Delivery, Notification
 from tests.export.conftest import escalate, stored_bundle
 
 PDF = b"%PDF-1.7\n% signed decision\n" + b"0" * 200
@@ -33,7 +33,7 @@ def _decide(api_client, case_id, data, document=PDF, key=None):
 
 DECISION = {
     "outcome": "upheld",
-    "listing_measure": "remove",
+    "listing_measure": "take_down",
     "language": "zh",
     "text": "判决：下架并赔偿。",
     "court_reference": "(2026)浙0192民初1号",
@@ -70,7 +70,7 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
     assert _decide(court, case.id, DECISION, key="decision-1").status_code == 200  # a retry, answered once
 
     decision = db.session.query(CourtDecision).filter_by(case_id=case.id).one()
-    assert decision.carried_out_at is not None and decision.listing_measure == "remove"
+    assert decision.carried_out_at is not None and decision.listing_measure == "take_down"
     assert decision.amounts[0] == {
         "payer": "respondent",
         "payee": "claimant",
@@ -78,8 +78,16 @@ def test_the_court_decides_and_the_platform_carries_it_out(app, world, api):
         "currency": "CNY",
         "reason": "damages",
     }
-    notes = db.session.query(Notification).filter_by(kind="court_decision").all()
-    assert {n.data["role"] for n in notes} == {"claimant", "respondent"}
+    # Each party is served the decision once, its delivery saying what the decision requires of that party.
+    assert not db.session.query(Notification).filter_by(kind="court_decision").all()
+    served = db.session.query(Delivery).filter_by(filing_id=decision.filing_id, channel="email").all()
+    by_role = {d.role: d for d in served}
+    assert set(by_role) >= {"claimant", "respondent"}
+    assert all(db.session.get(Notification, d.notification_id).kind == "delivery" for d in served)
+    assert len({d.notification_id for d in served}) == len(served)
+    assert "1500.00 CNY" in by_role["respondent"].statement["text"]
+    assert "1500.00 CNY" in by_role["claimant"].statement["text"]
+    assert by_role["respondent"].statement["text"] != by_role["claimant"].statement["text"]  # pay / receive
 
     kinds = [e["kind"] for e in api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]]
     assert (
@@ -114,7 +122,7 @@ def test_the_court_pages_are_its_own(app, world, browser):
         f"/cases/{case.id}/decision",
         {
             "outcome": "dismissed",
-            "listing_measure": "keep",
+            "listing_measure": "restore",
             "language": "zh",
             "text": "驳回。",
             "document": (io.BytesIO(PDF), "decision.pdf"),

@@ -34,7 +34,7 @@ def test_the_escalated_demo_case_goes_to_the_court_and_back(app, client, tmp_pat
 
     decision = {
         "outcome": "upheld",
-        "listing_measure": "remove",
+        "listing_measure": "take_down",
         "language": "zh",
         "text": "被告侵权，下架。",
         "amounts": [{"payer": "respondent", "amount": "3000", "currency": "CNY", "reason": "damages"}],

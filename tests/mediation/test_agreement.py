@@ -139,3 +139,23 @@ def test_outsiders_cannot_read_the_agreement(world, api, case_id):
     for outsider in (world.stranger_holder, world.other_mediator):
         assert api(outsider).get(f"/cases/{case_id}/agreement").status_code == 404
         assert api(outsider).get(f"/cases/{case_id}/agreement.pdf").status_code == 404
+
+
+def test_the_pdf_is_rendered_once_and_stored(app, world, api, browser, case_id, monkeypatch):
+    from pathlib import Path
+
+    from odr.mediation import agreement
+
+    renders = []
+    original = agreement.render_pdf
+    monkeypatch.setattr(agreement, "render_pdf", lambda html: renders.append(html) or original(html))
+    _draft(api, world.mediator, case_id)
+    seller = browser(world.seller)
+    first = seller.get(f"/cases/{case_id}/agreement.pdf").get_data()
+    second = seller.get(f"/cases/{case_id}/agreement.pdf").get_data()
+    assert first == second and first.startswith(b"%PDF") and len(renders) == 1
+    (stored,) = Path(app.config["ODR"]["AGREEMENT_DIR"]).iterdir()
+    assert stored.read_bytes() == first and oct(stored.stat().st_mode & 0o777) == "0o600"
+    # A changed text is another document: rendered (once) again.
+    _draft(api, world.mediator, case_id, texts={"es": SPANISH + " Sin más.", "zh": CHINESE})
+    assert seller.get(f"/cases/{case_id}/agreement.pdf").get_data() != first and len(renders) == 2

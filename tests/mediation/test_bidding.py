@@ -130,7 +130,7 @@ def test_no_bid_is_revealed_to_the_other_side_or_the_mediator(world, api, browse
     for amount in offers:
         assert amount not in holder_sees and amount not in mediator_sees
     assert all(amount in holder_sees for amount in demands)  # each side sees its own bids
-    assert api(world.mediator).post(f"/cases/{case_id}/actions/escalate").status_code == 200
+    assert api(world.holder).post(f"/cases/{case_id}/actions/escalate").status_code == 200
     exported = export_text(api(world.court), case_id)
     assert not any(amount in exported for amount in demands + offers)
 
@@ -267,3 +267,24 @@ def test_a_settlement_by_bidding_is_recorded_like_every_filing(app, world, api, 
     ).all()
     assert set(requested) >= {world.seller.party.preferred_language} - {"en"}
     assert requested, "no translation was requested for the settlement"
+
+
+def test_a_settlement_by_bidding_is_served_on_both_parties_the_last_bidder_included(world, api, bidding_case):
+    """The platform records the settlement in the last bidder's name; it is still served on that bidder."""
+    from odr.cases.models import Filing, FilingKind
+    from odr.notifications.models import Delivery
+
+    case_id = bidding_case
+    _bid(api, world.holder, case_id, "2000", first=True)
+    assert _bid(api, world.seller, case_id, "1900", first=True).get_json()["bidding"]["status"] == "settled"
+    settlement = db.session.scalar(
+        db.select(Filing).where(Filing.case_id == case_id, Filing.kind == FilingKind.SETTLEMENT)
+    )
+    assert settlement.author_id == world.seller.id
+    served = db.session.scalars(db.select(Delivery).where(Delivery.filing_id == settlement.id)).all()
+    assert {(d.account_id, d.channel) for d in served} >= {
+        (world.holder.id, "inbox"),
+        (world.holder.id, "email"),
+        (world.seller.id, "inbox"),
+        (world.seller.id, "email"),
+    }

@@ -65,7 +65,7 @@ def test_administrators_and_the_court_do_not_read_caucuses(world, api, case_id):
 
 def test_the_court_export_carries_no_caucus(world, api, case_id):
     _caucus(world, case_id)
-    assert api(world.mediator).post(f"/cases/{case_id}/actions/escalate").status_code == 200
+    assert api(world.holder).post(f"/cases/{case_id}/actions/escalate").status_code == 200
     exported = export_text(api(world.court), case_id)
     assert TO_SELLER not in exported and FROM_SELLER not in exported
 

@@ -10,7 +10,7 @@ from odr.cases import services
 from odr.mediation.desk import mediator_desk
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
-from tests.conftest import make_account, notice_data
+from tests.conftest import decide_eu_notice, make_account, notice_data
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +26,8 @@ def _mediated(world, holder, seller_email, jurisdiction, filed_days_ago, respond
         at=now - timedelta(days=filed_days_ago),
     ).obj
     seller = next(a for a in case.respondent.accounts) if case.respondent.accounts else None
+    if case.state == "notice_review":
+        decide_eu_notice(world.admin, case.id, at=now - timedelta(days=filed_days_ago))
     if seller is not None:
         services.add_filing(
             seller,

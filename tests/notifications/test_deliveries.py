@@ -15,7 +15,7 @@ from odr.notifications import deliveries
 from odr.notifications.models import Channel, Delivery, Notification
 from odr.procedure.engine import STATE_CHANGED
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.services import procedures, take_transition
+from odr.procedure.services import measures_standing, procedures, take_transition
 from odr.vocabulary import CaseRole
 from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data
 
@@ -89,8 +89,18 @@ def test_every_transition_of_every_procedure_serves_exactly_the_declared_address
                         at=at,
                     )
                     acts.append((transition.filing, actor.id))
-                take_transition(case, transition.name, actor, {role}, at, by_filing=bool(transition.filing))
-                acts += [(action, None) for action in transition.actions]
+                standing = measures_standing(case)
+                take_transition(
+                    case,
+                    transition.name,
+                    actor,
+                    {role},
+                    at,
+                    by_filing=bool(transition.filing),
+                    by_decision=transition.decision,
+                )
+                # Lifting serves nobody where no measure stands (Platform Rule 4: nothing to lift, nothing said).
+                acts += [(a, None) for a in transition.actions if a != "lift_measures" or standing]
                 if transition.target != source:
                     acts.append((STATE_CHANGED, None))
                 acts += [(action, None) for action in procedure.state(transition.target).on_enter]

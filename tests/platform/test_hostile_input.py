@@ -30,6 +30,16 @@ def test_an_id_beyond_what_the_database_holds_is_simply_not_found(world, api, br
     assert api(world.holder).get(f"/cases/{huge}").status_code == 404
     assert browser(world.holder).get(f"/cases/{huge}").status_code == 404
     assert api(world.holder).get(f"/cases/{huge - 1}").status_code == 404  # the largest ID: an ordinary miss
+    # Every method: a POST to an ID out of range is a 404 too, never a 405 naming some other route's methods.
+    for number in (huge, 6019188492, 10**12):
+        assert api(world.holder).post(f"/cases/{number}/bidding", {}).status_code == 404
+        assert api(world.holder).post(f"/cases/{number}/filings", {}).status_code == 404
+
+
+def test_ids_route_up_to_the_largest_the_database_holds(app):
+    adapter = app.url_map.bind("localhost")
+    for number in (0, 7, 999_999_999, 1_999_999_999, 2_147_483_639, 2**31 - 1):
+        assert adapter.match(f"/api/v1/cases/{number}", method="GET")[1] == {"case_id": number}
 
 
 def test_nul_bytes_and_lone_surrogates_never_reach_the_database(world, api):

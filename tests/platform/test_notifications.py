@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from odr.extensions import db
 from odr.notifications.models import Delivery, Notification
 from odr.notifications.services import send_due
-from tests.conftest import notice_data
+from tests.conftest import EU_DECISION, notice_data
 
 
 class Inbox:
@@ -49,7 +49,9 @@ def subjects(inbox):
 
 def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     holder = api(world.holder)
-    holder.post("/cases", notice_data(jurisdiction="EU"))  # statement of reasons to the seller (zh)
+    eu_case = holder.post("/cases", notice_data(jurisdiction="EU")).get_json()["id"]
+    # The reviewer's decision: the statement of reasons to the seller (zh), the decision to both parties.
+    assert api(world.admin).post(f"/cases/{eu_case}/notice-decision", EU_DECISION).status_code == 201
     holder.post(
         "/cases",
         notice_data(respondent={"email": "tienda@example.mx", "name": "Tienda", "country": "MX", "language": "es"}),
@@ -57,7 +59,8 @@ def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     outbox = db.session.scalar(db.select(db.func.count()).select_from(Notification))
     assert send_due() == outbox == len(smtp.messages)
     received = subjects(smtp)
-    statement = next(m for s, m in received.items() if s.startswith("理由说明"))
+    # The delivery's e-mail carries the statement (its subject names the act, in the seller's language).
+    statement = next(m for s, m in received.items() if "理由说明" in s)
     assert statement["To"] == world.seller.email and statement["Content-Language"] == "zh"
     invitation = next(m for s, m in received.items() if "Tienda" not in s and m["To"] == "tienda@example.mx")
     assert invitation.get_payload(decode=True).decode().count("\n") > 2
@@ -66,7 +69,8 @@ def test_each_recipient_gets_the_mail_in_its_language_once(world, api, smtp):
     # The mail server accepted every e-mail delivery; the statement of reasons is served once, by its own mail.
     mailed = db.session.scalars(db.select(Delivery).where(Delivery.channel == "email")).all()
     assert mailed and all(d.accepted_at is not None for d in mailed)
-    assert sum(s.startswith("理由说明") for s in received) == 1
+    assert sum("理由说明" in s for s in received) == 1
+    assert "《数字服务法》第20条" in statement.get_payload(decode=True).decode()
 
 
 def test_a_mail_server_refusing_an_address_for_good_fails_its_delivery(world, api, smtp):
@@ -91,23 +95,25 @@ def test_without_a_mail_server_notifications_wait_in_the_outbox(app, world, api)
     assert db.session.scalar(db.select(Notification).where(Notification.sent_at.is_(None))) is not None
 
 
-def test_the_court_decision_mail_renders_for_each_party(app, world):
-    from odr.i18n import render_notification
+def test_the_court_decision_statement_renders_for_each_party(app, world):
+    from odr.i18n import render_in_locale
 
-    note = Notification(
-        recipient="x@example.com",
-        locale="de",
-        kind="court_decision",
-        data={
-            "reference": "ODR-2026-000001",
-            "outcome": "partly_upheld",
-            "listing_measure": "remove",
-            "listings": ["item-1"],
-            "amounts": [{"payer": "respondent", "amount": "100.00", "currency": "EUR"}],
-            "document_sha256": "ab" * 32,
-            "role": "respondent",
-        },
-    )
+    terms = {
+        "outcome": "partly_upheld",
+        "listing_measure": "remove",
+        "amounts": [{"payer": "respondent", "payee": "claimant", "amount": "100.00", "currency": "EUR"}],
+    }
     with app.test_request_context():
-        subject, body = render_notification(note)
-    assert "ODR-2026-000001" in subject and "item-1" in body and "100.00 EUR" in body
+        pay, receive = (
+            render_in_locale(
+                "de",
+                "notifications/statements/court_decision.txt",
+                reference="ODR-2026-000001",
+                terms=terms,
+                role=role,
+                listings=["item-1"],
+            )
+            for role in ("respondent", "claimant")
+        )
+    assert "ODR-2026-000001" in pay and "item-1" in pay and "100.00 EUR" in pay
+    assert pay != receive and "100.00 EUR" in receive

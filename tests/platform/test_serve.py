@@ -1,4 +1,5 @@
-"""`odr serve` runs the web server and the queue worker together, and stops them together."""
+"""`odr serve` runs gunicorn (Flask's development server only with --dev) and the queue worker together, and
+SIGTERM stops them all."""
 
 from __future__ import annotations
 
@@ -11,11 +12,24 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.platform.test_reliability import _free_port
 
 
 def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 def _alive(pid: int) -> bool:
@@ -26,35 +40,67 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_the_worker_with_the_server(tmp_path):
-    port = _free_port()
-    env = {
+def _env(tmp_path, **extra):
+    return {
         **os.environ,
         "ODR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "ODR_INSTANCE_PATH": str(tmp_path),
         "ODR_SECRET_KEY": "k" * 40,
+        **extra,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "odr.cli", "serve", "--port", str(port)],
+
+
+def _serve(env, port, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "odr.cli", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    worker = None
+
+
+def _wait(port: int):
+    for _ in range(600):
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.05)
+    raise AssertionError("the server did not answer")
+
+
+@pytest.mark.parametrize("dev", [False, True], ids=["gunicorn", "dev"])
+def test_sigterm_stops_the_worker_with_the_server(tmp_path, dev):
+    port = _free_port()
+    server = _serve(_env(tmp_path), port, *(["--dev"] if dev else ["--workers", "2"]))
+    processes: list[int] = []
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.05)
-        [worker] = _children(server.pid)
-        assert _alive(worker)
+        with _wait(port) as response:
+            software = response.headers.get("Server", "")
+        # Production by default; the development server only when asked for.
+        assert software.startswith("Werkzeug") if dev else software.startswith("gunicorn"), software
+        processes = _descendants(server.pid)
+        workers = [pid for pid in processes if "odr.cli worker" in _cmdline(pid)]
+        assert len(workers) == 1 and _alive(workers[0])
+        assert len(processes) == (1 if dev else 3)  # the worker, and gunicorn's two web processes
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
-        assert not _alive(worker)
+        server.wait(timeout=30)
+        assert not [pid for pid in processes if _alive(pid)]
     finally:
         if server.poll() is None:
             server.kill()
-        if worker is not None and _alive(worker):  # never leave it behind, even when the test fails
-            os.kill(worker, signal.SIGKILL)
+        for pid in processes:  # never leave one behind, even when the test fails
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_several_web_processes_need_a_secret_key(tmp_path):
+    env = _env(tmp_path)
+    del env["ODR_SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-m", "odr.cli", "serve", "--workers", "2", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "ODR_SECRET_KEY" in result.stderr

@@ -9,7 +9,7 @@ import yaml
 from odr.procedure.engine import ProcedureError, Registry, load_file, parse
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
-CITE = {"instrument": "Test Rules", "article": "1"}
+CITE = {"instrument": "Test Rules", "article": "1", "confidence": "secondary", "note": "A test rule."}
 
 
 def minimal() -> dict:
@@ -96,6 +96,25 @@ def test_every_rule_must_be_cited():
     del raw["transitions"][1]["citation"]
     with pytest.raises(ProcedureError, match="transition 'close' has no citation"):
         parse(raw)
+
+
+def test_every_citation_states_its_confidence_and_a_verified_one_links_the_primary_text():
+    raw = minimal()
+    raw["transitions"][1]["citation"] = {"instrument": "Test Rules", "article": "2"}
+    with pytest.raises(ProcedureError, match="transition 'close': the citation has no confidence"):
+        parse(raw)
+    raw["transitions"][1]["citation"] = {
+        "instrument": "E-Commerce Law",
+        "article": "Art. 43",
+        "link": "https://chinesetortlaw.com/t_List.asp?Id=35",
+        "confidence": "verified",
+    }
+    with pytest.raises(ProcedureError, match="a verified citation links the primary text"):
+        parse(raw)
+    raw["transitions"][1]["citation"]["link"] = (
+        "https://flk.npc.gov.cn/detail2.html?ZmY4MDgxODE2ZjEzNWY0NjAxNmYyMTFiMjI2NDBjNmY"
+    )
+    assert parse(raw).transition("close").citation.confidence == "verified"
 
 
 def test_unknown_roles_and_units_are_refused():

@@ -11,7 +11,7 @@ from odr.models_base import utcnow
 from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
 from odr.procedure.services import sweep_deadlines
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, EU_DECISION, NOTICE_ELEMENTS, notice_data
 
 pytestmark = pytest.mark.e2e
 
@@ -118,14 +118,26 @@ def test_us_trademark_runs_the_marketplace_procedure_to_settlement(world, api):
 def test_eu_internal_complaint_reversed_by_the_platform(world, api):
     holder, seller, admin = api(world.holder), api(world.seller), api(world.admin)
     case = file(holder, jurisdiction="EU", target_market="NL")
-    assert case["procedure"]["code"] == "eu-dsa"
+    assert case["procedure"]["code"] == "eu-dsa" and case["state"] == "notice_review"
     assert case["procedure_choice"]["time_zone"] == "Europe/Amsterdam"
-    counter_notice(seller, case["id"])
-    assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "internal_complaint"
-    assert seller.post(f"/cases/{case['id']}/actions/reverse_measure").status_code == 409
-    reversed_ = admin.post(f"/cases/{case['id']}/actions/reverse_measure")
-    assert reversed_.status_code == 200 and reversed_.get_json()["state"] == "negotiation"
+    assert "measure_taken" not in events(holder, case["id"]), "no measure before a reviewer decides"
+    assert seller.post(f"/cases/{case['id']}/notice-decision", EU_DECISION).status_code == 403
+    decided = admin.post(f"/cases/{case['id']}/notice-decision", EU_DECISION)
+    assert decided.status_code == 201, decided.get_json()
+    assert holder.get(f"/cases/{case['id']}").get_json()["state"] == "awaiting_response"
+    (statement,) = seller.get(f"/cases/{case['id']}/statements-of-reasons").get_json()["statements"]
+    assert statement["content"]["territorial_scope"] == ["NL"]
+    complaint = seller.post(f"/cases/{case['id']}/complaints", {"text": "The goods are genuine."})
+    assert complaint.status_code == 201, complaint.get_json()
+    complaint_id = complaint.get_json()["id"]
+    queue = admin.get("/dsa/complaints").get_json()["complaints"]
+    assert [c["id"] for c in queue] == [complaint_id] and queue[0]["age_days"] == 0
+    upheld = {"outcome": "upheld", "reasons": "The invoice shows the goods come from the right holder's distributor."}
+    assert seller.post(f"/complaints/{complaint_id}/decision", upheld).status_code == 403
+    reversed_ = admin.post(f"/complaints/{complaint_id}/decision", upheld)
+    assert reversed_.status_code == 200 and reversed_.get_json()["status"] == "upheld"
     assert "measure_lifted" in events(holder, case["id"])
+    assert admin.post(f"/complaints/{complaint_id}/decision", upheld).status_code == 409
 
 
 def test_jp_measure_only_after_seven_days_of_silence(world, api):
@@ -140,19 +152,40 @@ def test_jp_measure_only_after_seven_days_of_silence(world, api):
     assert "measure_taken" in events(holder, case["id"])
 
 
-def test_gb_trade_mark_notice_is_refused_without_permitted_communication_then_filed(world, api):
+def test_gb_trade_mark_notice_warns_of_unjustified_threats_instead_of_a_permitted_communication_tick(app, world, api):
+    # Issue 12 item 9: s.70B(4)(a) makes a request to cease dealing in a product no permitted purpose, and
+    # NOCO v Shenzhen Carku [2023] EWCA Civ 1502 held marketplace reports actionable threats: no tick can
+    # make the notice a permitted communication, so the filer is warned, with the exemptions that exist.
     holder = api(world.holder)
     elements = {k: v for k, v in NOTICE_ELEMENTS.items() if k != "permitted_communication"}
-    refused = holder.post("/cases", notice_data(jurisdiction="GB", elements=elements))
-    assert refused.status_code == 422
-    fields = refused.get_json()["error"]["fields"]
-    assert (
-        list(fields) == ["elements.permitted_communication"] and "s.21B" in fields["elements.permitted_communication"]
-    )
-    assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
-    case = file(holder, jurisdiction="GB")
+    case = file(holder, jurisdiction="GB", elements=elements)
     assert case["procedure"]["code"] == "gb-ecr"
-    assert any("unjustified threat" in reason for reason in case["procedure_choice"]["reasons"])
+    assert any("not a permitted purpose" in reason for reason in case["procedure_choice"]["reasons"])
+    with app.test_request_context():
+        from odr.procedure import jurisdictions
+        from odr.procedure.notices import notice_warnings
+
+        gb = jurisdictions.get("GB")
+        (warning,) = notice_warnings(gb, "trademark")
+        assert "70B(4)(a)" in warning["rule"]["article"] and "253B" in warning["rule"]["article"]
+        assert "NOCO v Shenzhen Carku [2023] EWCA Civ 1502" in warning["text"]
+        assert "manufacturer or importer" in warning["text"]
+        assert notice_warnings(gb, "copyright") == []
+        assert "permitted_communication" not in {e.name for e in gb.notice_rules("trademark").elements}
+
+
+def test_us_forms_warn_of_512f_and_give_the_venue_for_sellers_abroad(world, api, browser):
+    # Issue 12 item 8: §512(f) on both forms; §512(g)(3)(D) for a subscriber outside the United States.
+    page = browser(world.holder).get("/cases/new?lang=en").get_data(as_text=True)
+    assert "17 U.S.C. §512(f)" in page and "knowingly materially misrepresents in a notice" in page
+    case = file(api(world.holder), jurisdiction="US", right_type="copyright")
+    shown = browser(world.seller).get(f"/cases/{case['id']}?lang=en").get_data(as_text=True)
+    assert "knowingly materially misrepresents in a counter-notice" in shown
+    assert "if my address is outside the United States, for any judicial district in which" in shown
+    from odr.procedure import jurisdictions
+
+    assert "for a seller outside the United States" in jurisdictions.get("US").escalation_body
+    assert "for a seller outside the United States" in shown  # the case page says where escalation goes
 
 
 def test_hostile_elements_and_unknown_market_get_clear_errors(world, api):
@@ -192,7 +225,8 @@ def test_a_defective_dmca_counter_notice_is_refused_and_starts_no_window(world, 
 def test_the_notice_form_asks_for_each_element_and_names_what_is_missing(world, browser):
     holder = browser(world.holder)
     page = holder.get("/cases/new?lang=en").get_data(as_text=True)
-    assert 'name="elements.identity"' in page and 'name="elements.permitted_communication"' in page
+    assert 'name="elements.identity"' in page and 'name="elements.permitted_communication"' not in page
+    assert "NOCO v Shenzhen Carku" in page
     assert 'name="target_market"' in page
     response = holder.post(
         "/cases/new?lang=en",

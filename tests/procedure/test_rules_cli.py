@@ -71,3 +71,71 @@ def test_every_timer_and_transition_carries_citation_and_uncertainty_note(app, c
         for citation in citations(procedure):
             assert citation.instrument and citation.article
             assert citation.confidence == "verified" or citation.note
+
+
+def _rules_copy(app, tmp_path, edit):
+    """A rules folder with generic-odr.yaml edited by ``edit``, and the real jurisdictions."""
+    from pathlib import Path
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    source = Path(__file__).resolve().parents[2]
+    raw = yaml.safe_load((source / "rules" / "generic-odr.yaml").read_text("utf-8"))
+    edit(raw)
+    (rules / "generic-odr.yaml").write_text(yaml.safe_dump(raw), "utf-8")
+    app.config["ODR"].update(RULES_DIR=str(rules))
+
+
+def test_validate_prints_how_many_citations_are_at_each_level_of_confidence(app):
+    result = invoke(app, "validate")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "citations by confidence:" in x)
+    counts = {level: int(n) for n, level in (part.split() for part in line.split(": ", 1)[1].split(", "))}
+    assert set(counts) == {"verified", "secondary", "unverified"} and all(n > 0 for n in counts.values())
+
+
+def test_a_citation_without_an_explicit_confidence_is_refused(app, tmp_path):
+    # Before issue 12 a missing confidence counted as "verified".
+    _rules_copy(app, tmp_path, lambda raw: raw["timers"][0]["citation"].pop("confidence"))
+    result = invoke(app, "validate")
+    assert result.exit_code == 1
+    assert "timer 'response_period': the citation has no confidence" in result.output
+
+
+def test_a_verified_citation_must_link_the_primary_text(app, tmp_path):
+    def aggregator(raw):
+        raw["timers"][0]["citation"] = {
+            "instrument": "17 U.S.C. §512",
+            "article": "(g)(2)(C)",
+            "link": "https://www.law.cornell.edu/uscode/text/17/512",
+            "confidence": "verified",
+        }
+
+    _rules_copy(app, tmp_path, aggregator)
+    result = invoke(app, "validate")
+    assert result.exit_code == 1
+    assert "a verified citation links the primary text" in result.output
+
+
+def test_the_platform_rules_cited_exist_in_the_published_document(app):
+    """Every "ODR Platform Rules" citation names a rule (and its anchor) of docs/platform-rules.md."""
+    import re
+    from pathlib import Path
+
+    from odr.procedure.describe import citations, jurisdiction_citations
+    from odr.procedure.jurisdictions import all_jurisdictions
+    from odr.procedure.services import procedures
+
+    document = (Path(__file__).resolve().parents[2] / "docs" / "platform-rules.md").read_text("utf-8")
+    headings = dict(re.findall(r"^## Rule (\d+): (.+)$", document, re.M))
+    with app.app_context():
+        cited = [c for p in procedures().procedures.values() for c in citations(p)]
+        cited += [c for j in all_jurisdictions().values() for c in jurisdiction_citations(j)]
+    own = [c for c in cited if c.instrument.startswith("ODR Platform Rules")]
+    assert own
+    for citation in own:
+        number = re.match(r"Rule (\d+):", citation.article).group(1)
+        assert number in headings, citation
+        anchor = "rule-" + number + "-" + re.sub(r"[^a-z0-9 -]", "", headings[number].lower()).replace(" ", "-")
+        assert citation.link == f"docs/platform-rules.md#{anchor}", citation
+        assert citation.confidence == "verified"

@@ -1,6 +1,8 @@
 """Deadlines are rows; the sweep applies each consequence once, however often it runs."""
 
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,18 +127,14 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
     from odr import queue, tasks
 
     every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))}
-    assert (
-        every_minute
-        == set(queue.PERIODIC_JOBS)
-        == {
-            "deadline_sweep",
-            "blind_bidding_close",
-            "mediator_appointment",
-            "notification_outbox",
-            "translation_sweep",
-            "alliance_pull",
-        }
-    )
+    # Every job some module declares is registered once the worker's entry point is imported.
+    declared = {
+        match
+        for path in Path(queue.__file__).parent.rglob("*.py")
+        for match in re.findall(r'@periodic_job\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert {"deadline_sweep", "notification_outbox", "translation_sweep"} <= declared
+    assert every_minute == set(queue.PERIODIC_JOBS) == declared
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     for job in queue.PERIODIC_JOBS.values():

@@ -17,11 +17,12 @@ from odr.cases.models import Case, Event
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.mediation.models import Measure
 from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.services import order_extension, pending_deadlines, sweep_deadlines
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, decide_eu_notice, notice_data
 
 HERE = Path(__file__).parent
 CASES = [case for path in sorted(HERE.glob("*.yaml")) for case in yaml.safe_load(path.read_text("utf-8"))]
@@ -34,7 +35,7 @@ def instant(text) -> datetime:
 
 
 def accounts(world) -> dict:
-    return {"claimant": world.holder, "respondent": world.seller, "mediator": world.mediator}
+    return {"claimant": world.holder, "respondent": world.seller, "mediator": world.mediator, "reviewer": world.admin}
 
 
 def file(world, spec) -> Case | ValidationFailed:
@@ -74,6 +75,9 @@ def run_event(world, case: Case, event: dict) -> None:
         if event["filing"] == "counter_notice":  # elements belong to a counter-notice only (refused elsewhere)
             filing["elements"] = {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])}
         act = lambda: services.add_filing(account, case.id, filing, at=at)  # noqa: E731
+    elif "decide" in event:  # a platform reviewer's reasoned decision on the notice (DSA Art. 16)
+        outcome = {"restrict": "restrict", "no_action": "no_action"}[event["decide"]]
+        act = lambda: decide_eu_notice(account, case.id, at=at, outcome=outcome)  # noqa: E731
     elif "action" in event:
         act = lambda: services.take_action(account, case.id, event["action"], at=at)  # noqa: E731
     else:
@@ -141,6 +145,13 @@ def test_rule_case(world, spec):
     running = {d.timer: d for d in pending_deadlines(case)}
     if "no_deadline" in spec:
         assert spec["no_deadline"] not in running
+    if "measures" in spec:
+        # The measures ordered from the platform on the case's first listing, in order: what stands at the end.
+        first = case.listings[0].locator
+        ordered = db.session.scalars(
+            db.select(Measure).where(Measure.case_id == case.id, Measure.listing == first).order_by(Measure.id)
+        ).all()
+        assert [m.kind.value for m in ordered] == spec["measures"]
     if "no_event" in spec:
         assert spec["no_event"] not in {
             e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))

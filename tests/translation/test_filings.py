@@ -469,3 +469,32 @@ def test_a_mark_whose_job_was_lost_is_cleared_by_the_minute_sweep(app, world, ap
     assert _rows(case["id"])["zh"].status == TranslationStatus.DONE
     _file(api, world, text="el perro.")
     assert len(translation_jobs()) == 1
+
+
+@pytest.mark.e2e
+def test_flagging_and_replacing_a_caucus_translation_leaves_no_trace_for_the_other_party(app, world, api):
+    case = _file(api, world)
+    _assign(case["id"], world.mediator)
+    private = {"kind": "message", "language": "en", "text": "the cat sees the dog.", "caucus": "respondent"}
+    assert api(world.mediator).post(f"/cases/{case['id']}/filings", private).status_code == 201
+    caucus_filing = db.session.scalars(db.select(Filing).where(Filing.caucus_party_id.is_not(None))).one()
+    zh = db.session.scalars(
+        db.select(Translation).where(Translation.filing_id == caucus_filing.id, Translation.target_language == "zh")
+    ).one()
+    assert zh.status == TranslationStatus.DONE
+    seller = api(world.seller)
+    assert seller.post(f"/cases/{case['id']}/translations/{zh.id}/flags", {"reason": "wrong"}).status_code == 201
+    human = {"language": "zh", "text": "猫看见狗。"}
+    response = api(world.mediator).post(f"/cases/{case['id']}/filings/{caucus_filing.id}/translations/human", human)
+    assert response.status_code == 201, response.get_json()
+    for account in (world.holder, world.seller, world.mediator):
+        events = api(account).get(f"/cases/{case['id']}/events").get_json()["events"]
+        kinds = [e["kind"] for e in events]
+        assert "translation_flagged" not in kinds and "human_translation_added" not in kinds
+        # The caucus's activity shows as such, with nothing of the message: no id, language or digest.
+        activity = [e for e in events if e["kind"] == "caucus_activity"]
+        assert len(activity) == 2 and all(set(e["payload"]) <= {"effective_at"} for e in activity)
+        assert all(e["payload"].get("filing_id") != caucus_filing.id for e in events)
+    # The flag and the human translation themselves are kept, for those who may read the message.
+    db.session.expire_all()
+    assert zh.open_flags == [] and response.get_json()["text"] == "猫看见狗。"

@@ -1,0 +1,76 @@
+"""Conduct over the API: records, a case's records and wrongful-notice claim, findings, appeals."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from odr.api import authenticated, bp, json_body, page_request, paged
+from odr.conduct import pages, services
+from odr.conduct.models import AccountMeasure
+from odr.pagination import keyset
+
+
+@bp.get("/conduct/record")
+@authenticated
+def api_own_record():
+    return jsonify(services.own_record(g.api_account).to_dict())
+
+
+@bp.get("/conduct/parties/<int:party_id>/record")
+@authenticated
+def api_party_record(party_id):
+    return jsonify(services.record_for(g.api_account, party_id).to_dict())
+
+
+@bp.get("/cases/<int:case_id>/conduct")
+@authenticated
+def api_case_conduct(case_id):
+    page = pages.case_conduct_page(g.api_account, case_id)
+    return jsonify(
+        {
+            "case_id": case_id,
+            "records": {side: record.to_dict() for side, record in page.records.items()},
+            "wrongful_notice": services.claim_json(page.claim) if page.claim else None,
+        }
+    )
+
+
+@bp.post("/cases/<int:case_id>/wrongful-notice")
+@authenticated
+def api_claim_wrongful_notice(case_id):
+    claim = services.do_claim_wrongful_notice(g.api_account, case_id, json_body())
+    return jsonify(services.claim_json(claim)), 201
+
+
+@bp.post("/conduct/claims/<int:claim_id>/finding")
+@authenticated
+def api_decide_wrongful_notice(claim_id):
+    return jsonify(services.claim_json(services.do_decide_wrongful_notice(g.api_account, claim_id, json_body())))
+
+
+@bp.post("/conduct/measures/<int:measure_id>/appeal")
+@authenticated
+def api_appeal(measure_id):
+    return jsonify(services.measure_json(services.do_appeal(g.api_account, measure_id, json_body().get("text"))))
+
+
+@bp.get("/conduct/appeals")
+@authenticated
+def api_pending_appeals():
+    limit, cursor = page_request()
+    page = keyset(
+        services.pending_appeals_query(g.api_account),
+        [AccountMeasure.appealed_at, AccountMeasure.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return jsonify(paged("appeals", [services.measure_json(m) for m in page.items], page))
+
+
+@bp.post("/conduct/measures/<int:measure_id>/appeal-decision")
+@authenticated
+def api_decide_appeal(measure_id):
+    data = json_body()
+    measure = services.do_decide_appeal(g.api_account, measure_id, data.get("lift"), data.get("reasons"))
+    return jsonify(services.measure_json(measure))

@@ -1,0 +1,887 @@
+"""Records from outcomes, wrongful-notice claims and findings, repeat-infringer strikes and account measures.
+
+A record counts what cases *decided*, never what was alleged: a notice counts against its filer only
+once it was withdrawn, refused, rejected, undone by a counter-notice that held, or found wrong; a
+notice counts against a seller only once upheld by a decision, a settlement or a court, or left
+unanswered. Strikes (``rules/policy/conduct.yaml``, ``repeat_infringer``) come only from a court's
+decision upholding the notice or a notice left uncontested; a counter-notice that held, a withdrawal, a
+dismissal or a finding that the notice was wrong removes the strike, and every strike expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, or_, select
+
+from odr.accounts.models import Account, Party, Role
+from odr.cases import events
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import Case, Event, FilingKind
+from odr.cases.signals import notice_refused, notice_screening
+from odr.conduct.models import AccountMeasure, ClaimStatus, MeasureStatus, NoticeRefusal, WrongfulNoticeClaim
+from odr.conduct.policy import RepeatInfringerRules, policy
+from odr.conduct.signals import account_measure_required
+from odr.domain_events import commit
+from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.procedure.signals import state_entered
+from odr.queue import periodic_job
+from odr.validation import check_language, clean_text
+from odr.vocabulary import CaseRole, EventKind
+
+CURRENCY_LENGTH = 3
+MAX_AMOUNT = Decimal("1e12")
+
+NOTIFIER_COUNTS = {
+    "filed": _l("Notices filed"),
+    "withdrawn": _l("Withdrawn"),
+    "refused_incomplete": _l("Refused as incomplete"),
+    "rejected_on_decision": _l("Rejected on decision"),
+    "restored_after_counter_notice": _l("Restored after a counter-notice, without a complaint or suit"),
+    "found_erroneous": _l("Found erroneous"),
+    "found_malicious": _l("Found malicious"),
+}
+SELLER_COUNTS = {
+    "received": _l("Notices received"),
+    "upheld_by_decision": _l("Upheld by a neutral's decision"),
+    "upheld_by_settlement": _l("Upheld by settlement"),
+    "upheld_by_court": _l("Upheld by a court"),
+    "uncontested": _l("Left unanswered"),
+    "counter_notices_held": _l("Counter-notices that held"),
+}
+STRIKE_GROUNDS = {
+    "court_upheld": _l("Notice upheld by a court's decision"),
+    "uncontested": _l("Notice left unanswered within the time to respond"),
+}
+STRIKE_REMOVALS = {
+    "counter_notice_held": _l("Removed: a counter-notice held"),
+    "withdrawn": _l("Removed: the notice was withdrawn"),
+    "dismissed": _l("Removed: the notice was rejected"),
+    "wrongful_notice": _l("Removed: the notice was found wrongful"),
+}
+MEASURE_TITLES = {
+    "warning": _l("Warning"),
+    "suspend_notice_processing": _l("Processing of notices suspended"),
+    "suspend_account": _l("Account suspended"),
+    "terminate_account": _l("Account terminated"),
+}
+MEASURE_STATUS_TITLES = {
+    MeasureStatus.IN_FORCE: _l("In force"),
+    MeasureStatus.LIFTED_ON_APPEAL: _l("Lifted on appeal"),
+    MeasureStatus.EXPIRED: _l("Expired"),
+}
+
+
+# --- facts of one case, from its timeline -------------------------------------------------------
+
+
+@dataclass
+class CaseFacts:
+    """What a case's timeline says about its notice, as the record counts it."""
+
+    case: Case
+    withdrawn_at: datetime | None = None
+    answered: bool = False  # a response or counter-notice before any uncontested run-out
+    uncontested_at: datetime | None = None
+    counter_notice_held_at: datetime | None = None
+    court_outcome: str | None = None
+    court_at: datetime | None = None
+    evaluation_side: str | None = None
+    evaluation_at: datetime | None = None
+    settled_upholding: bool = False
+    settled_at: datetime | None = None
+    finding: WrongfulNoticeClaim | None = None
+
+
+def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
+    rules = policy().record
+    facts = {case.id: CaseFacts(case) for case in cases}
+    if not facts:
+        return facts
+    kinds = [
+        EventKind.STATE_CHANGED,
+        EventKind.RESPONSE_FILED,
+        EventKind.COUNTER_NOTICE_FILED,
+        EventKind.DECISION_FILED,
+        EventKind.EVALUATION_DECIDED,
+    ]
+    rows = db.session.scalars(
+        select(Event).where(Event.case_id.in_(facts), Event.kind.in_([k.value for k in kinds])).order_by(Event.seq)
+    )
+    for event in rows:
+        fact = facts[event.case_id]
+        payload = event.payload or {}
+        if event.kind in (EventKind.RESPONSE_FILED, EventKind.COUNTER_NOTICE_FILED):
+            if fact.uncontested_at is None:
+                fact.answered = True
+        elif event.kind == EventKind.DECISION_FILED and event.actor_case_role == CaseRole.COURT:
+            fact.court_outcome = (payload.get("terms") or {}).get("outcome")
+            fact.court_at = event.created_at
+        elif event.kind == EventKind.EVALUATION_DECIDED:
+            fact.evaluation_side, fact.evaluation_at = payload.get("prevailing_side"), event.created_at
+        elif event.kind == EventKind.STATE_CHANGED:
+            cause, to = payload.get("cause"), payload.get("to")
+            if cause in rules.uncontested_causes and not fact.answered and fact.uncontested_at is None:
+                fact.uncontested_at = event.created_at
+            if cause in rules.counter_notice_held_causes:
+                fact.counter_notice_held_at = event.created_at
+            if to == "withdrawn":
+                fact.withdrawn_at = event.created_at
+            if to == "settled":
+                fact.settled_at = event.created_at
+    for case in cases:
+        fact = facts[case.id]
+        if case.state == "settled":
+            settlement = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.acceptances]
+            terms = (settlement[-1].terms or {}) if settlement else {}
+            kinds_agreed = {m.get("kind") for m in terms.get("measures", [])}
+            fact.settled_upholding = bool(kinds_agreed & rules.settlement_upholding_measures) or terms.get(
+                "listing_measure"
+            ) in {"remove", "modify", "geo_restrict"}
+    for claim in db.session.scalars(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id.in_(facts))):
+        facts[claim.case_id].finding = claim
+    return facts
+
+
+# --- strikes --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Strike:
+    case: Case
+    ground: str  # court_upheld | uncontested
+    at: datetime
+    expires_at: datetime
+    removed: str | None = None  # why it no longer counts, if it does not
+
+    def active(self, now: datetime) -> bool:
+        return self.removed is None and now < self.expires_at
+
+    @property
+    def ground_title(self) -> str:
+        return str(STRIKE_GROUNDS[self.ground])
+
+    @property
+    def removed_title(self) -> str:
+        return str(STRIKE_REMOVALS[self.removed]) if self.removed else ""
+
+
+def strike_of(fact: CaseFacts) -> Strike | None:
+    """The strike a case's outcome gives its seller, with why it was removed if it was."""
+    rules = policy()
+    repeat = rules.repeat_infringer(fact.case.jurisdiction)
+    if fact.court_outcome in rules.record.upheld_outcomes and fact.court_at is not None:
+        ground, at = "court_upheld", fact.court_at
+    elif fact.uncontested_at is not None:
+        ground, at = "uncontested", fact.uncontested_at
+    else:
+        return None
+    strike = Strike(fact.case, ground, at, at + timedelta(days=repeat.strike_expiry_days))
+    if ground == "uncontested":
+        if fact.counter_notice_held_at is not None:
+            strike.removed = "counter_notice_held"
+        elif fact.withdrawn_at is not None:
+            strike.removed = "withdrawn"
+        elif fact.court_outcome in rules.record.rejected_outcomes:
+            strike.removed = "dismissed"
+    if fact.finding is not None and fact.finding.found:
+        strike.removed = "wrongful_notice"
+    return strike
+
+
+def policy_key(jurisdiction: str) -> str:
+    return jurisdiction if jurisdiction in policy().repeat else "default"
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """A party's record from outcomes: as notifier, as seller, with strikes, findings and measures."""
+
+    party: Party
+    as_notifier: dict[str, int]
+    as_seller: dict[str, int]
+    strikes: list[Strike]
+    findings_against: list[WrongfulNoticeClaim]  # claims about this party's notices
+    findings_for: list[WrongfulNoticeClaim]  # this party's claims as seller
+    measures: list[AccountMeasure]
+    now: datetime
+    policy_version: str = ""
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def active_strikes(self) -> list[Strike]:
+        return [s for s in self.strikes if s.active(self.now)]
+
+    def counts(self, which: str) -> list[tuple[str, str, int]]:
+        titles = NOTIFIER_COUNTS if which == "notifier" else SELLER_COUNTS
+        values = self.as_notifier if which == "notifier" else self.as_seller
+        return [(key, str(title), values[key]) for key, title in titles.items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "party": {"id": self.party.id, "name": self.party.name},
+            "policy_version": self.policy_version,
+            "as_notifier": self.as_notifier,
+            "as_seller": self.as_seller,
+            "strikes": [
+                {
+                    "case_reference": s.case.reference,
+                    "case_id": s.case.id,
+                    "jurisdiction": s.case.jurisdiction,
+                    "ground": s.ground,
+                    "at": s.at.isoformat(),
+                    "expires_at": s.expires_at.isoformat(),
+                    "active": s.active(self.now),
+                    "removed": s.removed,
+                }
+                for s in self.strikes
+            ],
+            "active_strikes": len(self.active_strikes),
+            "thresholds": self.thresholds,
+            "wrongful_notice_findings": [claim_json(c) for c in self.findings_against],
+            "wrongful_notice_claims": [claim_json(c) for c in self.findings_for],
+            "account_measures": [measure_json(m) for m in self.measures],
+        }
+
+
+def record_of(party: Party, now: datetime | None = None) -> Record:
+    """Compute ``party``'s record from the outcomes of its cases (as notifier and as seller)."""
+    now = now or utcnow()
+    rules = policy()
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id))
+            .order_by(Case.id)
+        )
+    )
+    facts = _facts(cases)
+    notifier = dict.fromkeys(NOTIFIER_COUNTS, 0)
+    seller = dict.fromkeys(SELLER_COUNTS, 0)
+    strikes: list[Strike] = []
+    for case in cases:
+        fact = facts[case.id]
+        if case.claimant_party_id == party.id:
+            notifier["filed"] += 1
+            notifier["withdrawn"] += fact.withdrawn_at is not None
+            notifier["rejected_on_decision"] += (
+                fact.court_outcome in rules.record.rejected_outcomes or fact.evaluation_side == "respondent"
+            )
+            notifier["restored_after_counter_notice"] += fact.counter_notice_held_at is not None
+            if fact.finding is not None:
+                notifier["found_erroneous"] += fact.finding.status == ClaimStatus.ERRONEOUS
+                notifier["found_malicious"] += fact.finding.status == ClaimStatus.MALICIOUS
+        if case.respondent_party_id == party.id:
+            seller["received"] += 1
+            seller["upheld_by_decision"] += fact.evaluation_side == "claimant"
+            seller["upheld_by_settlement"] += fact.settled_upholding
+            seller["upheld_by_court"] += fact.court_outcome in rules.record.upheld_outcomes
+            seller["uncontested"] += fact.uncontested_at is not None
+            seller["counter_notices_held"] += fact.counter_notice_held_at is not None
+            strike = strike_of(fact)
+            if strike is not None:
+                strikes.append(strike)
+    notifier["refused_incomplete"] = len(
+        db.session.scalars(select(NoticeRefusal.id).where(NoticeRefusal.party_id == party.id)).all()
+    )
+    claims = list(
+        db.session.scalars(
+            select(WrongfulNoticeClaim)
+            .where(
+                or_(WrongfulNoticeClaim.notifier_party_id == party.id, WrongfulNoticeClaim.seller_party_id == party.id)
+            )
+            .order_by(WrongfulNoticeClaim.id)
+        )
+    )
+    measures = list(
+        db.session.scalars(
+            select(AccountMeasure).where(AccountMeasure.party_id == party.id).order_by(AccountMeasure.id)
+        )
+    )
+    thresholds = []
+    for key in sorted({policy_key(s.case.jurisdiction) for s in strikes}):
+        repeat = rules.repeat[key]
+        thresholds.append(
+            {
+                "jurisdiction": key,
+                "active_strikes": sum(1 for s in strikes if policy_key(s.case.jurisdiction) == key and s.active(now)),
+                "threshold": repeat.threshold,
+                "warning_at": repeat.warning_at,
+                "measure": repeat.measure,
+                "strike_expiry_days": repeat.strike_expiry_days,
+                "citation": repeat.citation.as_dict(),
+            }
+        )
+    return Record(
+        party=party,
+        as_notifier=notifier,
+        as_seller=seller,
+        strikes=strikes,
+        findings_against=[c for c in claims if c.notifier_party_id == party.id and c.found],
+        findings_for=[c for c in claims if c.seller_party_id == party.id],
+        measures=measures,
+        now=now,
+        policy_version=rules.version,
+        thresholds=thresholds,
+    )
+
+
+def may_read_record(account: Account, party: Party) -> bool:
+    """The person concerned, administrators and mediators; mediators and courts also see it on their cases."""
+    if account.role in (Role.ADMIN, Role.MEDIATOR):
+        return True
+    return account.party_id == party.id
+
+
+def record_for(account: Account, party_id: int) -> Record:
+    party = db.session.get(Party, party_id)
+    if party is None or not may_read_record(account, party):
+        raise NotFound(_("This record does not exist, or you may not see it."))
+    return record_of(party)
+
+
+def own_record(account: Account) -> Record:
+    if account.party is None:
+        raise NotFound(_("Your account has no organisation, so it has no record."))
+    return record_of(account.party)
+
+
+def case_records(account: Account, case_id: int) -> dict[str, Record]:
+    """The records of both parties of a case, for its mediator, a court it was exported to, or an administrator."""
+    case = get_case(account, case_id)
+    roles = case_roles(account, case)
+    if not roles & {CaseRole.MEDIATOR, CaseRole.ADMIN, CaseRole.COURT}:
+        raise Forbidden(_("Only the case's mediator, reviewers and its court see the parties' records here."))
+    return {"claimant": record_of(case.claimant), "respondent": record_of(case.respondent)}
+
+
+# --- refused notices -------------------------------------------------------------------------------
+
+
+@notice_refused.in_transaction.connect
+def _on_notice_refused(account: Account, *, jurisdiction: str, fields: list[str], at: datetime, **_data) -> None:
+    if account.party_id is not None:
+        db.session.add(
+            NoticeRefusal(
+                party_id=account.party_id,
+                account_id=account.id,
+                jurisdiction=jurisdiction[:8],
+                fields=fields[:50],
+                refused_at=at,
+            )
+        )
+
+
+# --- wrongful notices ---------------------------------------------------------------------------------
+
+
+def _amount(raw, fields: dict, name: str) -> str:
+    try:
+        amount = Decimal(str(raw).strip())
+        if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+            raise InvalidOperation
+        return str(amount.quantize(Decimal("0.01")))
+    except (InvalidOperation, ValueError):
+        fields[name] = _("Enter an amount such as 1500 or 1500.50.")
+        return ""
+
+
+def do_claim_wrongful_notice(
+    account: Account, case_id: int, data: dict, at: datetime | None = None
+) -> WrongfulNoticeClaim:
+    """The seller claims that the notice was wrong, with the loss it caused; a decider rules on it later."""
+    case = get_case(account, case_id, for_update=True)
+    if CaseRole.RESPONDENT not in case_roles(account, case):
+        raise Forbidden(_("Only the seller named in the notice can claim that it was wrong."))
+    if db.session.scalar(select(WrongfulNoticeClaim.id).where(WrongfulNoticeClaim.case_id == case.id)):
+        raise NotAllowed(_("A claim that this notice was wrong has already been filed."))
+    fields: dict[str, str] = {}
+    grounds = clean_text(data.get("grounds"), fields, "grounds", max_length=20000)
+    language = check_language(data.get("language"), fields)
+    loss = _amount(data.get("loss_amount"), fields, "loss_amount")
+    currency = str(data.get("currency") or "").strip().upper()
+    if len(currency) != CURRENCY_LENGTH or not currency.isalpha():
+        fields["currency"] = _("Enter a three-letter currency code such as EUR.")
+    if fields:
+        raise ValidationFailed(_("The claim is incomplete. Please correct the marked fields."), fields)
+    at = at or utcnow()
+    claim = WrongfulNoticeClaim(
+        case_id=case.id,
+        seller_party_id=case.respondent_party_id,
+        notifier_party_id=case.claimant_party_id,
+        claimed_by_id=account.id,
+        grounds=grounds,
+        language=language,
+        loss_amount=loss,
+        currency=currency,
+        created_at=at,
+    )
+    db.session.add(claim)
+    db.session.flush()
+    events.record(
+        case,
+        EventKind.WRONGFUL_NOTICE_CLAIMED,
+        at,
+        actor=account,
+        role=CaseRole.RESPONDENT,
+        payload={"claim_id": claim.id, "loss_amount": loss, "currency": currency, "language": language},
+    )
+    commit()
+    return claim
+
+
+def consequence_of(case: Case, status: ClaimStatus, loss_amount: str, currency: str) -> dict[str, Any]:
+    """What a finding entails under the case's law: the multiplier of the loss claimed, and why."""
+    rules = policy().wrongful_notice(case.jurisdiction)
+    consequence = rules.malicious if status == ClaimStatus.MALICIOUS else rules.erroneous
+    result: dict[str, Any] = {
+        "jurisdiction": case.jurisdiction,
+        "multiplier": consequence.multiplier,
+        "loss_claimed": loss_amount,
+        "compensation_named": str((Decimal(loss_amount) * consequence.multiplier).quantize(Decimal("0.01"))),
+        "currency": currency,
+        "citation": consequence.citation.as_dict(),
+        "note": "The platform records the finding; damages are for the competent court to award.",
+    }
+    if rules.malicious_declaration is not None:
+        # The counterpart for sellers: a bad-faith declaration (counter-notice) carries liability too.
+        result["malicious_declaration_citation"] = rules.malicious_declaration.as_dict()
+    return result
+
+
+def may_decide_claim(account: Account, case: Case) -> bool:
+    return bool(case_roles(account, case) & policy().deciders)
+
+
+def do_decide_wrongful_notice(
+    account: Account, claim_id: int, data: dict, at: datetime | None = None
+) -> WrongfulNoticeClaim:
+    """The case's mediator, a reviewer (administrator) or its court finds the notice erroneous, malicious or not."""
+    claim = db.session.scalar(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.id == claim_id).with_for_update())
+    if claim is None:
+        raise NotFound(_("This claim does not exist, or you may not see it."))
+    case = get_case(account, claim.case_id)
+    roles = case_roles(account, case) & policy().deciders
+    if not roles:
+        raise Forbidden(_("Only the case's mediator, a reviewer or its court can decide this claim."))
+    if claim.status != ClaimStatus.CLAIMED:
+        raise NotAllowed(_("This claim has already been decided."))
+    fields: dict[str, str] = {}
+    try:
+        status = ClaimStatus(str(data.get("finding")))
+        if status == ClaimStatus.CLAIMED:
+            raise ValueError
+    except ValueError:
+        status = ClaimStatus.CLAIMED
+        fields["finding"] = _("Choose erroneous, malicious or dismissed.")
+    reasons = clean_text(data.get("reasons"), fields, "reasons", max_length=20000)
+    language = check_language(data.get("language"), fields)
+    if fields:
+        raise ValidationFailed(_("The finding is incomplete. Please correct the marked fields."), fields)
+    at = at or utcnow()
+    role = next(r for r in (CaseRole.COURT, CaseRole.MEDIATOR, CaseRole.ADMIN) if r in roles)
+    claim.status = status.value
+    claim.decided_by_id = account.id
+    claim.decider_role = role.value
+    claim.reasons = reasons
+    claim.reasons_language = language
+    claim.decided_at = at
+    claim.consequence = (
+        consequence_of(case, status, claim.loss_amount, claim.currency) if status != ClaimStatus.DISMISSED else {}
+    )
+    events.record(
+        case,
+        EventKind.WRONGFUL_NOTICE_DECIDED,
+        at,
+        actor=account,
+        role=role,
+        payload={"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence},
+    )
+    if claim.found:
+        check_notice_misuse(case, at)
+    commit()
+    return claim
+
+
+def claims_of_case(case: Case) -> list[WrongfulNoticeClaim]:
+    return list(db.session.scalars(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id == case.id)))
+
+
+def claim_json(claim: WrongfulNoticeClaim) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "case_id": claim.case_id,
+        "case_reference": claim.case.reference,
+        "jurisdiction": claim.case.jurisdiction,
+        "seller": claim.seller.name,
+        "notifier": claim.notifier.name,
+        "grounds": claim.grounds,
+        "language": claim.language,
+        "loss_amount": claim.loss_amount,
+        "currency": claim.currency,
+        "status": claim.status,
+        "decider_role": claim.decider_role or None,
+        "reasons": claim.reasons or None,
+        "reasons_language": claim.reasons_language or None,
+        "consequence": claim.consequence or None,
+        "claimed_at": claim.created_at.isoformat(),
+        "decided_at": claim.decided_at.isoformat() if claim.decided_at else None,
+    }
+
+
+# --- repeat infringers ---------------------------------------------------------------------------------
+
+
+def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
+    return db.session.scalar(
+        select(AccountMeasure).where(
+            AccountMeasure.party_id == party_id,
+            AccountMeasure.policy == "repeat_infringer",
+            AccountMeasure.jurisdiction == key,
+            AccountMeasure.kind == kind,
+            AccountMeasure.status == MeasureStatus.IN_FORCE,
+        )
+    )
+
+
+def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
+    """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
+    threshold (or warn where the policy warns first). Runs in the caller's transaction."""
+    party = case.respondent
+    key = policy_key(case.jurisdiction)
+    rules: RepeatInfringerRules = policy().repeat[key]
+    record = record_of(party, at)
+    counted = [s for s in record.active_strikes if policy_key(s.case.jurisdiction) == key]
+    due = rules.due(len(counted))
+    if due is None or _in_force(party.id, key, due) is not None:
+        return None
+    if due == "warning" and _in_force(party.id, key, rules.measure) is not None:
+        return None
+    if due != "warning" and _in_force(party.id, key, "terminate_account") is not None:
+        return None
+    ends_at = None
+    if due == "suspend_account":
+        ends_at = at + timedelta(days=rules.suspension_days or 0)
+    elif due == "warning":
+        ends_at = at + timedelta(days=rules.strike_expiry_days)
+    measure = AccountMeasure(
+        party_id=party.id,
+        policy="repeat_infringer",
+        kind=due,
+        jurisdiction=key,
+        case_id=case.id,
+        starts_at=at,
+        ends_at=ends_at,
+        reasons={
+            "policy": "repeat_infringer",
+            "policy_version": record.policy_version,
+            "active_strikes": len(counted),
+            "threshold": rules.threshold,
+            "warning_at": rules.warning_at,
+            "strike_expiry_days": rules.strike_expiry_days,
+            "strikes": [
+                {"case_reference": s.case.reference, "ground": s.ground, "at": s.at.isoformat()} for s in counted
+            ],
+            "citation": rules.citation.as_dict(),
+            "automated": True,
+            "appeal": "The seller may appeal once; an administrator decides with reasons.",
+        },
+    )
+    db.session.add(measure)
+    db.session.flush()
+    events.record(
+        case,
+        EventKind.CONDUCT_WARNING_ISSUED if due == "warning" else EventKind.ACCOUNT_MEASURE_ORDERED,
+        at,
+        payload={"conduct_measure_id": measure.id, "kind": due, "active_strikes": len(counted)},
+    )
+    if due != "warning":
+        account_measure_required.publish(
+            case,
+            at=at,
+            kind=due,
+            party=party,
+            ground=f"repeat_infringer {rules.citation.instrument}",
+            details={"conduct_measure_id": measure.id, "until": ends_at.isoformat() if ends_at else None},
+        )
+    return measure
+
+
+@state_entered.in_transaction.connect
+def _on_state_entered(case: Case, *, at: datetime, **_data) -> None:
+    if case.respondent_party_id is not None:
+        check_repeat_infringer(case, at)
+    if case.claimant_party_id is not None:
+        check_notice_misuse(case, at)
+
+
+# --- misuse of the notice system (DSA Art. 23(2)-(3)) --------------------------------------------------
+
+
+def _misuse_in_force(party_id: int, kind: str, at: datetime) -> AccountMeasure | None:
+    return db.session.scalar(
+        select(AccountMeasure)
+        .where(
+            AccountMeasure.party_id == party_id,
+            AccountMeasure.policy == "notice_misuse",
+            AccountMeasure.kind == kind,
+            AccountMeasure.status == MeasureStatus.IN_FORCE,
+            or_(AccountMeasure.ends_at.is_(None), AccountMeasure.ends_at > at),
+        )
+        .order_by(AccountMeasure.id.desc())
+    )
+
+
+def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
+    """The notifier's notices filed within the window, and how many were manifestly unfounded or malicious."""
+    rules = policy()
+    window = rules.misuse["default"].window_days
+    cases = list(
+        db.session.scalars(
+            select(Case).where(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
+        )
+    )
+    facts = _facts(cases)
+    unfounded = malicious = 0
+    for fact in facts.values():
+        if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
+            malicious += 1
+        elif (
+            fact.court_outcome in rules.record.rejected_outcomes
+            or fact.evaluation_side == "respondent"
+            or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
+        ):
+            unfounded += 1
+    return {"filed": len(cases), "unfounded": unfounded, "malicious": malicious, "window_days": window}
+
+
+def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
+    """After an outcome against the notifier of ``case``: warn the first time the Art. 23(3) criteria are
+    met; suspend the processing of its notices if they are met again by a further unfounded notice."""
+    party = case.claimant
+    rules = policy().misuse["default"]
+    counts = misuse_counts(party, at)
+    if not rules.meets(counts["unfounded"], counts["malicious"], counts["filed"]):
+        return None
+    if _misuse_in_force(party.id, "suspend_notice_processing", at) is not None:
+        return None
+    warning = _misuse_in_force(party.id, "warning", at)
+    bad = counts["unfounded"] + counts["malicious"]
+    if warning is not None and bad <= warning.reasons.get("unfounded", 0) + warning.reasons.get("malicious", 0):
+        return None  # warned, and nothing new since
+    kind = "warning" if warning is None else "suspend_notice_processing"
+    days = rules.warning_valid_days if kind == "warning" else rules.suspension_days
+    measure = AccountMeasure(
+        party_id=party.id,
+        policy="notice_misuse",
+        kind=kind,
+        jurisdiction="default",
+        case_id=case.id,
+        starts_at=at,
+        ends_at=at + timedelta(days=days),
+        reasons={
+            "policy": "notice_misuse",
+            "policy_version": policy().version,
+            **counts,
+            "minimum_unfounded": rules.minimum_unfounded,
+            "minimum_proportion": rules.minimum_proportion,
+            "malicious_weight": rules.malicious_weight,
+            "warning_id": warning.id if warning is not None else None,
+            "citation": rules.citation.as_dict(),
+            "automated": True,
+            "appeal": "The notifier may appeal once; an administrator decides with reasons.",
+        },
+    )
+    db.session.add(measure)
+    db.session.flush()
+    events.record(
+        case,
+        EventKind.CONDUCT_WARNING_ISSUED if kind == "warning" else EventKind.NOTICE_PROCESSING_SUSPENDED,
+        at,
+        payload={"conduct_measure_id": measure.id, "kind": kind, "policy": "notice_misuse"},
+    )
+    return measure
+
+
+@notice_screening.in_transaction.connect
+def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
+    """A notifier whose notices' processing is suspended files none until the suspension ends."""
+    if account.party_id is None:
+        return
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
+    if suspension is not None and suspension.ends_at is not None:
+        raise NotAllowed(
+            _(
+                "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
+                "unfounded notices. Your record shows the statement of reasons and how to appeal.",
+                date=suspension.ends_at.strftime("%Y-%m-%d"),
+            ),
+            code="notice_processing_suspended",
+        )
+
+
+# --- account measures: appeal and expiry ----------------------------------------------------------------
+
+
+def measure_for(account: Account, measure_id: int) -> AccountMeasure:
+    measure = db.session.get(AccountMeasure, measure_id)
+    if measure is None or not (account.role == Role.ADMIN or account.party_id == measure.party_id):
+        raise NotFound(_("This measure does not exist, or you may not see it."))
+    return measure
+
+
+def do_appeal(account: Account, measure_id: int, text, at: datetime | None = None) -> AccountMeasure:
+    """The seller appeals a measure in force on its account (once)."""
+    measure = measure_for(account, measure_id)
+    if account.party_id != measure.party_id:
+        raise Forbidden(_("Only the account concerned can appeal this measure."))
+    if measure.status != MeasureStatus.IN_FORCE or measure.appealed_at is not None:
+        raise NotAllowed(_("This measure is not in force or has already been appealed."))
+    fields: dict[str, str] = {}
+    appeal = clean_text(text, fields, "appeal", max_length=20000)
+    if fields:
+        raise ValidationFailed(_("Say why the measure should be lifted."), fields)
+    measure.appeal_text = appeal
+    measure.appealed_at = at or utcnow()
+    if measure.case is not None:
+        events.record(
+            measure.case,
+            EventKind.ACCOUNT_MEASURE_APPEALED,
+            measure.appealed_at,
+            actor=account,
+            role=CaseRole.CLAIMANT if measure.policy == "notice_misuse" else CaseRole.RESPONDENT,
+            payload={"conduct_measure_id": measure.id},
+        )
+    commit()
+    return measure
+
+
+def pending_appeals(account: Account) -> list[AccountMeasure]:
+    return list(db.session.scalars(pending_appeals_query(account).order_by(AccountMeasure.appealed_at)))
+
+
+def pending_appeals_query(account: Account) -> Select[AccountMeasure]:
+    """The appeals awaiting a decision, unordered, for a page of them (``odr.pagination.keyset``)."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators decide appeals."))
+    return select(AccountMeasure).where(
+        AccountMeasure.appealed_at.is_not(None),
+        AccountMeasure.appeal_decision == "",
+        AccountMeasure.status == MeasureStatus.IN_FORCE,
+    )
+
+
+def _end(measure: AccountMeasure, status: MeasureStatus, at: datetime, actor: Account | None) -> None:
+    measure.status = status.value
+    measure.closed_at = at
+    if measure.case is None:
+        return
+    events.record(
+        measure.case,
+        EventKind.ACCOUNT_MEASURE_ENDED,
+        at,
+        actor=actor,
+        role=CaseRole.ADMIN if actor is not None else CaseRole.SYSTEM,
+        payload={"conduct_measure_id": measure.id, "status": status.value},
+    )
+    if measure.kind in ("suspend_account", "terminate_account"):
+        account_measure_required.publish(
+            measure.case,
+            at=at,
+            kind="reinstate_account",
+            party=measure.party,
+            ground=f"{measure.policy} {status.value}",
+            details={"conduct_measure_id": measure.id, "until": None},
+        )
+
+
+def do_decide_appeal(account: Account, measure_id: int, lift, reasons, at: datetime | None = None) -> AccountMeasure:
+    """An administrator (not the automated count) decides the appeal; lifting it reinstates the account."""
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators decide appeals."))
+    measure = db.session.scalar(select(AccountMeasure).where(AccountMeasure.id == measure_id).with_for_update())
+    if measure is None:
+        raise NotFound(_("This measure does not exist, or you may not see it."))
+    if measure.appealed_at is None or measure.appeal_decision or measure.status != MeasureStatus.IN_FORCE:
+        raise NotAllowed(_("There is no open appeal against this measure."))
+    fields: dict[str, str] = {}
+    if not isinstance(lift, bool):
+        fields["decision"] = _("Say whether the measure is lifted or upheld.")
+    text = clean_text(reasons, fields, "reasons", max_length=20000)
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    at = at or utcnow()
+    measure.appeal_decision = "lifted" if lift else "upheld"
+    measure.appeal_reasons = text
+    measure.appeal_decided_by_id = account.id
+    measure.appeal_decided_at = at
+    if lift:
+        _end(measure, MeasureStatus.LIFTED_ON_APPEAL, at, account)
+    commit()
+    return measure
+
+
+@periodic_job("conduct_expiry", "End account suspensions and warnings whose period ran out; reinstate the accounts")
+def sweep_expired(now: datetime | None = None) -> int:
+    """End every suspension or warning whose period ran out (idempotent: a conditional claim per row)."""
+    now = now or utcnow()
+    ended = 0
+    due = db.session.scalars(
+        select(AccountMeasure.id).where(AccountMeasure.status == MeasureStatus.IN_FORCE, AccountMeasure.ends_at < now)
+    ).all()
+    for measure_id in due:
+        measure = db.session.scalar(
+            select(AccountMeasure)
+            .where(AccountMeasure.id == measure_id, AccountMeasure.status == MeasureStatus.IN_FORCE)
+            .with_for_update()
+        )
+        if measure is None:
+            db.session.rollback()
+            continue
+        _end(measure, MeasureStatus.EXPIRED, measure.ends_at or now, None)
+        commit()
+        ended += 1
+    return ended
+
+
+def measure_json(measure: AccountMeasure) -> dict[str, Any]:
+    return {
+        "id": measure.id,
+        "policy": measure.policy,
+        "kind": measure.kind,
+        "jurisdiction": measure.jurisdiction,
+        "case_reference": measure.case.reference if measure.case else None,
+        "status": measure.status,
+        "starts_at": measure.starts_at.isoformat(),
+        "ends_at": measure.ends_at.isoformat() if measure.ends_at else None,
+        "reasons": measure.reasons,
+        "appeal": {
+            "filed_at": measure.appealed_at.isoformat() if measure.appealed_at else None,
+            "text": measure.appeal_text or None,
+            "decision": measure.appeal_decision or None,
+            "reasons": measure.appeal_reasons or None,
+            "decided_at": measure.appeal_decided_at.isoformat() if measure.appeal_decided_at else None,
+        },
+    }
+
+
+def measure_title(kind: str) -> str:
+    return str(MEASURE_TITLES.get(kind, kind))
+
+
+def strike_ground_title(ground: str) -> str:
+    return str(STRIKE_GROUNDS.get(ground, ground))
+
+
+def measure_status_title(status: str) -> str:
+    return str(MEASURE_STATUS_TITLES[MeasureStatus(status)])

@@ -1,0 +1,16 @@
+"""What the conduct domain announces (see odr/domain_events.py).
+
+Subscriber: mediation (``account_measure_required``, in the transaction: the order joins the platform's
+measures channel, ``odr/mediation/measures.py``), so an account measure is never recorded without its order.
+"""
+
+from __future__ import annotations
+
+from odr.domain_events import DomainEvent
+
+# sender: the Case whose outcome reached the threshold (its measures channel carries the order);
+# data: at, kind ("suspend_account" | "terminate_account" | "reinstate_account"), party (the seller's
+# Party), ground (the rule), details (until, conduct measure id, reasons)
+account_measure_required = DomainEvent(
+    "account-measure-required", "The platform must suspend, terminate or reinstate a seller's account."
+)

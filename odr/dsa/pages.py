@@ -1,0 +1,216 @@
+"""View models of the DSA lane: the statement of reasons in the reader's language, the reviewers' queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from babel import Locale
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+
+from odr.accounts.models import Account
+from odr.cases.access import case_roles, get_case
+from odr.cases.models import RIGHT_TYPE_TITLES, Case, RightType
+from odr.dsa import services
+from odr.dsa.models import StatementOfReasons
+from odr.i18n import list_format
+from odr.vocabulary import CaseRole
+
+MEASURE_WORDS = {
+    "take_down": lambda: _("The listings were taken down."),
+    "restore": lambda: _("The listings were restored."),
+}
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    quoted: list[tuple[str, str]] = field(default_factory=list)  # (text as written, its language)
+    items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StatementView:
+    id: int
+    puid: str
+    version: int
+    language: str
+    issued_at: datetime
+    sections: list[Section]
+
+
+def _country(code: str) -> str:
+    try:
+        return Locale.parse(str(get_locale())).territories.get(code, code)
+    except (ValueError, TypeError):
+        return code
+
+
+def _day(value: str | None) -> str:
+    return format_date(datetime.fromisoformat(value), "long") if value else ""
+
+
+def _right(code: str | None) -> str:
+    try:
+        return str(RIGHT_TYPE_TITLES[RightType(code)])
+    except (KeyError, ValueError):
+        return code or ""
+
+
+def statement_view(statement: StatementOfReasons) -> StatementView:
+    """Every Art. 17(3) element of the statement, in the reader's language (free text as the reviewer wrote it)."""
+    c = statement.content
+    duration, facts, automated, ground = c["duration"], c["facts"], c["automated_means"], c["ground"]
+    scope = [_country(code) for code in c.get("territorial_scope") or []]
+    sections = [
+        Section(
+            "measure",
+            _("The restriction"),
+            [MEASURE_WORDS.get(m, MEASURE_WORDS["take_down"])() for m in c["measure"]],
+            items=list(c.get("listings") or []),
+        ),
+        Section(
+            "territorial_scope",
+            _("Where it applies"),
+            [
+                _("In %(markets)s: the market the notice names for the listings.", markets=list_format(scope))
+                if c.get("territorial_scope_from") == "target_market"
+                else _("In every member state of the European Union: the listings are offered to the whole Union.")
+            ],
+        ),
+        Section("duration", _("How long"), [_duration(duration)]),
+        Section(
+            "facts", _("Facts and circumstances"), _facts(facts), quoted=_quoted(facts.get("reviewer_facts"), ground)
+        ),
+        Section("automated_means", _("Use of automated means"), _automated(automated)),
+        Section(
+            "ground",
+            _("Legal ground"),
+            [
+                _(
+                    "Illegal content: an infringement of an intellectual property right (%(right)s).",
+                    right=_right(ground.get("right_type")),
+                )
+                if ground.get("kind") != "incompatible_content"
+                else _("Incompatible with the platform's terms and conditions.")
+            ],
+            quoted=[
+                (q, ground.get("language") or "") for q in (ground.get("legal_ground"), ground.get("explanation")) if q
+            ],
+        ),
+        Section(
+            "law",
+            _("Which law applies"),
+            [
+                _(
+                    "The Digital Services Act applies to this listing because it is offered in the Union; the law of the platform's home jurisdiction (%(home)s) applies alongside it.",  # noqa: E501
+                    home=c.get("home_jurisdiction") or "",
+                )
+            ],
+        ),
+        Section("redress", _("What you can do"), _redress()),
+    ]
+    return StatementView(
+        id=statement.id,
+        puid=statement.puid,
+        version=statement.version,
+        language=str(get_locale()),
+        issued_at=statement.created_at,
+        sections=sections,
+    )
+
+
+def _duration(duration: dict) -> str:
+    if duration.get("ended_at"):
+        why = {
+            "withdrawal": _("the notifier withdrew the notice"),
+            "complaint_upheld": _("an internal complaint was upheld"),
+        }.get(duration.get("ended_by") or "", _("the measure was lifted"))
+        return _(
+            "From %(start)s to %(end)s: it ended because %(why)s.",
+            start=_day(duration["from"]),
+            end=_day(duration["ended_at"]),
+            why=why,
+        )
+    return _(
+        "From %(start)s, with no end date: until the notice is withdrawn, a complaint is upheld, the parties settle or a court decides.",  # noqa: E501
+        start=_day(duration["from"]),
+    )
+
+
+def _facts(facts: dict) -> list[str]:
+    lines = [
+        _(
+            "A notice under Article 16 of the Digital Services Act, filed on %(date)s by %(notifier)s, reported an infringement of their %(right)s.",  # noqa: E501
+            date=_day(facts.get("notice_filed_at")),
+            notifier=facts.get("claimant") or "",
+            right=_right(facts.get("right_type")),
+        )
+    ]
+    if facts.get("source") == "trusted_flagger":
+        lines.append(
+            _(
+                "The notifier is a trusted flagger (%(reference)s): the notice was decided with priority.",
+                reference=facts.get("trusted_flagger") or "",
+            )
+        )
+    return lines
+
+
+def _quoted(text: str | None, ground: dict) -> list[tuple[str, str]]:
+    return [(text, ground.get("language") or "")] if text else []
+
+
+def _automated(automated: dict) -> list[str]:
+    lines = [_("No automated means detected the listings: they were reported by a notice.")]
+    decision = automated.get("decision")
+    if decision == "partially":
+        lines.append(
+            _(
+                "A person decided. Software checked that the notice was complete and suggested this outcome, which the reviewer followed."  # noqa: E501
+            )
+        )
+    elif decision == "not_automated":
+        lines.append(
+            _("A person decided. Software only checked that the notice was complete and ordered the reviewers' queue.")
+        )
+    else:
+        lines.append(_("The restriction followed from the procedure's rules without a person's decision."))
+    return lines
+
+
+def _redress() -> list[str]:
+    bodies = services.out_of_court_bodies()
+    lines = [
+        _(
+            "Complain to the platform, free of charge, within six months from when you were informed of this decision, whatever the stage of the case (Article 20)."  # noqa: E501
+        ),
+        _(
+            "Choose a certified out-of-court dispute settlement body (Article 21): %(bodies)s.",
+            bodies=list_format([f"{b['name']} ({b['member_state']})" for b in bodies]),
+        ),
+        _("Go to court, at any time."),
+    ]
+    return lines
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StatementPage:
+    case: Case
+    statements: list[StatementView]
+    may_complain: bool
+    window_ends_at: datetime | None
+
+
+def statement_page(account: Account, case_id: int) -> StatementPage:
+    case = get_case(account, case_id)
+    roles = case_roles(account, case)
+    views = [statement_view(s) for s in services.statements(case)]
+    window = services.complaint_window(case, CaseRole.RESPONDENT) if CaseRole.RESPONDENT in roles else None
+    return StatementPage(case, views, window is not None, window.ends_at if window else None)

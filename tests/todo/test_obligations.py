@@ -127,7 +127,7 @@ def test_the_case_page_names_the_readers_own_obligation_first(world):
     assert get_case(world.seller, case.id).id == case.id
 
 
-CITE = {"instrument": "Test rules", "article": "1"}
+CITE = {"instrument": "Test rules", "article": "1", "confidence": "secondary", "note": "a test rule"}
 BASE = {
     "code": "t",
     "version": "1",

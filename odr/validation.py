@@ -75,3 +75,13 @@ def clean_text(value, fields: dict, name: str, *, required: bool = True, max_len
     elif len(text) > max_length:
         fields[name] = _("Too long: at most %(max)s characters.", max=max_length)
     return text
+
+
+def mail_excerpt(text, limit: int = 200) -> str:
+    """What a user wrote, quoted in a platform e-mail: one line, at most ``limit`` characters, with links and
+    addresses defanged (``http[:]//evil[.]example``) so that no mail reader makes them clickable."""
+    line = " ".join(str(text or "").split())
+    line = line[:limit] + ("…" if len(line) > limit else "")
+    line = re.sub(r"(?i)\b([a-z][a-z0-9+.-]*):/+", lambda m: f"{m.group(1)}[:]//", line)
+    line = re.sub(r"(?i)(?<=[a-z0-9])\.(?=[a-z]{2,}\b)", "[.]", line)
+    return line.replace("@", "[at]")

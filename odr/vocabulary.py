@@ -111,6 +111,7 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_APPEALED = "account_measure_appealed"
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
+    NOTICE_LANE_SET = "notice_lane_set"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -185,6 +186,7 @@ EVENT_LABELS = {
     EventKind.ACCOUNT_MEASURE_ORDERED: _l("Measure on the seller's account ordered (repeat-infringer policy)"),
     EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
     EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
+    EventKind.NOTICE_LANE_SET: _l("Notice from a trusted flagger or a good-faith notifier: handled first"),
     EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
         "Processing of the notifier's notices suspended (misuse of the notice system)"
     ),

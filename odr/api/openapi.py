@@ -858,6 +858,27 @@ def _conduct_paths() -> dict:
             "post": _op("Appeal a measure in force on your account (once)", body="Appeal"),
         },
         "/conduct/appeals": {"get": _op("Appeals awaiting a decision (administrators)")},
+        "/conduct/trusted-flaggers": {
+            "get": _op(
+                "The trusted flaggers registry (DSA Art. 22): name, Member State, areas, reference, date, source"
+            ),
+            "post": _op("Record an award of trusted-flagger status (administrators)", body="TrustedFlagger", ok="201"),
+        },
+        "/conduct/trusted-flaggers/{flagger_id}/revocation": {
+            "parameters": [{"name": "flagger_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "post": _op(
+                "Record that the status was revoked or suspended from a day (administrators)", body="Revocation"
+            ),
+        },
+        "/conduct/good-faith": {
+            "get": _op("Where your organisation stands against the good-faith lane's criteria (shown with them)")
+        },
+        "/conduct/queue": {
+            "get": _op(
+                "Open cases for reviewers (all) and mediators (their own): trusted flaggers' notices first, then "
+                "good-faith notifiers', then the rest, oldest first; the order decides nothing"
+            )
+        },
         "/conduct/measures/{measure_id}/appeal-decision": {
             "parameters": [measure],
             "post": _op(
@@ -869,6 +890,24 @@ def _conduct_paths() -> dict:
 
 
 CONDUCT_SCHEMAS = {
+    "TrustedFlagger": {
+        "type": "object",
+        "required": ["party_id", "name", "member_state", "areas", "reference", "awarded_on", "source"],
+        "properties": {
+            "party_id": {"type": "integer"},
+            "name": _STR,
+            "member_state": _STR,
+            "areas": {"type": "array", "items": {"enum": ["trademark", "copyright", "patent", "design"]}},
+            "reference": _STR,
+            "awarded_on": {"type": "string", "format": "date"},
+            "source": _STR,
+        },
+    },
+    "Revocation": {
+        "type": "object",
+        "required": ["revoked_on"],
+        "properties": {"revoked_on": {"type": "string", "format": "date"}},
+    },
     "WrongfulNotice": {
         "type": "object",
         "required": ["grounds", "language", "loss_amount", "currency"],

@@ -74,3 +74,52 @@ def api_decide_appeal(measure_id):
     data = json_body()
     measure = services.do_decide_appeal(g.api_account, measure_id, data.get("lift"), data.get("reasons"))
     return jsonify(services.measure_json(measure))
+
+
+@bp.get("/conduct/trusted-flaggers")
+@authenticated
+def api_trusted_flaggers():
+    return jsonify({"trusted_flaggers": [services.trusted_flagger_json(f) for f in services.trusted_flaggers()]})
+
+
+@bp.post("/conduct/trusted-flaggers")
+@authenticated
+def api_register_trusted_flagger():
+    flagger = services.do_register_trusted_flagger(g.api_account, json_body())
+    return jsonify(services.trusted_flagger_json(flagger)), 201
+
+
+@bp.post("/conduct/trusted-flaggers/<int:flagger_id>/revocation")
+@authenticated
+def api_revoke_trusted_flagger(flagger_id):
+    flagger = services.do_revoke_trusted_flagger(g.api_account, flagger_id, json_body())
+    return jsonify(services.trusted_flagger_json(flagger))
+
+
+@bp.get("/conduct/good-faith")
+@authenticated
+def api_good_faith():
+    if g.api_account.party is None:
+        return jsonify({"good_faith": None})
+    return jsonify({"good_faith": services.good_faith_standing(g.api_account.party)})
+
+
+@bp.get("/conduct/queue")
+@authenticated
+def api_queue():
+    return jsonify(
+        {
+            "queue": [
+                {
+                    "case_id": e.case.id,
+                    "case_reference": e.case.reference,
+                    "state": e.case.state,
+                    "filed_at": e.case.created_at.isoformat(),
+                    "lane": e.lane,
+                    "trusted_flagger": services.trusted_flagger_json(e.flagger) if e.flagger else None,
+                }
+                for e in services.notice_queue(g.api_account)
+            ],
+            "note": "The order says what to look at first; it decides nothing and changes no period.",
+        }
+    )

@@ -7,10 +7,10 @@ Records and strikes are not stored: they are computed from the cases' outcomes e
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
@@ -125,3 +125,27 @@ class AccountMeasure(db.Model):  # type: ignore[name-defined,misc]
 
     party: Mapped[Party] = relationship()
     case: Mapped[Case | None] = relationship()
+
+
+class TrustedFlagger(db.Model):  # type: ignore[name-defined,misc]
+    """An entry of the trusted flaggers registry (DSA Art. 22): an award by a Digital Services Coordinator."""
+
+    __tablename__ = "conduct_trusted_flaggers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The organisation here whose notices carry the status.
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    member_state: Mapped[str] = mapped_column(String(2))  # of the awarding Digital Services Coordinator
+    areas: Mapped[list] = mapped_column(JSON, default=list)  # right types the award covers
+    reference: Mapped[str] = mapped_column(String(300))  # the award's reference
+    awarded_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(2000))  # where the award is published (the Commission's list)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    party: Mapped[Party] = relationship()
+
+    def in_force(self, on: date) -> bool:
+        return self.awarded_on <= on and (self.revoked_on is None or on < self.revoked_on)

@@ -34,6 +34,7 @@ class RecordPage:
     record: services.Record
     own: bool
     measures: list[MeasureView] = field(default_factory=list)
+    good_faith: dict | None = None  # the notifier's standing against the good-faith criteria
 
 
 def _measures(account: Account, record: services.Record) -> list[MeasureView]:
@@ -50,7 +51,24 @@ def _measures(account: Account, record: services.Record) -> list[MeasureView]:
 
 def record_page(account: Account, party_id: int | None = None) -> RecordPage:
     record = services.own_record(account) if party_id is None else services.record_for(account, party_id)
-    return RecordPage(record=record, own=record.party.id == account.party_id, measures=_measures(account, record))
+    return RecordPage(
+        record=record,
+        own=record.party.id == account.party_id,
+        measures=_measures(account, record),
+        good_faith=services.good_faith_standing(record.party),
+    )
+
+
+@dataclass
+class RegistryPage:
+    flaggers: list
+    citation: dict
+
+
+def registry_page() -> RegistryPage:
+    return RegistryPage(
+        flaggers=services.trusted_flaggers(), citation=services.policy().trusted_flaggers.citation.as_dict()
+    )
 
 
 @dataclass

@@ -74,6 +74,26 @@ class NoticeMisuseRules:
 
 
 @dataclass(frozen=True)
+class TrustedFlaggerRules:
+    member_states: frozenset[str]
+    jurisdictions: frozenset[str]
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class GoodFaithRules:
+    window_days: int
+    minimum_notices: int
+    minimum_accuracy: float
+    citation: Citation
+
+    def qualifies(self, filed: int, inaccurate: int, malicious: int) -> bool:
+        return (
+            filed >= self.minimum_notices and malicious == 0 and (filed - inaccurate) / filed >= self.minimum_accuracy
+        )
+
+
+@dataclass(frozen=True)
 class Policy:
     version: str
     record: RecordRules
@@ -81,6 +101,8 @@ class Policy:
     wrongful: dict[str, WrongfulNoticeRules]
     repeat: dict[str, RepeatInfringerRules]
     misuse: dict[str, NoticeMisuseRules]
+    trusted_flaggers: TrustedFlaggerRules
+    good_faith: GoodFaithRules
 
     def wrongful_notice(self, jurisdiction: str) -> WrongfulNoticeRules:
         return self.wrongful.get(jurisdiction) or self.wrongful["default"]
@@ -160,6 +182,24 @@ def parse(data: dict) -> Policy:
         wrongful=wrongful,
         repeat=repeat,
         misuse=misuse,
+        trusted_flaggers=TrustedFlaggerRules(
+            member_states=frozenset(data["trusted_flaggers"]["member_states"]),
+            jurisdictions=frozenset(data["trusted_flaggers"]["jurisdictions"]),
+            citation=_citation(data["trusted_flaggers"].get("citation"), "trusted_flaggers"),
+        ),
+        good_faith=_good_faith(data["good_faith"]),
+    )
+
+
+def _good_faith(raw: dict) -> GoodFaithRules:
+    accuracy = raw.get("minimum_accuracy")
+    if not isinstance(accuracy, (int, float)) or not 0 < accuracy <= 1:
+        raise ProcedureError("good_faith.minimum_accuracy must be above 0 and at most 1")
+    return GoodFaithRules(
+        window_days=_positive(raw.get("window_days"), "good_faith.window_days"),
+        minimum_notices=_positive(raw.get("minimum_notices"), "good_faith.minimum_notices"),
+        minimum_accuracy=float(accuracy),
+        citation=_citation(raw.get("citation"), "good_faith"),
     )
 
 

@@ -24,13 +24,21 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, Event, FilingKind
 from odr.cases.signals import notice_refused, notice_screening
-from odr.conduct.models import AccountMeasure, ClaimStatus, MeasureStatus, NoticeRefusal, WrongfulNoticeClaim
+from odr.conduct.models import (
+    AccountMeasure,
+    ClaimStatus,
+    MeasureStatus,
+    NoticeRefusal,
+    TrustedFlagger,
+    WrongfulNoticeClaim,
+)
 from odr.conduct.policy import RepeatInfringerRules, policy
 from odr.conduct.signals import account_measure_required
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.procedure.services import final_states
 from odr.procedure.signals import state_entered
 from odr.queue import periodic_job
 from odr.validation import check_language, clean_text
@@ -885,3 +893,206 @@ def strike_ground_title(ground: str) -> str:
 
 def measure_status_title(status: str) -> str:
     return str(MEASURE_STATUS_TITLES[MeasureStatus(status)])
+
+
+# --- trusted flaggers (DSA Art. 22) and the good-faith lane ------------------------------------------------
+
+LANES = {
+    "trusted_flagger": _l("Trusted flagger"),
+    "good_faith": _l("Good-faith notifier"),
+    "standard": _l("Standard"),
+}
+LANE_ORDER = {"trusted_flagger": 0, "good_faith": 1, "standard": 2}
+RIGHT_TYPES = ("trademark", "copyright", "patent", "design")
+
+
+def _admin(account: Account) -> None:
+    if account.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators keep the trusted flaggers registry."))
+
+
+def _day(raw, fields: dict, name: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(raw or "").strip())
+    except ValueError:
+        fields[name] = _("Enter a date as YYYY-MM-DD.")
+        return None
+
+
+def do_register_trusted_flagger(account: Account, data: dict) -> TrustedFlagger:
+    """Record a Digital Services Coordinator's award of trusted-flagger status to an organisation here."""
+    _admin(account)
+    rules = policy().trusted_flaggers
+    fields: dict[str, str] = {}
+    party = db.session.get(Party, data.get("party_id")) if isinstance(data.get("party_id"), int) else None
+    if party is None:
+        fields["party_id"] = _("Name the organisation on this platform that holds the status.")
+    name = clean_text(data.get("name"), fields, "name", max_length=300)
+    state = str(data.get("member_state") or "").strip().upper()
+    if state not in rules.member_states:
+        fields["member_state"] = _("Name the Member State of the awarding Digital Services Coordinator.")
+    raw_areas = data.get("areas")
+    areas = [a for a in raw_areas if isinstance(a, str)] if isinstance(raw_areas, list) else []
+    if not areas or len(areas) != len(raw_areas or []) or not set(areas) <= set(RIGHT_TYPES):
+        fields["areas"] = _("Name the areas the award covers: %(areas)s.", areas=", ".join(RIGHT_TYPES))
+    reference = clean_text(data.get("reference"), fields, "reference", max_length=300)
+    awarded = _day(data.get("awarded_on"), fields, "awarded_on")
+    source = clean_text(data.get("source"), fields, "source", max_length=2000)
+    if source and not source.startswith("https://"):
+        fields["source"] = _("Give the address (https://) where the award is published.")
+    if fields or party is None:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    flagger = TrustedFlagger(
+        party_id=party.id,
+        name=name,
+        member_state=state,
+        areas=sorted(set(areas)),
+        reference=reference,
+        awarded_on=awarded,
+        source=source,
+        recorded_by_id=account.id,
+    )
+    db.session.add(flagger)
+    commit()
+    return flagger
+
+
+def do_revoke_trusted_flagger(account: Account, flagger_id: int, data: dict) -> TrustedFlagger:
+    """The status was revoked or suspended (Art. 22(6)-(7)): from this day the notices are ordinary again."""
+    _admin(account)
+    flagger = db.session.get(TrustedFlagger, flagger_id)
+    if flagger is None:
+        raise NotFound(_("This registry entry does not exist."))
+    fields: dict[str, str] = {}
+    revoked = _day(data.get("revoked_on"), fields, "revoked_on")
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    flagger.revoked_on = revoked
+    commit()
+    return flagger
+
+
+def trusted_flaggers() -> list[TrustedFlagger]:
+    """The registry, public: whose notices are prioritised, and on what award."""
+    return list(db.session.scalars(select(TrustedFlagger).order_by(TrustedFlagger.name, TrustedFlagger.id)))
+
+
+def trusted_flagger_for(case: Case, at: datetime) -> TrustedFlagger | None:
+    """The award under which this case's notice carries trusted-flagger status, if any."""
+    if case.jurisdiction not in policy().trusted_flaggers.jurisdictions:
+        return None
+    day = at.date()
+    for flagger in db.session.scalars(select(TrustedFlagger).where(TrustedFlagger.party_id == case.claimant_party_id)):
+        if flagger.in_force(day) and case.right_type.value in flagger.areas:
+            return flagger
+    return None
+
+
+def trusted_flagger_json(flagger: TrustedFlagger) -> dict[str, Any]:
+    return {
+        "id": flagger.id,
+        "party_id": flagger.party_id,
+        "name": flagger.name,
+        "member_state": flagger.member_state,
+        "areas": flagger.areas,
+        "reference": flagger.reference,
+        "awarded_on": flagger.awarded_on.isoformat(),
+        "source": flagger.source,
+        "revoked_on": flagger.revoked_on.isoformat() if flagger.revoked_on else None,
+    }
+
+
+def good_faith_standing(party: Party, at: datetime | None = None) -> dict[str, Any]:
+    """Where a notifier stands against the good-faith criteria, as it is shown to the notifier."""
+    at = at or utcnow()
+    rules = policy().good_faith
+    cases = list(
+        db.session.scalars(
+            select(Case).where(
+                Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=rules.window_days)
+            )
+        )
+    )
+    facts = _facts(cases)
+    inaccurate = malicious = 0
+    for fact in facts.values():
+        if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
+            malicious += 1
+        if (
+            fact.withdrawn_at is not None
+            or fact.counter_notice_held_at is not None
+            or fact.court_outcome in policy().record.rejected_outcomes
+            or fact.evaluation_side == "respondent"
+            or (fact.finding is not None and fact.finding.found)
+        ):
+            inaccurate += 1
+    filed = len(cases)
+    return {
+        "qualifies": rules.qualifies(filed, inaccurate, malicious),
+        "filed": filed,
+        "accurate": filed - inaccurate,
+        "malicious": malicious,
+        "window_days": rules.window_days,
+        "minimum_notices": rules.minimum_notices,
+        "minimum_accuracy": rules.minimum_accuracy,
+        "citation": rules.citation.as_dict(),
+    }
+
+
+def lane_of(case: Case, at: datetime, standing: dict[int, bool] | None = None) -> tuple[str, TrustedFlagger | None]:
+    """The lane of a case's notice; ``standing`` caches each notifier's good-faith answer across a queue."""
+    flagger = trusted_flagger_for(case, at)
+    if flagger is not None:
+        return "trusted_flagger", flagger
+    standing = {} if standing is None else standing
+    if case.claimant_party_id not in standing:
+        standing[case.claimant_party_id] = good_faith_standing(case.claimant, at)["qualifies"]
+    return ("good_faith" if standing[case.claimant_party_id] else "standard"), None
+
+
+@state_entered.in_transaction.connect
+def _mark_lane(case: Case, *, at: datetime, previous: str, state: str, cause: str, **_data) -> None:
+    """A new notice is marked with its lane on the timeline; the lane orders queues and changes no period."""
+    if cause != "notice":
+        return
+    lane, flagger = lane_of(case, at)
+    if lane != "standard":
+        events.record(
+            case,
+            EventKind.NOTICE_LANE_SET,
+            at,
+            payload={
+                "lane": lane,
+                "trusted_flagger": trusted_flagger_json(flagger) if flagger is not None else None,
+                "citation": (
+                    policy().trusted_flaggers.citation if flagger is not None else policy().good_faith.citation
+                ).as_dict(),
+            },
+        )
+
+
+@dataclass
+class QueueEntry:
+    case: Case
+    lane: str
+    flagger: TrustedFlagger | None
+
+    @property
+    def lane_title(self) -> str:
+        return str(LANES[self.lane])
+
+
+def notice_queue(account: Account, at: datetime | None = None, limit: int = 200) -> list[QueueEntry]:
+    """Open cases for reviewers and mediators: trusted flaggers' notices first, then good-faith notifiers',
+    then the rest, each oldest first. The order only says what to look at first."""
+    if account.role not in (Role.ADMIN, Role.MEDIATOR):
+        raise Forbidden(_("Only reviewers and mediators see the queue of notices."))
+    at = at or utcnow()
+    query = select(Case).where(Case.state.not_in(sorted(final_states()))).order_by(Case.created_at, Case.id)
+    if account.role == Role.MEDIATOR:
+        query = query.where(Case.mediator_id == account.id)
+    standing: dict[int, bool] = {}
+    entries = [QueueEntry(case, *lane_of(case, at, standing)) for case in db.session.scalars(query.limit(limit))]
+    return sorted(entries, key=lambda e: (LANE_ORDER[e.lane], e.case.created_at, e.case.id))

@@ -97,3 +97,15 @@ def finding(claim_id):
         ), exc.status
     flash(_("The finding is recorded."), "success")
     return redirect(url_for("conduct.case_conduct", case_id=case_id))
+
+
+@bp.get("/conduct/trusted-flaggers")
+def trusted_flaggers():
+    """The registry is public (DSA Art. 22(5): the Commission publishes the list too)."""
+    return render_template("conduct/trusted_flaggers.html", page=pages.registry_page())
+
+
+@bp.get("/conduct/queue")
+@login_required
+def queue():
+    return render_template("conduct/queue.html", entries=services.notice_queue(current_user))

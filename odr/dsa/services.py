@@ -27,6 +27,7 @@ from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
+from odr.conduct.services import trusted_flagger_for
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
@@ -105,6 +106,10 @@ def _on_state_entered(case: Case, *, at: datetime, previous: str, state: str, ca
         review = NoticeReview(case_id=case.id, status=ReviewStatus.PENDING, triage=triage(case), created_at=at)
         db.session.add(review)
         events.record(case, EventKind.NOTICE_AWAITS_DECISION, at, payload={"triage": review.triage})
+        # A registered trusted flagger's notice (odr/conduct registry, DSA Art. 22) is decided with priority.
+        flagger = trusted_flagger_for(case, at)
+        if flagger is not None:
+            mark_trusted_flagger(case, f"{flagger.name}, {flagger.member_state} {flagger.reference}", at)
     elif procedure.states[state].outcome == "withdrawn":
         pending = review_of(case)
         if pending is not None and pending.status == ReviewStatus.PENDING:

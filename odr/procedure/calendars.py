@@ -26,6 +26,8 @@ class Calendar:
     verified_through: int | None = None  # last year whose official calendar is in the data
     # Where each year's official schedule comes from (year -> source), said when a date rests on it.
     sources: dict[int, str] = field(default_factory=dict)
+    # Days off every year by month and day (JP: the year-end days 29 December to 3 January), with their names.
+    annual_holidays: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def source(self, year: int) -> str:
         return self.sources.get(year, "")
@@ -43,7 +45,8 @@ class Calendar:
         match = next((s for s in supported if s == wanted), None) or next(
             (s for s in supported if s.split("_")[0] == wanted.split("_")[0]), None
         )
-        return self._holidays(day.year, match).get(day) if match else self.holiday_name(day)
+        found = self._holidays(day.year, match).get(day) if match else None
+        return found or self.holiday_name(day)
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday on ``day``, if it is one."""
@@ -51,7 +54,7 @@ class Calendar:
             return None
         if day in self.extra_holidays:
             return self.extra_holidays[day]
-        return self._holidays(day.year).get(day)
+        return self._holidays(day.year).get(day) or self.annual_holidays.get((day.month, day.day))
 
     def adjusted_working_day(self, day: date) -> bool:
         """A weekend day made a working day (China's 调休)."""
@@ -98,4 +101,8 @@ def from_data(code: str, raw: dict) -> Calendar:
         extra_working_days=dated(raw.get("extra_working_days")),
         verified_through=raw.get("verified_through"),
         sources={int(year): str(text) for year, text in (raw.get("sources") or {}).items()},
+        annual_holidays={
+            (int(item["month"]), int(item["day"])): str(item.get("name") or "")
+            for item in raw.get("annual_holidays") or []
+        },
     )

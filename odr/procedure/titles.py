@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "decide": _l("Record the court's decision"),
     "report_complaint_or_suit": _l("Report a complaint to an authority or a lawsuit"),
     "report_suit": _l("Report a court action against the seller"),
+    "consent": _l("Consent to the measure"),
+    "provider_judgement": _l("Take the measure on the platform's own judgement"),
     "reverse_measure": _l("Reverse the measure (complaint upheld)"),
     "maintain_measure": _l("Maintain the measure (complaint rejected)"),
 }

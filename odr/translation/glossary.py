@@ -107,8 +107,17 @@ def _check(data, path: Path) -> list[dict]:
     for concept in data["concepts"]:
         if not isinstance(concept, dict) or not isinstance(concept.get("id"), str):
             raise GlossaryError(f"{path}: every concept needs an id")
+        if not isinstance(concept.get("source"), str) or not concept["source"].strip():
+            raise GlossaryError(f"{path}: {concept['id']} cites no source for its renderings")
+        sources = concept.get("sources", {})
+        if not isinstance(sources, dict) or not all(
+            lang in concept and isinstance(text, str) and text.strip() for lang, text in sources.items()
+        ):
+            raise GlossaryError(
+                f"{path}: {concept['id']}.sources must map its languages to where each rendering comes from"
+            )
         for key, forms in concept.items():
-            if key not in ("id", "source", "note") and (
+            if key not in ("id", "source", "sources", "note") and (
                 not isinstance(forms, list) or not forms or not all(isinstance(f, str) and f.strip() for f in forms)
             ):
                 raise GlossaryError(f"{path}: {concept['id']}.{key} must be a non-empty list of terms")

@@ -49,6 +49,7 @@ def test_criteria_at_their_edges(app):
     assert not rules.meets(0, -(-n // rules.malicious_weight) - 1, n)
 
 
+@pytest.mark.postgres
 def test_warning_then_suspension_refuses_notices_until_it_expires(world, api, browser):
     n = policy().misuse["default"].minimum_unfounded
     for _ in range(n - 1):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from odr.extensions import db
 from tests.conftest import notice_data
 
 pytestmark = pytest.mark.e2e
@@ -75,3 +76,23 @@ def test_sign_in_never_redirects_away_from_the_platform(world, client, target):
 def test_pages_and_api_answers_for_a_signed_in_reader_are_never_cached(world, api, browser):
     assert api(world.holder).get("/cases").headers["Cache-Control"] == "no-store"
     assert browser(world.holder).get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_a_platform_e_mail_quotes_what_a_party_wrote_as_a_marked_excerpt_without_links(app, world):
+    from odr.cases import services
+    from odr.i18n import render_in_locale
+    from odr.notifications.models import Notification
+
+    world.holder.party.name = "Acme — verify your account at https://evil.example/login or mail boss@evil.example"
+    db.session.commit()
+    services.file_notice(
+        world.holder,
+        notice_data(respondent={"email": "shop@example.mx", "name": "Tienda", "country": "MX", "language": "es"}),
+    )
+    note = db.session.scalars(db.select(Notification).where(Notification.kind == "invitation")).one()
+    # The invitation's own text (the statement the jurisdiction requires it to carry is rendered by its rule).
+    own = {k: v for k, v in note.data.items() if k != "statement"}
+    body = render_in_locale("en", "notifications/invitation.txt", note=note, data=own)
+    assert "https://" not in body and "evil.example" not in body and "@evil" not in body
+    assert "> Acme — verify your account at https[:]//evil[.]example/login or mail boss[at]evil[.]example" in body
+    assert "in its own words, not checked by the platform; links are disabled" in body

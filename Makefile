@@ -7,7 +7,7 @@ PORT ?= 5000
 # PostgreSQL pass of the end-to-end tests; CI always runs it, elsewhere it runs when the server answers.
 ODR_TEST_POSTGRES_URL ?= postgresql+psycopg://127.0.0.1:5432/test
 
-.PHONY: run test install install-test i18n i18n-compile architecture clean
+.PHONY: run test install install-test i18n i18n-compile architecture bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ i18n-compile: install
 # The picture of docs/architecture.md, drawn from the code's imports (Graphviz's dot).
 architecture: install-test
 	$(BIN)/python tools/architecture.py svg
+
+# Every benchmark next to its baseline, in one run (QUICK=1: small sizes); figures go to docs/performance.md.
+bench: install-test
+	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

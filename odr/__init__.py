@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -61,7 +61,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     cli.init_app(app)
     app.after_request(_security_headers)
+    app.after_request(_audit)
     return app
+
+
+def _audit(response):
+    """Mediators', courts' and administrators' reads of a case and administrators' actions, one row each."""
+    from odr.audit.services import record_request
+
+    account = g.get("api_account") or (current_user if getattr(current_user, "is_authenticated", False) else None)
+    record_request(account, response.status_code)
+    return response
 
 
 def _security_headers(response):
@@ -123,6 +133,7 @@ VIEW_MODULES = (
     "dsa",
     "conduct",
     "webhooks",
+    "audit",
 )
 API_MODULES = (
     "accounts",
@@ -139,6 +150,7 @@ API_MODULES = (
     "conduct",
     "webhooks",
     "todo",
+    "audit",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
 SUBSCRIBER_MODULES = (
@@ -147,6 +159,7 @@ SUBSCRIBER_MODULES = (
     "odr.dsa.reasons",
     "odr.export.services",
     "odr.notifications.services",
+    "odr.notifications.digest",
     "odr.translation.services",
     "odr.conduct.services",
     "odr.webhooks.services",
@@ -209,6 +222,7 @@ def _import_models() -> None:
     from odr import idempotency as _idempotency  # noqa: F401
     from odr.accounts import models as _accounts  # noqa: F401
     from odr.alliance import models as _alliance  # noqa: F401
+    from odr.audit import models as _audit  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.conduct import models as _conduct  # noqa: F401
     from odr.deposits import models as _deposits  # noqa: F401

@@ -16,10 +16,12 @@ from odr.alliance import services as _alliance  # noqa: F401
 from odr.conduct import services as _conduct  # noqa: F401
 from odr.mediation import bidding as _bidding  # noqa: F401
 from odr.mediation import services as _mediation  # noqa: F401
+from odr.notifications import digest as _digest  # noqa: F401
 from odr.notifications import services as _notifications  # noqa: F401
 from odr.procedure import services as _procedure  # noqa: F401
 from odr.queue import PERIODIC_JOBS, PeriodicJob, huey, job_context, set_app_factory
 from odr.translation import services as _translation  # noqa: F401
+from odr.webhooks import services as _webhooks  # noqa: F401
 
 set_app_factory(create_app)
 

@@ -26,9 +26,19 @@ class ProfilePage:
     locale: str | None  # the account's own choice, if any
     time_zone: str
     form: FormState
+    # How the account is told by e-mail (odr.notifications.preferences): {"frequency", "email"}.
+    notifications: dict | None = None
+    frequencies: list[tuple[str, str]] | None = None
 
 
 def profile_page(account: Account, form: FormState = BLANK) -> ProfilePage:
+    from odr.notifications import preferences
+
     return ProfilePage(
-        locales=list(UI_LOCALES), locale=account.locale, time_zone=account.effective_time_zone, form=form
+        locales=list(UI_LOCALES),
+        locale=account.locale,
+        time_zone=account.effective_time_zone,
+        form=form,
+        notifications=preferences.preferences_json(preferences.preferences_of(account)),
+        frequencies=[(str(key), str(title)) for key, title in preferences.FREQUENCY_TITLES.items()],
     )

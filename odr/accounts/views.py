@@ -143,3 +143,16 @@ def profile():
 
 def _profile(form: FormState = BLANK):
     return render_template("accounts/profile.html", page=pages.profile_page(current_user, form), form=form)
+
+
+@bp.post("/profile/notifications")
+@login_required
+def notification_preferences():
+    from odr.notifications.preferences import save_preferences as save_notification_preferences
+
+    def act():
+        save_notification_preferences(current_user, request.form.get("frequency"), request.form.get("email"))
+        db.session.commit()
+        flash(_("Your notification preferences are saved."), "success")
+
+    return submit(act, form="notifications", page=_profile, done=url_for("accounts.profile"))

@@ -104,8 +104,11 @@ PAGINATED = {
     "/webhooks/deliveries": "deliveries",
     "/conduct/appeals": "appeals",
     "/tokens": "tokens",
+    "/dsa/reviews": "reviews",
+    "/dsa/complaints": "complaints",
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
+    "/audit": "entries",
 }
 
 PAGE_PARAMETERS = [
@@ -165,6 +168,16 @@ def _paginate(paths: dict) -> dict:
 def document() -> dict:
     doc = _document()
     _paginate(doc["paths"])
+    notice = doc["paths"]["/cases"]["post"]
+    notice["summary"] += (
+        "; answers the case's summary and links (self, events, timeline), or the whole case document with "
+        "full=1 or the header Prefer: return=representation"
+    )
+    notice["parameters"] = [
+        *notice.get("parameters", []),
+        {"name": "full", "in": "query", "required": False, "schema": {"type": "boolean"}},
+        {"name": "Prefer", "in": "header", "required": False, "schema": {"enum": ["return=representation"]}},
+    ]
     return doc
 
 
@@ -202,6 +215,13 @@ def _document() -> dict:
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
                     "the choices (any one is enough) and what happens if nobody acts"
                 )
+            },
+            "/me/notification-preferences": {
+                "get": _op("How you are told by e-mail: frequency (every_event, daily_digest, deadlines_only), email"),
+                "put": _op(
+                    "Change how you are told by e-mail; legally required notices are e-mailed whatever you choose",
+                    body="NotificationPreferences",
+                ),
             },
             "/me/password": {
                 "post": _op(
@@ -318,6 +338,26 @@ def _document() -> dict:
             **_linkage_paths(),
             **_conduct_paths(),
             **_transparency_paths(),
+            "/audit": {
+                "get": {
+                    **_op(
+                        "The audit log (administrators): reads of a case by mediators, courts and administrators, "
+                        "and administrators' actions, newest first"
+                    ),
+                    "parameters": [
+                        {"name": "account", "in": "query", "schema": {"type": "string", "format": "email"}},
+                        {
+                            "name": "case",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "A case reference (ODR-2026-000123) or number",
+                        },
+                        {"name": "action", "in": "query", "schema": {"enum": ["case_read", "admin_action"]}},
+                        {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+                        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    ],
+                }
+            },
             **_alliance_paths(),
             **_webhook_paths(),
             "/cases/{case_id}/filings/{filing_id}/translations": {
@@ -757,6 +797,13 @@ LADDER_SCHEMAS = {
         "properties": {"prevailing_side": {"enum": ["claimant", "respondent"]}, "reasons": _STR, "language": _STR},
     },
     "MeasureConfirmation": {"type": "object", "properties": {"reference": _STR}},
+    "NotificationPreferences": {
+        "type": "object",
+        "properties": {
+            "frequency": {"enum": ["every_event", "daily_digest", "deadlines_only"]},
+            "email": {"type": "boolean"},
+        },
+    },
     "WebhookEndpoint": {
         "type": "object",
         "required": ["url"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import g, jsonify, request
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -143,7 +143,26 @@ def api_file_notice():
     outcome = services.file_notice(
         g.api_account, data, uploads, key=idempotency_key(), remote_addr=request.remote_addr or ""
     )
-    return created(case_json(outcome.obj, g.api_account), outcome.created)
+    if wants_full_document():
+        return created(case_json(outcome.obj, g.api_account), outcome.created)
+    return created(case_receipt(outcome.obj), outcome.created)
+
+
+def wants_full_document() -> bool:
+    """``?full=1`` or ``Prefer: return=representation`` (RFC 7240) asks for the whole case document."""
+    prefer = request.headers.get("Prefer", "").replace(" ", "").lower()
+    return request.args.get("full") in ("1", "true") or "return=representation" in prefer.split(",")
+
+
+def case_receipt(case: Case) -> dict:
+    """What filing a notice answers by default: the case's summary and where to read the rest (no query)."""
+    return case_summary(case) | {
+        "links": {
+            "self": url_for("api.api_case", case_id=case.id),
+            "events": url_for("api.api_events", case_id=case.id),
+            "timeline": url_for("api.api_timeline", case_id=case.id),
+        }
+    }
 
 
 @bp.get("/cases/<int:case_id>")

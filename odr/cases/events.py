@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from odr.accounts.models import Account
 from odr.cases.models import Case, Event
@@ -51,13 +54,9 @@ def record(
     Only the kinds and roles of the shared vocabulary are recorded (an unknown one raises ValueError).
     """
     kind, role = EventKind(kind), CaseRole(role)
-    db.session.flush()
-    last = db.session.execute(
-        select(Event.seq, Event.hash, Event.created_at)
-        .where(Event.case_id == case.id)
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).first()
+    if case.id is None:
+        db.session.flush()
+    last = _last_event(case.id)
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = at.astimezone(timezone.utc)
     if last is not None and at < last.created_at.astimezone(timezone.utc):
@@ -78,7 +77,47 @@ def record(
     )
     event.hash = chain_hash(prev, event_body(event))
     db.session.add(event)
+    _chain_ends(db.session)[case.id] = _ChainEnd(event.seq, event.hash, event.created_at)
     return event
+
+
+@dataclass(frozen=True)
+class _ChainEnd:
+    seq: int
+    hash: str
+    created_at: datetime
+
+
+def _chain_ends(session) -> dict[int, _ChainEnd | None]:
+    """The last event of each case this transaction has appended to, so that the next event of the same
+    case needs no SELECT (a notice records five or more). Forgotten when the transaction ends (the session hook
+    below), so a later transaction reads the chain's end from the database again."""
+    return session.info.setdefault("odr_chain_ends", {})
+
+
+def new_chain(case: Case) -> None:
+    """The case was inserted in this transaction: its chain is empty, its first event needs no SELECT."""
+    _chain_ends(db.session)[case.id] = None
+
+
+def _last_event(case_id: int) -> _ChainEnd | None:
+    ends = _chain_ends(db.session)
+    if case_id in ends:
+        return ends[case_id]
+    row = db.session.execute(
+        select(Event.seq, Event.hash, Event.created_at)
+        .where(Event.case_id == case_id)
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _ChainEnd(row.seq, row.hash, row.created_at)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_chain_ends(session, *args) -> None:
+    # A commit ends the transaction; any rollback, a savepoint's too, may undo an event the cache holds.
+    session.info.pop("odr_chain_ends", None)
 
 
 def verify_chain(events: list[Event]) -> list[str]:

@@ -53,6 +53,7 @@ class Navigation:
     has_desk: bool
     has_court_inbox: bool
     has_webhooks: bool = False
+    has_reviews: bool = False  # odr.dsa: the platform's reviewers decide notices and complaints
 
 
 def may_file_notice(account: Account) -> bool:
@@ -82,6 +83,7 @@ def navigation(account: Account) -> Navigation:
         has_desk=has_desk(account),
         has_court_inbox=has_court_inbox(account),
         has_webhooks=account.role == Role.PLATFORM_CLIENT,  # odr.webhooks: a platform's endpoints
+        has_reviews=account.role in {Role.ADMIN, Role.PLATFORM_CLIENT},  # odr.dsa.pages.is_reviewer
     )
 
 

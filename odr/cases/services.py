@@ -272,6 +272,7 @@ def file_notice(
     )
     db.session.add(case)
     db.session.flush()
+    events.new_chain(case)
     record_choice(case, choice)
     notice = record_filing(
         case,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from odr.api import authenticated, bp, json_body
+from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.cases.access import get_case
 from odr.dsa import services
 from odr.dsa.models import Complaint, NoticeReview, StatementOfReasons
@@ -61,7 +61,8 @@ def statement_json(statement: StatementOfReasons) -> dict:
 @bp.get("/dsa/reviews")
 @authenticated
 def api_review_queue():
-    return jsonify({"reviews": [review_json(r.review, r.age_days) for r in services.review_queue(g.api_account)]})
+    rows, page = services.review_queue_page(g.api_account, *page_request())
+    return jsonify(paged("reviews", [review_json(r.review, r.age_days) for r in rows], page))
 
 
 @bp.post("/cases/<int:case_id>/notice-decision")
@@ -87,8 +88,8 @@ def api_file_complaint(case_id: int):
 @bp.get("/dsa/complaints")
 @authenticated
 def api_open_complaints():
-    rows = services.open_complaints(g.api_account)
-    return jsonify({"complaints": [complaint_json(r.complaint, r.age_days) for r in rows]})
+    rows, page = services.open_complaints_page(g.api_account, *page_request())
+    return jsonify(paged("complaints", [complaint_json(r.complaint, r.age_days) for r in rows], page))
 
 
 @bp.post("/complaints/<int:complaint_id>/decision")

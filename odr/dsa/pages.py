@@ -6,15 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from babel import Locale
+from flask import url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import RIGHT_TYPE_TITLES, Case, RightType
+from odr.cases.models import RIGHT_TYPE_TITLES, Case, FilingKind, RightType
+from odr.cases.pages import CaseContext, case_panel
 from odr.dsa import services
-from odr.dsa.models import StatementOfReasons
+from odr.dsa.models import NoticeReview, ReviewStatus, StatementOfReasons
+from odr.errors import NotFound
+from odr.extensions import db
 from odr.i18n import list_format
+from odr.models_base import utcnow
 from odr.vocabulary import CaseRole
 
 MEASURE_WORDS = {
@@ -209,8 +214,82 @@ class StatementPage:
 
 
 def statement_page(account: Account, case_id: int) -> StatementPage:
+    """The case's statements of reasons, and the complaint form for the seller or the notifier while their
+    window is open (services.file_complaint decides; the page offers what it would accept)."""
     case = get_case(account, case_id)
-    roles = case_roles(account, case)
+    roles = case_roles(account, case) & {CaseRole.RESPONDENT, CaseRole.CLAIMANT}
     views = [statement_view(s) for s in services.statements(case)]
-    window = services.complaint_window(case, CaseRole.RESPONDENT) if CaseRole.RESPONDENT in roles else None
-    return StatementPage(case, views, window is not None, window.ends_at if window else None)
+    window = services.complaint_window(case, sorted(roles)[0]) if roles else None
+    open_ = window is not None and (window.ends_at is None or utcnow() <= window.ends_at)
+    return StatementPage(case, views, open_, window.ends_at if window else None)
+
+
+def is_reviewer(account: Account) -> bool:
+    """The platform's staff who decide notices and complaints (services.REVIEWER_ROLES)."""
+    return account.role in services.REVIEWER_ROLES
+
+
+@dataclass
+class QueuePage:
+    reviews: list[services.QueueRow]
+    complaints: list[services.ComplaintRow]
+
+
+def queue_page(account: Account) -> QueuePage:
+    return QueuePage(services.review_queue(account), services.open_complaints(account))
+
+
+@dataclass
+class DecisionPage:
+    case: Case
+    review: NoticeReview | None
+    notice_text: str
+    pending: bool
+    suggested: str | None
+    flags: list[str]
+
+
+TRIAGE_FLAGS = {"explanation_too_short": lambda: _("The notice's explanation is too short to show an infringement.")}
+
+
+def decision_page(account: Account, case_id: int) -> DecisionPage:
+    services.reviewer_role(account)
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(_("This case does not exist."))
+    review = services.review_of(case)
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    triage = review.triage if review else {}
+    return DecisionPage(
+        case=case,
+        review=review,
+        notice_text=notice.text if notice else "",
+        pending=review is not None and review.status == ReviewStatus.PENDING,
+        suggested=triage.get("suggested_outcome"),
+        flags=[str(TRIAGE_FLAGS[f]()) for f in triage.get("flags", []) if f in TRIAGE_FLAGS],
+    )
+
+
+@dataclass
+class DsaPanel:
+    """The case page's part of the DSA lane: the statement's link, the decision's state, the reviewer's link."""
+
+    statement_url: str | None
+    awaiting_decision: bool
+    priority: bool
+    may_decide: bool
+
+
+@case_panel("dsa")
+def _panel(context: CaseContext) -> DsaPanel | None:
+    if context.procedure.complaints is None:
+        return None
+    review = services.review_of(context.case)
+    has_statement = bool(services.statements(context.case))
+    visible = bool(context.roles) or is_reviewer(context.account)
+    return DsaPanel(
+        statement_url=url_for("dsa.statement", case_id=context.case.id) if has_statement and visible else None,
+        awaiting_decision=review is not None and review.status == ReviewStatus.PENDING,
+        priority=bool(review and review.priority),
+        may_decide=is_reviewer(context.account) and review is not None and review.status == ReviewStatus.PENDING,
+    )

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -33,6 +33,7 @@ from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.notifications.deliveries import receipt, serve
+from odr.pagination import Page, keyset
 from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import ComplaintRule
 from odr.procedure.services import carry_out, procedure_of, take_transition, where_counted
@@ -155,6 +156,24 @@ def review_queue(account: Account, now: datetime | None = None) -> list[QueueRow
         .limit(500)
     ).all()
     return [QueueRow(r, (now - r.created_at).days) for r in rows]
+
+
+def review_queue_page(
+    account: Account, limit: int, cursor: str | None, now: datetime | None = None
+) -> tuple[list[QueueRow], Page]:
+    """One page of ``review_queue``, in its order (keyset on priority, arrival and id)."""
+    reviewer_role(account)
+    now = now or utcnow()
+    page = keyset(
+        select(NoticeReview).where(NoticeReview.status == ReviewStatus.PENDING),
+        # Trusted flaggers' first: the flag as 0/1, negated, so that one ascending order serves the whole key.
+        [-cast(NoticeReview.priority, Integer), NoticeReview.created_at, NoticeReview.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+        key_of=lambda r: (-int(r.priority), r.created_at, r.id),
+    )
+    return [QueueRow(r, (now - r.created_at).days) for r in page.items], page
 
 
 def _reviewed_case(case_id: int) -> Case:
@@ -371,6 +390,22 @@ def open_complaints(account: Account, now: datetime | None = None) -> list[Compl
         select(Complaint).where(Complaint.status == ComplaintStatus.OPEN).order_by(Complaint.filed_at).limit(500)
     ).all()
     return [ComplaintRow(c, (now - c.filed_at).days) for c in rows]
+
+
+def open_complaints_page(
+    account: Account, limit: int, cursor: str | None, now: datetime | None = None
+) -> tuple[list[ComplaintRow], Page]:
+    """One page of ``open_complaints``, oldest first (keyset on the filing instant and id)."""
+    reviewer_role(account)
+    now = now or utcnow()
+    page = keyset(
+        select(Complaint).where(Complaint.status == ComplaintStatus.OPEN),
+        [Complaint.filed_at, Complaint.id],
+        limit=limit,
+        cursor=cursor,
+        descending=False,
+    )
+    return [ComplaintRow(c, (now - c.filed_at).days) for c in page.items], page
 
 
 def decide_complaint(account: Account, complaint_id: int, data: dict, at: datetime | None = None) -> Complaint:

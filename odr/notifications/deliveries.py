@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from odr.cases.signals import filing_recorded
 from odr.extensions import db
 from odr.i18n import render_in_locale
 from odr.models_base import utcnow
+from odr.notifications import preferences
 from odr.notifications.models import Channel, Delivery, Notification
 from odr.pagination import Page, keyset
 from odr.procedure import jurisdictions
@@ -82,11 +83,14 @@ def serve(
 ) -> list[Delivery]:
     """Serve ``act`` on the roles its procedure names (never on the author of a filing; a caucus message
     only on the mediator and the party of the caucus), through the inbox and by e-mail."""
-    roles = procedure_of(case).addressees(act)
+    procedure = procedure_of(case)
+    roles = procedure.addressees(act)
     if filing is not None and filing.caucus_party_id is not None:
         caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
         roles = roles & {CaseRole.MEDIATOR, caucus_role}
     data = dict(data or {}, case_id=case.id)
+    # The acts whose receipt starts a period: what "deadlines only" still e-mails (with reminders).
+    periods = {(t.receipt.act, t.receipt.role) for t in procedure.timers if t.receipt is not None}
     # A filing the platform records itself (a settlement reached by blind bidding, in the name of the last
     # bidder) is served on every addressee, its nominal author included.
     author_id = filing.author_id if filing is not None and filing.author_case_role != CaseRole.SYSTEM else None
@@ -96,8 +100,21 @@ def serve(
             continue
         statement = _statement(case, act, addressee, filing, data)
         digest = _digest(case, act, filing, data, statement)
+        legal = procedure.is_legally_required(act, addressee.role)
+        about_deadline = (act, str(addressee.role)) in periods or bool(data.get("deadline"))
+        timing = preferences.email_timing(addressee.account, at, legally_required=legal, about_deadline=about_deadline)
         rows += _deliver(
-            case, act, ACT_EVENTS[act], addressee, at, filing=filing, data=data, digest=digest, statement=statement
+            case,
+            act,
+            ACT_EVENTS[act],
+            addressee,
+            at,
+            filing=filing,
+            data=data,
+            digest=digest,
+            statement=statement,
+            legal=legal,
+            timing=timing,
         )
     db.session.add_all(rows)
     db.session.flush()
@@ -201,6 +218,8 @@ def _deliver(
     data: dict,
     digest: str,
     statement: dict | None = None,
+    legal: bool = False,
+    timing: object = preferences.NOW,
 ) -> list[Delivery]:
     common = dict(
         case_id=case.id,
@@ -215,17 +234,20 @@ def _deliver(
         statement=statement,
         content_sha256=digest,
         made_available_at=at,
+        legally_required=legal,
     )
     rows = []
     if addressee.account is not None:
         rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-    if addressee.email:
+    if addressee.email and timing is not None:  # None: the addressee turned this e-mail off
         rows.append(
             Delivery(
                 account_id=addressee.account.id if addressee.account else None,
                 channel=Channel.EMAIL,
                 address=addressee.email,
-                notification_id=_mail(case, act, addressee, data, statement),
+                # Held for the daily digest of that local day (notifications.digest), or mailed now.
+                notification_id=_mail(case, act, addressee, data, statement) if timing == preferences.NOW else None,
+                digest_on=timing if isinstance(timing, date) else None,
                 **common,
             )
         )

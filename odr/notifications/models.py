@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.extensions import db
@@ -67,3 +67,26 @@ class Delivery(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure: Mapped[str | None] = mapped_column(String(500))
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The procedure's data requires this delivery (``legally_required:`` in rules/): e-mailed at once,
+    # whatever the addressee's preferences.
+    legally_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # An e-mail delivery held for the addressee's daily digest of that local day (none: sent at once).
+    digest_on: Mapped[date | None] = mapped_column(Date, index=True)
+
+
+class Frequency(enum.StrEnum):
+    EVERY_EVENT = "every_event"  # an e-mail for every act served
+    DAILY_DIGEST = "daily_digest"  # one e-mail a day listing the day's acts
+    DEADLINES_ONLY = "deadlines_only"  # e-mail only for acts that start or concern a period
+
+
+class NotificationPreference(db.Model):  # type: ignore[name-defined,misc]
+    """How an account wants to be told by e-mail (the inbox always has every act). Legally required
+    deliveries are e-mailed at once whatever this says. No row: every event, e-mail on."""
+
+    __tablename__ = "notification_preferences"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(16), default=Frequency.EVERY_EVENT)
+    email: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -238,6 +238,9 @@ class Procedure:
     # What the law requires some deliveries to say: (act, role) -> statement.
     statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+    # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
+    # addressee's notification preferences say.
+    legally_required: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # -- queries used by the services ---------------------------------------------------------
     def state(self, name: str) -> State:
@@ -263,6 +266,10 @@ class Procedure:
 
     def addressees(self, act: str) -> frozenset[str]:
         return self.serve.get(act, frozenset())
+
+    def is_legally_required(self, act: str, role: str) -> bool:
+        """Declared in ``legally_required:``, or the law requires what the delivery says (``statements:``)."""
+        return role in self.legally_required.get(act, frozenset()) or (act, role) in self.statements
 
     def statement(self, act: str, role: str) -> Statement | None:
         return self.statements.get((act, role))
@@ -529,6 +536,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         effective_to=_date(raw.get("effective_to"), where),
         source=source,
         serve=_serve(raw.get("serve"), where),
+        legally_required=_serve(raw.get("legally_required") or {}, where),
         complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
     )
@@ -584,6 +592,9 @@ def check(procedure: Procedure) -> None:
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")
+    for act, roles in procedure.legally_required.items():
+        if not roles <= procedure.addressees(act):
+            raise ProcedureError(f"'{act}' is legally required for roles it is not served on ('serve')")
     if procedure.complaints is not None:
         for role, act in procedure.complaints.informed_by.items():
             if role not in procedure.addressees(act):
@@ -661,6 +672,11 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict:
     merged["states"] = states
     # Addressees merge by act: a jurisdiction overrides the acts it serves differently.
     merged["serve"] = {**(base.get("serve") or {}), **(raw.pop("serve", None) or {})}
+    # And so do the deliveries the law requires (always e-mailed, whatever the addressee's preferences).
+    merged["legally_required"] = {
+        **(base.get("legally_required") or {}),
+        **(raw.pop("legally_required", None) or {}),
+    }
     # So do the statements the law requires a delivery to say.
     merged["statements"] = {**(base.get("statements") or {}), **(raw.pop("statements", None) or {})}
     for key in ("transitions", "timers"):

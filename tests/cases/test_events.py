@@ -28,3 +28,35 @@ def test_edits_drops_and_reordering_are_detected(world):
     events = chain(case.id)
     assert any("expected sequence number" in p for p in verify_chain(events[:1] + events[2:]))
     assert any("does not follow" in p for p in verify_chain([events[1], events[0]] + events[2:]))
+
+
+def _reads_chain_end(statement: str) -> bool:
+    return "FROM events" in statement and "ORDER BY events.seq DESC" in statement
+
+
+def test_a_notice_appends_its_events_without_reading_the_chain_back(world, sql_statements):
+    with sql_statements() as sent:
+        case = services.file_notice(world.holder, notice_data()).obj
+    assert len(chain(case.id)) >= 4 and verify_chain(chain(case.id)) == []
+    assert [s for s in sent if _reads_chain_end(s)] == []
+    # A later transaction reads the chain's end once, then appends without reading it again.
+    with sql_statements() as sent:
+        services.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "我们有授权。"})
+    assert len([s for s in sent if _reads_chain_end(s)]) == 1
+    assert verify_chain(chain(case.id)) == []
+
+
+def test_an_event_undone_with_its_savepoint_is_not_the_chain_end(world):
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case = services.file_notice(world.holder, notice_data()).obj
+    before = len(chain(case.id))
+    savepoint = db.session.begin_nested()
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "undone"})
+    savepoint.rollback()
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "kept"})
+    db.session.commit()
+    kept = chain(case.id)
+    assert len(kept) == before + 1 and kept[-1].payload["name"] == "kept" and verify_chain(kept) == []

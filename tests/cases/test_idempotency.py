@@ -17,7 +17,12 @@ def count(model):
 def test_a_retried_notice_creates_one_case(world, api):
     holder = api(world.holder)
     first = holder.upload("/cases", notice_data(), [("a.pdf", b"%PDF-1.4 x")], headers={"Idempotency-Key": "n-1"})
-    again = holder.upload("/cases", notice_data(), [("a.pdf", b"%PDF-1.4 x")], headers={"Idempotency-Key": "n-1"})
+    again = holder.upload(
+        "/cases",
+        notice_data(),
+        [("a.pdf", b"%PDF-1.4 x")],
+        headers={"Idempotency-Key": "n-1", "Prefer": "return=representation"},
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.get_json()["id"] == again.get_json()["id"]
     assert count(Case) == 1

@@ -20,7 +20,7 @@ EVIDENCE = b"%PDF-1.4\nregistration certificate No. 123\n"
 def test_notice_to_settlement(world, api):
     holder, seller = api(world.holder), api(world.seller)
 
-    filed = holder.upload("/cases", notice_data(), [("registro.pdf", EVIDENCE)])
+    filed = holder.upload("/cases?full=1", notice_data(), [("registro.pdf", EVIDENCE)])
     assert filed.status_code == 201, filed.get_json()
     case = filed.get_json()
     assert case["state"] == "awaiting_response"
@@ -179,3 +179,23 @@ def test_seller_invited_by_a_notice_claims_its_party(world, api, client):
     headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
     case = client.get(f"/api/v1/cases/{case_id}", headers=headers).get_json()
     assert case["your_roles"] == ["respondent"]
+
+
+def test_filing_a_notice_answers_a_receipt_and_the_full_document_on_request(world, api, sql_statements):
+    holder = api(world.holder)
+    with sql_statements() as compact_sent:
+        compact = holder.post("/cases", notice_data())
+    receipt = compact.get_json()
+    assert compact.status_code == 201
+    assert receipt["reference"].startswith("ODR-") and receipt["links"]["self"] == f"/api/v1/cases/{receipt['id']}"
+    assert (
+        "filings" not in receipt
+        and holder.get(receipt["links"]["self"].removeprefix("/api/v1")).get_json()["id"] == receipt["id"]
+    )
+    with sql_statements() as full_sent:
+        full = holder.post("/cases?full=1", notice_data(title="Second"))
+    assert full.status_code == 201 and full.get_json()["filings"][0]["kind"] == "notice"
+    preferred = holder.post("/cases", notice_data(title="Third"), headers={"Prefer": "return=representation"})
+    assert "deadlines" in preferred.get_json()
+    # The receipt reads nothing after the commit; the document reads the case back.
+    assert len(compact_sent) < len(full_sent)

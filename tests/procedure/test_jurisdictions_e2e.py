@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def file(holder, **overrides):
-    response = holder.post("/cases", notice_data(**overrides))
+    response = holder.post("/cases?full=1", notice_data(**overrides))
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 

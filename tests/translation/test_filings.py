@@ -18,7 +18,7 @@ NOTICE = "el gato ve el perro. el titular del derecho tiene prueba prima facie."
 
 
 def _file(api, world, **overrides):
-    response = api(world.holder).post("/cases", notice_data(**({"text": NOTICE} | overrides)))
+    response = api(world.holder).post("/cases?full=1", notice_data(**({"text": NOTICE} | overrides)))
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -94,7 +94,9 @@ def test_chinese_filed_as_spanish_through_the_api_is_refused_with_both_codes(app
     assert "zh" in error["fields"]["language"] and "language_confirmed" in error["fields"]
     assert db.session.scalar(db.select(db.func.count()).select_from(Filing)) == 0
     # The filer insists: the declared language stands, and what detection said is kept with it.
-    response = api(world.holder).post("/cases", notice_data(text=CHINESE, language="es", language_confirmed=True))
+    response = api(world.holder).post(
+        "/cases?full=1", notice_data(text=CHINESE, language="es", language_confirmed=True)
+    )
     assert response.status_code == 201, response.get_json()
     filing = db.session.get(Filing, response.get_json()["filings"][0]["id"])
     assert (filing.language, filing.language_declared, filing.language_detected) == ("es", "es", "zh")

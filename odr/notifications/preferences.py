@@ -1,0 +1,86 @@
+"""Notification preferences: how an account is told by e-mail of the acts served on it.
+
+The inbox always has every act. By e-mail an account chooses every event, a daily digest (one e-mail
+a day listing the day's acts, sent once the day has ended in its time zone) or deadlines only (the acts
+whose receipt starts a period, and reminders), and may turn e-mail off. A delivery the procedure's data
+marks legally required (``legally_required:`` in rules/) is e-mailed at once whatever the preferences.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr.accounts.models import Account
+from odr.errors import ValidationFailed
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.notifications.models import Frequency, NotificationPreference
+
+FREQUENCY_TITLES = {
+    Frequency.EVERY_EVENT: _l("An e-mail for every event"),
+    Frequency.DAILY_DIGEST: _l("One e-mail a day with the day's events"),
+    Frequency.DEADLINES_ONLY: _l("E-mail only about deadlines"),
+}
+NOW = "now"
+
+
+def preferences_of(account: Account) -> NotificationPreference:
+    """The account's preferences (not added to the session when it has none: every event, e-mail on)."""
+    found = db.session.get(NotificationPreference, account.id)
+    if found is None:
+        return NotificationPreference(account_id=account.id, frequency=Frequency.EVERY_EVENT, email=True)
+    return found
+
+
+def check_preferences(frequency: object, email: object) -> tuple[Frequency, bool]:
+    fields: dict[str, str] = {}
+    try:
+        chosen = Frequency(str(frequency))
+    except ValueError:
+        fields["frequency"] = _("Choose every event, a daily digest or deadlines only.")
+        chosen = Frequency.EVERY_EVENT
+    if email not in (True, False, "on", "1", "true", "0", "false", "off", None, ""):
+        fields["email"] = _("E-mail is either on or off.")
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    return chosen, email in (True, "on", "1", "true")
+
+
+def save_preferences(account: Account, frequency: object, email: object) -> NotificationPreference:
+    """Check, then write the account's preferences; the caller commits."""
+    chosen, on = check_preferences(frequency, email)
+    found = db.session.get(NotificationPreference, account.id)
+    if found is None:
+        found = NotificationPreference(account_id=account.id)
+        db.session.add(found)
+    found.frequency, found.email, found.updated_at = chosen, on, utcnow()
+    return found
+
+
+def preferences_json(found: NotificationPreference) -> dict[str, object]:
+    return {
+        "frequency": str(found.frequency or Frequency.EVERY_EVENT),
+        "email": bool(found.email if found.email is not None else True),
+        "legally_required_always_emailed": True,
+    }
+
+
+def email_timing(
+    account: Account | None, at: datetime, *, legally_required: bool, about_deadline: bool
+) -> str | date | None:
+    """When a delivery goes out by e-mail: ``NOW``, the local day of the digest that carries it, or None
+    (not by e-mail). A party without an account yet has no preferences: e-mailed at once."""
+    if account is None or legally_required:
+        return NOW
+    found = preferences_of(account)
+    if found.email is False:
+        return None
+    if found.frequency == Frequency.DAILY_DIGEST:
+        return at.astimezone(ZoneInfo(account.effective_time_zone)).date()
+    if found.frequency == Frequency.DEADLINES_ONLY and not about_deadline:
+        return None
+    return NOW

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,6 +38,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    # Said in the reader's language: the lazy message is made a string when flashed, inside the request.
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.localize_callback = str
     i18n.init_app(app)
     errors.init_app(app)
     _import_models()
@@ -145,6 +149,7 @@ API_MODULES = (
     "dsa",
     "conduct",
     "webhooks",
+    "todo",
     "audit",
 )
 # Modules whose domain-event subscribers must be connected before the first request (docs/architecture.md).
@@ -177,7 +182,14 @@ def _register_routes(app: Flask) -> None:
 def _register_template_globals(app: Flask) -> None:
     from odr.cases.views import case_page_locale
     from odr.procedure.jurisdictions import jurisdiction_name
-    from odr.procedure.titles import action_label, procedure_label, state_label, timer_label
+    from odr.procedure.titles import (
+        action_label,
+        listing_measure_label,
+        outcome_label,
+        procedure_label,
+        state_label,
+        timer_label,
+    )
 
     app.jinja_env.globals.update(
         state_label=state_label,
@@ -185,6 +197,8 @@ def _register_template_globals(app: Flask) -> None:
         timer_label=timer_label,
         procedure_label=procedure_label,
         jurisdiction_name=jurisdiction_name,
+        listing_measure_label=listing_measure_label,
+        outcome_label=outcome_label,
     )
     from odr.validation import mail_excerpt
 

@@ -79,10 +79,19 @@ def text_direction(locale: str) -> str:
     return "rtl" if str(locale).split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
-def locale_name(code: str) -> str:
-    """A language's name in that language, so each reader finds their own in the switcher."""
+def own_locale_name(code: str) -> str:
+    """A language's name in that language, so each reader finds their own in a language picker."""
     try:
         name = Locale.parse(code).display_name or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def locale_name(code: str) -> str:
+    """A language's name in the reader's language (Babel's locale data), for sentences: "the original in Spanish"."""
+    try:
+        name = Locale.parse(code).get_display_name(get_locale()) or code
     except (ValueError, UnknownLocaleError):
         return code
     return name[:1].upper() + name[1:]
@@ -188,6 +197,7 @@ def init_app(app) -> None:
 
     app.jinja_env.globals.update(
         locale_name=locale_name,
+        own_locale_name=own_locale_name,
         switch_locale_url=switch_locale_url,
         dual_time=dual_time,
         due_in=due_in,

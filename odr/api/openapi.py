@@ -210,6 +210,12 @@ def _document() -> dict:
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
             "/me": {"get": _op("The signed-in account")},
+            "/todo": {
+                "get": _op(
+                    "What to do next: your pending obligations, most urgent first, each with its deadline, "
+                    "the choices (any one is enough) and what happens if nobody acts"
+                )
+            },
             "/me/notification-preferences": {
                 "get": _op("How you are told by e-mail: frequency (every_event, daily_digest, deadlines_only), email"),
                 "put": _op(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,7 +25,7 @@ from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing, FilingKind, RightType
 from odr.config import FILING_LANGUAGES
-from odr.errors import ServiceError
+from odr.errors import NotFound, ServiceError
 from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.models_base import utcnow
@@ -34,7 +35,9 @@ from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import counter_notice_elements, counter_notice_warnings, element_catalogue, warning_catalogue
-from odr.procedure.services import allowed_transitions, case_day, procedure_of
+from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of
+from odr.procedure.titles import element_label
+from odr.todo.services import CaseNext, Obligation, case_obligations, obligations, step_consequences
 from odr.vocabulary import CaseRole
 
 # -- the links every page offers its reader -----------------------------------------------------
@@ -106,10 +109,7 @@ class DashboardPage:
     jurisdictions: list[str] = field(default_factory=list)
     next_cursor: str | None = None  # the following page of the table (keyset, odr.pagination); None: the last
     paged: bool = False  # this is not the first page (the page offers a way back to it)
-
-    @property
-    def todo(self) -> list[DashboardRow]:
-        return [row for row in self.rows if row.next_steps]
+    todo: list[Obligation] = field(default_factory=list)  # what to do next, most urgent first (odr.todo)
 
 
 DASHBOARD_PAGE = 50
@@ -167,6 +167,7 @@ def dashboard_page(
             )
             for c in cases
         ],
+        todo=obligations(account, now),
     )
 
 
@@ -319,6 +320,10 @@ class CasePage:
     submission_key: str
     form: FormState
     panels: dict[str, object] = field(default_factory=dict)
+    next: CaseNext = field(default_factory=lambda: CaseNext([]))  # what the reader must or may do now
+    default_kind: str = ""  # the filing kind the form starts with (a choice of "What to do next")
+    notice_elements: list[tuple[str, object]] = field(default_factory=list)  # (label, value), for the parties
+    open_section: str = ""  # the details section holding the refused form, shown open
 
     @property
     def counter_notice_fields(self) -> list[str]:
@@ -347,8 +352,41 @@ def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str]
     return kind.value in procedure.filings_allowed(case.state) and bool(roles & services.FILER_ROLES)
 
 
-def case_page(account: Account, case_id: int, form: FormState = BLANK, now: datetime | None = None) -> CasePage:
-    """The case page for one reader: everything it shows, loaded here, and what the reader may do."""
+# The details section of the case page that holds each form of the page (the others are in the conversation).
+SECTION_OF_FORM = {
+    "assign": "procedure",
+    "action": "procedure",
+    "acknowledge": "court",
+    "decision": "court",
+    "bid": "settling",
+    "bidding": "settling",
+    "agreement": "settling",
+    "caucus": "settling",
+    "evaluation": "settling",
+    "evaluation-deposit": "settling",
+    "evaluation-submission": "settling",
+}
+
+
+def section_of(form_name: str) -> str:
+    return "procedure" if form_name.startswith("extension-") else SECTION_OF_FORM.get(form_name, "")
+
+
+def notice_elements(case: Case, roles: frozenset[str]) -> list[tuple[str, object]]:
+    """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
+    if not roles & TIMELINE_READERS:
+        return []
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    elements = ((notice.terms or {}).get("elements") or {}) if notice else {}
+    return [(element_label(name), value) for name, value in elements.items()]
+
+
+def case_page(
+    account: Account, case_id: int, form: FormState = BLANK, now: datetime | None = None, kind: str = ""
+) -> CasePage:
+    """The case page for one reader: everything it shows, loaded here, and what the reader may do.
+
+    ``kind``: the filing kind the reader chose in "What to do next" (the form starts with it)."""
     case = get_case(account, case_id)
     now = now or utcnow()
     roles = frozenset(case_roles(account, case))
@@ -360,6 +398,7 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
     proposal = services.current_settlement(case)
     party = account.party
+    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now)
     return CasePage(
         case=case,
         claimant=case.claimant,
@@ -388,6 +427,12 @@ def case_page(account: Account, case_id: int, form: FormState = BLANK, now: date
         submission_key=uuid.uuid4().hex,
         form=form,
         panels=panels,
+        next=next_steps,
+        default_kind=form.value("kind", kind if kind in {k.value for k in filing_kinds} else ""),
+        notice_elements=notice_elements(case, roles),
+        # The court's decision is the court's next step: its section stands open.
+        open_section=section_of(form.name)
+        or ("court" if any(o.kind == "court_decision" for o in next_steps.mine) else ""),
     )
 
 
@@ -410,4 +455,34 @@ def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset
         acceptances=len(filing.acceptances),
         text_sha256=services.text_sha256(filing),
         may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now),
+    )
+
+
+# -- confirming an irreversible step ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfirmStepPage:
+    case: Case
+    action: str  # the transition
+    consequences: list[str]  # what will happen, in the reader's language
+    court: str  # where an escalation goes (the jurisdiction's escalation body), or ""
+
+
+def confirm_step_page(account: Account, case_id: int, action: str, now: datetime | None = None) -> ConfirmStepPage:
+    """The page that says what a step will do before the reader takes it; NotFound for a step not open to them."""
+    case = get_case(account, case_id)
+    now = now or utcnow()
+    names = {t.name for t in allowed_transitions(case, case_roles(account, case), now)}
+    if action not in names:
+        raise NotFound(_("This step is not open to you in this case now."))
+    procedure = procedure_of(case)
+    transition = procedure.transition(action)
+    escalates = transition is not None and "export_to_court" in procedure.states[transition.target].on_enter
+    jurisdiction = jurisdictions.get(case.jurisdiction)
+    return ConfirmStepPage(
+        case=case,
+        action=action,
+        consequences=step_consequences(procedure, action),
+        court=jurisdiction.escalation_body if escalates and jurisdiction else "",
     )

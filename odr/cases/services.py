@@ -311,8 +311,21 @@ def file_notice(
 FILER_ROLES = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, CaseRole.COURT}
 
 
+def _filled(raw) -> bool:
+    """Whether a part of a filing (terms, elements) carries anything: a value that is not empty."""
+    if isinstance(raw, dict):
+        return any(value not in (None, "", False) for value in raw.values())
+    return raw not in (None, "", False, [], {})
+
+
 def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     if kind not in {FilingKind.OFFER, FilingKind.SETTLEMENT}:
+        if _filled(raw):
+            # Never dropped silently: the filer chose the wrong kind, or typed into the wrong box.
+            fields["terms"] = _(
+                "Terms (amount, listing, licence) belong to an offer or a settlement proposal: choose one of "
+                "those kinds, or empty the terms."
+            )
         return None
     raw = raw if isinstance(raw, dict) else {}
     terms: dict = {}
@@ -411,6 +424,10 @@ def add_filing(
         data.get("language"), text, fields, confirmed=data.get("language_confirmed"), name_of=locale_name
     )
     terms = parse_terms(kind, data.get("terms"), fields)
+    if kind != FilingKind.COUNTER_NOTICE and _filled(data.get("elements")):
+        fields["elements"] = _(
+            "The elements of a counter-notice belong to a counter-notice: choose that kind, or leave them empty."
+        )
     if kind == FilingKind.COUNTER_NOTICE:
         # What the governing law asks of a counter-notice (jurisdictions/*.yaml), kept with it.
         elements = check_counter_notice(case, data.get("elements"), fields)

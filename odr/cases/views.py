@@ -105,12 +105,13 @@ def new_notice():
 @bp.get("/cases/<int:case_id>")
 @login_required
 def show(case_id):
-    return case_page_response(case_id)
+    # ?kind=: the filing chosen in "What to do next" (a link, so no script is needed to preselect it).
+    return case_page_response(case_id, kind=request.args.get("kind", ""))
 
 
-def case_page_response(case_id: int, form: FormState = BLANK):
+def case_page_response(case_id: int, form: FormState = BLANK, kind: str = ""):
     """The case page for the signed-in reader; a refused form of the page comes back with its state."""
-    page = pages.case_page(current_user, case_id, form)
+    page = pages.case_page(current_user, case_id, form, kind=kind)
     return render_template("cases/show.html", page=page, case=page.case, form=form)
 
 
@@ -129,17 +130,19 @@ def submit_on_case_page(case_id: int, action, form: str, rename=None):
 @login_required
 def add_filing(case_id):
     form = request.form
-    data = {
+    data: dict[str, object] = {
         "kind": form.get("kind"),
         "text": form.get("text"),
         "language": form.get("language"),
         "language_confirmed": form.get("language_confirmed"),
         "caucus": form.get("caucus"),
     }
-    if form.get("kind") in {"offer", "settlement"}:
-        data["terms"] = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence")}
-    if form.get("kind") == "counter_notice":
-        data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
+    # Whatever was typed goes to the service, which refuses terms or elements that do not fit the kind: never
+    # dropped silently. (With the script, the boxes of other kinds are disabled and send nothing.)
+    terms = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence") if form.get(k)}
+    if terms or form.get("kind") in {"offer", "settlement"}:
+        data["terms"] = terms
+    data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
 
     def act():
         services.add_filing(
@@ -182,9 +185,22 @@ def extend_deadline(case_id, deadline_id):
     return submit_on_case_page(case_id, act, f"extension-{deadline_id}")
 
 
+@bp.get("/cases/<int:case_id>/actions/<action>")
+@login_required
+def confirm_action(case_id, action):
+    """Every step on request is confirmed on its own page first, which says what it will do (no script needed)."""
+    page = pages.confirm_step_page(current_user, case_id, action)
+    return render_template("cases/confirm_step.html", page=page, case=page.case, form=BLANK)
+
+
 @bp.post("/cases/<int:case_id>/actions/<action>")
 @login_required
 def take_action(case_id, action):
+    if request.form.get("confirmed") != "1":
+        # Not from the confirmation page (an old page, a double submit): ask there first, take nothing.
+        get_case(current_user, case_id)  # a case the reader may not see answers like a missing one
+        return redirect(url_for("cases.confirm_action", case_id=case_id, action=action), 303)
+
     def act():
         services.take_action(current_user, case_id, action)
         flash(_("Done."), "success")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from odr.accounts.models import Account
+from sqlalchemy import select
+
+from odr.accounts.models import Account, Party
 from odr.cases.models import Case
-from odr.cases.pages import CaseContext, allows, case_panel
+from odr.cases.pages import TIMELINE_READERS, CaseContext, allows, case_panel
 from odr.export import court
-from odr.export.models import CaseExport
+from odr.export.models import CaseExport, CourtDecision
 from odr.export.services import exports_for_court, pinned_key_id
+from odr.extensions import db
 from odr.vocabulary import CaseRole
 
 
@@ -47,6 +51,38 @@ def court_panel(context: CaseContext) -> CourtPanel | None:
         may_acknowledge=True,
         may_decide=allows(court.check_may_decide, context.case, set(context.roles), context.now),
         language=party.preferred_language if party else "en",
+    )
+
+
+@dataclass(frozen=True)
+class CourtStatus:
+    """What the participants read once a case went to court: which court has it, and its decision as people
+    read one (outcome, listings, amounts, court, reference, the signed document)."""
+
+    court_name: str
+    sent_at: datetime
+    acknowledged_at: datetime | None
+    decision: CourtDecision | None
+    document_id: int | None  # the signed decision, downloadable from the case's evidence
+
+
+@case_panel("court_status")
+def court_status_panel(context: CaseContext) -> CourtStatus | None:
+    if CaseRole.COURT in context.roles or not context.roles & TIMELINE_READERS:
+        return None  # the court has its own panel; outsiders never get this far
+    export = db.session.scalars(
+        select(CaseExport).where(CaseExport.case_id == context.case.id).order_by(CaseExport.export_seq)
+    ).first()
+    if export is None:
+        return None
+    decision = db.session.scalar(select(CourtDecision).where(CourtDecision.case_id == context.case.id))
+    court = db.session.get(Party, export.court_party_id)
+    return CourtStatus(
+        court_name=court.name if court else "",
+        sent_at=export.created_at,
+        acknowledged_at=export.acknowledged_at,
+        decision=decision,
+        document_id=decision.document_id if decision else None,
     )
 
 

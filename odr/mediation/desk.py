@@ -172,13 +172,17 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
         if m.confirm_by < now:
             late_measures[m.case_id] = late_measures.get(m.case_id, 0) + 1
     rows = []
+    finals = final_states()
     for case in shown:
-        first = dues[case.id][0] if dues[case.id] else None
+        # A settled or decided case stays on the desk only for its measures: none of its own clocks is due any
+        # more, so only a measure the platform confirmed late flags it.
+        closed = case.state in finals
+        first = dues[case.id][0] if dues[case.id] and not closed else None
         rows.append(
             DeskRow(
                 case=case,
                 next_due=first,
-                overdue=bool(first and first.at < now),
+                overdue=bool(late_measures.get(case.id)) if closed else bool(first and first.at < now),
                 due_this_week=bool(first and now <= first.at < now + WEEK),
                 overdue_measures=late_measures.get(case.id, 0),
                 languages=_languages(case),

@@ -208,6 +208,9 @@ class Timer:
     receipt: Receipt | None = None
     # The case roles that must act before the period runs out: reminded before it does (reminder_hours).
     remind: frozenset[str] = frozenset()
+    # Whose act the period waits for: the case roles that must (or may) act before it runs out, told so
+    # by "What to do next". A role it awaits must have something to do in the timer's state.
+    awaits: frozenset[str] = frozenset()
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -518,6 +521,9 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
             if act not in ACTS or by not in CASE_ROLES:
                 raise ProcedureError(f"{tw}: 'starts_at_receipt' needs 'of' (an act) and 'by' (a case role)")
             receipt = Receipt(act=act, role=by)
+        awaits = spec.get("awaits") or []
+        if not isinstance(awaits, list) or set(awaits) - CASE_ROLES:
+            raise ProcedureError(f"{tw}: 'awaits' must list case roles")
         timers.append(
             Timer(
                 name=name,
@@ -530,6 +536,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 roll_forward=bool(spec.get("roll_forward", False)),
                 receipt=receipt,
                 remind=_roles(spec.get("remind"), f"{tw}: 'remind'"),
+                awaits=frozenset(awaits),
                 actions=_actions(spec.get("actions"), tw),
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
@@ -596,6 +603,12 @@ def check(procedure: Procedure) -> None:
             raise ProcedureError(f"timer '{timer.name}' runs in final state '{timer.state}'")
         if timer.target == timer.state:
             raise ProcedureError(f"timer '{timer.name}' in state '{timer.state}' leads back to the same state")
+        for role in sorted(timer.awaits):
+            if not _may_act_in(procedure, timer.state, role):
+                raise ProcedureError(
+                    f"timer '{timer.name}' awaits '{role}', who can take no step nor file anything "
+                    f"in state '{timer.state}'"
+                )
         graph.add_edge(timer.state, timer.target, key=timer.name)
 
     undeclared = sorted(procedure.acts() - set(procedure.serve))
@@ -632,6 +645,16 @@ def check(procedure: Procedure) -> None:
         if not (nx.descendants(graph, name) & finals):
             raise ProcedureError(f"state '{name}' is a dead end: no final state can be reached from it")
     procedure.graph = graph
+
+
+PARTY_ROLES = frozenset({CaseRole.CLAIMANT, CaseRole.RESPONDENT})
+
+
+def _may_act_in(procedure: Procedure, state: str, role: str) -> bool:
+    """Whether a role has a step of its own out of a state, or (a party) a filing beyond a message in it."""
+    if any(state in t.sources and role in t.roles for t in procedure.transitions):
+        return True
+    return role in PARTY_ROLES and bool(set(procedure.states[state].filings) - {"message"})
 
 
 def _read(path: Path) -> dict:

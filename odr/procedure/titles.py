@@ -234,3 +234,26 @@ def action_label(name: str) -> str:
 
 def timer_label(name: str) -> str:
     return str(TIMER_LABELS.get(name, name.replace("_", " ")))
+
+
+# What happens to a listing under agreed terms or a court's decision (odr.cases.services.LISTING_MEASURES).
+LISTING_MEASURE_LABELS = {
+    "keep": _l("Keep"),
+    "remove": _l("Remove"),
+    "modify": _l("Modify"),
+    "geo_restrict": _l("Restrict by region"),
+}
+# The court's outcome (odr.export.court.OUTCOMES).
+OUTCOME_LABELS = {
+    "upheld": _l("Claim upheld"),
+    "partly_upheld": _l("Claim partly upheld"),
+    "dismissed": _l("Claim dismissed"),
+}
+
+
+def listing_measure_label(code: str) -> str:
+    return str(LISTING_MEASURE_LABELS.get(code, code))
+
+
+def outcome_label(code: str) -> str:
+    return str(OUTCOME_LABELS.get(code, code))

@@ -223,6 +223,7 @@ def test_a_refused_form_on_the_case_page_keeps_the_input_and_marks_the_field(chr
             page.locator("table.cases tr", has_text="FLAMENCO").locator("a").first.get_attribute("href")
         ).path
         page.goto(f"{case}?lang=en")
+        page.click("#settling > summary")  # the ways to settle are folded under the conversation
         page.fill("#bid-currency", "E1")
         page.fill("#bid-rounds", "7")
         with page.expect_navigation():

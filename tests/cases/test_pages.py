@@ -137,9 +137,11 @@ def test_the_navigation_names_the_sections_each_role_has(world):
 def test_the_dashboard_leads_with_the_cases_that_wait_for_the_reader(world):
     waiting = services.file_notice(world.holder, notice_data()).obj.id  # the seller must answer
     dashboard = pages.dashboard_page(world.seller)
-    assert [row.case.id for row in dashboard.rows] == [waiting] and dashboard.todo == []
+    # The seller's answer is due: it leads the seller's dashboard; the right holder only waits.
+    assert [row.case.id for row in dashboard.rows] == [waiting]
+    assert [(o.case_id, o.kind, o.role) for o in dashboard.todo] == [(waiting, "procedure", "respondent")]
     holder = pages.dashboard_page(world.holder)
-    assert [row.next_steps for row in holder.todo] == [["withdraw"]] and holder.rows[0].next_due is not None
+    assert holder.todo == [] and holder.rows[0].next_steps == ["withdraw"] and holder.rows[0].next_due is not None
     assert holder.may_file_notice and not dashboard.may_file_notice
     assert pages.dashboard_page(world.stranger_holder).rows == []
 

@@ -34,6 +34,7 @@ def case_get_routes(app) -> list[str]:
             "/api/v1/mediation/desk",
             "/api/v1/measures",
             "/api/v1/court/exports",
+            "/api/v1/todo",
         }:
             rules.append(rule.rule)
     return sorted(rules)
@@ -61,6 +62,7 @@ def test_no_get_of_a_case_route_writes(app, world, api, browser, busy_case, sql_
             "filing_id": db.session.scalar(db.select(Filing.id).where(Filing.case_id == case_id)),
             "evidence_id": evidence or 0,
             "evaluation_id": evaluation or 0,
+            "action": "escalate",  # the confirmation page of a step
         }
         for name in ("holder", "seller", "mediator", "court", "admin"):
             account = getattr(world, name)

@@ -33,7 +33,9 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     assert "No settlement in 1 rounds" in seller_page and "9000" not in seller_page
 
     # 2. The seller asks for a mediator; the administrator assigns one automatically.
-    assert seller.post(f"{page}/actions/request_mediation", form_page=page).status_code == 302
+    step = f"{page}/actions/request_mediation"
+    assert "A mediator is proposed" in seller.get(step).get_data(as_text=True)  # said before it is taken
+    assert seller.post(step, {"confirmed": "1"}, form_page=step).status_code == 302
     admin_page = admin.get(page).get_data(as_text=True)
     assert "other-mediator" in admin_page and "reads neither party" in admin_page  # the Italian-only mediator
     assert admin.post(f"{page}/mediator", {"automatic": "1"}, form_page=page).status_code == 302

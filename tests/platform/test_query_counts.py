@@ -89,6 +89,8 @@ def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, w
         "holder /": lambda: holder.get("/"),
         "holder GET /api/v1/cases": lambda: holder_api.get("/cases"),
         "holder GET /api/v1/inbox": lambda: holder_api.get("/inbox"),
+        "holder GET /api/v1/todo": lambda: holder_api.get("/todo"),
+        "mediator GET /api/v1/todo": lambda: mediator_api.get("/todo"),
     }
     for n in range(2):
         another_mediated_case(world, n)

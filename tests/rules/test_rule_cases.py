@@ -71,8 +71,9 @@ def run_event(world, case: Case, event: dict) -> None:
             "kind": event["filing"],
             "language": "en",
             "text": "As filed.",
-            "elements": {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])},
         }
+        if event["filing"] == "counter_notice":  # elements belong to a counter-notice only (refused elsewhere)
+            filing["elements"] = {k: v for k, v in COUNTER_NOTICE_ELEMENTS.items() if k not in event.get("without", [])}
         act = lambda: services.add_filing(account, case.id, filing, at=at)  # noqa: E731
     elif "decide" in event:  # a platform reviewer's reasoned decision on the notice (DSA Art. 16)
         outcome = {"restrict": "restrict", "no_action": "no_action"}[event["decide"]]

@@ -111,7 +111,8 @@ def test_a_mis_declared_language_in_the_web_form_asks_the_filer_and_keeps_the_te
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "(zh), not Español (es)" in page and 'name="language_confirmed"' in page and CHINESE in page
+    # Language names in the reader's language (here English), not in their own.
+    assert "(zh), not Spanish (es)" in page and 'name="language_confirmed"' in page and CHINESE in page
     response = seller.post(
         f"/cases/{case['id']}/filings", {"kind": "message", "language": "zh", "text": CHINESE}, form_page=page_url
     )

@@ -1,7 +1,7 @@
 """audit log: reads of a case by mediators, courts and administrators, and administrators' actions
 
 Revision ID: a0d17e5f9c31
-Revises: c0d0f1a66e22
+Revises: 68819db9417e
 Create Date: 2026-12-03 03:00:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "a0d17e5f9c31"
-down_revision = "c0d0f1a66e22"
+down_revision = "68819db9417e"
 branch_labels = None
 depends_on = None
 

@@ -397,8 +397,9 @@ def tell_uses(limit: int = 500) -> int:
     Runs after each pull (new findings) and every minute (accounts and identifiers reported since);
     the unique use row makes two runs tell each use once."""
     now = utcnow()
-    pending = db.session.execute(
-        select(AllianceRecord, LinkedAccount)
+    # The pairs first (ids only: DISTINCT over a record's JSON body is not possible on PostgreSQL), then their rows.
+    pairs = db.session.execute(
+        select(AllianceRecord.id, LinkedAccount.id)
         .join(AllianceDigest, AllianceDigest.record_id == AllianceRecord.id)
         .join(AccountIdentifier, AccountIdentifier.alliance_digest == AllianceDigest.digest)
         .join(LinkedAccount, LinkedAccount.id == AccountIdentifier.account_id)
@@ -414,6 +415,13 @@ def tell_uses(limit: int = 500) -> int:
         .order_by(AllianceRecord.id, LinkedAccount.id)
         .limit(limit)
     ).all()
+    records = {
+        r.id: r for r in db.session.scalars(select(AllianceRecord).where(AllianceRecord.id.in_({p[0] for p in pairs})))
+    }
+    accounts = {
+        a.id: a for a in db.session.scalars(select(LinkedAccount).where(LinkedAccount.id.in_({p[1] for p in pairs})))
+    }
+    pending = [(records[record_id], accounts[account_id]) for record_id, account_id in pairs]
     if not pending:
         return 0
     names = _issuer_names()

@@ -92,7 +92,6 @@ class NotificationPreference(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-
 class Reminder(db.Model):  # type: ignore[name-defined,misc]
     """One reminder of a period to the role that must act before it runs out, claimed once: the unique key
     makes a second sweeper's insert fail, so each reminder is served once however many sweepers run."""

@@ -13,8 +13,8 @@ from odr.api import authenticated, bp, created, idempotency_key, json_body, page
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
+from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
-from odr.evidence.storage import blob_store
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.pagination import MOST, keyset
@@ -235,12 +235,4 @@ def api_events(case_id):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @authenticated
 def api_evidence(case_id, evidence_id):
-    item = services.evidence_file(g.api_account, case_id, evidence_id)
-    return blob_store().send(
-        "evidence",
-        item.stored_name,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=item.original_name,
-        max_age=0,
-    )
+    return evidence_download(g.api_account, case_id, evidence_id)

@@ -211,7 +211,13 @@ def take_action(case_id, action):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @login_required
 def evidence(case_id, evidence_id):
-    item = services.evidence_file(current_user, case_id, evidence_id)
+    return evidence_download(current_user, case_id, evidence_id)
+
+
+def evidence_download(account, case_id: int, evidence_id: int):
+    """An evidence file for a reader of the case (pages and API): always an attachment, never rendered, its
+    uploaded name only as the suggested download name."""
+    item = services.evidence_file(account, case_id, evidence_id)
     return blob_store().send(
         "evidence",
         item.stored_name,

@@ -123,17 +123,14 @@ def test_the_seller_answers_an_offer_with_a_counter_offer_from_the_dashboard(
     try:
         page.goto(f"/?lang={locale}")
         walk.landed("dashboard")
-        item = page.locator("ul.todo li", has_text="FLAMENCO")
+        # Under the DSA procedure nothing obliges the seller in negotiation (no timer moves it on), so the case is
+        # reached from the dashboard's list of cases, and the offer is chosen in the filing form itself.
         with page.expect_navigation():
-            item.locator("a").first.click()
+            page.locator("table.cases tr", has_text="FLAMENCO").locator("a").first.click()
         walk.landed("case")
         assert page.locator("#next-action").is_visible()
-        # "Make an offer" is one of the choices: it opens the form with the kind chosen, without a script.
-        offer = page.locator("#next-action a[href*='kind=offer']")
-        with page.expect_navigation():
-            offer.click()
-        walk.landed("offer-form")
-        assert page.input_value("#kind") == "offer" and page.locator("#amount").is_visible()
+        page.select_option("#kind", "offer")
+        assert page.locator("#amount").is_visible()
         page.fill("#text", OFFER_TEXT)
         page.fill("#amount", "200")
         page.fill("#currency", "EUR")
@@ -146,7 +143,7 @@ def test_the_seller_answers_an_offer_with_a_counter_offer_from_the_dashboard(
     finally:
         context.close()
     print(walk.name, {"page_loads": walk.loads, "submissions": walk.submissions})
-    assert (walk.loads, walk.submissions) == (4, 1)
+    assert (walk.loads, walk.submissions) == (3, 1)
     assert not walk.problems, "\n".join(walk.problems)
 
 

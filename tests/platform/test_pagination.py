@@ -24,6 +24,8 @@ NOT_LISTS = {
     # Not paged yet (they arrived with a merge at 03:38): the trusted flaggers, the conduct review queue.
     "/api/v1/conduct/trusted-flaggers",
     "/api/v1/conduct/queue",
+    # Not paged yet: the reader's obligations across all its cases, most urgent first (odr/todo).
+    "/api/v1/todo",
 }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Party
 from odr.cases.models import Case, Event, Filing, FilingKind, RightType
+from odr.conduct.models import AccountMeasure, MeasureStatus
 from odr.errors import ValidationFailed
 from odr.extensions import db
 from odr.linkage.models import LinkContest
@@ -308,6 +309,11 @@ def transparency_report(filters: Filters) -> dict:
             select(LinkContest.status).where(LinkContest.created_at >= start, LinkContest.created_at < end)
         )
     )
+    account_measures = db.session.execute(
+        select(AccountMeasure.policy, AccountMeasure.kind, AccountMeasure.status).where(
+            AccountMeasure.starts_at >= start, AccountMeasure.starts_at < end
+        )
+    ).all()
     return {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
         "citation": CITATIONS["report"],
@@ -347,8 +353,25 @@ def transparency_report(filters: Filters) -> dict:
             "procedural_steps_by_deadline": automated_steps,
             "machine_translations": machine_translations,
         },
-        # This platform does not suspend accounts (DSA Art. 23); the platforms that run it report theirs.
-        "suspensions": None,
+        # Measures on whole accounts under the conduct policy (DSA Art. 23 and 24(1)(b)): notice processing
+        # suspended for misuse, sellers warned, suspended or terminated as repeat infringers; and how many
+        # of them an appeal lifted.
+        "suspensions": {
+            "notice_processing_suspended": sum(
+                1 for m in account_measures if m.policy == "notice_misuse" and m.kind != "warning"
+            ),
+            "notifiers_warned": sum(1 for m in account_measures if m.policy == "notice_misuse" and m.kind == "warning"),
+            "accounts_suspended": sum(
+                1 for m in account_measures if m.policy == "repeat_infringer" and m.kind == "suspend_account"
+            ),
+            "accounts_terminated": sum(
+                1 for m in account_measures if m.policy == "repeat_infringer" and m.kind == "terminate_account"
+            ),
+            "sellers_warned": sum(
+                1 for m in account_measures if m.policy == "repeat_infringer" and m.kind == "warning"
+            ),
+            "lifted_on_appeal": sum(1 for m in account_measures if m.status == MeasureStatus.LIFTED_ON_APPEAL),
+        },
     }
 
 

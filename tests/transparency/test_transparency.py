@@ -130,3 +130,40 @@ def test_bad_filters_are_answered_in_the_readers_language(app, client):
     assert page.status_code == 422 and "YYYY-MM-DD" in page.get_data(as_text=True)
     api = client.get("/api/v1/transparency/report?to=2026-02-30")
     assert api.status_code == 422 and api.get_json()["error"]["fields"]["to"]
+
+
+def test_the_report_counts_the_account_measures_of_the_period(app, world):
+    from odr.conduct.models import AccountMeasure, MeasureStatus
+    from odr.extensions import db
+
+    now = utcnow()
+    for policy, kind, status, at in [
+        ("notice_misuse", "warning", MeasureStatus.IN_FORCE, now),
+        ("notice_misuse", "suspend_notice_processing", MeasureStatus.IN_FORCE, now),
+        ("repeat_infringer", "suspend_account", MeasureStatus.LIFTED_ON_APPEAL, now),
+        ("repeat_infringer", "terminate_account", MeasureStatus.IN_FORCE, now),
+        ("repeat_infringer", "warning", MeasureStatus.EXPIRED, now),
+        ("repeat_infringer", "suspend_account", MeasureStatus.IN_FORCE, now - timedelta(days=800)),  # another period
+    ]:
+        db.session.add(
+            AccountMeasure(
+                party_id=world.seller.party_id,
+                policy=policy,
+                kind=kind,
+                status=status.value,
+                jurisdiction="CN",
+                starts_at=at,
+            )
+        )
+    db.session.commit()
+    report = services.transparency_report(services.check_filters(this_year(), with_case_filters=False))
+    assert report["suspensions"] == {
+        "notice_processing_suspended": 1,
+        "notifiers_warned": 1,
+        "accounts_suspended": 1,
+        "accounts_terminated": 1,
+        "sellers_warned": 1,
+        "lifted_on_appeal": 1,
+    }
+    rows = list(services.report_csv_rows(report))
+    assert ["suspensions", "accounts_suspended", 1] in rows

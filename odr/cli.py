@@ -22,6 +22,7 @@ from odr.demo import load_demo
 from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
 from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
+from odr.integrity.vault import ResealRefused, reseal_all
 from odr.linkage.cli import linkage_group
 from odr.models_base import utcnow
 from odr.ops.backup import BackupError, backup, restore, verify
@@ -339,6 +340,25 @@ def keys_log():
             f"{key['key_id']}  from {key['valid_from'] or '-'}  to {key['valid_to'] or '-'}"
             f"  rotated by {key['rotated_by'] or '-'}{mark}"
         )
+
+
+@keys_group.command("reencrypt")
+@with_appcontext
+def keys_reencrypt():
+    """After ODR_SECRET_KEY changed: seal the keys kept in the database again under the new secret.
+
+    The old secret comes from the environment variable ODR_OLD_SECRET_KEY or is asked for (never an argument:
+    arguments show in the process list and the shell's history). All keys move in one transaction, or none.
+    """
+    old = os.environ.get("ODR_OLD_SECRET_KEY") or click.prompt("The previous ODR_SECRET_KEY", hide_input=True)
+    try:
+        names = reseal_all(old)
+    except ResealRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if not names:
+        click.echo("no keys are kept in the database (ODR_KEY_STORE=instance keeps them in the instance folder)")
+        return
+    click.echo(f"{len(names)} key(s) sealed under the new ODR_SECRET_KEY: {', '.join(names)}")
 
 
 @click.group("deposit")

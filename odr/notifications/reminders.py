@@ -10,7 +10,6 @@ only the nearest is sent.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,8 +21,8 @@ from odr.cases.models import Case
 from odr.extensions import db
 from odr.i18n import render_in_locale, ui_locale_for
 from odr.models_base import utcnow
-from odr.notifications.deliveries import Addressee, addressees
-from odr.notifications.models import Channel, Delivery, Notification, Reminder
+from odr.notifications.deliveries import Addressee, addressees, deliver_written
+from odr.notifications.models import Delivery, Reminder
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import procedure_of
 from odr.queue import periodic_job
@@ -100,34 +99,7 @@ def remind(deadline: Deadline, role: str, hours: int, now: datetime) -> list[Del
             "subject": subject,
             "text": text,
         }
-        common = dict(
-            case_id=case.id,
-            act=ACT,
-            event_kind=str(EventKind.DEADLINE_REMINDER),
-            party_id=addressee.party.id if addressee.party else None,
-            role=role,
-            language=addressee.language,
-            time_zone=addressee.time_zone,
-            data=data,
-            content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            made_available_at=now,
-        )
-        if addressee.account is not None:
-            rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-        if addressee.email:
-            note = Notification(recipient=addressee.email, locale=addressee.language, kind="reminder", data=data)
-            db.session.add(note)
-            db.session.flush()
-            rows.append(
-                Delivery(
-                    account_id=addressee.account.id if addressee.account else None,
-                    channel=Channel.EMAIL,
-                    address=addressee.email,
-                    notification_id=note.id,
-                    **common,
-                )
-            )
-    db.session.add_all(rows)
+        rows += deliver_written(case, addressee, ACT, EventKind.DEADLINE_REMINDER, data, now, mail="reminder")
     return rows
 
 

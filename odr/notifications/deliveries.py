@@ -33,6 +33,8 @@ from odr.procedure.signals import escalation_required, measures_required, state_
 from odr.vocabulary import CaseRole, EventKind, event_label
 
 DELIVERY_FAILED = "delivery_failed"
+# Reminders carry their own words (rendered in the addressee's language when sent), shown in the inbox.
+REMINDER_ACTS = {"deadline_reminder", "measure_reminder"}
 
 
 @dataclass(frozen=True)
@@ -503,7 +505,7 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
             {"text": row.statement["text"], "citation": row.statement["citation"]} if row.statement else None
         ),
         # A reminder's own words: the period, its end in the addressee's time zone, what happens if nobody acts.
-        "reminder": row.data.get("text") if row.act == "deadline_reminder" else None,
+        "reminder": row.data.get("text") if row.act in REMINDER_ACTS else None,
         "made_available_at": row.made_available_at.isoformat(),
         "opened_at": row.opened_at.isoformat() if row.opened_at else None,
         "unread": row.opened_at is None,

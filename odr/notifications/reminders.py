@@ -13,7 +13,6 @@ only the nearest is sent.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,8 +25,8 @@ from odr.extensions import db
 from odr.i18n import render_in_locale, ui_locale_for
 from odr.models_base import utcnow
 from odr.notifications import preferences
-from odr.notifications.deliveries import Addressee, addressees
-from odr.notifications.models import Channel, Delivery, Notification, Reminder
+from odr.notifications.deliveries import Addressee, addressees, deliver_written
+from odr.notifications.models import Delivery, Reminder
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import procedure_of
 from odr.queue import periodic_job
@@ -117,36 +116,8 @@ def serve_reminder(
     """One reminder to one addressee, in the words already rendered in their language: in the inbox, and by
     e-mail at once unless the account turned e-mail off (a reminder is not a notice the law requires)."""
     data = dict(data, case_id=case.id, reference=case.reference, subject=subject, text=text)
-    common = dict(
-        case_id=case.id,
-        act=act,
-        event_kind=str(event_kind),
-        party_id=addressee.party.id if addressee.party else None,
-        role=str(addressee.role),
-        language=addressee.language,
-        time_zone=addressee.time_zone,
-        data=data,
-        content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        made_available_at=now,
-    )
-    rows = []
-    if addressee.account is not None:
-        rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-    if addressee.email and preferences.emails_reminders(addressee.account):
-        note = Notification(recipient=addressee.email, locale=addressee.language, kind="reminder", data=data)
-        db.session.add(note)
-        db.session.flush()
-        rows.append(
-            Delivery(
-                account_id=addressee.account.id if addressee.account else None,
-                channel=Channel.EMAIL,
-                address=addressee.email,
-                notification_id=note.id,
-                **common,
-            )
-        )
-    db.session.add_all(rows)
-    return rows
+    by_email = preferences.emails_reminders(addressee.account)
+    return deliver_written(case, addressee, act, event_kind, data, now, mail="reminder", by_email=by_email)
 
 
 @periodic_job("deadline_reminders", "Remind the roles that must act before each period runs out.")

@@ -32,7 +32,9 @@ STATE_CHANGED = "state_changed"
 # Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
 # notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
-ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS
+# An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
+DEADLINE_MOVED = "deadline_moved"
+ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -44,6 +46,7 @@ ACT_EVENTS: dict[str, EventKind] = {
     "notice_decision": EventKind.NOTICE_DECIDED,
     "complaint": EventKind.COMPLAINT_FILED,
     "complaint_decision": EventKind.COMPLAINT_DECIDED,
+    DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
 # statement in odr/templates/notifications/statements/, rendered in the addressee's language.
@@ -70,6 +73,7 @@ PRIMARY_SOURCES = (
     "https://www.legislation.gov.uk/",
     "https://uscode.house.gov/",
     "https://www.govinfo.gov/",
+    "https://www.gov.cn/",  # the State Council: its General Office's yearly holiday schedules
     "https://uncitral.un.org/",
     "docs/platform-rules.md",
 )

@@ -170,6 +170,29 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
                 years=", ".join(str(y) for y in why["unverified_years"]),
             )
         )
+    for change in why.get("calendar_changes") or []:
+        if change.get("moved"):
+            steps.append(
+                _(
+                    "Moved on %(date)s from %(from)s to %(to)s: the official holiday schedule for %(year)s "
+                    "(%(source)s) was added to our data.",
+                    date=_instant(change["at"], zone),
+                    year=change["year"],
+                    source=change["source"],
+                    **{"from": _instant(change["from"], zone), "to": _instant(change["to"], zone)},
+                )
+            )
+        else:
+            steps.append(
+                _(
+                    "The official holiday schedule for %(year)s (%(source)s), added on %(date)s, would end this "
+                    "period on %(to)s; it had already passed, so it was left as it was.",
+                    date=_instant(change["at"], zone),
+                    year=change["year"],
+                    source=change["source"],
+                    to=_instant(change["to"], zone),
+                )
+            )
     citation = timer.citation if timer else None
     return {
         "timer": deadline.timer,

@@ -52,20 +52,20 @@ class Calendar:
         return schedule.source if schedule else self.sources.get(year, "")
 
     def _holidays(self, year: int, language: str | None = None):
-        return _country_holidays(self.country, self.subdivision, year, language)
+        return _country_holidays(self.country, self.subdivision, year, language or _english(self.country))
 
     def holiday_name_in(self, day: date, locale: str) -> str | None:
-        """The holiday's name in the reader's language where the holidays package has it."""
-        if day in self.extra_holidays or day in self.extra_working_days:
-            return self.holiday_name(day)
+        """The holiday's name in the reader's language where the holidays package has that language; None
+        where it has not, or where the name comes from our own data (odr.procedure.titles.holiday_label)."""
+        if day in self.extra_holidays or day in self.extra_working_days or day.year in self.schedules:
+            return None
         supported = getattr(holidays.country_holidays(self.country, years=day.year), "supported_languages", ())
         language = locale.replace("-", "_")
         wanted = {"zh_Hans": "zh_CN", "zh_Hant": "zh_TW"}.get(language, language)
         match = next((s for s in supported if s == wanted), None) or next(
             (s for s in supported if s.split("_")[0] == wanted.split("_")[0]), None
         )
-        found = self._holidays(day.year, match).get(day) if match else None
-        return found or self.holiday_name(day)
+        return self._holidays(day.year, match).get(day) if match else None
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday on ``day``, if it is one."""
@@ -103,6 +103,14 @@ class Calendar:
         if schedule is not None:
             return schedule.confidence == "unverified"
         return self.verified_through is not None and day.year > self.verified_through
+
+
+@lru_cache(maxsize=256)
+def _english(country: str) -> str | None:
+    """The package's US English where it has it: the names kept in a deadline's computation (and used as keys
+    of their translations) must not depend on the locale of the process that computed them."""
+    supported = getattr(holidays.country_holidays(country), "supported_languages", ())
+    return "en_US" if "en_US" in supported else None
 
 
 @lru_cache(maxsize=512)

@@ -29,6 +29,7 @@ from odr.models_base import utcnow
 from odr.ops.backup import BackupError, backup, restore, verify
 from odr.ops.logs import configure as configure_logging
 from odr.ops.metrics import MULTIPROCESS_DIR, fresh_multiprocess_dir, process_ended
+from odr.procedure.calendar_changes import add_schedule, recount_all
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
 from odr.procedure.services import procedures
@@ -253,6 +254,52 @@ def rules_graph(code, fmt, version, output):
         click.echo(text, nl=False)
 
 
+@click.group("calendars")
+def calendars_group():
+    """Official holiday schedules (jurisdictions/calendars/) and the deadlines counted on them."""
+
+
+def _report(changes) -> None:
+    for change in changes:
+        if change.moved:
+            click.echo(
+                f"moved  {change.case_reference} {change.timer}: "
+                f"{change.before.isoformat()} -> {change.after.isoformat()} (the parties are told)"
+            )
+        else:
+            click.echo(
+                f"kept   {change.case_reference} {change.timer}: it had passed at {change.before.isoformat()}; "
+                f"the new schedule gives {change.after.isoformat()}. Not moved: decide by hand.",
+                err=True,
+            )
+    click.echo(f"{sum(c.moved for c in changes)} deadline(s) moved, {sum(not c.moved for c in changes)} left (passed)")
+
+
+@calendars_group.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def calendars_add(path):
+    """Add an official holiday schedule (YAML, with its source) and recount the open deadlines it touches."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            schedule, changes = add_schedule(handle.read())
+    except (ProcedureError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"schedule {schedule.code} {schedule.year}: {schedule.source} ({schedule.confidence})")
+    _report(changes)
+
+
+@calendars_group.command("apply")
+@with_appcontext
+def calendars_apply():
+    """Recount the deadlines for every schedule in jurisdictions/calendars/ (after adding a file by hand)."""
+    try:
+        changes = recount_all()
+    except ProcedureError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(changes)
+
+
 @click.group("bundle")
 def bundle_group():
     """Court export bundles."""
@@ -369,6 +416,7 @@ def init_app(app) -> None:
         backup_command,
         restore_command,
         rules_group,
+        calendars_group,
         bundle_group,
         deposit_group,
         keys_group,

@@ -1,8 +1,8 @@
 """second factor: TOTP secret, confirmation and last step on accounts; hashed single-use recovery codes
 
 Revision ID: b7c41e2d9f05
-Revises: d5e2f8a1c047
-Create Date: 2026-12-03 06:40:00
+Revises: e7a3c5b9d214
+Create Date: 2026-12-03 07:05:00
 """
 
 from alembic import op
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "b7c41e2d9f05"
-down_revision = "d5e2f8a1c047"
+down_revision = "e7a3c5b9d214"
 branch_labels = None
 depends_on = None
 

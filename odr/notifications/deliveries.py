@@ -21,7 +21,7 @@ from odr.cases import events
 from odr.cases.models import RIGHT_TYPE_TITLES, Case, Filing, FilingKind
 from odr.cases.signals import filing_recorded
 from odr.extensions import db
-from odr.i18n import render_in_locale
+from odr.i18n import isolate, render_in_locale
 from odr.models_base import utcnow
 from odr.notifications import preferences
 from odr.notifications.models import Channel, Delivery, Notification
@@ -147,10 +147,10 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         data=data,
         values=rule.values,
         reference=case.reference,
-        claimant=case.claimant.name,
-        respondent=case.respondent.name,
+        claimant=isolate(case.claimant.name),
+        respondent=isolate(case.respondent.name),
         right=RIGHT_TYPE_TITLES[case.right_type],  # lazy: in the addressee's language when rendered
-        listings=[listing.locator for listing in case.listings],
+        listings=[isolate(listing.locator) for listing in case.listings],
         notice_text=notice.text if notice else "",
         notice_date=notice.created_at.astimezone(zone).date().isoformat() if notice else "",
         filing_text=filing.text if filing else "",

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from odr.config import UI_LOCALES
-from tests.browser.conftest import serving
+from tests.browser.conftest import serving, sign_in
 from tests.browser.test_ui import ACCOUNTS, PASSWORD, UI_TEXT_JS, _axe, _catalog_words, _shoot, _untranslated, _visit
 
 pytestmark = pytest.mark.browser
@@ -63,15 +63,8 @@ def words():
     return {locale: _catalog_words(locale) for locale in UI_LOCALES}
 
 
-def _signed_in(chromium, base, role, width):
-    context = chromium.new_context(base_url=base, viewport={"width": width, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto("/login?lang=en")
-    page.fill("#email", ACCOUNTS[role])
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
-    return context, page
+def _signed_in(chromium, live, role, width):
+    return sign_in(chromium, live, ACCOUNTS[role], PASSWORD, width)
 
 
 def _unread(page) -> int:

@@ -122,6 +122,7 @@ class EventKind(enum.StrEnum):
     DELIVERY_OPENED = "delivery_opened"
     # A reminder served before a period runs out (a delivery, not an act on the chain).
     DEADLINE_REMINDER = "deadline_reminder"
+    MEASURE_REMINDER = "measure_reminder"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -202,6 +203,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
     EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
     EventKind.DEADLINE_REMINDER: _l("Reminder: a deadline is approaching"),
+    EventKind.MEASURE_REMINDER: _l("Reminder: the platform has not confirmed a measure"),
 }
 
 

@@ -26,6 +26,7 @@ from odr.cases.signals import participant_joined
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.mediation import measure_reminders as _measure_reminders  # noqa: F401  (registers its periodic job)
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
 from odr.models_base import utcnow
 from odr.procedure.services import final_states, procedure_of

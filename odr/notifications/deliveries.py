@@ -21,7 +21,7 @@ from odr.cases import events
 from odr.cases.models import RIGHT_TYPE_TITLES, Case, Filing, FilingKind
 from odr.cases.signals import filing_recorded
 from odr.extensions import db
-from odr.i18n import render_in_locale
+from odr.i18n import isolate, render_in_locale
 from odr.models_base import utcnow
 from odr.notifications import preferences
 from odr.notifications.models import Channel, Delivery, Notification
@@ -33,8 +33,10 @@ from odr.procedure.signals import escalation_required, measures_required, state_
 from odr.vocabulary import CaseRole, EventKind, event_label
 
 DELIVERY_FAILED = "delivery_failed"
+# Reminders carry their own words (rendered in the addressee's language when sent), shown in the inbox.
+REMINDER_ACTS = {"deadline_reminder", "measure_reminder"}
 # Deliveries whose words are written for each addressee (deliver_written), not an act's generic notice.
-WRITTEN_ACTS = {"deadline_reminder", "deadline_moved"}
+WRITTEN_ACTS = REMINDER_ACTS | {"deadline_moved"}
 
 
 @dataclass(frozen=True)
@@ -145,10 +147,10 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         data=data,
         values=rule.values,
         reference=case.reference,
-        claimant=case.claimant.name,
-        respondent=case.respondent.name,
+        claimant=isolate(case.claimant.name),
+        respondent=isolate(case.respondent.name),
         right=RIGHT_TYPE_TITLES[case.right_type],  # lazy: in the addressee's language when rendered
-        listings=[listing.locator for listing in case.listings],
+        listings=[isolate(listing.locator) for listing in case.listings],
         notice_text=notice.text if notice else "",
         notice_date=notice.created_at.astimezone(zone).date().isoformat() if notice else "",
         filing_text=filing.text if filing else "",
@@ -270,11 +272,19 @@ def _mail(case: Case, act: str, addressee: Addressee, data: dict, statement: dic
 
 
 def deliver_written(
-    case: Case, addressee: Addressee, act: str, event_kind: EventKind, data: dict, at: datetime, *, mail: str
+    case: Case,
+    addressee: Addressee,
+    act: str,
+    event_kind: EventKind,
+    data: dict,
+    at: datetime,
+    *,
+    mail: str,
+    by_email: bool = True,
 ) -> list[Delivery]:
     """Serve words written for one addressee (``data`` has their ``subject`` and ``text``, in their language):
-    in the inbox, and by e-mail through the outbox (``mail``: the outbox kind, whose template shows them).
-    A reminder, or a deadline moved by an official calendar."""
+    in the inbox, and by e-mail through the outbox (``mail``: the outbox kind, whose template shows them)
+    unless ``by_email`` is false. A reminder, or a deadline moved by an official calendar."""
     common = dict(
         case_id=case.id,
         act=act,
@@ -290,7 +300,7 @@ def deliver_written(
     rows = []
     if addressee.account is not None:
         rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-    if addressee.email:
+    if addressee.email and by_email:
         note = Notification(recipient=addressee.email, locale=addressee.language, kind=mail, data=data)
         db.session.add(note)
         db.session.flush()
@@ -543,7 +553,7 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
             {"text": row.statement["text"], "citation": row.statement["citation"]} if row.statement else None
         ),
         # A reminder's own words: the period, its end in the addressee's time zone, what happens if nobody acts.
-        "reminder": row.data.get("text") if row.act == "deadline_reminder" else None,
+        "reminder": row.data.get("text") if row.act in REMINDER_ACTS else None,
         # Words written for this addressee (a reminder, a deadline moved by an official calendar), in their language.
         "text": row.data.get("text") if row.act in WRITTEN_ACTS else None,
         "made_available_at": row.made_available_at.isoformat(),

@@ -180,6 +180,15 @@ class ComplaintRule:
 
 
 @dataclass(frozen=True)
+class MeasureReminders:
+    """Reminders of a measure the platform client has not confirmed: to the case's mediator (with none, the
+    operator's administrators), once at each of ``after_hours`` after the measure was ordered."""
+
+    after_hours: tuple[int, ...]  # smallest first
+    citation: Citation
+
+
+@dataclass(frozen=True)
 class Statement:
     """What the law requires the delivery of ``act`` to ``role`` to say: a template rendered in the
     addressee's language, with the figures the law sets (``values``) and the rule that requires it."""
@@ -256,6 +265,8 @@ class Procedure:
     statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     # How long before a period runs out its ``remind`` roles are reminded, in hours (largest first).
     reminder_hours: tuple[int, ...] = (72, 24)
+    # When the people who can chase the platform are reminded of a measure it has not confirmed (none: never).
+    measure_reminders: MeasureReminders | None = None
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
     # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
     # addressee's notification preferences say.
@@ -432,6 +443,16 @@ def _hours(raw, where: str) -> tuple[int, ...]:
     return tuple(sorted(set(raw), reverse=True))
 
 
+def _measure_reminders(raw, where: str) -> MeasureReminders | None:
+    if raw is None:
+        return None
+    where = f"{where}: 'measure_reminders'"
+    hours = raw.get("after_hours") if isinstance(raw, dict) else None
+    if not isinstance(hours, list) or not hours or not all(isinstance(h, int) and h > 0 for h in hours):
+        raise ProcedureError(f"{where} needs 'after_hours', a list of positive whole hours")
+    return MeasureReminders(after_hours=tuple(sorted(set(hours))), citation=_citation(raw.get("citation"), where))
+
+
 def _require(raw: dict, key: str, where: str):
     if key not in raw or raw[key] in (None, ""):
         raise ProcedureError(f"{where} lacks '{key}'")
@@ -579,6 +600,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         statements=_statements(raw.get("statements"), where),
         reminder_hours=_hours(raw.get("reminder_hours"), where),
         notice_measures=_notice_measures(raw.get("notice_measures"), where),
+        measure_reminders=_measure_reminders(raw.get("measure_reminders"), where),
     )
     check(procedure)
     return procedure

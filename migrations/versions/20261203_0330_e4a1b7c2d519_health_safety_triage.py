@@ -1,7 +1,7 @@
 """health-and-safety fast track, product categories, procedure tracks, triage scores
 
 Revision ID: e4a1b7c2d519
-Revises: a0d17e5f9c31
+Revises: d5e2f8a1c047
 Create Date: 2026-12-03 03:30:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "e4a1b7c2d519"
-down_revision = "a0d17e5f9c31"
+down_revision = "d5e2f8a1c047"
 branch_labels = None
 depends_on = None
 

@@ -147,12 +147,8 @@ def test_a_match_takes_the_listings_down_provisionally_and_puts_the_case_first(w
     ordered = db.session.scalars(db.select(Measure).where(Measure.case_id == masks.id)).all()
     assert [(m.listing, m.kind.value) for m in ordered] == [("https://shop.example/item/9", "take_down")]
     assert "Rule 19(2)" in ordered[0].ground
-    assert kinds(masks)[-6:-2] == [
-        "health_safety_matched",
-        "track_changed",
-        "provisional_measure_ordered",
-        "measures_ordered",
-    ]
+    steps = [k for k in kinds(masks) if k in {"health_safety_matched", "track_changed", "provisional_measure_ordered"}]
+    assert steps == ["health_safety_matched", "track_changed", "provisional_measure_ordered"]
     queue = dsa.review_queue(world.admin, now=T0 + timedelta(days=1))
     assert [row.review.case_id for row in queue] == [masks.id, ordinary.id], "filed later, decided first"
     assert queue[0].health_safety and not queue[1].health_safety

@@ -38,7 +38,7 @@ def test_triage_orders_the_queue_and_the_statement_of_reasons_says_so(world, bro
         file(world.holder, T0 - timedelta(days=30 - n), jurisdiction="GB", seller_email=world.stranger_seller.email)
     newcomer = file(world.stranger_holder, T0, jurisdiction="EU", target_market="DE")
     known = file(world.holder, T0 + timedelta(hours=1), jurisdiction="EU", target_market="DE")
-    scores = {c.id: db.session.scalar(db.select(NoticeTriage).where(NoticeTriage.case_id == c.id)) for c in (newcomer, known)}
+    scores = {c.id: triage.triage_of(c) for c in (newcomer, known)}
     assert scores[newcomer.id].components["notifier_record"]["value"] == 0.5, "too little history: neutral"
     assert scores[known.id].components["notifier_record"]["value"] == 1.0
     assert scores[known.id].score > scores[newcomer.id].score

@@ -109,7 +109,7 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
             # Software checked the notice's completeness and suggested an outcome; a person decided.
             "used_for": (["notice_completeness_check", "triage_suggestion"] if decided else ["procedure_rule"])
             + ordering,
-            # Queue order only: the score and the screen decided nothing (Platform Rules 19 and 20).
+            # Queue order only: the score and the screen decided nothing (Platform Rules 20 and 21).
             "queue_ordered_by": ordering,
             "decision": automated_decision,
             "suggestion_followed": bool(decision is not None and decision.used_suggestion),

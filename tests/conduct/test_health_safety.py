@@ -1,4 +1,4 @@
-"""The health-and-safety fast track (Platform Rule 19): risk terms, the expedited periods, the provisional
+"""The health-and-safety fast track (Platform Rule 20): risk terms, the expedited periods, the provisional
 measure, clearing a false positive, and the account measure on confirmed counterfeits."""
 
 from __future__ import annotations
@@ -107,9 +107,9 @@ def test_expedited_response_period_at_its_boundaries_and_the_statute_kept(world)
     assert choice_of(fast).track == "expedited" and choice_of(standard).track == "standard"
     day = T0.astimezone(SHANGHAI).date()
     due = deadline(fast).due_at
-    assert due.astimezone(SHANGHAI).date() == day + timedelta(days=3), "3 days instead of 7 (Rule 19(3)(a))"
+    assert due.astimezone(SHANGHAI).date() == day + timedelta(days=3), "3 days instead of 7 (Rule 20(3)(a))"
     assert deadline(standard).due_at.astimezone(SHANGHAI).date() == day + timedelta(days=7)
-    assert "Rule 19(3)(a)" in deadline(fast).citation
+    assert "Rule 20(3)(a)" in deadline(fast).citation
     # The day before the last day ends, the last day, the day after.
     assert sweep_deadlines(due - timedelta(days=1)) == 0 and fast.state == "awaiting_response"
     assert sweep_deadlines(due) == 0, "the period runs to the end of its last day"
@@ -128,7 +128,7 @@ def test_a_statutory_period_is_never_shortened(world):
     open_all(jp, world.seller, T0 + timedelta(hours=1))  # the period runs from the seller's receipt
     # JP's 7 days are the Information Distribution Platform Act's, not the platform's: kept.
     statutory = deadline(jp, "response_period_idpa")
-    assert statutory.computation["count"] == 7 and "Rule 19" not in statutory.citation
+    assert statutory.computation["count"] == 7 and "Rule 20" not in statutory.citation
 
 
 def test_a_match_takes_the_listings_down_provisionally_and_puts_the_case_first(world, platform):
@@ -146,7 +146,7 @@ def test_a_match_takes_the_listings_down_provisionally_and_puts_the_case_first(w
     assert screen.provisional_in_force and health_safety.screen_of(ordinary) is None
     ordered = db.session.scalars(db.select(Measure).where(Measure.case_id == masks.id)).all()
     assert [(m.listing, m.kind.value) for m in ordered] == [("https://shop.example/item/9", "take_down")]
-    assert "Rule 19(2)" in ordered[0].ground
+    assert "Rule 20(2)" in ordered[0].ground
     steps = [k for k in kinds(masks) if k in {"health_safety_matched", "track_changed", "provisional_measure_ordered"}]
     assert steps == ["health_safety_matched", "track_changed", "provisional_measure_ordered"]
     queue = dsa.review_queue(world.admin, now=T0 + timedelta(days=1))
@@ -220,7 +220,7 @@ def test_confirmed_counterfeit_suspends_the_sellers_account_with_reasons_and_an_
         world.seller.party_id,
     )
     assert measure.ends_at == T0 + timedelta(days=181)
-    assert measure.reasons["citation"]["article"].startswith("Rule 19(4)") and not measure.reasons["automated"]
+    assert measure.reasons["citation"]["article"].startswith("Rule 20(4)") and not measure.reasons["automated"]
     to_platform = db.session.scalars(
         db.select(Measure).where(Measure.case_id == case.id, Measure.details["scope"].as_string() == "account")
     ).all()

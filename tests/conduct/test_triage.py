@@ -1,4 +1,4 @@
-"""Triage (Platform Rule 20): a score orders the queues and suggests; it never decides, and the statement of
+"""Triage (Platform Rule 21): a score orders the queues and suggests; it never decides, and the statement of
 reasons and the case page say that it was used. With the fast track's API and pages."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """health-and-safety fast track, product categories, procedure tracks, triage scores
 
 Revision ID: e4a1b7c2d519
-Revises: e7a3c5b9d214
+Revises: b7c41e2d9f05
 Create Date: 2026-12-03 03:30:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "e4a1b7c2d519"
-down_revision = "e7a3c5b9d214"
+down_revision = "b7c41e2d9f05"
 branch_labels = None
 depends_on = None
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
-from odr.cases.models import Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.cases.models import PRODUCT_CATEGORIES, Case, Event, EvidenceFile, Filing, FilingKind, RightType
 from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
@@ -195,6 +195,7 @@ class NoticePage:
     languages: list[str]
     submission_key: str
     form: FormState
+    product_categories: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def fields(self) -> list[str]:
@@ -204,6 +205,7 @@ class NoticePage:
             "right_type",
             "title",
             "listings",
+            "product_category",
             "target_market",
             "language",
             "text",
@@ -232,6 +234,7 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         languages=FILING_LANGUAGES,
         submission_key=uuid.uuid4().hex,
         form=form,
+        product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],
     )
 
 

@@ -78,6 +78,7 @@ def new_notice():
                 "remedy_sought",
                 "listings",
                 "language_confirmed",
+                "product_category",
             )
         }
         data["respondent"] = {k: posted.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}

@@ -20,7 +20,7 @@ from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.models import Case, Filing
 from odr.cases.signals import settlement_reached
-from odr.conduct.signals import account_measure_required
+from odr.conduct.signals import account_measure_required, provisional_measure_required
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
@@ -158,6 +158,11 @@ def _on_procedure_measure(
         items = [{"kind": requested["kind"], "listing": item.locator, **details} for item in case.listings]
         order(case, items, at, ground=ground)
         return
+    order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
+
+
+@provisional_measure_required.in_transaction.connect
+def _on_provisional_measure(case: Case, *, at: datetime, measure: str, ground: str, **_data) -> None:
     order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
 
 

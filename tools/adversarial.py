@@ -169,7 +169,7 @@ def _make_accounts(app, smoke: bool) -> dict[str, str]:
             )
             if role == Role.MEDIATOR:
                 account.languages = "de,en,es,zh"
-            if role == Role.COURT:
+            if role == Role.COURT and account.party is not None:
                 account.party.receives_escalations_for = "CN" if name == "court" else "US"
                 db.session.flush()
                 pin_platform_key(account)
@@ -185,7 +185,8 @@ def _case_state(app, case_id: int) -> tuple:
             for model in (Event, Filing, EvidenceFile)
         )
         case = db.session.get(Case, case_id)
-        state = (case.state, case.mediator_id if hasattr(case, "mediator_id") else None, *counts)
+        assert case is not None
+        state = (case.state, getattr(case, "mediator_id", None), *counts)
         db.session.remove()
         return state
 

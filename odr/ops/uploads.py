@@ -89,8 +89,8 @@ _watchdog = _Watchdog()
 class _Body:
     """``wsgi.input`` under the deadline and the per-process slots."""
 
-    def __init__(self, stream, sock: socket.socket | None, limits: _Limits):
-        self.stream, self.sock, self.limits = stream, sock, limits
+    def __init__(self, stream, sock: socket.socket | None, limits: _Limits, length: int | None):
+        self.stream, self.sock, self.limits, self.length = stream, sock, limits, length
         self.started: float | None = None
         self.received = 0
         self.holds_slot = False
@@ -133,7 +133,7 @@ class _Body:
 
     def read(self, size: int | None = -1) -> bytes:
         if self.done:
-            return b""
+            return self.stream.read(size) if self.started is not None and not self.was_cut else b""
         self._begin()
         wanted = CHUNK if size is None or size < 0 else min(size, CHUNK)
         if size is None or size < 0:  # everything: in pieces, each under the deadline
@@ -149,8 +149,8 @@ class _Body:
         if self.was_cut or self.overdue():
             self.finish()
             raise UploadTooSlow()
-        if not data:
-            self.finish()
+        if not data or (self.length is not None and self.received >= self.length):
+            self.finish()  # all of it: the slot is free for the next body while this request goes on
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
@@ -187,7 +187,10 @@ def init_app(app: Flask) -> None:
     def wsgi_app(environ, start_response):
         if not _has_body(environ):
             return inner(environ, start_response)
-        body = _Body(environ["wsgi.input"], environ.get("gunicorn.socket"), limits)
+        length = environ.get("CONTENT_LENGTH") or ""
+        body = _Body(
+            environ["wsgi.input"], environ.get("gunicorn.socket"), limits, int(length) if length.isdigit() else None
+        )
         environ["wsgi.input"] = body
         try:
             return inner(environ, start_response)

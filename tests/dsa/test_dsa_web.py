@@ -111,3 +111,19 @@ def test_the_notifier_complains_from_the_case_after_no_action(world, api, browse
     )
     assert posted.status_code == 302
     assert db.session.scalar(db.select(Complaint)).role == "claimant"
+
+
+def test_a_platform_reviewer_sees_no_case_outside_the_dsa_review_lane(world, api, browser, platform):
+    """The adversarial run of issue 20 found the decision page showing any case's notice to any platform client."""
+    chinese = api(world.holder).post("/cases", notice_data(title="Secret CN notice")).get_json()["id"]
+    reviewer = browser(platform)
+    page = reviewer.get(f"/cases/{chinese}/notice-decision")
+    missing = reviewer.get(f"/cases/{2**31 - 7}/notice-decision")
+    assert page.status_code == missing.status_code == 404
+    assert "Secret CN notice" not in page.get_data(as_text=True)
+    assert page.get_data() == missing.get_data().replace(str(2**31 - 7).encode(), str(chinese).encode())
+    refused = api(platform).post(f"/cases/{chinese}/notice-decision", dict(EU_DECISION))
+    assert refused.status_code == 404  # not "not waiting for a decision": that would say the case exists
+    # A case in the lane stays the reviewer's to decide.
+    eu = filed(api, world, title="EU notice")
+    assert reviewer.get(f"/cases/{eu}/notice-decision").status_code == 200

@@ -67,6 +67,9 @@ class EventKind(enum.StrEnum):
     DEADLINE_SET = "deadline_set"
     DEADLINE_EXPIRED = "deadline_expired"
     DEADLINE_EXTENDED = "deadline_extended"
+    # An official holiday schedule added as data moved an open deadline, or would have moved one that had passed.
+    DEADLINE_MOVED = "deadline_moved"
+    DEADLINE_KEPT = "deadline_kept"
     SETTLEMENT_ACCEPTED = "settlement_accepted"
     SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
     MEDIATOR_ASSIGNED = "mediator_assigned"
@@ -112,6 +115,13 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     NOTICE_LANE_SET = "notice_lane_set"
+    TRACK_CHANGED = "track_changed"
+    HEALTH_SAFETY_MATCHED = "health_safety_matched"
+    HEALTH_SAFETY_CLEARED = "health_safety_cleared"
+    PROVISIONAL_MEASURE_ORDERED = "provisional_measure_ordered"
+    PROVISIONAL_MEASURE_ENDED = "provisional_measure_ended"
+    COUNTERFEIT_CONFIRMED = "counterfeit_confirmed"
+    TRIAGE_SCORED = "triage_scored"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -119,6 +129,7 @@ class EventKind(enum.StrEnum):
     DELIVERY_OPENED = "delivery_opened"
     # A reminder served before a period runs out (a delivery, not an act on the chain).
     DEADLINE_REMINDER = "deadline_reminder"
+    MEASURE_REMINDER = "measure_reminder"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -174,6 +185,8 @@ EVENT_LABELS = {
     EventKind.EXPORT_ACKNOWLEDGED: _l("The court acknowledged the export"),
     EventKind.DECISION_CARRIED_OUT: _l("The court's decision was carried out"),
     EventKind.DEADLINE_EXTENDED: _l("Deadline extended"),
+    EventKind.DEADLINE_MOVED: _l("Deadline moved: the official holiday calendar changed"),
+    EventKind.DEADLINE_KEPT: _l("Deadline left as it was: it had passed when the official holiday calendar changed"),
     EventKind.MEASURE_TAKEN: _l("Measure taken on the listings"),
     EventKind.MEASURE_LIFTED: _l("Measure on the listings lifted"),
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
@@ -189,6 +202,13 @@ EVENT_LABELS = {
     EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
     EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
     EventKind.NOTICE_LANE_SET: _l("Notice from a trusted flagger or a good-faith notifier: handled first"),
+    EventKind.TRACK_CHANGED: _l("Periods recounted on another track (expedited or standard)"),
+    EventKind.HEALTH_SAFETY_MATCHED: _l("Health-and-safety risk found: the case is on the fast track"),
+    EventKind.HEALTH_SAFETY_CLEARED: _l("Health-and-safety match cleared: the case is back on the standard procedure"),
+    EventKind.PROVISIONAL_MEASURE_ORDERED: _l("Listings taken down provisionally (health and safety)"),
+    EventKind.PROVISIONAL_MEASURE_ENDED: _l("The provisional health-and-safety measure ended"),
+    EventKind.COUNTERFEIT_CONFIRMED: _l("Counterfeit health-and-safety goods confirmed"),
+    EventKind.TRIAGE_SCORED: _l("Triage score computed: it orders the queues and decides nothing"),
     EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
         "Processing of the notifier's notices suspended (misuse of the notice system)"
     ),
@@ -197,6 +217,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
     EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
     EventKind.DEADLINE_REMINDER: _l("Reminder: a deadline is approaching"),
+    EventKind.MEASURE_REMINDER: _l("Reminder: the platform has not confirmed a measure"),
 }
 
 

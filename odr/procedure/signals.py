@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from odr.domain_events import DomainEvent
 
-# sender: the Case; data: at (datetime), measure ("take_down" | "restore"), ground (the rule's citation)
+# sender: the Case; data: at (datetime), measure ("take_down" | "restore"), ground (the rule's citation),
+# requested (for a take-down: the proportionate measure the notice asked for, with its regions or element, or None)
 measures_required = DomainEvent("measures-required", "The procedure takes down or restores every listing.")
 # sender: the Case; data: at
 escalation_required = DomainEvent("escalation-required", "The case goes to the court that receives it.")
 # sender: the Case; data: at
 restriction_to_explain = DomainEvent(
     "restriction-to-explain", "The seller receives a statement of reasons for the restriction just ordered."
+)
+# sender: the Case; data: deadline (the Deadline, moved), previous (its former due instant), at, year, source
+deadline_moved = DomainEvent(
+    "deadline-moved", "An official holiday schedule added as data moved an open deadline of the case."
 )
 # sender: the Case; data: at, previous, state, cause
 state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")

@@ -112,6 +112,8 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     NOTICE_LANE_SET = "notice_lane_set"
+    # The seller a notice invited took part: an account joined the respondent party (code or verified address).
+    RESPONDENT_JOINED = "respondent_joined"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -179,6 +181,7 @@ EVENT_LABELS = {
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
     EventKind.TRANSLATION_FLAGGED: _l("Translation reported as wrong"),
     EventKind.LINK_CONTESTED: _l("A link to other accounts was contested"),
+    EventKind.RESPONDENT_JOINED: _l("The seller joined the case"),
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),

@@ -1,7 +1,7 @@
 """one-time links (e-mail verification, password reset) and the account's verified e-mail
 
 Revision ID: e1a2b3c4d5f6
-Revises: b7c41e2d9f05
+Revises: e4a1b7c2d519
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "e1a2b3c4d5f6"
-down_revision = "b7c41e2d9f05"
+down_revision = "e4a1b7c2d519"
 branch_labels = None
 depends_on = None
 

@@ -586,6 +586,27 @@ def _document() -> dict:
                                 "permitted_communication (true); each missing one is named in the 422"
                             ),
                         },
+                        "territories": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": (
+                                "ISO 3166-1 alpha-2 countries where the right is held (rights are territorial); the "
+                                "place the notice is filed for must be among them"
+                            ),
+                        },
+                        "measure": {
+                            "type": "object",
+                            "description": (
+                                "The proportionate measure asked for, as the procedure allows at notice time "
+                                "(notice_measures in rules/): take_down, not_purchasable_in (regions, within the "
+                                "territories) or remove_element (element); without it, the procedure's take-down"
+                            ),
+                            "properties": {
+                                "kind": {"enum": ["take_down", "not_purchasable_in", "remove_element"]},
+                                "regions": {"type": "array", "items": {"type": "string"}},
+                                "element": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "Filing": {

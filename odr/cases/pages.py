@@ -34,8 +34,14 @@ from odr.procedure import jurisdictions
 from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.notices import counter_notice_elements, counter_notice_warnings, element_catalogue, warning_catalogue
-from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of
+from odr.procedure.notices import (
+    counter_notice_elements,
+    counter_notice_warnings,
+    element_catalogue,
+    measure_catalogue,
+    warning_catalogue,
+)
+from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of, procedures
 from odr.procedure.titles import element_label
 from odr.todo.services import CaseNext, Obligation, case_obligations, obligations, step_consequences
 from odr.vocabulary import CaseRole
@@ -185,6 +191,7 @@ class NoticePage:
     right_types: list[RightType]
     elements: list[dict]
     warnings: list[dict]  # what the law makes the filer answer for (US §512(f), UK unjustified threats)
+    measures: list[dict]  # the proportionate measures a notice may ask for, and which procedures allow each
     languages: list[str]
     submission_key: str
     form: FormState
@@ -208,6 +215,11 @@ class NoticePage:
             "respondent.name",
             "respondent.country",
             "respondent.language",
+            "territories",
+            "measure",
+            "measure.kind",
+            "measure.regions",
+            "measure.element",
         ] + [f"elements.{element['name']}" for element in self.elements]
 
 
@@ -218,6 +230,7 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         right_types=list(RightType),
         elements=element_catalogue(every),
         warnings=warning_catalogue(every),
+        measures=measure_catalogue(procedures().procedures.values()),
         languages=FILING_LANGUAGES,
         submission_key=uuid.uuid4().hex,
         form=form,

@@ -45,7 +45,7 @@ from odr.language import filing_language
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
-from odr.procedure.notices import check_counter_notice, check_elements
+from odr.procedure.notices import check_counter_notice, check_elements, check_notice_measure
 from odr.procedure.services import case_day, enter_state, procedure_of, record_choice, take_transition
 from odr.procedure.titles import state_label
 from odr.validation import EMAIL_RE, check_country, check_language, clean_text
@@ -280,11 +280,13 @@ def file_notice(
     _check_upload_count(uploads, fields)
     market = check_market(data.get("target_market"), fields)
     at = at or utcnow()
-    choice, elements = None, {}
+    choice, elements, territorial = None, {}, {}
     if jurisdiction is not None and right_type is not None and "target_market" not in fields:
         # The law that governs the notice decides what it must contain; a defective one opens no case.
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
+        # Where the right is held and the proportionate measure asked for, as that procedure allows.
+        territorial = check_notice_measure(choice.procedure, choice.jurisdiction, market, data, fields)
     if fields:
         if set(fields) - LANGUAGE_QUESTIONS:
             # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
@@ -331,7 +333,7 @@ def file_notice(
         language=found.language,
         text=statement,
         at=at,
-        terms={"elements": elements} if elements else None,
+        terms={"elements": elements} | territorial if elements or territorial else None,
         language_check=found,
         event_details={
             "jurisdiction": case.jurisdiction,

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case, Event
+from odr.cases.models import Case, Event, FilingKind
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -264,14 +264,25 @@ def carry_out(action: str, case: Case, at: datetime) -> None:
         # The event says under which rule; the platform receives (and confirms) each measure.
         state = procedure_of(case).state(case.state)
         taken = data["measure"] == "take_down"
-        events.record(
-            case,
-            EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED,
-            at,
-            payload={"listings": [item.locator for item in case.listings], "state": case.state},
-        )
-        data = dict(data, ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
+        # The proportionate measure the notice asked for (not purchasable in named regions, one element removed)
+        # stands in for a take-down of every listing everywhere.
+        requested = notice_measure(case) if taken else None
+        payload: dict = {"listings": [item.locator for item in case.listings], "state": case.state}
+        if requested:
+            payload["measure"] = requested
+        events.record(case, EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED, at, payload=payload)
+        ground = f"{case.procedure_code} {case.procedure_version}: {state.citation}"
+        domain_event.publish(case, at=at, **data, ground=ground, requested=requested)
+        return
     domain_event.publish(case, at=at, **data)
+
+
+def notice_measure(case: Case) -> dict | None:
+    """The measure the case's notice asked for where it asked for one (``check_notice_measure``), else None."""
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    if notice is None:
+        return None
+    return dict((notice.terms or {}).get("measure") or {}) or None
 
 
 def measures_standing(case: Case) -> bool:

@@ -724,12 +724,18 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     return measure
 
 
+def notice_processing_suspension(account: Account, at: datetime | None = None) -> AccountMeasure | None:
+    """The suspension of the processing of this notifier's notices in force at ``at`` (Art. 23(2)), if any."""
+    if account.party_id is None:
+        return None
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at or utcnow())
+    return suspension if suspension is not None and suspension.ends_at is not None else None
+
+
 @notice_screening.in_transaction.connect
 def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
     """A notifier whose notices' processing is suspended files none until the suspension ends."""
-    if account.party_id is None:
-        return
-    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
+    suspension = notice_processing_suspension(account, at)
     if suspension is not None and suspension.ends_at is not None:
         raise NotAllowed(
             _(

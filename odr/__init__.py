@@ -132,8 +132,10 @@ VIEW_MODULES = (
     "notifications",
     "dsa",
     "conduct",
+    "securities",
     "webhooks",
     "audit",
+    "platform_rules",
 )
 API_MODULES = (
     "accounts",
@@ -148,6 +150,7 @@ API_MODULES = (
     "notifications",
     "dsa",
     "conduct",
+    "securities",
     "webhooks",
     "todo",
     "audit",
@@ -162,6 +165,7 @@ SUBSCRIBER_MODULES = (
     "odr.notifications.digest",
     "odr.translation.services",
     "odr.conduct.services",
+    "odr.securities.services",
     "odr.webhooks.services",
 )
 
@@ -181,6 +185,7 @@ def _register_routes(app: Flask) -> None:
 
 def _register_template_globals(app: Flask) -> None:
     from odr.cases.views import case_page_locale
+    from odr.platform_rules.views import citation_href
     from odr.procedure.jurisdictions import jurisdiction_name
     from odr.procedure.titles import (
         action_label,
@@ -199,6 +204,7 @@ def _register_template_globals(app: Flask) -> None:
         jurisdiction_name=jurisdiction_name,
         listing_measure_label=listing_measure_label,
         outcome_label=outcome_label,
+        citation_href=citation_href,
     )
     from odr.validation import mail_excerpt
 
@@ -233,6 +239,7 @@ def _import_models() -> None:
     from odr.mediation import models as _mediation  # noqa: F401
     from odr.notifications import models as _notifications  # noqa: F401
     from odr.procedure import models as _procedure  # noqa: F401
+    from odr.securities import models as _securities  # noqa: F401
     from odr.translation import models as _translation  # noqa: F401
     from odr.webhooks import models as _webhooks  # noqa: F401
 

@@ -32,7 +32,10 @@ STATE_CHANGED = "state_changed"
 # Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
 # notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
-ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS
+# Acts of the conduct and security domains around a case (a wrongful-notice finding; a seller's security offered,
+# decided, and released with the outcome: Platform Rule 19), served on the parties like the procedure's own.
+CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release"}
+ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -44,6 +47,10 @@ ACT_EVENTS: dict[str, EventKind] = {
     "notice_decision": EventKind.NOTICE_DECIDED,
     "complaint": EventKind.COMPLAINT_FILED,
     "complaint_decision": EventKind.COMPLAINT_DECIDED,
+    "wrongful_notice_finding": EventKind.WRONGFUL_NOTICE_DECIDED,
+    "security_offer": EventKind.SECURITY_OFFERED,
+    "security_decision": EventKind.SECURITY_DECIDED,
+    "security_release": EventKind.SECURITY_RELEASED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
 # statement in odr/templates/notifications/statements/, rendered in the addressee's language.

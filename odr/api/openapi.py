@@ -939,7 +939,7 @@ def _conduct_paths() -> dict:
 
 
 def _security_paths() -> dict:
-    """A seller's security to keep its listings online while the case runs (Platform Rule 19)."""
+    """A seller's security to keep its listings online while the case runs (Platform Rule 20)."""
     security = {"name": "security_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     offer = _op(
         "The seller offers a security while a measure taken on the notice stands (multipart: data = SecurityOffer "

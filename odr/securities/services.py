@@ -1,4 +1,4 @@
-"""A seller's security to keep its listings online during the wait (Platform Rule 19).
+"""A seller's security to keep its listings online during the wait (Platform Rule 20).
 
 While a measure taken on the notice stands, the seller may offer a security: an amount, in a currency and
 within the limits its jurisdiction's data allow (``rules/policy/seller_security.yaml``), and the guarantee

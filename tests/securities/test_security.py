@@ -1,4 +1,4 @@
-"""A seller's security to stay online during the wait (issue 14 item 7, Platform Rule 19).
+"""A seller's security to stay online during the wait (issue 14 item 7, Platform Rule 20).
 
 While the measure taken on the notice stands, the seller offers an amount and a guarantee document; the
 reviewer or mediator decides with reasons; accepted, the listings are restored through the measures channel
@@ -77,7 +77,7 @@ def test_the_terms_come_from_data_with_citation_and_confidence(app):
     assert not rules.rules_for("us-dmca", "US").allowed
     assert "512(g)" in rules.rules_for("us-dmca", "US").citation.instrument
     assert not rules.rules_for("eu-dsa", "EU").allowed
-    assert rules.rules_for("gb-ecr", "GB").citation.article.startswith("Rule 19")
+    assert rules.rules_for("gb-ecr", "GB").citation.article.startswith("Rule 20")
 
 
 def test_accepted_the_listings_are_restored_then_forfeited_when_the_court_upholds_the_notice(world, api, platform):

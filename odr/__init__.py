@@ -165,6 +165,8 @@ SUBSCRIBER_MODULES = (
     "odr.notifications.digest",
     "odr.translation.services",
     "odr.conduct.services",
+    "odr.conduct.health_safety",
+    "odr.conduct.triage",
     "odr.securities.services",
     "odr.webhooks.services",
 )

@@ -1,7 +1,7 @@
 """seller securities: a seller's security to keep its listings online while the case runs (Platform Rule 19)
 
 Revision ID: 5ec0a1b2c3d4
-Revises: b7c41e2d9f05
+Revises: e4a1b7c2d519
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "5ec0a1b2c3d4"
-down_revision = "b7c41e2d9f05"
+down_revision = "e4a1b7c2d519"
 branch_labels = None
 depends_on = None
 

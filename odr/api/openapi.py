@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from odr.cases.models import PRODUCT_CATEGORIES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -537,7 +539,28 @@ def _document() -> dict:
                         "language": {"type": "string"},
                         "remedy_sought": {"type": "string"},
                         "language_confirmed": _CONFIRMED,
-                        "listings": {"type": "array", "items": {"type": "string"}},
+                        "listings": {
+                            "type": "array",
+                            "items": {
+                                "oneOf": [
+                                    {"type": "string", "description": "URL or platform ID, optionally ' | ' title"},
+                                    {
+                                        "type": "object",
+                                        "required": ["locator"],
+                                        "properties": {
+                                            "locator": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "product_category": {"enum": list(PRODUCT_CATEGORIES)},
+                                        },
+                                    },
+                                ]
+                            },
+                        },
+                        "product_category": {
+                            "enum": list(PRODUCT_CATEGORIES),
+                            "description": "what the goods are; a health-and-safety category puts the case on the "
+                            "fast track (rules/policy/health_safety.yaml)",
+                        },
                         "respondent": {
                             "type": "object",
                             "required": ["email"],
@@ -563,6 +586,27 @@ def _document() -> dict:
                                 "good_faith_statement, accuracy_statement, bona_fide_statement, "
                                 "permitted_communication (true); each missing one is named in the 422"
                             ),
+                        },
+                        "territories": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": (
+                                "ISO 3166-1 alpha-2 countries where the right is held (rights are territorial); the "
+                                "place the notice is filed for must be among them"
+                            ),
+                        },
+                        "measure": {
+                            "type": "object",
+                            "description": (
+                                "The proportionate measure asked for, as the procedure allows at notice time "
+                                "(notice_measures in rules/): take_down, not_purchasable_in (regions, within the "
+                                "territories) or remove_element (element); without it, the procedure's take-down"
+                            ),
+                            "properties": {
+                                "kind": {"enum": ["take_down", "not_purchasable_in", "remove_element"]},
+                                "regions": {"type": "array", "items": {"type": "string"}},
+                                "element": {"type": "string"},
+                            },
                         },
                     },
                 },
@@ -940,9 +984,34 @@ def _conduct_paths() -> dict:
         },
         "/conduct/queue": {
             "get": _op(
-                "Open cases for reviewers (all) and mediators (their own): trusted flaggers' notices first, then "
-                "good-faith notifiers', then the rest, oldest first; the order decides nothing"
+                "Open cases for reviewers (all) and mediators (their own): health-and-safety cases first, then "
+                "trusted flaggers' notices, good-faith notifiers' and the rest; within each the higher triage score, "
+                "then the oldest; the order decides nothing"
             )
+        },
+        "/cases/{case_id}/health-safety": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "The case's health-and-safety fast track (matches, categories, track, provisional measure, clearing "
+                "or confirmation) and whether a triage score ordered the queues; the score's figures for reviewers, "
+                "the mediator and the court"
+            ),
+        },
+        "/cases/{case_id}/health-safety/clear": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Clear a false health-and-safety match with a reason (a reviewer or the case's mediator): the case "
+                "returns to the standard periods from the same start and a provisional measure is lifted",
+                body="HealthSafetyClearing",
+            ),
+        },
+        "/cases/{case_id}/health-safety/counterfeit": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Confirm counterfeit health-and-safety goods with reasons (a reviewer or the case's mediator): the "
+                "seller's account is suspended with a statement of reasons and an appeal",
+                body="CounterfeitConfirmation",
+            ),
         },
         "/conduct/measures/{measure_id}/appeal-decision": {
             "parameters": [measure],
@@ -955,7 +1024,7 @@ def _conduct_paths() -> dict:
 
 
 def _security_paths() -> dict:
-    """A seller's security to keep its listings online while the case runs (Platform Rule 20)."""
+    """A seller's security to keep its listings online while the case runs (Platform Rule 22)."""
     security = {"name": "security_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     offer = _op(
         "The seller offers a security while a measure taken on the notice stands (multipart: data = SecurityOffer "
@@ -1047,6 +1116,12 @@ CONDUCT_SCHEMAS = {
         "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
     },
     "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "HealthSafetyClearing": {"type": "object", "required": ["reason"], "properties": {"reason": _STR}},
+    "CounterfeitConfirmation": {
+        "type": "object",
+        "required": ["reasons"],
+        "properties": {"reasons": _STR, "language": _STR},
+    },
     "AppealDecision": {
         "type": "object",
         "required": ["lift", "reasons"],

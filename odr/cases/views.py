@@ -67,7 +67,7 @@ def new_notice():
     form = BLANK
     if request.method == "POST":
         posted = request.form
-        data = {
+        data: dict[str, object] = {
             k: posted.get(k)
             for k in (
                 "jurisdiction",
@@ -78,11 +78,14 @@ def new_notice():
                 "remedy_sought",
                 "listings",
                 "language_confirmed",
+                "product_category",
             )
         }
         data["respondent"] = {k: posted.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
         data["target_market"] = posted.get("target_market")
         data["elements"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("elements.")}
+        data["territories"] = posted.get("territories")
+        data["measure"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("measure.")}
         try:
             outcome = services.file_notice(
                 current_user, data, _uploads(), key=posted.get("submission_key"), remote_addr=request.remote_addr or ""

@@ -14,6 +14,7 @@ from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import RIGHT_TYPE_TITLES, Case, FilingKind, RightType
 from odr.cases.pages import CaseContext, case_panel
+from odr.conduct.health_safety import screen_of
 from odr.dsa import services
 from odr.dsa.models import NoticeReview, ReviewStatus, StatementOfReasons
 from odr.errors import NotFound
@@ -184,6 +185,15 @@ def _automated(automated: dict) -> list[str]:
         )
     else:
         lines.append(_("The restriction followed from the procedure's rules without a person's decision."))
+    ordered = automated.get("queue_ordered_by") or []
+    if "triage_score" in ordered:
+        lines.append(
+            _(
+                "A triage score, computed from the notifier's and the seller's records and the health-and-safety risk terms, ordered the reviewers' queue; it decided nothing."  # noqa: E501
+            )
+        )
+    if "health_safety_screening" in ordered:
+        lines.append(_("Health-and-safety risk terms matched this notice: it was handled on the fast track."))
     return lines
 
 
@@ -278,6 +288,7 @@ class DsaPanel:
     awaiting_decision: bool
     priority: bool
     may_decide: bool
+    provisional: bool = False  # the listings are down provisionally for health and safety meanwhile
 
 
 @case_panel("dsa")
@@ -292,4 +303,5 @@ def _panel(context: CaseContext) -> DsaPanel | None:
         awaiting_decision=review is not None and review.status == ReviewStatus.PENDING,
         priority=bool(review and review.priority),
         may_decide=is_reviewer(context.account) and review is not None and review.status == ReviewStatus.PENDING,
+        provisional=bool((screen := screen_of(context.case)) and screen.provisional_in_force),
     )

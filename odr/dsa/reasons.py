@@ -23,6 +23,8 @@ from sqlalchemy import select
 
 from odr.cases import events
 from odr.cases.models import Case, FilingKind
+from odr.conduct.health_safety import screen_of
+from odr.conduct.triage import triage_of
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureStatus
 from odr.notifications import deliveries
@@ -71,6 +73,10 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
     decision = review if review is not None and review.status == ReviewStatus.DECIDED else None
     decided = decision is not None
     automated_decision = "partially" if decision is not None and decision.used_suggestion else "not_automated"
+    # Software that ordered the reviewers' queue for this notice: the triage score, the health-and-safety screen.
+    ordering = (["triage_score"] if triage_of(case) is not None else []) + (
+        ["health_safety_screening"] if screen_of(case) is not None else []
+    )
     if decision is None:
         automated_decision = "fully"  # a restriction no person decided (a procedure without a review step)
     statement = {
@@ -101,7 +107,10 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
             # The listing came to the platform by a notice; no software looked for it.
             "detection": False,
             # Software checked the notice's completeness and suggested an outcome; a person decided.
-            "used_for": ["notice_completeness_check", "triage_suggestion"] if decided else ["procedure_rule"],
+            "used_for": (["notice_completeness_check", "triage_suggestion"] if decided else ["procedure_rule"])
+            + ordering,
+            # Queue order only: the score and the screen decided nothing (Platform Rules 20 and 21).
+            "queue_ordered_by": ordering,
             "decision": automated_decision,
             "suggestion_followed": bool(decision is not None and decision.used_suggestion),
         },

@@ -515,7 +515,7 @@ def _write(
             "service": served,
             # A seller's claim that the notice was wrong, and the finding on it with its consequence in law.
             "wrongful_notice": wrongful_notice,
-            # A seller's security to stay online (Platform Rule 20): the offer, the decision with reasons, and what
+            # A seller's security to stay online (Platform Rule 22): the offer, the decision with reasons, and what
             # the outcome did with it (forfeited to the right holder or returned); its document is among the evidence.
             "seller_security": [security_json(s) for s in securities_of(case)],
         }

@@ -1,4 +1,4 @@
-"""A seller's security to keep its listings online during the wait (Platform Rule 20).
+"""A seller's security to keep its listings online during the wait (Platform Rule 22).
 
 While a measure taken on the notice stands, the seller may offer a security: an amount, in a currency and
 within the limits its jurisdiction's data allow (``rules/policy/seller_security.yaml``), and the guarantee
@@ -24,6 +24,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, Event, EvidenceFile, FilingKind
 from odr.cases.services import Upload, store_evidence, submission
+from odr.conduct.health_safety import on_fast_track
 from odr.conduct.services import case_facts, counter_notice_held, notice_upheld
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
@@ -82,6 +83,9 @@ def why_not_offer(case: Case) -> str | None:
         return _("No measure taken on the notice stands: the listings are online.")
     if _open(case) is not None:
         return _("A security is already offered or accepted in this case.")
+    if on_fast_track(case):
+        # Suspected health-and-safety goods stay offline until a person clears the match (Platform Rules 20, 22).
+        return _("No security is offered while the case is on the health-and-safety fast track.")
     return None
 
 

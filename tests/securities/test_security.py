@@ -1,4 +1,4 @@
-"""A seller's security to stay online during the wait (issue 14 item 7, Platform Rule 20).
+"""A seller's security to stay online during the wait (issue 14 item 7, Platform Rule 22).
 
 While the measure taken on the notice stands, the seller offers an amount and a guarantee document; the
 reviewer or mediator decides with reasons; accepted, the listings are restored through the measures channel
@@ -77,7 +77,7 @@ def test_the_terms_come_from_data_with_citation_and_confidence(app):
     assert not rules.rules_for("us-dmca", "US").allowed
     assert "512(g)" in rules.rules_for("us-dmca", "US").citation.instrument
     assert not rules.rules_for("eu-dsa", "EU").allowed
-    assert rules.rules_for("gb-ecr", "GB").citation.article.startswith("Rule 20")
+    assert rules.rules_for("gb-ecr", "GB").citation.article.startswith("Rule 22")
 
 
 def test_accepted_the_listings_are_restored_then_forfeited_when_the_court_upholds_the_notice(world, api, platform):
@@ -215,3 +215,15 @@ def test_the_api_and_the_page(world, api, browser):
     seller_page = browser(world.seller)
     html = seller_page.get(f"/cases/{case.id}/security").get_data(as_text=True)
     assert "法发〔2020〕32号" in html and 'name="amount"' not in html  # an accepted offer: nothing more to offer
+
+
+def test_no_security_on_the_health_and_safety_fast_track_until_the_match_is_cleared(world):
+    from odr.conduct import health_safety
+
+    case = cases.file_notice(world.holder, notice_data(title="KN95 口罩 FLAMENCO")).obj
+    assert health_safety.on_fast_track(case) and measures_standing(case)
+    with pytest.raises(NotAllowed) as refused:
+        offer(world, case.id)
+    assert "fast track" in refused.value.message
+    health_safety.do_clear(world.admin, case.id, {"reason": "Bags, not masks: the title names a brand."})
+    assert offer(world, case.id).status == SecurityStatus.OFFERED

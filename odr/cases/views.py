@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from odr.cases import pages, services
 from odr.cases.access import get_case
-from odr.errors import NotFound, ValidationFailed
+from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
@@ -64,7 +64,7 @@ def dashboard():
 def new_notice():
     if not pages.may_file_notice(current_user):
         abort(403)
-    form = BLANK
+    form, status = BLANK, 0
     if request.method == "POST":
         posted = request.form
         data: dict[str, object] = {
@@ -92,6 +92,8 @@ def new_notice():
             )
         except ValidationFailed as exc:
             form = refused(exc, "notice")
+        except NotAllowed as exc:  # the processing of the notifier's notices is suspended: the page says why
+            form, status = refused(exc, "notice"), exc.status
         else:
             if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
                 flash(_("Your notice was filed. The seller has been notified."), "success")
@@ -102,7 +104,7 @@ def new_notice():
                 )
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     page = pages.notice_page(current_user, form)
-    return render_template("cases/new_notice.html", page=page, form=form), 422 if form.errors else 200
+    return render_template("cases/new_notice.html", page=page, form=form), status or (422 if form.errors else 200)
 
 
 @bp.get("/cases/<int:case_id>")

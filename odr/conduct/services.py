@@ -741,6 +741,14 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     return measure
 
 
+def notice_processing_suspension(account: Account, at: datetime | None = None) -> AccountMeasure | None:
+    """The suspension of the processing of this notifier's notices in force at ``at`` (Art. 23(2)), if any."""
+    if account.party_id is None:
+        return None
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at or utcnow())
+    return suspension if suspension is not None and suspension.ends_at is not None else None
+
+
 @notice_screening.in_transaction.connect
 def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
     """A notifier whose notices' processing is suspended files none until the suspension ends."""
@@ -751,9 +759,7 @@ def check_notice_processing(account: Account, at: datetime, *, complaint: bool =
     """Refuse a notice, or a complaint by a notifier (DSA Art. 23(2): the processing of notices and complaints),
     while the processing of that notifier's notices is suspended; the suspension's statement of reasons is the
     one shown in the notifier's record, and its appeal is the same."""
-    if account.party_id is None:
-        return
-    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
+    suspension = notice_processing_suspension(account, at)
     if suspension is None or suspension.ends_at is None:
         return
     date = suspension.ends_at.strftime("%Y-%m-%d")

@@ -125,6 +125,8 @@ class EventKind(enum.StrEnum):
     PROVISIONAL_MEASURE_ENDED = "provisional_measure_ended"
     COUNTERFEIT_CONFIRMED = "counterfeit_confirmed"
     TRIAGE_SCORED = "triage_scored"
+    # The seller a notice invited took part: an account joined the respondent party (code or verified address).
+    RESPONDENT_JOINED = "respondent_joined"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -195,6 +197,7 @@ EVENT_LABELS = {
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
     EventKind.TRANSLATION_FLAGGED: _l("Translation reported as wrong"),
     EventKind.LINK_CONTESTED: _l("A link to other accounts was contested"),
+    EventKind.RESPONDENT_JOINED: _l("The seller joined the case"),
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),

@@ -222,7 +222,33 @@ def _document() -> dict:
                 "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
-            "/me": {"get": _op("The signed-in account")},
+            "/me": {"get": _op("The signed-in account (email_verified: whether its address was confirmed)")},
+            "/me/email-verification": {
+                "post": _op(
+                    "E-mail a new one-time link that confirms your address (earlier links stop working)", ok="202"
+                )
+            },
+            "/me/claims": {
+                "get": _op(
+                    "The case waiting for your verified e-mail address (offer: the party a notice named with it, and "
+                    "its cases), or null"
+                ),
+                "post": _op(
+                    "Claim a case as the seller: with the invitation code a notice sent (wrong codes are limited per "
+                    "account and address), or by accepting the offer to your verified address (party_id)",
+                    body="Claim",
+                    ok="201",
+                ),
+            },
+            "/password-resets": {
+                "post": _op(
+                    "Ask for a one-time link to set a new password, e-mailed if an account uses the address; the "
+                    "answer is the same either way",
+                    body="PasswordResetRequest",
+                    ok="202",
+                    auth=False,
+                )
+            },
             "/todo": {
                 "get": _op(
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
@@ -514,6 +540,18 @@ def _document() -> dict:
                             "administrators): the code from the authenticator app, or a recovery code",
                         },
                     },
+                },
+                "Claim": {
+                    "type": "object",
+                    "properties": {
+                        "invitation_code": {"type": "string", "description": "The code of the invitation e-mail"},
+                        "party_id": {"type": "integer", "description": "The party offered to your verified address"},
+                    },
+                },
+                "PasswordResetRequest": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string", "format": "email"}},
                 },
                 "PasswordChange": {
                     "type": "object",

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
+from odr.cases import claims as _claims  # noqa: F401  (records on its cases that a seller joined)
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
@@ -200,8 +201,12 @@ def _parse_listings(raw, fields: dict) -> list[ListingItem]:
     return listings
 
 
-def _respondent_party(raw, fields: dict) -> Party | None:
-    """The seller named in the notice: its existing party, or a new one for it to claim."""
+def _respondent_party(raw, fields: dict, filer: Account) -> Party | None:
+    """The seller named in the notice: its existing party, or a new one for it to claim.
+
+    An address that belongs to an account of another kind (an administrator, a court, a mediator, a right
+    holder) is treated like an address without an account: the answer never tells the filer which addresses
+    belong to whom (issue 20 item 8). Only the filer's own organisation is refused, which it knows already."""
     if not isinstance(raw, dict):
         fields["respondent"] = _("Name the seller: e-mail, name, country and language.")
         return None
@@ -211,10 +216,10 @@ def _respondent_party(raw, fields: dict) -> Party | None:
     if "respondent.email" in fields:
         return None
     existing = find_account_by_email(email)
-    if existing is not None:
-        if existing.role not in {Role.SELLER, Role.REPRESENTATIVE} or existing.party is None:
-            fields["respondent.email"] = _("This e-mail address does not belong to a seller.")
-            return None
+    if existing is not None and existing.party_id is not None and existing.party_id == filer.party_id:
+        fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
+        return None
+    if existing is not None and existing.role in {Role.SELLER, Role.REPRESENTATIVE} and existing.party is not None:
         return existing.party
     party = db.session.scalar(select(Party).where(Party.contact_email == email))
     if party is not None:
@@ -274,7 +279,7 @@ def file_notice(
     )
     listings = _parse_listings(data.get("listings"), fields)
     category = _category(data.get("product_category"), fields, "product_category") or "general"
-    respondent = _respondent_party(data.get("respondent"), fields)
+    respondent = _respondent_party(data.get("respondent"), fields, account)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
     _check_upload_count(uploads, fields)

@@ -1,7 +1,7 @@
 """seller securities: a seller's security to keep its listings online while the case runs (Platform Rule 19)
 
 Revision ID: 5ec0a1b2c3d4
-Revises: e4a1b7c2d519
+Revises: e1a2b3c4d5f6
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "5ec0a1b2c3d4"
-down_revision = "e4a1b7c2d519"
+down_revision = "e1a2b3c4d5f6"
 branch_labels = None
 depends_on = None
 

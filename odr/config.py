@@ -114,6 +114,8 @@ def defaults(instance_path: str) -> dict:
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
         "GLOSSARY_DIR": str(REPO_ROOT / "glossary"),
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
+        # The published ODR Platform Rules: versions.yaml and one file per UI language (docs/platform-rules.md).
+        "PLATFORM_RULES_DIR": str(REPO_ROOT / "docs" / "platform-rules"),
         "DEFAULT_LOCALE": "en",
         "BIDDING_DAYS": 7,  # how long blind bidding stays open unless the mediator sets another period
         "EXPORT_TRANSLATION_WAIT_SECONDS": 60,  # how long an export waits for the court's and parties' languages

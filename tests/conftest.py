@@ -279,8 +279,8 @@ class Api:
     def post(self, path, json_body=None, headers=None, **kw):
         return self.client.post(f"/api/v1{path}", json=json_body, headers={**self.headers, **(headers or {})}, **kw)
 
-    def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None):
-        form = {"data": json.dumps(data), "evidence": [(io.BytesIO(content), name) for name, content in files]}
+    def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None, field="evidence"):
+        form = {"data": json.dumps(data), field: [(io.BytesIO(content), name) for name, content in files]}
         # Built by hand so the builder's spooled body is closed (the test client leaves it open).
         builder = EnvironBuilder(
             self.client.application,

@@ -259,7 +259,33 @@ def _document() -> dict:
                 "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
-            "/me": {"get": _op("The signed-in account")},
+            "/me": {"get": _op("The signed-in account (email_verified: whether its address was confirmed)")},
+            "/me/email-verification": {
+                "post": _op(
+                    "E-mail a new one-time link that confirms your address (earlier links stop working)", ok="202"
+                )
+            },
+            "/me/claims": {
+                "get": _op(
+                    "The case waiting for your verified e-mail address (offer: the party a notice named with it, and "
+                    "its cases), or null"
+                ),
+                "post": _op(
+                    "Claim a case as the seller: with the invitation code a notice sent (wrong codes are limited per "
+                    "account and address), or by accepting the offer to your verified address (party_id)",
+                    body="Claim",
+                    ok="201",
+                ),
+            },
+            "/password-resets": {
+                "post": _op(
+                    "Ask for a one-time link to set a new password, e-mailed if an account uses the address; the "
+                    "answer is the same either way",
+                    body="PasswordResetRequest",
+                    ok="202",
+                    auth=False,
+                )
+            },
             "/todo": {
                 "get": _op(
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
@@ -388,6 +414,7 @@ def _document() -> dict:
             **_ladder_paths(),
             **_linkage_paths(),
             **_conduct_paths(),
+            **_security_paths(),
             **_transparency_paths(),
             "/audit": {
                 "get": {
@@ -551,6 +578,18 @@ def _document() -> dict:
                             "administrators): the code from the authenticator app, or a recovery code",
                         },
                     },
+                },
+                "Claim": {
+                    "type": "object",
+                    "properties": {
+                        "invitation_code": {"type": "string", "description": "The code of the invitation e-mail"},
+                        "party_id": {"type": "integer", "description": "The party offered to your verified address"},
+                    },
+                },
+                "PasswordResetRequest": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string", "format": "email"}},
                 },
                 "PasswordChange": {
                     "type": "object",
@@ -726,6 +765,7 @@ def _document() -> dict:
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
                 **CONDUCT_SCHEMAS,
+                **SECURITY_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -1057,6 +1097,69 @@ def _conduct_paths() -> dict:
             ),
         },
     }
+
+
+def _security_paths() -> dict:
+    """A seller's security to keep its listings online while the case runs (Platform Rule 22)."""
+    security = {"name": "security_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    offer = _op(
+        "The seller offers a security while a measure taken on the notice stands (multipart: data = SecurityOffer "
+        "as JSON, document = the guarantee document); the right holder and the mediator are served the offer",
+        body="SecurityOffer",
+        ok="201",
+        idempotent=True,
+    )
+    offer["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "data": {"type": "string", "description": "SecurityOffer as JSON"},
+                "document": {"type": "string", "format": "binary"},
+            },
+        }
+    }
+    return {
+        "/cases/{case_id}/security": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "What the case's jurisdiction allows (currencies, limits, citation with its confidence), whether the "
+                "seller may offer now, and every offer with its decision and what the outcome did with it"
+            ),
+            "post": offer,
+        },
+        "/securities/{security_id}/decision": {
+            "parameters": [security],
+            "post": _op(
+                "Accept or refuse an offer with reasons (the case's mediator or a reviewer); accepted, the listings "
+                "are restored at the platform (measure restore_against_security) while the case runs",
+                body="SecurityDecision",
+            ),
+        },
+    }
+
+
+SECURITY_SCHEMAS = {
+    "SecurityOffer": {
+        "type": "object",
+        "required": ["amount", "currency", "document_kind", "language"],
+        "properties": {
+            "amount": {"type": "string", "description": "A decimal amount within the jurisdiction's limits"},
+            "currency": {"type": "string", "description": "One of the jurisdiction's currencies"},
+            "document_kind": {"enum": ["bank_guarantee", "insurance_guarantee", "deposit_receipt"]},
+            "note": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+    "SecurityDecision": {
+        "type": "object",
+        "required": ["decision", "reasons", "language"],
+        "properties": {
+            "decision": {"enum": ["accept", "refuse"]},
+            "reasons": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+}
 
 
 CONDUCT_SCHEMAS = {

@@ -24,6 +24,8 @@ from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import PRODUCT_CATEGORIES, Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.conduct.models import AccountMeasure
+from odr.conduct.services import notice_processing_suspension
 from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
@@ -196,6 +198,9 @@ class NoticePage:
     submission_key: str
     form: FormState
     product_categories: list[tuple[str, str]] = field(default_factory=list)
+    # The suspension of the processing of the reader's notices (DSA Art. 23(2)) in force: shown instead of the
+    # form, with its statement of reasons and the way to appeal.
+    suspension: AccountMeasure | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -235,6 +240,7 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         submission_key=uuid.uuid4().hex,
         form=form,
         product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],
+        suspension=notice_processing_suspension(account),
     )
 
 

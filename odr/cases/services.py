@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
+from odr.cases import claims as _claims  # noqa: F401  (records on its cases that a seller joined)
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
@@ -31,6 +32,7 @@ from odr.cases.models import (
     Filing,
     FilingKind,
     Listing,
+    PendingUpload,
     RightType,
     SettlementAcceptance,
 )
@@ -66,6 +68,8 @@ class Upload:
 
     stream: object
     filename: str | None
+    # A file kept from a refused form (odr/cases/pending.py): filed as it is stored, its pending row removed.
+    pending: PendingUpload | None = None
 
 
 def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
@@ -94,8 +98,19 @@ def store_evidence(
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
     for upload in uploads:
-        kept = storage.store(upload.stream, upload.filename, "evidence", limit)
-        stored.append(kept)
+        if upload.pending is not None:
+            # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
+            kept = storage.StoredFile(
+                stored_name=upload.pending.stored_name,
+                original_name=upload.pending.original_name,
+                sha256=upload.pending.sha256,
+                size=upload.pending.size,
+                media_type=upload.pending.media_type,
+            )
+            db.session.delete(upload.pending)
+        else:
+            kept = storage.store(upload.stream, upload.filename, "evidence", limit)
+            stored.append(kept)
         db.session.add(
             EvidenceFile(
                 case_id=case.id,
@@ -200,8 +215,12 @@ def _parse_listings(raw, fields: dict) -> list[ListingItem]:
     return listings
 
 
-def _respondent_party(raw, fields: dict, known: dict[str, Party] | None = None) -> Party | None:
-    """The seller named in the notice: its existing party, or a new one for it to claim."""
+def _respondent_party(raw, fields: dict, filer: Account, known: dict[str, Party] | None = None) -> Party | None:
+    """The seller named in the notice: its existing party, or a new one for it to claim.
+
+    An address that belongs to an account of another kind (an administrator, a court, a mediator, a right
+    holder) is treated like an address without an account: the answer never tells the filer which addresses
+    belong to whom (issue 20 item 8). Only the filer's own organisation is refused, which it knows already."""
     if not isinstance(raw, dict):
         fields["respondent"] = _("Name the seller: e-mail, name, country and language.")
         return None
@@ -212,18 +231,18 @@ def _respondent_party(raw, fields: dict, known: dict[str, Party] | None = None) 
         return None
     if known is not None and email in known:
         return known[email]
-    party = _named_party(raw, email, fields)
+    party = _named_party(raw, email, fields, filer)
     if known is not None and party is not None:
         known[email] = party
     return party
 
 
-def _named_party(raw: dict, email: str, fields: dict) -> Party | None:
+def _named_party(raw: dict, email: str, fields: dict, filer: Account) -> Party | None:
     existing = find_account_by_email(email)
-    if existing is not None:
-        if existing.role not in {Role.SELLER, Role.REPRESENTATIVE} or existing.party is None:
-            fields["respondent.email"] = _("This e-mail address does not belong to a seller.")
-            return None
+    if existing is not None and existing.party_id is not None and existing.party_id == filer.party_id:
+        fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
+        return None
+    if existing is not None and existing.role in {Role.SELLER, Role.REPRESENTATIVE} and existing.party is not None:
         return existing.party
     party = db.session.scalar(select(Party).where(Party.contact_email == email))
     if party is not None:
@@ -293,7 +312,7 @@ def check_notice(
     )
     listings = _parse_listings(data.get("listings"), fields)
     category = _category(data.get("product_category"), fields, "product_category") or "general"
-    respondent = _respondent_party(data.get("respondent"), fields, known)
+    respondent = _respondent_party(data.get("respondent"), fields, account, known)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
     _check_upload_count(list(uploads), fields)

@@ -156,9 +156,18 @@ def test_a_match_takes_the_listings_down_provisionally_and_puts_the_case_first(w
     assert [e.case.id for e in notices] == [masks.id, ordinary.id]
 
 
-def test_the_provisional_measure_ends_with_the_procedures_first_step(world):
+def test_the_provisional_measure_ends_with_the_procedures_first_step(world, browser):
     restricted = file(world, jurisdiction="EU", target_market="DE", title="KN95 masks")
+    # A restriction under the DSA: the seller receives a statement of reasons for the provisional measure too.
+    provisional = dsa.latest_statement(restricted).content
+    assert provisional["provisional"]["terms"] == ["KN95"] and provisional["automated_means"]["decision"] == "fully"
+    assert provisional["listings"] == ["https://shop.example/item/1", "item-2"]
+    assert provisional["duration"]["ends_on"] == ["decision_on_the_notice", "match_cleared"]
+    page = browser(world.seller).get(f"/cases/{restricted.id}/statement-of-reasons").get_data(as_text=True)
+    assert "taken down provisionally because the notice or the listings name goods" in page
     decide_eu_notice(world.admin, restricted.id, at=T0 + timedelta(hours=2))
+    first, decided = dsa.statements(restricted)
+    assert first.content["duration"]["ended_by"] == "superseded_by_decision" and not decided.content["provisional"]
     screen = health_safety.screen_of(restricted)
     assert screen.provisional_ended_by == "procedure_measure" and not screen.provisional_in_force
     kinds_after = [m.kind.value for m in db.session.scalars(db.select(Measure).where(Measure.case_id == restricted.id))]
@@ -192,6 +201,7 @@ def test_a_false_positive_is_cleared_with_its_reason_and_the_standard_procedure_
     measures = db.session.scalars(db.select(Measure).where(Measure.case_id == ipod.id).order_by(Measure.id)).all()
     assert [m.kind.value for m in measures] == ["take_down", "take_down", "restore", "restore"]
     assert dsa.review_queue(world.admin)[-1].health_safety is False
+    assert dsa.latest_statement(ipod).content["duration"]["ended_by"] == "measure_lifted"
     with pytest.raises(NotAllowed):
         health_safety.do_clear(world.admin, ipod.id, {"reason": "Cleared twice, by mistake."})
 

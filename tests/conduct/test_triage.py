@@ -129,3 +129,15 @@ def test_the_fast_track_through_the_api_and_the_pages(world, api, browser):
 def test_the_notice_form_offers_the_product_categories_in_the_readers_language(world, browser):
     page = browser(world.holder).get("/cases/new", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert 'name="product_category"' in page and 'value="protective_equipment"' in page
+
+
+def test_the_fast_track_is_shown_in_the_readers_language(world, browser):
+    from odr.accounts.models import Role
+    from tests.conftest import make_account
+
+    case = file(world.holder, T0, title="KN95 口罩 FLAMENCO")
+    seller_page = browser(world.seller).get(f"/cases/{case.id}?lang=zh_Hans").get_data(as_text=True)
+    assert "健康和安全，以及分诊" in seller_page and "分诊评分为此通知排列了" in seller_page
+    reviewer = make_account(Role.ADMIN, "muraja@example.ae", country="AE", language="ar", tz="Asia/Dubai")
+    page = browser(reviewer).get(f"/cases/{case.id}/conduct?lang=ar").get_data(as_text=True)
+    assert "المسار السريع للصحة والسلامة" in page and "إلغاء التطابق" in page and 'dir="rtl"' in page

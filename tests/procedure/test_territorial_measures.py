@@ -14,6 +14,7 @@ import pytest
 from odr.cases.models import Case
 from odr.extensions import db
 from odr.mediation.models import Measure
+from odr.notifications.models import Delivery
 from odr.procedure import jurisdictions
 from odr.procedure.notices import check_notice_measure
 from odr.procedure.services import procedures
@@ -50,6 +51,12 @@ def test_a_chinese_notice_asks_that_the_listings_be_visible_but_not_purchasable_
     assert not db.session.scalar(db.select(Measure).where(Measure.case_id == case_id, Measure.kind == "take_down")), (
         "no take-down everywhere"
     )
+
+    # The notice served on the seller names that measure (E-Commerce Law Art. 42(2)), in the seller's language.
+    served = db.session.scalar(
+        db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "inbox")
+    )
+    assert "商品链接仍可见，但在 CN 不可购买" in served.statement["text"]
 
     # The seller and the right holder see which measure stands, where, and under which rule.
     for account in (world.seller, world.holder):

@@ -62,11 +62,14 @@ class EventKind(enum.StrEnum):
     OFFER_FILED = "offer_filed"
     SETTLEMENT_FILED = "settlement_filed"
     DECISION_FILED = "decision_filed"
+    REPORT_FILED = "report_filed"
     EVIDENCE_ADDED = "evidence_added"
     STATE_CHANGED = "state_changed"
     DEADLINE_SET = "deadline_set"
     DEADLINE_EXPIRED = "deadline_expired"
     DEADLINE_EXTENDED = "deadline_extended"
+    PAUSE_REQUESTED = "pause_requested"
+    PAUSE_DECIDED = "pause_decided"
     SETTLEMENT_ACCEPTED = "settlement_accepted"
     SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
     MEDIATOR_ASSIGNED = "mediator_assigned"
@@ -145,6 +148,7 @@ EVENT_LABELS = {
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
     EventKind.SETTLEMENT_ACCEPTANCES_VOIDED: _l("Earlier acceptances void: the settlement text changed"),
     EventKind.DECISION_FILED: _l("Decision filed"),
+    EventKind.REPORT_FILED: _l("Complaint or lawsuit reported"),
     EventKind.EVIDENCE_ADDED: _l("Evidence added"),
     EventKind.MEDIATOR_ASSIGNED: _l("Mediator assigned"),
     EventKind.MEDIATOR_ACCEPTED: _l("Mediator accepted and declared independence"),
@@ -174,6 +178,8 @@ EVENT_LABELS = {
     EventKind.EXPORT_ACKNOWLEDGED: _l("The court acknowledged the export"),
     EventKind.DECISION_CARRIED_OUT: _l("The court's decision was carried out"),
     EventKind.DEADLINE_EXTENDED: _l("Deadline extended"),
+    EventKind.PAUSE_REQUESTED: _l("Pause of a deadline requested, with proof"),
+    EventKind.PAUSE_DECIDED: _l("Request for a pause decided, with reasons"),
     EventKind.MEASURE_TAKEN: _l("Measure taken on the listings"),
     EventKind.MEASURE_LIFTED: _l("Measure on the listings lifted"),
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),

@@ -419,8 +419,9 @@ STEP_WARNINGS = {
     ),
     "request_mediation": _l("A mediator is proposed to both parties; the period of facilitated settlement starts."),
     "report_suit": _l("You state that you have brought a court action against the seller; the listings stay down."),
-    "report_complaint_or_suit": _l(
-        "You state that you have complained to an authority or sued; the listings stay down."
+    "report_complaint": _l(
+        "You report, with the authority's acceptance notice, that you complained to an administrative authority; "
+        "the listings stay down while it handles the complaint. Nothing goes to a court."
     ),
     "reverse_measure": _l("The complaint is upheld: the measure against the seller is reversed."),
     "maintain_measure": _l("The complaint is rejected: the measure stays, and facilitated settlement starts."),

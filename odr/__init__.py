@@ -200,9 +200,10 @@ def _register_template_globals(app: Flask) -> None:
         listing_measure_label=listing_measure_label,
         outcome_label=outcome_label,
     )
+    from odr.i18n import isolate
     from odr.validation import mail_excerpt
 
-    app.jinja_env.filters.update(action_label=action_label, excerpt=mail_excerpt)
+    app.jinja_env.filters.update(action_label=action_label, excerpt=mail_excerpt, isolate=isolate)
     app.extensions["odr.locale_fallbacks"] = [case_page_locale]
 
 

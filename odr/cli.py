@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -22,10 +23,13 @@ from odr.demo import load_demo
 from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
 from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
+from odr.integrity.vault import ResealRefused, reseal_all
 from odr.linkage.cli import linkage_group
 from odr.models_base import utcnow
 from odr.ops.backup import BackupError, backup, restore, verify
 from odr.ops.logs import configure as configure_logging
+from odr.ops.metrics import MULTIPROCESS_DIR, fresh_multiprocess_dir, process_ended
+from odr.procedure.calendar_changes import add_schedule, recount_all
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
 from odr.procedure.services import procedures
@@ -91,8 +95,11 @@ def serve_command(host, port, workers, threads, timeout, dev):
     if workers > 1 and not os.environ.get("ODR_SECRET_KEY"):
         raise click.ClickException("several web processes need one ODR_SECRET_KEY (set it, or serve with --workers 1)")
     app = create_app()  # the settings are checked before anything starts
+    if not dev:
+        _multiprocess_metrics(Path(app.instance_path) / "metrics")
     configure_logging()
-    worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"])
+    worker_env = {k: v for k, v in os.environ.items() if k not in {MULTIPROCESS_DIR, _METRICS_READY}}
+    worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"], env=worker_env)
     # SIGTERM (systemd, docker stop, kill) would end this process without its finally: the worker would
     # be left running. As an exit it stops the worker like Ctrl-C does (gunicorn handles it itself).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -112,6 +119,7 @@ def serve_command(host, port, workers, threads, timeout, dev):
                     # Slow clients (a slow upload) hold a thread, not the process: uploads are bounded by
                     # MAX_CONTENT_LENGTH and the worker timeout restarts a stuck process.
                     "limit_request_line": 8190,
+                    "child_exit": lambda _arbiter, web_process: process_ended(web_process.pid),
                 }
             ).run()
     finally:
@@ -121,6 +129,24 @@ def serve_command(host, port, workers, threads, timeout, dev):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+_METRICS_READY = "ODR_SERVE_METRICS_DIR"  # set once `odr serve` has emptied the folder and started afresh
+
+
+def _multiprocess_metrics(folder: Path) -> None:
+    """Every web process counts into files of one fresh folder, so /metrics adds up all of them.
+
+    prometheus_client picks its way of counting when it is first imported, which this process did already:
+    so the folder is emptied and named in the environment, and `odr serve` starts again in place (same process,
+    same arguments) with it set from the start; gunicorn's web processes are forked from that one."""
+    if os.environ.get(_METRICS_READY) == str(folder) and os.environ.get(MULTIPROCESS_DIR) == str(folder):
+        return
+    fresh_multiprocess_dir(folder)
+    os.environ[MULTIPROCESS_DIR] = os.environ[_METRICS_READY] = str(folder)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
 class _Gunicorn(BaseApplication):
@@ -228,6 +254,52 @@ def rules_graph(code, fmt, version, output):
         click.echo(text, nl=False)
 
 
+@click.group("calendars")
+def calendars_group():
+    """Official holiday schedules (jurisdictions/calendars/) and the deadlines counted on them."""
+
+
+def _report(changes) -> None:
+    for change in changes:
+        if change.moved:
+            click.echo(
+                f"moved  {change.case_reference} {change.timer}: "
+                f"{change.before.isoformat()} -> {change.after.isoformat()} (the parties are told)"
+            )
+        else:
+            click.echo(
+                f"kept   {change.case_reference} {change.timer}: it had passed at {change.before.isoformat()}; "
+                f"the new schedule gives {change.after.isoformat()}. Not moved: decide by hand.",
+                err=True,
+            )
+    click.echo(f"{sum(c.moved for c in changes)} deadline(s) moved, {sum(not c.moved for c in changes)} left (passed)")
+
+
+@calendars_group.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def calendars_add(path):
+    """Add an official holiday schedule (YAML, with its source) and recount the open deadlines it touches."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            schedule, changes = add_schedule(handle.read())
+    except (ProcedureError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"schedule {schedule.code} {schedule.year}: {schedule.source} ({schedule.confidence})")
+    _report(changes)
+
+
+@calendars_group.command("apply")
+@with_appcontext
+def calendars_apply():
+    """Recount the deadlines for every schedule in jurisdictions/calendars/ (after adding a file by hand)."""
+    try:
+        changes = recount_all()
+    except ProcedureError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(changes)
+
+
 @click.group("bundle")
 def bundle_group():
     """Court export bundles."""
@@ -294,6 +366,25 @@ def keys_log():
         )
 
 
+@keys_group.command("reencrypt")
+@with_appcontext
+def keys_reencrypt():
+    """After ODR_SECRET_KEY changed: seal the keys kept in the database again under the new secret.
+
+    The old secret comes from the environment variable ODR_OLD_SECRET_KEY or is asked for (never an argument:
+    arguments show in the process list and the shell's history). All keys move in one transaction, or none.
+    """
+    old = os.environ.get("ODR_OLD_SECRET_KEY") or click.prompt("The previous ODR_SECRET_KEY", hide_input=True)
+    try:
+        names = reseal_all(old)
+    except ResealRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if not names:
+        click.echo("no keys are kept in the database (ODR_KEY_STORE=instance keeps them in the instance folder)")
+        return
+    click.echo(f"{len(names)} key(s) sealed under the new ODR_SECRET_KEY: {', '.join(names)}")
+
+
 @click.group("deposit")
 def deposit_group():
     """Deposit certificates."""
@@ -325,6 +416,7 @@ def init_app(app) -> None:
         backup_command,
         restore_command,
         rules_group,
+        calendars_group,
         bundle_group,
         deposit_group,
         keys_group,

@@ -179,6 +179,13 @@ def bidi(text) -> Markup:
     return Markup('<bdi dir="auto">%s</bdi>') % escape("" if text is None else text)
 
 
+def isolate(text) -> str:
+    """User-supplied text isolated for outputs without markup (e-mails, PDFs' running text, statements): wrapped
+    in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, so a Latin name keeps its order and punctuation in an
+    Arabic sentence ("S.L." keeps its dot where it belongs) and no control character inside reorders the rest."""
+    return f"\u2068{'' if text is None else text}\u2069"
+
+
 def render_in_locale(locale: str | None, template: str, **context) -> str:
     """Render a template in someone else's language (a recipient's, not the current reader's)."""
     with force_locale(ui_locale_for(locale) or current_app.config["ODR"]["DEFAULT_LOCALE"]):

@@ -70,6 +70,9 @@ class EventKind(enum.StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     PAUSE_REQUESTED = "pause_requested"
     PAUSE_DECIDED = "pause_decided"
+    # An official holiday schedule added as data moved an open deadline, or would have moved one that had passed.
+    DEADLINE_MOVED = "deadline_moved"
+    DEADLINE_KEPT = "deadline_kept"
     SETTLEMENT_ACCEPTED = "settlement_accepted"
     SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
     MEDIATOR_ASSIGNED = "mediator_assigned"
@@ -122,6 +125,7 @@ class EventKind(enum.StrEnum):
     DELIVERY_OPENED = "delivery_opened"
     # A reminder served before a period runs out (a delivery, not an act on the chain).
     DEADLINE_REMINDER = "deadline_reminder"
+    MEASURE_REMINDER = "measure_reminder"
 
     @classmethod
     def filed(cls, filing_kind: str) -> EventKind:
@@ -180,6 +184,8 @@ EVENT_LABELS = {
     EventKind.DEADLINE_EXTENDED: _l("Deadline extended"),
     EventKind.PAUSE_REQUESTED: _l("Pause of a deadline requested, with proof"),
     EventKind.PAUSE_DECIDED: _l("Request for a pause decided, with reasons"),
+    EventKind.DEADLINE_MOVED: _l("Deadline moved: the official holiday calendar changed"),
+    EventKind.DEADLINE_KEPT: _l("Deadline left as it was: it had passed when the official holiday calendar changed"),
     EventKind.MEASURE_TAKEN: _l("Measure taken on the listings"),
     EventKind.MEASURE_LIFTED: _l("Measure on the listings lifted"),
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
@@ -203,6 +209,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),
     EventKind.DELIVERY_OPENED: _l("Opened by the addressee"),
     EventKind.DEADLINE_REMINDER: _l("Reminder: a deadline is approaching"),
+    EventKind.MEASURE_REMINDER: _l("Reminder: the platform has not confirmed a measure"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
+from odr.accounts import second_factor
 from odr.accounts.models import Account, ApiToken
 from odr.accounts.services import (
     authenticate,
@@ -22,6 +23,7 @@ from odr.accounts.views import (
     FAILED_SIGN_IN_PER_ACCOUNT,
     FAILED_SIGN_IN_PER_ADDRESS,
     failed_sign_in,
+    wrong_codes_limit,
 )
 from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.errors import api_error
@@ -54,11 +56,27 @@ def api_sign_up():
 @limiter.limit(FAILED_SIGN_IN_LIMIT, deduct_when=failed_sign_in)
 @limiter.limit(FAILED_SIGN_IN_PER_ACCOUNT, key_func=account_name_key, deduct_when=failed_sign_in)
 @limiter.limit(FAILED_SIGN_IN_PER_ADDRESS, key_func=address_key, deduct_when=failed_sign_in)
+@wrong_codes_limit
 def api_issue_token():
     data = json_body()
     account = authenticate(str(data.get("email") or ""), str(data.get("password") or ""))
     if account is None:
         return api_error(401, "invalid_credentials", _("E-mail address or password is wrong."))
+    if second_factor.must_enrol(account):
+        return api_error(
+            403,
+            "second_factor_enrolment_required",
+            _("Your role needs two-step sign-in: set it up on the web (your preferences) before asking for a token."),
+        )
+    if second_factor.is_on(account):
+        code = data.get("totp_code")
+        if code is None:
+            return api_error(
+                401, "second_factor_required", _("Send the code from your authenticator app as totp_code.")
+            )
+        if not second_factor.take_code(account, code):
+            g.wrong_second_factor = True
+            return api_error(401, "invalid_second_factor", _("This code is not right."))
     days = check_token_days(data.get("expires_in_days"))
     label = data.get("label")
     label = label if isinstance(label, str) and label.strip() else "api"

@@ -42,3 +42,28 @@ def profile_page(account: Account, form: FormState = BLANK) -> ProfilePage:
         notifications=preferences.preferences_json(preferences.preferences_of(account)),
         frequencies=[(str(key), str(title)) for key, title in preferences.FREQUENCY_TITLES.items()],
     )
+
+
+@dataclass(frozen=True)
+class TwoFactorPage:
+    required: bool  # the account's role needs it
+    on: bool
+    secret: str | None  # while setting up: the secret to type into the app, in groups of four
+    uri: str | None  # and the otpauth:// URI an app reads
+    recovery_codes_left: int
+    form: FormState
+
+
+def two_factor_page(account: Account, form: FormState = BLANK) -> TwoFactorPage:
+    from odr.accounts import second_factor
+
+    on = second_factor.is_on(account)
+    secret = None if on or not account.totp_secret else account.totp_secret
+    return TwoFactorPage(
+        required=second_factor.is_required(account),
+        on=on,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) if secret else None,
+        uri=None if on else second_factor.provisioning_uri(account),
+        recovery_codes_left=second_factor.recovery_codes_left(account) if on else 0,
+        form=form,
+    )

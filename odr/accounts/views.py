@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import unquote
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from odr.accounts import pages
+from odr.accounts import pages, second_factor
 from odr.accounts.models import Account
 from odr.accounts.services import (
     authenticate,
@@ -21,7 +22,7 @@ from odr.accounts.services import (
     start_session,
 )
 from odr.errors import ValidationFailed
-from odr.extensions import account_name_key, address_key, db, limiter, login_manager
+from odr.extensions import account_name, account_name_key, address_key, db, limiter, login_manager
 from odr.forms import BLANK, FormState, refused, submit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -51,6 +52,72 @@ def sign_in(account: Account) -> None:
         session["locale"] = locale
     session[SESSION_KEY] = start_session(account)
     login_user(account)
+
+
+# A password accepted, the code still to come: which account, where to go then, and until when (a signed cookie
+# value, not a session: nothing is reachable with it but the code form).
+PENDING_KEY = "second_factor"
+PENDING_SECONDS = 300
+
+
+def await_second_factor(account: Account, next_target: str | None) -> None:
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session[PENDING_KEY] = {
+        "account": account.id,
+        "email": account.email.lower(),
+        "next": next_target or "",
+        "until": int(time.time()) + PENDING_SECONDS,
+    }
+
+
+def _pending() -> dict | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    return pending
+
+
+def second_factor_key() -> str:
+    """Wrong codes are counted per account: the one awaiting its code here, or the one a token request names."""
+    pending = _pending() if request.endpoint == "accounts.second_step" else None
+    return f"second-factor|{pending['email'] if pending else account_name()}"
+
+
+def wrong_second_factor(_response) -> bool:
+    return bool(g.get("wrong_second_factor"))
+
+
+# One count for the web's second step and API token requests together.
+wrong_codes_limit = limiter.shared_limit(
+    second_factor.WRONG_CODES_LIMIT,
+    scope="second-factor",
+    key_func=second_factor_key,
+    methods=["POST"],
+    deduct_when=wrong_second_factor,
+)
+
+
+ENROLMENT_ENDPOINTS = {
+    "accounts.two_factor",
+    "accounts.two_factor_start",
+    "accounts.two_factor_confirm",
+    "accounts.logout",
+    "static",
+}
+
+
+@bp.before_app_request
+def enrol_before_anything_else():
+    """A mediator, court or administrator signed in without a second factor reaches only the enrolment page
+    (and sign-out); the API is closed to it anyway (no token without the code)."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or request.blueprint in {"api", "ops"} or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and second_factor.must_enrol(current_user):
+        return redirect(url_for("accounts.two_factor"))
+    return None
 
 
 def sign_out() -> None:
@@ -115,9 +182,35 @@ def login():
             # The e-mail address is kept; the password never comes back to the page.
             typed = FormState("login", MultiDict({"email": request.form.get("email", "")}))
             return render_template("accounts/login.html", form=typed), 401
+        if second_factor.is_on(account):
+            await_second_factor(account, request.args.get("next"))
+            return redirect(url_for("accounts.second_step"))
         sign_in(account)
+        if second_factor.must_enrol(account):
+            flash(_("Your role needs two-step sign-in. Set it up now to continue."), "info")
+            return redirect(url_for("accounts.two_factor"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=BLANK)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@wrong_codes_limit
+def second_step():
+    """The second step of signing in: the code from the authenticator app, or a recovery code."""
+    pending = _pending() or {}
+    account = db.session.get(Account, pending["account"]) if pending else None
+    if account is None or not account.active or not second_factor.is_on(account):
+        session.pop(PENDING_KEY, None)
+        flash(_("Sign in again: the time for the code ran out."), "error")
+        return redirect(url_for("accounts.login"))
+    if request.method == "POST":
+        if second_factor.take_code(account, request.form.get("code")):
+            sign_in(account)
+            return redirect(_safe_next(pending["next"]))
+        g.wrong_second_factor = True
+        flash(_("This code is not right."), "error")
+        return render_template("accounts/second_step.html", form=BLANK), 401
+    return render_template("accounts/second_step.html", form=BLANK)
 
 
 @bp.post("/logout")
@@ -143,6 +236,38 @@ def profile():
 
 def _profile(form: FormState = BLANK):
     return render_template("accounts/profile.html", page=pages.profile_page(current_user, form), form=form)
+
+
+@bp.get("/profile/two-factor")
+@login_required
+def two_factor():
+    return _two_factor()
+
+
+def _two_factor(form: FormState = BLANK):
+    return render_template("accounts/two_factor.html", page=pages.two_factor_page(current_user, form), form=form)
+
+
+@bp.post("/profile/two-factor/start")
+@login_required
+def two_factor_start():
+    def act():
+        second_factor.begin_enrolment(current_user)
+
+    return submit(act, form="two_factor", page=_two_factor, done=url_for("accounts.two_factor"))
+
+
+@bp.post("/profile/two-factor/confirm")
+@login_required
+def two_factor_confirm():
+    try:
+        codes = second_factor.confirm_enrolment(current_user, request.form.get("code"))
+    except ValidationFailed as exc:
+        form = refused(exc, "two_factor")
+        return _two_factor(form), 422
+    flash(_("Two-step sign-in is on."), "success")
+    # Shown this once: the page is the answer to the POST, never stored or redirected to.
+    return render_template("accounts/recovery_codes.html", codes=codes)
 
 
 @bp.post("/profile/notifications")

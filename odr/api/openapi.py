@@ -5,6 +5,22 @@ from __future__ import annotations
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
+def _token_request() -> dict:
+    op = _op(
+        "Exchange e-mail, password and (with two-step sign-in) the current code for a bearer token (it expires). "
+        "401 with code second_factor_required: send totp_code; invalid_second_factor: the code is wrong or used",
+        body="Credentials",
+        ok="201",
+        auth=False,
+    )
+    op["responses"]["403"] = {
+        "description": "A mediator, court or administrator who has not set up two-step sign-in yet "
+        "(second_factor_enrolment_required): do it on the web first",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
+
+
 def _op(
     summary: str,
     *,
@@ -197,12 +213,7 @@ def _document() -> dict:
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
             "/tokens": {
                 "get": _op("Your tokens that still work, with when each expires (never their values)"),
-                "post": _op(
-                    "Exchange e-mail and password for a bearer token (it expires)",
-                    body="Credentials",
-                    ok="201",
-                    auth=False,
-                ),
+                "post": _token_request(),
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/tokens/{token_id}": {
@@ -529,6 +540,11 @@ def _document() -> dict:
                         "password": {"type": "string"},
                         "label": {"type": "string"},
                         "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                        "totp_code": {
+                            "type": "string",
+                            "description": "With two-step sign-in on (always for mediators, courts and "
+                            "administrators): the code from the authenticator app, or a recovery code",
+                        },
                     },
                 },
                 "PasswordChange": {

@@ -154,6 +154,12 @@ def decide(
         store_evidence(case, filing, account, uploads, remote_addr, stored)
         db.session.flush()
         signed_document = filing_document(filing)
+        # A judgment is served as the signed PDF the court issued: checked by its bytes, never by its name.
+        if signed_document.media_type != "application/pdf":
+            raise ValidationFailed(
+                _("The decision is incomplete. Please correct the marked fields."),
+                {"document": _("Attach the signed decision as a PDF document: this file is not a PDF.")},
+            )
         take_transition(case, transition.name, account, {CaseRole.COURT}, at, by_filing=True)
         decision = CourtDecision(
             case_id=case.id,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -46,8 +47,8 @@ class PlatformSecret(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-def _sealing_key() -> bytes:
-    secret = current_app.config["ODR"]["SECRET_KEY"]
+def _sealing_key(secret: str | None = None) -> bytes:
+    secret = current_app.config["ODR"]["SECRET_KEY"] if secret is None else secret
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"odr platform secrets v1").derive(
         secret.encode("utf-8")
     )
@@ -58,17 +59,56 @@ def seal(name: str, data: bytes) -> bytes:
     return SEAL_VERSION + nonce + AESGCM(_sealing_key()).encrypt(nonce, data, name.encode("utf-8"))
 
 
-def unseal(name: str, sealed: bytes) -> bytes:
+def _open(name: str, sealed: bytes, secret: str | None = None) -> bytes | None:
+    """The secret in clear, or None when ``secret`` (default: ODR_SECRET_KEY) does not open it."""
     if not sealed.startswith(SEAL_VERSION):
         raise RuntimeError(f"platform secret {name!r} is not sealed in a format this version knows")
     body = sealed[len(SEAL_VERSION) :]
     try:
-        return AESGCM(_sealing_key()).decrypt(body[:12], body[12:], name.encode("utf-8"))
-    except Exception:  # cryptography's InvalidTag: another ODR_SECRET_KEY, or the row was altered
+        return AESGCM(_sealing_key(secret)).decrypt(body[:12], body[12:], name.encode("utf-8"))
+    except InvalidTag:  # another secret key, or the row was altered
+        return None
+
+
+def unseal(name: str, sealed: bytes) -> bytes:
+    data = _open(name, sealed)
+    if data is None:
         raise RuntimeError(
             f"platform secret {name!r} cannot be opened with this ODR_SECRET_KEY "
             "(every node of a deployment needs the same one; see docs/operations.md)"
-        ) from None
+        )
+    return data
+
+
+class ResealRefused(Exception):
+    """The sealed secrets were left as they were; the message says why."""
+
+
+def reseal_all(old_secret: str) -> list[str]:
+    """Seal every secret of the database store again, from ``old_secret`` to the current ODR_SECRET_KEY, in
+    one transaction: all rows move or none (a refusal, or a crash, leaves every row sealed under the old
+    secret). The rows are locked while they move, so no node rotates a key in between. Returns their names."""
+    if old_secret == current_app.config["ODR"]["SECRET_KEY"]:
+        raise ResealRefused("the old secret is the current ODR_SECRET_KEY: there is nothing to re-encrypt")
+    rows = list(db.session.scalars(select(PlatformSecret).order_by(PlatformSecret.name).with_for_update()))
+    opened = {}
+    for row in rows:
+        data = _open(row.name, row.sealed, old_secret)
+        if data is None:
+            db.session.rollback()
+            already = _open(row.name, row.sealed) is not None
+            raise ResealRefused(
+                f"platform secret {row.name!r} is sealed under the current ODR_SECRET_KEY already"
+                if already
+                else f"the old secret does not open platform secret {row.name!r}; nothing was changed"
+            )
+        opened[row.name] = data
+    now = utcnow()
+    for row in rows:
+        row.sealed = seal(row.name, opened[row.name])
+        row.updated_at = now
+    db.session.commit()
+    return [row.name for row in rows]
 
 
 def key_store() -> str:

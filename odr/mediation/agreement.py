@@ -26,6 +26,7 @@ from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.extensions import db
+from odr.i18n import isolate
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
@@ -104,7 +105,7 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
                 )
             )
         if terms.get("licence"):
-            clauses.append(_("Licence: %(licence)s", licence=terms["licence"]))
+            clauses.append(_("Licence: %(licence)s", licence=isolate(terms["licence"])))
         for m in terms.get("measures", []):
             extra = (
                 m.get("element")
@@ -113,7 +114,7 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
                 or (f"{m['security_amount']} {m['currency']}" if m.get("security_amount") else "")
             )
             clauses.append(
-                _("Listing %(listing)s: %(measure)s", listing=m["listing"], measure=measure_title(m["kind"]))
+                _("Listing %(listing)s: %(measure)s", listing=isolate(m["listing"]), measure=measure_title(m["kind"]))
                 + (f" ({extra})" if extra else "")
             )
         return {
@@ -125,8 +126,8 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
             "heading": _("Settlement agreement"),
             "between": _(
                 "Between %(claimant)s (right holder) and %(respondent)s (seller), case %(reference)s.",
-                claimant=case.claimant.name,
-                respondent=case.respondent.name,
+                claimant=isolate(case.claimant.name),
+                respondent=isolate(case.respondent.name),
                 reference=case.reference,
             ),
             "status_line": (

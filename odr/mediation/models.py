@@ -217,3 +217,16 @@ class Measure(db.Model):
     platform_reference: Mapped[str] = mapped_column(String(200), default="")
 
     case: Mapped[Case] = relationship()
+
+
+class MeasureReminder(db.Model):  # type: ignore[name-defined,misc]
+    """One reminder that the platform has not confirmed a measure, claimed once per (measure, hours after it
+    was ordered): the unique key makes a second sweeper's insert fail, so each is served once."""
+
+    __tablename__ = "measure_reminders"
+    __table_args__ = (UniqueConstraint("measure_id", "hours_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"))
+    hours_after: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

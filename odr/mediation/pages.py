@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import get_locale
 
 from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, get_case
@@ -227,6 +228,7 @@ class DeskPage:
     filters: dict
     summaries: list[dict]
     declaration: str
+    declaration_recorded: str | None
     affiliations: list
     evaluations: list[EvaluationRow]
     form: FormState
@@ -238,7 +240,8 @@ def desk_page(mediator: Account, filters: dict, form: FormState = BLANK) -> Desk
         desk=view,
         filters=filters,
         summaries=[appointment_summary(a) for a in view.appointments],
-        declaration=independence_declaration(),
+        declaration=independence_declaration(locale=None),
+        declaration_recorded=None if get_locale().language == "en" else independence_declaration(),
         affiliations=affiliations(mediator),
         evaluations=[
             EvaluationRow(e.id, e.case.reference, e.status == EvaluationStatus.DECIDED, e.decision_due_at)

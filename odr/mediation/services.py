@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
@@ -26,6 +26,7 @@ from odr.cases.signals import participant_joined
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.mediation import measure_reminders as _measure_reminders  # noqa: F401  (registers its periodic job)
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
 from odr.models_base import utcnow
 from odr.procedure.services import final_states, procedure_of
@@ -40,15 +41,22 @@ MEDIATION_STATES = {"facilitated_settlement"}
 DECLARATION_VERSION = "2026-1"
 
 
-def independence_declaration() -> str:
-    """The text a mediator affirms, in the platform's record language (its digest is what is recorded)."""
-    with force_locale("en"):
-        return _(
-            "I declare that I am independent of and impartial towards both parties; that I have no "
-            "financial, professional or personal tie to either of them or to their representatives; that "
-            "I have not acted for or against either of them before; and that I will disclose at once any "
-            "circumstance that arises and could call my independence into question."
-        )
+# The declaration a mediator affirms; lazy, so that it renders in whichever language is asked for.
+_DECLARATION = lazy_gettext(
+    "I declare that I am independent of and impartial towards both parties; that I have no "
+    "financial, professional or personal tie to either of them or to their representatives; that "
+    "I have not acted for or against either of them before; and that I will disclose at once any "
+    "circumstance that arises and could call my independence into question."
+)
+
+
+def independence_declaration(locale: str | None = "en") -> str:
+    """The text a mediator affirms: by default in the platform's record language, whose digest is what is
+    recorded; ``locale=None`` gives it in the reader's language, which is what the mediator reads and ticks."""
+    if locale is None:
+        return str(_DECLARATION)
+    with force_locale(locale):
+        return str(_DECLARATION)
 
 
 def declaration_sha256() -> str:

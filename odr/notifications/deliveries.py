@@ -21,7 +21,7 @@ from odr.cases import events
 from odr.cases.models import RIGHT_TYPE_TITLES, Case, Filing, FilingKind
 from odr.cases.signals import filing_recorded
 from odr.extensions import db
-from odr.i18n import render_in_locale
+from odr.i18n import isolate, render_in_locale
 from odr.models_base import utcnow
 from odr.notifications import preferences
 from odr.notifications.models import Channel, Delivery, Notification
@@ -33,6 +33,10 @@ from odr.procedure.signals import escalation_required, measures_required, state_
 from odr.vocabulary import CaseRole, EventKind, event_label
 
 DELIVERY_FAILED = "delivery_failed"
+# Reminders carry their own words (rendered in the addressee's language when sent), shown in the inbox.
+REMINDER_ACTS = {"deadline_reminder", "measure_reminder"}
+# Deliveries whose words are written for each addressee (deliver_written), not an act's generic notice.
+WRITTEN_ACTS = REMINDER_ACTS | {"deadline_moved"}
 
 
 @dataclass(frozen=True)
@@ -143,10 +147,10 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         data=data,
         values=rule.values,
         reference=case.reference,
-        claimant=case.claimant.name,
-        respondent=case.respondent.name,
+        claimant=isolate(case.claimant.name),
+        respondent=isolate(case.respondent.name),
         right=RIGHT_TYPE_TITLES[case.right_type],  # lazy: in the addressee's language when rendered
-        listings=[listing.locator for listing in case.listings],
+        listings=[isolate(listing.locator) for listing in case.listings],
         notice_text=notice.text if notice else "",
         notice_date=notice.created_at.astimezone(zone).date().isoformat() if notice else "",
         filing_text=filing.text if filing else "",
@@ -265,6 +269,52 @@ def _mail(case: Case, act: str, addressee: Addressee, data: dict, statement: dic
     db.session.add(note)
     db.session.flush()
     return note.id
+
+
+def deliver_written(
+    case: Case,
+    addressee: Addressee,
+    act: str,
+    event_kind: EventKind,
+    data: dict,
+    at: datetime,
+    *,
+    mail: str,
+    by_email: bool = True,
+) -> list[Delivery]:
+    """Serve words written for one addressee (``data`` has their ``subject`` and ``text``, in their language):
+    in the inbox, and by e-mail through the outbox (``mail``: the outbox kind, whose template shows them)
+    unless ``by_email`` is false. A reminder, or a deadline moved by an official calendar."""
+    common = dict(
+        case_id=case.id,
+        act=act,
+        event_kind=str(event_kind),
+        party_id=addressee.party.id if addressee.party else None,
+        role=str(addressee.role),
+        language=addressee.language,
+        time_zone=addressee.time_zone,
+        data=data,
+        content_sha256=hashlib.sha256(data["text"].encode("utf-8")).hexdigest(),
+        made_available_at=at,
+    )
+    rows = []
+    if addressee.account is not None:
+        rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
+    if addressee.email and by_email:
+        note = Notification(recipient=addressee.email, locale=addressee.language, kind=mail, data=data)
+        db.session.add(note)
+        db.session.flush()
+        rows.append(
+            Delivery(
+                account_id=addressee.account.id if addressee.account else None,
+                channel=Channel.EMAIL,
+                address=addressee.email,
+                notification_id=note.id,
+                **common,
+            )
+        )
+    db.session.add_all(rows)
+    return rows
 
 
 def link_invitation(case: Case, party: Party, note: Notification) -> None:
@@ -503,7 +553,9 @@ def delivery_json(row: Delivery, reference: str | None = None) -> dict:
             {"text": row.statement["text"], "citation": row.statement["citation"]} if row.statement else None
         ),
         # A reminder's own words: the period, its end in the addressee's time zone, what happens if nobody acts.
-        "reminder": row.data.get("text") if row.act == "deadline_reminder" else None,
+        "reminder": row.data.get("text") if row.act in REMINDER_ACTS else None,
+        # Words written for this addressee (a reminder, a deadline moved by an official calendar), in their language.
+        "text": row.data.get("text") if row.act in WRITTEN_ACTS else None,
         "made_available_at": row.made_available_at.isoformat(),
         "opened_at": row.opened_at.isoformat() if row.opened_at else None,
         "unread": row.opened_at is None,

@@ -4,6 +4,13 @@ The inbox always has every act. By e-mail an account chooses every event, a dail
 a day listing the day's acts, sent once the day has ended in its time zone) or deadlines only (the acts
 whose receipt starts a period, and reminders), and may turn e-mail off. A delivery the procedure's data
 marks legally required (``legally_required:`` in rules/) is e-mailed at once whatever the preferences.
+
+Reminders (of a period running out, of a measure the platform has not confirmed) are not legally required:
+the law requires the act to be served, and it was, with its own delivery; a reminder starts and stops no
+clock. So the account's choice decides whether a reminder is e-mailed (e-mail off: the inbox only), never
+the law. When it is e-mailed is another matter: a reminder is worth something only before its hour, and a
+daily digest goes out after the local day ends, possibly after the period did; so a reminder is e-mailed at
+once under every frequency (it is about a deadline, which "deadlines only" keeps).
 """
 
 from __future__ import annotations
@@ -67,6 +74,12 @@ def preferences_json(found: NotificationPreference) -> dict[str, object]:
         "email": bool(found.email if found.email is not None else True),
         "legally_required_always_emailed": True,
     }
+
+
+def emails_reminders(account: Account | None) -> bool:
+    """Whether reminders go to this addressee by e-mail (at once) besides the inbox: unless the account
+    turned e-mail off. A party without an account yet has no inbox: always by e-mail."""
+    return account is None or preferences_of(account).email is not False
 
 
 def email_timing(

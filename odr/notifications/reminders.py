@@ -2,6 +2,9 @@
 ``rules/``) is reminded ``reminder_hours`` before (by default 72 and 24 hours), in each addressee's language
 and time zone, through the inbox and by e-mail.
 
+An account that turned e-mail off has its reminders in the inbox only; under every other choice they are
+e-mailed at once (notifications.preferences explains why, and why a legally required notice differs).
+
 Reminders are rows swept idempotently: the sweep claims a reminder by inserting its (deadline, role, hours)
 row, which the unique key lets only one sweeper do; the deliveries are written in the same transaction.
 A reminder whose hour came before the period existed is not sent; when a sweep finds several hours passed,
@@ -10,7 +13,6 @@ only the nearest is sent.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,8 +24,9 @@ from odr.cases.models import Case
 from odr.extensions import db
 from odr.i18n import render_in_locale, ui_locale_for
 from odr.models_base import utcnow
-from odr.notifications.deliveries import Addressee, addressees
-from odr.notifications.models import Channel, Delivery, Notification, Reminder
+from odr.notifications import preferences
+from odr.notifications.deliveries import Addressee, addressees, deliver_written
+from odr.notifications.models import Delivery, Reminder
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import procedure_of
 from odr.queue import periodic_job
@@ -85,50 +88,36 @@ def text_for(deadline: Deadline, addressee: Addressee, hours: int) -> tuple[str,
 
 
 def remind(deadline: Deadline, role: str, hours: int, now: datetime) -> list[Delivery]:
-    """Serve the reminder on every addressee of ``role`` (inbox and e-mail)."""
+    """Serve the reminder on every addressee of ``role`` (inbox, and e-mail unless the account turned it off)."""
     case = db.session.get_one(Case, deadline.case_id)
     rows = []
     for addressee in addressees(case, frozenset({role})):
         subject, text = text_for(deadline, addressee, hours)
         data = {
-            "case_id": case.id,
-            "reference": case.reference,
             "deadline_id": deadline.id,
             "timer": deadline.timer,
             "due_at": deadline.due_at.isoformat(),
             "hours_before": hours,
-            "subject": subject,
-            "text": text,
         }
-        common = dict(
-            case_id=case.id,
-            act=ACT,
-            event_kind=str(EventKind.DEADLINE_REMINDER),
-            party_id=addressee.party.id if addressee.party else None,
-            role=role,
-            language=addressee.language,
-            time_zone=addressee.time_zone,
-            data=data,
-            content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            made_available_at=now,
-        )
-        if addressee.account is not None:
-            rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
-        if addressee.email:
-            note = Notification(recipient=addressee.email, locale=addressee.language, kind="reminder", data=data)
-            db.session.add(note)
-            db.session.flush()
-            rows.append(
-                Delivery(
-                    account_id=addressee.account.id if addressee.account else None,
-                    channel=Channel.EMAIL,
-                    address=addressee.email,
-                    notification_id=note.id,
-                    **common,
-                )
-            )
-    db.session.add_all(rows)
+        rows += serve_reminder(case, addressee, ACT, EventKind.DEADLINE_REMINDER, subject, text, data, now)
     return rows
+
+
+def serve_reminder(
+    case: Case,
+    addressee: Addressee,
+    act: str,
+    event_kind: EventKind,
+    subject: str,
+    text: str,
+    data: dict,
+    now: datetime,
+) -> list[Delivery]:
+    """One reminder to one addressee, in the words already rendered in their language: in the inbox, and by
+    e-mail at once unless the account turned e-mail off (a reminder is not a notice the law requires)."""
+    data = dict(data, case_id=case.id, reference=case.reference, subject=subject, text=text)
+    by_email = preferences.emails_reminders(addressee.account)
+    return deliver_written(case, addressee, act, event_kind, data, now, mail="reminder", by_email=by_email)
 
 
 @periodic_job("deadline_reminders", "Remind the roles that must act before each period runs out.")

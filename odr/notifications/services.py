@@ -16,6 +16,7 @@ from odr.domain_events import commit
 from odr.extensions import db
 from odr.i18n import render_notification
 from odr.models_base import utcnow
+from odr.notifications import deadline_changes as _deadline_changes  # noqa: F401  (tells the parties)
 from odr.notifications import deliveries
 from odr.notifications import reminders as _reminders  # noqa: F401  (registers its periodic job)
 from odr.notifications.models import Notification

@@ -1,14 +1,21 @@
-"""Prometheus metrics: requests and latencies counted per web process; queue depth, deadlines due, deliveries
-failed and translations pending read from the queue and the database at each scrape (so they are the
-deployment's, whichever node answers)."""
+"""Prometheus metrics: requests, latencies and requests in progress counted by the web processes; queue depth,
+deadlines due, deliveries failed and translations pending read from the queue and the database at each scrape (so
+they are the deployment's, whichever node answers).
+
+Under gunicorn with several web processes each process keeps its counts in files of ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus_client's multiprocess mode, which `odr serve` sets up before any process starts), and whichever
+process answers /metrics adds up every process's files: the node's counts, not one process's share."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Flask, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -25,6 +32,11 @@ LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Summed over the processes alive now: a process that died mid-request no longer counts as busy.
+IN_PROGRESS = Gauge(
+    "odr_http_requests_in_progress", "HTTP requests being answered", registry=REGISTRY, multiprocess_mode="livesum"
+)
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class DeploymentCollector(Collector):
@@ -70,13 +82,44 @@ def _gauge(name: str, documentation: str, value: int) -> GaugeMetricFamily:
     return family
 
 
-REGISTRY.register(DeploymentCollector())
+DEPLOYMENT = DeploymentCollector()
+REGISTRY.register(DEPLOYMENT)
+
+
+def scrape_registry() -> CollectorRegistry:
+    """What /metrics shows: in multiprocess mode every process's counts added up, else this process's."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(DEPLOYMENT)
+    return registry
+
+
+def fresh_multiprocess_dir(path: Path) -> Path:
+    """An empty folder for the processes' metric files: counts of an earlier run would otherwise be added in."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, mode=0o700)
+    return path
+
+
+def process_ended(pid: int) -> None:
+    """A web process ended: its share of the live gauges goes (its counters stay in the sums)."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.mark_process_dead(pid)
 
 
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start_clock():
         g.odr_started = time.perf_counter()
+        g.odr_in_progress = True
+        IN_PROGRESS.inc()
+
+    @app.teardown_request
+    def _done(_exc):
+        if g.pop("odr_in_progress", False):
+            IN_PROGRESS.dec()
 
     @app.after_request
     def _count(response):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from odr.evidence.storage import blob_store
 from odr.extensions import db
-from odr.ops.metrics import REGISTRY
+from odr.ops.metrics import scrape_registry
 
 bp = Blueprint("ops", __name__)
 
@@ -60,4 +60,4 @@ def metrics():
             return Response("metrics need the bearer token ODR_METRICS_TOKEN\n", 401, mimetype="text/plain")
     elif request.remote_addr not in {"127.0.0.1", "::1"}:
         return Response("metrics are read from this machine, or with ODR_METRICS_TOKEN\n", 403, mimetype="text/plain")
-    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(scrape_registry()), mimetype=CONTENT_TYPE_LATEST)

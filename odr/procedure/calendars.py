@@ -4,6 +4,10 @@ Built on the ``holidays`` package (public holidays and, for China, the State Cou
 adjusted working days), plus dated corrections kept in the jurisdiction files with their
 source, for what the package lacks. Years whose official calendar the data does not cover
 are reported, so a deadline computed on a projected calendar says so.
+
+An official schedule added later as data (``jurisdictions/calendars/<CODE>-<YEAR>.yaml``, with its
+source) replaces the package's projection for its year: its days off are the year's holidays and its
+working days the weekend days that count (odr.procedure.calendar_changes recomputes the open deadlines).
 """
 
 from __future__ import annotations
@@ -13,6 +17,19 @@ from datetime import date
 from functools import lru_cache
 
 import holidays
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A year's official holiday schedule, as published (China: the State Council General Office's notice)."""
+
+    code: str
+    year: int
+    source: str  # the instrument and its number, as cited
+    link: str
+    confidence: str
+    days_off: dict[date, str] = field(default_factory=dict)
+    working_days: dict[date, str] = field(default_factory=dict)  # weekend days made working days
 
 
 @dataclass(frozen=True)
@@ -28,25 +45,27 @@ class Calendar:
     sources: dict[int, str] = field(default_factory=dict)
     # Days off every year by month and day (JP: the year-end days 29 December to 3 January), with their names.
     annual_holidays: dict[tuple[int, int], str] = field(default_factory=dict)
+    schedules: dict[int, Schedule] = field(default_factory=dict)  # official schedules added as data, by year
 
     def source(self, year: int) -> str:
-        return self.sources.get(year, "")
+        schedule = self.schedules.get(year)
+        return schedule.source if schedule else self.sources.get(year, "")
 
     def _holidays(self, year: int, language: str | None = None):
-        return _country_holidays(self.country, self.subdivision, year, language)
+        return _country_holidays(self.country, self.subdivision, year, language or _english(self.country))
 
     def holiday_name_in(self, day: date, locale: str) -> str | None:
-        """The holiday's name in the reader's language where the holidays package has it."""
-        if day in self.extra_holidays or day in self.extra_working_days:
-            return self.holiday_name(day)
+        """The holiday's name in the reader's language where the holidays package has that language; None
+        where it has not, or where the name comes from our own data (odr.procedure.titles.holiday_label)."""
+        if day in self.extra_holidays or day in self.extra_working_days or day.year in self.schedules:
+            return None
         supported = getattr(holidays.country_holidays(self.country, years=day.year), "supported_languages", ())
         language = locale.replace("-", "_")
         wanted = {"zh_Hans": "zh_CN", "zh_Hant": "zh_TW"}.get(language, language)
         match = next((s for s in supported if s == wanted), None) or next(
             (s for s in supported if s.split("_")[0] == wanted.split("_")[0]), None
         )
-        found = self._holidays(day.year, match).get(day) if match else None
-        return found or self.holiday_name(day)
+        return self._holidays(day.year, match).get(day) if match else None
 
     def holiday_name(self, day: date) -> str | None:
         """The name of the public holiday on ``day``, if it is one."""
@@ -54,12 +73,18 @@ class Calendar:
             return None
         if day in self.extra_holidays:
             return self.extra_holidays[day]
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            return schedule.days_off.get(day)
         return self._holidays(day.year).get(day) or self.annual_holidays.get((day.month, day.day))
 
     def adjusted_working_day(self, day: date) -> bool:
         """A weekend day made a working day (China's 调休)."""
         if day in self.extra_working_days:
             return True
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            return day in schedule.working_days
         return day.weekday() in self.weekend and day in getattr(self._holidays(day.year), "weekend_workdays", ())
 
     def is_working_day(self, day: date) -> bool:
@@ -74,7 +99,18 @@ class Calendar:
         return self.holiday_name(day) or "weekend"
 
     def unverified(self, day: date) -> bool:
+        schedule = self.schedules.get(day.year)
+        if schedule is not None:
+            return schedule.confidence == "unverified"
         return self.verified_through is not None and day.year > self.verified_through
+
+
+@lru_cache(maxsize=256)
+def _english(country: str) -> str | None:
+    """The package's US English where it has it: the names kept in a deadline's computation (and used as keys
+    of their translations) must not depend on the locale of the process that computed them."""
+    supported = getattr(holidays.country_holidays(country), "supported_languages", ())
+    return "en_US" if "en_US" in supported else None
 
 
 @lru_cache(maxsize=512)
@@ -82,7 +118,7 @@ def _country_holidays(country: str, subdivision: str | None, year: int, language
     return holidays.country_holidays(country, subdiv=subdivision, years=year, language=language)
 
 
-def from_data(code: str, raw: dict) -> Calendar:
+def from_data(code: str, raw: dict, schedules: dict[int, Schedule] | None = None) -> Calendar:
     """A calendar from a jurisdiction file's ``calendar`` mapping."""
 
     def dated(items) -> dict[date, str]:
@@ -105,4 +141,5 @@ def from_data(code: str, raw: dict) -> Calendar:
             (int(item["month"]), int(item["day"])): str(item.get("name") or "")
             for item in raw.get("annual_holidays") or []
         },
+        schedules=dict(schedules or {}),
     )

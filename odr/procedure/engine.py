@@ -36,7 +36,9 @@ STATE_CHANGED = "state_changed"
 # Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
 # notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
-ACTS = FILING_KINDS | {STATE_CHANGED} | set(ENTRY_ACTIONS) | DECISION_ACTS
+# An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
+DEADLINE_MOVED = "deadline_moved"
+ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -48,6 +50,7 @@ ACT_EVENTS: dict[str, EventKind] = {
     "notice_decision": EventKind.NOTICE_DECIDED,
     "complaint": EventKind.COMPLAINT_FILED,
     "complaint_decision": EventKind.COMPLAINT_DECIDED,
+    DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
 # statement in odr/templates/notifications/statements/, rendered in the addressee's language.
@@ -74,6 +77,7 @@ PRIMARY_SOURCES = (
     "https://www.legislation.gov.uk/",
     "https://uscode.house.gov/",
     "https://www.govinfo.gov/",
+    "https://www.gov.cn/",  # the State Council: its General Office's yearly holiday schedules
     "https://uncitral.un.org/",
     "docs/platform-rules.md",
 )
@@ -196,6 +200,15 @@ class ComplaintRule:
 
 
 @dataclass(frozen=True)
+class MeasureReminders:
+    """Reminders of a measure the platform client has not confirmed: to the case's mediator (with none, the
+    operator's administrators), once at each of ``after_hours`` after the measure was ordered."""
+
+    after_hours: tuple[int, ...]  # smallest first
+    citation: Citation
+
+
+@dataclass(frozen=True)
 class Statement:
     """What the law requires the delivery of ``act`` to ``role`` to say: a template rendered in the
     addressee's language, with the figures the law sets (``values``) and the rule that requires it."""
@@ -261,6 +274,8 @@ class Procedure:
     statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
     # How long before a period runs out its ``remind`` roles are reminded, in hours (largest first).
     reminder_hours: tuple[int, ...] = (72, 24)
+    # When the people who can chase the platform are reminded of a measure it has not confirmed (none: never).
+    measure_reminders: MeasureReminders | None = None
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
     # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
     # addressee's notification preferences say.
@@ -452,6 +467,16 @@ def _hours(raw, where: str) -> tuple[int, ...]:
     return tuple(sorted(set(raw), reverse=True))
 
 
+def _measure_reminders(raw, where: str) -> MeasureReminders | None:
+    if raw is None:
+        return None
+    where = f"{where}: 'measure_reminders'"
+    hours = raw.get("after_hours") if isinstance(raw, dict) else None
+    if not isinstance(hours, list) or not hours or not all(isinstance(h, int) and h > 0 for h in hours):
+        raise ProcedureError(f"{where} needs 'after_hours', a list of positive whole hours")
+    return MeasureReminders(after_hours=tuple(sorted(set(hours))), citation=_citation(raw.get("citation"), where))
+
+
 def _require(raw: dict, key: str, where: str):
     if key not in raw or raw[key] in (None, ""):
         raise ProcedureError(f"{where} lacks '{key}'")
@@ -615,6 +640,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
         reminder_hours=_hours(raw.get("reminder_hours"), where),
+        measure_reminders=_measure_reminders(raw.get("measure_reminders"), where),
     )
     check(procedure)
     return procedure

@@ -17,7 +17,15 @@ from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS
 from odr.procedure.models import CaseProcedure, Deadline
 from odr.procedure.services import choice_of, pending_deadlines, procedure_of, referral_route
-from odr.procedure.titles import escalation_kind_text, procedure_label, reason_text, state_label, timer_label, zone_name
+from odr.procedure.titles import (
+    escalation_kind_text,
+    holiday_label,
+    procedure_label,
+    reason_text,
+    state_label,
+    timer_label,
+    zone_name,
+)
 from odr.vocabulary import case_role_label
 
 UNIT_NAMES = {
@@ -51,11 +59,15 @@ def _calendar_of(choice: CaseProcedure | None):
 
 
 def _skipped_name(calendar, item: dict) -> str:
-    if calendar is not None and item["reason"] != "weekend":
+    """Why a day did not count, in the reader's language: the weekend, or the holiday's name (from the holidays
+    package where it has the language, else from our names per language)."""
+    if item["reason"] == "weekend":
+        return _("weekend")
+    if calendar is not None:
         name = calendar.holiday_name_in(date.fromisoformat(item["date"]), _locale())
         if name:
             return name
-    return _("weekend") if item["reason"] == "weekend" else item["reason"]
+    return holiday_label(item["reason"], _locale())
 
 
 def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict:
@@ -170,6 +182,29 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
                 years=", ".join(str(y) for y in why["unverified_years"]),
             )
         )
+    for change in why.get("calendar_changes") or []:
+        if change.get("moved"):
+            steps.append(
+                _(
+                    "Moved on %(date)s from %(from)s to %(to)s: the official holiday schedule for %(year)s "
+                    "(%(source)s) was added to our data.",
+                    date=_instant(change["at"], zone),
+                    year=change["year"],
+                    source=change["source"],
+                    **{"from": _instant(change["from"], zone), "to": _instant(change["to"], zone)},
+                )
+            )
+        else:
+            steps.append(
+                _(
+                    "The official holiday schedule for %(year)s (%(source)s), added on %(date)s, would end this "
+                    "period on %(to)s; it had already passed, so it was left as it was.",
+                    date=_instant(change["at"], zone),
+                    year=change["year"],
+                    source=change["source"],
+                    to=_instant(change["to"], zone),
+                )
+            )
     citation = timer.citation if timer else None
     return {
         "timer": deadline.timer,

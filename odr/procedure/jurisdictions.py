@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -11,7 +12,7 @@ import yaml
 from flask import current_app
 from flask_babel import get_locale
 
-from odr.procedure.calendars import Calendar, from_data
+from odr.procedure.calendars import Calendar, Schedule, from_data
 from odr.procedure.engine import Citation, ProcedureError, _citation, _date
 
 ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account", "file", "choice"}
@@ -233,11 +234,81 @@ def _escalation(raw, source: str) -> tuple[EscalationRoute, ...]:
     return tuple(routes)
 
 
-def parse(raw: dict, source: str) -> Jurisdiction:
+def _days(items, year: int, where: str) -> dict[date, str]:
+    found: dict[date, str] = {}
+    for item in items or []:
+        if not isinstance(item, dict) or not str(item.get("name") or "").strip():
+            raise ProcedureError(f"{where}: each day needs a date and a name")
+        day = _date(item.get("date"), where)
+        if day is None or day.year != year:
+            raise ProcedureError(f"{where}: {item.get('date')} is not a day of {year}")
+        if day in found:
+            raise ProcedureError(f"{where}: {day} is listed twice")
+        found[day] = str(item["name"]).strip()
+    return found
+
+
+def parse_schedule(raw, source: str) -> Schedule:
+    """An official holiday schedule for one calendar and year; every problem is refused with its place."""
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{source}: a schedule is a mapping (calendar, year, source, days_off, working_days)")
+    code = str(raw.get("calendar") or "").strip().upper()
+    year = raw.get("year")
+    if not code.isalpha() or not 2 <= len(code) <= 3 or not isinstance(year, int) or not 2000 <= year <= 2200:
+        raise ProcedureError(f"{source}: name the calendar (a country code such as CN) and the year (2000-2200)")
+    citation = _citation(raw.get("source"), f"{source} source")
+    effective_from = _date(raw.get("effective_from"), source)
+    effective_to = _date(raw.get("effective_to"), source)
+    if (
+        effective_from is None
+        or effective_to is None
+        or effective_from > date(year, 1, 1)
+        or effective_to < date(year, 12, 31)
+    ):
+        raise ProcedureError(f"{source}: effective_from and effective_to must cover {year}")
+    days_off = _days(raw.get("days_off"), year, f"{source} days_off")
+    working_days = _days(raw.get("working_days"), year, f"{source} working_days")
+    if not days_off:
+        raise ProcedureError(f"{source}: an official schedule lists its days off")
+    both = sorted(set(days_off) & set(working_days))
+    if both:
+        raise ProcedureError(f"{source}: {both[0]} is both a day off and a working day")
+    weekdays = sorted(d for d in working_days if d.weekday() < 5)
+    if weekdays:
+        raise ProcedureError(f"{source}: {weekdays[0]} is a weekday; working_days lists weekend days made working days")
+    return Schedule(
+        code=code,
+        year=year,
+        source=f"{citation.instrument} ({citation.article})",
+        link=citation.link,
+        confidence=citation.confidence,
+        days_off=days_off,
+        working_days=working_days,
+    )
+
+
+def load_schedules(folder: Path) -> dict[str, dict[int, Schedule]]:
+    """Every official schedule in ``folder`` (``jurisdictions/calendars``), by calendar code and year."""
+    found: dict[str, dict[int, Schedule]] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        schedule = parse_schedule(yaml.safe_load(path.read_text(encoding="utf-8")), f"calendars/{path.name}")
+        if schedule.year in found.get(schedule.code, {}):
+            raise ProcedureError(f"calendars/{path.name}: a second schedule for {schedule.code} {schedule.year}")
+        found.setdefault(schedule.code, {})[schedule.year] = schedule
+    return found
+
+
+def parse(raw: dict, source: str, schedules: dict[str, dict[int, Schedule]] | None = None) -> Jurisdiction:
     code = raw["code"]
+    schedules = schedules or {}
     periods = raw.get("periods") or {}
     members = {
-        mc: MemberState(code=mc, name=m["name"], time_zone=m["time_zone"], calendar=from_data(mc, m["calendar"]))
+        mc: MemberState(
+            code=mc,
+            name=m["name"],
+            time_zone=m["time_zone"],
+            calendar=from_data(mc, m["calendar"], schedules.get(mc)),
+        )
         for mc, m in (raw.get("member_states") or {}).items()
     }
     procedures = raw.get("procedures") or {}
@@ -250,7 +321,7 @@ def parse(raw: dict, source: str) -> Jurisdiction:
         escalation_body=raw.get("escalation_body", ""),
         default_procedure=procedures.get("default", raw.get("procedure", "generic-odr")),
         procedures_by_right_type=dict(procedures.get("by_right_type") or {}),
-        calendar=from_data(code, raw["calendar"]) if raw.get("calendar") else None,
+        calendar=from_data(code, raw["calendar"], schedules.get(code)) if raw.get("calendar") else None,
         roll_forward=bool(periods.get("roll_forward", False)),
         periods_citation=_citation(periods["citation"], f"{source} periods") if periods.get("citation") else None,
         notice=_by_right_type(raw.get("notice") or {}, source),
@@ -262,17 +333,33 @@ def parse(raw: dict, source: str) -> Jurisdiction:
     )
 
 
+def _stamp(folder: str) -> int:
+    """Changes when a schedule file is added or removed (written whole and renamed into place)."""
+    try:
+        return os.stat(Path(folder) / "calendars").st_mtime_ns
+    except OSError:
+        return 0
+
+
 @lru_cache(maxsize=4)
-def load(folder: str) -> dict[str, Jurisdiction]:
+def load(folder: str, stamp: int = 0) -> dict[str, Jurisdiction]:
     found = {}
+    schedules = load_schedules(Path(folder) / "calendars")
     for path in sorted(Path(folder).glob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found[raw["code"]] = parse(raw, path.name)
+        found[raw["code"]] = parse(raw, path.name, schedules)
+    used = {j.calendar.code for j in found.values() if j.calendar} | {
+        m for j in found.values() for m in j.member_states
+    }
+    unknown = sorted(set(schedules) - used)
+    if unknown:
+        raise ProcedureError(f"calendars: no jurisdiction counts days on calendar {unknown[0]}")
     return found
 
 
 def all_jurisdictions() -> dict[str, Jurisdiction]:
-    return load(current_app.config["ODR"]["JURISDICTIONS_DIR"])
+    folder = current_app.config["ODR"]["JURISDICTIONS_DIR"]
+    return load(folder, _stamp(folder))
 
 
 def get(code: str) -> Jurisdiction | None:

@@ -19,6 +19,10 @@ escalation_required = DomainEvent("escalation-required", "The case goes to the c
 restriction_to_explain = DomainEvent(
     "restriction-to-explain", "The seller receives a statement of reasons for the restriction just ordered."
 )
+# sender: the Case; data: deadline (the Deadline, moved), previous (its former due instant), at, year, source
+deadline_moved = DomainEvent(
+    "deadline-moved", "An official holiday schedule added as data moved an open deadline of the case."
+)
 # sender: the Case; data: at, previous, state, cause
 state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")
 

@@ -6,6 +6,15 @@ these labels in the reader's language, and falls back to the file's own title.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr.cases.models import RIGHT_TYPE_TITLES, RightType
@@ -195,6 +204,36 @@ def territory_name(code: str) -> str:
 
     locale = get_locale()
     return (locale.territories.get(code) if locale is not None else None) or code
+
+
+@lru_cache(maxsize=4)
+def _holiday_names(folder: str) -> dict[str, dict[str, str]]:
+    path = Path(folder) / "names" / "holidays.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("names", {}) if path.exists() else {}
+
+
+_OBSERVED = re.compile(r"(.+) \(observed\)")
+_SUBSTITUTED = re.compile(r"Day off \(substituted from (\d\d)/(\d\d)/(\d{4})\)")
+
+
+def holiday_label(name: str, locale: str) -> str:
+    """A holiday's English name (as the holidays package and our calendar data give it) in the reader's language,
+    from jurisdictions/names/holidays.yaml; its forms "X (observed)" and "Day off (substituted from M/D/Y)" are
+    sentences of the catalogs. A name without a translation stays as it is."""
+    if "; " in name:  # two holidays on one day
+        return "; ".join(holiday_label(part, locale) for part in name.split("; "))
+    observed = _OBSERVED.fullmatch(name)
+    if observed:
+        return _("%(holiday)s (observed)", holiday=holiday_label(observed.group(1), locale))
+    substituted = _SUBSTITUTED.fullmatch(name)
+    if substituted:
+        month, day, year = (int(g) for g in substituted.groups())
+        return _(
+            "Day off in exchange for the working day of %(date)s",
+            date=format_date(date(year, month, day), "long", locale=locale),
+        )
+    names = _holiday_names(current_app.config["ODR"]["JURISDICTIONS_DIR"]).get(name) or {}
+    return names.get(locale) or names.get(locale.split("_")[0]) or name
 
 
 def zone_name(zone: str) -> str:

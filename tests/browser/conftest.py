@@ -7,6 +7,7 @@ The app runs on demo data in a thread on a free local port. Outside CI the tests
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -37,9 +38,36 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+class LiveApp(str):
+    """The base URL of the running app (what the tests pass as ``base_url``), with the app itself."""
+
+    app: object
+
+
+def sign_in(chromium, live_app: LiveApp, email: str, password: str, width: int = 1280):
+    """A new browser context signed in as ``email`` through the sign-in form, and through the code form when the
+    account has a second factor (mediators, courts and administrators are enrolled first, as on their enrolment
+    page); returns (context, page) on the dashboard."""
+    from tests.conftest import second_factor_code
+
+    code = second_factor_code(live_app.app, email)
+    context = chromium.new_context(base_url=live_app, viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form.card button[type=submit]")
+    if code:
+        page.wait_for_url(re.compile(r"/login/code$"))
+        page.fill("#code", code)
+        page.click("form.card button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+    return context, page
+
+
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    """The app with demo data, served on a free port; yields its base URL."""
+    """The app with demo data, served on a free port; yields its base URL (a ``LiveApp``)."""
     from werkzeug.serving import make_server
 
     from odr import create_app
@@ -63,7 +91,9 @@ def live_app(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        live = LiveApp(f"http://127.0.0.1:{server.server_port}")
+        live.app = app
+        yield live
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -7,7 +7,9 @@ import io
 import json
 
 import pytest
+from sqlalchemy import select
 
+from odr.cases.models import Case
 from odr.export import verifier
 from odr.export.models import CourtDecision
 from odr.extensions import db
@@ -146,3 +148,17 @@ def test_every_download_by_an_administrator_is_an_event(app, world, api):
     events = api(world.holder).get(f"/cases/{case.id}/events").get_json()["events"]
     downloads = [e for e in events if e["kind"] == "export_downloaded"]
     assert len(downloads) == 2 and all(e["actor_role"] == "admin" for e in downloads)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("document", [b"upheld :-)", b"<html><p>Judgment</p></html>", b"PK\x03\x04fake.docx"])
+def test_a_judgment_that_is_not_a_pdf_by_its_bytes_is_refused_and_nothing_changes(app, world, api, document):
+    case = escalate(world)
+    court = api(world.court)
+    refused = _decide(court, case.id, DECISION, document=document)  # named decision.pdf all the same
+    assert refused.status_code == 422
+    assert "PDF" in refused.get_json()["error"]["fields"]["document"]
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "escalated"
+    assert db.session.scalars(select(CourtDecision)).all() == []
+    assert _decide(court, case.id, DECISION).status_code in (200, 201)

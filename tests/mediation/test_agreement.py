@@ -159,3 +159,31 @@ def test_the_pdf_is_rendered_once_and_stored(app, world, api, browser, case_id, 
     # A changed text is another document: rendered (once) again.
     _draft(api, world.mediator, case_id, texts={"es": SPANISH + " Sin más.", "zh": CHINESE})
     assert seller.get(f"/cases/{case_id}/agreement.pdf").get_data() != first and len(renders) == 2
+
+
+def test_latin_names_are_isolated_in_the_arabic_agreement_and_in_what_is_served(world, api):
+    """A Latin name inside an Arabic sentence keeps its order and its final dot ("S.L.") only when isolated:
+    every user-supplied name in the agreement (page, PDF, API) and in the statements served is wrapped in
+    FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE."""
+    from odr.mediation.agreement import agreement_context, agreement_html
+    from odr.notifications.models import Delivery
+
+    world.holder.party.name = "Flamenco Moda S.L."
+    arabic_seller = make_account(Role.SELLER, "souk@example.ma", country="MA", language="ar")
+    case = services.file_notice(world.holder, notice_data(seller_email="souk@example.ma")).obj
+    services.add_filing(arabic_seller, case.id, {"kind": "response", "language": "ar", "text": "لدينا ترخيص."})
+    arabic = "يسحب البائع الإعلان ويدفع ثلاثمائة يورو."
+    drafted = api(world.holder).post(
+        f"/cases/{case.id}/agreement",
+        {"authoritative_language": "ar", "texts": {"es": SPANISH, "ar": arabic}, "terms": {"licence": "Lic. 7 S.A."}},
+    )
+    assert drafted.status_code == 201, drafted.get_json()
+    context = agreement_context(case)
+    version = next(v for v in context["versions"] if v["language"] == "ar")
+    assert "\u2068Flamenco Moda S.L.\u2069" in version["between"]
+    assert any("\u2068Lic. 7 S.A.\u2069" in clause for clause in version["clauses"])
+    assert "\u2068Flamenco Moda S.L.\u2069" in agreement_html(context)  # what WeasyPrint lays out
+    served = [d.statement["text"] for d in Delivery.query.filter_by(case_id=case.id) if d.statement]
+    # The forwarded notice (E-Commerce Law Art. 42(2)) names the right holder to the Arabic seller.
+    assert any("\u2068Flamenco Moda S.L.\u2069" in t for t in served)
+    assert all(t.count("Flamenco Moda S.L.") == t.count("\u2068Flamenco Moda S.L.\u2069") for t in served)

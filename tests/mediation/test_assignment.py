@@ -1,6 +1,9 @@
 """Assignment: a mediator reads a party's language, has no conflict of interest, has room in the workload,
 and sees the file only after declaring independence and accepting."""
 
+import html
+import re
+
 import pytest
 
 from odr.accounts.models import Role
@@ -182,3 +185,23 @@ def test_cases_reaching_facilitated_settlement_get_a_mediator_proposed(world, ap
     mediation.decline_appointment(world.mediator, offered[0].id, "holiday")
     assert mediation.appoint_waiting() == 1
     assert [a.case_id for a in mediation.pending_appointments(spanish)] == [case.id]
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh_Hans", "公正"), ("ar", "محايد"), ("de", "unabhängig")])
+def test_the_mediator_reads_the_declaration_in_their_language_and_the_record_keeps_the_english_text(
+    world, api, browser, language, words
+):
+    case_id = open_case(world)
+    api(world.admin).post(f"/cases/{case_id}/mediator", {"mediator_id": world.mediator.id})
+    desk = browser(world.mediator)
+    desk.get(f"/?lang={language}")
+    page = desk.get("/mediation").get_data(as_text=True)
+    declaration = page.split('class="inline-label"', 1)[1].split("</label>", 1)[0]
+    assert words in declaration and "I declare" not in declaration
+    # What is ticked is shown beside the text the record keeps, whose digest the acceptance records.
+    assert html.escape(mediation.independence_declaration(), quote=True) in page
+    appointment_id = re.search(r"/mediation/appointments/(\d+)/accept", page).group(1)
+    desk.post(f"/mediation/appointments/{appointment_id}/accept", {"declaration": "on"}, form_page="/mediation")
+    events = api(world.holder).get(f"/cases/{case_id}/events").get_json()["events"]
+    acceptance = next(e for e in events if e["kind"] == "mediator_accepted")
+    assert acceptance["payload"]["declaration_sha256"] == mediation.declaration_sha256()

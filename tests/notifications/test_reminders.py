@@ -121,3 +121,61 @@ def test_the_mediator_is_reminded_of_the_facilitation_period_and_the_other_side_
     db.session.commit()
     assert reminders.send_reminders(deadline.due_at - 24 * H) == 1
     assert {(r.role, r.account_id) for r in reminded(deadline)} == {("mediator", world.mediator.id)}
+
+
+def choose(api, account, **body):
+    client = api(account)
+    response = client.client.put("/api/v1/me/notification-preferences", json=body, headers=client.headers)
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("frequency", "email", "e_mailed"),
+    [
+        ("every_event", True, True),
+        ("deadlines_only", True, True),
+        # A digest leaves after the local day ends, possibly after the period: the reminder goes at once.
+        ("daily_digest", True, True),
+        # E-mail off: the reminder is not a notice the law requires, so the inbox only.
+        ("every_event", False, False),
+        ("deadlines_only", False, False),
+        ("daily_digest", False, False),
+    ],
+)
+def test_reminders_follow_the_accounts_e_mail_choice_and_always_reach_the_inbox(world, api, frequency, email, e_mailed):
+    choose(api, world.seller, frequency=frequency, email=email)
+    deadline = response_deadline(api, world)
+    assert reminders.send_reminders(deadline.due_at - 24 * H) == 1
+    rows = reminded(deadline)
+    assert [r.channel for r in rows if r.channel == Channel.INBOX] == [Channel.INBOX]
+    mails = [r for r in rows if r.channel == Channel.EMAIL]
+    if e_mailed:
+        [mail] = mails
+        assert mail.notification_id is not None and mail.digest_on is None and not mail.legally_required
+        assert db.session.get(Notification, mail.notification_id).recipient == world.seller.email
+    else:
+        assert mails == []
+        assert db.session.scalars(db.select(Notification).where(Notification.kind == "reminder")).all() == []
+
+
+def test_the_notice_itself_is_still_e_mailed_to_a_seller_who_turned_e_mail_off(world, api):
+    """The contrast that explains the choice: the law requires the notice's service (JP Act No. 137 of 2001
+    Art. 3(2)(ii)), not the reminder; with e-mail off the first is e-mailed, the second is not."""
+    choose(api, world.seller, email=False)
+    response = api(world.holder).post("/cases", notice_data(jurisdiction="JP"))
+    assert response.status_code == 201, response.get_json()
+    case_id = response.get_json()["id"]
+    served = db.session.scalars(
+        db.select(Delivery).where(Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "email")
+    ).all()
+    assert [r.legally_required for r in served] == [True]
+    # The seller opens the inquiry in the inbox: received, so its 7 days start (and with them the reminders).
+    inbox = db.session.scalar(
+        db.select(Delivery.id).where(Delivery.case_id == case_id, Delivery.act == "notice", Delivery.channel == "inbox")
+    )
+    assert api(world.seller).post(f"/inbox/{inbox}/open", {}).status_code == 200
+    deadline = db.session.scalar(
+        db.select(Deadline).where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.PENDING)
+    )
+    assert reminders.send_reminders(deadline.due_at - 24 * H) == 1
+    assert [r.channel for r in reminded(deadline)] == [Channel.INBOX]

@@ -94,5 +94,6 @@ def test_a_platform_e_mail_quotes_what_a_party_wrote_as_a_marked_excerpt_without
     own = {k: v for k, v in note.data.items() if k != "statement"}
     body = render_in_locale("en", "notifications/invitation.txt", note=note, data=own)
     assert "https://" not in body and "evil.example" not in body and "@evil" not in body
-    assert "> Acme — verify your account at https[:]//evil[.]example/login or mail boss[at]evil[.]example" in body
+    quoted = "Acme — verify your account at https[:]//evil[.]example/login or mail boss[at]evil[.]example"
+    assert f"> \u2068{quoted}\u2069" in body  # isolated: its direction cannot spill into the platform's text
     assert "in its own words, not checked by the platform; links are disabled" in body

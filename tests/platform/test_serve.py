@@ -63,7 +63,7 @@ def _wait(port: int):
     for _ in range(600):
         try:
             return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1)
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or no answer yet from a process still starting
             time.sleep(0.05)
     raise AssertionError("the server did not answer")
 
@@ -104,3 +104,69 @@ def test_several_web_processes_need_a_secret_key(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0 and "ODR_SECRET_KEY" in result.stderr
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        series, _sep, value = line.rpartition(" ")
+        if series.split("{")[0] == name and all(f'{k}="{v}"' in series for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def test_metrics_add_up_every_web_process(tmp_path):
+    """Two gunicorn web processes: whichever answers /metrics counts the requests both of them answered."""
+    from odr import create_app
+    from odr.extensions import db
+
+    env = _env(tmp_path)
+    app = create_app({"DATABASE_URL": env["ODR_DATABASE_URL"], "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 40})
+    with app.app_context():
+        db.create_all()  # the deployment's gauges read the database
+        db.engine.dispose()
+    port = _free_port()
+    stale = tmp_path / "metrics"
+    stale.mkdir()
+    (stale / "counter_1.db").write_bytes(b"left from an earlier run")
+    server = _serve(env, port, "--workers", "2", "--threads", "2")
+    processes: list[int] = []
+    try:
+        _wait(port).close()
+        processes = _descendants(server.pid)
+        web = {pid for pid in processes if "odr.cli worker" not in _cmdline(pid)}
+        assert len(web) == 2
+        answered = 0
+
+        def health():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+                assert response.status == 200
+
+        # Requests at once on separate connections until both web processes have answered some.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            for _round in range(50):
+                list(pool.map(lambda _n: health(), range(16)))
+                answered += 16
+                counted_by = {int(f.stem.rsplit("_", 1)[1]) for f in stale.glob("counter_*.db")}
+                if web <= counted_by:
+                    break
+        assert web <= counted_by, f"only {counted_by} of {web} answered"
+        assert not (stale / "counter_1.db").exists()  # the folder was emptied at start
+        # Every scrape, whichever process answers it, reports all of them (none was answered in between).
+        for _scrape in range(6):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                text = response.read().decode()
+            assert _metric(text, "odr_http_requests_total", endpoint="ops.healthz", status="200") == answered
+            assert _metric(text, "odr_http_request_seconds_count", endpoint="ops.healthz") == answered
+            assert _metric(text, "odr_http_requests_in_progress") == 1  # this scrape
+            assert "odr_deadlines_due 0.0" in text  # the deployment's gauges still read at the scrape
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for pid in processes:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -43,3 +43,33 @@ def test_an_entry_without_a_source_or_with_a_source_for_a_language_it_lacks_is_r
         _check({"concepts": [{"id": "x", "en": ["x"], "de": ["x"]}]}, tmp_path / "g.yaml")
     with pytest.raises(GlossaryError, match="sources must map"):
         _check({"concepts": [{"id": "x", "source": "s", "en": ["x"], "sources": {"fr": "s"}}]}, tmp_path / "g.yaml")
+
+
+# Words a catalog keeps apart: (the English word, the rendering it takes, the rendering reserved for another concept).
+# German marketplaces call an offer to settle an "Angebot"; a listing is an "Inserat", so "accept this offer" never
+# reads as "accept this listing".
+KEPT_APART = {"de": [("listing", "Inserat", "Angebot")]}
+
+
+def _catalog_pairs(language):
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "translations" / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        for message in read_po(f):
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if ids[0]:
+                yield " ".join(ids).lower(), " ".join(s for s in strings if s)
+
+
+@pytest.mark.parametrize("language", sorted(KEPT_APART))
+def test_a_listing_and_an_offer_keep_their_own_words(language):
+    for word, rendering, reserved in KEPT_APART[language]:
+        about_the_word_only = [
+            (msgid, text)
+            for msgid, text in _catalog_pairs(language)
+            if word in msgid and "offer" not in msgid and "propos" not in msgid
+        ]
+        assert about_the_word_only
+        assert [m for m, t in about_the_word_only if reserved in t] == []
+        assert [(m, t) for m, t in about_the_word_only if t and rendering not in t] == []

@@ -1,8 +1,8 @@
 """pause requests: the right holder asks, with proof, that notarization delays not count (CN)
 
 Revision ID: b7c2e9d41a12
-Revises: d5e2f8a1c047
-Create Date: 2026-12-03 04:00:00
+Revises: b7c41e2d9f05
+Create Date: 2026-12-03 07:10:00
 """
 
 from alembic import op
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "b7c2e9d41a12"
-down_revision = "d5e2f8a1c047"
+down_revision = "b7c41e2d9f05"
 branch_labels = None
 depends_on = None
 

@@ -114,3 +114,19 @@ def test_the_case_page_offers_the_report_form_and_the_form_reports(world, browse
     assert done.status_code == 302, done.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == "complaint_reported"
+
+
+def test_what_to_do_next_offers_the_right_holder_each_report_with_its_form(world, browser):
+    from odr.todo.services import obligations
+    from tests.rules.test_rule_cases import received_at_once
+
+    case = counter_noticed(world)
+    received_at_once(case, case.state_entered_at)  # the 15 days run from the right holder's receipt
+    (reply,) = obligations(world.holder)
+    assert [(c.kind, c.name) for c in reply.choices if c.kind == "report"] == [
+        ("report", "report_complaint"),
+        ("report", "report_suit"),
+    ]
+    assert "lift_measures" in reply.consequence_actions
+    page = browser(world.holder).get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'href="#report-report_complaint"' in page and 'id="report-report_complaint"' in page

@@ -162,6 +162,8 @@ SUBSCRIBER_MODULES = (
     "odr.notifications.digest",
     "odr.translation.services",
     "odr.conduct.services",
+    "odr.conduct.health_safety",
+    "odr.conduct.triage",
     "odr.webhooks.services",
 )
 

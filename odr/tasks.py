@@ -13,7 +13,9 @@ from odr import create_app
 
 # The domains' jobs and periodic jobs (imported for their registrations).
 from odr.alliance import services as _alliance  # noqa: F401
+from odr.conduct import health_safety as _health_safety  # noqa: F401
 from odr.conduct import services as _conduct  # noqa: F401
+from odr.conduct import triage as _triage  # noqa: F401
 from odr.mediation import bidding as _bidding  # noqa: F401
 from odr.mediation import services as _mediation  # noqa: F401
 from odr.notifications import digest as _digest  # noqa: F401

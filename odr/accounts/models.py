@@ -87,6 +87,8 @@ class Account(UserMixin, db.Model):
     languages: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the holder opened the one-time link sent to ``email`` (none: not verified yet).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The second factor (odr/accounts/second_factor.py): the TOTP secret (base32) from the start of enrolment,
     # on once a code confirmed it; the last time step a code was accepted for (a code is never taken twice).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -144,6 +146,37 @@ class SignInSession(db.Model):  # type: ignore[name-defined]
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class LinkPurpose(str, enum.Enum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class OneTimeLink(db.Model):  # type: ignore[name-defined]
+    """A link e-mailed to an account's address (to verify it, or to set a new password): it works once,
+    until ``expires_at``, and only for the address it was sent to; only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        Enum(
+            LinkPurpose,
+            name="link_purpose",
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()
 
 
 class RecoveryCode(db.Model):  # type: ignore[name-defined]

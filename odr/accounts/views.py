@@ -11,8 +11,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from odr.accounts import pages, second_factor
-from odr.accounts.models import Account
+from odr.accounts import limits, links, pages, second_factor
+from odr.accounts.models import Account, LinkPurpose
 from odr.accounts.services import (
     authenticate,
     end_session,
@@ -21,6 +21,8 @@ from odr.accounts.services import (
     sign_up,
     start_session,
 )
+from odr.cases import claims
+from odr.domain_events import commit
 from odr.errors import ValidationFailed
 from odr.extensions import account_name, account_name_key, address_key, db, limiter, login_manager
 from odr.forms import BLANK, FormState, refused, submit
@@ -148,12 +150,14 @@ def signup():
     form = BLANK
     if request.method == "POST":
         try:
-            account = sign_up(request.form.to_dict())
+            account = sign_up(request.form.to_dict(), commit=False)
         except ValidationFailed as exc:
             form = refused(exc, "signup")
         else:
+            links.send_verification(account)
+            commit()
             sign_in(account)
-            flash(_("Welcome. Your account is ready."), "success")
+            flash(_("Welcome. Your account is ready. We sent you an e-mail to confirm your address."), "success")
             return redirect(url_for("cases.dashboard"))
     return render_template("accounts/signup.html", page=pages.signup_page(form), form=form), 422 if form.errors else 200
 
@@ -281,3 +285,105 @@ def notification_preferences():
         flash(_("Your notification preferences are saved."), "success")
 
     return submit(act, form="notifications", page=_profile, done=url_for("accounts.profile"))
+
+
+# Per address, on pages that spend a one-time link (the secret is long; this only stops hammering).
+LINK_LIMIT = "30 per hour"
+
+
+@bp.post("/profile/verification")
+@login_required
+def send_verification():
+    """E-mail a new link that confirms the account's address (the earlier ones stop working)."""
+
+    def act():
+        links.send_verification(current_user)
+        commit()
+        flash(_("We sent a new link to %(email)s. It works once.", email=current_user.email), "success")
+
+    return submit(act, form="verification", page=_profile, done=url_for("accounts.profile"))
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+@limiter.limit(LINK_LIMIT, key_func=limits.address_key, methods=["POST"])
+def verify_email(token):
+    """The link e-mailed at sign-up. Opening it shows a button: the address is confirmed by the POST, so a mail
+    scanner that fetches links does not spend it (and no GET writes)."""
+    if request.method == "POST":
+        try:
+            links.verify_email(token)
+        except ValidationFailed:
+            return _link_page("accounts/verify_email.html", token, LinkPurpose.VERIFY_EMAIL)
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+        return redirect(url_for("accounts.profile") if current_user.is_authenticated else url_for("accounts.login"))
+    return _link_page("accounts/verify_email.html", token, LinkPurpose.VERIFY_EMAIL)
+
+
+def _link_page(template: str, token: str, purpose: LinkPurpose, form: FormState = BLANK):
+    page = pages.link_page(links.live_link(token, purpose) is not None, form)
+    return render_template(template, page=page, form=form), 200 if page.live else 410
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link to set a new password. The answer is the same whether or not an account uses the address."""
+    form = BLANK
+    if request.method == "POST":
+        try:
+            links.request_password_reset(request.form.get("email"))
+        except ValidationFailed as exc:
+            form = refused(exc, "forgot")
+        else:
+            flash(
+                _(
+                    "If an account uses this address, we sent it a link to set a new password. It works once, for "
+                    "one hour. Nothing arrived? Check the address and your spam folder, then ask again."
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.forgot_password"))
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LINK_LIMIT, key_func=limits.address_key, methods=["POST"])
+def reset_password(token):
+    """The link of a reset e-mail: choose a new password; every session of the account ends."""
+    if request.method == "GET":
+        return _link_page("accounts/reset_password.html", token, LinkPurpose.RESET_PASSWORD)
+    try:
+        links.reset_password(token, request.form.get("new_password"))
+    except ValidationFailed as exc:
+        form = refused(exc, "reset")
+        page, status = _link_page("accounts/reset_password.html", token, LinkPurpose.RESET_PASSWORD, form)
+        return page, exc.status if status == 200 else status
+    if current_user.is_authenticated:
+        sign_out()
+    flash(_("Your password is changed, and you are signed out everywhere. Sign in with your new password."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/profile/claim")
+@login_required
+def claim_with_code():
+    """Reach a case with the invitation code a notice sent (a seller who signed up without it)."""
+
+    def act():
+        party = claims.claim_with_code(current_user, request.form.get("invitation_code"))
+        flash(_("You joined the cases of %(name)s. They are on your dashboard.", name=party.name), "success")
+
+    return submit(act, form="claim", page=_profile, done=url_for("cases.dashboard"))
+
+
+@bp.post("/profile/claim/offer")
+@login_required
+def accept_offer():
+    """Join the case that waits for the account's verified e-mail address."""
+    raw = request.form.get("party_id", "")
+
+    def act():
+        party_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        party = claims.accept_offer(current_user, party_id)
+        flash(_("You joined the cases of %(name)s. They are on your dashboard.", name=party.name), "success")
+
+    return submit(act, form="offer", page=_profile, done=url_for("cases.dashboard"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from odr.cases.models import PRODUCT_CATEGORIES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -220,7 +222,33 @@ def _document() -> dict:
                 "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
-            "/me": {"get": _op("The signed-in account")},
+            "/me": {"get": _op("The signed-in account (email_verified: whether its address was confirmed)")},
+            "/me/email-verification": {
+                "post": _op(
+                    "E-mail a new one-time link that confirms your address (earlier links stop working)", ok="202"
+                )
+            },
+            "/me/claims": {
+                "get": _op(
+                    "The case waiting for your verified e-mail address (offer: the party a notice named with it, and "
+                    "its cases), or null"
+                ),
+                "post": _op(
+                    "Claim a case as the seller: with the invitation code a notice sent (wrong codes are limited per "
+                    "account and address), or by accepting the offer to your verified address (party_id)",
+                    body="Claim",
+                    ok="201",
+                ),
+            },
+            "/password-resets": {
+                "post": _op(
+                    "Ask for a one-time link to set a new password, e-mailed if an account uses the address; the "
+                    "answer is the same either way",
+                    body="PasswordResetRequest",
+                    ok="202",
+                    auth=False,
+                )
+            },
             "/todo": {
                 "get": _op(
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
@@ -547,6 +575,18 @@ def _document() -> dict:
                         },
                     },
                 },
+                "Claim": {
+                    "type": "object",
+                    "properties": {
+                        "invitation_code": {"type": "string", "description": "The code of the invitation e-mail"},
+                        "party_id": {"type": "integer", "description": "The party offered to your verified address"},
+                    },
+                },
+                "PasswordResetRequest": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string", "format": "email"}},
+                },
                 "PasswordChange": {
                     "type": "object",
                     "required": ["current_password", "new_password"],
@@ -571,7 +611,28 @@ def _document() -> dict:
                         "language": {"type": "string"},
                         "remedy_sought": {"type": "string"},
                         "language_confirmed": _CONFIRMED,
-                        "listings": {"type": "array", "items": {"type": "string"}},
+                        "listings": {
+                            "type": "array",
+                            "items": {
+                                "oneOf": [
+                                    {"type": "string", "description": "URL or platform ID, optionally ' | ' title"},
+                                    {
+                                        "type": "object",
+                                        "required": ["locator"],
+                                        "properties": {
+                                            "locator": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "product_category": {"enum": list(PRODUCT_CATEGORIES)},
+                                        },
+                                    },
+                                ]
+                            },
+                        },
+                        "product_category": {
+                            "enum": list(PRODUCT_CATEGORIES),
+                            "description": "what the goods are; a health-and-safety category puts the case on the "
+                            "fast track (rules/policy/health_safety.yaml)",
+                        },
                         "respondent": {
                             "type": "object",
                             "required": ["email"],
@@ -600,6 +661,27 @@ def _document() -> dict:
                                 "patent_evaluation_or_comparison: a multipart part named elements.<name>, or "
                                 '{"filename", "content_base64"}); each missing one is named in the 422'
                             ),
+                        },
+                        "territories": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": (
+                                "ISO 3166-1 alpha-2 countries where the right is held (rights are territorial); the "
+                                "place the notice is filed for must be among them"
+                            ),
+                        },
+                        "measure": {
+                            "type": "object",
+                            "description": (
+                                "The proportionate measure asked for, as the procedure allows at notice time "
+                                "(notice_measures in rules/): take_down, not_purchasable_in (regions, within the "
+                                "territories) or remove_element (element); without it, the procedure's take-down"
+                            ),
+                            "properties": {
+                                "kind": {"enum": ["take_down", "not_purchasable_in", "remove_element"]},
+                                "regions": {"type": "array", "items": {"type": "string"}},
+                                "element": {"type": "string"},
+                            },
                         },
                     },
                 },
@@ -1012,9 +1094,34 @@ def _conduct_paths() -> dict:
         },
         "/conduct/queue": {
             "get": _op(
-                "Open cases for reviewers (all) and mediators (their own): trusted flaggers' notices first, then "
-                "good-faith notifiers', then the rest, oldest first; the order decides nothing"
+                "Open cases for reviewers (all) and mediators (their own): health-and-safety cases first, then "
+                "trusted flaggers' notices, good-faith notifiers' and the rest; within each the higher triage score, "
+                "then the oldest; the order decides nothing"
             )
+        },
+        "/cases/{case_id}/health-safety": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "The case's health-and-safety fast track (matches, categories, track, provisional measure, clearing "
+                "or confirmation) and whether a triage score ordered the queues; the score's figures for reviewers, "
+                "the mediator and the court"
+            ),
+        },
+        "/cases/{case_id}/health-safety/clear": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Clear a false health-and-safety match with a reason (a reviewer or the case's mediator): the case "
+                "returns to the standard periods from the same start and a provisional measure is lifted",
+                body="HealthSafetyClearing",
+            ),
+        },
+        "/cases/{case_id}/health-safety/counterfeit": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Confirm counterfeit health-and-safety goods with reasons (a reviewer or the case's mediator): the "
+                "seller's account is suspended with a statement of reasons and an appeal",
+                body="CounterfeitConfirmation",
+            ),
         },
         "/conduct/measures/{measure_id}/appeal-decision": {
             "parameters": [measure],
@@ -1056,6 +1163,12 @@ CONDUCT_SCHEMAS = {
         "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
     },
     "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "HealthSafetyClearing": {"type": "object", "required": ["reason"], "properties": {"reason": _STR}},
+    "CounterfeitConfirmation": {
+        "type": "object",
+        "required": ["reasons"],
+        "properties": {"reasons": _STR, "language": _STR},
+    },
     "AppealDecision": {
         "type": "object",
         "required": ["lift", "reasons"],

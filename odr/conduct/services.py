@@ -27,8 +27,11 @@ from odr.cases.signals import notice_refused, notice_screening
 from odr.conduct.models import (
     AccountMeasure,
     ClaimStatus,
+    HealthSafetyScreen,
     MeasureStatus,
     NoticeRefusal,
+    NoticeTriage,
+    ScreenStatus,
     TrustedFlagger,
     WrongfulNoticeClaim,
 )
@@ -721,12 +724,18 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     return measure
 
 
+def notice_processing_suspension(account: Account, at: datetime | None = None) -> AccountMeasure | None:
+    """The suspension of the processing of this notifier's notices in force at ``at`` (Art. 23(2)), if any."""
+    if account.party_id is None:
+        return None
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at or utcnow())
+    return suspension if suspension is not None and suspension.ends_at is not None else None
+
+
 @notice_screening.in_transaction.connect
 def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
     """A notifier whose notices' processing is suspended files none until the suspension ends."""
-    if account.party_id is None:
-        return
-    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
+    suspension = notice_processing_suspension(account, at)
     if suspension is not None and suspension.ends_at is not None:
         raise NotAllowed(
             _(
@@ -1078,15 +1087,33 @@ class QueueEntry:
     case: Case
     lane: str
     flagger: TrustedFlagger | None
+    health_safety: bool = False  # on the health-and-safety fast track
+    triage: NoticeTriage | None = None
 
     @property
     def lane_title(self) -> str:
         return str(LANES[self.lane])
 
 
+def queue_marks(case_ids: list[int]) -> tuple[set[int], dict[int, NoticeTriage]]:
+    """For a queue: which cases are on the health-and-safety fast track, and each case's triage score."""
+    if not case_ids:
+        return set(), {}
+    fast = set(
+        db.session.scalars(
+            select(HealthSafetyScreen.case_id).where(
+                HealthSafetyScreen.case_id.in_(case_ids), HealthSafetyScreen.status != ScreenStatus.CLEARED
+            )
+        )
+    )
+    scores = {t.case_id: t for t in db.session.scalars(select(NoticeTriage).where(NoticeTriage.case_id.in_(case_ids)))}
+    return fast, scores
+
+
 def notice_queue(account: Account, at: datetime | None = None, limit: int = 200) -> list[QueueEntry]:
-    """Open cases for reviewers and mediators: trusted flaggers' notices first, then good-faith notifiers',
-    then the rest, each oldest first. The order only says what to look at first."""
+    """Open cases for reviewers and mediators: health-and-safety cases first, then trusted flaggers' notices,
+    good-faith notifiers' and the rest; within each, the higher triage score first, then the oldest. The
+    order only says what to look at first."""
     if account.role not in (Role.ADMIN, Role.MEDIATOR):
         raise Forbidden(_("Only reviewers and mediators see the queue of notices."))
     at = at or utcnow()
@@ -1094,5 +1121,20 @@ def notice_queue(account: Account, at: datetime | None = None, limit: int = 200)
     if account.role == Role.MEDIATOR:
         query = query.where(Case.mediator_id == account.id)
     standing: dict[int, bool] = {}
-    entries = [QueueEntry(case, *lane_of(case, at, standing)) for case in db.session.scalars(query.limit(limit))]
-    return sorted(entries, key=lambda e: (LANE_ORDER[e.lane], e.case.created_at, e.case.id))
+    found = list(db.session.scalars(query.limit(limit)))
+    fast, scores = queue_marks([c.id for c in found])
+    entries = [
+        QueueEntry(case, *lane_of(case, at, standing), health_safety=case.id in fast, triage=scores.get(case.id))
+        for case in found
+    ]
+    return sorted(entries, key=queue_key)
+
+
+def queue_key(e: QueueEntry) -> tuple:
+    return (
+        not e.health_safety,
+        LANE_ORDER[e.lane],
+        -(e.triage.score if e.triage is not None else 0),
+        e.case.created_at,
+        e.case.id,
+    )

@@ -253,6 +253,17 @@ def _in_force(start: date | None, end: date | None, on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
+# The proportionate measures a notice may ask for (``notice_measures:`` in a procedure, each with the rule
+# that allows it): a take-down, visible but not purchasable in named regions, or one element removed.
+NOTICE_MEASURE_KINDS = ("take_down", "not_purchasable_in", "remove_element")
+
+
+@dataclass(frozen=True)
+class NoticeMeasure:
+    kind: str
+    citation: Citation
+
+
 @dataclass
 class Procedure:
     code: str
@@ -280,6 +291,8 @@ class Procedure:
     # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
     # addressee's notification preferences say.
     legally_required: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The measures a notice may ask for where the procedure takes measures on notices (kind -> rule).
+    notice_measures: dict[str, NoticeMeasure] = field(default_factory=dict)
 
     # -- queries used by the services ---------------------------------------------------------
     def state(self, name: str) -> State:
@@ -640,10 +653,24 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
         reminder_hours=_hours(raw.get("reminder_hours"), where),
+        notice_measures=_notice_measures(raw.get("notice_measures"), where),
         measure_reminders=_measure_reminders(raw.get("measure_reminders"), where),
     )
     check(procedure)
     return procedure
+
+
+def _notice_measures(raw, where: str) -> dict[str, NoticeMeasure]:
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{where}: 'notice_measures' maps each measure a notice may ask for to its citation")
+    found = {}
+    for kind, spec in raw.items():
+        if kind not in NOTICE_MEASURE_KINDS:
+            raise ProcedureError(f"{where}: unknown notice measure '{kind}' (one of {', '.join(NOTICE_MEASURE_KINDS)})")
+        found[kind] = NoticeMeasure(kind, _citation((spec or {}).get("citation"), f"{where} notice measure '{kind}'"))
+    return found
 
 
 def check(procedure: Procedure) -> None:
@@ -691,6 +718,10 @@ def check(procedure: Procedure) -> None:
                 )
         graph.add_edge(timer.state, timer.target, key=timer.name)
 
+    if "take_measures" in procedure.acts() and not procedure.notice_measures:
+        raise ProcedureError("the procedure takes measures on notices but says which in no 'notice_measures'")
+    if procedure.notice_measures and "take_measures" not in procedure.acts():
+        raise ProcedureError("'notice_measures' are declared, but the procedure takes no measure ('take_measures')")
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")

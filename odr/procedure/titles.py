@@ -198,6 +198,18 @@ REASONS = {
 }
 
 
+# The measures a notice may ask for (``notice_measures`` in rules/), in the reader's language.
+NOTICE_MEASURE_LABELS = {
+    "take_down": _l("Take the listings down"),
+    "not_purchasable_in": _l("Keep the listings visible but not purchasable in named regions"),
+    "remove_element": _l("Remove one element of the listings (e.g. a video's background music)"),
+}
+
+
+def notice_measure_label(kind: str) -> str:
+    return str(NOTICE_MEASURE_LABELS.get(kind, kind))
+
+
 def territory_name(code: str) -> str:
     """A country or region code in the reader's language (CLDR names)."""
     from flask_babel import get_locale

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,16 +67,16 @@ def sign_in(chromium, live_app: LiveApp, email: str, password: str, width: int =
     return context, page
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory):
-    """The app with demo data, served on a free port; yields its base URL (a ``LiveApp``)."""
+@contextmanager
+def serving(folder: Path, prepare: Callable[[], None] | None = None) -> Iterator[LiveApp]:
+    """The app with demo data (and what ``prepare`` adds, run in its app context), served on a free port;
+    yields its base URL (a ``LiveApp``)."""
     from werkzeug.serving import make_server
 
     from odr import create_app
     from odr.demo import load_demo
     from odr.extensions import db
 
-    folder = tmp_path_factory.mktemp("live")
     app = create_app(
         {
             "INSTANCE_PATH": str(folder / "instance"),
@@ -87,6 +89,9 @@ def live_app(tmp_path_factory):
     with app.app_context():
         db.create_all()
         load_demo()
+        if prepare is not None:
+            prepare()
+            db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -99,6 +104,13 @@ def live_app(tmp_path_factory):
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The app with demo data, served on a free port; yields its base URL (a ``LiveApp``)."""
+    with serving(tmp_path_factory.mktemp("live")) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -319,7 +319,7 @@ def file_notice(
             fields,
             files=element_files,
             documents=documents,
-            listings=listings,
+            listings=[item.locator for item in listings],
             on=at.astimezone(ZoneInfo(choice.jurisdiction.time_zone)).date(),
         )
         # Where the right is held and the proportionate measure asked for, as that procedure allows.

@@ -118,6 +118,9 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     NOTICE_LANE_SET = "notice_lane_set"
+    SECURITY_OFFERED = "security_offered"
+    SECURITY_DECIDED = "security_decided"
+    SECURITY_RELEASED = "security_released"
     TRACK_CHANGED = "track_changed"
     HEALTH_SAFETY_MATCHED = "health_safety_matched"
     HEALTH_SAFETY_CLEARED = "health_safety_cleared"
@@ -221,6 +224,9 @@ EVENT_LABELS = {
     EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
         "Processing of the notifier's notices suspended (misuse of the notice system)"
     ),
+    EventKind.SECURITY_OFFERED: _l("The seller offered a security to keep its listings online"),
+    EventKind.SECURITY_DECIDED: _l("Decision on the seller's security"),
+    EventKind.SECURITY_RELEASED: _l("The seller's security followed the outcome"),
     EventKind.ACT_SERVED: _l("Served on the addressees"),
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),

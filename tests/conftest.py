@@ -47,16 +47,21 @@ def database_url(request, tmp_path, worker_id):
     if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite:///{tmp_path / 'odr.sqlite3'}"
         return
+    yield postgres_schema_url(request, worker_id)
+
+
+def postgres_schema_url(request, worker_id: str, purpose: str = "") -> str:
+    """The test server's URL in a fresh schema of its own (dropped and made again)."""
     # One schema per checkout and xdist worker: test runs of two checkouts on one server never meet.
     checkout = hashlib.sha256(str(request.config.rootpath).encode()).hexdigest()[:8]
-    schema = f"odr_test_{checkout}_{worker_id}"
+    schema = "_".join(part for part in ("odr_test", checkout, worker_id, purpose) if part)
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 class IsolatedClient(FlaskClient):
@@ -297,8 +302,8 @@ class Api:
     def post(self, path, json_body=None, headers=None, **kw):
         return self.client.post(f"/api/v1{path}", json=json_body, headers={**self.headers, **(headers or {})}, **kw)
 
-    def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None):
-        form = {"data": json.dumps(data), "evidence": [(io.BytesIO(content), name) for name, content in files]}
+    def upload(self, path, data: dict, files: list[tuple[str, bytes]], headers=None, field="evidence"):
+        form = {"data": json.dumps(data), field: [(io.BytesIO(content), name) for name, content in files]}
         # Built by hand so the builder's spooled body is closed (the test client leaves it open).
         builder = EnvironBuilder(
             self.client.application,

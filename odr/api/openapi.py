@@ -411,6 +411,7 @@ def _document() -> dict:
             **_ladder_paths(),
             **_linkage_paths(),
             **_conduct_paths(),
+            **_security_paths(),
             **_transparency_paths(),
             "/audit": {
                 "get": {
@@ -800,6 +801,7 @@ def _document() -> dict:
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
                 **CONDUCT_SCHEMAS,
+                **SECURITY_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -1131,6 +1133,69 @@ def _conduct_paths() -> dict:
             ),
         },
     }
+
+
+def _security_paths() -> dict:
+    """A seller's security to keep its listings online while the case runs (Platform Rule 22)."""
+    security = {"name": "security_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    offer = _op(
+        "The seller offers a security while a measure taken on the notice stands (multipart: data = SecurityOffer "
+        "as JSON, document = the guarantee document); the right holder and the mediator are served the offer",
+        body="SecurityOffer",
+        ok="201",
+        idempotent=True,
+    )
+    offer["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "data": {"type": "string", "description": "SecurityOffer as JSON"},
+                "document": {"type": "string", "format": "binary"},
+            },
+        }
+    }
+    return {
+        "/cases/{case_id}/security": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "What the case's jurisdiction allows (currencies, limits, citation with its confidence), whether the "
+                "seller may offer now, and every offer with its decision and what the outcome did with it"
+            ),
+            "post": offer,
+        },
+        "/securities/{security_id}/decision": {
+            "parameters": [security],
+            "post": _op(
+                "Accept or refuse an offer with reasons (the case's mediator or a reviewer); accepted, the listings "
+                "are restored at the platform (measure restore_against_security) while the case runs",
+                body="SecurityDecision",
+            ),
+        },
+    }
+
+
+SECURITY_SCHEMAS = {
+    "SecurityOffer": {
+        "type": "object",
+        "required": ["amount", "currency", "document_kind", "language"],
+        "properties": {
+            "amount": {"type": "string", "description": "A decimal amount within the jurisdiction's limits"},
+            "currency": {"type": "string", "description": "One of the jurisdiction's currencies"},
+            "document_kind": {"enum": ["bank_guarantee", "insurance_guarantee", "deposit_receipt"]},
+            "note": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+    "SecurityDecision": {
+        "type": "object",
+        "required": ["decision", "reasons", "language"],
+        "properties": {
+            "decision": {"enum": ["accept", "refuse"]},
+            "reasons": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+}
 
 
 CONDUCT_SCHEMAS = {

@@ -33,6 +33,7 @@ from odr.cases.models import (
     Filing,
     FilingKind,
     Listing,
+    PendingUpload,
     RightType,
     SettlementAcceptance,
 )
@@ -68,6 +69,8 @@ class Upload:
 
     stream: object
     filename: str | None
+    # A file kept from a refused form (odr/cases/pending.py): filed as it is stored, its pending row removed.
+    pending: PendingUpload | None = None
 
 
 def element_uploads(files) -> dict[str, Upload]:
@@ -110,8 +113,19 @@ def store_evidence(
     field = f"elements.{element}" if element else "evidence"
     rows = []
     for upload in uploads:
-        kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
-        stored.append(kept)
+        if upload.pending is not None:
+            # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
+            kept = storage.StoredFile(
+                stored_name=upload.pending.stored_name,
+                original_name=upload.pending.original_name,
+                sha256=upload.pending.sha256,
+                size=upload.pending.size,
+                media_type=upload.pending.media_type,
+            )
+            db.session.delete(upload.pending)
+        else:
+            kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
+            stored.append(kept)
         rows.append(
             EvidenceFile(
                 case_id=case.id,

@@ -41,6 +41,7 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states
 from odr.procedure.signals import state_entered
 from odr.queue import periodic_job
@@ -159,6 +160,26 @@ def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
     for claim in db.session.scalars(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id.in_(facts))):
         facts[claim.case_id].finding = claim
     return facts
+
+
+def case_facts(case: Case) -> CaseFacts:
+    """What the case's timeline says about its notice, for the domains that follow its outcome."""
+    return _facts([case])[case.id]
+
+
+def notice_upheld(fact: CaseFacts) -> bool:
+    """Whether the notice was upheld: by a court, by a neutral's decision for the right holder, or by a
+    settlement that restricts the listings (the seller record's "upheld" counts, read for one case)."""
+    return (
+        fact.court_outcome in policy().record.upheld_outcomes
+        or fact.evaluation_side == "claimant"
+        or fact.settled_upholding
+    )
+
+
+def counter_notice_held(cause: str) -> bool:
+    """Whether a change of state with this cause restored the listings after a counter-notice that held."""
+    return cause in policy().record.counter_notice_held_causes
 
 
 # --- strikes --------------------------------------------------------------------------------------
@@ -510,14 +531,10 @@ def do_decide_wrongful_notice(
     claim.consequence = (
         consequence_of(case, status, claim.loss_amount, claim.currency) if status != ClaimStatus.DISMISSED else {}
     )
-    events.record(
-        case,
-        EventKind.WRONGFUL_NOTICE_DECIDED,
-        at,
-        actor=account,
-        role=role,
-        payload={"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence},
-    )
+    payload = {"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence}
+    events.record(case, EventKind.WRONGFUL_NOTICE_DECIDED, at, actor=account, role=role, payload=payload)
+    # Both parties receive the finding with its reasons (inbox and e-mail), in their own language.
+    serve(case, "wrongful_notice_finding", at, data=dict(payload, reasons=reasons, reasons_language=language))
     if claim.found:
         check_notice_misuse(case, at)
     commit()
@@ -735,16 +752,34 @@ def notice_processing_suspension(account: Account, at: datetime | None = None) -
 @notice_screening.in_transaction.connect
 def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
     """A notifier whose notices' processing is suspended files none until the suspension ends."""
+    check_notice_processing(account, at)
+
+
+def check_notice_processing(account: Account, at: datetime, *, complaint: bool = False) -> None:
+    """Refuse a notice, or a complaint by a notifier (DSA Art. 23(2): the processing of notices and complaints),
+    while the processing of that notifier's notices is suspended; the suspension's statement of reasons is the
+    one shown in the notifier's record, and its appeal is the same."""
     suspension = notice_processing_suspension(account, at)
-    if suspension is not None and suspension.ends_at is not None:
-        raise NotAllowed(
-            _(
-                "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
-                "unfounded notices. Your record shows the statement of reasons and how to appeal.",
-                date=suspension.ends_at.strftime("%Y-%m-%d"),
-            ),
-            code="notice_processing_suspended",
+    if suspension is None or suspension.ends_at is None:
+        return
+    date = suspension.ends_at.strftime("%Y-%m-%d")
+    if complaint:
+        message = _(
+            "The processing of your notices and complaints is suspended until %(date)s for frequently submitting "
+            "manifestly unfounded notices. Your record shows the statement of reasons and how to appeal.",
+            date=date,
         )
+    else:
+        message = _(
+            "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
+            "unfounded notices. Your record shows the statement of reasons and how to appeal.",
+            date=date,
+        )
+    raise NotAllowed(
+        message,
+        code="notice_processing_suspended",
+        details={"conduct_measure_id": suspension.id, "until": suspension.ends_at.isoformat(), **suspension.reasons},
+    )
 
 
 # --- account measures: appeal and expiry ----------------------------------------------------------------

@@ -28,7 +28,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
 from odr.conduct.models import HealthSafetyScreen, NoticeTriage, ScreenStatus
-from odr.conduct.services import trusted_flagger_for
+from odr.conduct.services import check_notice_processing, trusted_flagger_for
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
@@ -218,6 +218,8 @@ def decide_notice(account: Account, case_id: int, data: dict, at: datetime | Non
     at = at or utcnow()
     case = _reviewed_case(case_id)
     review = review_of(case)
+    if review is None:
+        get_case(account, case_id)  # not in the review lane: a reviewer who may not read the case learns nothing
     if review is None or review.status != ReviewStatus.PENDING:
         raise NotAllowed(_("This notice is not waiting for a decision."), code="no_review")
     fields: dict[str, str] = {}
@@ -341,6 +343,9 @@ def file_complaint(account: Account, case_id: int, data: dict, at: datetime | No
     if not roles:
         raise NotAllowed(_("Only the seller and the notifier may complain."), code="wrong_role")
     role = sorted(roles)[0]
+    if role == CaseRole.CLAIMANT:
+        # DSA Art. 23(2): a notifier whose notices' processing is suspended has its complaints suspended too.
+        check_notice_processing(account, at, complaint=True)
     window = complaint_window(case, role)
     if window is None:
         raise NotAllowed(_("There is no decision to complain about yet."), code="no_decision")

@@ -36,9 +36,12 @@ STATE_CHANGED = "state_changed"
 # Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
 # notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
+# Acts of the conduct and security domains around a case (a wrongful-notice finding; a seller's security offered,
+# decided, and released with the outcome: Platform Rule 22), served on the parties like the procedure's own.
+CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release"}
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
 DEADLINE_MOVED = "deadline_moved"
-ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS
+ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -50,6 +53,10 @@ ACT_EVENTS: dict[str, EventKind] = {
     "notice_decision": EventKind.NOTICE_DECIDED,
     "complaint": EventKind.COMPLAINT_FILED,
     "complaint_decision": EventKind.COMPLAINT_DECIDED,
+    "wrongful_notice_finding": EventKind.WRONGFUL_NOTICE_DECIDED,
+    "security_offer": EventKind.SECURITY_OFFERED,
+    "security_decision": EventKind.SECURITY_DECIDED,
+    "security_release": EventKind.SECURITY_RELEASED,
     DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per

@@ -50,6 +50,7 @@ class Document:
 
     def __init__(self, stream: BinaryIO, filename: str | None):
         self.stream, self.filename = stream, filename
+        self.pending = None  # never a file already in the store (odr.cases.services.Upload)
 
 
 def _document(raw, upload) -> Document | None | str:

@@ -1,7 +1,7 @@
 """pause requests: the right holder asks, with proof, that notarization delays not count (CN)
 
 Revision ID: b7c2e9d41a12
-Revises: a11e9d0c4b21
+Revises: 7d0c5e3a9b12
 Create Date: 2026-12-03 07:10:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "b7c2e9d41a12"
-down_revision = "a11e9d0c4b21"
+down_revision = "7d0c5e3a9b12"
 branch_labels = None
 depends_on = None
 

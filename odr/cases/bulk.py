@@ -36,15 +36,18 @@ from odr.cases.models import Case
 from odr.cases.services import (
     MAX_LISTINGS,
     NoticeDraft,
-    _parse_listings,
     check_notice,
     check_notifier,
+    check_other_listings,
+    discard,
     open_case,
     refuse_notice,
+    store_documents,
 )
 from odr.cases.signals import notice_screening
 from odr.domain_events import commit
 from odr.errors import ServiceError, ValidationFailed
+from odr.evidence import storage
 from odr.extensions import db
 from odr.idempotency import Submission
 from odr.models_base import utcnow
@@ -154,11 +157,7 @@ class Planner:
             return verdict
         if isinstance(verdict, ValidationFailed):
             raise verdict
-        fields: dict[str, str] = {}
-        listings = _parse_listings(data.get("listings"), fields)
-        if fields:
-            raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
-        return replace(verdict, listings=listings)
+        return check_other_listings(verdict, data, self.at)
 
     def plan(self, items: list[Item], request_key: str | None) -> Planned:
         """Each item's result and the groups to open; replays answered from the records in one query."""
@@ -263,13 +262,20 @@ def file_notices(
 
 def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, at: datetime) -> Planned:
     planned = planner.plan(chunk, request_key)
-    for group in planned.groups:
-        case, _notice = open_case(planner.account, group.draft, at)
-        enter_state(case, case.state, at, actor=planner.account, role=CaseRole.CLAIMANT, cause="notice")
-        for result, sub in zip(group.results, group.keys, strict=True):
-            result.case_id = case.id
-            sub.record(case)
-    commit()
+    stored: list[storage.StoredFile] = []
+    try:
+        for group in planned.groups:
+            case, notice = open_case(planner.account, group.draft, at)
+            store_documents(case, notice, planner.account, group.draft, "", stored)
+            enter_state(case, case.state, at, actor=planner.account, role=CaseRole.CLAIMANT, cause="notice")
+            for result, sub in zip(group.results, group.keys, strict=True):
+                result.case_id = case.id
+                sub.record(case)
+        commit()
+    except BaseException:
+        db.session.rollback()
+        discard(stored)
+        raise
     return planned
 
 

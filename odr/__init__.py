@@ -47,13 +47,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _register_routes(app)
     from odr.accounts import limits
-    from odr.ops import logs, metrics
+    from odr.ops import logs, metrics, uploads
     from odr.ops.views import bp as ops_bp
 
     limits.init_app(app)
     app.register_blueprint(ops_bp)
     metrics.init_app(app)
     logs.init_app(app)
+    uploads.init_app(app)
     _register_template_globals(app)
     _connect_subscribers()
 

@@ -46,16 +46,21 @@ def database_url(request, tmp_path, worker_id):
     if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite:///{tmp_path / 'odr.sqlite3'}"
         return
+    yield postgres_schema_url(request, worker_id)
+
+
+def postgres_schema_url(request, worker_id: str, purpose: str = "") -> str:
+    """The test server's URL in a fresh schema of its own (dropped and made again)."""
     # One schema per checkout and xdist worker: test runs of two checkouts on one server never meet.
     checkout = hashlib.sha256(str(request.config.rootpath).encode()).hexdigest()[:8]
-    schema = f"odr_test_{checkout}_{worker_id}"
+    schema = "_".join(part for part in ("odr_test", checkout, worker_id, purpose) if part)
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 class IsolatedClient(FlaskClient):

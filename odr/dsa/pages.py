@@ -17,7 +17,6 @@ from odr.cases.pages import CaseContext, case_panel
 from odr.conduct.health_safety import screen_of
 from odr.dsa import services
 from odr.dsa.models import NoticeReview, ReviewStatus, StatementOfReasons
-from odr.errors import NotFound
 from odr.extensions import db
 from odr.i18n import list_format
 from odr.models_base import utcnow
@@ -283,10 +282,11 @@ TRIAGE_FLAGS = {"explanation_too_short": lambda: _("The notice's explanation is 
 
 def decision_page(account: Account, case_id: int) -> DecisionPage:
     services.reviewer_role(account)
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(_("This case does not exist."))
-    review = services.review_of(case)
+    found = db.session.get(Case, case_id)
+    review = services.review_of(found) if found is not None else None
+    # Only notices in the DSA review lane come to the platform's reviewers: any other case is theirs to see only
+    # as anyone's (the same not-found as for a case that does not exist).
+    case = found if found is not None and review is not None else get_case(account, case_id)
     notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     triage = review.triage if review else {}
     return DecisionPage(

@@ -218,6 +218,8 @@ def decide_notice(account: Account, case_id: int, data: dict, at: datetime | Non
     at = at or utcnow()
     case = _reviewed_case(case_id)
     review = review_of(case)
+    if review is None:
+        get_case(account, case_id)  # not in the review lane: a reviewer who may not read the case learns nothing
     if review is None or review.status != ReviewStatus.PENDING:
         raise NotAllowed(_("This notice is not waiting for a decision."), code="no_review")
     fields: dict[str, str] = {}

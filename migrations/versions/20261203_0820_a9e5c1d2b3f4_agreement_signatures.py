@@ -1,7 +1,7 @@
 """agreement signatures: who signed in what capacity, where and under which typed name; a blind bidding's listing measure
 
 Revision ID: a9e5c1d2b3f4
-Revises: 7d0c5e3a9b12
+Revises: b7c2e9d41a12
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "a9e5c1d2b3f4"
-down_revision = "7d0c5e3a9b12"
+down_revision = "b7c2e9d41a12"
 branch_labels = None
 depends_on = None
 

@@ -16,12 +16,13 @@ from gunicorn.app.base import BaseApplication
 from huey.consumer import Consumer
 from werkzeug.serving import run_simple
 
-from odr import create_app
+from odr import create_app, language
 from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
 from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
+from odr.extensions import db
 from odr.integrity.keys import has_platform_key, key_history, key_log_bytes, platform_key, read_key_log, rotate
 from odr.integrity.vault import ResealRefused, reseal_all
 from odr.linkage.cli import linkage_group
@@ -29,6 +30,7 @@ from odr.models_base import utcnow
 from odr.ops.backup import BackupError, backup, restore, verify
 from odr.ops.logs import configure as configure_logging
 from odr.ops.metrics import MULTIPROCESS_DIR, fresh_multiprocess_dir, process_ended
+from odr.procedure import jurisdictions
 from odr.procedure.calendar_changes import add_schedule, recount_all
 from odr.procedure.describe import GraphvizMissing, show, to_dot, to_svg, validate
 from odr.procedure.engine import ProcedureError
@@ -94,12 +96,18 @@ def serve_command(host, port, workers, threads, timeout, dev):
     """
     if workers > 1 and not os.environ.get("ODR_SECRET_KEY"):
         raise click.ClickException("several web processes need one ODR_SECRET_KEY (set it, or serve with --workers 1)")
+    # Half the threads may read request bodies at once; the others stay free for everything else.
+    os.environ.setdefault("ODR_UPLOAD_SLOTS", str(max(1, threads // 2)))
     app = create_app()  # the settings are checked before anything starts
     if not dev:
         _multiprocess_metrics(Path(app.instance_path) / "metrics")
     configure_logging()
+    # The queue worker under a supervisor that starts it again whenever it dies (gunicorn does the same for
+    # its web processes): without it a crashed worker would stop every deadline until someone noticed.
     worker_env = {k: v for k, v in os.environ.items() if k not in {MULTIPROCESS_DIR, _METRICS_READY}}
-    worker = subprocess.Popen([sys.executable, "-m", "odr.cli", "worker"], env=worker_env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "odr.ops.supervise", sys.executable, "-m", "odr.cli", "worker"], env=worker_env
+    )
     # SIGTERM (systemd, docker stop, kill) would end this process without its finally: the worker would
     # be left running. As an exit it stops the worker like Ctrl-C does (gunicorn handles it itself).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -108,6 +116,7 @@ def serve_command(host, port, workers, threads, timeout, dev):
             run_simple(host, port, app, threaded=True, use_reloader=False)
         else:
             _Gunicorn(
+                app,
                 {
                     "bind": f"{host}:{port}",
                     "workers": workers,
@@ -116,19 +125,27 @@ def serve_command(host, port, workers, threads, timeout, dev):
                     "timeout": timeout,
                     "graceful_timeout": 20,
                     "accesslog": "-",
-                    # Slow clients (a slow upload) hold a thread, not the process: uploads are bounded by
-                    # MAX_CONTENT_LENGTH and the worker timeout restarts a stuck process.
+                    # A slow client holds one thread, not the process; a slow upload is cut off by the
+                    # upload deadline (odr/ops/uploads.py) and a stuck process restarted after `timeout`.
                     "limit_request_line": 8190,
                     "child_exit": lambda _arbiter, web_process: process_ended(web_process.pid),
-                }
+                },
             ).run()
     finally:
         worker.terminate()
         try:
-            worker.wait(timeout=10)
+            worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def warm_up() -> None:
+    """Load what the first filings of a new web process would otherwise load: procedures, jurisdictions and
+    the language model."""
+    procedures()
+    jurisdictions.all_jurisdictions()
+    language.classify("warm")
 
 
 _METRICS_READY = "ODR_SERVE_METRICS_DIR"  # set once `odr serve` has emptied the folder and started afresh
@@ -150,18 +167,30 @@ def _multiprocess_metrics(folder: Path) -> None:
 
 
 class _Gunicorn(BaseApplication):
-    """gunicorn run from `odr serve`: each web process builds its own app (nothing forked mid-connection)."""
+    """gunicorn run from `odr serve` on the app this process built and warmed (``preload_app``): a web process
+    gunicorn starts again after a crash forks from it and answers at once, instead of spending seconds
+    loading rules and the language model on the first filings it receives."""
 
-    def __init__(self, options: dict):
+    def __init__(self, app, options: dict):
+        self.app = app
         self.options = options
         super().__init__()
 
     def load_config(self):
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("preload_app", True)
+        self.cfg.set("post_fork", self._post_fork)
+
+    def _post_fork(self, server, worker) -> None:
+        # A forked process must not share the parent's database connections: it opens its own.
+        with self.app.app_context():
+            db.engine.dispose(close=False)
 
     def load(self):
-        return create_app()
+        with self.app.app_context():
+            warm_up()
+        return self.app
 
 
 @click.command("backup")

@@ -81,6 +81,15 @@ def defaults(instance_path: str) -> dict:
         "TSA_URL": None,  # an RFC 3161 Time Stamping Authority; without one, bundles are not timestamped
         "PUBLIC_URL": None,  # how courts reach this platform; named in bundles and certificates
         "MAX_UPLOAD_MB": 25,
+        # Upload deadlines (odr/ops/uploads.py): a body gets UPLOAD_SECONDS plus one second per UPLOAD_MIN_RATE
+        # bytes received; at most UPLOAD_SLOTS bodies are read at once per web process (`odr serve` sets half
+        # its threads); one that finds no slot within UPLOAD_SLOT_WAIT seconds is answered 503.
+        "UPLOAD_SECONDS": 20,
+        "UPLOAD_MIN_RATE": 8192,
+        "UPLOAD_SLOTS": 4,
+        "UPLOAD_SLOT_WAIT": 5,
+        # A stored file no row names is removed by the hourly sweep once it is this old (odr/ops/orphans.py).
+        "ORPHAN_GRACE_MINUTES": 60,
         # Abuse limits (odr/accounts/limits.py): JSON {kind: [per account, per address]} replacing defaults.
         "RATE_LIMITS": None,
         # The most filings one case takes: past it, a clear refusal instead of a case too long to read.
@@ -105,6 +114,8 @@ def defaults(instance_path: str) -> dict:
         "ARGOS_PACKAGES_DIR": str(Path(instance_path) / "argos-packages"),
         "GLOSSARY_DIR": str(REPO_ROOT / "glossary"),
         "JURISDICTIONS_DIR": str(REPO_ROOT / "jurisdictions"),
+        # The published ODR Platform Rules: versions.yaml and one file per UI language (docs/platform-rules.md).
+        "PLATFORM_RULES_DIR": str(REPO_ROOT / "docs" / "platform-rules"),
         "DEFAULT_LOCALE": "en",
         "BIDDING_DAYS": 7,  # how long blind bidding stays open unless the mediator sets another period
         "EXPORT_TRANSLATION_WAIT_SECONDS": 60,  # how long an export waits for the court's and parties' languages

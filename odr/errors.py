@@ -90,10 +90,13 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        code, message = _http_message(exc)
+        # An exception that names its own code and message (the upload deadlines of odr/ops/uploads.py).
+        code, message = exc.odr_error() if hasattr(exc, "odr_error") else _http_message(exc)
         if exc.code == 400 and getattr(exc, "description", "") and "CSRF" in str(exc.description):
             code = "csrf_failed"
             message = _("The form expired or was sent from another site. Please reload the page and try again.")
+        if exc.code == 429 and getattr(getattr(exc, "limit", None), "error_message", None):
+            message = str(exc.description)  # the limit's own message (odr/accounts/limits.py MESSAGES)
         if exc.code == 413:
             limit = app.config["ODR"]["MAX_UPLOAD_MB"]
             message = _("The upload is too large: the limit is %(limit)s MB.", limit=limit)

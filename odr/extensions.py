@@ -17,7 +17,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-def _account_name() -> str:
+def account_name() -> str:
+    """The account name (e-mail address) a sign-in or token request names, lower-cased."""
     data = request.get_json(silent=True) if request.is_json else request.form
     if not hasattr(data, "get"):
         return ""
@@ -27,12 +28,12 @@ def _account_name() -> str:
 def _sign_in_key() -> str:
     """Failed sign-ins are counted per address and per account name, so guessing one password is slow
     without letting one attacker lock everybody out."""
-    return f"{request.remote_addr}|{_account_name()}"
+    return f"{request.remote_addr}|{account_name()}"
 
 
 def account_name_key() -> str:
     """The account name a sign-in asks for, whatever the address."""
-    return f"sign-in-account|{_account_name()}"
+    return f"sign-in-account|{account_name()}"
 
 
 def address_key() -> str:

@@ -67,16 +67,18 @@ class PeriodicJob:
     name: str
     run: Callable[[], int]
     description: str
+    minute: str = "*"  # crontab's minute field: "*" every minute, "17" once an hour
 
 
 PERIODIC_JOBS: dict[str, PeriodicJob] = {}
 
 
-def periodic_job(name: str, description: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
-    """Register a service function (returning how much it did) to run every minute on the worker."""
+def periodic_job(name: str, description: str, minute: str = "*") -> Callable[[Callable[[], int]], Callable[[], int]]:
+    """Register a service function (returning how much it did) to run on the worker every minute, or at
+    the minutes given (crontab's minute field)."""
 
     def register(run: Callable[[], int]) -> Callable[[], int]:
-        PERIODIC_JOBS[name] = PeriodicJob(name, run, description)
+        PERIODIC_JOBS[name] = PeriodicJob(name, run, description, minute)
         return run
 
     return register

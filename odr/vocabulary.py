@@ -115,6 +115,18 @@ class EventKind(enum.StrEnum):
     ACCOUNT_MEASURE_ENDED = "account_measure_ended"
     NOTICE_PROCESSING_SUSPENDED = "notice_processing_suspended"
     NOTICE_LANE_SET = "notice_lane_set"
+    SECURITY_OFFERED = "security_offered"
+    SECURITY_DECIDED = "security_decided"
+    SECURITY_RELEASED = "security_released"
+    TRACK_CHANGED = "track_changed"
+    HEALTH_SAFETY_MATCHED = "health_safety_matched"
+    HEALTH_SAFETY_CLEARED = "health_safety_cleared"
+    PROVISIONAL_MEASURE_ORDERED = "provisional_measure_ordered"
+    PROVISIONAL_MEASURE_ENDED = "provisional_measure_ended"
+    COUNTERFEIT_CONFIRMED = "counterfeit_confirmed"
+    TRIAGE_SCORED = "triage_scored"
+    # The seller a notice invited took part: an account joined the respondent party (code or verified address).
+    RESPONDENT_JOINED = "respondent_joined"
     # Proof of service: an act served on its addressees, and what then happened to each delivery.
     ACT_SERVED = "act_served"
     DELIVERY_ACCEPTED = "delivery_accepted"
@@ -185,6 +197,7 @@ EVENT_LABELS = {
     EventKind.HUMAN_TRANSLATION_ADDED: _l("Human translation added"),
     EventKind.TRANSLATION_FLAGGED: _l("Translation reported as wrong"),
     EventKind.LINK_CONTESTED: _l("A link to other accounts was contested"),
+    EventKind.RESPONDENT_JOINED: _l("The seller joined the case"),
     EventKind.LINK_CONTEST_DECIDED: _l("The contested link was decided"),
     EventKind.ALLIANCE_RECORD_ISSUED: _l("A finding was shared with the alliance"),
     EventKind.ALLIANCE_RECORD_REVOKED: _l("The finding shared with the alliance was revoked"),
@@ -195,9 +208,19 @@ EVENT_LABELS = {
     EventKind.ACCOUNT_MEASURE_APPEALED: _l("A measure under the conduct policy was appealed"),
     EventKind.ACCOUNT_MEASURE_ENDED: _l("A measure under the conduct policy ended"),
     EventKind.NOTICE_LANE_SET: _l("Notice from a trusted flagger or a good-faith notifier: handled first"),
+    EventKind.TRACK_CHANGED: _l("Periods recounted on another track (expedited or standard)"),
+    EventKind.HEALTH_SAFETY_MATCHED: _l("Health-and-safety risk found: the case is on the fast track"),
+    EventKind.HEALTH_SAFETY_CLEARED: _l("Health-and-safety match cleared: the case is back on the standard procedure"),
+    EventKind.PROVISIONAL_MEASURE_ORDERED: _l("Listings taken down provisionally (health and safety)"),
+    EventKind.PROVISIONAL_MEASURE_ENDED: _l("The provisional health-and-safety measure ended"),
+    EventKind.COUNTERFEIT_CONFIRMED: _l("Counterfeit health-and-safety goods confirmed"),
+    EventKind.TRIAGE_SCORED: _l("Triage score computed: it orders the queues and decides nothing"),
     EventKind.NOTICE_PROCESSING_SUSPENDED: _l(
         "Processing of the notifier's notices suspended (misuse of the notice system)"
     ),
+    EventKind.SECURITY_OFFERED: _l("The seller offered a security to keep its listings online"),
+    EventKind.SECURITY_DECIDED: _l("Decision on the seller's security"),
+    EventKind.SECURITY_RELEASED: _l("The seller's security followed the outcome"),
     EventKind.ACT_SERVED: _l("Served on the addressees"),
     EventKind.DELIVERY_ACCEPTED: _l("E-mail accepted by the addressee's mail server"),
     EventKind.DELIVERY_REFUSED: _l("E-mail refused by the addressee's mail server"),

@@ -8,6 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from odr.accounts import second_factor
 from odr.accounts.models import Role
 from odr.accounts.services import end_all_sessions, find_account_by_email, issue_token, sign_up
 from odr.errors import ValidationFailed
@@ -93,3 +94,18 @@ def sign_out_account(email):
     ended = end_all_sessions(account, "ended_by_admin")
     db.session.commit()
     click.echo(f"ended {ended} session(s) and token(s) of {account.email}")
+
+
+@accounts_group.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor(email):
+    """Clear an account's second factor and recovery codes after its holder lost both (check who asks first):
+    its sessions and tokens end, and a mediator, court or administrator enrols again at the next sign-in."""
+    account = find_account_by_email(email)
+    if account is None:
+        raise click.ClickException(f"no account {email}")
+    second_factor.reset(account)
+    ended = end_all_sessions(account, "ended_by_admin")
+    db.session.commit()
+    click.echo(f"two-step sign-in of {account.email} cleared; ended {ended} session(s) and token(s)")

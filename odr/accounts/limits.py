@@ -1,5 +1,6 @@
-"""Abuse limits: how often one account and one address may file, upload, sign up, ask for tokens or change a
-password (Flask-Limiter; its counters live in Redis when ODR_REDIS_URL is set, so every node counts together).
+"""Abuse limits: how often one account and one address may file, upload, sign up, ask for tokens, change or reset
+a password, ask for confirmation e-mails or try invitation codes (Flask-Limiter; its counters live in Redis when
+ODR_REDIS_URL is set, so every node counts together).
 
 Each kind of act has one limit per account and one per address, shared by every route of that kind (the web
 form and the API count together). ``ODR_RATE_LIMITS`` (a JSON object of kind -> [per account, per address])
@@ -12,7 +13,8 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from odr.accounts.services import account_for_token
@@ -26,6 +28,26 @@ DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
     # Every token request, not only failed ones (failed sign-ins have their own, tighter limit).
     "token": ("60 per hour", "300 per hour"),
     "password": ("5 per hour", "20 per hour"),
+    # Requests for a password reset link (per account name asked for, and per address).
+    "password_reset": ("3 per hour;10 per day", "20 per hour"),
+    # New links to verify one's e-mail address.
+    "verification": ("3 per hour;10 per day", "20 per hour"),
+    # Wrong invitation codes when claiming a case (only refusals count: see FAILURES_ONLY).
+    "claim_code": ("5 per 15 minutes;20 per day", "20 per 15 minutes;100 per day"),
+}
+
+# Kinds where only refused requests count (a right invitation code is never held up by earlier typos).
+FAILURES_ONLY: dict[str, Callable[[Response], bool]] = {"claim_code": lambda response: response.status_code == 422}
+
+
+# What a refused request of these kinds is told (in the reader's language); the others get the general 429.
+MESSAGES = {
+    "claim_code": _l(
+        "Too many wrong invitation codes. For your safety, wait a while before you try again, and check the "
+        "code against the e-mail that sent it."
+    ),
+    "password_reset": _l("Too many requests for a new password. Please wait an hour and try again."),
+    "verification": _l("Too many confirmation e-mails asked for. Please wait an hour and try again."),
 }
 
 # endpoint -> kind; POST only.
@@ -42,6 +64,12 @@ LIMITED_ENDPOINTS: dict[str, str] = {
     "api.api_sign_up": "sign_up",
     "api.api_issue_token": "token",
     "api.api_change_password": "password",
+    "accounts.forgot_password": "password_reset",
+    "accounts.send_verification": "verification",
+    "api.api_send_verification": "verification",
+    "api.api_request_password_reset": "password_reset",
+    "accounts.claim_with_code": "claim_code",
+    "api.api_claim_case": "claim_code",
 }
 
 
@@ -76,6 +104,10 @@ def _limit_of(kind: str, which: int):
     return lambda: limits()[kind][which]
 
 
+def _message_of(kind: str) -> Callable[[], str] | None:
+    return (lambda: str(MESSAGES[kind])) if kind in MESSAGES else None
+
+
 _WRAPPED: dict[str, Callable] = {}
 
 
@@ -93,7 +125,12 @@ def init_app(app: Flask) -> None:
             wrapped: Callable = view
             for which, scope, key in ((0, "account", account_key), (1, "address", address_key)):
                 rule = limiter.shared_limit(
-                    _limit_of(kind, which), scope=f"{kind}:{scope}", key_func=key, methods=["POST"]
+                    _limit_of(kind, which),
+                    scope=f"{kind}:{scope}",
+                    key_func=key,
+                    methods=["POST"],
+                    deduct_when=FAILURES_ONLY.get(kind),
+                    error_message=_message_of(kind),
                 )
                 wrapped = rule(wrapped)
             _WRAPPED[name] = wrapped

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
@@ -87,6 +87,13 @@ class Account(UserMixin, db.Model):
     languages: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the holder opened the one-time link sent to ``email`` (none: not verified yet).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The second factor (odr/accounts/second_factor.py): the TOTP secret (base32) from the start of enrolment,
+    # on once a code confirmed it; the last time step a code was accepted for (a code is never taken twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     party: Mapped[Party | None] = relationship(back_populates="accounts")
 
@@ -139,3 +146,47 @@ class SignInSession(db.Model):  # type: ignore[name-defined]
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class LinkPurpose(str, enum.Enum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class OneTimeLink(db.Model):  # type: ignore[name-defined]
+    """A link e-mailed to an account's address (to verify it, or to set a new password): it works once,
+    until ``expires_at``, and only for the address it was sent to; only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        Enum(
+            LinkPurpose,
+            name="link_purpose",
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """A single-use code that stands in for the second factor when the authenticator is lost; only its SHA-256
+    is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role, SignInSession
+from odr.accounts.signals import invitation_claimed
 from odr.config import UI_LOCALES
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
@@ -79,22 +80,19 @@ def sign_up(data: dict, *, role_allowed=SELF_SERVICE_ROLES, commit: bool = True)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
 
-    if party is None:
-        party = Party(name=organisation, country=country, preferred_language=language, time_zone=tz)
-    else:
-        party.invitation_sha256 = None  # an invitation is claimed once
-        party.time_zone = tz
     account = Account(
         email=email,
         password_hash=generate_password_hash(password),
         display_name=name,
         role=role,
-        party=party,
+        party=party or Party(name=organisation, country=country, preferred_language=language, time_zone=tz),
         locale=data.get("locale") or None,
         time_zone=tz,
         languages=language,
     )
-    db.session.add_all([party, account])
+    db.session.add(account)
+    if party is not None:
+        join_invited_party(account, party, how="sign_up")
     if commit:
         db.session.commit()
     return account
@@ -126,6 +124,17 @@ def _invited_party(email: str, code, fields: dict) -> Party | None:
         fields["invitation_code"] = _("This invitation code is not valid for this e-mail address.")
         return None
     return party
+
+
+def join_invited_party(account: Account, party: Party, *, how: str, at: datetime | None = None) -> None:
+    """The one way an account becomes the seller a notice invited (at sign-up with the code, later with the
+    code from the profile, or offered by its verified e-mail address): it acts for that party from now on, the
+    invitation is spent, and each case of the party records it (``invitation_claimed``). The caller commits."""
+    party.invitation_sha256 = None  # an invitation is claimed once
+    party.time_zone = account.time_zone or party.time_zone
+    account.party = party
+    db.session.flush()
+    invitation_claimed.publish(account, party=party, how=how, at=at or utcnow())
 
 
 def authenticate(email: str, password: str) -> Account | None:

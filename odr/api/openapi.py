@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from odr.cases.models import PRODUCT_CATEGORIES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _token_request() -> dict:
+    op = _op(
+        "Exchange e-mail, password and (with two-step sign-in) the current code for a bearer token (it expires). "
+        "401 with code second_factor_required: send totp_code; invalid_second_factor: the code is wrong or used",
+        body="Credentials",
+        ok="201",
+        auth=False,
+    )
+    op["responses"]["403"] = {
+        "description": "A mediator, court or administrator who has not set up two-step sign-in yet "
+        "(second_factor_enrolment_required): do it on the web first",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    return op
 
 
 def _op(
@@ -197,19 +215,40 @@ def _document() -> dict:
             "/accounts": {"post": _op("Sign up", body="SignUp", ok="201", auth=False)},
             "/tokens": {
                 "get": _op("Your tokens that still work, with when each expires (never their values)"),
-                "post": _op(
-                    "Exchange e-mail and password for a bearer token (it expires)",
-                    body="Credentials",
-                    ok="201",
-                    auth=False,
-                ),
+                "post": _token_request(),
             },
             "/tokens/current": {"delete": _op("Revoke the token used for this request", ok="204")},
             "/tokens/{token_id}": {
                 "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "delete": _op("Revoke one of your tokens", ok="204"),
             },
-            "/me": {"get": _op("The signed-in account")},
+            "/me": {"get": _op("The signed-in account (email_verified: whether its address was confirmed)")},
+            "/me/email-verification": {
+                "post": _op(
+                    "E-mail a new one-time link that confirms your address (earlier links stop working)", ok="202"
+                )
+            },
+            "/me/claims": {
+                "get": _op(
+                    "The case waiting for your verified e-mail address (offer: the party a notice named with it, and "
+                    "its cases), or null"
+                ),
+                "post": _op(
+                    "Claim a case as the seller: with the invitation code a notice sent (wrong codes are limited per "
+                    "account and address), or by accepting the offer to your verified address (party_id)",
+                    body="Claim",
+                    ok="201",
+                ),
+            },
+            "/password-resets": {
+                "post": _op(
+                    "Ask for a one-time link to set a new password, e-mailed if an account uses the address; the "
+                    "answer is the same either way",
+                    body="PasswordResetRequest",
+                    ok="202",
+                    auth=False,
+                )
+            },
             "/todo": {
                 "get": _op(
                     "What to do next: your pending obligations, most urgent first, each with its deadline, "
@@ -337,6 +376,7 @@ def _document() -> dict:
             **_ladder_paths(),
             **_linkage_paths(),
             **_conduct_paths(),
+            **_security_paths(),
             **_transparency_paths(),
             "/audit": {
                 "get": {
@@ -494,7 +534,24 @@ def _document() -> dict:
                         "password": {"type": "string"},
                         "label": {"type": "string"},
                         "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                        "totp_code": {
+                            "type": "string",
+                            "description": "With two-step sign-in on (always for mediators, courts and "
+                            "administrators): the code from the authenticator app, or a recovery code",
+                        },
                     },
+                },
+                "Claim": {
+                    "type": "object",
+                    "properties": {
+                        "invitation_code": {"type": "string", "description": "The code of the invitation e-mail"},
+                        "party_id": {"type": "integer", "description": "The party offered to your verified address"},
+                    },
+                },
+                "PasswordResetRequest": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {"email": {"type": "string", "format": "email"}},
                 },
                 "PasswordChange": {
                     "type": "object",
@@ -520,7 +577,28 @@ def _document() -> dict:
                         "language": {"type": "string"},
                         "remedy_sought": {"type": "string"},
                         "language_confirmed": _CONFIRMED,
-                        "listings": {"type": "array", "items": {"type": "string"}},
+                        "listings": {
+                            "type": "array",
+                            "items": {
+                                "oneOf": [
+                                    {"type": "string", "description": "URL or platform ID, optionally ' | ' title"},
+                                    {
+                                        "type": "object",
+                                        "required": ["locator"],
+                                        "properties": {
+                                            "locator": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "product_category": {"enum": list(PRODUCT_CATEGORIES)},
+                                        },
+                                    },
+                                ]
+                            },
+                        },
+                        "product_category": {
+                            "enum": list(PRODUCT_CATEGORIES),
+                            "description": "what the goods are; a health-and-safety category puts the case on the "
+                            "fast track (rules/policy/health_safety.yaml)",
+                        },
                         "respondent": {
                             "type": "object",
                             "required": ["email"],
@@ -546,6 +624,27 @@ def _document() -> dict:
                                 "good_faith_statement, accuracy_statement, bona_fide_statement, "
                                 "permitted_communication (true); each missing one is named in the 422"
                             ),
+                        },
+                        "territories": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": (
+                                "ISO 3166-1 alpha-2 countries where the right is held (rights are territorial); the "
+                                "place the notice is filed for must be among them"
+                            ),
+                        },
+                        "measure": {
+                            "type": "object",
+                            "description": (
+                                "The proportionate measure asked for, as the procedure allows at notice time "
+                                "(notice_measures in rules/): take_down, not_purchasable_in (regions, within the "
+                                "territories) or remove_element (element); without it, the procedure's take-down"
+                            ),
+                            "properties": {
+                                "kind": {"enum": ["take_down", "not_purchasable_in", "remove_element"]},
+                                "regions": {"type": "array", "items": {"type": "string"}},
+                                "element": {"type": "string"},
+                            },
                         },
                     },
                 },
@@ -628,6 +727,7 @@ def _document() -> dict:
                 **LADDER_SCHEMAS,
                 **LINKAGE_SCHEMAS,
                 **CONDUCT_SCHEMAS,
+                **SECURITY_SCHEMAS,
                 **ALLIANCE_SCHEMAS,
             },
         },
@@ -922,9 +1022,34 @@ def _conduct_paths() -> dict:
         },
         "/conduct/queue": {
             "get": _op(
-                "Open cases for reviewers (all) and mediators (their own): trusted flaggers' notices first, then "
-                "good-faith notifiers', then the rest, oldest first; the order decides nothing"
+                "Open cases for reviewers (all) and mediators (their own): health-and-safety cases first, then "
+                "trusted flaggers' notices, good-faith notifiers' and the rest; within each the higher triage score, "
+                "then the oldest; the order decides nothing"
             )
+        },
+        "/cases/{case_id}/health-safety": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "The case's health-and-safety fast track (matches, categories, track, provisional measure, clearing "
+                "or confirmation) and whether a triage score ordered the queues; the score's figures for reviewers, "
+                "the mediator and the court"
+            ),
+        },
+        "/cases/{case_id}/health-safety/clear": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Clear a false health-and-safety match with a reason (a reviewer or the case's mediator): the case "
+                "returns to the standard periods from the same start and a provisional measure is lifted",
+                body="HealthSafetyClearing",
+            ),
+        },
+        "/cases/{case_id}/health-safety/counterfeit": {
+            "parameters": [CASE_ID],
+            "post": _op(
+                "Confirm counterfeit health-and-safety goods with reasons (a reviewer or the case's mediator): the "
+                "seller's account is suspended with a statement of reasons and an appeal",
+                body="CounterfeitConfirmation",
+            ),
         },
         "/conduct/measures/{measure_id}/appeal-decision": {
             "parameters": [measure],
@@ -934,6 +1059,69 @@ def _conduct_paths() -> dict:
             ),
         },
     }
+
+
+def _security_paths() -> dict:
+    """A seller's security to keep its listings online while the case runs (Platform Rule 22)."""
+    security = {"name": "security_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    offer = _op(
+        "The seller offers a security while a measure taken on the notice stands (multipart: data = SecurityOffer "
+        "as JSON, document = the guarantee document); the right holder and the mediator are served the offer",
+        body="SecurityOffer",
+        ok="201",
+        idempotent=True,
+    )
+    offer["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "data": {"type": "string", "description": "SecurityOffer as JSON"},
+                "document": {"type": "string", "format": "binary"},
+            },
+        }
+    }
+    return {
+        "/cases/{case_id}/security": {
+            "parameters": [CASE_ID],
+            "get": _op(
+                "What the case's jurisdiction allows (currencies, limits, citation with its confidence), whether the "
+                "seller may offer now, and every offer with its decision and what the outcome did with it"
+            ),
+            "post": offer,
+        },
+        "/securities/{security_id}/decision": {
+            "parameters": [security],
+            "post": _op(
+                "Accept or refuse an offer with reasons (the case's mediator or a reviewer); accepted, the listings "
+                "are restored at the platform (measure restore_against_security) while the case runs",
+                body="SecurityDecision",
+            ),
+        },
+    }
+
+
+SECURITY_SCHEMAS = {
+    "SecurityOffer": {
+        "type": "object",
+        "required": ["amount", "currency", "document_kind", "language"],
+        "properties": {
+            "amount": {"type": "string", "description": "A decimal amount within the jurisdiction's limits"},
+            "currency": {"type": "string", "description": "One of the jurisdiction's currencies"},
+            "document_kind": {"enum": ["bank_guarantee", "insurance_guarantee", "deposit_receipt"]},
+            "note": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+    "SecurityDecision": {
+        "type": "object",
+        "required": ["decision", "reasons", "language"],
+        "properties": {
+            "decision": {"enum": ["accept", "refuse"]},
+            "reasons": {"type": "string"},
+            "language": {"type": "string"},
+        },
+    },
+}
 
 
 CONDUCT_SCHEMAS = {
@@ -966,6 +1154,12 @@ CONDUCT_SCHEMAS = {
         "properties": {"finding": {"enum": ["erroneous", "malicious", "dismissed"]}, "reasons": _STR, "language": _STR},
     },
     "Appeal": {"type": "object", "required": ["text"], "properties": {"text": _STR}},
+    "HealthSafetyClearing": {"type": "object", "required": ["reason"], "properties": {"reason": _STR}},
+    "CounterfeitConfirmation": {
+        "type": "object",
+        "required": ["reasons"],
+        "properties": {"reasons": _STR, "language": _STR},
+    },
     "AppealDecision": {
         "type": "object",
         "required": ["lift", "reasons"],

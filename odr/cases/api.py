@@ -16,6 +16,7 @@ from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
 from odr.pagination import MOST, keyset
 from odr.procedure.explain import case_procedure_view, deadlines_view
@@ -100,6 +101,8 @@ def case_json(case: Case, account) -> dict:
         "evidence": [evidence_json(e) for e in case.evidence],
         "procedure_choice": case_procedure_view(case),
         "deadlines": deadlines_view(case),
+        # Which measure stands on each listing (a take-down, a sales restriction in named regions, one element removed).
+        "measures": standing_view(case),
         "actions": [t.name for t in allowed_transitions(case, roles, _now())],
         "settlement": None
         if proposal is None

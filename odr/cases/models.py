@@ -37,6 +37,22 @@ RIGHT_TYPE_TITLES = {
 }
 
 
+# What a notice or a listing says the goods are. The health-and-safety ones are named in
+# rules/policy/health_safety.yaml (health_safety_categories): they put the case on the fast track.
+PRODUCT_CATEGORIES = {
+    "general": _l("Other goods"),
+    "protective_equipment": _l("Protective equipment (masks, respirators, protective clothing)"),
+    "medical_devices": _l("Medical devices (thermometers, oximeters, test kits)"),
+    "thermal_imaging": _l("Thermal imaging and temperature screening"),
+    "water_purification": _l("Water purification (filters, ultrafiltration)"),
+    "disinfectants": _l("Disinfectants and antimicrobial products (including nano claims)"),
+}
+
+
+def product_category_title(code: str) -> str:
+    return str(PRODUCT_CATEGORIES.get(code, code))
+
+
 class FilingKind(str, enum.Enum):
     NOTICE = "notice"
     COUNTER_NOTICE = "counter_notice"
@@ -70,6 +86,7 @@ class Case(db.Model):
     right_type: Mapped[RightType] = mapped_column(_enum(RightType, "right_type"))
     title: Mapped[str] = mapped_column(String(300))
     remedy_sought: Mapped[str] = mapped_column(Text, default="")
+    product_category: Mapped[str] = mapped_column(String(32), default="general")
     state: Mapped[str] = mapped_column(String(64), index=True)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     procedure_code: Mapped[str] = mapped_column(String(64))
@@ -111,6 +128,9 @@ class Listing(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     locator: Mapped[str] = mapped_column(String(2000))
+    # As the notice gives them: the listing's title on the marketplace and what the goods are.
+    title: Mapped[str] = mapped_column(String(300), default="")
+    product_category: Mapped[str] = mapped_column(String(32), default="general")
     case: Mapped[Case] = relationship(back_populates="listings")
 
 

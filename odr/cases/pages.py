@@ -23,7 +23,9 @@ from sqlalchemy.orm import selectinload
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
-from odr.cases.models import Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.cases.models import PRODUCT_CATEGORIES, Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.conduct.models import AccountMeasure
+from odr.conduct.services import notice_processing_suspension
 from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
@@ -34,8 +36,14 @@ from odr.procedure import jurisdictions
 from odr.procedure.engine import Procedure
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
-from odr.procedure.notices import counter_notice_elements, counter_notice_warnings, element_catalogue, warning_catalogue
-from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of
+from odr.procedure.notices import (
+    counter_notice_elements,
+    counter_notice_warnings,
+    element_catalogue,
+    measure_catalogue,
+    warning_catalogue,
+)
+from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of, procedures
 from odr.procedure.titles import element_label
 from odr.todo.services import CaseNext, Obligation, case_obligations, obligations, step_consequences
 from odr.vocabulary import CaseRole
@@ -185,9 +193,14 @@ class NoticePage:
     right_types: list[RightType]
     elements: list[dict]
     warnings: list[dict]  # what the law makes the filer answer for (US §512(f), UK unjustified threats)
+    measures: list[dict]  # the proportionate measures a notice may ask for, and which procedures allow each
     languages: list[str]
     submission_key: str
     form: FormState
+    product_categories: list[tuple[str, str]] = field(default_factory=list)
+    # The suspension of the processing of the reader's notices (DSA Art. 23(2)) in force: shown instead of the
+    # form, with its statement of reasons and the way to appeal.
+    suspension: AccountMeasure | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -197,6 +210,7 @@ class NoticePage:
             "right_type",
             "title",
             "listings",
+            "product_category",
             "target_market",
             "language",
             "text",
@@ -206,6 +220,11 @@ class NoticePage:
             "respondent.name",
             "respondent.country",
             "respondent.language",
+            "territories",
+            "measure",
+            "measure.kind",
+            "measure.regions",
+            "measure.element",
         ] + [f"elements.{element['name']}" for element in self.elements]
 
 
@@ -216,9 +235,12 @@ def notice_page(account: Account, form: FormState = BLANK) -> NoticePage:
         right_types=list(RightType),
         elements=element_catalogue(every),
         warnings=warning_catalogue(every),
+        measures=measure_catalogue(procedures().procedures.values()),
         languages=FILING_LANGUAGES,
         submission_key=uuid.uuid4().hex,
         form=form,
+        product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],
+        suspension=notice_processing_suspension(account),
     )
 
 

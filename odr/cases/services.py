@@ -21,10 +21,20 @@ from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
+from odr.cases import claims as _claims  # noqa: F401  (records on its cases that a seller joined)
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
-from odr.cases.models import Case, EvidenceFile, Filing, FilingKind, Listing, RightType, SettlementAcceptance
+from odr.cases.models import (
+    PRODUCT_CATEGORIES,
+    Case,
+    EvidenceFile,
+    Filing,
+    FilingKind,
+    Listing,
+    RightType,
+    SettlementAcceptance,
+)
 from odr.cases.signals import notice_refused, notice_screening, respondent_invited, settlement_reached
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
@@ -36,7 +46,7 @@ from odr.language import filing_language
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
-from odr.procedure.notices import check_counter_notice, check_elements
+from odr.procedure.notices import check_counter_notice, check_elements, check_notice_measure
 from odr.procedure.services import case_day, enter_state, procedure_of, record_choice, take_transition
 from odr.procedure.titles import state_label
 from odr.validation import EMAIL_RE, check_country, check_language, clean_text
@@ -131,7 +141,46 @@ def _role_label(account: Account, case: Case) -> CaseRole:
 # -- notice -------------------------------------------------------------------------------------
 
 
-def _parse_listings(raw, fields: dict) -> list[str]:
+@dataclass
+class ListingItem:
+    locator: str
+    title: str = ""
+    product_category: str | None = None  # None: the notice's own category
+
+
+def _category(raw, fields: dict, name: str) -> str | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str) or raw not in PRODUCT_CATEGORIES:
+        fields[name] = _("Choose a product category: %(codes)s.", codes=", ".join(PRODUCT_CATEGORIES))
+        return None
+    return raw
+
+
+def _parse_listing(item, fields: dict) -> ListingItem | None:
+    """A listing as text ("URL or ID", optionally " | " and its title) or as {locator, title, product_category}."""
+    if isinstance(item, str):
+        locator, _sep, title = item.partition(" | ")
+        item = {"locator": locator, "title": title}
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("locator"), str)
+        or not isinstance(item.get("title", ""), str)
+    ):
+        fields["listings"] = _("Each listing must be a URL or a platform ID as text.")
+        return None
+    locator, title = item["locator"].strip(), item.get("title", "").strip()
+    if len(locator) > 2000:
+        fields["listings"] = _("A listing URL or ID is longer than 2000 characters.")
+        return None
+    if len(title) > 300:
+        fields["listings"] = _("A listing title is longer than 300 characters.")
+        return None
+    category = _category(item.get("product_category"), fields, "listings")
+    return ListingItem(locator, title, category) if locator else None
+
+
+def _parse_listings(raw, fields: dict) -> list[ListingItem]:
     if isinstance(raw, str):
         items = raw.splitlines()
     elif isinstance(raw, list):
@@ -140,15 +189,11 @@ def _parse_listings(raw, fields: dict) -> list[str]:
         items = []
     listings = []
     for item in items:
-        if not isinstance(item, str):
-            fields["listings"] = _("Each listing must be a URL or a platform ID as text.")
+        parsed = _parse_listing(item, fields)
+        if "listings" in fields:
             return []
-        item = item.strip()
-        if item:
-            if len(item) > 2000:
-                fields["listings"] = _("A listing URL or ID is longer than 2000 characters.")
-                return []
-            listings.append(item)
+        if parsed is not None:
+            listings.append(parsed)
     if not listings:
         fields["listings"] = _("Name at least one listing (a URL or a platform ID).")
     elif len(listings) > MAX_LISTINGS:
@@ -156,8 +201,12 @@ def _parse_listings(raw, fields: dict) -> list[str]:
     return listings
 
 
-def _respondent_party(raw, fields: dict) -> Party | None:
-    """The seller named in the notice: its existing party, or a new one for it to claim."""
+def _respondent_party(raw, fields: dict, filer: Account) -> Party | None:
+    """The seller named in the notice: its existing party, or a new one for it to claim.
+
+    An address that belongs to an account of another kind (an administrator, a court, a mediator, a right
+    holder) is treated like an address without an account: the answer never tells the filer which addresses
+    belong to whom (issue 20 item 8). Only the filer's own organisation is refused, which it knows already."""
     if not isinstance(raw, dict):
         fields["respondent"] = _("Name the seller: e-mail, name, country and language.")
         return None
@@ -167,10 +216,10 @@ def _respondent_party(raw, fields: dict) -> Party | None:
     if "respondent.email" in fields:
         return None
     existing = find_account_by_email(email)
-    if existing is not None:
-        if existing.role not in {Role.SELLER, Role.REPRESENTATIVE} or existing.party is None:
-            fields["respondent.email"] = _("This e-mail address does not belong to a seller.")
-            return None
+    if existing is not None and existing.party_id is not None and existing.party_id == filer.party_id:
+        fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
+        return None
+    if existing is not None and existing.role in {Role.SELLER, Role.REPRESENTATIVE} and existing.party is not None:
         return existing.party
     party = db.session.scalar(select(Party).where(Party.contact_email == email))
     if party is not None:
@@ -229,17 +278,20 @@ def file_notice(
         data.get("language"), statement, fields, confirmed=data.get("language_confirmed"), name_of=locale_name
     )
     listings = _parse_listings(data.get("listings"), fields)
-    respondent = _respondent_party(data.get("respondent"), fields)
+    category = _category(data.get("product_category"), fields, "product_category") or "general"
+    respondent = _respondent_party(data.get("respondent"), fields, account)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
     _check_upload_count(uploads, fields)
     market = check_market(data.get("target_market"), fields)
     at = at or utcnow()
-    choice, elements = None, {}
+    choice, elements, territorial = None, {}, {}
     if jurisdiction is not None and right_type is not None and "target_market" not in fields:
         # The law that governs the notice decides what it must contain; a defective one opens no case.
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
         elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
+        # Where the right is held and the proportionate measure asked for, as that procedure allows.
+        territorial = check_notice_measure(choice.procedure, choice.jurisdiction, market, data, fields)
     if fields:
         if set(fields) - LANGUAGE_QUESTIONS:
             # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
@@ -260,6 +312,7 @@ def file_notice(
         right_type=right_type,
         title=title,
         remedy_sought=remedy,
+        product_category=category,
         state=procedure.initial,
         state_entered_at=at,
         procedure_code=procedure.code,
@@ -268,7 +321,10 @@ def file_notice(
         respondent=respondent,
         filed_by_id=account.id,
         created_at=at,
-        listings=[Listing(locator=item) for item in listings],
+        listings=[
+            Listing(locator=item.locator, title=item.title, product_category=item.product_category or category)
+            for item in listings
+        ],
     )
     db.session.add(case)
     db.session.flush()
@@ -282,7 +338,7 @@ def file_notice(
         language=found.language,
         text=statement,
         at=at,
-        terms={"elements": elements} if elements else None,
+        terms={"elements": elements} | territorial if elements or territorial else None,
         language_check=found,
         event_details={
             "jurisdiction": case.jurisdiction,

@@ -20,6 +20,13 @@ class NoticeElements(TypedDict):
     elements: dict[str, Any]
 
 
+class NoticeTerms(NoticeElements, total=False):
+    """A notice: its elements, where the right is held and the measure it asks for (check_notice_measure)."""
+
+    territories: list[str]  # country codes
+    measure: dict[str, Any]  # kind (take_down | not_purchasable_in | remove_element), regions or element, rule
+
+
 class OfferTerms(TypedDict, total=False):
     """Money and listing terms of an offer or a settlement proposal."""
 
@@ -53,7 +60,7 @@ class DecisionTerms(TypedDict):
 
 
 TERMS: dict[FilingKind, type | None] = {
-    FilingKind.NOTICE: NoticeElements,
+    FilingKind.NOTICE: NoticeTerms,
     FilingKind.COUNTER_NOTICE: NoticeElements,
     FilingKind.RESPONSE: None,
     FilingKind.MESSAGE: None,

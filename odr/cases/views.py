@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from odr.cases import pages, services
 from odr.cases.access import get_case
-from odr.errors import NotFound, ValidationFailed
+from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
@@ -64,10 +64,10 @@ def dashboard():
 def new_notice():
     if not pages.may_file_notice(current_user):
         abort(403)
-    form = BLANK
+    form, status = BLANK, 0
     if request.method == "POST":
         posted = request.form
-        data = {
+        data: dict[str, object] = {
             k: posted.get(k)
             for k in (
                 "jurisdiction",
@@ -78,17 +78,22 @@ def new_notice():
                 "remedy_sought",
                 "listings",
                 "language_confirmed",
+                "product_category",
             )
         }
         data["respondent"] = {k: posted.get(f"respondent_{k}") for k in ("email", "name", "country", "language")}
         data["target_market"] = posted.get("target_market")
         data["elements"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("elements.")}
+        data["territories"] = posted.get("territories")
+        data["measure"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("measure.")}
         try:
             outcome = services.file_notice(
                 current_user, data, _uploads(), key=posted.get("submission_key"), remote_addr=request.remote_addr or ""
             )
         except ValidationFailed as exc:
             form = refused(exc, "notice")
+        except NotAllowed as exc:  # the processing of the notifier's notices is suspended: the page says why
+            form, status = refused(exc, "notice"), exc.status
         else:
             if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
                 flash(_("Your notice was filed. The seller has been notified."), "success")
@@ -99,7 +104,7 @@ def new_notice():
                 )
             return redirect(url_for("cases.show", case_id=outcome.obj.id))
     page = pages.notice_page(current_user, form)
-    return render_template("cases/new_notice.html", page=page, form=form), 422 if form.errors else 200
+    return render_template("cases/new_notice.html", page=page, form=form), status or (422 if form.errors else 200)
 
 
 @bp.get("/cases/<int:case_id>")

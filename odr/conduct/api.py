@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from odr.api import authenticated, bp, json_body, page_request, paged
-from odr.conduct import pages, services
+from odr.cases.access import get_case
+from odr.conduct import health_safety, pages, services, triage
 from odr.conduct.models import AccountMeasure
 from odr.pagination import keyset
 
@@ -33,6 +34,36 @@ def api_case_conduct(case_id):
             "wrongful_notice": services.claim_json(page.claim) if page.claim else None,
         }
     )
+
+
+@bp.get("/cases/<int:case_id>/health-safety")
+@authenticated
+def api_case_health_safety(case_id):
+    """The fast track of a case for everyone who sees the case; the triage figures for reviewers and mediators."""
+    page = pages.case_conduct_page(g.api_account, case_id)
+    case = get_case(g.api_account, case_id)
+    return jsonify(
+        {
+            "case_id": case_id,
+            "health_safety": health_safety.screen_json(page.health_safety.screen, case) if page.health_safety else None,
+            "triage_used": page.triage_used,
+            "triage": triage.triage_json(page.triage.row) if page.triage else None,
+        }
+    )
+
+
+@bp.post("/cases/<int:case_id>/health-safety/clear")
+@authenticated
+def api_clear_health_safety(case_id):
+    found = health_safety.do_clear(g.api_account, case_id, json_body())
+    return jsonify(health_safety.screen_json(found, found.case))
+
+
+@bp.post("/cases/<int:case_id>/health-safety/counterfeit")
+@authenticated
+def api_confirm_counterfeit(case_id):
+    found = health_safety.do_confirm_counterfeit(g.api_account, case_id, json_body())
+    return jsonify(health_safety.screen_json(found, found.case))
 
 
 @bp.post("/cases/<int:case_id>/wrongful-notice")
@@ -117,9 +148,15 @@ def api_queue():
                     "filed_at": e.case.created_at.isoformat(),
                     "lane": e.lane,
                     "trusted_flagger": services.trusted_flagger_json(e.flagger) if e.flagger else None,
+                    "health_safety": e.health_safety,
+                    "triage_score": e.triage.score if e.triage is not None else None,
+                    "triage_suggestion": e.triage.suggestion if e.triage is not None else None,
                 }
                 for e in services.notice_queue(g.api_account)
             ],
-            "note": "The order says what to look at first; it decides nothing and changes no period.",
+            "note": (
+                "Health-and-safety cases first, then the lanes, then the higher triage score: the order says what "
+                "to look at first; it decides nothing and changes no period."
+            ),
         }
     )

@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
@@ -149,3 +149,51 @@ class TrustedFlagger(db.Model):  # type: ignore[name-defined,misc]
 
     def in_force(self, on: date) -> bool:
         return self.awarded_on <= on and (self.revoked_on is None or on < self.revoked_on)
+
+
+class ScreenStatus(enum.StrEnum):
+    EXPEDITED = "expedited"  # a risk term or category matched: the case is on the fast track
+    CLEARED = "cleared"  # a reviewer or the mediator found the match false: the standard procedure again
+    CONFIRMED = "confirmed"  # counterfeit health-and-safety goods confirmed with reasons
+
+
+class HealthSafetyScreen(db.Model):  # type: ignore[name-defined,misc]
+    """What the health-and-safety screening found in a notice (rules/policy/health_safety.yaml), and what a
+    person later made of it. Kept whatever happens: a cleared match stays on record with its reason."""
+
+    __tablename__ = "conduct_health_safety"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    matches: Mapped[list] = mapped_column(JSON, default=list)  # {term, language, category, where}
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=ScreenStatus.EXPEDITED.value, index=True)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    provisional_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provisional_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provisional_ended_by: Mapped[str] = mapped_column(String(32), default="")  # cleared | procedure_measure | ...
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    account_measure_id: Mapped[int | None] = mapped_column(ForeignKey("conduct_account_measures.id"))
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def provisional_in_force(self) -> bool:
+        return self.provisional_from is not None and self.provisional_until is None
+
+
+class NoticeTriage(db.Model):  # type: ignore[name-defined,misc]
+    """The triage score of a new notice (rules/policy/triage.yaml): it orders queues and suggests, never decides."""
+
+    __tablename__ = "conduct_notice_triage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer, index=True)  # 0 to 100
+    components: Mapped[dict] = mapped_column(JSON, default=dict)  # name -> {value, weight, basis}
+    suggestion: Mapped[str] = mapped_column(String(16))  # look_first | in_turn | look_closely
+    policy_version: Mapped[str] = mapped_column(String(32))
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

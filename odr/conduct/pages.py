@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 
 from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case
-from odr.conduct import services
-from odr.conduct.models import AccountMeasure, ClaimStatus, MeasureStatus, WrongfulNoticeClaim
+from odr.cases.models import Case, product_category_title
+from odr.cases.pages import CaseContext, case_panel
+from odr.conduct import health_safety, services, triage
+from odr.conduct.models import (
+    AccountMeasure,
+    ClaimStatus,
+    HealthSafetyScreen,
+    MeasureStatus,
+    NoticeTriage,
+    ScreenStatus,
+    WrongfulNoticeClaim,
+)
 from odr.config import FILING_LANGUAGES
 from odr.vocabulary import CaseRole
 
@@ -72,6 +81,33 @@ def registry_page() -> RegistryPage:
 
 
 @dataclass
+class HealthSafetyView:
+    """The fast track of one case, as every participant sees it; ``may_decide``: a reviewer or the mediator."""
+
+    screen: HealthSafetyScreen
+    categories: list[str]  # titles in the reader's language
+    may_clear: bool
+    may_confirm: bool
+
+    @property
+    def status(self) -> str:
+        return self.screen.status
+
+    @property
+    def on_track(self) -> bool:
+        return self.screen.status != ScreenStatus.CLEARED
+
+
+@dataclass
+class TriageView:
+    """The triage score for reviewers and mediators: components, weights and why each counts."""
+
+    row: NoticeTriage
+    suggestion: str
+    components: list[tuple[str, float, float, str]]  # title, value, weight, explanation
+
+
+@dataclass
 class CaseConductPage:
     case: Case
     records: dict[str, services.Record]  # empty for the parties themselves
@@ -80,6 +116,45 @@ class CaseConductPage:
     may_decide: bool
     statuses: list[tuple[str, str]]
     languages: list[str]
+    health_safety: HealthSafetyView | None = None
+    triage: TriageView | None = None
+    triage_used: bool = False  # said to everyone: a score ordered the queues for this notice
+
+
+def health_safety_view(account: Account, case: Case) -> HealthSafetyView | None:
+    found = health_safety.screen_of(case)
+    if found is None:
+        return None
+    open_ = found.status == ScreenStatus.EXPEDITED
+    roles = case_roles(account, case)
+    deciders = {health_safety.DECIDER_ROLES[d] for d in health_safety.health_safety_policy().deciders}
+    return HealthSafetyView(
+        screen=found,
+        categories=[product_category_title(c) for c in found.categories],
+        may_clear=open_ and bool(roles & health_safety.CLEARING_ROLES),
+        may_confirm=open_ and bool(roles & deciders),
+    )
+
+
+def triage_view(account: Account, case: Case) -> TriageView | None:
+    """Only for reviewers, mediators and the court: the figures come from the parties' records."""
+    row = triage.triage_of(case)
+    if row is None or not case_roles(account, case) & {CaseRole.MEDIATOR, CaseRole.ADMIN, CaseRole.COURT}:
+        return None
+    rules = triage.triage_policy()
+    return TriageView(
+        row=row,
+        suggestion=str(triage.SUGGESTIONS[row.suggestion]),
+        components=[
+            (
+                str(triage.COMPONENT_TITLES[name]),
+                row.components[name]["value"],
+                row.components[name]["weight"],
+                rules.explanations[name],
+            )
+            for name in triage.COMPONENTS
+        ],
+    )
 
 
 def case_conduct_page(account: Account, case_id: int) -> CaseConductPage:
@@ -100,7 +175,27 @@ def case_conduct_page(account: Account, case_id: int) -> CaseConductPage:
         and services.may_decide_claim(account, case),
         statuses=[(s.value, s.label) for s in ClaimStatus if s != ClaimStatus.CLAIMED],
         languages=FILING_LANGUAGES,
+        health_safety=health_safety_view(account, case),
+        triage=triage_view(account, case),
+        triage_used=triage.triage_of(case) is not None,
     )
+
+
+@dataclass
+class ConductPanel:
+    """On the case page: whether the fast track applies and whether a triage score ordered the queues."""
+
+    health_safety: HealthSafetyView | None
+    triage_used: bool
+
+
+@case_panel("conduct")
+def _panel(context: CaseContext) -> ConductPanel | None:
+    view = health_safety_view(context.account, context.case)
+    used = triage.triage_of(context.case) is not None
+    if view is None and not used:
+        return None
+    return ConductPanel(health_safety=view, triage_used=used)
 
 
 def appeals_page(account: Account) -> list[MeasureView]:

@@ -27,8 +27,11 @@ from odr.cases.signals import notice_refused, notice_screening
 from odr.conduct.models import (
     AccountMeasure,
     ClaimStatus,
+    HealthSafetyScreen,
     MeasureStatus,
     NoticeRefusal,
+    NoticeTriage,
+    ScreenStatus,
     TrustedFlagger,
     WrongfulNoticeClaim,
 )
@@ -38,6 +41,7 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states
 from odr.procedure.signals import state_entered
 from odr.queue import periodic_job
@@ -156,6 +160,26 @@ def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
     for claim in db.session.scalars(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id.in_(facts))):
         facts[claim.case_id].finding = claim
     return facts
+
+
+def case_facts(case: Case) -> CaseFacts:
+    """What the case's timeline says about its notice, for the domains that follow its outcome."""
+    return _facts([case])[case.id]
+
+
+def notice_upheld(fact: CaseFacts) -> bool:
+    """Whether the notice was upheld: by a court, by a neutral's decision for the right holder, or by a
+    settlement that restricts the listings (the seller record's "upheld" counts, read for one case)."""
+    return (
+        fact.court_outcome in policy().record.upheld_outcomes
+        or fact.evaluation_side == "claimant"
+        or fact.settled_upholding
+    )
+
+
+def counter_notice_held(cause: str) -> bool:
+    """Whether a change of state with this cause restored the listings after a counter-notice that held."""
+    return cause in policy().record.counter_notice_held_causes
 
 
 # --- strikes --------------------------------------------------------------------------------------
@@ -507,14 +531,10 @@ def do_decide_wrongful_notice(
     claim.consequence = (
         consequence_of(case, status, claim.loss_amount, claim.currency) if status != ClaimStatus.DISMISSED else {}
     )
-    events.record(
-        case,
-        EventKind.WRONGFUL_NOTICE_DECIDED,
-        at,
-        actor=account,
-        role=role,
-        payload={"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence},
-    )
+    payload = {"claim_id": claim.id, "finding": status.value, "consequence": claim.consequence}
+    events.record(case, EventKind.WRONGFUL_NOTICE_DECIDED, at, actor=account, role=role, payload=payload)
+    # Both parties receive the finding with its reasons (inbox and e-mail), in their own language.
+    serve(case, "wrongful_notice_finding", at, data=dict(payload, reasons=reasons, reasons_language=language))
     if claim.found:
         check_notice_misuse(case, at)
     commit()
@@ -721,21 +741,45 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     return measure
 
 
+def notice_processing_suspension(account: Account, at: datetime | None = None) -> AccountMeasure | None:
+    """The suspension of the processing of this notifier's notices in force at ``at`` (Art. 23(2)), if any."""
+    if account.party_id is None:
+        return None
+    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at or utcnow())
+    return suspension if suspension is not None and suspension.ends_at is not None else None
+
+
 @notice_screening.in_transaction.connect
 def _screen_notice(account: Account, *, at: datetime, **_data) -> None:
     """A notifier whose notices' processing is suspended files none until the suspension ends."""
-    if account.party_id is None:
+    check_notice_processing(account, at)
+
+
+def check_notice_processing(account: Account, at: datetime, *, complaint: bool = False) -> None:
+    """Refuse a notice, or a complaint by a notifier (DSA Art. 23(2): the processing of notices and complaints),
+    while the processing of that notifier's notices is suspended; the suspension's statement of reasons is the
+    one shown in the notifier's record, and its appeal is the same."""
+    suspension = notice_processing_suspension(account, at)
+    if suspension is None or suspension.ends_at is None:
         return
-    suspension = _misuse_in_force(account.party_id, "suspend_notice_processing", at)
-    if suspension is not None and suspension.ends_at is not None:
-        raise NotAllowed(
-            _(
-                "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
-                "unfounded notices. Your record shows the statement of reasons and how to appeal.",
-                date=suspension.ends_at.strftime("%Y-%m-%d"),
-            ),
-            code="notice_processing_suspended",
+    date = suspension.ends_at.strftime("%Y-%m-%d")
+    if complaint:
+        message = _(
+            "The processing of your notices and complaints is suspended until %(date)s for frequently submitting "
+            "manifestly unfounded notices. Your record shows the statement of reasons and how to appeal.",
+            date=date,
         )
+    else:
+        message = _(
+            "The processing of your notices is suspended until %(date)s for frequently submitting manifestly "
+            "unfounded notices. Your record shows the statement of reasons and how to appeal.",
+            date=date,
+        )
+    raise NotAllowed(
+        message,
+        code="notice_processing_suspended",
+        details={"conduct_measure_id": suspension.id, "until": suspension.ends_at.isoformat(), **suspension.reasons},
+    )
 
 
 # --- account measures: appeal and expiry ----------------------------------------------------------------
@@ -1078,15 +1122,33 @@ class QueueEntry:
     case: Case
     lane: str
     flagger: TrustedFlagger | None
+    health_safety: bool = False  # on the health-and-safety fast track
+    triage: NoticeTriage | None = None
 
     @property
     def lane_title(self) -> str:
         return str(LANES[self.lane])
 
 
+def queue_marks(case_ids: list[int]) -> tuple[set[int], dict[int, NoticeTriage]]:
+    """For a queue: which cases are on the health-and-safety fast track, and each case's triage score."""
+    if not case_ids:
+        return set(), {}
+    fast = set(
+        db.session.scalars(
+            select(HealthSafetyScreen.case_id).where(
+                HealthSafetyScreen.case_id.in_(case_ids), HealthSafetyScreen.status != ScreenStatus.CLEARED
+            )
+        )
+    )
+    scores = {t.case_id: t for t in db.session.scalars(select(NoticeTriage).where(NoticeTriage.case_id.in_(case_ids)))}
+    return fast, scores
+
+
 def notice_queue(account: Account, at: datetime | None = None, limit: int = 200) -> list[QueueEntry]:
-    """Open cases for reviewers and mediators: trusted flaggers' notices first, then good-faith notifiers',
-    then the rest, each oldest first. The order only says what to look at first."""
+    """Open cases for reviewers and mediators: health-and-safety cases first, then trusted flaggers' notices,
+    good-faith notifiers' and the rest; within each, the higher triage score first, then the oldest. The
+    order only says what to look at first."""
     if account.role not in (Role.ADMIN, Role.MEDIATOR):
         raise Forbidden(_("Only reviewers and mediators see the queue of notices."))
     at = at or utcnow()
@@ -1094,5 +1156,20 @@ def notice_queue(account: Account, at: datetime | None = None, limit: int = 200)
     if account.role == Role.MEDIATOR:
         query = query.where(Case.mediator_id == account.id)
     standing: dict[int, bool] = {}
-    entries = [QueueEntry(case, *lane_of(case, at, standing)) for case in db.session.scalars(query.limit(limit))]
-    return sorted(entries, key=lambda e: (LANE_ORDER[e.lane], e.case.created_at, e.case.id))
+    found = list(db.session.scalars(query.limit(limit)))
+    fast, scores = queue_marks([c.id for c in found])
+    entries = [
+        QueueEntry(case, *lane_of(case, at, standing), health_safety=case.id in fast, triage=scores.get(case.id))
+        for case in found
+    ]
+    return sorted(entries, key=queue_key)
+
+
+def queue_key(e: QueueEntry) -> tuple:
+    return (
+        not e.health_safety,
+        LANE_ORDER[e.lane],
+        -(e.triage.score if e.triage is not None else 0),
+        e.case.created_at,
+        e.case.id,
+    )

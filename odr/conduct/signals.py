@@ -14,3 +14,10 @@ from odr.domain_events import DomainEvent
 account_measure_required = DomainEvent(
     "account-measure-required", "The platform must suspend, terminate or reinstate a seller's account."
 )
+
+# sender: the Case whose listings the health-and-safety fast track takes down provisionally or restores;
+# data: at, measure ("take_down" | "restore"), ground (the rule). Subscriber: mediation, in the transaction
+# (the order joins the platform's measures channel like the procedure's own measures).
+provisional_measure_required = DomainEvent(
+    "provisional-measure-required", "The listings of a health-and-safety case are taken down or restored provisionally."
+)

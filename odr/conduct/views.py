@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from odr.conduct import pages, services
+from odr.conduct import health_safety, pages, services
 from odr.errors import ServiceError
 from odr.forms import BLANK, FormState
 
@@ -97,6 +97,38 @@ def finding(claim_id):
         ), exc.status
     flash(_("The finding is recorded."), "success")
     return redirect(url_for("conduct.case_conduct", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/health-safety/clear")
+@login_required
+def clear_health_safety(case_id):
+    return _health_safety_decision(
+        case_id, "clear", health_safety.do_clear, _("The match is cleared; the case is on the standard procedure.")
+    )
+
+
+@bp.post("/cases/<int:case_id>/health-safety/counterfeit")
+@login_required
+def confirm_counterfeit(case_id):
+    return _health_safety_decision(
+        case_id,
+        "counterfeit",
+        health_safety.do_confirm_counterfeit,
+        _("Counterfeit goods confirmed; the seller's account is suspended with a statement of reasons."),
+    )
+
+
+def _health_safety_decision(case_id: int, form: str, act, done: str):
+    try:
+        act(current_user, case_id, request.form.to_dict())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        page = pages.case_conduct_page(current_user, case_id)
+        return render_template(
+            "conduct/case.html", page=page, errors=FormState(form, request.form, exc.fields)
+        ), exc.status
+    flash(done, "success")
+    return redirect(url_for("conduct.case_conduct", case_id=case_id) + "#health-safety")
 
 
 @bp.get("/conduct/trusted-flaggers")

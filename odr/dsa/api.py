@@ -62,7 +62,16 @@ def statement_json(statement: StatementOfReasons) -> dict:
 @authenticated
 def api_review_queue():
     rows, page = services.review_queue_page(g.api_account, *page_request())
-    return jsonify(paged("reviews", [review_json(r.review, r.age_days) for r in rows], page))
+    return jsonify(
+        paged(
+            "reviews",
+            [
+                dict(review_json(r.review, r.age_days), health_safety=r.health_safety, triage_score=r.triage_score)
+                for r in rows
+            ],
+            page,
+        )
+    )
 
 
 @bp.post("/cases/<int:case_id>/notice-decision")

@@ -14,9 +14,9 @@ from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import RIGHT_TYPE_TITLES, Case, FilingKind, RightType
 from odr.cases.pages import CaseContext, case_panel
+from odr.conduct.health_safety import screen_of
 from odr.dsa import services
 from odr.dsa.models import NoticeReview, ReviewStatus, StatementOfReasons
-from odr.errors import NotFound
 from odr.extensions import db
 from odr.i18n import list_format
 from odr.models_base import utcnow
@@ -90,7 +90,9 @@ def statement_view(statement: StatementOfReasons) -> StatementView:
         Section(
             "facts", _("Facts and circumstances"), _facts(facts), quoted=_quoted(facts.get("reviewer_facts"), ground)
         ),
-        Section("automated_means", _("Use of automated means"), _automated(automated)),
+        Section(
+            "automated_means", _("Use of automated means"), _automated(automated) + _provisional(c.get("provisional"))
+        ),
         Section(
             "ground",
             _("Legal ground"),
@@ -133,12 +135,18 @@ def _duration(duration: dict) -> str:
         why = {
             "withdrawal": _("the notifier withdrew the notice"),
             "complaint_upheld": _("an internal complaint was upheld"),
+            "superseded_by_decision": _("a reviewer decided on the notice, and that decision's statement governs"),
         }.get(duration.get("ended_by") or "", _("the measure was lifted"))
         return _(
             "From %(start)s to %(end)s: it ended because %(why)s.",
             start=_day(duration["from"]),
             end=_day(duration["ended_at"]),
             why=why,
+        )
+    if "match_cleared" in (duration.get("ends_on") or []):
+        return _(
+            "From %(start)s, provisionally: until a reviewer decides on the notice or the health-and-safety match is cleared.",  # noqa: E501
+            start=_day(duration["from"]),
         )
     return _(
         "From %(start)s, with no end date: until the notice is withdrawn, a complaint is upheld, the parties settle or a court decides.",  # noqa: E501
@@ -184,7 +192,27 @@ def _automated(automated: dict) -> list[str]:
         )
     else:
         lines.append(_("The restriction followed from the procedure's rules without a person's decision."))
+    ordered = automated.get("queue_ordered_by") or []
+    if "triage_score" in ordered:
+        lines.append(
+            _(
+                "A triage score, computed from the notifier's and the seller's records and the health-and-safety risk terms, ordered the reviewers' queue; it decided nothing."  # noqa: E501
+            )
+        )
+    if "health_safety_screening" in ordered:
+        lines.append(_("Health-and-safety risk terms matched this notice: it was handled on the fast track."))
     return lines
+
+
+def _provisional(provisional: dict | None) -> list[str]:
+    if not provisional:
+        return []
+    return [
+        _(
+            "The listings were taken down provisionally because the notice or the listings name goods that concern health and safety (%(terms)s); no person has decided yet.",  # noqa: E501
+            terms=list_format(provisional.get("terms") or provisional.get("categories") or []),
+        )
+    ]
 
 
 def _redress() -> list[str]:
@@ -254,10 +282,11 @@ TRIAGE_FLAGS = {"explanation_too_short": lambda: _("The notice's explanation is 
 
 def decision_page(account: Account, case_id: int) -> DecisionPage:
     services.reviewer_role(account)
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(_("This case does not exist."))
-    review = services.review_of(case)
+    found = db.session.get(Case, case_id)
+    review = services.review_of(found) if found is not None else None
+    # Only notices in the DSA review lane come to the platform's reviewers: any other case is theirs to see only
+    # as anyone's (the same not-found as for a case that does not exist).
+    case = found if found is not None and review is not None else get_case(account, case_id)
     notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     triage = review.triage if review else {}
     return DecisionPage(
@@ -278,6 +307,7 @@ class DsaPanel:
     awaiting_decision: bool
     priority: bool
     may_decide: bool
+    provisional: bool = False  # the listings are down provisionally for health and safety meanwhile
 
 
 @case_panel("dsa")
@@ -292,4 +322,5 @@ def _panel(context: CaseContext) -> DsaPanel | None:
         awaiting_decision=review is not None and review.status == ReviewStatus.PENDING,
         priority=bool(review and review.priority),
         may_decide=is_reviewer(context.account) and review is not None and review.status == ReviewStatus.PENDING,
+        provisional=bool((screen := screen_of(context.case)) and screen.provisional_in_force),
     )

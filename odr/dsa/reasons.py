@@ -23,10 +23,14 @@ from sqlalchemy import select
 
 from odr.cases import events
 from odr.cases.models import Case, FilingKind
+from odr.conduct.health_safety import health_safety_policy, screen_of
+from odr.conduct.signals import provisional_measure_required
+from odr.conduct.triage import triage_of
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureStatus
 from odr.notifications import deliveries
 from odr.procedure import jurisdictions
+from odr.procedure.services import procedure_of
 from odr.procedure.signals import restriction_to_explain
 from odr.vocabulary import EventKind
 
@@ -39,7 +43,40 @@ GENERIC_END = "measure_lifted"
 
 @restriction_to_explain.in_transaction.connect
 def _on_restriction(case: Case, *, at: datetime, **_data) -> None:
+    # A provisional health-and-safety restriction still open is superseded by the decided one.
+    previous = db.session.scalar(
+        select(StatementOfReasons).where(StatementOfReasons.case_id == case.id).order_by(StatementOfReasons.id.desc())
+    )
+    if (
+        previous is not None
+        and previous.content.get("provisional")
+        and not previous.content["duration"].get("ended_at")
+    ):
+        end_statement(case, at, "superseded_by_decision")
     statement_of_reasons(case, at)
+
+
+@provisional_measure_required.in_transaction.connect
+def _on_provisional(case: Case, *, at: datetime, measure: str, **_data) -> None:
+    """The fast track's provisional take-down is a restriction too (Art. 17(1)): the seller gets a statement."""
+    if procedure_of(case).complaints is None:
+        return
+    if measure == "restore":
+        end_statement(case, at, GENERIC_END)
+        return
+    found = screen_of(case)
+    rules = health_safety_policy()
+    statement_of_reasons(
+        case,
+        at,
+        provisional={
+            "ground": "health_safety",
+            "terms": sorted({m["term"] for m in found.matches}) if found is not None else [],
+            "categories": found.categories if found is not None else [],
+            "citation": rules.provisional_citation.as_dict(),
+            "legal_basis": rules.legal_basis.as_dict(),
+        },
+    )
 
 
 def territorial_scope(case: Case) -> tuple[list[str], str]:
@@ -57,8 +94,9 @@ def territorial_scope(case: Case) -> tuple[list[str], str]:
     return members, "union_market"
 
 
-def statement_of_reasons(case: Case, at: datetime) -> dict:
-    """Record and send the Art. 17 statement for the measures just ordered on this case."""
+def statement_of_reasons(case: Case, at: datetime, provisional: dict | None = None) -> dict:
+    """Record and send the Art. 17 statement for the measures just ordered on this case. ``provisional``: the
+    health-and-safety fast track took the listings down before any decision (what matched, under which rule)."""
     notice = next(f for f in case.filings if f.kind == FilingKind.NOTICE)
     review = db.session.scalar(select(NoticeReview).where(NoticeReview.case_id == case.id))
     # The measures this step ordered and the platform has yet to apply.
@@ -71,11 +109,22 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
     decision = review if review is not None and review.status == ReviewStatus.DECIDED else None
     decided = decision is not None
     automated_decision = "partially" if decision is not None and decision.used_suggestion else "not_automated"
-    if decision is None:
+    # Software that ordered the reviewers' queue for this notice: the triage score, the health-and-safety screen.
+    ordering = (["triage_score"] if triage_of(case) is not None else []) + (
+        ["health_safety_screening"] if screen_of(case) is not None else []
+    )
+    if decision is None or provisional is not None:
         automated_decision = "fully"  # a restriction no person decided (a procedure without a review step)
+        decision = None if provisional is not None else decision
+        decided = decided and provisional is None
+    if provisional is not None:
+        # Taken on every listing of the case (odr/conduct/health_safety.py), whichever subscriber orders it first.
+        kinds, listings = ["take_down"], [item.locator for item in case.listings]
+    else:
+        kinds, listings = sorted({m.kind.value for m in measures}) or ["none"], [m.listing for m in measures]
     statement = {
-        "measure": sorted({m.kind.value for m in measures}) or ["none"],
-        "listings": [m.listing for m in measures],
+        "measure": kinds,
+        "listings": listings,
         "territorial_scope": scope,
         "territorial_scope_from": scope_from,
         "home_jurisdiction": case.jurisdiction,  # the platform's home law still applies alongside the DSA
@@ -83,7 +132,11 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
         "duration": {
             "from": at.isoformat(),
             "until": None,  # no end date is set: it lasts until one of the events below
-            "ends_on": ["withdrawal", "complaint_upheld", "settlement", "court_decision"],
+            "ends_on": (
+                ["decision_on_the_notice", "match_cleared"]
+                if provisional is not None
+                else ["withdrawal", "complaint_upheld", "settlement", "court_decision"]
+            ),
             "ended_at": None,
             "ended_by": None,
         },
@@ -101,7 +154,10 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
             # The listing came to the platform by a notice; no software looked for it.
             "detection": False,
             # Software checked the notice's completeness and suggested an outcome; a person decided.
-            "used_for": ["notice_completeness_check", "triage_suggestion"] if decided else ["procedure_rule"],
+            "used_for": (["notice_completeness_check", "triage_suggestion"] if decided else ["procedure_rule"])
+            + ordering,
+            # Queue order only: the score and the screen decided nothing (Platform Rules 20 and 21).
+            "queue_ordered_by": ordering,
             "decision": automated_decision,
             "suggestion_followed": bool(decision is not None and decision.used_suggestion),
         },
@@ -112,6 +168,7 @@ def statement_of_reasons(case: Case, at: datetime) -> dict:
             "explanation": decision.explanation if decision is not None else "",
             "language": decision.language if decision is not None else "en",
         },
+        "provisional": provisional,
         "redress": REDRESS,
         "complaint_open_for_months": 6,
         "decided_by_reviewer": bool(decided),

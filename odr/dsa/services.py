@@ -21,13 +21,14 @@ from pathlib import Path
 import yaml
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Integer, cast, select
+from sqlalchemy import Integer, case, cast, func, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
-from odr.conduct.services import trusted_flagger_for
+from odr.conduct.models import HealthSafetyScreen, NoticeTriage, ScreenStatus
+from odr.conduct.services import check_notice_processing, trusted_flagger_for
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
@@ -143,37 +144,62 @@ def mark_trusted_flagger(case: Case, reference: str, at: datetime) -> NoticeRevi
 class QueueRow:
     review: NoticeReview
     age_days: int
+    health_safety: bool = False  # on the health-and-safety fast track (odr/conduct/health_safety.py)
+    triage_score: int | None = None  # odr/conduct/triage.py: orders the queue, decides nothing
+
+
+# The queue's order: health-and-safety cases first, then trusted flaggers' notices, then the higher triage
+# score, then the oldest. Each key ascending, so one keyset order serves the whole key.
+_FAST = case((HealthSafetyScreen.status.in_([ScreenStatus.EXPEDITED, ScreenStatus.CONFIRMED]), 1), else_=0)
+_SCORE = func.coalesce(NoticeTriage.score, 0)
+QUEUE_ORDER = [
+    -_FAST,
+    -cast(NoticeReview.priority, Integer),
+    -_SCORE,
+    NoticeReview.created_at,
+    NoticeReview.id,
+]
+
+
+def _queue_query():
+    return (
+        select(NoticeReview, _FAST.label("fast"), NoticeTriage.score)
+        .outerjoin(HealthSafetyScreen, HealthSafetyScreen.case_id == NoticeReview.case_id)
+        .outerjoin(NoticeTriage, NoticeTriage.case_id == NoticeReview.case_id)
+        .where(NoticeReview.status == ReviewStatus.PENDING)
+    )
+
+
+def _row(found: tuple, now: datetime) -> QueueRow:
+    review, fast, score = found[0], found[1], found[2]
+    return QueueRow(review, (now - review.created_at).days, bool(fast), score)
 
 
 def review_queue(account: Account, now: datetime | None = None) -> list[QueueRow]:
-    """Notices waiting for a decision: trusted flaggers' first, then the oldest first."""
+    """Notices waiting for a decision: health-and-safety cases first, trusted flaggers' next, then by triage
+    score and age."""
     reviewer_role(account)
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(NoticeReview)
-        .where(NoticeReview.status == ReviewStatus.PENDING)
-        .order_by(NoticeReview.priority.desc(), NoticeReview.created_at, NoticeReview.id)
-        .limit(500)
-    ).all()
-    return [QueueRow(r, (now - r.created_at).days) for r in rows]
+    found = db.session.execute(_queue_query().order_by(*QUEUE_ORDER).limit(500)).all()
+    return [_row(tuple(r), now) for r in found]
 
 
 def review_queue_page(
     account: Account, limit: int, cursor: str | None, now: datetime | None = None
 ) -> tuple[list[QueueRow], Page]:
-    """One page of ``review_queue``, in its order (keyset on priority, arrival and id)."""
+    """One page of ``review_queue``, in its order (keyset on the same key)."""
     reviewer_role(account)
     now = now or utcnow()
     page = keyset(
-        select(NoticeReview).where(NoticeReview.status == ReviewStatus.PENDING),
-        # Trusted flaggers' first: the flag as 0/1, negated, so that one ascending order serves the whole key.
-        [-cast(NoticeReview.priority, Integer), NoticeReview.created_at, NoticeReview.id],
+        _queue_query(),
+        QUEUE_ORDER,
         limit=limit,
         cursor=cursor,
         descending=False,
-        key_of=lambda r: (-int(r.priority), r.created_at, r.id),
+        rows=True,
+        key_of=lambda r: (-int(r[1]), -int(r[0].priority), -int(r[2] or 0), r[0].created_at, r[0].id),
     )
-    return [QueueRow(r, (now - r.created_at).days) for r in page.items], page
+    return [_row(r, now) for r in page.items], page
 
 
 def _reviewed_case(case_id: int) -> Case:
@@ -192,6 +218,8 @@ def decide_notice(account: Account, case_id: int, data: dict, at: datetime | Non
     at = at or utcnow()
     case = _reviewed_case(case_id)
     review = review_of(case)
+    if review is None:
+        get_case(account, case_id)  # not in the review lane: a reviewer who may not read the case learns nothing
     if review is None or review.status != ReviewStatus.PENDING:
         raise NotAllowed(_("This notice is not waiting for a decision."), code="no_review")
     fields: dict[str, str] = {}
@@ -315,6 +343,9 @@ def file_complaint(account: Account, case_id: int, data: dict, at: datetime | No
     if not roles:
         raise NotAllowed(_("Only the seller and the notifier may complain."), code="wrong_role")
     role = sorted(roles)[0]
+    if role == CaseRole.CLAIMANT:
+        # DSA Art. 23(2): a notifier whose notices' processing is suspended has its complaints suspended too.
+        check_notice_processing(account, at, complaint=True)
     window = complaint_window(case, role)
     if window is None:
         raise NotAllowed(_("There is no decision to complain about yet."), code="no_decision")

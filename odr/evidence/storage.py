@@ -163,6 +163,23 @@ class BlobStore(ABC):
     def names(self, area: str) -> Iterator[str]:
         """Every stored name of an area (backups)."""
 
+    @abstractmethod
+    def written(self, area: str) -> Iterator[tuple[str, float]]:
+        """Every stored name of an area with when it was written (Unix seconds): the orphan sweep."""
+
+    def remove_staged(self, area: str, before: float) -> int:
+        """Remove what a killed process left in the area's staging folder (files named ``.…``, written
+        before ``before``); how many were removed."""
+        removed = 0
+        for path in self.staging_dir(area).glob(".*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # removed meanwhile (its request finished or another sweeper)
+                continue
+        return removed
+
     @contextmanager
     def local_path(self, area: str, name: str) -> Iterator[Path | None]:
         """A local file with the stored bytes for as long as the block runs; None if they are missing."""
@@ -218,6 +235,12 @@ class LocalStore(BlobStore):
             os.fsync(fh.fileno())
         _private_dir(target.parent)
         os.replace(source, target)
+        # The new name is durable before the caller commits the row that names it (no row without its file).
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     def exists(self, area: str, name: str) -> bool:
         return self.path(area, name).is_file()
@@ -232,6 +255,13 @@ class LocalStore(BlobStore):
         folder = self.folders[area]
         if folder.is_dir():
             yield from sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.isalnum())
+
+    def written(self, area: str) -> Iterator[tuple[str, float]]:
+        for name in self.names(area):
+            try:
+                yield name, self.path(area, name).stat().st_mtime
+            except FileNotFoundError:
+                continue
 
     @contextmanager
     def local_path(self, area: str, name: str) -> Iterator[Path | None]:
@@ -312,6 +342,12 @@ class S3Store(BlobStore):
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 yield item["Key"][len(prefix) :]
+
+    def written(self, area: str) -> Iterator[tuple[str, float]]:
+        prefix = self.key(area, "x")[:-1]
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"][len(prefix) :], item["LastModified"].timestamp()
 
 
 def make_store(cfg: dict, instance_path: str) -> BlobStore:

@@ -36,6 +36,7 @@ from odr.integrity.keys import key_log_bytes, platform_key
 from odr.integrity.merkle import MerkleTree
 from odr.integrity.timestamp import TimestampError, timestamp
 from odr.notifications.models import Delivery
+from odr.securities.services import securities_of, security_json
 from odr.vocabulary import CaseRole, EventKind
 
 PROFILE = verifier.PROFILE
@@ -514,6 +515,9 @@ def _write(
             "service": served,
             # A seller's claim that the notice was wrong, and the finding on it with its consequence in law.
             "wrongful_notice": wrongful_notice,
+            # A seller's security to stay online (Platform Rule 22): the offer, the decision with reasons, and what
+            # the outcome did with it (forfeited to the right holder or returned); its document is among the evidence.
+            "seller_security": [security_json(s) for s in securities_of(case)],
         }
         writer.add_bytes("data/case.json", canonical_json(case_json))
 

@@ -51,8 +51,9 @@ def api_assign_mediator(case_id):
 def api_desk():
     _mediator()
     view = desk.mediator_desk(g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")})
-    # Ordered by the next deadline of any kind of clock, computed for every row (the counts need them all).
-    page = keyset_list(view.rows, desk.row_key, [datetime, int], **_page())
+    # Health-and-safety cases first, then by the next deadline of any kind of clock, computed for every row
+    # (the counts need them all).
+    page = keyset_list(view.rows, desk.row_key, [int, datetime, int], **_page())
     return jsonify(
         {
             "counts": view.counts,
@@ -68,6 +69,7 @@ def api_desk():
                     "overdue": r.overdue,
                     "due_this_week": r.due_this_week,
                     "unconfirmed_measures_overdue": r.overdue_measures,
+                    "health_safety": r.health_safety,
                     "next_due": None
                     if r.next_due is None
                     else {

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account
 from odr.cases.models import Case, Event
+from odr.conduct.services import queue_marks
 from odr.extensions import db
 from odr.mediation.measures import measure_title
 from odr.mediation.models import (
@@ -127,6 +128,7 @@ class DeskRow:
     due_this_week: bool
     overdue_measures: int
     languages: list[str] = field(default_factory=list)
+    health_safety: bool = False  # on the health-and-safety fast track: first on the desk
 
 
 @dataclass
@@ -173,6 +175,7 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
             late_measures[m.case_id] = late_measures.get(m.case_id, 0) + 1
     rows = []
     finals = final_states()
+    fast, _scores = queue_marks([c.id for c in shown])
     for case in shown:
         # A settled or decided case stays on the desk only for its measures: none of its own clocks is due any
         # more, so only a measure the platform confirmed late flags it.
@@ -186,6 +189,7 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
                 due_this_week=bool(first and now <= first.at < now + WEEK),
                 overdue_measures=late_measures.get(case.id, 0),
                 languages=_languages(case),
+                health_safety=case.id in fast and not closed,
             )
         )
     rows.sort(key=row_key)
@@ -204,9 +208,10 @@ def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime 
 FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 
-def row_key(row: DeskRow) -> tuple[datetime, int]:
-    """The desk's order: the next date of any clock (cases without one last), then the case."""
-    return (row.next_due.at if row.next_due else FAR, row.case.id)
+def row_key(row: DeskRow) -> tuple[int, datetime, int]:
+    """The desk's order: health-and-safety cases first, then the next date of any clock (cases without one
+    last), then the case."""
+    return (0 if row.health_safety else 1, row.next_due.at if row.next_due else FAR, row.case.id)
 
 
 def _languages(case: Case) -> list[str]:

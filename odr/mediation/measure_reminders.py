@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -86,11 +87,13 @@ def text_for(measure: Measure, addressee: Addressee, hours: int) -> tuple[str, s
     def local(at: datetime) -> str:
         return format_datetime(at.astimezone(zone), "full", tzinfo=zone, locale=locale)
 
+    with force_locale(locale):  # the measure's name in the addressee's words, not the sweep's
+        title = measure_title(measure.kind.value)
     body = render_in_locale(
         addressee.language,
         "notifications/measure_reminder_text.txt",
         reference=measure.case.reference,
-        measure=measure_title(measure.kind.value),
+        measure=title,
         listing=measure.listing,
         ordered=local(measure.ordered_at),
         confirm_by=local(measure.confirm_by),

@@ -20,7 +20,7 @@ from odr.accounts.models import Account, Role
 from odr.cases import events
 from odr.cases.models import Case, Filing
 from odr.cases.signals import settlement_reached
-from odr.conduct.signals import account_measure_required
+from odr.conduct.signals import account_measure_required, provisional_measure_required
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
@@ -148,7 +148,21 @@ def _on_settlement(case: Case, *, proposal: Filing, at: datetime, **_data) -> No
 
 
 @measures_required.in_transaction.connect
-def _on_procedure_measure(case: Case, *, at: datetime, measure: str, ground: str, **_data) -> None:
+def _on_procedure_measure(
+    case: Case, *, at: datetime, measure: str, ground: str, requested: dict | None = None, **_data
+) -> None:
+    if requested:
+        # The notice asked for a proportionate measure its procedure allows: that one goes to the platform,
+        # with its regions or element and the rule that allows it.
+        details = {k: v for k, v in requested.items() if k != "kind"}
+        items = [{"kind": requested["kind"], "listing": item.locator, **details} for item in case.listings]
+        order(case, items, at, ground=ground)
+        return
+    order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
+
+
+@provisional_measure_required.in_transaction.connect
+def _on_provisional_measure(case: Case, *, at: datetime, measure: str, ground: str, **_data) -> None:
     order_on_every_listing(case, MeasureKind(measure), at, ground=ground)
 
 
@@ -198,6 +212,27 @@ def measure_json(measure: Measure) -> dict:
         "confirmed_at": measure.confirmed_at.isoformat() if measure.confirmed_at else None,
         "platform_reference": measure.platform_reference,
     }
+
+
+def standing_view(case: Case) -> list[dict]:
+    """The measures on the case's listings, for the parties: what the platform was told to do, where, and under
+    which rule, and whether it confirmed it (account measures are shown by the conduct record)."""
+    return [
+        {
+            "listing": m.listing,
+            "kind": m.kind.value,
+            "title": measure_title(m.kind.value),
+            "regions": m.details.get("regions"),
+            "element": m.details.get("element"),
+            "rule": m.details.get("rule"),
+            "ground": m.ground,
+            "ordered_at": m.ordered_at.isoformat(),
+            "status": m.status.value,
+            "confirmed_at": m.confirmed_at.isoformat() if m.confirmed_at else None,
+        }
+        for m in case_measures(case)
+        if m.kind not in ACCOUNT_KINDS
+    ]
 
 
 def _platform(account: Account) -> None:

@@ -140,6 +140,9 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         return None
     zone = ZoneInfo(addressee.time_zone)
     notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    measure = dict(((notice.terms or {}) if notice else {}).get("measure") or {})
+    if measure.get("element"):
+        measure["element"] = isolate(measure["element"])
     text = render_in_locale(
         addressee.language,
         f"notifications/statements/{rule.template}.txt",
@@ -156,6 +159,7 @@ def _statement(case: Case, act: str, addressee: Addressee, filing: Filing | None
         filing_text=filing.text if filing else "",
         filing_date=filing.created_at.astimezone(zone).date().isoformat() if filing else "",
         terms=(filing.terms or {}) if filing else {},
+        measure=measure,  # the proportionate measure the notice asked for, if any (check_notice_measure)
         role=addressee.role,
     )
     return {

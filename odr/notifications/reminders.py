@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -74,12 +75,14 @@ def text_for(deadline: Deadline, addressee: Addressee, hours: int) -> tuple[str,
     zone = ZoneInfo(addressee.time_zone)
     locale = ui_locale_for(addressee.language) or "en"
     due = format_datetime(deadline.due_at.astimezone(zone), "full", tzinfo=zone, locale=locale)
+    with force_locale(locale):  # the labels are the addressee's words, not the sweep's
+        period, consequence = timer_label(deadline.timer), state_label(deadline.consequence)
     body = render_in_locale(
         addressee.language,
         "notifications/reminder_text.txt",
         reference=case.reference,
-        period=timer_label(deadline.timer),
-        consequence=state_label(deadline.consequence),
+        period=period,
+        consequence=consequence,
         due=due,
         hours=hours,
     )

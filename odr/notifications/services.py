@@ -10,6 +10,7 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import select, update
 
+from odr.accounts.signals import link_issued
 from odr.cases.models import Case
 from odr.cases.signals import respondent_invited
 from odr.domain_events import commit
@@ -41,6 +42,22 @@ def _invite(case: Case, *, party, invitation_code: str, claimant_name: str, **_d
         {"case_id": case.id, "invitation_code": invitation_code, "claimant": claimant_name},
     )
     deliveries.link_invitation(case, party, note)
+
+
+# Outbox kinds whose data carries a secret (a one-time link): it is dropped once the mail server has the e-mail
+# or refused it for good, so the database keeps no working link for longer than it must.
+SECRET_KINDS = {"verify_email", "reset_password"}
+
+
+@link_issued.in_transaction.connect
+def _mail_link(account, *, purpose, email: str, url: str, hours: int, locale: str, **_data) -> None:
+    """A one-time link goes to the address it was issued for, in the account's language."""
+    notify(email, locale, str(purpose.value), {"url": url, "hours": hours, "name": account.display_name})
+
+
+def _forget_secret(note: Notification) -> None:
+    if note.kind in SECRET_KINDS:
+        note.data = {key: value for key, value in (note.data or {}).items() if key != "url"}
 
 
 def message_for(note: Notification, sender: str) -> EmailMessage:
@@ -95,6 +112,7 @@ def send_due() -> int:
                 if _permanent(exc):
                     # Refused for good (5xx): the row is not retried; the deliveries it carries failed.
                     note.failed_at, note.failure = utcnow(), _reason(exc)
+                    _forget_secret(note)
                     deliveries.failed(note.id, note.failed_at, note.failure)
                 else:
                     note.sent_at = None
@@ -106,6 +124,7 @@ def send_due() -> int:
                 db.session.commit()
                 continue
             deliveries.accepted(note.id, utcnow())
+            _forget_secret(note)
             commit()
             sent += 1
     return sent

@@ -71,6 +71,7 @@ def citations(procedure: Procedure) -> list[Citation]:
         if timer.extension:
             found.append(timer.extension.citation)
     found += [statement.citation for statement in procedure.statements.values()]
+    found += [measure.citation for measure in procedure.notice_measures.values()]
     return found
 
 

@@ -32,9 +32,12 @@ STATE_CHANGED = "state_changed"
 # Acts that a domain performs by a reasoned decision of a person (DSA Art. 16(5)-(6): the decision on a
 # notice; Art. 20(4)-(5): the decision on an internal complaint), served like any other act.
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
+# Acts of the conduct and security domains around a case (a wrongful-notice finding; a seller's security offered,
+# decided, and released with the outcome: Platform Rule 22), served on the parties like the procedure's own.
+CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release"}
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
 DEADLINE_MOVED = "deadline_moved"
-ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS
+ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
 # The event on the case's timeline that each act's deliveries serve (and whose label names the act).
 ACT_EVENTS: dict[str, EventKind] = {
     **{kind: EventKind.filed(kind) for kind in FILING_KINDS},
@@ -46,6 +49,10 @@ ACT_EVENTS: dict[str, EventKind] = {
     "notice_decision": EventKind.NOTICE_DECIDED,
     "complaint": EventKind.COMPLAINT_FILED,
     "complaint_decision": EventKind.COMPLAINT_DECIDED,
+    "wrongful_notice_finding": EventKind.WRONGFUL_NOTICE_DECIDED,
+    "security_offer": EventKind.SECURITY_OFFERED,
+    "security_decision": EventKind.SECURITY_DECIDED,
+    "security_release": EventKind.SECURITY_RELEASED,
     DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per
@@ -233,6 +240,17 @@ def _in_force(start: date | None, end: date | None, on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
+# The proportionate measures a notice may ask for (``notice_measures:`` in a procedure, each with the rule
+# that allows it): a take-down, visible but not purchasable in named regions, or one element removed.
+NOTICE_MEASURE_KINDS = ("take_down", "not_purchasable_in", "remove_element")
+
+
+@dataclass(frozen=True)
+class NoticeMeasure:
+    kind: str
+    citation: Citation
+
+
 @dataclass
 class Procedure:
     code: str
@@ -260,6 +278,8 @@ class Procedure:
     # Deliveries the law requires (``legally_required:`` act -> roles): sent by e-mail whatever the
     # addressee's notification preferences say.
     legally_required: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The measures a notice may ask for where the procedure takes measures on notices (kind -> rule).
+    notice_measures: dict[str, NoticeMeasure] = field(default_factory=dict)
 
     # -- queries used by the services ---------------------------------------------------------
     def state(self, name: str) -> State:
@@ -586,10 +606,24 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         complaints=_complaints(raw.get("internal_complaints"), where),
         statements=_statements(raw.get("statements"), where),
         reminder_hours=_hours(raw.get("reminder_hours"), where),
+        notice_measures=_notice_measures(raw.get("notice_measures"), where),
         measure_reminders=_measure_reminders(raw.get("measure_reminders"), where),
     )
     check(procedure)
     return procedure
+
+
+def _notice_measures(raw, where: str) -> dict[str, NoticeMeasure]:
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict):
+        raise ProcedureError(f"{where}: 'notice_measures' maps each measure a notice may ask for to its citation")
+    found = {}
+    for kind, spec in raw.items():
+        if kind not in NOTICE_MEASURE_KINDS:
+            raise ProcedureError(f"{where}: unknown notice measure '{kind}' (one of {', '.join(NOTICE_MEASURE_KINDS)})")
+        found[kind] = NoticeMeasure(kind, _citation((spec or {}).get("citation"), f"{where} notice measure '{kind}'"))
+    return found
 
 
 def check(procedure: Procedure) -> None:
@@ -637,6 +671,10 @@ def check(procedure: Procedure) -> None:
                 )
         graph.add_edge(timer.state, timer.target, key=timer.name)
 
+    if "take_measures" in procedure.acts() and not procedure.notice_measures:
+        raise ProcedureError("the procedure takes measures on notices but says which in no 'notice_measures'")
+    if procedure.notice_measures and "take_measures" not in procedure.acts():
+        raise ProcedureError("'notice_measures' are declared, but the procedure takes no measure ('take_measures')")
     undeclared = sorted(procedure.acts() - set(procedure.serve))
     if undeclared:
         raise ProcedureError(f"act(s) without declared addressees ('serve'): {', '.join(undeclared)}")

@@ -59,6 +59,8 @@ class CaseProcedure(db.Model):
     calendar: Mapped[str] = mapped_column(String(8))  # whose working days count
     time_zone: Mapped[str] = mapped_column(String(64))  # where days end
     roll_forward: Mapped[bool] = mapped_column(default=False)  # a period ending on a holiday moves on
+    # Whose periods run: the procedure's own ("standard") or the expedited track's (odr/procedure/tracks.py).
+    track: Mapped[str] = mapped_column(String(16), default="standard")
     # Reasons as message keys with parameters, rendered in the reader's language.
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

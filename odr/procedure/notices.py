@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from odr.procedure import jurisdictions
+from odr.procedure.engine import NOTICE_MEASURE_KINDS, Procedure
 from odr.procedure.jurisdictions import Jurisdiction
 from odr.procedure.services import choice_of
-from odr.procedure.titles import element_label, warning_label
-from odr.validation import clean_text
+from odr.procedure.titles import element_label, notice_measure_label, territory_name, warning_label
+from odr.validation import check_country, clean_text
 
 
 def _confirmed(value) -> bool:
@@ -128,3 +129,97 @@ def check_counter_notice(case, raw, fields: dict) -> dict:
 def _governing(case):
     choice = choice_of(case)
     return jurisdictions.get(choice.jurisdiction if choice else case.jurisdiction), case.right_type.value
+
+
+def measure_catalogue(procedures) -> list[dict]:
+    """Each measure a notice may ask for, with the procedures that allow it at notice time and their rules."""
+    return [
+        {
+            "kind": kind,
+            "label": notice_measure_label(kind),
+            "allowed_by": sorted(
+                {f"{p.code}: {p.notice_measures[kind].citation}" for p in procedures if kind in p.notice_measures}
+            ),
+        }
+        for kind in NOTICE_MEASURE_KINDS
+    ]
+
+
+def _codes(raw, fields: dict, key: str) -> list[str]:
+    """Country codes from a list (API) or a comma-separated line (web form), each checked, in order, once."""
+    if raw in (None, "", []):
+        return []
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or len(items) > 250:
+        fields[key] = _("Name the countries as two-letter codes, such as DE, FR.")
+        return []
+    found: list[str] = []
+    for item in items:
+        code = check_country(item.strip() if isinstance(item, str) else "", fields, key)
+        if key in fields:
+            return []
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def check_notice_measure(
+    procedure: Procedure, jurisdiction: Jurisdiction, market: str | None, data: dict, fields: dict
+) -> dict:
+    """The territories where the right is held and the measure the notice asks for, checked against what the
+    procedure allows at notice time (``notice_measures``); what to keep with the notice. Problems go into
+    ``fields``. No measure named: the procedure's take-down of the listings, as before."""
+    kept: dict = {}
+    territories = _codes(data.get("territories"), fields, "territories")
+    if territories:
+        members = jurisdiction.member_states
+        place = market or jurisdiction.code
+        if (place not in territories) and not (members and not market and set(territories) & set(members)):
+            fields["territories"] = _(
+                "The right is not held where this notice is filed (%(place)s): rights are territorial, so name "
+                "that territory among those where the right is held, or file where the right is held.",
+                place=territory_name(place),
+            )
+        kept["territories"] = territories
+    raw = data.get("measure")
+    if raw in (None, "", {}) or (isinstance(raw, dict) and not raw.get("kind")):
+        return kept
+    if not isinstance(raw, dict):
+        fields["measure"] = _("The measure must be an object with a kind.")
+        return kept
+    allowed = [k for k in NOTICE_MEASURE_KINDS if k in procedure.notice_measures]
+    kind = raw.get("kind")
+    if kind not in allowed:
+        fields["measure.kind"] = (
+            _(
+                "Under this procedure a notice may ask for: %(kinds)s.",
+                kinds="; ".join(notice_measure_label(k) for k in allowed),
+            )
+            if allowed
+            else _("Under this procedure the platform takes no measure on a notice.")
+        )
+        return kept
+    measure: dict = {"kind": kind}
+    if kind == "not_purchasable_in":
+        regions = _codes(raw.get("regions"), fields, "measure.regions")
+        if not regions and "measure.regions" not in fields:
+            fields["measure.regions"] = _("Name the regions where the listings may not be bought (two-letter codes).")
+        elif not territories and "territories" not in fields:
+            fields["territories"] = _(
+                "Name the territories where the right is held: a sales restriction is limited to them."
+            )
+        else:
+            outside = [r for r in regions if r not in territories]
+            if outside and "territories" not in fields:
+                fields["measure.regions"] = _(
+                    "The right is not held in %(outside)s: a measure may restrict sales only where the right is "
+                    "held (%(territories)s).",
+                    outside=", ".join(territory_name(r) for r in outside),
+                    territories=", ".join(territory_name(t) for t in territories),
+                )
+        measure["regions"] = sorted(regions)
+    if kind == "remove_element":
+        measure["element"] = clean_text(raw.get("element"), fields, "measure.element", max_length=500)
+    measure["rule"] = str(procedure.notice_measures[kind].citation)
+    kept["measure"] = measure
+    return kept

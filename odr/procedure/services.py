@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
-from odr.cases.models import Case, Event
+from odr.cases.models import Case, Event, FilingKind
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -24,6 +24,7 @@ from odr.procedure.engine import Procedure, Registry, Timer, Transition, registr
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.signals import ENTRY_ACTIONS, measures_required, state_entered
 from odr.procedure.titles import state_label, timer_label
+from odr.procedure.tracks import STANDARD, track
 from odr.queue import periodic_job
 from odr.validation import clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -112,6 +113,7 @@ def _start(
     at: datetime,
     receipt: dict | None = None,
 ) -> Deadline:
+    timer = on_track(case, timer, start, place)
     due = _due(timer, start, place)
     computation = dict(due.explanation, receipt=receipt) if receipt else due.explanation
     deadline = Deadline(
@@ -155,6 +157,49 @@ def start_at_receipt(case: Case, timer: Timer, received_at: datetime, receipt: d
     and under which rule (shown in "why this date?"). The caller checks it has not started yet."""
     procedure = procedure_of(case)
     return _start(case, procedure, timer, received_at, where_counted(case, procedure), at, receipt)
+
+
+def on_track(case: Case, timer: Timer, start: datetime, place: "Place") -> Timer:
+    """The timer as the case's track runs it (the expedited track's period, where one applies on the day it
+    starts)."""
+    choice = choice_of(case)
+    data = track(choice.track) if choice is not None and choice.track else None
+    if data is None:
+        return timer
+    return data.timer(timer, start.astimezone(ZoneInfo(place.time_zone)).date())
+
+
+def set_track(case: Case, name: str, at: datetime, *, reason: dict) -> list[Deadline]:
+    """Put the case on a track and recount its running periods from the day each started, with the pauses
+    already granted: the old deadline is closed and a new one set, both on the timeline. The caller commits."""
+    choice = choice_of(case)
+    track(name)  # an unknown track is refused before anything changes
+    if choice is None or (choice.track or STANDARD) == name:
+        return []
+    choice.track = name
+    events.record(case, EventKind.TRACK_CHANGED, at, payload={"track": name, **reason})
+    procedure = procedure_of(case)
+    place = where_counted(case, procedure)
+    recounted = []
+    running = db.session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
+    ).all()
+    for old in running:
+        timer = procedure.timer(old.timer)
+        if timer is None:
+            continue
+        start = datetime.fromisoformat(old.computation["start"])
+        period = on_track(case, timer, start, place).period
+        if (period.count, period.unit) == (old.computation.get("count"), old.computation.get("unit")):
+            continue
+        old.status, old.closed_at = DeadlineStatus.CANCELLED, at
+        new = _start(case, procedure, timer, start, place, at, old.computation.get("receipt"))
+        pauses = old.computation.get("pauses") or []
+        if pauses:
+            due = _due(on_track(case, timer, start, place), start, place, pauses)
+            new.due_at, new.computation = due.due_at, dict(due.explanation, receipt=old.computation.get("receipt"))
+        recounted.append(new)
+    return recounted
 
 
 def _due(timer: Timer, start: datetime, place: "Place", extensions=()):
@@ -219,14 +264,25 @@ def carry_out(action: str, case: Case, at: datetime) -> None:
         # The event says under which rule; the platform receives (and confirms) each measure.
         state = procedure_of(case).state(case.state)
         taken = data["measure"] == "take_down"
-        events.record(
-            case,
-            EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED,
-            at,
-            payload={"listings": [item.locator for item in case.listings], "state": case.state},
-        )
-        data = dict(data, ground=f"{case.procedure_code} {case.procedure_version}: {state.citation}")
+        # The proportionate measure the notice asked for (not purchasable in named regions, one element removed)
+        # stands in for a take-down of every listing everywhere.
+        requested = notice_measure(case) if taken else None
+        payload: dict = {"listings": [item.locator for item in case.listings], "state": case.state}
+        if requested:
+            payload["measure"] = requested
+        events.record(case, EventKind.MEASURE_TAKEN if taken else EventKind.MEASURE_LIFTED, at, payload=payload)
+        ground = f"{case.procedure_code} {case.procedure_version}: {state.citation}"
+        domain_event.publish(case, at=at, **data, ground=ground, requested=requested)
+        return
     domain_event.publish(case, at=at, **data)
+
+
+def notice_measure(case: Case) -> dict | None:
+    """The measure the case's notice asked for where it asked for one (``check_notice_measure``), else None."""
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    if notice is None:
+        return None
+    return dict((notice.terms or {}).get("measure") or {}) or None
 
 
 def measures_standing(case: Case) -> bool:
@@ -412,7 +468,7 @@ def extend_deadline(
     procedure = procedure_of(case)
     timer = procedure.timer(deadline.timer)
     rule = timer.extension if timer else None
-    if rule is None:
+    if timer is None or rule is None:
         raise NotAllowed(_("The rule behind this deadline allows no pause or extension."), code="not_extendable")
     if not rule.roles & roles:
         raise NotAllowed(_("Your role in this case does not allow this action."), code="wrong_role")
@@ -434,7 +490,8 @@ def extend_deadline(
         }
     ]
     start = datetime.fromisoformat(deadline.computation["start"])
-    due = _due(timer, start, where_counted(case, procedure), extensions)
+    place = where_counted(case, procedure)
+    due = _due(on_track(case, timer, start, place), start, place, extensions)
     deadline.due_at, deadline.computation = due.due_at, due.explanation
     events.record(
         case,

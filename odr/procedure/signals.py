@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from odr.domain_events import DomainEvent
 
-# sender: the Case; data: at (datetime), measure ("take_down" | "restore"), ground (the rule's citation)
+# sender: the Case; data: at (datetime), measure ("take_down" | "restore"), ground (the rule's citation),
+# requested (for a take-down: the proportionate measure the notice asked for, with its regions or element, or None)
 measures_required = DomainEvent("measures-required", "The procedure takes down or restores every listing.")
 # sender: the Case; data: at
 escalation_required = DomainEvent("escalation-required", "The case goes to the court that receives it.")

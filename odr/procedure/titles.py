@@ -130,6 +130,18 @@ WARNING_LABELS = {
         "and attorneys' fees, that the copyright owner or the platform incurs because the material was "
         "restored."
     ),
+    "cn_wrongful_notice": _l(
+        "Under Chinese law (E-Commerce Law Art. 42(3), Civil Code Art. 1195(3)), a notice that is wrong and "
+        "causes the seller loss makes you liable for that loss; a notice sent in bad faith makes you liable "
+        "for double the loss. The seller may claim that your notice was wrong; a finding is recorded in your "
+        "conduct record and goes to the court with the case."
+    ),
+    "cn_malicious_declaration": _l(
+        "Under the Supreme People's Court Reply on network IP disputes (Fa Shi [2020] No. 9, Art. 4), a seller "
+        "who in bad faith declares that it does not infringe, so that the measures end and the right holder "
+        "suffers loss, is liable for that loss, and the right holder may ask the court for punitive damages under "
+        "the applicable laws."
+    ),
     "gb_unjustified_threats": _l(
         "A report to a marketplace that a listing infringes a patent, a registered trade mark, a "
         "registered design or an unregistered design right can be an actionable threat of infringement "
@@ -176,6 +188,18 @@ REASONS = {
         "holidays of %(calendar)s."
     ),
 }
+
+
+# The measures a notice may ask for (``notice_measures`` in rules/), in the reader's language.
+NOTICE_MEASURE_LABELS = {
+    "take_down": _l("Take the listings down"),
+    "not_purchasable_in": _l("Keep the listings visible but not purchasable in named regions"),
+    "remove_element": _l("Remove one element of the listings (e.g. a video's background music)"),
+}
+
+
+def notice_measure_label(kind: str) -> str:
+    return str(NOTICE_MEASURE_LABELS.get(kind, kind))
 
 
 def territory_name(code: str) -> str:

@@ -7,7 +7,10 @@ The app runs on demo data in a thread on a free local port. Outside CI the tests
 from __future__ import annotations
 
 import os
+import re
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,16 +40,43 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory):
-    """The app with demo data, served on a free port; yields its base URL."""
+class LiveApp(str):
+    """The base URL of the running app (what the tests pass as ``base_url``), with the app itself."""
+
+    app: object
+
+
+def sign_in(chromium, live_app: LiveApp, email: str, password: str, width: int = 1280):
+    """A new browser context signed in as ``email`` through the sign-in form, and through the code form when the
+    account has a second factor (mediators, courts and administrators are enrolled first, as on their enrolment
+    page); returns (context, page) on the dashboard."""
+    from tests.conftest import second_factor_code
+
+    code = second_factor_code(live_app.app, email)
+    context = chromium.new_context(base_url=live_app, viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form.card button[type=submit]")
+    if code:
+        page.wait_for_url(re.compile(r"/login/code$"))
+        page.fill("#code", code)
+        page.click("form.card button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+    return context, page
+
+
+@contextmanager
+def serving(folder: Path, prepare: Callable[[], None] | None = None) -> Iterator[LiveApp]:
+    """The app with demo data (and what ``prepare`` adds, run in its app context), served on a free port;
+    yields its base URL (a ``LiveApp``)."""
     from werkzeug.serving import make_server
 
     from odr import create_app
     from odr.demo import load_demo
     from odr.extensions import db
 
-    folder = tmp_path_factory.mktemp("live")
     app = create_app(
         {
             "INSTANCE_PATH": str(folder / "instance"),
@@ -59,16 +89,28 @@ def live_app(tmp_path_factory):
     with app.app_context():
         db.create_all()
         load_demo()
+        if prepare is not None:
+            prepare()
+            db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        live = LiveApp(f"http://127.0.0.1:{server.server_port}")
+        live.app = app
+        yield live
     finally:
         server.shutdown()
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The app with demo data, served on a free port; yields its base URL (a ``LiveApp``)."""
+    with serving(tmp_path_factory.mktemp("live")) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ its promise: what to do next comes first, the conversation right after it.
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import ROOT, SCREENSHOTS
+from tests.browser.conftest import ROOT, SCREENSHOTS, sign_in
 from tests.browser.test_ui import ACCOUNTS, PASSWORD, _axe
 
 pytestmark = pytest.mark.browser
@@ -36,14 +35,7 @@ MEASURE_JS = """() => {
 
 
 def _context(chromium, base, email, width):
-    context = chromium.new_context(base_url=base, viewport={"width": width, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto("/login?lang=en")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
-    return context, page
+    return sign_in(chromium, base, email, PASSWORD, width)
 
 
 def _case_path(page, title: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from odr.config import UI_LOCALES
-from tests.browser.conftest import ROOT, SCREENSHOTS
+from tests.browser.conftest import ROOT, SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -92,14 +92,7 @@ def _untranslated(texts: list[str], locale: str, vocabulary) -> list[str]:
 
 
 def _login(chromium, base, email):
-    context = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto("/login?lang=en")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.card button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
-    return context, page
+    return sign_in(chromium, base, email, PASSWORD)
 
 
 def _main_pages(page) -> dict[str, str]:

@@ -100,3 +100,24 @@ def test_suspension_appealed_and_lifted(world, api):
     assert decided.get_json()["status"] == "lifted_on_appeal"
     assert cases.file_notice(world.holder, notice_data(jurisdiction="GB")).obj.id
     assert utcnow() < suspension.ends_at, "lifted before its end"
+
+
+def test_the_notice_page_tells_a_suspended_notifier_why_and_a_refused_notice_keeps_what_was_typed(world, browser):
+    n = policy().misuse["default"].minimum_unfounded
+    for _ in range(n + 1):
+        found(world)
+    suspension = misuse_measures(world.holder.party_id)[-1]
+    holder = browser(world.holder)
+    page = holder.get("/cases/new").get_data(as_text=True)
+    # The suspension, its end, the statement of reasons and the way to the appeal; no form to fill in for nothing.
+    assert f"The processing of your notices is suspended until {suspension.ends_at:%Y-%m-%d}" in page
+    assert "Statement of reasons" in page and f"/conduct/record#measure-{suspension.id}" in page
+    assert 'name="title"' not in page
+    # A notice posted anyway (a page opened before the suspension) is refused on the page, the input kept.
+    refused = holder.post("/cases/new", {"jurisdiction": "GB", "title": "Kept title 保留", "text": "Typed text."})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Your record shows the statement of reasons and how to appeal" in body
+    assert "Kept title 保留" in body and 'name="title"' in body
+    # The other notifiers see the form.
+    assert 'name="title"' in browser(world.stranger_holder).get("/cases/new").get_data(as_text=True)

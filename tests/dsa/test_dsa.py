@@ -132,6 +132,7 @@ def test_the_statement_has_every_art_17_element_and_the_markets_scope(world):
     assert content["automated_means"] == {
         "detection": False,
         "used_for": ["notice_completeness_check", "triage_suggestion"],
+        "queue_ordered_by": [],
         "decision": "partially",
         "suggestion_followed": True,
     }

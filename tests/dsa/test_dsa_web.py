@@ -1,6 +1,7 @@
 """The DSA lane through the pages: the reviewers' queue and decision form, the statement of reasons page with
 the complaint form, and the complaint's decision; refused forms keep the input and mark the fields."""
 
+import re
 from datetime import timedelta
 
 import lxml.html
@@ -111,3 +112,24 @@ def test_the_notifier_complains_from_the_case_after_no_action(world, api, browse
     )
     assert posted.status_code == 302
     assert db.session.scalar(db.select(Complaint)).role == "claimant"
+
+
+def test_a_platform_reviewer_sees_no_case_outside_the_dsa_review_lane(world, api, browser, platform):
+    """The adversarial run of issue 20 found the decision page showing any case's notice to any platform client."""
+    chinese = api(world.holder).post("/cases", notice_data(title="Secret CN notice")).get_json()["id"]
+    reviewer = browser(platform)
+    page = reviewer.get(f"/cases/{chinese}/notice-decision")
+    missing = reviewer.get(f"/cases/{2**31 - 7}/notice-decision")
+    assert page.status_code == missing.status_code == 404
+    assert "Secret CN notice" not in page.get_data(as_text=True)
+
+    # The same page as for a case that does not exist, but for the number asked for and per-request tokens.
+    def scrubbed(response) -> bytes:
+        return re.sub(rb"/cases/\d+", b"/cases/N", re.sub(rb'(value|nonce)="[^"]*"', b"", response.get_data()))
+
+    assert scrubbed(page) == scrubbed(missing)
+    refused = api(platform).post(f"/cases/{chinese}/notice-decision", dict(EU_DECISION))
+    assert refused.status_code == 404  # not "not waiting for a decision": that would say the case exists
+    # A case in the lane stays the reviewer's to decide.
+    eu = filed(api, world, title="EU notice")
+    assert reviewer.get(f"/cases/{eu}/notice-decision").status_code == 200

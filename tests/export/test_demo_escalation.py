@@ -9,13 +9,16 @@ from odr.cases.models import Case
 from odr.demo import PASSWORD, load_demo
 from odr.extensions import db
 from odr.integrity.keys import platform_key
+from tests.conftest import second_factor_code
 from tests.export.test_standalone_verifier import run_alone
 
 
 def test_the_escalated_demo_case_goes_to_the_court_and_back(app, client, tmp_path):
     load_demo()
     case = db.session.query(Case).filter_by(state="escalated").one()
-    token = client.post("/api/v1/tokens", json={"email": "clerk@internet-court.example.cn", "password": PASSWORD})
+    clerk = "clerk@internet-court.example.cn"
+    code = second_factor_code(app, clerk)  # a court's account signs in with two steps
+    token = client.post("/api/v1/tokens", json={"email": clerk, "password": PASSWORD, "totp_code": code})
     headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
 
     (row,) = client.get("/api/v1/court/exports", headers=headers).get_json()["exports"]

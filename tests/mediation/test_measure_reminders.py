@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from flask_babel import force_locale
 
 from odr.cases.models import Case
 from odr.extensions import db
 from odr.mediation import measure_reminders
+from odr.mediation.measures import measure_title
 from odr.mediation.models import Measure, MeasureKind, MeasureReminder, MeasureStatus
 from odr.notifications.models import Channel, Delivery, Notification
 from odr.procedure.engine import ProcedureError, load_file, parse
@@ -128,6 +130,9 @@ def test_the_assigned_mediator_is_reminded_in_their_language_and_time_zone_and_n
         "Europe/Berlin",
     )
     assert "Stunden" in row.data["text"]  # German
+    with force_locale("de"):
+        german = measure_title("take_down")
+    assert german != "Take the listing down" and german in row.data["text"]  # the measure named in German too
     berlin = measure.confirm_by.astimezone(ZoneInfo("Europe/Berlin"))
     assert berlin.strftime("%H:%M:%S") in row.data["text"]
 

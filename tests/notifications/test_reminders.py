@@ -103,6 +103,7 @@ def test_the_reminder_speaks_the_addressees_language_and_time_zone(world, api, a
     assert local.strftime("%H:%M:%S") in text  # the end as the seller's clock shows it
     assert deadline.due_at.strftime("%H:%M:%S") not in text  # not the UTC instant
     assert "提醒" in text
+    assert "卖家答复期限" in text and "Time for the seller" not in text  # the period's name in Chinese too
     (mail,) = [r for r in reminded(deadline) if r.channel == Channel.EMAIL]
     note = db.session.get(Notification, mail.notification_id)
     with app.test_request_context():

@@ -16,6 +16,7 @@ from tests.conftest import notice_data
 # GET routes of the API whose answer is not a list that grows (one document, a count, a file).
 NOT_LISTS = {
     "/api/v1/me",
+    "/api/v1/me/claims",  # one offer at most: the invitation sent to the account's own verified address
     "/api/v1/openapi.json",
     "/api/v1/transparency/report",
     "/api/v1/alliance/feed",  # the federation's own protocol: ?after=<seq>, with the signed tree head

@@ -10,34 +10,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from odr.testing.crash import alive as _alive
+from odr.testing.crash import cmdline as _cmdline
+from odr.testing.crash import descendants as _descendants
 from tests.platform.test_reliability import _free_port
-
-
-def _children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for child in _children(pid):
-        found += [child, *_descendants(child)]
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def _env(tmp_path, **extra):
@@ -68,6 +47,24 @@ def _wait(port: int):
     raise AssertionError("the server did not answer")
 
 
+def _queue_worker(server) -> int | None:
+    found = [
+        pid
+        for pid in _descendants(server.pid)
+        if _cmdline(pid).endswith("odr.cli worker ") and "supervise" not in _cmdline(pid) and _alive(pid)
+    ]
+    return found[0] if found else None
+
+
+def _wait_for_worker(server, other_than: int | None = None) -> int:
+    for _ in range(1200):
+        pid = _queue_worker(server)
+        if pid is not None and pid != other_than:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("no queue worker is running")
+
+
 @pytest.mark.parametrize("dev", [False, True], ids=["gunicorn", "dev"])
 def test_sigterm_stops_the_worker_with_the_server(tmp_path, dev):
     port = _free_port()
@@ -78,10 +75,12 @@ def test_sigterm_stops_the_worker_with_the_server(tmp_path, dev):
             software = response.headers.get("Server", "")
         # Production by default; the development server only when asked for.
         assert software.startswith("Werkzeug") if dev else software.startswith("gunicorn"), software
+        _wait_for_worker(server)
         processes = _descendants(server.pid)
-        workers = [pid for pid in processes if "odr.cli worker" in _cmdline(pid)]
-        assert len(workers) == 1 and _alive(workers[0])
-        assert len(processes) == (1 if dev else 3)  # the worker, and gunicorn's two web processes
+        supervisors = [pid for pid in processes if "odr.ops.supervise" in _cmdline(pid)]
+        assert len(supervisors) == 1
+        # The worker and its supervisor, and gunicorn's two web processes.
+        assert len(processes) == (2 if dev else 4)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         assert not [pid for pid in processes if _alive(pid)]
@@ -168,5 +167,26 @@ def test_metrics_add_up_every_web_process(tmp_path):
         if server.poll() is None:
             server.kill()
         for pid in processes:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_queue_worker_is_started_again(tmp_path):
+    port = _free_port()
+    server = _serve(_env(tmp_path), port, "--dev")
+    processes: list[int] = []
+    try:
+        _wait(port).close()
+        first = _wait_for_worker(server)
+        os.kill(first, signal.SIGKILL)  # as an out-of-memory kill would
+        _wait_for_worker(server, other_than=first)
+        processes = _descendants(server.pid)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        assert not [pid for pid in processes if _alive(pid)]
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for pid in processes or _descendants(server.pid):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)

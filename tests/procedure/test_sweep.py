@@ -123,10 +123,12 @@ def test_the_periodic_task_runs_the_sweep(app, case):
 
 
 def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
-    """One registry: every periodic job the consumer runs each minute is run once by `odr sweep`."""
+    """One registry: every periodic job the consumer runs (each minute, or hourly) is run once by `odr sweep`."""
     from odr import queue, tasks
 
     every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 7))}
+    hourly = {t.name for t in tasks.huey.read_periodic(datetime(2026, 1, 1, 0, 17))} - every_minute
+    assert hourly == {"stored_file_sweep"}
     # Every job some module declares is registered once the worker's entry point is imported.
     declared = {
         match
@@ -134,7 +136,7 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
         for match in re.findall(r'@periodic_job\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))
     }
     assert {"deadline_sweep", "notification_outbox", "translation_sweep"} <= declared
-    assert every_minute == set(queue.PERIODIC_JOBS) == declared
+    assert every_minute | hourly == set(queue.PERIODIC_JOBS) == declared
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     for job in queue.PERIODIC_JOBS.values():

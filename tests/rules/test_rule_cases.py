@@ -43,6 +43,9 @@ def file(world, spec) -> Case | ValidationFailed:
     data = notice_data(jurisdiction=spec["jurisdiction"], right_type=spec["right_type"], elements=elements)
     if spec.get("market"):
         data["target_market"] = spec["market"]
+    for key in ("territories", "measure"):  # where the right is held, the proportionate measure asked for
+        if key in spec:
+            data[key] = spec[key]
     try:
         return services.file_notice(world.holder, data, at=instant(spec["filed_at"])).obj
     except ValidationFailed as refusal:
@@ -117,11 +120,14 @@ def check_boundaries(case: Case, due: datetime, consequence: str) -> None:
 @pytest.mark.parametrize("spec", CASES, ids=[c["id"] for c in CASES])
 def test_rule_case(world, spec):
     outcome = file(world, spec)
-    if "refused" in spec:
+    if "refused" in spec or "refused_fields" in spec:
         assert isinstance(outcome, ValidationFailed), "a defective notice must be refused"
-        assert sorted(k for k in outcome.fields if k.startswith("elements.")) == sorted(spec["refused"])
-        for key in spec["refused"]:
-            assert "Required by" in outcome.fields[key]
+        if "refused" in spec:
+            assert sorted(k for k in outcome.fields if k.startswith("elements.")) == sorted(spec["refused"])
+            for key in spec["refused"]:
+                assert "Required by" in outcome.fields[key]
+        else:
+            assert sorted(outcome.fields) == sorted(spec["refused_fields"]), outcome.fields
         assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(Deadline)) == 0
         return
@@ -152,6 +158,8 @@ def test_rule_case(world, spec):
             db.select(Measure).where(Measure.case_id == case.id, Measure.listing == first).order_by(Measure.id)
         ).all()
         assert [m.kind.value for m in ordered] == spec["measures"]
+        for key, value in (spec.get("measure_details") or {}).items():  # what the platform is told to do
+            assert ordered[0].details[key] == value, ordered[0].details
     if "no_event" in spec:
         assert spec["no_event"] not in {
             e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))

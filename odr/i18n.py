@@ -132,7 +132,7 @@ def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") 
     when = locale.datetime_formats[fmt].format(
         format_time(local, "short", locale=locale), format_date(local, fmt, locale=locale)
     )
-    return "%s (%s)" % (when, get_timezone_location(tz, locale=locale, return_city=True))
+    return "%s (%s)" % (when, city_of(tz, locale))
 
 
 STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -168,7 +168,13 @@ def time_zones() -> list[str]:
 def zone_name(zone: str | None = None) -> str:
     """A time zone as the reader names it ("Madrid", "马德里")."""
     tz = _zone(zone) or get_timezone()
-    return get_timezone_location(tz, locale=get_locale(), return_city=True)
+    return city_of(tz, get_locale())
+
+
+@lru_cache(maxsize=1024)
+def city_of(tz, locale) -> str:
+    """A zone's city in a locale's words, looked up once (a page names the zone of every deadline it shows)."""
+    return get_timezone_location(tz, locale=locale, return_city=True)
 
 
 def list_format(items) -> str:

@@ -90,6 +90,8 @@ def defaults(instance_path: str) -> dict:
         "UPLOAD_SLOT_WAIT": 5,
         # A stored file no row names is removed by the hourly sweep once it is this old (odr/ops/orphans.py).
         "ORPHAN_GRACE_MINUTES": 60,
+        # The files of a refused form are kept for their uploader this long (odr/cases/pending.py).
+        "PENDING_UPLOAD_HOURS": 24,
         # Abuse limits (odr/accounts/limits.py): JSON {kind: [per account, per address]} replacing defaults.
         "RATE_LIMITS": None,
         # The most filings one case takes: past it, a clear refusal instead of a case too long to read.

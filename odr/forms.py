@@ -27,6 +27,8 @@ class FormState:
     name: str = ""
     values: MultiDict = field(default_factory=MultiDict)
     errors: Mapping[str, str] = field(default_factory=dict)
+    # Files of a refused form kept for the user (odr/cases/pending.py): shown as already attached.
+    attached: tuple = ()
 
     def named(self, name: str) -> FormState:
         """This state if it belongs to the form ``name``; a blank form otherwise."""

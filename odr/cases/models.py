@@ -222,3 +222,25 @@ class Event(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[Account | None] = relationship()
+
+
+class PendingUpload(db.Model):
+    """A file uploaded with a form the service refused, kept for its account until the form is sent again (or
+    the file is removed, or it expires): the same form then files it without attaching it a second time.
+
+    Stored through the deployment's store under a generated name like evidence; only its uploader can use it,
+    and only on the form it was uploaded with (``form``: ``notice`` or ``filing:<case id>``)."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    form: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(127))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -32,6 +32,7 @@ from odr.cases.models import (
     Filing,
     FilingKind,
     Listing,
+    PendingUpload,
     RightType,
     SettlementAcceptance,
 )
@@ -67,6 +68,8 @@ class Upload:
 
     stream: object
     filename: str | None
+    # A file kept from a refused form (odr/cases/pending.py): filed as it is stored, its pending row removed.
+    pending: PendingUpload | None = None
 
 
 def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
@@ -95,8 +98,19 @@ def store_evidence(
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
     for upload in uploads:
-        kept = storage.store(upload.stream, upload.filename, "evidence", limit)
-        stored.append(kept)
+        if upload.pending is not None:
+            # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
+            kept = storage.StoredFile(
+                stored_name=upload.pending.stored_name,
+                original_name=upload.pending.original_name,
+                sha256=upload.pending.sha256,
+                size=upload.pending.size,
+                media_type=upload.pending.media_type,
+            )
+            db.session.delete(upload.pending)
+        else:
+            kept = storage.store(upload.stream, upload.filename, "evidence", limit)
+            stored.append(kept)
         db.session.add(
             EvidenceFile(
                 case_id=case.id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from odr.cases import pages, services
+from odr.cases import pages, pending, services
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
@@ -44,8 +46,9 @@ def case_page_locale() -> str | None:
     return None
 
 
-def _uploads() -> list[services.Upload]:
-    return [services.Upload(f.stream, f.filename) for f in request.files.getlist("evidence") if f.filename]
+def _uploads(kept: pending.Kept) -> list[services.Upload]:
+    """The form's files: those kept from its refusals (less any removed) and the new ones, kept in turn."""
+    return kept.take(request.form, request.files.getlist("evidence"))
 
 
 @bp.get("/")
@@ -86,14 +89,19 @@ def new_notice():
         data["elements"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("elements.")}
         data["territories"] = posted.get("territories")
         data["measure"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("measure.")}
+        kept = pending.Kept(current_user, pending.notice_form())
         try:
             outcome = services.file_notice(
-                current_user, data, _uploads(), key=posted.get("submission_key"), remote_addr=request.remote_addr or ""
+                current_user,
+                data,
+                _uploads(kept),
+                key=posted.get("submission_key"),
+                remote_addr=request.remote_addr or "",
             )
         except ValidationFailed as exc:
-            form = refused(exc, "notice")
+            form = replace(refused(exc, "notice"), attached=tuple(kept.rows))
         except NotAllowed as exc:  # the processing of the notifier's notices is suspended: the page says why
-            form, status = refused(exc, "notice"), exc.status
+            form, status = replace(refused(exc, "notice"), attached=tuple(kept.rows)), exc.status
         else:
             if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
                 flash(_("Your notice was filed. The seller has been notified."), "success")
@@ -149,19 +157,27 @@ def add_filing(case_id):
         data["terms"] = terms
     data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
 
+    kept = pending.Kept(current_user, pending.filing_form(case_id))
+
     def act():
+        get_case(current_user, case_id)  # nothing is kept for a case the reader may not see
         services.add_filing(
             current_user,
             case_id,
             data,
-            _uploads(),
+            _uploads(kept),
             key=form.get("submission_key"),
             remote_addr=request.remote_addr or "",
         )
         flash(_("Filed."), "success")
 
-    # The caucus panel posts here too; its refusal belongs to its own form.
-    return submit_on_case_page(case_id, act, "caucus" if form.get("caucus") else "filing")
+    # The caucus panel posts here too; its refusal belongs to its own form. Files of a refused form stay attached.
+    return submit(
+        act,
+        form="caucus" if form.get("caucus") else "filing",
+        page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
+        done=url_for("cases.show", case_id=case_id),
+    )
 
 
 @bp.post("/cases/<int:case_id>/settlements/<int:filing_id>/accept")

@@ -1,0 +1,139 @@
+"""Files of a refused form, kept so that it is never attached twice.
+
+A form with files (the notice, the case page's filing form) may be refused (a missing element, a question
+about the language). The files it carried are then stored at once, as a pending upload of the signed-in
+account for that form, and the page shows them as already attached, each with a remove box; sending the
+form again files them without a second upload. Only their uploader can use them, only on the form they came
+with; they expire after ``PENDING_UPLOAD_HOURS`` and a periodic job removes them (rows and stored files).
+Their names are data only (``storage.safe_display_name``); their type is sniffed, never taken from the name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from odr.accounts.models import Account
+from odr.cases.models import PendingUpload
+from odr.cases.services import MAX_UPLOADS, Upload
+from odr.errors import ValidationFailed
+from odr.evidence import storage
+from odr.extensions import db
+from odr.models_base import utcnow
+from odr.queue import periodic_job
+
+TOKEN_FIELD = "kept_upload"
+REMOVE_FIELD = "remove_upload"
+
+
+def notice_form() -> str:
+    return "notice"
+
+
+def filing_form(case_id: int) -> str:
+    return f"filing:{case_id}"
+
+
+class Kept:
+    """The files one submission of ``form`` carries: those kept from its refusals and those just sent."""
+
+    def __init__(self, account: Account, form: str):
+        self.account = account
+        self.form = form
+        self.rows: list[PendingUpload] = []
+
+    def take(self, posted, files, at: datetime | None = None) -> list[Upload]:
+        """Resolve the kept files named in ``posted`` (less those marked for removal), store the new ``files``
+        as pending uploads (committed: they survive a refusal), and give every one as an upload to file.
+
+        A kept file that is gone (expired, or not this account's) is refused with a clear error, never dropped."""
+        now = at or utcnow()
+        removed = set(posted.getlist(REMOVE_FIELD))
+        tokens = [t for t in dict.fromkeys(posted.getlist(TOKEN_FIELD)) if t and t not in removed]
+        found = self._mine(tokens, now) if tokens else {}
+        self.rows = [found[t] for t in tokens if t in found]
+        missing = len(self.rows) < len(tokens)
+        self._remove(removed)
+        new = [f for f in files if f.filename]
+        if len(self.rows) + len(new) > MAX_UPLOADS:
+            raise ValidationFailed(
+                _("At most %(n)s files per submission.", n=MAX_UPLOADS),
+                {"evidence": _("At most %(n)s files per submission.", n=MAX_UPLOADS)},
+                code="too_many_files",
+            )
+        self._stash(new, now)
+        if missing:
+            raise ValidationFailed(
+                _("A file attached earlier is no longer available: attach it again."),
+                {"evidence": _("A file attached earlier is no longer available: attach it again.")},
+                code="upload_gone",
+            )
+        return [Upload(None, row.original_name, pending=row) for row in self.rows]
+
+    def _mine(self, tokens: list[str], now: datetime | None) -> dict[str, PendingUpload]:
+        """This account's kept files of this form among ``tokens`` (unexpired at ``now``, if given)."""
+        query = select(PendingUpload).where(
+            PendingUpload.token.in_(tokens),
+            PendingUpload.account_id == self.account.id,
+            PendingUpload.form == self.form,
+        )
+        if now is not None:
+            query = query.where(PendingUpload.expires_at > now)
+        return {row.token: row for row in db.session.scalars(query)}
+
+    def _remove(self, tokens: set[str]) -> None:
+        if not tokens:
+            return
+        rows = list(self._mine(sorted(tokens), None).values())
+        for row in rows:
+            db.session.delete(row)
+        db.session.commit()
+        for row in rows:
+            storage.blob_store().delete("evidence", row.stored_name)
+
+    def _stash(self, files, now: datetime) -> None:
+        limit = current_app.config["ODR"]["MAX_UPLOAD_MB"] * 1024 * 1024
+        hours = current_app.config["ODR"]["PENDING_UPLOAD_HOURS"]
+        stored: list[storage.StoredFile] = []
+        try:
+            for f in files:
+                kept = storage.store(f.stream, f.filename, "evidence", limit)
+                stored.append(kept)
+                row = PendingUpload(
+                    token=secrets.token_hex(16),
+                    account_id=self.account.id,
+                    form=self.form,
+                    stored_name=kept.stored_name,
+                    original_name=kept.original_name,
+                    sha256=kept.sha256,
+                    size=kept.size,
+                    media_type=kept.media_type,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=hours),
+                )
+                db.session.add(row)
+                self.rows.append(row)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            for item in stored:
+                item.discard()
+            self.rows = [row for row in self.rows if row.id is not None]
+            raise
+
+
+@periodic_job("pending_upload_sweep", "Remove the kept files of refused forms that have expired.")
+def sweep_expired(now: datetime | None = None) -> int:
+    """Remove every expired pending upload (its row, then its stored file); how many were removed."""
+    rows = list(db.session.scalars(select(PendingUpload).where(PendingUpload.expires_at <= (now or utcnow()))))
+    names = [row.stored_name for row in rows]
+    for row in rows:
+        db.session.delete(row)
+    db.session.commit()
+    for name in names:
+        storage.blob_store().delete("evidence", name)
+    return len(names)

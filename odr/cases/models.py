@@ -61,6 +61,9 @@ class FilingKind(str, enum.Enum):
     OFFER = "offer"
     SETTLEMENT = "settlement"
     DECISION = "decision"
+    # CN: the right holder's report that it complained to an authority or sued, or a report of its end
+    # (E-Commerce Law Art. 43(2)); filed only with its document, through odr.cases.reports.
+    REPORT = "report"
 
     @property
     def label(self) -> str:
@@ -75,6 +78,7 @@ FILING_KIND_TITLES = {
     FilingKind.OFFER: _l("Offer"),
     FilingKind.SETTLEMENT: _l("Settlement proposal"),
     FilingKind.DECISION: _l("Decision"),
+    FilingKind.REPORT: _l("Report of a complaint or lawsuit"),
 }
 
 
@@ -178,6 +182,10 @@ class SettlementAcceptance(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     text_sha256: Mapped[str] = mapped_column(String(64))
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A signed agreement's signature page: the full name typed, the capacity signed in and the place.
+    signed_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    capacity: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     filing: Mapped[Filing] = relationship(back_populates="acceptances")
 

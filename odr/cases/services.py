@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -72,6 +73,15 @@ class Upload:
     pending: PendingUpload | None = None
 
 
+def element_uploads(files) -> dict[str, Upload]:
+    """The files sent as notice elements: multipart parts (or form inputs) named ``elements.<name>``."""
+    return {
+        key.split(".", 1)[1]: Upload(f.stream, f.filename)
+        for key, f in files.items()
+        if key.startswith("elements.") and f.filename
+    }
+
+
 def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
     return Submission.of(account.id, key, data, [u.filename for u in uploads])
 
@@ -92,11 +102,16 @@ def store_evidence(
     uploads: list[Upload],
     remote_addr: str,
     stored: list[storage.StoredFile],
-) -> None:
+    *,
+    element: str | None = None,
+) -> list[EvidenceFile]:
     """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
-    so that the caller can discard them if the submission does not commit."""
+    so that the caller can discard them if the submission does not commit. ``element``: the notice element
+    the file is (the right certificate...), named on the timeline."""
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
+    field = f"elements.{element}" if element else "evidence"
+    rows = []
     for upload in uploads:
         if upload.pending is not None:
             # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
@@ -109,9 +124,9 @@ def store_evidence(
             )
             db.session.delete(upload.pending)
         else:
-            kept = storage.store(upload.stream, upload.filename, "evidence", limit)
+            kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
             stored.append(kept)
-        db.session.add(
+        rows.append(
             EvidenceFile(
                 case_id=case.id,
                 filing_id=filing.id if filing else None,
@@ -124,6 +139,7 @@ def store_evidence(
                 uploaded_from=(remote_addr or "")[:64],
             )
         )
+        db.session.add(rows[-1])
         events.record(
             case,
             EventKind.EVIDENCE_ADDED,
@@ -135,8 +151,10 @@ def store_evidence(
                 "size": kept.size,
                 "media_type": kept.media_type,
                 "name": kept.original_name,
+                **({"element": element} if element else {}),
             },
         )
+    return rows
 
 
 def _check_upload_count(uploads: list[Upload], fields: dict) -> None:
@@ -258,16 +276,21 @@ def file_notice(
     data: dict,
     uploads: list[Upload] = (),
     *,
+    element_files: dict[str, Upload] | None = None,
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
 ) -> Outcome:
-    """A right holder's notice opens a case under the procedure of its jurisdiction."""
+    """A right holder's notice opens a case under the procedure of its jurisdiction.
+
+    ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
+    element name; a JSON client may send them inline in ``elements`` instead."""
     uploads = list(uploads)
+    element_files = dict(element_files or {})
     if account.role not in NOTICE_ROLES or account.party is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
     notice_screening.publish(account, at=at or utcnow())
-    sub = submission(account, key, data, uploads)
+    sub = submission(account, key, data, uploads + [element_files[name] for name in sorted(element_files)])
     replay = sub.replayed(Case)
     if replay is not None:
         return Outcome(replay, False)
@@ -299,11 +322,20 @@ def file_notice(
     _check_upload_count(uploads, fields)
     market = check_market(data.get("target_market"), fields)
     at = at or utcnow()
-    choice, elements, territorial = None, {}, {}
+    choice, elements, documents, territorial = None, {}, {}, {}  # type: ignore[var-annotated]
     if jurisdiction is not None and right_type is not None and "target_market" not in fields:
         # The law that governs the notice decides what it must contain; a defective one opens no case.
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
-        elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
+        elements = check_elements(
+            choice.jurisdiction,
+            right_type.value,
+            data.get("elements"),
+            fields,
+            files=element_files,
+            documents=documents,
+            listings=[item.locator for item in listings],
+            on=at.astimezone(ZoneInfo(choice.jurisdiction.time_zone)).date(),
+        )
         # Where the right is held and the proportionate measure asked for, as that procedure allows.
         territorial = check_notice_measure(choice.procedure, choice.jurisdiction, market, data, fields)
     if fields:
@@ -367,6 +399,8 @@ def file_notice(
     stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)
+        for name, document in documents.items():
+            store_evidence(case, notice, account, [document], remote_addr, stored, element=name)
         # The initial state's timers start now.
         enter_state(case, procedure.initial, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
         return sub.commit(case, on_lost_race=lambda: discard(stored))
@@ -470,6 +504,11 @@ def add_filing(
         # Only odr.export.court.decide records decisions: with the signed document, carried out at once.
         raise NotAllowed(
             _("The court enters its decision with the decision form and the signed document."), code="use_decision_form"
+        )
+    if kind == FilingKind.REPORT:
+        # Only odr.cases.reports records reports: with the authority or court, its case number and its document.
+        raise NotAllowed(
+            _("A complaint or lawsuit is reported with the report form and its document."), code="use_report_form"
         )
     procedure = procedure_of(case)
     transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, at))
@@ -621,10 +660,35 @@ def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[
         raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
 
 
+def is_agreement(filing: Filing) -> bool:
+    """A settlement agreement (language versions, clauses): concluded only by each party's signature."""
+    return isinstance(filing.terms, dict) and "versions" in filing.terms
+
+
+def check_may_accept_offer(account: Account, case: Case, offer: Filing, roles: set[str]) -> None:
+    """Raises NotAllowed unless the account, in these case roles, may accept this offer: it is a party's open
+    offer, made to the reader's side, while the case's stage admits a settlement agreement."""
+    parties = {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
+    if offer.kind != FilingKind.OFFER or offer.caucus_party_id is not None or offer.author_case_role not in parties:
+        raise NotAllowed(_("Only a party's offer can be accepted."), code="not_an_offer")
+    if not roles & parties or offer.author_case_role in roles:
+        raise NotAllowed(_("Only the party an offer was made to can accept it."), code="wrong_role")
+    if FilingKind.SETTLEMENT.value not in procedure_of(case).filings_allowed(case.state):
+        raise NotAllowed(_("A settlement agreement cannot be proposed at this stage of the case."), code="wrong_state")
+
+
 def accept_settlement(
-    account: Account, case_id: int, filing_id: int, digest: str | None = None, at: datetime | None = None
+    account: Account,
+    case_id: int,
+    filing_id: int,
+    digest: str | None = None,
+    at: datetime | None = None,
+    signature: dict[str, str] | None = None,
 ) -> SettlementAcceptance:
-    """A party accepts the latest settlement proposal; once both have, the case settles."""
+    """A party accepts the latest settlement proposal; once both have, the case settles.
+
+    An agreement is accepted only by a signature (``odr.mediation.signing.sign_agreement``, which checks the
+    signer's password or code and passes ``signature``: the typed name, capacity and place)."""
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
     if not roles:
@@ -638,8 +702,15 @@ def accept_settlement(
     if settle is not None and digest and digest != expected:
         raise NotAllowed(_("The settlement text changed since you read it. Please read it again."), code="text_changed")
     check_may_accept(account, case, proposal, roles, at)
+    if signature is None and is_agreement(proposal):
+        raise NotAllowed(
+            _("An agreement is accepted by signing it on its signature page, with your password or code."),
+            code="signature_required",
+        )
     party_id = account.party_id
-    acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id, text_sha256=expected, accepted_at=at)
+    acceptance = SettlementAcceptance(
+        party_id=party_id, account_id=account.id, text_sha256=expected, accepted_at=at, **(signature or {})
+    )
     proposal.acceptances.append(acceptance)
     role = sorted(roles)[0]
     events.record(
@@ -648,7 +719,7 @@ def accept_settlement(
         at,
         actor=account,
         role=role,
-        payload={"filing_id": proposal.id, "text_sha256": expected},
+        payload={"filing_id": proposal.id, "text_sha256": expected, **(signature or {})},
     )
     db.session.flush()
     accepted_by = {a.party_id for a in proposal.acceptances}

@@ -633,6 +633,7 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
         at,
         payload={"conduct_measure_id": measure.id, "kind": due, "active_strikes": len(counted)},
     )
+    serve_measure(measure, at)
     if due != "warning":
         account_measure_required.publish(
             case,
@@ -738,6 +739,7 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
         at,
         payload={"conduct_measure_id": measure.id, "kind": kind, "policy": "notice_misuse"},
     )
+    serve_measure(measure, at)
     return measure
 
 
@@ -838,6 +840,7 @@ def _end(measure: AccountMeasure, status: MeasureStatus, at: datetime, actor: Ac
     measure.closed_at = at
     if measure.case is None:
         return
+    serve_measure(measure, at)
     events.record(
         measure.case,
         EventKind.ACCOUNT_MEASURE_ENDED,
@@ -904,6 +907,25 @@ def sweep_expired(now: datetime | None = None) -> int:
         commit()
         ended += 1
     return ended
+
+
+MEASURE_ACTS = {
+    "warning": "conduct_warning",
+    "suspend_notice_processing": "notice_processing_suspended",
+    "suspend_account": "account_measure",
+    "terminate_account": "account_measure",
+}
+
+
+def serve_measure(measure: AccountMeasure, at: datetime) -> None:
+    """Deliver a measure, or its end, to the party it concerns (the notifier for misuse of the notice system,
+    the seller otherwise), in that party's language, with its statement of reasons and the appeal."""
+    if measure.case is None:
+        return
+    role = CaseRole.CLAIMANT if measure.policy == "notice_misuse" else CaseRole.RESPONDENT
+    act = MEASURE_ACTS[measure.kind] if measure.status == MeasureStatus.IN_FORCE else "account_measure_ended"
+    payload = {k: v for k, v in measure_json(measure).items() if k != "appeal"}
+    serve(measure.case, act, at, data={"measure": payload, "reference": measure.case.reference}, only=frozenset({role}))
 
 
 def measure_json(measure: AccountMeasure) -> dict[str, Any]:

@@ -25,12 +25,14 @@ HERE = Path(__file__).resolve().parent
 # name: (script, arguments, arguments with --quick)
 BENCHMARKS = {
     "pages": ("page_reads.py", [], ["--quick"]),
+    "intake": ("intake.py", [], ["--notices", "96"]),
     "bundle": ("bundle_streaming.py", ["--mb", "1024"], ["--mb", "128"]),
     "linkage": (
         "linkage_scale.py",
         [],
         ["--accounts", "100000", "--links", "300000", "--samples", "200", "--only", "database"],
     ),
+    "sweep": ("deadline_sweep.py", [], ["--quick"]),
     "translation": ("translation_throughput.py", [], ["--filings", "40", "--big-filings", "10", "--only", "tiny"]),
 }
 

@@ -8,8 +8,34 @@ as their plain values (``"claimant"``, ``"notice_filed"``), which the event chai
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+
+def per_locale(label: Callable[[str], str]) -> Callable[[str], str]:
+    """A label whose words depend only on its code and the reader's locale, looked up once per locale and code.
+
+    Pages call labels once per row (a role, a state, a language per filing or case), and each lookup through
+    Flask-Babel's catalogs costs tens of microseconds; the catalogs do not change while the process runs."""
+    known: dict[tuple[str, str], str] = {}
+
+    @functools.wraps(label)
+    def remembered(code: str) -> str:
+        key = (str(get_locale()), code)
+        try:
+            return known[key]
+        except KeyError:
+            if len(known) > 10_000:  # codes a caller made up (an unknown language tag) must not grow it forever
+                known.clear()
+            words = known[key] = label(code)
+            return words
+        except TypeError:  # an unhashable code: nothing to remember
+            return label(code)
+
+    return remembered
 
 
 class CaseRole(enum.StrEnum):
@@ -43,6 +69,7 @@ CASE_ROLE_LABELS = {
 }
 
 
+@per_locale
 def case_role_label(role: str | None) -> str:
     try:
         return CaseRole(role or "").label
@@ -75,6 +102,7 @@ class EventKind(enum.StrEnum):
     DEADLINE_KEPT = "deadline_kept"
     SETTLEMENT_ACCEPTED = "settlement_accepted"
     SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
+    AGREEMENT_VERSION_APPROVED = "agreement_version_approved"
     MEDIATOR_ASSIGNED = "mediator_assigned"
     MEDIATOR_ACCEPTED = "mediator_accepted"
     MEDIATOR_DECLINED = "mediator_declined"
@@ -163,6 +191,7 @@ EVENT_LABELS = {
     EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
     EventKind.SETTLEMENT_ACCEPTANCES_VOIDED: _l("Earlier acceptances void: the settlement text changed"),
+    EventKind.AGREEMENT_VERSION_APPROVED: _l("Machine-translated version of the agreement approved"),
     EventKind.DECISION_FILED: _l("Decision filed"),
     EventKind.REPORT_FILED: _l("Complaint or lawsuit reported"),
     EventKind.EVIDENCE_ADDED: _l("Evidence added"),
@@ -236,6 +265,7 @@ EVENT_LABELS = {
 }
 
 
+@per_locale
 def event_label(kind: str) -> str:
     try:
         return EventKind(kind).label

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -30,6 +29,7 @@ from odr.cases.models import PRODUCT_CATEGORIES, Case, FilingKind, product_categ
 from odr.conduct.models import AccountMeasure, HealthSafetyScreen, MeasureStatus, ScreenStatus
 from odr.conduct.services import serve_measure
 from odr.conduct.signals import account_measure_required, provisional_measure_required
+from odr.config import rules_file
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -202,7 +202,7 @@ def _load(path: str) -> HealthSafetyPolicy:
 
 
 def health_safety_policy() -> HealthSafetyPolicy:
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "policy" / "health_safety.yaml"))
+    return _load(rules_file("policy", "health_safety.yaml"))
 
 
 # --- screening a new notice -------------------------------------------------------------------------------

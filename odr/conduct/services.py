@@ -585,6 +585,9 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
 def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
     """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
     threshold (or warn where the policy warns first). Runs in the caller's transaction."""
+    strike = strike_of(_facts([case])[case.id])
+    if strike is None or not strike.active(at):
+        return None  # this outcome gives no strike, so the seller's count cannot have grown: no record to compute
     party = case.respondent
     key = policy_key(case.jurisdiction)
     rules: RepeatInfringerRules = policy().repeat[key]
@@ -680,23 +683,33 @@ def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
             select(Case).where(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
         )
     )
-    facts = _facts(cases)
-    unfounded = malicious = 0
-    for fact in facts.values():
-        if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
-            malicious += 1
-        elif (
-            fact.court_outcome in rules.record.rejected_outcomes
-            or fact.evaluation_side == "respondent"
-            or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
-        ):
-            unfounded += 1
-    return {"filed": len(cases), "unfounded": unfounded, "malicious": malicious, "window_days": window}
+    verdicts = [_verdict_on_notice(fact) for fact in _facts(cases).values()]
+    return {
+        "filed": len(cases),
+        "unfounded": verdicts.count("unfounded"),
+        "malicious": verdicts.count("malicious"),
+        "window_days": window,
+    }
+
+
+def _verdict_on_notice(fact: CaseFacts) -> str | None:
+    """ "malicious" or "unfounded" where the case's outcome says so of its notice; None otherwise."""
+    if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
+        return "malicious"
+    if (
+        fact.court_outcome in policy().record.rejected_outcomes
+        or fact.evaluation_side == "respondent"
+        or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
+    ):
+        return "unfounded"
+    return None
 
 
 def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     """After an outcome against the notifier of ``case``: warn the first time the Art. 23(3) criteria are
     met; suspend the processing of its notices if they are met again by a further unfounded notice."""
+    if _verdict_on_notice(_facts([case])[case.id]) is None:
+        return None  # nothing against this notice, so the notifier's counts cannot have grown
     party = case.claimant
     rules = policy().misuse["default"]
     counts = misuse_counts(party, at)

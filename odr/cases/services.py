@@ -72,6 +72,15 @@ class Upload:
     pending: PendingUpload | None = None
 
 
+class ConfirmFirst(Exception):
+    """A web form's irreversible filing passed every check but was not confirmed: nothing was recorded. The page
+    says what it will do (``transition``: the step it takes, if any) and files it only when confirmed."""
+
+    def __init__(self, transition: str | None = None):
+        super().__init__(transition)
+        self.transition = transition
+
+
 def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
     return Submission.of(account.id, key, data, [u.filename for u in uploads])
 
@@ -447,8 +456,11 @@ def add_filing(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
+    confirmed: bool = True,
 ) -> Outcome:
-    """File a response, counter-notice, message, offer, settlement proposal or decision in a case."""
+    """File a response, counter-notice, message, offer, settlement proposal or decision in a case.
+
+    A counter-notice not ``confirmed`` (the web form's first submission) is checked, then ``ConfirmFirst``."""
     uploads = list(uploads)
     case = get_case(account, case_id, for_update=True)
     sub = submission(account, key, {"case": case_id, **data}, uploads)
@@ -506,6 +518,9 @@ def add_filing(
     _check_upload_count(uploads, fields)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields, details=_language_details(found, fields))
+    if kind == FilingKind.COUNTER_NOTICE and not confirmed:
+        db.session.rollback()  # nothing recorded; the row lock ends
+        raise ConfirmFirst(transition.name if transition else None)
 
     filing = record_filing(
         case,

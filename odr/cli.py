@@ -17,6 +17,7 @@ from huey.consumer import Consumer
 from werkzeug.serving import run_simple
 
 from odr import create_app, language
+from odr.accounts import second_factor
 from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
 from odr.demo import load_demo
@@ -398,20 +399,24 @@ def keys_log():
 @keys_group.command("reencrypt")
 @with_appcontext
 def keys_reencrypt():
-    """After ODR_SECRET_KEY changed: seal the keys kept in the database again under the new secret.
+    """After ODR_SECRET_KEY changed: seal the keys kept in the database, and the accounts' two-step sign-in
+    secrets, again under the new secret.
 
     The old secret comes from the environment variable ODR_OLD_SECRET_KEY or is asked for (never an argument:
-    arguments show in the process list and the shell's history). All keys move in one transaction, or none.
+    arguments show in the process list and the shell's history). All move in one transaction, or none.
     """
     old = os.environ.get("ODR_OLD_SECRET_KEY") or click.prompt("The previous ODR_SECRET_KEY", hide_input=True)
     try:
-        names = reseal_all(old)
+        names = reseal_all(old, also=[second_factor.sealed_secrets])
     except ResealRefused as exc:
         raise click.ClickException(str(exc)) from None
-    if not names:
+    totp = [name for name in names if name.startswith("totp-secret:")]
+    keys = [name for name in names if name not in totp]
+    if keys:
+        click.echo(f"{len(keys)} key(s) sealed under the new ODR_SECRET_KEY: {', '.join(keys)}")
+    else:
         click.echo("no keys are kept in the database (ODR_KEY_STORE=instance keeps them in the instance folder)")
-        return
-    click.echo(f"{len(names)} key(s) sealed under the new ODR_SECRET_KEY: {', '.join(names)}")
+    click.echo(f"{len(totp)} two-step sign-in secret(s) sealed under the new ODR_SECRET_KEY")
 
 
 @click.group("deposit")

@@ -7,11 +7,18 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Enum, ForeignKey, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
+from odr.integrity import vault
 from odr.models_base import UTCDateTime, utcnow
+
+
+def totp_seal_name(account_id: int) -> str:
+    """The name a two-step sign-in secret is sealed under: a sealed secret moved to another account's row
+    does not open."""
+    return f"totp-secret:{account_id}"
 
 
 class Role(str, enum.Enum):
@@ -91,11 +98,28 @@ class Account(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The second factor (odr/accounts/second_factor.py): the TOTP secret (base32) from the start of enrolment,
     # on once a code confirmed it; the last time step a code was accepted for (a code is never taken twice).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The secret is kept sealed (AES-256-GCM under a key derived from ODR_SECRET_KEY, as the platform's keys in
+    # odr/integrity/vault.py, bound to the account's id); ``totp_secret`` reads and writes it in clear.
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     party: Mapped[Party | None] = relationship(back_populates="accounts")
+
+    @property
+    def totp_secret(self) -> str | None:
+        if self.totp_sealed is None:
+            return None
+        return vault.unseal(totp_seal_name(self.id), self.totp_sealed).decode("ascii")
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        if secret is None:
+            self.totp_sealed = None
+            return
+        if self.id is None:
+            raise RuntimeError("an account gets a two-step sign-in secret only once it is stored")
+        self.totp_sealed = vault.seal(totp_seal_name(self.id), secret.encode("ascii"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login

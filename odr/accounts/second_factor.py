@@ -16,11 +16,13 @@ from datetime import datetime
 
 import pyotp
 from flask_babel import gettext as _
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
+from werkzeug.security import check_password_hash
 
-from odr.accounts.models import Account, RecoveryCode, Role
+from odr.accounts.models import Account, RecoveryCode, Role, totp_seal_name
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.integrity.vault import SealedValue
 from odr.models_base import utcnow
 
 REQUIRED_ROLES = frozenset({Role.MEDIATOR, Role.COURT, Role.ADMIN})
@@ -92,6 +94,47 @@ def take_code(account: Account, code) -> bool:
     return taken
 
 
+class WrongCode(ValidationFailed):
+    """The code typed to turn the second factor off or to renew recovery codes was wrong (it counts towards the
+    wrong-codes limit)."""
+
+
+def _wrong_code() -> WrongCode:
+    return WrongCode(
+        _("Please correct the marked fields."),
+        {"code": _("This code is not right. Type the six digits your app shows now, or a recovery code.")},
+    )
+
+
+def turn_off(account: Account, password, code) -> None:
+    """The holder turns two-step sign-in off with its password and a current code (or a recovery code); an
+    account whose role needs it cannot."""
+    if is_required(account):
+        raise ValidationFailed(_("Your role needs two-step sign-in: it cannot be turned off."), {})
+    if not is_on(account):
+        raise ValidationFailed(_("Two-step sign-in is off already."), {})
+    if not isinstance(password, str) or not check_password_hash(account.password_hash, password):
+        raise ValidationFailed(
+            _("Please correct the marked fields."), {"password": _("This is not your current password.")}
+        )
+    if not take_code(account, code):
+        raise _wrong_code()
+    reset(account)
+    db.session.commit()
+
+
+def renew_recovery_codes(account: Account, code) -> list[str]:
+    """New recovery codes after a current code (or one of the old recovery codes); the old ones stop working.
+    Returns the new ones, shown this once."""
+    if not is_on(account):
+        raise ValidationFailed(_("Start setting up two-step sign-in first."), {})
+    if not take_code(account, code):
+        raise _wrong_code()
+    codes = _new_recovery_codes(account)
+    db.session.commit()
+    return codes
+
+
 def recovery_codes_left(account: Account) -> int:
     return db.session.query(RecoveryCode).filter_by(account_id=account.id, used_at=None).count()
 
@@ -158,3 +201,19 @@ def reset(account: Account) -> None:
     """Forget the account's second factor and its recovery codes (the caller commits)."""
     account.totp_secret = account.totp_confirmed_at = account.totp_last_step = None
     db.session.query(RecoveryCode).filter_by(account_id=account.id).delete()
+
+
+def sealed_secrets() -> list[SealedValue]:
+    """Every account's sealed two-step sign-in secret, its row locked, for ``odr keys reencrypt``
+    (odr.integrity.vault.reseal_all), which moves them with the platform's keys in one transaction."""
+    accounts = db.session.scalars(
+        select(Account).where(Account.totp_sealed.is_not(None)).order_by(Account.id).with_for_update()
+    )
+    return [SealedValue(totp_seal_name(account.id), account.totp_sealed, _store(account)) for account in accounts]
+
+
+def _store(account: Account):
+    def store(sealed: bytes) -> None:
+        account.totp_sealed = sealed
+
+    return store

@@ -85,7 +85,15 @@ def _pending() -> dict | None:
 def second_factor_key() -> str:
     """Wrong codes are counted per account: the one awaiting its code here, or the one a token request names."""
     pending = _pending() if request.endpoint == "accounts.second_step" else None
-    return f"second-factor|{pending['email'] if pending else account_name()}"
+    if pending:
+        return f"second-factor|{pending['email']}"
+    if request.endpoint in SIGNED_IN_CODE_ENDPOINTS and current_user.is_authenticated:
+        return f"second-factor|{current_user.email.lower()}"
+    return f"second-factor|{account_name()}"
+
+
+# Pages of a signed-in holder that ask for a code (to turn the second factor off, to renew recovery codes).
+SIGNED_IN_CODE_ENDPOINTS = {"accounts.two_factor_off", "accounts.two_factor_recovery_codes"}
 
 
 def wrong_second_factor(_response) -> bool:
@@ -270,6 +278,33 @@ def two_factor_confirm():
         form = refused(exc, "two_factor")
         return _two_factor(form), 422
     flash(_("Two-step sign-in is on."), "success")
+    # Shown this once: the page is the answer to the POST, never stored or redirected to.
+    return render_template("accounts/recovery_codes.html", codes=codes)
+
+
+@bp.post("/profile/two-factor/off")
+@login_required
+@wrong_codes_limit
+def two_factor_off():
+    try:
+        second_factor.turn_off(current_user, request.form.get("password"), request.form.get("code"))
+    except ValidationFailed as exc:
+        g.wrong_second_factor = isinstance(exc, second_factor.WrongCode)
+        return _two_factor(refused(exc, "two_factor_off")), 422
+    flash(_("Two-step sign-in is off. Signing in takes your password only."), "success")
+    return redirect(url_for("accounts.two_factor"))
+
+
+@bp.post("/profile/two-factor/recovery-codes")
+@login_required
+@wrong_codes_limit
+def two_factor_recovery_codes():
+    try:
+        codes = second_factor.renew_recovery_codes(current_user, request.form.get("code"))
+    except ValidationFailed as exc:
+        g.wrong_second_factor = isinstance(exc, second_factor.WrongCode)
+        return _two_factor(refused(exc, "two_factor_codes")), 422
+    flash(_("New recovery codes are made; the old ones no longer work."), "success")
     # Shown this once: the page is the answer to the POST, never stored or redirected to.
     return render_template("accounts/recovery_codes.html", codes=codes)
 

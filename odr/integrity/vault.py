@@ -16,7 +16,8 @@ A node never makes a key of its own: a second node reads the first one's.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -84,31 +85,53 @@ class ResealRefused(Exception):
     """The sealed secrets were left as they were; the message says why."""
 
 
-def reseal_all(old_secret: str) -> list[str]:
-    """Seal every secret of the database store again, from ``old_secret`` to the current ODR_SECRET_KEY, in
-    one transaction: all rows move or none (a refusal, or a crash, leaves every row sealed under the old
-    secret). The rows are locked while they move, so no node rotates a key in between. Returns their names."""
+@dataclass
+class SealedValue:
+    """A value sealed with :func:`seal` that another domain keeps in a row of its own (a two-step sign-in
+    secret, say): its name (the associated data it was sealed with), the sealed bytes, and how to store the
+    value sealed anew (within the caller's transaction, on a row it has locked)."""
+
+    name: str
+    sealed: bytes
+    store: Callable[[bytes], None]
+
+
+def reseal_all(old_secret: str, also: Iterable[Callable[[], Iterable[SealedValue]]] = ()) -> list[str]:
+    """Seal every secret of the database store again, and the values the ``also`` providers list (locked
+    rows of other tables), from ``old_secret`` to the current ODR_SECRET_KEY, in one transaction: all move or
+    none (a refusal, or a crash, leaves every value sealed under the old secret). The rows are locked while
+    they move, so no node rotates a key in between. Returns their names."""
     if old_secret == current_app.config["ODR"]["SECRET_KEY"]:
         raise ResealRefused("the old secret is the current ODR_SECRET_KEY: there is nothing to re-encrypt")
     rows = list(db.session.scalars(select(PlatformSecret).order_by(PlatformSecret.name).with_for_update()))
-    opened = {}
-    for row in rows:
-        data = _open(row.name, row.sealed, old_secret)
+    now = utcnow()
+
+    def _store_row(row: PlatformSecret) -> Callable[[bytes], None]:
+        def store(sealed: bytes) -> None:
+            row.sealed = sealed
+            row.updated_at = now
+
+        return store
+
+    values = [SealedValue(row.name, row.sealed, _store_row(row)) for row in rows]
+    for provider in also:
+        values.extend(provider())
+    opened = []
+    for value in values:
+        data = _open(value.name, value.sealed, old_secret)
         if data is None:
             db.session.rollback()
-            already = _open(row.name, row.sealed) is not None
+            already = _open(value.name, value.sealed) is not None
             raise ResealRefused(
-                f"platform secret {row.name!r} is sealed under the current ODR_SECRET_KEY already"
+                f"platform secret {value.name!r} is sealed under the current ODR_SECRET_KEY already"
                 if already
-                else f"the old secret does not open platform secret {row.name!r}; nothing was changed"
+                else f"the old secret does not open platform secret {value.name!r}; nothing was changed"
             )
-        opened[row.name] = data
-    now = utcnow()
-    for row in rows:
-        row.sealed = seal(row.name, opened[row.name])
-        row.updated_at = now
+        opened.append(data)
+    for value, data in zip(values, opened, strict=True):
+        value.store(seal(value.name, data))
     db.session.commit()
-    return [row.name for row in rows]
+    return [value.name for value in values]
 
 
 def key_store() -> str:

@@ -83,6 +83,14 @@ DEMO_NOTICE_ELEMENTS = {
     "accuracy_statement": True,
     "bona_fide_statement": True,
     "permitted_communication": True,
+    "truthfulness_guarantee": True,
+    "patent_kind": "invention",
+}
+# The files a Chinese notice carries as elements (jurisdictions/CN.yaml): certificate, evidence, evaluation.
+DEMO_ELEMENT_FILES = {
+    "right_certificate": ("certificado-registro.pdf", b"%PDF-1.4\n% demo registration certificate\n"),
+    "prima_facie_evidence_file": ("compra-de-prueba.pdf", b"%PDF-1.4\n% demo test purchase\n"),
+    "patent_evaluation_or_comparison": ("comparacion-diseno.pdf", b"%PDF-1.4\n% demo design comparison\n"),
 }
 
 
@@ -99,7 +107,10 @@ def _notice(holder, seller, title, text, jurisdiction, right_type, at, evidence:
         "elements": DEMO_NOTICE_ELEMENTS,
     }
     uploads = [services.Upload(io.BytesIO(evidence), "registro-marca.pdf")] if evidence else []
-    return services.file_notice(holder, data, uploads, at=at).obj
+    files = {
+        name: services.Upload(io.BytesIO(content), filename) for name, (filename, content) in DEMO_ELEMENT_FILES.items()
+    }
+    return services.file_notice(holder, data, uploads, element_files=files, at=at).obj
 
 
 def load_demo() -> list[tuple[str, str, str]]:

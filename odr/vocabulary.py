@@ -62,11 +62,14 @@ class EventKind(enum.StrEnum):
     OFFER_FILED = "offer_filed"
     SETTLEMENT_FILED = "settlement_filed"
     DECISION_FILED = "decision_filed"
+    REPORT_FILED = "report_filed"
     EVIDENCE_ADDED = "evidence_added"
     STATE_CHANGED = "state_changed"
     DEADLINE_SET = "deadline_set"
     DEADLINE_EXPIRED = "deadline_expired"
     DEADLINE_EXTENDED = "deadline_extended"
+    PAUSE_REQUESTED = "pause_requested"
+    PAUSE_DECIDED = "pause_decided"
     # An official holiday schedule added as data moved an open deadline, or would have moved one that had passed.
     DEADLINE_MOVED = "deadline_moved"
     DEADLINE_KEPT = "deadline_kept"
@@ -161,6 +164,7 @@ EVENT_LABELS = {
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
     EventKind.SETTLEMENT_ACCEPTANCES_VOIDED: _l("Earlier acceptances void: the settlement text changed"),
     EventKind.DECISION_FILED: _l("Decision filed"),
+    EventKind.REPORT_FILED: _l("Complaint or lawsuit reported"),
     EventKind.EVIDENCE_ADDED: _l("Evidence added"),
     EventKind.MEDIATOR_ASSIGNED: _l("Mediator assigned"),
     EventKind.MEDIATOR_ACCEPTED: _l("Mediator accepted and declared independence"),
@@ -190,6 +194,8 @@ EVENT_LABELS = {
     EventKind.EXPORT_ACKNOWLEDGED: _l("The court acknowledged the export"),
     EventKind.DECISION_CARRIED_OUT: _l("The court's decision was carried out"),
     EventKind.DEADLINE_EXTENDED: _l("Deadline extended"),
+    EventKind.PAUSE_REQUESTED: _l("Pause of a deadline requested, with proof"),
+    EventKind.PAUSE_DECIDED: _l("Request for a pause decided, with reasons"),
     EventKind.DEADLINE_MOVED: _l("Deadline moved: the official holiday calendar changed"),
     EventKind.DEADLINE_KEPT: _l("Deadline left as it was: it had passed when the official holiday calendar changed"),
     EventKind.MEASURE_TAKEN: _l("Measure taken on the listings"),

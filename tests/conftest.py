@@ -6,6 +6,7 @@ Tests run on SQLite by default; with ODR_TEST_POSTGRES_URL set, tests marked ``e
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -205,6 +206,14 @@ def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
     return data
 
 
+# A small PDF, as a notice element's file is sent inline in a JSON body (jurisdictions/CN.yaml: files).
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def inline_file(name: str, content: bytes = PDF) -> dict:
+    return {"filename": name, "content_base64": base64.b64encode(content).decode()}
+
+
 # Every element any jurisdiction asks of a notice (jurisdictions/*.yaml), so notice_data() is
 # complete wherever it is filed; tests of defective notices leave some out.
 NOTICE_ELEMENTS = {
@@ -218,12 +227,26 @@ NOTICE_ELEMENTS = {
     "accuracy_statement": True,
     "bona_fide_statement": True,
     "permitted_communication": True,
+    "truthfulness_guarantee": True,
+    "patent_kind": "invention",
+    "right_certificate": inline_file("trademark-certificate.pdf"),
+    "prima_facie_evidence_file": inline_file("test-purchase.pdf"),
+    "patent_evaluation_or_comparison": inline_file("evaluation-report.pdf"),
 }
 
 
 def notice_form_elements() -> dict:
     """NOTICE_ELEMENTS as the notice web form posts them (ticked boxes send "on")."""
-    return {f"elements.{k}": "on" if v is True else v for k, v in NOTICE_ELEMENTS.items()}
+    return {f"elements.{k}": _form_value(v) for k, v in NOTICE_ELEMENTS.items()}
+
+
+def _form_value(value):
+    """A ticked box sends "on"; a file goes as a multipart file part."""
+    if value is True:
+        return "on"
+    if isinstance(value, dict):
+        return (io.BytesIO(base64.b64decode(value["content_base64"])), value["filename"])
+    return value
 
 
 # Every element any jurisdiction asks of a counter-notice (jurisdictions/*.yaml).

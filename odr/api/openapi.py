@@ -332,6 +332,18 @@ def _document() -> dict:
                     multipart=True,
                 ),
             },
+            "/cases/{case_id}/reports": {
+                "parameters": [CASE_ID],
+                "post": _op(
+                    "Report a complaint to an authority or a lawsuit, or its end, with its document (multipart: "
+                    "data = Report as JSON, document = the acceptance notice or the decision; China, E-Commerce Law "
+                    "Art. 43(2)); the procedure's step follows",
+                    body="Report",
+                    ok="201",
+                    idempotent=True,
+                    multipart=True,
+                ),
+            },
             "/cases/{case_id}/settlements/{filing_id}/accept": {
                 "parameters": [
                     CASE_ID,
@@ -357,6 +369,29 @@ def _document() -> dict:
                     {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                 ],
                 "post": _op("Pause or extend a running deadline where its rule allows (mediator)", body="Extension"),
+            },
+            "/cases/{case_id}/deadlines/{deadline_id}/pause-requests": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "deadline_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op(
+                    "Ask, with proof, that time lost beyond your control not count (multipart: data = PauseRequest "
+                    "as JSON, proof = the document; China: SPC Reply, Fa Shi [2020] No. 9, Art. 3)",
+                    body="PauseRequest",
+                    ok="201",
+                    multipart=True,
+                ),
+            },
+            "/cases/{case_id}/pause-requests/{request_id}/decision": {
+                "parameters": [
+                    CASE_ID,
+                    {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "post": _op(
+                    "Grant (all or part) or refuse a requested pause, with reasons (the platform, or the mediator)",
+                    body="PauseDecision",
+                ),
             },
             "/cases/{case_id}/events": {"parameters": [CASE_ID], "get": _op("The hash-chained timeline")},
             "/cases/{case_id}/evidence/{evidence_id}": {
@@ -622,7 +657,10 @@ def _document() -> dict:
                                 "What the governing law asks of the notice (jurisdictions/*.yaml), e.g. "
                                 "identity, prima_facie_evidence, signature, work, contact, right (text) and "
                                 "good_faith_statement, accuracy_statement, bona_fide_statement, "
-                                "permitted_communication (true); each missing one is named in the 422"
+                                "permitted_communication, truthfulness_guarantee (true), patent_kind (invention, "
+                                "utility_model) and files (right_certificate, prima_facie_evidence_file, "
+                                "patent_evaluation_or_comparison: a multipart part named elements.<name>, or "
+                                '{"filename", "content_base64"}); each missing one is named in the 422'
                             ),
                         },
                         "territories": {
@@ -672,6 +710,42 @@ def _document() -> dict:
                     "type": "object",
                     "properties": {
                         "sha256": {"type": "string", "description": "the SHA-256 the court computed (optional)"}
+                    },
+                },
+                "PauseRequest": {
+                    "type": "object",
+                    "required": ["count", "reason"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 1, "description": "working days asked for"},
+                        "reason": {"type": "string", "maxLength": 2000},
+                    },
+                },
+                "PauseDecision": {
+                    "type": "object",
+                    "required": ["decision", "reasons"],
+                    "properties": {
+                        "decision": {"enum": ["grant", "refuse"]},
+                        "count": {"type": "integer", "minimum": 1, "description": "days granted, at most those asked"},
+                        "reasons": {"type": "string", "maxLength": 2000},
+                    },
+                },
+                "Report": {
+                    "type": "object",
+                    "required": ["step", "body", "case_number"],
+                    "properties": {
+                        "step": {
+                            "type": "string",
+                            "description": "report_complaint, report_suit, complaint_ended, complaint_upheld, "
+                            "suit_ended (the steps the case's procedure offers now)",
+                        },
+                        "body": {"type": "string", "maxLength": 300, "description": "the authority or court"},
+                        "case_number": {"type": "string", "maxLength": 100},
+                        "outcome": {
+                            "enum": ["", "dismissed", "withdrawn", "infringement_found"],
+                            "description": "how the matter ended (the ending steps only)",
+                        },
+                        "text": {"type": "string", "maxLength": 5000},
+                        "language": {"type": "string", "description": "ISO 639-1"},
                     },
                 },
                 "Decision": {

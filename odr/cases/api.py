@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
-from odr.cases import services
+from odr.cases import reports, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.cases.views import evidence_download
@@ -19,6 +19,7 @@ from odr.extensions import db
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
 from odr.pagination import MOST, keyset
+from odr.procedure import pauses
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
 from odr.translation.api import filing_translations
@@ -144,7 +145,12 @@ def api_cases():
 def api_file_notice():
     data, uploads = _payload()
     outcome = services.file_notice(
-        g.api_account, data, uploads, key=idempotency_key(), remote_addr=request.remote_addr or ""
+        g.api_account,
+        data,
+        uploads,
+        element_files=services.element_uploads(request.files),
+        key=idempotency_key(),
+        remote_addr=request.remote_addr or "",
     )
     if wants_full_document():
         return created(case_json(outcome.obj, g.api_account), outcome.created)
@@ -184,6 +190,19 @@ def api_add_filing(case_id):
     return created(filing_json(outcome.obj), outcome.created)
 
 
+@bp.post("/cases/<int:case_id>/reports")
+@authenticated
+def api_file_report(case_id):
+    get_case(g.api_account, case_id)  # unknown and foreign cases answer 404 before anything else
+    data, _evidence = _payload()
+    upload = request.files.get("document")
+    document = services.Upload(upload.stream, upload.filename) if upload and upload.filename else None
+    outcome = reports.file_report(
+        g.api_account, case_id, data, document, key=idempotency_key(), remote_addr=request.remote_addr or ""
+    )
+    return created(filing_json(outcome.obj), outcome.created)
+
+
 @bp.post("/cases/<int:case_id>/settlements/<int:filing_id>/accept")
 @authenticated
 def api_accept_settlement(case_id, filing_id):
@@ -198,6 +217,38 @@ def api_accept_settlement(case_id, filing_id):
 def api_extend_deadline(case_id, deadline_id):
     order_extension(g.api_account, case_id, deadline_id, json_body())
     return jsonify(case_json(get_case(g.api_account, case_id), g.api_account))
+
+
+@bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/pause-requests")
+@authenticated
+def api_request_pause(case_id, deadline_id):
+    get_case(g.api_account, case_id)  # unknown and foreign cases answer 404 before anything else
+    data, _evidence = _payload()
+    upload = request.files.get("proof")
+    proof = services.Upload(upload.stream, upload.filename) if upload and upload.filename else None
+    pause = pauses.request_pause(
+        g.api_account, case_id, deadline_id, data, proof, remote_addr=request.remote_addr or "", at=utcnow()
+    )
+    return jsonify(pause_json(pause)), 201
+
+
+@bp.post("/cases/<int:case_id>/pause-requests/<int:request_id>/decision")
+@authenticated
+def api_decide_pause(case_id, request_id):
+    pause = pauses.decide_pause(g.api_account, case_id, request_id, json_body(), at=utcnow())
+    return jsonify(pause_json(pause))
+
+
+def pause_json(pause) -> dict:
+    return {
+        "id": pause.id,
+        "deadline_id": pause.deadline_id,
+        "count": pause.count,
+        "reason": pause.reason,
+        "status": pause.status.value,
+        "granted_count": pause.granted_count,
+        "decision_reasons": pause.decision_reasons,
+    }
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")

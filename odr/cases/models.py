@@ -61,6 +61,9 @@ class FilingKind(str, enum.Enum):
     OFFER = "offer"
     SETTLEMENT = "settlement"
     DECISION = "decision"
+    # CN: the right holder's report that it complained to an authority or sued, or a report of its end
+    # (E-Commerce Law Art. 43(2)); filed only with its document, through odr.cases.reports.
+    REPORT = "report"
 
     @property
     def label(self) -> str:
@@ -75,6 +78,7 @@ FILING_KIND_TITLES = {
     FilingKind.OFFER: _l("Offer"),
     FilingKind.SETTLEMENT: _l("Settlement proposal"),
     FilingKind.DECISION: _l("Decision"),
+    FilingKind.REPORT: _l("Report of a complaint or lawsuit"),
 }
 
 

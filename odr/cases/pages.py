@@ -24,6 +24,7 @@ from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import PRODUCT_CATEGORIES, Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.cases.reports import report_steps
 from odr.conduct.models import AccountMeasure
 from odr.conduct.services import notice_processing_suspension
 from odr.config import FILING_LANGUAGES
@@ -44,8 +45,9 @@ from odr.procedure.notices import (
     measure_catalogue,
     warning_catalogue,
 )
+from odr.procedure.pauses import pending_pause_requests
 from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of, procedures
-from odr.procedure.titles import element_label, timer_label
+from odr.procedure.titles import action_label, element_label, report_field_label, report_outcome_label, timer_label
 from odr.todo.services import CaseNext, Obligation, case_obligations, consequence, obligations, step_consequences
 from odr.vocabulary import CaseRole
 
@@ -297,6 +299,8 @@ class DeadlineView:
     id: int
     explained: dict  # odr.procedure.explain.explain, with the due instant
     may_extend: bool  # the rule allows an extension by one of the reader's roles, and it has not passed
+    may_request_pause: bool = False  # the reader may ask for a pause with proof (CN: SPC Reply Art. 3)
+    pause_requests: list = field(default_factory=list)  # pending requests the reader may decide
 
 
 @dataclass(frozen=True)
@@ -346,6 +350,7 @@ class CasePage:
     next: CaseNext = field(default_factory=lambda: CaseNext([]))  # what the reader must or may do now
     default_kind: str = ""  # the filing kind the form starts with (a choice of "What to do next")
     notice_elements: list[tuple[str, object]] = field(default_factory=list)  # (label, value), for the parties
+    report_steps: list[dict] = field(default_factory=list)  # what the reader may report now, with its document
     open_section: str = ""  # the details section holding the refused form, shown open
 
     @property
@@ -367,8 +372,8 @@ TIMELINE_READERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR, C
 
 def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str], now: datetime) -> bool:
     """Whether these roles may file this kind now: the filing's transition, else the stage's open filings."""
-    if kind in {FilingKind.NOTICE, FilingKind.DECISION}:
-        return False  # a notice opens a case; the court's decision has its own form (export's court panel)
+    if kind in {FilingKind.NOTICE, FilingKind.DECISION, FilingKind.REPORT}:
+        return False  # a notice opens a case; the court's decision and a report have their own forms
     transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, now))
     if transition is not None:
         return bool(transition.roles & roles)
@@ -378,6 +383,7 @@ def may_file(procedure: Procedure, case: Case, kind: FilingKind, roles: set[str]
 # The details section of the case page that holds each form of the page (the others are in the conversation).
 SECTION_OF_FORM = {
     "assign": "procedure",
+    "report": "procedure",
     "action": "procedure",
     "acknowledge": "court",
     "decision": "court",
@@ -392,7 +398,24 @@ SECTION_OF_FORM = {
 
 
 def section_of(form_name: str) -> str:
-    return "procedure" if form_name.startswith("extension-") else SECTION_OF_FORM.get(form_name, "")
+    return "procedure" if form_name.startswith(("extension-", "pause-")) else SECTION_OF_FORM.get(form_name, "")
+
+
+def report_forms(case: Case, roles: set[str], now: datetime) -> list[dict]:
+    """One form per step the reader may take by a report (CN Art. 43(2)), with what it names and carries."""
+    return [
+        {
+            "step": t.name,
+            "title": action_label(t.name),
+            "body": report_field_label("body", t.report.forum),
+            "case_number": report_field_label("case_number", t.report.forum),
+            "document": report_field_label(t.report.document, t.report.forum),
+            "outcomes": [(o, report_outcome_label(o)) for o in t.report.outcomes],
+            "rule": str(t.citation),
+        }
+        for t in report_steps(case, roles, now)
+        if t.report is not None
+    ]
 
 
 def notice_elements(case: Case, roles: frozenset[str]) -> list[tuple[str, object]]:
@@ -453,6 +476,7 @@ def case_page(
         next=next_steps,
         default_kind=form.value("kind", kind if kind in {k.value for k in filing_kinds} else ""),
         notice_elements=notice_elements(case, roles),
+        report_steps=report_forms(case, set(roles), now),
         # The court's decision is the court's next step: its section stands open.
         open_section=section_of(form.name)
         or ("court" if any(o.kind == "court_decision" for o in next_steps.mine) else ""),
@@ -460,14 +484,23 @@ def case_page(
 
 
 def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[DeadlineView]:
-    return [
-        DeadlineView(
-            id=d["id"],
-            explained=d,
-            may_extend=bool(d.get("extension") and set(d["extension"]["roles"]) & roles and now <= d["instant"]),
+    pending = pending_pause_requests(case)
+    views = []
+    for d in deadlines_view(case, instants=True):
+        extension, running = d.get("extension") or {}, now <= d["instant"]
+        waiting = [r for r in pending if r.deadline_id == d["id"]]
+        views.append(
+            DeadlineView(
+                id=d["id"],
+                explained=d,
+                may_extend=bool(extension and set(extension["roles"]) & roles and running),
+                may_request_pause=bool(
+                    extension and set(extension["requested_by"]) & roles and running and not waiting
+                ),
+                pause_requests=waiting if extension and set(extension["roles"]) & roles and running else [],
+            )
         )
-        for d in deadlines_view(case, instants=True)
-    ]
+    return views
 
 
 def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset[str], now: datetime) -> ProposalView:

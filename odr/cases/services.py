@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -81,6 +82,15 @@ class ConfirmFirst(Exception):
         self.transition = transition
 
 
+def element_uploads(files) -> dict[str, Upload]:
+    """The files sent as notice elements: multipart parts (or form inputs) named ``elements.<name>``."""
+    return {
+        key.split(".", 1)[1]: Upload(f.stream, f.filename)
+        for key, f in files.items()
+        if key.startswith("elements.") and f.filename
+    }
+
+
 def submission(account: Account, key: str | None, data: dict, uploads: list[Upload]) -> Submission:
     return Submission.of(account.id, key, data, [u.filename for u in uploads])
 
@@ -101,11 +111,16 @@ def store_evidence(
     uploads: list[Upload],
     remote_addr: str,
     stored: list[storage.StoredFile],
-) -> None:
+    *,
+    element: str | None = None,
+) -> list[EvidenceFile]:
     """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
-    so that the caller can discard them if the submission does not commit."""
+    so that the caller can discard them if the submission does not commit. ``element``: the notice element
+    the file is (the right certificate...), named on the timeline."""
     cfg = current_app.config["ODR"]
     limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
+    field = f"elements.{element}" if element else "evidence"
+    rows = []
     for upload in uploads:
         if upload.pending is not None:
             # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
@@ -118,9 +133,9 @@ def store_evidence(
             )
             db.session.delete(upload.pending)
         else:
-            kept = storage.store(upload.stream, upload.filename, "evidence", limit)
+            kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
             stored.append(kept)
-        db.session.add(
+        rows.append(
             EvidenceFile(
                 case_id=case.id,
                 filing_id=filing.id if filing else None,
@@ -133,6 +148,7 @@ def store_evidence(
                 uploaded_from=(remote_addr or "")[:64],
             )
         )
+        db.session.add(rows[-1])
         events.record(
             case,
             EventKind.EVIDENCE_ADDED,
@@ -144,8 +160,10 @@ def store_evidence(
                 "size": kept.size,
                 "media_type": kept.media_type,
                 "name": kept.original_name,
+                **({"element": element} if element else {}),
             },
         )
+    return rows
 
 
 def _check_upload_count(uploads: list[Upload], fields: dict) -> None:
@@ -267,16 +285,21 @@ def file_notice(
     data: dict,
     uploads: list[Upload] = (),
     *,
+    element_files: dict[str, Upload] | None = None,
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
 ) -> Outcome:
-    """A right holder's notice opens a case under the procedure of its jurisdiction."""
+    """A right holder's notice opens a case under the procedure of its jurisdiction.
+
+    ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
+    element name; a JSON client may send them inline in ``elements`` instead."""
     uploads = list(uploads)
+    element_files = dict(element_files or {})
     if account.role not in NOTICE_ROLES or account.party is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
     notice_screening.publish(account, at=at or utcnow())
-    sub = submission(account, key, data, uploads)
+    sub = submission(account, key, data, uploads + [element_files[name] for name in sorted(element_files)])
     replay = sub.replayed(Case)
     if replay is not None:
         return Outcome(replay, False)
@@ -308,11 +331,20 @@ def file_notice(
     _check_upload_count(uploads, fields)
     market = check_market(data.get("target_market"), fields)
     at = at or utcnow()
-    choice, elements, territorial = None, {}, {}
+    choice, elements, documents, territorial = None, {}, {}, {}  # type: ignore[var-annotated]
     if jurisdiction is not None and right_type is not None and "target_market" not in fields:
         # The law that governs the notice decides what it must contain; a defective one opens no case.
         choice = choose_procedure(jurisdiction, right_type.value, market, at)
-        elements = check_elements(choice.jurisdiction, right_type.value, data.get("elements"), fields)
+        elements = check_elements(
+            choice.jurisdiction,
+            right_type.value,
+            data.get("elements"),
+            fields,
+            files=element_files,
+            documents=documents,
+            listings=[item.locator for item in listings],
+            on=at.astimezone(ZoneInfo(choice.jurisdiction.time_zone)).date(),
+        )
         # Where the right is held and the proportionate measure asked for, as that procedure allows.
         territorial = check_notice_measure(choice.procedure, choice.jurisdiction, market, data, fields)
     if fields:
@@ -376,6 +408,8 @@ def file_notice(
     stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)
+        for name, document in documents.items():
+            store_evidence(case, notice, account, [document], remote_addr, stored, element=name)
         # The initial state's timers start now.
         enter_state(case, procedure.initial, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
         return sub.commit(case, on_lost_race=lambda: discard(stored))
@@ -482,6 +516,11 @@ def add_filing(
         # Only odr.export.court.decide records decisions: with the signed document, carried out at once.
         raise NotAllowed(
             _("The court enters its decision with the decision form and the signed document."), code="use_decision_form"
+        )
+    if kind == FilingKind.REPORT:
+        # Only odr.cases.reports records reports: with the authority or court, its case number and its document.
+        raise NotAllowed(
+            _("A complaint or lawsuit is reported with the report form and its document."), code="use_report_form"
         )
     procedure = procedure_of(case)
     transition = procedure.transition_for_filing(case.state, kind.value, case_day(case, at))

@@ -59,6 +59,17 @@ class DecisionTerms(TypedDict):
     court_reference: str
 
 
+class ReportTerms(TypedDict):
+    """A report of a complaint or lawsuit, or of its end (odr.cases.reports)."""
+
+    step: str  # the procedure's step the report takes
+    forum: str  # authority | court
+    body: str  # the authority or court
+    case_number: str
+    document: str  # acceptance_notice | decision: what the attached document is
+    outcome: str  # for the end of a matter: dismissed | withdrawn | infringement_found; else ""
+
+
 TERMS: dict[FilingKind, type | None] = {
     FilingKind.NOTICE: NoticeTerms,
     FilingKind.COUNTER_NOTICE: NoticeElements,
@@ -67,6 +78,7 @@ TERMS: dict[FilingKind, type | None] = {
     FilingKind.OFFER: OfferTerms,
     FilingKind.SETTLEMENT: SettlementTerms,
     FilingKind.DECISION: DecisionTerms,
+    FilingKind.REPORT: ReportTerms,
 }
 
 

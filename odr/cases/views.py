@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from odr.cases import pages, pending, services
+from odr.cases import pages, pending, reports, services
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
+from odr.models_base import utcnow
 from odr.notifications.deliveries import served_on
-from odr.procedure import jurisdictions
+from odr.procedure import jurisdictions, pauses
 from odr.procedure.services import order_extension
 from odr.vocabulary import CaseRole
 
@@ -96,6 +97,7 @@ def new_notice():
                 current_user,
                 data,
                 _uploads(kept),
+                element_files=services.element_uploads(request.files),
                 key=posted.get("submission_key"),
                 remote_addr=request.remote_addr or "",
             )
@@ -138,6 +140,23 @@ def submit_on_case_page(case_id: int, action, form: str, rename=None):
         done=url_for("cases.show", case_id=case_id),
         rename=rename,
     )
+
+
+@bp.post("/cases/<int:case_id>/reports")
+@login_required
+def file_report(case_id):
+    form = request.form
+    data = {k: form.get(k) for k in ("step", "body", "case_number", "outcome", "text", "language")}
+    upload = request.files.get("document")
+    document = services.Upload(upload.stream, upload.filename) if upload and upload.filename else None
+
+    def act():
+        reports.file_report(
+            current_user, case_id, data, document, key=form.get("submission_key"), remote_addr=request.remote_addr or ""
+        )
+        flash(_("Reported."), "success")
+
+    return submit_on_case_page(case_id, act, "report")
 
 
 @bp.post("/cases/<int:case_id>/filings")
@@ -222,6 +241,43 @@ def extend_deadline(case_id, deadline_id):
 
     # Errors of a refused extension belong to the form of the deadline it was asked for.
     return submit_on_case_page(case_id, act, f"extension-{deadline_id}")
+
+
+@bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/pause-requests")
+@login_required
+def request_pause(case_id, deadline_id):
+    upload = request.files.get("proof")
+    proof = services.Upload(upload.stream, upload.filename) if upload and upload.filename else None
+
+    def act():
+        pauses.request_pause(
+            current_user,
+            case_id,
+            deadline_id,
+            {"count": request.form.get("count"), "reason": request.form.get("reason")},
+            proof,
+            remote_addr=request.remote_addr or "",
+            at=utcnow(),
+        )
+        flash(_("Your request was sent; the platform decides it, with reasons."), "success")
+
+    return submit_on_case_page(case_id, act, f"pause-{deadline_id}")
+
+
+@bp.post("/cases/<int:case_id>/pause-requests/<int:request_id>/decision")
+@login_required
+def decide_pause(case_id, request_id):
+    def act():
+        pauses.decide_pause(
+            current_user,
+            case_id,
+            request_id,
+            {k: request.form.get(k) for k in ("decision", "count", "reasons")},
+            at=utcnow(),
+        )
+        flash(_("Decided."), "success")
+
+    return submit_on_case_page(case_id, act, f"pause-decision-{request_id}")
 
 
 @bp.get("/cases/<int:case_id>/actions/<action>")

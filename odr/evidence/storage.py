@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, send_file
@@ -48,6 +48,13 @@ def sniff_media_type(head: bytes) -> str:
         return "text/plain"
     except UnicodeDecodeError:
         return "application/octet-stream"
+
+
+def peek_media_type(stream: Any) -> str:
+    """The type of an upload from its first bytes, the stream left at its start (uploads can seek)."""
+    head = stream.read(64)
+    stream.seek(0)
+    return sniff_media_type(head)
 
 
 def safe_display_name(name: str | None) -> str:

@@ -24,7 +24,11 @@ from odr.vocabulary import CaseRole, EventKind
 CASE_ROLES = frozenset(CaseRole)
 # Conditions under which the platform itself takes a transition (never on a user's request).
 CONDITIONS = {"settlement_accepted_by_both"}
-FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision"}
+FILING_KINDS = {"notice", "counter_notice", "response", "message", "offer", "settlement", "decision", "report"}
+# A report to the platform (CN: E-Commerce Law Art. 43(2)) names the forum that has the matter, and the
+# document that proves it: the acceptance notice of a complaint or suit, or the decision that ended it.
+REPORT_FORUMS = {"authority", "court"}
+REPORT_DOCUMENTS = {"acceptance_notice", "decision"}
 UNITS = {"calendar_days", "business_days", "months", "hours"}
 # The acts a procedure serves on case roles (``serve:`` in its data): every filing kind, the change
 # of state, and every entry action. Each act it can perform must name its addressees.
@@ -123,6 +127,16 @@ class State:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What a step taken by a report must carry: the forum (an administrative authority or a court), the document
+    that proves the matter (its acceptance notice, or the decision ending it) and the outcomes it may report."""
+
+    forum: str
+    document: str
+    outcomes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Transition:
     name: str
     title: str
@@ -138,6 +152,7 @@ class Transition:
     # Taken only by a reasoned decision that its domain records (a reviewer's decision on a notice), never by
     # a button without reasons, a filing or a timer.
     decision: bool = False
+    report: Report | None = None  # taken only by a report with its document (the filing kind ``report``)
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
@@ -162,8 +177,13 @@ class Extension:
 
     max_count: int
     unit: str
-    roles: frozenset[str]
+    roles: frozenset[str]  # who decides (or orders) it
     citation: Citation
+    requested_by: frozenset[str] = frozenset()  # who may ask for it, with proof (odr.procedure.pauses)
+    effective_from: date | None = None
+    # How the time added combines with the period, as the platform reads the rule: {reading, alternative,
+    # confidence, note}; shown with the deadline.
+    combination: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -434,6 +454,23 @@ def _statements(raw, where: str) -> dict[tuple[str, str], Statement]:
     return found
 
 
+def _report(raw, where: str) -> Report | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, dict)
+        or raw.get("forum") not in REPORT_FORUMS
+        or raw.get("document") not in REPORT_DOCUMENTS
+    ):
+        raise ProcedureError(
+            f"{where}: 'report' needs a forum in {sorted(REPORT_FORUMS)} and a document in {sorted(REPORT_DOCUMENTS)}"
+        )
+    outcomes = raw.get("outcomes") or []
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) and o for o in outcomes):
+        raise ProcedureError(f"{where}: a report's 'outcomes' is a list of names")
+    return Report(forum=raw["forum"], document=raw["document"], outcomes=tuple(outcomes))
+
+
 def _roles(raw, where: str) -> frozenset[str]:
     roles = frozenset(raw or ())
     unknown = sorted(roles - CASE_ROLES)
@@ -513,6 +550,11 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
         when = spec.get("when")
         if when is not None and when not in CONDITIONS:
             raise ProcedureError(f"{tw} is taken on unknown condition '{when}'")
+        report = _report(spec.get("report"), tw)
+        if report is not None:
+            filing = "report"
+        elif filing == "report":
+            raise ProcedureError(f"{tw}: a report names its forum and document ('report:')")
         transitions.append(
             Transition(
                 name=name,
@@ -525,6 +567,7 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
                 citation=_citation(spec.get("citation"), tw),
                 actions=_actions(spec.get("actions"), tw),
                 decision=bool(spec.get("decision", False)),
+                report=report,
                 effective_from=_date(spec.get("effective_from"), tw),
                 effective_to=_date(spec.get("effective_to"), tw),
             )
@@ -551,13 +594,24 @@ def parse(raw: dict, source: str = "<data>") -> Procedure:
             if ext_unit not in UNITS - {"hours", "months"} or not isinstance(ext_max, int) or ext_max <= 0:
                 raise ProcedureError(f"{tw}: an extension needs a positive 'max' and a unit in days")
             ext_roles = frozenset(raw_ext.get("roles") or ["mediator"])
-            if ext_roles - CASE_ROLES:
+            requested_by = frozenset(raw_ext.get("requested_by") or ())
+            if (ext_roles | requested_by) - CASE_ROLES:
                 raise ProcedureError(f"{tw}: an extension names unknown role(s)")
+            combination = raw_ext.get("combination") or {}
+            if combination and (
+                not isinstance(combination, dict)
+                or not combination.get("reading")
+                or combination.get("confidence") not in CONFIDENCE
+            ):
+                raise ProcedureError(f"{tw}: an extension's 'combination' needs a 'reading' and its 'confidence'")
             extension = Extension(
                 max_count=ext_max,
                 unit=ext_unit,
                 roles=ext_roles,
                 citation=_citation(raw_ext.get("citation"), f"{tw} extension"),
+                requested_by=requested_by,
+                effective_from=_date(raw_ext.get("effective_from"), f"{tw} extension"),
+                combination=dict(combination),
             )
         receipt = None
         if spec.get("starts_at_receipt") is not None:

@@ -225,7 +225,10 @@ def explain(deadline: Deadline, procedure, choice: CaseProcedure | None) -> dict
             "max": timer.extension.max_count,
             "unit": timer.extension.unit,
             "roles": sorted(timer.extension.roles),
+            "requested_by": sorted(timer.extension.requested_by),
             "rule": timer.extension.citation.as_dict(),
+            # How the days added combine with the period, as the platform reads the rule, and how sure it is.
+            "combination": timer.extension.combination or None,
         },
         "period_rule": jurisdiction.periods_citation.as_dict()
         if rolled and jurisdiction and jurisdiction.periods_citation

@@ -15,7 +15,10 @@ from flask_babel import get_locale
 from odr.procedure.calendars import Calendar, Schedule, from_data
 from odr.procedure.engine import Citation, ProcedureError, _citation, _date
 
-ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account"}
+ELEMENT_KINDS = {"text", "confirmation", "listings", "statement", "account", "file", "choice"}
+# The documents a notice element may be (sniffed from the file's first bytes, never from its name): what a
+# scanned certificate, a report or a photographed test purchase is.
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,22 @@ class Element:
     kind: str
     citation: Citation
     right_types: frozenset[str] = frozenset()  # empty: every right type
+    # Text (and each listing): at least this many letters or digits, so that a placeholder ("x") is refused;
+    # ``minimum_reason`` says why that many, in the data.
+    min_length: int = 0
+    minimum_reason: str = ""
+    accept: frozenset[str] = frozenset()  # a file: the media types it may be
+    options: tuple[str, ...] = ()  # a choice: the values it may take
+    # Asked only where another element was answered so (a patent's kind): {element: (values...)}.
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    effective_from: date | None = None  # asked of notices filed from this day (where the law says when)
 
-    def applies_to(self, right_type: str) -> bool:
-        return not self.right_types or right_type in self.right_types
+    def applies_to(self, right_type: str, answers: dict | None = None, on: date | None = None) -> bool:
+        if self.right_types and right_type not in self.right_types:
+            return False
+        if on is not None and self.effective_from is not None and on < self.effective_from:
+            return False
+        return all((answers or {}).get(name) in values for name, values in self.when)
 
 
 @dataclass(frozen=True)
@@ -138,14 +154,33 @@ def _notice_rules(raw: dict, where: str) -> NoticeRules:
     elements = []
     for spec in raw.get("elements") or []:
         kind = spec.get("kind")
+        at = f"{where}: element '{spec.get('name')}'"
         if kind not in ELEMENT_KINDS:
-            raise ProcedureError(f"{where}: element '{spec.get('name')}' has unknown kind '{kind}'")
+            raise ProcedureError(f"{at} has unknown kind '{kind}'")
+        accept = frozenset(spec.get("accept") or (DOCUMENT_TYPES if kind == "file" else ()))
+        if accept - DOCUMENT_TYPES:
+            raise ProcedureError(f"{at}: 'accept' names types outside {sorted(DOCUMENT_TYPES)}")
+        options = tuple(str(o) for o in spec.get("options") or ())
+        if (kind == "choice") != bool(options):
+            raise ProcedureError(f"{at}: a choice, and only a choice, lists its 'options'")
+        min_length = spec.get("min_length", 0)
+        if not isinstance(min_length, int) or min_length < 0 or (min_length and not spec.get("minimum_reason")):
+            raise ProcedureError(f"{at}: 'min_length' is a whole number, given with its 'minimum_reason'")
+        when = spec.get("when") or {}
+        if not isinstance(when, dict):
+            raise ProcedureError(f"{at}: 'when' maps an element to the answers it applies on")
         elements.append(
             Element(
                 name=str(spec["name"]),
                 kind=kind,
-                citation=_citation(spec.get("citation"), f"{where}: element '{spec['name']}'"),
+                citation=_citation(spec.get("citation"), at),
                 right_types=frozenset(spec.get("right_types") or ()),
+                min_length=min_length,
+                minimum_reason=str(spec.get("minimum_reason") or ""),
+                accept=accept,
+                options=options,
+                when=tuple((str(k), tuple(v if isinstance(v, list) else [v])) for k, v in when.items()),
+                effective_from=_date(spec.get("effective_from"), at),
             )
         )
     warnings = tuple(

@@ -67,3 +67,39 @@ class CaseProcedure(db.Model):
 
     # Case.procedure_choice: loaded once per case object (and in one query for a list of cases).
     case = relationship("Case", backref=backref("procedure_choice", uselist=False))
+
+
+class PauseStatus(str, enum.Enum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+class PauseRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A participant's request that time lost beyond its control not count against a running period (CN: the
+    SPC Reply, Fa Shi [2020] No. 9, Art. 3), with its proof; decided with reasons by whom the rule names."""
+
+    __tablename__ = "pause_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), index=True)
+    count: Mapped[int] = mapped_column()  # the days asked for, in the rule's unit
+    reason: Mapped[str] = mapped_column(String(2000))
+    proof_id: Mapped[int] = mapped_column(ForeignKey("evidence_files.id"))  # the document showing the delay
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[PauseStatus] = mapped_column(
+        Enum(
+            PauseStatus,
+            name="pause_status",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=PauseStatus.PENDING,
+    )
+    granted_count: Mapped[int | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reasons: Mapped[str] = mapped_column(String(2000), default="")

@@ -7,13 +7,22 @@ complainant that 17 U.S.C. §512(c)(3)(B)(ii) asks for when a notice substantial
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import unicodedata
+from collections.abc import Sequence
+from datetime import date
+from typing import BinaryIO
+
 from flask_babel import gettext as _
 
+from odr.evidence.storage import peek_media_type, safe_display_name
 from odr.procedure import jurisdictions
 from odr.procedure.engine import NOTICE_MEASURE_KINDS, Procedure
 from odr.procedure.jurisdictions import Jurisdiction
 from odr.procedure.services import choice_of
-from odr.procedure.titles import element_label, notice_measure_label, territory_name, warning_label
+from odr.procedure.titles import element_label, notice_measure_label, option_label, territory_name, warning_label
 from odr.validation import check_country, clean_text
 
 
@@ -22,11 +31,63 @@ def _confirmed(value) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in {"true", "on", "yes", "1"})
 
 
-def check_elements(jurisdiction: Jurisdiction, right_type: str, raw, fields: dict, *, counter: bool = False) -> dict:
+def substance(text: str) -> tuple[int, int]:
+    """How much a text says: its letters and digits (a Chinese, Japanese or Korean character counts as two, as it
+    carries about what two Latin letters do), and how many different ones it uses (``xxxxxx`` uses one)."""
+    kept = [ch for ch in text if unicodedata.category(ch)[0] in "LN"]
+    weight = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in kept)
+    return weight, len({ch.casefold() for ch in kept})
+
+
+def says_enough(text: str, minimum: int) -> bool:
+    """Whether a text can be what an element asks for rather than a placeholder ("x", "n/a", "xxxxxxxx")."""
+    weight, distinct = substance(text)
+    return weight >= minimum and distinct >= min(3, minimum)
+
+
+class Document:
+    """A file sent for an element: a readable stream and the name its sender gave it."""
+
+    def __init__(self, stream: BinaryIO, filename: str | None):
+        self.stream, self.filename = stream, filename
+        self.pending = None  # never a file already in the store (odr.cases.services.Upload)
+
+
+def _document(raw, upload) -> Document | None | str:
+    """The file for an element: an upload (a multipart part named ``elements.<name>``) or, in a JSON body,
+    ``{"filename": ..., "content_base64": ...}``. A string says what is wrong with the JSON form."""
+    if upload is not None:
+        return Document(upload.stream, upload.filename)
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("content_base64"), str):
+        return "shape"
+    try:
+        content = base64.b64decode(raw["content_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        return "shape"
+    name = raw.get("filename")
+    return Document(io.BytesIO(content), name if isinstance(name, str) else None)
+
+
+def check_elements(
+    jurisdiction: Jurisdiction,
+    right_type: str,
+    raw,
+    fields: dict,
+    *,
+    counter: bool = False,
+    files: dict | None = None,
+    documents: dict | None = None,
+    listings: Sequence[str] = (),
+    on: date | None = None,
+) -> dict:
     """Check the notice's ``elements`` against the jurisdiction's list; return the cleaned values.
 
-    Each problem goes into ``fields`` under ``elements.<name>``, naming the element and the rule.
-    Listings and the notice text are checked with the notice itself.
+    Each problem goes into ``fields`` under ``elements.<name>``, naming the element and the rule. A file
+    element's upload comes in ``files`` (by element name) or inline in ``raw``; each accepted file goes into
+    ``documents`` (by element name) for the caller to store with the filing, and its name and type into the
+    cleaned values. Listings and the notice text are checked with the notice itself.
     """
     rules = jurisdiction.notice_rules(right_type, counter=counter)
     if raw is None:
@@ -37,28 +98,95 @@ def check_elements(jurisdiction: Jurisdiction, right_type: str, raw, fields: dic
     cleaned: dict = {}
     if rules is None:
         return cleaned
+    files = files or {}
     for element in rules.elements:
-        if not element.applies_to(right_type):
+        if not element.applies_to(right_type, cleaned, on):
             continue
         key = f"elements.{element.name}"
         rule = str(element.citation)
+        label = element_label(element.name)
         if element.kind == "text":
             value = clean_text(raw.get(element.name), fields, key, required=False, max_length=5000)
             if key in fields:
                 continue
             if not value:
-                fields[key] = _(
-                    "Missing: %(element)s. Required by %(rule)s.", element=element_label(element.name), rule=rule
-                )
+                fields[key] = _("Missing: %(element)s. Required by %(rule)s.", element=label, rule=rule)
+            elif element.min_length and not says_enough(value, element.min_length):
+                fields[key] = placeholder_refusal(label, element.min_length, rule)
             cleaned[element.name] = value
         elif element.kind == "confirmation":
             if not _confirmed(raw.get(element.name)):
-                fields[key] = _(
-                    "Not confirmed: “%(element)s” Required by %(rule)s.", element=element_label(element.name), rule=rule
-                )
+                fields[key] = _("Not confirmed: “%(element)s” Required by %(rule)s.", element=label, rule=rule)
             else:
                 cleaned[element.name] = True
+        elif element.kind == "choice":
+            answer = raw.get(element.name)
+            if answer not in element.options:
+                fields[key] = _(
+                    "Choose %(element)s: %(options)s. Required by %(rule)s.",
+                    element=label,
+                    options=", ".join(option_label(o) for o in element.options),
+                    rule=rule,
+                )
+            else:
+                cleaned[element.name] = answer
+        elif element.kind == "file":
+            document = _document(raw.get(element.name), files.get(element.name))
+            if document is None:
+                fields[key] = _(
+                    "Missing: %(element)s. Attach it as a file (PDF, PNG, JPEG or WebP). Required by %(rule)s.",
+                    element=label,
+                    rule=rule,
+                )
+            elif document == "shape":
+                fields[key] = _(
+                    "Send the file as a multipart part named %(field)s, or as an object with “filename” and "
+                    "“content_base64”. Required by %(rule)s.",
+                    field=key,
+                    rule=rule,
+                )
+            elif not isinstance(document, Document) or peek_media_type(document.stream) not in element.accept:
+                fields[key] = _(
+                    "%(element)s: the file sent is not a PDF, PNG, JPEG or WebP document (its content was "
+                    "checked, not its name). Required by %(rule)s.",
+                    element=label,
+                    rule=rule,
+                )
+            else:
+                cleaned[element.name] = {
+                    "file": safe_display_name(document.filename),
+                    "media_type": peek_media_type(document.stream),
+                }
+                if documents is not None:
+                    documents[element.name] = document
+        elif element.kind == "listings" and element.min_length:
+            if any(not says_enough(item, element.min_length) for item in listings):
+                fields["listings"] = placeholder_refusal(label, element.min_length, rule)
     return cleaned
+
+
+def placeholder_refusal(label: str, minimum: int, rule: str) -> str:
+    return _(
+        "Too little to be %(element)s: write at least %(min)s letters or digits (a Chinese, Japanese or Korean "
+        "character counts as two). Placeholders such as “x” are not accepted. Required by %(rule)s.",
+        element=label,
+        min=minimum,
+        rule=rule,
+    )
+
+
+# The elements a filer fills in on the form (listings, the statement and the account come from their own fields).
+FORM_KINDS = {"text", "confirmation", "file", "choice"}
+
+
+def _form_element(element) -> dict:
+    return {
+        "name": element.name,
+        "kind": element.kind,
+        "label": element_label(element.name),
+        "options": [(option, option_label(option)) for option in element.options],
+        "asked_by": [],
+    }
 
 
 def element_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
@@ -67,12 +195,9 @@ def element_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
     for jurisdiction in all_jurisdictions.values():
         for right_type, rules in jurisdiction.notice.items():
             for element in rules.elements:
-                if element.kind not in {"text", "confirmation"}:
+                if element.kind not in FORM_KINDS:
                     continue
-                entry = found.setdefault(
-                    element.name,
-                    {"name": element.name, "kind": element.kind, "label": element_label(element.name), "asked_by": []},
-                )
+                entry = found.setdefault(element.name, _form_element(element))
                 where = jurisdiction.code if right_type == "default" else f"{jurisdiction.code} ({right_type})"
                 entry["asked_by"].append(f"{where}: {element.citation}")
     return list(found.values())
@@ -114,7 +239,7 @@ def counter_notice_elements(case) -> list[dict]:
     jurisdiction, right_type = _governing(case)
     rules = jurisdiction.notice_rules(right_type, counter=True) if jurisdiction else None
     return [
-        {"name": e.name, "kind": e.kind, "label": element_label(e.name), "asked_by": [str(e.citation)]}
+        dict(_form_element(e), asked_by=[str(e.citation)])
         for e in (rules.elements if rules else ())
         if e.applies_to(right_type)
     ]

@@ -31,6 +31,8 @@ STATE_LABELS = {
     "counter_notice_forwarded": _l("Counter-notice forwarded to the right holder"),
     "counter_notice_received": _l("Counter-notice received; restoration pending"),
     "internal_complaint": _l("Internal complaint against the measure"),
+    "complaint_reported": _l("Complaint to an authority reported; the measures stay"),
+    "decided_by_authority": _l("Infringement found by the authority; the measures stay"),
 }
 
 ACTION_LABELS = {
@@ -41,7 +43,10 @@ ACTION_LABELS = {
     "withdraw": _l("Withdraw the notice"),
     "escalate": _l("Escalate to the court"),
     "decide": _l("Record the court's decision"),
-    "report_complaint_or_suit": _l("Report a complaint to an authority or a lawsuit"),
+    "report_complaint": _l("Report a complaint to an administrative authority"),
+    "complaint_ended": _l("Report that the complaint was dismissed or withdrawn"),
+    "complaint_upheld": _l("Report that the authority found infringement"),
+    "suit_ended": _l("Report that the lawsuit was withdrawn or dismissed without a judgment"),
     "report_suit": _l("Report a court action against the seller"),
     "consent": _l("Consent to the measure"),
     "provider_judgement": _l("Take the measure on the platform's own judgement"),
@@ -71,6 +76,21 @@ PROCEDURE_LABELS = {
 
 # What a notice must contain, by element name in jurisdictions/*.yaml.
 ELEMENT_LABELS = {
+    "right_certificate": _l(
+        "Proof of your right (file): the registration or patent certificate, or for copyright a registration "
+        "certificate or other proof of authorship"
+    ),
+    "prima_facie_evidence_file": _l(
+        "Prima facie evidence of infringement (file): e.g. a test purchase or a comparison"
+    ),
+    "truthfulness_guarantee": _l(
+        "I guarantee in writing that this notice is true, and I know that I bear legal liability for "
+        "a notice that is wrong and harms the seller."
+    ),
+    "patent_kind": _l("Kind of patent"),
+    "patent_evaluation_or_comparison": _l(
+        "Patent evaluation report, or a comparison of the product's features with the patent (file)"
+    ),
     "prima_facie_evidence": _l("Prima facie evidence of infringement (describe it; attach the files)"),
     "identity": _l("Your true identity: full legal name, address and registration or ID number"),
     "signature": _l("Signature of the person authorised to act (type your full name)"),
@@ -281,6 +301,43 @@ def escalation_kind_text(kind: str) -> str:
 
 def warning_label(name: str) -> str:
     return str(WARNING_LABELS.get(name, name.replace("_", " ")))
+
+
+# The answers a choice element offers (jurisdictions/*.yaml, ``options``).
+OPTION_LABELS = {
+    "invention": _l("Invention patent"),
+    "utility_model": _l("Utility model"),
+}
+
+
+# What a report names and carries (odr.cases.reports), by forum where the words differ.
+REPORT_FIELD_LABELS = {
+    ("body", "authority"): _l("The administrative authority that accepted the complaint"),
+    ("body", "court"): _l("The people's court that accepted the lawsuit"),
+    ("case_number", "authority"): _l("The authority's case number"),
+    ("case_number", "court"): _l("The court's case number"),
+    ("acceptance_notice", "authority"): _l("the authority's notice accepting the complaint"),
+    ("acceptance_notice", "court"): _l("the court's notice accepting the case"),
+    ("decision", "authority"): _l("the authority's decision or notice of withdrawal"),
+    ("decision", "court"): _l("the court's ruling on withdrawal or dismissal"),
+}
+REPORT_OUTCOME_LABELS = {
+    "dismissed": _l("Dismissed"),
+    "withdrawn": _l("Withdrawn"),
+    "infringement_found": _l("Infringement found"),
+}
+
+
+def report_field_label(name: str, forum: str) -> str:
+    return str(REPORT_FIELD_LABELS.get((name, forum), name.replace("_", " ")))
+
+
+def report_outcome_label(name: str) -> str:
+    return str(REPORT_OUTCOME_LABELS.get(name, name.replace("_", " ")))
+
+
+def option_label(name: str) -> str:
+    return str(OPTION_LABELS.get(name, name.replace("_", " ")))
 
 
 def element_label(name: str) -> str:

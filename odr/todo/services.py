@@ -58,7 +58,7 @@ FILING_CHOICES = {
 class Choice:
     """One thing the reader may do about an obligation; any one of an obligation's choices is enough."""
 
-    kind: str  # "filing" (a filing of that kind), "step" (a transition on request), "accept_settlement",
+    kind: str  # "filing" (a filing of that kind), "step" (a transition on request), "report", "accept_settlement",
     # "accept_appointment", "decline_appointment", "court_decision", "confirm_measure"
     name: str  # the filing kind, the transition, the appointment or measure id
     label: str
@@ -150,7 +150,12 @@ def _choices(case: Case, procedure: Procedure, roles: set[str], at: datetime, pr
     day = case_day(case, at)
     moves = [t for t in procedure.transitions_from(case.state, day) if t.roles & roles and not t.when]
     choices = [Choice("accept_settlement", "", _("Accept the settlement proposal"))] if proposal_open else []
-    choices += [Choice("filing", t.filing, action_label(t.name)) for t in moves if t.filing]
+    # A report (CN Art. 43(2)) is filed with its document on its own form, by step.
+    choices += [
+        Choice("report", t.name, action_label(t.name)) if t.report else Choice("filing", t.filing, action_label(t.name))
+        for t in moves
+        if t.filing
+    ]
     if roles & PARTY_ROLES:
         choices += [
             Choice("filing", kind, str(FILING_CHOICES[kind]))
@@ -260,6 +265,8 @@ def case_obligations(
             choices = [
                 Choice("court_decision", "", action_label(t.name))
                 if t.filing == FilingKind.DECISION.value
+                else Choice("report", t.name, action_label(t.name))
+                if t.report
                 else Choice("filing" if t.filing else "step", t.filing or t.name, action_label(t.name))
                 for t in moves
             ]
@@ -419,8 +426,9 @@ STEP_WARNINGS = {
     ),
     "request_mediation": _l("A mediator is proposed to both parties; the period of facilitated settlement starts."),
     "report_suit": _l("You state that you have brought a court action against the seller; the listings stay down."),
-    "report_complaint_or_suit": _l(
-        "You state that you have complained to an authority or sued; the listings stay down."
+    "report_complaint": _l(
+        "You report, with the authority's acceptance notice, that you complained to an administrative authority; "
+        "the listings stay down while it handles the complaint. Nothing goes to a court."
     ),
     "reverse_measure": _l("The complaint is upheld: the measure against the seller is reversed."),
     "maintain_measure": _l("The complaint is rejected: the measure stays, and facilitated settlement starts."),

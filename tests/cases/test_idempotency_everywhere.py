@@ -7,7 +7,7 @@ import json
 import pytest
 
 from odr.api.openapi import document
-from tests.conftest import notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data
 from tests.export.conftest import escalate
 
 PDF = b"%PDF-1.4 signed decision"
@@ -47,6 +47,20 @@ def _decision(world, api, variant, key):
     )
 
 
+def _report(world, api, variant, key):
+    if not hasattr(world, "counter_noticed_case_id"):
+        holder = api(world.holder)
+        world.counter_noticed_case_id = holder.post("/cases", notice_data()).get_json()["id"]
+        api(world.seller).post(
+            f"/cases/{world.counter_noticed_case_id}/filings",
+            {"kind": "counter_notice", "language": "zh", "text": "我们有权销售。", "elements": COUNTER_NOTICE_ELEMENTS},
+        )
+    data = {"step": "report_complaint", "body": "杭州市市场监督管理局", "case_number": f"杭市监案〔2026〕{variant}号"}
+    return _multipart(
+        api(world.holder), f"/cases/{world.counter_noticed_case_id}/reports", data, "document", "受理.pdf", PDF, key
+    )
+
+
 def _deposit(world, api, variant, key):
     return _multipart(
         api(world.seller), "/deposits", {"title": f"Work {variant}"}, "work", "work.pdf", b"%PDF-1.4 work", key
@@ -57,6 +71,7 @@ SENDERS = {
     ("post", "/cases"): _notice,
     ("post", "/cases/{case_id}/filings"): _filing,
     ("post", "/cases/{case_id}/decision"): _decision,
+    ("post", "/cases/{case_id}/reports"): _report,
     ("post", "/deposits"): _deposit,
 }
 
@@ -82,5 +97,6 @@ def test_same_key_same_body_is_the_first_result_and_another_body_is_refused(worl
     assert again.status_code == 200 and again.get_json() == first.get_json()
     other = send(world, api, 2, "key-1")
     assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
-    if endpoint != ("post", "/cases/{case_id}/decision"):  # a case is decided once
+    if endpoint not in {("post", "/cases/{case_id}/decision"), ("post", "/cases/{case_id}/reports")}:
+        # a case is decided once, and a complaint reported once
         assert send(world, api, 2, "key-2").status_code == 201

@@ -50,7 +50,8 @@ def test_the_bag_is_bagit_1_0_and_sha256sum_reads_its_manifest(bag):
 
 def test_evidence_carries_its_capture_provenance(bag, world):
     case = json.loads((bag / "data/case.json").read_text())
-    (item,) = case["evidence"]
+    # The photograph (the notice's element files, its certificate and evidence, come with it).
+    (item,) = [e for e in case["evidence"] if e["original_name"] == "foto.png"]
     assert (bag / item["path"]).read_bytes() == PNG
     assert item["sha256"] == item["sha256_at_receipt"] == hashlib.sha256(PNG).hexdigest()
     assert item["original_name"] == "foto.png" and item["uploaded_from"] == "203.0.113.7"
@@ -169,7 +170,8 @@ def test_a_file_lost_from_the_store_is_reported_not_hidden(app, world):
     assert code == verifier.EXIT_ALARM, report
     assert "[ALARM] evidence E" in report and "the file was lost from the platform's store after receipt" in report
     with zipfile.ZipFile(path) as archive:
-        (item,) = json.loads(archive.read(f"{archive.namelist()[0].split('/')[0]}/data/case.json"))["evidence"]
+        evidence = json.loads(archive.read(f"{archive.namelist()[0].split('/')[0]}/data/case.json"))["evidence"]
+        (item,) = [e for e in evidence if e["original_name"] == "foto.png"]
     assert item["integrity_alarm"] == "the stored file is missing" and item["sha256_at_receipt"]
     assert not list(Path(app.config["ODR"]["EXPORT_DIR"]).glob(".*.tmp"))
 

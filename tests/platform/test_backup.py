@@ -40,7 +40,10 @@ def test_a_backup_restores_the_deployment_as_it_was(app, world, tmp_path):
     key_id = keys.platform_key().key_id
     export = db.session.scalars(db.select(CaseExport)).one()
     bundle = _read("exports", export.stored_name)
-    evidence = db.session.scalars(db.select(EvidenceFile)).one().stored_name
+    # The photograph (the notice's element files, its certificate and evidence, come with it).
+    evidence = (
+        db.session.scalars(db.select(EvidenceFile).where(EvidenceFile.original_name == "foto.png")).one().stored_name
+    )
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")])
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())

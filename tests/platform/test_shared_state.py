@@ -139,7 +139,9 @@ def test_a_case_goes_from_notice_to_court_bundle_across_two_nodes_and_a_worker(t
         out = io.StringIO()
         assert verifier.verify_bundle(str(path), pinned, None, out, key_log=key_log) == 0, out.getvalue()
         with zipfile.ZipFile(path) as archive:
-            (item,) = json.loads(archive.read(f"{archive.namelist()[0].split('/')[0]}/data/case.json"))["evidence"]
+            evidence = json.loads(archive.read(f"{archive.namelist()[0].split('/')[0]}/data/case.json"))["evidence"]
+        # The photograph (the notice's element files, its certificate and evidence, come with it).
+        (item,) = [e for e in evidence if e["original_name"] == "foto.png"]
         assert item["sha256"] == item["sha256_at_receipt"] and "integrity_alarm" not in item  # uploaded on node A
     finally:
         with node_a.app_context():

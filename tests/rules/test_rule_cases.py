@@ -5,6 +5,7 @@ Each expected deadline is also checked at its boundary: the sweep leaves the cas
 before and at the last instant of the period, and applies the consequence just after it.
 """
 
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,15 +15,18 @@ import yaml
 from odr.accounts.models import Account
 from odr.cases import services
 from odr.cases.models import Case, Event
+from odr.cases.reports import file_report
+from odr.cases.services import Upload
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.mediation.models import Measure
 from odr.notifications.deliveries import open_delivery
 from odr.notifications.models import Delivery
-from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
+from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus, PauseRequest
+from odr.procedure.pauses import decide_pause, request_pause
 from odr.procedure.services import order_extension, pending_deadlines, sweep_deadlines
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, decide_eu_notice, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, NOTICE_ELEMENTS, PDF, decide_eu_notice, notice_data
 
 HERE = Path(__file__).parent
 CASES = [case for path in sorted(HERE.glob("*.yaml")) for case in yaml.safe_load(path.read_text("utf-8"))]
@@ -40,7 +44,10 @@ def accounts(world) -> dict:
 
 def file(world, spec) -> Case | ValidationFailed:
     elements = {k: v for k, v in NOTICE_ELEMENTS.items() if k not in spec.get("without", [])}
+    elements.update(spec.get("elements") or {})  # what the filer wrote instead ("x")
     data = notice_data(jurisdiction=spec["jurisdiction"], right_type=spec["right_type"], elements=elements)
+    if "listings" in spec:
+        data["listings"] = spec["listings"]
     if spec.get("market"):
         data["target_market"] = spec["market"]
     for key in ("territories", "measure"):  # where the right is held, the proportionate measure asked for
@@ -81,16 +88,38 @@ def run_event(world, case: Case, event: dict) -> None:
     elif "decide" in event:  # a platform reviewer's reasoned decision on the notice (DSA Art. 16)
         outcome = {"restrict": "restrict", "no_action": "no_action"}[event["decide"]]
         act = lambda: decide_eu_notice(account, case.id, at=at, outcome=outcome)  # noqa: E731
+    elif "report" in event:  # a report of a complaint or suit, or of its end (CN Art. 43(2)), with its document
+        report = {
+            "step": event["report"],
+            "body": event.get("body", "杭州市市场监督管理局"),
+            "case_number": event.get("case_number", "杭市监案〔2026〕118号"),
+            "outcome": event.get("outcome", ""),
+            "language": "zh",
+        }
+        document = None if event.get("document") is False else Upload(io.BytesIO(PDF), "受理通知书.pdf")
+        act = lambda: file_report(account, case.id, report, document, at=at)  # noqa: E731
+    elif "request_pause" in event:  # the right holder asks, with proof (CN: SPC Reply Art. 3)
+        deadline = _pending(case, event["request_pause"])
+        proof = None if event.get("proof") is False else Upload(io.BytesIO(PDF), "公证延迟证明.pdf")
+        reason = event.get("reason", "公证处因春节假期延迟出具公证书，有公证处的书面说明为证。")
+
+        def act():
+            return request_pause(
+                account, case.id, deadline.id, {"count": event["count"], "reason": reason}, proof, at=at
+            )
+
+    elif "decide_pause" in event:  # the platform (or the mediator) decides, with reasons
+        request = db.session.scalars(
+            db.select(PauseRequest).where(PauseRequest.case_id == case.id).order_by(PauseRequest.id.desc())
+        ).first()
+        decision = {"decision": event["decide_pause"], "reasons": "公证书的出具日期与说明相符，延迟非权利人所能控制。"}
+        if "count" in event:
+            decision["count"] = event["count"]
+        act = lambda: decide_pause(account, case.id, request.id, decision, at=at)  # noqa: E731
     elif "action" in event:
         act = lambda: services.take_action(account, case.id, event["action"], at=at)  # noqa: E731
     else:
-        deadline = db.session.scalar(
-            db.select(Deadline).where(
-                Deadline.case_id == case.id,
-                Deadline.timer == event["extend"],
-                Deadline.status == DeadlineStatus.PENDING,
-            )
-        )
+        deadline = _pending(case, event["extend"])
 
         def act():
             return order_extension(
@@ -104,6 +133,14 @@ def run_event(world, case: Case, event: dict) -> None:
     else:
         act()
         received_at_once(case, at)
+
+
+def _pending(case: Case, timer: str) -> Deadline:
+    return db.session.scalar(
+        db.select(Deadline).where(
+            Deadline.case_id == case.id, Deadline.timer == timer, Deadline.status == DeadlineStatus.PENDING
+        )
+    )
 
 
 def check_boundaries(case: Case, due: datetime, consequence: str) -> None:
@@ -124,8 +161,10 @@ def test_rule_case(world, spec):
         assert isinstance(outcome, ValidationFailed), "a defective notice must be refused"
         if "refused" in spec:
             assert sorted(k for k in outcome.fields if k.startswith("elements.")) == sorted(spec["refused"])
-            for key in spec["refused"]:
-                assert "Required by" in outcome.fields[key]
+            for key in spec["refused"] + spec.get("refused_also", []):
+                assert "Required by" in outcome.fields[key], outcome.fields
+            for key, words in (spec.get("messages") or {}).items():
+                assert words in outcome.fields[key], outcome.fields[key]
         else:
             assert sorted(outcome.fields) == sorted(spec["refused_fields"]), outcome.fields
         assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
@@ -160,6 +199,15 @@ def test_rule_case(world, spec):
         assert [m.kind.value for m in ordered] == spec["measures"]
         for key, value in (spec.get("measure_details") or {}).items():  # what the platform is told to do
             assert ordered[0].details[key] == value, ordered[0].details
+    if "told" in spec:
+        # Who was served each act (the platform receives measures on its channel: ``measures`` above).
+        for act, roles in spec["told"].items():
+            served = set(
+                db.session.scalars(db.select(Delivery.role).where(Delivery.case_id == case.id, Delivery.act == act))
+            )
+            assert served == set(roles), f"{act} served on {sorted(served)}"
+    if "event" in spec:
+        assert spec["event"] in {e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))}
     if "no_event" in spec:
         assert spec["no_event"] not in {
             e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))

@@ -70,7 +70,8 @@ def test_a_counter_notice_is_filed_only_after_its_confirmation_page(world, api, 
     db.session.expire_all()
     assert db.session.query(Filing).filter_by(case_id=case_id, kind=FilingKind.COUNTER_NOTICE).count() == 1
     assert db.session.get(Case, case_id).state != state_before
-    assert db.session.scalars(db.select(EvidenceFile.original_name).filter_by(case_id=case_id)).all() == ["invoice.pdf"]
+    by_seller = db.select(EvidenceFile.original_name).filter_by(case_id=case_id, uploaded_by_id=world.seller.id)
+    assert db.session.scalars(by_seller).all() == ["invoice.pdf"]
     assert db.session.scalar(db.select(db.func.count()).select_from(PendingUpload)) == 0
 
 

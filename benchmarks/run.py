@@ -31,6 +31,7 @@ BENCHMARKS = {
         [],
         ["--accounts", "100000", "--links", "300000", "--samples", "200", "--only", "database"],
     ),
+    "sweep": ("deadline_sweep.py", [], ["--quick"]),
     "translation": ("translation_throughput.py", [], ["--filings", "40", "--big-filings", "10", "--only", "tiny"]),
 }
 

@@ -209,3 +209,11 @@ def flask_settings(cfg: dict) -> dict:
         "SESSION_COOKIE_SECURE": cfg["ENV_NAME"] == "production",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def rules_file(*parts: str) -> str:
+    """The path of a data file under the application's rules folder (``RULES_DIR``). Policy loaders call it on
+    every use, so it joins strings rather than building Path objects; their caches key on the result."""
+    from flask import current_app
+
+    return os.path.join(current_app.config["ODR"]["RULES_DIR"], *parts)

@@ -75,6 +75,7 @@ class EventKind(enum.StrEnum):
     DEADLINE_KEPT = "deadline_kept"
     SETTLEMENT_ACCEPTED = "settlement_accepted"
     SETTLEMENT_ACCEPTANCES_VOIDED = "settlement_acceptances_voided"
+    AGREEMENT_VERSION_APPROVED = "agreement_version_approved"
     MEDIATOR_ASSIGNED = "mediator_assigned"
     MEDIATOR_ACCEPTED = "mediator_accepted"
     MEDIATOR_DECLINED = "mediator_declined"
@@ -163,6 +164,7 @@ EVENT_LABELS = {
     EventKind.SETTLEMENT_FILED: _l("Settlement proposed"),
     EventKind.SETTLEMENT_ACCEPTED: _l("Settlement accepted"),
     EventKind.SETTLEMENT_ACCEPTANCES_VOIDED: _l("Earlier acceptances void: the settlement text changed"),
+    EventKind.AGREEMENT_VERSION_APPROVED: _l("Machine-translated version of the agreement approved"),
     EventKind.DECISION_FILED: _l("Decision filed"),
     EventKind.REPORT_FILED: _l("Complaint or lawsuit reported"),
     EventKind.EVIDENCE_ADDED: _l("Evidence added"),

@@ -288,6 +288,7 @@ class Api:
 
     def __init__(self, client, account: Account):
         self.client = client
+        self.account = account
         credentials = {"email": account.email, "password": PASSWORD}
         code = second_factor_code(client.application, account.email)
         if code:
@@ -318,6 +319,19 @@ class Api:
         finally:
             environ["wsgi.input"].close()
             builder.close()
+
+
+def sign(client: "Api", case_id: int, agreement: dict | None = None, **overrides):
+    """A party signs the current agreement through the API: its name, a capacity, a place and its password."""
+    body = {
+        "signed_name": client.account.display_name,
+        "capacity": "director",
+        "place": "Madrid",
+        "password": PASSWORD,
+        **({"text_sha256": agreement["text_sha256"]} if agreement else {}),
+        **overrides,
+    }
+    return client.post(f"/cases/{case_id}/agreement/sign", body)
 
 
 @pytest.fixture

@@ -34,10 +34,15 @@ DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
     "verification": ("3 per hour;10 per day", "20 per hour"),
     # Wrong invitation codes when claiming a case (only refusals count: see FAILURES_ONLY).
     "claim_code": ("5 per 15 minutes;20 per day", "20 per 15 minutes;100 per day"),
+    # Refused signatures of an agreement (a wrong password or code counts as a failed sign-in would).
+    "signature": ("5 per 15 minutes;30 per day", "50 per 15 minutes"),
 }
 
 # Kinds where only refused requests count (a right invitation code is never held up by earlier typos).
-FAILURES_ONLY: dict[str, Callable[[Response], bool]] = {"claim_code": lambda response: response.status_code == 422}
+FAILURES_ONLY: dict[str, Callable[[Response], bool]] = {
+    "claim_code": lambda response: response.status_code == 422,
+    "signature": lambda response: response.status_code == 422,
+}
 
 
 # What a refused request of these kinds is told (in the reader's language); the others get the general 429.
@@ -48,6 +53,7 @@ MESSAGES = {
     ),
     "password_reset": _l("Too many requests for a new password. Please wait an hour and try again."),
     "verification": _l("Too many confirmation e-mails asked for. Please wait an hour and try again."),
+    "signature": _l("Too many refused signatures. For your safety, wait 15 minutes before you try again."),
 }
 
 # endpoint -> kind; POST only.
@@ -70,6 +76,8 @@ LIMITED_ENDPOINTS: dict[str, str] = {
     "api.api_request_password_reset": "password_reset",
     "accounts.claim_with_code": "claim_code",
     "api.api_claim_case": "claim_code",
+    "mediation.sign_agreement": "signature",
+    "api.api_sign_agreement": "signature",
 }
 
 

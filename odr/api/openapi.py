@@ -852,6 +852,21 @@ def _ladder_paths() -> dict:
             "get": _op("The settlement agreement in both languages with its signature acts"),
             "post": _op("Propose an agreement (replaces the last; voids acceptances)", body="Agreement", ok="201"),
         },
+        "/cases/{case_id}/offers/{filing_id}/accept": {
+            "parameters": [CASE_ID, FILING_ID],
+            "post": _op(
+                "Accept an offer made to you: its terms become the draft agreement in both parties' languages",
+                ok="201",
+            ),
+        },
+        "/cases/{case_id}/agreement/approve": {
+            "parameters": [CASE_ID],
+            "post": _op("Approve a machine-translated version of the agreement", body="ApproveVersion"),
+        },
+        "/cases/{case_id}/agreement/sign": {
+            "parameters": [CASE_ID],
+            "post": _op("Sign the agreement: typed full name, capacity, place, password or code", body="Signature"),
+        },
         "/cases/{case_id}/agreement.pdf": {
             "parameters": [CASE_ID],
             "get": _op("The agreement as PDF", produces="application/pdf"),
@@ -920,9 +935,10 @@ LADDER_SCHEMAS = {
     "Affiliation": {"type": "object", "required": ["organisation"], "properties": {"organisation": _STR}},
     "BiddingRules": {
         "type": "object",
-        "required": ["currency"],
+        "required": ["currency", "listing_measure"],
         "properties": {
             "currency": _STR,
+            "listing_measure": {"type": "string", "enum": ["keep", "remove", "modify", "geo_restrict"]},
             "max_rounds": {"type": "integer", "minimum": 1, "maximum": 10},
             "gap_percent": {"type": "integer", "minimum": 0, "maximum": 50},
         },
@@ -943,6 +959,18 @@ LADDER_SCHEMAS = {
             "texts": {"type": "object", "additionalProperties": _STR, "description": "one text per party language"},
             "terms": {"type": "object", "properties": {"amount": _STR, "currency": _STR, "licence": _STR}},
             "measures": {"type": "array", "items": MEASURE},
+        },
+    },
+    "ApproveVersion": {"type": "object", "required": ["language"], "properties": {"language": _STR}},
+    "Signature": {
+        "type": "object",
+        "required": ["signed_name", "capacity", "place", "password"],
+        "properties": {
+            "signed_name": {**_STR, "description": "your full name as your account shows it"},
+            "capacity": {**_STR, "description": "in what capacity you sign, e.g. director"},
+            "place": _STR,
+            "password": {**_STR, "description": "your password, or your one-time code with two-step sign-in"},
+            "text_sha256": {**_STR, "description": "the digest of the text you read; refused if it changed"},
         },
     },
     "EvaluationRequest": {

@@ -182,6 +182,10 @@ class SettlementAcceptance(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     text_sha256: Mapped[str] = mapped_column(String(64))
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A signed agreement's signature page: the full name typed, the capacity signed in and the place.
+    signed_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    capacity: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     filing: Mapped[Filing] = relationship(back_populates="acceptances")
 

@@ -340,6 +340,7 @@ class CasePage:
     counter_notice_warnings: list[dict]
     proposal: ProposalView | None
     filings: list[Filing]
+    acceptable_offers: frozenset[int]  # the offers this reader may accept (services.check_may_accept_offer)
     evidence: list[EvidenceFile]
     events: list[Event]
     may: CaseMay
@@ -444,6 +445,7 @@ def case_page(
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
     proposal = services.current_settlement(case)
     party = account.party
+    filings = visible_filings(account, case)
     next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now)
     return CasePage(
         case=case,
@@ -461,7 +463,12 @@ def case_page(
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         counter_notice_warnings=counter_notice_warnings(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
-        filings=visible_filings(account, case),
+        filings=filings,
+        acceptable_offers=frozenset(
+            f.id
+            for f in filings
+            if f.kind == FilingKind.OFFER and allows(services.check_may_accept_offer, account, case, f, set(roles))
+        ),
         evidence=list(case.evidence),
         events=list(case.events),
         may=CaseMay(
@@ -510,7 +517,9 @@ def proposal_view(filing: Filing, account: Account, case: Case, roles: frozenset
         terms=filing.terms or {},
         acceptances=len(filing.acceptances),
         text_sha256=services.text_sha256(filing),
-        may_accept=allows(services.check_may_accept, account, case, filing, set(roles), now),
+        # An agreement is signed on its own page (name, capacity, place, password), never in one click.
+        may_accept=not services.is_agreement(filing)
+        and allows(services.check_may_accept, account, case, filing, set(roles), now),
     )
 
 

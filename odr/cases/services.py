@@ -675,10 +675,35 @@ def check_may_accept(account: Account, case: Case, proposal: Filing, roles: set[
         raise NotAllowed(_("Your side has already accepted this settlement."), code="already_accepted")
 
 
+def is_agreement(filing: Filing) -> bool:
+    """A settlement agreement (language versions, clauses): concluded only by each party's signature."""
+    return isinstance(filing.terms, dict) and "versions" in filing.terms
+
+
+def check_may_accept_offer(account: Account, case: Case, offer: Filing, roles: set[str]) -> None:
+    """Raises NotAllowed unless the account, in these case roles, may accept this offer: it is a party's open
+    offer, made to the reader's side, while the case's stage admits a settlement agreement."""
+    parties = {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
+    if offer.kind != FilingKind.OFFER or offer.caucus_party_id is not None or offer.author_case_role not in parties:
+        raise NotAllowed(_("Only a party's offer can be accepted."), code="not_an_offer")
+    if not roles & parties or offer.author_case_role in roles:
+        raise NotAllowed(_("Only the party an offer was made to can accept it."), code="wrong_role")
+    if FilingKind.SETTLEMENT.value not in procedure_of(case).filings_allowed(case.state):
+        raise NotAllowed(_("A settlement agreement cannot be proposed at this stage of the case."), code="wrong_state")
+
+
 def accept_settlement(
-    account: Account, case_id: int, filing_id: int, digest: str | None = None, at: datetime | None = None
+    account: Account,
+    case_id: int,
+    filing_id: int,
+    digest: str | None = None,
+    at: datetime | None = None,
+    signature: dict[str, str] | None = None,
 ) -> SettlementAcceptance:
-    """A party accepts the latest settlement proposal; once both have, the case settles."""
+    """A party accepts the latest settlement proposal; once both have, the case settles.
+
+    An agreement is accepted only by a signature (``odr.mediation.signing.sign_agreement``, which checks the
+    signer's password or code and passes ``signature``: the typed name, capacity and place)."""
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
     if not roles:
@@ -692,8 +717,15 @@ def accept_settlement(
     if settle is not None and digest and digest != expected:
         raise NotAllowed(_("The settlement text changed since you read it. Please read it again."), code="text_changed")
     check_may_accept(account, case, proposal, roles, at)
+    if signature is None and is_agreement(proposal):
+        raise NotAllowed(
+            _("An agreement is accepted by signing it on its signature page, with your password or code."),
+            code="signature_required",
+        )
     party_id = account.party_id
-    acceptance = SettlementAcceptance(party_id=party_id, account_id=account.id, text_sha256=expected, accepted_at=at)
+    acceptance = SettlementAcceptance(
+        party_id=party_id, account_id=account.id, text_sha256=expected, accepted_at=at, **(signature or {})
+    )
     proposal.acceptances.append(acceptance)
     role = sorted(roles)[0]
     events.record(
@@ -702,7 +734,7 @@ def accept_settlement(
         at,
         actor=account,
         role=role,
-        payload={"filing_id": proposal.id, "text_sha256": expected},
+        payload={"filing_id": proposal.id, "text_sha256": expected, **(signature or {})},
     )
     db.session.flush()
     accepted_by = {a.party_id for a in proposal.acceptances}

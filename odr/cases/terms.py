@@ -45,6 +45,9 @@ class SettlementTerms(OfferTerms, total=False):
     blind_bidding_id: int
     neutral_evaluation_id: int
     prevailing_side: str
+    offer_id: int  # the accepted offer this agreement was drafted from
+    machine_translated: list[str]  # language versions pre-filled by machine translation, awaiting approval
+    licences: dict[str, str]  # language -> the licence term in that version
 
 
 class DecisionTerms(TypedDict):

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -28,11 +27,14 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import PRODUCT_CATEGORIES, Case, FilingKind, product_category_title
 from odr.conduct.models import AccountMeasure, HealthSafetyScreen, MeasureStatus, ScreenStatus
+from odr.conduct.services import serve_measure
 from odr.conduct.signals import account_measure_required, provisional_measure_required
+from odr.config import rules_file
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
+from odr.notifications.deliveries import serve
 from odr.procedure.engine import Citation, ProcedureError, _citation
 from odr.procedure.services import measures_standing, procedure_of, set_track
 from odr.procedure.signals import state_entered
@@ -200,7 +202,7 @@ def _load(path: str) -> HealthSafetyPolicy:
 
 
 def health_safety_policy() -> HealthSafetyPolicy:
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "policy" / "health_safety.yaml"))
+    return _load(rules_file("policy", "health_safety.yaml"))
 
 
 # --- screening a new notice -------------------------------------------------------------------------------
@@ -231,6 +233,11 @@ def on_fast_track(case: Case) -> bool:
     return found is not None and found.status != ScreenStatus.CLEARED
 
 
+def _serve_step(case: Case, act: str, at: datetime, step: dict[str, Any], only: frozenset[str] | None = None) -> None:
+    """Tell the parties a step of the fast track in their language, with its rule (Platform Rule 20)."""
+    serve(case, act, at, data={"health_safety": step, "reference": case.reference}, only=only)
+
+
 def _provisional(case: Case, found: HealthSafetyScreen, measure: str, at: datetime, ended_by: str = "") -> None:
     rules = health_safety_policy()
     ground = f"health_safety provisional {measure}: {rules.provisional_citation}"
@@ -246,11 +253,18 @@ def _provisional(case: Case, found: HealthSafetyScreen, measure: str, at: dateti
                 "legal_basis": rules.legal_basis.as_dict(),
             },
         )
+        # Under the Digital Services Act the seller's statement of reasons (Art. 17) already tells it.
+        only = frozenset({CaseRole.CLAIMANT}) if procedure_of(case).complaints is not None else None
+        step = {"step": "provisional", "citation": rules.provisional_citation.as_dict()}
+        _serve_step(case, "provisional_measure", at, step, only)
     else:
         found.provisional_until, found.provisional_ended_by = at, ended_by
         events.record(case, EventKind.PROVISIONAL_MEASURE_ENDED, at, payload={"ended_by": ended_by})
         if ended_by == "procedure_measure":
             return  # the procedure's own measure stands on the listings: nothing to restore
+        if ended_by != "cleared":  # the clearing's own delivery says so
+            step = {"step": "provisional_ended", "citation": rules.provisional_citation.as_dict()}
+            _serve_step(case, "provisional_measure_ended", at, step)
     provisional_measure_required.publish(case, at=at, measure=measure, ground=ground)
 
 
@@ -284,6 +298,13 @@ def _screen_new_notice(case: Case, at: datetime) -> None:
         payload={"matches": matches, "categories": categories, "policy_version": rules.version},
     )
     set_track(case, EXPEDITED, at, reason={"cause": "health_safety_match"})
+    step = {
+        "step": "fast_track",
+        "terms": sorted({m["term"] for m in matches}),
+        "categories": categories,
+        "citation": rules.provisional_citation.as_dict(),
+    }
+    _serve_step(case, "health_safety_fast_track", at, step)
     if not measures_standing(case):
         _provisional(case, found, "take_down", at)
 
@@ -323,6 +344,7 @@ def do_clear(account: Account, case_id: int, data: dict, at: datetime | None = N
         case, EventKind.HEALTH_SAFETY_CLEARED, at, actor=account, role=role, payload={"reason": reason, "role": role}
     )
     set_track(case, STANDARD, at, reason={"cause": "health_safety_cleared"})
+    _serve_step(case, "health_safety_cleared", at, {"step": "cleared", "reason": reason})
     if found.provisional_in_force:
         _provisional(case, found, "restore", at, "cleared")
     commit()
@@ -387,6 +409,7 @@ def do_confirm_counterfeit(
         ground=f"health_safety {rules.counterfeit_citation.instrument}",
         details={"conduct_measure_id": measure.id, "until": ends_at.isoformat()},
     )
+    serve_measure(measure, at)
     commit()
     return found
 

@@ -7,8 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
 
+from odr.config import rules_file
 from odr.procedure.engine import Citation, ProcedureError, _citation
 
 ACCOUNT_MEASURES = {"suspend_account", "terminate_account"}
@@ -209,4 +209,4 @@ def _load(path: str) -> Policy:
 
 
 def policy() -> Policy:
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "policy" / "conduct.yaml"))
+    return _load(rules_file("policy", "conduct.yaml"))

@@ -585,6 +585,9 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
 def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
     """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
     threshold (or warn where the policy warns first). Runs in the caller's transaction."""
+    strike = strike_of(_facts([case])[case.id])
+    if strike is None or not strike.active(at):
+        return None  # this outcome gives no strike, so the seller's count cannot have grown: no record to compute
     party = case.respondent
     key = policy_key(case.jurisdiction)
     rules: RepeatInfringerRules = policy().repeat[key]
@@ -633,6 +636,7 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
         at,
         payload={"conduct_measure_id": measure.id, "kind": due, "active_strikes": len(counted)},
     )
+    serve_measure(measure, at)
     if due != "warning":
         account_measure_required.publish(
             case,
@@ -679,23 +683,33 @@ def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
             select(Case).where(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
         )
     )
-    facts = _facts(cases)
-    unfounded = malicious = 0
-    for fact in facts.values():
-        if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
-            malicious += 1
-        elif (
-            fact.court_outcome in rules.record.rejected_outcomes
-            or fact.evaluation_side == "respondent"
-            or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
-        ):
-            unfounded += 1
-    return {"filed": len(cases), "unfounded": unfounded, "malicious": malicious, "window_days": window}
+    verdicts = [_verdict_on_notice(fact) for fact in _facts(cases).values()]
+    return {
+        "filed": len(cases),
+        "unfounded": verdicts.count("unfounded"),
+        "malicious": verdicts.count("malicious"),
+        "window_days": window,
+    }
+
+
+def _verdict_on_notice(fact: CaseFacts) -> str | None:
+    """ "malicious" or "unfounded" where the case's outcome says so of its notice; None otherwise."""
+    if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
+        return "malicious"
+    if (
+        fact.court_outcome in policy().record.rejected_outcomes
+        or fact.evaluation_side == "respondent"
+        or (fact.finding is not None and fact.finding.status == ClaimStatus.ERRONEOUS)
+    ):
+        return "unfounded"
+    return None
 
 
 def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
     """After an outcome against the notifier of ``case``: warn the first time the Art. 23(3) criteria are
     met; suspend the processing of its notices if they are met again by a further unfounded notice."""
+    if _verdict_on_notice(_facts([case])[case.id]) is None:
+        return None  # nothing against this notice, so the notifier's counts cannot have grown
     party = case.claimant
     rules = policy().misuse["default"]
     counts = misuse_counts(party, at)
@@ -738,6 +752,7 @@ def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
         at,
         payload={"conduct_measure_id": measure.id, "kind": kind, "policy": "notice_misuse"},
     )
+    serve_measure(measure, at)
     return measure
 
 
@@ -838,6 +853,7 @@ def _end(measure: AccountMeasure, status: MeasureStatus, at: datetime, actor: Ac
     measure.closed_at = at
     if measure.case is None:
         return
+    serve_measure(measure, at)
     events.record(
         measure.case,
         EventKind.ACCOUNT_MEASURE_ENDED,
@@ -904,6 +920,25 @@ def sweep_expired(now: datetime | None = None) -> int:
         commit()
         ended += 1
     return ended
+
+
+MEASURE_ACTS = {
+    "warning": "conduct_warning",
+    "suspend_notice_processing": "notice_processing_suspended",
+    "suspend_account": "account_measure",
+    "terminate_account": "account_measure",
+}
+
+
+def serve_measure(measure: AccountMeasure, at: datetime) -> None:
+    """Deliver a measure, or its end, to the party it concerns (the notifier for misuse of the notice system,
+    the seller otherwise), in that party's language, with its statement of reasons and the appeal."""
+    if measure.case is None:
+        return
+    role = CaseRole.CLAIMANT if measure.policy == "notice_misuse" else CaseRole.RESPONDENT
+    act = MEASURE_ACTS[measure.kind] if measure.status == MeasureStatus.IN_FORCE else "account_measure_ended"
+    payload = {k: v for k, v in measure_json(measure).items() if k != "appeal"}
+    serve(measure.case, act, at, data={"measure": payload, "reference": measure.case.reference}, only=frozenset({role}))
 
 
 def measure_json(measure: AccountMeasure) -> dict[str, Any]:

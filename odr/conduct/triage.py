@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from odr.cases.models import Case
 from odr.conduct.health_safety import screen
 from odr.conduct.models import NoticeTriage
 from odr.conduct.services import record_of
+from odr.config import rules_file
 from odr.extensions import db
 from odr.procedure.engine import Citation, ProcedureError, _citation
 from odr.procedure.signals import state_entered
@@ -94,7 +94,7 @@ def _load(path: str) -> TriagePolicy:
 
 
 def triage_policy() -> TriagePolicy:
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "policy" / "triage.yaml"))
+    return _load(rules_file("policy", "triage.yaml"))
 
 
 def components_of(case: Case, at: datetime) -> dict[str, dict[str, Any]]:

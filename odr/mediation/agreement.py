@@ -15,11 +15,12 @@ from datetime import datetime
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
-from odr.cases.models import Case, Filing, FilingKind, SettlementAcceptance
+from odr.cases.models import Case, Event, Filing, FilingKind, SettlementAcceptance
 from odr.cases.services import current_settlement, parse_terms, void_superseded_acceptances
 from odr.config import UI_LOCALES
 from odr.domain_events import commit
@@ -30,8 +31,9 @@ from odr.i18n import isolate
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
+from odr.procedure.titles import listing_measure_label
 from odr.validation import check_language, clean_text
-from odr.vocabulary import CaseRole
+from odr.vocabulary import CaseRole, EventKind
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 
@@ -86,14 +88,31 @@ def draft_agreement(account: Account, case_id: int, data: dict, at: datetime | N
     return filing
 
 
+def approvals(case: Case, filing: Filing) -> set[str]:
+    """The machine-translated versions of this agreement a party or the mediator has approved."""
+    found = db.session.scalars(
+        select(Event).where(Event.case_id == case.id, Event.kind == EventKind.AGREEMENT_VERSION_APPROVED.value)
+    )
+    return {str(e.payload["language"]) for e in found if e.payload.get("filing_id") == filing.id}
+
+
+def awaiting_approval(case: Case, filing: Filing) -> list[str]:
+    """The versions still as the machine translated them: nobody signs until a person has approved them."""
+    marked = (filing.terms or {}).get("machine_translated") or []
+    done = approvals(case, filing) if marked else set()
+    return [lang for lang in marked if lang not in done]
+
+
 def ui_locale(language: str) -> str:
     return next((loc for loc in UI_LOCALES if loc.split("_")[0] == language), "en")
 
 
-def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
+def _version(case: Case, filing: Filing, language: str, text: str, waiting: list[str]) -> dict:
     """One language version: its clauses rendered in that language, so each party reads its own."""
     terms = filing.terms or {}
     authoritative = terms.get("authoritative_language", filing.language)
+    licence = (terms.get("licences") or {}).get(language) or terms.get("licence")
+    machine = language in (terms.get("machine_translated") or [])
     with force_locale(ui_locale(language)):
         clauses = []
         if terms.get("amount"):
@@ -104,8 +123,17 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
                     currency=terms.get("currency", ""),
                 )
             )
-        if terms.get("licence"):
-            clauses.append(_("Licence: %(licence)s", licence=isolate(terms["licence"])))
+        if licence:
+            clauses.append(_("Licence: %(licence)s", licence=isolate(licence)))
+        if terms.get("listing_measure") and not terms.get("measures"):
+            listings = ", ".join(isolate(listing.locator) for listing in case.listings)
+            clauses.append(
+                _(
+                    "Listings %(listings)s: %(measure)s",
+                    listings=listings,
+                    measure=listing_measure_label(terms["listing_measure"]),
+                )
+            )
         for m in terms.get("measures", []):
             extra = (
                 m.get("element")
@@ -123,6 +151,17 @@ def _version(case: Case, filing: Filing, language: str, text: str) -> dict:
             "authoritative": language == authoritative,
             "text": text,
             "clauses": clauses,
+            "machine_translated": machine,
+            "awaiting_approval": language in waiting,
+            "translation_line": (
+                (
+                    _("Machine translation, not yet approved by a party or the mediator.")
+                    if language in waiting
+                    else _("Machine translation, approved by a party or the mediator.")
+                )
+                if machine
+                else ""
+            ),
             "heading": _("Settlement agreement"),
             "between": _(
                 "Between %(claimant)s (right holder) and %(respondent)s (seller), case %(reference)s.",
@@ -147,11 +186,14 @@ def agreement_context(case: Case) -> dict:
     versions = terms.get("versions") or {filing.language: filing.text}
     earlier = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.id != filing.id]
     voided = [a for f in earlier for a in f.acceptances]
+    waiting = awaiting_approval(case, filing)
     return {
+        "awaiting_approval": waiting,
         "case": case,
         "filing": filing,
         "text_sha256": text_sha256(filing),
-        "versions": [_version(case, filing, lang, text) for lang, text in versions.items()],
+        "versions": [_version(case, filing, lang, text, waiting) for lang, text in versions.items()],
+        "concluded": {case.claimant_party_id, case.respondent_party_id} <= {a.party_id for a in filing.acceptances},
         "acceptances": [_signature(a) for a in filing.acceptances],
         "voided": [_signature(a) for a in voided],
     }
@@ -166,11 +208,17 @@ def _signature(acceptance: SettlementAcceptance) -> dict:
         "account_id": acceptance.account_id,
         "accepted_at": acceptance.accepted_at.isoformat(),
         "text_sha256": acceptance.text_sha256,
+        "signed_name": acceptance.signed_name,
+        "capacity": acceptance.capacity,
+        "place": acceptance.place,
     }
 
 
 def agreement_for(account: Account, case_id: int) -> dict:
     return agreement_context(get_case(account, case_id))
+
+
+VERSION_FIELDS = ("language", "authoritative", "text", "clauses", "machine_translated", "awaiting_approval")
 
 
 def agreement_json(context: dict) -> dict:
@@ -179,7 +227,9 @@ def agreement_json(context: dict) -> dict:
         "filing_id": filing.id,
         "text_sha256": context["text_sha256"],
         "authoritative_language": (filing.terms or {}).get("authoritative_language", filing.language),
-        "versions": [{k: v[k] for k in ("language", "authoritative", "text", "clauses")} for v in context["versions"]],
+        "versions": [{k: v[k] for k in VERSION_FIELDS} for v in context["versions"]],
+        "awaiting_approval": context["awaiting_approval"],
+        "concluded": context["concluded"],
         "terms": {k: v for k, v in (filing.terms or {}).items() if k != "versions"},
         "acceptances": context["acceptances"],
         "voided_acceptances": context["voided"],

@@ -13,7 +13,7 @@ from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.cases.access import get_case
 from odr.cases.api import case_json
 from odr.errors import Forbidden
-from odr.mediation import agreement, bidding, desk, evaluation, measures
+from odr.mediation import agreement, bidding, desk, evaluation, measures, signing
 from odr.mediation.models import Measure
 from odr.mediation.services import (
     accept_appointment,
@@ -186,6 +186,28 @@ def api_agreement_pdf(case_id):
 def api_draft_agreement(case_id):
     agreement.draft_agreement(g.api_account, case_id, json_body())
     return jsonify(agreement.agreement_json(agreement.agreement_for(g.api_account, case_id))), 201
+
+
+@bp.post("/cases/<int:case_id>/offers/<int:filing_id>/accept")
+@authenticated
+def api_accept_offer(case_id, filing_id):
+    signing.accept_offer(g.api_account, case_id, filing_id)
+    return jsonify(agreement.agreement_json(agreement.agreement_for(g.api_account, case_id))), 201
+
+
+@bp.post("/cases/<int:case_id>/agreement/approve")
+@authenticated
+def api_approve_version(case_id):
+    signing.approve_version(g.api_account, case_id, str(json_body().get("language") or ""))
+    return jsonify(agreement.agreement_json(agreement.agreement_for(g.api_account, case_id)))
+
+
+@bp.post("/cases/<int:case_id>/agreement/sign")
+@authenticated
+def api_sign_agreement(case_id):
+    signing.sign_agreement(g.api_account, case_id, json_body())
+    case = get_case(g.api_account, case_id)
+    return jsonify({"state": case.state, **agreement.agreement_json(agreement.agreement_for(g.api_account, case_id))})
 
 
 @bp.get("/cases/<int:case_id>/evaluation")

@@ -26,14 +26,15 @@ from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
-from odr.cases.models import Case, FilingKind, SettlementAcceptance
-from odr.cases.signals import settlement_reached
+from odr.cases.models import Case, FilingKind
+from odr.cases.services import LISTING_MEASURES, void_superseded_acceptances
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.mediation.agreement import party_languages, ui_locale
 from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
 from odr.models_base import utcnow
-from odr.procedure.services import case_day, procedure_of, take_transition
+from odr.procedure.services import case_day, procedure_of
 from odr.queue import periodic_job
 from odr.vocabulary import CaseRole, EventKind
 
@@ -151,6 +152,10 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
         fields,
         _("Choose a gap between 0 and %(n)s percent.", n=MAX_GAP_PERCENT),
     )
+    # Bidding settles the money only: what happens to the listings is agreed before anyone bids.
+    listing_measure = data.get("listing_measure")
+    if listing_measure not in LISTING_MEASURES:
+        fields["listing_measure"] = _("Choose what happens to the listings if the bidding settles.")
     days = current_app.config["ODR"]["BIDDING_DAYS"]
     if data.get("days") not in (None, ""):
         if CaseRole.MEDIATOR not in roles:
@@ -166,6 +171,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
         currency=currency,
         max_rounds=rounds,
         gap_percent=gap,
+        listing_measure=listing_measure,
         opened_by_id=account.id,
         opened_at=at,
         closes_at=at + timedelta(days=days),
@@ -183,6 +189,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
             "currency": currency,
             "max_rounds": rounds,
             "gap_percent": gap,
+            "listing_measure": listing_measure,
             "closes_at": bidding.closes_at.isoformat(),
         },
     )
@@ -219,7 +226,6 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
             commit()
         raise
     side = sorted(roles & set(SIDES))[0]
-    settle = settlement_transition(case, at)
     own = [b for b in bidding.bids if b.side == side]
     fields: dict[str, str] = {}
     value = _parse_amount(amount, fields)
@@ -257,7 +263,7 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
         demand, offer = (bid.amount, other.amount) if side == "claimant" else (other.amount, bid.amount)
         outcome = round_outcome(Decimal(demand), Decimal(offer), bidding.gap_percent)
         if outcome is not None:
-            _settle(case, bidding, bid.round, outcome, account, settle, at)
+            _settle(case, bidding, bid.round, outcome, account, at)
         elif bid.round == bidding.max_rounds:
             bidding.status = BiddingStatus.FAILED
             bidding.closed_at = at
@@ -278,41 +284,49 @@ def submit_bid(account: Account, case_id: int, amount, accept_rules=None, at: da
     return bidding
 
 
-def _settle(
-    case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, settle, at: datetime
-) -> None:
-    """Record the settlement both sides agreed to in advance, accepted by each side's first bidder."""
+def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, account: Account, at: datetime) -> None:
+    """The round agreed the money: draft the agreement in both parties' languages, with the listing measure
+    agreed when bidding opened, for each party to sign at its own time (``signing.sign_agreement``)."""
     settled_amount = str(amount.quantize(Decimal("0.01")))
-    with force_locale("en"):
-        text = _(
-            "Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
-            "%(amount)s %(currency)s in full settlement of the money claim.",
-            round=round_no,
-            amount=settled_amount,
-            currency=bidding.currency,
-        )
+    versions = {}
+    for language in party_languages(case):
+        # Each version from the catalogue of its language: no machine wrote it, so none awaits approval.
+        with force_locale(ui_locale(language)):
+            versions[language] = _(
+                "Settlement by double-blind bidding (round %(round)s): the seller pays the right holder "
+                "%(amount)s %(currency)s in full settlement of the money claim.",
+                round=round_no,
+                amount=settled_amount,
+                currency=bidding.currency,
+            )
+    authoritative = next(iter(versions))
+    terms: dict = {
+        "amount": settled_amount,
+        "currency": bidding.currency,
+        "blind_bidding_id": bidding.id,
+        "authoritative_language": authoritative,
+        "versions": versions,
+        "measures": [],
+    }
+    if bidding.listing_measure:
+        terms["listing_measure"] = bidding.listing_measure
     filing = record_filing(
         case,
         FilingKind.SETTLEMENT,
         author=account,
         role=CaseRole.SYSTEM,
-        language="en",
-        text=text,
+        language=authoritative,
+        text=versions[authoritative],
         at=at,
-        terms={"amount": f"{amount:.2f}", "currency": bidding.currency, "blind_bidding_id": bidding.id},
+        terms=terms,
+        event_details={"agreement": True},
     )
+    void_superseded_acceptances(case, filing, account, CaseRole.SYSTEM, at)
     digest = text_sha256(filing)
-    for side, party_id in (("claimant", case.claimant_party_id), ("respondent", case.respondent_party_id)):
-        first = next(b for b in bidding.bids if b.side == side and b.round == 1)
-        db.session.add(
-            SettlementAcceptance(
-                filing_id=filing.id, party_id=party_id, account_id=first.account_id, text_sha256=digest, accepted_at=at
-            )
-        )
     bidding.status = BiddingStatus.SETTLED
     bidding.closed_at = at
     bidding.settled_round = round_no
-    bidding.settled_amount = f"{amount:.2f}"
+    bidding.settled_amount = settled_amount
     bidding.settlement_filing_id = filing.id
     events.record(
         case,
@@ -321,14 +335,12 @@ def _settle(
         payload={
             "bidding_id": bidding.id,
             "round": round_no,
-            "amount": f"{amount:.2f}",
+            "amount": settled_amount,
             "currency": bidding.currency,
             "filing_id": filing.id,
             "text_sha256": digest,
         },
     )
-    take_transition(case, settle.name, None, {CaseRole.SYSTEM}, at)
-    settlement_reached.publish(case, proposal=filing, at=at)
 
 
 def _expire(case: Case, bidding: BlindBidding, now: datetime) -> bool:
@@ -396,6 +408,7 @@ def bidding_view(account: Account, case: Case) -> dict | None:
             for b in bidding.bids
             if b.side == own_side
         ],
+        "listing_measure": bidding.listing_measure,
         "settled_round": bidding.settled_round,
         "settled_amount": bidding.settled_amount,
     }

@@ -84,6 +84,8 @@ class BlindBidding(db.Model):
     settled_round: Mapped[int | None] = mapped_column(Integer)
     settled_amount: Mapped[str | None] = mapped_column(String(32))
     settlement_filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
+    # What happens to the listings if the bidding settles (keep | remove | modify | geo_restrict): agreed up front.
+    listing_measure: Mapped[str | None] = mapped_column(String(16))
 
     bids: Mapped[list["BlindBid"]] = relationship(back_populates="bidding", order_by="BlindBid.round")
 

@@ -18,6 +18,7 @@ from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
 from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, may_file, proposal_view
+from odr.cases.services import check_may_accept
 from odr.forms import BLANK, FormState
 from odr.mediation import agreement, bidding, desk, evaluation, measures
 from odr.mediation.models import EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
@@ -182,17 +183,33 @@ class AgreementPage:
     versions: list[dict]
     acceptances: list[dict]
     voided: list[dict]
+    awaiting_approval: list[str]  # machine-translated versions nobody has approved yet
+    may_approve: bool  # a party or the mediator, while a version awaits approval
+    may_sign: bool  # a party that has not signed this text, while the case can settle and nothing awaits approval
+    concluded: bool  # both parties signed this text
+    signer_name: str  # the name the reader must type to sign
+
+
+APPROVERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
 
 
 def agreement_page(account: Account, case_id: int, now: datetime | None = None) -> AgreementPage:
     context = agreement.agreement_for(account, case_id)
     case = context["case"]
+    roles = frozenset(case_roles(account, case))
+    proposal = proposal_view(context["filing"], account, case, roles, now or utcnow())
     return AgreementPage(
         case=case,
         versions=context["versions"],
         acceptances=context["acceptances"],
         voided=context["voided"],
-        proposal=proposal_view(context["filing"], account, case, frozenset(case_roles(account, case)), now or utcnow()),
+        proposal=proposal,
+        awaiting_approval=context["awaiting_approval"],
+        may_approve=bool(context["awaiting_approval"] and roles & APPROVERS),
+        may_sign=not context["awaiting_approval"]
+        and allows(check_may_accept, account, case, context["filing"], set(roles), now or utcnow()),
+        concluded=context["concluded"],
+        signer_name=account.display_name,
     )
 
 

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 
 from odr.cases.access import get_case
 from odr.cases.pages import has_desk
-from odr.cases.views import submit_on_case_page
+from odr.cases.views import case_page_response, submit_on_case_page
 from odr.forms import BLANK, FormState, submit
-from odr.mediation import agreement, bidding, evaluation, pages
+from odr.mediation import agreement, bidding, evaluation, pages, signing
 from odr.mediation.measures import measure_title
 from odr.mediation.services import accept_appointment, assign_mediator, declare_affiliation, decline_appointment
 
@@ -116,8 +116,7 @@ def submit_bid(case_id):
 @bp.get("/cases/<int:case_id>/agreement")
 @login_required
 def agreement_page(case_id):
-    page = pages.agreement_page(current_user, case_id)
-    return render_template("mediation/agreement.html", page=page, case=page.case, form=BLANK)
+    return _agreement_page(case_id, BLANK)
 
 
 @bp.get("/cases/<int:case_id>/agreement.pdf")
@@ -129,6 +128,52 @@ def agreement_pdf(case_id):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{agreement.pdf_name(context)}"'},
     )
+
+
+@bp.post("/cases/<int:case_id>/offers/<int:filing_id>/accept")
+@login_required
+def accept_offer(case_id, filing_id):
+    def act():
+        signing.accept_offer(current_user, case_id, filing_id)
+        flash(_("You accepted the offer: its terms are now the draft agreement, to be signed by both."), "success")
+
+    return submit(
+        act,
+        form="accept-offer",
+        page=lambda state: case_page_response(case_id, state),
+        done=url_for("mediation.agreement_page", case_id=case_id),
+    )
+
+
+@bp.post("/cases/<int:case_id>/agreement/approve")
+@login_required
+def approve_version(case_id):
+    def act():
+        signing.approve_version(current_user, case_id, request.form.get("language", ""))
+        flash(_("The version is approved."), "success")
+
+    return submit(act, form="approve", page=lambda state: _agreement_page(case_id, state), done=_agreement_url(case_id))
+
+
+@bp.post("/cases/<int:case_id>/agreement/sign")
+@login_required
+def sign_agreement(case_id):
+    def act():
+        signing.sign_agreement(current_user, case_id, request.form)
+        flash(_("You signed the agreement."), "success")
+
+    return submit(
+        act, form="signature", page=lambda state: _agreement_page(case_id, state), done=_agreement_url(case_id)
+    )
+
+
+def _agreement_url(case_id: int) -> str:
+    return url_for("mediation.agreement_page", case_id=case_id)
+
+
+def _agreement_page(case_id: int, form):
+    page = pages.agreement_page(current_user, case_id)
+    return render_template("mediation/agreement.html", page=page, case=page.case, form=form)
 
 
 MEASURE_FIELD = re.compile(r"^measures\.(\d+)\.(\w+)$")

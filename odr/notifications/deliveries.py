@@ -83,12 +83,21 @@ def addressees(case: Case, roles: frozenset[str]) -> list[Addressee]:
 
 
 def serve(
-    case: Case, act: str, at: datetime, *, filing: Filing | None = None, data: dict | None = None
+    case: Case,
+    act: str,
+    at: datetime,
+    *,
+    filing: Filing | None = None,
+    data: dict | None = None,
+    only: frozenset[str] | None = None,
 ) -> list[Delivery]:
     """Serve ``act`` on the roles its procedure names (never on the author of a filing; a caucus message
-    only on the mediator and the party of the caucus), through the inbox and by e-mail."""
+    only on the mediator and the party of the caucus; ``only``: of those, just the roles an act concerns, as a
+    measure on one party's account), through the inbox and by e-mail."""
     procedure = procedure_of(case)
     roles = procedure.addressees(act)
+    if only is not None:
+        roles = roles & only
     if filing is not None and filing.caucus_party_id is not None:
         caucus_role = CaseRole.CLAIMANT if filing.caucus_party_id == case.claimant_party_id else CaseRole.RESPONDENT
         roles = roles & {CaseRole.MEDIATOR, caucus_role}

@@ -38,7 +38,20 @@ STATE_CHANGED = "state_changed"
 DECISION_ACTS = {"notice_decision", "complaint", "complaint_decision"}
 # Acts of the conduct and security domains around a case (a wrongful-notice finding; a seller's security offered,
 # decided, and released with the outcome: Platform Rule 22), served on the parties like the procedure's own.
-CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release"}
+# The conduct domain's measures on a party's account (a warning, the suspension of notice processing, an account
+# measure and their end: Platform Rules 16, 17 and 20(4)) and the health-and-safety fast track's steps (Rule 20),
+# served on the person they affect.
+CONDUCT_ACTS = {
+    "conduct_warning": EventKind.CONDUCT_WARNING_ISSUED,
+    "notice_processing_suspended": EventKind.NOTICE_PROCESSING_SUSPENDED,
+    "account_measure": EventKind.ACCOUNT_MEASURE_ORDERED,
+    "account_measure_ended": EventKind.ACCOUNT_MEASURE_ENDED,
+    "health_safety_fast_track": EventKind.HEALTH_SAFETY_MATCHED,
+    "provisional_measure": EventKind.PROVISIONAL_MEASURE_ORDERED,
+    "provisional_measure_ended": EventKind.PROVISIONAL_MEASURE_ENDED,
+    "health_safety_cleared": EventKind.HEALTH_SAFETY_CLEARED,
+}
+CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release", *CONDUCT_ACTS}
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
 DEADLINE_MOVED = "deadline_moved"
 ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
@@ -57,6 +70,7 @@ ACT_EVENTS: dict[str, EventKind] = {
     "security_offer": EventKind.SECURITY_OFFERED,
     "security_decision": EventKind.SECURITY_DECIDED,
     "security_release": EventKind.SECURITY_RELEASED,
+    **CONDUCT_ACTS,
     DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }
 # The texts the law requires a delivery to say (``statements:`` in a procedure): one Jinja template per

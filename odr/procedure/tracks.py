@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
 
+from odr.config import rules_file
 from odr.procedure.engine import UNITS as PERIOD_UNITS
 from odr.procedure.engine import Citation, Period, ProcedureError, Timer, _citation, _date, _in_force
 
@@ -86,4 +86,4 @@ def track(name: str) -> Track | None:
     if name not in TRACKS:
         raise ProcedureError(f"unknown track {name}")
     file = TRACKS[name]
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "tracks" / file)) if file else None
+    return _load(rules_file("tracks", file)) if file else None

@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
 
+from odr.config import rules_file
 from odr.procedure.engine import Citation, ProcedureError, _citation
 
 
@@ -95,4 +95,4 @@ def _load(path: str) -> SecurityPolicy:
 
 
 def policy() -> SecurityPolicy:
-    return _load(str(Path(current_app.config["ODR"]["RULES_DIR"]) / "policy" / "seller_security.yaml"))
+    return _load(rules_file("policy", "seller_security.yaml"))

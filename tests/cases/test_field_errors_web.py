@@ -288,7 +288,12 @@ def bidding_case(api, world) -> int:
 
 def test_a_refused_bid_marks_the_amount_and_keeps_what_was_typed(world, api, browser):
     case_id = bidding_case(api, world)
-    assert api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR"}).status_code == 201
+    assert (
+        api(world.holder)
+        .post(f"/cases/{case_id}/bidding", {"currency": "EUR", "listing_measure": "remove"})
+        .status_code
+        == 201
+    )
     page = refused(
         browser(world.seller).post(f"/cases/{case_id}/bids", {"amount": "12,5 EUR"}, form_page=f"/cases/{case_id}")
     )
@@ -367,7 +372,9 @@ def test_an_error_about_no_field_of_the_form_is_said_in_words_at_the_form(world,
     case_id = bidding_case(api, world)
     # Only the mediator sets how long bidding stays open; a party's form has no such field.
     response = browser(world.holder).post(
-        f"/cases/{case_id}/bidding", {"currency": "EUR", "days": "3"}, form_page=f"/cases/{case_id}"
+        f"/cases/{case_id}/bidding",
+        {"currency": "EUR", "listing_measure": "remove", "days": "3"},
+        form_page=f"/cases/{case_id}",
     )
     assert response.status_code == 422
     page = lxml.html.fromstring(response.get_data(as_text=True))

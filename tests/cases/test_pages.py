@@ -78,7 +78,9 @@ def test_in_facilitated_settlement_the_mediator_holds_caucuses_and_refers_a_clai
 
 def test_a_bidder_bids_while_rounds_are_left_and_the_other_side_sees_no_amount(world):
     case_id = open_case(world)
-    bidding.open_bidding(world.holder, case_id, {"currency": "EUR", "max_rounds": "1", "gap_percent": "10"})
+    bidding.open_bidding(
+        world.holder, case_id, {"currency": "EUR", "listing_measure": "remove", "max_rounds": "1", "gap_percent": "10"}
+    )
     holder = pages.case_page(world.holder, case_id).panels["ladder"].bidding
     assert holder.may_bid and holder.must_accept_rules and not holder.may_open  # one bidding at a time
     bidding.submit_bid(world.holder, case_id, "9000", "on")

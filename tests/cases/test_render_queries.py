@@ -18,9 +18,9 @@ from odr.accounts.models import Role
 from odr.cases import services
 from odr.deposits.services import deposit_work
 from odr.extensions import db
-from odr.mediation import agreement, bidding, evaluation
+from odr.mediation import agreement, bidding, evaluation, signing
 from odr.translation.services import add_human_translation
-from tests.conftest import make_account
+from tests.conftest import PASSWORD, make_account
 from tests.export.conftest import escalate
 from tests.mediation.conftest import mediated_case
 
@@ -74,7 +74,11 @@ def busy_case(world) -> int:
     ).obj
     add_human_translation(world.mediator, case_id, message.id, "es", "Queremos hablar.")
     services.add_filing(world.holder, case_id, {"kind": "message", "language": "es", "text": "Privado.", "caucus": "1"})
-    bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": "3", "gap_percent": "10"})
+    bidding.open_bidding(
+        world.mediator,
+        case_id,
+        {"currency": "EUR", "listing_measure": "remove", "max_rounds": "3", "gap_percent": "10"},
+    )
     bidding.submit_bid(world.holder, case_id, "9000", "on")
     evaluation.open_evaluation(
         world.mediator,
@@ -101,8 +105,11 @@ def busy_case(world) -> int:
             "measures": [{"kind": "remove_element", "listing": "item-2", "element": "logo"}],
         },
     )
-    proposal = services.current_settlement(db.session.get(services.Case, case_id))
-    services.accept_settlement(world.holder, case_id, proposal.id)
+    signing.sign_agreement(
+        world.holder,
+        case_id,
+        {"signed_name": "holder", "capacity": "director", "place": "Madrid", "password": PASSWORD},
+    )
     return case_id
 
 

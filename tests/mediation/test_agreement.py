@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from odr.accounts.models import Role
 from odr.cases import services
 from odr.cases.services import text_sha256
-from tests.conftest import make_account, notice_data
+from tests.conftest import make_account, notice_data, sign
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +29,7 @@ def _draft(api, account, case_id, texts=None, **extra):
 
 
 def _accept(api, account, case_id, agreement):
-    return api(account).post(
-        f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
-    )
+    return sign(api(account), case_id, agreement)
 
 
 def test_the_agreement_is_in_both_languages_and_names_the_authoritative_text(world, api, case_id):

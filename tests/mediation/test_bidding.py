@@ -11,6 +11,7 @@ from odr.extensions import db
 from odr.mediation import bidding
 from odr.mediation.bidding import round_outcome
 from odr.mediation.desk import upcoming
+from tests.conftest import sign
 from tests.mediation.conftest import every_route_text, export_text, open_case
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +52,8 @@ def test_the_midpoint_is_rounded_to_the_cent():
 def bidding_case(world, api):
     case_id = open_case(world)
     opened = api(world.holder).post(
-        f"/cases/{case_id}/bidding", {"currency": "EUR", "max_rounds": 3, "gap_percent": 30}
+        f"/cases/{case_id}/bidding",
+        {"currency": "EUR", "listing_measure": "remove", "max_rounds": 3, "gap_percent": 30},
     )
     assert opened.status_code == 201, opened.get_json()
     return case_id
@@ -71,12 +73,24 @@ def test_settles_in_the_second_round_within_the_gap(world, api, bidding_case):
     settled = _bid(api, world.seller, case_id, "3000")  # 1000 short of 4000 = 25% <= 30%
     assert settled.get_json()["bidding"]["status"] == "settled"
     assert settled.get_json()["bidding"]["settled_amount"] == "3500.00"
+    # The amount is agreed; the agreement is a draft in both languages, with the listing measure, unsigned.
     case = api(world.holder).get(f"/cases/{case_id}").get_json()
-    assert case["state"] == "settled"
+    assert case["state"] == "negotiation"
     proposal = case["filings"][-1]
     assert proposal["kind"] == "settlement" and proposal["terms"]["amount"] == "3500.00"
-    assert {a["party_id"] for a in proposal["acceptances"]} == {world.holder.party_id, world.seller.party_id}
-    assert len({a["text_sha256"] for a in proposal["acceptances"]}) == 1
+    assert proposal["terms"]["listing_measure"] == "remove" and proposal["acceptances"] == []
+    agreement = api(world.seller).get(f"/cases/{case_id}/agreement").get_json()
+    versions = {v["language"]: v for v in agreement["versions"]}
+    assert set(versions) == {"es", "zh"} and agreement["awaiting_approval"] == []
+    assert "3500.00" in versions["es"]["text"] and "3500.00" in versions["zh"]["text"]
+    assert versions["es"]["text"] != versions["zh"]["text"]  # each from its own language's catalogue
+    assert all(any("item-" in c for c in v["clauses"]) for v in versions.values())  # the listings' clause
+    # Each party signs at its own time; only both signatures settle the case.
+    assert sign(api(world.holder), case_id, agreement).get_json()["state"] == "negotiation"
+    assert sign(api(world.seller), case_id, agreement).get_json()["state"] == "settled"
+    acts = api(world.holder).get(f"/cases/{case_id}/agreement").get_json()["acceptances"]
+    assert [a["account_id"] for a in acts] == [world.holder.id, world.seller.id]
+    assert len({a["text_sha256"] for a in acts}) == 1
 
 
 def test_bids_run_ahead_and_settle_when_the_other_side_catches_up(world, api, bidding_case):
@@ -156,7 +170,7 @@ def test_bidding_rules_are_checked(world, bidding_case):
         bidding.submit_bid(world.holder, case_id, "1500")
     assert refused.value.fields["amount"]
     with pytest.raises(NotAllowed) as refused:
-        bidding.open_bidding(world.seller, case_id, {"currency": "EUR"})
+        bidding.open_bidding(world.seller, case_id, {"currency": "EUR", "listing_measure": "remove"})
     assert refused.value.code == "bidding_open"
 
 
@@ -170,7 +184,7 @@ def test_opening_needs_valid_rules(world, api):
     case_id = open_case(world)
     bad = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "euro", "max_rounds": 99, "gap_percent": -1})
     assert bad.status_code == 422
-    assert set(bad.get_json()["error"]["fields"]) == {"currency", "max_rounds", "gap_percent"}
+    assert set(bad.get_json()["error"]["fields"]) == {"currency", "max_rounds", "gap_percent", "listing_measure"}
 
 
 # -- bidding's own deadline -----------------------------------------------------------------------
@@ -223,11 +237,20 @@ def test_the_sweep_ends_an_expired_bidding_once_without_revealing_a_bid(world, a
 def test_the_mediator_sets_the_bidding_period_within_bounds(world, api, case_id):
     mediator = api(world.mediator)
     for days in (0, 31, "soon"):
-        refused = mediator.post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": days})
+        refused = mediator.post(
+            f"/cases/{case_id}/bidding", {"currency": "EUR", "listing_measure": "remove", "days": days}
+        )
         assert refused.status_code == 422 and "days" in refused.get_json()["error"]["fields"]
-    party = api(world.holder).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 3})
+    party = api(world.holder).post(
+        f"/cases/{case_id}/bidding", {"currency": "EUR", "listing_measure": "remove", "days": 3}
+    )
     assert party.status_code == 422 and "days" in party.get_json()["error"]["fields"]
-    assert mediator.post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 30}).status_code == 201
+    assert (
+        mediator.post(
+            f"/cases/{case_id}/bidding", {"currency": "EUR", "listing_measure": "remove", "days": 30}
+        ).status_code
+        == 201
+    )
     events = mediator.get(f"/cases/{case_id}/events").get_json()["events"]
     opened = next(e for e in events if e["kind"] == "blind_bidding_opened")
     # The act's own time: the chain records it no earlier than the sweep this case's clock was moved to.
@@ -236,7 +259,12 @@ def test_the_mediator_sets_the_bidding_period_within_bounds(world, api, case_id)
 
 
 def test_the_close_of_bidding_is_on_the_desk_with_what_happens_if_nobody_acts(world, api, case_id):
-    assert api(world.mediator).post(f"/cases/{case_id}/bidding", {"currency": "EUR", "days": 2}).status_code == 201
+    assert (
+        api(world.mediator)
+        .post(f"/cases/{case_id}/bidding", {"currency": "EUR", "listing_measure": "remove", "days": 2})
+        .status_code
+        == 201
+    )
     closes_at = _closes_at(api, world.mediator, case_id)
     case = db.session.get(Case, case_id)
     due = next(d for d in upcoming(case) if d.label == "Blind bidding closes")

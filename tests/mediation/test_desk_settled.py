@@ -15,7 +15,11 @@ from odr.models_base import utcnow
 
 def test_a_settled_case_is_not_flagged_overdue(world, case_id):
     # An open blind bidding would be a clock of the case; the settlement ends them all.
-    bidding.open_bidding(world.mediator, case_id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30, "days": 1})
+    bidding.open_bidding(
+        world.mediator,
+        case_id,
+        {"currency": "EUR", "listing_measure": "remove", "max_rounds": 3, "gap_percent": 30, "days": 1},
+    )
     proposal = services.add_filing(
         world.holder,
         case_id,

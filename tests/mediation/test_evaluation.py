@@ -11,7 +11,7 @@ from odr.extensions import db
 from odr.mediation.evaluation import MAX_LISTINGS, word_count
 from odr.mediation.models import Measure
 from odr.models_base import utcnow
-from tests.conftest import make_account
+from tests.conftest import make_account, sign
 
 pytestmark = pytest.mark.e2e
 
@@ -192,10 +192,8 @@ def test_the_decision_is_proposed_as_the_settlement_and_both_acceptances_settle_
     assert {v["language"] for v in agreement["versions"]} == {"es", "zh"}  # both parties' languages
     assert api(world.holder).get(f"/cases/{case_id}").get_json()["state"] == "facilitated_settlement"
     for party in (world.holder, world.seller):
-        accepted = api(party).post(
-            f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
-        )
-        assert accepted.status_code in (200, 201), accepted.get_json()
+        accepted = sign(api(party), case_id, agreement)
+        assert accepted.status_code == 200, accepted.get_json()
     assert api(world.holder).get(f"/cases/{case_id}").get_json()["state"] == "settled"
     measures = db.session.scalars(
         select(Measure).where(Measure.case_id == case_id, Measure.ground == "settlement")
@@ -208,7 +206,5 @@ def test_a_party_that_rejects_the_decision_takes_the_case_to_court(world, api, c
     assert agreement["terms"]["measures"] == [{"kind": "restore", "listing": "item-2"}]
     escalated = api(world.holder).post(f"/cases/{case_id}/actions/escalate")
     assert escalated.status_code == 200 and escalated.get_json()["state"] == "escalated"
-    refused = api(world.seller).post(
-        f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
-    )
+    refused = sign(api(world.seller), case_id, agreement)
     assert refused.status_code == 409

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from odr.accounts.models import Role
-from tests.conftest import make_account
+from tests.conftest import PASSWORD, make_account
 from tests.mediation.conftest import open_case
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,9 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     # 1. Blind bidding, one round, too far apart: nothing settles and nothing is revealed.
     assert (
         holder.post(
-            f"{page}/bidding", {"currency": "EUR", "max_rounds": "1", "gap_percent": "10"}, form_page=page
+            f"{page}/bidding",
+            {"currency": "EUR", "listing_measure": "remove", "max_rounds": "1", "gap_percent": "10"},
+            form_page=page,
         ).status_code
         == 302
     )
@@ -87,8 +89,19 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
         agreement = session.get(f"{page}/agreement").get_data(as_text=True)
         assert "删除商品" in agreement and "Se retira el anuncio" in agreement
         digest = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', agreement).group(1)
-        filing_id = re.search(r"/settlements/(\d+)/accept", agreement).group(1)
-        session.post(f"{page}/settlements/{filing_id}/accept", {"text_sha256": digest}, form_page=page)
+        name = "holder" if session is holder else "seller"
+        signed = session.post(
+            f"{page}/agreement/sign",
+            {
+                "text_sha256": digest,
+                "signed_name": name,
+                "capacity": "director",
+                "place": "Madrid",
+                "password": PASSWORD,
+            },
+            form_page=f"{page}/agreement",
+        )
+        assert signed.status_code == 302, signed.get_data(as_text=True)[:500]
     assert api(world.holder).get(page).get_json()["state"] == "settled"
 
     # 6. The platform applies the measure and confirms it; the timeline shows the whole way.

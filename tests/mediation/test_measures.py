@@ -10,7 +10,7 @@ from odr.extensions import db
 from odr.mediation.desk import mediator_desk
 from odr.mediation.measures import CONFIRMATION_PERIOD
 from odr.models_base import utcnow
-from tests.conftest import make_account
+from tests.conftest import make_account, sign
 
 pytestmark = pytest.mark.e2e
 
@@ -45,9 +45,7 @@ def _settle_with_measures(world, api, case_id, measures=MEASURES):
     assert drafted.status_code == 201, drafted.get_json()
     agreement = drafted.get_json()
     for party in (world.holder, world.seller):
-        api(party).post(
-            f"/cases/{case_id}/settlements/{agreement['filing_id']}/accept", {"text_sha256": agreement["text_sha256"]}
-        )
+        sign(api(party), case_id, agreement)
     return agreement
 
 

@@ -141,3 +141,46 @@ def test_the_worker_and_odr_sweep_run_the_same_jobs(app):
     assert result.exit_code == 0, result.output
     for job in queue.PERIODIC_JOBS.values():
         assert job.name in result.output
+
+
+def _expired_events():
+    return db.session.scalars(db.select(Event).where(Event.kind == "deadline_expired")).all()
+
+
+def test_due_consequences_are_applied_in_batches_each_batch_one_commit(world):
+    """Ten deadlines falling due together (a holiday's end) cost three commits with batches of four, not ten."""
+    from sqlalchemy import event
+
+    cases = [services.file_notice(world.holder, notice_data(title=f"case {n}"), at=FILED).obj.id for n in range(10)]
+    commits = []
+    listener = lambda session: commits.append(1)  # noqa: E731
+    event.listen(db.session, "after_commit", listener)
+    try:
+        assert sweep_deadlines(FILED + timedelta(days=9), batch=4) == 10
+    finally:
+        event.remove(db.session, "after_commit", listener)
+    assert len(commits) == 3
+    assert sorted(e.case_id for e in _expired_events()) == sorted(cases)
+
+
+def test_a_consequence_that_fails_leaves_its_whole_batch_to_the_next_run(world, monkeypatch):
+    from odr.procedure import services as procedure
+
+    cases = [services.file_notice(world.holder, notice_data(title=f"case {n}"), at=FILED).obj.id for n in range(3)]
+    later = FILED + timedelta(days=9)
+    entered = procedure.enter_state
+
+    def fails_on_the_second_case(case, *args, **kwargs):
+        if case.id == cases[1]:
+            raise RuntimeError("the platform's measures channel is down")
+        return entered(case, *args, **kwargs)
+
+    monkeypatch.setattr(procedure, "enter_state", fails_on_the_second_case)
+    with pytest.raises(RuntimeError):
+        sweep_deadlines(later)
+    assert _expired_events() == []  # the first case's consequence was rolled back with its batch
+    assert all(deadline_of(db.session.get(Case, c)).status == DeadlineStatus.PENDING for c in cases)
+    monkeypatch.setattr(procedure, "enter_state", entered)
+    assert sweep_deadlines(later) == 3
+    assert sweep_deadlines(later) == 0
+    assert sorted(e.case_id for e in _expired_events()) == sorted(cases)

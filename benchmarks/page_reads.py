@@ -130,6 +130,7 @@ def main() -> None:
     from sqlalchemy import event, func, or_, select, text
 
     from odr import create_app
+    from odr.cli import settle_heap
     from odr.accounts.models import Party
     from odr.cases.models import Case, Event, Filing
     from odr.extensions import db
@@ -156,6 +157,7 @@ def main() -> None:
             started = time.perf_counter()
             ids = build(app, sizes)
             print(f"data: {sizes} built in {time.perf_counter() - started:.1f} s", flush=True)
+            settle_heap()  # as `odr serve` does once the app is loaded (odr/cli.py)
             holder, mediator, busy = ids["holder"], ids["mediator"], ids["busy"]
             client = app.test_client()
             holder_api, mediator_api = Api(client, holder), Api(client, mediator)

@@ -8,8 +8,34 @@ as their plain values (``"claimant"``, ``"notice_filed"``), which the event chai
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+
+def per_locale(label: Callable[[str], str]) -> Callable[[str], str]:
+    """A label whose words depend only on its code and the reader's locale, looked up once per locale and code.
+
+    Pages call labels once per row (a role, a state, a language per filing or case), and each lookup through
+    Flask-Babel's catalogs costs tens of microseconds; the catalogs do not change while the process runs."""
+    known: dict[tuple[str, str], str] = {}
+
+    @functools.wraps(label)
+    def remembered(code: str) -> str:
+        key = (str(get_locale()), code)
+        try:
+            return known[key]
+        except KeyError:
+            if len(known) > 10_000:  # codes a caller made up (an unknown language tag) must not grow it forever
+                known.clear()
+            words = known[key] = label(code)
+            return words
+        except TypeError:  # an unhashable code: nothing to remember
+            return label(code)
+
+    return remembered
 
 
 class CaseRole(enum.StrEnum):
@@ -43,6 +69,7 @@ CASE_ROLE_LABELS = {
 }
 
 
+@per_locale
 def case_role_label(role: str | None) -> str:
     try:
         return CaseRole(role or "").label
@@ -238,6 +265,7 @@ EVENT_LABELS = {
 }
 
 
+@per_locale
 def event_label(kind: str) -> str:
     try:
         return EventKind(kind).label

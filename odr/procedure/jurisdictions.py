@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import get_locale
 
 from odr.procedure.calendars import Calendar, Schedule, from_data
@@ -359,7 +359,14 @@ def load(folder: str, stamp: int = 0) -> dict[str, Jurisdiction]:
 
 def all_jurisdictions() -> dict[str, Jurisdiction]:
     folder = current_app.config["ODR"]["JURISDICTIONS_DIR"]
-    return load(folder, _stamp(folder))
+    if not has_request_context():
+        return load(folder, _stamp(folder))
+    # A page asks once per row (each case's time zone and calendar): the folder is looked at once per request,
+    # and a schedule added meanwhile is seen by the next one.
+    stamps = g.setdefault("jurisdiction_stamps", {})
+    if folder not in stamps:
+        stamps[folder] = _stamp(folder)
+    return load(folder, stamps[folder])
 
 
 def get(code: str) -> Jurisdiction | None:

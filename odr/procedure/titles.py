@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr.cases.models import RIGHT_TYPE_TITLES, RightType
+from odr.vocabulary import per_locale
 
 STATE_LABELS = {
     "awaiting_response": _l("Awaiting the seller's response"),
@@ -344,14 +345,17 @@ def element_label(name: str) -> str:
     return str(ELEMENT_LABELS.get(name, name.replace("_", " ")))
 
 
+@per_locale
 def state_label(name: str) -> str:
     return str(STATE_LABELS.get(name, name.replace("_", " ")))
 
 
+@per_locale
 def action_label(name: str) -> str:
     return str(ACTION_LABELS.get(name, name.replace("_", " ")))
 
 
+@per_locale
 def timer_label(name: str) -> str:
     return str(TIMER_LABELS.get(name, name.replace("_", " ")))
 

@@ -156,3 +156,28 @@ def test_a_case_page_falls_back_to_the_language_of_its_jurisdiction(app, world):
     assert 'lang="en"' in browser.get("/").get_data(as_text=True)
     headers = {"Accept-Language": "pt-BR"}
     assert 'lang="pt"' in browser.get(f"/cases/{case.id}", headers=headers).get_data(as_text=True)
+
+
+def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_does(app):
+    """The page's ``datetimeformat`` looks the locale's patterns up once; what it writes is Flask-Babel's."""
+    import pytz
+    from flask import g
+    from flask_babel import force_locale, format_datetime
+
+    from odr.config import UI_LOCALES
+    from odr.i18n import datetimeformat
+
+    instants = [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night Madrid moves to summer time
+        datetime(2026, 11, 1, 5, 59, 59, tzinfo=UTC),  # New York's autumn change
+        datetime(2027, 1, 1, 16, 5),  # naive: taken as UTC
+    ]
+    with app.test_request_context("/"):
+        assert app.jinja_env.filters["datetimeformat"] is datetimeformat
+        for zone in ("UTC", "Europe/Madrid", "America/New_York", "Asia/Shanghai", "Asia/Kolkata"):
+            for locale in UI_LOCALES:
+                with force_locale(locale):
+                    g._flask_babel.babel_tzinfo = pytz.timezone(zone)
+                    for fmt in ("short", "medium", "long", "full", "yyyy-MM-dd HH:mm"):
+                        for instant in instants:
+                            assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)

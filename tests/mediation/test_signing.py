@@ -188,3 +188,19 @@ def test_the_case_page_offers_accept_and_the_agreement_page_signs(world, browser
     assert signed.status_code == 302
     page = seller.get(f"/cases/{case_id}/agreement").get_data(as_text=True)
     assert "经理" in page and "深圳" in page and 'name="capacity"' not in page
+
+
+def test_the_pdf_shows_the_signature_acts(world, api):
+    import io
+
+    from pypdf import PdfReader
+
+    case_id = open_case(world)
+    offer = _offer(world, case_id)
+    draft = api(world.seller).post(f"/cases/{case_id}/offers/{offer.id}/accept").get_json()
+    api(world.seller).post(f"/cases/{case_id}/agreement/approve", {"language": "zh"})
+    sign(api(world.holder), case_id, draft, capacity="administradora única", place="Valencia")
+    pdf = api(world.holder).get(f"/cases/{case_id}/agreement.pdf")
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_data())).pages)
+    assert "administradora única" in text and "Valencia" in text and draft["text_sha256"] in text.replace("\n", "")

@@ -199,7 +199,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         case.id,
         {"kind": "message", "language": "ar", "caucus": True, "text": "يمكننا دفع مبلغ صغير إذا بقي المنتج معروضاً."},
     )
-    bidding.open_bidding(mediator, case.id, {"currency": "EUR", "max_rounds": 3, "gap_percent": 30})
+    bidding.open_bidding(
+        mediator, case.id, {"currency": "EUR", "listing_measure": "modify", "max_rounds": 3, "gap_percent": 30}
+    )
     bidding.submit_bid(holder, case.id, "1200", accept_rules=True)
     bidding.submit_bid(seller_ar, case.id, "300", accept_rules=True)
     agreement.draft_agreement(

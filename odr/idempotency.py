@@ -80,6 +80,12 @@ class Submission:
                 IdempotentRequest.account_id == self.account_id, IdempotentRequest.key == self.key
             )
         )
+        previous = self.answered_by(previous, model)
+        return None if previous is None else db.session.get(model, previous.result_id)
+
+    def answered_by(self, previous: IdempotentRequest | None, model: type) -> IdempotentRequest | None:
+        """``previous`` (the record under this key, if any) when it answers this submission; another body
+        under the same key is refused."""
         if previous is None:
             return None
         if previous.request_sha256 != self.digest or previous.result_kind != model.__tablename__:  # type: ignore[attr-defined]
@@ -88,15 +94,22 @@ class Submission:
                 {"idempotency_key": _("Use a new key for a new submission.")},
                 code="idempotency_key_reused",
             )
-        return db.session.get(model, previous.result_id)
+        return previous
 
-    def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None) -> Outcome:
-        """Commit the submission's effect with its key; on a lost race, answer the winner's result.
+    @staticmethod
+    def recorded(account_id: int, keys: Iterable[str]) -> dict[str, IdempotentRequest]:
+        """The records under these keys of one account, in one query (the items of a batch)."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = db.session.scalars(
+            select(IdempotentRequest).where(IdempotentRequest.account_id == account_id, IdempotentRequest.key.in_(keys))
+        )
+        return {row.key: row for row in rows}
 
-        ``on_lost_race`` undoes what the losing request did outside the database (stored files).
-        """
+    def record(self, obj: Any) -> None:
+        """Keep this key with ``obj`` (flushed, so it has its id) in the open transaction."""
         if self.key:
-            db.session.flush()
             db.session.add(
                 IdempotentRequest(
                     account_id=self.account_id,
@@ -106,6 +119,15 @@ class Submission:
                     result_id=obj.id,
                 )
             )
+
+    def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None) -> Outcome:
+        """Commit the submission's effect with its key; on a lost race, answer the winner's result.
+
+        ``on_lost_race`` undoes what the losing request did outside the database (stored files).
+        """
+        if self.key:
+            db.session.flush()
+            self.record(obj)
         try:
             commit()
         except IntegrityError:

@@ -24,6 +24,9 @@ from odr.extensions import limiter
 DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
     # Filings of every kind, messages and uploads (evidence rides on filings; deposits are uploads too).
     "filing": ("30 per minute;600 per day", "60 per minute;2000 per day"),
+    # A batch of notices (API or CSV upload) is one request of up to 10,000 items: counted per request, on its
+    # own, since the filing limits above are sized for people filing one notice at a time.
+    "bulk_intake": ("6 per minute;200 per day", "12 per minute;400 per day"),
     "sign_up": ("5 per hour", "10 per hour;50 per day"),
     # Every token request, not only failed ones (failed sign-ins have their own, tighter limit).
     "token": ("60 per hour", "300 per hour"),
@@ -62,6 +65,7 @@ LIMITED_ENDPOINTS: dict[str, str] = {
     "cases.add_filing": "filing",
     "api.api_file_notice": "filing",
     "api.api_add_filing": "filing",
+    "api.api_file_notices": "bulk_intake",
     "export.decide": "filing",
     "api.api_decide": "filing",
     "deposits.index": "filing",

@@ -90,6 +90,43 @@ def _op(
     return op
 
 
+def _batch_op() -> dict:
+    op = _op(
+        "File up to 10,000 notices at once (odr/cases/bulk.py): a JSON array, or NDJSON with one notice per "
+        "line (read line by line; a JSON array is parsed whole, within the largest request the deployment "
+        "takes). Each item has the fields of a notice (POST /cases) and an optional item_key: an item is filed "
+        "once per key, and without keys a retry with the same Idempotency-Key files nothing twice. Items of "
+        "one right holder that differ only in their listings (same seller, jurisdiction, right and statement) "
+        "open one case with all their listings, up to 500 per case. Written 500 items per commit; the answer "
+        "gives each item's status (created, replayed or refused), its case (reference and links) or its error "
+        "(fields in the caller's language, the line number for NDJSON), and the cases with their items. "
+        "More than 10,000 items: 422 too_many_items, nothing filed",
+        idempotent=True,
+    )
+    notice = {"$ref": "#/components/schemas/Notice"}
+    keyed = {"allOf": [notice, {"type": "object", "properties": {"item_key": {"type": "string", "maxLength": 100}}}]}
+    op["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "maxItems": 10000, "items": keyed}},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "One notice (JSON) per line"}},
+        },
+    }
+    op["responses"]["200"]["content"]["application/json"] = {
+        "schema": {
+            "type": "object",
+            "required": ["items", "cases", "summary"],
+            "properties": {
+                "items": {"type": "array", "items": {"type": "object"}},
+                "cases": {"type": "array", "items": {"type": "object"}},
+                "summary": {"type": "object"},
+            },
+        }
+    }
+    op["responses"]["413"] = {"description": "The body is larger than the deployment accepts"}
+    return op
+
+
 def _forbidden_to_others(op: dict) -> dict:
     op["responses"]["403"] = {
         "description": "Your role may not do this",
@@ -321,6 +358,7 @@ def _document() -> dict:
                 "get": _op("Cases visible to you"),
                 "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
             },
+            "/notices:batch": {"post": _batch_op()},
             "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
             "/cases/{case_id}/filings": {
                 "parameters": [CASE_ID],

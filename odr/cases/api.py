@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
-from odr.cases import reports, services
+from odr.cases import bulk, reports, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.cases.views import evidence_download
@@ -171,6 +171,53 @@ def case_receipt(case: Case) -> dict:
             "events": url_for("api.api_events", case_id=case.id),
             "timeline": url_for("api.api_timeline", case_id=case.id),
         }
+    }
+
+
+@bp.post("/notices:batch")
+@authenticated
+def api_file_notices():
+    """Up to 10,000 notices as a JSON array or NDJSON; each item's result, and the cases they went to."""
+    if request.mimetype == "application/x-ndjson":
+        items = bulk.read_ndjson(request.stream)
+    elif request.mimetype == "application/json":
+        items = bulk.read_json_array(request.get_data(cache=False))
+    else:
+        raise ValidationFailed(
+            _("Send a JSON array (application/json) or NDJSON (application/x-ndjson)."), code="malformed_request"
+        )
+    batch = bulk.file_notices(g.api_account, items, request_key=idempotency_key())
+    return jsonify(batch_json(batch))
+
+
+def batch_json(batch: bulk.BatchResult) -> dict:
+    """Each item's result (its case's reference and links, or its error), then the cases with their items."""
+    receipts = {case_id: case_receipt(case) for case_id, case in batch.cases.items()}
+    items = []
+    for result in batch.results:
+        entry: dict = {"index": result.index, "status": result.status}
+        if result.line is not None:
+            entry["line"] = result.line
+        if result.item_key is not None:
+            entry["item_key"] = result.item_key
+        if result.case_id is not None:
+            receipt = receipts[result.case_id]
+            entry["case"] = {"id": receipt["id"], "reference": receipt["reference"], "links": receipt["links"]}
+        if result.error is not None:
+            entry["error"] = result.error
+        items.append(entry)
+    cases = {}
+    for result in batch.results:
+        if result.case_id is not None:
+            cases.setdefault(result.case_id, []).append(result.index)
+    counts = {status: sum(r.status == status for r in batch.results) for status in ("created", "replayed", "refused")}
+    return {
+        "items": items,
+        "cases": [
+            receipts[case_id] | {"items": indexes, "listings": len(batch.cases[case_id].listings)}
+            for case_id, indexes in cases.items()
+        ],
+        "summary": {"items": len(batch.results), **counts, "cases": len(cases)},
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -242,7 +242,7 @@ def _parse_listings(raw, fields: dict) -> list[ListingItem]:
     return listings
 
 
-def _respondent_party(raw, fields: dict, filer: Account) -> Party | None:
+def _respondent_party(raw, fields: dict, filer: Account, known: dict[str, Party] | None = None) -> Party | None:
     """The seller named in the notice: its existing party, or a new one for it to claim.
 
     An address that belongs to an account of another kind (an administrator, a court, a mediator, a right
@@ -256,6 +256,15 @@ def _respondent_party(raw, fields: dict, filer: Account) -> Party | None:
         fields["respondent.email"] = _("Enter a valid e-mail address.")
     if "respondent.email" in fields:
         return None
+    if known is not None and email in known:
+        return known[email]
+    party = _named_party(raw, email, fields, filer)
+    if known is not None and party is not None:
+        known[email] = party
+    return party
+
+
+def _named_party(raw: dict, email: str, fields: dict, filer: Account) -> Party | None:
     existing = find_account_by_email(email)
     if existing is not None and existing.party_id is not None and existing.party_id == filer.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
@@ -280,30 +289,37 @@ def _respondent_party(raw, fields: dict, filer: Account) -> Party | None:
     )
 
 
-def file_notice(
+@dataclass
+class NoticeDraft:
+    """A notice that passed every check: what opening its case needs (nothing of it is written yet)."""
+
+    jurisdiction: jurisdictions.Jurisdiction
+    right_type: RightType
+    title: str
+    statement: str
+    remedy: str
+    found: object  # the language check (odr.language)
+    listings: list[ListingItem]
+    category: str
+    respondent: Party
+    choice: object  # odr.procedure.choice's choice of procedure
+    elements: dict
+    territorial: dict
+    documents: dict  # the files the law asks for as elements, by element name, to store with the notice
+
+
+def check_notice(
     account: Account,
     data: dict,
-    uploads: list[Upload] = (),
+    at: datetime,
+    uploads: list[Upload] = (),  # type: ignore[assignment]
     *,
     element_files: dict[str, Upload] | None = None,
-    key: str | None = None,
-    remote_addr: str = "",
-    at: datetime | None = None,
-) -> Outcome:
-    """A right holder's notice opens a case under the procedure of its jurisdiction.
+    known: dict[str, Party] | None = None,
+) -> NoticeDraft:
+    """Every check of a notice, writing nothing: its draft, or ValidationFailed naming each field.
 
-    ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
-    element name; a JSON client may send them inline in ``elements`` instead."""
-    uploads = list(uploads)
-    element_files = dict(element_files or {})
-    if account.role not in NOTICE_ROLES or account.party is None:
-        raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
-    notice_screening.publish(account, at=at or utcnow())
-    sub = submission(account, key, data, uploads + [element_files[name] for name in sorted(element_files)])
-    replay = sub.replayed(Case)
-    if replay is not None:
-        return Outcome(replay, False)
-
+    ``known``: sellers already named in this submission, by e-mail, so that a batch names each new one once."""
     fields: dict[str, str] = {}
     jurisdiction = jurisdictions.get(data.get("jurisdiction") if isinstance(data.get("jurisdiction"), str) else "")
     if jurisdiction is None:
@@ -325,12 +341,11 @@ def file_notice(
     )
     listings = _parse_listings(data.get("listings"), fields)
     category = _category(data.get("product_category"), fields, "product_category") or "general"
-    respondent = _respondent_party(data.get("respondent"), fields, account)
+    respondent = _respondent_party(data.get("respondent"), fields, account, known)
     if respondent is not None and respondent.id is not None and respondent.id == account.party_id:
         fields["respondent.email"] = _("You cannot file a notice against your own organisation.")
-    _check_upload_count(uploads, fields)
+    _check_upload_count(list(uploads), fields)
     market = check_market(data.get("target_market"), fields)
-    at = at or utcnow()
     choice, elements, documents, territorial = None, {}, {}, {}  # type: ignore[var-annotated]
     if jurisdiction is not None and right_type is not None and "target_market" not in fields:
         # The law that governs the notice decides what it must contain; a defective one opens no case.
@@ -340,7 +355,7 @@ def file_notice(
             right_type.value,
             data.get("elements"),
             fields,
-            files=element_files,
+            files=element_files or {},
             documents=documents,
             listings=[item.locator for item in listings],
             on=at.astimezone(ZoneInfo(choice.jurisdiction.time_zone)).date(),
@@ -348,26 +363,60 @@ def file_notice(
         # Where the right is held and the proportionate measure asked for, as that procedure allows.
         territorial = check_notice_measure(choice.procedure, choice.jurisdiction, market, data, fields)
     if fields:
-        if set(fields) - LANGUAGE_QUESTIONS:
-            # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
-            db.session.rollback()
-            notice_refused.publish(
-                account, jurisdiction=jurisdiction.code if jurisdiction else "", fields=sorted(fields), at=at
-            )
-            commit()
         raise ValidationFailed(
             _("The notice is incomplete. Please correct the marked fields."),
             fields,
             details=_language_details(found, fields),
         )
+    return NoticeDraft(
+        jurisdiction, right_type, title, statement, remedy, found, listings, category, respondent, choice,
+        elements, territorial, documents,
+    )  # fmt: skip
 
-    procedure = choice.procedure
+
+def check_other_listings(draft: NoticeDraft, data: dict, at: datetime) -> NoticeDraft:
+    """The draft of a notice that says what ``draft`` says with other listings: only its listings are checked
+    (as a notice's listings, and against what its law asks of them)."""
+    fields: dict[str, str] = {}
+    listings = _parse_listings(data.get("listings"), fields)
+    jurisdiction = draft.choice.jurisdiction  # type: ignore[attr-defined]
+    if not fields:
+        scratch: dict[str, str] = {}  # only the listings matter: the other elements were checked with the draft
+        check_elements(
+            jurisdiction,
+            draft.right_type.value,
+            {},
+            scratch,
+            listings=[item.locator for item in listings],
+            on=at.astimezone(ZoneInfo(jurisdiction.time_zone)).date(),
+        )
+        if "listings" in scratch:
+            fields["listings"] = scratch["listings"]
+    if fields:
+        raise ValidationFailed(_("The notice is incomplete. Please correct the marked fields."), fields)
+    return replace(draft, listings=listings)
+
+
+def refuse_notice(account: Account, data: dict, refusal: ValidationFailed, at: datetime) -> None:
+    """Count a refused notice in the filer's record (odr/conduct), in the open transaction; a notice held back
+    only to confirm its language is not a refusal."""
+    if set(refusal.fields) - LANGUAGE_QUESTIONS:
+        code = data.get("jurisdiction") if isinstance(data.get("jurisdiction"), str) else ""
+        known = jurisdictions.get(code or "")
+        notice_refused.publish(account, jurisdiction=known.code if known else "", fields=sorted(refusal.fields), at=at)
+
+
+def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case, Filing]:
+    """Write the case a checked notice opens, with its listings, its notice and the seller's invitation
+    (not committed; the caller starts the initial state's timers and commits)."""
+    procedure = draft.choice.procedure  # type: ignore[attr-defined]
+    respondent = draft.respondent
     case = Case(
-        jurisdiction=jurisdiction.code,
-        right_type=right_type,
-        title=title,
-        remedy_sought=remedy,
-        product_category=category,
+        jurisdiction=draft.jurisdiction.code,
+        right_type=draft.right_type,
+        title=draft.title,
+        remedy_sought=draft.remedy,
+        product_category=draft.category,
         state=procedure.initial,
         state_entered_at=at,
         procedure_code=procedure.code,
@@ -377,27 +426,27 @@ def file_notice(
         filed_by_id=account.id,
         created_at=at,
         listings=[
-            Listing(locator=item.locator, title=item.title, product_category=item.product_category or category)
-            for item in listings
+            Listing(locator=item.locator, title=item.title, product_category=item.product_category or draft.category)
+            for item in draft.listings
         ],
     )
     db.session.add(case)
     db.session.flush()
     events.new_chain(case)
-    record_choice(case, choice)
+    record_choice(case, draft.choice)
     notice = record_filing(
         case,
         FilingKind.NOTICE,
         author=account,
         role=CaseRole.CLAIMANT,
-        language=found.language,
-        text=statement,
+        language=draft.found.language,  # type: ignore[attr-defined]
+        text=draft.statement,
         at=at,
-        terms={"elements": elements} | territorial if elements or territorial else None,
-        language_check=found,
+        terms={"elements": draft.elements} | draft.territorial if draft.elements or draft.territorial else None,
+        language_check=draft.found,
         event_details={
             "jurisdiction": case.jurisdiction,
-            "listings": len(listings),
+            "listings": len(draft.listings),
             "procedure": f"{procedure.code} {procedure.version}",
         },
     )
@@ -405,18 +454,67 @@ def file_notice(
         code = secrets.token_urlsafe(16)
         respondent.invitation_sha256 = hashlib.sha256(code.encode()).hexdigest()
         respondent_invited.publish(case, party=respondent, invitation_code=code, claimant_name=account.party.name)
+    return case, notice
+
+
+def file_notice(
+    account: Account,
+    data: dict,
+    uploads: list[Upload] = (),
+    *,
+    element_files: dict[str, Upload] | None = None,
+    key: str | None = None,
+    remote_addr: str = "",
+    at: datetime | None = None,
+) -> Outcome:
+    """A right holder's notice opens a case under the procedure of its jurisdiction.
+
+    ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
+    element name; a JSON client may send them inline in ``elements`` instead."""
+    uploads = list(uploads)
+    element_files = dict(element_files or {})
+    check_notifier(account)
+    at = at or utcnow()
+    notice_screening.publish(account, at=at)
+    sub = submission(account, key, data, uploads + [element_files[name] for name in sorted(element_files)])
+    replay = sub.replayed(Case)
+    if replay is not None:
+        return Outcome(replay, False)
+    try:
+        draft = check_notice(account, data, at, uploads, element_files=element_files)
+    except ValidationFailed as refusal:
+        # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
+        db.session.rollback()
+        refuse_notice(account, data, refusal, at)
+        commit()
+        raise
+    case, notice = open_case(account, draft, at)
     stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)
-        for name, document in documents.items():
-            store_evidence(case, notice, account, [document], remote_addr, stored, element=name)
+        store_documents(case, notice, account, draft, remote_addr, stored)
         # The initial state's timers start now.
-        enter_state(case, procedure.initial, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
+        enter_state(case, case.state, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
         return sub.commit(case, on_lost_race=lambda: discard(stored))
     except BaseException:
         db.session.rollback()
         discard(stored)
         raise
+
+
+def store_documents(
+    case: Case, notice: Filing, account: Account, draft: NoticeDraft, remote_addr: str, stored: list
+) -> None:
+    """Store the notice's element files (a batch's group stores the same ones for each case it opens)."""
+    for name, document in draft.documents.items():
+        if hasattr(document.stream, "seek"):
+            document.stream.seek(0)
+        store_evidence(case, notice, account, [document], remote_addr, stored, element=name)
+
+
+def check_notifier(account: Account) -> None:
+    if account.role not in NOTICE_ROLES or account.party is None:
+        raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
 
 
 # -- filings in a running case ------------------------------------------------------------------

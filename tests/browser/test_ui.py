@@ -219,10 +219,12 @@ def test_a_refused_form_on_the_case_page_keeps_the_input_and_marks_the_field(chr
         page.click("#settling > summary")  # the ways to settle are folded under the conversation
         page.fill("#bid-currency", "E1")
         page.fill("#bid-rounds", "7")
+        page.select_option("#bid-listing", "remove")
         with page.expect_navigation():
             page.click("#bid-currency >> xpath=ancestor::form//button[@type='submit']")
         assert dict(page.evaluate(INVALID_FIELDS_JS)).keys() == {"bid-currency"}
         assert page.input_value("#bid-currency") == "E1" and page.input_value("#bid-rounds") == "7"
+        assert page.input_value("#bid-listing") == "remove"
         assert "currency:" not in page.locator(".flash.error").inner_text()
         problems = [f"refused bidding axe {v}" for v in _axe(page, axe_source)]
         _shoot(page, "right_holder-bidding-refused-en")

@@ -1,0 +1,344 @@
+"""Notices in bulk: a platform's or brand owner's thousands of listings in one request (API batch, CSV upload).
+
+Each item is a notice (the fields of ``POST /cases``), checked by the same ``services.check_notice``. Items of
+one right holder that say the same thing against the same seller (everything but their listings is equal, so
+one jurisdiction, procedure and right) open ONE case with all their listings, up to the per-notice limit of
+``services.MAX_LISTINGS``; past it, the next case of the same group opens.
+
+Items are written ``CHUNK_ITEMS`` at a time, one commit per chunk: an item is acknowledged only once its chunk
+is committed, and a failure loses at most the chunk being written (its items answer nothing; the retry files
+them). A group still open at the end of a chunk opens its case in that chunk, so a group whose items cross a
+chunk boundary may become two cases.
+
+Idempotency, through the shared ``idempotent_requests`` records: an item with an ``item_key`` is filed once
+for that key (a retry answers the same case; the same key with another item is refused for that item); an
+item without one, in a request with an ``Idempotency-Key``, is keyed by that key and its position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import IO, Any
+
+from flask_babel import format_number
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from odr.accounts.models import Account, Party
+from odr.cases.models import Case
+from odr.cases.services import (
+    MAX_LISTINGS,
+    NoticeDraft,
+    check_notice,
+    check_notifier,
+    check_other_listings,
+    discard,
+    open_case,
+    refuse_notice,
+    store_documents,
+)
+from odr.cases.signals import notice_screening
+from odr.domain_events import commit
+from odr.errors import ServiceError, ValidationFailed
+from odr.evidence import storage
+from odr.extensions import db
+from odr.idempotency import Submission
+from odr.models_base import utcnow
+from odr.procedure.services import enter_state
+from odr.vocabulary import CaseRole
+
+MAX_ITEMS = 10_000
+CHUNK_ITEMS = 500
+MAX_ITEM_KEY = 100
+_ITEM_KEY_PREFIX = "item:"
+
+
+@dataclass
+class Item:
+    """One item as received: its position (``line`` for NDJSON and CSV), its data, or why it could not be read."""
+
+    index: int
+    line: int | None
+    data: Any
+    unreadable: ServiceError | None = None
+
+
+@dataclass
+class ItemResult:
+    index: int
+    line: int | None
+    item_key: str | None
+    status: str = "refused"  # created | replayed | refused
+    case_id: int | None = None
+    error: dict | None = None
+
+
+@dataclass
+class Group:
+    """Items that open one case together: the first one's draft, everybody's listings."""
+
+    draft: NoticeDraft
+    results: list[ItemResult] = field(default_factory=list)
+    keys: list[Submission] = field(default_factory=list)
+
+    @property
+    def listings(self) -> int:
+        return len(self.draft.listings)
+
+
+@dataclass
+class Planned:
+    """What a chunk (or a preview) comes to: the groups to open, and each item's result so far."""
+
+    results: list[ItemResult]
+    groups: list[Group]
+
+
+def too_many_items() -> ValidationFailed:
+    return ValidationFailed(
+        _("A batch holds at most %(n)s notices; split it into several requests.", n=format_number(MAX_ITEMS)),
+        {"items": _("At most %(n)s items per batch.", n=format_number(MAX_ITEMS))},
+        code="too_many_items",
+    )
+
+
+def _content_key(data: dict) -> str:
+    """What decides the case an item belongs to: everything it says except its listings and its key."""
+    rest = {k: v for k, v in data.items() if k not in ("listings", "item_key")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _item_key(item: Item, data: dict, request_key: str | None) -> str | None:
+    raw = data.get("item_key")
+    if raw is None or raw == "":
+        if request_key:
+            digest = hashlib.sha256(request_key.encode()).hexdigest()[:32]
+            return f"request:{digest}#{item.index}"
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_ITEM_KEY:
+        raise ValidationFailed(
+            _("The notice is incomplete. Please correct the marked fields."),
+            {"item_key": _("An item key is text of at most %(n)s characters.", n=MAX_ITEM_KEY)},
+        )
+    return _ITEM_KEY_PREFIX + raw
+
+
+class Planner:
+    """Checks items one by one and groups them into cases, writing nothing.
+
+    An item that says the same as one already checked (everything but its listings) is not checked again:
+    its verdict is the same, and only its listings are read (``_parse_listings``, the single notice's check)."""
+
+    def __init__(self, account: Account, at: datetime, *, count_refusals: bool = True):
+        self.account = account
+        self.at = at
+        self.count_refusals = count_refusals  # a preview counts nothing in the filer's record
+        self.known_sellers: dict[str, Party] = {}
+        self.verdicts: dict[str, NoticeDraft | ValidationFailed] = {}
+
+    def draft(self, data: dict, content: str) -> NoticeDraft:
+        verdict = self.verdicts.get(content)
+        if verdict is None:
+            try:
+                verdict = check_notice(self.account, data, self.at, known=self.known_sellers)
+            except ValidationFailed as refusal:
+                if "listings" in refusal.fields:
+                    raise  # about this item's listings only: the next item with other listings is checked afresh
+                self.verdicts[content] = refusal
+                raise
+            self.verdicts[content] = verdict
+            return verdict
+        if isinstance(verdict, ValidationFailed):
+            raise verdict
+        return check_other_listings(verdict, data, self.at)
+
+    def plan(self, items: list[Item], request_key: str | None) -> Planned:
+        """Each item's result and the groups to open; replays answered from the records in one query."""
+        results: list[ItemResult] = []
+        keyed: list[tuple[ItemResult, Item, Submission]] = []
+        for item in items:
+            result = ItemResult(item.index, item.line, None)
+            results.append(result)
+            if item.unreadable is not None:
+                result.error = item.unreadable.to_dict()["error"]
+                continue
+            if not isinstance(item.data, dict):
+                result.error = ValidationFailed(
+                    _("Each item must be a JSON object with the fields of a notice."), code="malformed_item"
+                ).to_dict()["error"]
+                continue
+            try:
+                key = _item_key(item, item.data, request_key)
+            except ValidationFailed as refusal:
+                result.error = refusal.to_dict()["error"]
+                continue
+            result.item_key = item.data.get("item_key") or None
+            body = {k: v for k, v in item.data.items() if k != "item_key"}
+            keyed.append((result, item, Submission.of(self.account.id, key, body)))
+        records = Submission.recorded(self.account.id, [sub.key for _r, _i, sub in keyed if sub.key])
+        open_groups: dict[str, Group] = {}
+        groups: list[Group] = []
+        seen: set[str] = set()
+        for result, item, sub in keyed:
+            try:
+                if sub.key in seen:
+                    raise ValidationFailed(
+                        _("This item key appears twice in the batch."),
+                        {"item_key": _("Give each item its own key.")},
+                        code="duplicate_item_key",
+                    )
+                if sub.key:
+                    seen.add(sub.key)
+                previous = sub.answered_by(records.get(sub.key or ""), Case)
+                if previous is not None:
+                    result.status, result.case_id = "replayed", previous.result_id
+                    continue
+                content = _content_key(item.data)
+                draft = self.draft(item.data, content)
+            except ValidationFailed as refusal:
+                result.error = refusal.to_dict()["error"]
+                if self.count_refusals and refusal.code not in ("idempotency_key_reused", "duplicate_item_key"):
+                    refuse_notice(self.account, item.data, refusal, self.at)
+                continue
+            group = open_groups.get(content)
+            if group is None or group.listings + len(draft.listings) > MAX_LISTINGS:
+                group = open_groups[content] = Group(replace(draft, listings=list(draft.listings)))
+                groups.append(group)
+            else:
+                group.draft.listings.extend(draft.listings)
+            result.status = "created"
+            group.results.append(result)
+            group.keys.append(sub)
+        return Planned(results, groups)
+
+
+def _chunks(items: Iterable[Item]) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == CHUNK_ITEMS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class BatchResult:
+    results: list[ItemResult]
+    cases: dict[int, Case]  # by id, every case an item went to (created or replayed)
+
+
+def file_notices(
+    account: Account, items: Iterable[Item], *, request_key: str | None = None, at: datetime | None = None
+) -> BatchResult:
+    """File a batch of notices, a chunk per commit; each item's result (the case it went to, or its error)."""
+    check_notifier(account)
+    at = at or utcnow()
+    notice_screening.publish(account, at=at)
+    planner = Planner(account, at)
+    results: list[ItemResult] = []
+    for chunk in _chunks(items):
+        try:
+            planned = _write_chunk(planner, chunk, request_key, at)
+        except IntegrityError:
+            # Another request filed some of these items at the same moment: theirs stand, answered as replays.
+            db.session.rollback()
+            planner = Planner(account, at)
+            planned = _write_chunk(planner, chunk, request_key, at)
+        results.extend(planned.results)
+    case_ids = {r.case_id for r in results if r.case_id is not None}
+    query = select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.listings))
+    cases = {c.id: c for c in db.session.scalars(query)} if case_ids else {}
+    return BatchResult(results, cases)
+
+
+def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, at: datetime) -> Planned:
+    planned = planner.plan(chunk, request_key)
+    stored: list[storage.StoredFile] = []
+    try:
+        for group in planned.groups:
+            case, notice = open_case(planner.account, group.draft, at)
+            store_documents(case, notice, planner.account, group.draft, "", stored)
+            enter_state(case, case.state, at, actor=planner.account, role=CaseRole.CLAIMANT, cause="notice")
+            for result, sub in zip(group.results, group.keys, strict=True):
+                result.case_id = case.id
+                sub.record(case)
+        commit()
+    except BaseException:
+        db.session.rollback()
+        discard(stored)
+        raise
+    return planned
+
+
+def preview(account: Account, items: Iterable[Item], at: datetime | None = None) -> Planned:
+    """What filing these items would do (the cases and each item's error), writing nothing."""
+    check_notifier(account)
+    at = at or utcnow()
+    items = list(items)
+    if len(items) > MAX_ITEMS:
+        raise too_many_items()
+    return Planner(account, at, count_refusals=False).plan(items, None)
+
+
+# -- reading a batch ------------------------------------------------------------------------------
+
+
+def unreadable_line(line: int) -> ValidationFailed:
+    return ValidationFailed(
+        _("Line %(line)s is not a JSON object: each line of NDJSON holds one notice.", line=line),
+        {"line": str(line)},
+        code="malformed_line",
+    )
+
+
+def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
+    """Items of an NDJSON body, one per non-blank line, read line by line.
+
+    The body is first copied to a temporary file (in memory up to 1 MB, on disk past it) while its lines are
+    counted, so that a batch of too many items is refused before anything is written; then read back one
+    line at a time: memory stays constant whatever the number of items."""
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
+        count = 0
+        for raw in iter(stream.readline, b""):
+            if raw.strip():
+                count += 1
+                if count > MAX_ITEMS:
+                    raise too_many_items()
+            spool.write(raw)
+        spool.seek(0)
+        index = 0
+        for number, raw in enumerate(spool, start=1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except (ValueError, RecursionError):
+                yield Item(index, number, None, unreadable_line(number))
+            else:
+                yield Item(index, number, data, None if isinstance(data, dict) else unreadable_line(number))
+            index += 1
+
+
+def read_json_array(body: bytes) -> Iterator[Item]:
+    """Items of a JSON array. Parsed whole: its size is bounded by the largest request the deployment takes
+    (``MAX_UPLOAD_MB``); NDJSON is the streaming form for larger batches."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValidationFailed(_("The body is not valid JSON."), code="malformed_json") from None
+    if not isinstance(data, list):
+        raise ValidationFailed(
+            _("Send a JSON array of notices, or NDJSON (one notice per line)."), code="malformed_json"
+        )
+    if len(data) > MAX_ITEMS:
+        raise too_many_items()
+    return (Item(index, None, item) for index, item in enumerate(data))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from odr.extensions import db
@@ -107,6 +108,20 @@ def init_app(app):
             return body, status, headers
         return render_template("errors/error.html", message=message, status=exc.code), exc.code, headers
 
+    @app.errorhandler(OperationalError)
+    def handle_busy_database(exc: OperationalError):
+        """The database refused the write for another's (SQLite's lock after a concurrent commit, a PostgreSQL
+        deadlock or serialization failure): nothing was saved, and a retry with the same key is safe."""
+        db.session.rollback()
+        if not _busy(exc):
+            return handle_unexpected(exc)
+        message = _("The platform is busy. Nothing was saved; please try again in a moment.")
+        headers = [("Retry-After", "1")]
+        if is_api_request():
+            body, status = api_error(503, "busy", message)
+            return body, status, headers
+        return render_template("errors/error.html", message=message, status=503), 503, headers
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         db.session.rollback()
@@ -115,3 +130,11 @@ def init_app(app):
         if is_api_request():
             return api_error(500, "internal_error", message)
         return render_template("errors/error.html", message=message, status=500), 500
+
+
+# SQLite: "database is locked" / "database is busy"; PostgreSQL: deadlock (40P01) and serialization failure (40001).
+_BUSY = ("database is locked", "database is busy", "deadlock detected", "could not serialize access")
+
+
+def _busy(exc: OperationalError) -> bool:
+    return any(text in str(exc.orig).lower() for text in _BUSY)

@@ -31,11 +31,12 @@ from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
 from odr.forms import BLANK, FormState
+from odr.i18n import locale_name
 from odr.models_base import utcnow
 from odr.pagination import keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import Procedure
-from odr.procedure.explain import case_procedure_view, deadlines_view
+from odr.procedure.explain import UNIT_NAMES, case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.notices import (
     counter_notice_elements,
@@ -46,8 +47,8 @@ from odr.procedure.notices import (
 )
 from odr.procedure.pauses import pending_pause_requests
 from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of, procedures
-from odr.procedure.titles import action_label, element_label, report_field_label, report_outcome_label
-from odr.todo.services import CaseNext, Obligation, case_obligations, obligations, step_consequences
+from odr.procedure.titles import action_label, element_label, report_field_label, report_outcome_label, timer_label
+from odr.todo.services import CaseNext, Obligation, case_obligations, consequence, obligations, step_consequences
 from odr.vocabulary import CaseRole
 
 # -- the links every page offers its reader -----------------------------------------------------
@@ -549,4 +550,94 @@ def confirm_step_page(account: Account, case_id: int, action: str, now: datetime
         action=action,
         consequences=step_consequences(procedure, action),
         court=jurisdiction.escalation_body if escalates and jurisdiction else "",
+    )
+
+
+# The fields a confirmation page does not carry back: its own buttons, the token (the page has its own) and the
+# kept files (carried as the rows still kept).
+NOT_CARRIED = {"csrf_token", "confirmed", "edit", "kept_upload", "remove_upload", "evidence", "document"}
+
+
+@dataclass
+class ConfirmSubmissionPage:
+    """A filled form that takes effect at once (a counter-notice, a court's decision), shown back before it is
+    filed: what it says, what will happen, and the typed values and kept files it carries (no script needed)."""
+
+    case: Case
+    heading: str
+    summary: list[tuple[str, str]]  # (label, value) of what was typed, in the reader's language
+    consequences: list[str]
+    action_url: str
+    hidden: list[tuple[str, str]]
+    attached: tuple
+    confirm_label: str
+
+
+def carried(values) -> list[tuple[str, str]]:
+    """The typed values a confirmation page posts back, as they were sent."""
+    return [(k, v) for k, v in values.items(multi=True) if k not in NOT_CARRIED]
+
+
+def next_periods(procedure: Procedure, state: str, at) -> list[str]:
+    """The periods that start when the case enters ``state``, each with its length, its rule and what happens
+    when it runs out (e.g. the listings restored after 10 business days unless the right holder sues)."""
+    lines = []
+    for timer in procedure.timers_for(state, at.date()):
+        length = UNIT_NAMES.get(timer.period.unit, lambda n: str(n))(timer.period.count)
+        if timer.period.latest:
+            length = _(
+                "%(length)s (at most %(latest)s)",
+                length=length,
+                latest=UNIT_NAMES.get(timer.period.unit, lambda n: str(n))(timer.period.latest),
+            )
+        then, _actions = consequence(procedure, timer, timer.target)
+        citation = f"{timer.citation.instrument} {timer.citation.article}".strip()
+        lines.append(
+            _(
+                "A period starts: %(title)s, %(length)s (%(citation)s). %(then)s",
+                title=timer_label(timer.name),
+                length=length,
+                citation=citation,
+                then=then,
+            )
+        )
+    return lines
+
+
+def counter_notice_consequences(case: Case, transition: str | None, now: datetime | None = None) -> list[str]:
+    """What filing a counter-notice does in this case's procedure: the step, then the periods it starts."""
+    procedure = procedure_of(case)
+    lines = [_("Your counter-notice is filed and sent to the right holder; it cannot be withdrawn.")]
+    if transition is None:
+        return lines
+    lines += step_consequences(procedure, transition)
+    step = procedure.transition(transition)
+    if step is not None:
+        lines += next_periods(procedure, step.target, now or utcnow())
+    return lines
+
+
+def _shown(value: str) -> str:
+    return _("Yes") if value == "on" else value
+
+
+def counter_notice_confirm_page(
+    account: Account, case_id: int, values, attached: tuple, transition: str | None, action_url: str
+) -> ConfirmSubmissionPage:
+    """The counter-notice as typed, and what filing it does next in this case's procedure."""
+    case = get_case(account, case_id)
+    language = values.get("language", "")
+    summary = [(_("Text"), values.get("text", "")), (_("Language"), locale_name(language) if language else "")]
+    summary += [
+        (element_label(k.split(".", 1)[1]), _shown(v)) for k, v in values.items() if k.startswith("elements.") and v
+    ]
+    return ConfirmSubmissionPage(
+        case=case,
+        heading=_("File this counter-notice?"),
+        summary=summary,
+        consequences=counter_notice_consequences(case, transition),
+        action_url=action_url,
+        hidden=carried(values),
+        attached=attached,
+        confirm_label=_("Yes: file the counter-notice"),
     )

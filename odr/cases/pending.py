@@ -38,41 +38,56 @@ def filing_form(case_id: int) -> str:
     return f"filing:{case_id}"
 
 
+def decision_form(case_id: int) -> str:
+    return f"decision:{case_id}"
+
+
 class Kept:
     """The files one submission of ``form`` carries: those kept from its refusals and those just sent."""
 
-    def __init__(self, account: Account, form: str):
+    def __init__(self, account: Account, form: str, field: str = "evidence"):
         self.account = account
         self.form = form
+        self.field = field  # the form's file input, where its errors show
         self.rows: list[PendingUpload] = []
 
-    def take(self, posted, files, at: datetime | None = None) -> list[Upload]:
+    def take(self, posted, files, at: datetime | None = None, single: bool = False) -> list[Upload]:
         """Resolve the kept files named in ``posted`` (less those marked for removal), store the new ``files``
         as pending uploads (committed: they survive a refusal), and give every one as an upload to file.
 
         A kept file that is gone (expired, or not this account's) is refused with a clear error, never dropped."""
         now = at or utcnow()
+        new = [f for f in files if f and f.filename]
         removed = set(posted.getlist(REMOVE_FIELD))
+        if single and new:  # a form of one file (the signed decision): a new file replaces the kept one
+            removed |= set(posted.getlist(TOKEN_FIELD))
         tokens = [t for t in dict.fromkeys(posted.getlist(TOKEN_FIELD)) if t and t not in removed]
         found = self._mine(tokens, now) if tokens else {}
         self.rows = [found[t] for t in tokens if t in found]
         missing = len(self.rows) < len(tokens)
         self._remove(removed)
-        new = [f for f in files if f.filename]
         if len(self.rows) + len(new) > MAX_UPLOADS:
             raise ValidationFailed(
                 _("At most %(n)s files per submission.", n=MAX_UPLOADS),
-                {"evidence": _("At most %(n)s files per submission.", n=MAX_UPLOADS)},
+                {self.field: _("At most %(n)s files per submission.", n=MAX_UPLOADS)},
                 code="too_many_files",
             )
         self._stash(new, now)
         if missing:
             raise ValidationFailed(
                 _("A file attached earlier is no longer available: attach it again."),
-                {"evidence": _("A file attached earlier is no longer available: attach it again.")},
+                {self.field: _("A file attached earlier is no longer available: attach it again.")},
                 code="upload_gone",
             )
         return [Upload(None, row.original_name, pending=row) for row in self.rows]
+
+    def keep(self, posted) -> list[PendingUpload]:
+        """The kept files named in ``posted`` that are still there, less those marked for removal (no upload)."""
+        removed = set(posted.getlist(REMOVE_FIELD))
+        tokens = [t for t in dict.fromkeys(posted.getlist(TOKEN_FIELD)) if t and t not in removed]
+        found = self._mine(tokens, utcnow()) if tokens else {}
+        self.rows = [found[t] for t in tokens if t in found]
+        return self.rows
 
     def _mine(self, tokens: list[str], now: datetime | None) -> dict[str, PendingUpload]:
         """This account's kept files of this form among ``tokens`` (unexpired at ``now``, if given)."""

@@ -73,6 +73,15 @@ class Upload:
     pending: PendingUpload | None = None
 
 
+class ConfirmFirst(Exception):
+    """A web form's irreversible filing passed every check but was not confirmed: nothing was recorded. The page
+    says what it will do (``transition``: the step it takes, if any) and files it only when confirmed."""
+
+    def __init__(self, transition: str | None = None):
+        super().__init__(transition)
+        self.transition = transition
+
+
 def element_uploads(files) -> dict[str, Upload]:
     """The files sent as notice elements: multipart parts (or form inputs) named ``elements.<name>``."""
     return {
@@ -579,8 +588,11 @@ def add_filing(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
+    confirmed: bool = True,
 ) -> Outcome:
-    """File a response, counter-notice, message, offer, settlement proposal or decision in a case."""
+    """File a response, counter-notice, message, offer, settlement proposal or decision in a case.
+
+    A counter-notice not ``confirmed`` (the web form's first submission) is checked, then ``ConfirmFirst``."""
     uploads = list(uploads)
     case = get_case(account, case_id, for_update=True)
     sub = submission(account, key, {"case": case_id, **data}, uploads)
@@ -643,6 +655,9 @@ def add_filing(
     _check_upload_count(uploads, fields)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields, details=_language_details(found, fields))
+    if kind == FilingKind.COUNTER_NOTICE and not confirmed:
+        db.session.rollback()  # nothing recorded; the row lock ends
+        raise ConfirmFirst(transition.name if transition else None)
 
     filing = record_filing(
         case,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from odr.cases import pages, pending, reports, services
 from odr.cases.access import get_case
@@ -177,6 +178,11 @@ def add_filing(case_id):
     data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}
 
     kept = pending.Kept(current_user, pending.filing_form(case_id))
+    # A counter-notice takes effect at once: the form's first submission shows what it will do (below).
+    unconfirmed = form.get("kind") == "counter_notice" and not form.get("caucus") and form.get("confirmed") != "1"
+    if form.get("edit"):  # "change it" on the confirmation page: the form again, as typed, files kept
+        get_case(current_user, case_id)
+        return case_page_response(case_id, FormState("filing", MultiDict(form), {}, tuple(kept.keep(form))))
 
     def act():
         get_case(current_user, case_id)  # nothing is kept for a case the reader may not see
@@ -187,16 +193,28 @@ def add_filing(case_id):
             _uploads(kept),
             key=form.get("submission_key"),
             remote_addr=request.remote_addr or "",
+            confirmed=not unconfirmed,
         )
         flash(_("Filed."), "success")
 
     # The caucus panel posts here too; its refusal belongs to its own form. Files of a refused form stay attached.
-    return submit(
-        act,
-        form="caucus" if form.get("caucus") else "filing",
-        page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
-        done=url_for("cases.show", case_id=case_id),
-    )
+    try:
+        return submit(
+            act,
+            form="caucus" if form.get("caucus") else "filing",
+            page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
+            done=url_for("cases.show", case_id=case_id),
+        )
+    except services.ConfirmFirst as exc:
+        page = pages.counter_notice_confirm_page(
+            current_user,
+            case_id,
+            form,
+            tuple(kept.rows),
+            exc.transition,
+            url_for("cases.add_filing", case_id=case_id),
+        )
+        return render_template("cases/confirm_submission.html", page=page, case=page.case, form=BLANK)
 
 
 @bp.post("/cases/<int:case_id>/settlements/<int:filing_id>/accept")

@@ -19,7 +19,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing
 from odr.cases.models import Case, EvidenceFile, Filing, FilingKind
-from odr.cases.services import Upload, discard, store_evidence, submission
+from odr.cases.services import ConfirmFirst, Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
 from odr.evidence.storage import StoredFile
 from odr.export.models import CourtDecision
@@ -100,8 +100,11 @@ def decide(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
+    confirmed: bool = True,
 ) -> Outcome:
-    """Record the court's decision with its signed document, carry it out and close the case."""
+    """Record the court's decision with its signed document, carry it out and close the case.
+
+    Not ``confirmed`` (the web form's first submission): checked, then ``ConfirmFirst``, nothing recorded."""
     case = get_case(account, case_id, for_update=True)
     uploads = [document] if document is not None else []
     sub = submission(account, key, {"case": case_id, "decision": data}, uploads)
@@ -128,8 +131,13 @@ def decide(
     reference = clean_text(data.get("court_reference"), fields, "court_reference", required=False, max_length=100)
     if document is None:
         fields["document"] = _("Attach the signed decision document.")
+    elif document.pending is not None and document.pending.media_type != "application/pdf":
+        fields["document"] = _("Attach the signed decision as a PDF document: this file is not a PDF.")
     if fields:
         raise ValidationFailed(_("The decision is incomplete. Please correct the marked fields."), fields)
+    if not confirmed:
+        db.session.rollback()  # nothing recorded; the row lock ends
+        raise ConfirmFirst(transition.name)
 
     terms = {
         "outcome": outcome,

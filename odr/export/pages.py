@@ -5,15 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Party
+from odr.cases.access import get_case
 from odr.cases.models import Case
-from odr.cases.pages import TIMELINE_READERS, CaseContext, allows, case_panel
+from odr.cases.pages import (
+    TIMELINE_READERS,
+    CaseContext,
+    ConfirmSubmissionPage,
+    allows,
+    carried,
+    case_panel,
+    next_periods,
+)
 from odr.export import court
 from odr.export.models import CaseExport, CourtDecision
 from odr.export.services import exports_for_court, pinned_key_id
 from odr.extensions import db
+from odr.models_base import utcnow
+from odr.procedure.services import procedure_of
+from odr.todo.services import step_consequences
 from odr.vocabulary import CaseRole
 
 
@@ -103,4 +117,71 @@ def inbox_page(account: Account) -> InboxPage:
     return InboxPage(
         rows=[InboxRow(export, case, decision is not None) for export, case, decision in exports_for_court(account)],
         pinned_key_id=pinned_key_id(account),
+    )
+
+
+# What a decision orders on the listings (odr.export.court.DECIDED_MEASURES), as the decision form names it.
+DECIDED_MEASURE_LABELS = {
+    "keep_in_force": _l("Keep the measures now in force"),
+    "take_down": _l("Take the listings down"),
+    "restore": _l("Restore the listings"),
+    "modify": _l("Modify the listings"),
+    "region_restrict": _l("Not purchasable in named regions"),
+    "remove_element": _l("Remove one element"),
+}
+OUTCOME_LABELS = {
+    "upheld": _l("Claim upheld"),
+    "partly_upheld": _l("Claim partly upheld"),
+    "dismissed": _l("Claim dismissed"),
+}
+PAYER_LABELS = {"respondent": _l("Seller"), "claimant": _l("Right holder")}
+
+
+def decision_confirm_page(
+    account: Account, case_id: int, data: dict, values, attached: tuple, transition: str | None, action_url: str
+) -> ConfirmSubmissionPage:
+    """The court's decision as typed, and what recording it does: the outcome, the measure on the listings, the
+    amounts, the case closed and the decision carried out by the platform."""
+    case = get_case(account, case_id)
+    measure = str(DECIDED_MEASURE_LABELS.get(data["listing_measure"], data["listing_measure"]))
+    summary = [
+        (_("Outcome"), str(OUTCOME_LABELS.get(data["outcome"], data["outcome"]))),
+        (_("What happens to the listings"), measure),
+    ]
+    for key, label in (
+        ("regions", _("Regions")),
+        ("element", _("Element to remove")),
+        ("instructions", _("Modification ordered")),
+        ("court_reference", _("Court's case number")),
+    ):
+        if data.get(key):
+            summary.append((label, data[key]))
+    lines = [_("The decision is recorded as the court's, with the signed document, and served on both parties.")]
+    lines.append(_("The platform carries out the decision on the listings: %(measure)s.", measure=measure))
+    for amount in data.get("amounts") or []:
+        text = _(
+            "%(payer)s pays %(amount)s %(currency)s (%(reason)s).",
+            payer=PAYER_LABELS.get(amount["payer"], amount["payer"]),
+            amount=amount["amount"],
+            currency=amount["currency"],
+            reason=amount.get("reason") or "—",
+        )
+        summary.append((_("Amount ordered"), text))
+        lines.append(text)
+    summary.append((_("Operative part of the decision"), data.get("text") or ""))
+    procedure = procedure_of(case)
+    lines += step_consequences(procedure, transition) if transition else []
+    step = procedure.transition(transition) if transition else None
+    if step is not None:
+        lines += next_periods(procedure, step.target, utcnow())
+    lines.append(_("The case closes: the decision cannot be changed on the platform afterwards."))
+    return ConfirmSubmissionPage(
+        case=case,
+        heading=_("Record this decision?"),
+        summary=summary,
+        consequences=lines,
+        action_url=action_url,
+        hidden=carried(values),
+        attached=attached,
+        confirm_label=_("Yes: record the decision"),
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, render_template, request
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
+from odr.cases import pending
+from odr.cases.access import get_case
 from odr.cases.pages import has_court_inbox
-from odr.cases.services import Upload
-from odr.cases.views import submit_on_case_page
+from odr.cases.services import ConfirmFirst
+from odr.cases.views import case_page_response, submit_on_case_page
 from odr.evidence.storage import blob_store
 from odr.export import court, pages
 from odr.export.services import acknowledge, latest_export
-from odr.forms import BLANK
+from odr.forms import BLANK, FormState, submit
 from odr.integrity.keys import key_log_bytes
 
 bp = Blueprint("export", __name__, template_folder="templates")
@@ -83,13 +88,41 @@ def decide(case_id):
         "language": form.get("language"),
         "court_reference": form.get("court_reference"),
     }
-    upload = request.files.get("document")
-    document = Upload(upload.stream, upload.filename) if upload and upload.filename else None
+    # The signed document is kept across a refusal and the confirmation page (odr/cases/pending.py).
+    kept = pending.Kept(current_user, pending.decision_form(case_id), field="document")
+    if form.get("edit"):  # "change it" on the confirmation page: the form again, as typed, the document kept
+        get_case(current_user, case_id)
+        return case_page_response(case_id, FormState("decision", MultiDict(form), {}, tuple(kept.keep(form))))
 
     def act():
+        get_case(current_user, case_id)  # nothing is kept for a case the reader may not see
+        uploads = kept.take(form, [request.files.get("document")], single=True)
         court.decide(
-            current_user, case_id, data, document, key=form.get("submission_key"), remote_addr=request.remote_addr or ""
+            current_user,
+            case_id,
+            data,
+            uploads[-1] if uploads else None,
+            key=form.get("submission_key"),
+            remote_addr=request.remote_addr or "",
+            confirmed=form.get("confirmed") == "1",
         )
         flash(_("The decision is recorded and carried out; the case is closed."), "success")
 
-    return submit_on_case_page(case_id, act, "decision")
+    try:
+        return submit(
+            act,
+            form="decision",
+            page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
+            done=url_for("cases.show", case_id=case_id),
+        )
+    except ConfirmFirst as exc:
+        page = pages.decision_confirm_page(
+            current_user,
+            case_id,
+            data,
+            form,
+            tuple(kept.rows),
+            exc.transition,
+            url_for("export.decide", case_id=case_id),
+        )
+        return render_template("cases/confirm_submission.html", page=page, case=page.case, form=BLANK)

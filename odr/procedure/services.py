@@ -422,8 +422,8 @@ def _apply_claimed(deadline_id: int, now: datetime) -> int:
     )
     if claimed.rowcount != 1:
         return 0
-    deadline = db.session.get(Deadline, deadline_id, populate_existing=True)
-    case = db.session.scalar(select(Case).where(Case.id == deadline.case_id).with_for_update())
+    deadline = db.session.get_one(Deadline, deadline_id, populate_existing=True)
+    case = db.session.scalars(select(Case).where(Case.id == deadline.case_id).with_for_update()).one()
     if case.state != deadline.state:
         # The case moved on without the timer being closed; nothing to apply.
         deadline.status = DeadlineStatus.CANCELLED

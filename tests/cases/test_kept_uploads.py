@@ -15,6 +15,9 @@ from odr.models_base import utcnow
 from tests.conftest import notice_data, notice_form_elements
 
 PDF = b"%PDF-1.4 test purchase receipt\n"
+# The files notice_data() and the notice form send as elements (tests/conftest.py): not this test's uploads.
+ELEMENT_FILES = ("trademark-certificate.pdf", "test-purchase.pdf")
+UPLOADED = EvidenceFile.original_name.not_in(ELEMENT_FILES)
 TOKEN_RE = re.compile(r'name="kept_upload" value="([0-9a-f]+)"')
 
 
@@ -56,7 +59,7 @@ def test_a_refused_notice_keeps_its_file_and_the_next_submission_files_it(world,
         "/cases/new", notice_form(kept_upload=tokens[0]), form_page="/cases/new", content_type="multipart/form-data"
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    evidence = db.session.scalars(db.select(EvidenceFile)).all()
+    evidence = db.session.scalars(db.select(EvidenceFile).where(UPLOADED)).all()
     assert [(e.original_name, e.stored_name, e.size) for e in evidence] == [("recibo.pdf", kept.stored_name, len(PDF))]
     assert db.session.scalar(db.select(db.func.count()).select_from(PendingUpload)) == 0
     assert storage.blob_store().path("evidence", kept.stored_name).read_bytes() == PDF
@@ -75,7 +78,7 @@ def test_a_kept_file_can_be_removed_before_sending_again(world, browser):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    assert db.session.scalar(db.select(db.func.count()).select_from(EvidenceFile)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(EvidenceFile).where(UPLOADED)) == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(PendingUpload)) == 0
     assert not storage.blob_store().path("evidence", stored_name).exists()
 
@@ -93,7 +96,7 @@ def test_another_account_cannot_use_a_kept_file(world, browser):
     assert response.status_code == 422
     assert "no longer available" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
-    assert db.session.scalar(db.select(db.func.count()).select_from(EvidenceFile)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(EvidenceFile).where(UPLOADED)) == 0
     assert db.session.scalar(db.select(PendingUpload.account_id)) == world.holder.id  # still the holder's
 
 
@@ -142,5 +145,5 @@ def test_a_refused_filing_on_the_case_page_keeps_its_file(world, api, browser):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    assert db.session.scalars(db.select(EvidenceFile.original_name)).all() == ["invoice.pdf"]
+    assert db.session.scalars(db.select(EvidenceFile.original_name).where(UPLOADED)).all() == ["invoice.pdf"]
     assert db.session.scalar(db.select(db.func.count()).select_from(PendingUpload)) == 0

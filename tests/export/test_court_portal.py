@@ -129,6 +129,7 @@ def test_the_court_pages_are_its_own(app, world, browser):
             "text": "驳回。",
             "document": (io.BytesIO(PDF), "decision.pdf"),
             "submission_key": "k1",
+            "confirmed": "1",  # as from the confirmation page (tests/export/test_confirm_decision.py)
         },
         form_page=f"/cases/{case.id}",
         content_type="multipart/form-data",

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 # name: (script, arguments, arguments with --quick)
 BENCHMARKS = {
     "pages": ("page_reads.py", [], ["--quick"]),
+    "bulk": ("bulk_intake.py", [], ["--listings", "2000"]),
     "intake": ("intake.py", [], ["--notices", "96"]),
     "bundle": ("bundle_streaming.py", ["--mb", "1024"], ["--mb", "128"]),
     "linkage": (

@@ -303,17 +303,16 @@ def unreadable_line(line: int) -> ValidationFailed:
 def read_ndjson(stream: IO[bytes]) -> Iterator[Item]:
     """Items of an NDJSON body, one per non-blank line, read line by line.
 
-    The body is first copied to a temporary file (in memory up to 1 MB, on disk past it) while its lines are
+    The body is first copied to a temporary file (in memory up to 1 MB, on disk past it) and its lines
     counted, so that a batch of too many items is refused before anything is written; then read back one
     line at a time: memory stays constant whatever the number of items."""
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
-        count = 0
-        for raw in iter(stream.readline, b""):
-            if raw.strip():
-                count += 1
-                if count > MAX_ITEMS:
-                    raise too_many_items()
-            spool.write(raw)
+        # Copied in blocks (a WSGI input read line by line is read byte by byte), then counted from the copy.
+        for block in iter(lambda: stream.read(1024 * 1024), b""):
+            spool.write(block)
+        spool.seek(0)
+        if sum(1 for raw in spool if raw.strip()) > MAX_ITEMS:
+            raise too_many_items()
         spool.seek(0)
         index = 0
         for number, raw in enumerate(spool, start=1):

@@ -61,6 +61,15 @@ def _report(world, api, variant, key):
     )
 
 
+def _security(world, api, variant, key):
+    if not hasattr(world, "taken_down_case_id"):  # a Chinese notice takes the listings down at once
+        world.taken_down_case_id = api(world.holder).post("/cases", notice_data()).get_json()["id"]
+    data = {"amount": f"5000{variant}", "currency": "CNY", "document_kind": "bank_guarantee", "language": "zh"}
+    return _multipart(
+        api(world.seller), f"/cases/{world.taken_down_case_id}/security", data, "document", "保函.pdf", PDF, key
+    )
+
+
 def _deposit(world, api, variant, key):
     return _multipart(
         api(world.seller), "/deposits", {"title": f"Work {variant}"}, "work", "work.pdf", b"%PDF-1.4 work", key
@@ -72,6 +81,7 @@ SENDERS = {
     ("post", "/cases/{case_id}/filings"): _filing,
     ("post", "/cases/{case_id}/decision"): _decision,
     ("post", "/cases/{case_id}/reports"): _report,
+    ("post", "/cases/{case_id}/security"): _security,
     ("post", "/deposits"): _deposit,
 }
 
@@ -98,6 +108,7 @@ def test_same_key_same_body_is_the_first_result_and_another_body_is_refused(worl
     assert again.status_code == 200 and again.get_json() == first.get_json()
     other = send(world, api, 2, "key-1")
     assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
-    if endpoint not in {("post", "/cases/{case_id}/decision"), ("post", "/cases/{case_id}/reports")}:
-        # a case is decided once, and a complaint reported once
+    once = {"/cases/{case_id}/decision", "/cases/{case_id}/reports", "/cases/{case_id}/security"}
+    if endpoint[1] not in once:
+        # a case is decided once, a complaint reported once, and one security offered at a time
         assert send(world, api, 2, "key-2").status_code == 201

@@ -263,6 +263,10 @@ def test_the_seller_files_a_dmca_counter_notice_through_the_page(world, browser)
         "submission_key": "cn-1",
         **{f"elements.{k}": "on" if v is True else v for k, v in COUNTER_NOTICE_ELEMENTS.items()},
     }
+    # The first submission shows what a counter-notice sets in motion; only the confirmation files it.
+    asked = seller.post(f"/cases/{case.id}/filings", form, form_page=f"/cases/{case.id}")
+    assert asked.status_code == 200 and "§512(g)(2)(C)" in asked.get_data(as_text=True)
+    form["confirmed"] = "1"
     assert seller.post(f"/cases/{case.id}/filings", form, form_page=f"/cases/{case.id}").status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).state == "counter_notice_received"

@@ -24,6 +24,7 @@ fewer accounts and skips the drill (tests/platform/test_adversarial.py runs it i
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import json
 import os
@@ -62,6 +63,7 @@ PAYLOADS = [
     "\u202e<svg onload=alert('odr-xss-4')>",
 ]
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 NOTICE_ELEMENTS = {
     "prima_facie_evidence": "Registration 12345678 and a test purchase.",
     "identity": "Flamenco S.L., Calle Mayor 1, Madrid",
@@ -72,6 +74,10 @@ NOTICE_ELEMENTS = {
     "good_faith_statement": True,
     "accuracy_statement": True,
     "authority_statement": True,
+    "truthfulness_guarantee": True,
+    # A Chinese trademark notice carries the right's certificate and the evidence as files (jurisdictions/CN.yaml).
+    "right_certificate": {"filename": "certificate.pdf", "content_base64": base64.b64encode(PDF).decode()},
+    "prima_facie_evidence_file": {"filename": "test-purchase.pdf", "content_base64": base64.b64encode(PDF).decode()},
 }
 
 
@@ -432,7 +438,8 @@ def run_drill(app, served: Served, emails: dict, rounds: int, counts: Counter) -
                 problems.append(f"DRILL: {sub.title} found as {found}, acknowledged as {sub.case_id}")
                 counts["drill duplicates or losses"] += 1
             digests = sorted(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.case_id == sub.case_id)))
-            if digests != sorted(sha256(data) for _n, data in sub.files):
+            element_files = [sha256(PDF)] * 2  # the certificate and the evidence file of NOTICE_ELEMENTS
+            if digests != sorted([sha256(data) for _n, data in sub.files] + element_files):
                 problems.append(f"DRILL: the files of case {sub.case_id} differ")
                 counts["drill duplicates or losses"] += 1
         db.session.remove()

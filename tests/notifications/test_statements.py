@@ -162,6 +162,9 @@ def test_the_inbox_and_its_api_show_the_text_the_law_requires(world, browser, ap
     assert item["statement"]["citation"]["article"].startswith("Art. 42(2)")
 
 
+STRIKE = "ODR-2026-000007"
+
+
 def _context(statement) -> dict:
     return dict(
         case=None,
@@ -170,7 +173,20 @@ def _context(statement) -> dict:
                 "territorial_scope": "EU",
                 "listings": ["L-1"],
                 "facts": {"claimant": "Holder", "notice_filed_at": "2027-01-02T00:00:00"},
-            }
+            },
+            "measure": {
+                "status": "in_force",
+                "kind": "suspend_account",
+                "policy": "repeat_infringer",
+                "starts_at": "2027-01-02T00:00:00",
+                "ends_at": "2027-02-01T00:00:00",
+                "reasons": {
+                    "active_strikes": 3,
+                    "threshold": 3,
+                    "strikes": [{"case_reference": STRIKE, "at": "2027-01-01"}],
+                },
+            },
+            "health_safety": {"step": "provisional", "terms": ["baby formula"], "categories": []},
         },
         values=statement.values,
         reference="ODR-2027-000001",
@@ -198,6 +214,8 @@ def test_every_declared_statement_is_rendered_in_all_ten_languages(app):
         "eu_notice_decision",
         "eu_statement_of_reasons",
         "court_decision",
+        "conduct_measure",
+        "health_safety_step",
     }
     from odr.i18n import render_in_locale
 
@@ -206,7 +224,11 @@ def test_every_declared_statement_is_rendered_in_all_ten_languages(app):
             english = render_in_locale("en", f"notifications/statements/{template}.txt", **_context(statement))
             for locale in UI_LOCALES[1:]:
                 text = render_in_locale(locale, f"notifications/statements/{template}.txt", **_context(statement))
-                assert "%(" not in text and "L-1" in text, (template, locale)
+                # The case's own words come through: its listings, or the strikes a conduct measure counts.
+                assert "%(" not in text and (STRIKE if template == "conduct_measure" else "L-1") in text, (
+                    template,
+                    locale,
+                )
                 assert text.splitlines()[0] != english.splitlines()[0], (template, locale)
 
 

@@ -9,6 +9,7 @@ its files byte for byte, and after the orphan sweep no stored file lacks its row
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import threading
@@ -25,8 +26,20 @@ from odr.evidence import storage
 from odr.extensions import db
 from odr.ops.orphans import sweep_stored_files
 from odr.testing.crash import Filer, Served, drill, sha256
-from tests.conftest import PASSWORD, POSTGRES_URL, make_account, notice_data, postgres_schema_url
+from tests.conftest import (
+    NOTICE_ELEMENTS,
+    PASSWORD,
+    POSTGRES_URL,
+    make_account,
+    notice_data,
+    postgres_schema_url,
+)
 from tests.platform.test_reliability import _free_port
+
+CN_TRADEMARK_ELEMENT_FILES = [
+    (NOTICE_ELEMENTS[name]["filename"], sha256(base64.b64decode(NOTICE_ELEMENTS[name]["content_base64"])))
+    for name in ("right_certificate", "prima_facie_evidence_file")
+]
 
 ROUNDS = 22
 SECRET = "crash-test-secret-key-0123456789-abcdefghij"
@@ -108,8 +121,9 @@ def test_sigkills_during_filings_lose_no_acknowledged_filing_and_leave_no_orphan
             cases = db.session.scalars(select(Case).where(Case.title == sub.title)).all()
             assert [c.id for c in cases] == [sub.case_id], sub.title
             evidence = db.session.scalars(select(EvidenceFile).where(EvidenceFile.case_id == sub.case_id)).all()
+            # The uploads, and the files a Chinese trademark notice must carry (jurisdictions/CN.yaml).
             assert sorted((e.original_name, e.sha256) for e in evidence) == sorted(
-                (name, sha256(data)) for name, data in sub.files
+                [(name, sha256(data)) for name, data in sub.files] + CN_TRADEMARK_ELEMENT_FILES
             )
             for item in evidence:
                 with blobs.open("evidence", item.stored_name) as stored:

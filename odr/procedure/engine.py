@@ -51,7 +51,16 @@ CONDUCT_ACTS = {
     "provisional_measure_ended": EventKind.PROVISIONAL_MEASURE_ENDED,
     "health_safety_cleared": EventKind.HEALTH_SAFETY_CLEARED,
 }
-CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release", *CONDUCT_ACTS}
+# The measures a settlement signed by both parties orders from the platform (Platform Rule 9), served on the parties.
+SETTLEMENT_MEASURES = "settlement_measures"
+CASE_SIDE_ACTS = {
+    "wrongful_notice_finding",
+    "security_offer",
+    "security_decision",
+    "security_release",
+    SETTLEMENT_MEASURES,
+    *CONDUCT_ACTS,
+}
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
 DEADLINE_MOVED = "deadline_moved"
 ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
@@ -61,6 +70,7 @@ ACT_EVENTS: dict[str, EventKind] = {
     STATE_CHANGED: EventKind.STATE_CHANGED,
     "take_measures": EventKind.MEASURE_TAKEN,
     "lift_measures": EventKind.MEASURE_LIFTED,
+    SETTLEMENT_MEASURES: EventKind.MEASURES_ORDERED,
     "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
     "export_to_court": EventKind.EXPORTED_TO_COURT,
     "notice_decision": EventKind.NOTICE_DECIDED,

@@ -121,7 +121,10 @@ def test_a_refusal_at_the_elements_step_keeps_the_text_and_the_files(world, brow
     holder.post(f"{step}/procedure", {}, form_page=f"{step}/procedure")
     incomplete = {k: v for k, v in ELEMENTS.items() if k != "elements.identity"}
     response = holder.post(
-        f"{step}/elements", dict(incomplete, **files()), form_page=f"{step}/elements", content_type="multipart/form-data"
+        f"{step}/elements",
+        dict(incomplete, **files()),
+        form_page=f"{step}/elements",
+        content_type="multipart/form-data",
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -163,7 +166,10 @@ def test_filing_from_the_summary_opens_one_case_even_when_sent_twice(world, brow
     assert first.status_code == 302, first.get_data(as_text=True)[:3000]
     case = db.session.scalar(db.select(Case))
     assert first.location.endswith(f"/cases/{case.id}")
-    assert [listing.locator for listing in case.listings] == ["https://shop.example/item/1", "https://shop.example/item/2"]
+    assert [listing.locator for listing in case.listings] == [
+        "https://shop.example/item/1",
+        "https://shop.example/item/2",
+    ]
     assert case.procedure_code == "cn-ecl"
     names = set(db.session.scalars(db.select(EvidenceFile.original_name)))
     assert names == {"certificado-marca.pdf", "compra-de-prueba.pdf", "fotos.pdf"}

@@ -29,6 +29,8 @@ class FormState:
     errors: Mapping[str, str] = field(default_factory=dict)
     # Files of a refused form kept for the user (odr/cases/pending.py): shown as already attached.
     attached: tuple = ()
+    # A notice element's kept file (the right certificate...), by element name: one each.
+    attached_elements: Mapping[str, object] = field(default_factory=dict)
 
     def named(self, name: str) -> FormState:
         """This state if it belongs to the form ``name``; a blank form otherwise."""

@@ -11,6 +11,7 @@ Their names are data only (``storage.safe_display_name``); their type is sniffed
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -28,10 +29,34 @@ from odr.queue import periodic_job
 
 TOKEN_FIELD = "kept_upload"
 REMOVE_FIELD = "remove_upload"
+# A notice element's file (the right certificate...): one file per element, kept under its own form name.
+ELEMENT_TOKEN = "kept_element."
+ELEMENT_REMOVE = "remove_element."
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A kept file as a page shows it (plain data: rendering it sends no query)."""
+
+    token: str
+    original_name: str
+
+
+def shown(rows) -> tuple[KeptFile, ...]:
+    return tuple(KeptFile(row.token, row.original_name) for row in rows)
+
+
+def shown_by_name(rows: dict) -> dict[str, KeptFile]:
+    return {name: KeptFile(row.token, row.original_name) for name, row in rows.items()}
 
 
 def notice_form() -> str:
     return "notice"
+
+
+def element_form(form: str, name: str) -> str:
+    """The form a notice element's file is kept for: the element's own (one file each), within ``form``."""
+    return f"{form}#{name}"[:64]
 
 
 def filing_form(case_id: int) -> str:
@@ -45,10 +70,18 @@ def decision_form(case_id: int) -> str:
 class Kept:
     """The files one submission of ``form`` carries: those kept from its refusals and those just sent."""
 
-    def __init__(self, account: Account, form: str, field: str = "evidence"):
+    def __init__(
+        self,
+        account: Account,
+        form: str,
+        field: str = "evidence",
+        token_field: str = TOKEN_FIELD,
+        remove_field: str = REMOVE_FIELD,
+    ):
         self.account = account
         self.form = form
         self.field = field  # the form's file input, where its errors show
+        self.token_field, self.remove_field = token_field, remove_field  # the inputs naming kept files
         self.rows: list[PendingUpload] = []
 
     def take(self, posted, files, at: datetime | None = None, single: bool = False) -> list[Upload]:
@@ -58,10 +91,10 @@ class Kept:
         A kept file that is gone (expired, or not this account's) is refused with a clear error, never dropped."""
         now = at or utcnow()
         new = [f for f in files if f and f.filename]
-        removed = set(posted.getlist(REMOVE_FIELD))
+        removed = set(posted.getlist(self.remove_field))
         if single and new:  # a form of one file (the signed decision): a new file replaces the kept one
-            removed |= set(posted.getlist(TOKEN_FIELD))
-        tokens = [t for t in dict.fromkeys(posted.getlist(TOKEN_FIELD)) if t and t not in removed]
+            removed |= set(posted.getlist(self.token_field))
+        tokens = [t for t in dict.fromkeys(posted.getlist(self.token_field)) if t and t not in removed]
         found = self._mine(tokens, now) if tokens else {}
         self.rows = [found[t] for t in tokens if t in found]
         missing = len(self.rows) < len(tokens)
@@ -83,8 +116,8 @@ class Kept:
 
     def keep(self, posted) -> list[PendingUpload]:
         """The kept files named in ``posted`` that are still there, less those marked for removal (no upload)."""
-        removed = set(posted.getlist(REMOVE_FIELD))
-        tokens = [t for t in dict.fromkeys(posted.getlist(TOKEN_FIELD)) if t and t not in removed]
+        removed = set(posted.getlist(self.remove_field))
+        tokens = [t for t in dict.fromkeys(posted.getlist(self.token_field)) if t and t not in removed]
         found = self._mine(tokens, utcnow()) if tokens else {}
         self.rows = [found[t] for t in tokens if t in found]
         return self.rows
@@ -139,6 +172,74 @@ class Kept:
                 item.discard()
             self.rows = [row for row in self.rows if row.id is not None]
             raise
+
+
+class KeptElements:
+    """The element files one submission of a notice carries (multipart parts ``elements.<name>``): each kept
+    from the form's refusals (hidden ``kept_element.<name>``, less a ticked ``remove_element.<name>``) or just
+    sent, a new file replacing the kept one. Every new file is stored as a pending upload of its element first,
+    so that a refusal of the notice keeps it."""
+
+    def __init__(self, account: Account, form: str):
+        self.account, self.form = account, form
+        self.rows: dict[str, PendingUpload] = {}
+
+    def take(self, posted, files, at: datetime | None = None) -> dict[str, Upload]:
+        """The files by element name, to file with the notice; every element's problem is said at its field."""
+        names = {k.split(".", 1)[1] for k, f in files.items() if k.startswith("elements.") and f and f.filename}
+        names |= {k[len(ELEMENT_TOKEN) :] for k, v in posted.items() if k.startswith(ELEMENT_TOKEN) and v}
+        names |= {k[len(ELEMENT_REMOVE) :] for k, v in posted.items() if k.startswith(ELEMENT_REMOVE) and v}
+        taken: dict[str, Upload] = {}
+        refusals: list[ValidationFailed] = []
+        for name in sorted(n for n in names if n and len(n) <= 60):
+            kept = Kept(
+                self.account,
+                element_form(self.form, name),
+                field=f"elements.{name}",
+                token_field=f"{ELEMENT_TOKEN}{name}",
+                remove_field=f"{ELEMENT_REMOVE}{name}",
+            )
+            try:
+                uploads = kept.take(posted, [files.get(f"elements.{name}")], at, single=True)
+            except ValidationFailed as exc:
+                refusals.append(exc)
+            else:
+                if uploads:
+                    taken[name] = uploads[-1]
+            if kept.rows:
+                self.rows[name] = kept.rows[-1]
+        if refusals:
+            fields = {key: message for exc in refusals for key, message in exc.fields.items()}
+            raise ValidationFailed(refusals[0].message, fields, code=refusals[0].code)
+        return taken
+
+    def discard_unused(self) -> None:
+        """After the notice is filed: remove the kept files it did not file (an element its procedure does not
+        ask for); those it filed became evidence."""
+        ids = [row.id for row in self.rows.values() if row.id is not None]
+        if not ids:
+            return
+        left = list(db.session.scalars(select(PendingUpload).where(PendingUpload.id.in_(ids))))
+        for row in left:
+            db.session.delete(row)
+        db.session.commit()
+        for row in left:
+            storage.blob_store().delete("evidence", row.stored_name)
+
+    def keep(self, posted) -> dict[str, PendingUpload]:
+        """The kept element files named in ``posted`` that are still there (no upload)."""
+        for key, value in posted.items():
+            if key.startswith(ELEMENT_TOKEN) and value:
+                name = key[len(ELEMENT_TOKEN) :]
+                rows = Kept(
+                    self.account,
+                    element_form(self.form, name),
+                    token_field=key,
+                    remove_field=f"{ELEMENT_REMOVE}{name}",
+                ).keep(posted)
+                if rows:
+                    self.rows[name] = rows[-1]
+        return self.rows
 
 
 @periodic_job("pending_upload_sweep", "Remove the kept files of refused forms that have expired.")

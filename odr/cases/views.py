@@ -53,6 +53,26 @@ def _uploads(kept: pending.Kept) -> list[services.Upload]:
     return kept.take(request.form, request.files.getlist("evidence"))
 
 
+def _notice_files(kept: pending.Kept, elements: pending.KeptElements):
+    """The evidence files and the element files of a notice form, each kept; a problem with any is said at its
+    field after every other file is kept."""
+    refusals: list[ValidationFailed] = []
+    uploads: list[services.Upload] = []
+    element_files: dict[str, services.Upload] = {}
+    try:
+        uploads = _uploads(kept)
+    except ValidationFailed as exc:
+        refusals.append(exc)
+    try:
+        element_files = elements.take(request.form, request.files)
+    except ValidationFailed as exc:
+        refusals.append(exc)
+    if refusals:
+        fields = {key: message for exc in refusals for key, message in exc.fields.items()}
+        raise ValidationFailed(refusals[0].message, fields, code=refusals[0].code)
+    return uploads, element_files
+
+
 @bp.get("/")
 @login_required
 def dashboard():
@@ -92,20 +112,27 @@ def new_notice():
         data["territories"] = posted.get("territories")
         data["measure"] = {k.split(".", 1)[1]: v for k, v in posted.items() if k.startswith("measure.")}
         kept = pending.Kept(current_user, pending.notice_form())
+        kept_elements = pending.KeptElements(current_user, pending.notice_form())
         try:
+            uploads, element_files = _notice_files(kept, kept_elements)
             outcome = services.file_notice(
                 current_user,
                 data,
-                _uploads(kept),
-                element_files=services.element_uploads(request.files),
+                uploads,
+                element_files=element_files,
                 key=posted.get("submission_key"),
                 remote_addr=request.remote_addr or "",
             )
-        except ValidationFailed as exc:
-            form = replace(refused(exc, "notice"), attached=tuple(kept.rows))
-        except NotAllowed as exc:  # the processing of the notifier's notices is suspended: the page says why
-            form, status = replace(refused(exc, "notice"), attached=tuple(kept.rows)), exc.status
+        except (ValidationFailed, NotAllowed) as exc:
+            # A suspension of the notifier's notices (NotAllowed) is said on the page too. Every file stays kept.
+            status = exc.status if isinstance(exc, NotAllowed) else 0
+            form = replace(
+                refused(exc, "notice"),
+                attached=pending.shown(kept.rows),
+                attached_elements=pending.shown_by_name(kept_elements.rows),
+            )
         else:
+            kept_elements.discard_unused()
             if served_on(outcome.obj.id, "notice", CaseRole.RESPONDENT):
                 flash(_("Your notice was filed. The seller has been notified."), "success")
             else:  # no account nor address of the seller can receive it: say so, never claim it was sent
@@ -228,7 +255,7 @@ def add_filing(case_id):
     unconfirmed = form.get("kind") == "counter_notice" and not form.get("caucus") and form.get("confirmed") != "1"
     if form.get("edit"):  # "change it" on the confirmation page: the form again, as typed, files kept
         get_case(current_user, case_id)
-        return case_page_response(case_id, FormState("filing", MultiDict(form), {}, tuple(kept.keep(form))))
+        return case_page_response(case_id, FormState("filing", MultiDict(form), {}, pending.shown(kept.keep(form))))
 
     def act():
         get_case(current_user, case_id)  # nothing is kept for a case the reader may not see
@@ -248,7 +275,7 @@ def add_filing(case_id):
         return submit(
             act,
             form="caucus" if form.get("caucus") else "filing",
-            page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
+            page=lambda state: case_page_response(case_id, replace(state, attached=pending.shown(kept.rows))),
             done=url_for("cases.show", case_id=case_id),
         )
     except services.ConfirmFirst as exc:
@@ -256,7 +283,7 @@ def add_filing(case_id):
             current_user,
             case_id,
             form,
-            tuple(kept.rows),
+            pending.shown(kept.rows),
             exc.transition,
             url_for("cases.add_filing", case_id=case_id),
         )

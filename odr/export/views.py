@@ -92,7 +92,7 @@ def decide(case_id):
     kept = pending.Kept(current_user, pending.decision_form(case_id), field="document")
     if form.get("edit"):  # "change it" on the confirmation page: the form again, as typed, the document kept
         get_case(current_user, case_id)
-        return case_page_response(case_id, FormState("decision", MultiDict(form), {}, tuple(kept.keep(form))))
+        return case_page_response(case_id, FormState("decision", MultiDict(form), {}, pending.shown(kept.keep(form))))
 
     def act():
         get_case(current_user, case_id)  # nothing is kept for a case the reader may not see
@@ -112,7 +112,7 @@ def decide(case_id):
         return submit(
             act,
             form="decision",
-            page=lambda state: case_page_response(case_id, replace(state, attached=tuple(kept.rows))),
+            page=lambda state: case_page_response(case_id, replace(state, attached=pending.shown(kept.rows))),
             done=url_for("cases.show", case_id=case_id),
         )
     except ConfirmFirst as exc:
@@ -121,7 +121,7 @@ def decide(case_id):
             case_id,
             data,
             form,
-            tuple(kept.rows),
+            pending.shown(kept.rows),
             exc.transition,
             url_for("export.decide", case_id=case_id),
         )

@@ -27,7 +27,7 @@ from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.extensions import db
-from odr.i18n import isolate
+from odr.i18n import isolate, locale_name
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
@@ -172,7 +172,10 @@ def _version(case: Case, filing: Filing, language: str, text: str, waiting: list
             "status_line": (
                 _("This is the authoritative text.")
                 if language == authoritative
-                else _("This is a translation; the %(language)s text is authoritative.", language=authoritative)
+                else _(
+                    "This is a translation; the %(language)s text is authoritative.",
+                    language=locale_name(authoritative),
+                )
             ),
         }
 

@@ -48,16 +48,24 @@ def says_enough(text: str, minimum: int) -> bool:
 class Document:
     """A file sent for an element: a readable stream and the name its sender gave it."""
 
-    def __init__(self, stream: BinaryIO, filename: str | None):
+    def __init__(self, stream: BinaryIO | None, filename: str | None, pending=None):
         self.stream, self.filename = stream, filename
-        self.pending = None  # never a file already in the store (odr.cases.services.Upload)
+        # A file already in the store, kept from a refused form (odr.cases.pending): its type was sniffed
+        # when it was kept, and filing it moves it (odr.cases.services.store_evidence).
+        self.pending = pending
+
+    def media_type(self) -> str:
+        """What the file is, from its content (never from its name)."""
+        if self.pending is not None:
+            return str(self.pending.media_type)
+        return peek_media_type(self.stream)
 
 
 def _document(raw, upload) -> Document | None | str:
     """The file for an element: an upload (a multipart part named ``elements.<name>``) or, in a JSON body,
     ``{"filename": ..., "content_base64": ...}``. A string says what is wrong with the JSON form."""
     if upload is not None:
-        return Document(upload.stream, upload.filename)
+        return Document(upload.stream, upload.filename, getattr(upload, "pending", None))
     if raw in (None, ""):
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("content_base64"), str):
@@ -145,7 +153,7 @@ def check_elements(
                     field=key,
                     rule=rule,
                 )
-            elif not isinstance(document, Document) or peek_media_type(document.stream) not in element.accept:
+            elif not isinstance(document, Document) or document.media_type() not in element.accept:
                 fields[key] = _(
                     "%(element)s: the file sent is not a PDF, PNG, JPEG or WebP document (its content was "
                     "checked, not its name). Required by %(rule)s.",
@@ -155,7 +163,7 @@ def check_elements(
             else:
                 cleaned[element.name] = {
                     "file": safe_display_name(document.filename),
-                    "media_type": peek_media_type(document.stream),
+                    "media_type": document.media_type(),
                 }
                 if documents is not None:
                     documents[element.name] = document

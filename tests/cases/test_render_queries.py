@@ -153,6 +153,18 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
             )
         )
         pages_of(sessions["holder"].post("/cases/new", {"title": ""}, form_page="/cases/new"))
+        # ... with its files kept: the evidence and a notice element's file (odr/cases/pending.py).
+        kept_files = {
+            "title": "",
+            "evidence": (io.BytesIO(b"%PDF-1.4 receipt\n"), "receipt.pdf"),
+            "elements.right_certificate": (io.BytesIO(b"%PDF-1.4 certificate\n"), "certificate.pdf"),
+        }
+        refused = pages_of(
+            sessions["holder"].post(
+                "/cases/new", kept_files, form_page="/cases/new", content_type="multipart/form-data"
+            )
+        )
+        assert "receipt.pdf" in refused and "certificate.pdf" in refused
         pages_of(sessions["holder"].post("/deposits", {"title": ""}, form_page="/deposits"))
         pages_of(sessions["holder"].post("/profile", {"locale": "xx", "time_zone": "Nowhere"}, form_page="/profile"))
         pages_of(sessions["mediator"].post("/mediation/affiliations", {"organisation": ""}, form_page="/mediation"))

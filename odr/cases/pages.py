@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -24,8 +25,9 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
-from odr.cases import drafts, services
+from odr.cases import csv_upload, drafts, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
+from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
     PRODUCT_CATEGORIES,
     Case,
@@ -932,4 +934,140 @@ def guided_page(
         evidence=[item.original_name for item in form.attached],
         warnings=notice_warnings(choice.jurisdiction, right_type),
         submission_key=str((draft.data or {}).get("key", "")) if draft is not None else "",
+    )
+
+
+# -- notices from a spreadsheet (odr/cases/csv_upload.py) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    name: str
+    meaning: str
+    required: bool = False
+
+
+def csv_columns() -> list[CsvColumn]:
+    """The columns of a CSV of listings: the fields of a notice as the batch API takes them."""
+    every = jurisdictions.all_jurisdictions()
+    meanings = {
+        "item_key": _("Your own key for the row (at most 100 characters): a file sent again files the row once."),
+        "jurisdiction": _("Where the notice is filed: %(codes)s.", codes=", ".join(sorted(every))),
+        "right_type": _("trademark, copyright, patent or design."),
+        "title": _("A short title of the notice."),
+        "text": _("Your statement: which right, and how the listing infringes it."),
+        "language": _("The language of the statement, as a code such as es; detected when empty."),
+        "listings": _(
+            "The listing: its URL or platform ID, optionally followed by “ | ” and its title. One listing per row."
+        ),
+        "product_category": _("What the goods are: %(codes)s.", codes=", ".join(PRODUCT_CATEGORIES)),
+        "remedy_sought": _("What you ask for."),
+        "target_market": _("The country the listing targets, where it differs from the jurisdiction."),
+        "territories": _("Where the right is held: two-letter codes separated by commas."),
+        "respondent.email": _("The seller's e-mail address."),
+        "respondent.name": _("The seller's name, country and language: needed when the seller is new here."),
+        "measure.kind": _("The measure asked for, where the procedure allows one, with its regions or element."),
+        "language_confirmed": _("“yes” to confirm the declared language where the text seems to be in another."),
+    }
+    shared = {
+        "respondent.country": "respondent.name",
+        "respondent.language": "respondent.name",
+        "measure.regions": "measure.kind",
+        "measure.element": "measure.kind",
+    }
+    return [CsvColumn(name, meanings[shared.get(name, name)], name in CSV_REQUIRED) for name in CSV_COLUMNS]
+
+
+@dataclass(frozen=True)
+class CsvUploadPage:
+    columns: list[CsvColumn]
+    elements: list[dict]  # the notice elements, each a column ``elements.<name>`` (files excepted)
+    file_elements: list[dict]
+    max_rows: str
+    max_mb: int
+    form: FormState
+
+
+def csv_upload_page(account: Account, form: FormState = BLANK) -> CsvUploadPage:
+    catalogue = element_catalogue(jurisdictions.all_jurisdictions())
+    return CsvUploadPage(
+        columns=csv_columns(),
+        elements=[e for e in catalogue if e["kind"] != "file"],
+        file_elements=[e for e in catalogue if e["kind"] == "file"],
+        max_rows=format_number(MAX_ITEMS),
+        max_mb=csv_upload.csv_limit() // (1024 * 1024),
+        form=form,
+    )
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int | None
+    status: str  # created (will be filed) | replayed (filed already) | refused (has errors)
+    message: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    case: Case | None = None
+
+
+@dataclass(frozen=True)
+class CsvCase:
+    """A case the upload will open: its seller, title and listings, and the lines they come from."""
+
+    seller: str
+    title: str
+    listings: int
+    lines: list[int]
+
+
+@dataclass(frozen=True)
+class CsvPreviewPage:
+    token: str
+    file_name: str
+    rows: int
+    to_file: int
+    filed_already: int
+    with_errors: int
+    cases: list[CsvCase]
+    refused: list[CsvRow]
+    filed: list[CsvRow]
+
+    @property
+    def may_confirm(self) -> bool:
+        return self.to_file > 0
+
+
+def csv_preview_page(account: Account, token: str) -> CsvPreviewPage:
+    found = csv_upload.preview(account, token)
+    results = found.planned.results
+    filed_ids = {r.case_id for r in results if r.status == "replayed" and r.case_id is not None}
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(filed_ids)))} if filed_ids else {}
+    refused = [
+        CsvRow(
+            r.line,
+            r.status,
+            (r.error or {}).get("message", ""),
+            [(name, str(message)) for name, message in (r.error or {}).get("fields", {}).items() if name != "line"],
+        )
+        for r in results
+        if r.status == "refused"
+    ]
+    filed = [CsvRow(r.line, r.status, case=cases.get(r.case_id or 0)) for r in results if r.status == "replayed"]
+    return CsvPreviewPage(
+        token=token,
+        file_name=found.upload.original_name,
+        rows=len(results),
+        to_file=sum(r.status == "created" for r in results),
+        filed_already=len(filed),
+        with_errors=len(refused),
+        cases=[
+            CsvCase(
+                seller=group.draft.respondent.contact_email or "",
+                title=group.draft.title,
+                listings=group.listings,
+                lines=[r.line for r in group.results if r.line is not None],
+            )
+            for group in found.planned.groups
+        ],
+        refused=refused,
+        filed=filed,
     )

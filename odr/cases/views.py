@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from odr.cases import drafts, pages, pending, reports, services
+from odr.cases import csv_upload, drafts, pages, pending, reports, services
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
@@ -236,6 +236,52 @@ def guided_discard(draft_id: int):
     drafts.discard_draft(current_user, draft_id)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("cases.guided_notice"), 303)
+
+
+@bp.route("/notices/upload", methods=["GET", "POST"])
+@login_required
+def upload_notices():
+    """A CSV of listings: uploaded, kept server-side, and previewed before anything is filed."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    form = BLANK
+    if request.method == "POST":
+        upload = request.files.get("csv")
+        try:
+            kept = csv_upload.stash(
+                current_user, upload.stream if upload else None, upload.filename if upload else None
+            )
+        except ValidationFailed as exc:
+            form = refused(exc, "csv")
+        else:
+            return redirect(url_for("cases.preview_upload", token=kept.token))
+    page = pages.csv_upload_page(current_user, form)
+    return render_template("cases/upload_csv.html", page=page, form=form), 422 if form.errors else 200
+
+
+@bp.route("/notices/upload/<token>", methods=["GET", "POST"])
+@login_required
+def preview_upload(token):
+    """The preview of an uploaded CSV (nothing written); confirmed, its rows are filed once."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    if request.method == "POST":
+        batch = csv_upload.confirm(current_user, token)
+        created = [r for r in batch.results if r.status == "created"]
+        if created:
+            flash(
+                _(
+                    "Filed: %(rows)s listings in %(cases)s new cases.",
+                    rows=len(created),
+                    cases=len({r.case_id for r in created}),
+                ),
+                "success",
+            )
+        else:
+            flash(_("Nothing new was filed: each row was filed already or has errors."), "error")
+        return redirect(url_for("cases.preview_upload", token=token))
+    page = pages.csv_preview_page(current_user, token)
+    return render_template("cases/upload_preview.html", page=page, form=BLANK)
 
 
 @bp.get("/cases/<int:case_id>")

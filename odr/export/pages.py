@@ -27,6 +27,7 @@ from odr.export.services import exports_for_court, pinned_key_id
 from odr.extensions import db
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
+from odr.procedure.titles import listing_measure_label
 from odr.todo.services import step_consequences
 from odr.vocabulary import CaseRole
 
@@ -120,15 +121,6 @@ def inbox_page(account: Account) -> InboxPage:
     )
 
 
-# What a decision orders on the listings (odr.export.court.DECIDED_MEASURES), as the decision form names it.
-DECIDED_MEASURE_LABELS = {
-    "keep_in_force": _l("Keep the measures now in force"),
-    "take_down": _l("Take the listings down"),
-    "restore": _l("Restore the listings"),
-    "modify": _l("Modify the listings"),
-    "region_restrict": _l("Not purchasable in named regions"),
-    "remove_element": _l("Remove one element"),
-}
 OUTCOME_LABELS = {
     "upheld": _l("Claim upheld"),
     "partly_upheld": _l("Claim partly upheld"),
@@ -143,7 +135,7 @@ def decision_confirm_page(
     """The court's decision as typed, and what recording it does: the outcome, the measure on the listings, the
     amounts, the case closed and the decision carried out by the platform."""
     case = get_case(account, case_id)
-    measure = str(DECIDED_MEASURE_LABELS.get(data["listing_measure"], data["listing_measure"]))
+    measure = listing_measure_label(data["listing_measure"])
     summary = [
         (_("Outcome"), str(OUTCOME_LABELS.get(data["outcome"], data["outcome"]))),
         (_("What happens to the listings"), measure),

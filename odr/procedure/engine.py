@@ -51,7 +51,15 @@ CONDUCT_ACTS = {
     "provisional_measure_ended": EventKind.PROVISIONAL_MEASURE_ENDED,
     "health_safety_cleared": EventKind.HEALTH_SAFETY_CLEARED,
 }
-CASE_SIDE_ACTS = {"wrongful_notice_finding", "security_offer", "security_decision", "security_release", *CONDUCT_ACTS}
+CASE_SIDE_ACTS = {
+    "wrongful_notice_finding",
+    "security_offer",
+    "security_decision",
+    "security_release",
+    "pause_request",
+    "pause_decision",
+    *CONDUCT_ACTS,
+}
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
 DEADLINE_MOVED = "deadline_moved"
 ACTS = FILING_KINDS | {STATE_CHANGED, DEADLINE_MOVED} | set(ENTRY_ACTIONS) | DECISION_ACTS | CASE_SIDE_ACTS
@@ -70,6 +78,8 @@ ACT_EVENTS: dict[str, EventKind] = {
     "security_offer": EventKind.SECURITY_OFFERED,
     "security_decision": EventKind.SECURITY_DECIDED,
     "security_release": EventKind.SECURITY_RELEASED,
+    "pause_request": EventKind.PAUSE_REQUESTED,
+    "pause_decision": EventKind.PAUSE_DECIDED,
     **CONDUCT_ACTS,
     DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }

@@ -367,6 +367,15 @@ LISTING_MEASURE_LABELS = {
     "modify": _l("Modify"),
     "geo_restrict": _l("Restrict by region"),
 }
+# What a court's decision orders on the listings (odr.export.court.DECIDED_MEASURES), as the decision form names it.
+DECIDED_MEASURE_LABELS = {
+    "keep_in_force": _l("Keep the measures now in force"),
+    "take_down": _l("Take the listings down"),
+    "restore": _l("Restore the listings"),
+    "modify": _l("Modify the listings"),
+    "region_restrict": _l("Not purchasable in named regions"),
+    "remove_element": _l("Remove one element"),
+}
 # The court's outcome (odr.export.court.OUTCOMES).
 OUTCOME_LABELS = {
     "upheld": _l("Claim upheld"),
@@ -376,7 +385,9 @@ OUTCOME_LABELS = {
 
 
 def listing_measure_label(code: str) -> str:
-    return str(LISTING_MEASURE_LABELS.get(code, code))
+    """What agreed terms or a court's decision do to the listings, in the reader's language (either vocabulary:
+    decisions entered before the court's measures were named for what they do use the agreed terms' codes)."""
+    return str(LISTING_MEASURE_LABELS.get(code) or DECIDED_MEASURE_LABELS.get(code) or code)
 
 
 def outcome_label(code: str) -> str:

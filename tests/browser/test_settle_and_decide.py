@@ -20,8 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from odr.i18n import locale_name
-from odr.mediation.measures import measure_title
-from odr.procedure.titles import outcome_label, state_label
+from odr.procedure.titles import listing_measure_label, outcome_label, state_label
 from tests.browser.conftest import serving, sign_in
 from tests.browser.test_ui import ACCOUNTS, PASSWORD, _axe
 
@@ -325,8 +324,9 @@ def test_the_clerk_enters_the_decision_after_confirming_and_both_parties_read_it
             )
             assert read[said(live, locale, "Outcome")] == label(live, locale, outcome_label, "upheld")
             assert read[said(live, locale, "What happens to the listings")] == label(
-                live, locale, measure_title, "take_down"
+                live, locale, listing_measure_label, "take_down"
             )
+            assert "take_down" not in page.locator("main").inner_text(), "no raw code, among the filings either"
             assert read[said(live, locale, "Court")] == COURT_NAME
             assert read[said(live, locale, "Court's case number")] == reference
             amount = read[said(live, locale, "Amount ordered")]

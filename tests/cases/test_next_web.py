@@ -123,7 +123,7 @@ def test_after_escalation_the_parties_read_which_court_has_the_case_then_its_dec
     text = " ".join(decision.text_content().split())
     for shown in (
         "Claim upheld",
-        "Take the listing down",
+        "Take the listings down",
         "paid by the seller",
         "(2026)浙0192民初1号",
         world.court.party.name,
@@ -136,7 +136,7 @@ def test_after_escalation_the_parties_read_which_court_has_the_case_then_its_dec
     download.close()
     # No raw code of the decision anywhere among the filings: labels in the reader's language.
     filings = page.xpath("//section[@class='filings']")[0].text_content()
-    assert "Claim upheld" in filings and not re.search(r"·\s*(remove|upheld)\b", filings)
+    assert "Claim upheld" in filings and not re.search(r"·\s*(remove|upheld)\b|take_down", filings)
 
 
 def test_language_names_read_in_the_readers_language_and_own_names_in_the_pickers(world, browser):
@@ -151,3 +151,16 @@ def test_the_sign_in_prompt_is_in_the_readers_language(app):
     response = app.test_client().get("/?lang=es", follow_redirects=True)
     assert "Please log in" not in response.get_data(as_text=True)
     assert "Inicie sesión para ver esta página." in response.get_data(as_text=True)
+
+
+def test_a_decision_keeping_the_measures_in_force_reads_so_on_the_parties_case_page(world, browser, api):
+    from tests.export.test_court_portal import DECISION, _decide
+
+    case = escalate(world)
+    assert _decide(api(world.court), case.id, DECISION | {"listing_measure": "keep_in_force"}).status_code == 201
+    response = browser(world.seller).get(f"/cases/{case.id}")
+    assert response.status_code == 200
+    page = html(response)
+    decision = " ".join(page.xpath("//section[@id='court-status']")[0].text_content().split())
+    assert "Keep the measures now in force" in decision
+    assert "keep_in_force" not in page.xpath("//main")[0].text_content()

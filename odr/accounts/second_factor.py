@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash
 
 from odr.accounts.models import Account, RecoveryCode, Role, totp_seal_name
+from odr.accounts.services import end_all_sessions
 from odr.errors import ValidationFailed
 from odr.extensions import db
 from odr.integrity.vault import SealedValue
@@ -67,9 +68,10 @@ def provisioning_uri(account: Account) -> str | None:
     return pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
 
 
-def confirm_enrolment(account: Account, code) -> list[str]:
+def confirm_enrolment(account: Account, code, *, keep_session: str | None = None) -> list[str]:
     """Turn the second factor on with a code the authenticator made from the new secret; returns the recovery
-    codes, shown this once (only their digests are kept)."""
+    codes, shown this once (only their digests are kept). Every other session and token ends: they were opened
+    with the password alone, which no longer suffices."""
     if is_on(account) or not account.totp_secret:
         raise ValidationFailed(_("Start setting up two-step sign-in first."), {})
     if not _take_totp(account, code):
@@ -79,6 +81,7 @@ def confirm_enrolment(account: Account, code) -> list[str]:
         )
     account.totp_confirmed_at = utcnow()
     codes = _new_recovery_codes(account)
+    end_all_sessions(account, "second_factor_on", keep_session=keep_session)
     db.session.commit()
     return codes
 
@@ -106,9 +109,11 @@ def _wrong_code() -> WrongCode:
     )
 
 
-def turn_off(account: Account, password, code) -> None:
+def turn_off(account: Account, password, code, *, keep_session: str | None = None) -> None:
     """The holder turns two-step sign-in off with its password and a current code (or a recovery code); an
-    account whose role needs it cannot."""
+    account whose role needs it cannot. Every other session and token ends, as on a password change: whoever
+    turns the protection off (perhaps with a stolen device) is the only one left signed in, and the holder's
+    other devices ask for the password again."""
     if is_required(account):
         raise ValidationFailed(_("Your role needs two-step sign-in: it cannot be turned off."), {})
     if not is_on(account):
@@ -120,6 +125,7 @@ def turn_off(account: Account, password, code) -> None:
     if not take_code(account, code):
         raise _wrong_code()
     reset(account)
+    end_all_sessions(account, "second_factor_off", keep_session=keep_session)
     db.session.commit()
 
 

@@ -260,17 +260,21 @@ def end_session(token: str | None, reason: str = "sign_out") -> None:
         db.session.commit()
 
 
-def end_all_sessions(account: Account, reason: str, *, tokens: bool = True, keep_token: str | None = None) -> int:
-    """End every browser session of the account (and its API tokens, except ``keep_token``); the caller
-    commits. Returns how many sessions and tokens ended."""
+def end_all_sessions(
+    account: Account,
+    reason: str,
+    *,
+    tokens: bool = True,
+    keep_token: str | None = None,
+    keep_session: str | None = None,
+) -> int:
+    """End every browser session of the account (except ``keep_session``, the cookie's value) and its API tokens
+    (except ``keep_token``); the caller commits. Returns how many sessions and tokens ended."""
     now = utcnow()
-    ended = _count(
-        db.session.execute(
-            update(SignInSession)
-            .where(SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-        )
-    )
+    sessions = update(SignInSession).where(SignInSession.account_id == account.id, SignInSession.revoked_at.is_(None))
+    if keep_session:
+        sessions = sessions.where(SignInSession.token_sha256 != _digest(keep_session))
+    ended = _count(db.session.execute(sessions.values(revoked_at=now, revoked_reason=reason)))
     if tokens:
         query = update(ApiToken).where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
         if keep_token:

@@ -273,7 +273,9 @@ def two_factor_start():
 @login_required
 def two_factor_confirm():
     try:
-        codes = second_factor.confirm_enrolment(current_user, request.form.get("code"))
+        codes = second_factor.confirm_enrolment(
+            current_user, request.form.get("code"), keep_session=session.get(SESSION_KEY)
+        )
     except ValidationFailed as exc:
         form = refused(exc, "two_factor")
         return _two_factor(form), 422
@@ -287,7 +289,9 @@ def two_factor_confirm():
 @wrong_codes_limit
 def two_factor_off():
     try:
-        second_factor.turn_off(current_user, request.form.get("password"), request.form.get("code"))
+        second_factor.turn_off(
+            current_user, request.form.get("password"), request.form.get("code"), keep_session=session.get(SESSION_KEY)
+        )
     except ValidationFailed as exc:
         g.wrong_second_factor = isinstance(exc, second_factor.WrongCode)
         return _two_factor(refused(exc, "two_factor_off")), 422

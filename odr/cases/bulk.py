@@ -17,8 +17,11 @@ item without one, in a request with an ``Idempotency-Key``, is keyed by that key
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -237,13 +240,21 @@ class BatchResult:
 
 
 def file_notices(
-    account: Account, items: Iterable[Item], *, request_key: str | None = None, at: datetime | None = None
+    account: Account,
+    items: Iterable[Item],
+    *,
+    request_key: str | None = None,
+    at: datetime | None = None,
+    count_refusals: bool = True,
 ) -> BatchResult:
-    """File a batch of notices, a chunk per commit; each item's result (the case it went to, or its error)."""
+    """File a batch of notices, a chunk per commit; each item's result (the case it went to, or its error).
+
+    ``count_refusals=False``: the filer saw each item's errors in a preview and filed the others; the items
+    left out are not refusals counted in its record (the web upload)."""
     check_notifier(account)
     at = at or utcnow()
     notice_screening.publish(account, at=at)
-    planner = Planner(account, at)
+    planner = Planner(account, at, count_refusals=count_refusals)
     results: list[ItemResult] = []
     for chunk in _chunks(items):
         try:
@@ -251,7 +262,7 @@ def file_notices(
         except IntegrityError:
             # Another request filed some of these items at the same moment: theirs stand, answered as replays.
             db.session.rollback()
-            planner = Planner(account, at)
+            planner = Planner(account, at, count_refusals=count_refusals)
             planned = _write_chunk(planner, chunk, request_key, at)
         results.extend(planned.results)
     case_ids = {r.case_id for r in results if r.case_id is not None}
@@ -279,14 +290,27 @@ def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, a
     return planned
 
 
-def preview(account: Account, items: Iterable[Item], at: datetime | None = None) -> Planned:
-    """What filing these items would do (the cases and each item's error), writing nothing."""
+def preview(
+    account: Account, items: Iterable[Item], at: datetime | None = None, *, request_key: str | None = None
+) -> Planned:
+    """What filing these items would do (the cases and each item's error, or the case an item was filed in
+    already), writing nothing. Planned a chunk at a time as ``file_notices`` writes them, so it counts the
+    cases filing will open."""
     check_notifier(account)
     at = at or utcnow()
     items = list(items)
     if len(items) > MAX_ITEMS:
         raise too_many_items()
-    return Planner(account, at, count_refusals=False).plan(items, None)
+    planner = Planner(account, at, count_refusals=False)
+    planned = Planned([], [])
+    try:
+        for chunk in _chunks(items):
+            part = planner.plan(chunk, request_key)
+            planned.results.extend(part.results)
+            planned.groups.extend(part.groups)
+    finally:
+        db.session.rollback()  # nothing of a preview stays (a new seller's party is never added)
+    return planned
 
 
 # -- reading a batch ------------------------------------------------------------------------------
@@ -341,3 +365,153 @@ def read_json_array(body: bytes) -> Iterator[Item]:
     if len(data) > MAX_ITEMS:
         raise too_many_items()
     return (Item(index, None, item) for index, item in enumerate(data))
+
+
+# -- a spreadsheet of listings (the web upload) ---------------------------------------------------
+
+# The columns of a CSV row: the fields of a notice as the batch API takes them, nested ones by dotted name.
+CSV_COLUMNS = (
+    "item_key",
+    "jurisdiction",
+    "right_type",
+    "title",
+    "text",
+    "language",
+    "listings",
+    "product_category",
+    "remedy_sought",
+    "target_market",
+    "territories",
+    "respondent.email",
+    "respondent.name",
+    "respondent.country",
+    "respondent.language",
+    "measure.kind",
+    "measure.regions",
+    "measure.element",
+    "language_confirmed",
+)
+CSV_REQUIRED = ("jurisdiction", "right_type", "title", "text", "listings", "respondent.email")
+CSV_ELEMENT_RE = re.compile(r"^elements\.[a-z][a-z0-9_]{0,63}$")
+MAX_CSV_MB = 10
+# A cell a spreadsheet would run as a formula when the data is opened in one again (CSV injection).
+_FORMULA_START = ("=", "@", "+", "-", "\t", "\r")
+
+
+def _csv_refusal(message: str, code: str) -> ValidationFailed:
+    return ValidationFailed(message, {"csv": message}, code=code)
+
+
+def _no_rows() -> ValidationFailed:
+    return _csv_refusal(
+        _("The file holds no rows: the first line names the columns, each next line is a listing."), "csv_empty"
+    )
+
+
+def _delimiter(header: str) -> str:
+    """Commas, or the semicolons or tabs a spreadsheet writes where the comma is the decimal sign."""
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _columns(header: list[str]) -> list[str]:
+    names = [name.strip() for name in header]
+    unknown = [n for n in names if n not in CSV_COLUMNS and not CSV_ELEMENT_RE.match(n)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if unknown or twice:
+        raise _csv_refusal(
+            _(
+                "The first line names columns this page does not know, or names one twice: %(columns)s.",
+                columns=", ".join(dict.fromkeys(unknown + twice)) or "—",
+            ),
+            "csv_unknown_columns",
+        )
+    missing = [n for n in CSV_REQUIRED if n not in names]
+    if missing:
+        raise _csv_refusal(
+            _("The file lacks required columns: %(columns)s.", columns=", ".join(missing)), "csv_missing_columns"
+        )
+    return names
+
+
+def _csv_item(index: int, line: int, names: list[str], cells: list[str]) -> Item:
+    """One row as a batch item: each non-empty cell under its column, dotted names nested (``respondent.email``)."""
+    if len(cells) != len(names):
+        refusal = ValidationFailed(
+            _(
+                "Line %(line)s has %(found)s cells where the first line names %(expected)s columns.",
+                line=line,
+                found=len(cells),
+                expected=len(names),
+            ),
+            {"line": str(line)},
+            code="malformed_row",
+        )
+        return Item(index, line, None, refusal)
+    data: dict[str, Any] = {}
+    for name, cell in zip(names, cells, strict=True):
+        if cell.lstrip(" ").startswith(_FORMULA_START):
+            refusal = ValidationFailed(
+                _(
+                    "Line %(line)s, column %(column)s: a cell may not begin with =, +, - or @, which a spreadsheet "
+                    "runs as a formula.",
+                    line=line,
+                    column=name,
+                ),
+                {name: _("A cell may not begin with =, +, - or @.")},
+                code="formula_cell",
+            )
+            return Item(index, line, None, refusal)
+        if cell.strip() == "":
+            continue
+        head, _sep, tail = name.partition(".")
+        if tail:
+            data.setdefault(head, {})[tail] = cell
+        else:
+            data[name] = cell
+    return Item(index, line, data)
+
+
+def read_csv(content: bytes) -> list[Item]:
+    """The rows of a spreadsheet saved as CSV (UTF-8; commas, semicolons or tabs), one listing per row.
+
+    The whole file is refused, writing nothing, when it cannot be read as such (another encoding, a broken
+    quote, no or unknown columns, too many rows); a row that cannot be read is an item with its error."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _csv_refusal(
+            _("The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” and upload it again."),
+            "csv_encoding",
+        ) from None
+    if "\x00" in text:
+        raise _csv_refusal(_("The file is not a CSV text file."), "csv_malformed")
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise _no_rows()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(lines[0]), strict=True)
+    items: list[Item] = []
+    try:
+        names = _columns(next(reader))
+        line = reader.line_num
+        for cells in reader:
+            start, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(items) == MAX_ITEMS:
+                raise _csv_refusal(
+                    _("A file holds at most %(n)s rows; split it into several files.", n=format_number(MAX_ITEMS)),
+                    "too_many_items",
+                )
+            items.append(_csv_item(len(items), start, names, cells))
+    except csv.Error:
+        raise _csv_refusal(
+            _(
+                "Line %(line)s cannot be read as CSV (a quote left open, or a cell longer than the limit).",
+                line=reader.line_num,
+            ),
+            "csv_malformed",
+        ) from None
+    if not items:
+        raise _no_rows()
+    return items

@@ -252,3 +252,21 @@ class PendingUpload(db.Model):
     media_type: Mapped[str] = mapped_column(String(127))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class NoticeDraft(db.Model):  # type: ignore[name-defined,misc]
+    """A notice being prepared step by step (odr/cases/drafts.py): what its owner typed so far, by form field,
+    and the files kept for it (pending uploads of the draft's own forms, named by token in ``data``).
+
+    Only its owner reads or changes it; it is deleted when its notice is filed, or by the periodic sweep once
+    ``expires_at`` has passed (every save moves that date on)."""
+
+    __tablename__ = "notice_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    step: Mapped[str] = mapped_column(String(16))  # the furthest step its input has passed to
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

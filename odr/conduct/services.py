@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -286,18 +286,9 @@ class Record:
         }
 
 
-def record_of(party: Party, now: datetime | None = None) -> Record:
-    """Compute ``party``'s record from the outcomes of its cases (as notifier and as seller)."""
-    now = now or utcnow()
+def _tally(party: Party, cases: list[Case], facts: dict[int, CaseFacts]) -> tuple[dict, dict, list[Strike]]:
+    """The counts (as notifier, as seller) and the strikes ``cases`` give ``party``, from their facts."""
     rules = policy()
-    cases = list(
-        db.session.scalars(
-            select(Case)
-            .where(or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id))
-            .order_by(Case.id)
-        )
-    )
-    facts = _facts(cases)
     notifier = dict.fromkeys(NOTIFIER_COUNTS, 0)
     seller = dict.fromkeys(SELLER_COUNTS, 0)
     strikes: list[Strike] = []
@@ -323,9 +314,26 @@ def record_of(party: Party, now: datetime | None = None) -> Record:
             strike = strike_of(fact)
             if strike is not None:
                 strikes.append(strike)
-    notifier["refused_incomplete"] = len(
-        db.session.scalars(select(NoticeRefusal.id).where(NoticeRefusal.party_id == party.id)).all()
+    return notifier, seller, strikes
+
+
+def _refusals(party: Party) -> int:
+    return db.session.scalar(select(func.count()).where(NoticeRefusal.party_id == party.id)) or 0
+
+
+def record_of(party: Party, now: datetime | None = None) -> Record:
+    """Compute ``party``'s record from the outcomes of its cases (as notifier and as seller)."""
+    now = now or utcnow()
+    rules = policy()
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id))
+            .order_by(Case.id)
+        )
     )
+    notifier, seller, strikes = _tally(party, cases, _facts(cases))
+    notifier["refused_incomplete"] = _refusals(party)
     claims = list(
         db.session.scalars(
             select(WrongfulNoticeClaim)
@@ -366,6 +374,52 @@ def record_of(party: Party, now: datetime | None = None) -> Record:
         policy_version=rules.version,
         thresholds=thresholds,
     )
+
+
+def _with_outcomes(mine) -> Select:
+    """The cases (``mine``: a condition on them) whose facts can count anything but "filed" and "received":
+    those with an event ``_facts`` reads for an outcome (a change of state to a final outcome or for a cause
+    the record counts, a decision, an evaluation), a settlement, or a wrongful-notice claim. Every other case
+    only counts as filed (or received): a notice just opened, or one still waiting for its answer. Each case's
+    events are looked up by its id (correlated), never the whole platform's."""
+    rules = policy().record
+    causes = sorted(set(rules.uncontested_causes) | set(rules.counter_notice_held_causes))
+    outcome_event = (
+        select(Event.id)
+        .where(
+            Event.case_id == Case.id,
+            or_(
+                Event.kind.in_([EventKind.DECISION_FILED.value, EventKind.EVALUATION_DECIDED.value]),
+                (Event.kind == EventKind.STATE_CHANGED.value)
+                & or_(
+                    Event.payload["cause"].as_string().in_(causes),
+                    Event.payload["to"].as_string().in_(["withdrawn", "settled"]),
+                ),
+            ),
+        )
+        .exists()
+    )
+    claimed = select(WrongfulNoticeClaim.id).where(WrongfulNoticeClaim.case_id == Case.id).exists()
+    return select(Case).where(mine, or_(Case.state == "settled", outcome_event, claimed)).order_by(Case.id)
+
+
+def outcome_counts(party: Party) -> tuple[dict[str, int], dict[str, int]]:
+    """``record_of(party)``'s counts as notifier and as seller, the same numbers, without loading its whole
+    history: its cases are counted in SQL, and only those with an outcome are read (a new notice's triage, which
+    a platform filing thousands of notices runs at each one)."""
+    mine = or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id)
+    with_outcomes = list(db.session.scalars(_with_outcomes(mine)))
+    notifier, seller, _strikes = _tally(party, with_outcomes, _facts(with_outcomes))
+    refused = select(func.count()).where(NoticeRefusal.party_id == party.id).scalar_subquery()
+    filed, received, refused_incomplete = db.session.execute(
+        select(
+            func.count().filter(Case.claimant_party_id == party.id),
+            func.count().filter(Case.respondent_party_id == party.id),
+            refused,
+        ).where(mine)
+    ).one()
+    notifier["filed"], seller["received"], notifier["refused_incomplete"] = filed, received, refused_incomplete
+    return notifier, seller
 
 
 def may_read_record(account: Account, party: Party) -> bool:
@@ -650,7 +704,9 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
 
 
 @state_entered.in_transaction.connect
-def _on_state_entered(case: Case, *, at: datetime, **_data) -> None:
+def _on_state_entered(case: Case, *, at: datetime, cause: str = "", **_data) -> None:
+    if cause == "notice":
+        return  # a notice just opened has no outcome: no strike, no verdict on it (nothing to read)
     if case.respondent_party_id is not None:
         check_repeat_infringer(case, at)
     if case.claimant_party_id is not None:
@@ -1087,14 +1143,10 @@ def good_faith_standing(party: Party, at: datetime | None = None) -> dict[str, A
     """Where a notifier stands against the good-faith criteria, as it is shown to the notifier."""
     at = at or utcnow()
     rules = policy().good_faith
-    cases = list(
-        db.session.scalars(
-            select(Case).where(
-                Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=rules.window_days)
-            )
-        )
-    )
-    facts = _facts(cases)
+    mine = (Case.claimant_party_id == party.id) & (Case.created_at > at - timedelta(days=rules.window_days))
+    # Counted, and only the cases with an outcome read: a platform's thousands of notices are not loaded at each.
+    filed = db.session.scalar(select(func.count()).where(mine)) or 0
+    facts = _facts(list(db.session.scalars(_with_outcomes(mine))))
     inaccurate = malicious = 0
     for fact in facts.values():
         if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:
@@ -1107,7 +1159,6 @@ def good_faith_standing(party: Party, at: datetime | None = None) -> dict[str, A
             or (fact.finding is not None and fact.finding.found)
         ):
             inaccurate += 1
-    filed = len(cases)
     return {
         "qualifies": rules.qualifies(filed, inaccurate, malicious),
         "filed": filed,

@@ -3,7 +3,8 @@
 The score (``rules/policy/triage.yaml``: weights with their explanation) orders the reviewers' and
 mediators' queues after the health-and-safety fast track and the lanes, and suggests where to look first.
 It decides nothing: no transition, measure or finding is taken on it. Records count outcomes only
-(``services.record_of``), so an accusation that was never decided moves no score.
+(``services.record_of``; at intake ``services.outcome_counts``, the same numbers), so an accusation that was
+never decided moves no score.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from odr.cases import events
 from odr.cases.models import Case
 from odr.conduct.health_safety import screen
 from odr.conduct.models import NoticeTriage
-from odr.conduct.services import record_of
+from odr.conduct.services import outcome_counts
 from odr.config import rules_file
 from odr.extensions import db
 from odr.procedure.engine import Citation, ProcedureError, _citation
@@ -100,7 +101,8 @@ def triage_policy() -> TriagePolicy:
 def components_of(case: Case, at: datetime) -> dict[str, dict[str, Any]]:
     """Each component's value from 0 to 1, with what it was computed from (this notice itself left out)."""
     rules = triage_policy()
-    notifier = record_of(case.claimant, at).as_notifier
+    # Counted, not loaded: a platform's thousands of earlier notices are not read at each new one.
+    notifier, _as_seller = outcome_counts(case.claimant)
     earlier = notifier["filed"] - 1 + notifier["refused_incomplete"]
     wrong = (
         notifier["withdrawn"]
@@ -110,7 +112,7 @@ def components_of(case: Case, at: datetime) -> dict[str, dict[str, Any]]:
         + notifier["found_erroneous"]
         + 2 * notifier["found_malicious"]
     )
-    seller = record_of(case.respondent, at).as_seller
+    _as_notifier, seller = outcome_counts(case.respondent)
     received = seller["received"] - 1
     upheld = (
         seller["upheld_by_decision"]

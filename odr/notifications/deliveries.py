@@ -29,7 +29,13 @@ from odr.pagination import Page, keyset
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS, STATE_CHANGED
 from odr.procedure.services import procedure_of, start_at_receipt, timers_awaiting_receipt
-from odr.procedure.signals import escalation_required, measures_required, state_entered
+from odr.procedure.signals import (
+    escalation_required,
+    measures_required,
+    pause_decided,
+    pause_requested,
+    state_entered,
+)
 from odr.vocabulary import CaseRole, EventKind, event_label
 
 DELIVERY_FAILED = "delivery_failed"
@@ -384,6 +390,17 @@ def _state(case: Case, *, at: datetime, previous: str, state: str, cause: str, *
 @measures_required.in_transaction.connect
 def _measures(case: Case, *, at: datetime, measure: str, **_data) -> None:
     serve(case, "take_measures" if measure == "take_down" else "lift_measures", at)
+
+
+@pause_requested.in_transaction.connect
+def _pause_requested(case: Case, *, request, at: datetime, **_data) -> None:
+    serve(case, "pause_request", at, data={"request_id": request.id, "count": request.count})
+
+
+@pause_decided.in_transaction.connect
+def _pause_decided(case: Case, *, request, at: datetime, **_data) -> None:
+    data = {"request_id": request.id, "status": request.status.value, "count": request.granted_count}
+    serve(case, "pause_decision", at, data=data)
 
 
 @escalation_required.in_transaction.connect

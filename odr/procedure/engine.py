@@ -59,6 +59,8 @@ CASE_SIDE_ACTS = {
     "security_decision",
     "security_release",
     SETTLEMENT_MEASURES,
+    "pause_request",
+    "pause_decision",
     *CONDUCT_ACTS,
 }
 # An open deadline moved by an official holiday schedule added as data (odr.procedure.calendar_changes).
@@ -80,6 +82,8 @@ ACT_EVENTS: dict[str, EventKind] = {
     "security_offer": EventKind.SECURITY_OFFERED,
     "security_decision": EventKind.SECURITY_DECIDED,
     "security_release": EventKind.SECURITY_RELEASED,
+    "pause_request": EventKind.PAUSE_REQUESTED,
+    "pause_decision": EventKind.PAUSE_DECIDED,
     **CONDUCT_ACTS,
     DEADLINE_MOVED: EventKind.DEADLINE_MOVED,
 }

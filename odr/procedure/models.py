@@ -73,6 +73,9 @@ class PauseStatus(str, enum.Enum):
     PENDING = "pending"
     GRANTED = "granted"
     REFUSED = "refused"
+    # Nobody decided before the period ended (Platform Rule 12: a request is decided before then): the sweep
+    # applies the period's consequence and the request lapses, which changes nothing, as a refusal would.
+    LAPSED = "lapsed"
 
 
 class PauseRequest(db.Model):  # type: ignore[name-defined,misc]

@@ -25,7 +25,9 @@ from odr.procedure.engine import Extension
 from odr.procedure.jurisdictions import DOCUMENT_TYPES
 from odr.procedure.models import Deadline, DeadlineStatus, PauseRequest, PauseStatus
 from odr.procedure.notices import placeholder_refusal, says_enough
+from odr.procedure.pause_outcomes import record_outcome
 from odr.procedure.services import case_day, extend_deadline, procedure_of
+from odr.procedure.signals import pause_requested
 from odr.validation import clean_text
 from odr.vocabulary import CaseRole, EventKind
 
@@ -141,6 +143,7 @@ def request_pause(
                 "citation": rule_text,
             },
         )
+        pause_requested.publish(case, request=request, at=at)
         commit()
     except BaseException:
         db.session.rollback()
@@ -191,22 +194,16 @@ def decide_pause(account: Account, case_id: int, request_id: int, data: dict, *,
         if decision == "grant":
             # The days are added as the rule reads (its ``combination``), within its maximum.
             extend_deadline(case, deadline.id, count, request.reason, account, roles, at)
-        request.status = PauseStatus.GRANTED if decision == "grant" else PauseStatus.REFUSED
-        request.granted_count = count if decision == "grant" else None
-        request.decided_by_id, request.decided_at, request.decision_reasons = account.id, at, reasons
-        events.record(
+        record_outcome(
             case,
-            EventKind.PAUSE_DECIDED,
+            request,
+            PauseStatus.GRANTED if decision == "grant" else PauseStatus.REFUSED,
+            deadline,
             at,
+            count=count,
+            reasons=reasons,
             actor=account,
             role=CaseRole(sorted(rule.roles & roles)[0]),
-            payload={
-                "request_id": request.id,
-                "decision": decision,
-                "count": request.granted_count,
-                "reasons": reasons,
-                "due_at": deadline.due_at.isoformat(),
-            },
         )
         commit()
     except BaseException:

@@ -22,6 +22,7 @@ from odr.procedure.calendars import Calendar
 from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
+from odr.procedure.pause_outcomes import lapse_pending
 from odr.procedure.signals import ENTRY_ACTIONS, measures_required, state_entered
 from odr.procedure.titles import state_label, timer_label
 from odr.procedure.tracks import STANDARD, track
@@ -434,6 +435,7 @@ def _apply_claimed(deadline_id: int, now: datetime) -> int:
         now,
         payload={"timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation},
     )
+    lapse_pending(case, deadline, now)
     timer = procedure_of(case).timer(deadline.timer)
     for action in timer.actions if timer else ():
         carry_out(action, case, deadline.due_at)

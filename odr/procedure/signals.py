@@ -24,6 +24,14 @@ restriction_to_explain = DomainEvent(
 deadline_moved = DomainEvent(
     "deadline-moved", "An official holiday schedule added as data moved an open deadline of the case."
 )
+# sender: the Case; data: request (the PauseRequest), at
+pause_requested = DomainEvent(
+    "pause-requested", "A participant asked, with proof, that days not count against a period."
+)
+# sender: the Case; data: request (the PauseRequest, decided or lapsed), at
+pause_decided = DomainEvent(
+    "pause-decided", "A request for a pause was granted, refused, or lapsed at the period's end."
+)
 # sender: the Case; data: at, previous, state, cause
 state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")
 

@@ -206,3 +206,43 @@ def test_an_operator_resets_a_lost_second_factor_and_the_account_enrols_again(ap
     assert signed_in.get("/").location.startswith("/login")  # its sessions ended
     again = Browser(app)
     assert _password_step(again, world.mediator).location.endswith("/profile/two-factor")
+
+
+def test_turning_it_on_or_off_ends_every_other_session_and_token_of_the_account(app, world):
+    """How the account signs in changed: sessions and tokens opened under the old way end (as on a password
+    change), and only the browser that made the change stays signed in."""
+    here, elsewhere, script = Browser(app, world.holder), Browser(app, world.holder), app.test_client()
+
+    def token(**extra) -> dict:
+        answer = script.post("/api/v1/tokens", json={"email": world.holder.email, "password": PASSWORD, **extra})
+        assert answer.status_code == 201, answer.get_json()
+        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
+
+    bearer = token()
+    assert script.get("/api/v1/cases", headers=bearer).status_code == 200
+    here.post("/profile/two-factor/start", form_page="/profile/two-factor")
+    secret = SECRET_RE.search(here.get("/profile/two-factor").get_data(as_text=True)).group(1).replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    assert (
+        here.post("/profile/two-factor/confirm", {"code": totp.now()}, form_page="/profile/two-factor").status_code
+        == 200
+    )
+    assert here.get("/profile").status_code == 200
+    assert elsewhere.get("/profile").location.startswith("/login")
+    assert script.get("/api/v1/cases", headers=bearer).status_code == 401
+
+    # Signed in again elsewhere with both factors; then the holder turns it off here.
+    db.session.refresh(world.holder)
+    world.holder.totp_last_step = None  # the step the page took, forgotten so that the next code is accepted
+    db.session.commit()
+    bearer = token(totp_code=totp.now())
+    db.session.refresh(world.holder)
+    world.holder.totp_last_step = None  # the step the page took, forgotten so that the next code is accepted
+    db.session.commit()
+    off = here.post(
+        "/profile/two-factor/off", {"password": PASSWORD, "code": totp.now()}, form_page="/profile/two-factor"
+    )
+    assert off.status_code == 302
+    assert not second_factor.is_on(world.holder)
+    assert here.get("/profile").status_code == 200
+    assert script.get("/api/v1/cases", headers=bearer).status_code == 401

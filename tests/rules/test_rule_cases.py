@@ -191,21 +191,10 @@ def test_rule_case(world, spec):
     if "no_deadline" in spec:
         assert spec["no_deadline"] not in running
     if "measures" in spec:
-        # The measures ordered from the platform on the case's first listing, in order: what stands at the end.
-        first = case.listings[0].locator
-        ordered = db.session.scalars(
-            db.select(Measure).where(Measure.case_id == case.id, Measure.listing == first).order_by(Measure.id)
-        ).all()
-        assert [m.kind.value for m in ordered] == spec["measures"]
+        ordered = check_measures(case, spec["measures"])
         for key, value in (spec.get("measure_details") or {}).items():  # what the platform is told to do
             assert ordered[0].details[key] == value, ordered[0].details
-    if "told" in spec:
-        # Who was served each act (the platform receives measures on its channel: ``measures`` above).
-        for act, roles in spec["told"].items():
-            served = set(
-                db.session.scalars(db.select(Delivery.role).where(Delivery.case_id == case.id, Delivery.act == act))
-            )
-            assert served == set(roles), f"{act} served on {sorted(served)}"
+    check_told(case, spec.get("told") or {})
     if "event" in spec:
         assert spec["event"] in {e.kind for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))}
     if "no_event" in spec:
@@ -236,3 +225,31 @@ def test_rule_case(world, spec):
         if "consequence" in expected:
             assert deadline.consequence == expected["consequence"]
             check_boundaries(case, deadline.due_at, expected["consequence"])
+    if "after_the_period" in spec:  # what stands once the sweep has applied the period's consequence
+        after = spec["after_the_period"]
+        pauses = db.session.scalars(
+            db.select(PauseRequest).where(PauseRequest.case_id == case.id).order_by(PauseRequest.id)
+        ).all()
+        assert [p.status.value for p in pauses] == after.get("pauses", [p.status.value for p in pauses])
+        if "measures" in after:
+            check_measures(case, after["measures"])
+        check_told(case, after.get("told") or {})
+
+
+def check_measures(case: Case, expected: list[str]) -> list[Measure]:
+    """The measures ordered from the platform on the case's first listing, in order: what stands at the end."""
+    first = case.listings[0].locator
+    ordered = db.session.scalars(
+        db.select(Measure).where(Measure.case_id == case.id, Measure.listing == first).order_by(Measure.id)
+    ).all()
+    assert [m.kind.value for m in ordered] == expected
+    return list(ordered)
+
+
+def check_told(case: Case, told: dict) -> None:
+    """Who was served each act (the platform receives measures on its channel: ``measures`` above)."""
+    for act, roles in told.items():
+        served = set(
+            db.session.scalars(db.select(Delivery.role).where(Delivery.case_id == case.id, Delivery.act == act))
+        )
+        assert served == set(roles), f"{act} served on {sorted(served)}"

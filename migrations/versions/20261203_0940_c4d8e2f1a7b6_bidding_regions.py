@@ -1,8 +1,8 @@
 """blind bidding: the regions of a restriction by region agreed before anyone bids
 
 Revision ID: c4d8e2f1a7b6
-Revises: a9e5c1d2b3f4
-Create Date: 2026-12-03 09:30:00
+Revises: c4d7e2f19a60
+Create Date: 2026-12-03 09:40:00
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "c4d8e2f1a7b6"
-down_revision = "a9e5c1d2b3f4"
+down_revision = "c4d7e2f19a60"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,89 @@
+"""A new notice's triage and lane count the parties' records without reading their whole history: a platform
+that files thousands of notices pays the same for its next one as for its first, and the score recorded is the
+one the full record gives (``record_of``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from odr.cases import services as cases
+from odr.cases.models import Case
+from odr.conduct import services
+from odr.conduct.models import NoticeTriage
+from odr.errors import ValidationFailed
+from odr.extensions import db
+from odr.models_base import utcnow
+from tests.conduct.test_conduct import silent_notices
+from tests.conftest import notice_data
+
+pytestmark = pytest.mark.e2e
+
+
+def history(world, open_cases: int) -> None:
+    """Outcomes of every kind the record counts (two left unanswered, one withdrawn, one refused), then
+    ``open_cases`` notices still waiting for their answer."""
+    silent_notices(world, 2, at=utcnow() - timedelta(days=40))
+    withdrawn = cases.file_notice(world.holder, notice_data()).obj
+    cases.take_action(world.holder, withdrawn.id, "withdraw")
+    with pytest.raises(ValidationFailed):
+        cases.file_notice(world.holder, notice_data(listings=[]))
+    for n in range(open_cases):
+        cases.file_notice(world.holder, notice_data(listings=[f"https://shop.example/item/{n}"]))
+
+
+def file_through_the_api(api, world, sql_statements):
+    """File one notice in a request of its own; the cases it read as ORM rows, and the statements it sent."""
+    read: list[int] = []
+
+    def loaded(target, _context):
+        read.append(target.id)
+
+    event.listen(Case, "load", loaded)
+    try:
+        with sql_statements() as sent:
+            response = api(world.holder).post("/cases", notice_data(title="The next one"))
+    finally:
+        event.remove(Case, "load", loaded)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"], set(read), len(sent)
+
+
+@pytest.mark.parametrize("open_cases", [12])
+def test_the_next_notice_reads_only_the_cases_with_an_outcome_and_scores_as_the_full_record_does(
+    world, api, sql_statements, open_cases
+):
+    history(world, open_cases)
+    case_id, read, sent = file_through_the_api(api, world, sql_statements)
+    with_outcomes = set(db.session.scalars(db.select(Case.id).where(Case.state != "awaiting_response")))
+    assert len(with_outcomes) == 3
+    # The new case and the three with an outcome (under the old code: all 16 of the holder's cases, twice).
+    assert read <= with_outcomes | {case_id}, f"read {len(read)} cases"
+    # Statements of the request (79 here; 86 when both records were read in full and the new case's facts were
+    # read for a strike and a verdict it cannot have).
+    assert sent <= 82, sent
+
+    db.session.expire_all()
+    scored = db.session.scalar(db.select(NoticeTriage).where(NoticeTriage.case_id == case_id))
+    full = services.record_of(world.holder.party)
+    notifier = full.as_notifier
+    assert scored.components["notifier_record"]["basis"] == {
+        "notices": notifier["filed"] - 1 + notifier["refused_incomplete"],
+        "inaccurate": notifier["withdrawn"] + notifier["refused_incomplete"],
+        "enough_history": True,
+    }
+    seller = services.record_of(world.seller.party).as_seller
+    assert scored.components["seller_record"]["basis"]["notices_received"] == seller["received"] - 1
+    assert scored.components["seller_record"]["basis"]["upheld"] == seller["uncontested"] == 2
+    assert services.outcome_counts(world.holder.party) == (full.as_notifier, full.as_seller)
+
+
+def test_what_is_read_does_not_grow_with_the_cases_still_open(world, api, sql_statements):
+    history(world, 3)
+    _first, read_few, sent_few = file_through_the_api(api, world, sql_statements)
+    for n in range(10):
+        cases.file_notice(world.holder, notice_data(listings=[f"https://shop.example/more/{n}"]))
+    _second, read_many, sent_many = file_through_the_api(api, world, sql_statements)
+    assert len(read_many) == len(read_few) and sent_many == sent_few

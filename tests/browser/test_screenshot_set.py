@@ -4,7 +4,8 @@ The pages: the right holder's dashboard and new notice, the case page in negotia
 page as the seller reads it, the court's decision as a party reads it, the seller's inbox and the mediator's desk.
 Each is written as a full-page PNG to artifacts/screenshots/ (ignored by git) and none scrolls sideways; each
 page's height in px and the Tab presses from the top of the case page to its message box go to
-artifacts/screenshots/measurements.json, and are printed. The states shown (an agreement to sign, a decided case) are made through the services.
+artifacts/screenshots/measurements.json, and are printed. The states shown (an agreement to sign, a decided
+case) are made through the services.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The screenshot set: every key page in en, zh_Hans and ar, at desktop width (1280 px) and on a phone (390 px).
 
-The pages: the right holder's dashboard and new notice, the case page in negotiation, the agreement's signature
-page as the seller reads it, the court's decision as a party reads it, the seller's inbox and the mediator's desk.
-Each is written as a full-page PNG to artifacts/screenshots/ (ignored by git) and none scrolls sideways; each
-page's height in px and the Tab presses from the top of the case page to its message box go to
-artifacts/screenshots/measurements.json, and are printed. The states shown (an agreement to sign, a decided
-case) are made through the services.
+The pages: the right holder's dashboard and new notice (the guided notice's first step), the case page in
+negotiation, the agreement's signature page as the seller reads it, the court's decision as a party reads it,
+the seller's inbox and the mediator's desk. Each is written as a full-page PNG to artifacts/screenshots/ (ignored
+by git) and none scrolls sideways; each page's height in px and the Tab presses from the top of the case page to
+its message box go to artifacts/screenshots/measurements.json, and are printed. The states shown (an agreement to
+sign, a decided case) are made through the services.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_the_suite_writes_the_screenshot_set_with_page_heights_and_tab_counts(ch
     pages = {
         "right_holder": {
             "dashboard": "/",
-            "new-notice": "/cases/new",
+            "new-notice": "/notices/new",  # the guided notice the dashboard offers, its first step
             "case-negotiation": f"/cases/{ids[NEGOTIATION]}",
             "court-decision": f"/cases/{ids[DECIDED]}",
         },

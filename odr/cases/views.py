@@ -367,7 +367,7 @@ def add_filing(case_id):
     }
     # Whatever was typed goes to the service, which refuses terms or elements that do not fit the kind: never
     # dropped silently. (With the script, the boxes of other kinds are disabled and send nothing.)
-    terms = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence") if form.get(k)}
+    terms = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "regions", "licence") if form.get(k)}
     if terms or form.get("kind") in {"offer", "settlement"}:
         data["terms"] = terms
     data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}

@@ -1,7 +1,7 @@
 """rights profiles: a right holder's identity, registrations and documents, reused on each notice
 
 Revision ID: d81f3a6c2b57
-Revises: c4d7e2f19a60
+Revises: c4d8e2f1a7b6
 Create Date: 2026-12-03 09:50:00
 """
 
@@ -12,7 +12,7 @@ import odr.models_base
 
 
 revision = "d81f3a6c2b57"
-down_revision = "c4d7e2f19a60"
+down_revision = "c4d8e2f1a7b6"
 branch_labels = None
 depends_on = None
 

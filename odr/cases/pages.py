@@ -746,6 +746,7 @@ class GuidedPage:
     submission_key: str = ""
     suspension: AccountMeasure | None = None
     has_profile: bool = False  # the reader has a rights profile to fill the elements in from
+    start_key: str = ""  # the first page's key: sent twice, it starts one draft
 
     @property
     def current(self) -> GuidedStep:
@@ -874,6 +875,7 @@ def guided_page(
         return replace(
             page,
             drafts=[d for d in draft_rows(account, now) if draft is None or d.id != draft.id],
+            start_key=uuid.uuid4().hex,
             jurisdictions=list(every),
             right_types=list(RightType),
             product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],

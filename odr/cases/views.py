@@ -169,7 +169,7 @@ def guided_notice():
         abort(403)
     if request.method == "GET":
         return _guided("right")
-    draft = drafts.start_draft(current_user)
+    draft = drafts.start_draft(current_user, start_key=request.form.get("start_key"))
     return _guided_post(draft.id, "right")
 
 

@@ -1,7 +1,8 @@
-"""The guided notice on a phone, in English, Spanish, Chinese and Arabic, as a right holder files a Chinese trademark notice: the right and two
-listings, the page that says which procedure applies and why, only that procedure's elements (one refusal: the
-typed text and every file stay), the summary with the legal warning, then one filing. Counted in Chromium: page
-loads and form submissions; no sideways scrolling at 390 px and no axe-core violation on any step."""
+"""The guided notice on a phone, in English, Spanish, Chinese and Arabic, as a right holder files a Chinese
+trademark notice: the right and two listings, the page that says which procedure applies and why, only that
+procedure's elements (one refusal: the typed text and every file stay), the summary with the legal warning, then
+one filing. Counted in Chromium: page loads and form submissions; no sideways scrolling at 390 px and no axe-core
+violation on any step."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import flash, redirect, request
 from werkzeug.datastructures import MultiDict
@@ -30,7 +31,7 @@ class FormState:
     # Files of a refused form kept for the user (odr/cases/pending.py): shown as already attached.
     attached: tuple = ()
     # A notice element's kept file (the right certificate...), by element name: one each.
-    attached_elements: Mapping[str, object] = field(default_factory=dict)
+    attached_elements: Mapping[str, Any] = field(default_factory=dict)
 
     def named(self, name: str) -> FormState:
         """This state if it belongs to the form ``name``; a blank form otherwise."""

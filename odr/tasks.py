@@ -13,6 +13,7 @@ from odr import create_app
 
 # The domains' jobs and periodic jobs (imported for their registrations).
 from odr.alliance import services as _alliance  # noqa: F401
+from odr.cases import drafts as _drafts  # noqa: F401
 from odr.cases import pending as _pending  # noqa: F401
 from odr.conduct import health_safety as _health_safety  # noqa: F401
 from odr.conduct import services as _conduct  # noqa: F401

@@ -738,6 +738,11 @@ def _document() -> dict:
                                 "amount": {"type": "string"},
                                 "currency": {"type": "string"},
                                 "listing_measure": {"enum": ["keep", "remove", "modify", "geo_restrict"]},
+                                "regions": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "country codes, required with geo_restrict and only with it",
+                                },
                                 "licence": {"type": "string"},
                             },
                         },
@@ -977,6 +982,7 @@ LADDER_SCHEMAS = {
         "properties": {
             "currency": _STR,
             "listing_measure": {"type": "string", "enum": ["keep", "remove", "modify", "geo_restrict"]},
+            "regions": {"type": "array", "items": _STR, "description": "required with geo_restrict and only with it"},
             "max_rounds": {"type": "integer", "minimum": 1, "maximum": 10},
             "gap_percent": {"type": "integer", "minimum": 0, "maximum": 50},
         },

@@ -13,19 +13,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import format_number
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
-from odr.cases import csv_upload, services
+from odr.cases import csv_upload, drafts, profiles, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
-from odr.cases.models import PRODUCT_CATEGORIES, Case, Event, EvidenceFile, Filing, FilingKind, RightType
+from odr.cases.models import (
+    PRODUCT_CATEGORIES,
+    Case,
+    Event,
+    EvidenceFile,
+    Filing,
+    FilingKind,
+    NoticeDraft,
+    RightType,
+)
 from odr.cases.reports import report_steps
 from odr.conduct.models import AccountMeasure
 from odr.conduct.services import notice_processing_suspension
@@ -33,10 +45,11 @@ from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
 from odr.forms import BLANK, FormState
-from odr.i18n import locale_name
+from odr.i18n import list_format, locale_name
 from odr.models_base import utcnow
 from odr.pagination import keyset
 from odr.procedure import jurisdictions
+from odr.procedure.choice import check_market, choose_procedure
 from odr.procedure.engine import Procedure
 from odr.procedure.explain import UNIT_NAMES, case_procedure_view, deadlines_view
 from odr.procedure.models import Deadline, DeadlineStatus
@@ -45,12 +58,31 @@ from odr.procedure.notices import (
     counter_notice_warnings,
     element_catalogue,
     measure_catalogue,
+    notice_form_elements,
+    notice_warnings,
     warning_catalogue,
 )
 from odr.procedure.pauses import pending_pause_requests
 from odr.procedure.services import allowed_transitions, case_day, pending_deadlines, procedure_of, procedures
-from odr.procedure.titles import action_label, element_label, report_field_label, report_outcome_label, timer_label
-from odr.todo.services import CaseNext, Obligation, case_obligations, consequence, obligations, step_consequences
+from odr.procedure.titles import (
+    action_label,
+    element_label,
+    notice_measure_label,
+    procedure_label,
+    report_field_label,
+    report_outcome_label,
+    state_label,
+    timer_label,
+)
+from odr.todo.services import (
+    ACTION_CONSEQUENCES,
+    CaseNext,
+    Obligation,
+    case_obligations,
+    consequence,
+    obligations,
+    step_consequences,
+)
 from odr.vocabulary import CaseRole
 
 # -- the links every page offers its reader -----------------------------------------------------
@@ -123,6 +155,7 @@ class DashboardPage:
     next_cursor: str | None = None  # the following page of the table (keyset, odr.pagination); None: the last
     paged: bool = False  # this is not the first page (the page offers a way back to it)
     todo: list[Obligation] = field(default_factory=list)  # what to do next, most urgent first (odr.todo)
+    drafts: list[DraftRow] = field(default_factory=list)  # the reader's notices being prepared (odr.cases.drafts)
 
 
 DASHBOARD_PAGE = 50
@@ -181,6 +214,7 @@ def dashboard_page(
             for c in cases
         ],
         todo=obligations(account, now),
+        drafts=draft_rows(account, now) if nav.may_file_notice else [],
     )
 
 
@@ -642,6 +676,295 @@ def counter_notice_confirm_page(
         hidden=carried(values),
         attached=attached,
         confirm_label=_("Yes: file the counter-notice"),
+    )
+
+
+# -- the guided notice (odr/cases/drafts.py) -------------------------------------------------------
+
+GUIDED_STEPS = {
+    "right": _l("Your right and the listings"),
+    "procedure": _l("The procedure that applies"),
+    "elements": _l("What the procedure asks"),
+    "summary": _l("Check and file"),
+}
+
+
+@dataclass(frozen=True)
+class GuidedStep:
+    name: str
+    label: str
+    number: int
+    reached: bool  # the draft's input has passed the steps before it: a link goes there
+    current: bool
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    title: str
+    step: str  # the step to continue at
+    step_label: str
+    updated_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ProcedureExplained:
+    """Which procedure a notice would open, and why, before anything of it is asked."""
+
+    title: str
+    code: str
+    version: str
+    rule: dict
+    jurisdiction: str  # the governing jurisdiction's code (the template names it)
+    chosen_jurisdiction: str
+    reasons: list[str]
+    first_state: str
+    on_filing: list[str]  # what filing does at once (the seller is told, measures the rules take)
+    periods: list[str]  # the periods that start, how long, by which rule, and what happens when they run out
+    asked: list[str]  # the elements the next step will ask for
+
+
+@dataclass(frozen=True)
+class GuidedPage:
+    step: str
+    steps: list[GuidedStep]
+    form: FormState
+    draft_id: int | None = None
+    drafts: list[DraftRow] = field(default_factory=list)
+    jurisdictions: list[str] = field(default_factory=list)
+    right_types: list[RightType] = field(default_factory=list)
+    product_categories: list[tuple[str, str]] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    procedure: ProcedureExplained | None = None
+    elements: list[dict] = field(default_factory=list)
+    measures: list[dict] = field(default_factory=list)
+    summary: list[tuple[str, str]] = field(default_factory=list)
+    listings: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    submission_key: str = ""
+    suspension: AccountMeasure | None = None
+    has_profile: bool = False  # the reader has a rights profile to fill the elements in from
+    start_key: str = ""  # the first page's key: sent twice, it starts one draft
+
+    @property
+    def current(self) -> GuidedStep:
+        return next(s for s in self.steps if s.current)
+
+    @property
+    def fields(self) -> list[str]:
+        """The service's names of the fields this step shows; a refusal of any other is listed at its end."""
+        if self.step == "right":
+            return list(RIGHT_STEP_ERRORS)
+        return [
+            "language",
+            "text",
+            "remedy_sought",
+            "evidence",
+            "territories",
+            "measure",
+            "measure.kind",
+            "measure.regions",
+            "measure.element",
+        ] + [f"elements.{element['name']}" for element in self.elements]
+
+
+RIGHT_STEP_ERRORS = drafts.RIGHT_ERRORS
+
+
+def draft_rows(account: Account, now: datetime) -> list[DraftRow]:
+    """The reader's drafts, to continue each where it stands."""
+    return [
+        DraftRow(
+            id=d.id,
+            title=drafts.fields_of(d).get("title") or _("(untitled)"),
+            step=d.step,
+            step_label=str(GUIDED_STEPS.get(d.step, d.step)),
+            updated_at=d.updated_at,
+            expires_at=d.expires_at,
+        )
+        for d in drafts.own_drafts(account, now)
+    ]
+
+
+def _choice(values: dict, at: datetime):
+    """The procedure the draft's notice would open now, or None while its right is not chosen."""
+    jurisdiction = jurisdictions.get(values.get("jurisdiction") or "")
+    right_type = values.get("right_type") or ""
+    if jurisdiction is None or right_type not in {r.value for r in RightType}:
+        return None
+    fields: dict[str, str] = {}
+    market = check_market(values.get("target_market"), fields)
+    return None if fields else choose_procedure(jurisdiction, right_type, market, at)
+
+
+def _explained(choice, right_type: str, chosen: str, at: datetime) -> ProcedureExplained:
+    procedure = choice.procedure
+    state = procedure.states.get(procedure.initial)
+    actions = [str(ACTION_CONSEQUENCES[a]) for a in (state.on_enter if state else ()) if a in ACTION_CONSEQUENCES]
+    on_filing = [
+        _(
+            "The case opens in the stage “%(state)s”, and the seller is told of your notice.",
+            state=state_label(procedure.initial),
+        )
+    ]
+    if actions:
+        on_filing.append(_("At once: %(what)s.", what=list_format(actions)))
+    day = at.astimezone(ZoneInfo(choice.time_zone)).date()
+    return ProcedureExplained(
+        title=procedure_label(procedure.code, procedure.title),
+        code=procedure.code,
+        version=procedure.version,
+        rule=procedure.citation.as_dict(),
+        jurisdiction=choice.jurisdiction.code,
+        chosen_jurisdiction=chosen,
+        reasons=choice.texts(),
+        first_state=state_label(procedure.initial),
+        on_filing=on_filing,
+        periods=next_periods(procedure, procedure.initial, at),
+        asked=[e["label"] for e in notice_form_elements(choice.jurisdiction, right_type, day)],
+    )
+
+
+def _steps(current: str, draft: NoticeDraft | None) -> list[GuidedStep]:
+    return [
+        GuidedStep(
+            name=name,
+            label=str(GUIDED_STEPS[name]),
+            number=number,
+            reached=draft is not None and drafts.reached(draft, name),
+            current=name == current,
+        )
+        for number, name in enumerate(drafts.STEPS, start=1)
+    ]
+
+
+def _shown_value(name: str, value: str, elements: dict[str, dict]) -> str:
+    element = elements.get(name)
+    if element and element["kind"] == "confirmation":
+        return _("Yes") if value else ""
+    if element and element["kind"] == "choice":
+        return dict(element["options"]).get(value, value)
+    return value
+
+
+def guided_page(
+    account: Account, step: str, draft_id: int | None = None, form: FormState | None = None, now: datetime | None = None
+) -> GuidedPage:
+    """A step of the guided notice for the draft's owner (another reader's draft answers like a missing one):
+    the step's form with what the draft holds (or, refused, what was typed), and what the step explains."""
+    now = now or utcnow()
+    draft = drafts.get_draft(account, draft_id, now) if draft_id is not None else None
+    values = drafts.fields_of(draft) if draft is not None else {}
+    if form is None:
+        attached, attached_elements = drafts.kept_files(account, draft) if draft is not None else ((), {})
+        form = FormState("draft", MultiDict(values), {}, attached, attached_elements)
+    elif draft is not None and not form.attached and not form.attached_elements:
+        attached, attached_elements = drafts.kept_files(account, draft)
+        form = replace(form, attached=attached, attached_elements=attached_elements)
+    page = GuidedPage(
+        step=step,
+        steps=_steps(step, draft),
+        form=form,
+        draft_id=draft.id if draft is not None else None,
+        suspension=notice_processing_suspension(account),
+    )
+    if step == "right":
+        every = jurisdictions.all_jurisdictions()
+        return replace(
+            page,
+            drafts=[d for d in draft_rows(account, now) if draft is None or d.id != draft.id],
+            start_key=uuid.uuid4().hex,
+            jurisdictions=list(every),
+            right_types=list(RightType),
+            product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],
+            languages=FILING_LANGUAGES,
+        )
+    choice = _choice(values, now)
+    if choice is None:
+        raise NotFound(_("This draft does not exist, or it has expired."))
+    right_type = values["right_type"]
+    day = now.astimezone(ZoneInfo(choice.time_zone)).date()
+    elements = notice_form_elements(choice.jurisdiction, right_type, day)
+    page = replace(
+        page,
+        has_profile=profiles.get_profile(account) is not None,
+        procedure=_explained(choice, right_type, values["jurisdiction"], now),
+        elements=elements,
+        languages=FILING_LANGUAGES,
+        measures=[m for m in measure_catalogue([choice.procedure]) if m["allowed_by"]],
+    )
+    if step != "summary":
+        return page
+    by_name = {e["name"]: e for e in elements}
+    summary = [
+        (_("Jurisdiction"), jurisdictions.jurisdiction_name(values.get("jurisdiction"))),
+        (_("Type of right"), RightType(right_type).label),
+        (_("Short title"), values.get("title", "")),
+        (_("What the goods are"), str(PRODUCT_CATEGORIES.get(values.get("product_category") or "general", ""))),
+        (_("Market the listing targets"), values.get("target_market", "")),
+        (_("Seller's e-mail address"), values.get("respondent_email", "")),
+        (_("Seller's name or shop name"), values.get("respondent_name", "")),
+        (_("Seller's country"), values.get("respondent_country", "")),
+        (
+            _("Seller's language"),
+            locale_name(values["respondent_language"]) if values.get("respondent_language") else "",
+        ),
+    ]
+    summary += [
+        (element["label"], _shown_value(element["name"], values.get(f"elements.{element['name']}", ""), by_name))
+        for element in elements
+        if element["kind"] != "file"
+    ]
+    summary += [
+        (element["label"], form.attached_elements[element["name"]].original_name)
+        for element in elements
+        if element["kind"] == "file" and element["name"] in form.attached_elements
+    ]
+    summary += [
+        (_("Language of your statement"), locale_name(values["language"]) if values.get("language") else ""),
+        (_("What is infringed, and how"), values.get("text", "")),
+        (_("What you ask for"), values.get("remedy_sought", "")),
+        (_("Countries where the right is held"), values.get("territories", "")),
+    ]
+    measure = values.get("measure.kind")
+    if measure:
+        summary.append((_("Measure you ask for"), notice_measure_label(measure)))
+    return replace(
+        page,
+        summary=[(str(label), str(value)) for label, value in summary if value],
+        listings=[line.strip() for line in (values.get("listings") or "").splitlines() if line.strip()],
+        evidence=[item.original_name for item in form.attached],
+        warnings=notice_warnings(choice.jurisdiction, right_type),
+        submission_key=str((draft.data or {}).get("key", "")) if draft is not None else "",
+    )
+
+
+# -- the rights profile (odr/cases/profiles.py) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RightsProfilePage:
+    form: FormState  # what the profile holds, or what a refused form sent
+    documents: dict[str, str]  # kind -> the stored document's name
+    document_labels: list[tuple[str, str]]
+    updated_at: datetime | None = None
+
+
+def rights_profile_page(account: Account, form: FormState = BLANK) -> RightsProfilePage:
+    profile = profiles.get_profile(account)
+    if not form.values:
+        values = {name: getattr(profile, name) or "" for name in profiles.TEXT_FIELDS} if profile else {}
+        form = FormState("profile", MultiDict(values), dict(form.errors))
+    return RightsProfilePage(
+        form=form,
+        documents={kind: row.original_name for kind, row in profiles.documents(account).items()},
+        document_labels=[
+            ("right_certificate", element_label("right_certificate")),
+            ("authorisation", _("Authorisation to act for the right holder (if you represent it)")),
+        ],
+        updated_at=profile.updated_at if profile else None,
     )
 
 

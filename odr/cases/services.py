@@ -536,6 +536,24 @@ def _filled(raw) -> bool:
     return raw not in (None, "", False, [], {})
 
 
+def parse_regions(raw, measure, fields: dict, name: str) -> list[str]:
+    """The regions of a restriction by region (``geo_restrict``): two-letter country codes, as a list or separated
+    by commas. Required with that measure, which the platform cannot apply without them; refused with any other,
+    never dropped silently."""
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    named = [item.strip() for item in items if isinstance(item, str) and item.strip()]
+    if raw not in (None, "", []) and not named:
+        named = [""]  # something that is no list of codes: refused below
+    if measure != "geo_restrict":
+        if named:
+            fields[name] = _("Regions belong to a restriction by region: choose that, or empty the regions.")
+        return []
+    if not named:
+        fields[name] = _("Name the regions where the listings may not be bought (two-letter country codes).")
+        return []
+    return sorted({check_country(code, fields, name) for code in named})
+
+
 def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
     if kind not in {FilingKind.OFFER, FilingKind.SETTLEMENT}:
         if _filled(raw):
@@ -564,6 +582,9 @@ def parse_terms(kind: FilingKind, raw, fields: dict) -> dict | None:
         if measure not in LISTING_MEASURES:
             fields["terms.listing_measure"] = _("Choose keep, remove, modify or geo_restrict.")
         terms["listing_measure"] = measure
+    regions = parse_regions(raw.get("regions"), measure, fields, "terms.regions")
+    if regions:
+        terms["regions"] = regions
     licence = clean_text(raw.get("licence"), fields, "terms.licence", required=False, max_length=5000)
     if licence:
         terms["licence"] = licence

@@ -33,6 +33,7 @@ class OfferTerms(TypedDict, total=False):
     amount: str  # decimal as text, two places: "1500.00"
     currency: str  # ISO 4217
     listing_measure: str  # keep | remove | modify | geo_restrict
+    regions: list[str]  # country codes where a geo_restrict listing may not be bought (only with geo_restrict)
     licence: str
 
 

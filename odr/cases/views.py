@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from odr.cases import csv_upload, pages, pending, reports, services
+from odr.cases import csv_upload, drafts, pages, pending, profiles, reports, services
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
@@ -145,6 +145,128 @@ def new_notice():
     return render_template("cases/new_notice.html", page=page, form=form), status or (422 if form.errors else 200)
 
 
+# -- the guided notice: one step a page, the state between them a draft (odr/cases/drafts.py) --------------
+
+
+def _guided(step: str, draft_id: int | None = None, form: FormState | None = None, status: int = 200):
+    page = pages.guided_page(current_user, step, draft_id, form)
+    return render_template("cases/guided_notice.html", page=page, form=page.form), status
+
+
+def _notice_filed(case_id: int):
+    if served_on(case_id, "notice", CaseRole.RESPONDENT):
+        flash(_("Your notice was filed. The seller has been notified."), "success")
+    else:  # no account nor address of the seller can receive it: say so, never claim it was sent
+        flash(_("Your notice was filed, but the seller could not be notified: no address is known for them."), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/notices/new", methods=["GET", "POST"])
+@login_required
+def guided_notice():
+    """The guided notice's first step; sent, it starts a draft (saved even when the step is refused)."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    if request.method == "GET":
+        return _guided("right")
+    draft = drafts.start_draft(current_user, start_key=request.form.get("start_key"))
+    return _guided_post(draft.id, "right")
+
+
+@bp.route("/notices/drafts/<int:draft_id>/<step>", methods=["GET", "POST"])
+@login_required
+def guided_step(draft_id: int, step: str):
+    if step not in drafts.STEPS or not pages.may_file_notice(current_user):
+        abort(404)
+    draft = drafts.get_draft(current_user, draft_id)  # another's draft answers like a missing one
+    if request.method == "POST":
+        return _guided_post(draft_id, step)
+    if not drafts.reached(draft, step):  # a step after the draft's input: where it stands
+        return redirect(url_for("cases.guided_step", draft_id=draft_id, step=draft.step))
+    return _guided(step, draft_id)
+
+
+def _guided_post(draft_id: int, step: str):
+    """Save a step's input in the draft, then check it: on to the next step, or the same step with its errors."""
+    if request.form.get("go") == "back":
+        target = drafts.save_back(current_user, draft_id, step, request.form, request.files)
+        return redirect(url_for("cases.guided_step", draft_id=draft_id, step=target), 303)
+    if request.form.get("go") == "profile" and step == "elements":  # what was typed is kept, then filled in
+        drafts.save_elements(current_user, draft_id, request.form, request.files, check=False)
+        if profiles.prefill_draft(current_user, draft_id):
+            flash(_("Filled in from your rights profile: check each element before you continue."), "success")
+        return redirect(url_for("cases.guided_step", draft_id=draft_id, step=step), 303)
+    try:
+        if step == "right":
+            drafts.save_right(current_user, draft_id, request.form)
+        elif step == "procedure":
+            drafts.confirm_procedure(current_user, draft_id)
+        elif step == "elements":
+            drafts.save_elements(current_user, draft_id, request.form, request.files)
+        else:
+            abort(405)
+    except ValidationFailed as exc:
+        state = refused(exc, "draft")
+        if step == "elements":  # the files sent stay kept with the draft: shown as attached
+            state = replace(state, values=MultiDict(request.form))
+        return _guided(step, draft_id, state, exc.status)
+    following = drafts.STEPS[drafts.STEPS.index(step) + 1]
+    return redirect(url_for("cases.guided_step", draft_id=draft_id, step=following), 303)
+
+
+@bp.post("/notices/drafts/<int:draft_id>/file")
+@login_required
+def guided_file(draft_id: int):
+    """File the draft's notice from its summary; a second submission answers the case the first one opened."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    try:
+        outcome = drafts.file_draft(current_user, draft_id, remote_addr=request.remote_addr or "")
+    except NotFound:
+        filed = drafts.filed_case(current_user, request.form.get("submission_key"))
+        if filed is None:
+            raise
+        return redirect(url_for("cases.show", case_id=filed.id), 303)
+    except (ValidationFailed, NotAllowed) as exc:
+        filed = drafts.filed_case(current_user, request.form.get("submission_key"))
+        if filed is not None:  # the first of two submissions filed it meanwhile
+            return redirect(url_for("cases.show", case_id=filed.id), 303)
+        return _guided("summary", draft_id, replace(refused(exc, "draft"), values=MultiDict()), exc.status)
+    return _notice_filed(outcome.obj.id)
+
+
+@bp.post("/notices/drafts/<int:draft_id>/delete")
+@login_required
+def guided_discard(draft_id: int):
+    drafts.discard_draft(current_user, draft_id)
+    flash(_("The draft was deleted."), "success")
+    return redirect(url_for("cases.guided_notice"), 303)
+
+
+@bp.route("/rights-profile", methods=["GET", "POST"])
+@login_required
+def rights_profile():
+    """The right holder's identity, registrations and documents, written once and offered on each notice."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    form, status = BLANK, 200
+    if request.method == "POST":
+        try:
+            profiles.save_profile(
+                current_user,
+                {k: request.form.get(k) for k in profiles.TEXT_FIELDS},
+                request.files,
+                remove=request.form.getlist("remove_document"),
+            )
+        except ValidationFailed as exc:
+            form, status = refused(exc, "profile"), exc.status
+        else:
+            flash(_("Your rights profile is saved."), "success")
+            return redirect(url_for("cases.rights_profile"), 303)
+    page = pages.rights_profile_page(current_user, form)
+    return render_template("cases/rights_profile.html", page=page, form=page.form), status
+
+
 @bp.route("/notices/upload", methods=["GET", "POST"])
 @login_required
 def upload_notices():
@@ -245,7 +367,7 @@ def add_filing(case_id):
     }
     # Whatever was typed goes to the service, which refuses terms or elements that do not fit the kind: never
     # dropped silently. (With the script, the boxes of other kinds are disabled and send nothing.)
-    terms = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "licence") if form.get(k)}
+    terms = {k: form.get(k) for k in ("amount", "currency", "listing_measure", "regions", "licence") if form.get(k)}
     if terms or form.get("kind") in {"offer", "settlement"}:
         data["terms"] = terms
     data["elements"] = {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("elements.")}

@@ -127,12 +127,14 @@ def _version(case: Case, filing: Filing, language: str, text: str, waiting: list
             clauses.append(_("Licence: %(licence)s", licence=isolate(licence)))
         if terms.get("listing_measure") and not terms.get("measures"):
             listings = ", ".join(isolate(listing.locator) for listing in case.listings)
+            regions = ", ".join(terms.get("regions") or [])
             clauses.append(
                 _(
                     "Listings %(listings)s: %(measure)s",
                     listings=listings,
                     measure=listing_measure_label(terms["listing_measure"]),
                 )
+                + (f" ({regions})" if regions else "")
             )
         for m in terms.get("measures", []):
             extra = (

@@ -27,7 +27,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, FilingKind
-from odr.cases.services import LISTING_MEASURES, void_superseded_acceptances
+from odr.cases.services import LISTING_MEASURES, parse_regions, void_superseded_acceptances
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -156,6 +156,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
     listing_measure = data.get("listing_measure")
     if listing_measure not in LISTING_MEASURES:
         fields["listing_measure"] = _("Choose what happens to the listings if the bidding settles.")
+    regions = parse_regions(data.get("regions"), listing_measure, fields, "regions")
     days = current_app.config["ODR"]["BIDDING_DAYS"]
     if data.get("days") not in (None, ""):
         if CaseRole.MEDIATOR not in roles:
@@ -172,6 +173,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
         max_rounds=rounds,
         gap_percent=gap,
         listing_measure=listing_measure,
+        listing_regions=regions or None,
         opened_by_id=account.id,
         opened_at=at,
         closes_at=at + timedelta(days=days),
@@ -190,6 +192,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
             "max_rounds": rounds,
             "gap_percent": gap,
             "listing_measure": listing_measure,
+            "regions": regions,
             "closes_at": bidding.closes_at.isoformat(),
         },
     )
@@ -310,6 +313,8 @@ def _settle(case: Case, bidding: BlindBidding, round_no: int, amount: Decimal, a
     }
     if bidding.listing_measure:
         terms["listing_measure"] = bidding.listing_measure
+    if bidding.listing_regions:
+        terms["regions"] = list(bidding.listing_regions)
     filing = record_filing(
         case,
         FilingKind.SETTLEMENT,
@@ -409,6 +414,7 @@ def bidding_view(account: Account, case: Case) -> dict | None:
             if b.side == own_side
         ],
         "listing_measure": bidding.listing_measure,
+        "regions": bidding.listing_regions or [],
         "settled_round": bidding.settled_round,
         "settled_amount": bidding.settled_amount,
     }

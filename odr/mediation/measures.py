@@ -26,6 +26,8 @@ from odr.extensions import db
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
 from odr.mediation.signals import measures_ordered
 from odr.models_base import utcnow
+from odr.notifications.deliveries import serve
+from odr.procedure.services import carry_out
 from odr.procedure.signals import measures_required
 from odr.validation import check_country, clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -44,6 +46,14 @@ MEASURE_TITLES = {
     MeasureKind.SUSPEND_ACCOUNT: _l("Suspend the seller's account"),
     MeasureKind.TERMINATE_ACCOUNT: _l("Terminate the seller's account"),
     MeasureKind.REINSTATE_ACCOUNT: _l("Reinstate the seller's account"),
+}
+# What an agreed listing term (odr.cases.services.LISTING_MEASURES) orders on every listing once the case settles
+# on it; "keep" orders nothing of its own: the listings stay or go back online (``order_measures``).
+AGREED_MEASURES: dict[str, MeasureKind | None] = {
+    "remove": MeasureKind.TAKE_DOWN,
+    "modify": MeasureKind.MODIFY,
+    "geo_restrict": MeasureKind.NOT_PURCHASABLE_IN,
+    "keep": None,
 }
 # Kinds a settlement may agree on: account-level measures come only from the conduct policy.
 LISTING_KINDS = [k for k in MeasureKind if k not in ACCOUNT_KINDS]
@@ -178,9 +188,40 @@ def _on_account_measure(case: Case, *, at: datetime, kind: str, party, ground: s
     )
 
 
+def agreed_measures(case: Case, settlement: Filing) -> list[dict]:
+    """What a settlement orders from the platform: the measures it names listing by listing, or else its listing
+    term (an accepted offer's, blind bidding's) on every listing of the case."""
+    terms = settlement.terms or {}
+    if terms.get("measures"):
+        return list(terms["measures"])
+    kind = AGREED_MEASURES.get(terms.get("listing_measure") or "")
+    if kind is None:
+        return []
+    details: dict = {}
+    if kind == MeasureKind.NOT_PURCHASABLE_IN:
+        details["regions"] = list(terms.get("regions") or [])
+    if kind == MeasureKind.MODIFY:
+        details["instructions"] = settlement.text[:2000]  # the modification as the agreement words it
+    return [{"kind": kind.value, "listing": item.locator, **details} for item in case.listings]
+
+
 def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
-    """The case settled on ``settlement``: order its agreed measures from the platform."""
-    return order(case, (settlement.terms or {}).get("measures", []), at, ground="settlement", filing=settlement)
+    """The case settled on ``settlement``: order its agreed measures from the platform (Platform Rule 9).
+
+    A listing term other than "remove" does not keep the restriction taken under the procedure: it is lifted
+    first (the procedure's own lifting: the restore ordered, the parties served, a statement of reasons ended;
+    nothing where none stands), then what the agreement orders instead. The parties are served the measures
+    ordered, each in their language."""
+    terms = settlement.terms or {}
+    if not terms.get("measures") and terms.get("listing_measure") in AGREED_MEASURES.keys() - {"remove"}:
+        carry_out("lift_measures", case, at)
+    ordered = order(case, agreed_measures(case, settlement), at, ground="settlement", filing=settlement)
+    if ordered:
+        served = [
+            {"kind": m.kind.value, "listing": m.listing, "regions": m.details.get("regions") or []} for m in ordered
+        ]
+        serve(case, "settlement_measures", at, data={"measures": served, "filing_id": settlement.id})
+    return ordered
 
 
 def order_on_every_listing(
@@ -291,3 +332,8 @@ def confirm_measure(account: Account, measure_id: int, reference=None, at: datet
 
 def case_measures(case: Case) -> list[Measure]:
     return list(db.session.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id)))
+
+
+def standing_measures(case: Case) -> dict[str, Measure]:
+    """The measure that stands on each listing: the last one ordered for it (account measures aside)."""
+    return {m.listing: m for m in case_measures(case) if m.kind not in ACCOUNT_KINDS}

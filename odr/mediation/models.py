@@ -86,6 +86,8 @@ class BlindBidding(db.Model):
     settlement_filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
     # What happens to the listings if the bidding settles (keep | remove | modify | geo_restrict): agreed up front.
     listing_measure: Mapped[str | None] = mapped_column(String(16))
+    # With geo_restrict: the country codes where the listings may not be bought.
+    listing_regions: Mapped[list | None] = mapped_column(JSON)
 
     bids: Mapped[list["BlindBid"]] = relationship(back_populates="bidding", order_by="BlindBid.round")
 

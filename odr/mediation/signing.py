@@ -40,7 +40,7 @@ from odr.vocabulary import CaseRole, EventKind
 log = logging.getLogger(__name__)
 
 PARTIES = {CaseRole.CLAIMANT, CaseRole.RESPONDENT}
-OFFER_TERMS = ("amount", "currency", "listing_measure", "licence")
+OFFER_TERMS = ("amount", "currency", "listing_measure", "regions", "licence")
 
 
 def _machine_translate(texts: list[str], source: str, target: str) -> list[str] | None:

@@ -51,11 +51,14 @@ CONDUCT_ACTS = {
     "provisional_measure_ended": EventKind.PROVISIONAL_MEASURE_ENDED,
     "health_safety_cleared": EventKind.HEALTH_SAFETY_CLEARED,
 }
+# The measures a settlement signed by both parties orders from the platform (Platform Rule 9), served on the parties.
+SETTLEMENT_MEASURES = "settlement_measures"
 CASE_SIDE_ACTS = {
     "wrongful_notice_finding",
     "security_offer",
     "security_decision",
     "security_release",
+    SETTLEMENT_MEASURES,
     "pause_request",
     "pause_decision",
     *CONDUCT_ACTS,
@@ -69,6 +72,7 @@ ACT_EVENTS: dict[str, EventKind] = {
     STATE_CHANGED: EventKind.STATE_CHANGED,
     "take_measures": EventKind.MEASURE_TAKEN,
     "lift_measures": EventKind.MEASURE_LIFTED,
+    SETTLEMENT_MEASURES: EventKind.MEASURES_ORDERED,
     "statement_of_reasons": EventKind.STATEMENT_OF_REASONS,
     "export_to_court": EventKind.EXPORTED_TO_COURT,
     "notice_decision": EventKind.NOTICE_DECIDED,

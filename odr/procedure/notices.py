@@ -205,6 +205,28 @@ def _form_element(element) -> dict:
     }
 
 
+def notice_form_elements(jurisdiction: Jurisdiction, right_type: str, on: date | None = None) -> list[dict]:
+    """The elements a notice of this right type under this jurisdiction asks the filer for, in force on ``on``,
+    each with its rule; one asked only after another answer (a utility model's evaluation report) says when."""
+    rules = jurisdiction.notice_rules(right_type)
+    found = []
+    for element in rules.elements if rules else ():
+        answers = {name: sorted(values)[0] for name, values in element.when}
+        if element.kind not in FORM_KINDS or not element.applies_to(right_type, answers, on):
+            continue
+        found.append(
+            dict(
+                _form_element(element),
+                asked_by=[str(element.citation)],
+                when=[
+                    (element_label(name), ", ".join(option_label(v) for v in sorted(values)))
+                    for name, values in element.when
+                ],
+            )
+        )
+    return found
+
+
 def element_catalogue(all_jurisdictions: dict[str, Jurisdiction]) -> list[dict]:
     """Every element a notice form must offer, once each, with who asks for it and under which rule."""
     found: dict[str, dict] = {}

@@ -293,7 +293,8 @@ def _outcome_orders_measures(case: Case) -> bool:
     if terms is not None:
         return terms.get("listing_measure") not in (None, "keep_in_force")
     settlement = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT and f.acceptances]
-    return bool(settlement and (settlement[-1].terms or {}).get("measures"))
+    agreed = (settlement[-1].terms or {}) if settlement else {}
+    return bool(agreed.get("measures") or agreed.get("listing_measure"))
 
 
 @state_entered.in_transaction.connect

@@ -1,10 +1,11 @@
 """The screenshot set: every key page in en, zh_Hans and ar, at desktop width (1280 px) and on a phone (390 px).
 
-The pages: the right holder's dashboard and new notice, the case page in negotiation, the agreement's signature
-page as the seller reads it, the court's decision as a party reads it, the seller's inbox and the mediator's desk.
-Each is written as a full-page PNG to artifacts/screenshots/ (ignored by git); each page's height in px and the
-Tab presses from the top of the case page to its message box go to artifacts/screenshots/measurements.json, and
-are printed. The states shown (an agreement to sign, a decided case) are made through the services.
+The pages: the right holder's dashboard and new notice (the guided notice's first step), the case page in
+negotiation, the agreement's signature page as the seller reads it, the court's decision as a party reads it,
+the seller's inbox and the mediator's desk. Each is written as a full-page PNG to artifacts/screenshots/ (ignored
+by git) and none scrolls sideways; each page's height in px and the Tab presses from the top of the case page to
+its message box go to artifacts/screenshots/measurements.json, and are printed. The states shown (an agreement to
+sign, a decided case) are made through the services.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_the_suite_writes_the_screenshot_set_with_page_heights_and_tab_counts(ch
     pages = {
         "right_holder": {
             "dashboard": "/",
-            "new-notice": "/cases/new",
+            "new-notice": "/notices/new",  # the guided notice the dashboard offers, its first step
             "case-negotiation": f"/cases/{ids[NEGOTIATION]}",
             "court-decision": f"/cases/{ids[DECIDED]}",
         },
@@ -82,6 +83,7 @@ def test_the_suite_writes_the_screenshot_set_with_page_heights_and_tab_counts(ch
         "mediator": {"mediator-desk": "/mediation"},
     }
     heights: dict = {}
+    too_wide: list = []
     tabs: dict = {}
     written: list = []
     for role, paths in pages.items():
@@ -100,6 +102,8 @@ def test_the_suite_writes_the_screenshot_set_with_page_heights_and_tab_counts(ch
                         heights.setdefault(name, {}).setdefault(locale, {})[width] = page.evaluate(
                             "document.documentElement.scrollHeight"
                         )
+                        if page.evaluate("document.documentElement.scrollWidth") > px:
+                            too_wide.append((name, locale, width))
                         shot = SCREENSHOTS / f"{name}-{locale}-{width}.png"
                         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                         shot.unlink(missing_ok=True)
@@ -117,6 +121,7 @@ def test_the_suite_writes_the_screenshot_set_with_page_heights_and_tab_counts(ch
     for shot in written:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{shot.name} is not a PNG"
     assert json.loads(MEASUREMENTS.read_text(encoding="utf-8")) == measurements
+    assert not too_wide, f"pages wider than the screen: {too_wide}"
     # The message box of the case page is reachable from the keyboard, in every language and width.
     unreachable = [(locale, width) for locale, found in tabs.items() for width, n in found.items() if n is None]
     assert not unreachable, unreachable

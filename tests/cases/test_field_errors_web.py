@@ -382,3 +382,45 @@ def test_an_error_about_no_field_of_the_form_is_said_in_words_at_the_form(world,
     assert item.get("id") == "days-error" and "mediator" in item.text_content()
     assert summary_target(page) == "days-error"
     no_raw_field_names(page)
+
+
+def test_a_restriction_by_region_without_regions_marks_the_regions_and_keeps_the_choice(world, api, browser):
+    case_id = filed_case(api, world, jurisdiction="EU")
+    decide_eu_notice(world.admin, case_id)
+    assert (
+        api(world.seller)
+        .post(f"/cases/{case_id}/filings", {"kind": "response", "language": "zh", "text": "我们不同意。"})
+        .status_code
+        == 201
+    )
+    page = refused(
+        browser(world.holder).post(
+            f"/cases/{case_id}/filings",
+            {
+                "kind": "offer",
+                "language": "es",
+                "text": "Restrinjan la venta del anuncio.",
+                "listing_measure": "geo_restrict",
+                "regions": "",
+                "submission_key": "o-regions",
+            },
+            form_page=f"/cases/{case_id}",
+        )
+    )
+    assert invalid(page, "regions") == "terms-regions-error"
+    assert chosen(page, "listing_measure") == "geo_restrict"
+    page = refused(
+        browser(world.holder).post(
+            f"/cases/{case_id}/filings",
+            {
+                "kind": "offer",
+                "language": "es",
+                "text": "Retiren el anuncio.",
+                "listing_measure": "remove",
+                "regions": "DE, FR",
+                "submission_key": "o-regions-2",
+            },
+            form_page=f"/cases/{case_id}",
+        )
+    )
+    assert invalid(page, "regions") == "terms-regions-error" and typed(page, "regions") == "DE, FR"

@@ -66,12 +66,10 @@ def test_notice_to_settlement(world, api):
     assert second.get_json()["deadlines"] == []
 
     events = [e["kind"] for e in holder.get(f"/cases/{case_id}/events").get_json()["events"]]
-    # The last change of state, then its service on the parties.
-    assert (
-        events[0] == "notice_filed"
-        and "settlement_accepted" in events
-        and events[-2:] == ["state_changed", "act_served"]
-    )
+    # The last change of state and its service on the parties; then the takedown the settlement agreed, ordered
+    # from the platform (Platform Rule 9) and served on the parties.
+    assert events[0] == "notice_filed" and "settlement_accepted" in events
+    assert events[-4:] == ["state_changed", "act_served", "measures_ordered", "act_served"], events[-6:]
 
     # A settled case takes no more settlements or answers.
     again = holder.post(f"/cases/{case_id}/settlements/{proposal['id']}/accept", {"text_sha256": digest})

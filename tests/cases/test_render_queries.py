@@ -20,6 +20,9 @@ from odr.deposits.services import deposit_work
 from odr.extensions import db
 from odr.mediation import agreement, bidding, evaluation, signing
 from odr.translation.services import add_human_translation
+from tests.cases.test_guided_notice import ELEMENTS as GUIDED_ELEMENTS
+from tests.cases.test_guided_notice import RIGHT as GUIDED_RIGHT
+from tests.cases.test_guided_notice import files as guided_files
 from tests.conftest import PASSWORD, make_account
 from tests.export.conftest import escalate
 from tests.mediation.conftest import mediated_case
@@ -165,6 +168,38 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
             )
         )
         assert "receipt.pdf" in refused and "certificate.pdf" in refused
+        # The guided notice's steps (odr/cases/drafts.py), a refused step with its kept files, and the summary.
+        holder = sessions["holder"]
+        started = holder.post("/notices/new", dict(GUIDED_RIGHT), form_page="/notices/new")
+        step = started.location.rsplit("/", 1)[0]
+        holder.post(f"{step}/procedure", {}, form_page=f"{step}/procedure")
+        guided = pages_of(
+            holder.post(
+                f"{step}/elements",
+                {"text": "", **guided_files()},
+                form_page=f"{step}/elements",
+                content_type="multipart/form-data",
+            )
+        )
+        assert "fotos.pdf" in guided and "certificado-marca.pdf" in guided
+        holder.post(
+            f"{step}/elements",
+            dict(GUIDED_ELEMENTS, **guided_files()),
+            form_page=f"{step}/elements",
+            content_type="multipart/form-data",
+        )
+        for name in ("right", "procedure", "elements", "summary"):
+            pages_of(holder.get(f"{step}/{name}"))
+        pages_of(holder.get("/notices/new"))
+        pages_of(holder.get("/rights-profile"))
+        pages_of(
+            holder.post(
+                "/rights-profile",
+                {"identity": "x", "right_certificate": (io.BytesIO(b"text"), "c.txt")},
+                form_page="/rights-profile",
+                content_type="multipart/form-data",
+            )
+        )
         pages_of(sessions["holder"].post("/deposits", {"title": ""}, form_page="/deposits"))
         pages_of(sessions["holder"].post("/profile", {"locale": "xx", "time_zone": "Nowhere"}, form_page="/profile"))
         pages_of(sessions["mediator"].post("/mediation/affiliations", {"organisation": ""}, form_page="/mediation"))

@@ -187,6 +187,7 @@ def _context(statement) -> dict:
                 },
             },
             "health_safety": {"step": "provisional", "terms": ["baby formula"], "categories": []},
+            "measures": [{"kind": "not_purchasable_in", "listing": "L-1", "regions": ["DE", "FR"]}],
         },
         values=statement.values,
         reference="ODR-2027-000001",
@@ -216,6 +217,7 @@ def test_every_declared_statement_is_rendered_in_all_ten_languages(app):
         "court_decision",
         "conduct_measure",
         "health_safety_step",
+        "settlement_measures",
     }
     from odr.i18n import render_in_locale
 

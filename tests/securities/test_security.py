@@ -231,3 +231,34 @@ def test_no_security_on_the_health_and_safety_fast_track_until_the_match_is_clea
     assert "fast track" in refused.value.message
     health_safety.do_clear(world.admin, case.id, {"reason": "Bags, not masks: the title names a brand."})
     assert offer(world, case.id).status == SecurityStatus.OFFERED
+
+
+def test_forfeited_by_a_settlement_that_removes_the_listings_the_agreed_takedown_is_the_only_one(world):
+    from odr.mediation import signing
+    from tests.conftest import PASSWORD
+
+    case = cn_case(world)
+    security = decide(world.admin, offer(world, case.id))
+    cases.add_filing(world.seller, case.id, {"kind": "response", "language": "zh", "text": "我们的产品是正品。"})
+    proposal = cases.add_filing(
+        world.holder,
+        case.id,
+        {"kind": "offer", "language": "es", "text": "Retiren el anuncio.", "terms": {"listing_measure": "remove"}},
+    ).obj
+    signing.accept_offer(world.seller, case.id, proposal.id)
+    signing.approve_version(world.seller, case.id, "zh")
+    for party in (world.holder, world.seller):
+        signing.sign_agreement(
+            party,
+            case.id,
+            {"signed_name": party.display_name, "capacity": "director", "place": "Madrid", "password": PASSWORD},
+        )
+    db.session.expire_all()
+    security = db.session.get(SellerSecurity, security.id)
+    assert (security.status, security.release_ground) == (SecurityStatus.FORFEITED, "settlement_upheld")
+    # The settlement names its measure: the listings come down once, on the agreement, not again on the security.
+    assert kinds(case.id) == ["take_down", "restore_against_security", "take_down"]
+    last = db.session.scalars(db.select(Measure).where(Measure.case_id == case.id).order_by(Measure.id)).all()
+    assert [m.ground for m in last if m.kind.value == "take_down"][len(case.listings) :] == ["settlement"] * len(
+        case.listings
+    )

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy import Integer, String, UniqueConstraint, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,6 +106,24 @@ class Submission:
             select(IdempotentRequest).where(IdempotentRequest.account_id == account_id, IdempotentRequest.key.in_(keys))
         )
         return {row.key: row for row in rows}
+
+    @staticmethod
+    def record_all(pairs: list[tuple[Submission, Any]]) -> None:
+        """Keep each key with its object (flushed) in the open transaction: one INSERT for all of them (a
+        batch's items), the same rows as ``record`` one by one."""
+        rows = [
+            {
+                "account_id": sub.account_id,
+                "key": sub.key,
+                "request_sha256": sub.digest,
+                "result_kind": obj.__tablename__,
+                "result_id": obj.id,
+            }
+            for sub, obj in pairs
+            if sub.key
+        ]
+        if rows:
+            db.session.execute(insert(IdempotentRequest), rows)
 
     def record(self, obj: Any) -> None:
         """Keep this key with ``obj`` (flushed, so it has its id) in the open transaction."""

@@ -274,6 +274,7 @@ def file_notices(
 def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, at: datetime) -> Planned:
     planned = planner.plan(chunk, request_key)
     stored: list[storage.StoredFile] = []
+    keys: list[tuple[Submission, Case]] = []
     try:
         for group in planned.groups:
             case, notice = open_case(planner.account, group.draft, at)
@@ -281,7 +282,8 @@ def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, a
             enter_state(case, case.state, at, actor=planner.account, role=CaseRole.CLAIMANT, cause="notice")
             for result, sub in zip(group.results, group.keys, strict=True):
                 result.case_id = case.id
-                sub.record(case)
+                keys.append((sub, case))
+        Submission.record_all(keys)  # the chunk's keys in one statement
         commit()
     except BaseException:
         db.session.rollback()

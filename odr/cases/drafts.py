@@ -125,14 +125,26 @@ def get_draft(account: Account, draft_id: int, at: datetime | None = None) -> No
     return draft
 
 
-def start_draft(account: Account, at: datetime | None = None) -> NoticeDraft:
-    """A new, empty draft of the account (only notifiers file notices)."""
+def start_draft(account: Account, at: datetime | None = None, start_key: str | None = None) -> NoticeDraft:
+    """A new, empty draft of the account (only notifiers file notices). ``start_key``: the first page's own key,
+    so that the first step sent twice (a double click) starts one draft."""
     services.check_notifier(account)
     at = at or utcnow()
+    start_key = (start_key or "")[:64] or None
+    if start_key:
+        started = next((d for d in own_drafts(account, at) if (d.data or {}).get("start_key") == start_key), None)
+        if started is not None:
+            return started
     draft = NoticeDraft(
         account_id=account.id,
         step="right",
-        data={"fields": {}, "key": f"draft-{uuid.uuid4().hex}", "evidence": [], "element_files": {}},
+        data={
+            "fields": {},
+            "key": f"draft-{uuid.uuid4().hex}",
+            "evidence": [],
+            "element_files": {},
+            "start_key": start_key,
+        },
         created_at=at,
         updated_at=at,
         expires_at=at + timedelta(days=DRAFT_DAYS),

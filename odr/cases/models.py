@@ -270,3 +270,37 @@ class NoticeDraft(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RightsProfile(db.Model):  # type: ignore[name-defined,misc]
+    """What a right holder (or its representative) says of itself on every notice, written once under its
+    account (odr/cases/profiles.py) and offered to fill in a guided notice's elements: its identity, its
+    registrations, its contact details, the person who signs."""
+
+    __tablename__ = "rights_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    identity: Mapped[str] = mapped_column(Text, default="")
+    registrations: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(Text, default="")
+    signatory: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RightsDocument(db.Model):  # type: ignore[name-defined,misc]
+    """A document of a rights profile (the registration certificate, the authorisation to act for the holder),
+    stored like evidence under a generated name; a notice gets its own copy."""
+
+    __tablename__ = "rights_documents"
+    __table_args__ = (UniqueConstraint("account_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # right_certificate | authorisation
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(127))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
-from odr.cases import csv_upload, drafts, services
+from odr.cases import csv_upload, drafts, profiles, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
@@ -745,6 +745,8 @@ class GuidedPage:
     warnings: list[dict] = field(default_factory=list)
     submission_key: str = ""
     suspension: AccountMeasure | None = None
+    has_profile: bool = False  # the reader has a rights profile to fill the elements in from
+    start_key: str = ""  # the first page's key: sent twice, it starts one draft
 
     @property
     def current(self) -> GuidedStep:
@@ -873,6 +875,7 @@ def guided_page(
         return replace(
             page,
             drafts=[d for d in draft_rows(account, now) if draft is None or d.id != draft.id],
+            start_key=uuid.uuid4().hex,
             jurisdictions=list(every),
             right_types=list(RightType),
             product_categories=[(code, str(title)) for code, title in PRODUCT_CATEGORIES.items()],
@@ -886,6 +889,7 @@ def guided_page(
     elements = notice_form_elements(choice.jurisdiction, right_type, day)
     page = replace(
         page,
+        has_profile=profiles.get_profile(account) is not None,
         procedure=_explained(choice, right_type, values["jurisdiction"], now),
         elements=elements,
         languages=FILING_LANGUAGES,
@@ -934,6 +938,33 @@ def guided_page(
         evidence=[item.original_name for item in form.attached],
         warnings=notice_warnings(choice.jurisdiction, right_type),
         submission_key=str((draft.data or {}).get("key", "")) if draft is not None else "",
+    )
+
+
+# -- the rights profile (odr/cases/profiles.py) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RightsProfilePage:
+    form: FormState  # what the profile holds, or what a refused form sent
+    documents: dict[str, str]  # kind -> the stored document's name
+    document_labels: list[tuple[str, str]]
+    updated_at: datetime | None = None
+
+
+def rights_profile_page(account: Account, form: FormState = BLANK) -> RightsProfilePage:
+    profile = profiles.get_profile(account)
+    if not form.values:
+        values = {name: getattr(profile, name) or "" for name in profiles.TEXT_FIELDS} if profile else {}
+        form = FormState("profile", MultiDict(values), dict(form.errors))
+    return RightsProfilePage(
+        form=form,
+        documents={kind: row.original_name for kind, row in profiles.documents(account).items()},
+        document_labels=[
+            ("right_certificate", element_label("right_certificate")),
+            ("authorisation", _("Authorisation to act for the right holder (if you represent it)")),
+        ],
+        updated_at=profile.updated_at if profile else None,
     )
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
@@ -389,6 +389,7 @@ def check_other_listings(draft: NoticeDraft, data: dict, at: datetime) -> Notice
             scratch,
             listings=[item.locator for item in listings],
             on=at.astimezone(ZoneInfo(jurisdiction.time_zone)).date(),
+            only_listings=True,
         )
         if "listings" in scratch:
             fields["listings"] = scratch["listings"]
@@ -425,13 +426,19 @@ def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case,
         respondent=respondent,
         filed_by_id=account.id,
         created_at=at,
-        listings=[
-            Listing(locator=item.locator, title=item.title, product_category=item.product_category or draft.category)
-            for item in draft.listings
-        ],
     )
+    listings = [
+        {"locator": item.locator, "title": item.title, "product_category": item.product_category or draft.category}
+        for item in draft.listings
+    ]
+    if len(listings) == 1:
+        case.listings = [Listing(**listings[0])]
     db.session.add(case)
     db.session.flush()
+    if len(listings) > 1:
+        # A case of many listings (a batch's group: up to 500) writes them in one statement, not one each;
+        # ``case.listings`` reads them back in order when next used.
+        db.session.execute(insert(Listing), [dict(row, case_id=case.id) for row in listings])
     events.new_chain(case)
     record_choice(case, draft.choice)
     notice = record_filing(

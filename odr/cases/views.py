@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from odr.cases import csv_upload, drafts, pages, pending, reports, services
+from odr.cases import csv_upload, drafts, pages, pending, profiles, reports, services
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
@@ -169,7 +169,7 @@ def guided_notice():
         abort(403)
     if request.method == "GET":
         return _guided("right")
-    draft = drafts.start_draft(current_user)
+    draft = drafts.start_draft(current_user, start_key=request.form.get("start_key"))
     return _guided_post(draft.id, "right")
 
 
@@ -191,6 +191,11 @@ def _guided_post(draft_id: int, step: str):
     if request.form.get("go") == "back":
         target = drafts.save_back(current_user, draft_id, step, request.form, request.files)
         return redirect(url_for("cases.guided_step", draft_id=draft_id, step=target), 303)
+    if request.form.get("go") == "profile" and step == "elements":  # what was typed is kept, then filled in
+        drafts.save_elements(current_user, draft_id, request.form, request.files, check=False)
+        if profiles.prefill_draft(current_user, draft_id):
+            flash(_("Filled in from your rights profile: check each element before you continue."), "success")
+        return redirect(url_for("cases.guided_step", draft_id=draft_id, step=step), 303)
     try:
         if step == "right":
             drafts.save_right(current_user, draft_id, request.form)
@@ -236,6 +241,30 @@ def guided_discard(draft_id: int):
     drafts.discard_draft(current_user, draft_id)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("cases.guided_notice"), 303)
+
+
+@bp.route("/rights-profile", methods=["GET", "POST"])
+@login_required
+def rights_profile():
+    """The right holder's identity, registrations and documents, written once and offered on each notice."""
+    if not pages.may_file_notice(current_user):
+        abort(403)
+    form, status = BLANK, 200
+    if request.method == "POST":
+        try:
+            profiles.save_profile(
+                current_user,
+                {k: request.form.get(k) for k in profiles.TEXT_FIELDS},
+                request.files,
+                remove=request.form.getlist("remove_document"),
+            )
+        except ValidationFailed as exc:
+            form, status = refused(exc, "profile"), exc.status
+        else:
+            flash(_("Your rights profile is saved."), "success")
+            return redirect(url_for("cases.rights_profile"), 303)
+    page = pages.rights_profile_page(current_user, form)
+    return render_template("cases/rights_profile.html", page=page, form=page.form), status
 
 
 @bp.route("/notices/upload", methods=["GET", "POST"])

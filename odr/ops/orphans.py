@@ -15,7 +15,7 @@ import time
 from flask import current_app
 from sqlalchemy import select
 
-from odr.cases.models import EvidenceFile, PendingUpload
+from odr.cases.models import EvidenceFile, PendingUpload, RightsDocument
 from odr.deposits.models import Deposit
 from odr.evidence import storage
 from odr.export.models import CaseExport
@@ -25,7 +25,7 @@ from odr.queue import periodic_job
 # The columns naming each area's files. Agreement PDFs are a cache named by their text's digest: no row
 # owns them, and one left behind is the same PDF the next request would render.
 OWNERS = {
-    "evidence": (EvidenceFile.stored_name, Deposit.stored_name, PendingUpload.stored_name),
+    "evidence": (EvidenceFile.stored_name, Deposit.stored_name, PendingUpload.stored_name, RightsDocument.stored_name),
     "exports": (CaseExport.stored_name,),
 }
 BATCH = 500

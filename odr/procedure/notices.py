@@ -89,8 +89,12 @@ def check_elements(
     documents: dict | None = None,
     listings: Sequence[str] = (),
     on: date | None = None,
+    only_listings: bool = False,
 ) -> dict:
     """Check the notice's ``elements`` against the jurisdiction's list; return the cleaned values.
+
+    ``only_listings``: check only what the law asks of the listings (a batch's item that says what an item
+    already checked says, with other listings); the other elements are taken as not given, unchecked.
 
     Each problem goes into ``fields`` under ``elements.<name>``, naming the element and the rule. A file
     element's upload comes in ``files`` (by element name) or inline in ``raw``; each accepted file goes into
@@ -109,6 +113,10 @@ def check_elements(
     files = files or {}
     for element in rules.elements:
         if not element.applies_to(right_type, cleaned, on):
+            continue
+        if only_listings and element.kind != "listings":
+            if element.kind == "text":
+                cleaned[element.name] = ""  # what an element not given leaves, for the conditions of the next
             continue
         key = f"elements.{element.name}"
         rule = str(element.citation)

@@ -273,15 +273,29 @@ def delivery_json(row: WebhookDelivery) -> dict[str, Any]:
 # -- events --------------------------------------------------------------------------------------------
 
 
-def enqueue(event_type: str, case: Case | None, data: dict[str, Any], at: datetime) -> list[WebhookDelivery]:
+def _targets() -> list[WebhookEndpoint]:
+    """The active endpoints of active platform clients."""
+    return list(
+        db.session.scalars(
+            select(WebhookEndpoint)
+            .join(Account, WebhookEndpoint.account_id == Account.id)
+            .where(WebhookEndpoint.active.is_(True), Account.active.is_(True), Account.role == Role.PLATFORM_CLIENT)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def enqueue(
+    event_type: str,
+    case: Case | None,
+    data: dict[str, Any],
+    at: datetime,
+    targets: list[WebhookEndpoint] | None = None,
+) -> list[WebhookDelivery]:
     """One delivery of the event per active endpoint of an active platform client (in the caller's
-    transaction; nothing is sent here)."""
-    targets = db.session.scalars(
-        select(WebhookEndpoint)
-        .join(Account, WebhookEndpoint.account_id == Account.id)
-        .where(WebhookEndpoint.active.is_(True), Account.active.is_(True), Account.role == Role.PLATFORM_CLIENT)
-        .order_by(WebhookEndpoint.id)
-    ).all()
+    transaction; nothing is sent here). ``targets``: those endpoints, read once for several events."""
+    if targets is None:
+        targets = _targets()
     rows = []
     for endpoint in targets:
         delivery_id = f"whd_{uuid.uuid4().hex}"
@@ -306,8 +320,9 @@ def enqueue(event_type: str, case: Case | None, data: dict[str, Any], at: dateti
 
 @measures_ordered.in_transaction.connect
 def _measures(case: Case, *, measures: list[Measure], at: datetime, **_data: Any) -> None:
+    targets = _targets()  # once for all the measures of the act (a case of 500 listings orders 500)
     for measure in measures:
-        enqueue(MEASURE_EVENTS[MeasureKind(measure.kind)], case, measure_json(measure), at)
+        enqueue(MEASURE_EVENTS[MeasureKind(measure.kind)], case, measure_json(measure), at, targets)
 
 
 @state_entered.in_transaction.connect

@@ -1,7 +1,8 @@
-"""The guided notice on a phone, in Spanish, as a right holder files a Chinese trademark notice: the right and two
-listings, the page that says which procedure applies and why, only that procedure's elements (one refusal: the
-typed text and every file stay), the summary with the legal warning, then one filing. Counted in Chromium: page
-loads and form submissions; no sideways scrolling at 390 px and no axe-core violation on any step."""
+"""The guided notice on a phone, in English, Spanish, Chinese and Arabic, as a right holder files a Chinese
+trademark notice: the right and two listings, the page that says which procedure applies and why, only that
+procedure's elements (one refusal: the typed text and every file stay), the summary with the legal warning, then
+one filing. Counted in Chromium: page loads and form submissions; no sideways scrolling at 390 px and no axe-core
+violation on any step."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4 certificado de registro\n"
 WIDTH = 390
+# The statement in the language the form preselects (the page's): another would be questioned first.
+STATEMENTS = {
+    "en": "The seller offers counterfeit bags bearing our registered trademark.",
+    "es": "El vendedor ofrece bolsos falsificados con nuestra marca registrada.",
+    "zh_Hans": "该卖家销售带有我方注册商标的假冒手提包，侵犯了我方的商标专用权。",
+    "ar": "يعرض البائع حقائب مقلدة تحمل علامتنا التجارية المسجلة دون إذن منا.",
+}
 
 
 def fits(page, axe_source) -> None:
@@ -24,7 +32,8 @@ def fits(page, axe_source) -> None:
     assert _axe(page, axe_source) == [], page.url
 
 
-def test_the_right_holder_files_a_guided_notice_on_a_phone_in_spanish(chromium, live_app, axe_source, tmp_path):
+@pytest.mark.parametrize("locale", list(STATEMENTS))
+def test_the_right_holder_files_a_guided_notice_on_a_phone(chromium, live_app, axe_source, tmp_path, locale):
     context, page = sign_in(chromium, live_app, ACCOUNTS["right_holder"], PASSWORD, width=WIDTH)
     loads, submissions = [], []
     page.on("load", lambda: loads.append(page.url))
@@ -34,19 +43,20 @@ def test_the_right_holder_files_a_guided_notice_on_a_phone_in_spanish(chromium, 
         files[name] = tmp_path / f"{name}.pdf"
         files[name].write_bytes(PDF)
     try:
-        page.goto("/?lang=es")
+        page.goto(f"/?lang={locale}")
         with page.expect_navigation():
-            page.click(".page-head a.button.primary")  # "Presentar una notificación"
-        assert re.search(r"/notices/new$", page.url) and page.locator("html").get_attribute("lang") == "es"
+            page.click(".page-head a.button.primary")  # "File a notice"
+        assert re.search(r"/notices/new$", page.url)
+        assert page.locator("html").get_attribute("lang") == locale.replace("_", "-")
         assert page.locator("[name^='elements.']").count() == 0  # nothing of a procedure before it is chosen
         fits(page, axe_source)
         page.select_option("#jurisdiction", "CN")
         page.select_option("#right_type", "trademark")
-        page.fill("#title", "Bolsos FLAMENCO falsificados")
+        page.fill("#title", f"Bolsos FLAMENCO falsificados {locale}")
         page.fill(
-            "#listings", "https://shop.example/item/guided-1 | Bolso FLAMENCO\nhttps://shop.example/item/guided-2"
+            "#listings", f"https://shop.example/item/{locale}-1 | Bolso FLAMENCO\nhttps://shop.example/item/{locale}-2"
         )
-        page.fill("#respondent_email", "guided-seller@shop.example")
+        page.fill("#respondent_email", f"guided-seller-{locale}@shop.example")
         page.fill("#respondent_name", "Shenzhen Example Trading")
         page.fill("#respondent_country", "CN")
         with page.expect_navigation():
@@ -69,7 +79,7 @@ def test_the_right_holder_files_a_guided_notice_on_a_phone_in_spanish(chromium, 
         page.set_input_files("[name='elements.right_certificate']", str(files["certificado-marca"]))
         page.set_input_files("[name='elements.prima_facie_evidence_file']", str(files["compra-de-prueba"]))
         page.set_input_files("#evidence", str(files["fotos-del-bolso"]))
-        page.fill("#text", "El vendedor ofrece bolsos falsificados con nuestra marca registrada.")
+        page.fill("#text", STATEMENTS[locale])
         with page.expect_navigation():
             page.click("main form button.primary")
         assert page.url.endswith("/elements") and page.locator("#elements\\.identity[aria-invalid=true]").count() == 1
@@ -83,17 +93,17 @@ def test_the_right_holder_files_a_guided_notice_on_a_phone_in_spanish(chromium, 
         # The summary: what will be filed and the Chinese warning on wrongful notices.
         assert page.url.endswith("/summary"), page.locator("main").inner_text()[:1500]
         summary = page.locator("main").inner_text()
-        assert "https://shop.example/item/guided-2" in summary and "certificado-marca.pdf" in summary
+        assert f"https://shop.example/item/{locale}-2" in summary and "certificado-marca.pdf" in summary
         assert page.locator(".notice-warning").count() == 1
         fits(page, axe_source)
         with page.expect_navigation():
-            page.click("main form button.primary")  # "Presentar la notificación"
+            page.click("main form button.primary")  # "File the notice"
         assert re.search(r"/cases/\d+$", page.url), page.locator("main").inner_text()[:1500]
         filed = page.locator("main").text_content()
         assert all(f"{name}.pdf" in filed for name in files)
     finally:
         context.close()
     counted = {"page_loads": len(loads), "submissions": len(submissions)}
-    print("es 390px", counted)
+    print(locale, "390px", counted)
     # dashboard, start, procedure, elements, elements refused, summary, case; five forms sent
     assert counted == {"page_loads": 7, "submissions": 5}, (loads, submissions)

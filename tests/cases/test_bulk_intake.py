@@ -147,3 +147,20 @@ def test_a_new_seller_named_in_many_items_is_one_party(world, api):
     assert answer["summary"]["cases"] == 2
     first, second = (db.session.get(Case, c["id"]) for c in answer["cases"])
     assert first.respondent_party_id == second.respondent_party_id
+
+
+def test_a_further_listing_in_a_case_costs_one_statement_its_measures(world, api, sql_statements):
+    """Statements per listing (a count, not a time): grouped into one case, each further listing adds only the
+    INSERT of the measure ordered on it; its listing row and its item's key are written with the others in one
+    statement, and the platform's webhook endpoints are read once per act. (Before: four per listing.)"""
+    holder = api(world.holder)
+
+    def statements(n: int, first: int) -> int:
+        with sql_statements() as sent:
+            answer = post_batch(holder, [listing_item(first + k) for k in range(n)]).get_json()
+        assert answer["summary"] == {"items": n, "created": n, "replayed": 0, "refused": 0, "cases": 1}
+        return len(sent)
+
+    few, many = statements(5, 0), statements(25, 100)
+    assert many - few <= 20, (few, many)
+    assert count(Listing) == 30 and count(IdempotentRequest) == 30

@@ -210,3 +210,12 @@ def test_the_dashboard_leads_to_the_guided_notice_and_lists_the_drafts(world, br
     for page in ("/", "/notices/new"):
         html = holder.get(page).get_data(as_text=True)
         assert "Continue your draft" in html and f"/notices/drafts/{draft}/procedure" in html
+
+
+def test_the_first_step_sent_twice_starts_one_draft(world, browser):
+    holder = browser(world.holder)
+    key = re.search(r'name="start_key" value="([0-9a-f]+)"', holder.get("/notices/new").get_data(as_text=True))
+    first = holder.post("/notices/new", dict(RIGHT, start_key=key.group(1)), form_page="/notices/new")
+    second = holder.post("/notices/new", dict(RIGHT, start_key=key.group(1)), form_page="/notices/new")
+    assert draft_of(first) == draft_of(second)
+    assert db.session.scalar(db.select(db.func.count()).select_from(NoticeDraft)) == 1

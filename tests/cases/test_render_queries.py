@@ -191,6 +191,15 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
         for name in ("right", "procedure", "elements", "summary"):
             pages_of(holder.get(f"{step}/{name}"))
         pages_of(holder.get("/notices/new"))
+        pages_of(holder.get("/rights-profile"))
+        pages_of(
+            holder.post(
+                "/rights-profile",
+                {"identity": "x", "right_certificate": (io.BytesIO(b"text"), "c.txt")},
+                form_page="/rights-profile",
+                content_type="multipart/form-data",
+            )
+        )
         pages_of(sessions["holder"].post("/deposits", {"title": ""}, form_page="/deposits"))
         pages_of(sessions["holder"].post("/profile", {"locale": "xx", "time_zone": "Nowhere"}, form_page="/profile"))
         pages_of(sessions["mediator"].post("/mediation/affiliations", {"organisation": ""}, form_page="/mediation"))

@@ -55,7 +55,7 @@ def report_charts(figures: dict) -> list[Markup]:
         bar_chart(
             "by-right",
             _("Notices by right type"),
-            [(str(RightType(k).title), v) for k, v in notices["by_right_type"].items()],
+            [(RightType(k).label, v) for k, v in notices["by_right_type"].items()],
         ),
         bar_chart(
             "by-measure",

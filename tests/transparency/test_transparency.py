@@ -106,8 +106,11 @@ def test_pages_csv_json_and_lumen_export_are_public(app, client, world, notices)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<svg" in html and "Notices by outcome" in html and "<script" not in html
+    # The right types are named in words, in the chart as in the register (never an object's address).
+    assert ">Trademark</text>" in html and " object at 0x" not in html
     register = client.get("/transparency/register?right_type=trademark").get_data(as_text=True)
     assert declared.reference in register and world.seller.party.name not in register
+    assert ">Trademark</td>" in register and " object at 0x" not in register
     rows = list(csv.reader(io.StringIO(client.get("/transparency/register.csv").get_data(as_text=True))))
     assert rows[0][:2] == ["reference", "received_at"] and len(rows) == 4
     assert client.get("/transparency/report.json").get_json()["notices"]["total"] == 3

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import Account
-from odr.cases import pending, services
+from odr.cases import pending, services, verification
 from odr.cases.models import Case, NoticeDraft, PendingUpload
 from odr.errors import NotFound, ValidationFailed
 from odr.evidence import storage
@@ -329,14 +329,16 @@ def file_draft(account: Account, draft_id: int, *, remote_addr: str = "", at: da
     kept, elements, uploads, element_files, refusals = _files(account, draft, posted, None, at)
     if refusals:
         raise ValidationFailed(refusals[0].message, {k: v for e in refusals for k, v in e.fields.items()})
+    data_of_notice = notice_data(fields_of(draft))
     outcome = services.file_notice(
         account,
-        notice_data(fields_of(draft)),
+        data_of_notice,
         uploads,
         element_files=element_files,
         key=data.get("key"),
         remote_addr=remote_addr,
         at=at,
+        identity_verified_on=verification.verified_on(account, data_of_notice.get("elements") or {}),
     )
     delete_draft(draft)
     return outcome

@@ -286,6 +286,14 @@ class RightsProfile(db.Model):  # type: ignore[name-defined,misc]
     contact: Mapped[str] = mapped_column(Text, default="")
     signatory: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The platform's check (odr/cases/verification.py): "" (nothing to check yet), waiting, verified or refused;
+    # who decided, when and why it refused. A change of the identity, registrations or documents sets it back
+    # to waiting (the verification covered what the administrator saw).
+    review_status: Mapped[str] = mapped_column(String(16), default="", index=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class RightsDocument(db.Model):  # type: ignore[name-defined,misc]

@@ -14,10 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_number
+from flask_babel import format_date, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
-from odr.cases import csv_upload, drafts, profiles, services
+from odr.cases import csv_upload, drafts, profiles, services, verification
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
@@ -36,6 +36,8 @@ from odr.cases.models import (
     Filing,
     FilingKind,
     NoticeDraft,
+    RightsDocument,
+    RightsProfile,
     RightType,
 )
 from odr.cases.reports import report_steps
@@ -387,6 +389,7 @@ class CasePage:
     next: CaseNext = field(default_factory=lambda: CaseNext([]))  # what the reader must or may do now
     default_kind: str = ""  # the filing kind the form starts with (a choice of "What to do next")
     notice_elements: list[tuple[str, object]] = field(default_factory=list)  # (label, value), for the parties
+    identity_verified: str = ""  # "identity verified by the platform on <date>", as filed (notice_elements' readers)
     report_steps: list[dict] = field(default_factory=list)  # what the reader may report now, with its document
     open_section: str = ""  # the details section holding the refused form, shown open
 
@@ -464,6 +467,17 @@ def notice_elements(case: Case, roles: frozenset[str]) -> list[tuple[str, object
     return [(element_label(name), value) for name, value in elements.items()]
 
 
+def identity_verified(case: Case, roles: frozenset[str]) -> str:
+    """Whether the notice, when filed, stated the identity of a rights profile the platform had verified."""
+    if not roles & TIMELINE_READERS:
+        return ""
+    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
+    raw = (notice.terms or {}).get("identity_verified_on") if notice else None
+    if not raw:
+        return ""
+    return _("Identity verified by the platform on %(date)s", date=format_date(date.fromisoformat(raw), "long"))
+
+
 def case_page(
     account: Account, case_id: int, form: FormState = BLANK, now: datetime | None = None, kind: str = ""
 ) -> CasePage:
@@ -519,6 +533,7 @@ def case_page(
         next=next_steps,
         default_kind=form.value("kind", kind if kind in {k.value for k in filing_kinds} else ""),
         notice_elements=notice_elements(case, roles),
+        identity_verified=identity_verified(case, roles),
         report_steps=report_forms(case, set(roles), now),
         # The court's decision is the court's next step: its section stands open.
         open_section=section_of(form.name)
@@ -950,6 +965,19 @@ class RightsProfilePage:
     documents: dict[str, str]  # kind -> the stored document's name
     document_labels: list[tuple[str, str]]
     updated_at: datetime | None = None
+    review: str = ""  # where the platform's check stands, in words
+    refusal_reason: str = ""
+
+
+def review_state(profile: RightsProfile | None) -> str:
+    """Where the platform's check of a rights profile stands, in words (empty: nothing to check yet)."""
+    if profile is None or not profile.review_status:
+        return ""
+    if profile.review_status == verification.VERIFIED and profile.reviewed_at:
+        return _("Verified by the platform on %(date)s.", date=format_date(profile.reviewed_at, "long"))
+    if profile.review_status == verification.REFUSED:
+        return _("Refused by the platform. Correct the profile and save it to have it checked again.")
+    return _("Waiting for the platform to check your identity, registrations and documents.")
 
 
 def rights_profile_page(account: Account, form: FormState = BLANK) -> RightsProfilePage:
@@ -960,12 +988,87 @@ def rights_profile_page(account: Account, form: FormState = BLANK) -> RightsProf
     return RightsProfilePage(
         form=form,
         documents={kind: row.original_name for kind, row in profiles.documents(account).items()},
-        document_labels=[
-            ("right_certificate", element_label("right_certificate")),
-            ("authorisation", _("Authorisation to act for the right holder (if you represent it)")),
-        ],
+        document_labels=rights_profile_labels(),
         updated_at=profile.updated_at if profile else None,
+        review=review_state(profile),
+        refusal_reason=profile.refusal_reason if profile and profile.review_status == verification.REFUSED else "",
     )
+
+
+# -- the platform's check of rights profiles (odr/cases/verification.py), for administrators -------------
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    id: int
+    identity: str
+    holder: str
+    waiting_since: datetime | None
+
+
+@dataclass(frozen=True)
+class ProfileReviewList:
+    rows: list[ProfileRow]
+    next_cursor: str | None
+
+
+def profile_review_list(account: Account, cursor: str | None = None) -> ProfileReviewList:
+    page = verification.waiting_profiles(account, cursor=cursor)
+    holders = {
+        a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_([p.account_id for p in page.items])))
+    }
+    rows = [ProfileRow(p.id, p.identity, _account_name(holders.get(p.account_id)), p.waiting_since) for p in page.items]
+    return ProfileReviewList(rows=rows, next_cursor=page.next_cursor)
+
+
+def _account_name(account: Account | None) -> str:
+    if account is None:
+        return ""
+    return f"{account.display_name} <{account.email}>"
+
+
+@dataclass(frozen=True)
+class ProfileReviewPage:
+    id: int
+    holder: str
+    fields: list[tuple[str, str]]  # (label, what the profile says)
+    documents: list[tuple[str, str, str]]  # (kind, label, the uploaded name: shown, never trusted)
+    review: str
+    refusal_reason: str
+    waiting: bool
+    form: FormState
+
+
+def profile_review_page(account: Account, profile_id: int, form: FormState = BLANK) -> ProfileReviewPage:
+    profile = verification.profile_for_review(account, profile_id)
+    holder = db.session.get(Account, profile.account_id)
+    held = {
+        row.kind: row
+        for row in db.session.scalars(select(RightsDocument).where(RightsDocument.account_id == profile.account_id))
+    }
+    labels = dict(rights_profile_labels())
+    return ProfileReviewPage(
+        id=profile.id,
+        holder=_account_name(holder),
+        fields=[
+            (_("Identity"), profile.identity),
+            (_("Registrations"), profile.registrations),
+            (_("Contact details"), profile.contact),
+            (_("Person authorised to sign notices"), profile.signatory),
+        ],
+        documents=[(kind, labels[kind], held[kind].original_name) for kind in profiles.DOCUMENT_KINDS if kind in held],
+        review=review_state(profile),
+        refusal_reason=profile.refusal_reason,
+        waiting=profile.review_status == verification.WAITING,
+        form=form,
+    )
+
+
+def rights_profile_labels() -> list[tuple[str, str]]:
+    return [
+        ("right_certificate", element_label("right_certificate")),
+        ("authorisation", _("Authorisation to act for the right holder (if you represent it)")),
+    ]
 
 
 # -- notices from a spreadsheet (odr/cases/csv_upload.py) ------------------------------------------

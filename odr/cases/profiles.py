@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
-from odr.cases import drafts, pending, services
+from odr.cases import drafts, pending, services, verification
 from odr.cases.models import PendingUpload, RightsDocument, RightsProfile
 from odr.errors import ValidationFailed
 from odr.evidence import storage
@@ -72,11 +72,15 @@ def save_profile(account: Account, data: dict, files: dict, remove=(), at: datet
         for kind, upload in sent.items():
             stored.append(storage.store(upload.stream, upload.filename, "evidence", limit, field=kind))
         profile = get_profile(account) or RightsProfile(account_id=account.id)
+        current = documents(account)
+        changed = bool(sent) or bool(set(remove) & set(current)) or profile.id is None
+        changed |= any((getattr(profile, name) or "") != values[name] for name in verification.CHECKED_FIELDS)
         for name, value in values.items():
             setattr(profile, name, value)
+        if changed or (profile.review_status == "" and profile.identity):
+            verification.on_change(profile, at)
         profile.updated_at = at
         db.session.add(profile)
-        current = documents(account)
         for kind in set(remove) & set(DOCUMENT_KINDS) | set(sent):
             if kind in current:
                 replaced.append(current[kind].stored_name)

@@ -38,6 +38,7 @@ from odr.cases.models import (
     SettlementAcceptance,
 )
 from odr.cases.signals import notice_refused, notice_screening, respondent_invited, settlement_reached
+from odr.cases.terms import check_terms
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
@@ -473,8 +474,12 @@ def file_notice(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
+    identity_verified_on: str | None = None,
 ) -> Outcome:
     """A right holder's notice opens a case under the procedure of its jurisdiction.
+
+    ``identity_verified_on``: the date the platform verified the rights profile whose identity the notice
+    states (odr/cases/verification.py), kept in the notice's terms as it was at filing.
 
     ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
     element name; a JSON client may send them inline in ``elements`` instead."""
@@ -496,6 +501,9 @@ def file_notice(
         commit()
         raise
     case, notice = open_case(account, draft, at)
+    if identity_verified_on:
+        notice.terms = {**(notice.terms or {}), "identity_verified_on": identity_verified_on}
+        check_terms(notice.kind, notice.terms)
     stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)

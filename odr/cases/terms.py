@@ -25,6 +25,7 @@ class NoticeTerms(NoticeElements, total=False):
 
     territories: list[str]  # country codes
     measure: dict[str, Any]  # kind (take_down | not_purchasable_in | remove_element), regions or element, rule
+    identity_verified_on: str  # ISO date: the platform had verified the identity stated (odr/cases/verification)
 
 
 class OfferTerms(TypedDict, total=False):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from odr.cases import csv_upload, drafts, pages, pending, profiles, reports, services
+from odr.cases import csv_upload, drafts, pages, pending, profiles, reports, services, verification
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
@@ -265,6 +265,51 @@ def rights_profile():
             return redirect(url_for("cases.rights_profile"), 303)
     page = pages.rights_profile_page(current_user, form)
     return render_template("cases/rights_profile.html", page=page, form=page.form), status
+
+
+@bp.get("/admin/rights-profiles")
+@login_required
+def profile_reviews():
+    """The rights profiles waiting for the platform's check, the longest waiting first (paged)."""
+    page = pages.profile_review_list(current_user, request.args.get("cursor"))
+    return render_template("cases/profile_reviews.html", page=page)
+
+
+@bp.route("/admin/rights-profiles/<int:profile_id>", methods=["GET", "POST"])
+@login_required
+def profile_review(profile_id: int):
+    """An administrator reads a rights profile with its documents, then verifies it or refuses it with a reason."""
+    form, status = BLANK, 200
+    if request.method == "POST":
+        decision = request.form.get("decision") or ""
+        try:
+            verification.do_decide(current_user, profile_id, decision, request.form.get("reason"))
+        except (ValidationFailed, NotAllowed) as exc:
+            form, status = refused(exc, "review"), exc.status
+        else:
+            if decision == verification.VERIFIED:
+                flash(_("The rights profile is verified."), "success")
+            else:
+                flash(_("The rights profile is refused; the right holder reads your reason."), "success")
+            return redirect(url_for("cases.profile_reviews"), 303)
+    page = pages.profile_review_page(current_user, profile_id, form)
+    return render_template("cases/profile_review.html", page=page, form=page.form), status
+
+
+@bp.get("/admin/rights-profiles/<int:profile_id>/documents/<kind>")
+@login_required
+def profile_document(profile_id: int, kind: str):
+    """A profile's document for the reviewing administrator: always an attachment, never rendered, its uploaded
+    name only as the suggested download name."""
+    document = verification.review_document(current_user, profile_id, kind)
+    return blob_store().send(
+        "evidence",
+        document.stored_name,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=document.original_name,
+        max_age=0,
+    )
 
 
 @bp.route("/notices/upload", methods=["GET", "POST"])

@@ -636,24 +636,64 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
     )
 
 
-def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
+def active_strikes(party: Party, key: str, at: datetime, *, enough: int | None = None) -> list[Strike]:
+    """``party``'s strikes as seller under the policy ``key`` that are active at ``at``, by case, as in
+    ``record_of(party, at).active_strikes``: only its cases with a strike-giving event within the strike expiry
+    (a court's decision, or a change of state for an uncontested cause) are read, never its whole history.
+    With ``enough``, the count stops there (newest cases first): what a strike count calls for does not change
+    above the threshold."""
+    rules = policy()
+    expiry = timedelta(days=rules.repeat[key].strike_expiry_days)
+    causes = sorted(rules.record.uncontested_causes)
+    recent_strike_event = (
+        select(Event.id)
+        .where(
+            Event.case_id == Case.id,
+            Event.created_at >= at - expiry,
+            or_(
+                (Event.kind == EventKind.DECISION_FILED.value) & (Event.actor_case_role == CaseRole.COURT.value),
+                (Event.kind == EventKind.STATE_CHANGED.value) & Event.payload["cause"].as_string().in_(causes),
+            ),
+        )
+        .exists()
+    )
+    candidates = list(
+        db.session.scalars(
+            select(Case.id).where(Case.respondent_party_id == party.id, recent_strike_event).order_by(Case.id.desc())
+        )
+    )
+    strikes: list[Strike] = []
+    chunk = 2 * enough if enough else 500
+    for start in range(0, len(candidates), chunk):
+        cases = list(db.session.scalars(select(Case).where(Case.id.in_(candidates[start : start + chunk]))))
+        cases = [c for c in cases if policy_key(c.jurisdiction) == key]
+        for fact in _facts(cases).values():
+            strike = strike_of(fact)
+            if strike is not None and strike.active(at):
+                strikes.append(strike)
+        if enough is not None and len(strikes) >= enough:
+            break
+    return sorted(strikes, key=lambda s: s.case.id)
+
+
+def check_repeat_infringer(case: Case, at: datetime, fact: CaseFacts | None = None) -> AccountMeasure | None:
     """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
     threshold (or warn where the policy warns first). Runs in the caller's transaction."""
-    strike = strike_of(_facts([case])[case.id])
+    strike = strike_of(fact or case_facts(case))
     if strike is None or not strike.active(at):
         return None  # this outcome gives no strike, so the seller's count cannot have grown: no record to compute
     party = case.respondent
     key = policy_key(case.jurisdiction)
     rules: RepeatInfringerRules = policy().repeat[key]
-    record = record_of(party, at)
-    counted = [s for s in record.active_strikes if policy_key(s.case.jurisdiction) == key]
-    due = rules.due(len(counted))
+    # Counted up to the threshold first (what is due is the same above it); all of them only for a new measure.
+    due = rules.due(len(active_strikes(party, key, at, enough=rules.threshold)))
     if due is None or _in_force(party.id, key, due) is not None:
         return None
     if due == "warning" and _in_force(party.id, key, rules.measure) is not None:
         return None
     if due != "warning" and _in_force(party.id, key, "terminate_account") is not None:
         return None
+    counted = active_strikes(party, key, at)
     ends_at = None
     if due == "suspend_account":
         ends_at = at + timedelta(days=rules.suspension_days or 0)
@@ -669,7 +709,7 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
         ends_at=ends_at,
         reasons={
             "policy": "repeat_infringer",
-            "policy_version": record.policy_version,
+            "policy_version": policy().version,
             "active_strikes": len(counted),
             "threshold": rules.threshold,
             "warning_at": rules.warning_at,
@@ -707,10 +747,11 @@ def check_repeat_infringer(case: Case, at: datetime) -> AccountMeasure | None:
 def _on_state_entered(case: Case, *, at: datetime, cause: str = "", **_data) -> None:
     if cause == "notice":
         return  # a notice just opened has no outcome: no strike, no verdict on it (nothing to read)
+    fact = case_facts(case)  # read once for both checks
     if case.respondent_party_id is not None:
-        check_repeat_infringer(case, at)
+        check_repeat_infringer(case, at, fact)
     if case.claimant_party_id is not None:
-        check_notice_misuse(case, at)
+        check_notice_misuse(case, at, fact)
 
 
 # --- misuse of the notice system (DSA Art. 23(2)-(3)) --------------------------------------------------
@@ -761,10 +802,10 @@ def _verdict_on_notice(fact: CaseFacts) -> str | None:
     return None
 
 
-def check_notice_misuse(case: Case, at: datetime) -> AccountMeasure | None:
+def check_notice_misuse(case: Case, at: datetime, fact: CaseFacts | None = None) -> AccountMeasure | None:
     """After an outcome against the notifier of ``case``: warn the first time the Art. 23(3) criteria are
     met; suspend the processing of its notices if they are met again by a further unfounded notice."""
-    if _verdict_on_notice(_facts([case])[case.id]) is None:
+    if _verdict_on_notice(fact or case_facts(case)) is None:
         return None  # nothing against this notice, so the notifier's counts cannot have grown
     party = case.claimant
     rules = policy().misuse["default"]

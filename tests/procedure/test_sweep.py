@@ -184,3 +184,37 @@ def test_a_consequence_that_fails_leaves_its_whole_batch_to_the_next_run(world, 
     assert sweep_deadlines(later) == 3
     assert sweep_deadlines(later) == 0
     assert sorted(e.case_id for e in _expired_events()) == sorted(cases)
+
+
+def test_a_consequence_costs_the_same_whatever_the_sellers_history(world, sql_statements):
+    """Each run-out answer period is a strike on the seller (uncontested), and the repeat-infringer policy counts
+    the seller's active strikes at each one: the count reads the seller's cases with a recent strike, up to the
+    threshold, never the seller's whole history. The statements sent and the cases read for one consequence are
+    the same with 6 earlier strikes as with 19."""
+    from sqlalchemy import event
+
+    def sweep_cases_filed(at, count):
+        """File ``count`` notices at ``at`` and sweep their answer periods: (statements, cases read) per case."""
+        for n in range(count):
+            services.file_notice(world.holder, notice_data(title=f"case {at:%d} {n}"), at=at)
+        db.session.commit()  # every case in the session is read afresh (loaded or refreshed) from here
+        read = []
+        listener = lambda case, *args: read.append(case.id)  # noqa: E731
+        event.listen(Case, "load", listener)
+        event.listen(Case, "refresh", listener)
+        try:
+            with sql_statements() as sent:
+                assert sweep_deadlines(at + timedelta(days=9)) == count
+        finally:
+            event.remove(Case, "load", listener)
+            event.remove(Case, "refresh", listener)
+        return len(sent) / count, len(read) / count
+
+    sweep_cases_filed(FILED, 6)  # the third strike orders the account measure; the next ones find it in force
+    with_6 = sweep_cases_filed(FILED + timedelta(days=1), 1)
+    sweep_cases_filed(FILED + timedelta(days=2), 12)
+    with_19 = sweep_cases_filed(FILED + timedelta(days=3), 1)
+    assert with_19 == with_6
+    statements, cases_read = with_19
+    # Before: 41 statements, and 8 cases read with 6 earlier strikes but 21 with 19 (the whole history).
+    assert statements <= 38 and cases_read <= 7

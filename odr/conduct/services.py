@@ -657,21 +657,19 @@ def active_strikes(party: Party, key: str, at: datetime, *, enough: int | None =
         )
         .exists()
     )
-    candidates = list(
-        db.session.scalars(
-            select(Case.id).where(Case.respondent_party_id == party.id, recent_strike_event).order_by(Case.id.desc())
-        )
+    newest_first = (
+        select(Case).where(Case.respondent_party_id == party.id, recent_strike_event).order_by(Case.id.desc())
     )
     strikes: list[Strike] = []
-    chunk = 2 * enough if enough else 500
-    for start in range(0, len(candidates), chunk):
-        cases = list(db.session.scalars(select(Case).where(Case.id.in_(candidates[start : start + chunk]))))
-        cases = [c for c in cases if policy_key(c.jurisdiction) == key]
-        for fact in _facts(cases).values():
+    step, read = enough or 500, 0
+    while True:
+        cases = list(db.session.scalars(newest_first.limit(step).offset(read)))
+        read += len(cases)
+        for fact in _facts([c for c in cases if policy_key(c.jurisdiction) == key]).values():
             strike = strike_of(fact)
             if strike is not None and strike.active(at):
                 strikes.append(strike)
-        if enough is not None and len(strikes) >= enough:
+        if len(cases) < step or (enough is not None and len(strikes) >= enough):
             break
     return sorted(strikes, key=lambda s: s.case.id)
 

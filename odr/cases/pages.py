@@ -1037,6 +1037,7 @@ class ProfileReviewPage:
     refusal_reason: str
     waiting: bool
     form: FormState
+    seen: str = ""  # the version read: a decision on a profile changed since is refused
 
 
 def profile_review_page(account: Account, profile_id: int, form: FormState = BLANK) -> ProfileReviewPage:
@@ -1061,6 +1062,7 @@ def profile_review_page(account: Account, profile_id: int, form: FormState = BLA
         refusal_reason=profile.refusal_reason,
         waiting=profile.review_status == verification.WAITING,
         form=form,
+        seen=verification.seen_mark(profile),
     )
 
 

@@ -68,10 +68,19 @@ def review_document(account: Account, profile_id: int, kind: str) -> RightsDocum
     return document
 
 
-def check_decision(account: Account, profile_id: int, decision: str, reason: str | None) -> tuple[RightsProfile, str]:
-    """Validate an administrator's decision on a waiting profile; the profile and the reason (refusals only)."""
+def seen_mark(profile: RightsProfile) -> str:
+    """What names the version of a profile the administrator reads (it changes with each change to check)."""
+    return profile.waiting_since.isoformat() if profile.waiting_since else ""
+
+
+def check_decision(
+    account: Account, profile_id: int, decision: str, reason: str | None, seen: str | None = None
+) -> tuple[RightsProfile, str]:
+    """Validate an administrator's decision on a waiting profile; the profile and the reason (refusals only).
+
+    ``seen``: the version the administrator read (``seen_mark``); a profile changed since is not decided."""
     profile = profile_for_review(account, profile_id)
-    if profile.review_status != WAITING:
+    if profile.review_status != WAITING or (seen is not None and seen != seen_mark(profile)):
         raise NotAllowed(_("This rights profile is not waiting for a check (it was decided, or changed meanwhile)."))
     fields: dict[str, str] = {}
     if decision not in (VERIFIED, REFUSED):
@@ -85,10 +94,15 @@ def check_decision(account: Account, profile_id: int, decision: str, reason: str
 
 
 def do_decide(
-    account: Account, profile_id: int, decision: str, reason: str | None = None, at: datetime | None = None
+    account: Account,
+    profile_id: int,
+    decision: str,
+    reason: str | None = None,
+    at: datetime | None = None,
+    seen: str | None = None,
 ) -> RightsProfile:
     """An administrator verifies (``verified``) or refuses (``refused``, with a reason) a waiting profile."""
-    profile, text = check_decision(account, profile_id, decision, reason)
+    profile, text = check_decision(account, profile_id, decision, reason, seen)
     profile.review_status = decision
     profile.reviewed_by_id, profile.reviewed_at, profile.refusal_reason = account.id, at or utcnow(), text
     db.session.commit()

@@ -283,7 +283,9 @@ def profile_review(profile_id: int):
     if request.method == "POST":
         decision = request.form.get("decision") or ""
         try:
-            verification.do_decide(current_user, profile_id, decision, request.form.get("reason"))
+            verification.do_decide(
+                current_user, profile_id, decision, request.form.get("reason"), seen=request.form.get("seen", "")
+            )
         except (ValidationFailed, NotAllowed) as exc:
             form, status = refused(exc, "review"), exc.status
         else:

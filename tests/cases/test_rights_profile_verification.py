@@ -124,6 +124,11 @@ def test_a_notice_with_another_identity_or_an_unverified_profile_has_no_mark(wor
 # -- the pages -----------------------------------------------------------------------------------
 
 
+def seen_on(admin, page: str) -> str:
+    """The version of the profile the review page shows (sent back with the decision)."""
+    return re.search(r'name="seen" value="([^"]*)"', admin.get(page).get_data(as_text=True)).group(1)
+
+
 def test_the_administrator_lists_reads_and_verifies_a_waiting_profile(world, browser):
     holder = browser(world.holder)
     save(holder)
@@ -141,7 +146,7 @@ def test_the_administrator_lists_reads_and_verifies_a_waiting_profile(world, bro
         "attachment"
     )
     assert admin.get(f"{page}/documents/nothing").status_code == 404
-    response = admin.post(page, {"decision": "verified", "reason": ""}, form_page=page)
+    response = admin.post(page, {"decision": "verified", "reason": "", "seen": seen_on(admin, page)}, form_page=page)
     assert response.status_code == 303
     assert "Flamenco Diseños S.L." not in admin.get("/admin/rights-profiles").get_data(as_text=True)
     assert "Verified by the platform on" in holder.get("/rights-profile").get_data(as_text=True)
@@ -152,9 +157,12 @@ def test_a_refusal_without_a_reason_is_refused_with_the_form_kept_and_the_holder
     save(holder)
     admin = browser(world.admin)
     page = f"/admin/rights-profiles/{profile().id}"
-    response = admin.post(page, {"decision": "refused", "reason": ""}, form_page=page)
+    seen = seen_on(admin, page)
+    response = admin.post(page, {"decision": "refused", "reason": "", "seen": seen}, form_page=page)
     assert response.status_code == 422 and 'value="refused" checked' in response.get_data(as_text=True)
-    response = admin.post(page, {"decision": "refused", "reason": "El poder <b>caducó</b>."}, form_page=page)
+    response = admin.post(
+        page, {"decision": "refused", "reason": "El poder <b>caducó</b>.", "seen": seen}, form_page=page
+    )
     assert response.status_code == 303
     html = holder.get("/rights-profile").get_data(as_text=True)
     assert "Refused by the platform" in html and "El poder &lt;b&gt;caducó&lt;/b&gt;." in html
@@ -179,3 +187,15 @@ def test_the_review_pages_speak_the_administrators_language(world, browser):
     admin = browser(world.admin)
     html = admin.get("/admin/rights-profiles", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Perfiles de derechos por comprobar" in html
+
+
+def test_a_profile_changed_while_the_administrator_reads_it_is_not_decided_unseen(world, browser):
+    holder = browser(world.holder)
+    save(holder)
+    admin = browser(world.admin)
+    page = f"/admin/rights-profiles/{profile().id}"
+    seen = seen_on(admin, page)
+    save(holder, identity="Otra S.L., Sevilla")  # changed after the administrator opened the page
+    response = admin.post(page, {"decision": "verified", "seen": seen}, form_page=page)
+    assert response.status_code == 409 and "changed meanwhile" in response.get_data(as_text=True)
+    assert profile().review_status == verification.WAITING

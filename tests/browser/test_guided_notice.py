@@ -26,6 +26,13 @@ STATEMENTS = {
 }
 
 
+def _catalog_text(locale: str, message: str) -> str:
+    """The words the reader's catalog gives a message (what the page must show)."""
+    from babel.support import Translations
+
+    return Translations.load("translations", [locale]).gettext(message)
+
+
 def fits(page, axe_source) -> None:
     """No sideways scrolling on the phone, and no accessibility violation axe-core finds."""
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, page.url
@@ -56,6 +63,10 @@ def test_the_right_holder_files_a_guided_notice_on_a_phone(chromium, live_app, a
         page.fill(
             "#listings", f"https://shop.example/item/{locale}-1 | Bolso FLAMENCO\nhttps://shop.example/item/{locale}-2"
         )
+        # With a script, the listings named are counted as they are typed, in the page's language.
+        counted = page.locator("#listings-count")
+        assert counted.is_visible() and re.search(r"2", counted.inner_text()), counted.inner_text()
+        assert counted.inner_text() == _catalog_text(locale, "Listings named: %(count)s").replace("%(count)s", "2")
         page.fill("#respondent_email", f"guided-seller-{locale}@shop.example")
         page.fill("#respondent_name", "Shenzhen Example Trading")
         page.fill("#respondent_country", "CN")

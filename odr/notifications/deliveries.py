@@ -261,7 +261,7 @@ def _deliver(
     )
     rows = []
     if addressee.account is not None:
-        rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
+        rows.append(_inbox(addressee.account, common))
     if addressee.email and timing is not None:  # None: the addressee turned this e-mail off
         rows.append(
             Delivery(
@@ -269,7 +269,7 @@ def _deliver(
                 channel=Channel.EMAIL,
                 address=addressee.email,
                 # Held for the daily digest of that local day (notifications.digest), or mailed now.
-                notification_id=_mail(case, act, addressee, data, statement) if timing == preferences.NOW else None,
+                notification=_mail(case, act, addressee, data, statement) if timing == preferences.NOW else None,
                 digest_on=timing if isinstance(timing, date) else None,
                 **common,
             )
@@ -277,17 +277,22 @@ def _deliver(
     return rows
 
 
-def _mail(case: Case, act: str, addressee: Addressee, data: dict, statement: dict | None) -> int | None:
-    """The outbox row that carries this delivery by e-mail, with the text the law requires (if any)."""
+def _inbox(account: Account, common: dict) -> Delivery:
+    # The e-mail columns named (empty), so that an act's inbox and e-mail rows share one INSERT statement.
+    return Delivery(
+        account_id=account.id, channel=Channel.INBOX, address=None, notification_id=None, digest_on=None, **common
+    )
+
+
+def _mail(case: Case, act: str, addressee: Addressee, data: dict, statement: dict | None) -> Notification | None:
+    """The outbox row that carries this delivery by e-mail, with the text the law requires (if any); written
+    with the delivery that names it (one flush for all the rows of an act)."""
     if act == "notice" and addressee.account is None:
         return None  # the invitation with its code carries the notice to a seller without an account (link_invitation)
     mail = {"case_id": case.id, "reference": case.reference, "act": act, "event_kind": str(ACT_EVENTS[act])}
     if statement is not None:
         mail["statement"] = statement["text"]
-    note = Notification(recipient=addressee.email, locale=addressee.language, kind="delivery", data=mail)
-    db.session.add(note)
-    db.session.flush()
-    return note.id
+    return Notification(recipient=addressee.email, locale=addressee.language, kind="delivery", data=mail)
 
 
 def deliver_written(
@@ -318,17 +323,14 @@ def deliver_written(
     )
     rows = []
     if addressee.account is not None:
-        rows.append(Delivery(account_id=addressee.account.id, channel=Channel.INBOX, **common))
+        rows.append(_inbox(addressee.account, common))
     if addressee.email and by_email:
-        note = Notification(recipient=addressee.email, locale=addressee.language, kind=mail, data=data)
-        db.session.add(note)
-        db.session.flush()
         rows.append(
             Delivery(
                 account_id=addressee.account.id if addressee.account else None,
                 channel=Channel.EMAIL,
                 address=addressee.email,
-                notification_id=note.id,
+                notification=Notification(recipient=addressee.email, locale=addressee.language, kind=mail, data=data),
                 **common,
             )
         )

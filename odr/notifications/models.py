@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
 from odr.models_base import UTCDateTime, utcnow
@@ -59,6 +59,8 @@ class Delivery(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(254))  # the e-mail address, for the e-mail channel
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    # Set with its new outbox row, so that the rows of an act are written in one flush (the outbox row first).
+    notification: Mapped[Notification | None] = relationship()
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     statement: Mapped[dict | None] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))

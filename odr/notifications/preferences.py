@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from odr.accounts.models import Account
 from odr.errors import ValidationFailed
@@ -36,11 +38,30 @@ NOW = "now"
 
 
 def preferences_of(account: Account) -> NotificationPreference:
-    """The account's preferences (not added to the session when it has none: every event, e-mail on)."""
-    found = db.session.get(NotificationPreference, account.id)
+    """The account's preferences (not added to the session when it has none: every event, e-mail on).
+
+    Read once per transaction and account: an act served on several addressees, and a sweep serving a hundred
+    acts on the same parties, ask again and again, mostly about accounts that never chose (no row, which the
+    session's identity map does not remember)."""
+    known = _known(db.session)
+    if account.id in known:
+        found = known[account.id]
+    else:
+        found = known[account.id] = db.session.get(NotificationPreference, account.id)
     if found is None:
         return NotificationPreference(account_id=account.id, frequency=Frequency.EVERY_EVENT, email=True)
     return found
+
+
+def _known(session) -> dict[int, NotificationPreference | None]:
+    """The preferences this transaction has read (None: the account has none). Forgotten when it ends."""
+    return session.info.setdefault("odr_notification_preferences", {})
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_preferences(session, *args) -> None:
+    session.info.pop("odr_notification_preferences", None)
 
 
 def check_preferences(frequency: object, email: object) -> tuple[Frequency, bool]:
@@ -65,6 +86,7 @@ def save_preferences(account: Account, frequency: object, email: object) -> Noti
         found = NotificationPreference(account_id=account.id)
         db.session.add(found)
     found.frequency, found.email, found.updated_at = chosen, on, utcnow()
+    _known(db.session)[account.id] = found
     return found
 
 

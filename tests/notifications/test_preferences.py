@@ -192,3 +192,26 @@ def test_a_legally_required_notice_must_be_served_on_its_role(app):
         parse(raw)
     raw["legally_required"] = {"notice": ["respondent"]}
     assert parse(raw).is_legally_required("notice", "respondent")
+
+
+def test_preferences_are_read_once_per_transaction_not_once_per_act(world, sql_statements):
+    """A sweep serves a hundred acts on the same parties in one transaction: each addressee's preferences are
+    read once (an account that never chose has no row, which the session alone would not remember), and a
+    choice saved in the same transaction is the one that counts."""
+    from odr.cases import services
+    from odr.procedure.services import sweep_deadlines
+
+    filed = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+    for n in range(5):
+        services.file_notice(world.holder, notice_data(title=f"case {n}"), at=filed)
+    db.session.commit()
+    with sql_statements() as sent:
+        assert sweep_deadlines(filed + timedelta(days=9)) == 5
+    reads = [s for s in sent if "FROM notification_preferences" in s]
+    # Before: two reads for each of the five consequences (one per addressee and act).
+    assert len(reads) <= 2
+
+    preferences.save_preferences(world.holder, "every_event", "off")
+    assert preferences.preferences_of(world.holder).email is False
+    db.session.commit()
+    assert preferences.preferences_of(world.holder).email is False

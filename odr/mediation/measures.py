@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -120,23 +120,27 @@ def parse_measures(raw, case: Case, fields: dict) -> list[dict]:
 
 def order(case: Case, items: list[dict], at: datetime, *, ground: str, filing: Filing | None = None) -> list[Measure]:
     """Order measures from the platform (in the caller's transaction); each item has kind and listing."""
-    ordered = []
-    for item in items:
-        details = {k: v for k, v in item.items() if k not in {"kind", "listing"}}
-        measure = Measure(
+    rows = [
+        dict(
             case_id=case.id,
             filing_id=filing.id if filing else None,
             ground=ground[:300],
             listing=item["listing"],
             kind=MeasureKind(item["kind"]),
-            details=details,
+            details={k: v for k, v in item.items() if k not in {"kind", "listing"}},
             ordered_at=at,
             confirm_by=at + CONFIRMATION_PERIOD,
+            status=MeasureStatus.PENDING,
+            platform_reference="",
         )
-        db.session.add(measure)
-        ordered.append(measure)
-    if ordered:
-        db.session.flush()
+        for item in items
+    ]
+    ordered: list[Measure] = []
+    if rows:
+        # One INSERT for all the listings (a bulk notice names hundreds), not one each. The ids come back in any
+        # order; a single statement numbers its rows in their order (SQLite's rowid, PostgreSQL's sequence), so
+        # in ascending order they are the items' order, the order the event and the platform's channel list.
+        ordered = sorted(db.session.scalars(insert(Measure).returning(Measure), rows).all(), key=lambda m: m.id)
         events.record(
             case,
             EventKind.MEASURES_ORDERED,

@@ -69,3 +69,24 @@ def test_a_court_decision_orders_its_measure_on_every_listing(world, api, platfo
 
 def test_only_the_platform_client_receives_measures(world, api):
     assert api(world.holder).get("/measures").status_code == 403
+
+
+def test_the_measures_of_a_notice_are_ordered_in_one_insert_in_the_order_of_its_listings(world, sql_statements):
+    """A notice naming many listings (a bulk notice names hundreds) orders one measure per listing: written
+    together, not one statement each, and recorded in the order the notice names the listings."""
+    from sqlalchemy import select
+
+    from odr.cases import services
+    from odr.cases.models import Event
+    from odr.extensions import db
+    from odr.mediation.models import Measure
+
+    listings = [f"https://shop.example/item/{n}" for n in range(30, 0, -1)]
+    with sql_statements() as sent:
+        case = services.file_notice(world.holder, notice_data(jurisdiction="CN", listings=listings)).obj
+    # Before: one INSERT per listing (30).
+    assert len([s for s in sent if s.lstrip().upper().startswith("INSERT INTO MEASURES")]) == 1
+    ordered = db.session.scalars(select(Event).where(Event.case_id == case.id, Event.kind == "measures_ordered")).one()
+    ids = ordered.payload["measure_ids"]
+    by_id = {m.id: m.listing for m in db.session.scalars(select(Measure).where(Measure.case_id == case.id))}
+    assert [by_id[i] for i in ids] == listings and ids == sorted(ids)

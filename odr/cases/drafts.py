@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import Account
-from odr.cases import pending, services, verification
+from odr.cases import pending, services
 from odr.cases.models import Case, NoticeDraft, PendingUpload
 from odr.errors import NotFound, ValidationFailed
 from odr.evidence import storage
@@ -338,7 +338,6 @@ def file_draft(account: Account, draft_id: int, *, remote_addr: str = "", at: da
         key=data.get("key"),
         remote_addr=remote_addr,
         at=at,
-        identity_verified_on=verification.verified_on(account, data_of_notice.get("elements") or {}),
     )
     delete_draft(draft)
     return outcome

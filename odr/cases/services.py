@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from odr.accounts.models import Account, Party, Role
 from odr.accounts.services import find_account_by_email
 from odr.cases import claims as _claims  # noqa: F401  (records on its cases that a seller joined)
-from odr.cases import events
+from odr.cases import events, verification
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import (
@@ -38,7 +38,6 @@ from odr.cases.models import (
     SettlementAcceptance,
 )
 from odr.cases.signals import notice_refused, notice_screening, respondent_invited, settlement_reached
-from odr.cases.terms import check_terms
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
@@ -408,6 +407,17 @@ def refuse_notice(account: Account, data: dict, refusal: ValidationFailed, at: d
         notice_refused.publish(account, jurisdiction=known.code if known else "", fields=sorted(refusal.fields), at=at)
 
 
+def _notice_terms(account: Account, draft: NoticeDraft) -> dict | None:
+    """The notice's elements and territorial measure, and, where the notice states the identity the platform
+    verified in the filer's rights profile, the date of that verification as it stood at filing (on every
+    path: the guided notice, the one-page form, the API, a batch or a spreadsheet)."""
+    terms = {"elements": draft.elements} | draft.territorial if draft.elements or draft.territorial else {}
+    verified = verification.verified_on(account, draft.elements or {})
+    if verified:
+        terms["identity_verified_on"] = verified
+    return terms or None
+
+
 def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case, Filing]:
     """Write the case a checked notice opens, with its listings, its notice and the seller's invitation
     (not committed; the caller starts the initial state's timers and commits)."""
@@ -450,7 +460,7 @@ def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case,
         language=draft.found.language,  # type: ignore[attr-defined]
         text=draft.statement,
         at=at,
-        terms={"elements": draft.elements} | draft.territorial if draft.elements or draft.territorial else None,
+        terms=_notice_terms(account, draft),
         language_check=draft.found,
         event_details={
             "jurisdiction": case.jurisdiction,
@@ -474,12 +484,8 @@ def file_notice(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
-    identity_verified_on: str | None = None,
 ) -> Outcome:
     """A right holder's notice opens a case under the procedure of its jurisdiction.
-
-    ``identity_verified_on``: the date the platform verified the rights profile whose identity the notice
-    states (odr/cases/verification.py), kept in the notice's terms as it was at filing.
 
     ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
     element name; a JSON client may send them inline in ``elements`` instead."""
@@ -501,9 +507,6 @@ def file_notice(
         commit()
         raise
     case, notice = open_case(account, draft, at)
-    if identity_verified_on:
-        notice.terms = {**(notice.terms or {}), "identity_verified_on": identity_verified_on}
-        check_terms(notice.kind, notice.terms)
     stored: list[storage.StoredFile] = []
     try:
         store_evidence(case, notice, account, uploads, remote_addr, stored)

@@ -17,6 +17,7 @@ from odr.errors import Forbidden, ValidationFailed
 from odr.extensions import db
 from tests.cases.test_guided_notice import ELEMENTS, to_summary
 from tests.cases.test_rights_profile import IDENTITY, PDF, save
+from tests.conftest import NOTICE_ELEMENTS, notice_data
 
 CHECKED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -199,3 +200,23 @@ def test_a_profile_changed_while_the_administrator_reads_it_is_not_decided_unsee
     response = admin.post(page, {"decision": "verified", "seen": seen}, form_page=page)
     assert response.status_code == 409 and "changed meanwhile" in response.get_data(as_text=True)
     assert profile().review_status == verification.WAITING
+
+
+@pytest.mark.parametrize("path", ["api", "batch"])
+def test_every_way_of_filing_marks_a_notice_stating_the_verified_identity(world, browser, api, path):
+    """The mark is written where a case opens, so a notice filed through the API, or in a batch, carries it too."""
+    save(browser(world.holder))
+    verification.do_decide(world.admin, profile().id, "verified", at=CHECKED_AT)
+    data = notice_data(elements=dict(NOTICE_ELEMENTS, identity=IDENTITY))
+    if path == "api":
+        answer = api(world.holder).post("/cases", data)
+        assert answer.status_code == 201, answer.get_json()
+    else:
+        answer = api(world.holder).post("/notices:batch", [dict(data, item_key="one")])
+        assert answer.status_code in (200, 201, 207), answer.get_json()
+    case = db.session.scalar(db.select(Case).order_by(Case.id.desc()))
+    assert case.filings[0].terms["identity_verified_on"] == "2026-12-01"
+    another = dict(NOTICE_ELEMENTS, identity="Flamenco Diseños S.L., Calle Sierpes 5, Sevilla")
+    other = api(world.holder).post("/cases", notice_data(elements=another, listings=["https://shop.example/item/9"]))
+    assert other.status_code == 201, other.get_json()
+    assert "identity_verified_on" not in db.session.get(Case, other.get_json()["id"]).filings[0].terms

@@ -9,6 +9,7 @@ from babel import Locale
 from flask import url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
@@ -221,10 +222,14 @@ def _redress() -> list[str]:
         _(
             "Complain to the platform, free of charge, within six months from when you were informed of this decision, whatever the stage of the case (Article 20)."  # noqa: E501
         ),
-        _(
-            "Choose a certified out-of-court dispute settlement body (Article 21): %(bodies)s.",
-            bodies=list_format([f"{b['name']} ({b['member_state']})" for b in bodies]),
-        ),
+        # The bodies' names are proper names, never translated: each is isolated (<bdi>), so that a Latin name
+        # keeps its own direction in an Arabic sentence. The sentence is escaped, then the names put in.
+        Markup(escape(_("Choose a certified out-of-court dispute settlement body (Article 21): %(bodies)s.")))
+        % {
+            "bodies": Markup(
+                list_format([str(Markup("<bdi>{}</bdi> ({})").format(b["name"], b["member_state"])) for b in bodies])
+            )
+        },
         _("Go to court, at any time."),
     ]
     return lines

@@ -31,7 +31,8 @@ def test_the_demo_clerk_enrols_at_first_sign_in_and_then_signs_in_with_a_code(ch
         assert page.inner_text("#totp-uri").startswith("otpauth://totp/")
         assert _axe(page, axe_source) == []
         page.fill("#code", pyotp.TOTP(secret).now())
-        page.click("form[action$='/confirm'] button[type=submit]")
+        with page.expect_navigation():
+            page.click("form[action$='/confirm'] button[type=submit]")
         assert len(page.locator("ul.recovery-codes li").all()) == 10
         assert _axe(page, axe_source) == []
         page.click("a.button.primary")

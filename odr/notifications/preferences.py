@@ -64,6 +64,13 @@ def _forget_preferences(session, *args) -> None:
     session.info.pop("odr_notification_preferences", None)
 
 
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_preferences_at_the_end(session, transaction) -> None:
+    # A session closed without a commit or rollback of its own ends its transaction here too.
+    if transaction.parent is None:
+        session.info.pop("odr_notification_preferences", None)
+
+
 def check_preferences(frequency: object, email: object) -> tuple[Frequency, bool]:
     fields: dict[str, str] = {}
     try:

@@ -120,6 +120,14 @@ def _forget_chain_ends(session, *args) -> None:
     session.info.pop("odr_chain_ends", None)
 
 
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_chain_ends_at_the_end(session, transaction) -> None:
+    # A session closed without a commit or rollback of its own ends its transaction here: a chain end read in it
+    # may be stale in the next one (another worker may have appended since).
+    if transaction.parent is None:
+        session.info.pop("odr_chain_ends", None)
+
+
 def verify_chain(events: list[Event]) -> list[str]:
     """Problems in a case's chain, empty when intact."""
     problems = []

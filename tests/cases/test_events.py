@@ -2,7 +2,7 @@
 
 from odr.cases import services
 from odr.cases.events import verify_chain
-from odr.cases.models import Event
+from odr.cases.models import Case, Event
 from odr.extensions import db
 from tests.conftest import notice_data
 
@@ -60,3 +60,26 @@ def test_an_event_undone_with_its_savepoint_is_not_the_chain_end(world):
     db.session.commit()
     kept = chain(case.id)
     assert len(kept) == before + 1 and kept[-1].payload["name"] == "kept" and verify_chain(kept) == []
+
+
+def test_a_session_closed_without_commit_forgets_the_chain_end_it_read(world, app):
+    """Another process may append to the chain after this session closes: its next transaction reads the end again,
+    so the chain stays unbroken."""
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case_id = services.file_notice(world.holder, notice_data()).obj.id
+    case = db.session.get(Case, case_id)
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "never committed"})
+    db.session.close()  # neither committed nor rolled back by the caller
+    # Meanwhile another worker appends to the chain.
+    with app.app_context():
+        other = db.session.get(Case, case_id)
+        events.record(other, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "by another worker"})
+        db.session.commit()
+    case = db.session.get(Case, case_id)
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "next"})
+    db.session.commit()
+    assert verify_chain(chain(case_id)) == []
+    assert [e.payload.get("name") for e in chain(case_id)[-2:]] == ["by another worker", "next"]

@@ -1143,8 +1143,9 @@ def csv_columns() -> list[CsvColumn]:
 @dataclass(frozen=True)
 class CsvUploadPage:
     columns: list[CsvColumn]
-    elements: list[dict]  # the notice elements, each a column ``elements.<name>`` (files excepted)
+    elements: list[dict]  # the notice elements, each a column ``elements.<name>`` (a file's: its name)
     file_elements: list[dict]
+    max_files: int
     max_rows: str
     max_mb: int
     form: FormState
@@ -1154,8 +1155,9 @@ def csv_upload_page(account: Account, form: FormState = BLANK) -> CsvUploadPage:
     catalogue = element_catalogue(jurisdictions.all_jurisdictions())
     return CsvUploadPage(
         columns=csv_columns(),
-        elements=[e for e in catalogue if e["kind"] != "file"],
+        elements=catalogue,
         file_elements=[e for e in catalogue if e["kind"] == "file"],
+        max_files=services.MAX_UPLOADS,
         max_rows=format_number(MAX_ITEMS),
         max_mb=csv_upload.csv_limit() // (1024 * 1024),
         form=form,
@@ -1192,6 +1194,8 @@ class CsvPreviewPage:
     cases: list[CsvCase]
     refused: list[CsvRow]
     filed: list[CsvRow]
+    files: list[str]  # uploaded with the CSV
+    unnamed_files: list[str]  # uploaded with it and named by no row: not filed
 
     @property
     def may_confirm(self) -> bool:
@@ -1232,4 +1236,6 @@ def csv_preview_page(account: Account, token: str) -> CsvPreviewPage:
         ],
         refused=refused,
         filed=filed,
+        files=found.files,
+        unnamed_files=found.unnamed_files,
     )

@@ -325,7 +325,10 @@ def upload_notices():
         upload = request.files.get("csv")
         try:
             kept = csv_upload.stash(
-                current_user, upload.stream if upload else None, upload.filename if upload else None
+                current_user,
+                upload.stream if upload else None,
+                upload.filename if upload else None,
+                request.files.getlist("files"),
             )
         except ValidationFailed as exc:
             form = refused(exc, "csv")

@@ -39,6 +39,7 @@ from odr.cases.models import Case
 from odr.cases.services import (
     MAX_LISTINGS,
     NoticeDraft,
+    Upload,
     check_notice,
     check_notifier,
     check_other_listings,
@@ -71,6 +72,8 @@ class Item:
     line: int | None
     data: Any
     unreadable: ServiceError | None = None
+    # Files for the notice's file elements, by element name (a CSV row's cell names a file uploaded with it).
+    element_files: dict[str, Upload] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,11 +149,14 @@ class Planner:
         self.known_sellers: dict[str, Party] = {}
         self.verdicts: dict[str, NoticeDraft | ValidationFailed] = {}
 
-    def draft(self, data: dict, content: str) -> NoticeDraft:
+    def draft(self, item: Item, content: str) -> NoticeDraft:
+        data = item.data
         verdict = self.verdicts.get(content)
         if verdict is None:
             try:
-                verdict = check_notice(self.account, data, self.at, known=self.known_sellers)
+                verdict = check_notice(
+                    self.account, data, self.at, known=self.known_sellers, element_files=item.element_files
+                )
             except ValidationFailed as refusal:
                 if "listings" in refusal.fields:
                     raise  # about this item's listings only: the next item with other listings is checked afresh
@@ -204,7 +210,7 @@ class Planner:
                     result.status, result.case_id = "replayed", previous.result_id
                     continue
                 content = _content_key(item.data)
-                draft = self.draft(item.data, content)
+                draft = self.draft(item, content)
             except ValidationFailed as refusal:
                 result.error = refusal.to_dict()["error"]
                 if self.count_refusals and refusal.code not in ("idempotency_key_reused", "duplicate_item_key"):

@@ -1,6 +1,6 @@
 """What the case domain announces, for the domains above it (see odr/domain_events.py).
 
-Subscribers today: translation (``filing_recorded``, after commit: translations are requested),
+Subscribers today: translation (``filing_recorded``, in the transaction: translations are requested),
 notifications (``respondent_invited``, in the transaction: the invitation joins the outbox) and
 mediation (``settlement_reached``, in the transaction: the agreed measures go to the platform) and
 translation again (``participant_joined``, after commit: the filings already there are requested in

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -773,14 +773,14 @@ def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
     """The notifier's notices filed within the window, and how many were manifestly unfounded or malicious."""
     rules = policy()
     window = rules.misuse["default"].window_days
-    cases = list(
-        db.session.scalars(
-            select(Case).where(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
-        )
-    )
-    verdicts = [_verdict_on_notice(fact) for fact in _facts(cases).values()]
+    filed_within = and_(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
+    filed = db.session.scalar(select(func.count()).select_from(Case).where(filed_within)) or 0
+    # Only a case with an outcome can have a verdict on its notice (a court's or a neutral's decision, a finding
+    # on a wrongful-notice claim): the others are counted, not read, so a platform's thousands cost one count.
+    with_outcomes = list(db.session.scalars(_with_outcomes(filed_within)))
+    verdicts = [_verdict_on_notice(fact) for fact in _facts(with_outcomes).values()]
     return {
-        "filed": len(cases),
+        "filed": filed,
         "unfounded": verdicts.count("unfounded"),
         "malicious": verdicts.count("malicious"),
         "window_days": window,

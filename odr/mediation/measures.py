@@ -27,7 +27,7 @@ from odr.mediation.models import Measure, MeasureKind, MeasureStatus
 from odr.mediation.signals import measures_ordered
 from odr.models_base import utcnow
 from odr.notifications.deliveries import serve
-from odr.procedure.services import carry_out
+from odr.procedure.services import carry_out, measures_standing
 from odr.procedure.signals import measures_required
 from odr.validation import check_country, clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -57,6 +57,9 @@ AGREED_MEASURES: dict[str, MeasureKind | None] = {
 }
 # Kinds a settlement may agree on: account-level measures come only from the conduct policy.
 LISTING_KINDS = [k for k in MeasureKind if k not in ACCOUNT_KINDS]
+# Agreed measures that keep a listing offline for now (restored against a security only once it is posted): a
+# settlement that names one of them for a listing keeps the procedure's takedown standing.
+KEEP_OFFLINE = {MeasureKind.TAKE_DOWN.value, MeasureKind.RESTORE_AGAINST_SECURITY.value}
 
 
 def measure_title(kind: str) -> str:
@@ -212,20 +215,36 @@ def agreed_measures(case: Case, settlement: Filing) -> list[dict]:
 def order_measures(case: Case, settlement: Filing, at: datetime) -> list[Measure]:
     """The case settled on ``settlement``: order its agreed measures from the platform (Platform Rule 9).
 
-    A listing term other than "remove" does not keep the restriction taken under the procedure: it is lifted
-    first (the procedure's own lifting: the restore ordered, the parties served, a statement of reasons ended;
-    nothing where none stands), then what the agreement orders instead. The parties are served the measures
-    ordered, each in their language."""
-    terms = settlement.terms or {}
-    if not terms.get("measures") and terms.get("listing_measure") in AGREED_MEASURES.keys() - {"remove"}:
+    An agreement that puts every listing back online in some form (a listing term other than "remove"; measures
+    named listing by listing, none keeping its listing offline) does not keep the restriction taken under the
+    procedure: it is lifted first (the procedure's own lifting: the restore ordered, the parties served, a
+    statement of reasons ended; nothing where none stands), then what the agreement orders instead. The parties
+    are served the measures ordered, each in their language."""
+    agreed = agreed_measures(case, settlement)
+    if _puts_every_listing_back(case, settlement, agreed) and measures_standing(case):
         carry_out("lift_measures", case, at)
-    ordered = order(case, agreed_measures(case, settlement), at, ground="settlement", filing=settlement)
+        # The lifting ordered each listing's restore already: the agreement's own restore is not ordered twice.
+        agreed = [item for item in agreed if item["kind"] != MeasureKind.RESTORE.value]
+    ordered = order(case, agreed, at, ground="settlement", filing=settlement)
     if ordered:
         served = [
             {"kind": m.kind.value, "listing": m.listing, "regions": m.details.get("regions") or []} for m in ordered
         ]
         serve(case, "settlement_measures", at, data={"measures": served, "filing_id": settlement.id})
     return ordered
+
+
+def _puts_every_listing_back(case: Case, settlement: Filing, agreed: list[dict]) -> bool:
+    """Whether the settlement leaves none of the case's listings offline: its listing term is not "remove", or
+    its measures name every listing and none of them keeps its listing offline. A listing it does not name keeps
+    the procedure's measure."""
+    terms = settlement.terms or {}
+    if not terms.get("measures"):
+        return terms.get("listing_measure") in AGREED_MEASURES.keys() - {"remove"}
+    named = {item["listing"] for item in agreed}
+    return all(listing.locator in named for listing in case.listings) and not any(
+        item["kind"] in KEEP_OFFLINE for item in agreed
+    )
 
 
 def order_on_every_listing(

@@ -63,11 +63,14 @@ class Document:
 
 def _document(raw, upload) -> Document | None | str:
     """The file for an element: an upload (a multipart part named ``elements.<name>``) or, in a JSON body,
-    ``{"filename": ..., "content_base64": ...}``. A string says what is wrong with the JSON form."""
+    ``{"filename": ..., "content_base64": ...}``. A string says what is wrong with the JSON form
+    (``named``: a file name alone, where a CSV row names a file that was not uploaded with it)."""
     if upload is not None:
         return Document(upload.stream, upload.filename, getattr(upload, "pending", None))
     if raw in (None, ""):
         return None
+    if isinstance(raw, str):
+        return "named"  # a name where the file should be: no file of that name came with the notice
     if not isinstance(raw, dict) or not isinstance(raw.get("content_base64"), str):
         return "shape"
     try:
@@ -152,6 +155,16 @@ def check_elements(
                 fields[key] = _(
                     "Missing: %(element)s. Attach it as a file (PDF, PNG, JPEG or WebP). Required by %(rule)s.",
                     element=label,
+                    rule=rule,
+                )
+            elif document == "named":
+                fields[key] = _(
+                    "%(element)s: no file named “%(name)s” came with the notice. Send the file itself: as a "
+                    "multipart part named %(field)s, as an object with “filename” and “content_base64”, or, in a "
+                    "spreadsheet, upload it with the CSV under this name. Required by %(rule)s.",
+                    element=label,
+                    name=safe_display_name(raw.get(element.name))[:100],
+                    field=key,
                     rule=rule,
                 )
             elif document == "shape":

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Case, Filing
 from odr.cases.signals import filing_recorded, participant_joined
+from odr.domain_events import DomainEvent
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
@@ -90,6 +91,25 @@ def needed_languages(filing: Filing) -> set[str]:
     return needed
 
 
+def machine_translations(filing: Filing, languages) -> list[Translation]:
+    """A machine translation of ``filing`` per language, pending (or unavailable without a model); not added."""
+    engine = pipeline().engine
+    rows = []
+    for language in sorted(languages):
+        row = Translation(
+            filing_id=filing.id,
+            source_language=filing.language,
+            target_language=language,
+            origin=TranslationOrigin.MACHINE,
+            source_sha256=_sha256(filing.text),
+            status=TranslationStatus.PENDING,
+        )
+        if engine.route(filing.language, language) is None:
+            _mark_unavailable(row, engine)
+        rows.append(row)
+    return rows
+
+
 def request_translations(filing: Filing, languages=None) -> list[int]:
     """Record a machine translation per missing language (pending, or unavailable without a model).
 
@@ -103,23 +123,9 @@ def request_translations(filing: Filing, languages=None) -> list[int]:
             )
         )
     )
-    missing = sorted(wanted - have)
-    if not missing:
+    rows = machine_translations(filing, wanted - have)
+    if not rows:
         return []
-    engine = pipeline().engine
-    rows = []
-    for language in missing:
-        row = Translation(
-            filing_id=filing.id,
-            source_language=filing.language,
-            target_language=language,
-            origin=TranslationOrigin.MACHINE,
-            source_sha256=_sha256(filing.text),
-            status=TranslationStatus.PENDING,
-        )
-        if engine.route(filing.language, language) is None:
-            _mark_unavailable(row, engine)
-        rows.append(row)
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)
@@ -144,14 +150,27 @@ def enqueue(ids: list[int]) -> None:
         raise
 
 
-@filing_recorded.after_commit.connect
-def on_filing_committed(filing: Filing, **_extra) -> None:
-    """After a filing is committed (cases.signals.filing_recorded), its translations start."""
+# sender: the Filing; data: pending (its machine translations waiting for the engine), queued once committed
+translations_requested = DomainEvent("translations-requested", "Machine translations of a filing were requested.")
+
+
+@filing_recorded.in_transaction.connect
+def on_filing_recorded(filing: Filing, **_extra) -> None:
+    """A new filing's translations are recorded with it, in its own transaction (one commit, not a second after
+    it; nothing can have translated a filing not yet committed), and queued once it is committed."""
+    rows = machine_translations(filing, needed_languages(filing))
+    db.session.add_all(rows)
+    pending = [row for row in rows if row.status == TranslationStatus.PENDING]
+    if pending:
+        translations_requested.publish(filing, pending=pending)
+
+
+@translations_requested.after_commit.connect
+def on_translations_committed(filing: Filing, *, pending: list[Translation], **_extra) -> None:
     try:
-        enqueue(request_translations(filing))
-    except Exception:  # never fail the filing's answer; the next reader or the sweep asks again
-        db.session.rollback()
-        log.exception("could not request translations of filing %s", filing.id)
+        enqueue([inspect(row).identity[0] for row in pending])  # the ids without reloading the committed rows
+    except Exception:  # the filing is committed; the minute sweep queues what is still pending
+        log.exception("could not queue the translations of filing %s", filing.id)
 
 
 @participant_joined.after_commit.connect

@@ -9,9 +9,10 @@ import re
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from odr.cases import bulk, csv_upload
+from odr.cases import bulk, csv_upload, pending
 from odr.cases.models import Case, Listing, PendingUpload
 from odr.conduct.models import NoticeRefusal
+from odr.evidence import storage
 from odr.extensions import db
 from tests.conftest import NOTICE_ELEMENTS
 
@@ -54,9 +55,12 @@ def count(model):
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
-def upload(client, content: bytes, name="listings.csv", lang=None):
+def upload(client, content: bytes, name="listings.csv", lang=None, files: dict[str, bytes] | None = None):
+    """Upload a CSV, and ``files`` (by name) with it."""
     headers = {"Accept-Language": lang} if lang else {}
     form = {"csv": (io.BytesIO(content), name), "csrf_token": client.csrf("/notices/upload")}
+    if files:
+        form["files"] = [(io.BytesIO(data), file_name) for file_name, data in files.items()]
     # Built by hand so the builder's spooled body is closed (the test client leaves it open).
     builder = EnvironBuilder("/notices/upload", method="POST", data=form, headers=headers)
     environ = builder.get_environ()
@@ -228,3 +232,113 @@ def test_an_expired_upload_is_said_to_be_gone(world, browser):
     response = holder.get(f"/notices/upload/{token}")
     assert response.status_code == 404 and "upload the file again" in response.get_data(as_text=True)
     assert csv_upload.CSV_FORM == kept.form
+
+
+# -- files the rows name (a CSV cannot hold them) ---------------------------------------------------------
+
+CERTIFICATE = b"%PDF-1.4 trademark registration certificate 12345678\n"
+PURCHASE = b"%PDF-1.4 test purchase of 2026-02-20\n"
+
+
+def chinese_row(n: int, seller="seller@example.cn", **overrides) -> dict:
+    """A Chinese notice's row: its law asks for the right certificate and an evidence file, named by their files."""
+    return row(
+        n,
+        seller,
+        jurisdiction="CN",
+        **{
+            "elements.right_certificate": "certificado-marca.pdf",
+            "elements.prima_facie_evidence_file": "compra-de-prueba.pdf",
+            **overrides,
+        },
+    )
+
+
+NEW_SELLER = {"respondent.name": "Guangzhou Example Ltd", "respondent.country": "CN", "respondent.language": "zh"}
+FILES = {"certificado-marca.pdf": CERTIFICATE, "compra-de-prueba.pdf": PURCHASE}
+
+
+def stored_documents(case: Case) -> dict[str, bytes]:
+    return {
+        evidence.original_name: storage.blob_store().path("evidence", evidence.stored_name).read_bytes()
+        for evidence in case.evidence
+    }
+
+
+def test_chinese_rows_name_the_files_uploaded_with_the_csv_and_each_case_stores_its_own_copy(world, browser):
+    holder = browser(world.holder)
+    rows = [chinese_row(1), chinese_row(2), chinese_row(3, seller="other-seller@example.cn", **NEW_SELLER)]
+    token = token_of(upload(holder, csv_bytes(rows), files=FILES))
+    html = holder.get(f"/notices/upload/{token}").get_data(as_text=True)
+    assert "To be filed: 3 listings in 2 new cases" in html and "With errors" not in html
+    assert "certificado-marca.pdf" in html and "Named by no row" not in html
+    assert confirm(holder, token).status_code == 302
+    cases = list(db.session.scalars(db.select(Case).order_by(Case.id)))
+    assert [len(case.listings) for case in cases] == [2, 1]
+    for case in cases:
+        # Stored as the notice's elements, under names the platform chose; the uploaded names are data.
+        assert stored_documents(case) == FILES
+        assert case.filings[0].terms["elements"]["right_certificate"] == {
+            "file": "certificado-marca.pdf",
+            "media_type": "application/pdf",
+        }
+    # The uploaded files stay the upload's (until it expires): a second confirmation files nothing new.
+    confirm(holder, token)
+    assert count(Case) == 2
+
+
+def test_a_row_naming_a_file_not_uploaded_is_refused_by_its_line_and_names_the_file(world, browser):
+    holder = browser(world.holder)
+    rows = [chinese_row(1), chinese_row(2, **{"elements.right_certificate": "certificado-2025.pdf"})]
+    token = token_of(upload(holder, csv_bytes(rows), files=FILES))
+    html = holder.get(f"/notices/upload/{token}").get_data(as_text=True)
+    assert "To be filed: 1 listings in 1 new cases" in html and "With errors, not filed: 1 rows" in html
+    assert 'id="line-3"' in html and "no file named “certificado-2025.pdf”" in html
+    confirm(holder, token)
+    assert count(Case) == 1 and count(Listing) == 1
+
+
+def test_a_file_named_by_no_row_is_listed_as_not_filed(world, browser):
+    holder = browser(world.holder)
+    token = token_of(upload(holder, csv_bytes([chinese_row(1)]), files={**FILES, "catalogo.pdf": CERTIFICATE}))
+    html = holder.get(f"/notices/upload/{token}").get_data(as_text=True)
+    assert re.search(r"Named by no row, not filed:</strong> <bdi>catalogo.pdf</bdi>", html)
+    confirm(holder, token)
+    assert "catalogo.pdf" not in stored_documents(db.session.scalar(db.select(Case)))
+
+
+def test_a_file_that_is_no_document_refuses_the_rows_naming_it(world, browser):
+    holder = browser(world.holder)
+    files = {**FILES, "certificado-marca.pdf": b"MZ\x90\x00 an executable"}
+    token = token_of(upload(holder, csv_bytes([chinese_row(1)]), files=files))
+    html = holder.get(f"/notices/upload/{token}").get_data(as_text=True)
+    assert "is not a PDF, PNG, JPEG or WebP document (its content was checked, not its name)" in html
+    assert "To be filed" in html and 'id="line-2"' in html
+
+
+def test_files_that_cannot_be_told_apart_by_name_or_too_many_are_refused_whole(world, browser, monkeypatch):
+    holder = browser(world.holder)
+    # Two parts whose names differ only by a path: the name kept is the last part, so the rows could not tell.
+    form_files = {"certificado-marca.pdf": CERTIFICATE, "../../certificado-marca.pdf": PURCHASE}
+    response = upload(holder, csv_bytes([chinese_row(1)]), files=form_files)
+    assert response.status_code == 422
+    assert "Two files are named “certificado-marca.pdf”" in response.get_data(as_text=True)
+    monkeypatch.setattr(csv_upload, "MAX_UPLOADS", 2)
+    response = upload(holder, csv_bytes([chinese_row(1)]), files={**FILES, "c.pdf": CERTIFICATE}, lang="es")
+    assert response.status_code == 422
+    assert "Se pueden subir como máximo 2 archivos con un CSV." in response.get_data(as_text=True)
+    assert count(PendingUpload) == 0 and not list(storage.blob_store().names("evidence"))
+
+
+def test_the_files_expire_with_the_csv_and_a_path_in_a_name_is_never_followed(world, browser, app):
+    holder = browser(world.holder)
+    token = token_of(
+        upload(holder, csv_bytes([chinese_row(1)]), files={"../../etc/certificado-marca.pdf": CERTIFICATE})
+    )
+    kept = {row.original_name: row for row in db.session.scalars(db.select(PendingUpload))}
+    assert set(kept) == {"listings.csv", "certificado-marca.pdf"}
+    assert kept["certificado-marca.pdf"].form == csv_upload.files_form(token)
+    assert kept["certificado-marca.pdf"].expires_at == kept["listings.csv"].expires_at
+    assert "/" not in kept["certificado-marca.pdf"].stored_name
+    assert pending.sweep_expired(kept["listings.csv"].expires_at) == 2
+    assert count(PendingUpload) == 0 and not list(storage.blob_store().names("evidence"))

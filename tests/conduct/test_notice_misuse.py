@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from odr.cases import services as cases
+from odr.cases.models import Case
 from odr.conduct import services
 from odr.conduct.models import AccountMeasure
 from odr.conduct.policy import policy
@@ -121,3 +123,29 @@ def test_the_notice_page_tells_a_suspended_notifier_why_and_a_refused_notice_kee
     assert "Kept title 保留" in body and 'name="title"' in body
     # The other notifiers see the form.
     assert 'name="title"' in browser(world.stranger_holder).get("/cases/new").get_data(as_text=True)
+
+
+def test_the_window_counts_every_notice_but_reads_only_those_with_an_outcome(world):
+    """Art. 23(3)'s figures for a notifier with many notices still open: every notice of the window is counted,
+    a finding against it makes it unfounded or malicious, and only the cases with an outcome are read as rows
+    (a platform filing thousands of notices is counted, not loaded, at each outcome against it)."""
+    rules = policy().misuse["default"]
+    long_ago = utcnow() - timedelta(days=rules.window_days + 1)
+    cases.file_notice(world.holder, notice_data(jurisdiction="GB"), at=long_ago)  # outside the window
+    found(world, at=long_ago)  # unfounded, but outside the window
+    with_outcomes = {found(world).id, found(world).id, found(world, "malicious").id}
+    for n in range(6):
+        cases.file_notice(world.holder, notice_data(jurisdiction="GB", listings=[f"https://shop.example/{n}"]))
+    db.session.expire_all()
+    read: list[int] = []
+
+    def loaded(target, _context):
+        read.append(target.id)
+
+    event.listen(Case, "load", loaded)
+    try:
+        counts = services.misuse_counts(world.holder.party, utcnow())
+    finally:
+        event.remove(Case, "load", loaded)
+    assert counts == {"filed": 9, "unfounded": 2, "malicious": 1, "window_days": rules.window_days}
+    assert set(read) == with_outcomes, f"read {len(read)} cases"

@@ -17,8 +17,9 @@ from odr.extensions import db
 from odr.mediation import bidding
 from odr.mediation.measures import case_measures, measure_title, standing_measures
 from odr.notifications.models import Delivery
+from odr.procedure.services import measures_standing
 from tests.conftest import make_account, sign
-from tests.mediation.conftest import open_case
+from tests.mediation.conftest import mediated_case, open_case
 
 pytestmark = pytest.mark.e2e
 
@@ -181,3 +182,82 @@ def test_a_restriction_by_region_needs_its_regions_and_regions_need_that_restric
         world.holder, case_id, {"currency": "EUR", "listing_measure": "geo_restrict", "regions": "es,IT"}
     )
     assert opened.listing_regions == ["ES", "IT"]
+
+
+# -- measures named listing by listing in a drafted agreement -----------------------------------------------
+
+
+def _settled_as_drafted(world, api, case_id, measures: list[dict]) -> None:
+    drafted = api(world.mediator).post(
+        f"/cases/{case_id}/agreement",
+        {
+            "authoritative_language": "es",
+            "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
+            "measures": measures,
+        },
+    )
+    assert drafted.status_code == 201, drafted.get_json()
+    for party in (world.holder, world.seller):
+        assert sign(api(party), case_id, drafted.get_json()).status_code == 200
+    assert db.session.get(Case, case_id).state == "settled"
+
+
+def test_measures_that_put_every_listing_back_online_lift_the_takedown_first(world, api):
+    case_id = mediated_case(world)
+    count = len(_measures(case_id))
+    assert _standing(case_id) == {listing: ("take_down", _standing(case_id)[listing][1]) for listing in LISTINGS}
+    _settled_as_drafted(
+        world,
+        api,
+        case_id,
+        [
+            {"kind": "restore", "listing": LISTINGS[0]},
+            {"kind": "remove_element", "listing": LISTINGS[1], "element": "background music"},
+        ],
+    )
+    ordered = _measures(case_id, count)
+    # The procedure's lifting restores both listings; the agreement's restore of the first is not ordered again.
+    assert [(kind, listing) for kind, listing, _g, _d in ordered] == [
+        *(("restore", listing) for listing in LISTINGS),
+        ("remove_element", LISTINGS[1]),
+    ]
+    assert _standing(case_id) == {
+        LISTINGS[0]: ("restore", ordered[0][2]),
+        LISTINGS[1]: ("remove_element", "settlement"),
+    }
+    assert not measures_standing(db.session.get(Case, case_id))  # the procedure's takedown no longer stands
+    assert set(_served(case_id, "lift_measures")) == {"claimant", "respondent"}
+    assert _title("remove_element", "zh_Hans") in _served(case_id, "settlement_measures")["respondent"]
+
+
+def test_a_listing_kept_offline_or_not_named_keeps_the_procedures_takedown(world, api):
+    case_id = mediated_case(world)
+    count = len(_measures(case_id))
+    procedure_ground = _standing(case_id)[LISTINGS[1]][1]
+    _settled_as_drafted(world, api, case_id, [{"kind": "modify", "listing": LISTINGS[0], "instructions": "Sin logo."}])
+    assert [(kind, listing) for kind, listing, _g, _d in _measures(case_id, count)] == [("modify", LISTINGS[0])]
+    assert _standing(case_id) == {
+        LISTINGS[0]: ("modify", "settlement"),
+        LISTINGS[1]: ("take_down", procedure_ground),  # not named by the agreement: its measure stands
+    }
+    assert measures_standing(db.session.get(Case, case_id)) and _served(case_id, "lift_measures") == {}
+
+
+def test_a_restore_against_a_security_keeps_the_takedown_until_the_security_is_posted(world, api):
+    case_id = mediated_case(world)
+    count = len(_measures(case_id))
+    _settled_as_drafted(
+        world,
+        api,
+        case_id,
+        [
+            {"kind": "restore", "listing": LISTINGS[0]},
+            {"kind": "restore_against_security", "listing": LISTINGS[1], "security_amount": "900", "currency": "EUR"},
+        ],
+    )
+    ordered = _measures(case_id, count)
+    assert [(kind, listing) for kind, listing, _g, _d in ordered] == [
+        ("restore", LISTINGS[0]),
+        ("restore_against_security", LISTINGS[1]),
+    ]
+    assert measures_standing(db.session.get(Case, case_id)) and _served(case_id, "lift_measures") == {}

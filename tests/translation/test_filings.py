@@ -401,7 +401,7 @@ def test_an_offers_licence_terms_are_translated_with_its_text(app, world, api, b
     )
     db.session.add(offer)
     db.session.commit()
-    services.on_filing_committed(offer)  # what the case service does after its commit
+    services.enqueue(services.request_translations(offer))  # what the sweep does for a filing without them
     zh = db.session.scalar(db.select(Translation).where(Translation.filing_id == offer.id))
     assert (zh.text, zh.terms) == ("这 猫 睡觉.", {"licence": "这 孩子 读 一个 书."})
     page = browser(world.seller).get(f"/cases/{case['id']}").get_data(as_text=True)
@@ -500,3 +500,32 @@ def test_flagging_and_replacing_a_caucus_translation_leaves_no_trace_for_the_oth
     # The flag and the human translation themselves are kept, for those who may read the message.
     db.session.expire_all()
     assert zh.open_flags == [] and response.get_json()["text"] == "猫看见狗。"
+
+
+def test_a_notice_and_its_translation_request_commit_together_once(app, world, api, monkeypatch):
+    """The seller's translation of a new notice is requested in the notice's own transaction: one commit, and
+    the job queued once it is committed."""
+    from sqlalchemy import event
+
+    client = api(world.holder)
+    commits: list[object] = []
+    queued: list[tuple[int, list[int]]] = []
+    queue = services.enqueue
+
+    def committed(connection):
+        commits.append(connection)
+
+    def enqueue(ids):
+        queued.append((len(commits), ids))
+        queue(ids)
+
+    monkeypatch.setattr(services, "enqueue", enqueue)
+    event.listen(db.engine, "commit", committed)
+    try:
+        response = client.post("/cases", notice_data(text=NOTICE))
+    finally:
+        event.remove(db.engine, "commit", committed)
+    assert response.status_code == 201, response.get_json()
+    zh = _rows(response.get_json()["id"])["zh"]
+    assert queued == [(1, [zh.id])]  # queued after the notice's one commit, which holds the request
+    assert zh.status == TranslationStatus.DONE and zh.text == "这 猫 看见 这 狗. 这 权利人 tiene 初步证据."

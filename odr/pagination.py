@@ -142,3 +142,29 @@ def keyset_list(
     if len(rest) <= limit:
         return Page(list(rest), None)
     return Page(list(rest[:limit]), encode_cursor(key(rest[limit - 1])))
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The links of a list read in its own order that opens at its latest rows (a conversation, a timeline)."""
+
+    earlier: str | None  # the cursor of the rows before these; None: these are the first
+    later: str | None  # the cursor of the rows after these; None: these are the latest
+    paged: bool  # these are not the latest rows (the page offers a way back to them)
+
+
+def latest_window(
+    query: Select, column: Any, *, limit: int, before: str | None = None, after: str | None = None
+) -> tuple[list, Pager]:
+    """``limit`` rows of ``query`` in ascending order of ``column`` (unique within the query: an id, a case's
+    sequence number): the latest ones, those just before the cursor ``before``, or those just after ``after``.
+    Each window costs what the latest does, however far back it is."""
+    if after:
+        page = keyset(query, [column], limit=limit, cursor=after, descending=False)
+        items = page.items
+        earlier = encode_cursor([getattr(items[0], column.key)]) if items else None
+        return items, Pager(earlier=earlier, later=page.next_cursor, paged=True)
+    page = keyset(query, [column], limit=limit, cursor=before, descending=True)
+    items = page.items[::-1]
+    later = encode_cursor([getattr(items[-1], column.key)]) if before and items else None
+    return items, Pager(earlier=page.next_cursor, later=later, paged=before is not None)

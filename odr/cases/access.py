@@ -49,6 +49,18 @@ def visible_cases(account: Account) -> Select:
     return query.where(False)
 
 
+def _caucus_reader(account_or_role: Account | str, case: Case) -> tuple[bool, int | None]:
+    """Which private caucus messages a reader may read: all of them (the case's mediator), else those of its own
+    party (None: none)."""
+    if isinstance(account_or_role, str):
+        roles, party_id = {account_or_role}, None
+    else:
+        roles, party_id = case_roles(account_or_role, case), account_or_role.party_id
+    if CaseRole.MEDIATOR in roles:
+        return True, None
+    return False, party_id if roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT} else None
+
+
 def visible_filings(account_or_role: Account | str, case: Case) -> list[Filing]:
     """The filings of a case that an account (or anyone acting in a case role) may read.
 
@@ -56,18 +68,24 @@ def visible_filings(account_or_role: Account | str, case: Case) -> list[Filing]:
     A caucus message is read only by the case's mediator and the one party it was
     exchanged with; not by the other party, the court or an administrator.
     """
-    if isinstance(account_or_role, str):
-        roles, party_id = {account_or_role}, None
-    else:
-        roles, party_id = case_roles(account_or_role, case), account_or_role.party_id
-    if CaseRole.MEDIATOR in roles:
+    every, own_caucus = _caucus_reader(account_or_role, case)
+    if every:
         return list(case.filings)
-    own_caucus = party_id if roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT} else None
     return [
         f
         for f in case.filings
         if f.caucus_party_id is None or (own_caucus is not None and f.caucus_party_id == own_caucus)
     ]
+
+
+def visible_filings_query(account: Account, case: Case) -> Select:
+    """``visible_filings`` as a query, for a page that shows some of them (the same rule, read by the database)."""
+    every, own_caucus = _caucus_reader(account, case)
+    query = select(Filing).where(Filing.case_id == case.id)
+    if every:
+        return query
+    readable = Filing.caucus_party_id.is_(None)
+    return query.where(readable if own_caucus is None else or_(readable, Filing.caucus_party_id == own_caucus))
 
 
 def get_case(account: Account, case_id: int, *, for_update: bool = False) -> Case:

@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import csv_upload, drafts, profiles, services, verification
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
     PRODUCT_CATEGORIES,
@@ -49,7 +49,7 @@ from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.i18n import list_format, locale_name
 from odr.models_base import utcnow
-from odr.pagination import keyset
+from odr.pagination import Pager, keyset, latest_window
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
 from odr.procedure.engine import Procedure
@@ -298,6 +298,7 @@ class CaseContext:
     procedure: Procedure
     now: datetime
     form: FormState
+    filings: list[Filing] = field(default_factory=list)  # the filings the page shows (a window of the visible ones)
     shared: dict = field(default_factory=dict)  # reads two panels need, made once (see ``once``)
 
     def once(self, name: str, read: Callable[[], object]):
@@ -315,18 +316,11 @@ CasePanel = Callable[[CaseContext], object]
 _PANELS: dict[str, CasePanel] = {}
 
 
-def case_panel(name: str, *, first: bool = False):
-    """Register the builder of a case page panel (a domain above cases shows its part of the case).
-
-    ``first``: built before the others, because it may still commit (which expires what others loaded)."""
+def case_panel(name: str):
+    """Register the builder of a case page panel (a domain above cases shows its part of the case)."""
 
     def register(builder: CasePanel) -> CasePanel:
-        if first:
-            rest = {k: v for k, v in _PANELS.items() if k != name}
-            _PANELS.clear()
-            _PANELS.update({name: builder, **rest})
-        else:
-            _PANELS[name] = builder
+        _PANELS[name] = builder
         return builder
 
     return register
@@ -377,10 +371,10 @@ class CasePage:
     counter_notice_elements: list[dict]
     counter_notice_warnings: list[dict]
     proposal: ProposalView | None
-    filings: list[Filing]
+    filings: list[Filing]  # the window of the visible filings shown (CASE_PAGE_WINDOW, the latest by default)
     acceptable_offers: frozenset[int]  # the offers this reader may accept (services.check_may_accept_offer)
     evidence: list[EvidenceFile]
-    events: list[Event]
+    events: list[Event]  # the window of the timeline shown
     may: CaseMay
     languages: list[str]
     submission_key: str
@@ -392,6 +386,9 @@ class CasePage:
     identity_verified: str = ""  # "identity verified by the platform on <date>", as filed (notice_elements' readers)
     report_steps: list[dict] = field(default_factory=list)  # what the reader may report now, with its document
     open_section: str = ""  # the details section holding the refused form, shown open
+    filing_pages: Pager = field(default_factory=lambda: Pager(None, None, False))
+    event_pages: Pager = field(default_factory=lambda: Pager(None, None, False))
+    event_count: int = 0
 
     @property
     def counter_notice_fields(self) -> list[str]:
@@ -478,24 +475,50 @@ def identity_verified(case: Case, roles: frozenset[str]) -> str:
     return _("Identity verified by the platform on %(date)s", date=format_date(date.fromisoformat(raw), "long"))
 
 
+# Filings and events a case page shows at a time; earlier ones are a link away (a case may hold thousands).
+CASE_PAGE_WINDOW = 50
+# The query parameters of the case page's windows: the cursor of the filings or events before or after those shown.
+WINDOW_CURSORS = ("filings_before", "filings_after", "events_before", "events_after")
+
+
 def case_page(
-    account: Account, case_id: int, form: FormState = BLANK, now: datetime | None = None, kind: str = ""
+    account: Account,
+    case_id: int,
+    form: FormState = BLANK,
+    now: datetime | None = None,
+    kind: str = "",
+    cursors: dict[str, str] | None = None,
 ) -> CasePage:
     """The case page for one reader: everything it shows, loaded here, and what the reader may do.
 
-    ``kind``: the filing kind the reader chose in "What to do next" (the form starts with it)."""
+    ``kind``: the filing kind the reader chose in "What to do next" (the form starts with it). ``cursors``: which
+    window of the filings and of the timeline to show (WINDOW_CURSORS; by default the latest of each)."""
     case = get_case(account, case_id)
     now = now or utcnow()
+    cursors = {k: v for k, v in (cursors or {}).items() if k in WINDOW_CURSORS and v}
     roles = frozenset(case_roles(account, case))
     procedure = procedure_of(case)
-    context = CaseContext(account=account, case=case, roles=roles, procedure=procedure, now=now, form=form)
-    # Panels first: a panel may still write (a translation requested for a new reader), which expires what
-    # was loaded; everything below is loaded after it, for the template.
+    filings, filing_pages = latest_window(
+        visible_filings_query(account, case),
+        Filing.id,
+        limit=CASE_PAGE_WINDOW,
+        before=cursors.get("filings_before"),
+        after=cursors.get("filings_after"),
+    )
+    context = CaseContext(
+        account=account, case=case, roles=roles, procedure=procedure, now=now, form=form, filings=filings
+    )
     panels = {name: build(context) for name, build in _PANELS.items()}
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
     proposal = services.current_settlement(case)
     party = account.party
-    filings = visible_filings(account, case)
+    events, event_pages = latest_window(
+        select(Event).where(Event.case_id == case.id),
+        Event.seq,
+        limit=CASE_PAGE_WINDOW,
+        before=cursors.get("events_before"),
+        after=cursors.get("events_after"),
+    )
     next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now)
     return CasePage(
         case=case,
@@ -520,7 +543,7 @@ def case_page(
             if f.kind == FilingKind.OFFER and allows(services.check_may_accept_offer, account, case, f, set(roles))
         ),
         evidence=list(case.evidence),
-        events=list(case.events),
+        events=events,
         may=CaseMay(
             file=bool(filing_kinds),
             read_timeline=bool(roles & TIMELINE_READERS),
@@ -538,6 +561,9 @@ def case_page(
         # The court's decision is the court's next step: its section stands open.
         open_section=section_of(form.name)
         or ("court" if any(o.kind == "court_decision" for o in next_steps.mine) else ""),
+        filing_pages=filing_pages,
+        event_pages=event_pages,
+        event_count=db.session.scalar(select(func.count()).where(Event.case_id == case.id)) or 0,
     )
 
 

@@ -367,12 +367,17 @@ def preview_upload(token):
 @login_required
 def show(case_id):
     # ?kind=: the filing chosen in "What to do next" (a link, so no script is needed to preselect it).
-    return case_page_response(case_id, kind=request.args.get("kind", ""))
+    # ?filings_before= and the like: which window of the filings and of the timeline (links of the page).
+    return case_page_response(
+        case_id,
+        kind=request.args.get("kind", ""),
+        cursors={name: request.args.get(name, "") for name in pages.WINDOW_CURSORS},
+    )
 
 
-def case_page_response(case_id: int, form: FormState = BLANK, kind: str = ""):
+def case_page_response(case_id: int, form: FormState = BLANK, kind: str = "", cursors: dict[str, str] | None = None):
     """The case page for the signed-in reader; a refused form of the page comes back with its state."""
-    page = pages.case_page(current_user, case_id, form, kind=kind)
+    page = pages.case_page(current_user, case_id, form, kind=kind, cursors=cursors)
     return render_template("cases/show.html", page=page, case=page.case, form=form)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from odr.cases.access import visible_filings
 from odr.cases.pages import CaseContext, case_panel
 from odr.config import FILING_LANGUAGES
 from odr.translation import services
@@ -35,27 +34,14 @@ class Reading:
         return self.human or self.machine
 
 
-@case_panel("readings", first=True)
+@case_panel("readings")
 def readings_panel(context: CaseContext) -> dict[int, Reading]:
-    """Each visible filing's reading, by filing id."""
+    """The reading of each filing the page shows, by filing id (reading requests nothing: translations are
+    requested when a filing arrives and when a reader joins)."""
     account, roles = context.account, context.roles
-    filings = visible_filings(account, context.case)
+    filings = context.filings
     needed = {f.id: services.reader_language(account, f) for f in filings}
     rows = _translations([f.id for f in filings])
-    missing = [
-        f
-        for f in filings
-        if needed[f.id]
-        and not any(
-            t.target_language == needed[f.id] and t.origin == TranslationOrigin.MACHINE for t in rows.get(f.id, [])
-        )
-    ]
-    if missing:
-        # A reader who joined later (a mediator, a court) has no translation yet: the translation service
-        # requests it (odr.translation.services.for_reader), then the page reads again.
-        for filing in missing:
-            services.for_reader(account, filing)
-        rows = _translations([f.id for f in filings])
     is_mediator = CaseRole.MEDIATOR in roles
     readings = {}
     for filing in filings:

@@ -13,6 +13,7 @@ from odr.accounts.models import Role
 from odr.cases import services
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
+from odr.pagination import encode_cursor
 from odr.procedure.services import sweep_deadlines
 from tests.conftest import make_account, notice_data
 from tests.mediation.conftest import mediated_case
@@ -61,6 +62,8 @@ def test_the_counter_counts_statements_and_sees_writes(app, world, sql_statement
 def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, world, api, browser, sql_statements):
     case_id = mediated_case(world)
     readers = {name: (api(getattr(world, name)), browser(getattr(world, name))) for name in ("holder", "mediator")}
+    # The case page's windows of filings and events before a cursor (here: all of them, as few or many as there are).
+    earlier = f"filings_before={encode_cursor([10**9])}&events_before={encode_cursor([10**9])}"
     requests = {}
     for name, (client, session) in readers.items():
         requests |= {
@@ -69,6 +72,7 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
             f"{name} GET /api/v1/cases/<id>/timeline": lambda c=client: c.get(f"/cases/{case_id}/timeline"),
             f"{name} /cases/<id>": lambda s=session: s.get(f"/cases/{case_id}"),
             f"{name} /cases/<id>/timeline": lambda s=session: s.get(f"/cases/{case_id}/timeline"),
+            f"{name} /cases/<id> an earlier window": lambda s=session: s.get(f"/cases/{case_id}?{earlier}"),
         }
     exchange_messages(world, case_id, 1)
     few = counts(sql_statements, requests)

@@ -46,9 +46,7 @@ def test_the_busy_page_speaks_the_readers_language(world, browser, monkeypatch, 
     assert "The platform is busy" not in response.get_data(as_text=True)
 
 
-def test_a_notice_filed_while_another_writer_holds_sqlite_answers_503_and_files_once_released(
-    world, api, database_url
-):
+def test_a_notice_filed_while_another_writer_holds_sqlite_answers_503_and_files_once_released(world, api, database_url):
     """Two real writers on one SQLite file: while another process holds the write lock past the busy timeout,
     the notice is answered 503 with Retry-After and nothing of it is kept; once released, the retry files it."""
     client = api(world.holder)

@@ -5,10 +5,12 @@ one right holder that say the same thing against the same seller (everything but
 one jurisdiction, procedure and right) open ONE case with all their listings, up to the per-notice limit of
 ``services.MAX_LISTINGS``; past it, the next case of the same group opens.
 
-Items are written ``CHUNK_ITEMS`` at a time, one commit per chunk: an item is acknowledged only once its chunk
-is committed, and a failure loses at most the chunk being written (its items answer nothing; the retry files
-them). A group still open at the end of a chunk opens its case in that chunk, so a group whose items cross a
-chunk boundary may become two cases.
+Items are read and checked ``CHUNK_ITEMS`` at a time, and a group stays open across chunks: its case opens once,
+with all its listings, when no further listing fits (the limit of a notice) or when the batch is read to its
+end, so a batch that interleaves its sellers opens one case per seller, not one per seller per chunk. What is
+written is committed every ``CHUNK_ITEMS`` items or so (a case is never split): an item is acknowledged only
+once committed, and a failure loses at most what was not committed yet (its items answer nothing; the retry
+files them).
 
 Idempotency, through the shared ``idempotent_requests`` records: an item with an ``item_key`` is filed once
 for that key (a retry answers the same case; the same key with another item is refused for that item); an
@@ -93,6 +95,8 @@ class Group:
     draft: NoticeDraft
     results: list[ItemResult] = field(default_factory=list)
     keys: list[Submission] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    full: bool = False  # no further listing fits: its case can open
 
     @property
     def listings(self) -> int:
@@ -148,6 +152,8 @@ class Planner:
         self.count_refusals = count_refusals  # a preview counts nothing in the filer's record
         self.known_sellers: dict[str, Party] = {}
         self.verdicts: dict[str, NoticeDraft | ValidationFailed] = {}
+        self.open_groups: dict[str, Group] = {}  # by content, across chunks
+        self.seen: set[str] = set()  # item keys of the batch so far
 
     def draft(self, item: Item, content: str) -> NoticeDraft:
         data = item.data
@@ -169,7 +175,8 @@ class Planner:
         return check_other_listings(verdict, data, self.at)
 
     def plan(self, items: list[Item], request_key: str | None) -> Planned:
-        """Each item's result and the groups to open; replays answered from the records in one query."""
+        """Each item's result and the groups these items began (a group begun earlier takes them too while its
+        listings fit); replays answered from the records in one query."""
         results: list[ItemResult] = []
         keyed: list[tuple[ItemResult, Item, Submission]] = []
         for item in items:
@@ -192,19 +199,17 @@ class Planner:
             body = {k: v for k, v in item.data.items() if k != "item_key"}
             keyed.append((result, item, Submission.of(self.account.id, key, body)))
         records = Submission.recorded(self.account.id, [sub.key for _r, _i, sub in keyed if sub.key])
-        open_groups: dict[str, Group] = {}
         groups: list[Group] = []
-        seen: set[str] = set()
         for result, item, sub in keyed:
             try:
-                if sub.key in seen:
+                if sub.key in self.seen:
                     raise ValidationFailed(
                         _("This item key appears twice in the batch."),
                         {"item_key": _("Give each item its own key.")},
                         code="duplicate_item_key",
                     )
                 if sub.key:
-                    seen.add(sub.key)
+                    self.seen.add(sub.key)
                 previous = sub.answered_by(records.get(sub.key or ""), Case)
                 if previous is not None:
                     result.status, result.case_id = "replayed", previous.result_id
@@ -216,15 +221,18 @@ class Planner:
                 if self.count_refusals and refusal.code not in ("idempotency_key_reused", "duplicate_item_key"):
                     refuse_notice(self.account, item.data, refusal, self.at)
                 continue
-            group = open_groups.get(content)
+            group = self.open_groups.get(content)
             if group is None or group.listings + len(draft.listings) > MAX_LISTINGS:
-                group = open_groups[content] = Group(replace(draft, listings=list(draft.listings)))
+                if group is not None:
+                    group.full = True
+                group = self.open_groups[content] = Group(replace(draft, listings=list(draft.listings)))
                 groups.append(group)
             else:
                 group.draft.listings.extend(draft.listings)
             result.status = "created"
             group.results.append(result)
             group.keys.append(sub)
+            group.items.append(item)
         return Planned(results, groups)
 
 
@@ -260,42 +268,70 @@ def file_notices(
     check_notifier(account)
     at = at or utcnow()
     notice_screening.publish(account, at=at)
-    planner = Planner(account, at, count_refusals=count_refusals)
-    results: list[ItemResult] = []
+    writer = Writer(account, at, request_key, count_refusals)
     for chunk in _chunks(items):
+        writer.take(chunk)
+    writer.take([], last=True)
+    case_ids = {r.case_id for r in writer.results.values() if r.case_id is not None}
+    query = select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.listings))
+    cases = {c.id: c for c in db.session.scalars(query)} if case_ids else {}
+    return BatchResult([writer.results[index] for index in sorted(writer.results)], cases)
+
+
+class Writer:
+    """Plans a batch chunk by chunk and writes each group's case once the group is complete, committing every
+    ``CHUNK_ITEMS`` items or so; what is not committed yet is planned again after a lost race."""
+
+    def __init__(self, account: Account, at: datetime, request_key: str | None, count_refusals: bool):
+        self.account, self.at, self.request_key, self.count_refusals = account, at, request_key, count_refusals
+        self.planner = Planner(account, at, count_refusals=count_refusals)
+        self.results: dict[int, ItemResult] = {}  # by the item's position
+        self.waiting: list[Group] = []  # planned, their case not written yet
+        self.uncommitted: list[Item] = []  # items whose result (a case, a refusal, a replay) is not committed
+
+    def take(self, chunk: list[Item], *, last: bool = False) -> None:
+        self.uncommitted += chunk
         try:
-            planned = _write_chunk(planner, chunk, request_key, at)
+            self._plan_and_write(chunk, last)
         except IntegrityError:
             # Another request filed some of these items at the same moment: theirs stand, answered as replays.
             db.session.rollback()
-            planner = Planner(account, at, count_refusals=count_refusals)
-            planned = _write_chunk(planner, chunk, request_key, at)
-        results.extend(planned.results)
-    case_ids = {r.case_id for r in results if r.case_id is not None}
-    query = select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.listings))
-    cases = {c.id: c for c in db.session.scalars(query)} if case_ids else {}
-    return BatchResult(results, cases)
+            self.planner = Planner(self.account, self.at, count_refusals=self.count_refusals)
+            self.waiting = []
+            self._plan_and_write(sorted(self.uncommitted, key=lambda item: item.index), last)
 
+    def _plan_and_write(self, items: list[Item], last: bool) -> None:
+        planned = self.planner.plan(items, self.request_key)
+        self.results.update((result.index, result) for result in planned.results)
+        self.waiting += planned.groups
+        written = 0
+        stored: list[storage.StoredFile] = []
+        try:
+            for group in [group for group in self.waiting if last or group.full]:
+                self._open(group, stored)
+                self.waiting.remove(group)
+                written += len(group.items)
+                if written >= CHUNK_ITEMS:
+                    self._commit()
+                    written, stored = 0, []
+            self._commit()  # the refusals and replays of the chunk too
+        except BaseException:
+            db.session.rollback()
+            discard(stored)
+            raise
 
-def _write_chunk(planner: Planner, chunk: list[Item], request_key: str | None, at: datetime) -> Planned:
-    planned = planner.plan(chunk, request_key)
-    stored: list[storage.StoredFile] = []
-    keys: list[tuple[Submission, Case]] = []
-    try:
-        for group in planned.groups:
-            case, notice = open_case(planner.account, group.draft, at)
-            store_documents(case, notice, planner.account, group.draft, "", stored)
-            enter_state(case, case.state, at, actor=planner.account, role=CaseRole.CLAIMANT, cause="notice")
-            for result, sub in zip(group.results, group.keys, strict=True):
-                result.case_id = case.id
-                keys.append((sub, case))
-        Submission.record_all(keys)  # the chunk's keys in one statement
+    def _open(self, group: Group, stored: list[storage.StoredFile]) -> None:
+        case, notice = open_case(self.account, group.draft, self.at)
+        store_documents(case, notice, self.account, group.draft, "", stored)
+        enter_state(case, case.state, self.at, actor=self.account, role=CaseRole.CLAIMANT, cause="notice")
+        for result in group.results:
+            result.case_id = case.id
+        Submission.record_all([(sub, case) for sub in group.keys])
+
+    def _commit(self) -> None:
         commit()
-    except BaseException:
-        db.session.rollback()
-        discard(stored)
-        raise
-    return planned
+        waiting = {id(item) for group in self.waiting for item in group.items}
+        self.uncommitted = [item for item in self.uncommitted if id(item) in waiting]
 
 
 def preview(

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement, TextClause
+from sqlalchemy.sql.util import find_tables
 
 from odr.accounts.models import Account
 from odr.cases.models import Case, Event
@@ -51,7 +53,9 @@ def record(
 ) -> Event:
     """Append an event; the caller commits it together with the change it describes.
 
-    Only the kinds and roles of the shared vocabulary are recorded (an unknown one raises ValueError).
+    Only the kinds and roles of the shared vocabulary are recorded (an unknown one raises ValueError). The event
+    is written with the others of its transaction in one INSERT (``_write_pending``), before anything reads the
+    events table and at the latest at commit; the returned object is not in the session and has no id.
     """
     kind, role = EventKind(kind), CaseRole(role)
     if case.id is None:
@@ -76,9 +80,56 @@ def record(
         hash="",
     )
     event.hash = chain_hash(prev, event_body(event))
-    db.session.add(event)
+    db.session.info.setdefault(_PENDING, []).append(event)
     _chain_ends(db.session)[case.id] = _ChainEnd(event.seq, event.hash, event.created_at)
     return event
+
+
+# The events recorded in the session's transaction and not yet written, in the order of their chains.
+_PENDING = "odr_pending_events"
+_COLUMNS = [column.key for column in Event.__table__.columns if column.key != "id"]
+
+
+def _write_pending(session: Session, transaction: SessionTransaction | None = None) -> None:
+    """Write the pending events in one INSERT (an executemany), in the order they were recorded, on the
+    connection of ``transaction`` (default: the session's current one)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    connection = transaction.connection(None) if transaction is not None else session.connection()
+    connection.execute(insert(Event.__table__), [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
+
+
+def _reads_events(statement: ClauseElement) -> bool:
+    # Raw SQL may read anything; a built statement names its tables (subqueries and joins included).
+    if isinstance(statement, TextClause):
+        return True
+    return any(
+        getattr(t, "name", None) == Event.__tablename__
+        for t in find_tables(statement, include_aliases=True, include_joins=True)
+    )
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _write_before_a_read(state) -> None:
+    # Whatever reads the timeline in the transaction (the chain's end, the conduct checks, a page) sees every
+    # event recorded in it, as with the ORM's autoflush; other statements leave them pending, so that the events
+    # of an act (a consequence of a deadline records four) go together.
+    if state.session.info.get(_PENDING) and _reads_events(state.statement):
+        _write_pending(state.session)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_at_commit(session) -> None:
+    _write_pending(session)
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _write_before_a_savepoint(session, transaction) -> None:
+    # Written in the enclosing transaction (its SAVEPOINT is not begun yet), so that a savepoint rolled back
+    # takes only the events recorded in it.
+    if transaction.nested:
+        _write_pending(session, transaction.parent)
 
 
 @dataclass(frozen=True)
@@ -116,8 +167,10 @@ def _last_event(case_id: int) -> _ChainEnd | None:
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_chain_ends(session, *args) -> None:
-    # A commit ends the transaction; any rollback, a savepoint's too, may undo an event the cache holds.
+    # A commit ends the transaction; any rollback, a savepoint's too, may undo an event the cache holds. The
+    # events still pending were all recorded in what is rolled back (a savepoint writes those before it).
     session.info.pop("odr_chain_ends", None)
+    session.info.pop(_PENDING, None)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
@@ -126,6 +179,7 @@ def _forget_chain_ends_at_the_end(session, transaction) -> None:
     # may be stale in the next one (another worker may have appended since).
     if transaction.parent is None:
         session.info.pop("odr_chain_ends", None)
+        session.info.pop(_PENDING, None)
 
 
 def verify_chain(events: list[Event]) -> list[str]:

@@ -636,13 +636,17 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
     )
 
 
-def active_strikes(party: Party, key: str, at: datetime, *, enough: int | None = None) -> list[Strike]:
+def active_strikes(
+    party: Party, key: str, at: datetime, *, enough: int | None = None, known: dict[int, CaseFacts] | None = None
+) -> list[Strike]:
     """``party``'s strikes as seller under the policy ``key`` that are active at ``at``, by case, as in
     ``record_of(party, at).active_strikes``: only its cases with a strike-giving event within the strike expiry
     (a court's decision, or a change of state for an uncontested cause) are read, never its whole history.
     With ``enough``, the count stops there (newest cases first): what a strike count calls for does not change
-    above the threshold."""
+    above the threshold. ``known``: facts of cases already read in this transaction (the case just decided),
+    not read again."""
     rules = policy()
+    known = known or {}
     expiry = timedelta(days=rules.repeat[key].strike_expiry_days)
     causes = sorted(rules.record.uncontested_causes)
     recent_strike_event = (
@@ -665,8 +669,10 @@ def active_strikes(party: Party, key: str, at: datetime, *, enough: int | None =
     while True:
         cases = list(db.session.scalars(newest_first.limit(step).offset(read)))
         read += len(cases)
-        for fact in _facts([c for c in cases if policy_key(c.jurisdiction) == key]).values():
-            strike = strike_of(fact)
+        under_policy = [c for c in cases if policy_key(c.jurisdiction) == key]
+        facts = _facts([c for c in under_policy if c.id not in known])
+        for case in under_policy:
+            strike = strike_of(known.get(case.id) or facts[case.id])
             if strike is not None and strike.active(at):
                 strikes.append(strike)
         if len(cases) < step or (enough is not None and len(strikes) >= enough):
@@ -677,21 +683,22 @@ def active_strikes(party: Party, key: str, at: datetime, *, enough: int | None =
 def check_repeat_infringer(case: Case, at: datetime, fact: CaseFacts | None = None) -> AccountMeasure | None:
     """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
     threshold (or warn where the policy warns first). Runs in the caller's transaction."""
-    strike = strike_of(fact or case_facts(case))
+    fact = fact or case_facts(case)
+    strike = strike_of(fact)
     if strike is None or not strike.active(at):
         return None  # this outcome gives no strike, so the seller's count cannot have grown: no record to compute
     party = case.respondent
     key = policy_key(case.jurisdiction)
     rules: RepeatInfringerRules = policy().repeat[key]
     # Counted up to the threshold first (what is due is the same above it); all of them only for a new measure.
-    due = rules.due(len(active_strikes(party, key, at, enough=rules.threshold)))
+    due = rules.due(len(active_strikes(party, key, at, enough=rules.threshold, known={case.id: fact})))
     if due is None or _in_force(party.id, key, due) is not None:
         return None
     if due == "warning" and _in_force(party.id, key, rules.measure) is not None:
         return None
     if due != "warning" and _in_force(party.id, key, "terminate_account") is not None:
         return None
-    counted = active_strikes(party, key, at)
+    counted = active_strikes(party, key, at, known={case.id: fact})
     ends_at = None
     if due == "suspend_account":
         ends_at = at + timedelta(days=rules.suspension_days or 0)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -424,7 +425,13 @@ def _apply_claimed(deadline_id: int, now: datetime) -> int:
     if claimed.rowcount != 1:
         return 0
     deadline = db.session.get_one(Deadline, deadline_id, populate_existing=True)
-    case = db.session.scalars(select(Case).where(Case.id == deadline.case_id).with_for_update()).one()
+    # Its procedure choice (where the next period is counted) comes with it, not in a query of its own.
+    case = db.session.scalars(
+        select(Case)
+        .where(Case.id == deadline.case_id)
+        .options(joinedload(Case.procedure_choice))
+        .with_for_update(of=Case)
+    ).one()
     if case.state != deadline.state:
         # The case moved on without the timer being closed; nothing to apply.
         deadline.status = DeadlineStatus.CANCELLED

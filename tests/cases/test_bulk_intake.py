@@ -164,3 +164,46 @@ def test_a_further_listing_in_a_case_costs_one_statement_its_measures(world, api
     few, many = statements(5, 0), statements(25, 100)
     assert many - few <= 20, (few, many)
     assert count(Listing) == 30 and count(IdempotentRequest) == 30
+
+
+def test_a_seller_whose_listings_cross_chunks_gets_one_case(world, api, monkeypatch):
+    """A platform's feed interleaves its sellers: each seller's listings become one case however many chunks of
+    the batch they are spread over (before, one case per seller per chunk); the limit of a notice still holds."""
+    monkeypatch.setattr(bulk, "CHUNK_ITEMS", 3)
+    monkeypatch.setattr(bulk, "MAX_LISTINGS", 5)
+    sellers = ["seller@example.cn", "other-seller@example.jp"]
+    answer = post_batch(api(world.holder), [listing_item(n, seller=sellers[n % 2]) for n in range(12)]).get_json()
+    assert [(c["items"], c["listings"]) for c in answer["cases"]] == [
+        ([0, 2, 4, 6, 8], 5),
+        ([1, 3, 5, 7, 9], 5),
+        ([10], 1),
+        ([11], 1),
+    ]
+    assert answer["summary"] == {"items": 12, "created": 12, "replayed": 0, "refused": 0, "cases": 4}
+    assert count(Listing) == 12 and count(IdempotentRequest) == 12
+
+
+def test_items_another_request_filed_meanwhile_are_answered_as_its_cases(world, api, monkeypatch):
+    """A lost race (another request recorded one of the keys after this one read them): what this batch had not
+    committed yet is planned again, that item answers the other's case, and nothing is filed twice."""
+    monkeypatch.setattr(bulk, "CHUNK_ITEMS", 3)
+    holder = api(world.holder)
+    earlier = post_batch(holder, [listing_item(4)]).get_json()["cases"][0]["id"]
+    recorded = bulk.Submission.recorded
+    hidden: list[str] = []
+
+    def not_yet_committed(account_id, keys):
+        keys = list(keys)
+        if "item:L4" in keys and not hidden:
+            hidden.append("item:L4")
+            return {}
+        return recorded(account_id, keys)
+
+    monkeypatch.setattr(bulk.Submission, "recorded", staticmethod(not_yet_committed))
+    sellers = ["seller@example.cn", "other-seller@example.jp"]
+    answer = post_batch(holder, [listing_item(n, seller=sellers[n % 2]) for n in range(8)]).get_json()
+    assert hidden == ["item:L4"]
+    statuses = [(i["index"], i["status"]) for i in answer["items"]]
+    assert statuses == [(n, "replayed" if n == 4 else "created") for n in range(8)]
+    assert answer["items"][4]["case"]["id"] == earlier
+    assert count(Case) == 3 and count(Listing) == 8 and count(IdempotentRequest) == 8

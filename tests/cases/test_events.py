@@ -83,3 +83,60 @@ def test_a_session_closed_without_commit_forgets_the_chain_end_it_read(world, ap
     db.session.commit()
     assert verify_chain(chain(case_id)) == []
     assert [e.payload.get("name") for e in chain(case_id)[-2:]] == ["by another worker", "next"]
+
+
+def _writes_events(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("INSERT INTO EVENTS")
+
+
+def test_the_events_of_a_transaction_are_written_together_before_the_timeline_is_read(world, sql_statements):
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case = services.file_notice(world.holder, notice_data()).obj
+    db.session.commit()
+    before = len(chain(case.id))
+    with sql_statements() as sent:
+        case = db.session.get(Case, case.id)
+        for name in ("first", "second", "third"):
+            events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": name})
+        assert db.session.scalar(db.select(Case.title).where(Case.id == case.id))  # another table: still pending
+        assert [s for s in sent if _writes_events(s)] == []
+        timeline = chain(case.id)  # a read of the timeline sees them all, written in one statement
+    assert len([s for s in sent if _writes_events(s)]) == 1
+    assert [e.payload.get("name") for e in timeline[before:]] == ["first", "second", "third"]
+    db.session.commit()
+    assert verify_chain(chain(case.id)) == []
+
+
+def test_an_event_recorded_before_a_savepoint_rolled_back_is_kept(world):
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case = services.file_notice(world.holder, notice_data()).obj
+    db.session.commit()
+    before = len(chain(case.id))
+    case = db.session.get(Case, case.id)
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "before the savepoint"})
+    savepoint = db.session.begin_nested()
+    events.record(case, EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "undone"})
+    savepoint.rollback()
+    db.session.commit()
+    kept = chain(case.id)
+    assert [e.payload.get("name") for e in kept[before:]] == ["before the savepoint"] and verify_chain(kept) == []
+
+
+def test_events_of_a_transaction_rolled_back_are_not_written(world):
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case = services.file_notice(world.holder, notice_data()).obj
+    db.session.commit()
+    before = len(chain(case.id))
+    events.record(db.session.get(Case, case.id), EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "undone"})
+    db.session.rollback()
+    db.session.commit()
+    assert len(chain(case.id)) == before

@@ -208,13 +208,29 @@ def test_a_consequence_costs_the_same_whatever_the_sellers_history(world, sql_st
         finally:
             event.remove(Case, "load", listener)
             event.remove(Case, "refresh", listener)
-        return len(sent) / count, len(read) / count
+        event_inserts = [s for s in sent if s.startswith("INSERT INTO events")]
+        return len(sent) / count, len(read) / count, len(event_inserts) / count
 
     sweep_cases_filed(FILED, 6)  # the third strike orders the account measure; the next ones find it in force
     with_6 = sweep_cases_filed(FILED + timedelta(days=1), 1)
     sweep_cases_filed(FILED + timedelta(days=2), 12)
     with_19 = sweep_cases_filed(FILED + timedelta(days=3), 1)
     assert with_19 == with_6
-    statements, cases_read = with_19
-    # Before: 41 statements, and 8 cases read with 6 earlier strikes but 21 with 19 (the whole history).
-    assert statements <= 36 and cases_read <= 4
+    statements, cases_read, event_inserts = with_19
+    # Before: 41 statements, and 8 cases read with 6 earlier strikes but 21 with 19 (the whole history); 36
+    # statements before the events of a consequence were written together and its procedure choice read with it.
+    assert statements <= 32 and cases_read <= 4
+    # The four events of a consequence (the deadline expired, the change of state, the next deadline, the service)
+    # are written together, before the conduct checks read the timeline (before: one INSERT each).
+    assert event_inserts == 1
+
+
+def test_the_case_just_decided_is_read_once_for_the_sellers_strikes(world, sql_statements):
+    """The conduct checks read the facts of the case whose period ran out; the seller's strike count reuses them
+    (a seller whose only recent strike is this case costs no second read of the timeline)."""
+    services.file_notice(world.holder, notice_data(), at=FILED)
+    db.session.commit()
+    with sql_statements() as sent:
+        assert sweep_deadlines(FILED + timedelta(days=9)) == 1
+    facts_reads = [s for s in sent if s.startswith("SELECT events.id, events.case_id")]
+    assert len(facts_reads) == 1, facts_reads

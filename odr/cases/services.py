@@ -445,13 +445,13 @@ def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case,
     if len(listings) == 1:
         case.listings = [Listing(**listings[0])]
     db.session.add(case)
-    db.session.flush()
+    # Kept with the case before its first flush: a case not yet written has no earlier choice to look up.
+    record_choice(case, draft.choice)
     if len(listings) > 1:
         # A case of many listings (a batch's group: up to 500) writes them in one statement, not one each;
         # ``case.listings`` reads them back in order when next used.
         db.session.execute(insert(Listing), [dict(row, case_id=case.id) for row in listings])
     events.new_chain(case)
-    record_choice(case, draft.choice)
     notice = record_filing(
         case,
         FilingKind.NOTICE,

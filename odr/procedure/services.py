@@ -38,7 +38,7 @@ def procedures() -> Registry:
 
 def final_states() -> set[str]:
     """Names of the states that end a case, across all procedures."""
-    return {name for p in procedures().procedures.values() for name, s in p.states.items() if s.final}
+    return set(procedures().final_states)
 
 
 def procedure_of(case: Case) -> Procedure:

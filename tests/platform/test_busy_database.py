@@ -4,7 +4,7 @@ clients on gunicorn) is a 503 with Retry-After in the user's language, nothing s
 import sqlite3
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from odr.cases import services
@@ -44,3 +44,28 @@ def test_the_busy_page_speaks_the_readers_language(world, browser, monkeypatch, 
     response = session.post("/cases/new", {"jurisdiction": "CN", "title": "x"}, form_page="/cases/new")
     assert response.status_code == 503
     assert "The platform is busy" not in response.get_data(as_text=True)
+
+
+def test_a_notice_filed_while_another_writer_holds_sqlite_answers_503_and_files_once_released(world, api, database_url):
+    """Two real writers on one SQLite file: while another process holds the write lock past the busy timeout,
+    the notice is answered 503 with Retry-After and nothing of it is kept; once released, the retry files it."""
+    client = api(world.holder)
+    db.session.remove()
+    db.engine.dispose()  # the request's connections are made again, with a short busy timeout
+
+    def short_wait(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA busy_timeout = 50")
+
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    event.listen(db.engine, "connect", short_wait)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+        response = client.post("/cases", notice_data(title="Filed under load"))
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
+        assert response.get_json()["error"]["code"] == "busy"
+        other.execute("ROLLBACK")
+        assert db.session.scalar(select(func.count()).select_from(Case).where(Case.title == "Filed under load")) == 0
+        assert client.post("/cases", notice_data(title="Filed under load")).status_code == 201
+    finally:
+        event.remove(db.engine, "connect", short_wait)
+        other.close()

@@ -465,20 +465,25 @@ def report_forms(case: Case, roles: set[str], now: datetime) -> list[dict]:
     ]
 
 
-def notice_elements(case: Case, roles: frozenset[str]) -> list[tuple[str, object]]:
+def _notice(case: Case) -> Filing | None:
+    """The notice that opened the case (one row: the page does not load every filing)."""
+    return db.session.scalar(
+        select(Filing).where(Filing.case_id == case.id, Filing.kind == FilingKind.NOTICE).order_by(Filing.id).limit(1)
+    )
+
+
+def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
     """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
     if not roles & TIMELINE_READERS:
         return []
-    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     elements = ((notice.terms or {}).get("elements") or {}) if notice else {}
     return [(element_label(name), value) for name, value in elements.items()]
 
 
-def identity_verified(case: Case, roles: frozenset[str]) -> str:
+def identity_verified(roles: frozenset[str], notice: Filing | None) -> str:
     """Whether the notice, when filed, stated the identity of a rights profile the platform had verified."""
     if not roles & TIMELINE_READERS:
         return ""
-    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     raw = (notice.terms or {}).get("identity_verified_on") if notice else None
     if not raw:
         return ""
@@ -529,7 +534,8 @@ def case_page(
         before=cursors.get("events_before"),
         after=cursors.get("events_after"),
     )
-    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now)
+    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now, proposal)
+    notice = _notice(case) if roles & TIMELINE_READERS else None
     return CasePage(
         case=case,
         claimant=case.claimant,
@@ -565,8 +571,8 @@ def case_page(
         panels=panels,
         next=next_steps,
         default_kind=form.value("kind", kind if kind in {k.value for k in filing_kinds} else ""),
-        notice_elements=notice_elements(case, roles),
-        identity_verified=identity_verified(case, roles),
+        notice_elements=notice_elements(roles, notice),
+        identity_verified=identity_verified(roles, notice),
         report_steps=report_forms(case, set(roles), now),
         # The court's decision is the court's next step: its section stands open.
         open_section=section_of(form.name)

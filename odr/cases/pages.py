@@ -49,7 +49,7 @@ from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.i18n import list_format, locale_name
 from odr.models_base import utcnow
-from odr.pagination import Pager, keyset, latest_window
+from odr.pagination import Pager, keyset, keyset_list, latest_window
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
 from odr.procedure.engine import Procedure
@@ -78,12 +78,14 @@ from odr.procedure.titles import (
 )
 from odr.todo.services import (
     ACTION_CONSEQUENCES,
+    URGENCY_TYPES,
     CaseNext,
     Obligation,
     case_obligations,
     consequence,
     obligations,
     step_consequences,
+    urgency,
 )
 from odr.vocabulary import CaseRole
 
@@ -156,11 +158,14 @@ class DashboardPage:
     jurisdictions: list[str] = field(default_factory=list)
     next_cursor: str | None = None  # the following page of the table (keyset, odr.pagination); None: the last
     paged: bool = False  # this is not the first page (the page offers a way back to it)
-    todo: list[Obligation] = field(default_factory=list)  # what to do next, most urgent first (odr.todo)
+    todo: list[Obligation] = field(default_factory=list)  # what to do next, most urgent first (odr.todo): a page
+    todo_next: str | None = None  # the cursor of the following page of the list of things to do; None: the last
+    todo_paged: bool = False  # not the first page of things to do (the page offers a way back to it)
     drafts: list[DraftRow] = field(default_factory=list)  # the reader's notices being prepared (odr.cases.drafts)
 
 
 DASHBOARD_PAGE = 50
+TODO_PAGE = 20  # the most urgent things to do shown at a time, above the table of cases
 
 
 def dashboard_page(
@@ -169,9 +174,11 @@ def dashboard_page(
     filters: dict[str, str | None] | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    todo_cursor: str | None = None,
 ) -> DashboardPage:
     """The reader's cases, most recently changed first, a page at a time (keyset: page 40 of a party with
-    2,000 cases costs what page 1 does), filtered by stage and jurisdiction."""
+    2,000 cases costs what page 1 does), filtered by stage and jurisdiction; above them, the most urgent things
+    to do, a page at a time too (``todo_cursor``)."""
     chosen: dict[str, str] = {k: v for k, v in (filters or {}).items() if k in ("state", "jurisdiction") and v}
     visible = visible_cases(account)
     # The filters' choices: the distinct values of the reader's cases (two small grouped queries).
@@ -197,6 +204,7 @@ def dashboard_page(
         }
     now = now or utcnow()
     nav = navigation(account)
+    todo = keyset_list(obligations(account, now), urgency, URGENCY_TYPES, limit=TODO_PAGE, cursor=todo_cursor)
     return DashboardPage(
         audience=nav.audience,
         role=account.role.value,
@@ -215,7 +223,9 @@ def dashboard_page(
             )
             for c in cases
         ],
-        todo=obligations(account, now),
+        todo=todo.items,
+        todo_next=todo.next_cursor,
+        todo_paged=todo_cursor is not None,
         drafts=draft_rows(account, now) if nav.may_file_notice else [],
     )
 
@@ -455,20 +465,25 @@ def report_forms(case: Case, roles: set[str], now: datetime) -> list[dict]:
     ]
 
 
-def notice_elements(case: Case, roles: frozenset[str]) -> list[tuple[str, object]]:
+def _notice(case: Case) -> Filing | None:
+    """The notice that opened the case (one row: the page does not load every filing)."""
+    return db.session.scalar(
+        select(Filing).where(Filing.case_id == case.id, Filing.kind == FilingKind.NOTICE).order_by(Filing.id).limit(1)
+    )
+
+
+def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
     """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
     if not roles & TIMELINE_READERS:
         return []
-    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     elements = ((notice.terms or {}).get("elements") or {}) if notice else {}
     return [(element_label(name), value) for name, value in elements.items()]
 
 
-def identity_verified(case: Case, roles: frozenset[str]) -> str:
+def identity_verified(roles: frozenset[str], notice: Filing | None) -> str:
     """Whether the notice, when filed, stated the identity of a rights profile the platform had verified."""
     if not roles & TIMELINE_READERS:
         return ""
-    notice = next((f for f in case.filings if f.kind == FilingKind.NOTICE), None)
     raw = (notice.terms or {}).get("identity_verified_on") if notice else None
     if not raw:
         return ""
@@ -519,7 +534,8 @@ def case_page(
         before=cursors.get("events_before"),
         after=cursors.get("events_after"),
     )
-    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now)
+    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now, proposal)
+    notice = _notice(case) if roles & TIMELINE_READERS else None
     return CasePage(
         case=case,
         claimant=case.claimant,
@@ -555,8 +571,8 @@ def case_page(
         panels=panels,
         next=next_steps,
         default_kind=form.value("kind", kind if kind in {k.value for k in filing_kinds} else ""),
-        notice_elements=notice_elements(case, roles),
-        identity_verified=identity_verified(case, roles),
+        notice_elements=notice_elements(roles, notice),
+        identity_verified=identity_verified(roles, notice),
         report_steps=report_forms(case, set(roles), now),
         # The court's decision is the court's next step: its section stands open.
         open_section=section_of(form.name)

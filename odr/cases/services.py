@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from odr.accounts.models import Account, Party, Role
@@ -783,8 +784,17 @@ def void_superseded_acceptances(case: Case, proposal: Filing, account: Account, 
 
 
 def current_settlement(case: Case) -> Filing | None:
-    proposals = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT]
-    return proposals[-1] if proposals else None
+    """The case's latest settlement proposal: from its filings when they are loaded, else the one row (a page that
+    shows a window of a case's filings does not load them all for this)."""
+    if "filings" not in sa_inspect(case).unloaded:
+        proposals = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT]
+        return proposals[-1] if proposals else None
+    return db.session.scalar(
+        select(Filing)
+        .where(Filing.case_id == case.id, Filing.kind == FilingKind.SETTLEMENT)
+        .order_by(Filing.id.desc())
+        .limit(1)
+    )
 
 
 def settlement_transition(case: Case, at: datetime):

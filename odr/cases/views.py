@@ -77,9 +77,10 @@ def _notice_files(kept: pending.Kept, elements: pending.KeptElements):
 @login_required
 def dashboard():
     page = pages.dashboard_page(
-        current_user,
+        current_user._get_current_object(),  # the account itself: the page reads it once per case shown
         filters={k: request.args.get(k) for k in ("state", "jurisdiction")},
         cursor=request.args.get("cursor") or None,
+        todo_cursor=request.args.get("todo") or None,
     )
     return render_template("cases/dashboard.html", page=page, form=BLANK)
 
@@ -377,7 +378,7 @@ def show(case_id):
 
 def case_page_response(case_id: int, form: FormState = BLANK, kind: str = "", cursors: dict[str, str] | None = None):
     """The case page for the signed-in reader; a refused form of the page comes back with its state."""
-    page = pages.case_page(current_user, case_id, form, kind=kind, cursors=cursors)
+    page = pages.case_page(current_user._get_current_object(), case_id, form, kind=kind, cursors=cursors)
     return render_template("cases/show.html", page=page, case=page.case, form=form)
 
 

@@ -636,17 +636,10 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
     )
 
 
-def active_strikes(
-    party: Party, key: str, at: datetime, *, enough: int | None = None, known: dict[int, CaseFacts] | None = None
-) -> list[Strike]:
-    """``party``'s strikes as seller under the policy ``key`` that are active at ``at``, by case, as in
-    ``record_of(party, at).active_strikes``: only its cases with a strike-giving event within the strike expiry
-    (a court's decision, or a change of state for an uncontested cause) are read, never its whole history.
-    With ``enough``, the count stops there (newest cases first): what a strike count calls for does not change
-    above the threshold. ``known``: facts of cases already read in this transaction (the case just decided),
-    not read again."""
+def _strike_page(party_id: int, key: str, at: datetime, limit: int, offset: int = 0) -> list[Case]:
+    """A page of the seller's cases with a strike-giving event within the strike expiry (a court's decision, or a
+    change of state for an uncontested cause), newest first."""
     rules = policy()
-    known = known or {}
     expiry = timedelta(days=rules.repeat[key].strike_expiry_days)
     causes = sorted(rules.record.uncontested_causes)
     recent_strike_event = (
@@ -662,12 +655,31 @@ def active_strikes(
         .exists()
     )
     newest_first = (
-        select(Case).where(Case.respondent_party_id == party.id, recent_strike_event).order_by(Case.id.desc())
+        select(Case).where(Case.respondent_party_id == party_id, recent_strike_event).order_by(Case.id.desc())
     )
+    return list(db.session.scalars(newest_first.limit(limit).offset(offset)))
+
+
+def active_strikes(
+    party: Party,
+    key: str,
+    at: datetime,
+    *,
+    enough: int | None = None,
+    known: dict[int, CaseFacts] | None = None,
+    first: list[Case] | None = None,
+) -> list[Strike]:
+    """``party``'s strikes as seller under the policy ``key`` that are active at ``at``, by case, as in
+    ``record_of(party, at).active_strikes``: only its cases with a strike-giving event within the strike expiry
+    are read (``_strike_page``), never its whole history. With ``enough``, the count stops there (newest cases
+    first): what a strike count calls for does not change above the threshold. ``known``: facts of cases already
+    read in this transaction, not read again; ``first``: the first page of cases (``enough`` of them), already
+    read."""
+    known = known or {}
     strikes: list[Strike] = []
     step, read = enough or 500, 0
     while True:
-        cases = list(db.session.scalars(newest_first.limit(step).offset(read)))
+        cases = first if read == 0 and first is not None else _strike_page(party.id, key, at, step, read)
         read += len(cases)
         under_policy = [c for c in cases if policy_key(c.jurisdiction) == key]
         facts = _facts([c for c in under_policy if c.id not in known])
@@ -680,10 +692,19 @@ def active_strikes(
     return sorted(strikes, key=lambda s: s.case.id)
 
 
-def check_repeat_infringer(case: Case, at: datetime, fact: CaseFacts | None = None) -> AccountMeasure | None:
+def check_repeat_infringer(
+    case: Case,
+    at: datetime,
+    fact: CaseFacts | None = None,
+    *,
+    known: dict[int, CaseFacts] | None = None,
+    first: list[Case] | None = None,
+) -> AccountMeasure | None:
     """After an outcome in ``case``: count its seller's active strikes under the case's policy and act at the
-    threshold (or warn where the policy warns first). Runs in the caller's transaction."""
+    threshold (or warn where the policy warns first). Runs in the caller's transaction. ``known`` and ``first``:
+    facts and the first page of the seller's strike cases already read (``active_strikes``)."""
     fact = fact or case_facts(case)
+    known = {**(known or {}), case.id: fact}
     strike = strike_of(fact)
     if strike is None or not strike.active(at):
         return None  # this outcome gives no strike, so the seller's count cannot have grown: no record to compute
@@ -691,14 +712,14 @@ def check_repeat_infringer(case: Case, at: datetime, fact: CaseFacts | None = No
     key = policy_key(case.jurisdiction)
     rules: RepeatInfringerRules = policy().repeat[key]
     # Counted up to the threshold first (what is due is the same above it); all of them only for a new measure.
-    due = rules.due(len(active_strikes(party, key, at, enough=rules.threshold, known={case.id: fact})))
+    due = rules.due(len(active_strikes(party, key, at, enough=rules.threshold, known=known, first=first)))
     if due is None or _in_force(party.id, key, due) is not None:
         return None
     if due == "warning" and _in_force(party.id, key, rules.measure) is not None:
         return None
     if due != "warning" and _in_force(party.id, key, "terminate_account") is not None:
         return None
-    counted = active_strikes(party, key, at, known={case.id: fact})
+    counted = active_strikes(party, key, at, known=known)
     ends_at = None
     if due == "suspend_account":
         ends_at = at + timedelta(days=rules.suspension_days or 0)
@@ -752,9 +773,16 @@ def check_repeat_infringer(case: Case, at: datetime, fact: CaseFacts | None = No
 def _on_state_entered(case: Case, *, at: datetime, cause: str = "", **_data) -> None:
     if cause == "notice":
         return  # a notice just opened has no outcome: no strike, no verdict on it (nothing to read)
-    fact = case_facts(case)  # read once for both checks
+    key, first = policy_key(case.jurisdiction), None
+    if case.respondent_party_id is not None and cause in policy().record.uncontested_causes:
+        # A period run out uncontested is a strike on the seller, whose count reads their newest strike cases: those
+        # are read first, so that their facts and this case's come in one read of the timeline.
+        first = _strike_page(case.respondent_party_id, key, at, policy().repeat[key].threshold)
+    others = [c for c in first or () if c.id != case.id and policy_key(c.jurisdiction) == key]
+    facts = _facts([case, *others])  # read once for both checks and the strike count
+    fact = facts[case.id]
     if case.respondent_party_id is not None:
-        check_repeat_infringer(case, at, fact)
+        check_repeat_infringer(case, at, fact, known=facts, first=first)
     if case.claimant_party_id is not None:
         check_notice_misuse(case, at, fact)
 

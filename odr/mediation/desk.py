@@ -57,19 +57,19 @@ def upcoming_for(cases: list[Case]) -> dict[int, list[Due]]:
     dues: dict[int, list[Due]] = {case_id: [] for case_id in ids}
     if not ids:
         return dues
-    for d in db.session.scalars(
-        select(Deadline)
+    # What a deadline's end does, worded once per stage it leads to (the desk lists hundreds of deadlines).
+    moves_to: dict[str, str] = {}
+    # The columns a Due shows, not the deadlines as objects (hundreds of them on a busy desk).
+    for d in db.session.execute(
+        select(Deadline.case_id, Deadline.due_at, Deadline.timer, Deadline.consequence, Deadline.citation)
         .where(Deadline.case_id.in_(ids), Deadline.status == DeadlineStatus.PENDING)
         .order_by(Deadline.due_at, Deadline.id)
     ):
-        dues[d.case_id].append(
-            Due(
-                d.due_at,
-                timer_label(d.timer),
-                _("If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)),
-                d.citation,
+        if d.consequence not in moves_to:
+            moves_to[d.consequence] = _(
+                "If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)
             )
-        )
+        dues[d.case_id].append(Due(d.due_at, timer_label(d.timer), moves_to[d.consequence], d.citation))
     for evaluation in db.session.scalars(
         select(NeutralEvaluation).where(
             NeutralEvaluation.case_id.in_(ids), NeutralEvaluation.status == EvaluationStatus.OPEN

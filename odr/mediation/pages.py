@@ -21,6 +21,7 @@ from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, may_f
 from odr.cases.services import check_may_accept
 from odr.forms import BLANK, FormState
 from odr.mediation import agreement, bidding, desk, evaluation, measures
+from odr.mediation.desk import DeskRow
 from odr.mediation.models import EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
 from odr.mediation.services import (
     Fitness,
@@ -31,6 +32,7 @@ from odr.mediation.services import (
     roster,
 )
 from odr.models_base import utcnow
+from odr.pagination import keyset_list
 from odr.vocabulary import CaseRole
 
 MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
@@ -243,6 +245,9 @@ class EvaluationRow:
 class DeskPage:
     desk: desk.Desk
     filters: dict
+    rows: list[DeskRow]  # the page of the desk's cases shown (DESK_PAGE at a time, in the desk's order)
+    next_cursor: str | None  # the following page; None: the last
+    paged: bool  # not the first page (the page offers a way back to it)
     summaries: list[dict]
     declaration: str
     declaration_recorded: str | None
@@ -251,11 +256,19 @@ class DeskPage:
     form: FormState
 
 
-def desk_page(mediator: Account, filters: dict, form: FormState = BLANK) -> DeskPage:
+DESK_PAGE = 50
+
+
+def desk_page(mediator: Account, filters: dict, form: FormState = BLANK, cursor: str | None = None) -> DeskPage:
+    """The mediator's desk, its cases a page at a time in the desk's order (the counts cover all of them)."""
     view = desk.mediator_desk(mediator, filters)
+    rows = keyset_list(view.rows, desk.row_key, [int, datetime, int], limit=DESK_PAGE, cursor=cursor)
     return DeskPage(
         desk=view,
         filters=filters,
+        rows=rows.items,
+        next_cursor=rows.next_cursor,
+        paged=cursor is not None,
         summaries=[appointment_summary(a) for a in view.appointments],
         declaration=independence_declaration(locale=None),
         declaration_recorded=None if get_locale().language == "en" else independence_declaration(),

@@ -38,7 +38,10 @@ def _desk_filters() -> dict:
 
 
 def _desk(form: FormState = BLANK):
-    page = pages.desk_page(current_user, _desk_filters(), form)
+    # The account itself, not the request's proxy of it: the desk reads it once per case.
+    page = pages.desk_page(
+        current_user._get_current_object(), _desk_filters(), form, cursor=request.args.get("cursor") or None
+    )
     return render_template("mediation/desk.html", page=page, desk=page.desk, form=form)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import networkx as nx
@@ -871,6 +871,11 @@ class Registry:
             if key in self.procedures:
                 raise ProcedureError(f"{path.name}: procedure {key[0]} version {key[1]} is defined twice")
             self.procedures[key] = procedure
+
+    @cached_property
+    def final_states(self) -> frozenset[str]:
+        """Names of the states that end a case, across all procedures (read per row of every list of cases)."""
+        return frozenset(name for p in self.procedures.values() for name, s in p.states.items() if s.final)
 
     def get(self, code: str, version: str) -> Procedure:
         try:

@@ -38,7 +38,7 @@ def procedures() -> Registry:
 
 def final_states() -> set[str]:
     """Names of the states that end a case, across all procedures."""
-    return {name for p in procedures().procedures.values() for name, s in p.states.items() if s.final}
+    return set(procedures().final_states)
 
 
 def procedure_of(case: Case) -> Procedure:
@@ -143,6 +143,10 @@ def _start(
 def timers_awaiting_receipt(case: Case) -> list[Timer]:
     """The current state's periods that start at the receipt of a delivery and have not started yet."""
     procedure = procedure_of(case)
+    day = case_day(case, case.state_entered_at)
+    awaiting = [t for t in procedure.timers_for(case.state, day) if t.receipt]
+    if not awaiting:
+        return []  # most states have none: nothing to read
     started = set(
         db.session.scalars(
             select(Deadline.timer).where(
@@ -150,8 +154,7 @@ def timers_awaiting_receipt(case: Case) -> list[Timer]:
             )
         )
     )
-    day = case_day(case, case.state_entered_at)
-    return [t for t in procedure.timers_for(case.state, day) if t.receipt and t.name not in started]
+    return [t for t in awaiting if t.name not in started]
 
 
 def start_at_receipt(case: Case, timer: Timer, received_at: datetime, receipt: dict, at: datetime) -> Deadline:
@@ -416,15 +419,16 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
 
 def _apply_claimed(deadline_id: int, now: datetime) -> int:
     """Claim the deadline and apply its consequence in the current transaction; 0 if another took it."""
-    claimed = db.session.execute(
+    # The claim returns the deadline it claimed (no second read); nothing when another worker took it.
+    deadline = db.session.scalar(
         update(Deadline)
         .where(Deadline.id == deadline_id, Deadline.status == DeadlineStatus.PENDING)
         .values(status=DeadlineStatus.APPLIED, closed_at=now)
-        .execution_options(synchronize_session=False)
+        .returning(Deadline)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if claimed.rowcount != 1:
+    if deadline is None:
         return 0
-    deadline = db.session.get_one(Deadline, deadline_id, populate_existing=True)
     # Its procedure choice (where the next period is counted) comes with it, not in a query of its own.
     case = db.session.scalars(
         select(Case)

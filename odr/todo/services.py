@@ -14,8 +14,11 @@ offers exactly what they would accept.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
+from typing import TypeVar
 
 from babel.lists import format_list
 from flask_babel import get_locale
@@ -39,6 +42,8 @@ from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import case_day, case_time_zone, final_states, procedure_of, procedures
 from odr.procedure.titles import action_label, state_label, timer_label
 from odr.vocabulary import PARTY_ROLES, CaseRole, case_role_label
+
+T = TypeVar("T")
 
 # What each entry action of a rule does, said to the people it happens to.
 ACTION_CONSEQUENCES = {
@@ -130,8 +135,21 @@ class CaseNext:
     others: list[Waiting] = field(default_factory=list)
 
 
-def _urgency(obligation: Obligation):
-    return (obligation.due_at is None, obligation.due_at or datetime.max, obligation.reference)
+def urgency(obligation: Obligation) -> tuple[int, int, str, int, str, int]:
+    """Most urgent first, no deadline last; then by case: one order for every obligation, so a list of them is
+    paged by it (odr.pagination.keyset_list, with URGENCY_TYPES)."""
+    due = obligation.due_at
+    return (
+        int(due is None),
+        round(due.timestamp() * 1_000_000) if due else 0,
+        obligation.reference,
+        obligation.case_id,
+        obligation.kind,
+        obligation.deadline_id or 0,
+    )
+
+
+URGENCY_TYPES = (int, int, str, int, str, int)
 
 
 def consequence(procedure: Procedure, timer: Timer | None, target: str) -> tuple[str, tuple[str, ...]]:
@@ -144,10 +162,9 @@ def consequence(procedure: Procedure, timer: Timer | None, target: str) -> tuple
     return _("If nobody acts by then: %(what)s.", what=list_format(parts)), actions
 
 
-def _choices(case: Case, procedure: Procedure, roles: set[str], at: datetime, proposal_open: bool) -> list[Choice]:
-    """What these roles may do in the case's stage: accept the proposal on the table, the filings that move the
-    case, the stage's offers, then the steps on request."""
-    day = case_day(case, at)
+def _choices(case: Case, procedure: Procedure, roles: set[str], day: date, proposal_open: bool) -> list[Choice]:
+    """What these roles may do in the case's stage on ``day`` (where its rules run): accept the proposal on the
+    table, the filings that move the case, the stage's offers, then the steps on request."""
     moves = [t for t in procedure.transitions_from(case.state, day) if t.roles & roles and not t.when]
     choices = [Choice("accept_settlement", "", _("Accept the settlement proposal"))] if proposal_open else []
     # A report (CN Art. 43(2)) is filed with its document on its own form, by step.
@@ -189,15 +206,34 @@ def _reader_role(roles: set[str], wanted) -> str:
 CURRENT = object()  # read the case's current settlement proposal from its filings
 
 
+def _once(memo: dict | None, key: tuple, compute: Callable[[], T]) -> T:
+    """What ``compute`` gives, computed once per ``key`` while ``memo`` lives (None: computed each time)."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def case_obligations(
-    account: Account, case: Case, roles: set[str], deadlines: list[Deadline], at: datetime, proposal=CURRENT
+    account: Account,
+    case: Case,
+    roles: set[str],
+    deadlines: list[Deadline],
+    at: datetime,
+    proposal=CURRENT,
+    memo: dict | None = None,
 ) -> CaseNext:
     """The reader's obligations in one case (given its pending deadlines and, if known, its current settlement
-    proposal), and the periods waiting for others."""
-    if case.state in final_states():
+    proposal), and the periods waiting for others.
+
+    ``memo``: shared by the cases of one list, so that what depends only on the rules (a stage's choices for
+    these roles, what happens when a period runs out) is worded once per rule, not once per case."""
+    if case.state in _once(memo, ("final",), final_states):
         return CaseNext([])
     procedure = procedure_of(case)
     zone = case_time_zone(case, procedure)
+    day = case_day(case, at)
     proposal_open = _may_accept(account, case, roles, at, current_settlement(case) if proposal is CURRENT else proposal)
     mine: list[Obligation] = []
     others: list[Waiting] = []
@@ -206,11 +242,19 @@ def case_obligations(
             continue
         rules = procedures().get(deadline.procedure_code, deadline.procedure_version)
         timer = rules.timer(deadline.timer)
-        if_nobody, actions = consequence(rules, timer, deadline.consequence)
+        if_nobody, actions = _once(
+            memo,
+            ("consequence", rules.code, rules.version, deadline.timer, deadline.consequence),
+            partial(consequence, rules, timer, deadline.consequence),
+        )
         awaits = timer.awaits if timer else frozenset()
         heading = timer_label(deadline.timer)
         if awaits & roles:
-            choices = _choices(case, procedure, roles, at, proposal_open)
+            choices = _once(
+                memo,
+                ("choices", procedure.code, procedure.version, case.state, day, frozenset(roles), proposal_open),
+                lambda: _choices(case, procedure, roles, day, proposal_open),
+            )
             if choices:
                 mine.append(
                     Obligation(
@@ -250,7 +294,7 @@ def case_obligations(
                 kind="settlement",
                 role=_reader_role(roles, PARTY_ROLES),
                 heading=_("A settlement proposal awaits your answer"),
-                choices=tuple(_choices(case, procedure, roles, at, True)),
+                choices=tuple(_choices(case, procedure, roles, day, True)),
                 due_at=first.due_at if first else None,
                 time_zone=zone,
                 if_nobody_acts=others[0].if_nobody_acts if others else _("If nobody acts, the case stays as it is."),
@@ -259,7 +303,7 @@ def case_obligations(
         )
     if not mine and not deadlines:
         # A stage with no running period that only the reader can end (the court's decision).
-        moves = [t for t in procedure.transitions_from(case.state, case_day(case, at)) if not t.when]
+        moves = [t for t in procedure.transitions_from(case.state, day) if not t.when]
         if moves and all(t.roles & roles for t in moves):
             kind = "court_decision" if any(t.filing == FilingKind.DECISION.value for t in moves) else "procedure"
             choices = [
@@ -288,7 +332,7 @@ def case_obligations(
                     ),
                 )
             )
-    return CaseNext(sorted(mine, key=_urgency), sorted(others, key=lambda w: w.due_at))
+    return CaseNext(sorted(mine, key=urgency), sorted(others, key=lambda w: w.due_at))
 
 
 def _pending_by_case(case_ids: list[int]) -> dict[int, list[Deadline]]:
@@ -331,15 +375,18 @@ def obligations(account: Account, now: datetime | None = None, limit: int = 200)
     ).all()
     pending = _pending_by_case([c.id for c in cases])
     proposals = _proposals_by_case([c.id for c in cases])
+    memo: dict = {}
     for case in cases:
         roles = case_roles(account, case)
         if roles:
-            found += case_obligations(account, case, roles, pending.get(case.id, []), now, proposals.get(case.id)).mine
+            found += case_obligations(
+                account, case, roles, pending.get(case.id, []), now, proposals.get(case.id), memo
+            ).mine
     if account.role == Role.MEDIATOR:
         found += _appointments(account)
     if account.role == Role.PLATFORM_CLIENT:
         found += _measures()
-    return sorted(found, key=_urgency)
+    return sorted(found, key=urgency)
 
 
 def _appointments(mediator: Account) -> list[Obligation]:

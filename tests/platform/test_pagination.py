@@ -174,3 +174,48 @@ def test_the_dashboard_reaches_every_case_page_by_page_and_filters(app, world, b
         assert '<option value="EU" selected>' in html
     finally:
         case_pages.DASHBOARD_PAGE = saved
+
+
+def test_the_desk_page_reaches_every_case_page_by_page_in_the_desks_order(app, world, browser, monkeypatch):
+    from odr.mediation import pages as mediation_pages
+    from tests.platform.test_query_counts import another_mediated_case
+
+    ids = [another_mediated_case(world, n) for n in range(5)]
+    monkeypatch.setattr(mediation_pages, "DESK_PAGE", 2)
+    session = browser(world.mediator)
+    seen, pages = [], 0
+    url: str | None = "/mediation"
+    while url:
+        html = session.get(url).get_data(as_text=True)
+        table = html.split('<table class="cases reflow">', 1)[1]
+        seen += [
+            int(m)
+            for m in re.findall(r'<td data-label="Case">(?:<strong[^>]*>[^<]*</strong> )?<a href="/cases/(\d+)"', table)
+        ]
+        pages += 1
+        found = re.search(r'<a rel="next" href="([^"]+)"', table)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(ids) and len(seen) == len(ids) and pages == 3
+    assert "First page" in html  # the last page offers the way back
+
+
+def test_the_things_to_do_come_most_urgent_first_a_page_at_a_time(app, world, browser, monkeypatch):
+    from odr.cases import pages as case_pages
+    from odr.todo.services import obligations
+
+    file_cases(world, 5)  # each waits for the seller's answer
+    expected = [o.reference for o in obligations(world.seller)]
+    assert len(expected) == 5
+    monkeypatch.setattr(case_pages, "TODO_PAGE", 2)
+    session = browser(world.seller)
+    seen, pages = [], 0
+    url: str | None = "/"
+    while url:
+        html = session.get(url).get_data(as_text=True)
+        todo = html.split('id="todo-heading"', 1)[1].split("</section>", 1)[0]
+        seen += re.findall(r'<li class="todo-item">\s*<h3><a href="/cases/\d+#next-action">([^<]+)</a>', todo)
+        pages += 1
+        found = re.search(r'<a rel="next" href="([^"]+)"', todo)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == expected and pages == 3
+    assert "Most urgent first" in todo

@@ -7,7 +7,7 @@ that lists cases, filings or events is read at two sizes of its data; the count 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from odr.accounts.models import Role
 from odr.cases import services
@@ -85,12 +85,17 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
 def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, world, api, browser, sql_statements):
     mediator_api, holder_api = api(world.mediator), api(world.holder)
     mediator, holder = browser(world.mediator), browser(world.holder)
+    # Cursors before every row (the pages read as much as the first ones do).
+    after_every_desk_row = encode_cursor([0, datetime(2000, 1, 1, tzinfo=timezone.utc), 0])
+    after_every_obligation = encode_cursor([0, 0, "", 0, "", 0])
     requests = {
         "mediator /mediation": lambda: mediator.get("/mediation"),
+        "mediator /mediation, a later page": lambda: mediator.get(f"/mediation?cursor={after_every_desk_row}"),
         "mediator GET /api/v1/mediation/desk": lambda: mediator_api.get("/mediation/desk"),
         "mediator /": lambda: mediator.get("/"),
         "mediator GET /api/v1/cases": lambda: mediator_api.get("/cases"),
         "holder /": lambda: holder.get("/"),
+        "mediator /, a later page of things to do": lambda: mediator.get(f"/?todo={after_every_obligation}"),
         "holder GET /api/v1/cases": lambda: holder_api.get("/cases"),
         "holder GET /api/v1/inbox": lambda: holder_api.get("/inbox"),
         "holder GET /api/v1/todo": lambda: holder_api.get("/todo"),

@@ -261,7 +261,8 @@ def file_notices(
     at: datetime | None = None,
     count_refusals: bool = True,
 ) -> BatchResult:
-    """File a batch of notices, a chunk per commit; each item's result (the case it went to, or its error).
+    """File a batch of notices (see the module: groups across chunks, a commit about every ``CHUNK_ITEMS`` items
+    written); each item's result (the case it went to, or its error).
 
     ``count_refusals=False``: the filer saw each item's errors in a preview and filed the others; the items
     left out are not refusals counted in its record (the web upload)."""

@@ -59,8 +59,9 @@ def upcoming_for(cases: list[Case]) -> dict[int, list[Due]]:
         return dues
     # What a deadline's end does, worded once per stage it leads to (the desk lists hundreds of deadlines).
     moves_to: dict[str, str] = {}
-    for d in db.session.scalars(
-        select(Deadline)
+    # The columns a Due shows, not the deadlines as objects (hundreds of them on a busy desk).
+    for d in db.session.execute(
+        select(Deadline.case_id, Deadline.due_at, Deadline.timer, Deadline.consequence, Deadline.citation)
         .where(Deadline.case_id.in_(ids), Deadline.status == DeadlineStatus.PENDING)
         .order_by(Deadline.due_at, Deadline.id)
     ):

@@ -207,3 +207,11 @@ def test_items_another_request_filed_meanwhile_are_answered_as_its_cases(world, 
     assert statuses == [(n, "replayed" if n == 4 else "created") for n in range(8)]
     assert answer["items"][4]["case"]["id"] == earlier
     assert count(Case) == 3 and count(Listing) == 8 and count(IdempotentRequest) == 8
+
+
+def test_an_item_key_twice_in_a_batch_is_refused_the_second_time_wherever_it_falls(world, api, monkeypatch):
+    monkeypatch.setattr(bulk, "CHUNK_ITEMS", 2)
+    answer = post_batch(api(world.holder), [listing_item(1), listing_item(2), listing_item(1)]).get_json()
+    assert [i["status"] for i in answer["items"]] == ["created", "created", "refused"]
+    assert answer["items"][2]["error"]["code"] == "duplicate_item_key"
+    assert count(Listing) == 2

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import ClauseElement, TextClause
+from sqlalchemy.sql import ClauseElement, FromClause, TextClause
 from sqlalchemy.sql.util import find_tables
 
 from odr.accounts.models import Account
@@ -101,13 +101,24 @@ def _write_pending(session: Session, transaction: SessionTransaction | None = No
 
 
 def _reads_events(statement: ClauseElement) -> bool:
-    # Raw SQL may read anything; a built statement names its tables (subqueries and joins included).
+    # Raw SQL may read anything; a built statement names its tables (subqueries and joins included), except the
+    # targets of ORM joins along a relationship (``join(Case.events)``), resolved only when it is compiled.
     if isinstance(statement, TextClause):
         return True
-    return any(
-        getattr(t, "name", None) == Event.__tablename__
-        for t in find_tables(statement, include_aliases=True, include_joins=True)
-    )
+    tables = find_tables(statement, include_aliases=True, include_joins=True)
+    if any(getattr(t, "name", None) == Event.__tablename__ for t in tables):
+        return True
+    return any(_joins_events(join[0]) for join in getattr(statement, "_setup_joins", ()))
+
+
+def _joins_events(target) -> bool:
+    prop = getattr(target, "property", None)
+    mapper = getattr(prop, "mapper", None) or getattr(inspect(target, raiseerr=False), "mapper", None)
+    if mapper is not None:  # a relationship, a mapped class or an alias of one
+        return mapper.class_ is Event
+    if isinstance(target, FromClause):
+        return any(getattr(t, "name", None) == Event.__tablename__ for t in find_tables(target, include_aliases=True))
+    return True  # not known: written, to be sure
 
 
 @sa_event.listens_for(Session, "do_orm_execute")

@@ -140,3 +140,16 @@ def test_events_of_a_transaction_rolled_back_are_not_written(world):
     db.session.rollback()
     db.session.commit()
     assert len(chain(case.id)) == before
+
+
+def test_a_query_joining_the_timeline_along_a_relationship_sees_the_events_recorded_before_it(world):
+    from odr.cases import events
+    from odr.models_base import utcnow
+    from odr.vocabulary import EventKind
+
+    case = services.file_notice(world.holder, notice_data()).obj
+    db.session.commit()
+    before = len(chain(case.id))
+    events.record(db.session.get(Case, case.id), EventKind.EVIDENCE_ADDED, utcnow(), payload={"name": "pending"})
+    joined = db.select(db.func.count()).select_from(Case).join(Case.events).where(Case.id == case.id)
+    assert db.session.scalar(joined) == before + 1

@@ -164,6 +164,7 @@ PAGINATED = {
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
     "/audit": "entries",
+    "/todo": "obligations",
 }
 
 PAGE_PARAMETERS = [

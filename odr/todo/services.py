@@ -375,8 +375,10 @@ def _open_cases_by_first_due(account: Account, after: tuple | None) -> Select:
     """The account's open cases with the first instant at which one of them may have an obligation after ``after``
     (their earliest pending deadline due no earlier than the one ``after`` names; NULL: a case with no pending
     deadline), in that order, NULL last, then by id: the order of ``urgency`` up to the case."""
+    # Only the reader's cases' deadlines: the cost grows with the reader's cases, not the platform's.
     first = select(Deadline.case_id, func.min(Deadline.due_at).label("due")).where(
-        Deadline.status == DeadlineStatus.PENDING
+        Deadline.status == DeadlineStatus.PENDING,
+        Deadline.case_id.in_(visible_cases(account).with_only_columns(Case.id)),
     )
     if after is not None and not after[0]:
         # One microsecond early: the key's microseconds are rounded, and a case read too many is only filtered out.

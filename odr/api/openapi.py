@@ -165,6 +165,7 @@ PAGINATED = {
     "/transparency/register": "notices",
     "/transparency/lumen": "notices",
     "/audit": "entries",
+    "/todo": "obligations",
 }
 
 PAGE_PARAMETERS = [

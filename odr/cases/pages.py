@@ -49,7 +49,7 @@ from odr.extensions import db
 from odr.forms import BLANK, FormState
 from odr.i18n import list_format, locale_name
 from odr.models_base import utcnow
-from odr.pagination import Pager, keyset, keyset_list, latest_window
+from odr.pagination import Pager, keyset, latest_window
 from odr.procedure import jurisdictions
 from odr.procedure.choice import check_market, choose_procedure
 from odr.procedure.engine import Procedure
@@ -78,14 +78,12 @@ from odr.procedure.titles import (
 )
 from odr.todo.services import (
     ACTION_CONSEQUENCES,
-    URGENCY_TYPES,
     CaseNext,
     Obligation,
     case_obligations,
     consequence,
     obligations,
     step_consequences,
-    urgency,
 )
 from odr.vocabulary import CaseRole
 
@@ -204,7 +202,7 @@ def dashboard_page(
         }
     now = now or utcnow()
     nav = navigation(account)
-    todo = keyset_list(obligations(account, now), urgency, URGENCY_TYPES, limit=TODO_PAGE, cursor=todo_cursor)
+    todo = obligations(account, now, limit=TODO_PAGE, cursor=todo_cursor)
     return DashboardPage(
         audience=nav.audience,
         role=account.role.value,

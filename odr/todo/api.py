@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from odr.api import authenticated, bp
+from odr.api import authenticated, bp, page_request, paged
 from odr.todo.services import obligations
 
 
 @bp.get("/todo")
 @authenticated
 def todo():
-    return jsonify({"obligations": [o.as_json() for o in obligations(g.api_account)]})
+    limit, cursor = page_request()
+    page = obligations(g.api_account, limit=limit, cursor=cursor)
+    return jsonify(paged("obligations", [o.as_json() for o in page.items], page))

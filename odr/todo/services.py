@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import TypeVar
 
@@ -24,7 +24,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from odr.accounts.models import Account, Role
@@ -37,6 +37,7 @@ from odr.i18n import list_format
 from odr.mediation.measures import measure_title
 from odr.mediation.models import AppointmentStatus, Measure, MeasureStatus, MediatorAppointment
 from odr.models_base import utcnow
+from odr.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from odr.procedure.engine import Procedure, Timer
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import case_day, case_time_zone, final_states, procedure_of, procedures
@@ -135,21 +136,21 @@ class CaseNext:
     others: list[Waiting] = field(default_factory=list)
 
 
-def urgency(obligation: Obligation) -> tuple[int, int, str, int, str, int]:
-    """Most urgent first, no deadline last; then by case: one order for every obligation, so a list of them is
-    paged by it (odr.pagination.keyset_list, with URGENCY_TYPES)."""
+def urgency(obligation: Obligation) -> tuple[int, int, int, str, int]:
+    """Most urgent first, no deadline last; then by case (the order they were filed in): one order for every
+    obligation, so a list of them is paged by it (a cursor carries this key, with URGENCY_TYPES)."""
     due = obligation.due_at
     return (
         int(due is None),
-        round(due.timestamp() * 1_000_000) if due else 0,
-        obligation.reference,
+        _instant(due) if due else 0,
         obligation.case_id,
         obligation.kind,
         obligation.deadline_id or 0,
     )
 
 
-URGENCY_TYPES = (int, int, str, int, str, int)
+URGENCY_TYPES = (int, int, int, str, int)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def consequence(procedure: Procedure, timer: Timer | None, target: str) -> tuple[str, tuple[str, ...]]:
@@ -361,32 +362,92 @@ def _proposals_by_case(case_ids: list[int]) -> dict[int, Filing]:
     return found
 
 
-def obligations(account: Account, now: datetime | None = None, limit: int = 200) -> list[Obligation]:
-    """Every pending obligation of the account, most urgent first (no deadline last)."""
-    now = now or utcnow()
-    found: list[Obligation] = []
-    cases = db.session.scalars(
+# Cases whose obligations are worked out at a time while a page of them is gathered.
+WALK_BATCH = 100
+
+
+def _instant(due: datetime) -> int:
+    """An instant as whole microseconds: how an obligation's key carries its deadline."""
+    return round(due.timestamp() * 1_000_000)
+
+
+def _open_cases_by_first_due(account: Account, after: tuple | None) -> Select:
+    """The account's open cases with the first instant at which one of them may have an obligation after ``after``
+    (their earliest pending deadline due no earlier than the one ``after`` names; NULL: a case with no pending
+    deadline), in that order, NULL last, then by id: the order of ``urgency`` up to the case."""
+    first = select(Deadline.case_id, func.min(Deadline.due_at).label("due")).where(
+        Deadline.status == DeadlineStatus.PENDING
+    )
+    if after is not None and not after[0]:
+        # One microsecond early: the key's microseconds are rounded, and a case read too many is only filtered out.
+        first = first.where(Deadline.due_at >= EPOCH + timedelta(microseconds=after[1] - 1))
+    earliest = first.group_by(Deadline.case_id).subquery()
+    due = type_coerce(earliest.c.due, Deadline.due_at.type)  # min() loses the UTC type decorator on some engines
+    query = (
         visible_cases(account)
         .where(Case.state.not_in(final_states()))
-        # What the obligations read of each case, in one query per kind (no query per case).
+        .outerjoin(earliest, earliest.c.case_id == Case.id)
+        .add_columns(due)
         .options(selectinload(Case.procedure_choice))
-        .order_by(Case.updated_at.desc())
-        .limit(limit)
-    ).all()
-    pending = _pending_by_case([c.id for c in cases])
-    proposals = _proposals_by_case([c.id for c in cases])
-    memo: dict = {}
-    for case in cases:
-        roles = case_roles(account, case)
-        if roles:
-            found += case_obligations(
-                account, case, roles, pending.get(case.id, []), now, proposals.get(case.id), memo
-            ).mine
+        .order_by(earliest.c.due.is_(None), earliest.c.due, Case.id)
+    )
+    if after is not None:
+        # Only a case with no pending deadline has obligations without one (a decision it waits for, a proposal).
+        undated = (
+            ~select(Deadline.id).where(Deadline.case_id == Case.id, Deadline.status == DeadlineStatus.PENDING).exists()
+        )
+        query = query.where(
+            and_(undated, Case.id >= after[2]) if after[0] else or_(earliest.c.due.is_not(None), undated)
+        )
+    return query
+
+
+def obligations(
+    account: Account, now: datetime | None = None, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[Obligation]:
+    """Every pending obligation of the account, most urgent first (no deadline last), a page at a time: the ``limit``
+    after ``cursor`` (the key of the previous page's last one; None: the first page).
+
+    An obligation's deadline is one of its case's pending deadlines, so no obligation of a case comes before the
+    case's earliest one. The open cases are therefore read in the order of that deadline, a batch at a time, and
+    an obligation gathered is in its place once it comes before the next case still unread: a page reads as many
+    cases as it needs, whatever the number of cases the account has."""
+    after = decode_cursor(cursor, URGENCY_TYPES)
+    key = tuple(after) if after is not None else None
+    now = now or utcnow()
+    found: list[Obligation] = []
     if account.role == Role.MEDIATOR:
         found += _appointments(account)
     if account.role == Role.PLATFORM_CLIENT:
         found += _measures()
-    return sorted(found, key=urgency)
+    found = [o for o in found if key is None or urgency(o) > key]
+    query = _open_cases_by_first_due(account, key)
+    memo: dict = {}
+    read = 0
+    while True:
+        rows = db.session.execute(query.offset(read).limit(WALK_BATCH + 1)).all()
+        cases = [case for case, _due in rows[:WALK_BATCH]]
+        read += len(cases)
+        pending = _pending_by_case([c.id for c in cases])
+        proposals = _proposals_by_case([c.id for c in cases])
+        for case in cases:
+            roles = case_roles(account, case)
+            if roles:
+                mine = case_obligations(
+                    account, case, roles, pending.get(case.id, []), now, proposals.get(case.id), memo
+                )
+                found += [o for o in mine.mine if key is None or urgency(o) > key]
+        if len(rows) <= WALK_BATCH:
+            settled = sorted(found, key=urgency)
+            break
+        case, due = rows[WALK_BATCH]
+        unread = (int(due is None), _instant(due) if due else 0, case.id)
+        settled = sorted((o for o in found if urgency(o)[:3] < unread), key=urgency)
+        if len(settled) > limit:
+            break
+    if len(settled) <= limit:
+        return Page(settled, None)
+    return Page(settled[:limit], encode_cursor(urgency(settled[limit - 1])))
 
 
 def _appointments(mediator: Account) -> list[Obligation]:

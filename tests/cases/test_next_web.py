@@ -106,7 +106,7 @@ def test_the_dashboard_and_the_api_list_the_obligations_most_urgent_first(world,
     assert obligation["case_id"] == case.id and obligation["role"] == "respondent"
     assert [c["name"] for c in obligation["choices"]] == ["response", "counter_notice"]
     assert obligation["if_nobody_acts"]["state"] == "facilitated_settlement" and obligation["due_at"]
-    assert api(world.holder).get("/todo").get_json() == {"obligations": []}
+    assert api(world.holder).get("/todo").get_json() == {"obligations": [], "next": None, "next_cursor": None}
 
 
 def test_after_escalation_the_parties_read_which_court_has_the_case_then_its_decision(world, browser, api):

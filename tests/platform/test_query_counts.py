@@ -88,7 +88,7 @@ def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, w
     mediator, holder = browser(world.mediator), browser(world.holder)
     # Cursors before every row (the pages read as much as the first ones do).
     after_every_desk_row = encode_cursor([0, datetime(2000, 1, 1, tzinfo=timezone.utc), 0])
-    after_every_obligation = encode_cursor([0, 0, "", 0, "", 0])
+    after_every_obligation = encode_cursor([0, 0, 0, "", 0])
     requests = {
         "mediator /mediation": lambda: mediator.get("/mediation"),
         "mediator /mediation, a later page": lambda: mediator.get(f"/mediation?cursor={after_every_desk_row}"),

@@ -122,7 +122,7 @@ def test_what_to_do_next_offers_the_right_holder_each_report_with_its_form(world
 
     case = counter_noticed(world)
     received_at_once(case, case.state_entered_at)  # the 15 days run from the right holder's receipt
-    (reply,) = obligations(world.holder)
+    (reply,) = obligations(world.holder).items
     assert [(c.kind, c.name) for c in reply.choices if c.kind == "report"] == [
         ("report", "report_complaint"),
         ("report", "report_suit"),

@@ -17,7 +17,8 @@ The rows each route shows:
 - ``GET /mediation`` (its first page: 50 of the 200 open cases of 10,000) and ``GET /api/v1/mediation/desk?limit=200``:
   the mediator's open cases, earliest pending deadline first, with the parties' languages and that deadline;
 - ``GET /cases/<id>`` with 500 filings: the case, its latest 50 filings the reader may read and its latest 50
-  events; ``GET /api/v1/cases/<id>``: the case, all 500 filings and its deadlines;
+  events; ``GET /api/v1/cases/<id>``: the case, its latest 50 filings the reader may read, how many it may read,
+  and its deadlines;
 - ``GET /`` for a party with 2,000 cases: its first page of 50 cases with their pending deadlines, and its 20 most
   urgent pending deadlines with their cases (the things to do); ``GET /api/v1/cases``: its first 50 cases.
 Prints median [min-max] over the repetitions, the ratios to both baselines, and the statements each request sends.
@@ -182,7 +183,11 @@ def bare_app(database_url: str, reads: dict):
         found = rows("case API")
         return jsonify(
             dict(found["case"])
-            | {"filings": [dict(f) for f in found["filings"]], "deadlines": [dict(d) for d in found["deadlines"]]}
+            | {
+                "filings": [dict(f) for f in found["filings"]],
+                "filings_total": found["filings_total"],
+                "deadlines": [dict(d) for d in found["deadlines"]],
+            }
         )
 
     @app.get("/")
@@ -282,9 +287,11 @@ def main() -> None:
                 }
 
             def case_api_rows(conn):
+                filings = readable(select(Filing.__table__)).order_by(Filing.id.desc()).limit(50)
                 return {
                     "case": conn.execute(select(Case.__table__).where(Case.id == busy)).mappings().one(),
-                    "filings": conn.execute(readable(select(Filing.__table__)).order_by(Filing.id)).mappings().all(),
+                    "filings": conn.execute(filings).mappings().all()[::-1],
+                    "filings_total": conn.execute(readable(select(func.count()).select_from(Filing))).scalar_one(),
                     "deadlines": conn.execute(select(Deadline.__table__).where(Deadline.case_id == busy))
                     .mappings()
                     .all(),

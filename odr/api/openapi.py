@@ -147,6 +147,7 @@ _CONFIRMED = {
 PAGINATED = {
     "/cases": "cases",
     "/cases/{case_id}/events": "events",
+    "/cases/{case_id}/filings": "filings",
     "/inbox": "deliveries",
     "/measures": "measures",
     "/mediation/desk": "cases",
@@ -360,9 +361,32 @@ def _document() -> dict:
                 "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
             },
             "/notices:batch": {"post": _batch_op()},
-            "/cases/{case_id}": {"parameters": [CASE_ID], "get": _op("One case with filings, evidence, deadlines")},
+            "/cases/{case_id}": {
+                "parameters": [CASE_ID],
+                "get": _op(
+                    "One case with evidence, deadlines and its latest 50 filings you may read (oldest first); "
+                    "filings_total: how many you may read in all; links.filings: all of them a page at a time "
+                    "(GET /cases/{case_id}/filings); links.earlier_filings: those before the ones shown (null: none)"
+                ),
+            },
             "/cases/{case_id}/filings": {
                 "parameters": [CASE_ID],
+                "get": {
+                    **_op(
+                        "The filings you may read (a caucus only to its party and the mediator), oldest first, each as "
+                        "in the case document; before (the case document's links.earlier_filings): only those "
+                        "before the document's first"
+                    ),
+                    "parameters": [
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Only the filings before this cursor (kept in the next links)",
+                        }
+                    ],
+                },
                 "post": _op(
                     "File a response, counter-notice, message, offer or settlement proposal (decisions: /decision)",
                     body="Filing",

@@ -6,19 +6,19 @@ import json
 
 from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
 from odr.cases import bulk, reports, services
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query
 from odr.cases.models import Case, Event, EvidenceFile, Filing
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
 from odr.extensions import db
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
-from odr.pagination import MOST, keyset
+from odr.pagination import MOST, decode_cursor, keyset, latest_window
 from odr.procedure import pauses
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
@@ -85,13 +85,21 @@ def case_summary(case: Case) -> dict:
     }
 
 
+# The filings the case document carries: the latest ones; the rest are read a page at a time (api_filings).
+CASE_DOCUMENT_FILINGS = 50
+
+
 def case_json(case: Case, account) -> dict:
     roles = case_roles(account, case)
     load_case_document(case)
-    filings = visible_filings(account, case)
+    readable = visible_filings_query(account, case)
+    filings, pager = latest_window(
+        readable.options(selectinload(Filing.acceptances)), Filing.id, limit=CASE_DOCUMENT_FILINGS
+    )
     translations = translations_by_filing([f.id for f in filings])
     proposal = services.current_settlement(case)
-    return case_summary(case) | {
+    receipt = case_receipt(case)
+    return receipt | {
         "your_roles": sorted(roles),
         "remedy_sought": case.remedy_sought,
         "listings": [item.locator for item in case.listings],
@@ -99,6 +107,14 @@ def case_json(case: Case, account) -> dict:
         "respondent": {"id": case.respondent.id, "name": case.respondent.name, "country": case.respondent.country},
         "mediator": None if case.mediator is None else {"id": case.mediator.id, "name": case.mediator.display_name},
         "filings": [filing_json(f, translations.get(f.id, [])) for f in filings],
+        # Every filing the reader may read, of which "filings" are the latest; earlier_filings pages the rest.
+        "filings_total": db.session.scalar(select(func.count()).select_from(readable.subquery())),
+        "links": receipt["links"]
+        | {
+            "earlier_filings": None
+            if pager.earlier is None
+            else url_for("api.api_filings", case_id=case.id, before=pager.earlier)
+        },
         "evidence": [evidence_json(e) for e in case.evidence],
         "procedure_choice": case_procedure_view(case),
         "deadlines": deadlines_view(case),
@@ -112,15 +128,9 @@ def case_json(case: Case, account) -> dict:
 
 
 def load_case_document(case: Case) -> None:
-    """Everything the case document shows, in a fixed number of queries whatever the number of filings."""
+    """What the case document shows besides its filings, in a fixed number of queries."""
     db.session.scalars(
-        select(Case)
-        .where(Case.id == case.id)
-        .options(
-            selectinload(Case.filings).selectinload(Filing.acceptances),
-            selectinload(Case.listings),
-            selectinload(Case.evidence),
-        )
+        select(Case).where(Case.id == case.id).options(selectinload(Case.listings), selectinload(Case.evidence))
     ).all()
 
 
@@ -169,6 +179,7 @@ def case_receipt(case: Case) -> dict:
         "links": {
             "self": url_for("api.api_case", case_id=case.id),
             "events": url_for("api.api_events", case_id=case.id),
+            "filings": url_for("api.api_filings", case_id=case.id),
             "timeline": url_for("api.api_timeline", case_id=case.id),
         }
     }
@@ -235,6 +246,22 @@ def api_add_filing(case_id):
         g.api_account, case_id, data, uploads, key=idempotency_key(), remote_addr=request.remote_addr or ""
     )
     return created(filing_json(outcome.obj), outcome.created)
+
+
+@bp.get("/cases/<int:case_id>/filings")
+@authenticated
+def api_filings(case_id):
+    """The filings the reader may read, oldest first, a page at a time; ``before`` (the case document's
+    earlier_filings) keeps to those before the document's first."""
+    case = get_case(g.api_account, case_id)
+    limit, cursor = page_request()
+    query = visible_filings_query(g.api_account, case).options(selectinload(Filing.acceptances))
+    before = decode_cursor(request.args.get("before"), [int])
+    if before is not None:
+        query = query.where(Filing.id < before[0])
+    page = keyset(query, [Filing.id], limit=limit, cursor=cursor, descending=False)
+    translations = translations_by_filing([f.id for f in page.items])
+    return jsonify(paged("filings", [filing_json(f, translations.get(f.id, [])) for f in page.items], page))
 
 
 @bp.post("/cases/<int:case_id>/reports")

@@ -18,6 +18,7 @@ NOT_LISTS = {
     "/api/v1/me",
     "/api/v1/me/claims",  # one offer at most: the invitation sent to the account's own verified address
     "/api/v1/openapi.json",
+    "/api/v1/cases/<int:case_id>",  # the case document: its latest filings, the rest a link away (links.filings)
     "/api/v1/transparency/report",
     "/api/v1/alliance/feed",  # the federation's own protocol: ?after=<seq>, with the signed tree head
     "/api/v1/conduct/record",  # one party's record (counts, and the measures in force on it)
@@ -112,8 +113,8 @@ def test_every_list_route_of_the_api_is_paged_and_documented(app, world, api, pl
                 continue
             body = response.get_json()
             lists = [key for key, value in body.items() if isinstance(value, list) and key not in ("filters",)]
-            if rule.arguments and not ({"events"} & set(lists)):
-                continue  # a case's own documents list its parts; its events are the list that grows
+            if rule.arguments and not ({"events", "filings"} & set(lists)):
+                continue  # a case's own documents list its parts; its events and filings are the lists that grow
             if not lists:
                 continue
             openapi_path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
@@ -121,7 +122,14 @@ def test_every_list_route_of_the_api_is_paged_and_documented(app, world, api, pl
             assert openapi_path in PAGINATED, openapi_path
             listed.add(openapi_path)
             break
-    assert {"/cases", "/inbox", "/mediation/desk", "/measures", "/cases/{case_id}/events"} <= listed
+    assert {
+        "/cases",
+        "/inbox",
+        "/mediation/desk",
+        "/measures",
+        "/cases/{case_id}/events",
+        "/cases/{case_id}/filings",
+    } <= listed
     doc = api(world.holder).get("/openapi.json").get_json()
     for path, key in PAGINATED.items():
         get = doc["paths"][path]["get"]

@@ -69,6 +69,7 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
         requests |= {
             f"{name} GET /api/v1/cases/<id>": lambda c=client: c.get(f"/cases/{case_id}"),
             f"{name} GET /api/v1/cases/<id>/events": lambda c=client: c.get(f"/cases/{case_id}/events"),
+            f"{name} GET /api/v1/cases/<id>/filings": lambda c=client: c.get(f"/cases/{case_id}/filings?limit=500"),
             f"{name} GET /api/v1/cases/<id>/timeline": lambda c=client: c.get(f"/cases/{case_id}/timeline"),
             f"{name} /cases/<id>": lambda s=session: s.get(f"/cases/{case_id}"),
             f"{name} /cases/<id>/timeline": lambda s=session: s.get(f"/cases/{case_id}/timeline"),

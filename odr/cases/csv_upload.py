@@ -87,18 +87,8 @@ def stash(account: Account, stream, filename: str | None, files=()) -> PendingUp
 
     def pending_row(kept: storage.StoredFile, form: str, media_type: str) -> PendingUpload:
         stored.append(kept)
-        return PendingUpload(
-            token=token if form == CSV_FORM else secrets.token_hex(16),
-            account_id=account.id,
-            form=form,
-            stored_name=kept.stored_name,
-            original_name=kept.original_name,
-            sha256=kept.sha256,
-            size=kept.size,
-            media_type=media_type,
-            created_at=now,
-            expires_at=expires_at,
-        )
+        first = {"token": token} if form == CSV_FORM else {}
+        return PendingUpload.of(kept, account.id, form, now, expires_at, media_type=media_type, **first)
 
     try:
         row = pending_row(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -12,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from odr.accounts.models import Account, Party
 from odr.extensions import db
 from odr.models_base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from odr.evidence.storage import StoredFile
 
 
 def _enum(cls, name):
@@ -252,6 +257,25 @@ class PendingUpload(db.Model):
     media_type: Mapped[str] = mapped_column(String(127))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    @classmethod
+    def of(
+        cls, kept: StoredFile, account_id: int, form: str, created_at: datetime, expires_at: datetime, **overrides
+    ) -> PendingUpload:
+        """The row of a file just stored for its account's ``form`` (``overrides``: a token, a media type)."""
+        return cls(
+            token=overrides.pop("token", None) or secrets.token_hex(16),
+            account_id=account_id,
+            form=form,
+            stored_name=kept.stored_name,
+            original_name=kept.original_name,
+            sha256=kept.sha256,
+            size=kept.size,
+            media_type=overrides.pop("media_type", None) or kept.media_type,
+            created_at=created_at,
+            expires_at=expires_at,
+            **overrides,
+        )
 
 
 class NoticeDraft(db.Model):  # type: ignore[name-defined,misc]

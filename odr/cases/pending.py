@@ -10,7 +10,6 @@ Their names are data only (``storage.safe_display_name``); their type is sniffed
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -151,18 +150,7 @@ class Kept:
             for f in files:
                 kept = storage.store(f.stream, f.filename, "evidence", limit)
                 stored.append(kept)
-                row = PendingUpload(
-                    token=secrets.token_hex(16),
-                    account_id=self.account.id,
-                    form=self.form,
-                    stored_name=kept.stored_name,
-                    original_name=kept.original_name,
-                    sha256=kept.sha256,
-                    size=kept.size,
-                    media_type=kept.media_type,
-                    created_at=now,
-                    expires_at=now + timedelta(hours=hours),
-                )
+                row = PendingUpload.of(kept, self.account.id, self.form, now, now + timedelta(hours=hours))
                 db.session.add(row)
                 self.rows.append(row)
             db.session.commit()

@@ -11,7 +11,6 @@ next pages; every check of the notice still applies.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -118,18 +117,7 @@ def _copy(document: RightsDocument, account: Account, form: str, expires_at: dat
         kept = storage.store(stream, document.original_name, "evidence", limit)
     finally:
         stream.close()
-    row = PendingUpload(
-        token=secrets.token_hex(16),
-        account_id=account.id,
-        form=form,
-        stored_name=kept.stored_name,
-        original_name=kept.original_name,
-        sha256=kept.sha256,
-        size=kept.size,
-        media_type=kept.media_type,
-        created_at=at,
-        expires_at=expires_at,
-    )
+    row = PendingUpload.of(kept, account.id, form, at, expires_at)
     db.session.add(row)
     return row
 

@@ -12,7 +12,7 @@ from odr.cases import services
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
 from odr.procedure.services import sweep_deadlines
-from tests.conftest import notice_data
+from tests.conftest import notice_data, sign
 
 
 def open_case(world, **overrides) -> int:
@@ -67,3 +67,20 @@ def every_route_text(world, api, browser, account, case_id: int) -> str:
         for path in (f"/cases/{case_id}", f"/cases/{case_id}/timeline", f"/cases/{case_id}/timeline?print=1", "/")
     ]
     return "\n".join(parts)
+
+
+def settle_as_drafted(world, api, case_id: int, measures: list[dict]) -> dict:
+    """The mediator drafts an agreement naming ``measures`` listing by listing; both parties sign it."""
+    drafted = api(world.mediator).post(
+        f"/cases/{case_id}/agreement",
+        {
+            "authoritative_language": "es",
+            "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
+            "measures": measures,
+        },
+    )
+    assert drafted.status_code == 201, drafted.get_json()
+    agreement = drafted.get_json()
+    for party in (world.holder, world.seller):
+        assert sign(api(party), case_id, agreement).status_code == 200
+    return agreement

@@ -19,7 +19,7 @@ from odr.mediation.measures import case_measures, measure_title, standing_measur
 from odr.notifications.models import Delivery
 from odr.procedure.services import measures_standing
 from tests.conftest import make_account, sign
-from tests.mediation.conftest import mediated_case, open_case
+from tests.mediation.conftest import mediated_case, open_case, settle_as_drafted
 
 pytestmark = pytest.mark.e2e
 
@@ -188,17 +188,7 @@ def test_a_restriction_by_region_needs_its_regions_and_regions_need_that_restric
 
 
 def _settled_as_drafted(world, api, case_id, measures: list[dict]) -> None:
-    drafted = api(world.mediator).post(
-        f"/cases/{case_id}/agreement",
-        {
-            "authoritative_language": "es",
-            "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
-            "measures": measures,
-        },
-    )
-    assert drafted.status_code == 201, drafted.get_json()
-    for party in (world.holder, world.seller):
-        assert sign(api(party), case_id, drafted.get_json()).status_code == 200
+    settle_as_drafted(world, api, case_id, measures)
     assert db.session.get(Case, case_id).state == "settled"
 
 

@@ -10,7 +10,8 @@ from odr.extensions import db
 from odr.mediation.desk import mediator_desk
 from odr.mediation.measures import CONFIRMATION_PERIOD
 from odr.models_base import utcnow
-from tests.conftest import make_account, sign
+from tests.conftest import make_account
+from tests.mediation.conftest import settle_as_drafted
 
 pytestmark = pytest.mark.e2e
 
@@ -34,19 +35,7 @@ def _settle_with_measures(world, api, case_id, measures=MEASURES):
     )
     for measure in platform_client.get("/measures").get_json()["measures"]:
         platform_client.post(f"/measures/{measure['id']}/confirm", {})
-    drafted = api(world.mediator).post(
-        f"/cases/{case_id}/agreement",
-        {
-            "authoritative_language": "es",
-            "texts": {"es": "Medidas acordadas.", "zh": "商定的措施。"},
-            "measures": measures,
-        },
-    )
-    assert drafted.status_code == 201, drafted.get_json()
-    agreement = drafted.get_json()
-    for party in (world.holder, world.seller):
-        sign(api(party), case_id, agreement)
-    return agreement
+    return settle_as_drafted(world, api, case_id, measures)
 
 
 def test_agreed_measures_reach_the_platform_and_its_confirmation_is_recorded(world, api, case_id, platform):

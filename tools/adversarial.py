@@ -39,7 +39,8 @@ from collections import Counter
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import pyotp  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -484,7 +485,11 @@ def main(argv=None) -> int:
             finally:
                 served.stop()
         if problems:
-            (Path.cwd() / "adversarial-serve.log").write_bytes((tmp / "serve.log").read_bytes())
+            # Kept for reading after a failed run, in the ignored artifacts/ folder (never beside the sources).
+            kept = ROOT / "artifacts" / "adversarial-serve.log"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes((tmp / "serve.log").read_bytes())
+            print(f"the server's log: {kept}")
     for key in ("leaks", "existence leaks", "unauthorised changes", "csrf accepted", "xss hits"):
         counts.setdefault(key, 0)
     print(f"adversarial run in {time.monotonic() - started:.0f} s ({len(emails)} accounts and anonymous)")

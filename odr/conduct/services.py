@@ -1307,17 +1307,24 @@ class QueueEntry:
         return str(LANES[self.lane])
 
 
-def queue_marks(case_ids: list[int]) -> tuple[set[int], dict[int, NoticeTriage]]:
-    """For a queue: which cases are on the health-and-safety fast track, and each case's triage score."""
+def health_safety_cases(case_ids: list[int]) -> set[int]:
+    """Which of these cases are on the health-and-safety fast track."""
     if not case_ids:
-        return set(), {}
-    fast = set(
+        return set()
+    return set(
         db.session.scalars(
             select(HealthSafetyScreen.case_id).where(
                 HealthSafetyScreen.case_id.in_(case_ids), HealthSafetyScreen.status != ScreenStatus.CLEARED
             )
         )
     )
+
+
+def queue_marks(case_ids: list[int]) -> tuple[set[int], dict[int, NoticeTriage]]:
+    """For a queue: which cases are on the health-and-safety fast track, and each case's triage score."""
+    if not case_ids:
+        return set(), {}
+    fast = health_safety_cases(case_ids)
     scores = {t.case_id: t for t in db.session.scalars(select(NoticeTriage).where(NoticeTriage.case_id.in_(case_ids)))}
     return fast, scores
 

@@ -25,7 +25,7 @@ from odr.mediation.services import (
     independence_declaration,
     pending_appointments,
 )
-from odr.pagination import keyset, keyset_list
+from odr.pagination import Page, keyset, keyset_list
 
 
 def _page() -> dict:
@@ -50,10 +50,11 @@ def api_assign_mediator(case_id):
 @authenticated
 def api_desk():
     _mediator()
-    view = desk.mediator_desk(g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")})
-    # Health-and-safety cases first, then by the next deadline of any kind of clock, computed for every row
-    # (the counts need them all).
-    page = keyset_list(view.rows, desk.row_key, [int, datetime, int], **_page())
+    # Health-and-safety cases first, then by the next deadline of any kind of clock.
+    view = desk.mediator_desk(
+        g.api_account, {k: request.args.get(k) for k in ("jurisdiction", "stage", "language")}, **_page()
+    )
+    page = Page(view.rows, view.next_cursor)
     return jsonify(
         {
             "counts": view.counts,

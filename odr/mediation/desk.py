@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Integer, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
-from odr.accounts.models import Account
+from odr.accounts.models import Account, Party
 from odr.cases.models import Case, Event
-from odr.conduct.services import queue_marks
+from odr.conduct.services import health_safety_cases
 from odr.extensions import db
 from odr.mediation.measures import measure_title
 from odr.mediation.models import (
@@ -30,6 +30,7 @@ from odr.mediation.models import (
 )
 from odr.mediation.services import open_case_load, pending_appointments
 from odr.models_base import utcnow
+from odr.pagination import keyset_list
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import final_states
 from odr.procedure.titles import state_label, timer_label
@@ -133,89 +134,172 @@ class DeskRow:
 
 @dataclass
 class Desk:
-    rows: list[DeskRow]
+    rows: list[DeskRow]  # the page asked for, in the desk's order (every case when no limit is given)
     counts: dict
     appointments: list
     options: dict
+    next_cursor: str | None = None  # the following page; None: the last
 
 
-def mediator_desk(mediator: Account, filters: dict | None = None, now: datetime | None = None) -> Desk:
-    """The mediator's cases, ordered by the next deadline, with overdue and due-this-week marked."""
+DeskKey = tuple[int, datetime, int]  # the desk's order: see ``row_key``
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """What the desk's order and counts need of one case: columns and aggregates, no objects."""
+
+    key: DeskKey
+    overdue: bool
+    due_this_week: bool
+    overdue_measures: int
+    languages: list[str]
+
+
+def mediator_desk(
+    mediator: Account,
+    filters: dict | None = None,
+    now: datetime | None = None,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Desk:
+    """The mediator's cases, ordered by the next deadline, with overdue and due-this-week marked.
+
+    Every case's place and marks come from one aggregate of its clocks' dates (``_standings``); only the
+    ``limit`` rows shown after ``cursor`` are built with their next date's words, so a desk of hundreds of
+    cases builds one page of rows. The counts cover every case."""
     now = now or utcnow()
     filters = {k: v for k, v in (filters or {}).items() if v}
+    finals = final_states()
+    claimant, respondent = aliased(Party), aliased(Party)
     with_pending_measures = select(Measure.case_id).where(Measure.status == MeasureStatus.PENDING)
-    cases = list(
-        db.session.scalars(
-            select(Case)
-            .where(
-                Case.mediator_id == mediator.id,
-                or_(Case.state.not_in(final_states()), Case.id.in_(with_pending_measures)),
-            )
-            .options(joinedload(Case.claimant), joinedload(Case.respondent))
-            .order_by(Case.id)
+    on_desk = Case.mediator_id == mediator.id, or_(Case.state.not_in(finals), Case.id.in_(with_pending_measures))
+    cases = db.session.execute(
+        select(
+            Case.id,
+            Case.jurisdiction,
+            Case.state,
+            claimant.preferred_language.label("claimant_language"),
+            respondent.preferred_language.label("respondent_language"),
         )
-    )
+        .join(claimant, Case.claimant_party_id == claimant.id)
+        .join(respondent, Case.respondent_party_id == respondent.id)
+        .where(*on_desk)
+        .order_by(Case.id)
+    ).all()
+    languages = {c.id: sorted({c.claimant_language, c.respondent_language}) for c in cases}
     options = {
         "jurisdiction": sorted({c.jurisdiction for c in cases}),
         "stage": sorted({c.state for c in cases}),
-        "language": sorted({lang for c in cases for lang in _languages(c)}),
+        "language": sorted({lang for c in cases for lang in languages[c.id]}),
     }
     shown = [
         case
         for case in cases
         if (not filters.get("jurisdiction") or case.jurisdiction == filters["jurisdiction"])
         and (not filters.get("stage") or case.state == filters["stage"])
-        and (not filters.get("language") or filters["language"] in _languages(case))
+        and (not filters.get("language") or filters["language"] in languages[case.id])
     ]
-    # Every clock of every shown case in one query per kind of clock, not a round of queries per case.
-    dues = upcoming_for(shown)
-    late_measures: dict[int, int] = {}
-    for m in _pending_measures([c.id for c in shown]):
-        if m.confirm_by < now:
-            late_measures[m.case_id] = late_measures.get(m.case_id, 0) + 1
-    rows = []
-    finals = final_states()
-    fast, _scores = queue_marks([c.id for c in shown])
-    for case in shown:
-        # A settled or decided case stays on the desk only for its measures: none of its own clocks is due any
-        # more, so only a measure the platform confirmed late flags it.
-        closed = case.state in finals
-        first = dues[case.id][0] if dues[case.id] and not closed else None
-        rows.append(
-            DeskRow(
-                case=case,
-                next_due=first,
-                overdue=bool(late_measures.get(case.id)) if closed else bool(first and first.at < now),
-                due_this_week=bool(first and now <= first.at < now + WEEK),
-                overdue_measures=late_measures.get(case.id, 0),
-                languages=_languages(case),
-                health_safety=case.id in fast and not closed,
-            )
-        )
-    rows.sort(key=row_key)
+    standings = _standings(mediator, shown, languages, finals, now)
+    ordered = sorted(standings.values(), key=lambda s: s.key)
+    page = (
+        keyset_list(ordered, lambda s: s.key, [int, datetime, int], limit=limit, cursor=cursor)
+        if limit is not None
+        else None
+    )
+    rows = _rows(page.items if page else ordered, finals)
     appointments = pending_appointments(mediator)
     counts = {
-        "open_cases": sum(1 for c in cases if c.state not in final_states()),
+        "open_cases": sum(1 for c in cases if c.state not in finals),
         "awaiting_acceptance": len(appointments),
-        "overdue": sum(1 for r in rows if r.overdue),
-        "due_this_week": sum(1 for r in rows if r.due_this_week),
-        "unconfirmed_measures_overdue": sum(r.overdue_measures for r in rows),
+        "overdue": sum(1 for s in ordered if s.overdue),
+        "due_this_week": sum(1 for s in ordered if s.due_this_week),
+        "unconfirmed_measures_overdue": sum(s.overdue_measures for s in ordered),
         "workload": open_case_load().get(mediator.id, 0),
     }
-    return Desk(rows=rows, counts=counts, appointments=appointments, options=options)
+    return Desk(
+        rows=rows,
+        counts=counts,
+        appointments=appointments,
+        options=options,
+        next_cursor=page.next_cursor if page else None,
+    )
+
+
+def _standings(mediator: Account, shown, languages: dict, finals, now: datetime) -> dict[int, _Standing]:
+    """Each shown case's place on the desk and its marks, from the earliest date of each of its clocks (the
+    clocks ``upcoming_for`` lists) and its measures confirmed late, aggregated by the database in one query."""
+    mediators_cases = select(Case.id).where(Case.mediator_id == mediator.id)
+    late = cast(Measure.confirm_by < now, Integer)
+    clocks = union_all(
+        select(Deadline.case_id, Deadline.due_at.label("at"), literal(0).label("late")).where(
+            Deadline.case_id.in_(mediators_cases), Deadline.status == DeadlineStatus.PENDING
+        ),
+        *(
+            select(NeutralEvaluation.case_id, at, literal(0)).where(
+                NeutralEvaluation.case_id.in_(mediators_cases), NeutralEvaluation.status == EvaluationStatus.OPEN
+            )
+            for at in (NeutralEvaluation.submissions_due_at, NeutralEvaluation.decision_due_at)
+        ),
+        select(BlindBidding.case_id, BlindBidding.closes_at, literal(0)).where(
+            BlindBidding.case_id.in_(mediators_cases), BlindBidding.status == BiddingStatus.OPEN
+        ),
+        select(Measure.case_id, Measure.confirm_by, late).where(
+            Measure.case_id.in_(mediators_cases), Measure.status == MeasureStatus.PENDING
+        ),
+    ).subquery()
+    earliest = {
+        row.case_id: (row.at, row.late)
+        for row in db.session.execute(
+            select(clocks.c.case_id, func.min(clocks.c.at).label("at"), func.sum(clocks.c.late).label("late")).group_by(
+                clocks.c.case_id
+            )
+        )
+    }
+    fast = health_safety_cases([c.id for c in shown])
+    standings = {}
+    for c in shown:
+        at, late_measures = earliest.get(c.id, (None, 0))
+        # A settled or decided case stays on the desk only for its measures: none of its own clocks is due any
+        # more, so only a measure the platform confirmed late flags it.
+        closed = c.state in finals
+        first = None if closed else at
+        standings[c.id] = _Standing(
+            key=(0 if c.id in fast and not closed else 1, first if first is not None else FAR, c.id),
+            overdue=bool(late_measures) if closed else bool(first and first < now),
+            due_this_week=bool(first and now <= first < now + WEEK),
+            overdue_measures=int(late_measures or 0),
+            languages=languages[c.id],
+        )
+    return standings
+
+
+def _rows(standings: list[_Standing], finals) -> list[DeskRow]:
+    """The rows shown, each with its case and the words of its next date."""
+    ids = [s.key[2] for s in standings]
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    dues = upcoming_for(list(cases.values()))
+    return [
+        DeskRow(
+            case=cases[s.key[2]],
+            next_due=dues[s.key[2]][0] if dues[s.key[2]] and cases[s.key[2]].state not in finals else None,
+            overdue=s.overdue,
+            due_this_week=s.due_this_week,
+            overdue_measures=s.overdue_measures,
+            languages=s.languages,
+            health_safety=s.key[0] == 0,
+        )
+        for s in standings
+    ]
 
 
 FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 
-def row_key(row: DeskRow) -> tuple[int, datetime, int]:
+def row_key(row: DeskRow) -> DeskKey:
     """The desk's order: health-and-safety cases first, then the next date of any clock (cases without one
     last), then the case."""
     return (0 if row.health_safety else 1, row.next_due.at if row.next_due else FAR, row.case.id)
-
-
-def _languages(case: Case) -> list[str]:
-    return sorted({case.claimant.preferred_language, case.respondent.preferred_language})
 
 
 @dataclass

@@ -32,7 +32,6 @@ from odr.mediation.services import (
     roster,
 )
 from odr.models_base import utcnow
-from odr.pagination import keyset_list
 from odr.vocabulary import CaseRole
 
 MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
@@ -261,13 +260,12 @@ DESK_PAGE = 50
 
 def desk_page(mediator: Account, filters: dict, form: FormState = BLANK, cursor: str | None = None) -> DeskPage:
     """The mediator's desk, its cases a page at a time in the desk's order (the counts cover all of them)."""
-    view = desk.mediator_desk(mediator, filters)
-    rows = keyset_list(view.rows, desk.row_key, [int, datetime, int], limit=DESK_PAGE, cursor=cursor)
+    view = desk.mediator_desk(mediator, filters, limit=DESK_PAGE, cursor=cursor)
     return DeskPage(
         desk=view,
         filters=filters,
-        rows=rows.items,
-        next_cursor=rows.next_cursor,
+        rows=view.rows,
+        next_cursor=view.next_cursor,
         paged=cursor is not None,
         summaries=[appointment_summary(a) for a in view.appointments],
         declaration=independence_declaration(locale=None),

@@ -7,6 +7,7 @@ import pytest
 
 from odr.accounts.models import Role
 from odr.cases import services
+from odr.mediation import desk, pages
 from odr.mediation.desk import mediator_desk
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
@@ -117,3 +118,37 @@ def test_the_timeline_page_is_printable_and_right_to_left_safe(world, browser, d
 def test_outsiders_see_no_timeline(world, api, desk_cases):
     assert api(world.stranger_holder).get(f"/cases/{desk_cases[2]}/timeline").status_code == 404
     assert api(world.holder).get("/mediation/desk").status_code == 403
+
+
+def test_the_desk_page_builds_only_the_rows_it_shows(app, world, monkeypatch, desk_cases):
+    built, row = [], desk.DeskRow
+
+    def counted_row(**fields):
+        built.append(fields["case"].id)
+        return row(**fields)
+
+    monkeypatch.setattr(desk, "DeskRow", counted_row)
+    monkeypatch.setattr(pages, "DESK_PAGE", 1)
+    with app.test_request_context():
+        page = pages.desk_page(world.mediator, {})
+    # The first of the three cases, with the counts of all three; the two others are ordered but not built.
+    assert [r.case.id for r in page.rows] == built == [desk_cases[20]]
+    assert page.next_cursor is not None
+    assert page.desk.counts == mediator_desk(world.mediator).counts and page.desk.counts["open_cases"] == 3
+
+
+def test_the_desk_read_a_row_at_a_time_is_the_whole_desk_in_the_same_order(world, desk_cases):
+    now = utcnow() + timedelta(days=9)  # one case overdue by then, the others due this week
+    whole = mediator_desk(world.mediator, now=now)
+    seen, cursor = [], None
+    while True:
+        page = mediator_desk(world.mediator, now=now, limit=1, cursor=cursor)
+        assert page.counts == whole.counts
+        seen += page.rows
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [(r.case.id, r.next_due, r.overdue, r.due_this_week) for r in seen] == [
+        (r.case.id, r.next_due, r.overdue, r.due_this_week) for r in whole.rows
+    ]
+    assert len(seen) == 3 and whole.counts["overdue"] >= 1

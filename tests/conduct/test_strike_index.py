@@ -125,7 +125,7 @@ def test_the_migration_indexes_the_cases_struck_before_it_as_the_services_do(wor
     written = indexed()
     db.session.commit()
     stamp()
-    downgrade(revision="b6f0d4a2c9e1")  # the schema before the index
+    downgrade(revision="f2c8a5d1e7b3")  # the schema before the index
     assert "conduct_strike_giving_cases" not in db.inspect(db.engine).get_table_names()
     upgrade()
     assert indexed() == written == from_the_timeline()

@@ -7,8 +7,8 @@ from the timeline. The cases that already have such an event (a court's decision
 cause the conduct policy counts as uncontested) are put in it from their events.
 
 Revision ID: a7861d7c7db6
-Revises: b6f0d4a2c9e1
-Create Date: 2026-12-03 14:30:00
+Revises: f2c8a5d1e7b3
+Create Date: 2026-12-03 14:45:00
 """
 
 from alembic import op
@@ -18,7 +18,7 @@ import odr.models_base
 
 
 revision = "a7861d7c7db6"
-down_revision = "b6f0d4a2c9e1"
+down_revision = "f2c8a5d1e7b3"
 branch_labels = None
 depends_on = None
 

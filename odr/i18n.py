@@ -26,12 +26,12 @@ from babel.dates import (
 from babel.lists import format_list
 from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import force_locale, format_datetime, get_locale, get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from odr.config import UI_LOCALES
-from odr.extensions import babel
+from odr.extensions import babel, locale_code, reader_timezone, translations
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.vocabulary import case_role_label, event_label, per_locale
 
@@ -150,8 +150,8 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     locale and format instead of on every call (a page formats a date per filing, event and case)."""
     if instant is None or fmt not in STANDARD_FORMATS:
         return format_datetime(instant, fmt)
-    locale, joined, time_pattern, date_pattern = _datetime_patterns(str(get_locale()), fmt)
-    tz = get_timezone()
+    locale, joined, time_pattern, date_pattern = _datetime_patterns(locale_code(), fmt)
+    tz = reader_timezone()
     local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
     if hasattr(tz, "normalize"):  # a pytz zone, as Flask-Babel gives
         local = tz.normalize(local)
@@ -241,6 +241,17 @@ def render_notification(note) -> tuple[str, str]:
 
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel's template callables, with the catalog looked up once per request (odr.extensions.translations);
+    # ``_`` is the i18n extension's alias that looks ``gettext`` up in the template's context at every call:
+    # templates call the same function directly.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
 
     app.jinja_env.globals.update(
         locale_name=locale_name,

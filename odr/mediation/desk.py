@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from flask_babel import gettext as _
 from sqlalchemy import Integer, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
@@ -19,6 +18,7 @@ from odr.accounts.models import Account, Party
 from odr.cases.models import Case, Event
 from odr.conduct.services import health_safety_cases
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.measures import measure_title
 from odr.mediation.models import (
     BiddingStatus,

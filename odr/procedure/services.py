@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -17,6 +16,7 @@ from odr.cases.models import Case, Event, FilingKind
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.calendars import Calendar

@@ -15,6 +15,7 @@ from odr import create_app
 from odr.alliance import services as _alliance  # noqa: F401
 from odr.cases import drafts as _drafts  # noqa: F401
 from odr.cases import pending as _pending  # noqa: F401
+from odr.cases import received as _received  # noqa: F401
 from odr.conduct import health_safety as _health_safety  # noqa: F401
 from odr.conduct import services as _conduct  # noqa: F401
 from odr.conduct import triage as _triage  # noqa: F401

@@ -228,14 +228,61 @@ def document() -> dict:
     notice = doc["paths"]["/cases"]["post"]
     notice["summary"] += (
         "; answers the case's summary and links (self, events, timeline), or the whole case document with "
-        "full=1 or the header Prefer: return=representation"
+        "full=1 or the header Prefer: return=representation. With Prefer: respond-async and a JSON body the notice "
+        "is kept and acknowledged at once (202, Preference-Applied: respond-async, Location: its receipt); the "
+        "queue opens its case seconds later, as of the time it was received (GET /cases/received/{receipt_id}). "
+        "A multipart notice (files) is filed at once whatever the preference"
     )
     notice["parameters"] = [
         *notice.get("parameters", []),
         {"name": "full", "in": "query", "required": False, "schema": {"type": "boolean"}},
-        {"name": "Prefer", "in": "header", "required": False, "schema": {"enum": ["return=representation"]}},
+        {
+            "name": "Prefer",
+            "in": "header",
+            "required": False,
+            "schema": {"enum": ["return=representation", "respond-async"]},
+        },
     ]
+    notice["responses"]["202"] = {
+        "description": "Prefer: respond-async: the notice is received (committed), its case not opened yet; "
+        "Location is its receipt. An identical retry under the same Idempotency-Key answers the same receipt (200)",
+        "headers": {
+            "Preference-Applied": {"schema": {"const": "respond-async"}},
+            "Location": {"schema": {"type": "string", "format": "uri-reference"}},
+        },
+        "content": {"application/json": {"schema": RECEIPT}},
+    }
     return doc
+
+
+def _receipt_op() -> dict:
+    op = _op(
+        "The receipt of a notice sent with Prefer: respond-async (yours only): queued; filed, with its case "
+        "(Location: the case); or refused, with the error and its fields in the language you were answered in"
+    )
+    op["responses"]["200"]["content"]["application/json"] = {"schema": RECEIPT}
+    return op
+
+
+RECEIPT = {
+    "type": "object",
+    "required": ["id", "status", "received_at", "processed_at", "links"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": ["queued", "filed", "refused"]},
+        "received_at": {"type": "string", "format": "date-time"},
+        "processed_at": {"type": ["string", "null"], "format": "date-time"},
+        "links": {"type": "object", "description": "self: this receipt; case: the case, once filed"},
+        "case": {
+            "type": "object",
+            "description": "Once filed: the case's summary and links, as filing at once answers",
+        },
+        "error": {
+            "type": "object",
+            "description": "Once refused: the error filing at once would have answered (code, message, fields)",
+        },
+    },
+}
 
 
 def _document() -> dict:
@@ -361,6 +408,10 @@ def _document() -> dict:
                 "post": _op("File a notice (opens a case)", body="Notice", ok="201", idempotent=True, multipart=True),
             },
             "/notices:batch": {"post": _batch_op()},
+            "/cases/received/{receipt_id}": {
+                "parameters": [{"name": "receipt_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "get": _receipt_op(),
+            },
             "/cases/{case_id}": {
                 "parameters": [CASE_ID],
                 "get": _op(

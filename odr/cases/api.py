@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from flask import g, jsonify, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
-from odr.cases import bulk, reports, services
+from odr.cases import bulk, received, reports, services
 from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query
-from odr.cases.models import Case, Event, EvidenceFile, Filing
+from odr.cases.models import Case, Event, EvidenceFile, Filing, ReceivedNotice
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
 from odr.extensions import db
@@ -153,6 +154,9 @@ def api_cases():
 @bp.post("/cases")
 @authenticated
 def api_file_notice():
+    if "respond-async" in preferences() and request.mimetype != "multipart/form-data":
+        # Files are filed with their notice at once: RFC 7240 lets a server not apply a preference.
+        return accept_notice()
     data, uploads = _payload()
     outcome = services.file_notice(
         g.api_account,
@@ -167,10 +171,30 @@ def api_file_notice():
     return created(case_receipt(outcome.obj), outcome.created)
 
 
+def accept_notice():
+    """``Prefer: respond-async``: the notice is kept and acknowledged (202) once committed; the queue opens its
+    case, and the receipt (``Location``) says when it did, or why it was refused."""
+    outcome = received.receive_notice(
+        g.api_account,
+        json_body(),
+        key=idempotency_key(),
+        remote_addr=request.remote_addr or "",
+        locale=str(get_locale()),
+    )
+    body = receipt_json(outcome.obj)
+    headers = {"Preference-Applied": "respond-async", "Location": body["links"]["self"]}
+    return jsonify(body), 202 if outcome.created else 200, headers
+
+
+def preferences() -> set[str]:
+    """The preferences of the request's ``Prefer`` headers (RFC 7240), lower-cased, without their parameters."""
+    named = ",".join(request.headers.getlist("Prefer")).replace(" ", "").lower()
+    return {part.split(";", 1)[0] for part in named.split(",") if part}
+
+
 def wants_full_document() -> bool:
     """``?full=1`` or ``Prefer: return=representation`` (RFC 7240) asks for the whole case document."""
-    prefer = request.headers.get("Prefer", "").replace(" ", "").lower()
-    return request.args.get("full") in ("1", "true") or "return=representation" in prefer.split(",")
+    return request.args.get("full") in ("1", "true") or "return=representation" in preferences()
 
 
 def case_receipt(case: Case) -> dict:
@@ -183,6 +207,31 @@ def case_receipt(case: Case) -> dict:
             "timeline": url_for("api.api_timeline", case_id=case.id),
         }
     }
+
+
+def receipt_json(receipt: ReceivedNotice) -> dict:
+    """A received notice: queued; filed, with its case's receipt as filing it at once answers; or refused, with
+    the error the synchronous route would have answered."""
+    body: dict = {
+        "id": receipt.id,
+        "status": receipt.status.value,
+        "received_at": receipt.received_at.isoformat(),
+        "processed_at": None if receipt.processed_at is None else receipt.processed_at.isoformat(),
+        "links": {"self": url_for("api.api_received_notice", receipt_id=receipt.id)},
+    }
+    if receipt.case is not None:
+        body["case"] = case_receipt(receipt.case)
+        body["links"]["case"] = body["case"]["links"]["self"]
+    if receipt.refusal is not None:
+        body["error"] = receipt.refusal
+    return body
+
+
+@bp.get("/cases/received/<int:receipt_id>")
+@authenticated
+def api_received_notice(receipt_id):
+    body = receipt_json(received.receipt_of(g.api_account, receipt_id))
+    return jsonify(body), 200, {"Location": body["links"]["case"]} if "case" in body else {}
 
 
 @bp.post("/notices:batch")

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
@@ -336,3 +336,33 @@ class RightsDocument(db.Model):  # type: ignore[name-defined,misc]
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(127))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReceiptStatus(str, enum.Enum):
+    QUEUED = "queued"  # received and committed; its case is not opened yet
+    FILED = "filed"  # its case is opened
+    REFUSED = "refused"  # the checks of a notice refused it; nothing was opened
+
+
+class ReceivedNotice(db.Model):  # type: ignore[name-defined,misc]
+    """A notice accepted with ``Prefer: respond-async`` (odr/cases/received.py): kept as sent, acknowledged once
+    committed, and opened afterwards by the queue with the notice's own code, as of ``received_at`` (when the notice
+    was received, legally). The receipt records the case it opened, or the refusal the filer would have read."""
+
+    __tablename__ = "received_notices"
+    __table_args__ = (Index("ix_received_notices_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict] = mapped_column(JSON)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    locale: Mapped[str] = mapped_column(String(16))  # the language the filer was answered in: its refusal's too
+    status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus, "receipt_status"), default=ReceiptStatus.QUEUED)
+    # A worker's hold on a queued receipt: no other worker takes it before then (a dead worker's runs out).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    refusal: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {code, message, fields[, details]}
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    case: Mapped[Case | None] = relationship()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -485,11 +486,14 @@ def file_notice(
     key: str | None = None,
     remote_addr: str = "",
     at: datetime | None = None,
+    settle: Callable[[Case | ValidationFailed], None] | None = None,
 ) -> Outcome:
     """A right holder's notice opens a case under the procedure of its jurisdiction.
 
     ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
-    element name; a JSON client may send them inline in ``elements`` instead."""
+    element name; a JSON client may send them inline in ``elements`` instead. ``settle``: writes what must commit
+    with the notice's outcome (an asynchronous receipt, odr/cases/received.py), called with the new case, or
+    with the refusal, in the transaction that commits it; what it raises commits nothing."""
     uploads = list(uploads)
     element_files = dict(element_files or {})
     check_notifier(account)
@@ -505,6 +509,8 @@ def file_notice(
         # The refusal itself is counted in the filer's record (odr/conduct); the notice is not kept.
         db.session.rollback()
         refuse_notice(account, data, refusal, at)
+        if settle is not None:
+            settle(refusal)
         commit()
         raise
     case, notice = open_case(account, draft, at)
@@ -514,6 +520,8 @@ def file_notice(
         store_documents(case, notice, account, draft, remote_addr, stored)
         # The initial state's timers start now.
         enter_state(case, case.state, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
+        if settle is not None:
+            settle(case)
         return sub.commit(case, on_lost_race=lambda: discard(stored))
     except BaseException:
         db.session.rollback()

@@ -49,8 +49,8 @@ def pending_pause_requests(case) -> list[PauseRequest]:
 
 def _rule(case, deadline: Deadline) -> Extension:
     timer = procedure_of(case).timer(deadline.timer)
-    rule = timer.extension if timer else None
-    if rule is None or not rule.requested_by:
+    rule = timer.pause_on_request if timer else None
+    if rule is None:
         raise NotAllowed(_("The rule behind this deadline allows no pause on request."), code="not_extendable")
     return rule
 

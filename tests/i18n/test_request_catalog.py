@@ -52,3 +52,13 @@ def test_outside_a_request_messages_are_the_originals(app):
     # The worker and the CLI have an application context and no reader: the platform default, English.
     assert gettext("Case") == flask_babel.gettext("Case") == "Case"
     assert ngettext(*PLURAL, 2) == "2 measures not confirmed by the platform in time"
+
+
+def test_templates_format_messages_as_jinja_does(app):
+    with app.test_request_context("/?lang=en"):
+        render = app.jinja_env.from_string
+        assert render("{{ _('100%% sure') }}").render() == "100% sure"  # new style: always a format string
+        assert render("{{ _('original in %(language)s', language='<b>') }}").render() == "original in &lt;b&gt;"
+        escaped = "{% autoescape false %}{{ _('original in %(language)s', language='<b>') }}{% endautoescape %}"
+        assert render(escaped).render() == "original in <b>"
+        assert render("{{ ngettext(s, p, 1) }}").render(s=PLURAL[0], p=PLURAL[1]) == PLURAL[0] % {"num": 1}

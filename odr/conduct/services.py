@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +41,8 @@ from odr.conduct.signals import account_measure_required
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -21,6 +20,7 @@ from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.procedure.engine import Extension
 from odr.procedure.jurisdictions import DOCUMENT_TYPES
 from odr.procedure.models import Deadline, DeadlineStatus, PauseRequest, PauseStatus

@@ -7,7 +7,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import configure_mappers, joinedload
 
@@ -18,6 +17,7 @@ from odr.cases.models import Case, Event, FilingKind
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.calendars import Calendar

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from odr import config as odr_config
+from odr.extensions import lazy_gettext as _l
 
 
 def create_app(overrides: dict | None = None) -> Flask:

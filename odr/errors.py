@@ -10,11 +10,11 @@ before they change anything.
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from odr.extensions import db
+from odr.extensions import gettext as _
 
 
 class ServiceError(Exception):

@@ -7,7 +7,7 @@ platform default.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -26,12 +26,13 @@ from babel.dates import (
 from babel.lists import format_list
 from flask import current_app, has_request_context, render_template, request, session
 from flask_babel import force_locale, format_datetime, get_locale, get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
 from odr.config import UI_LOCALES
-from odr.extensions import babel
+from odr.extensions import babel, locale_code, reader_timezone, translations
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.vocabulary import case_role_label, event_label, per_locale
 
@@ -88,8 +89,9 @@ def text_direction(locale: str) -> str:
     return "rtl" if str(locale).split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
+@lru_cache(maxsize=256)
 def own_locale_name(code: str) -> str:
-    """A language's name in that language, so each reader finds their own in a language picker."""
+    """A language's name in that language, so each reader finds their own in a language picker (every page)."""
     try:
         name = Locale.parse(code).display_name or code
     except (ValueError, UnknownLocaleError):
@@ -150,13 +152,21 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     locale and format instead of on every call (a page formats a date per filing, event and case)."""
     if instant is None or fmt not in STANDARD_FORMATS:
         return format_datetime(instant, fmt)
-    locale, joined, time_pattern, date_pattern = _datetime_patterns(str(get_locale()), fmt)
-    tz = get_timezone()
+    code = locale_code()
+    locale, joined, time_pattern, _date_pattern = _datetime_patterns(code, fmt)
+    tz = reader_timezone()
     local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
     if hasattr(tz, "normalize"):  # a pytz zone, as Flask-Babel gives
         local = tz.normalize(local)
     time_text = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
-    return joined.replace("{0}", time_text).replace("{1}", date_pattern.apply(local.date(), locale))
+    return joined.replace("{0}", time_text).replace("{1}", _date_text(code, fmt, local.date()))
+
+
+@lru_cache(maxsize=4096)
+def _date_text(locale_id: str, fmt: str, day: date) -> str:
+    """A day in a locale's pattern, written once: a page's filings, events and deadlines share their days."""
+    locale, _joined, _time, date_pattern = _datetime_patterns(locale_id, fmt)
+    return date_pattern.apply(day, locale)
 
 
 @lru_cache(maxsize=1)
@@ -239,8 +249,39 @@ def render_notification(note) -> tuple[str, str]:
     return subject.strip(), text.strip() + "\n"
 
 
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables) -> str:
+    """Jinja's new-style ``gettext`` word for word (escaped variables in an escaped template, ``%%`` for a percent
+    sign), without formatting a message that has nothing to format."""
+    text = translations().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    """Jinja's new-style ``ngettext`` word for word."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel's template callables, with the catalog looked up once per request (odr.extensions.translations).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    # ``_`` (the i18n extension's alias, which looks ``gettext`` up in the template's context at every call),
+    # ``gettext`` and ``ngettext`` call the catalog directly (a page has hundreds of them).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
 
     app.jinja_env.globals.update(
         locale_name=locale_name,

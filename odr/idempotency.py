@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask_babel import gettext as _
 from sqlalchemy import Integer, String, UniqueConstraint, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from odr.domain_events import commit
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import UTCDateTime, utcnow
 
 MAX_KEY_LENGTH = 128

@@ -10,9 +10,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-
 from odr.config import FILING_LANGUAGES
+from odr.extensions import gettext as _
 from odr.validation import check_language
 
 MIN_CONFIDENCE = 0.6  # below this, a text with no declared language is not guessed: the filer is asked

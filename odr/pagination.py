@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from flask_babel import gettext as _
 from sqlalchemy import DateTime, Integer, Select, literal, tuple_
 
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 
 T = TypeVar("T")
 

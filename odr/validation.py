@@ -8,9 +8,9 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from babel import Locale
-from flask_babel import gettext as _
 
 from odr.config import FILING_LANGUAGES
+from odr.extensions import gettext as _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

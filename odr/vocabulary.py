@@ -11,8 +11,8 @@ import enum
 import functools
 from collections.abc import Callable
 
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from odr.extensions import lazy_gettext as _l
+from odr.extensions import locale_code
 
 
 def per_locale(label: Callable[[str], str]) -> Callable[[str], str]:
@@ -24,7 +24,7 @@ def per_locale(label: Callable[[str], str]) -> Callable[[str], str]:
 
     @functools.wraps(label)
     def remembered(code: str) -> str:
-        key = (str(get_locale()), code)
+        key = (locale_code(), code)
         try:
             return known[key]
         except KeyError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts import links, second_factor
@@ -32,6 +31,7 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import api_error
 from odr.extensions import account_name_key, address_key, db, limiter
+from odr.extensions import gettext as _
 from odr.pagination import keyset
 
 

@@ -14,10 +14,10 @@ import json
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from odr.accounts.services import account_for_token
+from odr.extensions import lazy_gettext as _l
 from odr.extensions import limiter
 
 # kind -> (per account, per address). Generous for people, tight for scripts.

@@ -12,7 +12,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
@@ -22,6 +21,7 @@ from odr.accounts.signals import link_issued
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.validation import EMAIL_RE
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Enum, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.integrity import vault
 from odr.models_base import UTCDateTime, utcnow
 

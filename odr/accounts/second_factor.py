@@ -15,7 +15,6 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash
 
@@ -23,6 +22,7 @@ from odr.accounts.models import Account, RecoveryCode, Role, totp_seal_name
 from odr.accounts.services import end_all_sessions
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.integrity.vault import SealedValue
 from odr.models_base import utcnow
 

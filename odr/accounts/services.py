@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +17,7 @@ from odr.accounts.signals import invitation_claimed
 from odr.config import UI_LOCALES
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.validation import EMAIL_RE, check_country, check_language, check_time_zone, clean_text
 

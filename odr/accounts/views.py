@@ -6,7 +6,6 @@ import time
 from urllib.parse import unquote
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -25,6 +24,7 @@ from odr.cases import claims
 from odr.domain_events import commit
 from odr.errors import ValidationFailed
 from odr.extensions import account_name, account_name_key, address_key, db, limiter, login_manager
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, refused, submit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")

@@ -19,8 +19,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +30,8 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key
 from odr.integrity.merkle import MerkleTree

@@ -4,7 +4,6 @@ decide contests, pull members' feeds) and a seller's standing on a case (mediato
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from odr.alliance import services
 from odr.alliance.models import AllianceMember, RecordContest
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.forms import FormState
 
 bp = Blueprint("alliance", __name__, template_folder="templates")

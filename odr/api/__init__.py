@@ -10,11 +10,11 @@ import json
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, url_for
-from flask_babel import gettext as _
 
 from odr.accounts.services import account_for_token
 from odr.api.openapi import document
 from odr.errors import ValidationFailed, api_error
+from odr.extensions import gettext as _
 from odr.pagination import DEFAULT_LIMIT, Page, check_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

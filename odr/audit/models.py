@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import UTCDateTime, utcnow
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import request
-from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,6 +22,7 @@ from odr.accounts.models import Account, Role
 from odr.audit.models import AuditAction, AuditEntry
 from odr.errors import Forbidden, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.pagination import Page, keyset
 
 log = logging.getLogger(__name__)

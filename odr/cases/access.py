@@ -7,13 +7,13 @@ case IDs reveal nothing.
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
 from odr.cases.models import Case, Filing
 from odr.errors import NotFound
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.vocabulary import CaseRole
 
 

@@ -6,7 +6,6 @@ import json
 
 from flask import g, jsonify, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +16,7 @@ from odr.cases.models import Case, Event, EvidenceFile, Filing, ReceivedNotice
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
 from odr.pagination import MOST, decode_cursor, keyset, latest_window

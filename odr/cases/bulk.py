@@ -31,7 +31,6 @@ from datetime import datetime
 from typing import IO, Any
 
 from flask_babel import format_number
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -55,6 +54,7 @@ from odr.domain_events import commit
 from odr.errors import ServiceError, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Submission
 from odr.models_base import utcnow
 from odr.procedure.services import enter_state

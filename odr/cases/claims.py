@@ -21,7 +21,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from odr.accounts.models import Account, Party, Role
@@ -32,6 +31,7 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.vocabulary import CaseRole, EventKind
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from odr.accounts.models import Account
 from odr.cases import bulk
@@ -29,6 +28,7 @@ from odr.cases.services import MAX_UPLOADS, Upload, check_notifier
 from odr.errors import NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 
 CSV_FORM = "notices_csv"

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
@@ -28,6 +27,7 @@ from odr.cases.models import Case, NoticeDraft, PendingUpload
 from odr.errors import NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Outcome, Submission
 from odr.models_base import utcnow
 from odr.queue import periodic_job

@@ -7,12 +7,12 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:

@@ -18,8 +18,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -46,6 +44,8 @@ from odr.conduct.services import notice_processing_suspension
 from odr.config import FILING_LANGUAGES
 from odr.errors import NotFound, ServiceError
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.forms import BLANK, FormState
 from odr.i18n import list_format, locale_name
 from odr.models_base import utcnow

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -23,6 +22,7 @@ from odr.cases.services import MAX_UPLOADS, Upload
 from odr.errors import ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.queue import periodic_job
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -23,6 +22,7 @@ from odr.cases.models import PendingUpload, RightsDocument, RightsProfile
 from odr.errors import ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.validation import clean_text
 

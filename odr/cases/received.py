@@ -20,7 +20,6 @@ import logging
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from odr.accounts.models import Account
@@ -28,6 +27,7 @@ from odr.cases import services
 from odr.cases.models import Case, ReceiptStatus, ReceivedNotice
 from odr.errors import NotFound, ServiceError, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Outcome
 from odr.models_base import utcnow
 from odr.queue import huey, job_context, periodic_job

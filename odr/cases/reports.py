@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
-
 from odr.accounts.models import Account
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing
@@ -19,6 +17,7 @@ from odr.cases.services import Upload, discard, store_evidence, submission
 from odr.errors import NotAllowed, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Outcome
 from odr.models_base import utcnow
 from odr.procedure.engine import Transition

@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +43,7 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.i18n import locale_name
 from odr.idempotency import Outcome, Submission
 from odr.language import filing_language

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Role
 from odr.cases.models import RightsDocument, RightsProfile
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.pagination import Page, keyset
 from odr.validation import clean_text

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -13,6 +12,7 @@ from odr.cases import csv_upload, drafts, pages, pending, profiles, reports, ser
 from odr.cases.access import get_case
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.evidence.storage import blob_store
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, refused, submit
 from odr.i18n import ui_locale_for
 from odr.models_base import utcnow

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -33,6 +32,7 @@ from odr.config import rules_file
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.engine import Citation, ProcedureError, _citation

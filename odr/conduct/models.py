@@ -1,7 +1,8 @@
 """What the conduct domain keeps: refused notices, wrongful-notice claims and findings, standing measures.
 
 Records and strikes are not stored: they are computed from the cases' outcomes each time they are read
-(``services.record_of``), so a later outcome (a counter-notice that held, a finding) changes them at once.
+(``services.record_of``), so a later outcome (a counter-notice that held, a finding) changes them at once. Only
+where to look is kept: a seller's cases with a strike-giving event (``StrikeGivingCase``).
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
 from odr.cases.models import Case
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import UTCDateTime, utcnow
 
 
@@ -125,6 +126,25 @@ class AccountMeasure(db.Model):  # type: ignore[name-defined,misc]
 
     party: Mapped[Party] = relationship()
     case: Mapped[Case | None] = relationship()
+
+
+class StrikeGivingCase(db.Model):  # type: ignore[name-defined,misc]
+    """A seller's case whose timeline holds a strike-giving event (a court's decision, or a change of state for an
+    uncontested cause), with the time of the latest: where the repeat-infringer count looks, by seller and time,
+    instead of in every case's events. Whether the strike stands (removed, expired) is still read from the
+    timeline (``services.strike_of``); a row only says that there is something to read.
+
+    Written where such an event is recorded (``services._on_state_entered``); filled for the cases before it by
+    its migration, from the timeline.
+    """
+
+    __tablename__ = "conduct_strike_giving_cases"
+    # Newest first within a seller's window, the count's order, read from the index alone.
+    __table_args__ = (Index("ix_conduct_strike_giving_cases_seller", "seller_party_id", "last_event_at", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    seller_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TrustedFlagger(db.Model):  # type: ignore[name-defined,misc]

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -32,6 +32,7 @@ from odr.conduct.models import (
     NoticeRefusal,
     NoticeTriage,
     ScreenStatus,
+    StrikeGivingCase,
     TrustedFlagger,
     WrongfulNoticeClaim,
 )
@@ -40,6 +41,8 @@ from odr.conduct.signals import account_measure_required
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states
@@ -110,6 +113,9 @@ class CaseFacts:
     settled_upholding: bool = False
     settled_at: datetime | None = None
     finding: WrongfulNoticeClaim | None = None
+    # The latest strike-giving event (a court's decision, a change of state for an uncontested cause), whether or
+    # not it gives a strike: what the case's row of the strike index (``StrikeGivingCase``) holds.
+    strike_event_at: datetime | None = None
 
 
 def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
@@ -135,13 +141,15 @@ def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
                 fact.answered = True
         elif event.kind == EventKind.DECISION_FILED and event.actor_case_role == CaseRole.COURT:
             fact.court_outcome = (payload.get("terms") or {}).get("outcome")
-            fact.court_at = event.created_at
+            fact.court_at = fact.strike_event_at = event.created_at
         elif event.kind == EventKind.EVALUATION_DECIDED:
             fact.evaluation_side, fact.evaluation_at = payload.get("prevailing_side"), event.created_at
         elif event.kind == EventKind.STATE_CHANGED:
             cause, to = payload.get("cause"), payload.get("to")
-            if cause in rules.uncontested_causes and not fact.answered and fact.uncontested_at is None:
-                fact.uncontested_at = event.created_at
+            if cause in rules.uncontested_causes:
+                fact.strike_event_at = event.created_at
+                if not fact.answered and fact.uncontested_at is None:
+                    fact.uncontested_at = event.created_at
             if cause in rules.counter_notice_held_causes:
                 fact.counter_notice_held_at = event.created_at
             if to == "withdrawn":
@@ -638,26 +646,29 @@ def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
 
 def _strike_page(party_id: int, key: str, at: datetime, limit: int, offset: int = 0) -> list[Case]:
     """A page of the seller's cases with a strike-giving event within the strike expiry (a court's decision, or a
-    change of state for an uncontested cause), newest first."""
-    rules = policy()
-    expiry = timedelta(days=rules.repeat[key].strike_expiry_days)
-    causes = sorted(rules.record.uncontested_causes)
-    recent_strike_event = (
-        select(Event.id)
-        .where(
-            Event.case_id == Case.id,
-            Event.created_at >= at - expiry,
-            or_(
-                (Event.kind == EventKind.DECISION_FILED.value) & (Event.actor_case_role == CaseRole.COURT.value),
-                (Event.kind == EventKind.STATE_CHANGED.value) & Event.payload["cause"].as_string().in_(causes),
-            ),
-        )
-        .exists()
-    )
+    change of state for an uncontested cause), the latest event first: read through the strike index, by seller
+    and time, never through the events of the seller's other cases."""
+    expiry = timedelta(days=policy().repeat[key].strike_expiry_days)
     newest_first = (
-        select(Case).where(Case.respondent_party_id == party_id, recent_strike_event).order_by(Case.id.desc())
+        select(Case)
+        .join(StrikeGivingCase, StrikeGivingCase.case_id == Case.id)
+        .where(StrikeGivingCase.seller_party_id == party_id, StrikeGivingCase.last_event_at >= at - expiry)
+        .order_by(StrikeGivingCase.last_event_at.desc(), StrikeGivingCase.case_id.desc())
     )
     return list(db.session.scalars(newest_first.limit(limit).offset(offset)))
+
+
+def _index_strike_event(case: Case, event_at: datetime) -> None:
+    """Put ``case`` in its seller's strike index with ``event_at``, the time of its latest strike-giving event on
+    the chain (one statement, a row added or moved on)."""
+    row = {"case_id": case.id, "seller_party_id": case.respondent_party_id, "last_event_at": event_at}
+    dialect = db.session.get_bind().dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(StrikeGivingCase).values(row)
+    db.session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[StrikeGivingCase.case_id], set_={"last_event_at": upsert.excluded.last_event_at}
+        )
+    )
 
 
 def active_strikes(
@@ -770,17 +781,23 @@ def check_repeat_infringer(
 
 
 @state_entered.in_transaction.connect
-def _on_state_entered(case: Case, *, at: datetime, cause: str = "", **_data) -> None:
+def _on_state_entered(case: Case, *, at: datetime, recorded_at: datetime, cause: str = "", **_data) -> None:
     if cause == "notice":
         return  # a notice just opened has no outcome: no strike, no verdict on it (nothing to read)
-    key, first = policy_key(case.jurisdiction), None
+    key, first, indexed = policy_key(case.jurisdiction), None, None
     if case.respondent_party_id is not None and cause in policy().record.uncontested_causes:
-        # A period run out uncontested is a strike on the seller, whose count reads their newest strike cases: those
-        # are read first, so that their facts and this case's come in one read of the timeline.
+        # A period run out uncontested is a strike-giving event (its time on the chain: ``recorded_at``), and a
+        # strike on the seller, whose count reads their newest strike cases: this case is indexed first, then
+        # those are read, so that their facts and this case's come in one read of the timeline.
+        indexed = recorded_at
+        _index_strike_event(case, indexed)
         first = _strike_page(case.respondent_party_id, key, at, policy().repeat[key].threshold)
     others = [c for c in first or () if c.id != case.id and policy_key(c.jurisdiction) == key]
     facts = _facts([case, *others])  # read once for both checks and the strike count
     fact = facts[case.id]
+    if fact.strike_event_at is not None and fact.strike_event_at >= at and fact.strike_event_at != indexed:
+        # Recorded in this act (no event of it is older than ``at``) and not indexed yet: a court's decision.
+        _index_strike_event(case, fact.strike_event_at)
     if case.respondent_party_id is not None:
         check_repeat_infringer(case, at, fact, known=facts, first=first)
     if case.claimant_party_id is not None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from odr.cases import events
@@ -26,6 +25,7 @@ from odr.conduct.models import NoticeTriage
 from odr.conduct.services import outcome_counts
 from odr.config import rules_file
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.procedure.engine import Citation, ProcedureError, _citation
 from odr.procedure.signals import state_entered
 from odr.vocabulary import EventKind

@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from odr.accounts.models import PARTY_ROLES, Account
@@ -16,6 +15,7 @@ from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.export.verifier import CERTIFICATE_PROFILE
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Submission
 from odr.integrity.canonical import canonical_json
 from odr.integrity.keys import platform_key

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.pages import may_deposit
 from odr.deposits import pages, services
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, submit
 
 bp = Blueprint("deposits", __name__, template_folder="templates")

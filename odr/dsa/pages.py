@@ -8,7 +8,6 @@ from datetime import datetime
 from babel import Locale
 from flask import url_for
 from flask_babel import format_date, get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from odr.accounts.models import Account
@@ -19,6 +18,7 @@ from odr.conduct.health_safety import screen_of
 from odr.dsa import services
 from odr.dsa.models import NoticeReview, ReviewStatus, StatementOfReasons
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.i18n import list_format
 from odr.models_base import utcnow
 from odr.vocabulary import CaseRole

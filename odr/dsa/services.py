@@ -20,7 +20,6 @@ from pathlib import Path
 
 import yaml
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Integer, case, cast, func, select
 
 from odr.accounts.models import Account, Role
@@ -32,6 +31,7 @@ from odr.conduct.services import check_notice_processing, trusted_flagger_for
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.notifications.deliveries import receipt, serve
 from odr.pagination import Page, keyset

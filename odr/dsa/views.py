@@ -4,10 +4,10 @@ notifier's internal complaint, and the reviewers' queue of notices and complaint
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.dsa import pages, services
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, submit
 
 bp = Blueprint("dsa", __name__, template_folder="templates")

@@ -18,9 +18,9 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, send_file
-from flask_babel import gettext as _
 
 from odr.errors import NotFound, ValidationFailed
+from odr.extensions import gettext as _
 
 CHUNK = 1024 * 1024
 

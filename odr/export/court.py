@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -25,6 +24,7 @@ from odr.evidence.storage import StoredFile
 from odr.export.models import CourtDecision
 from odr.export.services import export_to_court
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.idempotency import Outcome
 from odr.mediation.measures import MeasureKind, order
 from odr.models_base import utcnow

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Party
@@ -25,6 +23,8 @@ from odr.export import court
 from odr.export.models import CaseExport, CourtDecision
 from odr.export.services import exports_for_court, pinned_key_id
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import utcnow
 from odr.procedure.services import procedure_of
 from odr.procedure.titles import listing_measure_label

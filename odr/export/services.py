@@ -11,7 +11,6 @@ import secrets
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, false, select
 
 from odr.accounts.models import Account, Party, Role
@@ -23,6 +22,7 @@ from odr.evidence.storage import blob_store
 from odr.export import bundle
 from odr.export.models import CaseExport, CourtDecision, CourtKeyPin
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.integrity.keys import platform_key
 from odr.models_base import utcnow
 from odr.procedure.signals import escalation_required

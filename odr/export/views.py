@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -17,6 +16,7 @@ from odr.cases.views import case_page_response, submit_on_case_page
 from odr.evidence.storage import blob_store
 from odr.export import court, pages
 from odr.export.services import acknowledge, latest_export
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, submit
 from odr.integrity.keys import key_log_bytes
 

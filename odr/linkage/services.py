@@ -26,7 +26,6 @@ from typing import Any
 
 import networkx as nx
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -37,6 +36,7 @@ from odr.cases.models import Case
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.integrity.vault import shared_secret
 from odr.linkage.models import AccountIdentifier, AccountRole, ContestStatus, IdentifierKind, LinkContest, LinkedAccount
 from odr.models_base import utcnow

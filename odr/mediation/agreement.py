@@ -14,7 +14,6 @@ from datetime import datetime
 
 from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -27,6 +26,7 @@ from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ServiceError, ValidationFailed
 from odr.evidence.storage import blob_store
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.i18n import isolate, locale_name
 from odr.mediation.measures import measure_title, parse_measures
 from odr.models_base import utcnow

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, g, jsonify, request
-from flask_babel import gettext as _
 
 from odr.accounts.models import Role
 from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.cases.access import get_case
 from odr.cases.api import case_json
 from odr.errors import Forbidden
+from odr.extensions import gettext as _
 from odr.mediation import agreement, bidding, desk, evaluation, measures, signing
 from odr.mediation.models import Measure
 from odr.mediation.services import (

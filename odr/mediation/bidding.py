@@ -19,7 +19,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from odr.accounts.models import Account
@@ -31,6 +30,7 @@ from odr.cases.services import LISTING_MEASURES, parse_regions, void_superseded_
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.agreement import party_languages, ui_locale
 from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
 from odr.models_base import utcnow

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
-from flask_babel import gettext as _
-from sqlalchemy import Integer, cast, func, literal, or_, select, union_all
+from sqlalchemy import Integer, bindparam, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from odr.accounts.models import Account, Party
 from odr.cases.models import Case, Event
 from odr.conduct.services import health_safety_cases
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.measures import measure_title
 from odr.mediation.models import (
     BiddingStatus,
@@ -29,7 +30,7 @@ from odr.mediation.models import (
     NeutralEvaluation,
 )
 from odr.mediation.services import open_case_load, pending_appointments
-from odr.models_base import utcnow
+from odr.models_base import UTCDateTime, utcnow
 from odr.pagination import keyset_list
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import final_states
@@ -229,32 +230,9 @@ def mediator_desk(
 def _standings(mediator: Account, shown, languages: dict, finals, now: datetime) -> dict[int, _Standing]:
     """Each shown case's place on the desk and its marks, from the earliest date of each of its clocks (the
     clocks ``upcoming_for`` lists) and its measures confirmed late, aggregated by the database in one query."""
-    mediators_cases = select(Case.id).where(Case.mediator_id == mediator.id)
-    late = cast(Measure.confirm_by < now, Integer)
-    clocks = union_all(
-        select(Deadline.case_id, Deadline.due_at.label("at"), literal(0).label("late")).where(
-            Deadline.case_id.in_(mediators_cases), Deadline.status == DeadlineStatus.PENDING
-        ),
-        *(
-            select(NeutralEvaluation.case_id, at, literal(0)).where(
-                NeutralEvaluation.case_id.in_(mediators_cases), NeutralEvaluation.status == EvaluationStatus.OPEN
-            )
-            for at in (NeutralEvaluation.submissions_due_at, NeutralEvaluation.decision_due_at)
-        ),
-        select(BlindBidding.case_id, BlindBidding.closes_at, literal(0)).where(
-            BlindBidding.case_id.in_(mediators_cases), BlindBidding.status == BiddingStatus.OPEN
-        ),
-        select(Measure.case_id, Measure.confirm_by, late).where(
-            Measure.case_id.in_(mediators_cases), Measure.status == MeasureStatus.PENDING
-        ),
-    ).subquery()
     earliest = {
         row.case_id: (row.at, row.late)
-        for row in db.session.execute(
-            select(clocks.c.case_id, func.min(clocks.c.at).label("at"), func.sum(clocks.c.late).label("late")).group_by(
-                clocks.c.case_id
-            )
-        )
+        for row in db.session.execute(_earliest_clocks(), {"mediator_id": mediator.id, "now": now})
     }
     fast = health_safety_cases([c.id for c in shown])
     standings = {}
@@ -272,6 +250,34 @@ def _standings(mediator: Account, shown, languages: dict, finals, now: datetime)
             languages=languages[c.id],
         )
     return standings
+
+
+@cache
+def _earliest_clocks():
+    """Per case of a mediator (``:mediator_id``): the earliest date of its clocks and how many of its measures the
+    platform has not confirmed by their date (before ``:now``). Built once: only its values change."""
+    mediators_cases = select(Case.id).where(Case.mediator_id == bindparam("mediator_id"))
+    late = cast(Measure.confirm_by < bindparam("now", type_=UTCDateTime), Integer)
+    clocks = union_all(
+        select(Deadline.case_id, Deadline.due_at.label("at"), literal(0).label("late")).where(
+            Deadline.case_id.in_(mediators_cases), Deadline.status == DeadlineStatus.PENDING
+        ),
+        *(
+            select(NeutralEvaluation.case_id, at, literal(0)).where(
+                NeutralEvaluation.case_id.in_(mediators_cases), NeutralEvaluation.status == EvaluationStatus.OPEN
+            )
+            for at in (NeutralEvaluation.submissions_due_at, NeutralEvaluation.decision_due_at)
+        ),
+        select(BlindBidding.case_id, BlindBidding.closes_at, literal(0)).where(
+            BlindBidding.case_id.in_(mediators_cases), BlindBidding.status == BiddingStatus.OPEN
+        ),
+        select(Measure.case_id, Measure.confirm_by, late).where(
+            Measure.case_id.in_(mediators_cases), Measure.status == MeasureStatus.PENDING
+        ),
+    ).subquery()
+    return select(clocks.c.case_id, func.min(clocks.c.at).label("at"), func.sum(clocks.c.late).label("late")).group_by(
+        clocks.c.case_id
+    )
 
 
 def _rows(standings: list[_Standing], finals) -> list[DeskRow]:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account, Role
@@ -29,6 +28,7 @@ from odr.cases.services import void_superseded_acceptances
 from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.agreement import party_languages, ui_locale
 from odr.mediation.models import (
     DepositStatus,

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, insert, select
 
 from odr.accounts.models import Account, Role
@@ -23,6 +21,8 @@ from odr.cases.signals import settlement_reached
 from odr.conduct.signals import account_measure_required, provisional_measure_required
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.mediation.models import Measure, MeasureKind, MeasureStatus
 from odr.mediation.signals import measures_ordered
 from odr.models_base import utcnow

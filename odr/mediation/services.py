@@ -14,8 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import force_locale, lazy_gettext
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from sqlalchemy import exists, func, or_, select
 
 from odr.accounts.models import Account, Party, Role
@@ -25,7 +24,8 @@ from odr.cases.models import Case
 from odr.cases.signals import participant_joined
 from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
-from odr.extensions import db
+from odr.extensions import db, lazy_gettext
+from odr.extensions import gettext as _
 from odr.mediation import measure_reminders as _measure_reminders  # noqa: F401  (registers its periodic job)
 from odr.mediation.models import AppointmentStatus, MediatorAffiliation, MediatorAppointment
 from odr.models_base import utcnow

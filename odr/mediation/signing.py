@@ -13,7 +13,6 @@ import logging
 import unicodedata
 from datetime import datetime
 
-from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
 from odr.accounts import second_factor
@@ -31,6 +30,7 @@ from odr.cases.services import (
 from odr.domain_events import commit
 from odr.errors import NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.agreement import awaiting_approval, party_languages
 from odr.models_base import utcnow
 from odr.translation.services import pipeline

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.access import get_case
 from odr.cases.pages import has_desk
 from odr.cases.views import case_page_response, submit_on_case_page
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, submit
 from odr.mediation import agreement, bidding, evaluation, pages, signing
 from odr.mediation.measures import measure_title

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from flask_babel import gettext as _
 
 from odr.api import authenticated, bp, json_body, page_request, paged
 from odr.domain_events import commit
 from odr.errors import NotFound, ValidationFailed
+from odr.extensions import gettext as _
 from odr.notifications import deliveries, preferences
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from odr.accounts.models import Account
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import utcnow
 from odr.notifications.models import Frequency, NotificationPreference
 

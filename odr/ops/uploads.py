@@ -25,8 +25,9 @@ import time
 import weakref
 
 from flask import Flask
-from flask_babel import gettext as _
 from werkzeug.exceptions import RequestTimeout, ServiceUnavailable
+
+from odr.extensions import gettext as _
 
 CHUNK = 16 * 1024  # read in pieces, so the deadline follows what has arrived
 

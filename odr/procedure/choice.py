@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-
+from odr.extensions import gettext as _
 from odr.procedure.calendars import Calendar
 from odr.procedure.engine import Procedure
 from odr.procedure.jurisdictions import Jurisdiction, all_jurisdictions

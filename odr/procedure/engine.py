@@ -283,6 +283,11 @@ class Timer:
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_to, on)
 
+    @property
+    def pause_on_request(self) -> Extension | None:
+        """The rule under which a participant may ask for a pause of this period (odr.procedure.pauses), if any."""
+        return self.extension if self.extension is not None and self.extension.requested_by else None
+
 
 def _in_force(start: date | None, end: date | None, on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
+from odr.extensions import gettext as _
 from odr.procedure import jurisdictions
 from odr.procedure.engine import ACT_EVENTS
 from odr.procedure.models import CaseProcedure, Deadline

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import BinaryIO
 
-from flask_babel import gettext as _
-
 from odr.evidence.storage import peek_media_type, safe_display_name
+from odr.extensions import gettext as _
 from odr.procedure import jurisdictions
 from odr.procedure.engine import NOTICE_MEASURE_KINDS, Procedure
 from odr.procedure.jurisdictions import Jurisdiction

@@ -13,6 +13,7 @@ from odr.accounts.models import Account
 from odr.cases import events
 from odr.cases.models import Case
 from odr.extensions import db
+from odr.procedure.engine import Timer
 from odr.procedure.models import Deadline, PauseRequest, PauseStatus
 from odr.procedure.signals import pause_decided
 from odr.vocabulary import CaseRole, EventKind
@@ -54,8 +55,11 @@ def record_outcome(
     pause_decided.publish(case, request=request, at=at)
 
 
-def lapse_pending(case: Case, deadline: Deadline, at: datetime) -> None:
-    """The period ended with a request still undecided: it lapses and the period's consequence stands."""
+def lapse_pending(case: Case, deadline: Deadline, timer: Timer | None, at: datetime) -> None:
+    """The period ended with a request still undecided: it lapses and the period's consequence stands. A period
+    (``timer``: the deadline's, as ``pauses._rule`` reads it) whose rule allows no pause on request has none."""
+    if timer is None or timer.pause_on_request is None:
+        return
     for request in db.session.scalars(
         select(PauseRequest)
         .where(PauseRequest.deadline_id == deadline.id, PauseRequest.status == PauseStatus.PENDING)

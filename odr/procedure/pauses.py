@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -21,6 +20,7 @@ from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.procedure.engine import Extension
 from odr.procedure.jurisdictions import DOCUMENT_TYPES
 from odr.procedure.models import Deadline, DeadlineStatus, PauseRequest, PauseStatus
@@ -49,8 +49,8 @@ def pending_pause_requests(case) -> list[PauseRequest]:
 
 def _rule(case, deadline: Deadline) -> Extension:
     timer = procedure_of(case).timer(deadline.timer)
-    rule = timer.extension if timer else None
-    if rule is None or not rule.requested_by:
+    rule = timer.pause_on_request if timer else None
+    if rule is None:
         raise NotAllowed(_("The rule behind this deadline allows no pause on request."), code="not_extendable")
     return rule
 

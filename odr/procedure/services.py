@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -17,6 +16,7 @@ from odr.cases.models import Case, Event, FilingKind
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.procedure import jurisdictions
 from odr.procedure.calendars import Calendar
@@ -80,7 +80,7 @@ def enter_state(
                 "kind": route.kind,
                 "rule": str(route.citation) if route.citation else None,
             }
-    events.record(case, EventKind.STATE_CHANGED, at, actor=actor, role=role, payload=payload)
+    change = events.record(case, EventKind.STATE_CHANGED, at, actor=actor, role=role, payload=payload)
     for action in procedure.state(state).on_enter:
         carry_out(action, case, at)
     place = where_counted(case, procedure)
@@ -89,7 +89,8 @@ def enter_state(
     for timer in procedure.timers_for(state, local_day):
         if timer.receipt is None:  # a period from receipt starts when the delivery is received
             _start(case, procedure, timer, clock_start, place, at)
-    state_entered.publish(case, at=at, previous=previous, state=state, cause=cause)
+    # ``recorded_at``: the change's time on the chain, ``at`` or later (a chain's times never decrease).
+    state_entered.publish(case, at=at, previous=previous, state=state, cause=cause, recorded_at=change.created_at)
 
 
 # The step where facilitated settlement has ended and a party may refer the case (Platform Rule 7).
@@ -446,8 +447,8 @@ def _apply_claimed(deadline_id: int, now: datetime) -> int:
         now,
         payload={"timer": deadline.timer, "due_at": deadline.due_at.isoformat(), "citation": deadline.citation},
     )
-    lapse_pending(case, deadline, now)
     timer = procedure_of(case).timer(deadline.timer)
+    lapse_pending(case, deadline, timer, now)
     for action in timer.actions if timer else ():
         carry_out(action, case, deadline.due_at)
     # enter_state cancels the pending deadlines of the old state; this one is already applied.

@@ -14,10 +14,10 @@ from pathlib import Path
 import yaml
 from babel.dates import format_date
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from odr.cases.models import RIGHT_TYPE_TITLES, RightType
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.vocabulary import per_locale
 
 STATE_LABELS = {

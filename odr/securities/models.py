@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Party
 from odr.cases.models import Case, EvidenceFile
 from odr.extensions import db
+from odr.extensions import lazy_gettext as _l
 from odr.models_base import UTCDateTime, utcnow
 
 

@@ -15,8 +15,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from odr.accounts.models import Account
@@ -30,6 +28,8 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.evidence import storage
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.idempotency import Outcome
 from odr.mediation.measures import order, order_on_every_listing
 from odr.mediation.models import MeasureKind

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.services import Upload
 from odr.errors import ServiceError
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState
 from odr.securities import pages, services
 

@@ -22,8 +22,6 @@ from typing import TypeVar
 
 from babel.lists import format_list
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
@@ -33,6 +31,8 @@ from odr.cases.models import Case, Filing, FilingKind
 from odr.cases.services import check_may_accept, current_settlement
 from odr.errors import ServiceError
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.i18n import list_format
 from odr.mediation.measures import measure_title
 from odr.mediation.models import AppointmentStatus, Measure, MeasureStatus, MediatorAppointment

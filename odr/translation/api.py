@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from flask_babel import gettext as _
 
 from odr.api import authenticated, bp, json_body
 from odr.cases.access import case_roles, get_case, visible_filings
 from odr.cases.models import Filing
 from odr.errors import NotFound
+from odr.extensions import gettext as _
 from odr.translation import services
 from odr.translation.models import Translation
 

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -26,6 +25,7 @@ from odr.cases.signals import filing_recorded, participant_joined
 from odr.domain_events import DomainEvent
 from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.models_base import utcnow
 from odr.queue import huey, job_context, periodic_job
 from odr.translation import glossary as glossary_data

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.views import case_page_response
+from odr.extensions import gettext as _
 from odr.forms import submit
 from odr.translation import pages, services  # noqa: F401  (pages registers the case page's readings panel)
 

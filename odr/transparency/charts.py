@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from odr.cases.models import RightType
+from odr.extensions import gettext as _
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH = 22, 6, 190, 320
 

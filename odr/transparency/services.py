@@ -14,8 +14,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +22,8 @@ from odr.cases.models import Case, Event, Filing, FilingKind, RightType
 from odr.conduct.models import AccountMeasure, MeasureStatus
 from odr.errors import ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
+from odr.extensions import lazy_gettext as _l
 from odr.linkage.models import LinkContest
 from odr.mediation.models import Measure
 from odr.models_base import utcnow

@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, select, update
 
 from odr.accounts.models import Account, Role
 from odr.cases.models import Case
 from odr.errors import Forbidden, NotFound, ValidationFailed
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.mediation.measures import measure_json
 from odr.mediation.models import Measure, MeasureKind
 from odr.mediation.signals import measures_ordered

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.accounts.models import Role
 from odr.domain_events import commit
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState, submit
 from odr.webhooks import pages, services
 

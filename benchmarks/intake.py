@@ -2,17 +2,21 @@
 
     .venv/bin/python benchmarks/intake.py [--notices 400] [--clients 16] [--repetitions 5] [--database URL]
 
-Two servers are started one after the other with the same gunicorn settings (2 web processes, gthread,
+Three servers are started one after the other with the same gunicorn settings (2 web processes, gthread,
 8 threads each, as ``odr serve --workers 2`` runs them) on the same database engine (a new SQLite file, WAL,
 synchronous=NORMAL like the platform's; or the PostgreSQL database given with ``--database``, whose tables are
 dropped and made again):
 - the platform (``create_app``, rate limits off: one account files every notice): each request authenticates
   a bearer token, validates the notice, opens the case under its procedure with its deadlines and events, and
-  commits once;
+  commits once (201);
+- the platform again, each request with ``Prefer: respond-async``: it authenticates, keeps the notice as sent,
+  commits and answers 202 with its receipt (odr/cases/received.py). After each repetition the receipts are
+  opened in this process by the queue's own code (``received.open_received``, one worker), and the opening
+  rate is printed next to the acceptance rate: an acknowledged notice is not an opened case;
 - the baseline, a bare Flask + SQLAlchemy app whose request parses the same JSON body and inserts one row
   holding it (reference, title, the body), commits, and answers 201 with the row's id.
 16 client threads, each with its own kept-alive connection, post ``--notices`` notices in all per repetition;
-notices per second, median [min-max] over the repetitions, and the platform's rate over the bare app's.
+notices per second, median [min-max] over the repetitions, and each platform mode's rate over the bare app's.
 """
 
 from __future__ import annotations
@@ -113,9 +117,11 @@ def serve(factory: str, env: dict, port: int) -> subprocess.Popen:
     raise SystemExit(f"{factory} did not answer")
 
 
-def post_all(port: int, headers: dict, bodies: list[bytes], clients: int) -> tuple[float, list[str]]:
+def post_all(
+    port: int, headers: dict, bodies: list[bytes], clients: int, expected: int = 201
+) -> tuple[float, list[str]]:
     """Post every body with ``clients`` threads on kept-alive connections: seconds from first to last answer, and
-    the answers that were not 201 (counted, not hidden: a notice refused or lost under load is a finding)."""
+    the answers that were not ``expected`` (counted, not hidden: a notice refused or lost under load is a finding)."""
     queue = list(reversed(bodies))
     lock = threading.Lock()
     failures: list[str] = []
@@ -130,7 +136,7 @@ def post_all(port: int, headers: dict, bodies: list[bytes], clients: int) -> tup
             connection.request("POST", "/api/v1/cases", body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()
-            if response.status != 201:
+            if response.status != expected:
                 failures.append(f"{response.status} {answer[:300]!r}")
         connection.close()
 
@@ -197,19 +203,38 @@ def main() -> int:
                 out.append(json.dumps(data).encode())
             return out
 
-        rates: dict[str, list[float]] = {"platform": [], "bare": []}
-        failed: dict[str, list[str]] = {"platform": [], "bare": []}
-        for name, factory in (("platform", "platform_app"), ("bare", "bare_app")):
+        modes = {  # name: (server factory, extra headers, the answer expected)
+            "platform": ("platform_app", {}, 201),
+            "async": ("platform_app", {"Prefer": "respond-async"}, 202),
+            "bare": ("bare_app", {}, 201),
+        }
+        rates: dict[str, list[float]] = {name: [] for name in modes}
+        failed: dict[str, list[str]] = {name: [] for name in modes}
+        opening: list[float] = []
+        unopened: list[str] = []
+        for name, (factory, extra, expected) in modes.items():
+            if name == "bare":
+                bare_app()  # its table, made once here: two web processes making it at once collide on PostgreSQL
             port = free_port()
             server = serve(factory, env, port)
+            sent = {**headers, **extra}
             try:
-                post_all(port, headers, bodies()[: args.clients * 2], args.clients)  # both web processes warm
+                post_all(port, sent, bodies()[: args.clients * 2], args.clients, expected)  # both processes warm
+                if name == "async":
+                    open_received(app)  # the warm-up's notices, not counted
                 for _ in range(args.repetitions):
                     batch = bodies()
-                    seconds, failures = post_all(port, headers, batch, args.clients)
+                    seconds, failures = post_all(port, sent, batch, args.clients, expected)
                     failed[name] += failures
                     rates[name].append((len(batch) - len(failures)) / seconds)
-                    print(f"{name}: {rates[name][-1]:.1f} notices/s, {len(failures)} not filed", flush=True)
+                    print(
+                        f"{name}: {rates[name][-1]:.1f} notices/s, {len(failures)} not answered {expected}", flush=True
+                    )
+                    if name == "async":
+                        seconds, outcomes = open_received(app)
+                        opening.append(outcomes.get("filed", 0) / seconds)
+                        unopened += [f"{count} {status}" for status, count in outcomes.items() if status != "filed"]
+                        print(f"async: opened {opening[-1]:.1f} notices/s in process, {outcomes}", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -224,17 +249,47 @@ def main() -> int:
         return f"{statistics.median(values):.1f} [{min(values):.1f}-{max(values):.1f}]"
 
     engine = url.split(":", 1)[0]
-    ratio = statistics.median(rates["platform"]) / statistics.median(rates["bare"])
-    print(
-        f"\n{args.repetitions} repetitions x {args.notices} notices, {args.clients} clients, gunicorn 2 x 8 threads, {engine}"
-    )
-    print("| server | notices/s filed | x bare | requests not answered 201 |")
+    bare = statistics.median(rates["bare"])
+    print(f"\n{args.repetitions} repetitions x {args.notices} notices, {args.clients} clients, ", end="")
+    print(f"gunicorn 2 x 8 threads, {engine}")
+    print("| server | notices/s answered | x bare | requests not answered as expected |")
     print("|---|---|---|---|")
-    for name, label in (("platform", "platform POST /api/v1/cases"), ("bare", "bare Flask + SQLAlchemy, one row")):
+    labels = {
+        "platform": "platform POST /api/v1/cases (case opened, 201)",
+        "async": "platform POST /api/v1/cases, Prefer: respond-async (received, 202)",
+        "bare": "bare Flask + SQLAlchemy, one row (201)",
+    }
+    for name, label in labels.items():
         first = f" (first: {failed[name][0][:120]})" if failed[name] else ""
-        x = ratio if name == "platform" else 1.0
+        x = statistics.median(rates[name]) / bare
         print(f"| {label} | {spread(rates[name])} | {x:.2f}x | {len(failed[name])}{first} |")
+    print(
+        f"| the received notices opened afterwards (in process, one worker) | {spread(opening)} | "
+        f"{statistics.median(opening) / bare:.2f}x | not opened: {', '.join(unopened) or 0} |"
+    )
     return 0
+
+
+def open_received(app) -> tuple[float, dict[str, int]]:
+    """Open every queued receipt with the queue's code, as one worker would: seconds taken, and how the receipts
+    of this run stand afterwards (filed, refused, queued), counted once and then forgotten."""
+    from sqlalchemy import delete, func, select
+
+    from odr.cases import received
+    from odr.cases.models import ReceivedNotice
+    from odr.extensions import db
+
+    with app.app_context():
+        started = time.perf_counter()
+        while received.open_received():
+            pass
+        seconds = time.perf_counter() - started
+        rows = db.session.execute(select(ReceivedNotice.status, func.count()).group_by(ReceivedNotice.status))
+        outcomes = {status.value: count for status, count in rows}
+        db.session.execute(delete(ReceivedNotice))  # the next repetition counts its own
+        db.session.commit()
+        db.engine.dispose()
+    return seconds, outcomes
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import g, jsonify, request, url_for
-from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +14,7 @@ from odr.cases.access import case_roles, get_case, visible_cases, visible_filing
 from odr.cases.models import Case, Event, EvidenceFile, Filing, ReceivedNotice
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
-from odr.extensions import db
+from odr.extensions import db, locale_code
 from odr.extensions import gettext as _
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
@@ -179,7 +178,7 @@ def accept_notice():
         json_body(),
         key=idempotency_key(),
         remote_addr=request.remote_addr or "",
-        locale=str(get_locale()),
+        locale=locale_code(),
     )
     body = receipt_json(outcome.obj)
     headers = {"Preference-Applied": "respond-async", "Location": body["links"]["self"]}

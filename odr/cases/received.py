@@ -62,7 +62,14 @@ def receive_notice(account: Account, data: dict, *, key: str | None, remote_addr
         status=ReceiptStatus.QUEUED,
     )
     db.session.add(receipt)
-    outcome = sub.commit(receipt)
+    # Its commit changes nothing this request read: the answer (the receipt) and the after-request audit check
+    # (the account) read them as they are, not again from the database.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        outcome = sub.commit(receipt)
+    finally:
+        session.expire_on_commit = True
     if outcome.created:
         try:
             enqueue()
@@ -86,8 +93,9 @@ def enqueue() -> None:
     """Queue a job for the receipts waiting, unless one is already waiting: that one will take them too.
 
     The job clears the mark before it claims, so a receipt committed after the claim always finds the mark
-    cleared and queues a job of its own; the minute sweep clears a mark left behind."""
-    if not huey.put_if_empty(WAITING_JOB, True):
+    cleared and queues a job of its own; the minute sweep clears a mark left behind. The mark is read before it
+    is set: while a job waits, each notice reads it, without taking the queue store's write lock (SQLite's)."""
+    if huey.storage.has_data_for_key(WAITING_JOB) or not huey.put_if_empty(WAITING_JOB, True):
         return
     try:
         open_received_task()

@@ -540,7 +540,7 @@ def store_documents(
 
 
 def check_notifier(account: Account) -> None:
-    if account.role not in NOTICE_ROLES or account.party is None:
+    if account.role not in NOTICE_ROLES or account.party_id is None:
         raise Forbidden(_("Only right holders, their representatives and platform clients can file notices."))
 
 

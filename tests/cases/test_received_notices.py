@@ -4,6 +4,7 @@ its case with the synchronous route's own code, as of when it was received, exac
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -88,6 +89,24 @@ def test_a_notice_sent_respond_async_is_acknowledged_with_its_receipt_and_opened
     assert holder.get(f"/cases/{case['id']}").get_json()["title"] == "Counterfeit FLAMENCO bags"
     assert holder.get(f"/cases/received/{second['id']}").get_json()["case"]["id"] != case["id"]
     assert count(Case) == 2
+
+
+def test_acceptance_writes_one_row_and_reads_only_the_token_and_its_account(world, api, queue, sql_statements):
+    holder = api(world.holder)
+    holder.post("/cases", notice_data(), headers=ASYNC)  # the first request of a process loads what it caches
+    with sql_statements() as sent:
+        accepted = holder.post("/cases", notice_data(title="Counterfeit FLAMENCO belts"), headers=ASYNC)
+    assert accepted.status_code == 202
+    assert [s.split()[:3] for s in sent.writes] == [["INSERT", "INTO", "received_notices"]]
+    # Only the bearer token and its account (the rate limits look them up too), each token with its account once:
+    # neither the account nor the receipt is read again after the commit, nor the filer's party.
+    read = [_table_read(s) for s in sent if s not in sent.writes]
+    assert set(read) == {"api_tokens", "accounts"} and read.count("accounts") == read.count("api_tokens"), read
+
+
+def _table_read(statement: str) -> str:
+    found = re.search(r"\bFROM\s+(\w+)", statement)
+    return found.group(1) if found else ""
 
 
 def _case_facts(case_id: int) -> dict:

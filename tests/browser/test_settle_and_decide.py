@@ -121,7 +121,9 @@ def live(tmp_path_factory):
 
 def said(live, locale: str, message: str, **values) -> str:
     """``message`` as the catalog of ``locale`` says it."""
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale
+
+    from odr.extensions import gettext
 
     with live.app.test_request_context(), force_locale(locale):
         return gettext(message, **values)

@@ -21,6 +21,7 @@ from odr import create_app, language
 from odr.accounts import second_factor
 from odr.accounts.cli import accounts_group
 from odr.alliance.cli import alliance_group
+from odr.conduct.cli import conduct_group
 from odr.demo import load_demo
 from odr.dsa.cli import transparency_group
 from odr.export.verifier import verify_bundle, verify_certificate
@@ -449,6 +450,7 @@ def deposit_verify(certificate, work, key_id, tsa_ca):
 def init_app(app) -> None:
     app.cli.add_command(accounts_group)
     app.cli.add_command(alliance_group)
+    app.cli.add_command(conduct_group)
     app.cli.add_command(linkage_group)
     app.cli.add_command(transparency_group)
     app.cli.add_command(languages_group)

@@ -692,6 +692,32 @@ def _index_strike_event(case: Case, event_at: datetime) -> None:
     db.session.execute(_STRIKE_INDEX_UPSERT[db.session.get_bind().dialect.name], row)
 
 
+def refill_strike_index() -> int:
+    """Fill the strike index again from the timeline, under the policy in force: each seller's case with a court's
+    decision or a change of state for a cause ``record.uncontested_causes`` names, at the time of its latest such
+    event. Its rows are written as such events are recorded, under the causes counted then: a policy that counts
+    another cause (an operator's edit of rules/policy/conduct.yaml) calls for this (``odr conduct
+    refill-strike-index``), or the count would not look at the cases struck for that cause before. Committed;
+    returns how many cases the index holds."""
+    causes = sorted(policy().record.uncontested_causes)
+    strike_giving = or_(
+        (Event.kind == EventKind.DECISION_FILED.value) & (Event.actor_case_role == CaseRole.COURT.value),
+        (Event.kind == EventKind.STATE_CHANGED.value) & Event.payload["cause"].as_string().in_(causes),
+    )
+    latest = (
+        select(Event.case_id, Case.respondent_party_id, func.max(Event.created_at))
+        .join(Case, Case.id == Event.case_id)
+        .where(strike_giving, Case.respondent_party_id.is_not(None))
+        .group_by(Event.case_id, Case.respondent_party_id)
+    )
+    table = StrikeGivingCase.__table__
+    db.session.execute(table.delete())
+    db.session.execute(table.insert().from_select(["case_id", "seller_party_id", "last_event_at"], latest))
+    count = db.session.scalar(select(func.count()).select_from(table)) or 0
+    db.session.commit()
+    return count
+
+
 def active_strikes(
     party: Party,
     key: str,

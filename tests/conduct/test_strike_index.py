@@ -130,3 +130,35 @@ def test_the_migration_indexes_the_cases_struck_before_it_as_the_services_do(wor
     upgrade()
     assert indexed() == written == from_the_timeline()
     db.session.commit()
+
+
+@pytest.mark.postgres
+def test_the_index_filled_again_from_the_timeline_follows_the_policy_in_force(app, world, monkeypatch):
+    import dataclasses
+
+    history = strike_history(world)
+    db.session.expire_all()
+    written = indexed()
+    db.session.execute(StrikeGivingCase.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["conduct", "refill-strike-index"])
+    assert result.exit_code == 0 and result.output.strip() == f"strike index: {len(written)} cases"
+    assert indexed() == written
+    # An operator's policy that also counts a restoration's period as uncontested: the cases struck for it before
+    # are in the index once it is filled again, at their latest such event.
+    rules = policy()
+    wider = dataclasses.replace(
+        rules,
+        record=dataclasses.replace(
+            rules.record, uncontested_causes=rules.record.uncontested_causes | {"restore_period"}
+        ),
+    )
+    monkeypatch.setattr(services, "policy", lambda: wider)
+    restored_at = db.session.scalar(
+        select(func.max(Event.created_at)).where(
+            Event.case_id == history["held"], Event.payload["cause"].as_string() == "restore_period"
+        )
+    )
+    assert restored_at is not None and restored_at > written[history["held"]][1]
+    services.refill_strike_index()
+    assert indexed() == written | {history["held"]: (world.seller.party_id, restored_at)}

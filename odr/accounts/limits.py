@@ -16,7 +16,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
 
-from odr.accounts.services import account_for_token
+from odr.accounts.bearer import bearer_account, bearer_token
 from odr.extensions import lazy_gettext as _l
 from odr.extensions import limiter
 
@@ -98,13 +98,12 @@ def address_key() -> str:
 
 def account_key() -> str:
     """The signed-in account (bearer token or session); before sign-in, the account name the body asks for."""
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        account = account_for_token(token.strip())
+    token = bearer_token()
+    if token is not None:
+        account = bearer_account()
         if account is not None:
             return f"account:{account.id}"
-        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     if getattr(current_user, "is_authenticated", False):
         return f"account:{current_user.id}"
     data = request.get_json(silent=True) if request.is_json else request.form

@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from odr.accounts.services import account_for_token
+from odr.accounts.bearer import bearer_account
 from odr.api.openapi import document
 from odr.errors import ValidationFailed, api_error
 from odr.extensions import gettext as _
@@ -25,9 +25,7 @@ def authenticated(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _sep, token = header.partition(" ")
-        account = account_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        account = bearer_account()
         if account is None:
             return api_error(401, "unauthorized", _("A valid bearer token is required."))
         g.api_account = account

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, FromClause, TextClause
 from sqlalchemy.sql.util import find_tables
@@ -162,16 +162,20 @@ def new_chain(case: Case) -> None:
     _chain_ends(db.session)[case.id] = None
 
 
+# Built once: read at the first event of each act, where building the statement cost about as much as sending it.
+_CHAIN_END = (
+    select(Event.seq, Event.hash, Event.created_at)
+    .where(Event.case_id == bindparam("case_id"))
+    .order_by(Event.seq.desc())
+    .limit(1)
+)
+
+
 def _last_event(case_id: int) -> _ChainEnd | None:
     ends = _chain_ends(db.session)
     if case_id in ends:
         return ends[case_id]
-    row = db.session.execute(
-        select(Event.seq, Event.hash, Event.created_at)
-        .where(Event.case_id == case_id)
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).first()
+    row = db.session.execute(_CHAIN_END, {"case_id": case_id}).first()
     return None if row is None else _ChainEnd(row.seq, row.hash, row.created_at)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -118,22 +118,29 @@ class CaseFacts:
     strike_event_at: datetime | None = None
 
 
+# The statements read at each outcome (every consequence of the sweep), built once: their construction cost about as
+# much as sending them.
+_FACT_KINDS = [
+    EventKind.STATE_CHANGED,
+    EventKind.RESPONSE_FILED,
+    EventKind.COUNTER_NOTICE_FILED,
+    EventKind.DECISION_FILED,
+    EventKind.EVALUATION_DECIDED,
+]
+_FACT_EVENTS = (
+    select(Event)
+    .where(Event.case_id.in_(bindparam("case_ids", expanding=True)), Event.kind.in_([k.value for k in _FACT_KINDS]))
+    .order_by(Event.seq)
+)
+_CLAIMS = select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id.in_(bindparam("case_ids", expanding=True)))
+
+
 def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
     rules = policy().record
     facts = {case.id: CaseFacts(case) for case in cases}
     if not facts:
         return facts
-    kinds = [
-        EventKind.STATE_CHANGED,
-        EventKind.RESPONSE_FILED,
-        EventKind.COUNTER_NOTICE_FILED,
-        EventKind.DECISION_FILED,
-        EventKind.EVALUATION_DECIDED,
-    ]
-    rows = db.session.scalars(
-        select(Event).where(Event.case_id.in_(facts), Event.kind.in_([k.value for k in kinds])).order_by(Event.seq)
-    )
-    for event in rows:
+    for event in db.session.scalars(_FACT_EVENTS, {"case_ids": list(facts)}):
         fact = facts[event.case_id]
         payload = event.payload or {}
         if event.kind in (EventKind.RESPONSE_FILED, EventKind.COUNTER_NOTICE_FILED):
@@ -165,7 +172,7 @@ def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
             fact.settled_upholding = bool(kinds_agreed & rules.settlement_upholding_measures) or terms.get(
                 "listing_measure"
             ) in {"remove", "modify", "geo_restrict"}
-    for claim in db.session.scalars(select(WrongfulNoticeClaim).where(WrongfulNoticeClaim.case_id.in_(facts))):
+    for claim in db.session.scalars(_CLAIMS, {"case_ids": list(facts)}):
         facts[claim.case_id].finding = claim
     return facts
 
@@ -632,43 +639,57 @@ def claim_json(claim: WrongfulNoticeClaim) -> dict[str, Any]:
 # --- repeat infringers ---------------------------------------------------------------------------------
 
 
-def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
-    return db.session.scalar(
-        select(AccountMeasure).where(
-            AccountMeasure.party_id == party_id,
-            AccountMeasure.policy == "repeat_infringer",
-            AccountMeasure.jurisdiction == key,
-            AccountMeasure.kind == kind,
-            AccountMeasure.status == MeasureStatus.IN_FORCE,
-        )
+# The statements of the repeat-infringer count, read at each strike, built once like those of ``_facts``.
+_IN_FORCE = select(AccountMeasure).where(
+    AccountMeasure.party_id == bindparam("party_id"),
+    AccountMeasure.policy == "repeat_infringer",
+    AccountMeasure.jurisdiction == bindparam("key"),
+    AccountMeasure.kind == bindparam("kind"),
+    AccountMeasure.status == MeasureStatus.IN_FORCE,
+)
+_STRIKE_PAGE = (
+    select(Case)
+    .join(StrikeGivingCase, StrikeGivingCase.case_id == Case.id)
+    .where(
+        StrikeGivingCase.seller_party_id == bindparam("party_id"), StrikeGivingCase.last_event_at >= bindparam("since")
     )
+    .order_by(StrikeGivingCase.last_event_at.desc(), StrikeGivingCase.case_id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
+def _upsert_into_strike_index(insert_into) -> Any:
+    upsert = insert_into(StrikeGivingCase.__table__)
+    return upsert.on_conflict_do_update(
+        index_elements=["case_id"], set_={"last_event_at": upsert.excluded.last_event_at}
+    )
+
+
+_STRIKE_INDEX_UPSERT = {
+    "postgresql": _upsert_into_strike_index(postgresql_insert),
+    "sqlite": _upsert_into_strike_index(sqlite_insert),
+}
+
+
+def _in_force(party_id: int, key: str, kind: str) -> AccountMeasure | None:
+    return db.session.scalar(_IN_FORCE, {"party_id": party_id, "key": key, "kind": kind})
 
 
 def _strike_page(party_id: int, key: str, at: datetime, limit: int, offset: int = 0) -> list[Case]:
     """A page of the seller's cases with a strike-giving event within the strike expiry (a court's decision, or a
     change of state for an uncontested cause), the latest event first: read through the strike index, by seller
     and time, never through the events of the seller's other cases."""
-    expiry = timedelta(days=policy().repeat[key].strike_expiry_days)
-    newest_first = (
-        select(Case)
-        .join(StrikeGivingCase, StrikeGivingCase.case_id == Case.id)
-        .where(StrikeGivingCase.seller_party_id == party_id, StrikeGivingCase.last_event_at >= at - expiry)
-        .order_by(StrikeGivingCase.last_event_at.desc(), StrikeGivingCase.case_id.desc())
-    )
-    return list(db.session.scalars(newest_first.limit(limit).offset(offset)))
+    since = at - timedelta(days=policy().repeat[key].strike_expiry_days)
+    params = {"party_id": party_id, "since": since, "limit": limit, "offset": offset}
+    return list(db.session.scalars(_STRIKE_PAGE, params))
 
 
 def _index_strike_event(case: Case, event_at: datetime) -> None:
     """Put ``case`` in its seller's strike index with ``event_at``, the time of its latest strike-giving event on
     the chain (one statement, a row added or moved on)."""
     row = {"case_id": case.id, "seller_party_id": case.respondent_party_id, "last_event_at": event_at}
-    dialect = db.session.get_bind().dialect.name
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(StrikeGivingCase).values(row)
-    db.session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[StrikeGivingCase.case_id], set_={"last_event_at": upsert.excluded.last_event_at}
-        )
-    )
+    db.session.execute(_STRIKE_INDEX_UPSERT[db.session.get_bind().dialect.name], row)
 
 
 def active_strikes(

@@ -46,6 +46,7 @@ class DeploymentCollector(Collector):
         return []  # nothing read at registration: the families come from the database at each scrape
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from odr.cases.models import ReceiptStatus, ReceivedNotice
         from odr.notifications.models import Delivery, Notification
         from odr.procedure.models import Deadline, DeadlineStatus
         from odr.queue import huey
@@ -73,6 +74,22 @@ class DeploymentCollector(Collector):
             "odr_translations_pending",
             "Machine translations waiting to be made",
             count(select(func.count()).select_from(Translation).where(Translation.status == TranslationStatus.PENDING)),
+        )
+        # Notices accepted with respond-async and not opened yet: a receipt that fails keeps being retried, so an
+        # age that grows is what says a notice is stuck (or that no worker runs).
+        waiting = db.session.execute(
+            select(func.count(), func.min(ReceivedNotice.received_at)).where(
+                ReceivedNotice.status == ReceiptStatus.QUEUED
+            )
+        ).one()
+        yield _gauge(
+            "odr_notices_received_waiting", "Notices received (respond-async) whose case is not opened yet", waiting[0]
+        )
+        oldest = 0 if waiting[1] is None else max(0, int((now - waiting[1]).total_seconds()))
+        yield _gauge(
+            "odr_notices_received_oldest_seconds",
+            "Age of the oldest received notice whose case is not opened yet",
+            oldest,
         )
 
 

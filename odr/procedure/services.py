@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.orm import configure_mappers, joinedload
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -45,6 +46,35 @@ def procedure_of(case: Case) -> Procedure:
     return procedures().get(case.procedure_code, case.procedure_version)
 
 
+# The statements of every consequence of the sweep, built once: their construction cost about as much as sending them.
+_CLOSE_PENDING = (
+    update(Deadline)
+    .where(Deadline.case_id == bindparam("of_case"), Deadline.status == DeadlineStatus.PENDING)
+    .values(status=DeadlineStatus.CANCELLED, closed_at=bindparam("at"))
+)
+# The claim returns the deadline it claimed (no second read); nothing when another worker took it.
+_CLAIM = (
+    update(Deadline)
+    .where(Deadline.id == bindparam("deadline_id"), Deadline.status == DeadlineStatus.PENDING)
+    .values(status=DeadlineStatus.APPLIED, closed_at=bindparam("at"))
+    .returning(Deadline)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
+@cache
+def _lock_case() -> Select:
+    """The case locked, with its procedure choice (where the next period is counted), not in a query of its own.
+    Built at first use: ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
+    configure_mappers()
+    return (
+        select(Case)
+        .where(Case.id == bindparam("case_id"))
+        .options(joinedload(Case.procedure_choice))
+        .with_for_update(of=Case)
+    )
+
+
 def enter_state(
     case: Case,
     state: str,
@@ -63,11 +93,7 @@ def enter_state(
     clock_start = clock_start or at
     procedure = procedure_of(case)
     previous = case.state
-    db.session.execute(
-        update(Deadline)
-        .where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
-        .values(status=DeadlineStatus.CANCELLED, closed_at=at)
-    )
+    db.session.execute(_CLOSE_PENDING, {"of_case": case.id, "at": at})
     case.state = state
     case.state_entered_at = at
     payload: dict[str, object] = {"from": previous, "to": state, "cause": cause}
@@ -422,23 +448,10 @@ def _apply_one(deadline_id: int, now: datetime) -> int:
 
 def _apply_claimed(deadline_id: int, now: datetime) -> int:
     """Claim the deadline and apply its consequence in the current transaction; 0 if another took it."""
-    # The claim returns the deadline it claimed (no second read); nothing when another worker took it.
-    deadline = db.session.scalar(
-        update(Deadline)
-        .where(Deadline.id == deadline_id, Deadline.status == DeadlineStatus.PENDING)
-        .values(status=DeadlineStatus.APPLIED, closed_at=now)
-        .returning(Deadline)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
+    deadline = db.session.scalar(_CLAIM, {"deadline_id": deadline_id, "at": now})
     if deadline is None:
         return 0
-    # Its procedure choice (where the next period is counted) comes with it, not in a query of its own.
-    case = db.session.scalars(
-        select(Case)
-        .where(Case.id == deadline.case_id)
-        .options(joinedload(Case.procedure_choice))
-        .with_for_update(of=Case)
-    ).one()
+    case = db.session.scalars(_lock_case(), {"case_id": deadline.case_id}).one()
     if case.state != deadline.state:
         # The case moved on without the timer being closed; nothing to apply.
         deadline.status = DeadlineStatus.CANCELLED

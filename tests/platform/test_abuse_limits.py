@@ -108,3 +108,27 @@ def test_a_case_takes_a_bounded_number_of_filings_with_a_clear_error(tight):
     assert refused.status_code == 409
     error = refused.get_json()["error"]
     assert error["code"] == "too_many_filings" and "limit of 4 filings" in error["message"]
+
+
+def test_a_limited_api_request_reads_its_bearer_token_once(tight):
+    # The limits' key (once per limit of the route: two here) and the authentication share one lookup.
+    from sqlalchemy import event
+
+    holder = make_account(Role.RIGHT_HOLDER, "holder@example.es")
+    make_account(Role.SELLER, "seller@example.cn", country="CN", language="zh", tz="Asia/Shanghai")
+    api = Api(tight.test_client(), holder)
+    token_reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM api_tokens" in statement:
+            token_reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert _post(api, "10.0.0.1", "One notice") == 201
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(token_reads) == 1
+    # A token that does not work is refused as before, and counted under the token, not an account.
+    api.headers["Authorization"] = "Bearer not-a-token"
+    assert _post(api, "10.0.0.1", "Another notice") == 401

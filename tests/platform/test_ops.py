@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from odr import create_app
 from odr.cases import services
+from odr.extensions import db
 from odr.models_base import utcnow
 from odr.ops import logs
 from tests.conftest import notice_data
@@ -50,6 +51,8 @@ def test_metrics_count_requests_and_what_the_deployment_has_to_do(app, world, cl
     assert _metric(text, "odr_queue_depth") >= 0
     assert _metric(text, "odr_deliveries_failed") == 0
     assert _metric(text, "odr_translations_pending") >= 0
+    assert _metric(text, "odr_notices_received_waiting") == 0
+    assert _metric(text, "odr_notices_received_oldest_seconds") == 0
     assert 'odr_http_requests_total{endpoint="ops.healthz",method="GET",status="200"}' in text
     assert "odr_http_request_seconds_bucket" in text
 
@@ -74,3 +77,22 @@ def test_every_answer_carries_a_request_id_and_logs_a_json_line_with_it(app, cli
     lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     mine = [line for line in lines if line.get("request_id") == "probe-42"]
     assert mine and mine[0]["status"] == 200 and mine[0]["path"] == "/healthz" and mine[0]["level"] == "info"
+
+
+def test_metrics_show_received_notices_waiting_to_be_opened_and_for_how_long(app, world, client, monkeypatch):
+    from odr.cases import received
+    from odr.cases.models import ReceivedNotice
+
+    monkeypatch.setattr(received, "enqueue", lambda: None)  # no worker runs
+    with client.application.test_request_context():
+        received.receive_notice(world.holder, notice_data(), key=None, remote_addr="", locale="en")
+    # Received an hour ago, and no worker has opened it since (a stopped worker, or a notice that keeps failing).
+    ReceivedNotice.query.one().received_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _metric(text, "odr_notices_received_waiting") == 1
+    assert 3600 <= _metric(text, "odr_notices_received_oldest_seconds") < 3700
+    received.open_received()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _metric(text, "odr_notices_received_waiting") == 0
+    assert _metric(text, "odr_notices_received_oldest_seconds") == 0

@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
-    format_date,
-    format_time,
     format_timedelta,
     get_date_format,
     get_datetime_format,
@@ -128,13 +126,22 @@ def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") 
 
     Minutes are precise enough for a reader: the date in ``fmt`` joined to a short time by the locale's own pattern.
     """
-    tz = _zone(zone) or get_timezone()
-    locale = get_locale()
+    tz = _zone(zone) or reader_timezone()
+    code = locale_code()
+    locale, joined, short_time = _local_time_patterns(code, fmt)
     local = instant.astimezone(tz)
-    when = locale.datetime_formats[fmt].format(
-        format_time(local, "short", locale=locale), format_date(local, fmt, locale=locale)
-    )
+    day = local.date()
+    # Babel's format_time(local, "short") and format_date(local, fmt), with the patterns looked up once per locale.
+    when = joined.format(short_time.apply(local.timetz(), locale, reference_date=day), _date_text(code, fmt, day))
     return "%s (%s)" % (when, city_of(tz, locale))
+
+
+@lru_cache(maxsize=256)
+def _local_time_patterns(locale_id: str, fmt: str):
+    """How a locale joins a date and a time in ``fmt``, and its short time: local_time's patterns, looked up once
+    (the dashboard shows a deadline in two time zones per row)."""
+    locale = Locale.parse(locale_id)
+    return locale, locale.datetime_formats[fmt], get_time_format("short", locale=locale)
 
 
 STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -196,7 +203,7 @@ def dual_time(instant: datetime | None, governing_tz: str | None = None, fmt: st
     """A deadline in the reader's time zone and, when it differs, in the time zone of the governing rules."""
     if instant is None:
         return Markup("—")
-    reader = get_timezone()
+    reader = reader_timezone()
     governing = _zone(governing_tz)
     # data-l10n="babel": formatted by Babel in the reader's locale (city names may equal the English ones).
     stamp = Markup('<time datetime="%s" data-l10n="babel">%s</time>')

@@ -329,7 +329,9 @@ def measures_standing(case: Case) -> bool:
 
 
 def case_time_zone(case: Case, procedure: Procedure) -> str:
-    return where_counted(case, procedure).time_zone
+    """The time zone ``where_counted`` gives, without looking up the calendar (a list asks it of every case)."""
+    choice = choice_of(case)
+    return choice.time_zone if choice is not None else procedure.time_zone
 
 
 def case_day(case: Case, at: datetime):

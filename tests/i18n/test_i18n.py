@@ -181,3 +181,41 @@ def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_doe
                     for fmt in ("short", "medium", "long", "full", "yyyy-MM-dd HH:mm"):
                         for instant in instants:
                             assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)
+
+
+def test_a_time_with_its_zone_is_babels_date_and_short_time_in_every_locale_and_zone(app):
+    """``local_time`` (each deadline of the dashboard and the case page, twice when the governing zone differs) looks
+    its patterns up once per locale; what it writes is Babel's date in the format and short time, joined by the
+    locale's own pattern, and the zone's city."""
+    from zoneinfo import ZoneInfo
+
+    import pytz
+    from babel.dates import format_date, format_time, get_timezone_location
+    from flask import g
+    from flask_babel import force_locale
+
+    from odr.config import UI_LOCALES
+    from odr.i18n import local_time
+
+    instants = [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night Madrid moves to summer time
+        datetime(2026, 11, 1, 5, 59, 59, tzinfo=UTC),  # New York's autumn change
+        datetime(2027, 1, 1, 16, 5, tzinfo=UTC),
+    ]
+    with app.test_request_context("/"):
+        for reader in ("UTC", "Europe/Madrid", "America/New_York"):
+            for locale in UI_LOCALES:
+                with force_locale(locale):
+                    g._flask_babel.babel_tzinfo = pytz.timezone(reader)
+                    babel_locale = get_locale()
+                    for zone in (None, "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"):
+                        tz = ZoneInfo(zone) if zone else pytz.timezone(reader)
+                        for fmt in ("short", "medium", "long", "full"):
+                            for instant in instants:
+                                local = instant.astimezone(tz)
+                                when = babel_locale.datetime_formats[fmt].format(
+                                    format_time(local, "short", locale=babel_locale),
+                                    format_date(local, fmt, locale=babel_locale),
+                                )
+                                city = get_timezone_location(tz, locale=babel_locale, return_city=True)
+                                assert local_time(instant, zone, fmt) == f"{when} ({city})", (reader, locale, zone)

@@ -426,6 +426,24 @@ def sql_statements(app):
     return counting
 
 
+@pytest.fixture
+def idle_queue(monkeypatch, tmp_path):
+    """A real queue that nobody consumes: jobs wait in it until the test takes them, as a worker would. Returns the
+    queue and ``taken(task)``: the waiting jobs of that task, taken off the queue (the others are dropped)."""
+    from huey.storage import SqliteStorage
+
+    from odr.tasks import huey
+
+    monkeypatch.setattr(huey, "immediate", False)
+    monkeypatch.setattr(huey, "storage", SqliteStorage("odr", filename=str(tmp_path / "queue.sqlite3")))
+
+    def taken(task) -> list:
+        waiting = list(iter(huey.dequeue, None))
+        return [job for job in waiting if isinstance(job, task.task_class)]
+
+    return huey, taken
+
+
 # A platform reviewer's reasoned decision on an EU notice (DSA Art. 16): under the EU procedure nothing happens
 # to the listings, and the seller cannot answer, before it.
 EU_DECISION = {

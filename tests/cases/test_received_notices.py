@@ -26,21 +26,10 @@ ASYNC = {"Prefer": "respond-async"}
 
 
 @pytest.fixture
-def queue(monkeypatch, tmp_path):
-    """A real queue that nobody consumes: jobs wait in it until the test runs them, as a worker would. Returns
-    the jobs that open received notices, taken off the queue (the others, translations, are dropped)."""
-    from huey.storage import SqliteStorage
-
-    from odr.tasks import huey
-
-    monkeypatch.setattr(huey, "immediate", False)
-    monkeypatch.setattr(huey, "storage", SqliteStorage("odr", filename=str(tmp_path / "queue.sqlite3")))
-
-    def opening_jobs():
-        waiting = list(iter(huey.dequeue, None))
-        return [job for job in waiting if isinstance(job, received.open_received_task.task_class)]
-
-    return huey, opening_jobs
+def queue(idle_queue):
+    """The jobs that open received notices, taken off a queue nobody consumes (the others, translations, dropped)."""
+    huey, taken = idle_queue
+    return huey, lambda: taken(received.open_received_task)
 
 
 def run(huey, jobs) -> None:

@@ -429,20 +429,10 @@ def test_an_incomplete_translation_says_so_everywhere_it_is_read(app, world, api
 
 
 @pytest.fixture
-def queue(monkeypatch, tmp_path):
-    """A real queue that nobody consumes: jobs wait in it until the test runs them, as a worker would."""
-    from huey.storage import SqliteStorage
-
-    from odr.tasks import huey
-
-    monkeypatch.setattr(huey, "immediate", False)
-    monkeypatch.setattr(huey, "storage", SqliteStorage("odr", filename=str(tmp_path / "queue.sqlite3")))
-
-    def translation_jobs():
-        waiting = list(iter(huey.dequeue, None))
-        return [job for job in waiting if isinstance(job, services.translate_task.task_class)]
-
-    return huey, translation_jobs
+def queue(idle_queue):
+    """The translation jobs, taken off a queue nobody consumes."""
+    huey, taken = idle_queue
+    return huey, lambda: taken(services.translate_task)
 
 
 def test_filings_arriving_while_a_job_waits_are_translated_by_that_one_job(app, world, api, queue):

@@ -4,7 +4,7 @@ tests/rules/cn_pause.yaml."""
 
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odr.cases import services
 from odr.extensions import db
@@ -53,7 +53,16 @@ def test_the_right_holder_asks_with_proof_and_the_platform_grants_with_reasons_t
     assert granted.status_code == 200, granted.get_json()
     assert granted.get_json()["granted_count"] == 5
     db.session.expire_all()
-    assert db.session.get(Deadline, deadline.id).due_at > due + timedelta(days=5)
+    extended = db.session.get(Deadline, deadline.id)
+    # The 15 calendar days run first; the 5 working days paused are added after the 15th day, not after the day it
+    # rolled forward to (rules/cn-ecl.yaml): among the days after the 15th up to the new last day, every day the
+    # count did not skip (weekend, holiday) is a working day, and there are 5. Whatever weekday the case opens on.
+    fifteenth = date.fromisoformat(extended.computation["first_day"]) + timedelta(days=14)
+    last = date.fromisoformat(extended.computation["last_day"])
+    skipped = {date.fromisoformat(day["date"]) for day in extended.computation["skipped"]}
+    added = [fifteenth + timedelta(days=n) for n in range(1, (last - fifteenth).days + 1)]
+    assert len([day for day in added if day not in skipped]) == 5 and last not in skipped
+    assert extended.due_at > due
     case_json = holder.get(f"/cases/{case.id}").get_json()
     extension = case_json["deadlines"][0]["extension"]
     assert extension["requested_by"] == ["claimant"]

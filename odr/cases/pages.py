@@ -570,7 +570,8 @@ def case_page(
         after=cursors.get("events_after"),
         rows=True,
     )
-    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now, proposal)
+    pending = pending_deadlines(case)
+    next_steps = case_obligations(account, case, set(roles), pending, now, proposal)
     notice = _notice(case) if roles & TIMELINE_READERS else None
     return CasePage(
         case=case,
@@ -581,7 +582,7 @@ def case_page(
         roles=roles,
         procedure=procedure,
         procedure_view=case_procedure_view(case),
-        deadlines=_deadlines(case, roles, now),
+        deadlines=_deadlines(case, roles, now, pending),
         actions=[t.name for t in allowed_transitions(case, set(roles), now)],
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
@@ -622,12 +623,12 @@ def case_page(
     )
 
 
-def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[DeadlineView]:
-    pending = pending_pause_requests(case)
+def _deadlines(case: Case, roles: frozenset[str], now: datetime, pending: list[Deadline]) -> list[DeadlineView]:
+    requests = pending_pause_requests(case)
     views = []
-    for d in deadlines_view(case, instants=True):
+    for d in deadlines_view(case, instants=True, pending=pending):
         extension, running = d.get("extension") or {}, now <= d["instant"]
-        waiting = [r for r in pending if r.deadline_id == d["id"]]
+        waiting = [r for r in requests if r.deadline_id == d["id"]]
         views.append(
             DeadlineView(
                 id=d["id"],

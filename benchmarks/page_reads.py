@@ -1,7 +1,7 @@
 """Pages and API routes at scale, each next to a bare read of the same rows in the same run.
 
-    .venv/bin/python benchmarks/page_reads.py [--quick] [--repetitions 5] [--samples 20] [--only TEXT]
-    .venv/bin/python benchmarks/page_reads.py --profile TEXT  # where one route's time goes (cProfile), no table
+    .venv/bin/python benchmarks/page_reads.py [--quick] [--repetitions 5] [--samples 20]
+    .venv/bin/python benchmarks/page_reads.py --quick --profile "case page" [--samples 20]
 
 Data (``--quick``: a tenth): 10,000 cases of which 200 are open on one mediator's desk; one case with 500
 filings; one right holder with 2,000 cases. Cases are filed through the services once and then copied row by
@@ -23,6 +23,8 @@ The rows each route shows:
 - ``GET /`` for a party with 2,000 cases: its first page of 50 cases with their pending deadlines, and its 20 most
   urgent pending deadlines with their cases (the things to do); ``GET /api/v1/cases``: its first 50 cases.
 Prints median [min-max] over the repetitions, the ratios to both baselines, and the statements each request sends.
+``--profile ROUTE`` instead runs the routes whose name starts with ROUTE ``--samples`` times under cProfile (after one
+warm request) and prints where the time went.
 """
 
 from __future__ import annotations
@@ -46,6 +48,20 @@ def percentile(values: list[float], q: float) -> float:
 
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} [{min(values):.1f}-{max(values):.1f}]"
+
+
+def profile(name: str, request, samples: int) -> None:
+    """``samples`` requests under cProfile after a warm one: the functions by their own time, then by cumulative."""
+    request()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(samples):
+        request()
+    profiler.disable()
+    print(f"== {name}", flush=True)
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
 
 
 def copy_rows(conn, table, rows: list[dict], **changes) -> None:
@@ -208,82 +224,19 @@ def bare_app(database_url: str, reads: dict):
     return app
 
 
-def profile(routes, text: str, samples: int) -> None:
-    """Where the time of the first route whose name contains ``text`` goes: cProfile over ``samples`` requests."""
-    name, request, _rows, _path = next(r for r in routes if text in r[0])
-    request()  # the first request fills per-process caches, as a running server's have been
-    profiler = cProfile.Profile()
-    profiler.runcall(lambda: [request() for _ in range(samples)])
-    print(f"{name}: {samples} requests")
-    stats = pstats.Stats(profiler).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(40)
-    stats.sort_stats("tottime").print_stats(30)
-
-
-def table(routes, bare_read, bare_route, repetitions: int, samples: int) -> None:
-    """Each route's p50 and p99 next to its two baselines, measured interleaved."""
-    from sqlalchemy import event
-
-    from odr.extensions import db
-
-    print(f"{repetitions} repetitions x {samples} requests; ms, median [min-max] over repetitions")
-    print(
-        "| route | statements | p50 ms | p99 ms | bare SELECT p50 | bare SELECT p99 | bare app p50 | bare app p99 "
-        "| p50 x bare SELECT | p99 x bare SELECT | p50 x bare app | p99 x bare app |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, request, rows, path in routes:
-        sent = []
-        listener = lambda *a, **k: sent.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        request()
-        event.remove(db.engine, "before_cursor_execute", listener)
-        measured = {"route": request, "select": bare_read(rows), "app": bare_route(path)}
-        p50s: dict[str, list[float]] = {k: [] for k in measured}
-        p99s: dict[str, list[float]] = {k: [] for k in measured}
-        for _ in range(repetitions):
-            times: dict[str, list[float]] = {k: [] for k in measured}
-            for _ in range(samples):
-                for kind, run in measured.items():  # interleaved: the machine's noise falls on all three
-                    t0 = time.perf_counter()
-                    run()
-                    times[kind].append((time.perf_counter() - t0) * 1000)
-            for kind in measured:
-                p50s[kind].append(percentile(times[kind], 0.5))
-                p99s[kind].append(percentile(times[kind], 0.99))
-
-        def ratio(p, kind):
-            return statistics.median(p["route"]) / statistics.median(p[kind])
-
-        print(
-            f"| {name} | {len(sent)} | {spread(p50s['route'])} | {spread(p99s['route'])} "
-            f"| {spread(p50s['select'])} | {spread(p99s['select'])} | {spread(p50s['app'])} | {spread(p99s['app'])} "
-            f"| {ratio(p50s, 'select'):.1f}x | {ratio(p99s, 'select'):.1f}x "
-            f"| {ratio(p50s, 'app'):.1f}x | {ratio(p99s, 'app'):.1f}x |",
-            flush=True,
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a tenth of the data")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--database", default="", help="a database URL (default: a new SQLite file)")
-    parser.add_argument("--only", default="", help="measure only the routes whose name contains this text")
-    parser.add_argument(
-        "--profile",
-        default="",
-        metavar="TEXT",
-        help="profile --samples requests of the first route whose name contains this text and print where the time "
-        "goes instead of the table",
-    )
+    parser.add_argument("--profile", default="", metavar="ROUTE", help="profile the routes whose name starts so")
     args = parser.parse_args()
     sizes = {"cases": 10_000, "desk_open": 200, "filings": 500, "party_cases": 2_000}
     if args.quick:
         sizes = {"cases": 1_000, "desk_open": 200, "filings": 500, "party_cases": 200}
 
-    from sqlalchemy import func, or_, select
+    from sqlalchemy import event, func, or_, select
 
     from odr import create_app
     from odr.accounts.models import Party
@@ -471,9 +424,50 @@ def main() -> None:
                 ),
             ]
             if args.profile:
-                profile(routes, args.profile, args.samples)
+                routes = [route for route in routes if route[0].startswith(args.profile)]
+                print(f"{args.samples} requests profiled, after one warm request")
             else:
-                table([r for r in routes if args.only in r[0]], bare_read, bare_route, args.repetitions, args.samples)
+                print(
+                    f"{args.repetitions} repetitions x {args.samples} requests; ms, median [min-max] over repetitions"
+                )
+                print(
+                    "| route | statements | p50 ms | p99 ms | bare SELECT p50 | bare SELECT p99 | bare app p50 "
+                    "| bare app p99 | p50 x bare SELECT | p99 x bare SELECT | p50 x bare app | p99 x bare app |"
+                )
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for name, request, rows, path in routes:
+                if args.profile:
+                    profile(name, request, args.samples)
+                    continue
+                sent = []
+                listener = lambda *a, **k: sent.append(1)  # noqa: E731
+                event.listen(db.engine, "before_cursor_execute", listener)
+                request()
+                event.remove(db.engine, "before_cursor_execute", listener)
+                measured = {"route": request, "select": bare_read(rows), "app": bare_route(path)}
+                p50s: dict[str, list[float]] = {k: [] for k in measured}
+                p99s: dict[str, list[float]] = {k: [] for k in measured}
+                for _ in range(args.repetitions):
+                    times: dict[str, list[float]] = {k: [] for k in measured}
+                    for _ in range(args.samples):
+                        for kind, run in measured.items():  # interleaved: the machine's noise falls on all three
+                            t0 = time.perf_counter()
+                            run()
+                            times[kind].append((time.perf_counter() - t0) * 1000)
+                    for kind in measured:
+                        p50s[kind].append(percentile(times[kind], 0.5))
+                        p99s[kind].append(percentile(times[kind], 0.99))
+
+                def ratio(p, kind):
+                    return statistics.median(p["route"]) / statistics.median(p[kind])
+
+                print(
+                    f"| {name} | {len(sent)} | {spread(p50s['route'])} | {spread(p99s['route'])} "
+                    f"| {spread(p50s['select'])} | {spread(p99s['select'])} | {spread(p50s['app'])} | {spread(p99s['app'])} "
+                    f"| {ratio(p50s, 'select'):.1f}x | {ratio(p99s, 'select'):.1f}x "
+                    f"| {ratio(p50s, 'app'):.1f}x | {ratio(p99s, 'app'):.1f}x |",
+                    flush=True,
+                )
             db.session.remove()
             if args.database:
                 db.drop_all()

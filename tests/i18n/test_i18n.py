@@ -183,6 +183,33 @@ def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_doe
                             assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)
 
 
+def test_every_clock_time_is_written_as_flask_babel_writes_it_in_every_locale(app):
+    """``datetimeformat`` and ``local_time`` write a short or medium time from its hours, minutes, seconds and the
+    locale's AM/PM words instead of through Babel's field machinery: every hour (midnight, noon and either side of
+    them), single- and two-digit minutes and seconds, in every UI locale, are Babel's."""
+    import pytz
+    from babel.dates import format_time
+    from flask import g
+    from flask_babel import force_locale, format_datetime
+
+    from odr.config import UI_LOCALES
+    from odr.i18n import datetimeformat, local_time
+
+    instants = [
+        datetime(2026, 6, 1, hour, minute, second, tzinfo=UTC)
+        for hour in range(24)
+        for minute, second in ((0, 0), (5, 9), (59, 41))
+    ]
+    with app.test_request_context("/"):
+        for locale in UI_LOCALES:
+            with force_locale(locale):
+                g._flask_babel.babel_tzinfo = pytz.utc
+                for instant in instants:
+                    for fmt in ("short", "medium"):
+                        assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (locale, fmt, instant)
+                    assert format_time(instant, "short", locale=get_locale()) in local_time(instant), (locale, instant)
+
+
 def test_a_time_with_its_zone_is_babels_date_and_short_time_in_every_locale_and_zone(app):
     """``local_time`` (each deadline of the dashboard and the case page, twice when the governing zone differs) looks
     its patterns up once per locale; what it writes is Babel's date in the format and short time, joined by the

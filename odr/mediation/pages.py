@@ -98,7 +98,7 @@ class LadderPanel:
     agreement_languages: list[str]
     listings: list[tuple[int, str]]
     measure_rows: int
-    measure_kinds: list[MeasureKind]
+    measure_kinds: list[tuple[str, str]]  # (kind, title) of each measure the agreement form offers, titled once
     evaluation: EvaluationPanel
     measures: list[Measure]
 
@@ -136,7 +136,7 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         agreement_languages=agreement.party_languages(case),
         listings=[(listing.id, listing.locator) for listing in case.listings],
         measure_rows=MEASURE_ROWS,
-        measure_kinds=list(MeasureKind),
+        measure_kinds=[(kind.value, measures.measure_title(kind.value)) for kind in MeasureKind],
         evaluation=_evaluation(context),
         measures=measures.case_measures(case),
     )
@@ -149,7 +149,7 @@ def _bidding(context: CaseContext) -> BiddingPanel:
     return BiddingPanel(
         view=view,
         closes_at=current.closes_at if current is not None else None,
-        may_open=allows(bidding.check_may_open, case, roles, now),
+        may_open=allows(bidding.check_may_open, case, current, roles, now),
         may_set_days=CaseRole.MEDIATOR in roles,
         default_days=current_app.config["ODR"]["BIDDING_DAYS"],
         may_bid=allows(bidding.check_may_bid, case, current, roles, now),

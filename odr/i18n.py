@@ -7,7 +7,6 @@ platform default.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from typing import Any
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
-    DateTimeFormat,
     format_timedelta,
     get_date_format,
     get_datetime_format,
@@ -130,20 +128,19 @@ def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") 
     """
     tz = _zone(zone) or reader_timezone()
     code = locale_code()
-    locale, joined, short_time = _local_time_patterns(code, fmt)
+    locale, joined = _local_time_patterns(code, fmt)
     local = instant.astimezone(tz)
-    day = local.date()
-    # Babel's format_time(local, "short") and format_date(local, fmt), with the patterns looked up once per locale.
-    when = joined.format(_time_text(code, "short", short_time, local), _date_text(code, fmt, day))
+    # Babel's format_time(local, "short") and format_date(local, fmt), each written once per locale and time or day.
+    when = joined.format(_time_text(code, "short", local.time()), _date_text(code, fmt, local.date()))
     return "%s (%s)" % (when, city_of(tz, locale))
 
 
 @lru_cache(maxsize=256)
 def _local_time_patterns(locale_id: str, fmt: str):
-    """How a locale joins a date and a time in ``fmt``, and its short time: local_time's patterns, looked up once
-    (the dashboard shows a deadline in two time zones per row)."""
+    """How a locale joins a date and a time in ``fmt``: local_time's pattern, looked up once (the dashboard shows a
+    deadline in two time zones per row)."""
     locale = Locale.parse(locale_id)
-    return locale, locale.datetime_formats[fmt], get_time_format("short", locale=locale)
+    return locale, locale.datetime_formats[fmt]
 
 
 STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -162,50 +159,30 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     if instant is None or fmt not in STANDARD_FORMATS:
         return format_datetime(instant, fmt)
     code = locale_code()
-    _locale, joined, time_pattern, _date_pattern = _datetime_patterns(code, fmt)
+    locale, joined, time_pattern, _date_pattern = _datetime_patterns(code, fmt)
     tz = reader_timezone()
     local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
     if hasattr(tz, "normalize"):  # a pytz zone, as Flask-Babel gives
         local = tz.normalize(local)
-    time_text = _time_text(code, fmt, time_pattern, local)
+    time_text = (
+        _time_text(code, fmt, local.time())
+        if fmt in ZONELESS_TIME_FORMATS
+        else time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+    )
     return joined.replace("{0}", time_text).replace("{1}", _date_text(code, fmt, local.date()))
 
 
-# The fields of the times the UI locales write in their short and medium formats: hours, minutes, seconds, AM/PM.
-_CLOCK_FIELDS = {"h", "hh", "H", "HH", "m", "mm", "s", "ss", "a"}
+# CLDR's short and medium times name no zone (long and full do: "h:mm:ss a z"), so their words depend on the time of
+# day alone (tests/i18n checks it in every UI locale).
+ZONELESS_TIME_FORMATS = ("short", "medium")
 
 
-@lru_cache(maxsize=256)
-def _clock_format(locale_id: str, width: str) -> tuple[str, dict[bool, str]] | None:
-    """A locale's time pattern in ``width`` as a %-format of the clock's fields, with its words for AM and PM
-    (Babel's own); None when the pattern has another field (a zone, fractions of a second...). Babel's ``apply``
-    walks its field machinery for each field of each time, and a page writes about a hundred times."""
-    locale = Locale.parse(locale_id)
-    pattern = get_time_format(width, locale=locale)
-    if not set(re.findall(r"%\((\w+)\)s", pattern.format)) <= _CLOCK_FIELDS:
-        return None
-    return pattern.format, {pm: DateTimeFormat(time(12 if pm else 0), locale)["a"] for pm in (False, True)}
-
-
-def _time_text(locale_id: str, width: str, pattern, local: datetime) -> str:
-    """``pattern.apply(local.timetz(), ...)``: Babel's time of ``local`` in the locale's ``width`` (its ``pattern``),
-    written directly when the pattern has only the clock's fields."""
-    clock = _clock_format(locale_id, width)
-    if clock is None:
-        return pattern.apply(local.timetz(), Locale.parse(locale_id), reference_date=local.date())
-    text, periods = clock
-    hour, half = local.hour, local.hour % 12 or 12
-    return text % {
-        "h": half,
-        "hh": "%02d" % half,
-        "H": hour,
-        "HH": "%02d" % hour,
-        "m": local.minute,
-        "mm": "%02d" % local.minute,
-        "s": local.second,
-        "ss": "%02d" % local.second,
-        "a": periods[hour >= 12],
-    }
+@lru_cache(maxsize=4096)
+def _time_text(locale_id: str, fmt: str, time_of_day: time) -> str:
+    """A time of day in a locale's ``fmt`` without a zone, written once: deadlines end at a few times of day (the
+    end of a day where their rules govern), and a page shows dozens of them."""
+    locale, _joined, time_pattern, _date_pattern = _datetime_patterns(locale_id, fmt)
+    return time_pattern.apply(time_of_day, locale)
 
 
 @lru_cache(maxsize=4096)

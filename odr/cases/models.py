@@ -89,7 +89,7 @@ FILING_KIND_TITLES = {
 
 def case_reference(created_at: datetime, case_id: int) -> str:
     """How people name a case ("ODR-2026-000042"); for lists that read a case's columns, not the case."""
-    return f"ODR-{created_at:%Y}-{case_id:06d}"
+    return f"ODR-{created_at.year}-{case_id:06d}"
 
 
 class Case(db.Model):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -163,8 +163,7 @@ def upcoming(case: Case) -> list[Due]:
     return [_due(clock) for clock in sorted(clocks, key=_soonest)]
 
 
-@dataclass(frozen=True, slots=True)
-class DeskCase:
+class DeskCase(NamedTuple):
     """What the desk shows of a case: its columns, not the case as an object (a desk lists hundreds)."""
 
     id: int
@@ -197,8 +196,7 @@ class Desk:
 DeskKey = tuple[int, datetime, int]  # the desk's order: see ``row_key``
 
 
-@dataclass(frozen=True, slots=True)
-class _Standing:
+class _Standing(NamedTuple):
     """What the desk's order and counts need of one case, and what its row is built from if it is shown."""
 
     key: DeskKey
@@ -256,11 +254,14 @@ def mediator_desk(
     filters = {k: v for k, v in (filters or {}).items() if v}
     finals = final_states()
     cases = db.session.execute(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all()
-    languages = {c.id: sorted({c.claimant_language, c.respondent_language}) for c in cases}
+    # The parties' languages, sorted once per pair of languages, not per case.
+    pairs = {(c.claimant_language, c.respondent_language) for c in cases}
+    pair_languages = {pair: sorted(set(pair)) for pair in pairs}
+    languages = {c.id: pair_languages[c.claimant_language, c.respondent_language] for c in cases}
     options = {
         "jurisdiction": sorted({c.jurisdiction for c in cases}),
         "stage": sorted({c.state for c in cases}),
-        "language": sorted({lang for c in cases for lang in languages[c.id]}),
+        "language": sorted({lang for pair in pairs for lang in pair}),
     }
     shown = [
         case
@@ -270,10 +271,13 @@ def mediator_desk(
         and (not filters.get("language") or filters["language"] in languages[case.id])
     ]
     clocks: dict[int, list] = {}
-    for clock in db.session.execute(_clocks("mediator"), {"mediator_id": mediator.id}):
+    late: dict[int, int] = {}  # per case, its measures the platform has not confirmed by their date
+    for clock in db.session.execute(_clocks("mediator"), {"mediator_id": mediator.id}).all():
         clocks.setdefault(clock.case_id, []).append(clock)
+        if clock.clock == MEASURE and clock.at < now:
+            late[clock.case_id] = late.get(clock.case_id, 0) + 1
     ordered = sorted(
-        (_standing(c, clocks.get(c.id, []), languages[c.id], c.state in finals, now) for c in shown),
+        (_standing(c, clocks.get(c.id), late.get(c.id, 0), languages[c.id], c.state in finals, now) for c in shown),
         key=lambda s: s.key,
     )
     page = (
@@ -303,22 +307,21 @@ def mediator_desk(
     )
 
 
-def _standing(case, clocks: list, languages: list[str], closed: bool, now: datetime) -> _Standing:
+def _standing(case, clocks: list | None, late: int, languages: list[str], closed: bool, now: datetime) -> _Standing:
     """A case's place on the desk and its marks, from the earliest of its clocks and its measures confirmed late.
 
     A settled or decided case stays on the desk only for its measures: none of its own clocks is due any more,
     so only a measure the platform confirmed late flags it."""
-    late = sum(1 for clock in clocks if clock.clock == MEASURE and clock.at < now)
-    soonest = min(clocks, key=_soonest) if clocks and not closed else None
+    soonest = None if closed or not clocks else clocks[0] if len(clocks) == 1 else min(clocks, key=_soonest)
     first = soonest.at if soonest is not None else None
     return _Standing(
-        key=(0 if case.health_safety and not closed else 1, first if first is not None else FAR, case.id),
-        case=case,
-        soonest=soonest,
-        overdue=bool(late) if closed else bool(first and first < now),
-        due_this_week=bool(first and now <= first < now + WEEK),
-        overdue_measures=late,
-        languages=languages,
+        (0 if case.health_safety and not closed else 1, first if first is not None else FAR, case.id),
+        case,
+        soonest,
+        bool(late) if closed else first is not None and first < now,
+        first is not None and now <= first < now + WEEK,
+        late,
+        languages,
     )
 
 

@@ -183,31 +183,20 @@ def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_doe
                             assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)
 
 
-def test_every_clock_time_is_written_as_flask_babel_writes_it_in_every_locale(app):
-    """``datetimeformat`` and ``local_time`` write a short or medium time from its hours, minutes, seconds and the
-    locale's AM/PM words instead of through Babel's field machinery: every hour (midnight, noon and either side of
-    them), single- and two-digit minutes and seconds, in every UI locale, are Babel's."""
-    import pytz
-    from babel.dates import format_time
-    from flask import g
-    from flask_babel import force_locale, format_datetime
+def test_short_and_medium_times_name_no_zone_in_any_ui_locale():
+    """The date filter and ``local_time`` write a short or medium time once per time of day, whatever its date and
+    zone: right only while no UI locale's pattern for them has a zone field (CLDR's long and full ones do)."""
+    from babel.dates import get_time_format, tokenize_pattern
 
     from odr.config import UI_LOCALES
-    from odr.i18n import datetimeformat, local_time
+    from odr.i18n import ZONELESS_TIME_FORMATS
 
-    instants = [
-        datetime(2026, 6, 1, hour, minute, second, tzinfo=UTC)
-        for hour in range(24)
-        for minute, second in ((0, 0), (5, 9), (59, 41))
-    ]
-    with app.test_request_context("/"):
-        for locale in UI_LOCALES:
-            with force_locale(locale):
-                g._flask_babel.babel_tzinfo = pytz.utc
-                for instant in instants:
-                    for fmt in ("short", "medium"):
-                        assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (locale, fmt, instant)
-                    assert format_time(instant, "short", locale=get_locale()) in local_time(instant), (locale, instant)
+    assert "long" not in ZONELESS_TIME_FORMATS and "full" not in ZONELESS_TIME_FORMATS
+    for locale in UI_LOCALES:
+        for fmt in ("short", "medium", "long", "full"):
+            tokens = tokenize_pattern(get_time_format(fmt, locale=locale).pattern)
+            zoned = any(kind == "field" and value[0] in "zZvVOxX" for kind, value in tokens)
+            assert zoned == (fmt not in ZONELESS_TIME_FORMATS), (locale, fmt)
 
 
 def test_a_time_with_its_zone_is_babels_date_and_short_time_in_every_locale_and_zone(app):

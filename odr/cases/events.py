@@ -16,6 +16,7 @@ from odr.accounts.models import Account
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.integrity.canonical import canonical_json as _jcs
+from odr.models_base import transaction_memo
 from odr.vocabulary import CaseRole, EventKind
 
 GENESIS = "0" * 64
@@ -151,10 +152,10 @@ class _ChainEnd:
 
 
 def _chain_ends(session) -> dict[int, _ChainEnd | None]:
-    """The last event of each case this transaction has appended to, so that the next event of the same
-    case needs no SELECT (a notice records five or more). Forgotten when the transaction ends (the session hook
-    below), so a later transaction reads the chain's end from the database again."""
-    return session.info.setdefault("odr_chain_ends", {})
+    """The last event of each case this transaction has appended to (or read for a batch it holds the locks of),
+    so that the next event of the same case needs no SELECT (a notice records five or more). Forgotten when the
+    transaction ends, so a later transaction reads the chain's end from the database again."""
+    return transaction_memo(session, "chain_ends")
 
 
 def new_chain(case: Case) -> None:
@@ -206,19 +207,16 @@ def _last_event(case_id: int) -> _ChainEnd | None:
 
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_chain_ends(session, *args) -> None:
-    # A commit ends the transaction; any rollback, a savepoint's too, may undo an event the cache holds. The
-    # events still pending were all recorded in what is rolled back (a savepoint writes those before it).
-    session.info.pop("odr_chain_ends", None)
+def _forget_pending(session, *args) -> None:
+    # The events still pending at a rollback were all recorded in what is rolled back (a savepoint writes those
+    # before it); at a commit, none is left.
     session.info.pop(_PENDING, None)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
-def _forget_chain_ends_at_the_end(session, transaction) -> None:
-    # A session closed without a commit or rollback of its own ends its transaction here: a chain end read in it
-    # may be stale in the next one (another worker may have appended since).
+def _forget_pending_at_the_end(session, transaction) -> None:
+    # A session closed without a commit or rollback of its own ends its transaction here.
     if transaction.parent is None:
-        session.info.pop("odr_chain_ends", None)
         session.info.pop(_PENDING, None)
 
 

@@ -25,7 +25,7 @@ from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.pause_outcomes import lapse_pending
-from odr.procedure.signals import ENTRY_ACTIONS, measures_required, state_entered
+from odr.procedure.signals import ENTRY_ACTIONS, consequences_due, measures_required, state_entered
 from odr.procedure.titles import state_label, timer_label
 from odr.procedure.tracks import STANDARD, track
 from odr.queue import periodic_job
@@ -454,7 +454,8 @@ def _apply_batch(due: list[tuple[int, int]], now: datetime) -> int:
     transaction; return how many were applied.
 
     What each consequence would read alone is read for the batch in one statement each: the first due deadline of
-    each case is claimed, the cases are locked, then the ends of their chains read. A case's later deadlines in
+    each case is claimed, the cases are locked, then the ends of their chains read (and, on ``consequences_due``,
+    what the domains that follow each change of state read of each case). A case's later deadlines in
     the batch are claimed one by one when their turn comes, as its earlier consequence may cancel them (a case
     that left the state of a period does not lapse it); a consequence touches its own case only, so claiming the
     others' first deadlines ahead changes nothing of what is applied.
@@ -469,6 +470,7 @@ def _apply_batch(due: list[tuple[int, int]], now: datetime) -> int:
         c.id: c for c in db.session.scalars(_lock_cases(), {"case_ids": sorted({d.case_id for d in claimed.values()})})
     }
     events.read_chain_ends(list(locked))
+    consequences_due.publish(None, cases=list(locked.values()), at=now)
     applied = 0
     for deadline_id, case_id in due:
         deadline = claimed.get(deadline_id) or db.session.scalar(_CLAIM, {"deadline_id": deadline_id, "at": now})

@@ -262,6 +262,9 @@ def test_a_batch_claims_its_deadlines_locks_its_cases_and_reads_their_chains_in_
     assert len([s for s in claims if "deadlines.id IN" in s]) == 1
     assert not [s for s in claims if "deadlines.id =" in s]
     assert len(case_reads) == 1 and len(chain_ends) == 1
+    # What the domains following each change of state read of each case, read for the batch (consequences_due).
+    assert len([s for s in sent if "FROM conduct_health_safety" in s]) == 1
+    assert len([s for s in sent if "FROM seller_securities" in s]) == 1
 
 
 def test_a_later_deadline_of_a_case_its_earlier_consequence_moved_on_is_cancelled_not_applied(case):

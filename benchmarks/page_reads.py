@@ -1,6 +1,7 @@
 """Pages and API routes at scale, each next to a bare read of the same rows in the same run.
 
     .venv/bin/python benchmarks/page_reads.py [--quick] [--repetitions 5] [--samples 20]
+    .venv/bin/python benchmarks/page_reads.py --quick --profile "case page" [--samples 20]
 
 Data (``--quick``: a tenth): 10,000 cases of which 200 are open on one mediator's desk; one case with 500
 filings; one right holder with 2,000 cases. Cases are filed through the services once and then copied row by
@@ -22,11 +23,15 @@ The rows each route shows:
 - ``GET /`` for a party with 2,000 cases: its first page of 50 cases with their pending deadlines, and its 20 most
   urgent pending deadlines with their cases (the things to do); ``GET /api/v1/cases``: its first 50 cases.
 Prints median [min-max] over the repetitions, the ratios to both baselines, and the statements each request sends.
+``--profile ROUTE`` instead runs the routes whose name starts with ROUTE ``--samples`` times under cProfile (after one
+warm request) and prints where the time went.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -43,6 +48,20 @@ def percentile(values: list[float], q: float) -> float:
 
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} [{min(values):.1f}-{max(values):.1f}]"
+
+
+def profile(name: str, request, samples: int) -> None:
+    """``samples`` requests under cProfile after a warm one: the functions by their own time, then by cumulative."""
+    request()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(samples):
+        request()
+    profiler.disable()
+    print(f"== {name}", flush=True)
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
 
 
 def copy_rows(conn, table, rows: list[dict], **changes) -> None:
@@ -211,6 +230,7 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--database", default="", help="a database URL (default: a new SQLite file)")
+    parser.add_argument("--profile", default="", metavar="ROUTE", help="profile the routes whose name starts so")
     args = parser.parse_args()
     sizes = {"cases": 10_000, "desk_open": 200, "filings": 500, "party_cases": 2_000}
     if args.quick:
@@ -403,13 +423,22 @@ def main() -> None:
                     "/api/cases",
                 ),
             ]
-            print(f"{args.repetitions} repetitions x {args.samples} requests; ms, median [min-max] over repetitions")
-            print(
-                "| route | statements | p50 ms | p99 ms | bare SELECT p50 | bare SELECT p99 | bare app p50 | bare app p99 "
-                "| p50 x bare SELECT | p99 x bare SELECT | p50 x bare app | p99 x bare app |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            if args.profile:
+                routes = [route for route in routes if route[0].startswith(args.profile)]
+                print(f"{args.samples} requests profiled, after one warm request")
+            else:
+                print(
+                    f"{args.repetitions} repetitions x {args.samples} requests; ms, median [min-max] over repetitions"
+                )
+                print(
+                    "| route | statements | p50 ms | p99 ms | bare SELECT p50 | bare SELECT p99 | bare app p50 "
+                    "| bare app p99 | p50 x bare SELECT | p99 x bare SELECT | p50 x bare app | p99 x bare app |"
+                )
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
             for name, request, rows, path in routes:
+                if args.profile:
+                    profile(name, request, args.samples)
+                    continue
                 sent = []
                 listener = lambda *a, **k: sent.append(1)  # noqa: E731
                 event.listen(db.engine, "before_cursor_execute", listener)

@@ -7,7 +7,7 @@ platform default.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -128,20 +128,19 @@ def local_time(instant: datetime, zone: str | None = None, fmt: str = "medium") 
     """
     tz = _zone(zone) or reader_timezone()
     code = locale_code()
-    locale, joined, short_time = _local_time_patterns(code, fmt)
+    locale, joined = _local_time_patterns(code, fmt)
     local = instant.astimezone(tz)
-    day = local.date()
-    # Babel's format_time(local, "short") and format_date(local, fmt), with the patterns looked up once per locale.
-    when = joined.format(short_time.apply(local.timetz(), locale, reference_date=day), _date_text(code, fmt, day))
+    # Babel's format_time(local, "short") and format_date(local, fmt), each written once per locale and time or day.
+    when = joined.format(_time_text(code, "short", local.time()), _date_text(code, fmt, local.date()))
     return "%s (%s)" % (when, city_of(tz, locale))
 
 
 @lru_cache(maxsize=256)
 def _local_time_patterns(locale_id: str, fmt: str):
-    """How a locale joins a date and a time in ``fmt``, and its short time: local_time's patterns, looked up once
-    (the dashboard shows a deadline in two time zones per row)."""
+    """How a locale joins a date and a time in ``fmt``: local_time's pattern, looked up once (the dashboard shows a
+    deadline in two time zones per row)."""
     locale = Locale.parse(locale_id)
-    return locale, locale.datetime_formats[fmt], get_time_format("short", locale=locale)
+    return locale, locale.datetime_formats[fmt]
 
 
 STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -165,8 +164,25 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
     if hasattr(tz, "normalize"):  # a pytz zone, as Flask-Babel gives
         local = tz.normalize(local)
-    time_text = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+    time_text = (
+        _time_text(code, fmt, local.time())
+        if fmt in ZONELESS_TIME_FORMATS
+        else time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+    )
     return joined.replace("{0}", time_text).replace("{1}", _date_text(code, fmt, local.date()))
+
+
+# CLDR's short and medium times name no zone (long and full do: "h:mm:ss a z"), so their words depend on the time of
+# day alone (tests/i18n checks it in every UI locale).
+ZONELESS_TIME_FORMATS = ("short", "medium")
+
+
+@lru_cache(maxsize=4096)
+def _time_text(locale_id: str, fmt: str, time_of_day: time) -> str:
+    """A time of day in a locale's ``fmt`` without a zone, written once: deadlines end at a few times of day (the
+    end of a day where their rules govern), and a page shows dozens of them."""
+    locale, _joined, time_pattern, _date_pattern = _datetime_patterns(locale_id, fmt)
+    return time_pattern.apply(time_of_day, locale)
 
 
 @lru_cache(maxsize=4096)

@@ -113,7 +113,7 @@ def keyset(
 ) -> Page:
     """One page of ``query`` in the order of ``order`` (columns that together are unique, all one direction).
 
-    ``rows``: the query selects several entities (read with ``execute``, items are tuples); ``key_of`` then
+    ``rows``: the query selects several entities or columns (read with ``execute``, items are rows); ``key_of`` then
     says where an item's key is (by default the ordering columns' attributes of the item)."""
     after = decode_cursor(cursor, [_python_type(c) for c in order])
     if after is not None:
@@ -123,7 +123,7 @@ def keyset(
         value = tuple_(*bound) if len(order) > 1 else bound[0]
         query = query.where(key < value if descending else key > value)
     query = query.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
-    found = [tuple(row) for row in db.session.execute(query)] if rows else list(db.session.scalars(query))
+    found = list(db.session.execute(query)) if rows else list(db.session.scalars(query))
     if len(found) <= limit:
         return Page(found, None)
     found = found[:limit]
@@ -154,17 +154,25 @@ class Pager:
 
 
 def latest_window(
-    query: Select, column: Any, *, limit: int, before: str | None = None, after: str | None = None
+    query: Select,
+    column: Any,
+    *,
+    limit: int,
+    before: str | None = None,
+    after: str | None = None,
+    rows: bool = False,
 ) -> tuple[list, Pager]:
     """``limit`` rows of ``query`` in ascending order of ``column`` (unique within the query: an id, a case's
     sequence number): the latest ones, those just before the cursor ``before``, or those just after ``after``.
-    Each window costs what the latest does, however far back it is."""
+    Each window costs what the latest does, however far back it is. ``rows``: the query selects columns (``column``
+    among them), read as rows instead of objects."""
+    key_of = (lambda row: [getattr(row, column.key)]) if rows else None
     if after:
-        page = keyset(query, [column], limit=limit, cursor=after, descending=False)
+        page = keyset(query, [column], limit=limit, cursor=after, descending=False, rows=rows, key_of=key_of)
         items = page.items
         earlier = encode_cursor([getattr(items[0], column.key)]) if items else None
         return items, Pager(earlier=earlier, later=page.next_cursor, paged=True)
-    page = keyset(query, [column], limit=limit, cursor=before, descending=True)
+    page = keyset(query, [column], limit=limit, cursor=before, descending=True, rows=rows, key_of=key_of)
     items = page.items[::-1]
     later = encode_cursor([getattr(items[-1], column.key)]) if before and items else None
     return items, Pager(earlier=page.next_cursor, later=later, paged=before is not None)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from odr.accounts.models import SELF_SERVICE_ROLES, Account, ApiToken, Party, Role, SignInSession
@@ -186,17 +186,23 @@ def check_token_days(value) -> int:
     return value
 
 
-def account_for_token(token: str) -> Account | None:
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_sha256 == _digest(token),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > utcnow(),
-        )
+# Built once with the token's account joined: every API request reads it (one statement, not two).
+_ACCOUNT_FOR_TOKEN = (
+    select(Account)
+    .join(ApiToken, ApiToken.account_id == Account.id)
+    .where(
+        ApiToken.token_sha256 == bindparam("digest"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
     )
-    if row is None or not row.account.active:
+)
+
+
+def account_for_token(token: str) -> Account | None:
+    account = db.session.scalar(_ACCOUNT_FOR_TOKEN, {"digest": _digest(token), "now": utcnow()})
+    if account is None or not account.active:
         return None
-    return row.account
+    return account
 
 
 def tokens_of(account: Account) -> list[ApiToken]:

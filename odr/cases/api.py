@@ -22,7 +22,7 @@ from odr.pagination import MOST, decode_cursor, keyset, latest_window
 from odr.procedure import pauses
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
-from odr.translation.api import filing_translations
+from odr.translation.api import filing_translations, reads_as_staff
 from odr.translation.services import translations_by_filing
 
 
@@ -41,7 +41,7 @@ def _payload() -> tuple[dict, list[services.Upload]]:
     return json_body(), []
 
 
-def filing_json(filing: Filing, translations: list | None = None) -> dict:
+def filing_json(filing: Filing, translations: list | None = None, staff: bool | None = None) -> dict:
     return {
         "id": filing.id,
         "kind": filing.kind.value,
@@ -56,7 +56,7 @@ def filing_json(filing: Filing, translations: list | None = None) -> dict:
             for a in filing.acceptances
         ],
         # The original (authoritative) and every translation with its provenance.
-        **filing_translations(filing, translations),
+        **filing_translations(filing, translations, staff),
     }
 
 
@@ -91,12 +91,12 @@ CASE_DOCUMENT_FILINGS = 50
 
 def case_json(case: Case, account) -> dict:
     roles = case_roles(account, case)
-    load_case_document(case)
     readable = visible_filings_query(account, case)
     filings, pager = latest_window(
         readable.options(selectinload(Filing.acceptances)), Filing.id, limit=CASE_DOCUMENT_FILINGS
     )
     translations = translations_by_filing([f.id for f in filings])
+    staff = reads_as_staff(case)
     proposal = services.current_settlement(case)
     receipt = case_receipt(case)
     return receipt | {
@@ -106,7 +106,7 @@ def case_json(case: Case, account) -> dict:
         "claimant": {"id": case.claimant.id, "name": case.claimant.name, "country": case.claimant.country},
         "respondent": {"id": case.respondent.id, "name": case.respondent.name, "country": case.respondent.country},
         "mediator": None if case.mediator is None else {"id": case.mediator.id, "name": case.mediator.display_name},
-        "filings": [filing_json(f, translations.get(f.id, [])) for f in filings],
+        "filings": [filing_json(f, translations.get(f.id, []), staff) for f in filings],
         # Every filing the reader may read, of which "filings" are the latest; earlier_filings pages the rest.
         "filings_total": db.session.scalar(select(func.count()).select_from(readable.subquery())),
         "links": receipt["links"]
@@ -125,13 +125,6 @@ def case_json(case: Case, account) -> dict:
         if proposal is None
         else {"filing_id": proposal.id, "text_sha256": services.text_sha256(proposal)},
     }
-
-
-def load_case_document(case: Case) -> None:
-    """What the case document shows besides its filings, in a fixed number of queries."""
-    db.session.scalars(
-        select(Case).where(Case.id == case.id).options(selectinload(Case.listings), selectinload(Case.evidence))
-    ).all()
 
 
 def _now():
@@ -309,7 +302,8 @@ def api_filings(case_id):
         query = query.where(Filing.id < before[0])
     page = keyset(query, [Filing.id], limit=limit, cursor=cursor, descending=False)
     translations = translations_by_filing([f.id for f in page.items])
-    return jsonify(paged("filings", [filing_json(f, translations.get(f.id, [])) for f in page.items], page))
+    staff = reads_as_staff(case)
+    return jsonify(paged("filings", [filing_json(f, translations.get(f.id, []), staff) for f in page.items], page))
 
 
 @bp.post("/cases/<int:case_id>/reports")

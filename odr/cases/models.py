@@ -87,6 +87,11 @@ FILING_KIND_TITLES = {
 }
 
 
+def case_reference(created_at: datetime, case_id: int) -> str:
+    """How people name a case ("ODR-2026-000042"); for lists that read a case's columns, not the case."""
+    return f"ODR-{created_at.year}-{case_id:06d}"
+
+
 class Case(db.Model):
     __tablename__ = "cases"
 
@@ -123,7 +128,7 @@ class Case(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"ODR-{self.created_at:%Y}-{self.id:06d}"
+        return case_reference(self.created_at, self.id)
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.state}>"

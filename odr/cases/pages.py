@@ -18,6 +18,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -85,7 +86,7 @@ from odr.todo.services import (
     obligations,
     step_consequences,
 )
-from odr.vocabulary import CaseRole
+from odr.vocabulary import CaseRole, case_role_label
 
 # -- the links every page offers its reader -----------------------------------------------------
 
@@ -363,6 +364,41 @@ class CaseMay:
 
 
 @dataclass(frozen=True)
+class FilingRow:
+    """A filing of the conversation with the words of its header, each looked up once per page (its kind, its
+    author's role, its language), not once per filing."""
+
+    filing: Filing
+    kind: str  # the kind's title
+    caucus: str  # which private caucus it belongs to; "" for a filing every participant reads
+    author: str  # the author's case role, as readers call it
+    original: Markup  # "original in <language>"
+    may_accept: bool  # an offer this reader may accept (services.check_may_accept_offer)
+
+
+def filing_rows(filings: list[Filing], case: Case, acceptable: set[int]) -> list[FilingRow]:
+    caucus_with = {
+        case.claimant_party_id: Markup(_("private caucus with the right holder")),
+        None: "",
+    }
+    with_seller = Markup(_("private caucus with the seller"))
+    original = Markup(_("original in %(language)s"))
+    originals = {code: original % {"language": locale_name(code)} for code in {f.language for f in filings}}
+    kinds = {kind: kind.label for kind in {f.kind for f in filings}}
+    return [
+        FilingRow(
+            filing=f,
+            kind=kinds[f.kind],
+            caucus=caucus_with.get(f.caucus_party_id, with_seller),
+            author=case_role_label(f.author_case_role),
+            original=originals[f.language],
+            may_accept=f.id in acceptable,
+        )
+        for f in filings
+    ]
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: Case
     claimant: Party
@@ -379,10 +415,9 @@ class CasePage:
     counter_notice_elements: list[dict]
     counter_notice_warnings: list[dict]
     proposal: ProposalView | None
-    filings: list[Filing]  # the window of the visible filings shown (CASE_PAGE_WINDOW, the latest by default)
-    acceptable_offers: frozenset[int]  # the offers this reader may accept (services.check_may_accept_offer)
+    filings: list[FilingRow]  # the window of the visible filings shown (CASE_PAGE_WINDOW, the latest by default)
     evidence: list[EvidenceFile]
-    events: list[Event]  # the window of the timeline shown
+    events: list  # the window of the timeline shown: rows of TIMELINE_COLUMNS
     may: CaseMay
     languages: list[str]
     submission_key: str
@@ -488,6 +523,8 @@ def identity_verified(roles: frozenset[str], notice: Filing | None) -> str:
     return _("Identity verified by the platform on %(date)s", date=format_date(date.fromisoformat(raw), "long"))
 
 
+# What the timeline shows of an event (not its payload nor its hashes, which it would decode and never show).
+TIMELINE_COLUMNS = (Event.seq, Event.created_at, Event.kind, Event.actor_case_role)
 # Filings and events a case page shows at a time; earlier ones are a link away (a case may hold thousands).
 CASE_PAGE_WINDOW = 50
 # The query parameters of the case page's windows: the cursor of the filings or events before or after those shown.
@@ -526,13 +563,15 @@ def case_page(
     proposal = services.current_settlement(case)
     party = account.party
     events, event_pages = latest_window(
-        select(Event).where(Event.case_id == case.id),
+        select(*TIMELINE_COLUMNS).where(Event.case_id == case.id),
         Event.seq,
         limit=CASE_PAGE_WINDOW,
         before=cursors.get("events_before"),
         after=cursors.get("events_after"),
+        rows=True,
     )
-    next_steps = case_obligations(account, case, set(roles), pending_deadlines(case), now, proposal)
+    pending = pending_deadlines(case)
+    next_steps = case_obligations(account, case, set(roles), pending, now, proposal)
     notice = _notice(case) if roles & TIMELINE_READERS else None
     return CasePage(
         case=case,
@@ -543,18 +582,21 @@ def case_page(
         roles=roles,
         procedure=procedure,
         procedure_view=case_procedure_view(case),
-        deadlines=_deadlines(case, roles, now),
+        deadlines=_deadlines(case, roles, now, pending),
         actions=[t.name for t in allowed_transitions(case, set(roles), now)],
         filing_kinds=filing_kinds,
         filing_language=party.preferred_language if party else "",
         counter_notice_elements=counter_notice_elements(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         counter_notice_warnings=counter_notice_warnings(case) if FilingKind.COUNTER_NOTICE in filing_kinds else [],
         proposal=proposal_view(proposal, account, case, roles, now) if proposal else None,
-        filings=filings,
-        acceptable_offers=frozenset(
-            f.id
-            for f in filings
-            if f.kind == FilingKind.OFFER and allows(services.check_may_accept_offer, account, case, f, set(roles))
+        filings=filing_rows(
+            filings,
+            case,
+            {
+                f.id
+                for f in filings
+                if f.kind == FilingKind.OFFER and allows(services.check_may_accept_offer, account, case, f, set(roles))
+            },
         ),
         evidence=list(case.evidence),
         events=events,
@@ -581,12 +623,12 @@ def case_page(
     )
 
 
-def _deadlines(case: Case, roles: frozenset[str], now: datetime) -> list[DeadlineView]:
-    pending = pending_pause_requests(case)
+def _deadlines(case: Case, roles: frozenset[str], now: datetime, pending: list[Deadline]) -> list[DeadlineView]:
+    requests = pending_pause_requests(case)
     views = []
-    for d in deadlines_view(case, instants=True):
+    for d in deadlines_view(case, instants=True, pending=pending):
         extension, running = d.get("extension") or {}, now <= d["instant"]
-        waiting = [r for r in pending if r.deadline_id == d["id"]]
+        waiting = [r for r in requests if r.deadline_id == d["id"]]
         views.append(
             DeadlineView(
                 id=d["id"],

@@ -90,13 +90,13 @@ def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, mes
 OPENERS = {CaseRole.CLAIMANT, CaseRole.RESPONDENT, CaseRole.MEDIATOR}
 
 
-def check_may_open(case: Case, roles: set[str], at: datetime) -> None:
-    """Raises NotAllowed unless one of these case roles may start blind bidding in this case now."""
+def check_may_open(case: Case, existing: BlindBidding | None, roles: set[str], at: datetime) -> None:
+    """Raises NotAllowed unless one of these case roles may start blind bidding in this case now (``existing``: its
+    ``current_bidding``)."""
     if not roles & OPENERS:
         raise NotAllowed(_("Only the parties and the mediator can start blind bidding."), code="wrong_role")
     if settlement_transition(case, at) is None:
         raise NotAllowed(_("Blind bidding is possible only while the case can still settle."), code="wrong_state")
-    existing = current_bidding(case)
     if existing is not None and existing.status == BiddingStatus.OPEN:
         raise NotAllowed(_("Blind bidding is already under way in this case."), code="bidding_open")
 
@@ -129,7 +129,7 @@ def open_bidding(account: Account, case_id: int, data: dict, at: datetime | None
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & OPENERS
     at = at or utcnow()
-    check_may_open(case, roles, at)
+    check_may_open(case, current_bidding(case), roles, at)
     fields: dict[str, str] = {}
     currency = str(data.get("currency") or "").strip().upper()
     if not CURRENCY_RE.match(currency):

@@ -11,13 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, cast, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from odr.accounts.models import Account, Party
-from odr.cases.models import Case, Event
-from odr.conduct.services import health_safety_cases
+from odr.cases.models import Case, Event, case_reference
+from odr.conduct.services import health_safety_fast_track
 from odr.extensions import db
 from odr.extensions import gettext as _
 from odr.mediation.measures import measure_title
@@ -29,13 +42,13 @@ from odr.mediation.models import (
     MeasureStatus,
     NeutralEvaluation,
 )
-from odr.mediation.services import open_case_load, pending_appointments
-from odr.models_base import UTCDateTime, utcnow
+from odr.mediation.services import pending_appointments
+from odr.models_base import utcnow
 from odr.pagination import keyset_list
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import final_states
 from odr.procedure.titles import state_label, timer_label
-from odr.vocabulary import event_label
+from odr.vocabulary import event_label, per_locale
 
 WEEK = timedelta(days=7)
 
@@ -48,83 +61,121 @@ class Due:
     citation: str = ""
 
 
+# The clocks a case may have running, in the order ``upcoming`` lists two that fall due at the same instant.
+DEADLINE, SUBMISSIONS, DECISION, BIDDING, MEASURE = range(5)
+
+
+@cache
+def _clocks(of: str):
+    """Every running clock of some cases, one row each: its case, date, kind (``clock``), row id (``seq``) and what
+    its words need. Of the cases of ``:mediator_id`` (``of="mediator"``) or of ``:case_ids`` (``of="cases"``), in
+    one query however many kinds of clock there are. Built once: only its values change."""
+    cases: Select | BindParameter = (
+        select(Case.id).where(Case.mediator_id == bindparam("mediator_id"))
+        if of == "mediator"
+        else bindparam("case_ids", expanding=True)
+    )
+    return union_all(
+        select(
+            Deadline.case_id,
+            Deadline.due_at.label("at"),
+            literal(DEADLINE).label("clock"),
+            Deadline.id.label("seq"),
+            Deadline.timer,
+            Deadline.consequence,
+            Deadline.citation,
+            cast(null(), String).label("measure"),
+        ).where(Deadline.case_id.in_(cases), Deadline.status == DeadlineStatus.PENDING),
+        *(
+            select(
+                NeutralEvaluation.case_id, at, literal(clock), NeutralEvaluation.id, null(), null(), null(), null()
+            ).where(NeutralEvaluation.case_id.in_(cases), NeutralEvaluation.status == EvaluationStatus.OPEN)
+            for clock, at in (
+                (SUBMISSIONS, NeutralEvaluation.submissions_due_at),
+                (DECISION, NeutralEvaluation.decision_due_at),
+            )
+        ),
+        select(
+            BlindBidding.case_id,
+            BlindBidding.closes_at,
+            literal(BIDDING),
+            BlindBidding.id,
+            null(),
+            null(),
+            null(),
+            null(),
+        ).where(BlindBidding.case_id.in_(cases), BlindBidding.status == BiddingStatus.OPEN),
+        select(
+            Measure.case_id,
+            Measure.confirm_by,
+            literal(MEASURE),
+            Measure.id,
+            null(),
+            null(),
+            null(),
+            type_coerce(Measure.kind, String),
+        ).where(Measure.case_id.in_(cases), Measure.status == MeasureStatus.PENDING),
+    )
+
+
+def _soonest(clock) -> tuple:
+    return (clock.at, clock.clock, clock.seq)
+
+
+@per_locale
+def _if_nobody_acts(state: str) -> str:
+    """What a deadline's end does, worded once per stage it leads to (a desk lists hundreds of deadlines)."""
+    return _("If nobody acts, the case moves to: %(state)s.", state=state_label(state))
+
+
+def _due(clock) -> Due:
+    """A clock's date with what happens if nobody acts by then, in the reader's words."""
+    if clock.clock == DEADLINE:
+        return Due(clock.at, timer_label(clock.timer), _if_nobody_acts(clock.consequence), clock.citation)
+    if clock.clock == SUBMISSIONS:
+        return Due(
+            clock.at,
+            _("Neutral evaluation: submissions close"),
+            _("A side that has not submitted is evaluated on what the other side filed."),
+        )
+    if clock.clock == DECISION:
+        return Due(
+            clock.at,
+            _("Neutral evaluation: decision due"),
+            _("If the neutral has not decided, the mediator is alerted on the desk."),
+        )
+    if clock.clock == BIDDING:
+        return Due(
+            clock.at,
+            _("Blind bidding closes"),
+            _("If the bids have not met by then, bidding ends without settlement and no bid is revealed."),
+        )
+    return Due(
+        clock.at,
+        _("Platform to confirm: %(measure)s", measure=measure_title(clock.measure)),
+        _("If the platform has not confirmed, the measure is flagged as overdue."),
+    )
+
+
 def upcoming(case: Case) -> list[Due]:
     """Every future date of a case with what happens if nobody acts by then, soonest first."""
-    return upcoming_for([case])[case.id]
+    clocks = db.session.execute(_clocks("cases"), {"case_ids": [case.id]}).all()
+    return [_due(clock) for clock in sorted(clocks, key=_soonest)]
 
 
-def upcoming_for(cases: list[Case]) -> dict[int, list[Due]]:
-    """``upcoming`` for many cases at once: one query per kind of clock, however many cases."""
-    ids = [c.id for c in cases]
-    dues: dict[int, list[Due]] = {case_id: [] for case_id in ids}
-    if not ids:
-        return dues
-    # What a deadline's end does, worded once per stage it leads to (the desk lists hundreds of deadlines).
-    moves_to: dict[str, str] = {}
-    # The columns a Due shows, not the deadlines as objects (hundreds of them on a busy desk).
-    for d in db.session.execute(
-        select(Deadline.case_id, Deadline.due_at, Deadline.timer, Deadline.consequence, Deadline.citation)
-        .where(Deadline.case_id.in_(ids), Deadline.status == DeadlineStatus.PENDING)
-        .order_by(Deadline.due_at, Deadline.id)
-    ):
-        if d.consequence not in moves_to:
-            moves_to[d.consequence] = _(
-                "If nobody acts, the case moves to: %(state)s.", state=state_label(d.consequence)
-            )
-        dues[d.case_id].append(Due(d.due_at, timer_label(d.timer), moves_to[d.consequence], d.citation))
-    for evaluation in db.session.scalars(
-        select(NeutralEvaluation).where(
-            NeutralEvaluation.case_id.in_(ids), NeutralEvaluation.status == EvaluationStatus.OPEN
-        )
-    ):
-        dues[evaluation.case_id].append(
-            Due(
-                evaluation.submissions_due_at,
-                _("Neutral evaluation: submissions close"),
-                _("A side that has not submitted is evaluated on what the other side filed."),
-            )
-        )
-        dues[evaluation.case_id].append(
-            Due(
-                evaluation.decision_due_at,
-                _("Neutral evaluation: decision due"),
-                _("If the neutral has not decided, the mediator is alerted on the desk."),
-            )
-        )
-    for b in db.session.scalars(
-        select(BlindBidding).where(BlindBidding.case_id.in_(ids), BlindBidding.status == BiddingStatus.OPEN)
-    ):
-        dues[b.case_id].append(
-            Due(
-                b.closes_at,
-                _("Blind bidding closes"),
-                _("If the bids have not met by then, bidding ends without settlement and no bid is revealed."),
-            )
-        )
-    for m in _pending_measures(ids):
-        dues[m.case_id].append(
-            Due(
-                m.confirm_by,
-                _("Platform to confirm: %(measure)s", measure=measure_title(m.kind.value)),
-                _("If the platform has not confirmed, the measure is flagged as overdue."),
-            )
-        )
-    return {case_id: sorted(items, key=lambda d: d.at) for case_id, items in dues.items()}
+class DeskCase(NamedTuple):
+    """What the desk shows of a case: its columns, not the case as an object (a desk lists hundreds)."""
 
-
-def _pending_measures(case_ids: list[int]) -> list[Measure]:
-    return list(
-        db.session.scalars(
-            select(Measure)
-            .where(Measure.case_id.in_(case_ids), Measure.status == MeasureStatus.PENDING)
-            .order_by(Measure.id)
-        )
-    )
+    id: int
+    reference: str
+    title: str
+    jurisdiction: str
+    state: str
 
 
 @dataclass
 class DeskRow:
-    case: Case
+    case: DeskCase
     next_due: Due | None
     overdue: bool
     due_this_week: bool
@@ -145,15 +196,44 @@ class Desk:
 DeskKey = tuple[int, datetime, int]  # the desk's order: see ``row_key``
 
 
-@dataclass(frozen=True)
-class _Standing:
-    """What the desk's order and counts need of one case: columns and aggregates, no objects."""
+class _Standing(NamedTuple):
+    """What the desk's order and counts need of one case, and what its row is built from if it is shown."""
 
     key: DeskKey
+    case: Any  # the case's columns (``_desk_cases``)
+    soonest: Any  # its clock due first (a row of ``_clocks``); None once the case is closed or without clocks
     overdue: bool
     due_this_week: bool
     overdue_measures: int
     languages: list[str]
+
+
+@cache
+def _desk_cases():
+    """The cases on the desk of ``:mediator_id`` with the columns its rows show, their parties' languages and
+    whether they are on the health-and-safety fast track: every case of the mediator not in a final state
+    (``:finals``), and the others while a measure waits for the platform. Built once: only its values change."""
+    claimant, respondent = aliased(Party), aliased(Party)
+    with_pending_measures = select(Measure.case_id).where(Measure.status == MeasureStatus.PENDING)
+    return (
+        select(
+            Case.id,
+            Case.created_at,
+            Case.title,
+            Case.jurisdiction,
+            Case.state,
+            claimant.preferred_language.label("claimant_language"),
+            respondent.preferred_language.label("respondent_language"),
+            Case.id.in_(health_safety_fast_track()).label("health_safety"),
+        )
+        .join(claimant, Case.claimant_party_id == claimant.id)
+        .join(respondent, Case.respondent_party_id == respondent.id)
+        .where(
+            Case.mediator_id == bindparam("mediator_id"),
+            or_(Case.state.not_in(bindparam("finals", expanding=True)), Case.id.in_(with_pending_measures)),
+        )
+        .order_by(Case.id)
+    )
 
 
 def mediator_desk(
@@ -166,33 +246,22 @@ def mediator_desk(
 ) -> Desk:
     """The mediator's cases, ordered by the next deadline, with overdue and due-this-week marked.
 
-    Every case's place and marks come from one aggregate of its clocks' dates (``_standings``); only the
-    ``limit`` rows shown after ``cursor`` are built with their next date's words, so a desk of hundreds of
-    cases builds one page of rows. The counts cover every case."""
+    Two queries read the desk: its cases with their columns, and every running clock of the mediator's cases;
+    each case's place and marks come from its clocks (``_standing``), and only the ``limit`` rows shown after
+    ``cursor`` are built with their next date's words, so a desk of hundreds of cases builds one page of rows.
+    The counts cover every case."""
     now = now or utcnow()
     filters = {k: v for k, v in (filters or {}).items() if v}
     finals = final_states()
-    claimant, respondent = aliased(Party), aliased(Party)
-    with_pending_measures = select(Measure.case_id).where(Measure.status == MeasureStatus.PENDING)
-    on_desk = Case.mediator_id == mediator.id, or_(Case.state.not_in(finals), Case.id.in_(with_pending_measures))
-    cases = db.session.execute(
-        select(
-            Case.id,
-            Case.jurisdiction,
-            Case.state,
-            claimant.preferred_language.label("claimant_language"),
-            respondent.preferred_language.label("respondent_language"),
-        )
-        .join(claimant, Case.claimant_party_id == claimant.id)
-        .join(respondent, Case.respondent_party_id == respondent.id)
-        .where(*on_desk)
-        .order_by(Case.id)
-    ).all()
-    languages = {c.id: sorted({c.claimant_language, c.respondent_language}) for c in cases}
+    cases = db.session.execute(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all()
+    # The parties' languages, sorted once per pair of languages, not per case.
+    pairs = {(c.claimant_language, c.respondent_language) for c in cases}
+    pair_languages = {pair: sorted(set(pair)) for pair in pairs}
+    languages = {c.id: pair_languages[c.claimant_language, c.respondent_language] for c in cases}
     options = {
         "jurisdiction": sorted({c.jurisdiction for c in cases}),
         "stage": sorted({c.state for c in cases}),
-        "language": sorted({lang for c in cases for lang in languages[c.id]}),
+        "language": sorted({lang for pair in pairs for lang in pair}),
     }
     shown = [
         case
@@ -201,22 +270,33 @@ def mediator_desk(
         and (not filters.get("stage") or case.state == filters["stage"])
         and (not filters.get("language") or filters["language"] in languages[case.id])
     ]
-    standings = _standings(mediator, shown, languages, finals, now)
-    ordered = sorted(standings.values(), key=lambda s: s.key)
+    clocks: dict[int, list] = {}
+    late: dict[int, int] = {}  # per case, its measures the platform has not confirmed by their date
+    for clock in db.session.execute(_clocks("mediator"), {"mediator_id": mediator.id}).all():
+        clocks.setdefault(clock.case_id, []).append(clock)
+        if clock.clock == MEASURE and clock.at < now:
+            late[clock.case_id] = late.get(clock.case_id, 0) + 1
+    ordered = sorted(
+        (_standing(c, clocks.get(c.id), late.get(c.id, 0), languages[c.id], c.state in finals, now) for c in shown),
+        key=lambda s: s.key,
+    )
     page = (
         keyset_list(ordered, lambda s: s.key, [int, datetime, int], limit=limit, cursor=cursor)
         if limit is not None
         else None
     )
-    rows = _rows(page.items if page else ordered, finals)
+    rows = [_row(s) for s in (page.items if page else ordered)]
     appointments = pending_appointments(mediator)
+    open_cases = sum(1 for c in cases if c.state not in finals)
     counts = {
-        "open_cases": sum(1 for c in cases if c.state not in finals),
+        "open_cases": open_cases,
         "awaiting_acceptance": len(appointments),
         "overdue": sum(1 for s in ordered if s.overdue),
         "due_this_week": sum(1 for s in ordered if s.due_this_week),
         "unconfirmed_measures_overdue": sum(s.overdue_measures for s in ordered),
-        "workload": open_case_load().get(mediator.id, 0),
+        # The mediator's own ``open_case_load``, from the rows read above: its open cases and the appointments
+        # awaiting its answer.
+        "workload": open_cases + len(appointments),
     }
     return Desk(
         rows=rows,
@@ -227,76 +307,36 @@ def mediator_desk(
     )
 
 
-def _standings(mediator: Account, shown, languages: dict, finals, now: datetime) -> dict[int, _Standing]:
-    """Each shown case's place on the desk and its marks, from the earliest date of each of its clocks (the
-    clocks ``upcoming_for`` lists) and its measures confirmed late, aggregated by the database in one query."""
-    earliest = {
-        row.case_id: (row.at, row.late)
-        for row in db.session.execute(_earliest_clocks(), {"mediator_id": mediator.id, "now": now})
-    }
-    fast = health_safety_cases([c.id for c in shown])
-    standings = {}
-    for c in shown:
-        at, late_measures = earliest.get(c.id, (None, 0))
-        # A settled or decided case stays on the desk only for its measures: none of its own clocks is due any
-        # more, so only a measure the platform confirmed late flags it.
-        closed = c.state in finals
-        first = None if closed else at
-        standings[c.id] = _Standing(
-            key=(0 if c.id in fast and not closed else 1, first if first is not None else FAR, c.id),
-            overdue=bool(late_measures) if closed else bool(first and first < now),
-            due_this_week=bool(first and now <= first < now + WEEK),
-            overdue_measures=int(late_measures or 0),
-            languages=languages[c.id],
-        )
-    return standings
+def _standing(case, clocks: list | None, late: int, languages: list[str], closed: bool, now: datetime) -> _Standing:
+    """A case's place on the desk and its marks, from the earliest of its clocks and its measures confirmed late.
 
-
-@cache
-def _earliest_clocks():
-    """Per case of a mediator (``:mediator_id``): the earliest date of its clocks and how many of its measures the
-    platform has not confirmed by their date (before ``:now``). Built once: only its values change."""
-    mediators_cases = select(Case.id).where(Case.mediator_id == bindparam("mediator_id"))
-    late = cast(Measure.confirm_by < bindparam("now", type_=UTCDateTime), Integer)
-    clocks = union_all(
-        select(Deadline.case_id, Deadline.due_at.label("at"), literal(0).label("late")).where(
-            Deadline.case_id.in_(mediators_cases), Deadline.status == DeadlineStatus.PENDING
-        ),
-        *(
-            select(NeutralEvaluation.case_id, at, literal(0)).where(
-                NeutralEvaluation.case_id.in_(mediators_cases), NeutralEvaluation.status == EvaluationStatus.OPEN
-            )
-            for at in (NeutralEvaluation.submissions_due_at, NeutralEvaluation.decision_due_at)
-        ),
-        select(BlindBidding.case_id, BlindBidding.closes_at, literal(0)).where(
-            BlindBidding.case_id.in_(mediators_cases), BlindBidding.status == BiddingStatus.OPEN
-        ),
-        select(Measure.case_id, Measure.confirm_by, late).where(
-            Measure.case_id.in_(mediators_cases), Measure.status == MeasureStatus.PENDING
-        ),
-    ).subquery()
-    return select(clocks.c.case_id, func.min(clocks.c.at).label("at"), func.sum(clocks.c.late).label("late")).group_by(
-        clocks.c.case_id
+    A settled or decided case stays on the desk only for its measures: none of its own clocks is due any more,
+    so only a measure the platform confirmed late flags it."""
+    soonest = None if closed or not clocks else clocks[0] if len(clocks) == 1 else min(clocks, key=_soonest)
+    first = soonest.at if soonest is not None else None
+    return _Standing(
+        (0 if case.health_safety and not closed else 1, first if first is not None else FAR, case.id),
+        case,
+        soonest,
+        bool(late) if closed else first is not None and first < now,
+        first is not None and now <= first < now + WEEK,
+        late,
+        languages,
     )
 
 
-def _rows(standings: list[_Standing], finals) -> list[DeskRow]:
-    """The rows shown, each with its case and the words of its next date."""
-    ids = [s.key[2] for s in standings]
-    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
-    dues = upcoming_for(list(cases.values()))
-    return [
-        DeskRow(
-            case=cases[s.key[2]],
-            next_due=dues[s.key[2]][0] if dues[s.key[2]] and cases[s.key[2]].state not in finals else None,
-            overdue=s.overdue,
-            due_this_week=s.due_this_week,
-            overdue_measures=s.overdue_measures,
-            languages=s.languages,
-            health_safety=s.key[0] == 0,
-        )
-        for s in standings
-    ]
+def _row(standing: _Standing) -> DeskRow:
+    """A row shown, with its case's columns and the words of its next date."""
+    c = standing.case
+    return DeskRow(
+        case=DeskCase(c.id, case_reference(c.created_at, c.id), c.title, c.jurisdiction, c.state),
+        next_due=_due(standing.soonest) if standing.soonest is not None else None,
+        overdue=standing.overdue,
+        due_this_week=standing.due_this_week,
+        overdue_measures=standing.overdue_measures,
+        languages=standing.languages,
+        health_safety=standing.key[0] == 0,
+    )
 
 
 FAR = datetime.max.replace(tzinfo=timezone.utc)

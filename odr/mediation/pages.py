@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import get_locale
 
 from odr.accounts.models import Account, Role
@@ -20,6 +21,7 @@ from odr.cases.models import Case, FilingKind
 from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, may_file, proposal_view
 from odr.cases.services import check_may_accept
 from odr.forms import BLANK, FormState
+from odr.i18n import datetimeformat, locale_name
 from odr.mediation import agreement, bidding, desk, evaluation, measures
 from odr.mediation.desk import DeskRow
 from odr.mediation.models import EvaluationStatus, Measure, MeasureKind, NeutralEvaluation
@@ -32,6 +34,7 @@ from odr.mediation.services import (
     roster,
 )
 from odr.models_base import utcnow
+from odr.procedure.titles import state_label
 from odr.vocabulary import CaseRole
 
 MEASURE_ROWS = 5  # the agreement form's optional measure rows (no JavaScript); the API takes any number
@@ -95,7 +98,7 @@ class LadderPanel:
     agreement_languages: list[str]
     listings: list[tuple[int, str]]
     measure_rows: int
-    measure_kinds: list[MeasureKind]
+    measure_kinds: list[tuple[str, str]]  # (kind, title) of each measure the agreement form offers, titled once
     evaluation: EvaluationPanel
     measures: list[Measure]
 
@@ -133,7 +136,7 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         agreement_languages=agreement.party_languages(case),
         listings=[(listing.id, listing.locator) for listing in case.listings],
         measure_rows=MEASURE_ROWS,
-        measure_kinds=list(MeasureKind),
+        measure_kinds=[(kind.value, measures.measure_title(kind.value)) for kind in MeasureKind],
         evaluation=_evaluation(context),
         measures=measures.case_measures(case),
     )
@@ -146,7 +149,7 @@ def _bidding(context: CaseContext) -> BiddingPanel:
     return BiddingPanel(
         view=view,
         closes_at=current.closes_at if current is not None else None,
-        may_open=allows(bidding.check_may_open, case, roles, now),
+        may_open=allows(bidding.check_may_open, case, current, roles, now),
         may_set_days=CaseRole.MEDIATOR in roles,
         default_days=current_app.config["ODR"]["BIDDING_DAYS"],
         may_bid=allows(bidding.check_may_bid, case, current, roles, now),
@@ -240,11 +243,33 @@ class EvaluationRow:
     decision_due_at: datetime
 
 
+class DeskLine(NamedTuple):
+    """One row of the desk's table in the reader's words, with its links: the template prints it as it is (a desk
+    page shows fifty of them)."""
+
+    case_id: int
+    url: str  # the case page
+    timeline_url: str
+    reference: str
+    title: str
+    jurisdiction: str
+    stage: str  # the stage's name
+    languages: str  # the parties' languages, named in the reader's language
+    mark: str  # the row's class: "overdue", "due-soon" or ""
+    health_safety: bool
+    next_due_at: str  # the next date of any of its clocks (ISO 8601); "" without one
+    next_due_when: str  # that date in the reader's locale and time zone
+    next_due_what: str
+    overdue: bool
+    due_this_week: bool
+    overdue_measures: int
+
+
 @dataclass(frozen=True)
 class DeskPage:
     desk: desk.Desk
     filters: dict
-    rows: list[DeskRow]  # the page of the desk's cases shown (DESK_PAGE at a time, in the desk's order)
+    rows: list[DeskLine]  # the page of the desk's cases shown (DESK_PAGE at a time, in the desk's order)
     next_cursor: str | None  # the following page; None: the last
     paged: bool  # not the first page (the page offers a way back to it)
     summaries: list[dict]
@@ -264,7 +289,7 @@ def desk_page(mediator: Account, filters: dict, form: FormState = BLANK, cursor:
     return DeskPage(
         desk=view,
         filters=filters,
-        rows=view.rows,
+        rows=[desk_line(r) for r in view.rows],
         next_cursor=view.next_cursor,
         paged=cursor is not None,
         summaries=[appointment_summary(a) for a in view.appointments],
@@ -276,6 +301,30 @@ def desk_page(mediator: Account, filters: dict, form: FormState = BLANK, cursor:
             for e in evaluation.assigned_evaluations(mediator)
         ],
         form=form,
+    )
+
+
+def desk_line(row: DeskRow) -> DeskLine:
+    """A row of the desk in the reader's words: its stage, languages, date and links written here, once, rather
+    than by template helpers and macros called per row."""
+    case, due = row.case, row.next_due
+    return DeskLine(
+        case_id=case.id,
+        url=url_for("cases.show", case_id=case.id),
+        timeline_url=url_for("mediation.timeline", case_id=case.id),
+        reference=case.reference,
+        title=case.title,
+        jurisdiction=case.jurisdiction,
+        stage=state_label(case.state),
+        languages=", ".join(locale_name(code) for code in row.languages),
+        mark="overdue" if row.overdue else ("due-soon" if row.due_this_week else ""),
+        health_safety=row.health_safety,
+        next_due_at=due.at.isoformat() if due is not None else "",
+        next_due_when=datetimeformat(due.at, "medium") if due is not None else "",
+        next_due_what=due.label if due is not None else "",
+        overdue=row.overdue,
+        due_this_week=row.due_this_week,
+        overdue_measures=row.overdue_measures,
     )
 
 

@@ -266,12 +266,13 @@ def referral_view(case, jurisdiction) -> dict:
     }
 
 
-def deadlines_view(case, *, instants: bool = False) -> list[dict]:
-    """Every running deadline explained; ``instants`` adds the due instant as a datetime, for pages."""
+def deadlines_view(case, *, instants: bool = False, pending: list[Deadline] | None = None) -> list[dict]:
+    """Every running deadline explained; ``instants`` adds the due instant as a datetime, for pages; ``pending``:
+    the case's ``pending_deadlines``, when the caller has read them already."""
     procedure, choice = procedure_of(case), choice_of(case)
     return [
         explain(d, procedure, choice) | {"id": d.id} | ({"instant": d.due_at} if instants else {})
-        for d in pending_deadlines(case)
+        for d in (pending_deadlines(case) if pending is None else pending)
     ]
 
 

@@ -47,10 +47,19 @@ def translation_json(t: Translation, staff: bool = False) -> dict:
     }
 
 
-def filing_translations(filing: Filing, translations: list[Translation] | None = None) -> dict:
+def reads_as_staff(case) -> bool:
+    """Whether the request's reader is the case's mediator or an administrator (who also get the last error)."""
+    return bool(case_roles(g.api_account, case) & {"mediator", "admin"}) if "api_account" in g else False
+
+
+def filing_translations(
+    filing: Filing, translations: list[Translation] | None = None, staff: bool | None = None
+) -> dict:
     """The part of a filing's JSON that carries its original and its translations (``translations``: the
-    filing's, when the caller read those of many filings at once)."""
-    staff = bool(case_roles(g.api_account, filing.case) & {"mediator", "admin"}) if "api_account" in g else False
+    filing's, when the caller read those of many filings at once; ``staff``: ``reads_as_staff``, when the caller
+    asked it once for a list of the case's filings)."""
+    if staff is None:
+        staff = reads_as_staff(filing.case)
     if translations is None:
         translations = services.translations_of(filing)
     return {

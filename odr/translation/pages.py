@@ -40,12 +40,15 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
     requested when a filing arrives and when a reader joins)."""
     account, roles = context.account, context.roles
     filings = context.filings
-    needed = {f.id: services.reader_language(account, f) for f in filings}
+    # What depends only on a filing's language is asked once per language shown, not once per filing.
+    one_in = {f.language: f for f in filings}
+    needed = {code: services.reader_language(account, f) for code, f in one_in.items()}
+    human_languages = {code: [other for other in FILING_LANGUAGES if other != code] for code in one_in}
     rows = _translations([f.id for f in filings])
     is_mediator = CaseRole.MEDIATOR in roles
     readings = {}
     for filing in filings:
-        language = needed[filing.id]
+        language = needed[filing.language]
         own = [t for t in rows.get(filing.id, []) if t.target_language == language]
         human = next((t for t in own if t.origin == TranslationOrigin.HUMAN), None)
         machine = next((t for t in own if t.origin == TranslationOrigin.MACHINE), None)
@@ -62,7 +65,7 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
             and shown.status == TranslationStatus.DONE,
             may_translate=is_mediator,
             translations=rows.get(filing.id, []) if is_mediator else [],
-            human_languages=[code for code in FILING_LANGUAGES if code != filing.language],
+            human_languages=human_languages[filing.language],
         )
     return readings
 

@@ -183,6 +183,22 @@ def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_doe
                             assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)
 
 
+def test_short_and_medium_times_name_no_zone_in_any_ui_locale():
+    """The date filter and ``local_time`` write a short or medium time once per time of day, whatever its date and
+    zone: right only while no UI locale's pattern for them has a zone field (CLDR's long and full ones do)."""
+    from babel.dates import get_time_format, tokenize_pattern
+
+    from odr.config import UI_LOCALES
+    from odr.i18n import ZONELESS_TIME_FORMATS
+
+    assert "long" not in ZONELESS_TIME_FORMATS and "full" not in ZONELESS_TIME_FORMATS
+    for locale in UI_LOCALES:
+        for fmt in ("short", "medium", "long", "full"):
+            tokens = tokenize_pattern(get_time_format(fmt, locale=locale).pattern)
+            zoned = any(kind == "field" and value[0] in "zZvVOxX" for kind, value in tokens)
+            assert zoned == (fmt not in ZONELESS_TIME_FORMATS), (locale, fmt)
+
+
 def test_a_time_with_its_zone_is_babels_date_and_short_time_in_every_locale_and_zone(app):
     """``local_time`` (each deadline of the dashboard and the case page, twice when the governing zone differs) looks
     its patterns up once per locale; what it writes is Babel's date in the format and short time, joined by the

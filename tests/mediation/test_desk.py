@@ -132,7 +132,7 @@ def test_the_desk_page_builds_only_the_rows_it_shows(app, world, monkeypatch, de
     with app.test_request_context():
         page = pages.desk_page(world.mediator, {})
     # The first of the three cases, with the counts of all three; the two others are ordered but not built.
-    assert [r.case.id for r in page.rows] == built == [desk_cases[20]]
+    assert [r.case_id for r in page.rows] == built == [desk_cases[20]]
     assert page.next_cursor is not None
     assert page.desk.counts == mediator_desk(world.mediator).counts and page.desk.counts["open_cases"] == 3
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -527,9 +527,17 @@ def report_forms(case: Case, roles: set[str], now: datetime) -> list[dict]:
 
 def _notice(case: Case) -> Filing | None:
     """The notice that opened the case (one row: the page does not load every filing)."""
-    return db.session.scalar(
-        select(Filing).where(Filing.case_id == case.id, Filing.kind == FilingKind.NOTICE).order_by(Filing.id).limit(1)
-    )
+    return db.session.scalar(_NOTICE, {"case_id": case.id})
+
+
+# Built once, as every case page reads them (building a statement costs about what sending it does).
+_NOTICE = (
+    select(Filing)
+    .where(Filing.case_id == bindparam("case_id"), Filing.kind == FilingKind.NOTICE)
+    .order_by(Filing.id)
+    .limit(1)
+)
+_EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
 
 
 def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
@@ -646,7 +654,7 @@ def case_page(
         or ("court" if any(o.kind == "court_decision" for o in next_steps.mine) else ""),
         filing_pages=filing_pages,
         event_pages=event_pages,
-        event_count=db.session.scalar(select(func.count()).where(Event.case_id == case.id)) or 0,
+        event_count=db.session.scalar(_EVENT_COUNT, {"case_id": case.id}) or 0,
     )
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
@@ -791,18 +791,22 @@ def void_superseded_acceptances(case: Case, proposal: Filing, account: Account, 
         )
 
 
+# Built once: every case page and case document reads it.
+_CURRENT_SETTLEMENT = (
+    select(Filing)
+    .where(Filing.case_id == bindparam("case_id"), Filing.kind == FilingKind.SETTLEMENT)
+    .order_by(Filing.id.desc())
+    .limit(1)
+)
+
+
 def current_settlement(case: Case) -> Filing | None:
     """The case's latest settlement proposal: from its filings when they are loaded, else the one row (a page that
     shows a window of a case's filings does not load them all for this)."""
     if "filings" not in sa_inspect(case).unloaded:
         proposals = [f for f in case.filings if f.kind == FilingKind.SETTLEMENT]
         return proposals[-1] if proposals else None
-    return db.session.scalar(
-        select(Filing)
-        .where(Filing.case_id == case.id, Filing.kind == FilingKind.SETTLEMENT)
-        .order_by(Filing.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_CURRENT_SETTLEMENT, {"case_id": case.id})
 
 
 def settlement_transition(case: Case, at: datetime):

@@ -513,14 +513,16 @@ def _apply(deadline: Deadline, case: Case, now: datetime) -> int:
     return 1
 
 
+# Built once: every case page and case document reads it (building a statement costs about what sending it does).
+_PENDING_DEADLINES = (
+    select(Deadline)
+    .where(Deadline.case_id == bindparam("case_id"), Deadline.status == DeadlineStatus.PENDING)
+    .order_by(Deadline.due_at)
+)
+
+
 def pending_deadlines(case: Case) -> list[Deadline]:
-    return list(
-        db.session.scalars(
-            select(Deadline)
-            .where(Deadline.case_id == case.id, Deadline.status == DeadlineStatus.PENDING)
-            .order_by(Deadline.due_at)
-        )
-    )
+    return list(db.session.scalars(_PENDING_DEADLINES, {"case_id": case.id}))
 
 
 def extend_deadline(

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import bindparam, func, insert, inspect, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, FromClause, TextClause
@@ -16,6 +16,7 @@ from odr.accounts.models import Account
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.integrity.canonical import canonical_json as _jcs
+from odr.models_base import transaction_memo
 from odr.vocabulary import CaseRole, EventKind
 
 GENESIS = "0" * 64
@@ -151,10 +152,10 @@ class _ChainEnd:
 
 
 def _chain_ends(session) -> dict[int, _ChainEnd | None]:
-    """The last event of each case this transaction has appended to, so that the next event of the same
-    case needs no SELECT (a notice records five or more). Forgotten when the transaction ends (the session hook
-    below), so a later transaction reads the chain's end from the database again."""
-    return session.info.setdefault("odr_chain_ends", {})
+    """The last event of each case this transaction has appended to (or read for a batch it holds the locks of),
+    so that the next event of the same case needs no SELECT (a notice records five or more). Forgotten when the
+    transaction ends, so a later transaction reads the chain's end from the database again."""
+    return transaction_memo(session, "chain_ends")
 
 
 def new_chain(case: Case) -> None:
@@ -171,6 +172,31 @@ _CHAIN_END = (
 )
 
 
+# The ends of several chains in one statement (the sweep's batch): each case's highest seq, then its row.
+_LAST_SEQS = (
+    select(Event.case_id, func.max(Event.seq).label("seq"))
+    .where(Event.case_id.in_(bindparam("case_ids", expanding=True)))
+    .group_by(Event.case_id)
+    .subquery()
+)
+_CHAIN_ENDS = select(Event.case_id, Event.seq, Event.hash, Event.created_at).join(
+    _LAST_SEQS, (Event.case_id == _LAST_SEQS.c.case_id) & (Event.seq == _LAST_SEQS.c.seq)
+)
+
+
+def read_chain_ends(case_ids: list[int]) -> None:
+    """Read the ends of these cases' chains in one statement, so that their next events need no SELECT each. The
+    caller holds the cases' locks (taken before this read): nobody else appends to them in this transaction."""
+    ends = _chain_ends(db.session)
+    wanted = [case_id for case_id in case_ids if case_id not in ends]
+    if not wanted:
+        return
+    found = {row.case_id: row for row in db.session.execute(_CHAIN_ENDS, {"case_ids": wanted})}
+    for case_id in wanted:
+        row = found.get(case_id)
+        ends[case_id] = None if row is None else _ChainEnd(row.seq, row.hash, row.created_at)
+
+
 def _last_event(case_id: int) -> _ChainEnd | None:
     ends = _chain_ends(db.session)
     if case_id in ends:
@@ -181,19 +207,16 @@ def _last_event(case_id: int) -> _ChainEnd | None:
 
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_chain_ends(session, *args) -> None:
-    # A commit ends the transaction; any rollback, a savepoint's too, may undo an event the cache holds. The
-    # events still pending were all recorded in what is rolled back (a savepoint writes those before it).
-    session.info.pop("odr_chain_ends", None)
+def _forget_pending(session, *args) -> None:
+    # The events still pending at a rollback were all recorded in what is rolled back (a savepoint writes those
+    # before it); at a commit, none is left.
     session.info.pop(_PENDING, None)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
-def _forget_chain_ends_at_the_end(session, transaction) -> None:
-    # A session closed without a commit or rollback of its own ends its transaction here: a chain end read in it
-    # may be stale in the next one (another worker may have appended since).
+def _forget_pending_at_the_end(session, transaction) -> None:
+    # A session closed without a commit or rollback of its own ends its transaction here.
     if transaction.parent is None:
-        session.info.pop("odr_chain_ends", None)
         session.info.pop(_PENDING, None)
 
 

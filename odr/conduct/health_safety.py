@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -33,11 +33,11 @@ from odr.domain_events import commit
 from odr.errors import Forbidden, NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.extensions import gettext as _
-from odr.models_base import utcnow
+from odr.models_base import transaction_memo, utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.engine import Citation, ProcedureError, _citation
 from odr.procedure.services import measures_standing, procedure_of, set_track
-from odr.procedure.signals import state_entered
+from odr.procedure.signals import consequences_due, state_entered
 from odr.procedure.tracks import EXPEDITED, STANDARD
 from odr.validation import check_language, clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -224,8 +224,30 @@ def screen(case: Case) -> tuple[list[dict], list[str]]:
     return matches, categories
 
 
+_SCREENS = select(HealthSafetyScreen).where(HealthSafetyScreen.case_id.in_(bindparam("case_ids", expanding=True)))
+
+
 def screen_of(case: Case) -> HealthSafetyScreen | None:
-    return db.session.scalar(select(HealthSafetyScreen).where(HealthSafetyScreen.case_id == case.id))
+    """The case's screen, read once per transaction (every change of state of a case asks)."""
+    known = _screens_read()
+    if case.id not in known:
+        _read_screens([case.id])
+    return known[case.id]
+
+
+def _screens_read() -> dict[int, HealthSafetyScreen | None]:
+    # None: the case has no screen. A screen made in the transaction is put here (``_screen_new_notice``).
+    return transaction_memo(db.session, "health_safety_screens")
+
+
+def _read_screens(case_ids: list[int]) -> None:
+    found = {screen.case_id: screen for screen in db.session.scalars(_SCREENS, {"case_ids": case_ids})}
+    _screens_read().update({case_id: found.get(case_id) for case_id in case_ids})
+
+
+@consequences_due.in_transaction.connect
+def _on_consequences_due(_sender: Any, *, cases: list[Case], **_data: Any) -> None:
+    _read_screens([case.id for case in cases if case.id not in _screens_read()])
 
 
 def on_fast_track(case: Case) -> bool:
@@ -291,6 +313,7 @@ def _screen_new_notice(case: Case, at: datetime) -> None:
         case_id=case.id, matches=matches, categories=categories, policy_version=rules.version, matched_at=at
     )
     db.session.add(found)
+    _screens_read()[case.id] = found
     events.record(
         case,
         EventKind.HEALTH_SAFETY_MATCHED,

@@ -18,15 +18,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
-
 from odr.accounts.models import Account
 from odr.errors import ValidationFailed
 from odr.extensions import db
 from odr.extensions import gettext as _
 from odr.extensions import lazy_gettext as _l
-from odr.models_base import utcnow
+from odr.models_base import transaction_memo, utcnow
 from odr.notifications.models import Frequency, NotificationPreference
 
 FREQUENCY_TITLES = {
@@ -54,21 +51,8 @@ def preferences_of(account: Account) -> NotificationPreference:
 
 
 def _known(session) -> dict[int, NotificationPreference | None]:
-    """The preferences this transaction has read (None: the account has none). Forgotten when it ends."""
-    return session.info.setdefault("odr_notification_preferences", {})
-
-
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_preferences(session, *args) -> None:
-    session.info.pop("odr_notification_preferences", None)
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _forget_preferences_at_the_end(session, transaction) -> None:
-    # A session closed without a commit or rollback of its own ends its transaction here too.
-    if transaction.parent is None:
-        session.info.pop("odr_notification_preferences", None)
+    """The preferences this transaction has read (None: the account has none)."""
+    return transaction_memo(session, "notification_preferences")
 
 
 def check_preferences(frequency: object, email: object) -> tuple[Frequency, bool]:

@@ -25,7 +25,7 @@ from odr.procedure.deadlines import compute_due
 from odr.procedure.engine import Procedure, Registry, Timer, Transition, registry
 from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
 from odr.procedure.pause_outcomes import lapse_pending
-from odr.procedure.signals import ENTRY_ACTIONS, measures_required, state_entered
+from odr.procedure.signals import ENTRY_ACTIONS, consequences_due, measures_required, state_entered
 from odr.procedure.titles import state_label, timer_label
 from odr.procedure.tracks import STANDARD, track
 from odr.queue import periodic_job
@@ -60,16 +60,26 @@ _CLAIM = (
     .returning(Deadline)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
+# The same for several deadlines at once (a batch of the sweep): those still pending, claimed in one statement.
+_CLAIM_MANY = (
+    update(Deadline)
+    .where(Deadline.id.in_(bindparam("deadline_ids", expanding=True)), Deadline.status == DeadlineStatus.PENDING)
+    .values(status=DeadlineStatus.APPLIED, closed_at=bindparam("at"))
+    .returning(Deadline)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 @cache
-def _lock_case() -> Select:
-    """The case locked, with its procedure choice (where the next period is counted), not in a query of its own.
-    Built at first use: ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
+def _lock_cases() -> Select:
+    """Cases locked in the order of their ids (so that two sweepers never wait on each other in a circle), with
+    their procedure choice (where the next period is counted), not in a query of their own. Built at first use:
+    ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
     configure_mappers()
     return (
         select(Case)
-        .where(Case.id == bindparam("case_id"))
+        .where(Case.id.in_(bindparam("case_ids", expanding=True)))
+        .order_by(Case.id)
         .options(joinedload(Case.procedure_choice))
         .with_for_update(of=Case)
     )
@@ -421,8 +431,8 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 100) -> int:
     now = now or utcnow()
     applied = 0
     while True:
-        due = db.session.scalars(
-            select(Deadline.id)
+        due = db.session.execute(
+            select(Deadline.id, Deadline.case_id)
             .where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at < now)
             .order_by(Deadline.due_at, Deadline.id)
             .limit(batch)
@@ -432,26 +442,58 @@ def sweep_deadlines(now: datetime | None = None, batch: int = 100) -> int:
             db.session.rollback()  # end the read's transaction (and its row locks)
             return applied
         try:
-            applied += sum(_apply_claimed(deadline_id, now) for deadline_id in due)
+            applied += _apply_batch([(row.id, row.case_id) for row in due], now)
         except BaseException:
             db.session.rollback()  # nothing of the batch is applied; the next run takes it again
             raise
         commit()
 
 
+def _apply_batch(due: list[tuple[int, int]], now: datetime) -> int:
+    """Apply the consequences of ``due`` (deadline and case ids, in the order they fell due) in the current
+    transaction; return how many were applied.
+
+    What each consequence would read alone is read for the batch in one statement each: the first due deadline of
+    each case is claimed, the cases are locked, then the ends of their chains read (and, on ``consequences_due``,
+    what the domains that follow each change of state read of each case). A case's later deadlines in
+    the batch are claimed one by one when their turn comes, as its earlier consequence may cancel them (a case
+    that left the state of a period does not lapse it); a consequence touches its own case only, so claiming the
+    others' first deadlines ahead changes nothing of what is applied.
+    """
+    first_of_case: dict[int, int] = {}
+    for deadline_id, case_id in due:
+        first_of_case.setdefault(case_id, deadline_id)
+    claimed = {
+        d.id: d for d in db.session.scalars(_CLAIM_MANY, {"deadline_ids": list(first_of_case.values()), "at": now})
+    }
+    locked = {
+        c.id: c for c in db.session.scalars(_lock_cases(), {"case_ids": sorted({d.case_id for d in claimed.values()})})
+    }
+    events.read_chain_ends(list(locked))
+    consequences_due.publish(None, cases=list(locked.values()), at=now)
+    applied = 0
+    for deadline_id, case_id in due:
+        deadline = claimed.get(deadline_id) or db.session.scalar(_CLAIM, {"deadline_id": deadline_id, "at": now})
+        if deadline is None:
+            continue  # another worker took it, or an earlier consequence in the batch closed it
+        case = locked.get(case_id) or db.session.scalars(_lock_cases(), {"case_ids": [case_id]}).one()
+        applied += _apply(deadline, case, now)
+    return applied
+
+
 def _apply_one(deadline_id: int, now: datetime) -> int:
     """One deadline in its own transaction (what a worker does with a single due row)."""
-    applied = _apply_claimed(deadline_id, now)
+    deadline = db.session.scalar(_CLAIM, {"deadline_id": deadline_id, "at": now})
+    applied = 0
+    if deadline is not None:
+        applied = _apply(deadline, db.session.scalars(_lock_cases(), {"case_ids": [deadline.case_id]}).one(), now)
     commit()
     return applied
 
 
-def _apply_claimed(deadline_id: int, now: datetime) -> int:
-    """Claim the deadline and apply its consequence in the current transaction; 0 if another took it."""
-    deadline = db.session.scalar(_CLAIM, {"deadline_id": deadline_id, "at": now})
-    if deadline is None:
-        return 0
-    case = db.session.scalars(_lock_case(), {"case_id": deadline.case_id}).one()
+def _apply(deadline: Deadline, case: Case, now: datetime) -> int:
+    """Apply the consequence of a claimed deadline to its locked case in the current transaction; 0 if the case
+    has left the deadline's state (the deadline is then cancelled)."""
     if case.state != deadline.state:
         # The case moved on without the timer being closed; nothing to apply.
         deadline.status = DeadlineStatus.CANCELLED

@@ -32,6 +32,12 @@ pause_requested = DomainEvent(
 pause_decided = DomainEvent(
     "pause-decided", "A request for a pause was granted, refused, or lapsed at the period's end."
 )
+# sender: None; data: cases (the Cases, locked in the publisher's transaction), at
+consequences_due = DomainEvent(
+    "consequences-due",
+    "The sweep is about to apply due deadlines to these cases: a domain that reads a row of each case at every"
+    " change of state may read those of all of them at once.",
+)
 # sender: the Case; data: at, previous, state, cause
 state_entered = DomainEvent("state-entered", "The case entered a state of its procedure.")
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -33,10 +33,10 @@ from odr.extensions import lazy_gettext as _l
 from odr.idempotency import Outcome
 from odr.mediation.measures import order, order_on_every_listing
 from odr.mediation.models import MeasureKind
-from odr.models_base import utcnow
+from odr.models_base import transaction_memo, utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states, measures_standing
-from odr.procedure.signals import state_entered
+from odr.procedure.signals import consequences_due, state_entered
 from odr.securities.models import SecurityStatus, SellerSecurity
 from odr.securities.policy import SecurityRules, policy
 from odr.validation import check_language, clean_text
@@ -66,10 +66,34 @@ def securities_of(case: Case) -> list[SellerSecurity]:
     )
 
 
+_OPEN_SECURITIES = select(SellerSecurity).where(
+    SellerSecurity.case_id.in_(bindparam("case_ids", expanding=True)), SellerSecurity.status.in_(OPEN)
+)
+
+
 def _open(case: Case) -> SellerSecurity | None:
-    return db.session.scalar(
-        select(SellerSecurity).where(SellerSecurity.case_id == case.id, SellerSecurity.status.in_(OPEN))
-    )
+    """The case's open security, read once per transaction (every change of state of a case asks)."""
+    known = _open_read()
+    if case.id not in known:
+        _read_open([case.id])
+    security = known[case.id]
+    return security if security is not None and security.status in OPEN else None
+
+
+def _open_read() -> dict[int, SellerSecurity | None]:
+    # None: the case had no open security when read. An offer made in the transaction is put here (``offer``); one
+    # released since is still here, and no longer open.
+    return transaction_memo(db.session, "open_securities")
+
+
+def _read_open(case_ids: list[int]) -> None:
+    found = {s.case_id: s for s in db.session.scalars(_OPEN_SECURITIES, {"case_ids": case_ids})}
+    _open_read().update({case_id: found.get(case_id) for case_id in case_ids})
+
+
+@consequences_due.in_transaction.connect
+def _on_consequences_due(_sender: Any, *, cases: list[Case], **_data: Any) -> None:
+    _read_open([case.id for case in cases if case.id not in _open_read()])
 
 
 def why_not_offer(case: Case) -> str | None:
@@ -168,6 +192,7 @@ def do_offer_security(
         )
         db.session.add(security)
         db.session.flush()
+        _open_read()[case.id] = security
         payload = _payload(security)
         events.record(case, EventKind.SECURITY_OFFERED, at, actor=account, role=CaseRole.RESPONDENT, payload=payload)
         serve(case, "security_offer", at, data=payload)

@@ -245,3 +245,43 @@ def test_the_case_just_decided_and_the_sellers_strikes_are_read_in_one_read_of_t
 
     assert len(facts_reads_sweeping_a_case_filed(FILED)) == 1  # the seller's first strike
     assert len(facts_reads_sweeping_a_case_filed(FILED + timedelta(days=1))) == 1  # and their second
+
+
+def test_a_batch_claims_its_deadlines_locks_its_cases_and_reads_their_chains_in_one_statement_each(
+    world, sql_statements
+):
+    for n in range(12):
+        services.file_notice(world.holder, notice_data(title=f"case {n}"), at=FILED)
+    db.session.commit()
+    with sql_statements() as sent:
+        assert sweep_deadlines(FILED + timedelta(days=9)) == 12
+    claims = [s for s in sent if s.startswith("UPDATE deadlines SET status")]
+    case_reads = [s for s in sent if re.search(r"FROM cases\b.*WHERE cases\.id IN", s, re.S)]
+    chain_ends = [s for s in sent if re.search(r"FROM events.*max\(events\.seq\)|ORDER BY events\.seq DESC", s, re.S)]
+    # One claim of the batch, then one closing of the old state's other periods per case (enter_state).
+    assert len([s for s in claims if "deadlines.id IN" in s]) == 1
+    assert not [s for s in claims if "deadlines.id =" in s]
+    assert len(case_reads) == 1 and len(chain_ends) == 1
+    # What the domains following each change of state read of each case, read for the batch (consequences_due).
+    assert len([s for s in sent if "FROM conduct_health_safety" in s]) == 1
+    assert len([s for s in sent if "FROM seller_securities" in s]) == 1
+
+
+def test_a_later_deadline_of_a_case_its_earlier_consequence_moved_on_is_cancelled_not_applied(case):
+    first = deadline_of(case)
+    second = Deadline(
+        **{c: getattr(first, c) for c in ("case_id", "procedure_code", "procedure_version", "state", "citation")},
+        timer="response_period",
+        consequence=first.consequence,
+        due_at=first.due_at + timedelta(hours=1),
+        computation=first.computation,
+    )
+    db.session.add(second)
+    db.session.commit()
+    assert sweep_deadlines(FILED + timedelta(days=9)) == 1
+    db.session.expire_all()
+    assert db.session.get(Deadline, first.id).status == DeadlineStatus.APPLIED
+    assert db.session.get(Deadline, second.id).status == DeadlineStatus.CANCELLED
+    expired = db.session.scalars(db.select(Event).where(Event.case_id == case.id, Event.kind == "deadline_expired"))
+    assert len(expired.all()) == 1
+    assert db.session.get(Case, case.id).state == "facilitated_settlement"

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
@@ -48,7 +49,7 @@ from odr.extensions import db
 from odr.extensions import gettext as _
 from odr.extensions import lazy_gettext as _l
 from odr.forms import BLANK, FormState
-from odr.i18n import list_format, locale_name
+from odr.i18n import datetimeformat, list_format, locale_name
 from odr.models_base import utcnow
 from odr.pagination import Pager, keyset, latest_window
 from odr.procedure import jurisdictions
@@ -86,7 +87,7 @@ from odr.todo.services import (
     obligations,
     step_consequences,
 )
-from odr.vocabulary import CaseRole, case_role_label
+from odr.vocabulary import CaseRole, case_role_label, event_label
 
 # -- the links every page offers its reader -----------------------------------------------------
 
@@ -363,8 +364,7 @@ class CaseMay:
     download_export: bool  # export.services.latest_export: the court or an administrator, once exported
 
 
-@dataclass(frozen=True)
-class FilingRow:
+class FilingRow(NamedTuple):
     """A filing of the conversation with the words of its header, each looked up once per page (its kind, its
     author's role, its language), not once per filing."""
 
@@ -372,6 +372,7 @@ class FilingRow:
     kind: str  # the kind's title
     caucus: str  # which private caucus it belongs to; "" for a filing every participant reads
     author: str  # the author's case role, as readers call it
+    filed_at: str  # when, in the reader's words (the date filter's medium format)
     original: Markup  # "original in <language>"
     may_accept: bool  # an offer this reader may accept (services.check_may_accept_offer)
 
@@ -385,16 +386,42 @@ def filing_rows(filings: list[Filing], case: Case, acceptable: set[int]) -> list
     original = Markup(_("original in %(language)s"))
     originals = {code: original % {"language": locale_name(code)} for code in {f.language for f in filings}}
     kinds = {kind: kind.label for kind in {f.kind for f in filings}}
+    authors = {role: case_role_label(role) for role in {f.author_case_role for f in filings}}
     return [
         FilingRow(
-            filing=f,
-            kind=kinds[f.kind],
-            caucus=caucus_with.get(f.caucus_party_id, with_seller),
-            author=case_role_label(f.author_case_role),
-            original=originals[f.language],
-            may_accept=f.id in acceptable,
+            f,
+            kinds[f.kind],
+            caucus_with.get(f.caucus_party_id, with_seller),
+            authors[f.author_case_role],
+            datetimeformat(f.created_at, "medium"),
+            originals[f.language],
+            f.id in acceptable,
         )
         for f in filings
+    ]
+
+
+class TimelineEntry(NamedTuple):
+    """An event of the timeline as it reads, its words looked up once per kind and role on the page."""
+
+    at: str  # ISO 8601, for <time datetime>
+    when: str  # in the reader's words (the date filter's short format)
+    what: str  # the event's kind
+    who: str  # the actor's case role
+
+
+def timeline_entries(rows: list) -> list[TimelineEntry]:
+    """The timeline's window (rows of TIMELINE_COLUMNS) as it reads."""
+    what = {kind: event_label(kind) for kind in {row.kind for row in rows}}
+    who = {role: case_role_label(role) for role in {row.actor_case_role for row in rows}}
+    return [
+        TimelineEntry(
+            row.created_at.isoformat(),
+            datetimeformat(row.created_at, "short"),
+            what[row.kind],
+            who[row.actor_case_role],
+        )
+        for row in rows
     ]
 
 
@@ -417,7 +444,7 @@ class CasePage:
     proposal: ProposalView | None
     filings: list[FilingRow]  # the window of the visible filings shown (CASE_PAGE_WINDOW, the latest by default)
     evidence: list[EvidenceFile]
-    events: list  # the window of the timeline shown: rows of TIMELINE_COLUMNS
+    events: list[TimelineEntry]  # the window of the timeline shown
     may: CaseMay
     languages: list[str]
     submission_key: str
@@ -599,7 +626,7 @@ def case_page(
             },
         ),
         evidence=list(case.evidence),
-        events=events,
+        events=timeline_entries(events),
         may=CaseMay(
             file=bool(filing_kinds),
             read_timeline=bool(roles & TIMELINE_READERS),

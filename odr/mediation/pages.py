@@ -290,6 +290,7 @@ def desk_page(mediator: Account, filters: dict, form: FormState = BLANK, cursor:
     # Each row links its case and timeline: the request's URL adapter builds them, without url_for's work per call
     # (the app's URL defaults and the endpoint's blueprint), the same for every row.
     links = current_app.create_url_adapter(request)
+    assert links is not None  # a request always has one
     return DeskPage(
         desk=view,
         filters=filters,

@@ -123,7 +123,8 @@ def keyset(
         value = tuple_(*bound) if len(order) > 1 else bound[0]
         query = query.where(key < value if descending else key > value)
     query = query.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
-    found = list(db.session.execute(query)) if rows else list(db.session.scalars(query))
+    # A comprehension, not list(): mypy 2.4.1 crashes inferring execute()'s overload inside list() here.
+    found = [row for row in db.session.execute(query)] if rows else list(db.session.scalars(query))
     if len(found) <= limit:
         return Page(found, None)
     found = found[:limit]

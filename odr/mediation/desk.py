@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -208,6 +209,9 @@ class _Standing(NamedTuple):
     languages: list[str]
 
 
+_key = itemgetter(0)  # a standing's place on the desk
+
+
 @cache
 def _desk_cases():
     """The cases on the desk of ``:mediator_id`` with the columns its rows show, their parties' languages and
@@ -254,37 +258,35 @@ def mediator_desk(
     filters = {k: v for k, v in (filters or {}).items() if v}
     finals = final_states()
     cases = db.session.execute(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all()
-    # The parties' languages, sorted once per pair of languages, not per case.
-    pairs = {(c.claimant_language, c.respondent_language) for c in cases}
-    pair_languages = {pair: sorted(set(pair)) for pair in pairs}
-    languages = {c.id: pair_languages[c.claimant_language, c.respondent_language] for c in cases}
-    options = {
-        "jurisdiction": sorted({c.jurisdiction for c in cases}),
-        "stage": sorted({c.state for c in cases}),
-        "language": sorted({lang for pair in pairs for lang in pair}),
-    }
-    shown = [
-        case
-        for case in cases
-        if (not filters.get("jurisdiction") or case.jurisdiction == filters["jurisdiction"])
-        and (not filters.get("stage") or case.state == filters["stage"])
-        and (not filters.get("language") or filters["language"] in languages[case.id])
-    ]
     clocks: dict[int, list] = {}
     late: dict[int, int] = {}  # per case, its measures the platform has not confirmed by their date
     for clock in db.session.execute(_clocks("mediator"), {"mediator_id": mediator.id}).all():
         clocks.setdefault(clock.case_id, []).append(clock)
         if clock.clock == MEASURE and clock.at < now:
             late[clock.case_id] = late.get(clock.case_id, 0) + 1
-    ordered = sorted(
-        (_standing(c, clocks.get(c.id), late.get(c.id, 0), languages[c.id], c.state in finals, now) for c in shown),
-        key=lambda s: s.key,
-    )
-    page = (
-        keyset_list(ordered, lambda s: s.key, [int, datetime, int], limit=limit, cursor=cursor)
-        if limit is not None
-        else None
-    )
+    jurisdiction, stage, language = filters.get("jurisdiction"), filters.get("stage"), filters.get("language")
+    # One pass over the cases (hundreds of them): the filters' options, then each shown case's standing.
+    options: dict[str, set] = {"jurisdiction": set(), "stage": set(), "language": set()}
+    sorted_pairs: dict[tuple, list[str]] = {}  # the parties' languages, sorted once per pair of languages
+    ordered = []
+    for case in cases:
+        pair = (case.claimant_language, case.respondent_language)
+        languages = sorted_pairs.get(pair)
+        if languages is None:
+            languages = sorted_pairs[pair] = sorted(set(pair))
+            options["language"].update(pair)
+        options["jurisdiction"].add(case.jurisdiction)
+        options["stage"].add(case.state)
+        if (
+            (not jurisdiction or case.jurisdiction == jurisdiction)
+            and (not stage or case.state == stage)
+            and (not language or language in languages)
+        ):
+            ordered.append(
+                _standing(case, clocks.get(case.id), late.get(case.id, 0), languages, case.state in finals, now)
+            )
+    ordered.sort(key=_key)
+    page = keyset_list(ordered, _key, [int, datetime, int], limit=limit, cursor=cursor) if limit is not None else None
     rows = [_row(s) for s in (page.items if page else ordered)]
     appointments = pending_appointments(mediator)
     open_cases = sum(1 for c in cases if c.state not in finals)
@@ -302,7 +304,7 @@ def mediator_desk(
         rows=rows,
         counts=counts,
         appointments=appointments,
-        options=options,
+        options={name: sorted(values) for name, values in options.items()},
         next_cursor=page.next_cursor if page else None,
     )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from odr.cases import events
 from odr.cases.models import Case
@@ -172,8 +172,12 @@ def _on_new_notice(case: Case, *, at: datetime, cause: str, **_data) -> None:
     )
 
 
+# Built once: the case page reads it at every view.
+_TRIAGE_OF = select(NoticeTriage).where(NoticeTriage.case_id == bindparam("case_id"))
+
+
 def triage_of(case: Case) -> NoticeTriage | None:
-    return db.session.scalar(select(NoticeTriage).where(NoticeTriage.case_id == case.id))
+    return db.session.scalar(_TRIAGE_OF, {"case_id": case.id})
 
 
 def triage_json(row: NoticeTriage) -> dict[str, Any]:

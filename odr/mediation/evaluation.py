@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -65,8 +65,12 @@ def word_count(text: str) -> int:
     return words
 
 
+# Built once: the case page reads it at every view.
+_EVALUATION_OF = select(NeutralEvaluation).where(NeutralEvaluation.case_id == bindparam("case_id"))
+
+
 def evaluation_of(case: Case) -> NeutralEvaluation | None:
-    return db.session.scalar(select(NeutralEvaluation).where(NeutralEvaluation.case_id == case.id))
+    return db.session.scalar(_EVALUATION_OF, {"case_id": case.id})
 
 
 def _int(raw, low, high, default, name, fields) -> int:

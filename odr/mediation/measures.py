@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -353,8 +353,12 @@ def confirm_measure(account: Account, measure_id: int, reference=None, at: datet
     return measure
 
 
+# Built once: the case page and the case document read it at every view.
+_CASE_MEASURES = select(Measure).where(Measure.case_id == bindparam("case_id")).order_by(Measure.id)
+
+
 def case_measures(case: Case) -> list[Measure]:
-    return list(db.session.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id)))
+    return list(db.session.scalars(_CASE_MEASURES, {"case_id": case.id}))
 
 
 def standing_measures(case: Case) -> dict[str, Measure]:

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import bindparam, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -475,14 +475,18 @@ def translations_by_filing(filing_ids: list[int]) -> dict[int, list[Translation]
     found: dict[int, list[Translation]] = {}
     if not filing_ids:
         return found
-    for t in db.session.scalars(
-        select(Translation)
-        .where(Translation.filing_id.in_(filing_ids))
-        .options(selectinload(Translation.translator), selectinload(Translation.flags))
-        .order_by(Translation.target_language, Translation.origin, Translation.id)
-    ):
+    for t in db.session.scalars(_TRANSLATIONS_OF_FILINGS, {"filing_ids": filing_ids}):
         found.setdefault(t.filing_id, []).append(t)
     return found
+
+
+# Built once: the case page and the case document read it at every view.
+_TRANSLATIONS_OF_FILINGS = (
+    select(Translation)
+    .where(Translation.filing_id.in_(bindparam("filing_ids", expanding=True)))
+    .options(selectinload(Translation.translator), selectinload(Translation.flags))
+    .order_by(Translation.target_language, Translation.origin, Translation.id)
+)
 
 
 def for_reader(account: Account, filing: Filing) -> dict:

@@ -188,6 +188,7 @@ def _register_routes(app: Flask) -> None:
 
 def _register_template_globals(app: Flask) -> None:
     from odr.cases.views import case_page_locale
+    from odr.forms import error_id, field_error, invalid
     from odr.platform_rules.views import citation_href
     from odr.procedure.jurisdictions import jurisdiction_name
     from odr.procedure.titles import (
@@ -208,6 +209,9 @@ def _register_template_globals(app: Flask) -> None:
         listing_measure_label=listing_measure_label,
         outcome_label=outcome_label,
         citation_href=citation_href,
+        error_id=error_id,
+        field_error=field_error,
+        invalid=invalid,
     )
     from odr.i18n import isolate
     from odr.validation import mail_excerpt

@@ -2,8 +2,8 @@
 
 A view runs a form's action with ``submit``. When the service refuses it (``ValidationFailed`` or
 ``NotAllowed``), the same page is rendered again, not redirected: the message goes to the summary at
-the top (a link to the first marked field), each field's message goes next to its input (the
-``field_error`` and ``invalid`` macros of templates/macros.html) and every input shows what was typed.
+the top (a link to the first marked field), each field's message goes next to its input (``field_error``
+and ``invalid``, template globals) and every input shows what was typed.
 
 A page with several forms (the case page) names each one; only the refused form shows the errors and
 the kept input, the others stay blank.
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import flash, redirect, request
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from odr.errors import NotAllowed, ValidationFailed
@@ -53,6 +54,28 @@ class FormState:
 
 
 BLANK = FormState()
+
+
+# Template globals rather than macros: a form calls them about twice per field on every render, and a
+# Jinja macro call costs several times a function's.
+def error_id(name: str) -> str:
+    """The id of a field's error message; inputs point at it with aria-describedby."""
+    return name.replace(".", "-") + "-error"
+
+
+def field_error(form: FormState, name: str) -> Markup:
+    """The field's message of a refused form, to show next to its input."""
+    message = form.error(name)
+    if not message:
+        return Markup()
+    return Markup('<span class="field-error" id="{}">{}</span>').format(error_id(name), message)
+
+
+def invalid(form: FormState, name: str) -> Markup:
+    """Attributes for an input whose field has an error, so assistive technology announces the error with it."""
+    if not form.error(name):
+        return Markup()
+    return Markup(' aria-invalid="true" aria-describedby="{}"').format(error_id(name))
 
 
 def refused(

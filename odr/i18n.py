@@ -161,9 +161,8 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     code = locale_code()
     locale, joined, time_pattern, _date_pattern = _datetime_patterns(code, fmt)
     tz = reader_timezone()
+    # Flask-Babel also normalizes the result; after astimezone a pytz zone's fromutc has already chosen the offset.
     local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
-    if hasattr(tz, "normalize"):  # a pytz zone, as Flask-Babel gives
-        local = tz.normalize(local)
     time_text = (
         _time_text(code, fmt, local.time())
         if fmt in ZONELESS_TIME_FORMATS

@@ -118,12 +118,20 @@ def build(app, sizes: dict) -> dict:
     def clone(case_id, n, **changes):
         t = template(case_id)
         with db.engine.begin() as conn:
-            for _ in range(n):
+            for k in range(n):
                 new_id = conn.execute(
                     Case.__table__.insert().values(**{k: v for k, v in t["case"].items() if k != "id"} | changes)
                 ).inserted_primary_key[0]
                 copy_rows(conn, CaseProcedure.__table__, list(t["procedure"]), case_id=new_id)
-                copy_rows(conn, Deadline.__table__, list(t["deadlines"]), case_id=new_id)
+                # Periods end on four weeks of different days, as cases filed on different days do (a page that
+                # writes each day once is measured on the days a desk shows, not on one day over and over).
+                later = timedelta(days=k % 28)
+                copy_rows(
+                    conn,
+                    Deadline.__table__,
+                    [dict(d, due_at=d["due_at"] + later) for d in t["deadlines"]],
+                    case_id=new_id,
+                )
                 copy_rows(conn, Event.__table__, list(t["events"]), case_id=new_id)
 
     # The desk: open cases on the mediator, the rest of the platform's cases on nobody's desk.
@@ -138,10 +146,14 @@ def build(app, sizes: dict) -> dict:
         .mappings()
         .one()
     )
+    # Each at its own time, 97 seconds apart (over about half a day), as filings are: a page that writes each time
+    # or day once is measured on the times it shows, not on one time over and over.
+    added = sizes["filings"] - len(filings)
     with db.engine.begin() as conn:
         message = dict(filings[-1])
-        copy_rows(conn, Filing.__table__, [message] * (sizes["filings"] - len(filings)))
-        events = [dict(last, seq=last["seq"] + i + 1) for i in range(sizes["filings"] - len(filings))]
+        apart = [timedelta(seconds=97 * (i + 1)) for i in range(added)]
+        copy_rows(conn, Filing.__table__, [dict(message, created_at=message["created_at"] + d) for d in apart])
+        events = [dict(last, seq=last["seq"] + i + 1, created_at=last["created_at"] + d) for i, d in enumerate(apart)]
         copy_rows(conn, Event.__table__, events)
     return {"holder": holder, "mediator": mediator, "busy": busy_id}
 

@@ -137,3 +137,34 @@ def test_the_desk_costs_the_same_with_one_or_three_cases_offered(app, world, api
     assert len(pending_appointments(world.mediator)) == 3
     assert many == few
     assert max(many.values()) <= MOST_STATEMENTS, many
+
+
+def test_a_neutrals_desk_costs_the_same_with_one_or_three_evaluations_assigned(
+    app, world, api, browser, sql_statements
+):
+    """Each evaluation on the neutral's desk names its case: read with the evaluations, not one case at a time."""
+    neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="GB", language="en", languages="en,es")
+    web = browser(neutral)
+    requests = {"neutral /mediation": lambda: web.get("/mediation")}
+
+    def evaluate(n: int) -> None:
+        case_id = another_mediated_case(world, n)
+        body = {
+            "claim": "The bags infringe trademark FLAMENCO (EUTM 123).",
+            "listings": ["item-2"],
+            "neutral_id": neutral.id,
+            "word_limit": 120,
+            "submission_days": 7,
+            "decision_days": 7,
+            "deposit_amount": "4000",
+            "deposit_currency": "USD",
+        }
+        assert api(world.mediator).post(f"/cases/{case_id}/evaluation", body).status_code == 201
+
+    evaluate(0)
+    few = counts(sql_statements, requests)
+    for n in range(1, 3):
+        evaluate(n)
+    many = counts(sql_statements, requests)
+    assert many == few
+    assert max(many.values()) <= MOST_STATEMENTS, many

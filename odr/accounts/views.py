@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts import limits, links, pages, second_factor
@@ -16,8 +15,8 @@ from odr.accounts.services import (
     authenticate,
     end_session,
     save_preferences,
-    session_is_live,
     sign_up,
+    signed_in_account,
     start_session,
 )
 from odr.cases import claims
@@ -32,15 +31,9 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 
 @login_manager.user_loader
 def load_account(account_id: str):
-    # With its party: pages read the reader's time zone and language from it, never lazily while rendering.
-    account = (
-        db.session.get(Account, int(account_id), options=[joinedload(Account.party)]) if account_id.isdigit() else None
-    )
-    if account is None or not account.active:
-        return None
     # The cookie only names a server-side session: one ended at sign-out, by a password change or by an
     # administrator no longer signs anybody in, whatever copy of the cookie is presented.
-    return account if session_is_live(account.id, session.get(SESSION_KEY)) else None
+    return signed_in_account(int(account_id), session.get(SESSION_KEY)) if account_id.isdigit() else None
 
 
 SESSION_KEY = "sid"

@@ -87,9 +87,10 @@ FILING_KIND_TITLES = {
 }
 
 
-def case_reference(created_at: datetime, case_id: int) -> str:
-    """How people name a case ("ODR-2026-000042"); for lists that read a case's columns, not the case."""
-    return f"ODR-{created_at.year}-{case_id:06d}"
+def case_reference(year: int, case_id: int) -> str:
+    """How people name a case ("ODR-2026-000042", the year it was filed, in UTC); for lists that read a case's
+    columns, not the case."""
+    return f"ODR-{year}-{case_id:06d}"
 
 
 class Case(db.Model):
@@ -128,7 +129,7 @@ class Case(db.Model):
 
     @property
     def reference(self) -> str:
-        return case_reference(self.created_at, self.id)
+        return case_reference(self.created_at.year, self.id)
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.state}>"

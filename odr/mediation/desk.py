@@ -16,10 +16,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
+    Integer,
     Select,
     String,
     bindparam,
     cast,
+    extract,
     literal,
     null,
     or_,
@@ -222,7 +224,8 @@ def _desk_cases():
     return (
         select(
             Case.id,
-            Case.created_at,
+            # The year its reference names, not the instant: no instant of the cases is shown.
+            cast(extract("year", Case.created_at), Integer).label("year"),
             Case.title,
             Case.jurisdiction,
             Case.state,
@@ -257,10 +260,12 @@ def mediator_desk(
     now = now or utcnow()
     filters = {k: v for k, v in (filters or {}).items() if v}
     finals = final_states()
-    cases = db.session.execute(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all()
+    # Plain rows of columns through the session's connection: the ORM's result machinery has nothing to add to them.
+    read = db.session.connection().execute
+    cases = read(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all()
     clocks: dict[int, list] = {}
     late: dict[int, int] = {}  # per case, its measures the platform has not confirmed by their date
-    for clock in db.session.execute(_clocks("mediator"), {"mediator_id": mediator.id}).all():
+    for clock in read(_clocks("mediator"), {"mediator_id": mediator.id}).all():
         clocks.setdefault(clock.case_id, []).append(clock)
         if clock.clock == MEASURE and clock.at < now:
             late[clock.case_id] = late.get(clock.case_id, 0) + 1
@@ -331,7 +336,7 @@ def _row(standing: _Standing) -> DeskRow:
     """A row shown, with its case's columns and the words of its next date."""
     c = standing.case
     return DeskRow(
-        case=DeskCase(c.id, case_reference(c.created_at, c.id), c.title, c.jurisdiction, c.state),
+        case=DeskCase(c.id, case_reference(c.year, c.id), c.title, c.jurisdiction, c.state),
         next_due=_due(standing.soonest) if standing.soonest is not None else None,
         overdue=standing.overdue,
         due_this_week=standing.due_this_week,

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import force_locale
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account, Role
 from odr.cases import events
@@ -280,9 +281,11 @@ def neutral_evaluation(neutral: Account, evaluation_id: int) -> NeutralEvaluatio
 
 
 def assigned_evaluations(neutral: Account) -> list[NeutralEvaluation]:
+    """The evaluations a neutral is assigned, each read with its case (the desk names it), soonest decision first."""
     return list(
         db.session.scalars(
             select(NeutralEvaluation)
+            .options(joinedload(NeutralEvaluation.case))
             .where(NeutralEvaluation.neutral_id == neutral.id)
             .order_by(NeutralEvaluation.decision_due_at)
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account, Party, Role
 from odr.cases import events
@@ -285,9 +286,13 @@ def _my_appointment(mediator: Account, appointment_id: int, *, for_update: bool 
 
 
 def pending_appointments(mediator: Account) -> list[MediatorAppointment]:
+    """The cases offered to a mediator, each read with its case and parties (what ``appointment_summary`` shows)."""
     return list(
         db.session.scalars(
             select(MediatorAppointment)
+            .options(
+                joinedload(MediatorAppointment.case).options(joinedload(Case.claimant), joinedload(Case.respondent))
+            )
             .where(
                 MediatorAppointment.mediator_id == mediator.id, MediatorAppointment.status == AppointmentStatus.PENDING
             )

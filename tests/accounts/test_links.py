@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from odr.accounts import links
 from odr.accounts.models import LinkPurpose, OneTimeLink, Role, SignInSession
-from odr.accounts.services import account_for_token, authenticate, issue_token, session_is_live, start_session
+from odr.accounts.services import account_for_token, authenticate, issue_token, signed_in_account, start_session
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
 from odr.models_base import utcnow
@@ -138,7 +138,7 @@ def test_a_reset_sets_the_new_password_ends_every_session_and_token_and_works_on
     links.reset_password(token, NEW_PASSWORD)
     assert authenticate("wei@example.cn", NEW_PASSWORD) is not None
     assert authenticate("wei@example.cn", PASSWORD) is None
-    assert not session_is_live(seller.id, cookie) and account_for_token(bearer) is None
+    assert signed_in_account(seller.id, cookie) is None and account_for_token(bearer) is None
     assert db.session.scalar(select(SignInSession.revoked_reason)) == "password_reset"
     # The link reached the address, so the address is confirmed.
     assert seller.email_verified_at is not None

@@ -29,17 +29,25 @@ def exchange_messages(world, case_id: int, rounds: int) -> None:
         services.add_filing(world.mediator, case_id, {"kind": "message", "language": "en", "text": f"Note {i}."})
 
 
-def another_mediated_case(world, n: int) -> int:
+def offered_case(world, n: int) -> int:
     """A case of a new right holder and a new seller (a mediator may not handle two cases with one party),
-    in facilitated settlement with the world's mediator; the world's holder also files one against the seller."""
+    offered to the world's mediator, who has not answered yet; the world's holder also files one against the
+    seller."""
     holder = make_account(Role.RIGHT_HOLDER, f"holder{n}@example.es")
     seller = make_account(Role.SELLER, f"seller{n}@example.cn", country="CN", language="zh", tz="Asia/Shanghai")
     case = services.file_notice(holder, notice_data(seller_email=seller.email)).obj
     services.file_notice(world.holder, notice_data(seller_email=seller.email, title=f"Case {n}"))
     sweep_deadlines(utcnow() + timedelta(days=8))
     assign_mediator(world.admin, case.id, world.mediator.id)
-    accept_appointment(world.mediator, pending_appointments(world.mediator)[0].id, declared=True)
     return case.id
+
+
+def another_mediated_case(world, n: int) -> int:
+    """``offered_case``, accepted by the mediator: in facilitated settlement with the world's mediator."""
+    case_id = offered_case(world, n)
+    offer = next(a for a in pending_appointments(world.mediator) if a.case_id == case_id)
+    accept_appointment(world.mediator, offer.id, declared=True)
+    return case_id
 
 
 def counts(sql_statements, requests: dict) -> dict[str, int]:
@@ -107,6 +115,56 @@ def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, w
     few = counts(sql_statements, requests)
     for n in range(2, 6):
         another_mediated_case(world, n)
+    many = counts(sql_statements, requests)
+    assert many == few
+    assert max(many.values()) <= MOST_STATEMENTS, many
+
+
+def test_the_desk_costs_the_same_with_one_or_three_cases_offered(app, world, api, browser, sql_statements):
+    """Each case offered to the mediator is summarised with its parties (names, countries, languages) before the
+    mediator accepts it: read with the offers, not one case and two parties at a time."""
+    mediator, mediator_api = browser(world.mediator), api(world.mediator)
+    requests = {
+        "mediator /mediation": lambda: mediator.get("/mediation"),
+        "mediator GET /api/v1/mediation/desk": lambda: mediator_api.get("/mediation/desk"),
+        "mediator GET /api/v1/mediation/appointments": lambda: mediator_api.get("/mediation/appointments"),
+    }
+    offered_case(world, 0)
+    few = counts(sql_statements, requests)
+    for n in range(1, 3):
+        offered_case(world, n)
+    many = counts(sql_statements, requests)
+    assert len(pending_appointments(world.mediator)) == 3
+    assert many == few
+    assert max(many.values()) <= MOST_STATEMENTS, many
+
+
+def test_a_neutrals_desk_costs_the_same_with_one_or_three_evaluations_assigned(
+    app, world, api, browser, sql_statements
+):
+    """Each evaluation on the neutral's desk names its case: read with the evaluations, not one case at a time."""
+    neutral = make_account(Role.MEDIATOR, "neutral@example.org", country="GB", language="en", languages="en,es")
+    web = browser(neutral)
+    requests = {"neutral /mediation": lambda: web.get("/mediation")}
+
+    def evaluate(n: int) -> None:
+        case_id = another_mediated_case(world, n)
+        body = {
+            "claim": "The bags infringe trademark FLAMENCO (EUTM 123).",
+            "listings": ["item-2"],
+            "neutral_id": neutral.id,
+            "word_limit": 120,
+            "submission_days": 7,
+            "decision_days": 7,
+            "deposit_amount": "4000",
+            "deposit_currency": "USD",
+        }
+        assert api(world.mediator).post(f"/cases/{case_id}/evaluation", body).status_code == 201
+
+    evaluate(0)
+    few = counts(sql_statements, requests)
+    for n in range(1, 3):
+        evaluate(n)
     many = counts(sql_statements, requests)
     assert many == few
     assert max(many.values()) <= MOST_STATEMENTS, many

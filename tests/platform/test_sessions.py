@@ -150,3 +150,28 @@ def test_passwords_follow_nist_800_63b(client, password, refused):
     else:
         assert response.status_code == 422
         assert refused in response.get_json()["error"]["fields"]["password"]
+
+
+def test_a_request_reads_its_session_and_account_in_one_statement_and_marks_the_session_used_once_a_minute(
+    app, world, sql_statements
+):
+    browser = Browser(app, world.holder)
+    with sql_statements() as sent:
+        assert _dashboard(browser.client).status_code == 200
+    (sign_in,) = [s for s in sent if "sign_in_sessions" in s]
+    assert "FROM accounts" in sign_in and sent.writes == []
+    (row,) = db.session.scalars(db.select(SignInSession)).all()
+    row.last_seen_at = utcnow() - timedelta(minutes=2)
+    db.session.commit()
+    assert _dashboard(browser.client).status_code == 200
+    db.session.refresh(row)
+    assert row.last_seen_at > utcnow() - timedelta(minutes=1)
+
+
+def test_a_deactivated_accounts_cookie_no_longer_signs_in(app, world):
+    browser = Browser(app, world.holder)
+    assert _dashboard(browser.client).status_code == 200
+    world.holder.active = False
+    db.session.commit()
+    response = _dashboard(browser.client)
+    assert response.status_code == 302 and "/login" in response.location

@@ -190,6 +190,22 @@ def other_platform(world) -> Account:
     return make_account(Role.PLATFORM_CLIENT, "api@bazaar.example", country="DE", language="de", tz="Europe/Berlin")
 
 
+def evaluation_request(neutral_id: int, **overrides) -> dict:
+    """A mediator's order of a neutral evaluation (``POST /api/v1/cases/<id>/evaluation``) on the seeded case's
+    second listing."""
+    return {
+        "claim": "The bags infringe trademark FLAMENCO (EUTM 123).",
+        "listings": ["item-2"],
+        "neutral_id": neutral_id,
+        "word_limit": 120,
+        "submission_days": 7,
+        "decision_days": 7,
+        "deposit_amount": "4000",
+        "deposit_currency": "USD",
+        **overrides,
+    }
+
+
 def notice_data(seller_email="seller@example.cn", **overrides) -> dict:
     data = {
         "jurisdiction": "CN",

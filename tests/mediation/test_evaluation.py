@@ -11,7 +11,7 @@ from odr.extensions import db
 from odr.mediation.evaluation import MAX_LISTINGS, word_count
 from odr.mediation.models import Measure
 from odr.models_base import utcnow
-from tests.conftest import make_account, sign
+from tests.conftest import evaluation_request, make_account, sign
 
 pytestmark = pytest.mark.e2e
 
@@ -27,17 +27,7 @@ def neutral(world):
 
 
 def _open(api, world, case_id, neutral, **overrides):
-    body = {
-        "claim": "The bags infringe trademark FLAMENCO (EUTM 123).",
-        "listings": ["item-2"],
-        "neutral_id": neutral.id,
-        "word_limit": 120,
-        "submission_days": 7,
-        "decision_days": 7,
-        "deposit_amount": "4000",
-        "deposit_currency": "USD",
-        **overrides,
-    }
+    body = evaluation_request(neutral.id, **overrides)
     return api(world.mediator).post(f"/cases/{case_id}/evaluation", body)
 
 

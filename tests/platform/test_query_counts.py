@@ -15,7 +15,7 @@ from odr.mediation.services import accept_appointment, assign_mediator, pending_
 from odr.models_base import utcnow
 from odr.pagination import encode_cursor
 from odr.procedure.services import sweep_deadlines
-from tests.conftest import make_account, notice_data
+from tests.conftest import evaluation_request, make_account, notice_data
 from tests.mediation.conftest import mediated_case
 
 # Generous ceilings: the point is that the count does not grow, but a page should also stay cheap.
@@ -149,16 +149,7 @@ def test_a_neutrals_desk_costs_the_same_with_one_or_three_evaluations_assigned(
 
     def evaluate(n: int) -> None:
         case_id = another_mediated_case(world, n)
-        body = {
-            "claim": "The bags infringe trademark FLAMENCO (EUTM 123).",
-            "listings": ["item-2"],
-            "neutral_id": neutral.id,
-            "word_limit": 120,
-            "submission_days": 7,
-            "decision_days": 7,
-            "deposit_amount": "4000",
-            "deposit_currency": "USD",
-        }
+        body = evaluation_request(neutral.id)
         assert api(world.mediator).post(f"/cases/{case_id}/evaluation", body).status_code == 201
 
     evaluate(0)

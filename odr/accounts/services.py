@@ -241,22 +241,26 @@ def start_session(account: Account) -> str:
     return token
 
 
+# Built once: every signed-in request reads it.
+_SIGNED_IN = (
+    select(Account, SignInSession.id, SignInSession.last_seen_at)
+    .join(SignInSession, SignInSession.account_id == Account.id)
+    # With its party: pages read the reader's time zone and language from it, never lazily while rendering.
+    .options(joinedload(Account.party))
+    .where(
+        SignInSession.token_sha256 == bindparam("token_sha256"),
+        SignInSession.account_id == bindparam("account_id"),
+        SignInSession.revoked_at.is_(None),
+    )
+)
+
+
 def signed_in_account(account_id: int, token: str | None) -> Account | None:
     """The active account ``account_id``, with its party, while the cookie's session of it still stands (marks the
     session used, at most once a minute); None otherwise. One statement reads the session and the account."""
     if not token:
         return None
-    found = db.session.execute(
-        select(Account, SignInSession.id, SignInSession.last_seen_at)
-        .join(SignInSession, SignInSession.account_id == Account.id)
-        # With its party: pages read the reader's time zone and language from it, never lazily while rendering.
-        .options(joinedload(Account.party))
-        .where(
-            SignInSession.token_sha256 == _digest(token),
-            SignInSession.account_id == account_id,
-            SignInSession.revoked_at.is_(None),
-        )
-    ).first()
+    found = db.session.execute(_SIGNED_IN, {"token_sha256": _digest(token), "account_id": account_id}).first()
     now = utcnow()
     if found is None or not found.Account.active or found.last_seen_at < now - timedelta(days=SESSION_DAYS):
         return None

@@ -7,7 +7,10 @@ case IDs reveal nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm.interfaces import ORMOption
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
 from odr.cases.models import Case, Filing
@@ -88,9 +91,11 @@ def visible_filings_query(account: Account, case: Case) -> Select:
     return query.where(readable if own_caucus is None else or_(readable, Filing.caucus_party_id == own_caucus))
 
 
-def get_case(account: Account, case_id: int, *, for_update: bool = False) -> Case:
-    """The case if the account may see it; NotFound otherwise (same answer as a missing case)."""
-    query = visible_cases(account).where(Case.id == case_id)
+def get_case(account: Account, case_id: int, *, for_update: bool = False, options: Sequence[ORMOption] = ()) -> Case:
+    """The case if the account may see it; NotFound otherwise (same answer as a missing case).
+
+    ``options``: what to load with the case (a page that shows its parties reads them in the same statement)."""
+    query = visible_cases(account).where(Case.id == case_id).options(*options)
     if for_update:
         # Serialises writers on one case (PostgreSQL row lock; SQLite serialises all writers).
         query = query.with_for_update()

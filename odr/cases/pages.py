@@ -15,13 +15,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import configure_mappers, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
@@ -540,6 +541,20 @@ _NOTICE = (
 _EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
 
 
+@cache
+def _case_page_loads() -> tuple:
+    """What every case page shows of its case, read with it: the parties, the mediator and the procedure choice
+    (where its days are counted), not one lazy load each as the panels touch them. Built at first use:
+    ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
+    configure_mappers()
+    return (
+        joinedload(Case.claimant),
+        joinedload(Case.respondent),
+        joinedload(Case.mediator),
+        joinedload(Case.procedure_choice),
+    )
+
+
 def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
     """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
     if not roles & TIMELINE_READERS:
@@ -578,7 +593,7 @@ def case_page(
 
     ``kind``: the filing kind the reader chose in "What to do next" (the form starts with it). ``cursors``: which
     window of the filings and of the timeline to show (WINDOW_CURSORS; by default the latest of each)."""
-    case = get_case(account, case_id)
+    case = get_case(account, case_id, options=_case_page_loads())
     now = now or utcnow()
     cursors = {k: v for k, v in (cursors or {}).items() if k in WINDOW_CURSORS and v}
     roles = frozenset(case_roles(account, case))
@@ -597,8 +612,12 @@ def case_page(
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
     proposal = services.current_settlement(case)
     party = account.party
+    # Each row of the window also carries how many events the case has (one statement, not a count of its own).
+    event_count = (
+        select(func.count()).where(Event.case_id == case.id).correlate(None).scalar_subquery().label("event_count")
+    )
     events, event_pages = latest_window(
-        select(*TIMELINE_COLUMNS).where(Event.case_id == case.id),
+        select(*TIMELINE_COLUMNS, event_count).where(Event.case_id == case.id),
         Event.seq,
         limit=CASE_PAGE_WINDOW,
         before=cursors.get("events_before"),
@@ -654,14 +673,16 @@ def case_page(
         or ("court" if any(o.kind == "court_decision" for o in next_steps.mine) else ""),
         filing_pages=filing_pages,
         event_pages=event_pages,
-        event_count=db.session.scalar(_EVENT_COUNT, {"case_id": case.id}) or 0,
+        event_count=events[0].event_count if events else db.session.scalar(_EVENT_COUNT, {"case_id": case.id}) or 0,
     )
 
 
 def _deadlines(case: Case, roles: frozenset[str], now: datetime, pending: list[Deadline]) -> list[DeadlineView]:
-    requests = pending_pause_requests(case)
+    explained = deadlines_view(case, instants=True, pending=pending)
+    # Pause requests wait on deadlines whose rule allows an extension; read only when one is shown.
+    requests = pending_pause_requests(case) if any(d.get("extension") for d in explained) else []
     views = []
-    for d in deadlines_view(case, instants=True, pending=pending):
+    for d in explained:
         extension, running = d.get("extension") or {}, now <= d["instant"]
         waiting = [r for r in requests if r.deadline_id == d["id"]]
         views.append(

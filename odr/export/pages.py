@@ -85,6 +85,8 @@ class CourtStatus:
 def court_status_panel(context: CaseContext) -> CourtStatus | None:
     if CaseRole.COURT in context.roles or not context.roles & TIMELINE_READERS:
         return None  # the court has its own panel; outsiders never get this far
+    if context.case.court_party_id is None:
+        return None  # never exported: an export names its court on the case in the transaction that writes it
     export = db.session.scalars(
         select(CaseExport).where(CaseExport.case_id == context.case.id).order_by(CaseExport.export_seq)
     ).first()

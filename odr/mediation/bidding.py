@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from odr.accounts.models import Account
 from odr.cases import events
@@ -68,10 +68,14 @@ def settlement_transition(case: Case, at: datetime):
     )
 
 
+# Built once: every case page reads it (building a statement costs about what sending it does).
+_CURRENT_BIDDING = (
+    select(BlindBidding).where(BlindBidding.case_id == bindparam("case_id")).order_by(BlindBidding.id.desc()).limit(1)
+)
+
+
 def current_bidding(case: Case) -> BlindBidding | None:
-    return db.session.scalar(
-        select(BlindBidding).where(BlindBidding.case_id == case.id).order_by(BlindBidding.id.desc()).limit(1)
-    )
+    return db.session.scalar(_CURRENT_BIDDING, {"case_id": case.id})
 
 
 def _int_in(raw, low: int, high: int, default: int, name: str, fields: dict, message: str) -> int:

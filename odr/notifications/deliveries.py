@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from odr.accounts.models import Account, Party
 from odr.cases import events
@@ -540,16 +540,15 @@ def failed(notification_id: int, at: datetime, reason: str) -> None:
             )
 
 
+# Built once: every page's navigation reads it.
+_UNREAD_COUNT = select(func.count(Delivery.id)).where(
+    Delivery.account_id == bindparam("account_id"), Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None)
+)
+
+
 def unread_count(account: Account) -> int:
     """The viewer's unopened inbox deliveries, in one query."""
-    return (
-        db.session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.account_id == account.id, Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_UNREAD_COUNT, {"account_id": account.id}) or 0
 
 
 def inbox(account: Account, limit: int = 200) -> list[Delivery]:

@@ -46,10 +46,29 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
     human_languages = {code: [other for other in FILING_LANGUAGES if other != code] for code in one_in}
     rows = _translations([f.id for f in filings])
     is_mediator = CaseRole.MEDIATOR in roles
+    # A filing without translations reads as any other of its language: one reading for them all.
+    untranslated = {
+        code: Reading(
+            language=needed[code],
+            human=None,
+            machine=None,
+            translator_name="",
+            side_by_side=is_mediator,
+            may_flag=False,
+            may_translate=is_mediator,
+            translations=[],
+            human_languages=human_languages[code],
+        )
+        for code in one_in
+    }
     readings = {}
     for filing in filings:
+        found = rows.get(filing.id)
+        if not found:
+            readings[filing.id] = untranslated[filing.language]
+            continue
         language = needed[filing.language]
-        own = [t for t in rows.get(filing.id, []) if t.target_language == language]
+        own = [t for t in found if t.target_language == language]
         human = next((t for t in own if t.origin == TranslationOrigin.HUMAN), None)
         machine = next((t for t in own if t.origin == TranslationOrigin.MACHINE), None)
         shown = human or machine
@@ -64,7 +83,7 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
             and shown.origin == TranslationOrigin.MACHINE
             and shown.status == TranslationStatus.DONE,
             may_translate=is_mediator,
-            translations=rows.get(filing.id, []) if is_mediator else [],
+            translations=found if is_mediator else [],
             human_languages=human_languages[filing.language],
         )
     return readings

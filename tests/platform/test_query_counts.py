@@ -20,6 +20,9 @@ from tests.mediation.conftest import mediated_case
 
 # Generous ceilings: the point is that the count does not grow, but a page should also stay cheap.
 MOST_STATEMENTS = 40
+# The case page of a mediated case, by reader: the case read with its parties, mediator and procedure choice, the
+# count of its events with their window, no court's export or pause requests read where none can be (was 23 and 36).
+CASE_PAGE_STATEMENTS = {"holder": 17, "mediator": 30}
 
 
 def exchange_messages(world, case_id: int, rounds: int) -> None:
@@ -89,6 +92,9 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
     many = counts(sql_statements, requests)
     assert many == few
     assert max(many.values()) <= MOST_STATEMENTS, many
+    for name, most in CASE_PAGE_STATEMENTS.items():
+        assert many[f"{name} /cases/<id>"] <= most, many
+        assert many[f"{name} /cases/<id> an earlier window"] <= most, many
 
 
 def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, world, api, browser, sql_statements):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Integer, Select, literal, tuple_
+from sqlalchemy import DateTime, Integer, Select, bindparam, literal, tuple_
 
 from odr.errors import ValidationFailed
 from odr.extensions import db
@@ -110,27 +111,52 @@ def keyset(
     descending: bool = True,
     rows: bool = False,
     key_of: Callable[[Any], Sequence[Any]] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Page:
     """One page of ``query`` in the order of ``order`` (columns that together are unique, all one direction).
 
     ``rows``: the query selects several entities or columns (read with ``execute``, items are rows); ``key_of`` then
-    says where an item's key is (by default the ordering columns' attributes of the item)."""
+    says where an item's key is (by default the ordering columns' attributes of the item). ``params``: ``query`` is
+    a statement built once with bind parameters, these their values; its page's statement is then built once too."""
     after = decode_cursor(cursor, [_python_type(c) for c in order])
-    if after is not None:
+    if params is not None:
+        query = _page_statement(query, tuple(order), descending, limit, after is not None)
+        bound_values = {**params, **{f"_after_{i}": v for i, v in enumerate(after or ())}}
+    else:
         # Bound with each column's own type, so that a time compares as the column stores it.
-        bound = [literal(v, type_=c.type) for v, c in zip(after, order, strict=True)]
-        key = tuple_(*order) if len(order) > 1 else order[0]
-        value = tuple_(*bound) if len(order) > 1 else bound[0]
-        query = query.where(key < value if descending else key > value)
-    query = query.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
+        bound = None if after is None else [literal(v, type_=c.type) for v, c in zip(after, order, strict=True)]
+        query, bound_values = _page_of(query, order, descending, limit, bound), {}
     # A comprehension, not list(): mypy 2.4.1 crashes inferring execute()'s overload inside list() here.
-    found = [row for row in db.session.execute(query)] if rows else list(db.session.scalars(query))
+    found = (
+        [row for row in db.session.execute(query, bound_values)]
+        if rows
+        else list(db.session.scalars(query, bound_values))
+    )
     if len(found) <= limit:
         return Page(found, None)
     found = found[:limit]
     last = found[-1]
     values = key_of(last) if key_of else [getattr(last, c.key) for c in order]
     return Page(found, encode_cursor(values))
+
+
+def _page_of(query: Select, order: Sequence[Any], descending: bool, limit: int, bound: list | None) -> Select:
+    """``query`` ordered, limited to one page (and a row more) and, after a cursor (its values ``bound``), from there
+    on."""
+    if bound is not None:
+        key = tuple_(*order) if len(order) > 1 else order[0]
+        value = tuple_(*bound) if len(order) > 1 else bound[0]
+        query = query.where(key < value if descending else key > value)
+    return query.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
+
+
+@lru_cache(maxsize=64)
+def _page_statement(query: Select, order: tuple, descending: bool, limit: int, after: bool) -> Select:
+    """``_page_of`` for a statement built once: the cursor's values bound by name (``_after_0``...), so each of its
+    pages reads with one statement built, and its cache key made, once (building one costs about what sending it
+    does)."""
+    bound = [bindparam(f"_after_{i}", type_=c.type) for i, c in enumerate(order)] if after else None
+    return _page_of(query, order, descending, limit, bound)
 
 
 def keyset_list(
@@ -162,18 +188,22 @@ def latest_window(
     before: str | None = None,
     after: str | None = None,
     rows: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[list, Pager]:
     """``limit`` rows of ``query`` in ascending order of ``column`` (unique within the query: an id, a case's
     sequence number): the latest ones, those just before the cursor ``before``, or those just after ``after``.
     Each window costs what the latest does, however far back it is. ``rows``: the query selects columns (``column``
-    among them), read as rows instead of objects."""
+    among them), read as rows instead of objects. ``params``: ``query`` is built once, with these bound values (see
+    ``keyset``)."""
     key_of = (lambda row: [getattr(row, column.key)]) if rows else None
     if after:
-        page = keyset(query, [column], limit=limit, cursor=after, descending=False, rows=rows, key_of=key_of)
+        page = keyset(
+            query, [column], limit=limit, cursor=after, descending=False, rows=rows, key_of=key_of, params=params
+        )
         items = page.items
         earlier = encode_cursor([getattr(items[0], column.key)]) if items else None
         return items, Pager(earlier=earlier, later=page.next_cursor, paged=True)
-    page = keyset(query, [column], limit=limit, cursor=before, descending=True, rows=rows, key_of=key_of)
+    page = keyset(query, [column], limit=limit, cursor=before, descending=True, rows=rows, key_of=key_of, params=params)
     items = page.items[::-1]
     later = encode_cursor([getattr(items[-1], column.key)]) if before and items else None
     return items, Pager(earlier=page.next_cursor, later=later, paged=before is not None)

@@ -8,8 +8,10 @@ case IDs reveal nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
@@ -37,7 +39,15 @@ def case_roles(account: Account, case: Case) -> set[str]:
     return roles
 
 
-def visible_cases(account: Account) -> Select:
+class _Reader(NamedTuple):
+    """What ``visible_cases`` reads of an account, here with its ids as bind parameters (``get_case``)."""
+
+    role: Role
+    party_id: Any
+    id: Any
+
+
+def visible_cases(account: Account | _Reader) -> Select:
     query = select(Case)
     if account.role == Role.ADMIN:
         return query
@@ -91,15 +101,40 @@ def visible_filings_query(account: Account, case: Case) -> Select:
     return query.where(readable if own_caucus is None else or_(readable, Filing.caucus_party_id == own_caucus))
 
 
+# ``visible_filings_query``'s three forms, built once (with bind parameters) for a page that reads them at every view.
+_EVERY_FILING = select(Filing).where(Filing.case_id == bindparam("case_id"))
+_SHARED_FILINGS = _EVERY_FILING.where(Filing.caucus_party_id.is_(None))
+_WITH_OWN_CAUCUS = _EVERY_FILING.where(
+    or_(Filing.caucus_party_id.is_(None), Filing.caucus_party_id == bindparam("caucus_party_id"))
+)
+
+
+def visible_filings_statement(account: Account, case: Case) -> tuple[Select, dict[str, int]]:
+    """``visible_filings_query`` as a statement built once and the values of its parameters (the same rule)."""
+    every, own_caucus = _caucus_reader(account, case)
+    if every:
+        return _EVERY_FILING, {"case_id": case.id}
+    if own_caucus is None:
+        return _SHARED_FILINGS, {"case_id": case.id}
+    return _WITH_OWN_CAUCUS, {"case_id": case.id, "caucus_party_id": own_caucus}
+
+
+@lru_cache(maxsize=64)
+def _visible_case(role: Role, has_party: bool, for_update: bool, options: tuple) -> Select:
+    """``get_case``'s statement for the readers of one role, built once (building a statement costs about what
+    sending it does): ``visible_cases``' rule with the reader's ids and the case's as bind parameters."""
+    reader = _Reader(role, bindparam("party_id") if has_party else None, bindparam("account_id"))
+    query = visible_cases(reader).where(Case.id == bindparam("case_id")).options(*options)
+    # Serialises writers on one case (PostgreSQL row lock; SQLite serialises all writers).
+    return query.with_for_update() if for_update else query
+
+
 def get_case(account: Account, case_id: int, *, for_update: bool = False, options: Sequence[ORMOption] = ()) -> Case:
     """The case if the account may see it; NotFound otherwise (same answer as a missing case).
 
     ``options``: what to load with the case (a page that shows its parties reads them in the same statement)."""
-    query = visible_cases(account).where(Case.id == case_id).options(*options)
-    if for_update:
-        # Serialises writers on one case (PostgreSQL row lock; SQLite serialises all writers).
-        query = query.with_for_update()
-    case = db.session.scalar(query)
+    query = _visible_case(account.role, account.party_id is not None, for_update, tuple(options))
+    case = db.session.scalar(query, {"case_id": case_id, "party_id": account.party_id, "account_id": account.id})
     if case is None:
         raise NotFound(_("This case does not exist, or you may not see it."))
     return case

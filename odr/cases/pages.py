@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import csv_upload, drafts, profiles, services, verification
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_statement
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
     PRODUCT_CATEGORIES,
@@ -575,6 +575,15 @@ def identity_verified(roles: frozenset[str], notice: Filing | None) -> str:
 
 # What the timeline shows of an event (not its payload nor its hashes, which it would decode and never show).
 TIMELINE_COLUMNS = (Event.seq, Event.created_at, Event.kind, Event.actor_case_role)
+# The timeline's window reads its rows with how many events the case has (one statement, not a count of its own).
+_TIMELINE = select(
+    *TIMELINE_COLUMNS,
+    select(func.count())
+    .where(Event.case_id == bindparam("case_id"))
+    .correlate(None)
+    .scalar_subquery()
+    .label("event_count"),
+).where(Event.case_id == bindparam("case_id"))
 # Filings and events a case page shows at a time; earlier ones are a link away (a case may hold thousands).
 CASE_PAGE_WINDOW = 50
 # The query parameters of the case page's windows: the cursor of the filings or events before or after those shown.
@@ -598,12 +607,14 @@ def case_page(
     cursors = {k: v for k, v in (cursors or {}).items() if k in WINDOW_CURSORS and v}
     roles = frozenset(case_roles(account, case))
     procedure = procedure_of(case)
+    readable, readable_params = visible_filings_statement(account, case)
     filings, filing_pages = latest_window(
-        visible_filings_query(account, case),
+        readable,
         Filing.id,
         limit=CASE_PAGE_WINDOW,
         before=cursors.get("filings_before"),
         after=cursors.get("filings_after"),
+        params=readable_params,
     )
     context = CaseContext(
         account=account, case=case, roles=roles, procedure=procedure, now=now, form=form, filings=filings
@@ -612,17 +623,14 @@ def case_page(
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
     proposal = services.current_settlement(case)
     party = account.party
-    # Each row of the window also carries how many events the case has (one statement, not a count of its own).
-    event_count = (
-        select(func.count()).where(Event.case_id == case.id).correlate(None).scalar_subquery().label("event_count")
-    )
     events, event_pages = latest_window(
-        select(*TIMELINE_COLUMNS, event_count).where(Event.case_id == case.id),
+        _TIMELINE,
         Event.seq,
         limit=CASE_PAGE_WINDOW,
         before=cursors.get("events_before"),
         after=cursors.get("events_after"),
         rows=True,
+        params={"case_id": case.id},
     )
     pending = pending_deadlines(case)
     next_steps = case_obligations(account, case, set(roles), pending, now, proposal)

@@ -121,6 +121,46 @@ def test_pages_gathered_a_few_cases_at_a_time_hold_every_obligation_once_in_orde
         assert seen == expected, limit
 
 
+def test_a_page_works_out_the_obligations_of_the_cases_it_needs_not_of_a_fixed_batch(app, world, monkeypatch):
+    """Each of the seller's 60 cases asks it to answer: the first page of 5 works out one case more than it shows,
+    whatever the most a batch may read; the next, which starts again at the last case shown, a batch more."""
+    worked_out = []
+
+    def counted(account, case, *args, **kwargs):
+        worked_out.append(case.id)
+        return case_obligations(account, case, *args, **kwargs)
+
+    monkeypatch.setattr(todo, "case_obligations", counted)
+    case = services.file_notice(world.holder, notice_data()).obj
+    copy_case(case.id, 59, hours=lambda i: i + 1)
+    first = obligations(world.seller, limit=5)
+    assert len(first.items) == 5 and len(worked_out) == 6
+    worked_out.clear()
+    second = obligations(world.seller, limit=5, cursor=first.next_cursor)
+    assert len(second.items) == 5 and len(worked_out) == 6 + 12
+    assert {o.case_id for o in first.items}.isdisjoint({o.case_id for o in second.items})
+
+
+def test_a_reader_with_no_obligation_among_many_cases_is_answered_in_a_few_growing_reads(app, world, monkeypatch):
+    """None of 40 cases waits for the holder: batches of 3, 6, 12 and 24 cases read them all, in four reads of the
+    open cases (a page of 2 whose batches did not grow would take fourteen), and the page says there is nothing."""
+    case = services.file_notice(world.holder, notice_data()).obj
+    copy_case(case.id, 39)
+    assert every_obligation(world.holder) == []
+    reads = []
+    real_execute = db.session.execute
+
+    def execute(statement, *args, **kwargs):
+        if "min(deadlines.due_at)" in str(statement):
+            reads.append(statement)
+        return real_execute(statement, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "execute", execute)
+    page = obligations(world.holder, limit=2)
+    assert page.items == [] and page.next_cursor is None
+    assert len(reads) == 4
+
+
 def test_obligations_without_a_deadline_come_last_a_page_at_a_time(app, world, monkeypatch):
     """The court decides escalated cases when it can: no deadline, so the order is by case."""
     monkeypatch.setattr(todo, "WALK_BATCH", 2)

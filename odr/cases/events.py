@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -101,11 +102,25 @@ def _write_pending(session: Session, transaction: SessionTransaction | None = No
     connection.execute(insert(Event.__table__), [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
 
 
+# Whether a statement reads the events table, by statement: most are built once and executed at every act (the
+# sweep sends hundreds per batch), and walking one's tables cost about what sending it does. Statements are
+# immutable; an entry goes with its statement.
+_READS_EVENTS: weakref.WeakKeyDictionary[ClauseElement, bool] = weakref.WeakKeyDictionary()
+
+
 def _reads_events(statement: ClauseElement) -> bool:
-    # Raw SQL may read anything; a built statement names its tables (subqueries and joins included), except the
-    # targets of ORM joins along a relationship (``join(Case.events)``), resolved only when it is compiled.
+    # Raw SQL may read anything.
     if isinstance(statement, TextClause):
         return True
+    known = _READS_EVENTS.get(statement)
+    if known is None:
+        known = _READS_EVENTS[statement] = _names_events(statement)
+    return known
+
+
+def _names_events(statement: ClauseElement) -> bool:
+    # A built statement names its tables (subqueries and joins included), except the targets of ORM joins along a
+    # relationship (``join(Case.events)``), resolved only when it is compiled.
     tables = find_tables(statement, include_aliases=True, include_joins=True)
     if any(getattr(t, "name", None) == Event.__tablename__ for t in tables):
         return True

@@ -47,10 +47,13 @@ def procedure_of(case: Case) -> Procedure:
 
 
 # The statements of every consequence of the sweep, built once: their construction cost about as much as sending them.
+# The closed deadlines are found in the session by the ids the UPDATE returns ("fetch"), not by testing its criteria
+# against every deadline the session holds ("evaluate"): a batch of the sweep holds hundreds.
 _CLOSE_PENDING = (
     update(Deadline)
     .where(Deadline.case_id == bindparam("of_case"), Deadline.status == DeadlineStatus.PENDING)
     .values(status=DeadlineStatus.CANCELLED, closed_at=bindparam("at"))
+    .execution_options(synchronize_session="fetch")
 )
 # The claim returns the deadline it claimed (no second read); nothing when another worker took it.
 _CLAIM = (

@@ -8,10 +8,11 @@ case IDs reveal nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy.orm import configure_mappers, joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from odr.accounts.models import PARTY_ROLES, Account, Role
@@ -127,6 +128,20 @@ def _visible_case(role: Role, has_party: bool, for_update: bool, options: tuple)
     query = visible_cases(reader).where(Case.id == bindparam("case_id")).options(*options)
     # Serialises writers on one case (PostgreSQL row lock; SQLite serialises all writers).
     return query.with_for_update() if for_update else query
+
+
+@cache
+def with_its_parties() -> tuple:
+    """What the case page and the case document show of a case, read with it (``get_case``'s ``options``): the
+    parties, the mediator and the procedure choice (where its days are counted), not one lazy load each as they are
+    touched. Built at first use: ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
+    configure_mappers()
+    return (
+        joinedload(Case.claimant),
+        joinedload(Case.respondent),
+        joinedload(Case.mediator),
+        joinedload(Case.procedure_choice),
+    )
 
 
 def get_case(account: Account, case_id: int, *, for_update: bool = False, options: Sequence[ORMOption] = ()) -> Case:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from odr.api import authenticated, bp, created, idempotency_key, json_body, page_request, paged
 from odr.cases import bulk, received, reports, services
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_query, with_its_parties
 from odr.cases.models import Case, Event, EvidenceFile, Filing, ReceivedNotice
 from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
@@ -276,7 +276,7 @@ def batch_json(batch: bulk.BatchResult) -> dict:
 @bp.get("/cases/<int:case_id>")
 @authenticated
 def api_case(case_id):
-    return jsonify(case_json(get_case(g.api_account, case_id), g.api_account))
+    return jsonify(case_json(get_case(g.api_account, case_id, options=with_its_parties()), g.api_account))
 
 
 @bp.post("/cases/<int:case_id>/filings")
@@ -332,7 +332,7 @@ def api_accept_settlement(case_id, filing_id):
 @authenticated
 def api_extend_deadline(case_id, deadline_id):
     order_extension(g.api_account, case_id, deadline_id, json_body())
-    return jsonify(case_json(get_case(g.api_account, case_id), g.api_account))
+    return jsonify(case_json(get_case(g.api_account, case_id, options=with_its_parties()), g.api_account))
 
 
 @bp.post("/cases/<int:case_id>/deadlines/<int:deadline_id>/pause-requests")

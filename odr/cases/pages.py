@@ -15,19 +15,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import configure_mappers, joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts.models import PARTY_ROLES, Account, Party, Role
 from odr.cases import csv_upload, drafts, profiles, services, verification
-from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_statement
+from odr.cases.access import case_roles, get_case, visible_cases, visible_filings_statement, with_its_parties
 from odr.cases.bulk import CSV_COLUMNS, CSV_REQUIRED, MAX_ITEMS
 from odr.cases.models import (
     PRODUCT_CATEGORIES,
@@ -541,20 +540,6 @@ _NOTICE = (
 _EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
 
 
-@cache
-def _case_page_loads() -> tuple:
-    """What every case page shows of its case, read with it: the parties, the mediator and the procedure choice
-    (where its days are counted), not one lazy load each as the panels touch them. Built at first use:
-    ``Case.procedure_choice`` is a backref, there once the mappers are configured."""
-    configure_mappers()
-    return (
-        joinedload(Case.claimant),
-        joinedload(Case.respondent),
-        joinedload(Case.mediator),
-        joinedload(Case.procedure_choice),
-    )
-
-
 def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
     """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
     if not roles & TIMELINE_READERS:
@@ -602,7 +587,7 @@ def case_page(
 
     ``kind``: the filing kind the reader chose in "What to do next" (the form starts with it). ``cursors``: which
     window of the filings and of the timeline to show (WINDOW_CURSORS; by default the latest of each)."""
-    case = get_case(account, case_id, options=_case_page_loads())
+    case = get_case(account, case_id, options=with_its_parties())
     now = now or utcnow()
     cursors = {k: v for k, v in (cursors or {}).items() if k in WINDOW_CURSORS and v}
     roles = frozenset(case_roles(account, case))

@@ -23,6 +23,9 @@ MOST_STATEMENTS = 40
 # The case page of a mediated case, by reader: the case read with its parties, mediator and procedure choice, the
 # count of its events with their window, no court's export or pause requests read where none can be (was 23 and 36).
 CASE_PAGE_STATEMENTS = {"holder": 17, "mediator": 30}
+# The case document (GET /api/v1/cases/<id>): the case read with its parties, mediator and procedure choice, as the
+# page reads it (was 16 for both).
+CASE_DOCUMENT_STATEMENTS = {"holder": 12, "mediator": 13}
 
 
 def exchange_messages(world, case_id: int, rounds: int) -> None:
@@ -95,6 +98,8 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
     for name, most in CASE_PAGE_STATEMENTS.items():
         assert many[f"{name} /cases/<id>"] <= most, many
         assert many[f"{name} /cases/<id> an earlier window"] <= most, many
+    for name, most in CASE_DOCUMENT_STATEMENTS.items():
+        assert many[f"{name} GET /api/v1/cases/<id>"] <= most, many
 
 
 def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, world, api, browser, sql_statements):

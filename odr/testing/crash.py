@@ -58,13 +58,18 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
 # -- the server's processes ---------------------------------------------------------------------------
 
 
+# A process that ends while its /proc entry is read: gone before the open (FileNotFoundError) or during the read
+# (ProcessLookupError, ESRCH), which the crash drill met when a worker it had just killed was being reaped.
+GONE = (FileNotFoundError, ProcessLookupError)
+
+
 def _children(pid: int) -> list[int]:
     """The children of every thread of ``pid``."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             found += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
+        except GONE:
             continue
     return found
 
@@ -79,14 +84,14 @@ def descendants(pid: int) -> list[int]:
 def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except FileNotFoundError:
+    except GONE:
         return ""
 
 
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except GONE:
         return False
     return state != "Z"
 

@@ -280,16 +280,18 @@ def neutral_evaluation(neutral: Account, evaluation_id: int) -> NeutralEvaluatio
     return evaluation
 
 
+_ASSIGNED_EVALUATIONS = (
+    select(NeutralEvaluation)
+    .options(joinedload(NeutralEvaluation.case))
+    .where(NeutralEvaluation.neutral_id == bindparam("neutral_id"))
+    .order_by(NeutralEvaluation.decision_due_at)
+)
+
+
 def assigned_evaluations(neutral: Account) -> list[NeutralEvaluation]:
-    """The evaluations a neutral is assigned, each read with its case (the desk names it), soonest decision first."""
-    return list(
-        db.session.scalars(
-            select(NeutralEvaluation)
-            .options(joinedload(NeutralEvaluation.case))
-            .where(NeutralEvaluation.neutral_id == neutral.id)
-            .order_by(NeutralEvaluation.decision_due_at)
-        )
-    )
+    """The evaluations a neutral is assigned, each read with its case (the desk names it), soonest decision first.
+    Its statement is built once: the desk shows them on every page."""
+    return list(db.session.scalars(_ASSIGNED_EVALUATIONS, {"neutral_id": neutral.id}))
 
 
 def decide(neutral: Account, evaluation_id: int, data: dict, at: datetime | None = None) -> NeutralEvaluation:

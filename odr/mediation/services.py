@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account, Party, Role
@@ -285,20 +285,21 @@ def _my_appointment(mediator: Account, appointment_id: int, *, for_update: bool 
     return appointment
 
 
+# Built once, as every statement a page sends each time it is shown: building one costs about what sending it does.
+_PENDING_APPOINTMENTS = (
+    select(MediatorAppointment)
+    .options(joinedload(MediatorAppointment.case).options(joinedload(Case.claimant), joinedload(Case.respondent)))
+    .where(
+        MediatorAppointment.mediator_id == bindparam("mediator_id"),
+        MediatorAppointment.status == AppointmentStatus.PENDING,
+    )
+    .order_by(MediatorAppointment.assigned_at)
+)
+
+
 def pending_appointments(mediator: Account) -> list[MediatorAppointment]:
     """The cases offered to a mediator, each read with its case and parties (what ``appointment_summary`` shows)."""
-    return list(
-        db.session.scalars(
-            select(MediatorAppointment)
-            .options(
-                joinedload(MediatorAppointment.case).options(joinedload(Case.claimant), joinedload(Case.respondent))
-            )
-            .where(
-                MediatorAppointment.mediator_id == mediator.id, MediatorAppointment.status == AppointmentStatus.PENDING
-            )
-            .order_by(MediatorAppointment.assigned_at)
-        )
-    )
+    return list(db.session.scalars(_PENDING_APPOINTMENTS, {"mediator_id": mediator.id}))
 
 
 def appointment_summary(appointment: MediatorAppointment) -> dict:
@@ -406,11 +407,12 @@ def declare_affiliation(mediator: Account, organisation, at: datetime | None = N
     return tie
 
 
+_AFFILIATIONS = (
+    select(MediatorAffiliation)
+    .where(MediatorAffiliation.mediator_id == bindparam("mediator_id"))
+    .order_by(MediatorAffiliation.id)
+)
+
+
 def affiliations(mediator: Account) -> list[MediatorAffiliation]:
-    return list(
-        db.session.scalars(
-            select(MediatorAffiliation)
-            .where(MediatorAffiliation.mediator_id == mediator.id)
-            .order_by(MediatorAffiliation.id)
-        )
-    )
+    return list(db.session.scalars(_AFFILIATIONS, {"mediator_id": mediator.id}))

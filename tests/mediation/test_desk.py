@@ -4,6 +4,7 @@ the case timeline (past and future on one axis, with what happens if nobody acts
 from datetime import timedelta
 
 import pytest
+from flask import request, url_for
 
 from odr.accounts.models import Role
 from odr.cases import services
@@ -152,3 +153,15 @@ def test_the_desk_read_a_row_at_a_time_is_the_whole_desk_in_the_same_order(world
         (r.case.id, r.next_due, r.overdue, r.due_this_week) for r in whole.rows
     ]
     assert len(seen) == 3 and whole.counts["overdue"] >= 1
+
+
+def test_the_desks_links_are_the_urls_the_app_builds(app):
+    """Each row's links are written from one URL built per page: the same as url_for's for any case, under any
+    script root (one holding the stand-in's digits too)."""
+    for root in ("", "/odr", f"/v{pages._ANY_CASE}"):
+        with app.test_request_context("/mediation", base_url=f"http://localhost{root}/"):
+            links = app.create_url_adapter(request)
+            for endpoint in ("cases.show", "mediation.timeline"):
+                link = pages.case_link(links, endpoint)
+                for case_id in (1, 42, pages._ANY_CASE, 10**12):
+                    assert link(case_id) == url_for(endpoint, case_id=case_id)

@@ -290,10 +290,12 @@ def mediator_desk(
     finals = final_states()
     # Plain rows of columns through the session's connection: the ORM's result machinery has nothing to add to them.
     read = db.session.connection().execute
-    cases = list(map(_CaseColumns._make, read(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)})))
+    cases = list(
+        map(_CaseColumns._make, read(_desk_cases(), {"mediator_id": mediator.id, "finals": sorted(finals)}).all())
+    )
     clocks: dict[int, list[_Clock]] = {}
     late: dict[int, int] = {}  # per case, its measures the platform has not confirmed by their date
-    for clock in map(_Clock._make, read(_clocks("mediator"), {"mediator_id": mediator.id})):
+    for clock in map(_Clock._make, read(_clocks("mediator"), {"mediator_id": mediator.id}).all()):
         clocks.setdefault(clock.case_id, []).append(clock)
         if clock.clock == MEASURE and clock.at < now:
             late[clock.case_id] = late.get(clock.case_id, 0) + 1

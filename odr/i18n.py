@@ -178,8 +178,10 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
 ZONELESS_TIME_FORMATS = ("short", "medium")
 
 
+@lru_cache(maxsize=4096)
 def _time_text(locale_id: str, fmt: str, time_of_day: time) -> str:
-    """A time of day in a locale's ``fmt`` without a zone: Babel's words, each field's looked up in its table."""
+    """A time of day in a locale's ``fmt`` without a zone, written once (deadlines end at a few times of day, the end
+    of a day where their rules govern, and a page is read again): Babel's words, each field's from its table."""
     written = _time_fields(locale_id, fmt)
     if written is None:
         locale, _joined, time_pattern, _date_pattern = _datetime_patterns(locale_id, fmt)

@@ -308,6 +308,38 @@ def test_one_notice_that_fails_unexpectedly_stays_queued_and_the_others_are_open
     monkeypatch.setattr(services, "file_notice", file_notice)
     assert received.open_received(now=receipt(failing["id"]).claimed_until) == 1  # retried once its lease ran out
     assert receipt(failing["id"]).status == ReceiptStatus.FILED
+    assert receipt(failing["id"]).attempts == 2
+
+
+def test_a_notice_that_fails_unexpectedly_at_every_attempt_is_given_up_with_an_error_in_the_filers_language(
+    world, api, queue, monkeypatch, caplog
+):
+    holder = api(world.holder)
+    failing = holder.post("/cases", notice_data(title="Fails"), headers={**ASYNC, "Accept-Language": "es"}).get_json()
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(services, "file_notice", fails)
+    now = datetime.now(timezone.utc)
+    for attempt in range(1, received.ATTEMPTS):
+        assert received.open_received(now=now) == 1
+        assert receipt(failing["id"]).status == ReceiptStatus.QUEUED  # taken again once its lease runs out
+        assert receipt(failing["id"]).attempts == attempt
+        now = receipt(failing["id"]).claimed_until
+    with caplog.at_level(logging.ERROR, logger="odr.cases.received"):
+        assert received.open_received(now=now) == 1
+    assert f"could not open received notice {failing['id']} at its last attempt; it is given up" in caplog.text
+
+    answer = holder.get(f"/cases/received/{failing['id']}").get_json()
+    assert answer["status"] == "failed" and "case" not in answer and answer["processed_at"] is not None
+    assert answer["error"]["code"] == "not_opened"
+    assert answer["error"]["message"].startswith("La plataforma no pudo abrir esta notificación")
+    assert str(received.ATTEMPTS) in answer["error"]["message"]
+    assert count(Case) == 0 and count(NoticeRefusal) == 0  # nothing filed, nothing counted against the filer
+    # Given up: never claimed again, whatever the time.
+    assert received.open_received(now=now + 10 * received.LEASE) == 0
+    assert receipt(failing["id"]).attempts == received.ATTEMPTS
 
 
 def test_receipts_whose_job_was_lost_are_opened_by_the_minute_sweep(world, api, queue):

@@ -1,6 +1,6 @@
 """Extensions are created unbound here and bound to the app in the factory."""
 
-from flask import g, has_app_context, request
+from flask import g, request
 from flask_babel import Babel, get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from flask_limiter import Limiter
@@ -23,9 +23,10 @@ def _reading():
     ``gettext``, ``get_locale`` and ``get_translations`` (about 15 µs a message; a page asks for hundreds). The
     choice is remembered on ``g`` with the locale it was made for, so a ``force_locale`` or ``refresh`` (which
     give Flask-Babel another locale object) is followed at once. Outside an application context: None."""
-    if not has_app_context():
+    try:
+        state = g._get_current_object()
+    except RuntimeError:  # outside an application context (one lookup of ``g``: a page asks hundreds of times)
         return None
-    state = g._get_current_object()
     # Flask-Babel's own record of the request's locale (cheap to read); asked for properly when not there yet.
     locale = getattr(getattr(state, "_flask_babel", None), "babel_locale", None) or get_locale()
     known = state.__dict__.get("_odr_reading")
@@ -42,11 +43,11 @@ def locale_code() -> str:
 
 def reader_timezone():
     """``get_timezone()``, read from Flask-Babel's record of the request when it is there."""
-    if has_app_context():
+    try:
         zone = getattr(getattr(g._get_current_object(), "_flask_babel", None), "babel_tzinfo", None)
-        if zone is not None:
-            return zone
-    return get_timezone()
+    except RuntimeError:  # outside an application context
+        zone = None
+    return zone if zone is not None else get_timezone()
 
 
 def translations():

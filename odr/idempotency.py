@@ -47,6 +47,25 @@ class IdempotentRequest(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def key_reused() -> ValidationFailed:
+    return ValidationFailed(
+        _("This idempotency key was already used for a different submission."),
+        {"idempotency_key": _("Use a new key for a new submission.")},
+        code="idempotency_key_reused",
+    )
+
+
+class AnsweredAs(ValidationFailed):
+    """The same submission (same key, same body) was answered before with another kind of result: a notice filed
+    at once, sent again to be received later, or the other way. A route that knows that kind answers with it;
+    anywhere else it is the refusal of a reused key."""
+
+    def __init__(self, previous: IdempotentRequest):
+        refusal = key_reused()
+        super().__init__(refusal.message, refusal.fields, code=refusal.code)
+        self.result_kind, self.result_id = previous.result_kind, previous.result_id
+
+
 @dataclass
 class Outcome:
     """What a submission produced; ``created`` is False when an identical retry was answered."""
@@ -88,12 +107,10 @@ class Submission:
         under the same key is refused."""
         if previous is None:
             return None
-        if previous.request_sha256 != self.digest or previous.result_kind != model.__tablename__:  # type: ignore[attr-defined]
-            raise ValidationFailed(
-                _("This idempotency key was already used for a different submission."),
-                {"idempotency_key": _("Use a new key for a new submission.")},
-                code="idempotency_key_reused",
-            )
+        if previous.request_sha256 != self.digest:
+            raise key_reused()
+        if previous.result_kind != model.__tablename__:  # type: ignore[attr-defined]
+            raise AnsweredAs(previous)
         return previous
 
     @staticmethod

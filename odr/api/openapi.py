@@ -258,7 +258,8 @@ def document() -> dict:
 def _receipt_op() -> dict:
     op = _op(
         "The receipt of a notice sent with Prefer: respond-async (yours only): queued; filed, with its case "
-        "(Location: the case); or refused, with the error and its fields in the language you were answered in"
+        "(Location: the case); refused, with the error and its fields in the language you were answered in; or "
+        "failed (error not_opened): the platform could not open it, nothing was filed"
     )
     op["responses"]["200"]["content"]["application/json"] = {"schema": RECEIPT}
     return op
@@ -269,7 +270,7 @@ RECEIPT = {
     "required": ["id", "status", "received_at", "processed_at", "links"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": ["queued", "filed", "refused"]},
+        "status": {"enum": ["queued", "filed", "refused", "failed"]},
         "received_at": {"type": "string", "format": "date-time"},
         "processed_at": {"type": ["string", "null"], "format": "date-time"},
         "links": {"type": "object", "description": "self: this receipt; case: the case, once filed"},

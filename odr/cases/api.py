@@ -16,6 +16,7 @@ from odr.cases.views import evidence_download
 from odr.errors import ValidationFailed
 from odr.extensions import db, locale_code
 from odr.extensions import gettext as _
+from odr.idempotency import AnsweredAs
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
 from odr.pagination import MOST, decode_cursor, keyset, latest_window
@@ -146,6 +147,13 @@ def api_cases():
 @bp.post("/cases")
 @authenticated
 def api_file_notice():
+    try:
+        return file_or_accept_notice()
+    except AnsweredAs as earlier:
+        return earlier_answer(earlier)
+
+
+def file_or_accept_notice():
     if "respond-async" in preferences() and request.mimetype != "multipart/form-data":
         # Files are filed with their notice at once: RFC 7240 lets a server not apply a preference.
         return accept_notice()
@@ -176,6 +184,17 @@ def accept_notice():
     body = receipt_json(outcome.obj)
     headers = {"Preference-Applied": "respond-async", "Location": body["links"]["self"]}
     return jsonify(body), 202 if outcome.created else 200, headers
+
+
+def earlier_answer(earlier: AnsweredAs):
+    """The same notice under the same key, sent before the other way (filed at once, or received to be opened
+    later): that answer again (200), whatever the preference this time, which a server may leave (RFC 7240)."""
+    if earlier.result_kind == ReceivedNotice.__tablename__:
+        body = receipt_json(received.receipt_of(g.api_account, earlier.result_id))
+        return jsonify(body), 200, {"Location": body["links"]["self"]}
+    if earlier.result_kind == Case.__tablename__:
+        return created(case_receipt(get_case(g.api_account, earlier.result_id)), False)
+    raise earlier
 
 
 def preferences() -> set[str]:

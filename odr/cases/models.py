@@ -348,6 +348,7 @@ class ReceiptStatus(str, enum.Enum):
     QUEUED = "queued"  # received and committed; its case is not opened yet
     FILED = "filed"  # its case is opened
     REFUSED = "refused"  # the checks of a notice refused it; nothing was opened
+    FAILED = "failed"  # opening it failed unexpectedly at every attempt: given up, nothing was opened
 
 
 class ReceivedNotice(db.Model):  # type: ignore[name-defined,misc]
@@ -367,6 +368,7 @@ class ReceivedNotice(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus, "receipt_status"), default=ReceiptStatus.QUEUED)
     # A worker's hold on a queued receipt: no other worker takes it before then (a dead worker's runs out).
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # the times a worker claimed it
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     refusal: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {code, message, fields[, details]}
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

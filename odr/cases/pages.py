@@ -525,14 +525,15 @@ def report_forms(case: Case, roles: set[str], now: datetime) -> list[dict]:
     ]
 
 
-def _notice(case: Case) -> Filing | None:
-    """The notice that opened the case (one row: the page does not load every filing)."""
-    return db.session.scalar(_NOTICE, {"case_id": case.id})
+def _notice_terms(case: Case) -> dict:
+    """The terms of the notice that opened the case: one column of one row, as plain data (the page does not load
+    every filing, nor the notice as an object: what it shows of it is in its terms)."""
+    return db.session.connection().execute(_NOTICE_TERMS, {"case_id": case.id}).scalar() or {}
 
 
 # Built once, as every case page reads them (building a statement costs about what sending it does).
-_NOTICE = (
-    select(Filing)
+_NOTICE_TERMS = (
+    select(Filing.terms)
     .where(Filing.case_id == bindparam("case_id"), Filing.kind == FilingKind.NOTICE)
     .order_by(Filing.id)
     .limit(1)
@@ -540,19 +541,19 @@ _NOTICE = (
 _EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
 
 
-def notice_elements(roles: frozenset[str], notice: Filing | None) -> list[tuple[str, object]]:
+def notice_elements(roles: frozenset[str], terms: dict) -> list[tuple[str, object]]:
     """The notice's elements (the right holder's identity, the evidence described...), for the case's participants."""
     if not roles & TIMELINE_READERS:
         return []
-    elements = ((notice.terms or {}).get("elements") or {}) if notice else {}
+    elements = terms.get("elements") or {}
     return [(element_label(name), value) for name, value in elements.items()]
 
 
-def identity_verified(roles: frozenset[str], notice: Filing | None) -> str:
+def identity_verified(roles: frozenset[str], terms: dict) -> str:
     """Whether the notice, when filed, stated the identity of a rights profile the platform had verified."""
     if not roles & TIMELINE_READERS:
         return ""
-    raw = (notice.terms or {}).get("identity_verified_on") if notice else None
+    raw = terms.get("identity_verified_on")
     if not raw:
         return ""
     return _("Identity verified by the platform on %(date)s", date=format_date(date.fromisoformat(raw), "long"))
@@ -619,7 +620,7 @@ def case_page(
     )
     pending = pending_deadlines(case)
     next_steps = case_obligations(account, case, set(roles), pending, now, proposal)
-    notice = _notice(case) if roles & TIMELINE_READERS else None
+    notice = _notice_terms(case) if roles & TIMELINE_READERS else {}
     return CasePage(
         case=case,
         claimant=case.claimant,

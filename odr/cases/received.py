@@ -12,6 +12,10 @@ workers share the work without taking the same one; and a receipt's outcome is w
 (still queued) in the transaction that commits its case or its refusal. A crash before that commit leaves the
 receipt queued and nothing opened; a worker that finds the receipt settled by another (whose lease it outlived)
 rolls its work back. The minute sweep takes what a lost job or a dead worker left queued.
+
+A notice whose opening fails unexpectedly (not a refusal: an error of the platform) is taken again once its lease
+runs out, up to ``ATTEMPTS`` claims; then it is given up (``failed``, with an error in the filer's language), so
+that a notice the platform cannot open never leaves its filer waiting, nor comes back every ten minutes.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 100  # receipts one job claims at a time
 LEASE = timedelta(minutes=10)  # a claimed receipt whose worker died is taken again after this
+ATTEMPTS = 5  # the claims of a receipt whose opening fails unexpectedly before it is given up
 # Set while a job that will take every queued receipt waits in the queue: notices received meanwhile add no job
 # of their own (a thousand notices, one job), as translation's requests do.
 WAITING_JOB = "received-notices:job-waiting"
@@ -43,6 +48,13 @@ WAITING_JOB = "received-notices:job-waiting"
 
 class ReceiptTaken(Exception):
     """Another worker recorded this receipt's outcome first: this worker's case or refusal rolls back."""
+
+
+class NotOpened(ServiceError):
+    """What a receipt given up on says: the platform failed to open the notice (the filer did nothing wrong)."""
+
+    status = 500
+    code = "not_opened"
 
 
 def receive_notice(account: Account, data: dict, *, key: str | None, remote_addr: str, locale: str) -> Outcome:
@@ -127,15 +139,40 @@ def open_received(now: datetime | None = None) -> int:
     """Claim up to ``CHUNK`` queued receipts, oldest first, and open each; how many were claimed.
 
     One receipt's unexpected error is logged and does not stop the others: it stays queued, taken again once
-    its lease runs out."""
+    its lease runs out, until its ``ATTEMPTS``-th claim; then it is given up."""
     claimed = _claim(now or utcnow(), CHUNK)
     for receipt_id in claimed:
         try:
             _open(receipt_id)
         except Exception:
             db.session.rollback()
-            log.exception("could not open received notice %s; it stays queued", receipt_id)
+            if _give_up(receipt_id):
+                log.exception("could not open received notice %s at its last attempt; it is given up", receipt_id)
+            else:
+                log.exception("could not open received notice %s; it stays queued", receipt_id)
     return len(claimed)
+
+
+def _give_up(receipt_id: int) -> bool:
+    """Mark a receipt failed if this was its last attempt (committed); whether it was."""
+    receipt = db.session.get(ReceivedNotice, receipt_id)
+    if receipt is None or receipt.status != ReceiptStatus.QUEUED or receipt.attempts < ATTEMPTS:
+        return False
+    with force_locale(receipt.locale):
+        failure = NotOpened(
+            _(
+                "The platform could not open this notice, after %(n)s attempts. Nothing was filed: send it again, "
+                "or give the platform's operators this receipt's number.",
+                n=receipt.attempts,
+            )
+        )
+    try:
+        _record(receipt_id, failure)
+    except ReceiptTaken:  # opened by another worker meanwhile
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
 
 
 def _claim(now: datetime, limit: int) -> list[int]:
@@ -158,7 +195,7 @@ def _claim(now: datetime, limit: int) -> list[int]:
     claimed = db.session.scalars(
         update(ReceivedNotice)
         .where(ReceivedNotice.id == oldest.c.id, *free)
-        .values(claimed_until=now + LEASE)
+        .values(claimed_until=now + LEASE, attempts=ReceivedNotice.attempts + 1)
         .returning(ReceivedNotice.id)
     ).all()
     db.session.commit()
@@ -204,7 +241,8 @@ def _record(receipt_id: int, outcome: Case | ServiceError) -> None:
     if isinstance(outcome, Case):
         values: dict = {"status": ReceiptStatus.FILED, "case_id": outcome.id}
     else:
-        values = {"status": ReceiptStatus.REFUSED, "refusal": outcome.to_dict()["error"]}
+        status = ReceiptStatus.FAILED if isinstance(outcome, NotOpened) else ReceiptStatus.REFUSED
+        values = {"status": status, "refusal": outcome.to_dict()["error"]}
     written = db.session.execute(
         update(ReceivedNotice)
         .where(ReceivedNotice.id == receipt_id, ReceivedNotice.status == ReceiptStatus.QUEUED)

@@ -177,6 +177,34 @@ def test_a_retry_with_the_same_key_answers_the_same_receipt_and_another_body_und
     assert count(Case) == 2
 
 
+def test_the_same_notice_under_the_same_key_sent_the_other_way_answers_what_was_answered_first(world, api, queue):
+    """A client that retries a notice with or without ``Prefer: respond-async`` (a preference, which a server may
+    leave) gets the first answer again: the case filed at once, or the receipt; nothing is filed twice."""
+    huey, opening_jobs = queue
+    holder = api(world.holder)
+    at_once = holder.post("/cases", notice_data(), headers={"Idempotency-Key": "n-1"})
+    assert at_once.status_code == 201
+    retried = holder.post("/cases", notice_data(), headers={**ASYNC, "Idempotency-Key": "n-1"})
+    assert retried.status_code == 200 and "Preference-Applied" not in retried.headers
+    assert retried.get_json() == at_once.get_json()  # the case's receipt, as filing it at once answered
+    assert count(ReceivedNotice) == 0 and count(Case) == 1
+
+    received_first = holder.post("/cases", notice_data(title="Later"), headers={**ASYNC, "Idempotency-Key": "n-2"})
+    assert received_first.status_code == 202
+    retried = holder.post("/cases", notice_data(title="Later"), headers={"Idempotency-Key": "n-2"})
+    assert retried.status_code == 200 and retried.get_json() == received_first.get_json()  # still queued
+    assert retried.headers["Location"] == received_first.headers["Location"]
+    run(huey, opening_jobs())
+    opened = holder.post("/cases", notice_data(title="Later"), headers={"Idempotency-Key": "n-2"}).get_json()
+    assert opened["status"] == "filed" and opened["case"]["title"] == "Later"
+    assert count(Case) == 2 and count(ReceivedNotice) == 1
+    # Another body under either key is still refused, whichever way it is sent.
+    for key, headers in (("n-1", ASYNC), ("n-2", {})):
+        other = holder.post("/cases", notice_data(title="Another"), headers={**headers, "Idempotency-Key": key})
+        assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert count(Case) == 2 and count(ReceivedNotice) == 1
+
+
 def test_a_receipt_is_read_only_by_its_filer(world, api, queue):
     accepted = api(world.holder).post("/cases", notice_data(), headers=ASYNC).get_json()
     for reader in (world.stranger_holder, world.seller, world.admin):
@@ -308,6 +336,38 @@ def test_one_notice_that_fails_unexpectedly_stays_queued_and_the_others_are_open
     monkeypatch.setattr(services, "file_notice", file_notice)
     assert received.open_received(now=receipt(failing["id"]).claimed_until) == 1  # retried once its lease ran out
     assert receipt(failing["id"]).status == ReceiptStatus.FILED
+    assert receipt(failing["id"]).attempts == 2
+
+
+def test_a_notice_that_fails_unexpectedly_at_every_attempt_is_given_up_with_an_error_in_the_filers_language(
+    world, api, queue, monkeypatch, caplog
+):
+    holder = api(world.holder)
+    failing = holder.post("/cases", notice_data(title="Fails"), headers={**ASYNC, "Accept-Language": "es"}).get_json()
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(services, "file_notice", fails)
+    now = datetime.now(timezone.utc)
+    for attempt in range(1, received.ATTEMPTS):
+        assert received.open_received(now=now) == 1
+        assert receipt(failing["id"]).status == ReceiptStatus.QUEUED  # taken again once its lease runs out
+        assert receipt(failing["id"]).attempts == attempt
+        now = receipt(failing["id"]).claimed_until
+    with caplog.at_level(logging.ERROR, logger="odr.cases.received"):
+        assert received.open_received(now=now) == 1
+    assert f"could not open received notice {failing['id']} at its last attempt; it is given up" in caplog.text
+
+    answer = holder.get(f"/cases/received/{failing['id']}").get_json()
+    assert answer["status"] == "failed" and "case" not in answer and answer["processed_at"] is not None
+    assert answer["error"]["code"] == "not_opened"
+    assert answer["error"]["message"].startswith("La plataforma no pudo abrir esta notificación")
+    assert str(received.ATTEMPTS) in answer["error"]["message"]
+    assert count(Case) == 0 and count(NoticeRefusal) == 0  # nothing filed, nothing counted against the filer
+    # Given up: never claimed again, whatever the time.
+    assert received.open_received(now=now + 10 * received.LEASE) == 0
+    assert receipt(failing["id"]).attempts == received.ATTEMPTS
 
 
 def test_receipts_whose_job_was_lost_are_opened_by_the_minute_sweep(world, api, queue):

@@ -199,6 +199,27 @@ def test_short_and_medium_times_name_no_zone_in_any_ui_locale():
             assert zoned == (fmt not in ZONELESS_TIME_FORMATS), (locale, fmt)
 
 
+def test_a_time_of_day_is_babels_words_at_every_minute_in_every_ui_locale():
+    """Short and medium times are written from tables of each field's words (a page writes one per filing and
+    event): the same text as Babel's pattern engine at every minute of the day, whatever the seconds, and no UI
+    locale is left to the slower engine."""
+    from datetime import time
+
+    from babel.dates import get_time_format
+
+    from odr.config import UI_LOCALES
+    from odr.i18n import ZONELESS_TIME_FORMATS, _time_fields, _time_text
+
+    for locale in UI_LOCALES:
+        for fmt in ZONELESS_TIME_FORMATS:
+            assert _time_fields(locale, fmt) is not None, (locale, fmt)
+            pattern = get_time_format(fmt, locale=locale)
+            for minute in range(24 * 60):
+                for second, micro in ((0, 0), (7, 500), (59, 999999)):
+                    at = time(minute // 60, minute % 60, second, micro)
+                    assert _time_text(locale, fmt, at) == pattern.apply(at, locale), (locale, fmt, at)
+
+
 def test_a_time_with_its_zone_is_babels_date_and_short_time_in_every_locale_and_zone(app):
     """``local_time`` (each deadline of the dashboard and the case page, twice when the governing zone differs) looks
     its patterns up once per locale; what it writes is Babel's date in the format and short time, joined by the

@@ -43,10 +43,10 @@ from odr.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from odr.extensions import db
 from odr.extensions import gettext as _
 from odr.extensions import lazy_gettext as _l
-from odr.models_base import utcnow
+from odr.models_base import transaction_memo, utcnow
 from odr.notifications.deliveries import serve
 from odr.procedure.services import final_states
-from odr.procedure.signals import state_entered
+from odr.procedure.signals import consequences_due, state_entered
 from odr.queue import periodic_job
 from odr.validation import check_language, clean_text
 from odr.vocabulary import CaseRole, EventKind
@@ -174,9 +174,42 @@ def _facts(cases: list[Case]) -> dict[int, CaseFacts]:
             fact.settled_upholding = bool(kinds_agreed & rules.settlement_upholding_measures) or terms.get(
                 "listing_measure"
             ) in {"remove", "modify", "geo_restrict"}
-    for claim in db.session.scalars(_CLAIMS, {"case_ids": list(facts)}):
-        facts[claim.case_id].finding = claim
+    for case_id, claim in _claims_of(list(facts)).items():
+        facts[case_id].finding = claim
     return facts
+
+
+def _locked_claims() -> dict[int, WrongfulNoticeClaim | None]:
+    """The wrongful-notice claims of the cases a sweep's batch has locked (None: the case has none), known for the
+    transaction once read: a claim is filed under its case's lock (``do_claim_wrongful_notice``). Another case's claim
+    is read each time it is asked for, as one may be filed meanwhile."""
+    return transaction_memo(db.session, "wrongful_notice_claims")
+
+
+def _claims_to_read() -> dict[int, None]:
+    # The cases of the batch whose claims are not read yet: read with the next claims read (``_claims_of``).
+    return transaction_memo(db.session, "wrongful_notice_claims_to_read")
+
+
+@consequences_due.in_transaction.connect
+def _on_consequences_due(_sender: Any, *, cases: list[Case], **_data: Any) -> None:
+    # Not read here but with the batch's first consequence's own read: a batch of one reads its case's claim with
+    # those of its seller's strike cases, in one statement, as before.
+    _claims_to_read().update(dict.fromkeys(case.id for case in cases if case.id not in _locked_claims()))
+
+
+def _claims_of(case_ids: list[int]) -> dict[int, WrongfulNoticeClaim]:
+    """The claims of these cases, by case; those of a batch's locked cases read once for the batch."""
+    known, to_read = _locked_claims(), _claims_to_read()
+    wanted = [case_id for case_id in case_ids if case_id not in known]
+    found: dict[int, WrongfulNoticeClaim] = {}
+    if wanted:
+        ids = list(dict.fromkeys([*wanted, *to_read]))
+        found = {claim.case_id: claim for claim in db.session.scalars(_CLAIMS, {"case_ids": ids})}
+        known.update({case_id: found.get(case_id) for case_id in to_read})
+        to_read.clear()
+    claims = {case_id: known[case_id] if case_id in known else found.get(case_id) for case_id in case_ids}
+    return {case_id: claim for case_id, claim in claims.items() if claim is not None}
 
 
 def case_facts(case: Case) -> CaseFacts:
@@ -531,6 +564,7 @@ def do_claim_wrongful_notice(
     )
     db.session.add(claim)
     db.session.flush()
+    _locked_claims()[case.id] = claim
     events.record(
         case,
         EventKind.WRONGFUL_NOTICE_CLAIMED,

@@ -136,7 +136,7 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         may_propose_agreement=bool(roles & LADDER_ROLES)
         and FilingKind.SETTLEMENT.value in context.procedure.filings_allowed(case.state),
         agreement_languages=agreement.party_languages(case),
-        listings=[(listing.id, listing.locator) for listing in case.listings],
+        listings=context.listings,
         measure_rows=MEASURE_ROWS,
         measure_kinds=[(kind.value, measures.measure_title(kind.value)) for kind in MeasureKind],
         evaluation=_evaluation(context),

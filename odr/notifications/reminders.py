@@ -27,7 +27,7 @@ from odr.i18n import render_in_locale, ui_locale_for
 from odr.models_base import utcnow
 from odr.notifications import preferences
 from odr.notifications.deliveries import Addressee, addressees, deliver_written
-from odr.notifications.models import Delivery, Reminder
+from odr.notifications.models import Reminder
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import procedure_of
 from odr.queue import periodic_job
@@ -90,7 +90,7 @@ def text_for(deadline: Deadline, addressee: Addressee, hours: int) -> tuple[str,
     return subject.strip(), text.strip() + "\n"
 
 
-def remind(deadline: Deadline, role: str, hours: int, now: datetime) -> list[Delivery]:
+def remind(deadline: Deadline, role: str, hours: int, now: datetime) -> list[dict]:
     """Serve the reminder on every addressee of ``role`` (inbox, and e-mail unless the account turned it off)."""
     case = db.session.get_one(Case, deadline.case_id)
     rows = []
@@ -115,7 +115,7 @@ def serve_reminder(
     text: str,
     data: dict,
     now: datetime,
-) -> list[Delivery]:
+) -> list[dict]:
     """One reminder to one addressee, in the words already rendered in their language: in the inbox, and by
     e-mail at once unless the account turned e-mail off (a reminder is not a notice the law requires)."""
     data = dict(data, case_id=case.id, reference=case.reference, subject=subject, text=text)

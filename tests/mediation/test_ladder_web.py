@@ -63,6 +63,31 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     assert "Nur für die" in seller.get(page).get_data(as_text=True)
     assert "Nur für die" not in holder.get(page).get_data(as_text=True)
 
+    # 5a. A measure restricted by region without its regions: the case page again, that row's fields marked and
+    # every typed value kept in its own row, the other rows blank.
+    refused = mediator.post(
+        f"{page}/agreement",
+        {
+            "text_es": "Se retira el anuncio.",
+            "text_zh": "删除商品。",
+            "authoritative_language": "es",
+            "measure_kind_1": "remove_element",
+            "measure_listing_1": "item-2",
+            "measure_detail_1": "logo FLAMENCO",
+            "measure_kind_3": "not_purchasable_in",
+            "measure_listing_3": "item-2",
+        },
+        form_page=page,
+    )
+    again = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'aria-describedby="measure_regions_3-error"' in again
+    assert 'id="measure_regions_3-error"' in again and 'id="measure_regions_1-error"' not in again
+    assert 'name="measure_detail_1" dir="auto" value="logo FLAMENCO"' in again
+    assert (
+        '<option value="remove_element" selected>' in again and '<option value="not_purchasable_in" selected>' in again
+    )
+    assert 'name="measure_detail_2" dir="auto" value=""' in again
+
     # 5. The agreement in Spanish and Chinese with two measures (an empty row is left out); both sign.
     drafted = mediator.post(
         f"{page}/agreement",

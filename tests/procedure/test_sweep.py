@@ -265,6 +265,9 @@ def test_a_batch_claims_its_deadlines_locks_its_cases_and_reads_their_chains_in_
     # What the domains following each change of state read of each case, read for the batch (consequences_due).
     assert len([s for s in sent if "FROM conduct_health_safety" in s]) == 1
     assert len([s for s in sent if "FROM seller_securities" in s]) == 1
+    # The wrongful-notice claims of the batch's cases are read with the first consequence's own (before: one read at
+    # each consequence, 12 here); the seller's strike cases are cases of the batch.
+    assert len([s for s in sent if "FROM conduct_wrongful_notice_claims" in s]) == 1
 
 
 def test_a_later_deadline_of_a_case_its_earlier_consequence_moved_on_is_cancelled_not_applied(case):

@@ -285,7 +285,8 @@ def _my_appointment(mediator: Account, appointment_id: int, *, for_update: bool 
     return appointment
 
 
-# Built once, as every statement a page sends each time it is shown: building one costs about what sending it does.
+# The desk's statements, built once (only their values change): building one with its loader options costs about
+# what sending it does, and every desk page sends them.
 _PENDING_APPOINTMENTS = (
     select(MediatorAppointment)
     .options(joinedload(MediatorAppointment.case).options(joinedload(Case.claimant), joinedload(Case.respondent)))

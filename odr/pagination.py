@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +25,7 @@ from odr.extensions import gettext as _
 
 T = TypeVar("T")
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DEFAULT_LIMIT = 50
 MOST = 500
 
@@ -40,6 +41,26 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+class RowId(int):
+    """A cursor's id or sequence number: what an INTEGER column holds (32 bits on PostgreSQL). A number beyond
+    is forged, and bound to its column it would fail in the database instead of as a bad cursor."""
+
+
+class Micros(int):
+    """A cursor's instant as whole microseconds since the epoch: one a ``datetime`` holds."""
+
+
+# The values a cursor's number may take, by the type its key declares (any other whole number: 64 bits).
+BOUNDS = {
+    RowId: range(-(2**31), 2**31),
+    Micros: range(
+        (datetime.min.replace(tzinfo=timezone.utc) - EPOCH) // timedelta(microseconds=1),
+        (datetime.max.replace(tzinfo=timezone.utc) - EPOCH) // timedelta(microseconds=1),
+    ),
+    int: range(-(2**63), 2**63),
+}
+
+
 def _bad_cursor() -> ValidationFailed:
     return ValidationFailed(
         _("This cursor is not one the server gave out; start again without a cursor."),
@@ -49,7 +70,8 @@ def _bad_cursor() -> ValidationFailed:
 
 
 def decode_cursor(cursor: str | None, types: Sequence[type]) -> list[Any] | None:
-    """The key a cursor carries, each value of the given type (int, str, datetime); None: the first page."""
+    """The key a cursor carries, each value of the given type (int, RowId, Micros, str, datetime); None: the first
+    page."""
     if not cursor:
         return None
     try:
@@ -63,8 +85,8 @@ def decode_cursor(cursor: str | None, types: Sequence[type]) -> list[Any] | None
                 if parsed.tzinfo is None:
                     raise ValueError
                 values.append(parsed)
-            elif kind is int:
-                if not isinstance(value, int) or isinstance(value, bool):
+            elif kind in BOUNDS:
+                if not isinstance(value, int) or isinstance(value, bool) or value not in BOUNDS[kind]:
                     raise ValueError
                 values.append(value)
             else:
@@ -98,7 +120,7 @@ def _python_type(column) -> type:
     if isinstance(kind, DateTime) or isinstance(impl, DateTime):
         return datetime
     if isinstance(impl, Integer):
-        return int
+        return RowId if type(impl) is Integer else int  # a BigInteger holds 64 bits
     return str
 
 

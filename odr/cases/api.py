@@ -19,7 +19,7 @@ from odr.extensions import gettext as _
 from odr.idempotency import AnsweredAs
 from odr.mediation.measures import standing_view
 from odr.models_base import utcnow
-from odr.pagination import MOST, decode_cursor, keyset, latest_window
+from odr.pagination import MOST, RowId, decode_cursor, keyset, latest_window
 from odr.procedure import pauses
 from odr.procedure.explain import case_procedure_view, deadlines_view
 from odr.procedure.services import allowed_transitions, order_extension
@@ -316,7 +316,7 @@ def api_filings(case_id):
     case = get_case(g.api_account, case_id)
     limit, cursor = page_request()
     query = visible_filings_query(g.api_account, case).options(selectinload(Filing.acceptances))
-    before = decode_cursor(request.args.get("before"), [int])
+    before = decode_cursor(request.args.get("before"), [RowId])
     if before is not None:
         query = query.where(Filing.id < before[0])
     page = keyset(query, [Filing.id], limit=limit, cursor=cursor, descending=False)

@@ -25,7 +25,7 @@ from odr.mediation.services import (
     independence_declaration,
     pending_appointments,
 )
-from odr.pagination import Page, keyset, keyset_list
+from odr.pagination import Page, RowId, keyset, keyset_list
 
 
 def _page() -> dict:
@@ -91,7 +91,9 @@ def api_desk():
 @authenticated
 def api_appointments():
     _mediator()
-    page = keyset_list(pending_appointments(g.api_account), lambda a: (a.assigned_at, a.id), [datetime, int], **_page())
+    page = keyset_list(
+        pending_appointments(g.api_account), lambda a: (a.assigned_at, a.id), [datetime, RowId], **_page()
+    )
     return jsonify(
         {
             "declaration": independence_declaration(),

@@ -47,7 +47,7 @@ from odr.mediation.models import (
 )
 from odr.mediation.services import pending_appointments
 from odr.models_base import utcnow
-from odr.pagination import keyset_list
+from odr.pagination import RowId, keyset_list
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import final_states
 from odr.procedure.titles import state_label, timer_label
@@ -321,7 +321,7 @@ def mediator_desk(
                 _standing(case, clocks.get(case.id), late.get(case.id, 0), languages, case.state in finals, now)
             )
     ordered.sort(key=_key)
-    page = keyset_list(ordered, _key, [int, datetime, int], limit=limit, cursor=cursor) if limit is not None else None
+    page = keyset_list(ordered, _key, [int, datetime, RowId], limit=limit, cursor=cursor) if limit is not None else None
     rows = [_row(s) for s in (page.items if page else ordered)]
     appointments = pending_appointments(mediator)
     open_cases = sum(1 for c in cases if c.state not in finals)

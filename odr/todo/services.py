@@ -37,7 +37,7 @@ from odr.i18n import list_format
 from odr.mediation.measures import measure_title
 from odr.mediation.models import AppointmentStatus, Measure, MeasureStatus, MediatorAppointment
 from odr.models_base import utcnow
-from odr.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
+from odr.pagination import DEFAULT_LIMIT, Micros, Page, RowId, decode_cursor, encode_cursor
 from odr.procedure.engine import Procedure, Timer
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import case_day, case_time_zone, final_states, procedure_of, procedures
@@ -149,7 +149,7 @@ def urgency(obligation: Obligation) -> tuple[int, int, int, str, int]:
     )
 
 
-URGENCY_TYPES = (int, int, int, str, int)
+URGENCY_TYPES = (int, Micros, RowId, str, RowId)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

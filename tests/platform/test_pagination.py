@@ -92,6 +92,31 @@ def test_a_bad_cursor_or_limit_is_a_clear_422(app, world, api, query, field):
     assert field in response.get_json()["error"]["fields"]
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**63, 10**30])
+def test_a_cursor_beyond_what_a_row_id_holds_is_a_clear_422_on_every_engine(app, world, api, value):
+    """A cursor is the server's, so its numbers are ids and sequence numbers the database holds; a forged one
+    beyond them is refused like any other bad cursor, not sent to PostgreSQL to fail as out of range."""
+    case_id = file_cases(world, 1)[0]
+    holder = api(world.holder)
+    forged = {
+        "/cases": [value],
+        f"/cases/{case_id}/filings": [value],
+        f"/cases/{case_id}/filings?before=x&": None,  # the case document's own cursor, below
+        "/todo": [0, 0, value, "answer", 0],
+        "/todo?": [0, value * 10**9, 1, "answer", 0],  # an instant no date holds
+    }
+    for path, key in forged.items():
+        url = (
+            f"/cases/{case_id}/filings?before={encode_cursor([value])}"
+            if key is None
+            else f"{path}{'&' if '?' in path else '?'}cursor={encode_cursor(key)}"
+        )
+        response = holder.get(url)
+        assert response.status_code == 422, (url, response.status_code)
+        assert response.get_json()["error"]["code"] == "bad_cursor"
+
+
 def test_every_list_route_of_the_api_is_paged_and_documented(app, world, api, platform):
     """Each GET route of the API that answers a list carries next and next_cursor, and the OpenAPI document
     describes its limit and cursor parameters and its next link."""

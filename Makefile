@@ -34,8 +34,8 @@ run: install
 # Lint, formatting, the import contract of docs/architecture.md, the mypy budget, then the suite (in random
 # order: pytest-randomly prints the seed; rerun that order with PYTEST_ARGS="--randomly-seed=N").
 test: install-test
-	$(BIN)/ruff check odr tests tools
-	$(BIN)/ruff format --check odr tests tools
+	$(BIN)/ruff check odr tests tools benchmarks
+	$(BIN)/ruff format --check odr tests tools benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python tools/mypy_budget.py
 	url="$$($(BIN)/python -m odr.testing.postgres '$(ODR_TEST_POSTGRES_URL)')" || exit 1; \

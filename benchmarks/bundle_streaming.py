@@ -109,7 +109,11 @@ def main() -> None:
             f"| {name} | {statistics.median(times):.2f} [{min(times):.2f}-{max(times):.2f}] "
             f"| {statistics.median(times) / base:.2f}x | {peak / MB:.1f} |"
         )
-    print(f"max RSS before the first export {rss_before / 1024:.0f} MB, after every export and verify {rss_after / 1024:.0f} MB")
+    print(
+        f"max RSS before the first export {rss_before / 1024:.0f} MB, "
+        f"after every export and verify {rss_after / 1024:.0f} MB"
+    )
+
 
 if __name__ == "__main__":
     main()

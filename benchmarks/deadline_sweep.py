@@ -44,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [10_000, 1_000_000]
 
+    from page_reads import copy_rows
     from sqlalchemy import func, insert, select
 
     from odr import create_app
@@ -53,7 +54,6 @@ def main() -> None:
     from odr.extensions import db
     from odr.procedure.models import CaseProcedure, Deadline, DeadlineStatus
     from odr.procedure.services import _apply_one, sweep_deadlines
-    from page_reads import copy_rows
     from tests.conftest import make_account, notice_data
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,14 +78,20 @@ def main() -> None:
             case_id = template_case.id
             db.session.commit()
             case_row = db.session.execute(select(Case.__table__).where(Case.id == case_id)).mappings().one()
-            procedure = db.session.execute(
-                select(CaseProcedure.__table__).where(CaseProcedure.case_id == case_id)
-            ).mappings().all()
-            deadlines = db.session.execute(
-                select(Deadline.__table__).where(
-                    Deadline.case_id == case_id, Deadline.status == DeadlineStatus.PENDING
+            procedure = (
+                db.session.execute(select(CaseProcedure.__table__).where(CaseProcedure.case_id == case_id))
+                .mappings()
+                .all()
+            )
+            deadlines = (
+                db.session.execute(
+                    select(Deadline.__table__).where(
+                        Deadline.case_id == case_id, Deadline.status == DeadlineStatus.PENDING
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
             events = db.session.execute(select(Event.__table__).where(Event.case_id == case_id)).mappings().all()
             first_due = min(d["due_at"] for d in deadlines)
             # The template's own deadline is not part of any group.

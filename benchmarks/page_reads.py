@@ -174,22 +174,27 @@ def bare_app(database_url: str, reads: dict):
         {
             "desk.html": (
                 "<!doctype html><title>Desk</title><table>{% for r in rows %}<tr>"
-                '<td><a href="/cases/{{ r.id }}">{{ r.created_at|reference(r.id) }}</a> {{ r.title }}</td><td>{{ r.jurisdiction }}</td>'
+                '<td><a href="/cases/{{ r.id }}">{{ r.created_at|reference(r.id) }}</a> {{ r.title }}</td>'
+                "<td>{{ r.jurisdiction }}</td>"
                 "<td>{{ r.state }}</td><td>{{ r.claimant_language }}, {{ r.respondent_language }}</td>"
                 "<td>{{ r.due_at }}</td></tr>{% endfor %}</table>"
             ),
             "case.html": (
-                "<!doctype html><title>{{ case.id }}</title><h1>{{ case.created_at|reference(case.id) }} {{ case.title }}</h1>"
+                "<!doctype html><title>{{ case.id }}</title>"
+                "<h1>{{ case.created_at|reference(case.id) }} {{ case.title }}</h1>"
                 "{% for f in filings %}<article><header>{{ f.kind }} {{ f.author_case_role }} {{ f.created_at }}"
                 " {{ f.language }}</header><p>{{ f.text }}</p></article>{% endfor %}"
-                "<ol>{% for e in events %}<li>{{ e.created_at }} {{ e.kind }} {{ e.actor_case_role }}</li>{% endfor %}</ol>"
+                "<ol>{% for e in events %}<li>{{ e.created_at }} {{ e.kind }} {{ e.actor_case_role }}</li>"
+                "{% endfor %}</ol>"
             ),
             "dashboard.html": (
                 "<!doctype html><title>Cases</title><ul>{% for t in todo %}<li>"
-                '<a href="/cases/{{ t.case_id }}">{{ t.created_at|reference(t.case_id) }}</a> {{ t.title }} {{ t.timer }} {{ t.due_at }}'
+                '<a href="/cases/{{ t.case_id }}">{{ t.created_at|reference(t.case_id) }}</a> {{ t.title }}'
+                " {{ t.timer }} {{ t.due_at }}"
                 " {{ t.consequence }}</li>{% endfor %}</ul><table>{% for c in cases %}<tr>"
                 '<td><a href="/cases/{{ c.id }}">{{ c.created_at|reference(c.id) }}</a></td><td>{{ c.title }}</td>'
-                "<td>{{ c.jurisdiction }}</td><td>{{ c.state }}</td><td>{{ due.get(c.id) }}</td></tr>{% endfor %}</table>"
+                "<td>{{ c.jurisdiction }}</td><td>{{ c.state }}</td><td>{{ due.get(c.id) }}</td></tr>"
+                "{% endfor %}</table>"
             ),
         }
     )
@@ -451,8 +456,8 @@ def main() -> None:
                 if args.profile:
                     profile(name, request, args.samples)
                     continue
-                sent = []
-                listener = lambda *a, **k: sent.append(1)  # noqa: E731
+                sent: list[int] = []
+                listener = lambda *a, sent=sent, **k: sent.append(1)  # noqa: E731  (bound now: this route's list)
                 event.listen(db.engine, "before_cursor_execute", listener)
                 request()
                 event.remove(db.engine, "before_cursor_execute", listener)
@@ -475,7 +480,8 @@ def main() -> None:
 
                 print(
                     f"| {name} | {len(sent)} | {spread(p50s['route'])} | {spread(p99s['route'])} "
-                    f"| {spread(p50s['select'])} | {spread(p99s['select'])} | {spread(p50s['app'])} | {spread(p99s['app'])} "
+                    f"| {spread(p50s['select'])} | {spread(p99s['select'])} "
+                    f"| {spread(p50s['app'])} | {spread(p99s['app'])} "
                     f"| {ratio(p50s, 'select'):.1f}x | {ratio(p99s, 'select'):.1f}x "
                     f"| {ratio(p50s, 'app'):.1f}x | {ratio(p99s, 'app'):.1f}x |",
                     flush=True,

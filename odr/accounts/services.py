@@ -230,6 +230,9 @@ def revoke_token_by_id(account: Account, token_id: int) -> None:
 # -- sessions of signed-in browsers ---------------------------------------------------------------
 
 SESSION_DAYS = 14  # a browser session unused for this long has ended
+# How often a page view marks its session used: the 14 days are counted to the hour, and a reader's pages write
+# at most once an hour (reads do not write, or as seldom as the rule allows).
+SESSION_SEEN_EVERY = timedelta(hours=1)
 
 
 def start_session(account: Account) -> str:
@@ -257,14 +260,15 @@ _SIGNED_IN = (
 
 def signed_in_account(account_id: int, token: str | None) -> Account | None:
     """The active account ``account_id``, with its party, while the cookie's session of it still stands (marks the
-    session used, at most once a minute); None otherwise. One statement reads the session and the account."""
+    session used, at most once every ``SESSION_SEEN_EVERY``); None otherwise. One statement reads the session and
+    the account."""
     if not token:
         return None
     found = db.session.execute(_SIGNED_IN, {"token_sha256": _digest(token), "account_id": account_id}).first()
     now = utcnow()
     if found is None or not found.Account.active or found.last_seen_at < now - timedelta(days=SESSION_DAYS):
         return None
-    if found.last_seen_at < now - timedelta(minutes=1):
+    if found.last_seen_at < now - SESSION_SEEN_EVERY:
         db.session.execute(update(SignInSession).where(SignInSession.id == found.id).values(last_seen_at=now))
         db.session.commit()
     return found.Account

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import zoneinfo
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -14,6 +15,12 @@ from werkzeug.routing import IntegerConverter
 
 from odr import config as odr_config
 from odr.extensions import lazy_gettext as _l
+
+# Time zones from the tzdata package installed with the platform, never the machine's copy: deadlines are counted and
+# shown with one IANA release wherever the platform runs (a machine's copy lags: Debian 12's 2025b still put Morocco
+# at UTC+1 in November 2026, where the 2026 releases and Babel's pytz say UTC+0). Set before any zone is read.
+zoneinfo.reset_tzpath(to=())
+zoneinfo.ZoneInfo.clear_cache()
 
 
 def create_app(overrides: dict | None = None) -> Flask:

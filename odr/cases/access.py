@@ -102,22 +102,25 @@ def visible_filings_query(account: Account, case: Case) -> Select:
     return query.where(readable if own_caucus is None else or_(readable, Filing.caucus_party_id == own_caucus))
 
 
-# ``visible_filings_query``'s three forms, built once (with bind parameters) for a page that reads them at every view.
-_EVERY_FILING = select(Filing).where(Filing.case_id == bindparam("case_id"))
-_SHARED_FILINGS = _EVERY_FILING.where(Filing.caucus_party_id.is_(None))
-_WITH_OWN_CAUCUS = _EVERY_FILING.where(
-    or_(Filing.caucus_party_id.is_(None), Filing.caucus_party_id == bindparam("caucus_party_id"))
-)
-
-
-def visible_filings_statement(account: Account, case: Case) -> tuple[Select, dict[str, int]]:
-    """``visible_filings_query`` as a statement built once and the values of its parameters (the same rule)."""
-    every, own_caucus = _caucus_reader(account, case)
+@lru_cache(maxsize=16)
+def _visible_filings(columns: tuple, every: bool, own_caucus: bool) -> Select:
+    """``visible_filings_query``'s three forms, built once (with bind parameters) for a page that reads them at every
+    view: ``columns`` of the filings a reader may read, all of them (``every``), or those without a caucus and, with
+    ``own_caucus``, those of the reader's own caucus."""
+    query = select(*columns).where(Filing.case_id == bindparam("case_id"))
     if every:
-        return _EVERY_FILING, {"case_id": case.id}
-    if own_caucus is None:
-        return _SHARED_FILINGS, {"case_id": case.id}
-    return _WITH_OWN_CAUCUS, {"case_id": case.id, "caucus_party_id": own_caucus}
+        return query
+    if not own_caucus:
+        return query.where(Filing.caucus_party_id.is_(None))
+    return query.where(or_(Filing.caucus_party_id.is_(None), Filing.caucus_party_id == bindparam("caucus_party_id")))
+
+
+def visible_filings_statement(account: Account, case: Case, columns: tuple) -> tuple[Select, dict[str, int]]:
+    """``visible_filings_query`` as a statement of ``columns`` built once, and the values of its parameters (the
+    same rule)."""
+    every, own_caucus = _caucus_reader(account, case)
+    params = {"case_id": case.id} if own_caucus is None else {"case_id": case.id, "caucus_party_id": own_caucus}
+    return _visible_filings(tuple(columns), every, own_caucus is not None), params
 
 
 @lru_cache(maxsize=64)

@@ -310,7 +310,8 @@ class CaseContext:
     procedure: Procedure
     now: datetime
     form: FormState
-    filings: list[Filing] = field(default_factory=list)  # the filings the page shows (a window of the visible ones)
+    # The filings the page shows (a window of the visible ones), rows of SHOWN_FILING_COLUMNS.
+    filings: Sequence[Row] = field(default_factory=list)
     listings: list[tuple[int, str]] = field(default_factory=list)  # (id, locator) of the case's listings, in order
     shared: dict = field(default_factory=dict)  # reads two panels need, made once (see ``once``)
 
@@ -397,7 +398,7 @@ class FilingRow(NamedTuple):
     """A filing of the conversation with the words of its header, each looked up once per page (its kind, its
     author's role, its language), not once per filing."""
 
-    filing: Filing
+    filing: Row  # SHOWN_FILING_COLUMNS
     kind: str  # the kind's title
     caucus: str  # which private caucus it belongs to; "" for a filing every participant reads
     author: str  # the author's case role, as readers call it
@@ -406,7 +407,7 @@ class FilingRow(NamedTuple):
     may_accept: bool  # an offer this reader may accept (services.check_may_accept_offer)
 
 
-def filing_rows(filings: list[Filing], case: Case, acceptable: set[int]) -> list[FilingRow]:
+def filing_rows(filings: Sequence[Row], case: Case, acceptable: set[int]) -> list[FilingRow]:
     caucus_with = {
         case.claimant_party_id: Markup(_("private caucus with the right holder")),
         None: "",
@@ -606,6 +607,17 @@ _TIMELINE = select(
     .scalar_subquery()
     .label("event_count"),
 ).where(Event.case_id == bindparam("case_id"))
+# What the case page shows of a filing, read as plain rows (loaded as objects, the window was about 5% of the page).
+SHOWN_FILING_COLUMNS = (
+    Filing.id,
+    Filing.kind,
+    Filing.author_case_role,
+    Filing.caucus_party_id,
+    Filing.language,
+    Filing.text,
+    Filing.terms,
+    Filing.created_at,
+)
 # Filings and events a case page shows at a time; earlier ones are a link away (a case may hold thousands).
 CASE_PAGE_WINDOW = 50
 # The query parameters of the case page's windows: the cursor of the filings or events before or after those shown.
@@ -629,13 +641,14 @@ def case_page(
     cursors = {k: v for k, v in (cursors or {}).items() if k in WINDOW_CURSORS and v}
     roles = frozenset(case_roles(account, case))
     procedure = procedure_of(case)
-    readable, readable_params = visible_filings_statement(account, case)
+    readable, readable_params = visible_filings_statement(account, case, SHOWN_FILING_COLUMNS)
     filings, filing_pages = latest_window(
         readable,
         Filing.id,
         limit=CASE_PAGE_WINDOW,
         before=cursors.get("filings_before"),
         after=cursors.get("filings_after"),
+        rows=True,
         params=readable_params,
     )
     # Plain rows through the session's connection: the page shows their columns (loading them along the case's

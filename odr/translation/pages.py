@@ -41,8 +41,8 @@ def readings_panel(context: CaseContext) -> dict[int, Reading]:
     account, roles = context.account, context.roles
     filings = context.filings
     # What depends only on a filing's language is asked once per language shown, not once per filing.
-    one_in = {f.language: f for f in filings}
-    needed = {code: services.reader_language(account, f) for code, f in one_in.items()}
+    one_in = {f.language for f in filings}
+    needed = {code: services.reader_language(account, code) for code in one_in}
     human_languages = {code: [other for other in FILING_LANGUAGES if other != code] for code in one_in}
     rows = _translations([f.id for f in filings])
     is_mediator = CaseRole.MEDIATOR in roles

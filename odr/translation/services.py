@@ -69,10 +69,10 @@ def _sha256(text: str) -> str:
 # -- who reads what ----------------------------------------------------------------------------
 
 
-def reader_language(account: Account, filing: Filing) -> str | None:
-    """The language this reader needs the filing in; None when they read the original's language."""
+def reader_language(account: Account, original: str) -> str | None:
+    """The language this reader needs a filing written in ``original`` in; None when they read that language."""
     languages = account.reading_languages
-    if not languages or filing.language in languages:
+    if not languages or original in languages:
         return None
     return languages[0]
 
@@ -493,7 +493,7 @@ def for_reader(account: Account, filing: Filing) -> dict:
     """What one reader sees of a filing: the original, and the translation into their language if needed.
 
     Reading writes nothing: translations are requested when a filing arrives and when a reader joins."""
-    language = reader_language(account, filing)
+    language = reader_language(account, filing.language)
     view = {"language": language, "human": None, "machine": None, "installable": False}
     if language is None:
         return view

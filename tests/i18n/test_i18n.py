@@ -183,6 +183,29 @@ def test_the_date_filter_writes_every_locale_and_zone_exactly_as_flask_babel_doe
                             assert datetimeformat(instant, fmt) == format_datetime(instant, fmt), (zone, locale, fmt)
 
 
+def test_dates_deadlines_and_their_local_times_come_from_one_zone_database(app):
+    """Every time the platform counts or shows is read from the tzdata package installed with it, not the machine's
+    copy: a Moroccan reader's page shows a filing's time and a deadline's local time on the same clock (Debian 12's
+    2025b put Casablanca at UTC+1 in November 2026; the 2026 releases, and Flask-Babel's pytz, at UTC+0)."""
+    import zoneinfo
+
+    import pytz
+    from flask import g
+
+    from odr.i18n import datetimeformat, local_time
+
+    assert zoneinfo.TZPATH == ()  # the packaged IANA release only
+    instant = datetime(2026, 11, 24, 5, 36, tzinfo=UTC)
+    with app.test_request_context("/"):
+        get_locale()
+        g._flask_babel.babel_tzinfo = pytz.timezone("Africa/Casablanca")
+        shown = datetimeformat(instant, "medium")
+        counted = instant.astimezone(zoneinfo.ZoneInfo("Africa/Casablanca"))
+        assert counted.utcoffset() == instant.astimezone(pytz.timezone("Africa/Casablanca")).utcoffset()
+        assert f"{counted:%-I:%M}" in shown
+        assert local_time(instant, "Africa/Casablanca", "medium").startswith(shown.rsplit(":", 1)[0])
+
+
 def test_short_and_medium_times_name_no_zone_in_any_ui_locale():
     """The date filter and ``local_time`` write a short or medium time once per time of day, whatever its date and
     zone: right only while no UI locale's pattern for them has a zone field (CLDR's long and full ones do)."""

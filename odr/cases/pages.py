@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
 from markupsafe import Markup
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -320,6 +321,14 @@ class CaseContext:
             self.shared[name] = read()
         return self.shared[name]
 
+    def has_rows(self, name: str) -> bool:
+        """Whether the case has any of the rows registered as ``name`` with ``case_rows``: the first ask reads
+        whether it has each, in one statement."""
+        return self.once("case_rows", self._case_rows)[name]
+
+    def _case_rows(self) -> dict[str, bool]:
+        return db.session.connection().execute(_case_rows_statement(), {"case_id": self.case.id}).one()._asdict()
+
     @property
     def is_party(self) -> bool:
         return bool(self.roles & {CaseRole.CLAIMANT, CaseRole.RESPONDENT})
@@ -337,6 +346,24 @@ def case_panel(name: str):
         return builder
 
     return register
+
+
+_CASE_ROWS: dict[str, ColumnElement[bool]] = {}
+
+
+def case_rows(name: str, where: ColumnElement[bool]) -> None:
+    """Register rows a panel shows (``where``: a condition on one table, the case's id as ``bindparam("case_id")``),
+    so that the panel asks ``CaseContext.has_rows`` before reading them: most cases have none of most panels' rows,
+    and one statement telling which they have costs about what one plain read does, where each ORM read that finds
+    nothing cost 1-1.5% of the page."""
+    _CASE_ROWS[name] = where
+    _case_rows_statement.cache_clear()
+
+
+@cache
+def _case_rows_statement() -> Select:
+    # Built once, when a page first asks (the panels have registered by then).
+    return select(*(exists().where(where).label(name) for name, where in _CASE_ROWS.items()))
 
 
 @dataclass(frozen=True)
@@ -548,6 +575,7 @@ _EVIDENCE = (
     .order_by(EvidenceFile.id)
 )
 _EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
+case_rows("settlement", (Filing.case_id == bindparam("case_id")) & (Filing.kind == FilingKind.SETTLEMENT))
 
 
 def notice_elements(roles: frozenset[str], terms: dict) -> list[tuple[str, object]]:
@@ -639,7 +667,7 @@ def case_page(
     )
     panels = {name: build(context) for name, build in _PANELS.items()}
     filing_kinds = [k for k in FilingKind if may_file(procedure, case, k, set(roles), now)]
-    proposal = services.current_settlement(case)
+    proposal = services.current_settlement(case) if context.has_rows("settlement") else None
     party = account.party
     events, event_pages = latest_window(
         _TIMELINE,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam
+
 from odr.accounts.models import Account, Role
 from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, product_category_title
-from odr.cases.pages import CaseContext, case_panel
+from odr.cases.pages import CaseContext, case_panel, case_rows
 from odr.conduct import health_safety, services, triage
 from odr.conduct.models import (
     AccountMeasure,
@@ -191,11 +193,16 @@ class ConductPanel:
 
 @case_panel("conduct")
 def _panel(context: CaseContext) -> ConductPanel | None:
-    view = health_safety_view(context.account, context.case)
-    used = triage.triage_of(context.case) is not None
+    view = health_safety_view(context.account, context.case) if context.has_rows("health_safety") else None
+    used = context.has_rows("triage")
     if view is None and not used:
         return None
     return ConductPanel(health_safety=view, triage_used=used)
+
+
+# The panel's rows, read only for a case that has them (most have no screen).
+case_rows("health_safety", HealthSafetyScreen.case_id == bindparam("case_id"))
+case_rows("triage", NoticeTriage.case_id == bindparam("case_id"))
 
 
 def appeals_page(account: Account) -> list[MeasureView]:

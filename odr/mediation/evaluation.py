@@ -87,13 +87,14 @@ def _int(raw, low, high, default, name, fields) -> int:
     return value
 
 
-def check_may_open(case: Case, roles: set[str]) -> None:
-    """Raises NotAllowed unless one of these case roles may refer a claim of this case to a neutral now."""
+def check_may_open(case: Case, existing: NeutralEvaluation | None, roles: set[str]) -> None:
+    """Raises NotAllowed unless one of these case roles may refer a claim of this case to a neutral now
+    (``existing``: its ``evaluation_of``)."""
     if not roles & {CaseRole.MEDIATOR, CaseRole.ADMIN}:
         raise NotAllowed(_("Only the mediator or an administrator can start a neutral evaluation."), code="wrong_role")
     if procedure_of(case).state(case.state).final:
         raise NotAllowed(_("This case is closed."), code="case_closed")
-    if evaluation_of(case) is not None:
+    if existing is not None:
         raise NotAllowed(
             _("This case already has a neutral evaluation (one claim per case)."), code="evaluation_exists"
         )
@@ -103,7 +104,7 @@ def open_evaluation(account: Account, case_id: int, data: dict, at: datetime | N
     """The case's mediator (or an administrator) refers one claim to a neutral evaluator."""
     case = get_case(account, case_id, for_update=True)
     roles = case_roles(account, case) & {CaseRole.MEDIATOR, CaseRole.ADMIN}
-    check_may_open(case, roles)
+    check_may_open(case, evaluation_of(case), roles)
     fields: dict[str, str] = {}
     claim = clean_text(data.get("claim"), fields, "claim", max_length=2000)
     listings = data.get("listings")

@@ -582,8 +582,9 @@ _UNREAD_COUNT = select(func.count(Delivery.id)).where(
 
 
 def unread_count(account: Account) -> int:
-    """The viewer's unopened inbox deliveries, in one query."""
-    return db.session.scalar(_UNREAD_COUNT, {"account_id": account.id}) or 0
+    """The viewer's unopened inbox deliveries, in one query (through the session's connection: a count needs none
+    of the ORM's handling of a statement, which cost about as much again as sending it)."""
+    return db.session.connection().execute(_UNREAD_COUNT, {"account_id": account.id}).scalar() or 0
 
 
 def inbox(account: Account, limit: int = 200) -> list[Delivery]:

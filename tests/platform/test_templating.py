@@ -45,7 +45,7 @@ TEMPLATE = (
     "{{ plain(1) }}|{{ plain(2, suffix='!') }}|{{ g.greet('Ana') }}|{{ g('Ana') }}|{{ escaped('<b>') }}"
     "|{% for item in [1, 2] %}{% set inner = item * 10 %}{{ looked_up('inner') }} {{ plain(item) }};{% endfor %}"
     "|{{ environment_named(3) }}|{{ exhausted() is undefined }}|{{ range(3)|list }}"
-    "|{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m(plain(4)) }}"
+    "|{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m(plain(4)) }}|{{ 'a-b'.split('-') }}|{{ {'k': 1}.get('k') }}"
 )
 
 

@@ -194,6 +194,9 @@ def _register_routes(app: Flask) -> None:
 
 
 def _register_template_globals(app: Flask) -> None:
+    from odr.templating import Context
+
+    app.jinja_env.context_class = Context
     from odr.cases.views import case_page_locale
     from odr.forms import error_id, field_error, invalid
     from odr.platform_rules.views import citation_href

@@ -148,12 +148,16 @@ def keyset(
         # Bound with each column's own type, so that a time compares as the column stores it.
         bound = None if after is None else [literal(v, type_=c.type) for v, c in zip(after, order, strict=True)]
         query, bound_values = _page_of(query, order, descending, limit, bound), {}
-    # A comprehension, not list(): mypy 2.4.1 crashes inferring execute()'s overload inside list() here.
-    found = (
-        [row for row in db.session.execute(query, bound_values)]
-        if rows
-        else list(db.session.scalars(query, bound_values))
-    )
+    if rows and params is not None and _columns_only(query):
+        # Plain columns of a statement built once: read through the session's connection, without the ORM's work per
+        # row (about half of reading a page's window of 50 rows). Flushed first, as the session's execute would.
+        db.session.flush()
+        found = list(db.session.connection().execute(query, bound_values).all())
+    elif rows:
+        # A comprehension, not list(): mypy 2.4.1 crashes inferring execute()'s overload inside list() here.
+        found = [row for row in db.session.execute(query, bound_values)]
+    else:
+        found = list(db.session.scalars(query, bound_values))
     if len(found) <= limit:
         return Page(found, None)
     found = found[:limit]
@@ -179,6 +183,12 @@ def _page_statement(query: Select, order: tuple, descending: bool, limit: int, a
     does)."""
     bound = [bindparam(f"_after_{i}", type_=c.type) for i, c in enumerate(order)] if after else None
     return _page_of(query, order, descending, limit, bound)
+
+
+@lru_cache(maxsize=64)
+def _columns_only(query: Select) -> bool:
+    """Whether a statement selects columns only, no mapped entity (those are read as objects)."""
+    return not any(isinstance(d["type"], type) for d in query.column_descriptions)
 
 
 def keyset_list(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select, union
 from sqlalchemy.orm import joinedload
 
 from odr.accounts.models import Account, Party, Role
@@ -65,10 +65,12 @@ def declaration_sha256() -> str:
 
 
 def mediators() -> list[Account]:
+    """Every active mediator, with their organisation (whose language they read: ``Account.reading_languages``)."""
     return list(
         db.session.scalars(
             select(Account)
             .where(Account.role == Role.MEDIATOR, Account.active.is_(True))
+            .options(joinedload(Account.party))
             .order_by(Account.display_name)
         )
     )
@@ -103,23 +105,52 @@ class Fitness:
         return not self.problems
 
 
-def _earlier_case_with_parties(mediator: Account, case: Case) -> bool:
+@dataclass(frozen=True)
+class _Ties:
+    """What the database holds of some mediators' ties to one case."""
+
+    affiliations: dict[int, list[MediatorAffiliation]]  # by mediator, as declared
+    earlier_case: set[int]  # the mediators who were on an earlier case with one of its parties
+    declined: set[int]  # the mediators who declined it
+
+
+def _ties(mediator_ids: list[int], case: Case) -> _Ties:
+    """Three statements whatever the number of mediators (a roster asked three for each of them)."""
+    affiliations: dict[int, list[MediatorAffiliation]] = {}
+    for tie in db.session.scalars(
+        select(MediatorAffiliation)
+        .where(MediatorAffiliation.mediator_id.in_(mediator_ids))
+        .order_by(MediatorAffiliation.id)
+    ):
+        affiliations.setdefault(tie.mediator_id, []).append(tie)
     parties = [case.claimant_party_id, case.respondent_party_id]
-    served = select(MediatorAppointment.case_id).where(
-        MediatorAppointment.mediator_id == mediator.id,
-        MediatorAppointment.status.in_([AppointmentStatus.ACCEPTED, AppointmentStatus.ENDED]),
+    earlier = (Case.id != case.id) & or_(Case.claimant_party_id.in_(parties), Case.respondent_party_id.in_(parties))
+    on_it = select(Case.mediator_id).where(Case.mediator_id.in_(mediator_ids), earlier)
+    served = (
+        select(MediatorAppointment.mediator_id)
+        .join(Case, Case.id == MediatorAppointment.case_id)
+        .where(
+            MediatorAppointment.mediator_id.in_(mediator_ids),
+            MediatorAppointment.status.in_([AppointmentStatus.ACCEPTED, AppointmentStatus.ENDED]),
+            earlier,
+        )
     )
-    query = select(Case.id).where(
-        Case.id != case.id,
-        or_(Case.mediator_id == mediator.id, Case.id.in_(served)),
-        or_(Case.claimant_party_id.in_(parties), Case.respondent_party_id.in_(parties)),
+    declined = select(MediatorAppointment.mediator_id).where(
+        MediatorAppointment.case_id == case.id,
+        MediatorAppointment.mediator_id.in_(mediator_ids),
+        MediatorAppointment.status == AppointmentStatus.DECLINED,
     )
-    return db.session.scalar(query.limit(1)) is not None
+    return _Ties(
+        affiliations=affiliations,
+        earlier_case=set(db.session.scalars(union(on_it, served))),
+        declined=set(db.session.scalars(declined)),
+    )
 
 
-def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None) -> Fitness:
-    """Whether a mediator may take a case, and every reason why not."""
+def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None, ties: _Ties | None = None) -> Fitness:
+    """Whether a mediator may take a case, and every reason why not (``ties``: read for several mediators at once)."""
     load = open_case_load() if load is None else load
+    ties = _ties([mediator.id], case) if ties is None else ties
     problems = []
     party_languages = {case.claimant.preferred_language, case.respondent.preferred_language}
     if not party_languages & set(mediator.reading_languages):
@@ -130,21 +161,12 @@ def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None) -
     if mediator.party_id in {p.id for p in parties}:
         problems.append(_("belongs to a party's organisation"))
     names = {p.name.casefold() for p in parties}
-    for tie in db.session.scalars(select(MediatorAffiliation).where(MediatorAffiliation.mediator_id == mediator.id)):
+    for tie in ties.affiliations.get(mediator.id, []):
         if tie.party_id in {p.id for p in parties} or tie.organisation.casefold() in names:
             problems.append(_("declared an affiliation with %(organisation)s", organisation=tie.organisation))
-    if _earlier_case_with_parties(mediator, case):
+    if mediator.id in ties.earlier_case:
         problems.append(_("handled an earlier case with one of the parties"))
-    declined = db.session.scalar(
-        select(MediatorAppointment.id)
-        .where(
-            MediatorAppointment.case_id == case.id,
-            MediatorAppointment.mediator_id == mediator.id,
-            MediatorAppointment.status == AppointmentStatus.DECLINED,
-        )
-        .limit(1)
-    )
-    if declined is not None:
+    if mediator.id in ties.declined:
         problems.append(_("declined this case"))
     if load.get(mediator.id, 0) >= MAX_OPEN_CASES:
         problems.append(_("has %(n)s open cases, the most allowed", n=load.get(mediator.id, 0)))
@@ -153,8 +175,9 @@ def fitness(mediator: Account, case: Case, load: dict[int, int] | None = None) -
 
 def roster(case: Case) -> list[Fitness]:
     """Every active mediator with their fitness for the case, qualified ones first, least loaded first."""
-    load = open_case_load()
-    rows = [fitness(m, case, load) for m in mediators()]
+    load, everyone = open_case_load(), mediators()
+    ties = _ties([m.id for m in everyone], case)
+    rows = [fitness(m, case, load, ties) for m in everyone]
     return sorted(rows, key=lambda f: (not f.qualified, f.load, f.mediator.id))
 
 

@@ -22,8 +22,9 @@ from tests.mediation.conftest import mediated_case
 MOST_STATEMENTS = 40
 # The case page of a mediated case, by reader: the case read with its parties, mediator and procedure choice, the
 # count of its events with their window, no court's export or pause requests read where none can be (was 23 and 36),
-# one statement telling which of its panels' rows the case has and none of those it has not (was 17 and 30).
-CASE_PAGE_STATEMENTS = {"holder": 13, "mediator": 25}
+# one statement telling which of its panels' rows the case has and none of those it has not (was 17 and 30), the
+# mediators a mediator may choose as neutral read with their conflicts at once (was 25).
+CASE_PAGE_STATEMENTS = {"holder": 13, "mediator": 21}
 # The case document (GET /api/v1/cases/<id>): the case read with its parties, mediator and procedure choice, as the
 # page reads it (was 16 for both).
 CASE_DOCUMENT_STATEMENTS = {"holder": 12, "mediator": 13}
@@ -101,6 +102,20 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
         assert many[f"{name} /cases/<id> an earlier window"] <= most, many
     for name, most in CASE_DOCUMENT_STATEMENTS.items():
         assert many[f"{name} GET /api/v1/cases/<id>"] <= most, many
+
+
+def test_the_case_page_costs_the_same_with_two_or_twelve_mediators_on_the_roster(app, world, browser, sql_statements):
+    """The administrator's assignment form and the mediator's choice of a neutral list every active mediator with
+    their conflicts: read for all of them at once (they were three statements a mediator)."""
+    case_id = mediated_case(world)
+    readers = {name: browser(getattr(world, name)) for name in ("admin", "mediator")}
+    requests = {name: lambda s=session: s.get(f"/cases/{case_id}") for name, session in readers.items()}
+    few = counts(sql_statements, requests)
+    for n in range(10):
+        make_account(Role.MEDIATOR, f"mediator{n}@example.it", country="IT", language="it", languages="it,es")
+    many = counts(sql_statements, requests)
+    assert "mediator9" in readers["admin"].get(f"/cases/{case_id}").get_data(as_text=True)
+    assert many == few
 
 
 def test_desk_dashboard_and_case_list_cost_the_same_with_two_or_six_cases(app, world, api, browser, sql_statements):

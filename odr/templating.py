@@ -9,6 +9,7 @@ all; anything else (macros, callable objects, classes) takes Jinja's way.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from types import BuiltinMethodType, FunctionType, MethodType
 from typing import Any
 
@@ -19,10 +20,27 @@ from jinja2.runtime import Context as JinjaContext
 _EVAL_CONTEXT = pass_eval_context(lambda eval_ctx: None).jinja_pass_arg  # type: ignore[attr-defined]
 
 
+# Functions, their cached forms (``functools.lru_cache`` keeps a function's marks), methods and built-ins' methods.
+_FUNCTIONS = frozenset({FunctionType, type(lru_cache(None)(len)), MethodType, BuiltinMethodType})
+
+
+class _Names(set):
+    """The names of a template's globals. Jinja subtracts a view of an imported template's globals from them at every
+    import (is there a global the imported one lacks?), which Python's sets answer one name at a time through the
+    view; ``difference`` takes any iterable at C speed."""
+
+    def __sub__(self, other):
+        return self.difference(other)
+
+
 class Context(JinjaContext):
+    def __init__(self, environment, parent, name, blocks, globals=None):
+        super().__init__(environment, parent, name, blocks)
+        self.globals_keys = _Names(() if globals is None else globals)
+
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         kind = type(__obj)
-        if kind is FunctionType or kind is MethodType or kind is BuiltinMethodType:
+        if kind in _FUNCTIONS:
             # A method of a built-in type (``created_at.isoformat``) has no attributes: it takes nothing more.
             marks = {} if kind is BuiltinMethodType else (__obj.__func__ if kind is MethodType else __obj).__dict__
             pass_arg = marks.get("jinja_pass_arg")

@@ -23,7 +23,9 @@ from odr.cases.access import case_roles, get_case
 from odr.cases.models import Case, FilingKind
 from odr.cases.pages import CaseContext, ProposalView, allows, case_panel, case_rows, may_file, proposal_view
 from odr.cases.services import check_may_accept
+from odr.errors import NotFound
 from odr.extensions import db
+from odr.extensions import gettext as _
 from odr.forms import BLANK, FormState
 from odr.i18n import datetimeformat, locale_name
 from odr.mediation import agreement, bidding, desk, evaluation, measures
@@ -38,6 +40,8 @@ from odr.mediation.services import (
     roster,
 )
 from odr.models_base import utcnow
+from odr.procedure.engine import Procedure
+from odr.procedure.services import procedure_of
 from odr.procedure.titles import state_label
 from odr.vocabulary import CaseRole
 
@@ -98,27 +102,10 @@ class LadderPanel:
     may_caucus: bool
     caucus_names_party: bool  # the mediator chooses the party; a party's caucus is with the mediator
     bidding: BiddingPanel
-    may_propose_agreement: bool
-    agreement_languages: list[str]
+    may_propose_agreement: bool  # on its own page (agreement_draft_page), one link from the case page
     listings: list[tuple[int, str]]
-    measure_rows: int
-    measure_kinds: list[tuple[str, str]]  # (kind, title) of each measure the agreement form offers, titled once
     evaluation: EvaluationPanel
     measures: Sequence[Row]  # the columns of _MEASURES_SHOWN
-
-    @property
-    def agreement_fields(self) -> list[str]:
-        """The fields the agreement form shows, by the names its refusals use."""
-        rows = [
-            f"{name}_{n}"
-            for n in range(1, self.measure_rows + 1)
-            for name in ("measure_kind", "measure_listing", "measure_detail", "measure_regions", "measure_security")
-        ]
-        return (
-            [f"texts.{lang}" for lang in self.agreement_languages]
-            + ["authoritative_language", "terms.amount", "terms.currency", "terms.licence"]
-            + rows
-        )
 
 
 @case_panel("ladder")
@@ -135,14 +122,56 @@ def ladder_panel(context: CaseContext) -> LadderPanel:
         and may_file(context.procedure, case, FilingKind.MESSAGE, set(roles), context.now),
         caucus_names_party=CaseRole.MEDIATOR in roles,
         bidding=_bidding(context),
-        may_propose_agreement=bool(roles & LADDER_ROLES)
-        and FilingKind.SETTLEMENT.value in context.procedure.filings_allowed(case.state),
-        agreement_languages=agreement.party_languages(case),
+        may_propose_agreement=may_propose_agreement(case, roles, context.procedure),
         listings=context.listings,
-        measure_rows=MEASURE_ROWS,
-        measure_kinds=[(kind.value, measures.measure_title(kind.value)) for kind in MeasureKind],
         evaluation=_evaluation(context),
         measures=_measures(context),
+    )
+
+
+def may_propose_agreement(case: Case, roles: frozenset[str], procedure: Procedure) -> bool:
+    """A party or the mediator, while the case's stage admits a settlement (agreement.draft_agreement's rule)."""
+    return bool(roles & LADDER_ROLES) and FilingKind.SETTLEMENT.value in procedure.filings_allowed(case.state)
+
+
+@dataclass(frozen=True)
+class AgreementDraftPage:
+    """Proposing a settlement agreement: its text in each party's language, its terms and up to MEASURE_ROWS measures
+    for the platform. A task of its own, one link from the case page, as signing is: on the case page its form made
+    the page half as long again (and about 15% of its time) for every reader who could propose one."""
+
+    case: Case
+    languages: list[str]  # the parties' languages, a text in each
+    listings: list[tuple[int, str]]  # (id, locator) of the case's listings, for the measures
+    measure_rows: int
+    measure_kinds: list[tuple[str, str]]  # (kind, title) of each measure the form offers, titled once
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the form shows, by the names its refusals use."""
+        rows = [
+            f"{name}_{n}"
+            for n in range(1, self.measure_rows + 1)
+            for name in ("measure_kind", "measure_listing", "measure_detail", "measure_regions", "measure_security")
+        ]
+        return (
+            [f"texts.{lang}" for lang in self.languages]
+            + ["authoritative_language", "terms.amount", "terms.currency", "terms.licence"]
+            + rows
+        )
+
+
+def agreement_draft_page(account: Account, case_id: int) -> AgreementDraftPage:
+    """The agreement form for a reader who may propose one now; NotFound otherwise (as a step not open to them)."""
+    case = get_case(account, case_id)
+    if not may_propose_agreement(case, frozenset(case_roles(account, case)), procedure_of(case)):
+        raise NotFound(_("This step is not open to you in this case now."))
+    return AgreementDraftPage(
+        case=case,
+        languages=agreement.party_languages(case),
+        listings=[(listing.id, listing.locator) for listing in case.listings],
+        measure_rows=MEASURE_ROWS,
+        measure_kinds=[(kind.value, measures.measure_title(kind.value)) for kind in MeasureKind],
     )
 
 

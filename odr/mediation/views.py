@@ -216,7 +216,25 @@ def draft_agreement(case_id):
         agreement.draft_agreement(current_user, case_id, data)
         flash(_("The agreement is proposed; earlier acceptances no longer count."), "success")
 
-    return submit_on_case_page(case_id, act, "agreement", rename=field_of)
+    # Refused: the form again on its page, each refusal at its row's field; proposed: the case page.
+    return submit(
+        act,
+        form="agreement",
+        page=lambda state: _agreement_draft_page(case_id, state),
+        done=url_for("cases.show", case_id=case_id),
+        rename=field_of,
+    )
+
+
+@bp.get("/cases/<int:case_id>/agreement/draft")
+@login_required
+def agreement_draft(case_id):
+    return _agreement_draft_page(case_id, BLANK)
+
+
+def _agreement_draft_page(case_id: int, form):
+    page = pages.agreement_draft_page(current_user, case_id)
+    return render_template("mediation/agreement_draft.html", page=page, case=page.case, form=form)
 
 
 def _form_measure(form, n: int) -> dict:

@@ -62,6 +62,25 @@ def test_in_negotiation_both_parties_bid_offer_and_propose_but_nobody_holds_a_ca
     assert not pages.case_page(world.admin, case_id).panels["ladder"].bidding.may_open
 
 
+def test_an_agreement_is_proposed_on_its_own_page_by_those_who_may_propose_one(world):
+    """The case page links to the agreement form; the form's page offers each party's language and the case's
+    listings, and is no page at all for a reader who may not propose (the administrator) or before the case's stage
+    admits a settlement."""
+    from odr.mediation import pages as mediation_pages
+
+    before = services.file_notice(world.holder, notice_data()).obj.id
+    with pytest.raises(NotFound):
+        mediation_pages.agreement_draft_page(world.holder, before)
+    case_id = open_case(world)
+    for account in (world.holder, world.seller):
+        draft = mediation_pages.agreement_draft_page(account, case_id)
+        assert draft.languages == ["es", "zh"] and [locator for _id, locator in draft.listings]
+        assert "measure_kind_5" in draft.fields and "texts.zh" in draft.fields
+    with pytest.raises(NotFound):
+        mediation_pages.agreement_draft_page(world.admin, case_id)
+    assert not pages.case_page(world.admin, case_id).panels["ladder"].may_propose_agreement
+
+
 def test_in_facilitated_settlement_the_mediator_holds_caucuses_and_refers_a_claim_to_evaluation(world):
     case_id = mediated_case(world)
     mediator = pages.case_page(world.mediator, case_id)

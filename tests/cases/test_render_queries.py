@@ -135,6 +135,7 @@ def test_no_page_queries_the_database_while_rendering(app, world, browser, busy_
             ):
                 pages_of(sessions[name].get(path))
         holder_page = pages_of(sessions["holder"].get(f"/cases/{busy_case}?lang=en"))
+        pages_of(sessions["mediator"].get(f"/cases/{busy_case}/agreement/draft"))
         for path in ("/cases/new", "/deposits"):
             pages_of(sessions["holder"].get(path))
         desk = pages_of(sessions["mediator"].get("/mediation"))

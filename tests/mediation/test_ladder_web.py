@@ -63,8 +63,12 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     assert "Nur für die" in seller.get(page).get_data(as_text=True)
     assert "Nur für die" not in holder.get(page).get_data(as_text=True)
 
-    # 5a. A measure restricted by region without its regions: the case page again, that row's fields marked and
-    # every typed value kept in its own row, the other rows blank.
+    # 5a. The agreement is proposed on its own page, a link from the case page. A measure restricted by region
+    # without its regions: that page again, that row's fields marked and every typed value kept in its own row, the
+    # other rows blank.
+    case_page = mediator.get(page).get_data(as_text=True)
+    assert f'href="{page}/agreement/draft"' in case_page and 'name="measure_kind_1"' not in case_page
+    assert 'name="measure_kind_5"' in mediator.get(f"{page}/agreement/draft").get_data(as_text=True)
     refused = mediator.post(
         f"{page}/agreement",
         {
@@ -81,6 +85,7 @@ def test_the_settlement_ladder_through_the_pages(world, browser, api):
     )
     again = refused.get_data(as_text=True)
     assert refused.status_code == 422 and 'aria-describedby="measure_regions_3-error"' in again
+    assert "<h1>Propose a settlement agreement in both languages" in again
     assert 'id="measure_regions_3-error"' in again and 'id="measure_regions_1-error"' not in again
     assert 'name="measure_detail_1" dir="auto" value="logo FLAMENCO"' in again
     assert (

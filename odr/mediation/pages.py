@@ -138,7 +138,7 @@ def may_propose_agreement(case: Case, roles: frozenset[str], procedure: Procedur
 class AgreementDraftPage:
     """Proposing a settlement agreement: its text in each party's language, its terms and up to MEASURE_ROWS measures
     for the platform. A task of its own, one link from the case page, as signing is: on the case page its form made
-    the page half as long again (and about 15% of its time) for every reader who could propose one."""
+    the page a fifth longer (and cost about 15% of its time) for every reader who could propose one."""
 
     case: Case
     languages: list[str]  # the parties' languages, a text in each

@@ -399,6 +399,7 @@ class FilingRow(NamedTuple):
     author's role, its language), not once per filing."""
 
     filing: Row  # SHOWN_FILING_COLUMNS
+    at: str  # when, in ISO 8601 (for <time datetime>)
     kind: str  # the kind's title
     caucus: str  # which private caucus it belongs to; "" for a filing every participant reads
     author: str  # the author's case role, as readers call it
@@ -420,6 +421,7 @@ def filing_rows(filings: Sequence[Row], case: Case, acceptable: set[int]) -> lis
     return [
         FilingRow(
             f,
+            f.created_at.isoformat(),
             kinds[f.kind],
             caucus_with.get(f.caucus_party_id, with_seller),
             authors[f.author_case_role],

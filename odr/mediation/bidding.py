@@ -26,7 +26,7 @@ from odr.cases import events
 from odr.cases.access import case_roles, get_case
 from odr.cases.filings import record_filing, text_sha256
 from odr.cases.models import Case, FilingKind
-from odr.cases.services import LISTING_MEASURES, parse_regions, void_superseded_acceptances
+from odr.cases.services import LISTING_MEASURES, parse_regions, settlement_transition, void_superseded_acceptances
 from odr.domain_events import commit
 from odr.errors import NotAllowed, ValidationFailed
 from odr.extensions import db
@@ -34,7 +34,6 @@ from odr.extensions import gettext as _
 from odr.mediation.agreement import party_languages, ui_locale
 from odr.mediation.models import BiddingStatus, BlindBid, BlindBidding
 from odr.models_base import utcnow
-from odr.procedure.services import case_day, procedure_of
 from odr.queue import periodic_job
 from odr.vocabulary import CaseRole, EventKind
 
@@ -55,17 +54,6 @@ def round_outcome(demand: Decimal, offer: Decimal, gap_percent: int) -> Decimal 
     if offer >= demand or (demand - offer) * 100 <= demand * gap_percent:
         return ((demand + offer) / 2).quantize(CENT, rounding=ROUND_HALF_UP)
     return None
-
-
-def settlement_transition(case: Case, at: datetime):
-    return next(
-        (
-            t
-            for t in procedure_of(case).transitions_from(case.state, case_day(case, at))
-            if t.when == "settlement_accepted_by_both"
-        ),
-        None,
-    )
 
 
 # Built once: every case page reads it (building a statement costs about what sending it does).

@@ -7,6 +7,7 @@ platform default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from typing import Any
@@ -160,19 +161,30 @@ def datetimeformat(instant: datetime, fmt: str = "medium") -> str:
     locale and format instead of on every call (a page formats a date per filing, event and case)."""
     if instant is None or fmt not in STANDARD_FORMATS:
         return format_datetime(instant, fmt)
+    return datetime_writer(fmt)(instant)
+
+
+def datetime_writer(fmt: str) -> Callable[[datetime], str]:
+    """``datetimeformat`` in a standard format for many instants: the reader's locale, zone and patterns looked up
+    once (a page's window of 50 filings or events)."""
     code = locale_code()
     locale, joined, time_pattern, _date_pattern = _datetime_patterns(code, fmt)
     # The reader's zone as zoneinfo reads it, the zone database deadlines are counted with (odr/__init__.py);
     # Flask-Babel's is a pytz zone of the same name, whose conversion is also about 8x slower (a page writes ~100).
     tz = reader_timezone()
     tz = _same_zone(str(tz)) or tz
-    local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
-    time_text = (
-        _time_text(code, fmt, local.time())
-        if fmt in ZONELESS_TIME_FORMATS
-        else time_pattern.apply(local.timetz(), locale, reference_date=local.date())
-    )
-    return joined.replace("{0}", time_text).replace("{1}", _date_text(code, fmt, local.date()))
+    zoneless = fmt in ZONELESS_TIME_FORMATS
+
+    def write(instant: datetime) -> str:
+        local = (instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)).astimezone(tz)
+        time_text = (
+            _time_text(code, fmt, local.time())
+            if zoneless
+            else time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+        )
+        return joined.replace("{0}", time_text).replace("{1}", _date_text(code, fmt, local.date()))
+
+    return write
 
 
 @lru_cache(maxsize=64)

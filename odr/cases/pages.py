@@ -51,7 +51,7 @@ from odr.extensions import db
 from odr.extensions import gettext as _
 from odr.extensions import lazy_gettext as _l
 from odr.forms import BLANK, FormState
-from odr.i18n import datetimeformat, list_format, locale_name
+from odr.i18n import datetime_writer, list_format, locale_name
 from odr.models_base import utcnow
 from odr.pagination import Pager, keyset, latest_window
 from odr.procedure import jurisdictions
@@ -418,6 +418,7 @@ def filing_rows(filings: Sequence[Row], case: Case, acceptable: set[int]) -> lis
     originals = {code: original % {"language": locale_name(code)} for code in {f.language for f in filings}}
     kinds = {kind: kind.label for kind in {f.kind for f in filings}}
     authors = {role: case_role_label(role) for role in {f.author_case_role for f in filings}}
+    filed_at = datetime_writer("medium")
     return [
         FilingRow(
             f,
@@ -425,7 +426,7 @@ def filing_rows(filings: Sequence[Row], case: Case, acceptable: set[int]) -> lis
             kinds[f.kind],
             caucus_with.get(f.caucus_party_id, with_seller),
             authors[f.author_case_role],
-            datetimeformat(f.created_at, "medium"),
+            filed_at(f.created_at),
             originals[f.language],
             f.id in acceptable,
         )
@@ -446,10 +447,11 @@ def timeline_entries(rows: list) -> list[TimelineEntry]:
     """The timeline's window (rows of TIMELINE_COLUMNS) as it reads."""
     what = {kind: event_label(kind) for kind in {row.kind for row in rows}}
     who = {role: case_role_label(role) for role in {row.actor_case_role for row in rows}}
+    when = datetime_writer("short")
     return [
         TimelineEntry(
             row.created_at.isoformat(),
-            datetimeformat(row.created_at, "short"),
+            when(row.created_at),
             what[row.kind],
             who[row.actor_case_role],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import socket
 
 import pytest
@@ -32,6 +33,9 @@ class Inbox:
 
 @pytest.fixture
 def smtp(app):
+    # aiosmtpd's server thread says "EOF received" and "connection lost" at info level, and may say it after pytest
+    # has closed the stream it captured ("--- Logging error ---"): only its warnings matter here.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

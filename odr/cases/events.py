@@ -21,6 +21,10 @@ from odr.models_base import transaction_memo
 from odr.vocabulary import CaseRole, EventKind
 
 GENESIS = "0" * 64
+# The kinds of act that may decide how a case came out (``Case.beyond_notice``).
+OUTCOME_KINDS = frozenset(
+    {EventKind.STATE_CHANGED, EventKind.DECISION_FILED, EventKind.EVALUATION_DECIDED, EventKind.WRONGFUL_NOTICE_CLAIMED}
+)
 
 
 def canonical_json(value) -> bytes:
@@ -82,6 +86,8 @@ def record(
         hash="",
     )
     event.hash = chain_hash(prev, event_body(event))
+    if kind in OUTCOME_KINDS and event.payload.get("cause") != "notice":  # a notice's opening decides nothing
+        case.beyond_notice = True
     db.session.info.setdefault(_PENDING, []).append(event)
     _chain_ends(db.session)[case.id] = _ChainEnd(event.seq, event.hash, event.created_at)
     return event

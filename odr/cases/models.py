@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.accounts.models import Account, Party
@@ -95,6 +95,14 @@ def case_reference(year: int, case_id: int) -> str:
 
 class Case(db.Model):
     __tablename__ = "cases"
+    # A party's cases with an outcome, read at each new notice (odr/conduct's triage and good-faith lane) through
+    # these instead of through the timelines of all its cases; a notifier's notices of a period counted from an
+    # index alone.
+    __table_args__ = (
+        Index("ix_cases_claimant_created_at", "claimant_party_id", "created_at"),
+        Index("ix_cases_claimant_beyond_notice", "claimant_party_id", "beyond_notice"),
+        Index("ix_cases_respondent_beyond_notice", "respondent_party_id", "beyond_notice"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
@@ -106,7 +114,7 @@ class Case(db.Model):
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     procedure_code: Mapped[str] = mapped_column(String(64))
     procedure_version: Mapped[str] = mapped_column(String(32))
-    claimant_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    claimant_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     respondent_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     # The court the case was exported to: set only by the export, in the transaction that writes its bundle,
@@ -115,6 +123,10 @@ class Case(db.Model):
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Whether the timeline holds an act beyond the notice that may decide how the case came out: a change of state
+    # after the opening, a decision, an evaluation's decision, a wrongful-notice claim. Set by the one function
+    # that records events (``events.record``); a case without one only counts as filed in its parties' records.
+    beyond_notice: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     claimant: Mapped[Party] = relationship(foreign_keys=[claimant_party_id])
     respondent: Mapped[Party] = relationship(foreign_keys=[respondent_party_id])

@@ -430,8 +430,10 @@ def _with_outcomes(mine) -> Select:
     """The cases (``mine``: a condition on them) whose facts can count anything but "filed" and "received":
     those with an event ``_facts`` reads for an outcome (a change of state to a final outcome or for a cause
     the record counts, a decision, an evaluation), a settlement, or a wrongful-notice claim. Every other case
-    only counts as filed (or received): a notice just opened, or one still waiting for its answer. Each case's
-    events are looked up by its id (correlated), never the whole platform's."""
+    only counts as filed (or received): a notice just opened, or one still waiting for its answer. Only the cases
+    whose timeline went beyond the notice (``Case.beyond_notice``, indexed by party) are looked at, so a platform's
+    thousands of open notices cost nothing here; each one's events are looked up by its id (correlated), never the
+    whole platform's."""
     rules = policy().record
     causes = sorted(set(rules.uncontested_causes) | set(rules.counter_notice_held_causes))
     outcome_event = (
@@ -450,7 +452,11 @@ def _with_outcomes(mine) -> Select:
         .exists()
     )
     claimed = select(WrongfulNoticeClaim.id).where(WrongfulNoticeClaim.case_id == Case.id).exists()
-    return select(Case).where(mine, or_(Case.state == "settled", outcome_event, claimed)).order_by(Case.id)
+    return (
+        select(Case)
+        .where(mine, Case.beyond_notice.is_(True), or_(Case.state == "settled", outcome_event, claimed))
+        .order_by(Case.id)
+    )
 
 
 def outcome_counts(party: Party) -> tuple[dict[str, int], dict[str, int]]:
@@ -460,14 +466,11 @@ def outcome_counts(party: Party) -> tuple[dict[str, int], dict[str, int]]:
     mine = or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id)
     with_outcomes = list(db.session.scalars(_with_outcomes(mine)))
     notifier, seller, _strikes = _tally(party, with_outcomes, _facts(with_outcomes))
+    # Each count from its party index alone, not from the rows of the party's cases.
+    filed = select(func.count()).where(Case.claimant_party_id == party.id).scalar_subquery()
+    received = select(func.count()).where(Case.respondent_party_id == party.id).scalar_subquery()
     refused = select(func.count()).where(NoticeRefusal.party_id == party.id).scalar_subquery()
-    filed, received, refused_incomplete = db.session.execute(
-        select(
-            func.count().filter(Case.claimant_party_id == party.id),
-            func.count().filter(Case.respondent_party_id == party.id),
-            refused,
-        ).where(mine)
-    ).one()
+    filed, received, refused_incomplete = db.session.execute(select(filed, received, refused)).one()
     notifier["filed"], seller["received"], notifier["refused_incomplete"] = filed, received, refused_incomplete
     return notifier, seller
 

@@ -89,3 +89,44 @@ def test_what_is_read_does_not_grow_with_the_cases_still_open(world, api, sql_st
         cases.file_notice(world.holder, notice_data(listings=[f"https://shop.example/more/{n}"]))
     _second, read_many, sent_many = file_through_the_api(api, world, sql_statements)
     assert len(read_many) == len(read_few) and sent_many == sent_few
+
+
+def database_steps(run) -> int:
+    """The SQLite virtual machine's instructions that ``run`` makes the database execute: the work of its statements
+    inside the database, which a statement count does not show (one statement can walk every case's timeline)."""
+    connection = db.session.connection().connection.dbapi_connection
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    connection.set_progress_handler(step, 1)
+    try:
+        run()
+    finally:
+        connection.set_progress_handler(None, 1)
+    return steps
+
+
+def test_the_database_walks_no_timeline_of_the_cases_still_open(world):
+    """What a new notice's triage and lane count in SQL: the outcomes of the parties' cases beyond their notice
+    (``Case.beyond_notice``, through an index by party) and the counts of their notices from the index alone. Each
+    case still open adds a few index entries to count (16 instructions here), not its timeline to search (400
+    before)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the instructions counted are SQLite's")
+    history(world, 3)
+    holder, seller = world.holder.party, world.seller.party
+
+    def counts() -> None:
+        services.outcome_counts(holder)
+        services.outcome_counts(seller)
+        services.good_faith_standing(holder)
+
+    few = database_steps(counts)
+    for n in range(20):
+        cases.file_notice(world.holder, notice_data(listings=[f"https://shop.example/more/{n}"]))
+    many = database_steps(counts)
+    assert (many - few) / 20 <= 40, (few, many)

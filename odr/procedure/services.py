@@ -106,7 +106,8 @@ def enter_state(
     clock_start = clock_start or at
     procedure = procedure_of(case)
     previous = case.state
-    db.session.execute(_CLOSE_PENDING, {"of_case": case.id, "at": at})
+    if cause != "notice":  # a notice's case opens in this transaction, with no timers yet to close
+        db.session.execute(_CLOSE_PENDING, {"of_case": case.id, "at": at})
     case.state = state
     case.state_entered_at = at
     payload: dict[str, object] = {"from": previous, "to": state, "cause": cause}

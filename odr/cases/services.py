@@ -73,6 +73,9 @@ class Upload:
     filename: str | None
     # A file kept from a refused form (odr/cases/pending.py): filed as it is stored, its pending row removed.
     pending: PendingUpload | None = None
+    # Stored before the transaction that records it (``keep_ahead``), so that writing and syncing it does not
+    # happen while that transaction holds the database's write lock (on SQLite, every other writer waits).
+    kept: storage.StoredFile | None = None
 
 
 class ConfirmFirst(Exception):
@@ -106,6 +109,19 @@ def discard(kept: list[storage.StoredFile]) -> None:
 # -- evidence -----------------------------------------------------------------------------------
 
 
+def keep_ahead(uploads: list[Upload], stored: list[storage.StoredFile], *, element: str | None = None) -> None:
+    """Store each new upload now, before anything of its submission is written; ``store_evidence`` then records
+    it as it was stored. ``stored`` collects them to discard if the submission does not commit."""
+    limit = current_app.config["ODR"]["MAX_UPLOAD_MB"] * 1024 * 1024
+    field = f"elements.{element}" if element else "evidence"
+    for upload in uploads:
+        if upload.pending is None and upload.kept is None:
+            if hasattr(upload.stream, "seek"):
+                upload.stream.seek(0)  # a notice's element file was read when the notice was checked
+            upload.kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
+            stored.append(upload.kept)
+
+
 def store_evidence(
     case: Case,
     filing: Filing | None,
@@ -134,6 +150,8 @@ def store_evidence(
                 media_type=upload.pending.media_type,
             )
             db.session.delete(upload.pending)
+        elif upload.kept is not None:
+            kept = upload.kept  # its caller collected it in ``stored`` (keep_ahead)
         else:
             kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
             stored.append(kept)
@@ -513,9 +531,13 @@ def file_notice(
             settle(refusal)
         commit()
         raise
-    case, notice = open_case(account, draft, at)
     stored: list[storage.StoredFile] = []
     try:
+        # The files first: the case's first write takes the database's write lock until the commit.
+        keep_ahead(uploads, stored)
+        for name, document in draft.documents.items():
+            keep_ahead([document], stored, element=name)
+        case, notice = open_case(account, draft, at)
         store_evidence(case, notice, account, uploads, remote_addr, stored)
         store_documents(case, notice, account, draft, remote_addr, stored)
         # The initial state's timers start now.

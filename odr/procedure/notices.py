@@ -52,6 +52,8 @@ class Document:
         # A file already in the store, kept from a refused form (odr.cases.pending): its type was sniffed
         # when it was kept, and filing it moves it (odr.cases.services.store_evidence).
         self.pending = pending
+        # The file as stored ahead of its notice's transaction (odr.cases.services.keep_ahead).
+        self.kept = None
 
     def media_type(self) -> str:
         """What the file is, from its content (never from its name)."""

@@ -34,10 +34,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(odr_config.flask_settings(cfg))
     app.config.update((overrides or {}).get("FLASK", {}))
 
-    from odr import errors, i18n
+    from odr import errors, i18n, sqlite_writers
     from odr.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        # The busy timeout SQLite waits for its write lock (odr.config.flask_settings) is also the longest a
+        # thread waits for its process's turn to write.
+        wait = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {}).get("timeout", 5)
+        sqlite_writers.take_turns(db.engine, wait)
     migrate.init_app(app, db, directory=str(odr_config.REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")

@@ -109,17 +109,35 @@ def discard(kept: list[storage.StoredFile]) -> None:
 # -- evidence -----------------------------------------------------------------------------------
 
 
-def keep_ahead(uploads: list[Upload], stored: list[storage.StoredFile], *, element: str | None = None) -> None:
-    """Store each new upload now, before anything of its submission is written; ``store_evidence`` then records
-    it as it was stored. ``stored`` collects them to discard if the submission does not commit."""
+def keep_ahead(
+    uploads: list[Upload], stored: list[storage.StoredFile], *, element: str | None = None
+) -> list[storage.StoredFile]:
+    """The uploads as stored, in order, storing each new one now: a notice stores its files before anything of it is
+    written (``file_notice``), ``store_evidence`` records them as they were stored. ``stored`` collects the new files
+    to discard if the submission does not commit; a file kept from a refused form is already in the store (and is
+    not discarded if it fails)."""
     limit = current_app.config["ODR"]["MAX_UPLOAD_MB"] * 1024 * 1024
     field = f"elements.{element}" if element else "evidence"
+    files = []
     for upload in uploads:
-        if upload.pending is None and upload.kept is None:
-            if hasattr(upload.stream, "seek"):
-                upload.stream.seek(0)  # a notice's element file was read when the notice was checked
+        if upload.pending is not None:
+            files.append(
+                storage.StoredFile(
+                    stored_name=upload.pending.stored_name,
+                    original_name=upload.pending.original_name,
+                    sha256=upload.pending.sha256,
+                    size=upload.pending.size,
+                    media_type=upload.pending.media_type,
+                )
+            )
+            continue
+        if upload.kept is None:
+            if element and hasattr(upload.stream, "seek"):
+                upload.stream.seek(0)  # read when the notice was checked; a batch's group stores it for each case
             upload.kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
             stored.append(upload.kept)
+        files.append(upload.kept)
+    return files
 
 
 def store_evidence(
@@ -135,26 +153,11 @@ def store_evidence(
     """Store each upload as evidence of ``case`` (recorded on its timeline); ``stored`` collects the paths
     so that the caller can discard them if the submission does not commit. ``element``: the notice element
     the file is (the right certificate...), named on the timeline."""
-    cfg = current_app.config["ODR"]
-    limit = cfg["MAX_UPLOAD_MB"] * 1024 * 1024
-    field = f"elements.{element}" if element else "evidence"
     rows = []
-    for upload in uploads:
+    for upload, kept in zip(uploads, keep_ahead(uploads, stored, element=element), strict=True):
         if upload.pending is not None:
-            # Already in the store: it becomes evidence in this transaction (not discarded if it fails).
-            kept = storage.StoredFile(
-                stored_name=upload.pending.stored_name,
-                original_name=upload.pending.original_name,
-                sha256=upload.pending.sha256,
-                size=upload.pending.size,
-                media_type=upload.pending.media_type,
-            )
-            db.session.delete(upload.pending)
-        elif upload.kept is not None:
-            kept = upload.kept  # its caller collected it in ``stored`` (keep_ahead)
-        else:
-            kept = storage.store(upload.stream, upload.filename, "evidence", limit, field=field)
-            stored.append(kept)
+            db.session.delete(upload.pending)  # it becomes evidence in this transaction
+        upload.kept = None  # recorded once: a batch's group stores its element files again for each case it opens
         rows.append(
             EvidenceFile(
                 case_id=case.id,
@@ -556,8 +559,6 @@ def store_documents(
 ) -> None:
     """Store the notice's element files (a batch's group stores the same ones for each case it opens)."""
     for name, document in draft.documents.items():
-        if hasattr(document.stream, "seek"):
-            document.stream.seek(0)
         store_evidence(case, notice, account, [document], remote_addr, stored, element=name)
 
 

@@ -122,3 +122,18 @@ def test_only_a_sqlite_file_has_writers_take_turns(tmp_path):
     assert turn is not None and turn.path == (tmp_path / "other.sqlite3.writers").resolve()
     assert sqlite_writers.take_turns(engine, 5) is turn  # once per engine
     engine.dispose()
+
+
+def test_a_writer_waits_for_the_turn_no_longer_than_the_busy_timeout_then_writes_without_it(tmp_path):
+    turn = sqlite_writers.Turn(tmp_path / "odr.sqlite3.writers", wait=0.05)
+    stuck = os.open(turn.path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(stuck, fcntl.LOCK_EX)  # another process's writer that never ends
+    try:
+        assert turn.take() is False  # SQLite's own lock and busy timeout decide, as without turns
+        assert turn.holder is None
+        assert turn.in_process.acquire(blocking=False), "the process's other writers would wait for nothing"
+        turn.in_process.release()
+    finally:
+        os.close(stuck)
+    assert turn.take() is True
+    turn.give_back()

@@ -4,22 +4,24 @@ SQLite lets one transaction write at a time. A writer that finds the database lo
 longer each time (1, 2, 5, 10, 15, 20, 25 ... ms, SQLite's busy handler; Python's sqlite3 offers no other), so
 under several writers the lock often stands free while they all sleep: two web processes opening notices at once
 kept half the machine idle. Here a transaction's first write first takes this database's turn, an exclusive
-``flock`` on ``<database>.writers``: the threads of a process wait for it on a lock in the process, which wakes the
-next one as soon as it is free, and the one waiting for the file asks again within 2 ms. The turn is given back
-when the transaction's connection returns to the pool after its commit or rollback (or leaves the pool's hands).
+``flock`` on ``<database>.writers``, which the kernel hands to the next waiter the moment it is given back. The turn
+is given back when the transaction's connection returns to the pool after its commit or rollback (or leaves the
+pool's hands).
 
 Reads never take the turn (the driver begins a transaction at its first write, so reading ahead of it waits for
-nothing). A thread that already holds the turn through another connection, or that waited longer than the
-database's busy timeout for it, writes without it, as everyone did before: SQLite's own lock and busy timeout
-still decide, the turn only orders the writers that would otherwise poll. A process that dies holding the turn
-loses it with its file descriptors.
+nothing). One thread of a process waits for the file at a time, the others on a lock in the process. A thread that
+already holds the turn through another connection, or that waited longer than the database's busy timeout for its
+process's turn, writes without it, as everyone did before: SQLite's own lock and busy timeout still decide, the
+turn only orders the writers that would otherwise poll. So a transaction that never ends holds up one thread of
+each other process until it ends; their other threads write without the turn after the busy timeout and, finding
+the database locked, answer that it is busy, as before. A process that dies holding the turn loses it with its
+file descriptors.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
 from pathlib import Path
 
@@ -46,37 +48,21 @@ class Turn:
         self.fd = -1  # opened by the first take in each process
 
     def take(self) -> bool:
-        """Wait for the turn, at most ``wait`` seconds; False where this thread writes without it."""
+        """Wait for the turn; False where this thread writes without it."""
         me = threading.get_ident()
-        give_up = time.monotonic() + self.wait
         if self.holder == me or not self.in_process.acquire(timeout=self.wait):
             return False
         try:
             if self.fd < 0:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            taken = self._take_file(give_up)
+            # Blocking: the kernel wakes this thread the moment the turn is free (asking again every few ms, and
+            # taking the GIL for it, made the writers slower than SQLite's own polling).
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
         except BaseException:
             self.in_process.release()
             raise
-        if not taken:
-            self.in_process.release()
-            return False
         self.holder = me
         return True
-
-    def _take_file(self, give_up: float) -> bool:
-        """The file lock, asked for again every 0.2 to 2 ms (a blocking ``flock`` could not give up: a writer that
-        never ends would hold every other process's writers forever instead of until SQLite's busy timeout)."""
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= give_up:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
 
     def give_back(self) -> None:
         self.holder = None

@@ -124,16 +124,25 @@ def test_only_a_sqlite_file_has_writers_take_turns(tmp_path):
     engine.dispose()
 
 
-def test_a_writer_waits_for_the_turn_no_longer_than_the_busy_timeout_then_writes_without_it(tmp_path):
+def test_a_writer_waits_for_its_processs_turn_no_longer_than_the_busy_timeout_then_writes_without_it(tmp_path):
     turn = sqlite_writers.Turn(tmp_path / "odr.sqlite3.writers", wait=0.05)
-    stuck = os.open(turn.path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(stuck, fcntl.LOCK_EX)  # another process's writer that never ends
+    holding = threading.Event()
+    done = threading.Event()
+
+    def writer_that_never_ends():
+        assert turn.take()
+        holding.set()
+        done.wait(30)
+        turn.give_back()
+
+    thread = threading.Thread(target=writer_that_never_ends)
+    thread.start()
     try:
+        assert holding.wait(30)
         assert turn.take() is False  # SQLite's own lock and busy timeout decide, as without turns
-        assert turn.holder is None
-        assert turn.in_process.acquire(blocking=False), "the process's other writers would wait for nothing"
-        turn.in_process.release()
+        assert turn.holder != threading.get_ident()
     finally:
-        os.close(stuck)
+        done.set()
+        thread.join(30)
     assert turn.take() is True
     turn.give_back()

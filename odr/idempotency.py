@@ -155,14 +155,18 @@ class Submission:
                 )
             )
 
-    def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None) -> Outcome:
+    def commit(self, obj: Any, on_lost_race: Callable[[], None] = lambda: None, *, keep: bool = False) -> Outcome:
         """Commit the submission's effect with its key; on a lost race, answer the winner's result.
 
-        ``on_lost_race`` undoes what the losing request did outside the database (stored files).
+        ``on_lost_race`` undoes what the losing request did outside the database (stored files). ``keep``: the
+        objects stay as they were written instead of expiring, so that the answer and the after-request audit
+        check do not read them back (a request answered from what it wrote, whose session ends with it).
         """
         if self.key:
             db.session.flush()
             self.record(obj)
+        session = db.session()
+        session.expire_on_commit = not keep
         try:
             commit()
         except IntegrityError:
@@ -172,4 +176,6 @@ class Submission:
             if existing is None:
                 raise
             return Outcome(existing, False)
+        finally:
+            session.expire_on_commit = True
         return Outcome(obj, True)

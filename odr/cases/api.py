@@ -204,6 +204,7 @@ def file_or_accept_notice():
         element_files=services.element_uploads(request.files),
         key=idempotency_key(),
         remote_addr=request.remote_addr or "",
+        keep=True,  # answered from the case as written (the receipt): nothing read back
     )
     if wants_full_document():
         return created(case_json(outcome.obj, g.api_account), outcome.created)

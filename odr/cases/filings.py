@@ -42,8 +42,10 @@ def record_filing(
     ``language_check`` (an ``odr.language.LanguageFinding``) records what was declared and detected.
     """
     check_terms(kind, terms)
+    # Through the relationship: a case whose filings were read (a new case's: none) has this one among them too,
+    # without reading them again.
     filing = Filing(
-        case_id=case.id,
+        case=case,
         kind=kind,
         author_id=author.id,
         author_case_role=CaseRole(role).value,

@@ -76,12 +76,7 @@ def receive_notice(account: Account, data: dict, *, key: str | None, remote_addr
     db.session.add(receipt)
     # Its commit changes nothing this request read: the answer (the receipt) and the after-request audit check
     # (the account) read them as they are, not again from the database.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        outcome = sub.commit(receipt)
-    finally:
-        session.expire_on_commit = True
+    outcome = sub.commit(receipt, keep=True)
     if outcome.created:
         try:
             enqueue()

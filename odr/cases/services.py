@@ -460,6 +460,7 @@ def open_case(account: Account, draft: NoticeDraft, at: datetime) -> tuple[Case,
         respondent=respondent,
         filed_by_id=account.id,
         created_at=at,
+        filings=[],  # a new case has none yet: its notice joins them below, and they are never read back
     )
     listings = [
         {"locator": item.locator, "title": item.title, "product_category": item.product_category or draft.category}
@@ -508,13 +509,16 @@ def file_notice(
     remote_addr: str = "",
     at: datetime | None = None,
     settle: Callable[[Case | ValidationFailed], None] | None = None,
+    keep: bool = False,
 ) -> Outcome:
     """A right holder's notice opens a case under the procedure of its jurisdiction.
 
     ``element_files``: the files the law asks for as elements of the notice (the right certificate...), by
     element name; a JSON client may send them inline in ``elements`` instead. ``settle``: writes what must commit
     with the notice's outcome (an asynchronous receipt, odr/cases/received.py), called with the new case, or
-    with the refusal, in the transaction that commits it; what it raises commits nothing."""
+    with the refusal, in the transaction that commits it; what it raises commits nothing. ``keep``: the caller
+    answers from the new case as written and its session ends with the request, so the commit does not expire what
+    it wrote (``Submission.commit``)."""
     uploads = list(uploads)
     element_files = dict(element_files or {})
     check_notifier(account)
@@ -547,7 +551,7 @@ def file_notice(
         enter_state(case, case.state, at, actor=account, role=CaseRole.CLAIMANT, cause="notice")
         if settle is not None:
             settle(case)
-        return sub.commit(case, on_lost_race=lambda: discard(stored))
+        return sub.commit(case, on_lost_race=lambda: discard(stored), keep=keep)
     except BaseException:
         db.session.rollback()
         discard(stored)

@@ -461,18 +461,34 @@ def _with_outcomes(mine) -> Select:
 
 def outcome_counts(party: Party) -> tuple[dict[str, int], dict[str, int]]:
     """``record_of(party)``'s counts as notifier and as seller, the same numbers, without loading its whole
-    history: its cases are counted in SQL, and only those with an outcome are read (a new notice's triage, which
-    a platform filing thousands of notices runs at each one)."""
-    mine = or_(Case.claimant_party_id == party.id, Case.respondent_party_id == party.id)
+    history (``outcome_counts_of``)."""
+    return outcome_counts_of([party])[party.id]
+
+
+def outcome_counts_of(parties: list[Party]) -> dict[int, tuple[dict[str, int], dict[str, int]]]:
+    """Each party's ``record_of`` counts (as notifier, as seller) by its id, in two statements whatever their number
+    (a new notice's triage asks for both of its parties, which a platform filing thousands of notices runs at each
+    one): their cases are counted in SQL, and only those with an outcome are read."""
+    by_id = {party.id: party for party in parties}
+    ids = sorted(by_id)
+    mine = or_(Case.claimant_party_id.in_(ids), Case.respondent_party_id.in_(ids))
     with_outcomes = list(db.session.scalars(_with_outcomes(mine)))
-    notifier, seller, _strikes = _tally(party, with_outcomes, _facts(with_outcomes))
+    facts = _facts(with_outcomes)
     # Each count from its party index alone, not from the rows of the party's cases.
-    filed = select(func.count()).where(Case.claimant_party_id == party.id).scalar_subquery()
-    received = select(func.count()).where(Case.respondent_party_id == party.id).scalar_subquery()
-    refused = select(func.count()).where(NoticeRefusal.party_id == party.id).scalar_subquery()
-    filed, received, refused_incomplete = db.session.execute(select(filed, received, refused)).one()
-    notifier["filed"], seller["received"], notifier["refused_incomplete"] = filed, received, refused_incomplete
-    return notifier, seller
+    counted = []
+    for party_id in ids:
+        counted += [
+            select(func.count()).where(Case.claimant_party_id == party_id).scalar_subquery(),
+            select(func.count()).where(Case.respondent_party_id == party_id).scalar_subquery(),
+            select(func.count()).where(NoticeRefusal.party_id == party_id).scalar_subquery(),
+        ]
+    counts = db.session.execute(select(*counted)).one()
+    found = {}
+    for n, party_id in enumerate(ids):
+        notifier, seller, _strikes = _tally(by_id[party_id], with_outcomes, facts)
+        notifier["filed"], seller["received"], notifier["refused_incomplete"] = counts[3 * n : 3 * n + 3]
+        found[party_id] = notifier, seller
+    return found
 
 
 def may_read_record(account: Account, party: Party) -> bool:

@@ -3,7 +3,7 @@
 The score (``rules/policy/triage.yaml``: weights with their explanation) orders the reviewers' and
 mediators' queues after the health-and-safety fast track and the lanes, and suggests where to look first.
 It decides nothing: no transition, measure or finding is taken on it. Records count outcomes only
-(``services.record_of``; at intake ``services.outcome_counts``, the same numbers), so an accusation that was
+(``services.record_of``; at intake ``services.outcome_counts_of``, the same numbers), so an accusation that was
 never decided moves no score.
 """
 
@@ -22,7 +22,7 @@ from odr.cases import events
 from odr.cases.models import Case
 from odr.conduct.health_safety import screen
 from odr.conduct.models import NoticeTriage
-from odr.conduct.services import outcome_counts
+from odr.conduct.services import outcome_counts_of
 from odr.config import rules_file
 from odr.extensions import db
 from odr.extensions import lazy_gettext as _l
@@ -102,7 +102,8 @@ def components_of(case: Case, at: datetime) -> dict[str, dict[str, Any]]:
     """Each component's value from 0 to 1, with what it was computed from (this notice itself left out)."""
     rules = triage_policy()
     # Counted, not loaded: a platform's thousands of earlier notices are not read at each new one.
-    notifier, _as_seller = outcome_counts(case.claimant)
+    counts = outcome_counts_of([case.claimant, case.respondent])
+    notifier, _as_seller = counts[case.claimant_party_id]
     earlier = notifier["filed"] - 1 + notifier["refused_incomplete"]
     wrong = (
         notifier["withdrawn"]
@@ -112,7 +113,7 @@ def components_of(case: Case, at: datetime) -> dict[str, dict[str, Any]]:
         + notifier["found_erroneous"]
         + 2 * notifier["found_malicious"]
     )
-    _as_notifier, seller = outcome_counts(case.respondent)
+    _as_notifier, seller = counts[case.respondent_party_id]
     received = seller["received"] - 1
     upheld = (
         seller["upheld_by_decision"]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from odr.accounts.models import Account, Party
 from odr.cases import events
@@ -72,6 +73,7 @@ def addressees(case: Case, roles: frozenset[str]) -> list[Addressee]:
     """The accounts (or, for a party without one yet, the party itself) holding each role in the case."""
     found: list[Addressee] = []
     parties = {CaseRole.CLAIMANT: case.claimant, CaseRole.RESPONDENT: case.respondent, CaseRole.COURT: case.court}
+    _read_accounts([party for party in parties.values() if party is not None])
     for role in sorted(roles):
         if role == CaseRole.MEDIATOR:
             if case.mediator is not None:
@@ -86,6 +88,21 @@ def addressees(case: Case, roles: frozenset[str]) -> list[Addressee]:
         elif party.contact_email:
             found.append(Addressee(role, party, None))
     return found
+
+
+def _read_accounts(parties: list[Party]) -> None:
+    """The accounts of the case's parties, in one statement the first time any of them is asked for: a notice is
+    served on the seller, then its measures on both parties, and each party's accounts were read on their own."""
+    unread = {
+        party.id: party for party in parties if inspect(party).persistent and "accounts" in inspect(party).unloaded
+    }
+    if not unread:
+        return
+    accounts: dict[int, list[Account]] = {party_id: [] for party_id in unread}
+    for account in db.session.scalars(select(Account).where(Account.party_id.in_(unread)).order_by(Account.id)):
+        accounts[account.party_id].append(account)  # type: ignore[index]
+    for party_id, party in unread.items():
+        set_committed_value(party, "accounts", accounts[party_id])  # as its lazy load would
 
 
 def serve(
@@ -114,12 +131,15 @@ def serve(
     # bidder) is served on every addressee, its nominal author included.
     author_id = filing.author_id if filing is not None and filing.author_case_role != CaseRole.SYSTEM else None
     rows: list[dict] = []
-    for addressee in addressees(case, roles):
-        if author_id is not None and addressee.account is not None and addressee.account.id == author_id:
-            continue
+    served = [
+        (addressee, procedure.is_legally_required(act, addressee.role))
+        for addressee in addressees(case, roles)
+        if author_id is None or addressee.account is None or addressee.account.id != author_id
+    ]
+    preferences.read_preferences([addressee.account for addressee, legal in served if addressee.account and not legal])
+    for addressee, legal in served:
         statement = _statement(case, act, addressee, filing, data)
         digest = _digest(case, act, filing, data, statement)
-        legal = procedure.is_legally_required(act, addressee.role)
         about_deadline = (act, str(addressee.role)) in periods or bool(data.get("deadline"))
         timing = preferences.email_timing(addressee.account, at, legally_required=legal, about_deadline=about_deadline)
         rows += _deliver(

@@ -7,7 +7,10 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
+from odr.cases.models import Case
+from odr.extensions import db
 from odr.models_base import utcnow
 from odr.procedure.services import sweep_deadlines
 from tests.conftest import notice_data
@@ -197,3 +200,36 @@ def test_filing_a_notice_answers_a_receipt_and_the_full_document_on_request(worl
     assert "deadlines" in preferred.get_json()
     # The receipt reads nothing after the commit; the document reads the case back.
     assert len(compact_sent) < len(full_sent)
+
+
+def test_a_notice_is_answered_from_the_case_as_written_with_nothing_read_after_its_commit(world, api):
+    """The receipt and the after-request audit check read the new case and the filer's account as the request
+    wrote and read them: once the notice is committed nothing more is sent to the database (before: both read
+    again)."""
+    holder = api(world.holder)
+    committed: list[bool] = []
+    after_commit: list[str] = []
+
+    def on_commit(_connection):
+        committed.append(True)
+
+    def on_statement(_connection, _cursor, statement, *_args):
+        if committed:
+            after_commit.append(statement)
+
+    event.listen(db.engine, "commit", on_commit)
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        response = holder.post("/cases", notice_data())
+    finally:
+        event.remove(db.engine, "commit", on_commit)
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert response.status_code == 201 and committed == [True]
+    assert after_commit == []
+    receipt = response.get_json()
+    case = db.session.get(Case, receipt["id"])
+    assert (receipt["reference"], receipt["state"], receipt["filed_at"]) == (
+        case.reference,
+        case.state,
+        case.created_at.isoformat(),
+    )

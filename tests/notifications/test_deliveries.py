@@ -3,10 +3,12 @@ receipt start when the delivery is received, and not when it failed."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from odr.accounts.models import Role
 from odr.cases.filings import record_filing
 from odr.cases.models import Case, FilingKind
 from odr.cases.services import file_notice
@@ -14,11 +16,12 @@ from odr.domain_events import commit
 from odr.extensions import db
 from odr.notifications import deliveries
 from odr.notifications.models import Channel, Delivery, Notification
+from odr.notifications.preferences import save_preferences
 from odr.procedure.engine import STATE_CHANGED
 from odr.procedure.models import Deadline, DeadlineStatus
 from odr.procedure.services import measures_standing, procedures, take_transition
 from odr.vocabulary import CaseRole
-from tests.conftest import COUNTER_NOTICE_ELEMENTS, notice_data
+from tests.conftest import COUNTER_NOTICE_ELEMENTS, make_account, notice_data
 
 # Where each procedure's cases are filed (a case of any procedure: its jurisdiction's receipt rule applies).
 FILED_IN = {
@@ -284,3 +287,21 @@ def test_jp_seven_days_run_from_the_sellers_receipt_of_the_inquiry(world, api):
     commit()
     (deadline,) = db.session.scalars(db.select(Deadline).where(Deadline.case_id == case.id))
     assert deadline.due_at.astimezone(received.tzinfo).date().isoformat() == "2027-04-12"
+
+
+def test_a_notice_reads_its_parties_accounts_and_their_preferences_in_one_statement_each(world, sql_statements):
+    """Who is served, and when each account is e-mailed, is read once for the whole notice however many accounts
+    its parties have (before: each party's accounts, then each account's preferences, on their own)."""
+    colleague = make_account(Role.RIGHT_HOLDER, "colleague@example.es", party=world.holder.party)
+    clerk = make_account(Role.SELLER, "clerk@example.cn", language="zh", tz="Asia/Shanghai", party=world.seller.party)
+    save_preferences(colleague, "daily_digest", True)
+    save_preferences(clerk, "deadlines_only", True)
+    commit()
+    with sql_statements() as sent:
+        case = file_notice(world.holder, notice_data()).obj
+    read = [" ".join(s.split()) for s in sent if s.lstrip().upper().startswith("SELECT")]
+    assert len([s for s in read if re.search(r"FROM accounts WHERE .*accounts\.party_id", s)]) == 1
+    assert len([s for s in read if "FROM notification_preferences" in s]) == 1
+    # Everyone is still served: the notice on the seller's accounts, its measures on both parties' accounts.
+    deliveries_of = db.session.scalars(db.select(Delivery).where(Delivery.case_id == case.id)).all()
+    assert {d.account_id for d in deliveries_of} == {world.holder.id, colleague.id, world.seller.id, clerk.id}

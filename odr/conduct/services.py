@@ -10,12 +10,13 @@ dismissal or a finding that the notice was wrong removes the strike, and every s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -433,9 +434,7 @@ def _with_outcomes(mine) -> Select:
     only counts as filed (or received): a notice just opened, or one still waiting for its answer. Only the cases
     whose timeline went beyond the notice (``Case.beyond_notice``, indexed by party) are looked at, so a platform's
     thousands of open notices cost nothing here; each one's events are looked up by its id (correlated), never the
-    whole platform's."""
-    rules = policy().record
-    causes = sorted(set(rules.uncontested_causes) | set(rules.counter_notice_held_causes))
+    whole platform's. The record's causes are a parameter (``_outcome_causes``)."""
     outcome_event = (
         select(Event.id)
         .where(
@@ -444,7 +443,7 @@ def _with_outcomes(mine) -> Select:
                 Event.kind.in_([EventKind.DECISION_FILED.value, EventKind.EVALUATION_DECIDED.value]),
                 (Event.kind == EventKind.STATE_CHANGED.value)
                 & or_(
-                    Event.payload["cause"].as_string().in_(causes),
+                    Event.payload["cause"].as_string().in_(bindparam("causes", expanding=True)),
                     Event.payload["to"].as_string().in_(["withdrawn", "settled"]),
                 ),
             ),
@@ -459,6 +458,39 @@ def _with_outcomes(mine) -> Select:
     )
 
 
+# Built once and run with their parameters: building these took longer than running them, at every new notice.
+# The cases of the parties ``party_ids`` (either side), and the notices ``party_id`` filed after ``since``.
+_OF_PARTIES = or_(
+    Case.claimant_party_id.in_(bindparam("party_ids", expanding=True)),
+    Case.respondent_party_id.in_(bindparam("party_ids", expanding=True)),
+)
+_FILED_SINCE = (Case.claimant_party_id == bindparam("party_id")) & (Case.created_at > bindparam("since"))
+_OUTCOMES_OF_PARTIES = _with_outcomes(_OF_PARTIES)
+_OUTCOMES_FILED_SINCE = _with_outcomes(_FILED_SINCE)
+_COUNT_FILED_SINCE = select(func.count()).select_from(Case).where(_FILED_SINCE)
+
+
+def _outcome_causes() -> list[str]:
+    """The causes of a change of state that the record counts (``_with_outcomes``'s ``causes``)."""
+    rules = policy().record
+    return sorted(set(rules.uncontested_causes) | set(rules.counter_notice_held_causes))
+
+
+@functools.cache
+def _counts_of(parties: int) -> Select:
+    """Each of ``parties`` parties' notices filed, received and refused (parameters ``party_0``...), in one row,
+    each count from its party index alone, not from the rows of the party's cases."""
+    counted = []
+    for n in range(parties):
+        party_id: BindParameter[int] = bindparam(f"party_{n}")
+        counted += [
+            select(func.count()).where(Case.claimant_party_id == party_id).scalar_subquery(),
+            select(func.count()).where(Case.respondent_party_id == party_id).scalar_subquery(),
+            select(func.count()).where(NoticeRefusal.party_id == party_id).scalar_subquery(),
+        ]
+    return select(*counted)
+
+
 def outcome_counts(party: Party) -> tuple[dict[str, int], dict[str, int]]:
     """``record_of(party)``'s counts as notifier and as seller, the same numbers, without loading its whole
     history (``outcome_counts_of``)."""
@@ -471,24 +503,22 @@ def outcome_counts_of(parties: list[Party]) -> dict[int, tuple[dict[str, int], d
     one): their cases are counted in SQL, and only those with an outcome are read."""
     by_id = {party.id: party for party in parties}
     ids = sorted(by_id)
-    mine = or_(Case.claimant_party_id.in_(ids), Case.respondent_party_id.in_(ids))
-    with_outcomes = list(db.session.scalars(_with_outcomes(mine)))
+    with_outcomes = list(db.session.scalars(_OUTCOMES_OF_PARTIES, {"party_ids": ids, "causes": _outcome_causes()}))
     facts = _facts(with_outcomes)
-    # Each count from its party index alone, not from the rows of the party's cases.
-    counted = []
-    for party_id in ids:
-        counted += [
-            select(func.count()).where(Case.claimant_party_id == party_id).scalar_subquery(),
-            select(func.count()).where(Case.respondent_party_id == party_id).scalar_subquery(),
-            select(func.count()).where(NoticeRefusal.party_id == party_id).scalar_subquery(),
-        ]
-    counts = db.session.execute(select(*counted)).one()
+    counts = db.session.execute(_counts_of(len(ids)), {f"party_{n}": party_id for n, party_id in enumerate(ids)}).one()
     found = {}
     for n, party_id in enumerate(ids):
         notifier, seller, _strikes = _tally(by_id[party_id], with_outcomes, facts)
         notifier["filed"], seller["received"], notifier["refused_incomplete"] = counts[3 * n : 3 * n + 3]
         found[party_id] = notifier, seller
     return found
+
+
+def _filed_since(party: Party, since: datetime) -> tuple[int, list[Case]]:
+    """How many notices ``party`` filed after ``since``, and those of them with an outcome (``_with_outcomes``)."""
+    params = {"party_id": party.id, "since": since}
+    filed = db.session.scalar(_COUNT_FILED_SINCE, params) or 0
+    return filed, list(db.session.scalars(_OUTCOMES_FILED_SINCE, params | {"causes": _outcome_causes()}))
 
 
 def may_read_record(account: Account, party: Party) -> bool:
@@ -909,29 +939,30 @@ def _on_state_entered(case: Case, *, at: datetime, recorded_at: datetime, cause:
 # --- misuse of the notice system (DSA Art. 23(2)-(3)) --------------------------------------------------
 
 
-def _misuse_in_force(party_id: int, kind: str, at: datetime) -> AccountMeasure | None:
-    return db.session.scalar(
-        select(AccountMeasure)
-        .where(
-            AccountMeasure.party_id == party_id,
-            AccountMeasure.policy == "notice_misuse",
-            AccountMeasure.kind == kind,
-            AccountMeasure.status == MeasureStatus.IN_FORCE,
-            or_(AccountMeasure.ends_at.is_(None), AccountMeasure.ends_at > at),
-        )
-        .order_by(AccountMeasure.id.desc())
+_MISUSE_IN_FORCE = (  # built once: every notice asks
+    select(AccountMeasure)
+    .where(
+        AccountMeasure.party_id == bindparam("party_id"),
+        AccountMeasure.policy == "notice_misuse",
+        AccountMeasure.kind == bindparam("kind"),
+        AccountMeasure.status == MeasureStatus.IN_FORCE,
+        or_(AccountMeasure.ends_at.is_(None), AccountMeasure.ends_at > bindparam("at")),
     )
+    .order_by(AccountMeasure.id.desc())
+)
+
+
+def _misuse_in_force(party_id: int, kind: str, at: datetime) -> AccountMeasure | None:
+    return db.session.scalar(_MISUSE_IN_FORCE, {"party_id": party_id, "kind": kind, "at": at})
 
 
 def misuse_counts(party: Party, at: datetime) -> dict[str, int]:
     """The notifier's notices filed within the window, and how many were manifestly unfounded or malicious."""
     rules = policy()
     window = rules.misuse["default"].window_days
-    filed_within = and_(Case.claimant_party_id == party.id, Case.created_at > at - timedelta(days=window))
-    filed = db.session.scalar(select(func.count()).select_from(Case).where(filed_within)) or 0
     # Only a case with an outcome can have a verdict on its notice (a court's or a neutral's decision, a finding
     # on a wrongful-notice claim): the others are counted, not read, so a platform's thousands cost one count.
-    with_outcomes = list(db.session.scalars(_with_outcomes(filed_within)))
+    filed, with_outcomes = _filed_since(party, at - timedelta(days=window))
     verdicts = [_verdict_on_notice(fact) for fact in _facts(with_outcomes).values()]
     return {
         "filed": filed,
@@ -1336,10 +1367,9 @@ def good_faith_standing(party: Party, at: datetime | None = None) -> dict[str, A
     """Where a notifier stands against the good-faith criteria, as it is shown to the notifier."""
     at = at or utcnow()
     rules = policy().good_faith
-    mine = (Case.claimant_party_id == party.id) & (Case.created_at > at - timedelta(days=rules.window_days))
     # Counted, and only the cases with an outcome read: a platform's thousands of notices are not loaded at each.
-    filed = db.session.scalar(select(func.count()).where(mine)) or 0
-    facts = _facts(list(db.session.scalars(_with_outcomes(mine))))
+    filed, with_outcomes = _filed_since(party, at - timedelta(days=rules.window_days))
+    facts = _facts(with_outcomes)
     inaccurate = malicious = 0
     for fact in facts.values():
         if fact.finding is not None and fact.finding.status == ClaimStatus.MALICIOUS:

@@ -105,6 +105,12 @@ def _read_accounts(parties: list[Party]) -> None:
         set_committed_value(party, "accounts", accounts[party_id])  # as its lazy load would
 
 
+def _accounts_of(case: Case) -> list[Account]:
+    """The accounts of the case's parties (read by ``addressees``) and its mediator."""
+    parties = [party for party in (case.claimant, case.respondent, case.court) if party is not None]
+    return [account for party in parties for account in party.accounts] + ([case.mediator] if case.mediator else [])
+
+
 def serve(
     case: Case,
     act: str,
@@ -136,7 +142,10 @@ def serve(
         for addressee in addressees(case, roles)
         if author_id is None or addressee.account is None or addressee.account.id != author_id
     ]
-    preferences.read_preferences([addressee.account for addressee, legal in served if addressee.account and not legal])
+    if any(addressee.account is not None and not legal for addressee, legal in served):
+        # Those of every account of the case at once: the transaction's next act asks for the others (a notice is
+        # served on the seller, then its measures on both parties).
+        preferences.read_preferences(_accounts_of(case))
     for addressee, legal in served:
         statement = _statement(case, act, addressee, filing, data)
         digest = _digest(case, act, filing, data, statement)

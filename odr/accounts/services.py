@@ -51,8 +51,11 @@ def check_password(password, fields: dict, field: str = "password") -> None:
         fields[field] = _("This password is on a list of passwords leaked in data breaches. Choose another one.")
 
 
+_ACCOUNT_BY_EMAIL = select(Account).where(func.lower(Account.email) == bindparam("email"))  # every notice asks
+
+
 def find_account_by_email(email: str) -> Account | None:
-    return db.session.scalar(select(Account).where(func.lower(Account.email) == email.strip().lower()))
+    return db.session.scalar(_ACCOUNT_BY_EMAIL, {"email": email.strip().lower()})
 
 
 def sign_up(data: dict, *, role_allowed=SELF_SERVICE_ROLES, commit: bool = True) -> Account:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from odr.accounts.models import Account, Role
 from odr.cases.models import RightsDocument, RightsProfile
@@ -109,10 +109,13 @@ def do_decide(
     return profile
 
 
+_PROFILE_OF = select(RightsProfile).where(RightsProfile.account_id == bindparam("account_id"))  # every notice asks
+
+
 def verified_on(account: Account, elements: Mapping[str, object]) -> str | None:
     """The date (ISO) the platform verified the account's profile, if the profile is verified (unchanged since)
     and the notice's elements state the identity it verified; None otherwise."""
-    profile = db.session.scalar(select(RightsProfile).where(RightsProfile.account_id == account.id))
+    profile = db.session.scalar(_PROFILE_OF, {"account_id": account.id})
     if profile is None or profile.review_status != VERIFIED or profile.reviewed_at is None:
         return None
     identity = (profile.identity or "").strip()

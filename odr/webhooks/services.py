@@ -273,16 +273,17 @@ def delivery_json(row: WebhookDelivery) -> dict[str, Any]:
 # -- events --------------------------------------------------------------------------------------------
 
 
+_TARGETS = (  # built once: every measure asks
+    select(WebhookEndpoint)
+    .join(Account, WebhookEndpoint.account_id == Account.id)
+    .where(WebhookEndpoint.active.is_(True), Account.active.is_(True), Account.role == Role.PLATFORM_CLIENT)
+    .order_by(WebhookEndpoint.id)
+)
+
+
 def _targets() -> list[WebhookEndpoint]:
     """The active endpoints of active platform clients."""
-    return list(
-        db.session.scalars(
-            select(WebhookEndpoint)
-            .join(Account, WebhookEndpoint.account_id == Account.id)
-            .where(WebhookEndpoint.active.is_(True), Account.active.is_(True), Account.role == Role.PLATFORM_CLIENT)
-            .order_by(WebhookEndpoint.id)
-        )
-    )
+    return list(db.session.scalars(_TARGETS))
 
 
 def enqueue(

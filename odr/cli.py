@@ -20,6 +20,7 @@ from werkzeug.serving import run_simple
 from odr import create_app, language
 from odr.accounts import second_factor
 from odr.accounts.cli import accounts_group
+from odr.accounts.services import unknown_account_hash
 from odr.alliance.cli import alliance_group
 from odr.conduct.cli import conduct_group
 from odr.demo import load_demo
@@ -145,10 +146,12 @@ def serve_command(host, port, workers, threads, timeout, dev):
 
 def warm_up() -> None:
     """Load what the first filings of a new web process would otherwise load: procedures, jurisdictions and
-    the language model."""
+    the language model, and the hash an unknown address's password is checked against (so the first such
+    sign-in takes as long as any other)."""
     procedures()
     jurisdictions.all_jurisdictions()
     language.classify("warm")
+    unknown_account_hash()
 
 
 def settle_heap() -> None:

@@ -145,14 +145,19 @@ def authenticate(email: str, password: str) -> Account | None:
     account = find_account_by_email(email or "")
     if account is None or not account.active:
         # Spend the same effort either way so timing does not reveal which e-mails exist.
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(unknown_account_hash(), password or "")
         return None
     if not check_password_hash(account.password_hash, password or ""):
         return None
     return account
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@cache
+def unknown_account_hash() -> str:
+    """The hash an unknown address's password is checked against. Made once when first needed (``odr serve``
+    makes it before serving), not at import: a scrypt hash costs 0.1 s, which every `odr` command and every
+    process importing this module would otherwise pay."""
+    return generate_password_hash("not-a-real-password")
 
 
 def _digest(token: str) -> str:

@@ -32,14 +32,15 @@ run: install
 	$(BIN)/odr serve --host $(HOST) --port $(PORT)
 
 # Lint, formatting, the import contract of docs/architecture.md, the mypy budget, then the suite (in random
-# order: pytest-randomly prints the seed; rerun that order with PYTEST_ARGS="--randomly-seed=N").
+# order: pytest-randomly prints the seed; rerun that order with PYTEST_ARGS="--randomly-seed=N"). Work-stealing
+# keeps both cores busy to the end, where whole files per worker left one finishing a browser file alone.
 test: install-test
 	$(BIN)/ruff check odr tests tools benchmarks
 	$(BIN)/ruff format --check odr tests tools benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python tools/mypy_budget.py
 	url="$$($(BIN)/python -m odr.testing.postgres '$(ODR_TEST_POSTGRES_URL)')" || exit 1; \
-	ODR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	ODR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # Translations: extract every marked string, update the ten catalogs, compile, then list what is missing.
 i18n: install

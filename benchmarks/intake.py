@@ -14,14 +14,22 @@ dropped and made again):
   opened in this process by the queue's own code (``received.open_received``, one worker), and the opening
   rate is printed next to the acceptance rate: an acknowledged notice is not an opened case;
 - the baseline, a bare Flask + SQLAlchemy app whose request parses the same JSON body and inserts one row
-  holding it (reference, title, the body), commits, and answers 201 with the row's id.
+  holding it (reference, title, the body), commits, and answers 201 with the row's id;
+- the floor of what a notice must write: a bare Flask + SQLAlchemy Core app that writes, for each request, the
+  rows one notice of the same kind wrote (counted table by table from a notice filed through the platform
+  before the run, each row's values kept as JSON in a table of its own kind: ``notice_shape``) with one
+  executemany per table and one commit, after making durable as many files of the same sizes as the notice's
+  evidence, the way the evidence store does (fsync of the file, rename, fsync of its folder). No implementation
+  that keeps the same records can be faster than this one by much: it does nothing else.
 16 client threads, each with its own kept-alive connection, post ``--notices`` notices in all per repetition;
-notices per second, median [min-max] over the repetitions, and each platform mode's rate over the bare app's.
+notices per second, median [min-max] over the repetitions, and each mode's rate over the bare app's and over
+the floor's.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -93,6 +101,109 @@ def bare_app():
     with app.app_context():
         db.create_all()
     return app
+
+
+def floor_app():
+    """A bare Flask + SQLAlchemy Core app writing what one notice writes (``notice_shape``), and nothing else."""
+    from flask import Flask, jsonify, request
+    from sqlalchemy import insert
+
+    shape = json.loads(Path(os.environ["ODR_BENCH_SHAPE"]).read_text())
+    engine, tables = floor_tables(shape)
+    evidence = Path(os.environ["ODR_EVIDENCE_DIR"]) / "floor"
+    staging = evidence / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    app = Flask("floor")
+
+    @app.post("/api/v1/cases")
+    def file_notice():
+        body = request.get_data()
+        data = json.loads(body)
+        names = []
+        for size in shape["files"]:  # durable before the rows that name them are committed, as the store's are
+            content = (body * (size // max(len(body), 1) + 1))[:size]
+            name = hashlib.sha256(content + os.urandom(8)).hexdigest()
+            source = staging / name
+            with open(source, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(source, 0o600)
+            os.replace(source, evidence / name)
+            folder = os.open(evidence, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            names.append(name)
+        with engine.begin() as conn:
+            case_id = conn.execute(insert(tables["cases"]).values(case_id=None, body=data)).inserted_primary_key[0]
+            for table, rows in shape["rows"].items():
+                if table != "cases":
+                    conn.execute(insert(tables[table]), [{"case_id": case_id, "body": row} for row in rows])
+        return jsonify({"id": case_id, "files": names}), 201
+
+    return app
+
+
+def floor_tables(shape: dict):
+    """The floor's engine (the platform's SQLite settings) and a table per kind of row a notice writes."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, event
+
+    engine = create_engine(os.environ["ODR_DATABASE_URL"])
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    metadata = MetaData()
+    tables = {
+        name: Table(
+            f"floor_{name}",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("case_id", Integer),
+            Column("body", JSON),
+        )
+        for name in dict.fromkeys(["cases", *shape["rows"]])
+    }
+    return engine, tables
+
+
+def notice_shape(app, client, headers: dict, data: dict, evidence: Path) -> dict:
+    """What filing ``data`` through the platform writes: its rows table by table (their values, as JSON) and the
+    sizes of its evidence files."""
+    from sqlalchemy import func, select
+
+    from odr.extensions import db
+
+    def counts() -> dict[str, int]:
+        return {t.name: db.session.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+
+    def files() -> dict[Path, int]:
+        return {p: p.stat().st_size for p in evidence.rglob("*") if p.is_file()} if evidence.exists() else {}
+
+    with app.app_context():
+        tables = db.metadata.sorted_tables
+        before, files_before = counts(), files()
+        db.session.remove()
+        response = client.post("/api/v1/cases", data=json.dumps(data), headers=headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        rows = {}
+        for table, count in counts().items():
+            added = count - before[table]
+            if added:
+                t = db.metadata.tables[table]
+                newest = select(t).order_by(*[c.desc() for c in t.primary_key.columns]).limit(added)
+                rows[table] = [
+                    json.loads(json.dumps(dict(r._mapping), default=str)) for r in db.session.execute(newest)
+                ]
+        db.session.remove()
+    return {"rows": rows, "files": [size for path, size in files().items() if path not in files_before]}
 
 
 def free_port() -> int:
@@ -178,43 +289,56 @@ def main() -> int:
         with app.app_context():
             if args.database:
                 db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS bare_notice")
+                drop_baselines(db.engine)
             db.create_all()
             holder = make_account(Role.RIGHT_HOLDER, "holder@bench.example")
             make_account(Role.SELLER, "seller@bench.example", country="CN", language="zh", tz="Asia/Shanghai")
             token = Api(app.test_client(), holder).headers["Authorization"]
             db.session.remove()
-            db.engine.dispose()
         headers = {"Authorization": token, "Content-Type": "application/json"}
 
         serial = iter(range(10**9))
 
+        def notice() -> dict:
+            n = next(serial)
+            return notice_data(
+                seller_email="seller@bench.example",
+                title=f"Counterfeit FLAMENCO bags {n}",
+                listings=[f"https://shop.example/item/{n}"],
+                language_confirmed=True,
+            )
+
         def bodies() -> list[bytes]:
-            out = []
-            for _ in range(args.notices):
-                n = next(serial)
-                data = notice_data(
-                    seller_email="seller@bench.example",
-                    title=f"Counterfeit FLAMENCO bags {n}",
-                    listings=[f"https://shop.example/item/{n}"],
-                    language_confirmed=True,
-                )
-                out.append(json.dumps(data).encode())
-            return out
+            return [json.dumps(notice()).encode() for _ in range(args.notices)]
+
+        # The floor writes what the second of two notices wrote (the first between two parties may write more).
+        for _ in range(2):
+            shape = notice_shape(app, app.test_client(), headers, notice(), Path(env["ODR_EVIDENCE_DIR"]))
+        env["ODR_BENCH_SHAPE"] = os.environ["ODR_BENCH_SHAPE"] = f"{tmp}/notice_shape.json"
+        Path(env["ODR_BENCH_SHAPE"]).write_text(json.dumps(shape))
+        written = sum(len(rows) for rows in shape["rows"].values())
+        print(f"a notice writes {written} rows in {len(shape['rows'])} tables and {len(shape['files'])} files")
+        with app.app_context():
+            db.engine.dispose()
 
         modes = {  # name: (server factory, extra headers, the answer expected)
             "platform": ("platform_app", {}, 201),
             "async": ("platform_app", {"Prefer": "respond-async"}, 202),
             "bare": ("bare_app", {}, 201),
+            "floor": ("floor_app", {}, 201),
         }
         rates: dict[str, list[float]] = {name: [] for name in modes}
         failed: dict[str, list[str]] = {name: [] for name in modes}
         opening: list[float] = []
         unopened: list[str] = []
         for name, (factory, extra, expected) in modes.items():
+            # Baselines' tables are made once here: two web processes making them at once collide on PostgreSQL.
             if name == "bare":
-                bare_app()  # its table, made once here: two web processes making it at once collide on PostgreSQL
+                bare_app()
+            if name == "floor":
+                engine, tables = floor_tables(shape)
+                next(iter(tables.values())).metadata.create_all(engine)
+                engine.dispose()
             port = free_port()
             server = serve(factory, env, port)
             sent = {**headers, **extra}
@@ -241,33 +365,45 @@ def main() -> int:
         if args.database:
             with app.app_context():
                 db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS bare_notice")
+                drop_baselines(db.engine)
                 db.engine.dispose()
 
     def spread(values: list[float]) -> str:
         return f"{statistics.median(values):.1f} [{min(values):.1f}-{max(values):.1f}]"
 
     engine = url.split(":", 1)[0]
-    bare = statistics.median(rates["bare"])
+    bare, floor = statistics.median(rates["bare"]), statistics.median(rates["floor"])
     print(f"\n{args.repetitions} repetitions x {args.notices} notices, {args.clients} clients, ", end="")
-    print(f"gunicorn 2 x 8 threads, {engine}")
-    print("| server | notices/s answered | x bare | requests not answered as expected |")
-    print("|---|---|---|---|")
+    print(f"gunicorn 2 x 8 threads, {engine}; a notice writes {written} rows and {len(shape['files'])} files")
+    print("| server | notices/s answered | x bare | x floor | requests not answered as expected |")
+    print("|---|---|---|---|---|")
     labels = {
         "platform": "platform POST /api/v1/cases (case opened, 201)",
         "async": "platform POST /api/v1/cases, Prefer: respond-async (received, 202)",
         "bare": "bare Flask + SQLAlchemy, one row (201)",
+        "floor": f"floor: bare Core writing a notice's {written} rows and {len(shape['files'])} durable files (201)",
     }
     for name, label in labels.items():
         first = f" (first: {failed[name][0][:120]})" if failed[name] else ""
-        x = statistics.median(rates[name]) / bare
-        print(f"| {label} | {spread(rates[name])} | {x:.2f}x | {len(failed[name])}{first} |")
+        rate = statistics.median(rates[name])
+        ratios = f"{rate / bare:.2f}x | {rate / floor:.2f}x"
+        print(f"| {label} | {spread(rates[name])} | {ratios} | {len(failed[name])}{first} |")
+    rate = statistics.median(opening)
     print(
         f"| the received notices opened afterwards (in process, one worker) | {spread(opening)} | "
-        f"{statistics.median(opening) / bare:.2f}x | not opened: {', '.join(unopened) or 0} |"
+        f"{rate / bare:.2f}x | {rate / floor:.2f}x | not opened: {', '.join(unopened) or 0} |"
     )
     return 0
+
+
+def drop_baselines(engine) -> None:
+    """The baselines' tables, left by an earlier run on the same PostgreSQL database."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bare_notice")
+        for (name,) in conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'floor\\_%'"
+        ):
+            conn.exec_driver_sql(f'DROP TABLE "{name}"')
 
 
 def open_received(app) -> tuple[float, dict[str, int]]:

@@ -398,12 +398,12 @@ def main() -> int:
 
 def drop_baselines(engine) -> None:
     """The baselines' tables, left by an earlier run on the same PostgreSQL database."""
+    from sqlalchemy import inspect
+
+    names = [name for name in inspect(engine).get_table_names() if name.startswith("floor_")]
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bare_notice")
-        for (name,) in conn.exec_driver_sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'floor\\_%'"
-        ):
-            conn.exec_driver_sql(f'DROP TABLE "{name}"')
+        for name in ["bare_notice", *names]:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
 
 
 def open_received(app) -> tuple[float, dict[str, int]]:

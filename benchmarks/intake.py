@@ -65,17 +65,9 @@ def bare_app():
     """A bare Flask + SQLAlchemy app: one row per request, on the same database."""
     from flask import Flask, jsonify, request
     from flask_sqlalchemy import SQLAlchemy
-    from sqlalchemy import JSON, Column, DateTime, Integer, String, event, func
-    from sqlalchemy.engine import Engine
+    from sqlalchemy import JSON, Column, DateTime, Integer, String, func
 
-    @event.listens_for(Engine, "connect")
-    def _pragmas(dbapi_connection, record):  # the platform's SQLite settings (odr/__init__.py)
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+    import odr  # noqa: F401  (its connect listener gives every engine the platform's SQLite settings)
 
     app = Flask("bare")
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["ODR_DATABASE_URL"]
@@ -148,17 +140,11 @@ def floor_app():
 
 def floor_tables(shape: dict):
     """The floor's engine (the platform's SQLite settings) and a table per kind of row a notice writes."""
-    from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, event
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine
+
+    import odr  # noqa: F401  (its connect listener gives every engine the platform's SQLite settings)
 
     engine = create_engine(os.environ["ODR_DATABASE_URL"])
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
 
     metadata = MetaData()
     tables = {

@@ -53,9 +53,10 @@ i18n-compile: install
 architecture: install-test
 	$(BIN)/python tools/architecture.py svg
 
-# Every benchmark next to its baseline, in one run (QUICK=1: small sizes); figures go to docs/performance.md.
+# Every benchmark next to its baseline, in one run (QUICK=1: small sizes; DATABASE=URL: the benchmarks of the
+# records on that database, e.g. a PostgreSQL database of their own); figures go to docs/performance.md.
 bench: install-test
-	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick)
+	$(BIN)/python benchmarks/run.py $(if $(QUICK),--quick) $(if $(DATABASE),--database '$(DATABASE)')
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -379,6 +379,12 @@ def main() -> int:
         f"| the received notices opened afterwards (in process, one worker) | {spread(opening)} | "
         f"{rate / bare:.2f}x | {rate / floor:.2f}x | not opened: {', '.join(unopened) or 0} |"
     )
+    # The target (issue 19) against what a notice must write: the floor says how much of it any implementation has.
+    verdicts = []
+    for name, label in (("platform", "the case opened in the request"), ("async", "acknowledged (respond-async)")):
+        ratio = statistics.median(rates[name]) / bare
+        verdicts.append(f"{label} {ratio:.2f}x: {'met' if ratio >= 0.5 else 'not met'}")
+    print(f"target >= 0.5x the one-row app: {'; '.join(verdicts)}; the floor itself {floor / bare:.2f}x")
     return 0
 
 

@@ -1,12 +1,14 @@
 """Every benchmark of the platform, one after the other: ``make bench`` (``make bench QUICK=1`` for small sizes).
 
-    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--list]
+    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--database URL] [--list]
 
 Each benchmark measures the platform next to a baseline in the same run (a bare read of the same rows,
 ``sha256sum`` + ``sha512sum``, scipy, CTranslate2 directly, ...), repeats it at least five times and prints
 median [min-max] and the ratio to its baseline. Their docstrings say what is measured; docs/performance.md
 keeps the figures with the command, the machine and the date. The machine's load is printed before each,
-because on a shared machine it decides the spreads.
+because on a shared machine it decides the spreads. ``--database`` runs the benchmarks of the platform's records
+(DATABASE_BENCHMARKS) on that database instead of a new SQLite file: give PostgreSQL a database of its own, since
+they drop and make the platform's tables there; the others measure files, memory or models and run as they are.
 """
 
 from __future__ import annotations
@@ -37,11 +39,15 @@ BENCHMARKS = {
     "translation": ("translation_throughput.py", [], ["--filings", "40", "--big-filings", "10", "--only", "tiny"]),
 }
 
+# The benchmarks that take ``--database``: what they measure is the platform's records on that engine.
+DATABASE_BENCHMARKS = frozenset({"pages", "bulk", "intake", "sweep"})
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a shared machine")
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run these benchmarks only")
+    parser.add_argument("--database", default="", help="a database URL for " + ", ".join(sorted(DATABASE_BENCHMARKS)))
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args()
     if args.list:
@@ -54,6 +60,8 @@ def main() -> int:
     for name in args.only or BENCHMARKS:
         script, full, quick = BENCHMARKS[name]
         command = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+        if args.database and name in DATABASE_BENCHMARKS:
+            command += ["--database", args.database]
         print(f"\n## {name}: {' '.join(command[1:])}")
         print(f"# load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
         started = time.perf_counter()

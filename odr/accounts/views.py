@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import Label
 from werkzeug.datastructures import MultiDict
 
 from odr.accounts import limits, links, pages, second_factor
@@ -16,7 +17,7 @@ from odr.accounts.services import (
     end_session,
     save_preferences,
     sign_up,
-    signed_in_account,
+    signed_in,
     start_session,
 )
 from odr.cases import claims
@@ -29,11 +30,37 @@ from odr.forms import BLANK, FormState, refused, submit
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
+# Columns read with the signed-in account on every page (``read_with_signed_in``).
+_READ_WITH: tuple[Label, ...] = ()
+
+
+def read_with_signed_in(column: Label) -> None:
+    """Read ``column`` (labelled, correlated to ``Account.id``: something every page shows of its reader) in the
+    statement that reads the signed-in account, instead of in one of its own; its value is then in
+    ``read_with_signed_in_account()``."""
+    global _READ_WITH
+    _READ_WITH = (*(c for c in _READ_WITH if c.name != column.name), column)
+
+
+def read_with_signed_in_account() -> dict[str, object]:
+    """The values read with the signed-in account by ``read_with_signed_in``'s columns, by name, where they still
+    hold: in a GET or HEAD request (which never writes, so what it read at its start is what it shows), for the
+    account then signed in. Empty otherwise: the caller reads what it needs itself."""
+    known = g.get("read_with_account")
+    if known is None or request.method not in {"GET", "HEAD"} or known[0] != current_user.get_id():
+        return {}
+    return known[1]
+
+
 @login_manager.user_loader
 def load_account(account_id: str):
     # The cookie only names a server-side session: one ended at sign-out, by a password change or by an
     # administrator no longer signs anybody in, whatever copy of the cookie is presented.
-    return signed_in_account(int(account_id), session.get(SESSION_KEY)) if account_id.isdigit() else None
+    found = signed_in(int(account_id), session.get(SESSION_KEY), _READ_WITH) if account_id.isdigit() else None
+    if found is None:
+        return None
+    account, g.read_with_account = found[0], (account_id, found[1])
+    return account
 
 
 SESSION_KEY = "sid"

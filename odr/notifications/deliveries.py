@@ -610,6 +610,17 @@ _UNREAD_COUNT = select(func.count(Delivery.id)).where(
 )
 
 
+# The same count as a column of a statement that reads an account: the signed-in account's, read on every page
+# (``odr.accounts.views.read_with_signed_in``), carries its header's badge instead of a statement of its own.
+UNREAD_WITH_ACCOUNT = (
+    select(func.count(Delivery.id))
+    .where(Delivery.account_id == Account.id, Delivery.channel == Channel.INBOX, Delivery.opened_at.is_(None))
+    .correlate(Account)
+    .scalar_subquery()
+    .label("inbox_unread")
+)
+
+
 def unread_count(account: Account) -> int:
     """The viewer's unopened inbox deliveries, in one query (through the session's connection: a count needs none
     of the ORM's handling of a statement, which cost about as much again as sending it)."""

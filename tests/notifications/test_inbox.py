@@ -81,3 +81,28 @@ def test_the_filer_is_told_the_seller_was_notified_only_when_the_notice_was_serv
     db.session.commit()
     page = file_on_the_web(browser, world.holder, world.seller.email, "second")
     assert "has been notified" not in page and "could not be notified" in page
+
+
+def test_a_page_reads_the_unread_count_with_its_readers_account_and_a_page_after_a_write_counts_again(
+    world, api, browser, sql_statements
+):
+    case_id = api(world.holder).post("/cases", notice_data(jurisdiction="CN")).get_json()["id"]
+    seller = browser(world.seller)
+    unread = db.session.scalar(
+        db.select(db.func.count(Delivery.id)).where(
+            Delivery.account_id == world.seller.id, Delivery.channel == "inbox", Delivery.opened_at.is_(None)
+        )
+    )
+    with sql_statements() as sent:
+        page = seller.get("/").get_data(as_text=True)
+    counted = [s for s in sent if "count(deliveries.id)" in s]
+    assert unread_badge(page) == unread >= 2
+    assert len(counted) == 1 and "sign_in_sessions" in counted[0]  # in the statement that reads the signed-in account
+
+    # A request that may write (a form posted and shown again with its errors) counts on its own, after its writes.
+    with sql_statements() as sent:
+        refused = seller.post(f"/cases/{case_id}/filings", {"kind": "message"}, form_page=f"/cases/{case_id}")
+    on_its_own = [s for s in sent if "count(deliveries.id)" in s and "sign_in_sessions" not in s]
+    assert refused.status_code == 422, refused.status_code
+    assert unread_badge(refused.get_data(as_text=True)) == unread
+    assert len(on_its_own) == 1  # the post's (the form's page, read first for its token, counted with the account)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+from sqlalchemy import bindparam
+
 from odr.accounts.models import Role
 from odr.cases import services
+from odr.cases.models import Filing
+from odr.cases.pages import case_rows
 from odr.mediation.services import accept_appointment, assign_mediator, pending_appointments
 from odr.models_base import utcnow
 from odr.pagination import encode_cursor
@@ -23,8 +28,9 @@ MOST_STATEMENTS = 40
 # The case page of a mediated case, by reader: the case read with its parties, mediator and procedure choice, the
 # count of its events with their window, no court's export or pause requests read where none can be (was 23 and 36),
 # one statement telling which of its panels' rows the case has and none of those it has not (was 17 and 30), the
-# mediators a mediator may choose as neutral read with their conflicts at once (was 25).
-CASE_PAGE_STATEMENTS = {"holder": 13, "mediator": 21}
+# mediators a mediator may choose as neutral read with their conflicts at once (was 25), the notice's terms read in
+# the statement telling which rows the case has (was 13 and 21).
+CASE_PAGE_STATEMENTS = {"holder": 11, "mediator": 19}
 # The case document (GET /api/v1/cases/<id>): the case read with its parties, mediator and procedure choice, as the
 # page reads it (was 16 for both).
 CASE_DOCUMENT_STATEMENTS = {"holder": 12, "mediator": 13}
@@ -102,6 +108,12 @@ def test_case_pages_and_api_cost_the_same_with_three_or_thirty_filings(app, worl
         assert many[f"{name} /cases/<id> an earlier window"] <= most, many
     for name, most in CASE_DOCUMENT_STATEMENTS.items():
         assert many[f"{name} GET /api/v1/cases/<id>"] <= most, many
+
+
+def test_no_panel_registers_rows_under_the_name_the_notices_terms_are_read_as():
+    # The statement telling which rows a case has also reads the notice's terms, under that name.
+    with pytest.raises(ValueError):
+        case_rows("notice_terms", Filing.case_id == bindparam("case_id"))
 
 
 def test_the_case_page_costs_the_same_with_two_or_twelve_mediators_on_the_roster(app, world, browser, sql_statements):

@@ -21,7 +21,19 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_number
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -486,7 +498,7 @@ class CasePage:
     counter_notice_warnings: list[dict]
     proposal: ProposalView | None
     filings: list[FilingRow]  # the window of the visible filings shown (CASE_PAGE_WINDOW, the latest by default)
-    evidence: Sequence[Row]  # the case's evidence files: the columns of _EVIDENCE
+    evidence: Sequence[Row]  # the case's evidence files: the columns of _EVIDENCE_AND_LISTINGS
     events: list[TimelineEntry]  # the window of the timeline shown
     may: CaseMay
     languages: list[str]
@@ -575,12 +587,22 @@ _NOTICE_TERMS = (
     .order_by(Filing.id)
     .limit(1)
 )
-_LISTINGS = select(Listing.id, Listing.locator).where(Listing.case_id == bindparam("case_id")).order_by(Listing.id)
-_EVIDENCE = (
-    select(EvidenceFile.id, EvidenceFile.original_name, EvidenceFile.media_type, EvidenceFile.size, EvidenceFile.sha256)
-    .where(EvidenceFile.case_id == bindparam("case_id"))
-    .order_by(EvidenceFile.id)
-)
+# The case's evidence files and its listings, the two short lists every case page shows, in one statement (one of
+# its own costs a round trip to the database, about 2% of the page on PostgreSQL). The columns are an evidence
+# file's; a listing's locator stands in its name, and what only a file has is empty.
+_EVIDENCE_AND_LISTINGS: CompoundSelect = union_all(
+    select(
+        literal(True).label("is_evidence"),
+        EvidenceFile.id,
+        EvidenceFile.original_name,
+        EvidenceFile.media_type,
+        EvidenceFile.size,
+        EvidenceFile.sha256,
+    ).where(EvidenceFile.case_id == bindparam("case_id")),
+    select(literal(False), Listing.id, Listing.locator, null(), null(), null()).where(
+        Listing.case_id == bindparam("case_id")
+    ),
+).order_by("is_evidence", "id")
 _EVENT_COUNT = select(func.count()).where(Event.case_id == bindparam("case_id"))
 case_rows("settlement", (Filing.case_id == bindparam("case_id")) & (Filing.kind == FilingKind.SETTLEMENT))
 
@@ -668,7 +690,13 @@ def case_page(
     # Plain rows through the session's connection: the page shows their columns (loading them along the case's
     # relationships cost about 5% of the page each).
     read = db.session.connection().execute
-    listings = [(row.id, row.locator) for row in read(_LISTINGS, {"case_id": case.id})]
+    evidence: list[Row] = []
+    listings: list[tuple[int, str]] = []
+    for row in read(_EVIDENCE_AND_LISTINGS, {"case_id": case.id}):
+        if row.is_evidence:
+            evidence.append(row)
+        else:
+            listings.append((row.id, row.original_name))
     context = CaseContext(
         account=account,
         case=case,
@@ -720,7 +748,7 @@ def case_page(
                 if f.kind == FilingKind.OFFER and allows(services.check_may_accept_offer, account, case, f, set(roles))
             },
         ),
-        evidence=read(_EVIDENCE, {"case_id": case.id}).all(),
+        evidence=evidence,
         events=timeline_entries(events),
         may=CaseMay(
             file=bool(filing_kinds),

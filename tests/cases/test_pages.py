@@ -12,8 +12,9 @@ import pytest
 from odr.accounts.models import Role
 from odr.cases import pages, services
 from odr.cases.access import get_case
-from odr.cases.models import FilingKind
+from odr.cases.models import EvidenceFile, FilingKind
 from odr.errors import NotFound
+from odr.extensions import db
 from odr.mediation import bidding, evaluation
 from odr.models_base import utcnow
 from tests.conftest import make_account, notice_data
@@ -40,6 +41,16 @@ def test_after_the_notice_only_the_seller_answers_and_only_the_right_holder_with
     assert admin.panels["assignment"].may_assign and admin.panels["assignment"].roster
     assert not holder.panels["assignment"].may_assign and holder.panels["assignment"].roster == []
     assert holder.may.read_timeline and admin.may.read_timeline
+
+
+def test_the_page_shows_the_cases_listings_in_order_and_each_of_its_evidence_files_once(world):
+    case_id = services.file_notice(world.holder, notice_data()).obj.id
+    files = db.session.scalars(db.select(EvidenceFile).where(EvidenceFile.case_id == case_id).order_by(EvidenceFile.id))
+    stored = [(f.id, f.original_name, f.media_type, f.size, f.sha256) for f in files]
+    page = pages.case_page(world.seller, case_id)
+    assert page.listings == ["https://shop.example/item/1", "item-2"]
+    assert [(e.id, e.original_name, e.media_type, e.size, e.sha256) for e in page.evidence] == stored
+    assert len(stored) >= 2  # the notice's certificate and its test purchase
 
 
 @pytest.mark.parametrize("outsider", ["stranger_holder", "stranger_seller", "mediator", "court", "other_court"])

@@ -29,8 +29,9 @@ MOST_STATEMENTS = 40
 # count of its events with their window, no court's export or pause requests read where none can be (was 23 and 36),
 # one statement telling which of its panels' rows the case has and none of those it has not (was 17 and 30), the
 # mediators a mediator may choose as neutral read with their conflicts at once (was 25), the notice's terms read in
-# the statement telling which rows the case has (was 13 and 21).
-CASE_PAGE_STATEMENTS = {"holder": 11, "mediator": 19}
+# the statement telling which rows the case has and the unread count with the reader's account (was 13 and 21),
+# its evidence files and listings in one statement (was 11 and 19).
+CASE_PAGE_STATEMENTS = {"holder": 10, "mediator": 18}
 # The case document (GET /api/v1/cases/<id>): the case read with its parties, mediator and procedure choice, as the
 # page reads it (was 16 for both).
 CASE_DOCUMENT_STATEMENTS = {"holder": 12, "mediator": 13}

@@ -253,7 +253,7 @@ def main() -> None:
     if args.quick:
         sizes = {"cases": 1_000, "desk_open": 200, "filings": 500, "party_cases": 200}
 
-    from sqlalchemy import event, func, or_, select
+    from sqlalchemy import create_engine, event, func, or_, select
 
     from odr import create_app
     from odr.accounts.models import Party
@@ -394,9 +394,13 @@ def main() -> None:
             holder_api, mediator_api = Api(client, holder), Api(client, mediator)
             holder_web, mediator_web = Browser(app, holder), Browser(app, mediator)
 
+            # The bare reads on an engine of their own, as the bare app has: each ends in a rollback, which on the
+            # platform's pool would make psycopg forget the statements the platform prepared on that connection.
+            bare_engine = create_engine(database_url)
+
             def bare_read(name):
                 def read():
-                    with db.engine.connect() as conn:
+                    with bare_engine.connect() as conn:
                         reads[name](conn)
 
                 return read
@@ -499,6 +503,7 @@ def main() -> None:
                     + (" (at --quick's sizes; the target's are the full ones)" if args.quick else "")
                 )
             db.session.remove()
+            bare_engine.dispose()
             if args.database:
                 db.drop_all()
             db.engine.dispose()

@@ -34,10 +34,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(odr_config.flask_settings(cfg))
     app.config.update((overrides or {}).get("FLASK", {}))
 
-    from odr import errors, i18n, sqlite_writers
+    from odr import errors, i18n, read_requests, sqlite_writers
     from odr.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    read_requests.init_app(app)
     with app.app_context():
         # The busy timeout SQLite waits for its write lock (odr.config.flask_settings) is also the longest a
         # thread waits for its process's turn to write.

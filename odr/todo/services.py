@@ -389,7 +389,9 @@ def _open_cases_by_first_due(account: Account, after: tuple | None) -> Select:
         .where(Case.state.not_in(final_states()))
         .add_columns(due)
         .options(selectinload(Case.procedure_choice))
-        .order_by(due.is_(None), due, Case.id)
+        # NULLS LAST rather than ordering by ``due IS NULL`` first: the earliest deadline is then looked up once a
+        # case, for the column and the order both (PostgreSQL ran the subquery twice, once for each expression).
+        .order_by(due.asc().nulls_last(), Case.id)
     )
     if after is not None:
         # Only a case with no pending deadline has obligations without one (a decision it waits for, a proposal).

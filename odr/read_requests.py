@@ -18,6 +18,7 @@ import logging
 from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from odr.extensions import db
 
@@ -27,7 +28,7 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 WROTE = "odr.read_requests.wrote"  # in a session's info once it has flushed anything
 
 
-def _note_flush(session, _flush_context) -> None:
+def _note_flush(session: Session, _flush_context: object) -> None:
     session.info[WROTE] = True
 
 
